@@ -1,0 +1,27 @@
+//! hopscope's event model.
+//!
+//! Everything every other crate agrees on: what a login event is ([`EventTable`], stored
+//! column-wise), how hosts, accounts and addresses are interned to integer ids
+//! ([`Interner`], [`HostDirectory`]), what the fleet looks like ([`Inventory`]) and how time is
+//! kept ([`Time`]).
+//!
+//! Architecture invariant: this crate does no I/O and knows no file format. Ingest turns
+//! files into these types; the case store persists them; the engine computes over them.
+
+mod event;
+mod hosts;
+mod intern;
+mod inventory;
+mod time;
+
+pub use event::{
+    Event, EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat,
+    NONE,
+};
+pub use hosts::{fold_host_name, HostDirectory, HostKind, HostRecord, INTERNET};
+pub use intern::{fold_key, Account, AccountTable, Interner};
+pub use inventory::{
+    canonical_ip, criticality_name, is_private, parse_bool, parse_criticality, AddressClass,
+    DataHolding, Inventory, InventoryError, InventoryHost, Lifecycle, Site,
+};
+pub use time::{Time, TimeError};
