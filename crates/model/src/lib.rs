@@ -8,12 +8,14 @@
 //! Architecture invariant: this crate does no I/O and knows no file format. Ingest turns
 //! files into these types; the case store persists them; the engine computes over them.
 
+mod catalog;
 mod event;
 mod hosts;
 mod intern;
 mod inventory;
 mod time;
 
+pub use catalog::Catalog;
 pub use event::{
     Event, EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat,
     NONE,

@@ -1,0 +1,79 @@
+//! Recognising a format from content, so users need not say what they are giving us.
+
+use crate::format::Format;
+
+/// Guess the format of a file from its first (decompressed) bytes. Looks at up to the first
+/// 50 non-empty lines; `None` when nothing matches.
+pub fn detect(head: &[u8]) -> Option<Format> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).take(50).peekable();
+    let first = *lines.peek()?;
+
+    if first.starts_with('{') {
+        return detect_json(first);
+    }
+    if is_normalized_csv_header(first) {
+        return Some(Format::Csv);
+    }
+    let sample: Vec<&str> = lines.collect();
+    if sample.iter().take(5).all(|l| is_lanl_auth(l)) {
+        return Some(Format::Lanl);
+    }
+    if sample.iter().take(5).all(|l| is_lanl_redteam(l)) {
+        return Some(Format::LanlRedteam);
+    }
+    let syslog = sample.iter().filter(|l| crate::sshd::looks_like_syslog(l)).count();
+    if syslog * 2 >= sample.len() && syslog > 0 {
+        return Some(Format::Sshd);
+    }
+    None
+}
+
+fn detect_json(first: &str) -> Option<Format> {
+    let v: serde_json::Value = serde_json::from_str(first).ok()?;
+    let o = v.as_object()?;
+    if o.contains_key("time") && o.contains_key("dst_host") && o.contains_key("outcome") {
+        return Some(Format::Jsonl);
+    }
+    None
+}
+
+fn is_normalized_csv_header(line: &str) -> bool {
+    let cols: Vec<&str> = line.split(',').map(|c| c.trim().trim_matches('"')).collect();
+    cols.first() == Some(&"time") && cols.contains(&"dst_host") && cols.contains(&"outcome")
+}
+
+/// `1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success`
+fn is_lanl_auth(line: &str) -> bool {
+    let f: Vec<&str> = line.split(',').collect();
+    f.len() == 9 && f[0].bytes().all(|b| b.is_ascii_digit()) && !f[0].is_empty()
+        && matches!(f[8], "Success" | "Fail" | "?")
+}
+
+/// `151036,U748@DOM1,C17693,C728`
+fn is_lanl_redteam(line: &str) -> bool {
+    let f: Vec<&str> = line.split(',').collect();
+    f.len() == 4 && !f[0].is_empty() && f[0].bytes().all(|b| b.is_ascii_digit()) && f[1].contains('@')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_each_format() {
+        assert_eq!(detect(b"1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success\n"), Some(Format::Lanl));
+        assert_eq!(detect(b"151036,U748@DOM1,C17693,C728\n"), Some(Format::LanlRedteam));
+        assert_eq!(
+            detect(b"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n"),
+            Some(Format::Sshd)
+        );
+        assert_eq!(detect(b"time,src_host,src_ip,dst_host,dst_ip,user,outcome\n"), Some(Format::Csv));
+        assert_eq!(
+            detect(b"{\"time\":\"2019-01-01T00:00:00Z\",\"dst_host\":\"a\",\"outcome\":\"success\"}\n"),
+            Some(Format::Jsonl)
+        );
+        assert_eq!(detect(b"hello world\n"), None);
+        assert_eq!(detect(b""), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! The input formats ingest knows, and the line-parser interface they implement.
+
+use std::fmt;
+
+use hopscope_model::{SourceFormat, Time};
+
+use crate::batch::BatchBuilder;
+use crate::problems::LineError;
+
+/// An input format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// LANL 2015 `auth.txt`.
+    Lanl,
+    /// LANL 2015 `redteam.txt`: labels, not events.
+    LanlRedteam,
+    /// OpenSSH / dropbear lines in syslog or journalctl exports.
+    Sshd,
+    /// hopscope's normalised CSV.
+    Csv,
+    /// hopscope's normalised JSON lines.
+    Jsonl,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [Format::Lanl, Format::LanlRedteam, Format::Sshd, Format::Csv, Format::Jsonl];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Lanl => "lanl",
+            Format::LanlRedteam => "lanl-redteam",
+            Format::Sshd => "sshd",
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(s))
+    }
+    /// The format recorded on events read in this format.
+    pub fn source_format(self) -> SourceFormat {
+        match self {
+            Format::Lanl | Format::LanlRedteam => SourceFormat::Lanl,
+            Format::Sshd => SourceFormat::Sshd,
+            Format::Csv => SourceFormat::Csv,
+            Format::Jsonl => SourceFormat::Jsonl,
+        }
+    }
+    /// Lines are independent: a file can be cut into chunks parsed in parallel.
+    /// sshd is not: a syslog year is inferred from the sequence of months.
+    pub fn chunkable(self) -> bool {
+        matches!(self, Format::Lanl | Format::LanlRedteam | Format::Csv | Format::Jsonl)
+    }
+
+    /// A parser for one input (or one chunk of it).
+    pub fn line_parser(self, ctx: &ParseContext) -> Result<Box<dyn LineParser>, String> {
+        Ok(match self {
+            Format::Lanl => Box::new(crate::lanl::AuthParser::new(ctx.lanl_start)),
+            Format::LanlRedteam => Box::new(crate::lanl::RedteamParser::new(ctx.lanl_start)),
+            Format::Sshd => Box::new(crate::sshd::SshdParser::new(ctx)),
+            Format::Csv => Box::new(crate::normalized::CsvParser::new(ctx.header.as_deref())?),
+            Format::Jsonl => Box::new(crate::normalized::JsonlParser::new()),
+        })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a parser may need to know about its input beyond the lines.
+#[derive(Clone, Debug)]
+pub struct ParseContext {
+    /// The input path as the user gave it (for messages).
+    pub path: String,
+    /// LANL time 0 (`--lanl-start`); LANL time `t` is `lanl_start + t` seconds.
+    pub lanl_start: Time,
+    /// Year for syslog lines without one (`--year`).
+    pub year: Option<i32>,
+    /// Time zone for syslog lines without one (`--tz`); `None` means UTC, and is noted.
+    pub tz: Option<jiff::tz::TimeZone>,
+    /// The file's modification time, for inferring a syslog year.
+    pub mtime: Option<Time>,
+    /// The file's first line (a CSV header), for parsers of chunks that do not start there.
+    pub header: Option<String>,
+}
+
+impl Default for ParseContext {
+    fn default() -> ParseContext {
+        ParseContext { path: String::new(), lanl_start: Time(0), year: None, tz: None, mtime: None, header: None }
+    }
+}
+
+/// What became of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// One or more events (or labels) were added.
+    Event,
+    /// Not an authentication line (another program's syslog line, a comment, a header).
+    Ignored,
+}
+
+/// A parser of one line-oriented format. It sees each line once, in order, without its
+/// line ending, already checked to be UTF-8 and within the length limit.
+///
+/// Architecture invariant: a parser never panics and never stops the run: a line it cannot
+/// use is an `Err` with a reason, and the framework counts and locates it.
+pub trait LineParser: Send {
+    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError>;
+}

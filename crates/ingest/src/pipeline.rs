@@ -1,0 +1,553 @@
+//! The ingest pipeline: plan units of work (chunks of big line files, whole files
+//! otherwise), parse them on worker threads, and absorb the results on one thread **in
+//! input order**, so ids, evidence and output never depend on thread timing.
+//!
+//! Memory is bounded by the units in flight (a few chunks per worker), not by the input.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
+
+use hopscope_model::{Catalog, EventTable, Inventory, Position, Time};
+use memchr::memchr;
+use sha2::{Digest, Sha256};
+
+use crate::batch::{absorb, Batch, BatchBuilder, RawLabel};
+use crate::detect::detect;
+use crate::format::{Format, LineKind, LineParser, ParseContext};
+use crate::input::{self, io_message, Compression, MAX_LINE};
+use crate::problems::{LineError, Problem, ProblemKind, ProblemTally};
+
+/// How to ingest.
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    /// Force a format; `None` detects it per file from content.
+    pub format: Option<Format>,
+    /// LANL time 0.
+    pub lanl_start: Time,
+    /// Year for syslog lines (none: inferred).
+    pub year: Option<i32>,
+    /// Zone for syslog lines (none: UTC, noted in the summary).
+    pub tz: Option<jiff::tz::TimeZone>,
+    /// Any problem stops the run with an error.
+    pub strict: bool,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Size of the pieces big uncompressed line files are cut into.
+    pub chunk_bytes: u64,
+    /// Events per batch when a file is read as a stream.
+    pub batch_events: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> IngestOptions {
+        IngestOptions {
+            format: None,
+            lanl_start: Time(0),
+            year: None,
+            tz: None,
+            strict: false,
+            threads: 0,
+            chunk_bytes: 8 << 20,
+            batch_events: 1 << 18,
+        }
+    }
+}
+
+/// What became of one input file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceReport {
+    pub path: String,
+    /// Id of this source in the catalog (evidence references use it).
+    pub source_id: u32,
+    pub format: Option<Format>,
+    pub compressed: Option<&'static str>,
+    pub bytes: u64,
+    pub sha256: Option<String>,
+    pub lines: u64,
+    pub events: u64,
+    pub labels: u64,
+    pub ignored: u64,
+    pub problems: ProblemTally,
+    pub first_time: Option<Time>,
+    pub last_time: Option<Time>,
+    pub notes: Vec<String>,
+}
+
+/// What a run produced, besides the events handed to the sink.
+#[derive(Clone, Debug, Default)]
+pub struct IngestSummary {
+    pub sources: Vec<SourceReport>,
+    pub problems: ProblemTally,
+    pub events: u64,
+    pub labels: u64,
+}
+
+/// Output of the pipeline, in input order, with global ids.
+pub enum SinkItem {
+    /// Events of one batch, sorted by time.
+    Events(EventTable),
+    Labels(Vec<RawLabel>),
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0} (--strict stops at the first bad line)")]
+    Strict(Problem),
+    #[error("{0}")]
+    Sink(String),
+}
+
+struct Plan {
+    path: PathBuf,
+    display: String,
+    format: Option<Format>,
+    compression: Compression,
+    size: u64,
+    ctx: ParseContext,
+}
+
+enum Unit {
+    Hash(usize),
+    Whole(usize),
+    Chunk { file: usize, start: u64, end: u64 },
+}
+
+impl Unit {
+    fn file(&self) -> usize {
+        match self {
+            Unit::Hash(f) | Unit::Whole(f) | Unit::Chunk { file: f, .. } => *f,
+        }
+    }
+}
+
+enum Payload {
+    Batch(Batch),
+    Hash(Result<String, String>),
+}
+
+struct Msg {
+    unit: usize,
+    seq: u32,
+    last: bool,
+    payload: Payload,
+}
+
+/// Ingest `files` (already discovered) into `catalog`, handing events to `sink` in input
+/// order. `progress` is called with bytes completed.
+pub fn run(
+    files: &[PathBuf],
+    opts: &IngestOptions,
+    catalog: &mut Catalog,
+    inventory: &Inventory,
+    sink: &mut dyn FnMut(SinkItem) -> Result<(), String>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<IngestSummary, IngestError> {
+    let mut summary = IngestSummary::default();
+    let mut plans = Vec::new();
+    for path in files {
+        let display = path.display().to_string();
+        let source_id = catalog.sources.intern(&display);
+        let mut report = SourceReport { path: display.clone(), source_id, ..Default::default() };
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        report.bytes = size;
+        let (head, compression) = match input::head(path, 1 << 16) {
+            Ok(h) => h,
+            Err(e) => {
+                report.problems.add(Problem {
+                    file: display.clone(),
+                    position: Position::Line(1),
+                    kind: ProblemKind::Unreadable,
+                    message: io_message(&e),
+                });
+                summary.sources.push(report);
+                plans.push(None);
+                continue;
+            }
+        };
+        report.compressed = match compression {
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+            Compression::None => None,
+        };
+        let format = opts.format.or_else(|| detect(&head));
+        report.format = format;
+        if format.is_none() {
+            report.problems.add(Problem {
+                file: display.clone(),
+                position: Position::Line(1),
+                kind: ProblemKind::UnrecognisedFormat,
+                message: "not a format hopscope reads (lanl, lanl-redteam, sshd, csv, jsonl); give --format to force one"
+                    .into(),
+            });
+        }
+        let header = head.split(|&b| b == b'\n').next().map(|l| String::from_utf8_lossy(l).trim_end().to_string());
+        let ctx = ParseContext {
+            path: display.clone(),
+            lanl_start: opts.lanl_start,
+            year: opts.year,
+            tz: opts.tz.clone(),
+            mtime: input::mtime(path),
+            header,
+        };
+        summary.sources.push(report);
+        plans.push(format.map(|format| Plan { path: path.clone(), display, format: Some(format), compression, size, ctx }));
+    }
+
+    // Every planned file gets a hash unit and either chunk units or one whole-file unit.
+    let mut units = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        let Some(plan) = plan else { continue };
+        units.push(Unit::Hash(i));
+        let format = plan.format.expect("planned files have a format");
+        if format.chunkable() && plan.compression == Compression::None && plan.size > opts.chunk_bytes {
+            let mut start = 0;
+            while start < plan.size {
+                let end = (start + opts.chunk_bytes).min(plan.size);
+                units.push(Unit::Chunk { file: i, start, end });
+                start = end;
+            }
+        } else {
+            units.push(Unit::Whole(i));
+        }
+    }
+
+    let threads = if opts.threads == 0 { rayon::current_num_threads().max(1) } else { opts.threads };
+    let ahead = threads * 3;
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(0usize);
+    let cv = Condvar::new();
+    let abort = AtomicBool::new(false);
+    let (tx, rx) = mpsc::sync_channel::<Msg>(ahead * 2);
+
+    let result = std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (units, plans, next, done, cv, abort) = (&units, &plans, &next, &done, &cv, &abort);
+            s.spawn(move || loop {
+                let idx = next.fetch_add(1, Ordering::SeqCst);
+                if idx >= units.len() || abort.load(Ordering::SeqCst) {
+                    break;
+                }
+                {
+                    let mut d = done.lock().unwrap_or_else(|e| e.into_inner());
+                    while idx >= *d + ahead && !abort.load(Ordering::SeqCst) {
+                        d = cv.wait(d).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                let unit = &units[idx];
+                let plan = plans[unit.file()].as_ref().expect("units are only made for planned files");
+                let ok = work(idx, unit, plan, opts, &tx, abort);
+                if !ok {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+
+        // The absorbing side: strictly in unit order.
+        let mut pending: BTreeMap<(usize, u32), Msg> = BTreeMap::new();
+        let mut cursor = (0usize, 0u32);
+        let mut lines_before: Vec<u64> = vec![0; plans.len()];
+        let finish = |abort: &AtomicBool| {
+            abort.store(true, Ordering::SeqCst);
+            cv.notify_all();
+        };
+        for msg in rx.iter() {
+            pending.insert((msg.unit, msg.seq), msg);
+            while let Some(msg) = pending.remove(&cursor) {
+                let file = units[msg.unit].file();
+                let plan = plans[file].as_ref().expect("planned");
+                let report = &mut summary.sources[file];
+                match msg.payload {
+                    Payload::Hash(Ok(h)) => report.sha256 = Some(h),
+                    Payload::Hash(Err(e)) => report.problems.add(Problem {
+                        file: plan.display.clone(),
+                        position: Position::Line(1),
+                        kind: ProblemKind::Unreadable,
+                        message: e,
+                    }),
+                    Payload::Batch(mut batch) => {
+                        let offset = lines_before[file];
+                        lines_before[file] += batch.lines;
+                        report.lines += batch.lines;
+                        report.ignored += batch.ignored;
+                        for n in batch.notes.drain(..) {
+                            if !report.notes.contains(&n) {
+                                report.notes.push(n);
+                            }
+                        }
+                        for (pos, err) in batch.problems.drain(..) {
+                            let position = match pos {
+                                Position::Line(n) => Position::Line(n + offset),
+                                p => p,
+                            };
+                            let p = Problem { file: plan.display.clone(), position, kind: err.kind, message: err.message };
+                            if opts.strict {
+                                finish(&abort);
+                                return Err(IngestError::Strict(p));
+                            }
+                            report.problems.add(p);
+                        }
+                        let (events, labels) = absorb(&mut batch, catalog, inventory, report.source_id, offset);
+                        report.events += events.len() as u64;
+                        report.labels += labels.len() as u64;
+                        if let (Some(&first), Some(&last)) = (events.time.first(), events.time.last()) {
+                            report.first_time = Some(report.first_time.map_or(Time(first), |t| t.min(Time(first))));
+                            report.last_time = Some(report.last_time.map_or(Time(last), |t| t.max(Time(last))));
+                        }
+                        if !events.is_empty() {
+                            if let Err(e) = sink(SinkItem::Events(events)) {
+                                finish(&abort);
+                                return Err(IngestError::Sink(e));
+                            }
+                        }
+                        if !labels.is_empty() {
+                            if let Err(e) = sink(SinkItem::Labels(labels)) {
+                                finish(&abort);
+                                return Err(IngestError::Sink(e));
+                            }
+                        }
+                    }
+                }
+                if msg.last {
+                    progress(match &units[msg.unit] {
+                        Unit::Chunk { start, end, .. } => end - start,
+                        Unit::Whole(_) => plan.size,
+                        Unit::Hash(_) => 0,
+                    });
+                    cursor = (cursor.0 + 1, 0);
+                    *done.lock().unwrap_or_else(|e| e.into_inner()) = cursor.0;
+                    cv.notify_all();
+                } else {
+                    cursor.1 += 1;
+                }
+            }
+        }
+        Ok(())
+    });
+    result?;
+
+    for r in &summary.sources {
+        summary.problems.merge(&r.problems);
+        summary.events += r.events;
+        summary.labels += r.labels;
+    }
+    Ok(summary)
+}
+
+/// Do one unit, sending its output. False when the absorbing side has gone away.
+fn work(idx: usize, unit: &Unit, plan: &Plan, opts: &IngestOptions, tx: &mpsc::SyncSender<Msg>, abort: &AtomicBool) -> bool {
+    let format = plan.format.expect("planned");
+    match unit {
+        Unit::Hash(_) => {
+            let h = hash_file(&plan.path).map_err(|e| io_message(&e));
+            tx.send(Msg { unit: idx, seq: 0, last: true, payload: Payload::Hash(h) }).is_ok()
+        }
+        Unit::Chunk { start, end, .. } => {
+            let batch = parse_chunk(plan, format, *start, *end);
+            tx.send(Msg { unit: idx, seq: 0, last: true, payload: Payload::Batch(batch) }).is_ok()
+        }
+        Unit::Whole(_) => {
+            let mut seq = 0u32;
+            let mut send = |batch: Batch, last: bool| {
+                let ok = tx.send(Msg { unit: idx, seq, last, payload: Payload::Batch(batch) }).is_ok();
+                seq += 1;
+                ok
+            };
+            parse_stream(plan, format, opts.batch_events, abort, &mut send)
+        }
+    }
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn new_parser(plan: &Plan, format: Format, b: &mut BatchBuilder) -> Option<Box<dyn LineParser>> {
+    match format.line_parser(&plan.ctx) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            b.problem(Position::Line(1), LineError::new(ProblemKind::UnrecognisedFormat, e));
+            None
+        }
+    }
+}
+
+/// Feed one raw line (without `\n`) to the parser, counting and locating what goes wrong.
+fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
+    b.count_line();
+    if overlong || raw.len() > MAX_LINE {
+        b.problem(Position::Line(line_no), LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")));
+        return;
+    }
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let line = match std::str::from_utf8(raw) {
+        Ok(l) => l,
+        Err(e) => {
+            b.problem(
+                Position::Line(line_no),
+                LineError::new(ProblemKind::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+            );
+            return;
+        }
+    };
+    match parser.parse_line(line, line_no, b) {
+        Ok(LineKind::Event) => {}
+        Ok(LineKind::Ignored) => b.count_ignored(),
+        Err(e) => b.problem(Position::Line(line_no), e),
+    }
+}
+
+/// Parse the lines that start in `[start, end)` of an uncompressed file. Line numbers are
+/// relative to the chunk; the absorbing side adds the lines of earlier chunks.
+fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64) -> Batch {
+    use std::os::unix::fs::FileExt;
+    let mut b = BatchBuilder::new(format.source_format());
+    let Some(mut parser) = new_parser(plan, format, &mut b) else { return b.finish() };
+    let read = || -> std::io::Result<Vec<u8>> {
+        let f = std::fs::File::open(&plan.path)?;
+        // read one byte before the chunk to know whether a line starts at `start`
+        let from = start.saturating_sub(1);
+        let mut buf = vec![0u8; (end - from) as usize];
+        f.read_exact_at(&mut buf, from)?;
+        // extend to the end of the line that crosses `end`
+        let mut pos = end;
+        if buf.last() != Some(&b'\n') {
+            let mut tail = vec![0u8; 1 << 16];
+            loop {
+                let n = f.read_at(&mut tail, pos)?;
+                if n == 0 {
+                    break;
+                }
+                if let Some(i) = memchr(b'\n', &tail[..n]) {
+                    buf.extend_from_slice(&tail[..=i]);
+                    break;
+                }
+                buf.extend_from_slice(&tail[..n]);
+                pos += n as u64;
+            }
+        }
+        if start > 0 {
+            // drop the partial line that belongs to the previous chunk
+            match memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                }
+                None => buf.clear(),
+            }
+        }
+        Ok(buf)
+    };
+    match read() {
+        Ok(buf) => {
+            let mut line_no = 0u64;
+            let mut rest: &[u8] = &buf;
+            while !rest.is_empty() {
+                let (line, next) = match memchr(b'\n', rest) {
+                    Some(i) => (&rest[..i], &rest[i + 1..]),
+                    None => (rest, &rest[rest.len()..]),
+                };
+                line_no += 1;
+                handle_line(line, false, line_no, parser.as_mut(), &mut b);
+                rest = next;
+            }
+        }
+        Err(e) => b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+    }
+    b.finish()
+}
+
+/// Parse a whole file as a stream (compressed files, stateful formats, small files),
+/// sending a batch every `batch_events` events.
+fn parse_stream(
+    plan: &Plan,
+    format: Format,
+    batch_events: usize,
+    abort: &AtomicBool,
+    send: &mut dyn FnMut(Batch, bool) -> bool,
+) -> bool {
+    let mut b = BatchBuilder::new(format.source_format());
+    let Some(mut parser) = new_parser(plan, format, &mut b) else { return send(b.finish(), true) };
+    let reader = match input::open(&plan.path) {
+        Ok((r, _)) => r,
+        Err(e) => {
+            b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e)));
+            return send(b.finish(), true);
+        }
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut line = Vec::new();
+    let mut line_no = 0u64; // relative to the current batch
+    let mut lines_total = 0u64;
+    loop {
+        line.clear();
+        let mut overlong = false;
+        let got = loop {
+            let buf = match reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
+            };
+            if buf.is_empty() {
+                break Ok(!line.is_empty() || overlong);
+            }
+            let (take, found) = match memchr(b'\n', buf) {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            let piece = &buf[..if found { take - 1 } else { take }];
+            if !overlong {
+                if line.len() + piece.len() > MAX_LINE {
+                    overlong = true;
+                    line.clear();
+                } else {
+                    line.extend_from_slice(piece);
+                }
+            }
+            reader.consume(take);
+            if found {
+                break Ok(true);
+            }
+        };
+        match got {
+            Ok(false) => break,
+            Ok(true) => {
+                line_no += 1;
+                lines_total += 1;
+                handle_line(&line, overlong, line_no, parser.as_mut(), &mut b);
+            }
+            Err(e) => {
+                b.problem(
+                    Position::Line(line_no + 1),
+                    LineError::new(ProblemKind::Unreadable, format!("after line {lines_total}: {}", io_message(&e))),
+                );
+                break;
+            }
+        }
+        if b.len() >= batch_events {
+            if abort.load(Ordering::SeqCst) {
+                return false;
+            }
+            let full = std::mem::replace(&mut b, BatchBuilder::new(format.source_format()));
+            if !send(full.finish(), false) {
+                return false;
+            }
+            line_no = 0;
+        }
+    }
+    send(b.finish(), true)
+}
