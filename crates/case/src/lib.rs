@@ -1,1 +1,44 @@
+//! hopscope's case store: one directory per case.
+//!
+//! ```text
+//! CASE/
+//!   manifest.json          sources with hashes, counts, time span, problems, run list
+//!   events/run-G-N.parquet events, each run sorted by time (ids, not names)
+//!   hosts.parquet accounts.parquet addresses.parquet auths.parquet sources.parquet
+//!   sites.parquet data.parquet labels.parquet
+//! ```
+//!
+//! Architecture invariant: `manifest.json` is the commit point. Runs are new files; the
+//! dictionaries only ever grow (ids are append-only), so a newer dictionary beside an older
+//! manifest is still consistent; the manifest is written to a temporary name and renamed
+//! last. A killed ingest leaves the previous case (or no case) readable, never a half one.
 
+mod manifest;
+mod reader;
+mod schema;
+mod tables;
+mod writer;
+
+pub use manifest::{InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, MANIFEST, VERSION};
+pub use reader::{Case, EventStream, Label};
+pub use writer::CaseWriter;
+
+/// Why a case could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("{0}: not a hopscope case (no manifest.json); create one with `hopscope ingest LOGS --case {0}`")]
+    NotACase(String),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{path}: {message}")]
+    Corrupt { path: String, message: String },
+}
+
+impl CaseError {
+    pub(crate) fn io(path: &std::path::Path, e: impl std::fmt::Display) -> CaseError {
+        CaseError::Io { path: path.display().to_string(), message: e.to_string() }
+    }
+    pub(crate) fn corrupt(path: &std::path::Path, e: impl std::fmt::Display) -> CaseError {
+        CaseError::Corrupt { path: path.display().to_string(), message: e.to_string() }
+    }
+}

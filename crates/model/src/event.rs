@@ -444,6 +444,32 @@ impl EventTable {
         self.position.extend_from_slice(&other.position);
     }
 
+    /// Append rows `range` of `other`.
+    pub fn extend_from_range(&mut self, other: &EventTable, range: std::ops::Range<usize>) {
+        let r = range;
+        self.time.extend_from_slice(&other.time[r.clone()]);
+        self.src_host.extend_from_slice(&other.src_host[r.clone()]);
+        self.src_ip.extend_from_slice(&other.src_ip[r.clone()]);
+        self.dst_host.extend_from_slice(&other.dst_host[r.clone()]);
+        self.dst_ip.extend_from_slice(&other.dst_ip[r.clone()]);
+        self.user.extend_from_slice(&other.user[r.clone()]);
+        self.src_user.extend_from_slice(&other.src_user[r.clone()]);
+        self.auth.extend_from_slice(&other.auth[r.clone()]);
+        self.logon_type.extend_from_slice(&other.logon_type[r.clone()]);
+        self.outcome.extend_from_slice(&other.outcome[r.clone()]);
+        self.orientation.extend_from_slice(&other.orientation[r.clone()]);
+        self.format.extend_from_slice(&other.format[r.clone()]);
+        self.event_id.extend_from_slice(&other.event_id[r.clone()]);
+        self.flags.extend_from_slice(&other.flags[r.clone()]);
+        self.source.extend_from_slice(&other.source[r.clone()]);
+        self.position.extend_from_slice(&other.position[r]);
+    }
+
+    /// The key events are ordered by: time, then evidence (source, position).
+    pub fn order_key(&self, i: usize) -> (i64, u32, u64, u16) {
+        (self.time[i], self.source[i], self.position[i], self.flags[i] & EventFlags::RECORD.0)
+    }
+
     /// True when rows are in non-decreasing time order.
     pub fn is_time_sorted(&self) -> bool {
         self.time.windows(2).all(|w| w[0] <= w[1])
@@ -452,14 +478,11 @@ impl EventTable {
     /// Reorder rows by (time, source, position): a total order over distinct evidence,
     /// so the result does not depend on the order events were read in.
     pub fn sort_by_time(&mut self) {
-        if self.time.windows(2).all(|w| w[0] < w[1]) {
+        if (1..self.len()).all(|i| self.order_key(i - 1) <= self.order_key(i)) {
             return;
         }
         let mut perm: Vec<u32> = (0..self.len() as u32).collect();
-        perm.sort_unstable_by_key(|&i| {
-            let i = i as usize;
-            (self.time[i], self.source[i], self.position[i], self.flags[i] & EventFlags::RECORD.0)
-        });
+        perm.sort_unstable_by_key(|&i| self.order_key(i as usize));
         self.permute(&perm);
     }
 

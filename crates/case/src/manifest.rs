@@ -1,0 +1,91 @@
+//! `manifest.json`: what is in a case and where it came from.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub const MANIFEST: &str = "manifest.json";
+/// Version of the case layout; bumped when a reader of an older version could misread.
+pub const VERSION: u32 = 1;
+
+/// One input file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceEntry {
+    pub id: u32,
+    pub path: String,
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub compressed: Option<String>,
+    pub bytes: u64,
+    pub sha256: Option<String>,
+    pub lines: u64,
+    pub events: u64,
+    pub labels: u64,
+    /// Lines that are not authentication events (other programs, headers, comments).
+    pub ignored: u64,
+    /// Problems by reason.
+    pub problems: BTreeMap<String, u64>,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+}
+
+/// One located example of a problem.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemExample {
+    pub kind: String,
+    /// `file:line` or `file record N`.
+    pub at: String,
+    pub message: String,
+}
+
+/// A run of events: one Parquet file sorted by time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunEntry {
+    pub file: String,
+    pub rows: u64,
+    /// Microseconds since the epoch, UTC.
+    pub min_time: i64,
+    pub max_time: i64,
+}
+
+/// The fleet context the case was resolved against.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryEntry {
+    pub dir: Option<String>,
+    pub hosts: u64,
+    pub sites: u64,
+    pub data: u64,
+    pub problems: u64,
+}
+
+/// The whole manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub hopscope_case: u32,
+    /// Incremented by every ingest into the case.
+    pub generation: u32,
+    pub events: u64,
+    pub labels: u64,
+    pub hosts: u64,
+    pub accounts: u64,
+    pub addresses: u64,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    pub sources: Vec<SourceEntry>,
+    pub runs: Vec<RunEntry>,
+    pub inventory: InventoryEntry,
+    /// Problems by reason, over all sources and the inventory.
+    pub problems: BTreeMap<String, u64>,
+    /// The first few located examples of each reason.
+    pub problem_examples: Vec<ProblemExample>,
+    /// What ingest inferred or assumed (syslog years, time zones, LANL anchor).
+    pub notes: Vec<String>,
+}
+
+impl Manifest {
+    pub fn problem_total(&self) -> u64 {
+        self.problems.values().sum()
+    }
+}

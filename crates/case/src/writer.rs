@@ -1,0 +1,164 @@
+//! Writing a case: runs of time-sorted events, then dictionaries, then the manifest.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use hopscope_model::{Catalog, EventTable, Inventory};
+use parquet::arrow::ArrowWriter;
+
+use crate::manifest::{Manifest, RunEntry, MANIFEST, VERSION};
+use crate::reader::{read_manifest, Label};
+use crate::schema::{events_schema, to_batch};
+use crate::tables::{read_catalog, read_labels, write_catalog, write_labels, writer_props};
+use crate::CaseError;
+
+/// Events buffered before a run is sorted and written (about 64 bytes each in memory).
+pub const RUN_EVENTS: usize = 4 << 20;
+
+/// Writes a new case or appends to an existing one. Nothing is visible to readers until
+/// [`CaseWriter::commit`] renames the manifest into place.
+pub struct CaseWriter {
+    dir: PathBuf,
+    generation: u32,
+    runs: Vec<RunEntry>,
+    new_runs: u32,
+    buffer: EventTable,
+    run_events: usize,
+    labels: Vec<Label>,
+}
+
+impl CaseWriter {
+    /// Open `dir` for writing. Returns the writer, the existing manifest (when appending) and
+    /// the existing catalog and inventory (empty for a new case).
+    ///
+    /// Refuses a directory that holds files but is not a case, so a mistyped `--case`
+    /// cannot scatter files among a user's logs.
+    pub fn open(dir: &Path) -> Result<(CaseWriter, Option<Manifest>, Catalog, Inventory), CaseError> {
+        let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
+        if existing.is_none() && dir.exists() {
+            let foreign = std::fs::read_dir(dir)
+                .map_err(|e| CaseError::io(dir, e))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n != "events" && !n.ends_with(".parquet") && !n.ends_with(".tmp") && !n.starts_with('.'))
+                .collect::<Vec<_>>();
+            if !foreign.is_empty() {
+                return Err(CaseError::Io {
+                    path: dir.display().to_string(),
+                    message: format!(
+                        "exists, is not a hopscope case and is not empty (holds {}); choose a new directory",
+                        foreign.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        std::fs::create_dir_all(dir.join("events")).map_err(|e| CaseError::io(dir, e))?;
+        let (catalog, inventory, labels) = match &existing {
+            Some(_) => {
+                let (c, i) = read_catalog(dir)?;
+                (c, i, read_labels(&dir.join("labels.parquet"))?)
+            }
+            None => (Catalog::default(), Inventory::default(), Vec::new()),
+        };
+        let w = CaseWriter {
+            dir: dir.to_path_buf(),
+            generation: existing.as_ref().map_or(1, |m| m.generation + 1),
+            runs: existing.as_ref().map(|m| m.runs.clone()).unwrap_or_default(),
+            new_runs: 0,
+            buffer: EventTable::default(),
+            run_events: RUN_EVENTS,
+            labels,
+        };
+        Ok((w, existing, catalog, inventory))
+    }
+
+    /// Events per run (tests use small runs to exercise merging).
+    pub fn set_run_events(&mut self, n: usize) {
+        self.run_events = n.max(1);
+    }
+
+    /// Add events (any order; each run is sorted before it is written).
+    pub fn push(&mut self, t: &EventTable) -> Result<(), CaseError> {
+        self.buffer.extend_from(t);
+        if self.buffer.len() >= self.run_events {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn push_labels(&mut self, labels: impl IntoIterator<Item = Label>) {
+        self.labels.extend(labels);
+    }
+
+    fn flush(&mut self) -> Result<(), CaseError> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let mut t = std::mem::take(&mut self.buffer);
+        t.sort_by_time();
+        self.new_runs += 1;
+        let name = format!("events/run-{:05}-{:05}.parquet", self.generation, self.new_runs);
+        let path = self.dir.join(&name);
+        let tmp = path.with_extension("parquet.tmp");
+        let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
+        let mut w = ArrowWriter::try_new(f, events_schema(), Some(writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
+        let step = 1 << 20;
+        let mut start = 0;
+        while start < t.len() {
+            let end = (start + step).min(t.len());
+            let mut slice = EventTable::with_capacity(end - start);
+            slice.extend_from_range(&t, start..end);
+            w.write(&to_batch(&slice)).map_err(|e| CaseError::io(&tmp, e))?;
+            start = end;
+        }
+        w.close().map_err(|e| CaseError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))?;
+        self.runs.push(RunEntry {
+            file: name,
+            rows: t.len() as u64,
+            min_time: t.time[0],
+            max_time: *t.time.last().expect("non-empty"),
+        });
+        Ok(())
+    }
+
+    /// Write the remaining events, the dictionaries and the manifest (the commit point).
+    /// `manifest` supplies sources, problems and notes; counts, runs and the generation
+    /// are filled in here.
+    pub fn commit(mut self, catalog: &Catalog, inventory: &Inventory, mut manifest: Manifest) -> Result<Manifest, CaseError> {
+        self.flush()?;
+        write_catalog(&self.dir, catalog, inventory)?;
+        self.labels.sort_by(|a, b| (a.time, a.source, a.line).cmp(&(b.time, b.source, b.line)));
+        write_labels(&self.dir.join("labels.parquet"), &self.labels)?;
+
+        manifest.hopscope_case = VERSION;
+        manifest.generation = self.generation;
+        manifest.runs = self.runs.clone();
+        manifest.events = self.runs.iter().map(|r| r.rows).sum();
+        manifest.labels = self.labels.len() as u64;
+        manifest.hosts = catalog.hosts.len() as u64;
+        manifest.accounts = catalog.accounts.len() as u64;
+        manifest.addresses = catalog.addresses.len() as u64;
+        let t = |us: i64| hopscope_model::Time(us).to_rfc3339();
+        manifest.first_time = self.runs.iter().map(|r| r.min_time).min().map(t);
+        manifest.last_time = self.runs.iter().map(|r| r.max_time).max().map(t);
+
+        let path = self.dir.join(MANIFEST);
+        let tmp = self.dir.join("manifest.json.tmp");
+        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| CaseError::io(&tmp, e))?;
+        std::fs::write(&tmp, json).map_err(|e| CaseError::io(&tmp, e))?;
+        File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| CaseError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))?;
+
+        // Remove runs no manifest names (left by an ingest that was killed).
+        if let Ok(rd) = std::fs::read_dir(self.dir.join("events")) {
+            for e in rd.flatten() {
+                let name = format!("events/{}", e.file_name().to_string_lossy());
+                if !self.runs.iter().any(|r| r.file == name) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(manifest)
+    }
+}

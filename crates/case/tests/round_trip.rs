@@ -1,0 +1,137 @@
+//! Case round trip: events, dictionaries and inventory written and read back identical.
+
+use hopscope_case::{Case, CaseWriter, Label, Manifest};
+use hopscope_model::*;
+
+fn inventory() -> Inventory {
+    Inventory::new(
+        vec![InventoryHost {
+            name: "jp-crm-01".into(),
+            ips: vec!["10.1.0.10".parse().unwrap()],
+            site: "tokyo".into(),
+            country: "Japan".into(),
+            role: "database".into(),
+            lifecycle: Lifecycle::Active,
+            last_patched: Some("2020-01-10".parse().unwrap()),
+            criticality: 4,
+            ..Default::default()
+        }],
+        vec![Site { cidr: "10.1.0.0/16".parse().unwrap(), site: "tokyo".into(), country: "Japan".into() }],
+        vec![DataHolding { host: "jp-crm-01".into(), client: "Client 1".into(), data_class: "crm".into(), records: 5, restricted: true }],
+    )
+    .0
+}
+
+/// Events in scrambled time order, from two sources.
+fn events(cat: &mut Catalog, inv: &Inventory, n: usize, seed: u64) -> EventTable {
+    let mut t = EventTable::default();
+    let src = cat.sources.intern("a.log");
+    let src2 = cat.sources.intern("b.evtx");
+    let mut x = seed;
+    for i in 0..n {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let h1 = cat.hosts.resolve(inv, Some(&format!("ws{:02}", x % 7)), None);
+        let h2 = cat.hosts.resolve(inv, None, Some("10.1.0.10".parse().unwrap()));
+        let user = cat.accounts.intern(&format!("u{}", x % 5), Some("CORP"));
+        let ip = cat.addresses.intern("10.1.0.10");
+        let auth = cat.auths.intern("Kerberos");
+        let record = i % 3 == 0;
+        t.push(&Event {
+            time: Time(((x >> 20) % 1000) as i64 * 1_000_000),
+            src_host: h1,
+            src_ip: 0,
+            dst_host: h2,
+            dst_ip: ip,
+            user,
+            src_user: 0,
+            auth,
+            logon_type: LogonType::Network,
+            outcome: if i % 4 == 0 { Outcome::Failure } else { Outcome::Success },
+            orientation: Orientation::LogOn,
+            format: SourceFormat::Winjson,
+            event_id: 4624,
+            flags: EventFlags::PRIVILEGED,
+            evidence: Evidence {
+                source: if record { src2 } else { src },
+                position: if record { Position::Record(i as u64) } else { Position::Line(i as u64 + 1) },
+            },
+        });
+    }
+    t
+}
+
+#[test]
+fn write_read_identical_and_sorted() {
+    let dir = tempfile::tempdir().unwrap();
+    let case_dir = dir.path().join("case");
+    let inv = inventory();
+    let (mut w, existing, mut cat, _) = CaseWriter::open(&case_dir).unwrap();
+    assert!(existing.is_none());
+    cat.hosts.add_inventory(&inv);
+    w.set_run_events(700); // several overlapping runs: exercises the merge
+    let t = events(&mut cat, &inv, 3000, 7);
+    for piece in 0..6 {
+        let mut p = EventTable::default();
+        p.extend_from_range(&t, piece * 500..piece * 500 + 500);
+        w.push(&p).unwrap();
+    }
+    w.push_labels([Label { time: Time(5), user: 1, src_host: 1, dst_host: 2, label: "redteam".into(), source: 1, line: 3 }]);
+    let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
+    assert!(m.runs.len() >= 3, "{} runs", m.runs.len());
+    assert_eq!(m.events, 3000);
+
+    let case = Case::open(&case_dir).unwrap();
+    let back = case.load_events().unwrap();
+    let mut expect = t.clone();
+    expect.sort_by_time();
+    assert_eq!(back, expect);
+    // batches of any size give the same stream
+    let mut again = EventTable::default();
+    for b in case.events(333).unwrap() {
+        again.extend_from(&b.unwrap());
+    }
+    assert_eq!(again, expect);
+
+    assert_eq!(case.catalog.hosts.records(), cat.hosts.records());
+    assert_eq!(case.catalog.accounts.len(), cat.accounts.len());
+    assert_eq!(case.catalog.sources.name(2), Some("b.evtx"));
+    assert_eq!(case.inventory.hosts, inv.hosts);
+    assert_eq!(case.inventory.sites, inv.sites);
+    assert_eq!(case.inventory.data, inv.data);
+    assert_eq!(case.labels().unwrap().len(), 1);
+}
+
+#[test]
+fn append_adds_a_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory();
+    let (w, _, mut cat, _) = CaseWriter::open(dir.path()).unwrap();
+    let first = events(&mut cat, &inv, 100, 1);
+    let mut w = w;
+    w.push(&first).unwrap();
+    w.commit(&cat, &inv, Manifest::default()).unwrap();
+
+    let (mut w, existing, mut cat, inv2) = CaseWriter::open(dir.path()).unwrap();
+    assert_eq!(existing.unwrap().generation, 1);
+    assert_eq!(inv2.hosts.len(), 1);
+    let second = events(&mut cat, &inv2, 50, 2);
+    w.push(&second).unwrap();
+    let m = w.commit(&cat, &inv2, Manifest::default()).unwrap();
+    assert_eq!((m.generation, m.events), (2, 150));
+    assert_eq!(Case::open(dir.path()).unwrap().load_events().unwrap().len(), 150);
+}
+
+#[test]
+fn uncommitted_writes_are_invisible_and_foreign_dirs_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory();
+    let (mut w, _, mut cat, _) = CaseWriter::open(dir.path()).unwrap();
+    w.set_run_events(10);
+    w.push(&events(&mut cat, &inv, 100, 3)).unwrap(); // a run hits the disk...
+    drop(w); // ...but the writer dies before commit
+    assert!(matches!(Case::open(dir.path()), Err(hopscope_case::CaseError::NotACase(_))));
+
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::write(logs.path().join("auth.log"), "x").unwrap();
+    assert!(CaseWriter::open(logs.path()).is_err());
+}
