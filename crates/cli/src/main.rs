@@ -1,1 +1,65 @@
-fn main() {}
+//! `hopscope`: trace an intruder's hops across a server fleet from authentication logs.
+//!
+//! Thin glue over the library crates: argument parsing, progress, and printing.
+
+mod cmd_case;
+mod cmd_demo;
+mod cmd_export;
+mod cmd_ingest;
+mod out;
+
+use clap::{Parser, Subcommand};
+
+const ABOUT: &str = "Trace an intruder's hops across a server fleet from authentication logs.";
+
+const LONG_ABOUT: &str = "\
+Trace an intruder's hops across a server fleet from authentication logs: back to the
+forgotten server they came in through, forward to every host, account and client
+organisation whose data they could have touched.
+
+A typical investigation:
+
+  hopscope ingest /evidence/logs --inventory /evidence/cmdb --case case1
+  hopscope case info --case case1          # what was read, what was wrong with it
+  hopscope export --case case1 --format csv --out events.csv
+
+Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
+Japan intrusion and runs every stage that is built on it.";
+
+#[derive(Parser)]
+#[command(name = "hopscope", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read logs into a case: normalise, resolve hosts, store as Parquet.
+    Ingest(cmd_ingest::Args),
+    /// Write a case's events in time order as JSON lines or CSV (the normalised schema).
+    Export(cmd_export::Args),
+    /// Inspect a case.
+    #[command(subcommand)]
+    Case(cmd_case::CaseCommand),
+    /// Tell the 2019 intrusion story end to end on a simulated fleet.
+    Demo(cmd_demo::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(a) => cmd_ingest::run(a),
+        Command::Export(a) => cmd_export::run(a),
+        Command::Case(c) => cmd_case::run(c),
+        Command::Demo(a) => cmd_demo::run(a),
+    };
+    if let Err(e) = result {
+        // a closed pipe (`hopscope export | head`) is not an error worth a message
+        if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            std::process::exit(0);
+        }
+        eprintln!("hopscope: error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -45,6 +45,8 @@ pub struct RawLabel {
     pub src_host: u32,
     pub dst_host: u32,
     pub label: String,
+    /// Evidence source id (set when the batch is absorbed).
+    pub source: u32,
     pub position: Position,
 }
 
@@ -297,6 +299,7 @@ pub fn absorb(
     let mut labels = std::mem::take(&mut batch.labels);
     for l in &mut labels {
         l.user = map(&account_global, l.user);
+        l.source = source;
         l.src_host = resolve(l.src_host, NONE, catalog);
         l.dst_host = resolve(l.dst_host, NONE, catalog);
         if let Position::Line(n) = &mut l.position {

@@ -16,10 +16,15 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         return Some(Format::Csv);
     }
     let sample: Vec<&str> = lines.collect();
-    if sample.iter().take(5).all(|l| is_lanl_auth(l)) {
+    // most sampled lines must match: one damaged line must not hide a format
+    let most = |f: fn(&str) -> bool| {
+        let n = sample.iter().filter(|l| f(l)).count();
+        n > 0 && n * 5 >= sample.len() * 4
+    };
+    if most(is_lanl_auth) {
         return Some(Format::Lanl);
     }
-    if sample.iter().take(5).all(|l| is_lanl_redteam(l)) {
+    if most(is_lanl_redteam) {
         return Some(Format::LanlRedteam);
     }
     let syslog = sample.iter().filter(|l| crate::sshd::looks_like_syslog(l)).count();
@@ -74,6 +79,8 @@ mod tests {
             Some(Format::Jsonl)
         );
         assert_eq!(detect(b"hello world\n"), None);
+        let damaged = b"1,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n2,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n3,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n4,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\nbad line\n";
+        assert_eq!(detect(damaged), Some(Format::Lanl));
         assert_eq!(detect(b""), None);
     }
 }

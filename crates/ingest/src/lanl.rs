@@ -158,6 +158,7 @@ impl LineParser for RedteamParser {
             src_host: out.host_id(opt(src)),
             dst_host: out.host_id(opt(dst)),
             label: "redteam".into(),
+            source: 0,
             position: Position::Line(line_no),
         };
         out.push_label(label);
