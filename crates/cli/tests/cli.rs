@@ -1,0 +1,158 @@
+//! The `hopscope` binary end to end: a temp dir with files, run the binary, check output.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hopscope(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hopscope")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn ok(args: &[&str], cwd: &Path) -> String {
+    let o = hopscope(args, cwd);
+    assert!(o.status.success(), "hopscope {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+const LANL: &str = "\
+1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success
+2,U22@DOM1,U22@DOM1,C1065,C586,Kerberos,Network,LogOn,Success
+2,U22@DOM1,U22@DOM1,C1065,C586,Kerberos,Network,LogOn,Success
+3,ANONYMOUS LOGON@C586,ANONYMOUS LOGON@C586,C1250,C586,NTLM,Network,LogOn,Success
+4,C3050$@DOM1,C3050$@DOM1,C3050,C529,Kerberos,?,TGT,Fail
+5,?,?,?,C586,?,?,AuthMap,?
+";
+
+#[test]
+fn export_round_trips_through_jsonl_and_csv() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("auth.txt"), LANL).unwrap();
+    ok(&["ingest", "auth.txt", "--case", "c1", "--lanl-start", "2019-06-01T00:00:00Z"], p);
+    let jsonl = ok(&["export", "--case", "c1"], p);
+    assert_eq!(jsonl.lines().count(), 6);
+    assert!(jsonl.lines().next().unwrap().starts_with(r#"{"time":"2019-06-01T00:00:01Z","src_host":"C625""#));
+    assert!(jsonl.contains(r#""evidence":{"file":"auth.txt","line":6}"#));
+    let csv = ok(&["export", "--case", "c1", "--format", "csv"], p);
+    std::fs::write(p.join("e.jsonl"), &jsonl).unwrap();
+    std::fs::write(p.join("e.csv"), &csv).unwrap();
+    ok(&["ingest", "e.jsonl", "--case", "c2"], p);
+    ok(&["ingest", "e.csv", "--case", "c3"], p);
+    assert_eq!(ok(&["export", "--case", "c2"], p), jsonl, "jsonl round trip");
+    assert_eq!(ok(&["export", "--case", "c3"], p), jsonl, "csv round trip");
+    assert_eq!(ok(&["export", "--case", "c3", "--format", "csv"], p), csv);
+}
+
+#[test]
+fn deterministic_across_runs_and_threads() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut big = String::new();
+    for i in 0..20_000u32 {
+        big.push_str(&format!("{},U{}@DOM1,U{}@DOM1,C{},C{},Kerberos,Network,LogOn,Success\n", i / 3, i % 97, i % 97, i % 13, i % 31));
+    }
+    std::fs::write(p.join("auth.txt"), big).unwrap();
+    std::fs::write(p.join("auth2.txt"), LANL).unwrap();
+    ok(&["ingest", "auth.txt", "auth2.txt", "--case", "a", "--threads", "1"], p);
+    ok(&["ingest", "auth.txt", "auth2.txt", "--case", "b", "--threads", "4"], p);
+    let a = ok(&["export", "--case", "a"], p);
+    assert_eq!(a, ok(&["export", "--case", "b"], p));
+    assert_eq!(std::fs::read(p.join("a/manifest.json")).unwrap(), std::fs::read(p.join("b/manifest.json")).unwrap());
+}
+
+#[test]
+fn bad_lines_are_counted_and_located_strict_stops() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let text = format!("{LANL}x,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n6,U1@D\n\u{0}\n");
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"7,U\xff@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n");
+    std::fs::write(p.join("auth.txt"), &bytes).unwrap();
+    let o = hopscope(&["ingest", "auth.txt", "--case", "c", "--json"], p);
+    assert!(o.status.success());
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["events"], 6);
+    assert_eq!(m["problems"]["bad-time"], 1);
+    assert_eq!(m["problems"]["truncated"], 2);
+    assert_eq!(m["problems"]["invalid-utf8"], 1);
+    let at: Vec<&str> = m["problem_examples"].as_array().unwrap().iter().map(|e| e["at"].as_str().unwrap()).collect();
+    assert!(at.contains(&"auth.txt:7"), "{at:?}");
+    assert!(at.contains(&"auth.txt:10"), "{at:?}");
+
+    let o = hopscope(&["ingest", "auth.txt", "--case", "s", "--strict"], p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("auth.txt:7"));
+    assert!(!p.join("s/manifest.json").exists(), "strict failure must not leave a case");
+}
+
+#[test]
+fn missing_input_is_one_line_exit_1() {
+    let d = tempfile::tempdir().unwrap();
+    let o = hopscope(&["ingest", "nope.log", "--case", "c"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nope.log"));
+    let o = hopscope(&["case", "info", "--case", "c"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn append_and_inventory_resolution() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir(p.join("cmdb")).unwrap();
+    std::fs::write(
+        p.join("cmdb/hosts.csv"),
+        "host,ips,site,country,role,owner,lifecycle,last_patched,internet_facing,criticality\n\
+         C586.dom1.example,10.1.0.5,tokyo,Japan,database,crm,active,2020-01-01,false,critical\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("cmdb/sites.csv"), "cidr,site,country\n10.1.0.0/16,tokyo,Japan\n").unwrap();
+    std::fs::write(p.join("auth.txt"), LANL).unwrap();
+    std::fs::write(p.join("more.txt"), "9,U9@DOM1,U9@DOM1,C9,c586,NTLM,Network,LogOn,Success\n").unwrap();
+    ok(&["ingest", "auth.txt", "--case", "c", "--inventory", "cmdb"], p);
+    ok(&["ingest", "more.txt", "--case", "c"], p);
+    let info: serde_json::Value = serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
+    assert_eq!(info["generation"], 2);
+    assert_eq!(info["events"], 7);
+    assert_eq!(info["sources"].as_array().unwrap().len(), 2);
+    let out = ok(&["export", "--case", "c"], p);
+    // the short, differently-cased name resolves to the inventory host
+    let last = out.lines().last().unwrap();
+    assert!(last.contains(r#""dst_host":"C586.dom1.example""#), "{last}");
+}
+
+#[test]
+fn killed_ingest_leaves_no_readable_half_case() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut big = String::with_capacity(60 << 20);
+    for i in 0..1_000_000u32 {
+        big.push_str(&format!("{i},U{}@DOM1,U{}@DOM1,C{},C{},Kerberos,Network,LogOn,Success\n", i % 977, i % 977, i % 1013, i % 3001));
+    }
+    std::fs::write(p.join("auth.txt"), big).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hopscope"))
+        .args(["ingest", "auth.txt", "--case", "c"])
+        .current_dir(p)
+        .spawn()
+        .unwrap();
+    // kill it as soon as it has started writing anything into the case
+    let start = std::time::Instant::now();
+    while !p.join("c").exists() && start.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let o = hopscope(&["case", "info", "--case", "c"], p);
+    if status.success() {
+        // finished before the kill landed: the case must then be whole
+        assert!(o.status.success());
+    } else {
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("not a hopscope case"));
+        // and a rerun into the same directory succeeds
+        ok(&["ingest", "auth.txt", "--case", "c"], p);
+        let info: serde_json::Value = serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
+        assert_eq!(info["events"], 1_000_000);
+    }
+}
