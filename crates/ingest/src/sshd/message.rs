@@ -213,7 +213,7 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 
 /// dropbear `ADDR:PORT`, optionally in `<>`.
 fn dropbear_peer(tok: &str) -> Result<Peer<'_>, LineError> {
-    let t = tok.trim_start_matches('<').trim_end_matches(|c| c == '>' || c == ':');
+    let t = tok.trim_start_matches('<').trim_end_matches(['>', ':']);
     let t = match t.rfind(':') {
         Some(i) if i + 1 < t.len() && t[i + 1..].bytes().all(|c| c.is_ascii_digit()) => &t[..i],
         _ => t,
@@ -297,6 +297,12 @@ fn unwrap(mut s: &str) -> Result<(&str, u32), LineError> {
         let (n, r) = r.split_once(" times: [").ok_or_else(|| err(ProblemKind::UnknownMessage, format!("{s:?}")))?;
         repeat = n.parse().map_err(|_| err(ProblemKind::BadValue, format!("repeat count {n:?}")))?;
         s = r.trim_start().strip_suffix(']').unwrap_or(r).trim_end();
+    }
+    // journald forwarding a kernel-stamped entry: "kernel:[  970.699396]: Failed ..."
+    if let Some(r) = s.strip_prefix("kernel:") {
+        if let Some(r) = r.trim_start().strip_prefix('[').and_then(|r| r.split_once(']')).map(|(_, r)| r) {
+            s = r.strip_prefix(':').unwrap_or(r).trim_start();
+        }
     }
     // Solaris: "[ID 800047 auth.info] Failed ..."
     if s.starts_with("[ID ") {
@@ -482,6 +488,12 @@ mod tests {
         assert_eq!((a.user, a.invalid_user, a.method), (None, true, Some("keyboard-interactive")));
         let a = parse("[825] Jul 10 23:53:52 Bad password attempt for 'root' from 1.2.3.4:52289", true).unwrap().unwrap();
         assert_eq!((a.user, a.peer), (Some("root"), Some(Peer::Ip("1.2.3.4"))));
+        for m in [
+            "kernel:[  970.699396]: Failed password for admin from 192.0.2.10 port 42745 ssh2",
+            "kernel: [  970.699397] Failed password for admin from 192.0.2.10 port 42745 ssh2",
+        ] {
+            assert_eq!(ok(m).peer, Some(Peer::Ip("192.0.2.10")), "{m}");
+        }
         let a = parse("[825] Jul  1 03:53:52 Bad password attempt for 'root' from 1.2.3.4:52289", true).unwrap().unwrap();
         assert_eq!(a.user, Some("root"));
     }
