@@ -124,11 +124,12 @@ fn user_from(s: &str) -> Option<(&str, &str)> {
     fallback
 }
 
-/// `Accepted|Failed METHOD for USER from ADDR ...` after the verb.
+/// `Accepted|Failed METHOD for USER from ADDR ...` after the verb. The method is one word;
+/// other messages that start with the verb (`Accepted key RSA ... found at`, `Failed to
+/// ...`) are not this one.
 fn method_for_user_from<'a>(act: Act, s: &'a str, whole: &str) -> Parsed<'a> {
-    let Some((method, rest)) = s.split_once(" for ") else {
-        return Err(err(ProblemKind::UnknownMessage, format!("expected \"METHOD for USER from ADDRESS\": {whole:?}")));
-    };
+    let Some((method, rest)) = s.split_once(' ') else { return Ok(None) };
+    let Some(rest) = rest.strip_prefix("for ") else { return Ok(None) };
     let Some((who, addr)) = user_from(rest) else {
         return Err(err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {whole:?}")));
     };
