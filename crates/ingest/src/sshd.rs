@@ -1,33 +1,705 @@
-//! OpenSSH and dropbear lines in syslog and journalctl exports.
+//! OpenSSH and dropbear lines in syslog (`auth.log`, `secure`, `messages`) and `journalctl`
+//! exports.
 //!
-//! Not built yet: this parser recognises syslog-shaped lines but extracts no events.
+//! Each authentication message becomes one event (a `message repeated N times` line
+//! becomes N): the logging host is the destination, the peer after `from` the source.
+//! Lines of other programs, and sshd messages that are not about authentication, are
+//! ignored (counted); an sshd authentication message that cannot be read is a problem with
+//! a reason. `docs/formats-sshd.md` lists the messages and the mapping.
+//!
+//! Syslog times carry no year and no zone: the year is `--year`, else inferred from the
+//! file's modification time, and rolls over when the month goes back (Dec → Jan); the zone
+//! is `--tz`, else UTC. Both inferences are noted once per file.
 
-use crate::batch::BatchBuilder;
+mod message;
+mod syslog;
+
+use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, Position, Time};
+
+use crate::batch::{BatchBuilder, RawEvent};
 use crate::format::{LineKind, LineParser, ParseContext};
-use crate::problems::LineError;
+use crate::problems::{LineError, ProblemKind};
+use message::{Act, Peer};
+use syslog::Stamp;
 
-/// True for lines shaped like syslog (RFC 3164, RFC 5424, ISO timestamps, journalctl short).
+/// True for lines shaped like syslog (RFC 3164, RFC 5424, ISO timestamps, journalctl
+/// `short`, `short-precise`, `short-iso`, `short-full`, `short-unix`).
 pub fn looks_like_syslog(line: &str) -> bool {
-    let b = line.as_bytes();
-    if b.len() < 16 {
-        return false;
-    }
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let l = line.trim_start_matches(|c: char| c == '<' || c.is_ascii_digit() || c == '>');
-    MONTHS.iter().any(|m| l.starts_with(m) && l.as_bytes().get(3) == Some(&b' '))
-        || (l.len() > 19 && l.as_bytes()[4] == b'-' && l.as_bytes()[10] == b'T')
+    matches!(syslog::envelope(line), Some(e) if !matches!(e.stamp, Stamp::Bad(_)))
 }
 
-pub struct SshdParser {}
+/// A `message repeated N times` line yields at most this many events.
+const MAX_REPEAT: u32 = 10_000;
+
+/// Programs whose messages this parser reads.
+fn program_kind(program: &str) -> Option<bool> {
+    // Some(false): OpenSSH (sshd, sshd-session, sshd-auth, sshd(pam_unix)); Some(true): dropbear
+    if program == "sshd" || program.starts_with("sshd-") || program.starts_with("sshd(") {
+        Some(false)
+    } else if program == "dropbear" {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// How syslog's missing year is being chosen, for the file's one note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum YearSource {
+    Given,
+    Mtime,
+    Unknown,
+}
+
+/// Parser of one sshd / dropbear syslog file. Stateful: the year of a line depends on the
+/// months of the lines before it, so a file is read in order, never in chunks.
+pub struct SshdParser {
+    /// `--year`.
+    given_year: Option<i32>,
+    /// The file's modification time as (year, month) in the reading zone.
+    mtime: Option<(i32, i8)>,
+    tz: jiff::tz::TimeZone,
+    tz_given: bool,
+    /// Year of the current run of lines, decided at the first year-less line.
+    year: Option<i32>,
+    year_source: YearSource,
+    last_month: i8,
+    noted_year: bool,
+    noted_tz: bool,
+    /// Cache of the last minute converted: (year, month, day, hour, minute, offset) → µs.
+    minute_key: (i32, i8, i8, i8, i8, i32),
+    minute_micros: Option<i64>,
+}
 
 impl SshdParser {
-    pub fn new(_ctx: &ParseContext) -> SshdParser {
-        SshdParser {}
+    pub fn new(ctx: &ParseContext) -> SshdParser {
+        let tz = ctx.tz.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+        let mtime = ctx.mtime.map(|t| {
+            let z = t.to_jiff().to_zoned_datetime(tz.clone());
+            (z.year() as i32, z.month())
+        });
+        SshdParser {
+            given_year: ctx.year,
+            mtime,
+            tz,
+            tz_given: ctx.tz.is_some(),
+            year: None,
+            year_source: YearSource::Unknown,
+            last_month: 0,
+            noted_year: false,
+            noted_tz: false,
+            minute_key: (0, 0, 0, 0, 0, 0),
+            minute_micros: None,
+        }
     }
+
+    /// The year of a year-less line of month `month`, following roll-over.
+    fn year_for(&mut self, month: i8) -> i32 {
+        let Some(year) = self.year else {
+            let (year, source) = match (self.given_year, self.mtime) {
+                (Some(y), _) => (y, YearSource::Given),
+                // a file's first line is older than its last write: a month after the
+                // mtime's month belongs to the year before
+                (None, Some((y, m))) => (if month > m { y - 1 } else { y }, YearSource::Mtime),
+                (None, None) => (1970, YearSource::Unknown),
+            };
+            self.year = Some(year);
+            self.year_source = source;
+            self.last_month = month;
+            return year;
+        };
+        let back = self.last_month - month;
+        if back > 6 {
+            // Dec → Jan: a new year
+            self.year = Some(year + 1);
+            self.last_month = month;
+            year + 1
+        } else if back < -6 {
+            // a straggler from before the roll-over (Dec written after Jan): last year,
+            // without moving the run's year back
+            year - 1
+        } else {
+            self.last_month = month;
+            year
+        }
+    }
+
+    fn note_year(&mut self, out: &mut BatchBuilder, month: i8) {
+        if self.noted_year {
+            return;
+        }
+        self.noted_year = true;
+        let year = self.year.unwrap_or(1970);
+        out.note(match self.year_source {
+            YearSource::Given => format!("syslog year from --year: {year} (first line in {})", syslog::month_name(month)),
+            YearSource::Mtime => {
+                let (y, m) = self.mtime.unwrap_or((year, month));
+                format!(
+                    "syslog year inferred from file mtime: {year} (first line in {}, file modified {} {y}); give --year to override",
+                    syslog::month_name(month),
+                    syslog::month_name(m)
+                )
+            }
+            YearSource::Unknown => {
+                format!("syslog year unknown (no --year, no file mtime): lines read as {year}; give --year")
+            }
+        });
+    }
+
+    fn note_tz(&mut self, out: &mut BatchBuilder) {
+        if !self.noted_tz {
+            self.noted_tz = true;
+            out.note(if self.tz_given {
+                format!("syslog times without a zone read in {}", self.tz.iana_name().unwrap_or("the --tz zone"))
+            } else {
+                "syslog times read as UTC (no --tz)".to_string()
+            });
+        }
+    }
+
+    /// Civil time (in `offset` seconds east of UTC, or the reading zone when `None`) → Time.
+    #[allow(clippy::too_many_arguments)]
+    fn civil(
+        &mut self,
+        year: i32,
+        month: i8,
+        day: i8,
+        hour: i8,
+        minute: i8,
+        second: i8,
+        micros: i32,
+        offset: Option<i32>,
+    ) -> Result<Time, LineError> {
+        let bad = || {
+            LineError::new(
+                ProblemKind::BadTime,
+                format!("no such time: {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"),
+            )
+        };
+        if !(0..=59).contains(&second) && second != 60 {
+            return Err(bad());
+        }
+        let key = (year, month, day, hour, minute, offset.unwrap_or(i32::MIN));
+        let base = match self.minute_micros {
+            Some(m) if self.minute_key == key => m,
+            _ => {
+                let y = i16::try_from(year).map_err(|_| bad())?;
+                let dt = jiff::civil::DateTime::new(y, month, day, hour, minute, 0, 0).map_err(|_| bad())?;
+                let ts = match offset {
+                    Some(o) => jiff::tz::Offset::from_seconds(o).map_err(|_| bad())?.to_timestamp(dt),
+                    None => self.tz.to_timestamp(dt),
+                }
+                .map_err(|_| bad())?;
+                let m = ts.as_microsecond();
+                self.minute_key = key;
+                self.minute_micros = Some(m);
+                m
+            }
+        };
+        // a leap second is read as the last microsecond of its minute
+        let us = if second == 60 { 59_999_999 } else { second as i64 * 1_000_000 + micros as i64 };
+        Ok(Time(base + us))
+    }
+
+    /// The line's time; `year` is the one [`SshdParser::year_for`] chose for a year-less stamp.
+    fn time(&mut self, stamp: Stamp, year: Option<i32>, out: &mut BatchBuilder) -> Result<Time, LineError> {
+        match stamp {
+            Stamp::NoYear { month, day, hour, minute, second, micros } => {
+                let year = year.unwrap_or(1970);
+                self.note_year(out, month);
+                self.note_tz(out);
+                self.civil(year, month, day, hour, minute, second, micros, None)
+            }
+            Stamp::Full { year, month, day, hour, minute, second, micros, offset } => {
+                if offset.is_none() {
+                    self.note_tz(out);
+                }
+                self.civil(year as i32, month, day, hour, minute, second, micros, offset)
+            }
+            Stamp::Unix { micros } => Ok(Time(micros)),
+            Stamp::Bad(why) => Err(LineError::new(ProblemKind::BadTime, why)),
+        }
+    }
+}
+
+/// Where an sshd or dropbear tag sits in a line that has no syslog envelope
+/// (`srv sshd[123]: Failed ...`): the message after it.
+fn unframed_message(line: &str) -> Option<(&str, bool)> {
+    for (needle, dropbear) in [("sshd[", false), ("sshd-session[", false), ("dropbear[", true)] {
+        if let Some(i) = line.find(needle) {
+            let rest = &line[i + needle.len()..];
+            let close = rest.find("]: ")?;
+            if rest[..close].bytes().all(|c| c.is_ascii_digit()) {
+                return Some((&rest[close + 3..], dropbear));
+            }
+        }
+    }
+    None
 }
 
 impl LineParser for SshdParser {
-    fn parse_line(&mut self, _line: &str, _line_no: u64, _out: &mut BatchBuilder) -> Result<LineKind, LineError> {
-        Ok(LineKind::Ignored)
+    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+        let Some(env) = syslog::envelope(line) else {
+            // not syslog: an sshd authentication message without a readable time is a
+            // problem; anything else (comments, other formats' lines) is not ours
+            return match unframed_message(line) {
+                Some((m, dropbear)) => match message::parse(m, dropbear)? {
+                    Some(_) => Err(LineError::new(ProblemKind::BadTime, "sshd message without a syslog timestamp")),
+                    None => Ok(LineKind::Ignored),
+                },
+                None => Ok(LineKind::Ignored),
+            };
+        };
+        // every dated line moves the year on, whichever program wrote it
+        let year = match env.stamp {
+            Stamp::NoYear { month, .. } => Some(self.year_for(month)),
+            _ => None,
+        };
+        let Some(dropbear) = program_kind(env.program) else { return Ok(LineKind::Ignored) };
+        let Some(auth) = message::parse(env.message, dropbear)? else { return Ok(LineKind::Ignored) };
+        let time = self.time(env.stamp, year, out)?;
+        let (src_ip, src_host) = match auth.peer {
+            Some(Peer::Ip(ip)) => (Some(ip), None),
+            Some(Peer::Host(h)) => (None, Some(h)),
+            None => (None, None),
+        };
+        let (orientation, outcome) = match auth.act {
+            Act::Accepted => (Orientation::LogOn, Outcome::Success),
+            Act::Failed => (Orientation::LogOn, Outcome::Failure),
+            Act::Closed => (Orientation::LogOff, Outcome::Unknown),
+        };
+        let ev = RawEvent {
+            time,
+            src_host,
+            src_ip,
+            dst_host: env.host,
+            user: auth.user,
+            auth: auth.method,
+            logon_type: LogonType::RemoteInteractive,
+            outcome,
+            orientation,
+            flags: if auth.invalid_user { EventFlags::INVALID_USER } else { EventFlags::default() },
+            ..Default::default()
+        };
+        if auth.repeat > MAX_REPEAT {
+            out.note(format!("\"message repeated N times\" read as at most {MAX_REPEAT} events"));
+        }
+        for _ in 0..auth.repeat.clamp(1, MAX_REPEAT) {
+            out.push(&ev, Position::Line(line_no))?;
+        }
+        Ok(LineKind::Event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopscope_model::SourceFormat;
+
+    /// One event, with its strings resolved from the batch's local tables.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Row {
+        time: String,
+        src: String,
+        dst: String,
+        user: String,
+        auth: String,
+        what: &'static str,
+        invalid: bool,
+    }
+
+    fn ctx(year: Option<i32>) -> ParseContext {
+        ParseContext { year, ..Default::default() }
+    }
+
+    fn run(ctx: &ParseContext, lines: &[&str]) -> (Vec<Row>, Vec<Result<LineKind, LineError>>, Vec<String>) {
+        let mut b = BatchBuilder::new(SourceFormat::Sshd);
+        let mut p = SshdParser::new(ctx);
+        let results = lines.iter().enumerate().map(|(i, l)| p.parse_line(l, i as u64 + 1, &mut b)).collect();
+        let batch = b.finish();
+        let t = &batch.events;
+        let s = |v: &[String], id: u32| if id == 0 { String::new() } else { v[id as usize - 1].clone() };
+        let rows = (0..t.len())
+            .map(|i| {
+                let e = t.get(i);
+                Row {
+                    time: e.time.to_rfc3339(),
+                    src: if e.src_ip != 0 {
+                        batch.addresses[e.src_ip as usize - 1].to_string()
+                    } else {
+                        s(&batch.host_names, e.src_host)
+                    },
+                    dst: s(&batch.host_names, e.dst_host),
+                    user: if e.user == 0 { String::new() } else { batch.accounts[e.user as usize - 1].0.clone() },
+                    auth: s(&batch.auths, e.auth),
+                    what: match (e.orientation, e.outcome) {
+                        (Orientation::LogOn, Outcome::Success) => "accepted",
+                        (Orientation::LogOn, Outcome::Failure) => "failed",
+                        (Orientation::LogOff, Outcome::Unknown) => "closed",
+                        _ => "other",
+                    },
+                    invalid: e.flags.contains(EventFlags::INVALID_USER),
+                }
+            })
+            .collect();
+        assert!(t.logon_type.iter().all(|&l| l == LogonType::RemoteInteractive as u8));
+        (rows, results, batch.notes)
+    }
+
+    /// The single event of one line read with `--year 2019`.
+    fn one(line: &str) -> Row {
+        let (mut rows, r, _) = run(&ctx(Some(2019)), &[line]);
+        assert_eq!(r, [Ok(LineKind::Event)], "{line}");
+        assert_eq!(rows.len(), 1, "{line}");
+        rows.remove(0)
+    }
+
+    fn row(time: &str, src: &str, dst: &str, user: &str, auth: &str, what: &'static str, invalid: bool) -> Row {
+        let s = |x: &str| x.to_string();
+        Row { time: s(time), src: s(src), dst: s(dst), user: s(user), auth: s(auth), what, invalid }
+    }
+
+    fn kind(line: &str) -> Result<LineKind, ProblemKind> {
+        let (_, r, _) = run(&ctx(Some(2019)), &[line]);
+        r.into_iter().next().unwrap().map_err(|e| e.kind)
+    }
+
+    const T: &str = "2019-12-10T06:55:46Z";
+
+    #[test]
+    fn accepted() {
+        assert_eq!(
+            one("Dec 10 06:55:46 LabSZ sshd[24200]: Accepted password for fztu from 119.137.62.142 port 49116 ssh2"),
+            row(T, "119.137.62.142", "LabSZ", "fztu", "password", "accepted", false)
+        );
+        assert_eq!(
+            one("Dec 10 06:55:46 srv sshd[1]: Accepted publickey for git from 2001:db8::1 port 57904 ssh2: RSA SHA256:abc"),
+            row(T, "2001:db8::1", "srv", "git", "publickey", "accepted", false)
+        );
+        assert_eq!(
+            one("Dec 10 06:55:46 srv sshd[1]: Accepted keyboard-interactive/pam for bob from gw.example.com port 2 ssh2"),
+            row(T, "gw.example.com", "srv", "bob", "keyboard-interactive/pam", "accepted", false)
+        );
+    }
+
+    #[test]
+    fn failed() {
+        let l = "Dec 10 06:55:46 LabSZ sshd[24206]: Failed password for invalid user test9 from 52.80.34.196 port 36060 ssh2";
+        assert_eq!(one(l), row(T, "52.80.34.196", "LabSZ", "test9", "password", "failed", true));
+        let l = "Dec 10 06:55:46 LabSZ sshd[1]: Failed password for root from 183.62.140.253 port 57646 ssh2";
+        assert_eq!(one(l), row(T, "183.62.140.253", "LabSZ", "root", "password", "failed", false));
+        let l = "Dec 10 06:55:46 LabSZ sshd[1]: Failed none for invalid user 0 from 181.214.87.4 port 63436 ssh2";
+        assert_eq!(one(l), row(T, "181.214.87.4", "LabSZ", "0", "none", "failed", true));
+        let l = "Dec 10 06:55:46 s sshd[1]: Failed hostbased for dan from 127.0.0.1 port 45785 ssh2: RSA 8c:e3, client user \"dan\", client host \"x\"";
+        assert_eq!(one(l), row(T, "127.0.0.1", "s", "dan", "hostbased", "failed", false));
+        let l = "Dec 10 06:55:46 s sshd[1]: Failed gssapi-with-mic for bob from 10.0.0.1 port 1 ssh2";
+        assert_eq!(one(l).auth, "gssapi-with-mic");
+        let l = "Dec 10 06:55:46 s sshd[1]: Failed publickey for invalid user graysky from 127.0.0.1 port 37954 ssh2: RSA SHA256:v3d";
+        assert_eq!(one(l), row(T, "127.0.0.1", "s", "graysky", "publickey", "failed", true));
+        let l = "Dec 10 06:55:46 s sshd[1]: Failed keyboard-interactive/pam for invalid user jamedds from 205.186.180.77 port 33723 ssh2";
+        assert_eq!(one(l).auth, "keyboard-interactive/pam");
+        let l = "Dec 10 06:55:46 s sshd[1]: Failed password for invalid user ROOT from aaaa:bbbb:cccc:1234::1:1";
+        assert_eq!(one(l).src, "aaaa:bbbb:cccc:1234::1:1");
+        let l = "Dec 10 06:55:46 s sshd[1]: error: maximum authentication attempts exceeded for invalid user xxx from 192.0.2.7 port 49941 ssh2 [preauth]";
+        assert_eq!(one(l), row(T, "192.0.2.7", "s", "xxx", "", "failed", true));
+        let l = "Dec 10 06:55:46 s sshd[1]: User root from 46.45.128.3 not allowed because listed in DenyUsers";
+        assert_eq!(one(l), row(T, "46.45.128.3", "s", "root", "", "failed", false));
+        let l = "Dec 10 06:55:46 s sshd[1]: ROOT LOGIN REFUSED FROM ::ffff:1.2.3.4 port 12345 [preauth]";
+        assert_eq!(one(l), row(T, "1.2.3.4", "s", "root", "", "failed", false));
+    }
+
+    #[test]
+    fn invalid_user() {
+        let l = "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186";
+        assert_eq!(one(l), row(T, "173.234.31.186", "LabSZ", "webmaster", "", "failed", true));
+        let l = "Dec 10 06:55:46 h sshd[1189074]: Invalid user  from 192.0.2.68 port 34916";
+        assert_eq!(one(l), row(T, "192.0.2.68", "h", "", "", "failed", true));
+        let l = "Dec 10 06:55:46 h sshd[1]: Invalid user a b from 192.0.2.68 port 34916";
+        assert_eq!(one(l).user, "a b");
+    }
+
+    #[test]
+    fn pam() {
+        let l = "Dec 10 06:55:46 LabSZ sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=112.95.230.3  user=root";
+        assert_eq!(one(l), row(T, "112.95.230.3", "LabSZ", "root", "", "failed", false));
+        let l = "Dec 10 06:55:46 LabSZ sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=173.234.31.186 ";
+        assert_eq!(one(l), row(T, "173.234.31.186", "LabSZ", "", "", "failed", false));
+        let l = "Dec 10 06:55:46 combo sshd(pam_unix)[20882]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root";
+        assert_eq!(one(l), row(T, "220-135-151-1.hinet-ip.hinet.net", "combo", "root", "", "failed", false));
+        let l = "Dec 10 06:55:46 vaio sshd[16004]: (pam_unix) authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root";
+        assert_eq!(one(l).src, "1.2.3.4");
+        let l = "Dec 10 06:55:46 LabSZ sshd[1]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=183.62.140.253  user=root";
+        assert_eq!(one(l), row(T, "183.62.140.253", "LabSZ", "root", "", "failed", false));
+        let l = "Dec 10 06:55:46 bar sshd[1558]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser=root rhost=192.0.2.114";
+        assert_eq!(one(l).user, "root", "ruser stands in for a missing user=");
+        let l = "Dec 10 06:55:46 h sshd[1]: error: PAM: Authentication failure for stefanor from example.com";
+        assert_eq!(one(l), row(T, "example.com", "h", "stefanor", "", "failed", false));
+        let l = "Dec 10 06:55:46 h sshd[1]: error: PAM: authentication error for james from example.com via 192.168.1.201";
+        assert_eq!(one(l).src, "example.com");
+        let l = "Dec 10 06:55:46 h sshd[1]: error: PAM: User not known to the underlying authentication module for illegal user kernelitshell from 10.215.4.227 ";
+        assert_eq!(one(l), row(T, "10.215.4.227", "h", "kernelitshell", "", "failed", true));
+        // not authentication events
+        for l in [
+            "Dec 10 06:55:46 LabSZ sshd[1]: pam_unix(sshd:session): session opened for user fztu by (uid=0)",
+            "Dec 10 06:55:46 LabSZ sshd[1]: pam_unix(sshd:auth): check pass; user unknown",
+            "Dec 10 06:55:46 LabSZ sshd[1]: PAM service(sshd) ignoring max retries; 6 > 3",
+            "Dec 10 06:55:46 combo su(pam_unix)[1]: authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=1.2.3.4 user=x",
+            "Dec 10 06:55:46 srv2 vsftpd: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=a rhost=1.2.3.4",
+        ] {
+            assert_eq!(kind(l), Ok(LineKind::Ignored), "{l}");
+        }
+    }
+
+    #[test]
+    fn closes() {
+        let l = "Dec 10 06:55:46 LabSZ sshd[1]: Received disconnect from 139.59.209.18: 11: Bye Bye [preauth]";
+        assert_eq!(one(l), row(T, "139.59.209.18", "LabSZ", "", "", "closed", false));
+        let l = "Dec 10 06:55:46 h sshd[1]: Received disconnect from 198.51.100.76 port 58846:11: Bye Bye [preauth]";
+        assert_eq!(one(l).src, "198.51.100.76");
+        let l = "Dec 10 06:55:46 h sshd[1]: error: Received disconnect from 2001:db8::5: 3: com.jcraft.jsch.JSchException: Auth fail [preauth]";
+        assert_eq!(one(l).src, "2001:db8::5");
+        let l = "Dec 10 06:55:46 h sshd[1]: Connection closed by 192.0.2.111 [preauth]";
+        assert_eq!(one(l), row(T, "192.0.2.111", "h", "", "", "closed", false));
+        let l = "Dec 10 06:55:46 h sshd[1]: Connection closed by authenticating user test 127.0.0.1 192.0.2.11 port 46039 [preauth]";
+        assert_eq!(one(l), row(T, "192.0.2.11", "h", "test 127.0.0.1", "", "closed", false));
+        let l = "Dec 10 06:55:46 h sshd[1]: Connection closed by invalid user  192.0.2.68 port 34916 [preauth]";
+        assert_eq!(one(l), row(T, "192.0.2.68", "h", "", "", "closed", true));
+        let l = "Dec 10 06:55:46 h sshd[1]: Disconnected from user root 192.0.2.1 port 40000";
+        assert_eq!(one(l), row(T, "192.0.2.1", "h", "root", "", "closed", false));
+        let l = "Dec 10 06:55:46 h sshd[1]: Connection reset by 192.0.2.39 port 14282 [preauth]";
+        assert_eq!(one(l).what, "closed");
+        let l = "Dec 10 06:55:46 h sshd[1]: Disconnecting invalid user admin 192.0.2.117 port 44004: Change of username or service not allowed: (admin,ssh-connection) -> (user,ssh-connection) [preauth]";
+        assert_eq!(one(l), row(T, "192.0.2.117", "h", "admin", "", "closed", true));
+    }
+
+    #[test]
+    fn dropbear() {
+        let l = "Dec 10 06:55:46 b dropbear[4092]: Password auth succeeded for 'root' from 1.2.3.4:5678";
+        assert_eq!(one(l), row(T, "1.2.3.4", "b", "root", "password", "accepted", false));
+        let l = "Dec 10 06:55:46 b dropbear[4092]: Pubkey auth succeeded for 'root' with key md5 0a:0b from 1.2.3.4:5678";
+        assert_eq!(one(l), row(T, "1.2.3.4", "b", "root", "publickey", "accepted", false));
+        let l = "Dec 10 06:55:46 b dropbear[4092]: bad password attempt for 'root' from 198.51.100.87:5543";
+        assert_eq!(one(l), row(T, "198.51.100.87", "b", "root", "password", "failed", false));
+        let l = "Dec 10 06:55:46 dropbear[1252]: login attempt for nonexistent user from ::ffff:198.51.100.215:60495";
+        assert_eq!(one(l), row(T, "198.51.100.215", "", "", "", "failed", true));
+        let l = "Dec 10 06:55:46 b dropbear[1335]: Exit before auth (user 'root', 10 fails): Max auth tries reached - user 'root' from 1.2.3.4:60588";
+        assert_eq!(one(l), row(T, "1.2.3.4", "b", "root", "", "failed", false));
+        let l = "Dec 10 06:55:46 b dropbear[825]: [825] Dec 10 06:55:46 Exit before auth from <192.0.2.3:52325>: Max auth tries reached - user 'is invalid'";
+        assert_eq!(one(l), row(T, "192.0.2.3", "b", "", "", "failed", true));
+        let l = "Dec 10 06:55:46 b dropbear[825]: Exit before auth from <192.0.2.3:52325>: Exited normally";
+        assert_eq!(one(l).what, "closed");
+        let l = "Dec 10 06:55:46 b dropbear[825]: Exit (root) from <192.0.2.3:52325>: Disconnect received";
+        assert_eq!(one(l), row(T, "192.0.2.3", "b", "root", "", "closed", false));
+        assert_eq!(kind("Dec 10 06:55:46 b dropbear[825]: Child connection from 192.0.2.3:52325"), Ok(LineKind::Ignored));
+    }
+
+    #[test]
+    fn not_authentication() {
+        for l in [
+            "Dec 10 06:55:46 LabSZ sshd[24200]: reverse mapping checking getaddrinfo for ns.example.com [173.234.31.186] failed - POSSIBLE BREAK-IN ATTEMPT!",
+            "Dec 10 06:55:46 LabSZ sshd[24200]: input_userauth_request: invalid user webmaster [preauth]",
+            "Dec 10 06:55:46 h sshd[1]: Server listening on 0.0.0.0 port 22.",
+            "Dec 10 06:55:46 h sshd[1]: Connection from 192.0.2.10 port 62004 on 192.0.2.10 port 22",
+            "Dec 10 06:55:46 h sshd[1]: Postponed publickey for git from 192.0.2.1 port 57904 ssh2 [preauth]",
+            "Dec 10 06:55:46 h sshd[1]: Did not receive identification string from 69.61.56.114",
+            "Dec 10 06:55:46 h sshd[1]: Disconnecting: Too many authentication failures for root [preauth]",
+            "Dec 10 06:55:46 h sshd[1]: User root not allowed because account is locked",
+            "Dec 10 06:55:46 h sshd[1]: Accepted key RSA SHA256:abc found at /home/u/.ssh/authorized_keys:1",
+            "Dec 10 06:55:46 h sshd[1]: Failed to release session: Interrupted system call",
+            "Dec 10 06:55:46 h sshd[1]: Starting session: shell on pts/0 for root from 1.2.3.4 port 5 id 0",
+            "Dec 10 06:55:46 h CRON[1]: pam_unix(cron:session): session opened for user root by (uid=0)",
+            "Dec 10 06:55:46 h kernel: Failed password for root from 1.2.3.4 port 1 ssh2",
+            "# failJSON: { \"match\": false }",
+            "",
+        ] {
+            assert_eq!(kind(l), Ok(LineKind::Ignored), "{l}");
+        }
+    }
+
+    #[test]
+    fn unreadable_auth_lines_have_reasons() {
+        let cases = [
+            ("Dec 10 06:55:46 h sshd[1]: Failed password for root from 999.1.1.1 port 22 ssh2", ProblemKind::BadAddress),
+            ("Dec 10 06:55:46 h sshd[1]: Failed password for root from 192.030.0.6 port 22 ssh2", ProblemKind::BadAddress),
+            ("Dec 10 06:55:46 h sshd[1]: Accepted password for root", ProblemKind::Truncated),
+            ("Dec 10 06:55:46 h sshd[1]: message repeated 3 tims: [ Failed password]", ProblemKind::UnknownMessage),
+            ("Dec 10 06:55:46 h sshd[1]: message repeated x times: [ Failed password]", ProblemKind::BadValue),
+            ("Dec 32 06:55:46 h sshd[1]: Accepted password for root from 1.2.3.4 port 1 ssh2", ProblemKind::BadTime),
+            ("Feb 30 06:55:46 h sshd[1]: Accepted password for root from 1.2.3.4 port 1 ssh2", ProblemKind::BadTime),
+            ("Dec 10 25:55:46 h sshd[1]: Accepted password for root from 1.2.3.4 port 1 ssh2", ProblemKind::BadTime),
+            ("Dec 1x 06:55:46 h sshd[1]: Accepted password for root from 1.2.3.4 port 1 ssh2", ProblemKind::BadTime),
+            ("srv sshd[31602]: Failed password for invalid user ROOT from 194.117.26.69 port 50273 ssh2", ProblemKind::BadTime),
+            ("<38>1 - h sshd 1 - - Failed password for x from 1.2.3.4 port 1 ssh2", ProblemKind::BadTime),
+        ];
+        for (l, k) in cases {
+            assert_eq!(kind(l), Err(k), "{l}");
+        }
+        // other programs' bad times are not our problem
+        assert_eq!(kind("Dec 32 06:55:46 h cron[1]: whatever"), Ok(LineKind::Ignored));
+    }
+
+    #[test]
+    fn repeated_messages_count() {
+        let (rows, _, _) = run(
+            &ctx(Some(2019)),
+            &["Dec 10 06:55:46 LabSZ sshd[24200]: message repeated 3 times: [ Failed password for root from 1.2.3.4 port 1]"],
+        );
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.user == "root" && r.what == "failed"));
+    }
+
+    #[test]
+    fn timestamps_with_their_own_zone() {
+        let l = "<38>1 2019-07-08T17:40:16.954167-04:00 hostname.example.com sshd 57915 - - Failed unknown for invalid user redmond from 192.0.2.1 port 59197 ssh2";
+        assert_eq!(one(l), row("2019-07-08T21:40:16.954167Z", "192.0.2.1", "hostname.example.com", "redmond", "unknown", "failed", true));
+        let l = "2015-04-16T18:02:50.568798+00:00 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
+        assert_eq!(one(l).time, "2015-04-16T18:02:50.568798Z");
+        let l = "2015-04-16T18:02:50+0200 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
+        assert_eq!(one(l).time, "2015-04-16T16:02:50Z");
+        let l = "Thu 2015-04-16 18:02:50 UTC host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
+        assert_eq!(one(l).time, "2015-04-16T18:02:50Z");
+        let l = "1429200170.25 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
+        assert_eq!(one(l).time, "2015-04-16T16:02:50.250000Z");
+        let l = "Dec 10 06:55:46.123456 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
+        assert_eq!(one(l).time, "2019-12-10T06:55:46.123456Z");
+        let l = "Jul 10 23:53:52 fail2ban-test dropbear[825]: [825] Jul 10 23:53:52 Bad password attempt for 'root' from 1.2.3.4:52289";
+        assert_eq!(one(l).time, "2019-07-10T23:53:52Z");
+    }
+
+    #[test]
+    fn tz_applies_to_zoneless_times_only() {
+        let ny = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        let c = ParseContext { year: Some(2019), tz: Some(ny), ..Default::default() };
+        let (rows, _, notes) = run(
+            &c,
+            &[
+                "Jul  1 12:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Dec  1 12:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "2019-07-01T12:00:00Z h sshd[1]: Invalid user a from 1.2.3.4",
+                "Mon 2019-07-01 12:00:00 EDT h sshd[1]: Invalid user a from 1.2.3.4",
+            ],
+        );
+        let times: Vec<&str> = rows.iter().map(|r| r.time.as_str()).collect();
+        assert_eq!(times, ["2019-07-01T16:00:00Z", "2019-12-01T17:00:00Z", "2019-07-01T12:00:00Z", "2019-07-01T16:00:00Z"]);
+        assert!(notes.iter().any(|n| n.contains("America/New_York")), "{notes:?}");
+        let (_, _, notes) = run(&ctx(Some(2019)), &["Jul  1 12:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
+        assert!(notes.contains(&"syslog times read as UTC (no --tz)".to_string()), "{notes:?}");
+    }
+
+    #[test]
+    fn year_from_flag_with_roll_over() {
+        let (rows, _, notes) = run(
+            &ctx(Some(2019)),
+            &[
+                "Dec 31 23:59:58 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Jan  1 00:00:01 h sshd[1]: Invalid user b from 1.2.3.4",
+                // a straggler written late stays in the old year, and does not undo the roll-over
+                "Dec 31 23:59:59 h sshd[1]: Invalid user c from 1.2.3.4",
+                "Jan  1 00:00:02 h sshd[1]: Invalid user d from 1.2.3.4",
+                // a small step back is disorder, not a new year
+                "Mar  1 00:00:00 h cron[1]: x",
+                "Feb 28 00:00:00 h sshd[1]: Invalid user e from 1.2.3.4",
+            ],
+        );
+        let times: Vec<&str> = rows.iter().map(|r| r.time.as_str()).collect();
+        assert_eq!(
+            times,
+            ["2019-12-31T23:59:58Z", "2020-01-01T00:00:01Z", "2019-12-31T23:59:59Z", "2020-01-01T00:00:02Z", "2020-02-28T00:00:00Z"]
+        );
+        assert_eq!(notes[0], "syslog year from --year: 2019 (first line in Dec)");
+    }
+
+    #[test]
+    fn year_from_mtime() {
+        let mtime = |s: &str| Some(Time::parse(s).unwrap());
+        // file last written in March 2020, first line in November: it began in 2019
+        let c = ParseContext { mtime: mtime("2020-03-05T10:00:00Z"), ..Default::default() };
+        let (rows, _, notes) = run(
+            &c,
+            &["Nov 30 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4", "Mar  5 09:00:00 h sshd[1]: Invalid user a from 1.2.3.4"],
+        );
+        assert_eq!(rows[0].time, "2019-11-30T10:00:00Z");
+        assert_eq!(rows[1].time, "2020-03-05T09:00:00Z");
+        assert!(notes[0].starts_with("syslog year inferred from file mtime: 2019"), "{notes:?}");
+        // first line in the mtime's own month or before: the mtime's year
+        let c = ParseContext { mtime: mtime("2020-03-05T10:00:00Z"), ..Default::default() };
+        let (rows, _, _) = run(&c, &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
+        assert_eq!(rows[0].time, "2020-02-01T10:00:00Z");
+        // --year wins over the mtime
+        let c = ParseContext { year: Some(2005), mtime: mtime("2020-03-05T10:00:00Z"), ..Default::default() };
+        let (rows, _, _) = run(&c, &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
+        assert_eq!(rows[0].time, "2005-02-01T10:00:00Z");
+        // neither: 1970, said out loud
+        let (rows, _, notes) = run(&ctx(None), &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
+        assert_eq!(rows[0].time, "1970-02-01T10:00:00Z");
+        assert!(notes[0].starts_with("syslog year unknown"), "{notes:?}");
+    }
+
+    #[test]
+    fn looks_like_syslog_shapes() {
+        for l in [
+            "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186",
+            "<38>Dec 10 06:55:46 LabSZ sshd[24200]: x",
+            "Dec 10 06:55:46.123456 LabSZ sshd[24200]: x",
+            "2019-07-08T17:40:16.954167-04:00 host sshd[1]: x",
+            "2019-07-08T17:40:16+0200 host sshd[1]: x",
+            "Mon 2019-07-08 17:40:16 CEST host sshd[1]: x",
+            "<38>1 2019-07-08T17:40:16.954167-04:00 hostname.example.com sshd 57915 - - Failed",
+            "Jun 25 23:53:34 [sshd] User root from 1.2.3.4 not allowed because not listed in AllowUsers",
+        ] {
+            assert!(looks_like_syslog(l), "{l}");
+        }
+        for l in ["hello world", "1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success", "# failJSON: {}", ""] {
+            assert!(!looks_like_syslog(l), "{l}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(line in "\\PC{0,200}") {
+            let mut b = BatchBuilder::new(SourceFormat::Sshd);
+            let mut p = SshdParser::new(&ctx(None));
+            let _ = p.parse_line(&line, 1, &mut b);
+            let _ = looks_like_syslog(&line);
+        }
+
+        #[test]
+        fn never_panics_on_sshd_shaped_lines(
+            head in "(<[0-9]{1,3}>)?(Jan|Dec|2019-07-08T17:40:16(Z|\\+02:00)?) ?[ 0-9]{0,3} ?[0-9:.]{0,12} ",
+            prog in "(h )?(sshd|dropbear|\\[sshd\\])(\\[[0-9]{1,5}\\])?:? ",
+            verb in "(Accepted|Failed|Invalid user|Connection closed by|Received disconnect from|message repeated|PAM|pam_unix\\(sshd:auth\\):|Exit before auth|Bad password attempt for|User|error:) ",
+            rest in "[ -~]{0,80}",
+        ) {
+            let line = format!("{head}{prog}{verb}{rest}");
+            let mut b = BatchBuilder::new(SourceFormat::Sshd);
+            let _ = SshdParser::new(&ctx(Some(2019))).parse_line(&line, 1, &mut b);
+        }
+
+        #[test]
+        fn well_formed_lines_parse(
+            month in 0usize..12,
+            day in 1u32..=28,
+            (h, m, s) in (0u32..24, 0u32..60, 0u32..60),
+            host in "[a-z][a-z0-9-]{0,12}",
+            verb in proptest::sample::select(vec!["Accepted", "Failed"]),
+            method in proptest::sample::select(vec!["password", "publickey", "keyboard-interactive", "none", "hostbased"]),
+            invalid in proptest::bool::ANY,
+            user in "[a-z_][a-z0-9_.-]{0,15}",
+            ip in proptest::array::uniform4(0u8..=255),
+            port in 1u32..65536,
+        ) {
+            const M: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+            let ip = std::net::Ipv4Addr::from(ip).to_string();
+            let inv = if invalid && verb == "Failed" { "invalid user " } else { "" };
+            let line = format!(
+                "{} {day:>2} {h:02}:{m:02}:{s:02} {host} sshd[42]: {verb} {method} for {inv}{user} from {ip} port {port} ssh2",
+                M[month]
+            );
+            let (rows, r, _) = run(&ctx(Some(2019)), &[line.as_str()]);
+            proptest::prop_assert_eq!(&r, &[Ok(LineKind::Event)], "{}", line);
+            let want = format!("2019-{:02}-{day:02}T{h:02}:{m:02}:{s:02}Z", month + 1);
+            let what = if verb == "Accepted" { "accepted" } else { "failed" };
+            proptest::prop_assert_eq!(&rows[0], &row(&want, &ip, &host, &user, method, what, !inv.is_empty()));
+        }
     }
 }
