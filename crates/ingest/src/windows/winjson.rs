@@ -252,3 +252,181 @@ pub(crate) fn looks_like(head: &str) -> bool {
     ["\"EventID\"", "\"winlog\"", "\"EventRecordID\"", "\"LogHost\""].iter().any(|k| head.contains(k))
         || (head.contains("\"Event\"") && head.contains("\"System\""))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::windows::parse_file;
+    use hopscope_model::SourceFormat;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    const LOGON: &str = r#"{"EventID":4624,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","TargetUserName":"bob"}"#;
+    const SYSMON: &str = r#"{"EventID":1,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z"}"#;
+
+    fn read_text(text: &str) -> FileOutput {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        std::fs::write(&p, text).unwrap();
+        let mut out = FileOutput::default();
+        read(&p, &ParseContext::default(), &mut out);
+        out
+    }
+
+    fn lines_of(out: &FileOutput) -> Vec<Position> {
+        out.events.iter().map(|l| l.position).collect()
+    }
+
+    #[test]
+    fn json_lines_with_problems_located() {
+        let text = format!("{LOGON}\n{SYSMON}\nnot json\n{{\"EventID\":4624}}\n\n{LOGON}\n");
+        let out = read_text(&text);
+        assert_eq!(lines_of(&out), vec![Position::Line(1), Position::Line(6)]);
+        assert_eq!(out.lines, 6);
+        assert_eq!(out.ignored, 2); // the Sysmon record and the empty line
+        let at: Vec<(u64, ProblemKind)> = out.problems.iter().map(|(o, _, e)| (*o, e.kind)).collect();
+        assert_eq!(at, vec![(3, ProblemKind::BadJson), (4, ProblemKind::BadJson)]);
+    }
+
+    #[test]
+    fn evtx_dump_json_documents_and_arrays() {
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(
+            r##"{"Event":{"System":{"EventID":4624,"Computer":"WS6","TimeCreated":{"#attributes":{"SystemTime":"2020-01-01T00:00:00Z"}}},"EventData":{"LogonType":3,"IpAddress":"10.0.0.5","TargetUserName":"bob"}}}"##,
+        ).unwrap()).unwrap();
+        let n = pretty.lines().count() as u64;
+        let out = read_text(&format!("Record 1\n{pretty}\nRecord 2\n{pretty}\n"));
+        assert_eq!(lines_of(&out), vec![Position::Line(2), Position::Line(n + 3)]);
+        assert_eq!(out.lines, 2 * n + 2);
+        assert!(out.problems.is_empty());
+        let out = read_text(&format!("[\n{LOGON},\n{SYSMON},\n{LOGON}\n]\n"));
+        assert_eq!(lines_of(&out), vec![Position::Line(2), Position::Line(4)]);
+        assert_eq!(out.ignored, 1);
+    }
+
+    #[test]
+    fn zip_members_are_their_own_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.zip");
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+        let o = zip::write::SimpleFileOptions::default();
+        z.start_file("a.json", o).unwrap();
+        z.write_all(format!("{SYSMON}\n{LOGON}\n").as_bytes()).unwrap();
+        z.start_file("b.json", o).unwrap();
+        z.write_all(format!("{LOGON}\n").as_bytes()).unwrap();
+        z.finish().unwrap();
+        let mut out = FileOutput::default();
+        read(&p, &ParseContext { path: "x.zip".into(), ..Default::default() }, &mut out);
+        assert_eq!(out.members, vec!["x.zip!a.json".to_string(), "x.zip!b.json".to_string()]);
+        let got: Vec<(Option<u32>, Position, u64)> = out.events.iter().map(|l| (l.member, l.position, l.order)).collect();
+        assert_eq!(got, vec![(Some(0), Position::Line(2), 2), (Some(1), Position::Line(1), 3)]);
+        assert_eq!(out.lines, 3);
+    }
+
+    #[test]
+    fn batches_keep_absolute_lines_after_the_shift() {
+        // five logons on lines 1, 3, 5, 7, 9 with a bad line 4, cut into batches of two
+        let text = format!("{LOGON}\n{SYSMON}\n{LOGON}\nbad\n{LOGON}\n{SYSMON}\n{LOGON}\n{SYSMON}\n{LOGON}\n{SYSMON}\n");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        std::fs::write(&p, text).unwrap();
+        let mut batches = Vec::new();
+        assert!(parse_file(&p, crate::Format::Winjson, &ParseContext::default(), 2, &mut |b, _| {
+            batches.push(b);
+            true
+        }));
+        let mut offset = 0;
+        let mut lines = Vec::new();
+        let mut problems = Vec::new();
+        for b in &batches {
+            assert_eq!(b.format, SourceFormat::Winjson);
+            lines.extend(b.events.position.iter().map(|p| p + offset));
+            problems.extend(b.problems.iter().map(|(p, _)| match p {
+                Position::Line(n) => n + offset,
+                Position::Record(n) => *n,
+            }));
+            offset += b.lines;
+        }
+        assert_eq!(lines, vec![1, 3, 5, 7, 9]);
+        assert_eq!(problems, vec![4]);
+        assert_eq!(offset, 10);
+    }
+
+    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+            prop_oneof![
+                ".*",
+                Just("-".to_string()),
+                Just("::1".to_string()),
+                Just("0x3e7".to_string()),
+                Just("4624".to_string()),
+                Just("2020-01-01T00:00:00Z".to_string()),
+                Just("DOM\\user".to_string()),
+            ]
+            .prop_map(serde_json::Value::String),
+        ];
+        let keys = prop_oneof![
+            Just("EventID".to_string()),
+            Just("Event".to_string()),
+            Just("System".to_string()),
+            Just("EventData".to_string()),
+            Just("winlog".to_string()),
+            Just("event_data".to_string()),
+            Just("Hostname".to_string()),
+            Just("LogonType".to_string()),
+            Just("IpAddress".to_string()),
+            Just("TargetUserName".to_string()),
+            Just("TargetLogonId".to_string()),
+            Just("SubjectLogonId".to_string()),
+            Just("ShareName".to_string()),
+            Just("Time".to_string()),
+            Just("@timestamp".to_string()),
+            Just("EventTime".to_string()),
+            Just("EventReceivedTime".to_string()),
+            Just("Channel".to_string()),
+            "[a-zA-Z#@]{1,8}",
+        ];
+        leaf.prop_recursive(4, 32, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn event_id_value() -> impl Strategy<Value = serde_json::Value> {
+        prop::sample::select(vec![4624u32, 4625, 4634, 4648, 4672, 4697, 4768, 4769, 4776, 4778, 5140, 5145, 7045, 1149, 21, 24, 1])
+            .prop_map(|n| serde_json::json!(n))
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_lines(lines in prop::collection::vec(".{0,200}", 0..20)) {
+            let out = read_text(&lines.join("\n"));
+            prop_assert!(out.lines as usize <= lines.len() + 1);
+        }
+
+        #[test]
+        fn never_panics_on_arbitrary_json(values in prop::collection::vec((arb_json(), event_id_value()), 1..12)) {
+            let text: String = values
+                .into_iter()
+                .map(|(mut v, id)| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("EventID".into(), id);
+                    }
+                    v.to_string() + "\n"
+                })
+                .collect();
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("x.json");
+            std::fs::write(&p, &text).unwrap();
+            let mut n = 0;
+            parse_file(&p, crate::Format::Winjson, &ParseContext::default(), 3, &mut |b, _| { n += b.lines; true });
+            prop_assert_eq!(n, text.lines().count() as u64);
+        }
+    }
+}
