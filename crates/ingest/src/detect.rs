@@ -5,12 +5,19 @@ use crate::format::Format;
 /// Guess the format of a file from its first (decompressed) bytes. Looks at up to the first
 /// 50 non-empty lines; `None` when nothing matches.
 pub fn detect(head: &[u8]) -> Option<Format> {
+    if head.starts_with(crate::windows::evtx::MAGIC) {
+        return Some(Format::Evtx);
+    }
+    // zip archives are read only as Windows JSON (the OTRF datasets ship as zips)
+    if head.starts_with(crate::windows::winjson::ZIP_MAGIC) {
+        return Some(Format::Winjson);
+    }
     let text = String::from_utf8_lossy(head);
     let mut lines = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).take(50).peekable();
     let first = *lines.peek()?;
 
-    if first.starts_with('{') {
-        return detect_json(first);
+    if first.starts_with('{') || first.starts_with('[') || first.starts_with("Record ") {
+        return detect_json(first).or_else(|| crate::windows::winjson::looks_like(&text).then_some(Format::Winjson));
     }
     if is_normalized_csv_header(first) {
         return Some(Format::Csv);
@@ -78,6 +85,12 @@ mod tests {
             detect(b"{\"time\":\"2019-01-01T00:00:00Z\",\"dst_host\":\"a\",\"outcome\":\"success\"}\n"),
             Some(Format::Jsonl)
         );
+        assert_eq!(detect(b"ElfFile\0\0\0"), Some(Format::Evtx));
+        assert_eq!(detect(b"PK\x03\x04rest"), Some(Format::Winjson));
+        assert_eq!(detect(b"{\"EventID\":4624,\"Hostname\":\"WS6\"}\n"), Some(Format::Winjson));
+        assert_eq!(detect(b"Record 1\n{\n  \"Event\": {\n    \"System\": {}\n"), Some(Format::Winjson));
+        assert_eq!(detect(b"{\"winlog\":{\"event_id\":4624}}\n"), Some(Format::Winjson));
+        assert_eq!(detect(b"{\"a\":1}\n"), None);
         assert_eq!(detect(b"hello world\n"), None);
         let damaged = b"1,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n2,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n3,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n4,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\nbad line\n";
         assert_eq!(detect(damaged), Some(Format::Lanl));

@@ -20,10 +20,16 @@ pub enum Format {
     Csv,
     /// hopscope's normalised JSON lines.
     Jsonl,
+    /// Windows `.evtx` files.
+    Evtx,
+    /// Windows events as JSON / JSON lines (evtx_dump, Winlogbeat, NXLog/OTRF, LANL wls),
+    /// zip archives of them included.
+    Winjson,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [Format::Lanl, Format::LanlRedteam, Format::Sshd, Format::Csv, Format::Jsonl];
+    pub const ALL: [Format; 7] =
+        [Format::Lanl, Format::LanlRedteam, Format::Sshd, Format::Csv, Format::Jsonl, Format::Evtx, Format::Winjson];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +38,8 @@ impl Format {
             Format::Sshd => "sshd",
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
+            Format::Evtx => "evtx",
+            Format::Winjson => "winjson",
         }
     }
     pub fn parse(s: &str) -> Option<Format> {
@@ -44,15 +52,23 @@ impl Format {
             Format::Sshd => SourceFormat::Sshd,
             Format::Csv => SourceFormat::Csv,
             Format::Jsonl => SourceFormat::Jsonl,
+            Format::Evtx => SourceFormat::Evtx,
+            Format::Winjson => SourceFormat::Winjson,
         }
     }
     /// Lines are independent: a file can be cut into chunks parsed in parallel.
-    /// sshd is not: a syslog year is inferred from the sequence of months.
+    /// sshd is not: a syslog year is inferred from the sequence of months. Windows formats
+    /// are not: events are joined within a file (4672 → logon, 7045 → logon).
     pub fn chunkable(self) -> bool {
         matches!(self, Format::Lanl | Format::LanlRedteam | Format::Csv | Format::Jsonl)
     }
 
-    /// A parser for one input (or one chunk of it).
+    /// Read as a whole file by `windows::parse_file`, not line by line.
+    pub fn whole_file(self) -> bool {
+        matches!(self, Format::Evtx | Format::Winjson)
+    }
+
+    /// A parser for one input (or one chunk of it). Errs for [`Format::whole_file`] formats.
     pub fn line_parser(self, ctx: &ParseContext) -> Result<Box<dyn LineParser>, String> {
         Ok(match self {
             Format::Lanl => Box::new(crate::lanl::AuthParser::new(ctx.lanl_start)),
@@ -60,6 +76,7 @@ impl Format {
             Format::Sshd => Box::new(crate::sshd::SshdParser::new(ctx)),
             Format::Csv => Box::new(crate::normalized::CsvParser::new(ctx.header.as_deref())?),
             Format::Jsonl => Box::new(crate::normalized::JsonlParser::new()),
+            Format::Evtx | Format::Winjson => return Err(format!("{self} is read per file, not per line")),
         })
     }
 }

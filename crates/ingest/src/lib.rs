@@ -1,6 +1,7 @@
 //! hopscope ingest: input files to the event model.
 //!
-//! One module per input format, each a [`LineParser`]; [`pipeline::run`] finds, decompresses,
+//! One module per input format, each a [`LineParser`] (Windows EVTX and JSON, which are
+//! joined per file, are read by `windows`); [`pipeline::run`] finds, decompresses,
 //! cuts and parses inputs in parallel and hands events over in input order.
 //!
 //! Architecture invariant: ingest knows nothing of detection. It never fails on a bad line:
@@ -16,6 +17,7 @@ pub mod normalized;
 pub mod pipeline;
 mod problems;
 pub mod sshd;
+mod windows;
 
 pub use batch::{absorb, Batch, BatchBuilder, RawEvent, RawLabel};
 pub use detect::detect;

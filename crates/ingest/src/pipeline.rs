@@ -180,8 +180,10 @@ pub fn run(
                 file: display.clone(),
                 position: Position::Line(1),
                 kind: ProblemKind::UnrecognisedFormat,
-                message: "not a format hopscope reads (lanl, lanl-redteam, sshd, csv, jsonl); give --format to force one"
-                    .into(),
+                message: format!(
+                    "not a format hopscope reads ({}); give --format to force one",
+                    Format::ALL.map(Format::name).join(", ")
+                ),
             });
         }
         let header = head.split(|&b| b == b'\n').next().map(|l| String::from_utf8_lossy(l).trim_end().to_string());
@@ -358,6 +360,9 @@ fn work(idx: usize, unit: &Unit, plan: &Plan, opts: &IngestOptions, tx: &mpsc::S
                 seq += 1;
                 ok
             };
+            if format.whole_file() {
+                return crate::windows::parse_file(&plan.path, format, &plan.ctx, opts.batch_events, &mut send);
+            }
             parse_stream(plan, format, opts.batch_events, abort, &mut send)
         }
     }

@@ -1,0 +1,181 @@
+//! `.evtx` files through the `evtx` crate, its chunks parsed on the rayon pool.
+//!
+//! The crate gives no event id before a record is rendered, so each record is rendered to
+//! compact JSON bytes (the cheapest rendering, the one `evtx_dump -o jsonl` does) and its id
+//! read from the bytes ([`sniff_event_id`]); only records hopscope uses are deserialised.
+//! That work happens in the crate's per-chunk workers, in parallel.
+
+use std::io::Read;
+use std::path::Path;
+
+use evtx::err::{ChunkError, EvtxError};
+use evtx::{EvtxParser, ParserSettings};
+use hopscope_model::{Position, Time};
+
+use super::fields::{sniff_event_id, Fields};
+use super::mapping::{interpret, wanted, RecordContext, WinEvent};
+use super::{FileOutput, Located};
+use crate::format::ParseContext;
+use crate::input::{self, io_message, Compression};
+use crate::problems::{LineError, ProblemKind};
+
+/// The first bytes of every EVTX file.
+pub const MAGIC: &[u8; 8] = b"ElfFile\0";
+
+/// Bytes of the file header; a file shorter than this is truncated.
+const HEADER: u64 = 4096;
+/// Bytes of one chunk.
+const CHUNK: u64 = 65536;
+
+enum Rendered {
+    Skipped,
+    Event(Box<WinEvent>),
+    Bad(LineError),
+}
+
+struct Record {
+    id: u64,
+    what: Rendered,
+}
+
+fn render(record: evtx::EvtxRecord<'_>, lanl_start: Time) -> evtx::err::Result<Record> {
+    let id = record.event_record_id;
+    let time = Time(record.timestamp.as_microsecond());
+    let bytes = record.into_json_bytes()?.data;
+    if let Some(eid) = sniff_event_id(&bytes) {
+        if !wanted(eid) {
+            return Ok(Record { id, what: Rendered::Skipped });
+        }
+    }
+    let what = match std::str::from_utf8(&bytes) {
+        Err(e) => Rendered::Bad(LineError::new(ProblemKind::InvalidUtf8, format!("rendered record is not UTF-8: {e}"))),
+        Ok(text) => match Fields::from_json(text) {
+            Err(e) => Rendered::Bad(LineError::new(ProblemKind::BadRecord, format!("rendered record: {e}"))),
+            Ok(f) => match interpret(&f, &RecordContext { time: Some(time), lanl_start }) {
+                Ok(Some(ev)) => Rendered::Event(Box::new(ev)),
+                Ok(None) => Rendered::Skipped,
+                Err(e) => Rendered::Bad(e),
+            },
+        },
+    };
+    Ok(Record { id, what })
+}
+
+/// Why a part of the file could not be read, and which record it is at (or after).
+fn problem_of(e: &EvtxError, last_id: u64) -> (Position, LineError) {
+    let after = Position::Record(last_id + 1);
+    let chain = |e: &dyn std::error::Error| {
+        let mut s = e.to_string();
+        let mut src = e.source();
+        while let Some(c) = src {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            src = c.source();
+        }
+        s
+    };
+    match e {
+        EvtxError::FailedToParseChunk { chunk_id, source } => {
+            let kind = match **source {
+                ChunkError::IncompleteChunk => ProblemKind::Truncated,
+                ChunkError::FailedToSeekToChunk(_) => ProblemKind::Unreadable,
+                _ => ProblemKind::BadRecord,
+            };
+            (after, LineError::new(kind, format!("chunk {chunk_id} (after record {last_id}) skipped: {}", chain(&**source))))
+        }
+        EvtxError::FailedToParseRecord { record_id, .. } => {
+            (Position::Record(*record_id), LineError::new(ProblemKind::BadRecord, chain(e)))
+        }
+        EvtxError::IoError(_) | EvtxError::InputError(_) => (after, LineError::new(ProblemKind::Unreadable, chain(e))),
+        _ => (after, LineError::new(ProblemKind::BadRecord, format!("after record {last_id}: {}", chain(e)))),
+    }
+}
+
+/// Read every record of an EVTX file (compressed ones are read into memory first).
+pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let reader = match input::open(path) {
+        Ok((r, c)) => (r, c),
+        Err(e) => {
+            out.problem(0, Position::Record(0), LineError::new(ProblemKind::Unreadable, io_message(&e)));
+            return;
+        }
+    };
+    match reader {
+        (_, Compression::None) => match std::fs::File::open(path) {
+            Ok(f) => run(EvtxParser::from_read_seek(f), size, ctx, out),
+            Err(e) => out.problem(0, Position::Record(0), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+        },
+        (mut r, _) => {
+            let mut buf = Vec::new();
+            match r.read_to_end(&mut buf) {
+                Ok(_) => {
+                    let len = buf.len() as u64;
+                    run(EvtxParser::from_buffer(buf), len, ctx, out)
+                }
+                Err(e) => out.problem(0, Position::Record(0), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+            }
+        }
+    }
+}
+
+/// Read every record through an opened parser; `len` is the (decompressed) file size.
+fn run<T: std::io::Read + std::io::Seek + Send + 'static>(
+    opened: evtx::err::Result<EvtxParser<T>>,
+    len: u64,
+    ctx: &ParseContext,
+    out: &mut FileOutput,
+) {
+    let mut parser = match opened {
+        Ok(p) => p,
+        Err(e) => {
+            let kind = if len < HEADER { ProblemKind::Truncated } else { ProblemKind::Unreadable };
+            out.problem(0, Position::Record(0), LineError::new(kind, format!("not a readable EVTX file: {e}")));
+            return;
+        }
+    };
+    let named_chunks = u64::from(parser.header().chunk_count);
+    let threads = rayon::current_num_threads().max(1);
+    let settings = ParserSettings::new().num_threads(threads).indent(false);
+    parser = parser.with_configuration(settings);
+    let lanl_start = ctx.lanl_start;
+
+    let mut seq = 0u64;
+    let mut last_id = 0u64;
+    let records = parser.serialized_records(move |r| r.and_then(|r| render(r, lanl_start)));
+    for item in records {
+        seq += 1;
+        match item {
+            Ok(Record { id, what }) => {
+                last_id = id;
+                match what {
+                    Rendered::Skipped => out.ignored += 1,
+                    Rendered::Event(ev) => {
+                        out.events.push(Located { ev: *ev, order: seq, position: Position::Record(id), member: None })
+                    }
+                    Rendered::Bad(err) => out.problem(seq, Position::Record(id), err),
+                }
+            }
+            Err(e) => {
+                let (pos, err) = problem_of(&e, last_id);
+                out.problem(seq, pos, err);
+            }
+        }
+    }
+    out.lines = seq;
+    // the crate stops quietly at the last whole chunk
+    let whole_chunks = len.saturating_sub(HEADER) / CHUNK;
+    let tail = len.saturating_sub(HEADER) % CHUNK;
+    if tail != 0 || named_chunks > whole_chunks {
+        out.problem(
+            seq,
+            Position::Record(last_id + 1),
+            LineError::new(
+                ProblemKind::Truncated,
+                format!(
+                    "file ends after {whole_chunks} whole chunks and {tail} bytes; its header names {named_chunks} chunks"
+                ),
+            ),
+        );
+    }
+}

@@ -1,0 +1,560 @@
+//! What each Windows event means in the event model (the table in
+//! `docs/formats-windows.md`). Works on [`Fields`], so every dialect means the same thing.
+
+use std::borrow::Cow;
+
+use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, Time};
+
+use super::fields::{parse_uint, Fields, Key, Val};
+use crate::problems::{LineError, ProblemKind};
+
+/// Event ids read (per channel where an id is reused); every other id is skipped unread.
+pub(crate) fn wanted(id: u32) -> bool {
+    matches!(
+        id,
+        4624 | 4625 | 4634 | 4647 | 4648 | 4672 | 4697 | 4768 | 4769 | 4771 | 4776 | 4778 | 4779 | 5140 | 5145
+            | 7045 | 1149 | 21 | 22 | 23 | 24 | 25
+    )
+}
+
+/// What part an event plays in the per-file joins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// 4624/4625 and the RDP session events: a logon on `computer`.
+    Logon,
+    /// 4634/4647: the end of the logon with the same logon id.
+    Logoff,
+    /// 4648, 4768/4769/4771/4776: stands as it is.
+    Plain,
+    /// 4672: special privileges for the logon `logon_id`; not an event itself.
+    Privileges,
+    /// 4697/7045: a service install, tagging the network logon before it.
+    ServiceInstall,
+    /// 5140/5145: share access; `admin` for `ADMIN$`, `IPC$` and drive shares.
+    Share { admin: bool, share: String },
+}
+
+/// One Windows event after interpretation, owning its strings (a file is joined as a whole).
+#[derive(Clone, Debug)]
+pub(crate) struct WinEvent {
+    pub event_id: u16,
+    pub time: Time,
+    /// The logging computer as the record names it.
+    pub computer: String,
+    pub src_host: Option<String>,
+    pub src_ip: Option<String>,
+    pub dst_host: Option<String>,
+    pub dst_ip: Option<String>,
+    pub user: Option<String>,
+    pub domain: Option<String>,
+    pub src_user: Option<String>,
+    pub src_domain: Option<String>,
+    pub auth: Option<String>,
+    pub logon_type: LogonType,
+    pub outcome: Outcome,
+    pub orientation: Orientation,
+    pub flags: EventFlags,
+    pub role: Role,
+    /// The logon session the event is about (`TargetLogonId` of a logon or logoff,
+    /// `SubjectLogonId` of 4672/4697/5140/5145, `LogonID` of 4778/4779).
+    pub logon_id: Option<u64>,
+    /// Kerberos logon GUID (4624, 4769), all-zero GUIDs left out.
+    pub logon_guid: Option<String>,
+    /// Source address of a share access or the Kerberos client (for the joins).
+    pub address: Option<String>,
+}
+
+/// What the caller knows about the record beyond its fields.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RecordContext {
+    /// The record's own time (EVTX record header); preferred to any field.
+    pub time: Option<Time>,
+    /// LANL time 0, for "wls" `Time` in seconds.
+    pub lanl_start: Time,
+}
+
+fn s<'f>(f: &'f Fields<'_>, k: Key) -> Option<Cow<'f, str>> {
+    f.str(k).map(|v| match v {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+    })
+}
+
+/// A field's value when it says something: not empty, not `-`.
+fn given(f: &Fields<'_>, k: Key) -> Option<String> {
+    s(f, k).filter(|v| !v.is_empty() && v != "-").map(Cow::into_owned)
+}
+
+/// An address field: `-`, empty and `LOCAL` are no address; `::ffff:` and brackets are
+/// left to the batch to canonicalise.
+fn address(f: &Fields<'_>, k: Key) -> Option<String> {
+    given(f, k).filter(|a| !a.eq_ignore_ascii_case("LOCAL"))
+}
+
+fn is_loopback(a: &str) -> bool {
+    let a = a.trim_start_matches('[').trim_end_matches(']');
+    match a.parse::<std::net::IpAddr>() {
+        Ok(ip) => hopscope_model::canonical_ip(ip).is_loopback(),
+        Err(_) => false,
+    }
+}
+
+/// `DOMAIN\user` → (user, domain); `user@domain` → (user, domain).
+fn split_account(a: &str) -> (String, Option<String>) {
+    if let Some((d, u)) = a.split_once('\\') {
+        return (u.to_string(), Some(d.to_string()).filter(|d| !d.is_empty()));
+    }
+    if let Some((u, d)) = a.rsplit_once('@') {
+        return (u.to_string(), Some(d.to_string()).filter(|d| !d.is_empty()));
+    }
+    (a.to_string(), None)
+}
+
+/// `\\*\ADMIN$` → `ADMIN$`.
+fn share_name(s: &str) -> String {
+    s.rsplit('\\').next().unwrap_or(s).to_string()
+}
+
+/// `ADMIN$`, `IPC$` and drive shares (`C$`).
+pub(crate) fn is_admin_share(share: &str) -> bool {
+    let u = share.to_ascii_uppercase();
+    u == "ADMIN$" || u == "IPC$" || (u.len() == 2 && u.ends_with('$') && u.as_bytes()[0].is_ascii_alphabetic())
+}
+
+/// The authentication label: `NTLM V2` when `LmPackageName` says so, `NTLM` for the MSV1_0
+/// package name, else the package as written (`Kerberos`, `Negotiate`).
+fn auth_label(package: Option<String>, lm: Option<String>) -> Option<String> {
+    let p = package?;
+    if p.eq_ignore_ascii_case("NTLM") || p.eq_ignore_ascii_case("MICROSOFT_AUTHENTICATION_PACKAGE_V1_0") {
+        return Some(match lm {
+            Some(lm) if lm.to_ascii_uppercase().starts_with("NTLM V") => lm,
+            _ => "NTLM".into(),
+        });
+    }
+    Some(p)
+}
+
+fn logon_type(f: &Fields<'_>) -> LogonType {
+    f.get(Key::LogonType).and_then(Val::uint).and_then(|n| u8::try_from(n).ok()).and_then(LogonType::from_code).unwrap_or_else(
+        || s(f, Key::LogonType).and_then(|v| LogonType::parse(&v)).unwrap_or_default(),
+    )
+}
+
+/// Kerberos and NTLM result codes: `0x0` is success.
+fn status_outcome(f: &Fields<'_>) -> Outcome {
+    match f.get(Key::Status).and_then(|v| match v {
+        Val::Str(s) => parse_uint(s),
+        other => other.uint(),
+    }) {
+        Some(0) => Outcome::Success,
+        Some(_) => Outcome::Failure,
+        None => match s(f, Key::Status).as_deref() {
+            Some("Success") => Outcome::Success,
+            Some("Failure") | Some("Fail") => Outcome::Failure,
+            _ => Outcome::Unknown,
+        },
+    }
+}
+
+/// The event's time, in order of trust: the EVTX record header; `TimeCreated` (RFC 3339);
+/// NXLog's local `EventTime` moved to UTC by the offset between its local
+/// `EventReceivedTime` and the UTC `@timestamp` of the same moment; `@timestamp`
+/// (Winlogbeat: the event time); LANL wls `Time` (seconds from `--lanl-start`); a bare
+/// `EventTime` taken as UTC.
+fn time(f: &Fields<'_>, ctx: &RecordContext) -> Result<Time, LineError> {
+    if let Some(t) = ctx.time {
+        return Ok(t);
+    }
+    let parse = |k: Key| -> Option<Result<Time, LineError>> {
+        s(f, k).map(|v| {
+            Time::parse(&v).map_err(|e| LineError::new(ProblemKind::BadTime, format!("{k:?}: {e}")))
+        })
+    };
+    if let Some(t) = parse(Key::TimeCreated) {
+        return t;
+    }
+    if let (Some(local), Some(received), Some(utc)) =
+        (parse(Key::EventTime), parse(Key::EventReceivedTime), parse(Key::Timestamp))
+    {
+        if let (Ok(local), Ok(received), Ok(utc)) = (&local, &received, &utc) {
+            // the collector's zone offset, to the nearest quarter hour
+            const QUARTER: i64 = 15 * 60 * 1_000_000;
+            let offset = ((utc.0 - received.0) as f64 / QUARTER as f64).round() as i64 * QUARTER;
+            return Ok(Time(local.0.saturating_add(offset)));
+        }
+    }
+    if let Some(t) = parse(Key::Timestamp) {
+        return t;
+    }
+    if let Some(v) = f.get(Key::EpochTime) {
+        let secs = v
+            .float()
+            .filter(|x| x.is_finite() && x.abs() < 1e12)
+            .ok_or_else(|| LineError::new(ProblemKind::BadTime, format!("Time: expected seconds, found {:?}", v.text())))?;
+        return Ok(Time(ctx.lanl_start.0.saturating_add((secs * 1e6) as i64)));
+    }
+    if let Some(t) = parse(Key::EventTime) {
+        return t;
+    }
+    Err(LineError::new(ProblemKind::BadTime, "no event time (TimeCreated, EventTime, @timestamp or Time)"))
+}
+
+fn channel_is(f: &Fields<'_>, needle: &str) -> bool {
+    let hit = |k| s(f, k).is_some_and(|c| c.to_ascii_lowercase().contains(needle));
+    hit(Key::Channel) || hit(Key::Provider)
+}
+
+/// Interpret one record. `Ok(None)`: not an event hopscope uses (skipped, not a problem).
+pub(crate) fn interpret(f: &Fields<'_>, ctx: &RecordContext) -> Result<Option<WinEvent>, LineError> {
+    let id = f
+        .get(Key::EventId)
+        .or_else(|| f.get(Key::EventCode))
+        .ok_or_else(|| LineError::new(ProblemKind::BadJson, "no event id (EventID, winlog.event_id, Event.System.EventID)"))?;
+    let id = id
+        .uint()
+        .filter(|n| *n <= u64::from(u16::MAX))
+        .ok_or_else(|| LineError::new(ProblemKind::BadValue, format!("event id is not a number: {:?}", id.text())))? as u16;
+    if !wanted(u32::from(id)) {
+        return Ok(None);
+    }
+    // ids below 1149 are reused by other channels (Sysmon 22 is a DNS query)
+    if id < 1000 && !channel_is(f, "localsessionmanager") {
+        return Ok(None);
+    }
+    if id == 1149 && !channel_is(f, "remoteconnectionmanager") {
+        return Ok(None);
+    }
+    if id == 7045 && s(f, Key::Channel).is_some_and(|c| !c.eq_ignore_ascii_case("System")) {
+        return Ok(None);
+    }
+    let computer = given(f, Key::Computer)
+        .or_else(|| given(f, Key::HostName))
+        .ok_or_else(|| LineError::new(ProblemKind::BadJson, "no computer name (Computer, Hostname, host.name, LogHost)"))?;
+    let time = time(f, ctx)?;
+    let mut e = WinEvent {
+        event_id: id,
+        time,
+        computer: computer.clone(),
+        src_host: None,
+        src_ip: None,
+        dst_host: Some(computer.clone()),
+        dst_ip: None,
+        user: None,
+        domain: None,
+        src_user: None,
+        src_domain: None,
+        auth: None,
+        logon_type: LogonType::Unknown,
+        outcome: Outcome::Success,
+        orientation: Orientation::LogOn,
+        flags: EventFlags::default(),
+        role: Role::Plain,
+        logon_id: None,
+        logon_guid: None,
+        address: None,
+    };
+    let logon_id = |k| f.get(k).and_then(Val::uint);
+    match id {
+        4624 | 4625 => logon(f, &mut e, id == 4625),
+        4634 | 4647 => {
+            e.role = Role::Logoff;
+            e.orientation = Orientation::LogOff;
+            e.logon_type = logon_type(f);
+            e.user = given(f, Key::TargetUserName);
+            e.domain = given(f, Key::TargetDomainName);
+            e.logon_id = logon_id(Key::TargetLogonId);
+        }
+        4648 => {
+            // seen from the source: the logging host is where the credentials were used from
+            e.src_host = Some(computer.clone());
+            let target = given(f, Key::TargetServerName);
+            e.dst_host = match target {
+                Some(t) if t.eq_ignore_ascii_case("localhost") => Some(computer.clone()),
+                t => t,
+            };
+            e.dst_ip = address(f, Key::IpAddress).filter(|a| !is_loopback(a));
+            if e.dst_host.is_none() && e.dst_ip.is_none() {
+                e.dst_host = Some(computer.clone());
+            }
+            e.user = given(f, Key::TargetUserName);
+            e.domain = given(f, Key::TargetDomainName);
+            e.src_user = given(f, Key::SubjectUserName);
+            e.src_domain = given(f, Key::SubjectDomainName);
+            if given(f, Key::TargetInfo).is_some_and(|t| t.to_ascii_uppercase().starts_with("TERMSRV/")) {
+                e.logon_type = LogonType::RemoteInteractive;
+            }
+        }
+        4672 => {
+            e.role = Role::Privileges;
+            e.logon_id = logon_id(Key::SubjectLogonId);
+        }
+        4697 | 7045 => {
+            e.role = Role::ServiceInstall;
+            e.orientation = Orientation::Unknown;
+            e.flags.insert(EventFlags::SERVICE_INSTALL);
+            e.logon_id = logon_id(Key::SubjectLogonId);
+            if id == 4697 {
+                e.user = given(f, Key::SubjectUserName);
+                e.domain = given(f, Key::SubjectDomainName);
+            } else {
+                // NXLog resolves the installing user into AccountName/Domain; evtx's
+                // AccountName is the service's own account (LocalSystem), not a person.
+                e.user = given(f, Key::AccountName).filter(|a| !a.eq_ignore_ascii_case("LocalSystem") && !a.contains('\\'));
+                e.domain = e.user.as_ref().and_then(|_| given(f, Key::AccountDomain));
+            }
+        }
+        4768 | 4769 | 4771 => {
+            e.orientation = if id == 4769 { Orientation::Tgs } else { Orientation::Tgt };
+            e.auth = Some("Kerberos".into());
+            e.logon_type = LogonType::Network;
+            e.outcome = if id == 4771 { Outcome::Failure } else { status_outcome(f) };
+            let (u, d) = match given(f, Key::TargetUserName) {
+                Some(u) => {
+                    let (u, d) = split_account(&u);
+                    (Some(u), d.or_else(|| given(f, Key::TargetDomainName)))
+                }
+                None => (None, None),
+            };
+            e.user = u;
+            e.domain = d;
+            e.src_ip = address(f, Key::IpAddress);
+            e.address = e.src_ip.clone();
+            if e.src_ip.as_deref().is_some_and(is_loopback) {
+                e.src_ip = None;
+                e.src_host = Some(computer.clone());
+            }
+            if id == 4769 {
+                // a service ticket for a computer account names the host being accessed
+                if let Some(svc) = given(f, Key::ServiceName) {
+                    if let Some(host) = svc.strip_suffix('$') {
+                        if !host.is_empty() {
+                            e.dst_host = Some(host.to_string());
+                        }
+                    }
+                }
+                e.logon_guid = guid(f);
+            }
+        }
+        4776 => {
+            e.orientation = Orientation::Tgt;
+            e.auth = Some("NTLM".into());
+            e.logon_type = LogonType::Network;
+            e.outcome = status_outcome(f);
+            e.user = given(f, Key::TargetUserName);
+            e.src_host = given(f, Key::Workstation);
+        }
+        4778 | 4779 => {
+            e.logon_type = LogonType::RemoteInteractive;
+            e.orientation = if id == 4778 { Orientation::LogOn } else { Orientation::LogOff };
+            e.role = if id == 4778 { Role::Logon } else { Role::Plain };
+            e.auth = Some("rdp".into());
+            e.user = given(f, Key::AccountName);
+            e.domain = given(f, Key::AccountDomain);
+            e.logon_id = logon_id(Key::LogonId);
+            remote_source(&mut e, address(f, Key::ClientAddress), given(f, Key::ClientName).filter(|n| n != "Unknown"));
+        }
+        5140 | 5145 => {
+            let share = given(f, Key::ShareName).map(|s| share_name(&s)).unwrap_or_default();
+            let admin = is_admin_share(&share);
+            e.role = Role::Share { admin, share };
+            if admin {
+                e.flags.insert(EventFlags::ADMIN_SHARE);
+            }
+            e.logon_type = LogonType::Network;
+            e.auth = Some("smb".into());
+            e.user = given(f, Key::SubjectUserName);
+            e.domain = given(f, Key::SubjectDomainName);
+            e.logon_id = logon_id(Key::SubjectLogonId);
+            e.address = address(f, Key::IpAddress);
+            let a = e.address.clone();
+            remote_source(&mut e, a, None);
+        }
+        1149 => {
+            e.logon_type = LogonType::RemoteInteractive;
+            e.auth = Some("rdp".into());
+            e.user = given(f, Key::Param1);
+            e.domain = given(f, Key::Param2);
+            remote_source(&mut e, address(f, Key::Param3), None);
+        }
+        21..=25 => {
+            e.role = if matches!(id, 21 | 22 | 25) { Role::Logon } else { Role::Plain };
+            e.orientation = if matches!(id, 23 | 24) { Orientation::LogOff } else { Orientation::LogOn };
+            e.auth = Some("rdp".into());
+            if let Some(u) = given(f, Key::User) {
+                let (u, d) = split_account(&u);
+                e.user = Some(u);
+                e.domain = d;
+            }
+            let addr = given(f, Key::Address);
+            if addr.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("LOCAL")) {
+                e.logon_type = LogonType::Interactive;
+                e.src_host = Some(computer.clone());
+            } else {
+                e.logon_type = LogonType::RemoteInteractive;
+                remote_source(&mut e, addr, None);
+            }
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(e))
+}
+
+/// A source seen by address and/or name; loopback is the host itself.
+fn remote_source(e: &mut WinEvent, ip: Option<String>, name: Option<String>) {
+    match ip {
+        Some(ip) if is_loopback(&ip) => e.src_host = Some(e.computer.clone()),
+        Some(ip) => {
+            e.src_ip = Some(ip);
+            e.src_host = name;
+        }
+        None => e.src_host = name,
+    }
+}
+
+fn guid(f: &Fields<'_>) -> Option<String> {
+    given(f, Key::LogonGuid)
+        .map(|g| g.trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase())
+        .filter(|g| g.bytes().any(|b| b != b'0' && b != b'-'))
+}
+
+/// 4624 / 4625, and LANL wls logons.
+fn logon(f: &Fields<'_>, e: &mut WinEvent, failed: bool) {
+    e.role = Role::Logon;
+    e.outcome = if failed { Outcome::Failure } else { Outcome::Success };
+    e.logon_type = logon_type(f);
+    e.user = given(f, Key::TargetUserName).or_else(|| given(f, Key::UserName));
+    e.domain = given(f, Key::TargetDomainName).or_else(|| given(f, Key::DomainName));
+    e.logon_id = f.get(Key::TargetLogonId).or_else(|| f.get(Key::LogonId)).and_then(Val::uint);
+    e.logon_guid = guid(f);
+    let package = given(f, Key::AuthenticationPackageName).or_else(|| given(f, Key::AuthenticationPackage));
+    e.auth = auth_label(package, given(f, Key::LmPackageName));
+
+    // LANL wls: `Source` is the client, by name or address
+    let (mut ip, mut name) = (address(f, Key::IpAddress), given(f, Key::WorkstationName));
+    if ip.is_none() && name.is_none() {
+        if let Some(src) = given(f, Key::Source) {
+            if src.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok() {
+                ip = Some(src);
+            } else {
+                name = Some(src);
+            }
+        }
+    }
+    let local = matches!(
+        e.logon_type,
+        LogonType::Interactive | LogonType::Unlock | LogonType::CachedInteractive | LogonType::Service | LogonType::Batch
+    ) || e.logon_type == LogonType::Unknown && f.get(Key::LogonType).and_then(Val::uint) == Some(0);
+    if e.logon_type == LogonType::NewCredentials {
+        // runas /netonly and pass-the-hash: a logon on the source itself, credentials for later
+        e.src_host = Some(e.computer.clone());
+        if given(f, Key::LogonProcessName).is_some_and(|p| p.eq_ignore_ascii_case("seclogo")) {
+            e.flags.insert(EventFlags::PASS_THE_HASH);
+        }
+        e.src_user = given(f, Key::SubjectUserName);
+        e.src_domain = given(f, Key::SubjectDomainName);
+        if let Some(u) = given(f, Key::TargetOutboundUserName) {
+            e.user = Some(u);
+            e.domain = given(f, Key::TargetOutboundDomainName);
+        }
+        return;
+    }
+    match (ip, name) {
+        (None, None) if local => e.src_host = Some(e.computer.clone()),
+        (None, None) => {}
+        (ip, name) => remote_source(e, ip, name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(j: &str) -> Option<WinEvent> {
+        let f = Fields::from_json(j).unwrap();
+        interpret(&f, &RecordContext::default()).unwrap()
+    }
+
+    #[test]
+    fn network_logon_ntlm_v2() {
+        let e = run(r##"{"EventID":4624,"Hostname":"WS6.corp","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","WorkstationName":"WS5","TargetUserName":"bob","TargetDomainName":"CORP","AuthenticationPackageName":"NTLM","LmPackageName":"NTLM V2","TargetLogonId":"0x1f"}"##).unwrap();
+        assert_eq!(e.logon_type, LogonType::Network);
+        assert_eq!(e.src_ip.as_deref(), Some("10.0.0.5"));
+        assert_eq!(e.src_host.as_deref(), Some("WS5"));
+        assert_eq!(e.dst_host.as_deref(), Some("WS6.corp"));
+        assert_eq!(e.auth.as_deref(), Some("NTLM V2"));
+        assert_eq!(e.logon_id, Some(0x1f));
+        assert_eq!(e.outcome, Outcome::Success);
+    }
+
+    #[test]
+    fn loopback_and_local_logons_are_the_host_itself() {
+        let e = run(r##"{"EventID":4624,"Hostname":"DC1","TimeCreated":"2020-01-01T00:00:00Z","LogonType":3,"IpAddress":"::1","TargetUserName":"DC1$"}"##).unwrap();
+        assert_eq!(e.src_host.as_deref(), Some("DC1"));
+        assert_eq!(e.src_ip, None);
+        let e = run(r##"{"EventID":4624,"Hostname":"DC1","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"5","IpAddress":"-","TargetUserName":"SYSTEM"}"##).unwrap();
+        assert_eq!(e.src_host.as_deref(), Some("DC1"));
+        let e = run(r##"{"EventID":4624,"Hostname":"DC1","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"-","WorkstationName":"-","TargetUserName":"bob"}"##).unwrap();
+        assert_eq!(e.src_host, None, "a network logon with no source says nothing about it");
+    }
+
+    #[test]
+    fn pass_the_hash() {
+        let e = run(r##"{"EventID":4624,"Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"9","LogonProcessName":"seclogo","SubjectUserName":"alice","TargetUserName":"alice","TargetOutboundUserName":"admin","TargetOutboundDomainName":"CORP"}"##).unwrap();
+        assert!(e.flags.contains(EventFlags::PASS_THE_HASH));
+        assert_eq!(e.user.as_deref(), Some("admin"));
+        assert_eq!(e.src_user.as_deref(), Some("alice"));
+        assert_eq!(e.src_host.as_deref(), Some("WS5"));
+    }
+
+    #[test]
+    fn explicit_credentials_seen_from_the_source() {
+        let e = run(r##"{"EventID":4648,"Hostname":"WS5.corp","TimeCreated":"2020-01-01T00:00:00Z","SubjectUserName":"alice","TargetUserName":"admin","TargetServerName":"WS6","IpAddress":"-"}"##).unwrap();
+        assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref()), (Some("WS5.corp"), Some("WS6")));
+        assert_eq!((e.user.as_deref(), e.src_user.as_deref()), (Some("admin"), Some("alice")));
+    }
+
+    #[test]
+    fn kerberos_service_ticket_names_the_service_host() {
+        let e = run(r##"{"EventID":4769,"Hostname":"DC","TimeCreated":"2020-01-01T00:00:00Z","TargetUserName":"bob@CORP.LOCAL","ServiceName":"WS6$","IpAddress":"::ffff:10.0.0.5","Status":"0x0"}"##).unwrap();
+        assert_eq!(e.orientation, Orientation::Tgs);
+        assert_eq!((e.user.as_deref(), e.domain.as_deref()), (Some("bob"), Some("CORP.LOCAL")));
+        assert_eq!(e.dst_host.as_deref(), Some("WS6"));
+        let e = run(r##"{"EventID":4771,"Hostname":"DC","TimeCreated":"2020-01-01T00:00:00Z","TargetUserName":"bob","IpAddress":"10.0.0.5","Status":"0x18"}"##).unwrap();
+        assert_eq!((e.orientation, e.outcome), (Orientation::Tgt, Outcome::Failure));
+    }
+
+    #[test]
+    fn rdp_session_manager_and_channel_reuse() {
+        let e = run(r##"{"Event":{"System":{"EventID":21,"Channel":"Microsoft-Windows-TerminalServices-LocalSessionManager/Operational","Computer":"WS6","TimeCreated":{"#attributes":{"SystemTime":"2020-01-01T00:00:00Z"}}},"UserData":{"EventXML":{"User":"CORP\\bob","Address":"10.0.0.5"}}}}"##).unwrap();
+        assert_eq!((e.user.as_deref(), e.domain.as_deref()), (Some("bob"), Some("CORP")));
+        assert_eq!(e.logon_type, LogonType::RemoteInteractive);
+        // Sysmon 22 is a DNS query
+        assert!(run(r##"{"EventID":22,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z"}"##).is_none());
+    }
+
+    #[test]
+    fn nxlog_local_time_is_moved_to_utc() {
+        let e = run(r##"{"EventID":4624,"Hostname":"WS6","EventTime":"2020-09-22 14:53:30","EventReceivedTime":"2020-09-22 14:53:32","@timestamp":"2020-09-22T18:53:32.339Z","LogonType":"3","IpAddress":"172.18.39.5","TargetUserName":"pgustavo"}"##).unwrap();
+        assert_eq!(e.time, Time::parse("2020-09-22T18:53:30Z").unwrap());
+    }
+
+    #[test]
+    fn lanl_wls() {
+        let f = Fields::from_json(r##"{"UserName":"User1","EventID":4624,"LogHost":"Comp2","LogonID":"0x3e7","DomainName":"Domain001","LogonType":3,"AuthenticationPackage":"Kerberos","Source":"Comp1","Time":10}"##).unwrap();
+        let e = interpret(&f, &RecordContext { time: None, lanl_start: Time(1_000_000) }).unwrap().unwrap();
+        assert_eq!(e.time, Time(11_000_000));
+        assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref()), (Some("Comp1"), Some("Comp2")));
+        assert_eq!(e.auth.as_deref(), Some("Kerberos"));
+        assert_eq!(e.user.as_deref(), Some("User1"));
+    }
+
+    #[test]
+    fn missing_pieces_are_problems_not_panics() {
+        let f = Fields::from_json(r##"{"EventID":4624}"##).unwrap();
+        assert!(interpret(&f, &RecordContext::default()).is_err());
+        let f = Fields::from_json(r##"{"EventID":"x"}"##).unwrap();
+        assert_eq!(interpret(&f, &RecordContext::default()).unwrap_err().kind, ProblemKind::BadValue);
+        let f = Fields::from_json(r##"{"EventID":1}"##).unwrap();
+        assert!(interpret(&f, &RecordContext::default()).unwrap().is_none());
+    }
+}

@@ -1,0 +1,432 @@
+//! Windows events as JSON: JSON lines (`evtx_dump -o jsonl`, Winlogbeat, NXLog/OTRF, LANL
+//! 2017 "wls"), whole documents (`evtx_dump -o json`'s `Record N` + pretty objects, a JSON
+//! array), plain, gzip, zstd or inside zip archives (every member read in archive order).
+//!
+//! The dialect is recognised per record from the paths present ([`super::fields`]), so a
+//! file mixing dialects reads fine. Evidence is the line a record starts on.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use hopscope_model::Position;
+use memchr::memchr_iter;
+use serde_json::value::RawValue;
+
+use super::fields::{sniff_event_id, Fields};
+use super::mapping::{interpret, wanted, RecordContext};
+use super::{FileOutput, Located};
+use crate::format::ParseContext;
+use crate::input::{self, io_message, MAX_LINE};
+use crate::problems::{LineError, ProblemKind};
+
+/// The first bytes of a zip archive.
+pub const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
+
+/// Where the reader is: the file-wide line counter and the zip member being read.
+struct Cursor {
+    /// Lines before the current stream (zip members follow one another).
+    base: u64,
+    member: Option<u32>,
+    member_name: Option<String>,
+    ctx: RecordContext,
+}
+
+/// Read one file of Windows JSON.
+pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
+    let rc = RecordContext { time: None, lanl_start: ctx.lanl_start };
+    let mut magic = [0u8; 4];
+    let is_zip = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == ZIP_MAGIC;
+    if is_zip {
+        return read_zip(path, ctx, rc, out);
+    }
+    let mut cur = Cursor { base: 0, member: None, member_name: None, ctx: rc };
+    match input::open(path) {
+        Ok((r, _)) => read_stream(r, &mut cur, out),
+        Err(e) => out.problem(1, Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+    }
+}
+
+fn read_zip(path: &Path, ctx: &ParseContext, rc: RecordContext, out: &mut FileOutput) {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return out.problem(1, Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+    };
+    let mut archive = match zip::ZipArchive::new(file) {
+        Ok(a) => a,
+        Err(e) => {
+            return out.problem(1, Position::Line(1), LineError::new(ProblemKind::Unreadable, format!("zip archive: {e}")))
+        }
+    };
+    for i in 0..archive.len() {
+        let entry = match archive.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                let at = out.lines + 1;
+                out.problem(at, Position::Line(at), LineError::new(ProblemKind::Unreadable, format!("zip member {i}: {e}")));
+                continue;
+            }
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry.name().to_string();
+        out.members.push(format!("{}!{}", ctx.path, name));
+        let mut cur = Cursor { base: out.lines, member: Some(out.members.len() as u32 - 1), member_name: Some(name), ctx: rc };
+        read_stream(Box::new(entry), &mut cur, out);
+    }
+    if out.members.is_empty() {
+        out.notes.push("zip archive holds no files".into());
+    }
+}
+
+
+fn where_(cur: &Cursor, line: u64) -> String {
+    match &cur.member_name {
+        Some(m) => format!("{m}:{line}: "),
+        None => String::new(),
+    }
+}
+
+/// Read JSON lines; on a line that opens a document instead (`[`, a lone `{`, `Record N`),
+/// read the rest as a document.
+fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput) {
+    let mut reader = BufReader::with_capacity(1 << 20, r);
+    let mut line = Vec::new();
+    let mut n = 0u64; // lines of this stream
+    loop {
+        line.clear();
+        match reader.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                let at = cur.base + n + 1;
+                out.problem(at, Position::Line(at), LineError::new(ProblemKind::Unreadable, format!("{}after line {n}: {}", where_(cur, n), io_message(&e))));
+                break;
+            }
+        }
+        n += 1;
+        let order = cur.base + n;
+        if line.len() > MAX_LINE && !line.ends_with(b"\n") {
+            out.problem(order, Position::Line(order), LineError::new(ProblemKind::OverlongLine, format!("{}line longer than {MAX_LINE} bytes", where_(cur, n))));
+            // skip the rest of the line
+            let mut sink = Vec::new();
+            if reader.read_until(b'\n', &mut sink).is_err() {
+                break;
+            }
+            continue;
+        }
+        let text = match std::str::from_utf8(&line) {
+            Ok(t) => t.trim(),
+            Err(e) => {
+                out.problem(order, Position::Line(order), LineError::new(ProblemKind::InvalidUtf8, format!("{}invalid UTF-8 at byte {}", where_(cur, n), e.valid_up_to())));
+                continue;
+            }
+        };
+        let starts_document = text == "{" || text.starts_with('[') || is_record_header(text);
+        if starts_document {
+            let mut doc = line.clone();
+            if let Err(e) = reader.read_to_end(&mut doc) {
+                out.problem(order, Position::Line(order), LineError::new(ProblemKind::Unreadable, format!("{}{}", where_(cur, n), io_message(&e))));
+            }
+            read_document(&doc, n - 1, cur, out);
+            return;
+        }
+        if text.is_empty() {
+            out.ignored += 1;
+            continue;
+        }
+        record(text, n, order, cur, out);
+    }
+    out.lines = cur.base + n;
+}
+
+/// `evtx_dump -o json` writes `Record 12` before each pretty-printed record.
+fn is_record_header(line: &str) -> bool {
+    line.strip_prefix("Record ").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// One JSON object, on line `line` of the stream (`order` in the file).
+fn record(text: &str, line: u64, order: u64, cur: &Cursor, out: &mut FileOutput) {
+    if let Some(id) = sniff_event_id(text.as_bytes()) {
+        if !wanted(id) {
+            out.ignored += 1;
+            return;
+        }
+    }
+    if !text.starts_with('{') {
+        out.problem(order, Position::Line(order), LineError::new(ProblemKind::BadJson, format!("{}expected a JSON object", where_(cur, line))));
+        return;
+    }
+    let fields = match Fields::from_json(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = format!("{}{e}", where_(cur, line));
+            out.problem(order, Position::Line(order), LineError::new(ProblemKind::BadJson, msg));
+            return;
+        }
+    };
+    match interpret(&fields, &cur.ctx) {
+        Ok(Some(ev)) => out.events.push(Located { ev, order, position: Position::Line(line), member: cur.member }),
+        Ok(None) => out.ignored += 1,
+        Err(mut e) => {
+            e.message = format!("{}{}", where_(cur, line), e.message);
+            out.problem(order, Position::Line(order), e);
+        }
+    }
+}
+
+/// A whole JSON document starting at line `first + 1` of the stream: a sequence of objects
+/// (with `Record N` lines between them) or an array of objects.
+fn read_document(doc: &[u8], first: u64, cur: &mut Cursor, out: &mut FileOutput) {
+    let text = String::from_utf8_lossy(doc);
+    if let std::borrow::Cow::Owned(_) = text {
+        let at = cur.base + first + 1;
+        out.problem(at, Position::Line(at), LineError::new(ProblemKind::InvalidUtf8, format!("{}document is not UTF-8; bad bytes replaced", where_(cur, first + 1))));
+    }
+    let text: &str = &text;
+    let total_lines = first + memchr_iter(b'\n', text.as_bytes()).count() as u64 + u64::from(!text.ends_with('\n') && !text.is_empty());
+    // line of a byte offset, counted incrementally
+    let mut counted = (0usize, first + 1);
+    let mut line_at = |off: usize| -> u64 {
+        let (from, line) = counted;
+        let l = line + memchr_iter(b'\n', &text.as_bytes()[from..off.max(from)]).count() as u64;
+        counted = (off.max(from), l);
+        l
+    };
+    let bytes = text.as_bytes();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b' ' | b'\t' | b'\r' | b'\n' | b',' => pos += 1,
+            b'R' if bytes[pos..].starts_with(b"Record ") => {
+                // `Record N` header line
+                pos = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
+            }
+            b'[' => {
+                let line = line_at(pos);
+                let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<Vec<&RawValue>>();
+                match stream.next().unwrap_or_else(|| Ok(Vec::new())) {
+                    Ok(items) => {
+                        for item in items {
+                            let off = item.get().as_ptr() as usize - text.as_ptr() as usize;
+                            let l = line_at(off);
+                            record(item.get(), l, cur.base + l, cur, out);
+                        }
+                        pos += stream.byte_offset().max(1);
+                    }
+                    Err(e) => {
+                        let order = cur.base + line;
+                        out.problem(order, Position::Line(order), LineError::new(ProblemKind::BadJson, format!("{}array: {e}", where_(cur, line))));
+                        break;
+                    }
+                }
+            }
+            _ => {
+                let line = line_at(pos);
+                let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<&RawValue>();
+                match stream.next() {
+                    Some(Ok(v)) => {
+                        record(v.get(), line, cur.base + line, cur, out);
+                        pos += stream.byte_offset();
+                    }
+                    Some(Err(e)) => {
+                        let order = cur.base + line;
+                        out.problem(order, Position::Line(order), LineError::new(ProblemKind::BadJson, format!("{}{e}", where_(cur, line))));
+                        // resynchronise at the next line that opens a record
+                        let mut next = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
+                        while next < bytes.len() && !(bytes[next] == b'{' || bytes[next..].starts_with(b"Record ")) {
+                            next = memchr::memchr(b'\n', &bytes[next..]).map_or(bytes.len(), |i| next + i + 1);
+                        }
+                        pos = next;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    out.lines = cur.base + total_lines;
+}
+
+/// Whether the first bytes of a (decompressed) file look like Windows events as JSON.
+pub(crate) fn looks_like(head: &str) -> bool {
+    ["\"EventID\"", "\"winlog\"", "\"EventRecordID\"", "\"LogHost\""].iter().any(|k| head.contains(k))
+        || (head.contains("\"Event\"") && head.contains("\"System\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::windows::parse_file;
+    use hopscope_model::SourceFormat;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    const LOGON: &str = r#"{"EventID":4624,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","TargetUserName":"bob"}"#;
+    const SYSMON: &str = r#"{"EventID":1,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z"}"#;
+
+    fn read_text(text: &str) -> FileOutput {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        std::fs::write(&p, text).unwrap();
+        let mut out = FileOutput::default();
+        read(&p, &ParseContext::default(), &mut out);
+        out
+    }
+
+    fn lines_of(out: &FileOutput) -> Vec<Position> {
+        out.events.iter().map(|l| l.position).collect()
+    }
+
+    #[test]
+    fn json_lines_with_problems_located() {
+        let text = format!("{LOGON}\n{SYSMON}\nnot json\n{{\"EventID\":4624}}\n\n{LOGON}\n");
+        let out = read_text(&text);
+        assert_eq!(lines_of(&out), vec![Position::Line(1), Position::Line(6)]);
+        assert_eq!(out.lines, 6);
+        assert_eq!(out.ignored, 2); // the Sysmon record and the empty line
+        let at: Vec<(u64, ProblemKind)> = out.problems.iter().map(|(o, _, e)| (*o, e.kind)).collect();
+        assert_eq!(at, vec![(3, ProblemKind::BadJson), (4, ProblemKind::BadJson)]);
+    }
+
+    #[test]
+    fn evtx_dump_json_documents_and_arrays() {
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(
+            r##"{"Event":{"System":{"EventID":4624,"Computer":"WS6","TimeCreated":{"#attributes":{"SystemTime":"2020-01-01T00:00:00Z"}}},"EventData":{"LogonType":3,"IpAddress":"10.0.0.5","TargetUserName":"bob"}}}"##,
+        ).unwrap()).unwrap();
+        let n = pretty.lines().count() as u64;
+        let out = read_text(&format!("Record 1\n{pretty}\nRecord 2\n{pretty}\n"));
+        assert_eq!(lines_of(&out), vec![Position::Line(2), Position::Line(n + 3)]);
+        assert_eq!(out.lines, 2 * n + 2);
+        assert!(out.problems.is_empty());
+        let out = read_text(&format!("[\n{LOGON},\n{SYSMON},\n{LOGON}\n]\n"));
+        assert_eq!(lines_of(&out), vec![Position::Line(2), Position::Line(4)]);
+        assert_eq!(out.ignored, 1);
+    }
+
+    #[test]
+    fn zip_members_are_their_own_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.zip");
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+        let o = zip::write::SimpleFileOptions::default();
+        z.start_file("a.json", o).unwrap();
+        z.write_all(format!("{SYSMON}\n{LOGON}\n").as_bytes()).unwrap();
+        z.start_file("b.json", o).unwrap();
+        z.write_all(format!("{LOGON}\n").as_bytes()).unwrap();
+        z.finish().unwrap();
+        let mut out = FileOutput::default();
+        read(&p, &ParseContext { path: "x.zip".into(), ..Default::default() }, &mut out);
+        assert_eq!(out.members, vec!["x.zip!a.json".to_string(), "x.zip!b.json".to_string()]);
+        let got: Vec<(Option<u32>, Position, u64)> = out.events.iter().map(|l| (l.member, l.position, l.order)).collect();
+        assert_eq!(got, vec![(Some(0), Position::Line(2), 2), (Some(1), Position::Line(1), 3)]);
+        assert_eq!(out.lines, 3);
+    }
+
+    #[test]
+    fn batches_keep_absolute_lines_after_the_shift() {
+        // five logons on lines 1, 3, 5, 7, 9 with a bad line 4, cut into batches of two
+        let text = format!("{LOGON}\n{SYSMON}\n{LOGON}\nbad\n{LOGON}\n{SYSMON}\n{LOGON}\n{SYSMON}\n{LOGON}\n{SYSMON}\n");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        std::fs::write(&p, text).unwrap();
+        let mut batches = Vec::new();
+        assert!(parse_file(&p, crate::Format::Winjson, &ParseContext::default(), 2, &mut |b, _| {
+            batches.push(b);
+            true
+        }));
+        let mut offset = 0;
+        let mut lines = Vec::new();
+        let mut problems = Vec::new();
+        for b in &batches {
+            assert_eq!(b.format, SourceFormat::Winjson);
+            lines.extend(b.events.position.iter().map(|p| p + offset));
+            problems.extend(b.problems.iter().map(|(p, _)| match p {
+                Position::Line(n) => n + offset,
+                Position::Record(n) => *n,
+            }));
+            offset += b.lines;
+        }
+        assert_eq!(lines, vec![1, 3, 5, 7, 9]);
+        assert_eq!(problems, vec![4]);
+        assert_eq!(offset, 10);
+    }
+
+    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+            prop_oneof![
+                ".*",
+                Just("-".to_string()),
+                Just("::1".to_string()),
+                Just("0x3e7".to_string()),
+                Just("4624".to_string()),
+                Just("2020-01-01T00:00:00Z".to_string()),
+                Just("DOM\\user".to_string()),
+            ]
+            .prop_map(serde_json::Value::String),
+        ];
+        let keys = prop_oneof![
+            Just("EventID".to_string()),
+            Just("Event".to_string()),
+            Just("System".to_string()),
+            Just("EventData".to_string()),
+            Just("winlog".to_string()),
+            Just("event_data".to_string()),
+            Just("Hostname".to_string()),
+            Just("LogonType".to_string()),
+            Just("IpAddress".to_string()),
+            Just("TargetUserName".to_string()),
+            Just("TargetLogonId".to_string()),
+            Just("SubjectLogonId".to_string()),
+            Just("ShareName".to_string()),
+            Just("Time".to_string()),
+            Just("@timestamp".to_string()),
+            Just("EventTime".to_string()),
+            Just("EventReceivedTime".to_string()),
+            Just("Channel".to_string()),
+            "[a-zA-Z#@]{1,8}",
+        ];
+        leaf.prop_recursive(4, 32, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn event_id_value() -> impl Strategy<Value = serde_json::Value> {
+        prop::sample::select(vec![4624u32, 4625, 4634, 4648, 4672, 4697, 4768, 4769, 4776, 4778, 5140, 5145, 7045, 1149, 21, 24, 1])
+            .prop_map(|n| serde_json::json!(n))
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_lines(lines in prop::collection::vec(".{0,200}", 0..20)) {
+            let out = read_text(&lines.join("\n"));
+            prop_assert!(out.lines as usize <= lines.len() + 1);
+        }
+
+        #[test]
+        fn never_panics_on_arbitrary_json(values in prop::collection::vec((arb_json(), event_id_value()), 1..12)) {
+            let text: String = values
+                .into_iter()
+                .map(|(mut v, id)| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("EventID".into(), id);
+                    }
+                    v.to_string() + "\n"
+                })
+                .collect();
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("x.json");
+            std::fs::write(&p, &text).unwrap();
+            let mut n = 0;
+            parse_file(&p, crate::Format::Winjson, &ParseContext::default(), 3, &mut |b, _| { n += b.lines; true });
+            prop_assert_eq!(n, text.lines().count() as u64);
+        }
+    }
+}

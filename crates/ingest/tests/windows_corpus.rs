@@ -1,0 +1,261 @@
+//! Windows events from the real third-party corpus, through the public pipeline.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use hopscope_ingest::{discover, run, Format, IngestOptions, IngestSummary, ProblemKind, SinkItem};
+use hopscope_model::{
+    Catalog, Event, EventFlags, EventTable, Inventory, InventoryHost, LogonType, Orientation, Outcome, Position,
+};
+
+struct Ingested {
+    catalog: Catalog,
+    events: EventTable,
+    summary: IngestSummary,
+}
+
+impl Ingested {
+    fn host(&self, id: u32) -> String {
+        self.catalog.hosts.name(id).unwrap_or("").to_ascii_uppercase()
+    }
+    fn user(&self, e: &Event) -> String {
+        self.catalog.accounts.get(e.user).map(|a| a.name.to_ascii_lowercase()).unwrap_or_default()
+    }
+    fn src_ip(&self, e: &Event) -> String {
+        self.catalog.addresses.name(e.src_ip).unwrap_or("").to_string()
+    }
+}
+
+fn ingest(paths: &[PathBuf], format: Option<Format>, inventory: &Inventory) -> Ingested {
+    let files = discover(paths).expect("inputs exist");
+    let mut catalog = Catalog::default();
+    let mut events = EventTable::default();
+    let opts = IngestOptions { format, ..Default::default() };
+    let summary = run(
+        &files,
+        &opts,
+        &mut catalog,
+        inventory,
+        &mut |item| {
+            if let SinkItem::Events(t) = item {
+                events.extend_from(&t);
+            }
+            Ok(())
+        },
+        &|_| {},
+    )
+    .expect("ingest runs");
+    Ingested { catalog, events, summary }
+}
+
+/// The OTRF lab, as SOURCES.md and the datasets' metadata describe it.
+fn otrf_lab() -> Inventory {
+    let host = |name: &str, ip: &str| InventoryHost {
+        name: name.into(),
+        ips: vec![ip.parse().unwrap()],
+        site: "lab".into(),
+        ..Default::default()
+    };
+    Inventory::new(
+        vec![
+            host("WORKSTATION5", "172.18.39.5"),
+            host("WORKSTATION6", "172.18.39.6"),
+            host("WORKSTATION7", "172.18.39.7"),
+            host("MORDORDC", "172.18.38.5"),
+        ],
+        vec![],
+        vec![],
+    )
+    .0
+}
+
+fn is_person(user: &str) -> bool {
+    !user.is_empty() && !user.ends_with('$') && user != "anonymous logon"
+}
+
+#[test]
+fn otrf_datasets_show_the_hop_from_workstation5_and_nothing_else() {
+    let Some(dir) = support::corpus("windows-json/otrf-lateral-movement") else { return };
+    let mut zips: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+        .collect();
+    zips.sort();
+    assert_eq!(zips.len(), 13);
+    let lab = otrf_lab();
+    for zip in &zips {
+        let name = zip.file_stem().unwrap().to_string_lossy().to_string();
+        // the sc.exe query dataset only records the hop to the domain controller
+        let target = if name.starts_with("covenant_sc_query") { "MORDORDC" } else { "WORKSTATION6" };
+        let got = ingest(std::slice::from_ref(zip), None, &lab);
+        let report = &got.summary.sources[0];
+        assert_eq!(report.format, Some(Format::Winjson), "{name}: detected as Windows JSON");
+        assert!(report.events > 0, "{name}: yields events");
+        assert!(
+            report.problems.counts.keys().all(|k| *k == ProblemKind::BadJson) && report.problems.total() <= 1,
+            "{name}: problems {:?}",
+            report.problems.counts
+        );
+
+        let hop = got.events.iter().find(|e| {
+            got.host(e.src_host) == "WORKSTATION5"
+                && got.host(e.dst_host) == target
+                && got.user(e) == "pgustavo"
+                && e.outcome == Outcome::Success
+                && matches!(e.orientation, Orientation::LogOn | Orientation::Tgs)
+        });
+        let hop = hop.unwrap_or_else(|| panic!("{name}: no WORKSTATION5 -> {target} hop by pgustavo"));
+        // evidence: a line of the member file inside the zip
+        let source = got.catalog.sources.name(hop.evidence.source).unwrap();
+        assert!(source.contains(".zip!") && source.ends_with(".json"), "{name}: evidence {source}");
+        assert!(matches!(hop.evidence.position, Position::Line(n) if n > 0));
+
+        for e in got.events.iter() {
+            let (src, dst, user) = (got.host(e.src_host), got.host(e.dst_host), got.user(&e));
+            // every hop a person made between two hosts starts at the attacker's foothold
+            if !src.is_empty() && src != dst && is_person(&user) {
+                assert_eq!(src, "WORKSTATION5", "{name}: invented hop {src} -> {dst} ({user}, event {})", e.event_id);
+            }
+            // WORKSTATION7 only appears in the PurpleSharp playbook, and never as a person's source
+            if !name.starts_with("purplesharp") {
+                assert!(src != "WORKSTATION7" && dst != "WORKSTATION7", "{name}: WORKSTATION7 in {e:?}");
+            } else if src == "WORKSTATION7" && dst != "WORKSTATION7" {
+                assert!(!is_person(&user), "{name}: WORKSTATION7 -> {dst} by {user}");
+            }
+        }
+    }
+}
+
+#[test]
+fn otrf_psexec_style_logons_carry_their_evidence() {
+    let Some(zip) = support::corpus("windows-json/otrf-lateral-movement/covenant_sharpsc_create_dcerpc_smb_svcctl.zip")
+    else {
+        return;
+    };
+    let got = ingest(&[zip], None, &otrf_lab());
+    let logon = got
+        .events
+        .iter()
+        .find(|e| {
+            e.event_id == 4624
+                && got.host(e.dst_host) == "WORKSTATION6"
+                && got.user(e) == "pgustavo"
+                && e.flags.contains(EventFlags::SERVICE_INSTALL)
+        })
+        .expect("the logon before the service install is tagged");
+    assert_eq!(logon.logon_type, LogonType::Network);
+    assert_eq!(got.host(logon.src_host), "WORKSTATION5");
+    assert!(logon.flags.contains(EventFlags::PRIVILEGED), "4672 marks the same logon id");
+    assert!(got.events.iter().any(|e| e.event_id == 5145 && e.flags.contains(EventFlags::ADMIN_SHARE)));
+}
+
+fn evtx_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walk(dir).into_iter().filter(|p| p.extension().is_some_and(|x| x == "evtx")).collect();
+    v.sort();
+    v
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn mitre_lateral_movement_samples() {
+    let Some(dir) = support::corpus("windows-evtx/mitre-lateral-movement") else { return };
+    let files = evtx_files(&dir);
+    assert_eq!(files.len(), 16);
+    let mut addresses = std::collections::BTreeSet::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let got = ingest(std::slice::from_ref(f), None, &Inventory::default());
+        let report = &got.summary.sources[0];
+        assert_eq!(report.format, Some(Format::Evtx), "{name}");
+        assert!(report.problems.is_empty(), "{name}: {:?}", report.problems);
+        let ids: Vec<u16> = got.events.event_id.clone();
+        // which files hold hop evidence, from their ATT&CK sample names
+        let holds = ["4624", "4625", "4648", "5140", "5145", "4778", "4779"].iter().any(|id| name.contains(id));
+        if holds {
+            assert!(!ids.is_empty(), "{name}: yields its logon/share/RDP records");
+            for e in got.events.iter() {
+                assert!(matches!(e.evidence.position, Position::Record(n) if n > 0), "{name}: record evidence");
+                let ip = got.src_ip(&e);
+                if !ip.is_empty() {
+                    addresses.insert(ip);
+                }
+            }
+        }
+        if name.contains("OpenSSH") || name.contains("WS Management") || name.contains("4103") {
+            assert!(ids.is_empty(), "{name}: no logon evidence in it, yet {ids:?}");
+        }
+        if name.contains("Pass the hash") {
+            let pth = got.events.iter().find(|e| e.event_id == 4624).expect("the 4624");
+            assert_eq!(pth.logon_type, LogonType::NewCredentials);
+            assert!(pth.flags.contains(EventFlags::PASS_THE_HASH));
+            assert_eq!(pth.src_host, pth.dst_host, "pass-the-hash is seen on the source itself");
+        }
+        if name.contains("PSexec") {
+            let logon = got.events.iter().find(|e| e.event_id == 4624 && e.flags.contains(EventFlags::SERVICE_INSTALL));
+            assert!(logon.is_some(), "{name}: the 4697 tags its logon");
+        }
+    }
+    for ip in ["10.23.123.11", "10.23.23.9", "10.23.42.22"] {
+        assert!(addresses.contains(ip), "source address {ip} missing from {addresses:?}");
+    }
+}
+
+#[test]
+fn evtx_crate_samples_all_processed_corrupt_ones_located() {
+    let Some(dir) = support::corpus("windows-evtx/evtx-crate-samples") else { return };
+    let files = evtx_files(&dir);
+    assert_eq!(files.len(), 23);
+    let got = ingest(&files, Some(Format::Evtx), &Inventory::default());
+    assert_eq!(got.summary.sources.len(), files.len());
+    for r in &got.summary.sources {
+        assert!(r.lines > 0, "{}: records read", r.path);
+    }
+    let by_name = |n: &str| got.summary.sources.iter().find(|r| r.path.ends_with(n)).unwrap();
+    for corrupt in ["sample_with_a_bad_chunk_magic.evtx", "sample-with-zero-data-size-event.evtx"] {
+        let r = by_name(corrupt);
+        assert!(r.problems.counts.get(&ProblemKind::BadRecord).copied().unwrap_or(0) > 0, "{corrupt}: {:?}", r.problems);
+        let ex = r.problems.first().unwrap();
+        assert!(matches!(ex.position, Position::Record(n) if n > 0), "{corrupt}: located by record: {ex}");
+        assert!(ex.file.ends_with(corrupt));
+        // the rest of the file is still read
+        assert!(r.lines > 100, "{corrupt}: {} records", r.lines);
+    }
+    let security = by_name("/security.evtx");
+    assert!(security.problems.is_empty());
+    let sid = security.source_id;
+    let logons = got.events.iter().filter(|e| e.evidence.source == sid && e.event_id == 4624).count();
+    assert_eq!(logons, 583);
+}
+
+#[test]
+fn truncated_evtx_is_counted_and_the_rest_read() {
+    let Some(src) = support::corpus("windows-evtx/evtx-crate-samples/security.evtx") else { return };
+    let bytes = std::fs::read(&src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.evtx");
+    // the header, 10 whole chunks and half of the 11th
+    std::fs::write(&cut, &bytes[..4096 + 10 * 65536 + 30000]).unwrap();
+    let tiny = dir.path().join("tiny.evtx");
+    std::fs::write(&tiny, &bytes[..100]).unwrap();
+    let got = ingest(&[cut, tiny], None, &Inventory::default());
+    let cut = &got.summary.sources[0];
+    assert_eq!(cut.problems.counts.get(&ProblemKind::Truncated), Some(&1), "{:?}", cut.problems);
+    assert!(cut.events > 0);
+    let tiny = &got.summary.sources[1];
+    assert_eq!(tiny.format, Some(Format::Evtx));
+    assert_eq!(tiny.problems.counts.get(&ProblemKind::Truncated), Some(&1), "{:?}", tiny.problems);
+}
