@@ -22,8 +22,11 @@ use crate::reader::Label;
 use crate::CaseError;
 
 pub(crate) fn writer_props() -> WriterProperties {
+    // Ids are already dense integers: Parquet dictionaries cost ~13% of ingest CPU for a
+    // ~20% size gain, so they are off; zstd level 1 keeps files small at little cost.
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")))
+        .set_dictionary_enabled(false)
         .set_max_row_group_row_count(Some(1 << 20))
         .build()
 }
