@@ -133,7 +133,7 @@ impl Gen<'_> {
         let end = (start + 3600.0 * 2.0).max(around(self.r, 18.0, 1.2));
         let t0 = sd.at(start);
         self.push(t0, Src::Local, ws, p.user, Method::Console, true, flag::TGT, (end - start) as u32);
-        for _ in 0..self.r.gen_range(0..=3) {
+        for _ in 0..self.r.gen_range(0..=2) {
             let t = self.r.gen_range(start..end);
             let dur = self.r.gen_range(300..3600);
             self.push(sd.at(t), Src::Local, ws, p.user, Method::Unlock, true, 0, dur);
@@ -141,7 +141,7 @@ impl Gen<'_> {
         let site = p.site as usize;
         let files: Vec<u32> = w.file[site].iter().copied().filter(|&f| self.active(f, day)).collect();
         if let Some(&f) = files.choose(self.r) {
-            for _ in 0..self.r.gen_range(1..=3) {
+            for _ in 0..self.r.gen_range(1..=2) {
                 let t = self.r.gen_range(start..end);
                 let dur = self.r.gen_range(60..1800);
                 self.push(sd.at(t), Src::Host(ws), f, p.user, Method::NetworkKerberos, true, 0, dur);
@@ -339,7 +339,7 @@ impl Gen<'_> {
             return;
         }
         let sd = w.cal.day(w.fleet.host(h).site as usize, day);
-        let bursts = [0, 1, 1, 2, 2, 3][self.r.gen_range(0..6)];
+        let bursts = [0, 0, 1, 1, 1, 2][self.r.gen_range(0..6)];
         for _ in 0..bursts {
             let ip = if self.r.gen_bool(0.5) {
                 Ipv4Addr::new(192, 0, 2, self.r.gen_range(1..255))
@@ -347,7 +347,7 @@ impl Gen<'_> {
                 Ipv4Addr::new(198, 51, 100, self.r.gen_range(1..200))
             };
             let mut t = sd.at(between(self.r, 0.0, 23.5));
-            for _ in 0..self.r.gen_range(3..25) {
+            for _ in 0..self.r.gen_range(3..16) {
                 let acct = *w.guesses.choose(self.r).expect("guesses");
                 let invalid = acct != w.people.root;
                 let f = if invalid { flag::INVALID_USER } else { 0 };

@@ -10,32 +10,32 @@ use crate::rng::Rng;
 
 const STYLES: &[(&[&str], &[&str], &[&str])] = &[
     (
-        &["Kaito", "Sakura", "Hikari", "Asahi", "Fujimi", "Midori", "Kizuna", "Tsubasa", "Yamabuki", "Minato", "Aozora", "Shinsei", "Kohaku", "Hoshino"],
+        &["Kaito", "Sakura", "Hikari", "Asahi", "Fujimi", "Midori", "Kizuna", "Tsubasa", "Yamabuki", "Minato", "Aozora", "Shinsei", "Kohaku", "Hoshino", "Ginga", "Kawasemi", "Tokiwa", "Hayate", "Seiran", "Akatsuki", "Shirakaba", "Momiji", "Kagayaki", "Nagisa"],
         &["Logistics", "Trading", "Electronics", "Systems", "Holdings", "Foods", "Pharma", "Securities", "Engineering", "Telecom", "Marine", "Realty"],
         &["K.K.", "Co., Ltd."],
     ),
     (
-        &["Pinecrest", "Harborview", "Redwood", "Summit Ridge", "Lakeside", "Ironbridge", "Bluewater", "Granite Peak", "Northstar", "Cedar Hollow", "Silver Creek"],
+        &["Pinecrest", "Harborview", "Redwood", "Summit Ridge", "Lakeside", "Ironbridge", "Bluewater", "Granite Peak", "Northstar", "Cedar Hollow", "Silver Creek", "Prairie Wind", "Copper Canyon", "Maple Grove", "Stonegate", "Eagle Bend", "Riverbend"],
         &["Logistics", "Health", "Capital", "Energy", "Systems", "Foods", "Media", "Insurance", "Manufacturing", "Networks"],
         &["Inc.", "LLC"],
     ),
     (
-        &["Lion Gate", "Straits", "Marina Crest", "Orchid Bay", "Merlion Point", "Kallang", "Serangoon", "Tanjong"],
+        &["Lion Gate", "Straits", "Marina Crest", "Orchid Bay", "Merlion Point", "Kallang", "Serangoon", "Tanjong", "Bukit Rise", "Sentosa Cove", "Pasir Light", "Changi Link"],
         &["Marine", "Capital", "Trading", "Data", "Shipping", "Health", "Foods", "Electronics"],
         &["Pte. Ltd."],
     ),
     (
-        &["Siam Lotus", "Chao Phraya", "Lanna", "Ratchada", "Sukhumvit", "Andaman", "Isan Star", "Mekong Gate"],
+        &["Siam Lotus", "Chao Phraya", "Lanna", "Ratchada", "Sukhumvit", "Andaman", "Isan Star", "Mekong Gate", "Golden Naga", "Silom", "Krungthep Ruby", "Ayutthaya"],
         &["Industries", "Trading", "Foods", "Telecom", "Logistics", "Textiles", "Energy", "Auto Parts"],
         &["Co., Ltd.", "Public Co., Ltd."],
     ),
     (
-        &["Rheinblick", "Alpenglanz", "Nordlicht", "Spreetal", "Elbwerk", "Schwarzwald", "Havelland", "Mainufer"],
+        &["Rheinblick", "Alpenglanz", "Nordlicht", "Spreetal", "Elbwerk", "Schwarzwald", "Havelland", "Mainufer", "Moselgrund", "Isartal", "Weserland", "Harzblick"],
         &["Maschinenbau", "Logistik", "Versicherung", "Energie", "Systeme", "Handel", "Chemie", "Medien"],
         &["GmbH", "AG"],
     ),
     (
-        &["Southern Cross", "Coral Coast", "Eucalypt", "Harbourside", "Red Centre", "Wattle Creek", "Blue Gum"],
+        &["Southern Cross", "Coral Coast", "Eucalypt", "Harbourside", "Red Centre", "Wattle Creek", "Blue Gum", "Kookaburra", "Ironbark", "Tasman Ridge"],
         &["Mining", "Logistics", "Health", "Energy", "Agribusiness", "Systems", "Finance"],
         &["Pty Ltd"],
     ),

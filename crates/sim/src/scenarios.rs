@@ -351,7 +351,7 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
 /// case; other data servers hold random subsets of the client pool.
 fn data_holdings(w: &World, opts: &SimOptions, case: bool) -> Vec<Holding> {
     let mut r = rng(opts.seed, Stream::Clients, 0, 0);
-    let pool = client_names(&mut r, ((900.0 * opts.scale.sqrt()) as usize).max(700));
+    let pool = client_names(&mut r, ((700.0 * opts.scale.sqrt()) as usize).max(700));
     let mut rows = Vec::new();
     for h in w.fleet.ids() {
         let x = w.fleet.host(h);

@@ -106,6 +106,9 @@ pub fn json_str(out: &mut Vec<u8>, s: &str) {
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
             c if c < 0x20 => {
                 out.extend_from_slice(b"\\u00");
                 out.push(b"0123456789abcdef"[(c >> 4) as usize]);
