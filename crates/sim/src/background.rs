@@ -111,6 +111,27 @@ impl Gen<'_> {
                 }
             }
         }
+        if admin && works && self.r.gen_bool(0.5) {
+            // helpdesk: remote assistance on a colleague's workstation (global admins anywhere)
+            let ws: Vec<u32> = w
+                .people
+                .persons
+                .iter()
+                .filter(|q| q.employed(day) && (p.duty == Duty::GlobalAdmin || q.site == p.site) && q.workstation != p.workstation)
+                .map(|q| q.workstation)
+                .collect();
+            if let Some(&target) = ws.choose(self.r) {
+                if self.active(target, day) {
+                    let t = sd.at(working_hours(self.r));
+                    let adm = p.admin.unwrap_or(p.user);
+                    let dur = self.r.gen_range(300..2400);
+                    self.push(t, Src::Host(p.workstation), target, adm, Method::Rdp, true, flag::EXPLICIT, dur);
+                    if let Some(l) = self.out.last_mut() {
+                        l.subject = p.user;
+                    }
+                }
+            }
+        }
         if admin && self.r.gen_bool(0.03) {
             // on call: a night session from home through the VPN to the workstation
             let t = sd.at(between(self.r, 1.0, 4.5));
@@ -163,7 +184,7 @@ impl Gen<'_> {
                 }
             }
         }
-        if self.r.gen_bool(0.03) {
+        if self.r.gen_bool(0.08) {
             // wandering: a Windows server this person may never have used
             let n = w.fleet.hosts.len() as u32;
             for _ in 0..4 {
