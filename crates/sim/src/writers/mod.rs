@@ -102,6 +102,11 @@ pub fn num(out: &mut Vec<u8>, n: impl itoa::Integer) {
 
 /// Append `s` as the inside of a JSON string (escaping `"`, `\` and control characters).
 pub fn json_str(out: &mut Vec<u8>, s: &str) {
+    // fast path: host, account and field values rarely need escaping
+    if !s.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20) {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
     for &c in s.as_bytes() {
         match c {
             b'"' => out.extend_from_slice(b"\\\""),

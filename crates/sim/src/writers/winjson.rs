@@ -16,7 +16,8 @@ use crate::login::{flag, Login, Method, Src};
 use crate::writers::{json_str, num, Ctx, Kind, Rec};
 use crate::timefmt::rfc3339_ms;
 
-const PRIVILEGES: &str = "SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeTakeOwnershipPrivilege\r\n\t\t\tSeDebugPrivilege\r\n\t\t\tSeSystemEnvironmentPrivilege\r\n\t\t\tSeLoadDriverPrivilege\r\n\t\t\tSeImpersonatePrivilege";
+/// `PrivilegeList` as Windows writes it (`\r\n\t\t\t` between names), already JSON-escaped.
+const PRIVILEGES: &[u8] = br#","PrivilegeList":"SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeTakeOwnershipPrivilege\r\n\t\t\tSeDebugPrivilege\r\n\t\t\tSeSystemEnvironmentPrivilege\r\n\t\t\tSeLoadDriverPrivilege\r\n\t\t\tSeImpersonatePrivilege\""#;
 
 /// Writes `"key":"value"` pairs after the first.
 struct Obj<'o> {
@@ -36,8 +37,10 @@ impl Obj<'_> {
         self.out.extend_from_slice(b",\"");
         self.out.extend_from_slice(k.as_bytes());
         self.out.extend_from_slice(b"\":\"0x");
-        let digits = format!("{v:x}");
-        self.out.extend_from_slice(digits.as_bytes());
+        let digits = ((64 - v.leading_zeros() as usize).div_ceil(4)).max(1);
+        for i in (0..digits).rev() {
+            self.out.push(b"0123456789abcdef"[((v >> (i * 4)) & 15) as usize]);
+        }
         self.out.push(b'"');
         self
     }
@@ -92,7 +95,7 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
         let user = acct.name.as_str();
         let dom = acct.domain.as_deref().unwrap_or(ctx.host_upper[l.dst as usize].as_str());
         let logon_id = 0x10_0000 + ctx.derive(l, 2) % 0xff_0000;
-        let src_ip = ctx.src_ip(l, &mut ipbuf).map(str::to_string);
+        let src_ip: Option<&str> = ctx.src_ip(l, &mut ipbuf);
         let src_name = match l.src {
             Src::Host(h) => ctx.host_upper[h as usize].as_str(),
             Src::Local => ctx.host_upper[l.dst as usize].as_str(),
@@ -108,12 +111,12 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
                     Method::Batch | Method::Service => ("Advapi  ", "Negotiate", "-"),
                     _ => ("User32 ", "Negotiate", "-"),
                 };
-                let (ip, port, ws) = match (l.method, &src_ip) {
-                    (Method::Console | Method::Unlock, _) => ("127.0.0.1".to_string(), "0".to_string(), src_name),
-                    (Method::Batch | Method::Service, _) => ("-".to_string(), "-".to_string(), "-"),
-                    (Method::NetworkKerberos, Some(ip)) => (ip.clone(), l.src_port.to_string(), "-"),
-                    (_, Some(ip)) => (ip.clone(), l.src_port.to_string(), src_name),
-                    (_, None) => ("-".to_string(), "-".to_string(), "-"),
+                let (ip, port, ws): (&str, Option<u16>, &str) = match (l.method, src_ip) {
+                    (Method::Console | Method::Unlock, _) => ("127.0.0.1", Some(0), src_name),
+                    (Method::Batch | Method::Service, _) => ("-", None, "-"),
+                    (Method::NetworkKerberos, Some(ip)) => (ip, Some(l.src_port), "-"),
+                    (_, Some(ip)) => (ip, Some(l.src_port), src_name),
+                    (_, None) => ("-", None, "-"),
                 };
                 let local = l.method.is_local();
                 o.s("SubjectUserName", if local { &ctx.host_upper[l.dst as usize] } else { "-" });
@@ -124,7 +127,11 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
                     o.hex("TargetLogonId", logon_id);
                 }
                 o.n("LogonType", lt).s("LogonProcessName", process).s("AuthenticationPackageName", package);
-                o.s("WorkstationName", ws).s("LmPackageName", lm).s("IpAddress", &ip).s("IpPort", &port);
+                o.s("WorkstationName", ws).s("LmPackageName", lm).s("IpAddress", ip);
+                match port {
+                    Some(p) => o.n("IpPort", p as u64),
+                    None => o.s("IpPort", "-"),
+                };
                 if !l.ok {
                     let sub = if l.has(flag::INVALID_USER) { "0xc0000064" } else { "0xc000006a" };
                     o.s("Status", "0xc000006d").s("SubStatus", sub).s("FailureReason", "%%2313");
@@ -135,7 +142,7 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
             }
             Kind::Win4672 => {
                 o.s("SubjectUserName", user).s("SubjectDomainName", dom).hex("SubjectLogonId", logon_id);
-                o.s("PrivilegeList", PRIVILEGES);
+                o.out.extend_from_slice(PRIVILEGES);
             }
             Kind::Win4648 => {
                 let subject = ctx.w.people.get(l.subject);
@@ -150,7 +157,7 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
                 o.s("ProcessName", if l.method == Method::Rdp { "C:\\Windows\\System32\\mstsc.exe" } else { "C:\\Windows\\System32\\svchost.exe" });
             }
             Kind::Win4768 | Kind::Win4769 => {
-                let ip = format!("::ffff:{}", src_ip.as_deref().unwrap_or(&ctx.ip[l.dst as usize]));
+                let ip = format!("::ffff:{}", src_ip.unwrap_or(&ctx.ip[l.dst as usize]));
                 if r.kind == Kind::Win4768 {
                     o.s("TargetUserName", user).s("TargetDomainName", &realm).s("ServiceName", "krbtgt");
                     o.s("PreAuthType", "2");
