@@ -172,7 +172,7 @@ pub fn build(w: &World, intrusions: &[Intrusion], data: &[Holding], scenario: &s
             restricted_clients_exposed: restricted.len(),
         });
     }
-    logins.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    logins.sort_by_key(|x| (x.0, x.1, x.2));
     its.sort_by_key(|i| i.id);
     let first = w.first_day();
     Truth {

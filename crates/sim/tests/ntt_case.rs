@@ -77,7 +77,14 @@ fn malicious_logins_are_in_the_logs() {
     let win = std::fs::read_to_string(run.path().join("logs/windows/jp-crm-01.jsonl")).unwrap();
     let needle = format!("\"LogonType\":\"10\",\"LogonProcessName\":\"User32 \",\"AuthenticationPackageName\":\"Negotiate\",\"WorkstationName\":\"US-JUMP-01\",\"LmPackageName\":\"-\",\"IpAddress\":\"{us_ip}\"");
     assert!(win.lines().any(|l| l.contains(&needle)));
-    // every line is one JSON object with the dialect's common fields
+    // every line of every Windows file is one JSON object with the dialect's common fields
+    for e in std::fs::read_dir(run.path().join("logs/windows")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(v["EventID"].is_u64() && v["RecordNumber"].is_u64() && v["Channel"].is_string(), "{line}");
+        }
+    }
     for line in win.lines().take(2000) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         for k in ["@timestamp", "Hostname", "EventID", "Channel", "RecordNumber"] {

@@ -17,7 +17,7 @@ use crate::writers::{json_str, num, Ctx, Kind, Rec};
 use crate::timefmt::rfc3339_ms;
 
 /// `PrivilegeList` as Windows writes it (`\r\n\t\t\t` between names), already JSON-escaped.
-const PRIVILEGES: &[u8] = br#","PrivilegeList":"SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeTakeOwnershipPrivilege\r\n\t\t\tSeDebugPrivilege\r\n\t\t\tSeSystemEnvironmentPrivilege\r\n\t\t\tSeLoadDriverPrivilege\r\n\t\t\tSeImpersonatePrivilege\""#;
+const PRIVILEGES: &[u8] = br#","PrivilegeList":"SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeTakeOwnershipPrivilege\r\n\t\t\tSeDebugPrivilege\r\n\t\t\tSeSystemEnvironmentPrivilege\r\n\t\t\tSeLoadDriverPrivilege\r\n\t\t\tSeImpersonatePrivilege""#;
 
 /// Writes `"key":"value"` pairs after the first.
 struct Obj<'o> {
