@@ -59,7 +59,7 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
     let fqdn = ctx.fqdn[host as usize].as_bytes();
     let mut ipbuf = String::new();
     let domain = ctx.w.fleet.domain.as_str();
-    let realm = format!("{}.{}", domain, ctx.w.fleet.dns.to_ascii_uppercase());
+    let realm = ctx.w.fleet.dns.to_ascii_uppercase();
     for r in recs {
         let l = &logins[r.login as usize];
         *record += 1;
