@@ -96,6 +96,9 @@ pub struct ParseContext {
     pub lanl_start: Time,
     /// Year for syslog lines without one (`--year`).
     pub year: Option<i32>,
+    /// The first line's year as inferred from the file's mtime and its roll-overs (set by
+    /// the pipeline's pre-pass when `year` is not given).
+    pub inferred_year: Option<i32>,
     /// Time zone for syslog lines without one (`--tz`); `None` means UTC, and is noted.
     pub tz: Option<jiff::tz::TimeZone>,
     /// The file's modification time, for inferring a syslog year.
@@ -106,7 +109,15 @@ pub struct ParseContext {
 
 impl Default for ParseContext {
     fn default() -> ParseContext {
-        ParseContext { path: String::new(), lanl_start: Time(0), year: None, tz: None, mtime: None, header: None }
+        ParseContext {
+            path: String::new(),
+            lanl_start: Time(0),
+            year: None,
+            inferred_year: None,
+            tz: None,
+            mtime: None,
+            header: None,
+        }
     }
 }
 

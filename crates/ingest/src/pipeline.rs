@@ -191,6 +191,7 @@ pub fn run(
             path: display.clone(),
             lanl_start: opts.lanl_start,
             year: opts.year,
+            inferred_year: None,
             tz: opts.tz.clone(),
             mtime: input::mtime(path),
             header,
@@ -486,7 +487,21 @@ fn parse_stream(
     send: &mut dyn FnMut(Batch, bool) -> bool,
 ) -> bool {
     let mut b = BatchBuilder::new(format.source_format());
-    let Some(mut parser) = new_parser(plan, format, &mut b) else { return send(b.finish(), true) };
+    let mut ctx = plan.ctx.clone();
+    if format == Format::Sshd && ctx.year.is_none() && ctx.mtime.is_some() {
+        // syslog has no year: anchor the last line to the mtime, count roll-overs back
+        if let Ok((r, _)) = input::open(&plan.path) {
+            let lines = BufReader::with_capacity(1 << 20, r).split(b'\n').map_while(Result::ok);
+            ctx.inferred_year = crate::sshd::first_year_from_mtime(lines, &ctx);
+        }
+    }
+    let mut parser = match format.line_parser(&ctx) {
+        Ok(p) => p,
+        Err(e) => {
+            b.problem(Position::Line(1), LineError::new(ProblemKind::UnrecognisedFormat, e));
+            return send(b.finish(), true);
+        }
+    };
     let reader = match input::open(&plan.path) {
         Ok((r, _)) => r,
         Err(e) => {

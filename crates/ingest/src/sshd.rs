@@ -56,8 +56,11 @@ enum YearSource {
 pub struct SshdParser {
     /// `--year`.
     given_year: Option<i32>,
-    /// The file's modification time as (year, month) in the reading zone.
-    mtime: Option<(i32, i8)>,
+    /// The first line's year from the pipeline's pre-pass (mtime + roll-overs).
+    inferred_year: Option<i32>,
+    /// The file's modification time as (year, (month, day, hour, minute, second)) in the
+    /// reading zone.
+    mtime: Option<(i32, (i8, i8, i8, i8, i8))>,
     tz: jiff::tz::TimeZone,
     tz_given: bool,
     /// Year of the current run of lines, decided at the first year-less line.
@@ -76,10 +79,11 @@ impl SshdParser {
         let tz = ctx.tz.clone().unwrap_or(jiff::tz::TimeZone::UTC);
         let mtime = ctx.mtime.map(|t| {
             let z = t.to_jiff().to_zoned_datetime(tz.clone());
-            (z.year() as i32, z.month())
+            (z.year() as i32, (z.month(), z.day(), z.hour(), z.minute(), z.second()))
         });
         SshdParser {
             given_year: ctx.year,
+            inferred_year: ctx.inferred_year,
             mtime,
             tz,
             tz_given: ctx.tz.is_some(),
@@ -94,13 +98,17 @@ impl SshdParser {
     }
 
     /// The year of a year-less line of month `month`, following roll-over.
-    fn year_for(&mut self, month: i8) -> i32 {
+    fn year_for(&mut self, month: i8, when: (i8, i8, i8, i8, i8)) -> i32 {
         let Some(year) = self.year else {
             let (year, source) = match (self.given_year, self.mtime) {
                 (Some(y), _) => (y, YearSource::Given),
-                // a file's first line is older than its last write: a month after the
-                // mtime's month belongs to the year before
-                (None, Some((y, m))) => (if month > m { y - 1 } else { y }, YearSource::Mtime),
+                (None, Some(_)) if self.inferred_year.is_some() => {
+                    (self.inferred_year.unwrap_or_default(), YearSource::Mtime)
+                }
+                // a file's first line is not later than its last write: a first line whose
+                // date and time of year fall after the mtime's belongs to the year before
+                // (exact for files spanning less than a year, as rotated logs do)
+                (None, Some((y, m))) => (if when > m { y - 1 } else { y }, YearSource::Mtime),
                 (None, None) => (1970, YearSource::Unknown),
             };
             self.year = Some(year);
@@ -133,7 +141,7 @@ impl SshdParser {
         out.note(match self.year_source {
             YearSource::Given => format!("syslog year from --year: {year} (first line in {})", syslog::month_name(month)),
             YearSource::Mtime => {
-                let (y, m) = self.mtime.unwrap_or((year, month));
+                let (y, m) = self.mtime.map(|(y, w)| (y, w.0)).unwrap_or((year, month));
                 format!(
                     "syslog year inferred from file mtime: {year} (first line in {}, file modified {} {y}); give --year to override",
                     syslog::month_name(month),
@@ -237,6 +245,38 @@ fn unframed_message(line: &str) -> Option<(&str, bool)> {
     None
 }
 
+/// The year of a syslog file's first line, from its modification time and the number of
+/// Dec → Jan roll-overs in it: the last dated line is anchored to the mtime (the year in which
+/// it is not later than the mtime), and each roll-over before it steps one year back.
+/// Exact for files of any span, where the first-line rule alone fails past one year.
+/// `None` when the file has no year-less timestamps or no mtime is known.
+pub fn first_year_from_mtime(lines: impl Iterator<Item = Vec<u8>>, ctx: &ParseContext) -> Option<i32> {
+    let mtime = ctx.mtime?;
+    let tz = ctx.tz.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+    let z = mtime.to_jiff().to_zoned_datetime(tz);
+    let m_when = (z.month(), z.day(), z.hour(), z.minute(), z.second());
+    // the same roll-over rule as `year_for`, on a relative year starting at 0
+    let mut probe = SshdParser::new(&ParseContext { year: Some(0), ..ParseContext::default() });
+    let mut last: Option<(i32, (i8, i8, i8, i8, i8))> = None;
+    for raw in lines {
+        let Ok(line) = std::str::from_utf8(&raw) else { continue };
+        if let Some(syslog::Envelope { stamp: Stamp::NoYear { month, day, hour, minute, second, .. }, .. }) =
+            syslog::envelope(line)
+        {
+            let when = (month, day, hour, minute, second);
+            let rel = probe.year_for(month, when);
+            // the run's year, not a straggler's
+            let run = probe.year.unwrap_or(rel);
+            if rel == run {
+                last = Some((run, when));
+            }
+        }
+    }
+    let (rel, when) = last?;
+    let last_year = if when > m_when { z.year() as i32 - 1 } else { z.year() as i32 };
+    Some(last_year - rel)
+}
+
 impl LineParser for SshdParser {
     fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
         let Some(env) = syslog::envelope(line) else {
@@ -252,7 +292,9 @@ impl LineParser for SshdParser {
         };
         // every dated line moves the year on, whichever program wrote it
         let year = match env.stamp {
-            Stamp::NoYear { month, .. } => Some(self.year_for(month)),
+            Stamp::NoYear { month, day, hour, minute, second, .. } => {
+                Some(self.year_for(month, (month, day, hour, minute, second)))
+            }
             _ => None,
         };
         let Some(dropbear) = program_kind(env.program) else { return Ok(LineKind::Ignored) };
@@ -629,6 +671,35 @@ mod tests {
         let c = ParseContext { year: Some(2005), mtime: mtime("2020-03-05T10:00:00Z"), ..Default::default() };
         let (rows, _, _) = run(&c, &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
         assert_eq!(rows[0].time, "2005-02-01T10:00:00Z");
+        // a file spanning more than a year: the pre-pass anchors the LAST line to the mtime
+        // and counts the roll-overs back to the first
+        let lines = [
+            "May 31 16:31:59 h sshd[1]: Invalid user a from 1.2.3.4",
+            "Nov  2 01:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+            "Jan  3 01:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+            "Feb 29 01:07:34 h sshd[1]: Invalid user a from 1.2.3.4",
+            "May 31 16:35:35 h sshd[1]: Invalid user a from 1.2.3.4",
+        ];
+        let mut c = ParseContext { mtime: mtime("2020-05-31T16:35:35Z"), ..Default::default() };
+        c.inferred_year = first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c);
+        assert_eq!(c.inferred_year, Some(2019));
+        let (rows, _, _) = run(&c, &lines);
+        assert_eq!(rows[0].time, "2019-05-31T16:31:59Z");
+        assert_eq!(rows[3].time, "2020-02-29T01:07:34Z");
+        assert_eq!(rows[4].time, "2020-05-31T16:35:35Z");
+        // two roll-overs, and a last line later in the day than the mtime: the last line
+        // cannot postdate the file's last write, so it is from the year before
+        let lines = [
+            "Dec 30 10:00:00 h sshd[1]: x",
+            "Jan  2 10:00:00 h sshd[1]: x",
+            "Jun  1 10:00:00 h sshd[1]: x",
+            "Dec 31 10:00:00 h sshd[1]: x",
+            "Jan  1 09:30:00 h sshd[1]: x",
+        ];
+        let c = ParseContext { mtime: mtime("2021-01-01T09:00:00Z"), ..Default::default() };
+        assert_eq!(first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c), Some(2018));
+        let c = ParseContext { mtime: mtime("2021-01-01T10:00:00Z"), ..Default::default() };
+        assert_eq!(first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c), Some(2019));
         // neither: 1970, said out loud
         let (rows, _, notes) = run(&ctx(None), &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
         assert_eq!(rows[0].time, "1970-02-01T10:00:00Z");
