@@ -23,39 +23,62 @@ by reason and reported with file:line; they never stop the run unless --strict i
 pub struct Args {
     /// Log files or directories (walked recursively).
     #[arg(required = true, value_name = "LOGS")]
-    logs: Vec<PathBuf>,
+    pub logs: Vec<PathBuf>,
     /// Case directory to create or append to.
     #[arg(long, value_name = "DIR")]
-    case: PathBuf,
+    pub case: PathBuf,
     /// Directory with hosts.csv, sites.csv and data.csv (any subset). Replaces the case's
     /// inventory; without it an existing case keeps its own.
     #[arg(long, value_name = "DIR")]
-    inventory: Option<PathBuf>,
+    pub inventory: Option<PathBuf>,
     /// Input format; `auto` recognises each file from its content.
     #[arg(long, default_value = "auto", value_name = "FORMAT",
           value_parser = ["auto", "lanl", "lanl-redteam", "sshd", "evtx", "winjson", "csv", "jsonl"])]
-    format: String,
+    pub format: String,
     /// Time of LANL second 0 (RFC 3339).
     #[arg(long, value_name = "TIME", default_value = "1970-01-01T00:00:00Z")]
-    lanl_start: String,
+    pub lanl_start: String,
     /// Year of syslog lines (they carry none); default: inferred from file modification time.
     #[arg(long, value_name = "YEAR")]
-    year: Option<i32>,
+    pub year: Option<i32>,
     /// Time zone of syslog lines (IANA name such as Asia/Tokyo, or +09:00); default UTC.
     #[arg(long, value_name = "ZONE")]
-    tz: Option<String>,
+    pub tz: Option<String>,
     /// Stop at the first bad line instead of counting it.
     #[arg(long)]
-    strict: bool,
+    pub strict: bool,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
-    threads: usize,
+    pub threads: usize,
     /// Print the case manifest as JSON on stdout instead of a summary.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
+}
+
+impl Args {
+    /// Defaults as the command line has them, for other commands (demo) to call ingest.
+    pub fn new(logs: Vec<PathBuf>, case: PathBuf, inventory: Option<PathBuf>) -> Args {
+        Args {
+            logs,
+            case,
+            inventory,
+            format: "auto".into(),
+            lanl_start: "1970-01-01T00:00:00Z".into(),
+            year: None,
+            tz: None,
+            strict: false,
+            threads: 0,
+            json: false,
+        }
+    }
 }
 
 pub fn run(a: Args) -> Result<()> {
+    ingest(&a, false).map(|_| ())
+}
+
+/// Ingest as `a` says; prints a summary on stderr unless `quiet`. Returns the new manifest.
+pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     let format = match a.format.as_str() {
         "auto" => None,
         f => Some(Format::parse(f).with_context(|| format!("unknown format {f}"))?),
@@ -159,11 +182,21 @@ pub fn run(a: Args) -> Result<()> {
             last_time: r.last_time.map(|t| t.to_rfc3339()),
             notes: r.notes.clone(),
         });
+    }
+    // the same note for many files is said once, with the count
+    let mut grouped: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for r in &summary.sources {
         for n in &r.notes {
-            let n = format!("{}: {n}", r.path);
-            if !manifest.notes.contains(&n) {
-                manifest.notes.push(n);
-            }
+            grouped.entry(n.as_str()).or_default().push(r.path.as_str());
+        }
+    }
+    for (note, paths) in grouped {
+        let n = match paths.as_slice() {
+            [one] => format!("{one}: {note}"),
+            many => format!("{note} ({} sources)", many.len()),
+        };
+        if !manifest.notes.contains(&n) {
+            manifest.notes.push(n);
         }
     }
     if summary.sources.iter().any(|s| s.format == Some(Format::Lanl)) {
@@ -184,7 +217,10 @@ pub fn run(a: Args) -> Result<()> {
 
     if a.json {
         println!("{}", serde_json::to_string_pretty(&manifest)?);
-        return Ok(());
+        return Ok(manifest);
+    }
+    if quiet {
+        return Ok(manifest);
     }
     let new_events = summary.events;
     eprintln!(
@@ -203,7 +239,7 @@ pub fn run(a: Args) -> Result<()> {
     for n in &manifest.notes {
         eprintln!("note: {n}");
     }
-    Ok(())
+    Ok(manifest)
 }
 
 fn example(p: &Problem) -> ProblemExample {

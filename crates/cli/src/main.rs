@@ -6,6 +6,7 @@ mod cmd_case;
 mod cmd_demo;
 mod cmd_export;
 mod cmd_ingest;
+mod cmd_simulate;
 mod out;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ enum Command {
     /// Inspect a case.
     #[command(subcommand)]
     Case(cmd_case::CaseCommand),
+    /// Generate a fleet with benign logins and injected intrusions, in real log formats.
+    Simulate(cmd_simulate::Args),
     /// Tell the 2019 intrusion story end to end on a simulated fleet.
     Demo(cmd_demo::Args),
 }
@@ -52,6 +55,7 @@ fn main() {
         Command::Ingest(a) => cmd_ingest::run(a),
         Command::Export(a) => cmd_export::run(a),
         Command::Case(c) => cmd_case::run(c),
+        Command::Simulate(a) => cmd_simulate::run(a),
         Command::Demo(a) => cmd_demo::run(a),
     };
     if let Err(e) = result {
