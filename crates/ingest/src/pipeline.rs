@@ -50,7 +50,7 @@ impl Default for IngestOptions {
             tz: None,
             strict: false,
             threads: 0,
-            chunk_bytes: 8 << 20,
+            chunk_bytes: 64 << 20,
             batch_events: 1 << 18,
         }
     }
@@ -219,7 +219,7 @@ pub fn run(
     }
 
     let threads = if opts.threads == 0 { rayon::current_num_threads().max(1) } else { opts.threads };
-    let ahead = threads * 3;
+    let ahead = threads * 2;
     let next = AtomicUsize::new(0);
     let done = Mutex::new(0usize);
     let cv = Condvar::new();
