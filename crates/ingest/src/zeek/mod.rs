@@ -218,10 +218,7 @@ impl ZeekParser {
         let kind = match rec.get(Field::Stream) {
             Some(p) => {
                 let k = LogKind::from_name(p).unwrap_or(LogKind::Other);
-                if k == LogKind::Other && !self.noted.contains(p) {
-                    let p = p.to_string();
-                    self.note_kind(k, &p, out);
-                }
+                self.note_kind(k, p, out);
                 k
             }
             None => match &self.file_kind {
@@ -279,13 +276,13 @@ impl LineParser for ZeekParser {
 }
 
 /// Whether text looks like a Zeek log: a `#separator`/`#fields` header line, a bare
-/// `ts<TAB>uid<TAB>id.orig_h` field-name line, or a JSON object with `ts`, `uid` and
+/// `ts<TAB>uid<TAB>...` field-name line (zeek-cut, test baselines), or a JSON object with `ts`, `uid` and
 /// `id.orig_h` (or `id_orig_h`).
 pub(crate) fn looks_like(lines: &[&str]) -> bool {
     lines.iter().any(|l| {
         l.starts_with("#separator ")
             || l.starts_with("#fields")
-            || (l.starts_with("ts\t") && l.contains("\tuid\t") && l.contains("\tid.orig_h\t"))
+            || l.starts_with("ts\tuid\t")
     }) || lines.first().is_some_and(|l| l.starts_with('{') && is_zeek_json(l))
 }
 
