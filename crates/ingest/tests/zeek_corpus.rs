@@ -15,10 +15,13 @@ struct Ingested {
 }
 
 fn ingest(paths: &[PathBuf], format: Option<Format>) -> Ingested {
+    ingest_with(paths, IngestOptions { format, ..Default::default() })
+}
+
+fn ingest_with(paths: &[PathBuf], opts: IngestOptions) -> Ingested {
     let files = discover(paths).expect("inputs exist");
     let mut catalog = Catalog::default();
     let mut events = EventTable::default();
-    let opts = IngestOptions { format, ..Default::default() };
     let summary = run(
         &files,
         &opts,
@@ -95,8 +98,9 @@ fn counts(r: &SourceReport) -> BTreeMap<&'static str, u64> {
 fn zeek_testsuite_every_file_explained() {
     let Some(dir) = support::corpus("zeek/zeek-testsuite") else { return };
     // (folder, detected as Zeek, lines, ignored, problems); events are always 0
+    type Expected = (&'static str, bool, u64, u64, &'static [(&'static str, u64)]);
     #[rustfmt::skip]
-    let expected: &[(&str, bool, u64, u64, &[(&str, u64)])] = &[
+    let expected: &[Expected] = &[
         ("core.cisco-fabric-path", true, 74, 74, &[]),
         ("core.erspanI", true, 11, 11, &[]),
         ("core.erspanII", true, 11, 11, &[]),
@@ -330,4 +334,17 @@ fn zed_events_mean_what_the_logs_say() {
     let rows = dce.rows();
     assert_eq!(by(&rows, &|r| r.flags == EventFlags::SERVICE_INSTALL.0), 9, "svcctl CreateServiceW");
     assert!(rows.iter().all(|(r, _)| r.auth == "dce_rpc" && !r.src_ip.is_empty() && !r.dst_ip.is_empty()));
+}
+
+#[test]
+fn small_batches_keep_the_header_and_absolute_lines() {
+    let Some(file) = support::corpus("zeek/zed-sample-data/rdp.log.gz") else { return };
+    let whole = ingest(std::slice::from_ref(&file), None);
+    let small = ingest_with(&[file], IngestOptions { batch_events: 7, ..Default::default() });
+    assert_eq!(small.summary.sources[0].lines, 4131);
+    assert!(small.summary.sources[0].problems.is_empty());
+    let (mut a, mut b) = (whole.rows(), small.rows());
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
 }
