@@ -17,12 +17,17 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     let first = *lines.peek()?;
 
     if first.starts_with('{') || first.starts_with('[') || first.starts_with("Record ") {
-        return detect_json(first).or_else(|| crate::windows::winjson::looks_like(&text).then_some(Format::Winjson));
+        return detect_json(first)
+            .or_else(|| crate::zeek::looks_like(&[first]).then_some(Format::Zeek))
+            .or_else(|| crate::windows::winjson::looks_like(&text).then_some(Format::Winjson));
     }
     if is_normalized_csv_header(first) {
         return Some(Format::Csv);
     }
     let sample: Vec<&str> = lines.collect();
+    if crate::zeek::looks_like(&sample) {
+        return Some(Format::Zeek);
+    }
     // half the sampled lines must match: damaged lines must not hide a format
     let most = |f: fn(&str) -> bool| {
         let n = sample.iter().filter(|l| f(l)).count();
@@ -90,6 +95,15 @@ mod tests {
         assert_eq!(detect(b"{\"EventID\":4624,\"Hostname\":\"WS6\"}\n"), Some(Format::Winjson));
         assert_eq!(detect(b"Record 1\n{\n  \"Event\": {\n    \"System\": {}\n"), Some(Format::Winjson));
         assert_eq!(detect(b"{\"winlog\":{\"event_id\":4624}}\n"), Some(Format::Winjson));
+        assert_eq!(detect(b"#separator \\x09\n#set_separator\t,\n#fields\tts\tuid\n"), Some(Format::Zeek));
+        assert_eq!(detect(b"### BTest baseline\n#separator |\n#fields|ts|uid\n"), Some(Format::Zeek));
+        assert_eq!(detect(b"### BTest baseline\nts\tuid\tid.orig_h\tid.orig_p\n"), Some(Format::Zeek));
+        assert_eq!(
+            detect(b"{\"ts\":1521911725.396014,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}\n"),
+            Some(Format::Zeek)
+        );
+        assert_eq!(detect(b"{\"ts\":\"2018-03-24T17:15:25Z\",\"uid\":\"C1\",\"id_orig_h\":\"10.0.0.1\"}\n"), Some(Format::Zeek));
+        assert_eq!(detect(b"{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"}\n"), None);
         assert_eq!(detect(b"{\"a\":1}\n"), None);
         assert_eq!(detect(b"hello world\n"), None);
         let damaged = b"1,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n2,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n3,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n4,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\nbad line\n";

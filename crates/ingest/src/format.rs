@@ -25,11 +25,22 @@ pub enum Format {
     /// Windows events as JSON / JSON lines (evtx_dump, Winlogbeat, NXLog/OTRF, LANL wls),
     /// zip archives of them included.
     Winjson,
+    /// Zeek `conn`, `ssh`, `rdp`, `ntlm`, `kerberos`, `smb_mapping`, `dce_rpc` logs, TSV or
+    /// JSON lines.
+    Zeek,
 }
 
 impl Format {
-    pub const ALL: [Format; 7] =
-        [Format::Lanl, Format::LanlRedteam, Format::Sshd, Format::Csv, Format::Jsonl, Format::Evtx, Format::Winjson];
+    pub const ALL: [Format; 8] = [
+        Format::Lanl,
+        Format::LanlRedteam,
+        Format::Sshd,
+        Format::Csv,
+        Format::Jsonl,
+        Format::Evtx,
+        Format::Winjson,
+        Format::Zeek,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -40,6 +51,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Evtx => "evtx",
             Format::Winjson => "winjson",
+            Format::Zeek => "zeek",
         }
     }
     pub fn parse(s: &str) -> Option<Format> {
@@ -54,11 +66,13 @@ impl Format {
             Format::Jsonl => SourceFormat::Jsonl,
             Format::Evtx => SourceFormat::Evtx,
             Format::Winjson => SourceFormat::Winjson,
+            Format::Zeek => SourceFormat::Zeek,
         }
     }
     /// Lines are independent: a file can be cut into chunks parsed in parallel.
     /// sshd is not: a syslog year is inferred from the sequence of months. Windows formats
-    /// are not: events are joined within a file (4672 → logon, 7045 → logon).
+    /// are not: events are joined within a file (4672 → logon, 7045 → logon). Zeek is not: a
+    /// TSV log's columns come from its `#fields` header, which may change mid-file.
     pub fn chunkable(self) -> bool {
         matches!(self, Format::Lanl | Format::LanlRedteam | Format::Csv | Format::Jsonl)
     }
@@ -76,6 +90,7 @@ impl Format {
             Format::Sshd => Box::new(crate::sshd::SshdParser::new(ctx)),
             Format::Csv => Box::new(crate::normalized::CsvParser::new(ctx.header.as_deref())?),
             Format::Jsonl => Box::new(crate::normalized::JsonlParser::new()),
+            Format::Zeek => Box::new(crate::zeek::ZeekParser::new(ctx)),
             Format::Evtx | Format::Winjson => return Err(format!("{self} is read per file, not per line")),
         })
     }
@@ -137,4 +152,8 @@ pub enum LineKind {
 /// use is an `Err` with a reason, and the framework counts and locates it.
 pub trait LineParser: Send {
     fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError>;
+
+    /// Called once after the last line of the input (or chunk), with the last batch: for
+    /// notes that sum up the file.
+    fn finish(&mut self, _out: &mut BatchBuilder) {}
 }

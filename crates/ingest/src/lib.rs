@@ -18,6 +18,7 @@ pub mod pipeline;
 mod problems;
 pub mod sshd;
 mod windows;
+mod zeek;
 
 pub use batch::{absorb, Batch, BatchBuilder, RawEvent, RawLabel};
 pub use detect::detect;

@@ -474,6 +474,7 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64) -> Batch {
         }
         Err(e) => b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
     }
+    parser.finish(&mut b);
     b.finish()
 }
 
@@ -569,5 +570,6 @@ fn parse_stream(
             line_no = 0;
         }
     }
+    parser.finish(&mut b);
     send(b.finish(), true)
 }
