@@ -78,30 +78,32 @@ impl Chains {
     /// from the internet starts on the host entered. `alert_root` resolves an alert index to
     /// the alert it was merged into (0 when gone).
     pub fn trail_for(&self, hop: &Hop, is_internet: impl Fn(u32) -> bool, mut alert_root: impl FnMut(u32) -> u32) -> Trail {
+        // When some login into the host used the hop's own account, the same credential
+        // moving on is the likeliest cause: only those logins are parents. Otherwise every
+        // login into the host within the window is.
+        let same_account = hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
         let mut trail: Option<Trail> = None;
-        for p in self.parents(hop.src, hop.time) {
+        // the origin is taken from the most recent parent, not the oldest chain: in a busy
+        // fleet benign chains relink daily and their starts are ancient
+        let mut latest = Time::MIN;
+        for p in self.parents(hop.src, hop.time).filter(|p| !same_account || p.user == hop.user) {
             let pt = p.trail;
             let alert = if pt.alert != 0 { alert_root(pt.alert) } else { 0 };
+            let newer = p.time >= latest;
+            latest = latest.max(p.time);
             trail = Some(match trail {
                 None => Trail { alert, ..pt },
-                Some(t) => {
-                    let (origin, start) = if (pt.start, pt.origin) < (t.start, t.origin) {
-                        (pt.origin, pt.start)
-                    } else {
-                        (t.origin, t.start)
-                    };
-                    Trail {
-                        origin,
-                        start,
-                        causal: if t.causal == pt.causal { t.causal } else { Causal::Unclear },
-                        depth: t.depth.max(pt.depth),
-                        // the oldest alert wins; the detector merges the others
-                        alert: match (t.alert, alert) {
-                            (0, a) | (a, 0) => a,
-                            (a, b) => a.min(b),
-                        },
-                    }
-                }
+                Some(t) => Trail {
+                    origin: if newer { pt.origin } else { t.origin },
+                    start: if newer { pt.start } else { t.start },
+                    causal: if t.causal == pt.causal { t.causal } else { Causal::Unclear },
+                    depth: t.depth.max(pt.depth),
+                    // the oldest alert wins; the detector merges the others
+                    alert: match (t.alert, alert) {
+                        (0, a) | (a, 0) => a,
+                        (a, b) => a.min(b),
+                    },
+                },
             });
         }
         match trail {
@@ -121,7 +123,13 @@ impl Chains {
 
     /// Every distinct alert among `hop`'s parents (unresolved indexes), for merging.
     pub fn parent_alerts(&self, hop: &Hop, out: &mut Vec<u32>) {
-        out.extend(self.parents(hop.src, hop.time).map(|l| l.trail.alert).filter(|&a| a != 0));
+        let same_account = hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
+        out.extend(
+            self.parents(hop.src, hop.time)
+                .filter(|p| !same_account || p.user == hop.user)
+                .map(|l| l.trail.alert)
+                .filter(|&a| a != 0),
+        );
     }
 
     /// Remember `hop` (with its trail) as a login into its destination: replaces the entry
@@ -258,6 +266,10 @@ mod tests {
         step(&mut c, hop(4 * S, 5, 2, 40));
         let t = step(&mut c, hop(5 * S, 2, 6, 30));
         assert_eq!(t.causal, Causal::Unclear);
+        // ... unless one of them used the hop's own account: the same credential moving on
+        step(&mut c, hop(5 * S + 1, 5, 2, 30));
+        let t = c.trail_for(&hop(5 * S + 2, 2, 6, 30), |_| false, |a| a);
+        assert_eq!((t.causal, t.origin), (Causal::Clear(30), 5));
         // src_user names the origin account when the source gives it
         let root = c.trail_for(&Hop { src_user: 99, ..hop(6 * S, 7, 8, 98) }, |_| false, |a| a);
         assert_eq!(root.causal, Causal::Clear(99));

@@ -35,7 +35,6 @@ fn and_list(items: &[String]) -> String {
 
 fn times(n: u32) -> String {
     match n {
-        0 => "never".into(),
         1 => "once".into(),
         n => format!("{n} times"),
     }
@@ -93,12 +92,11 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
                 } else {
                     ("site", names.fleet.site_name(fs.site), names.fleet.site_name(fd.site))
                 };
-                clauses.push(format!(
-                    "crosses from {} to {} (a {kind} pair hopped {} before)",
-                    a.unwrap_or("?"),
-                    b.unwrap_or("?"),
-                    times(seen)
-                ))
+                let history = match seen {
+                    0 => format!("a {kind} pair never hopped before"),
+                    n => format!("a {kind} pair hopped {} before", times(n)),
+                };
+                clauses.push(format!("crosses from {} to {} ({history})", a.unwrap_or("?"), b.unwrap_or("?")))
             }
             Feature::UnusualHour { hour } => clauses.push(format!("{user} rarely logs on around {hour:02}:00 UTC")),
             Feature::ServiceInstall => clauses.push(format!("a service was installed on {dst} right after the logon")),

@@ -81,6 +81,8 @@ pub struct FailureRun {
 pub struct History {
     edges: AHashSet<u64>,
     account_on_host: AHashSet<u64>,
+    /// (account, source host): the account has logged in *out of* the host.
+    account_from_host: AHashSet<u64>,
     /// (causal account, account used) pairs seen along chains.
     switches: AHashSet<u64>,
     hosts: Vec<HostHistory>,
@@ -99,6 +101,9 @@ impl History {
     }
     pub fn account_seen_on(&self, user: u32, dst: u32) -> bool {
         self.account_on_host.contains(&pair(user, dst))
+    }
+    pub fn account_seen_from(&self, user: u32, src: u32) -> bool {
+        self.account_from_host.contains(&pair(user, src))
     }
     pub fn switch_seen(&self, causal: u32, user: u32) -> bool {
         self.switches.contains(&pair(causal, user))
@@ -141,6 +146,9 @@ impl History {
     pub fn observe(&mut self, hop: &Hop, fleet: &Fleet, causal: Option<u32>) {
         let new_edge = self.edges.insert(pair(hop.src, hop.dst));
         let new_account = hop.user != 0 && self.account_on_host.insert(pair(hop.user, hop.dst));
+        if hop.user != 0 {
+            self.account_from_host.insert(pair(hop.user, hop.src));
+        }
         let need = hop.src.max(hop.dst) as usize + 1;
         if self.hosts.len() < need {
             self.hosts.resize(need, HostHistory::default());

@@ -64,7 +64,8 @@ pub enum Feature {
     NewEdge,
     /// The account never logged on to the destination.
     NewAccountOnDestination,
-    /// The hop uses an account the chain's causal account (`from`) never used.
+    /// The hop uses an account the chain's causal account (`from`) never used, and that
+    /// never logged in out of this source before.
     CredentialSwitch { from: u32 },
     /// An auth label the account never used; `usual` is the one it uses most.
     UnusualAuth { usual: u32 },
@@ -177,7 +178,14 @@ pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> 
         add(Feature::NewAccountOnDestination, surprise(p, CAP_NEW_ACCOUNT));
     }
     if let Some(causal) = trail.causal.account() {
-        if trail.depth > 1 && hop.user != 0 && hop.user != causal && !history.switch_seen(causal, hop.user) {
+        // a service account that routinely logs out of this host is not a switch, whoever
+        // logged in before it
+        if trail.depth > 1
+            && hop.user != 0
+            && hop.user != causal
+            && !history.switch_seen(causal, hop.user)
+            && !history.account_seen_from(hop.user, hop.src)
+        {
             add(Feature::CredentialSwitch { from: causal }, W_CREDENTIAL_SWITCH);
         }
     }
