@@ -92,6 +92,13 @@ fn alert_json_matches_the_golden_file_and_is_deterministic() {
     let expected = std::fs::read_to_string(&golden).unwrap_or_default();
     assert!(json == expected, "detect --json differs from {} (UPDATE_EXPECT=1 to accept):\n{json}", golden.display());
 
+    let table = ok(&["detect", "--case", "c", "--warmup", "2d"], p);
+    let golden_table = golden.with_extension("txt");
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&golden_table, &table).unwrap();
+    }
+    assert!(table == std::fs::read_to_string(&golden_table).unwrap_or_default(), "table differs:\n{table}");
+
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let alerts = v["alerts"].as_array().unwrap();
     assert_eq!(alerts.len(), 1);
@@ -119,9 +126,12 @@ fn table_fits_100_columns_and_rule_and_budget_work() {
     assert_eq!(rule["rule"], "unseen-edge");
     assert_eq!(rule["alerts"].as_array().unwrap().len(), 2);
     assert_eq!(rule["dropped_by_budget"], 1);
-    // the case is its own baseline: nothing is new
+    // the case is its own baseline: no edge is new; only the brute force stays suspicious
     let none: serde_json::Value = serde_json::from_str(&ok(&["detect", "--case", "c", "--baseline", "c", "--json"], p)).unwrap();
-    assert_eq!(none["alerts"].as_array().unwrap().len(), 0);
+    let hops: Vec<&serde_json::Value> = none["alerts"].as_array().unwrap().iter().flat_map(|a| a["hops"].as_array().unwrap()).collect();
+    assert_eq!(hops.len(), 1, "{none}");
+    let features = hops[0]["features"].to_string();
+    assert!(features.contains("brute-force") && !features.contains("new-edge"), "{features}");
     assert!(none["stats"]["baseline_events"].as_u64().unwrap() > 0);
     let bad = hopscope(&["detect", "--case", "c", "--window", "soon"], p);
     assert_eq!(bad.status.code(), Some(2));

@@ -177,6 +177,11 @@ impl Detector {
             } else {
                 self.stats.events += 1;
             }
+            // hops waiting out the skew are settled before anything later changes history
+            // (a sweep must not forget the failures a pending success is scored against)
+            if self.config.skew > 0 {
+                self.flush_before(now - self.config.skew);
+            }
             if now >= self.next_sweep {
                 self.sweep(Time(now));
             }
@@ -186,7 +191,6 @@ impl Detector {
                     if self.config.skew <= 0 {
                         self.process(h);
                     } else {
-                        self.flush_before(now - self.config.skew);
                         self.pending.push_back(Pending { hop: h, done: false });
                         *self.pending_into.entry(h.dst).or_default() += 1;
                     }

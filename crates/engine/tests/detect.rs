@@ -266,3 +266,19 @@ fn state_stays_bounded_on_a_long_busy_stream() {
     let det = d.finish(&w.catalog);
     assert!(det.alerts.len() <= 365 * 5);
 }
+
+#[test]
+fn brute_force_through_the_detector() {
+    let mut w = fleet_2019();
+    for s in 0..4 {
+        w.login_with(Time(t("2019-09-05T14:00:00Z").0 + s * S), "us-web-01", "jp-crm-01", "jp_admin", "NTLM", |e| {
+            e.outcome = hopscope_model::Outcome::Failure
+        });
+    }
+    w.login(t("2019-09-05T14:00:30Z"), "us-web-01", "jp-crm-01", "jp_admin", "NTLM");
+    let d = run(&mut w, DetectConfig { min_score: 0.0, ..DetectConfig::default() });
+    let h = &d.alerts[0].hops[0];
+    assert!(h.contributions.iter().any(|c| c.feature.name() == "brute-force"), "{:?}", h.contributions);
+    assert_eq!(h.evidence.len(), 2, "the first failure is evidence too");
+    assert!(h.techniques.contains(&"T1110"));
+}
