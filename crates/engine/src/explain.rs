@@ -79,7 +79,10 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
             }
             Feature::InternetFacing => weak.push("is internet-facing".into()),
             Feature::InternetLogins => weak.push("has accepted logins from the internet".into()),
-            Feature::CrownJewel { criticality } => jewel.push(format!("is {}", criticality_name(criticality))),
+            Feature::CrownJewel { criticality } => jewel.push(match criticality {
+                4 => "is critical".into(),
+                c => format!("is of {} criticality", criticality_name(c)),
+            }),
             Feature::HoldsData { clients } => jewel.push(format!(
                 "holds data of {clients} client organisation{}",
                 if clients == 1 { "" } else { "s" }
