@@ -63,7 +63,7 @@ fn main() {
                 let server = 1 + ((user as u64 * 31 + rng.below(5) * 104_729) % hosts) as u32;
                 if r < 300 { (server, 1 + ((server as u64 * 13 + rng.below(3)) % hosts) as u32) } else { (home, server) }
             };
-            t.time.push(start + (i as i64) * span / events as i64);
+            t.time.push(start + (i as i128 * span as i128 / events as i128) as i64);
             t.src_host.push(src);
             t.src_ip.push(0);
             t.dst_host.push(dst);

@@ -1,8 +1,8 @@
 //! Alerts: suspicious hops gathered into campaigns.
 //!
-//! A suspicious hop joins the alert of (a) any chain it continues, (b) any alert that already
-//! holds its source host within the campaign window (the intruder moving on from a host they
-//! reached, possibly months later), (c) any alert whose chains had the same clear causal
+//! A suspicious hop joins the alert of (a) any chain it continues, (b) any *raised* alert
+//! that already holds its source host within the campaign window (the intruder moving on from
+//! a host they reached, possibly months later), (c) any alert whose chains had the same clear causal
 //! account within the chain window. When it could join several, they are merged (the oldest
 //! absorbs the others). An alert is *raised* the moment its summed score reaches the
 //! threshold.
@@ -133,6 +133,12 @@ impl AlertBook {
         }
     }
 
+    /// Whether alert `a` (resolved) has been raised.
+    pub fn is_raised(&mut self, a: u32) -> bool {
+        let r = self.root(a);
+        r != 0 && self.open[r as usize].raised_at.is_some()
+    }
+
     /// Add a suspicious hop. `candidates` holds alerts of the chains it continues; the
     /// campaign indexes add more. Returns the alert it joined.
     pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>) -> u32 {
@@ -170,13 +176,24 @@ impl AlertBook {
         o.score += ah.score;
         o.first = o.first.min(hop.time);
         o.last = o.last.max(hop.time);
-        if o.raised_at.is_none() && o.score >= self.min_score {
+        let was_raised = o.raised_at.is_some();
+        if !was_raised && o.score >= self.min_score {
             o.raised_at = Some(hop.time);
         }
         let causal = ah.trail.causal;
         o.push(ah);
-        self.by_host.insert(hop.src, (target, hop.time));
-        self.by_host.insert(hop.dst, (target, hop.time));
+        // Only a raised alert's hosts count as reached for the campaign window: benign
+        // novelty below the threshold is common, and letting it claim hosts for months
+        // would snowball unrelated hops into one alert.
+        if was_raised {
+            self.by_host.insert(hop.src, (target, hop.time));
+            self.by_host.insert(hop.dst, (target, hop.time));
+        } else if o.raised_at.is_some() {
+            let hosts: Vec<u32> = o.hops.iter().flat_map(|h| [h.hop.src, h.hop.dst]).collect();
+            for h in hosts {
+                self.by_host.insert(h, (target, hop.time));
+            }
+        }
         if let Causal::Clear(c) = causal {
             self.by_causal.insert(c, (target, hop.time));
         }

@@ -132,6 +132,16 @@ impl Chains {
         );
     }
 
+    /// The oldest alert among `hop`'s parents that used `hop`'s own account (0 = none): the
+    /// same credential moving on carries an alert through an unremarkable hop.
+    pub fn same_account_alert(&self, hop: &Hop) -> u32 {
+        self.parents(hop.src, hop.time)
+            .filter(|p| hop.user != 0 && p.user == hop.user && p.trail.alert != 0)
+            .map(|p| p.trail.alert)
+            .min()
+            .unwrap_or(0)
+    }
+
     /// Remember `hop` (with its trail) as a login into its destination: replaces the entry
     /// with the same source and account, forgets entries older than the window, and evicts
     /// the oldest when `k` are kept.

@@ -260,6 +260,14 @@ impl Detector {
         let book = &mut self.book;
         let mut trail = self.chains.trail_for(&hop, |h| fleet.host(h).is_internet, |a| book.root(a));
         let scoring = !self.learning && self.warmup_end.is_some_and(|w| hop.time >= w);
+        // An unremarkable hop passes an alert on only when it is the same account moving on
+        // from a raised alert; otherwise alerts would spread through every benign chain of a
+        // busy fleet within a day and swallow unrelated hops.
+        trail.alert = match self.chains.same_account_alert(&hop) {
+            0 => 0,
+            a if self.book.is_raised(a) => self.book.root(a),
+            _ => 0,
+        };
         if scoring {
             let contributions = score_hop(&hop, &trail, &self.history, &self.fleet);
             if is_suspicious(&contributions) {
