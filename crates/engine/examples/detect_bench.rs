@@ -70,7 +70,7 @@ fn main() {
             t.dst_ip.push(0);
             t.user.push(user);
             t.src_user.push(0);
-            t.auth.push(1 + (r % 3 == 0) as u32);
+            t.auth.push(1 + r.is_multiple_of(3) as u32);
             t.logon_type.push(3);
             t.outcome.push(if r < 20 && r > 0 { Outcome::Failure as u8 } else { Outcome::Success as u8 });
             t.orientation.push(if r > 990 { Orientation::LogOff as u8 } else { Orientation::LogOn as u8 });

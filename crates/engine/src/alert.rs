@@ -82,8 +82,11 @@ impl Open {
 }
 
 pub(crate) fn sort_hops(hops: &mut [AlertHop]) {
-    hops.sort_by(|a, b| (a.hop.time, a.hop.evidence).cmp(&(b.hop.time, b.hop.evidence)));
+    hops.sort_by_key(|h| (h.hop.time, h.hop.evidence));
 }
+
+/// A raised alert before it is explained: (raised at, score, hops in time order, hops omitted).
+pub(crate) type RaisedAlert = (Time, f64, Vec<AlertHop>, u32);
 
 /// Open and raised alerts, and the indexes that decide what a new suspicious hop joins.
 #[derive(Debug)]
@@ -239,7 +242,7 @@ impl AlertBook {
 
     /// Raised alerts as (raised_at, score, hops sorted, omitted), in creation order; counts
     /// the open ones that never reached the threshold into `discarded`.
-    pub fn into_raised(mut self) -> (Vec<(Time, f64, Vec<AlertHop>, u32)>, u64) {
+    pub fn into_raised(mut self) -> (Vec<RaisedAlert>, u64) {
         let mut out = Vec::new();
         for (i, o) in self.open.iter_mut().enumerate() {
             if o.parent != i as u32 || o.dead {

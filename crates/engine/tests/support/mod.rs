@@ -109,7 +109,7 @@ pub fn background(w: &mut World, routes: &[(&str, &str, &str)], from: Time, days
     for day in 0..days {
         for (k, (s, d, u)) in routes.iter().enumerate() {
             for j in 0..per_day {
-                let at = Time(from.0 + day * D + 1 * H + (k as i64 % 7) * H + j * 37 * 60 * S);
+                let at = Time(from.0 + day * D + H + (k as i64 % 7) * H + j * 37 * 60 * S);
                 w.login(at, s, d, u, "Kerberos");
             }
         }
