@@ -4,6 +4,7 @@
 
 mod cmd_case;
 mod cmd_demo;
+mod cmd_detect;
 mod cmd_export;
 mod cmd_ingest;
 mod cmd_simulate;
@@ -40,6 +41,8 @@ enum Command {
     Ingest(cmd_ingest::Args),
     /// Write a case's events in time order as JSON lines or CSV (the normalised schema).
     Export(cmd_export::Args),
+    /// Find lateral movement: hop chains scored by surprise, explained, within a daily budget.
+    Detect(cmd_detect::Args),
     /// Inspect a case.
     #[command(subcommand)]
     Case(cmd_case::CaseCommand),
@@ -54,6 +57,7 @@ fn main() {
     let result = match cli.command {
         Command::Ingest(a) => cmd_ingest::run(a),
         Command::Export(a) => cmd_export::run(a),
+        Command::Detect(a) => cmd_detect::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
         Command::Demo(a) => cmd_demo::run(a),

@@ -1,0 +1,267 @@
+//! Alerts: suspicious hops gathered into campaigns.
+//!
+//! A suspicious hop joins the alert of (a) any chain it continues, (b) any *raised* alert
+//! that already holds its source host within the campaign window (the intruder moving on from
+//! a host they reached, possibly months later), (c) any alert whose chains had the same clear causal
+//! account within the chain window. When it could join several, they are merged (the oldest
+//! absorbs the others). An alert is *raised* the moment its summed score reaches the
+//! threshold.
+
+use ahash::AHashMap;
+
+use crate::chain::{Causal, Trail};
+use crate::graph::Hop;
+use crate::score::Contribution;
+use hopscope_model::{Evidence, Time};
+
+/// Hops listed per alert at most; more are counted in [`Alert::hops_omitted`].
+pub const MAX_ALERT_HOPS: usize = 500;
+
+/// One suspicious hop of an alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertHop {
+    pub hop: Hop,
+    /// Sum of the contributions.
+    pub score: f64,
+    pub contributions: Vec<Contribution>,
+    /// ATT&CK technique ids, sorted.
+    pub techniques: Vec<&'static str>,
+    /// The hop's own event first, then supporting events (the first failure of a brute
+    /// force).
+    pub evidence: Vec<Evidence>,
+    /// The chain the hop continued, as it was when the hop happened.
+    pub trail: Trail,
+}
+
+/// A raised alert: one intrusion's suspicious hops, scored and explained.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    /// Stable id: `A-YYYYMMDD-` and 8 hex digits of a hash of the first hop (time, hosts,
+    /// account, evidence by name), so it survives re-ingesting the same logs.
+    pub id: String,
+    /// Sum of the hops' scores, in bits.
+    pub score: f64,
+    /// When the summed score first reached the threshold.
+    pub raised_at: Time,
+    pub first_time: Time,
+    pub last_time: Time,
+    /// The source of the first suspicious hop: where the intruder was when first seen.
+    pub entry_host: u32,
+    /// Where the first hop's chain started (Hopper's origin; may be upstream of the entry).
+    pub chain_origin: u32,
+    /// The first hop's causal account.
+    pub causal_account: Causal,
+    /// In time order (ties by evidence).
+    pub hops: Vec<AlertHop>,
+    pub hops_omitted: u32,
+    /// Plain-language reasons, one per hop, in hop order.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    parent: u32,
+    hops: Vec<AlertHop>,
+    omitted: u32,
+    score: f64,
+    raised_at: Option<Time>,
+    first: Time,
+    last: Time,
+    dead: bool,
+}
+
+impl Open {
+    fn push(&mut self, h: AlertHop) {
+        self.hops.push(h);
+        if self.hops.len() > 2 * MAX_ALERT_HOPS {
+            sort_hops(&mut self.hops);
+            self.omitted += (self.hops.len() - MAX_ALERT_HOPS) as u32;
+            self.hops.truncate(MAX_ALERT_HOPS);
+        }
+    }
+}
+
+pub(crate) fn sort_hops(hops: &mut [AlertHop]) {
+    hops.sort_by_key(|h| (h.hop.time, h.hop.evidence));
+}
+
+/// A raised alert before it is explained: (raised at, score, hops in time order, hops omitted).
+pub(crate) type RaisedAlert = (Time, f64, Vec<AlertHop>, u32);
+
+/// Open and raised alerts, and the indexes that decide what a new suspicious hop joins.
+#[derive(Debug)]
+pub(crate) struct AlertBook {
+    open: Vec<Open>,
+    /// host → (alert, last time a suspicious hop touched it)
+    by_host: AHashMap<u32, (u32, Time)>,
+    /// causal account → (alert, last time)
+    by_causal: AHashMap<u32, (u32, Time)>,
+    min_score: f64,
+    campaign: i64,
+    window: i64,
+    /// Alerts forgotten because they never reached the threshold.
+    pub discarded: u64,
+}
+
+impl AlertBook {
+    pub fn new(min_score: f64, campaign: i64, window: i64) -> AlertBook {
+        AlertBook {
+            open: vec![Open { dead: true, ..Open::default() }],
+            by_host: AHashMap::new(),
+            by_causal: AHashMap::new(),
+            min_score,
+            campaign,
+            window,
+            discarded: 0,
+        }
+    }
+
+    /// The alert `a` was merged into; 0 for none or forgotten.
+    pub fn root(&mut self, a: u32) -> u32 {
+        let mut r = a;
+        while r != 0 && self.open[r as usize].parent != r {
+            r = self.open[r as usize].parent;
+        }
+        // path compression
+        let mut x = a;
+        while x != r {
+            let next = self.open[x as usize].parent;
+            self.open[x as usize].parent = r;
+            x = next;
+        }
+        if r != 0 && self.open[r as usize].dead {
+            0
+        } else {
+            r
+        }
+    }
+
+    /// Whether alert `a` (resolved) has been raised.
+    pub fn is_raised(&mut self, a: u32) -> bool {
+        let r = self.root(a);
+        r != 0 && self.open[r as usize].raised_at.is_some()
+    }
+
+    /// Add a suspicious hop. `candidates` holds alerts of the chains it continues; the
+    /// campaign indexes add more. Returns the alert it joined.
+    pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>) -> u32 {
+        let hop = ah.hop;
+        if let Some(&(a, t)) = self.by_host.get(&hop.src) {
+            if hop.time.0 - t.0 <= self.campaign {
+                candidates.push(a);
+            }
+        }
+        if let Causal::Clear(c) = ah.trail.causal {
+            if let Some(&(a, t)) = self.by_causal.get(&c) {
+                if hop.time.0 - t.0 <= self.window {
+                    candidates.push(a);
+                }
+            }
+        }
+        for c in candidates.iter_mut() {
+            *c = self.root(*c);
+        }
+        candidates.retain(|&c| c != 0);
+        candidates.sort_unstable();
+        candidates.dedup();
+        let target = match candidates.first() {
+            Some(&a) => a,
+            None => {
+                let id = self.open.len() as u32;
+                self.open.push(Open { parent: id, first: hop.time, last: hop.time, ..Open::default() });
+                id
+            }
+        };
+        for &other in &candidates[candidates.len().min(1)..] {
+            self.merge(target, other);
+        }
+        let o = &mut self.open[target as usize];
+        o.score += ah.score;
+        o.first = o.first.min(hop.time);
+        o.last = o.last.max(hop.time);
+        let was_raised = o.raised_at.is_some();
+        if !was_raised && o.score >= self.min_score {
+            o.raised_at = Some(hop.time);
+        }
+        let causal = ah.trail.causal;
+        o.push(ah);
+        // Only a raised alert's hosts count as reached for the campaign window: benign
+        // novelty below the threshold is common, and letting it claim hosts for months
+        // would snowball unrelated hops into one alert.
+        if was_raised {
+            self.by_host.insert(hop.src, (target, hop.time));
+            self.by_host.insert(hop.dst, (target, hop.time));
+        } else if o.raised_at.is_some() {
+            let hosts: Vec<u32> = o.hops.iter().flat_map(|h| [h.hop.src, h.hop.dst]).collect();
+            for h in hosts {
+                self.by_host.insert(h, (target, hop.time));
+            }
+        }
+        if let Causal::Clear(c) = causal {
+            self.by_causal.insert(c, (target, hop.time));
+        }
+        target
+    }
+
+    fn merge(&mut self, into: u32, from: u32) {
+        let f = std::mem::take(&mut self.open[from as usize]);
+        self.open[from as usize] = Open { parent: into, dead: false, ..Open::default() };
+        let o = &mut self.open[into as usize];
+        o.score += f.score;
+        o.first = o.first.min(f.first);
+        o.last = o.last.max(f.last);
+        o.omitted += f.omitted;
+        o.raised_at = match (o.raised_at, f.raised_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for h in f.hops {
+            o.push(h);
+        }
+    }
+
+    /// Forget campaign keys older than their windows, and alerts that stayed below the
+    /// threshold for a whole campaign window.
+    pub fn expire(&mut self, now: Time) {
+        let (campaign, window) = (self.campaign, self.window);
+        self.by_host.retain(|_, (_, t)| now.0 - t.0 <= campaign);
+        self.by_causal.retain(|_, (_, t)| now.0 - t.0 <= window);
+        for (i, o) in self.open.iter_mut().enumerate() {
+            if o.parent == i as u32 && !o.dead && o.raised_at.is_none() && now.0 - o.last.0 > campaign {
+                o.dead = true;
+                o.hops = Vec::new();
+                self.discarded += 1;
+            }
+        }
+    }
+
+    /// Alerts still open.
+    pub fn open_count(&self) -> usize {
+        self.open.iter().enumerate().filter(|(i, o)| o.parent == *i as u32 && !o.dead).count()
+    }
+
+    /// Raised alerts as (raised_at, score, hops sorted, omitted), in creation order; counts
+    /// the open ones that never reached the threshold into `discarded`.
+    pub fn into_raised(mut self) -> (Vec<RaisedAlert>, u64) {
+        let mut out = Vec::new();
+        for (i, o) in self.open.iter_mut().enumerate() {
+            if o.parent != i as u32 || o.dead {
+                continue;
+            }
+            match o.raised_at {
+                Some(r) => {
+                    let mut hops = std::mem::take(&mut o.hops);
+                    sort_hops(&mut hops);
+                    let mut omitted = o.omitted;
+                    if hops.len() > MAX_ALERT_HOPS {
+                        omitted += (hops.len() - MAX_ALERT_HOPS) as u32;
+                        hops.truncate(MAX_ALERT_HOPS);
+                    }
+                    out.push((r, o.score, hops, omitted));
+                }
+                None => self.discarded += 1,
+            }
+        }
+        (out, self.discarded)
+    }
+}

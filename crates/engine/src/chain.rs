@@ -1,0 +1,290 @@
+//! Hop chains (after Ho et al., "Hopper", USENIX Security 2021): a login out of host B within
+//! a window after a login into B continues the chain that login belongs to.
+//!
+//! State is bounded: each host remembers at most `k` recent inbound logins (distinct by
+//! source and account), each carrying the summary of its chain ([`Trail`]), never the chain's
+//! hops. Memory therefore grows with hosts, not events.
+
+use crate::graph::Hop;
+use hopscope_model::Time;
+
+/// The account behind a chain: the one used at its origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Causal {
+    /// Every path into the chain agrees on this account.
+    Clear(u32),
+    /// Paths disagree, or the origin's account is unknown.
+    Unclear,
+}
+
+impl Causal {
+    pub fn account(self) -> Option<u32> {
+        match self {
+            Causal::Clear(a) => Some(a),
+            Causal::Unclear => None,
+        }
+    }
+}
+
+/// A chain's summary, as carried by each of its logins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trail {
+    /// The host the chain starts on (for a chain entered from the internet: the host entered).
+    pub origin: u32,
+    pub causal: Causal,
+    /// Time of the chain's first hop.
+    pub start: Time,
+    /// Hops along the longest path so far, this one included.
+    pub depth: u32,
+    /// Alert the chain feeds (0 = none); an index into the alert book.
+    pub alert: u32,
+}
+
+/// A remembered login into a host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub time: Time,
+    pub src: u32,
+    pub user: u32,
+    pub trail: Trail,
+}
+
+/// Inbound logins per host, bounded, used to link outbound logins to their chains.
+#[derive(Clone, Debug)]
+pub struct Chains {
+    inbound: Vec<Vec<Link>>,
+    window: i64,
+    skew: i64,
+    k: usize,
+}
+
+impl Chains {
+    /// `window`: how long after a login into a host a login out of it still links;
+    /// `skew`: how far a login into a host may appear *after* the login out of it (clocks of
+    /// different hosts disagree by seconds); `k`: candidate parents kept per host.
+    pub fn new(window: i64, skew: i64, k: usize) -> Chains {
+        Chains { inbound: Vec::new(), window, skew, k: k.max(1) }
+    }
+
+    /// The logins into `host` a login out of it at `t` links to, oldest first.
+    pub fn parents(&self, host: u32, t: Time) -> impl Iterator<Item = &Link> {
+        let (lo, hi) = (t.0.saturating_sub(self.window), t.0.saturating_add(self.skew));
+        self.inbound.get(host as usize).into_iter().flatten().filter(move |l| l.time.0 >= lo && l.time.0 <= hi)
+    }
+
+    /// The trail of `hop`: continued from its parents, or a new chain starting at its source.
+    ///
+    /// `is_internet` tells whether a host is the `internet` pseudo-host: a chain entered
+    /// from the internet starts on the host entered. `alert_root` resolves an alert index to
+    /// the alert it was merged into (0 when gone).
+    pub fn trail_for(&self, hop: &Hop, is_internet: impl Fn(u32) -> bool, mut alert_root: impl FnMut(u32) -> u32) -> Trail {
+        // When some login into the host used the hop's own account, the same credential
+        // moving on is the likeliest cause: only those logins are parents. Otherwise every
+        // login into the host within the window is.
+        let same_account = hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
+        let mut trail: Option<Trail> = None;
+        // the origin is taken from the most recent parent, not the oldest chain: in a busy
+        // fleet benign chains relink daily and their starts are ancient
+        let mut latest = Time::MIN;
+        for p in self.parents(hop.src, hop.time).filter(|p| !same_account || p.user == hop.user) {
+            let pt = p.trail;
+            let alert = if pt.alert != 0 { alert_root(pt.alert) } else { 0 };
+            let newer = p.time >= latest;
+            latest = latest.max(p.time);
+            trail = Some(match trail {
+                None => Trail { alert, ..pt },
+                Some(t) => Trail {
+                    origin: if newer { pt.origin } else { t.origin },
+                    start: if newer { pt.start } else { t.start },
+                    causal: if t.causal == pt.causal { t.causal } else { Causal::Unclear },
+                    depth: t.depth.max(pt.depth),
+                    // the oldest alert wins; the detector merges the others
+                    alert: match (t.alert, alert) {
+                        (0, a) | (a, 0) => a,
+                        (a, b) => a.min(b),
+                    },
+                },
+            });
+        }
+        match trail {
+            Some(t) => Trail { depth: t.depth.saturating_add(1), ..t },
+            None => {
+                let account = if hop.src_user != 0 { hop.src_user } else { hop.user };
+                Trail {
+                    origin: if is_internet(hop.src) { hop.dst } else { hop.src },
+                    causal: if account != 0 { Causal::Clear(account) } else { Causal::Unclear },
+                    start: hop.time,
+                    depth: 1,
+                    alert: 0,
+                }
+            }
+        }
+    }
+
+    /// Every distinct alert among `hop`'s parents (unresolved indexes), for merging.
+    pub fn parent_alerts(&self, hop: &Hop, out: &mut Vec<u32>) {
+        let same_account = hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
+        out.extend(
+            self.parents(hop.src, hop.time)
+                .filter(|p| !same_account || p.user == hop.user)
+                .map(|l| l.trail.alert)
+                .filter(|&a| a != 0),
+        );
+    }
+
+    /// The oldest alert among `hop`'s parents that used `hop`'s own account (0 = none): the
+    /// same credential moving on carries an alert through an unremarkable hop.
+    pub fn same_account_alert(&self, hop: &Hop) -> u32 {
+        self.parents(hop.src, hop.time)
+            .filter(|p| hop.user != 0 && p.user == hop.user && p.trail.alert != 0)
+            .map(|p| p.trail.alert)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Remember `hop` (with its trail) as a login into its destination: replaces the entry
+    /// with the same source and account, forgets entries older than the window, and evicts
+    /// the oldest when `k` are kept.
+    pub fn record(&mut self, hop: &Hop, trail: Trail) {
+        let d = hop.dst as usize;
+        if self.inbound.len() <= d {
+            self.inbound.resize_with(d + 1, Vec::new);
+        }
+        let horizon = hop.time.0.saturating_sub(self.window);
+        let ring = &mut self.inbound[d];
+        ring.retain(|l| l.time.0 >= horizon && !(l.src == hop.src && l.user == hop.user));
+        if ring.len() >= self.k {
+            if let Some((i, _)) = ring.iter().enumerate().min_by_key(|(_, l)| l.time) {
+                ring.remove(i);
+            }
+        }
+        ring.push(Link { time: hop.time, src: hop.src, user: hop.user, trail });
+    }
+
+    /// Inbound logins remembered for `host`.
+    pub fn inbound(&self, host: u32) -> &[Link] {
+        self.inbound.get(host as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// Forget every remembered login (after a baseline: its chains do not continue into the
+    /// case).
+    pub fn clear(&mut self) {
+        self.inbound.clear();
+    }
+
+    /// Links remembered in total (for statistics).
+    pub fn links(&self) -> usize {
+        self.inbound.iter().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopscope_model::{EventFlags, Evidence, LogonType, Position, SourceFormat};
+
+    const S: i64 = 1_000_000;
+    const H: i64 = 3600 * S;
+
+    fn hop(t: i64, src: u32, dst: u32, user: u32) -> Hop {
+        Hop {
+            time: Time(t),
+            src,
+            dst,
+            user,
+            src_user: 0,
+            auth: 0,
+            logon_type: LogonType::Network,
+            format: SourceFormat::Jsonl,
+            flags: EventFlags::default(),
+            evidence: Evidence { source: 1, position: Position::Line(1) },
+        }
+    }
+
+    /// Link and record a hop the way the detector does.
+    fn step(c: &mut Chains, h: Hop) -> Trail {
+        let t = c.trail_for(&h, |_| false, |a| a);
+        c.record(&h, t);
+        t
+    }
+
+    #[test]
+    fn links_within_the_window_not_after() {
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        step(&mut c, hop(0, 1, 2, 10));
+        let inside = c.trail_for(&hop(24 * H, 2, 3, 11), |_| false, |a| a);
+        assert_eq!((inside.origin, inside.depth, inside.causal), (1, 2, Causal::Clear(10)));
+        let outside = c.trail_for(&hop(24 * H + 1, 2, 3, 11), |_| false, |a| a);
+        assert_eq!((outside.origin, outside.depth, outside.causal), (2, 1, Causal::Clear(11)));
+    }
+
+    #[test]
+    fn clock_skew_of_a_few_seconds_still_links() {
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        // the login into 2 is stamped 3 s after the login out of it
+        step(&mut c, hop(100 * S + 3 * S, 1, 2, 10));
+        assert_eq!(c.trail_for(&hop(100 * S, 2, 3, 11), |_| false, |a| a).origin, 1);
+        // but not 6 s
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        step(&mut c, hop(106 * S, 1, 2, 10));
+        assert_eq!(c.trail_for(&hop(100 * S, 2, 3, 11), |_| false, |a| a).origin, 2);
+    }
+
+    #[test]
+    fn loops_terminate_and_keep_their_origin() {
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        let mut last = step(&mut c, hop(0, 1, 2, 10));
+        for i in 1..1000 {
+            let (s, d) = if i % 2 == 1 { (2, 1) } else { (1, 2) };
+            last = step(&mut c, hop(i * 60 * S, s, d, 10));
+        }
+        assert_eq!(last.origin, 1);
+        assert_eq!(last.causal, Causal::Clear(10));
+        assert_eq!(last.depth, 1000);
+        assert!(c.links() <= 2);
+    }
+
+    #[test]
+    fn a_host_with_thousands_of_parents_stays_bounded() {
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        for i in 0..5000u32 {
+            step(&mut c, hop(i as i64 * S, 100 + i, 1, 1000 + i));
+        }
+        assert_eq!(c.inbound(1).len(), 8);
+        // the most recent eight are kept
+        assert!(c.inbound(1).iter().all(|l| l.src >= 100 + 4992));
+        let t = c.trail_for(&hop(5000 * S, 1, 2, 7), |_| false, |a| a);
+        assert_eq!(t.causal, Causal::Unclear);
+        // same source and account replace each other
+        for i in 0..100 {
+            step(&mut c, hop(6000 * S + i, 50, 3, 5));
+        }
+        assert_eq!(c.inbound(3).len(), 1);
+    }
+
+    #[test]
+    fn causal_account_clear_when_paths_agree_unclear_otherwise() {
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        // alice: 1 -> 2, and alice: 1 -> 3 -> 2. Everything into 2 has causal alice.
+        step(&mut c, hop(0, 1, 2, 10));
+        step(&mut c, hop(S, 1, 3, 10));
+        step(&mut c, hop(2 * S, 3, 2, 20)); // credential switch on the way, same causal
+        let t = step(&mut c, hop(3 * S, 2, 4, 30));
+        assert_eq!(t.causal, Causal::Clear(10));
+        assert_eq!(t.depth, 3);
+        // bob also logs into 2: the next hop out of 2 has two candidate causes
+        step(&mut c, hop(4 * S, 5, 2, 40));
+        let t = step(&mut c, hop(5 * S, 2, 6, 30));
+        assert_eq!(t.causal, Causal::Unclear);
+        // ... unless one of them used the hop's own account: the same credential moving on
+        step(&mut c, hop(5 * S + 1, 5, 2, 30));
+        let t = c.trail_for(&hop(5 * S + 2, 2, 6, 30), |_| false, |a| a);
+        assert_eq!((t.causal, t.origin), (Causal::Clear(30), 5));
+        // src_user names the origin account when the source gives it
+        let root = c.trail_for(&Hop { src_user: 99, ..hop(6 * S, 7, 8, 98) }, |_| false, |a| a);
+        assert_eq!(root.causal, Causal::Clear(99));
+        // a chain entered from the internet starts on the host entered
+        let from_internet = c.trail_for(&hop(7 * S, 9, 8, 98), |h| h == 9, |a| a);
+        assert_eq!(from_internet.origin, 8);
+    }
+}

@@ -1,0 +1,362 @@
+//! The detection pass: events in, alerts out, one streaming pass in time order.
+
+use std::collections::VecDeque;
+
+use ahash::AHashMap;
+
+use crate::alert::{Alert, AlertBook, AlertHop};
+use crate::attack::techniques;
+use crate::budget::apply_budget;
+use crate::chain::Chains;
+use crate::explain::{reason, Names};
+use crate::fleet::Fleet;
+use crate::graph::{classify, GraphEvent, Hop};
+use crate::history::History;
+use crate::score::{is_suspicious, score_hop, total, Feature};
+use hopscope_model::{Catalog, EventTable, Inventory, Time};
+
+pub const SECOND: i64 = 1_000_000;
+pub const HOUR: i64 = 3600 * SECOND;
+pub const DAY: i64 = 24 * HOUR;
+
+/// Detection settings. Durations are in microseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectConfig {
+    /// A login out of a host links to logins into it at most this long before (24 h).
+    pub window: i64,
+    /// No alerts while history fills: this long from the first event fed (14 days).
+    pub warmup: i64,
+    /// Tolerated clock disagreement between hosts (5 s): a login into a host stamped up to
+    /// this much after a login out of it still precedes it.
+    pub skew: i64,
+    /// Candidate parents remembered per host (8).
+    pub parents_per_host: usize,
+    /// A suspicious hop out of a host an alert already reached joins that alert for this
+    /// long (120 days: the 2019 intrusion paused three months in Thailand).
+    pub campaign_window: i64,
+    /// An alert is raised when its summed score reaches this many bits (12).
+    pub min_score: f64,
+    /// Alerts kept per UTC day, best first (5; 0 = unlimited).
+    pub budget_per_day: usize,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            window: DAY,
+            warmup: 14 * DAY,
+            skew: 5 * SECOND,
+            parents_per_host: 8,
+            campaign_window: 120 * DAY,
+            min_score: 12.0,
+            budget_per_day: 5,
+        }
+    }
+}
+
+/// Counters of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DetectStats {
+    /// Events fed (baseline events are counted in `baseline_events`).
+    pub events: u64,
+    pub baseline_events: u64,
+    pub hops: u64,
+    pub failures: u64,
+    /// Hops with a novelty feature after the warmup.
+    pub suspicious_hops: u64,
+    /// Alerts that reached the threshold (before the budget).
+    pub raised: u64,
+    /// Alerts that never reached the threshold.
+    pub below_threshold: u64,
+    /// Distinct edges learned.
+    pub edges: u64,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    /// Ranked: score descending, then first time, then id.
+    pub alerts: Vec<Alert>,
+    pub dropped_by_budget: usize,
+    /// When alerts started being possible (first event + warmup).
+    pub warmup_end: Option<Time>,
+    pub stats: DetectStats,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    hop: Hop,
+    done: bool,
+}
+
+/// The detector: feed it event batches in time order, then [`Detector::finish`].
+///
+/// ```ignore
+/// let mut d = Detector::new(&case.catalog, &case.inventory, DetectConfig::default());
+/// for batch in case.events(1 << 16)? { d.feed(&batch?); }
+/// let detection = d.finish(&case.catalog);
+/// ```
+pub struct Detector {
+    config: DetectConfig,
+    fleet: Fleet,
+    history: History,
+    chains: Chains,
+    book: AlertBook,
+    /// Hops waiting out the clock skew.
+    pending: VecDeque<Pending>,
+    pending_into: AHashMap<u32, u32>,
+    learning: bool,
+    warmup_end: Option<Time>,
+    next_sweep: i64,
+    stats: DetectStats,
+    scratch: Vec<u32>,
+}
+
+impl Detector {
+    pub fn new(catalog: &Catalog, inventory: &Inventory, config: DetectConfig) -> Detector {
+        Detector::with_fleet(Fleet::new(catalog, inventory), config)
+    }
+
+    pub fn with_fleet(fleet: Fleet, config: DetectConfig) -> Detector {
+        Detector {
+            chains: Chains::new(config.window, config.skew, config.parents_per_host),
+            book: AlertBook::new(config.min_score, config.campaign_window, config.window),
+            config,
+            fleet,
+            history: History::default(),
+            pending: VecDeque::new(),
+            pending_into: AHashMap::new(),
+            learning: false,
+            warmup_end: None,
+            next_sweep: i64::MIN,
+            stats: DetectStats::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &DetectConfig {
+        &self.config
+    }
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
+    /// Learn history from baseline events (already in this case's ids: see
+    /// [`crate::IdRemap`]), raising nothing. Call before the first [`Detector::feed`].
+    pub fn learn(&mut self, events: &EventTable) {
+        self.learning = true;
+        self.run(events);
+    }
+
+    /// Examine events (in time order).
+    pub fn feed(&mut self, events: &EventTable) {
+        if self.learning {
+            self.end_baseline();
+        }
+        if self.warmup_end.is_none() {
+            if let Some(&first) = events.time.first() {
+                self.warmup_end = Some(Time(first.saturating_add(self.config.warmup)));
+            }
+        }
+        self.run(events);
+    }
+
+    /// Stop learning: a baseline's chains do not continue into the case.
+    fn end_baseline(&mut self) {
+        self.flush_all();
+        self.chains.clear();
+        self.learning = false;
+        self.next_sweep = i64::MIN;
+    }
+
+    fn run(&mut self, t: &EventTable) {
+        for i in 0..t.len() {
+            let now = t.time[i];
+            if self.learning {
+                self.stats.baseline_events += 1;
+            } else {
+                self.stats.events += 1;
+            }
+            // hops waiting out the skew are settled before anything later changes history
+            // (a sweep must not forget the failures a pending success is scored against)
+            if self.config.skew > 0 {
+                self.flush_before(now - self.config.skew);
+            }
+            if now >= self.next_sweep {
+                self.sweep(Time(now));
+            }
+            match classify(t, i) {
+                GraphEvent::Hop(h) => {
+                    self.stats.hops += !self.learning as u64;
+                    if self.config.skew <= 0 {
+                        self.process(h);
+                    } else {
+                        self.pending.push_back(Pending { hop: h, done: false });
+                        *self.pending_into.entry(h.dst).or_default() += 1;
+                    }
+                }
+                GraphEvent::Failure(f) => {
+                    self.stats.failures += !self.learning as u64;
+                    self.history.observe_failure(&f);
+                }
+                GraphEvent::Ignored => {}
+            }
+        }
+    }
+
+    fn sweep(&mut self, now: Time) {
+        self.history.expire(now);
+        self.book.expire(now);
+        self.next_sweep = now.0.saturating_add(HOUR);
+    }
+
+    /// Process every pending hop stamped before `limit`: all hops that could precede them
+    /// within the skew have arrived.
+    fn flush_before(&mut self, limit: i64) {
+        while let Some(p) = self.pending.front() {
+            if p.hop.time.0 >= limit {
+                break;
+            }
+            if !p.done {
+                self.finalize(0, 0);
+            }
+            self.pending.pop_front();
+        }
+    }
+
+    fn flush_all(&mut self) {
+        self.flush_before(i64::MAX);
+    }
+
+    /// Process pending hop `idx`, first processing pending hops into its source stamped up to
+    /// the skew after it (they happened before it; the clocks disagree). A direct return
+    /// (B → A just after A → B) is left in time order.
+    fn finalize(&mut self, idx: usize, depth: u32) {
+        let hop = self.pending[idx].hop;
+        self.pending[idx].done = true;
+        if depth < 16 && self.pending_into.get(&hop.src).is_some_and(|&n| n > 0) {
+            let limit = hop.time.0 + self.config.skew;
+            let mut j = idx + 1;
+            while j < self.pending.len() && self.pending[j].hop.time.0 <= limit {
+                let p = self.pending[j];
+                if !p.done && p.hop.dst == hop.src && p.hop.src != hop.dst {
+                    self.finalize(j, depth + 1);
+                }
+                j += 1;
+            }
+        }
+        if let Some(n) = self.pending_into.get_mut(&hop.dst) {
+            *n -= 1;
+            if *n == 0 {
+                self.pending_into.remove(&hop.dst);
+            }
+        }
+        self.process(hop);
+    }
+
+    /// Link, score, attach and learn one hop.
+    fn process(&mut self, hop: Hop) {
+        let fleet = &self.fleet;
+        let book = &mut self.book;
+        let mut trail = self.chains.trail_for(&hop, |h| fleet.host(h).is_internet, |a| book.root(a));
+        let scoring = !self.learning && self.warmup_end.is_some_and(|w| hop.time >= w);
+        // An unremarkable hop passes an alert on only when it is the same account moving on
+        // from a raised alert; otherwise alerts would spread through every benign chain of a
+        // busy fleet within a day and swallow unrelated hops.
+        trail.alert = match self.chains.same_account_alert(&hop) {
+            0 => 0,
+            a if self.book.is_raised(a) => self.book.root(a),
+            _ => 0,
+        };
+        if scoring {
+            let contributions = score_hop(&hop, &trail, &self.history, &self.fleet);
+            if is_suspicious(&contributions) {
+                self.stats.suspicious_hops += 1;
+                let mut evidence = vec![hop.evidence];
+                if contributions.iter().any(|c| matches!(c.feature, Feature::BruteForce { .. })) {
+                    if let Some(run) = self.history.failures(hop.src, hop.dst) {
+                        evidence.push(run.first_evidence);
+                    }
+                }
+                let ah = AlertHop {
+                    score: total(&contributions),
+                    techniques: techniques(&hop, &contributions, &self.fleet),
+                    contributions,
+                    evidence,
+                    hop,
+                    trail,
+                };
+                self.scratch.clear();
+                self.chains.parent_alerts(&hop, &mut self.scratch);
+                trail.alert = self.book.attach(ah, &mut self.scratch);
+            }
+        }
+        self.history.observe(&hop, &self.fleet, trail.causal.account());
+        self.chains.record(&hop, trail);
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> DetectStats {
+        DetectStats { edges: self.history.edges() as u64, ..self.stats.clone() }
+    }
+
+    /// Sizes of the bounded state, for memory checks: (links kept, open alerts, pending
+    /// hops, failure runs).
+    pub fn state_sizes(&self) -> (usize, usize, usize, usize) {
+        (self.chains.links(), self.book.open_count(), self.pending.len(), self.history.pending_failures())
+    }
+
+    /// Drain, explain, apply the budget and rank.
+    pub fn finish(mut self, catalog: &Catalog) -> Detection {
+        self.flush_all();
+        let mut stats = self.stats();
+        let (raised, discarded) = self.book.into_raised();
+        stats.raised = raised.len() as u64;
+        stats.below_threshold = discarded;
+        let names = Names { catalog, fleet: &self.fleet };
+        let alerts: Vec<Alert> = raised
+            .into_iter()
+            .filter(|(_, _, hops, _)| !hops.is_empty())
+            .map(|(raised_at, score, hops, omitted)| {
+                let first = hops[0].clone();
+                Alert {
+                    id: alert_id(&first, catalog),
+                    score,
+                    raised_at,
+                    first_time: first.hop.time,
+                    last_time: hops.iter().map(|h| h.hop.time).max().unwrap_or(first.hop.time),
+                    entry_host: first.hop.src,
+                    chain_origin: first.trail.origin,
+                    causal_account: first.trail.causal,
+                    reasons: hops.iter().map(|h| reason(h, &names)).collect(),
+                    hops,
+                    hops_omitted: omitted,
+                }
+            })
+            .collect();
+        let (alerts, dropped_by_budget) = apply_budget(alerts, self.config.budget_per_day);
+        Detection { alerts, dropped_by_budget, warmup_end: self.warmup_end, stats }
+    }
+}
+
+/// `A-YYYYMMDD-xxxxxxxx`: the first hop's date and an FNV-1a hash of its time, host and
+/// account names and evidence, so ids survive re-ingesting the same logs.
+pub fn alert_id(first: &AlertHop, catalog: &Catalog) -> String {
+    let h = &first.hop;
+    let mut key = format!(
+        "{}|{}|{}|{}|",
+        h.time.0,
+        catalog.hosts.name(h.src).unwrap_or(""),
+        catalog.hosts.name(h.dst).unwrap_or(""),
+        catalog.accounts.get(h.user).map(|a| a.display()).unwrap_or_default()
+    );
+    key.push_str(catalog.sources.name(h.evidence.source).unwrap_or(""));
+    key.push_str(&format!("|{:?}", h.evidence.position));
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        hash ^= b as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let date: String = h.time.to_rfc3339().chars().take(10).filter(|c| *c != '-').collect();
+    format!("A-{date}-{:08x}", (hash >> 32) as u32 ^ hash as u32)
+}

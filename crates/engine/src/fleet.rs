@@ -1,0 +1,182 @@
+//! What the engine knows about each host and authentication label, by id.
+//!
+//! Built once from the case's [`Catalog`] and [`Inventory`], so the hot loop reads plain
+//! vectors instead of strings.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ahash::AHashMap;
+use hopscope_model::{Catalog, HostKind, Inventory, Lifecycle, Time};
+
+/// Facts about one host that scoring uses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HostFacts {
+    /// Site and country as small ids (0 = unknown); names in [`Fleet::site_name`] and
+    /// [`Fleet::country_name`].
+    pub site: u32,
+    pub country: u32,
+    pub lifecycle: Lifecycle,
+    /// Midnight UTC of the `last_patched` date.
+    pub last_patched: Option<Time>,
+    pub internet_facing: bool,
+    /// 0 unknown, 1 low … 4 critical.
+    pub criticality: u8,
+    /// Distinct client organisations whose data the host holds (data.csv).
+    pub data_clients: u32,
+    /// Some of that data is in a restricted category.
+    pub restricted_data: bool,
+    /// The pseudo-host `internet`.
+    pub is_internet: bool,
+}
+
+/// What an authentication label means, as far as the engine cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum AuthKind {
+    #[default]
+    Other,
+    Kerberos,
+    Ntlm,
+    Negotiate,
+    /// SSH password or keyboard-interactive.
+    Password,
+    /// SSH public key or host-based.
+    PublicKey,
+    WinRm,
+}
+
+impl AuthKind {
+    /// Classify a label as sources spell it (`Kerberos`, `NTLM V2`, `publickey`, ...).
+    pub fn of_label(label: &str) -> AuthKind {
+        let l = label.trim().to_ascii_lowercase();
+        match l.as_str() {
+            "kerberos" => AuthKind::Kerberos,
+            "negotiate" => AuthKind::Negotiate,
+            "password" | "keyboard-interactive" | "keyboard-interactive/pam" => AuthKind::Password,
+            "publickey" | "hostbased" | "gssapi-with-mic" => AuthKind::PublicKey,
+            _ if l.contains("ntlm") => AuthKind::Ntlm,
+            _ if l.contains("winrm") || l.contains("wsman") => AuthKind::WinRm,
+            _ => AuthKind::Other,
+        }
+    }
+    /// SSH authentication methods.
+    pub fn is_ssh(self) -> bool {
+        matches!(self, AuthKind::Password | AuthKind::PublicKey)
+    }
+}
+
+/// Host facts and label kinds for one case.
+#[derive(Clone, Debug, Default)]
+pub struct Fleet {
+    hosts: Vec<HostFacts>,
+    auths: Vec<AuthKind>,
+    sites: Vec<String>,
+    countries: Vec<String>,
+}
+
+static UNKNOWN_HOST: HostFacts = HostFacts {
+    site: 0,
+    country: 0,
+    lifecycle: Lifecycle::Active,
+    last_patched: None,
+    internet_facing: false,
+    criticality: 0,
+    data_clients: 0,
+    restricted_data: false,
+    is_internet: false,
+};
+
+impl Fleet {
+    pub fn new(catalog: &Catalog, inventory: &Inventory) -> Fleet {
+        let mut site_ids = AHashMap::new();
+        let mut country_ids = AHashMap::new();
+        let mut sites = Vec::new();
+        let mut countries = Vec::new();
+        let small_id = |map: &mut AHashMap<String, u32>, names: &mut Vec<String>, s: &Option<String>| -> u32 {
+            let Some(s) = s.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return 0 };
+            let key = s.to_lowercase();
+            *map.entry(key).or_insert_with(|| {
+                names.push(s.to_string());
+                names.len() as u32
+            })
+        };
+        // data.csv rows name hosts; aggregate per case host id
+        let mut clients: BTreeMap<u32, (BTreeSet<String>, bool)> = BTreeMap::new();
+        for d in &inventory.data {
+            if let Some(id) = catalog.hosts.find(&d.host) {
+                let e = clients.entry(id).or_default();
+                e.0.insert(d.client.to_lowercase());
+                e.1 |= d.restricted;
+            }
+        }
+        let hosts = catalog
+            .hosts
+            .iter()
+            .map(|(id, r)| {
+                let mut f = HostFacts {
+                    site: small_id(&mut site_ids, &mut sites, &r.site),
+                    country: small_id(&mut country_ids, &mut countries, &r.country),
+                    is_internet: r.kind == HostKind::Internet,
+                    ..HostFacts::default()
+                };
+                if let Some(h) = r.inventory.and_then(|i| inventory.hosts.get(i as usize)) {
+                    f.lifecycle = h.lifecycle;
+                    f.last_patched = h.last_patched.and_then(|d| Time::parse(&d.to_string()).ok());
+                    f.internet_facing = h.internet_facing;
+                    f.criticality = h.criticality;
+                }
+                if let Some((c, restricted)) = clients.get(&id) {
+                    f.data_clients = c.len() as u32;
+                    f.restricted_data = *restricted;
+                }
+                f
+            })
+            .collect();
+        let auths = catalog.auths.iter().map(|(_, l)| AuthKind::of_label(l)).collect();
+        Fleet { hosts, auths, sites, countries }
+    }
+
+    /// Facts of host `id`; hosts the fleet was not built with (0, or added later) have
+    /// default facts: unknown site and country, active, nothing known.
+    pub fn host(&self, id: u32) -> &HostFacts {
+        if id == 0 {
+            return &UNKNOWN_HOST;
+        }
+        self.hosts.get(id as usize - 1).unwrap_or(&UNKNOWN_HOST)
+    }
+    pub fn auth(&self, id: u32) -> AuthKind {
+        if id == 0 {
+            return AuthKind::Other;
+        }
+        self.auths.get(id as usize - 1).copied().unwrap_or_default()
+    }
+    pub fn site_name(&self, id: u32) -> Option<&str> {
+        id.checked_sub(1).and_then(|i| self.sites.get(i as usize)).map(String::as_str)
+    }
+    pub fn country_name(&self, id: u32) -> Option<&str> {
+        id.checked_sub(1).and_then(|i| self.countries.get(i as usize)).map(String::as_str)
+    }
+    /// Replace one host's facts (tests, and callers that learn about hosts late).
+    pub fn set_host(&mut self, id: u32, facts: HostFacts) {
+        if id == 0 {
+            return;
+        }
+        if self.hosts.len() < id as usize {
+            self.hosts.resize(id as usize, HostFacts::default());
+        }
+        self.hosts[id as usize - 1] = facts;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_labels() {
+        assert_eq!(AuthKind::of_label("Kerberos"), AuthKind::Kerberos);
+        assert_eq!(AuthKind::of_label("NTLM V2"), AuthKind::Ntlm);
+        assert_eq!(AuthKind::of_label("MICROSOFT_AUTHENTICATION_PACKAGE_V1_0"), AuthKind::Other);
+        assert_eq!(AuthKind::of_label("publickey"), AuthKind::PublicKey);
+        assert!(AuthKind::of_label("password").is_ssh());
+    }
+}

@@ -1,0 +1,141 @@
+//! The temporal login graph's edges: which events are hops.
+
+use hopscope_model::{EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time};
+
+/// A successful login from one host to another: an edge of the temporal login graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub time: Time,
+    pub src: u32,
+    pub dst: u32,
+    /// Account used on the destination (0 = unknown).
+    pub user: u32,
+    /// Account on the source side, where the source gives one (0 = unknown).
+    pub src_user: u32,
+    pub auth: u32,
+    pub logon_type: LogonType,
+    pub format: SourceFormat,
+    pub flags: EventFlags,
+    pub evidence: Evidence,
+}
+
+/// A failed login attempt between two hosts (brute-force evidence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailedLogin {
+    pub time: Time,
+    pub src: u32,
+    pub dst: u32,
+    pub evidence: Evidence,
+}
+
+/// What one event is to the login graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphEvent {
+    Hop(Hop),
+    Failure(FailedLogin),
+    /// Logoffs, ticket-granting tickets, network-only corroboration, local logons, logins
+    /// from an unknown source.
+    Ignored,
+}
+
+const LOGON: u8 = Orientation::LogOn as u8;
+const TGS: u8 = Orientation::Tgs as u8;
+const UNKNOWN_ORIENTATION: u8 = Orientation::Unknown as u8;
+const SUCCESS: u8 = Outcome::Success as u8;
+const FAILURE: u8 = Outcome::Failure as u8;
+
+/// Classify row `i` of `t`.
+///
+/// A hop is a successful logon (orientation `logon`, or `tgs` naming a service host other
+/// than the client) between two different, known hosts, that is not `network-only`
+/// corroboration. Failed logons between two known hosts are kept for brute-force scoring.
+#[inline]
+pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
+    let (src, dst) = (t.src_host[i], t.dst_host[i]);
+    if src == 0 || dst == 0 || src == dst {
+        return GraphEvent::Ignored;
+    }
+    let flags = EventFlags(t.flags[i]);
+    if flags.contains(EventFlags::NETWORK_ONLY) {
+        return GraphEvent::Ignored;
+    }
+    let orientation = t.orientation[i];
+    let evidence = || Evidence {
+        source: t.source[i],
+        position: if flags.contains(EventFlags::RECORD) {
+            Position::Record(t.position[i])
+        } else {
+            Position::Line(t.position[i])
+        },
+    };
+    match t.outcome[i] {
+        SUCCESS if orientation == LOGON || orientation == TGS => GraphEvent::Hop(Hop {
+            time: Time(t.time[i]),
+            src,
+            dst,
+            user: t.user[i],
+            src_user: t.src_user[i],
+            auth: t.auth[i],
+            logon_type: LogonType::from_code(t.logon_type[i]).unwrap_or_default(),
+            format: SourceFormat::from_code(t.format[i]).unwrap_or_default(),
+            flags: EventFlags(flags.0 & !EventFlags::RECORD.0),
+            evidence: evidence(),
+        }),
+        FAILURE if orientation == LOGON || orientation == UNKNOWN_ORIENTATION => {
+            GraphEvent::Failure(FailedLogin { time: Time(t.time[i]), src, dst, evidence: evidence() })
+        }
+        _ => GraphEvent::Ignored,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use hopscope_model::Event;
+
+    pub fn event(t: i64, src: u32, dst: u32, user: u32) -> Event {
+        Event {
+            time: Time(t),
+            src_host: src,
+            src_ip: 0,
+            dst_host: dst,
+            dst_ip: 0,
+            user,
+            src_user: 0,
+            auth: 0,
+            logon_type: LogonType::Network,
+            outcome: Outcome::Success,
+            orientation: Orientation::LogOn,
+            format: SourceFormat::Jsonl,
+            event_id: 0,
+            flags: EventFlags::default(),
+            evidence: Evidence { source: 1, position: Position::Line(t as u64) },
+        }
+    }
+
+    fn one(e: Event) -> GraphEvent {
+        let mut t = EventTable::default();
+        t.push(&e);
+        classify(&t, 0)
+    }
+
+    #[test]
+    fn what_is_a_hop() {
+        assert!(matches!(one(event(1, 1, 2, 3)), GraphEvent::Hop(_)));
+        assert_eq!(one(event(1, 2, 2, 3)), GraphEvent::Ignored, "local logon");
+        assert_eq!(one(event(1, 0, 2, 3)), GraphEvent::Ignored, "unknown source");
+        assert_eq!(one(Event { orientation: Orientation::LogOff, ..event(1, 1, 2, 3) }), GraphEvent::Ignored);
+        assert_eq!(one(Event { orientation: Orientation::Tgt, ..event(1, 1, 2, 3) }), GraphEvent::Ignored);
+        assert!(matches!(one(Event { orientation: Orientation::Tgs, ..event(1, 1, 2, 3) }), GraphEvent::Hop(_)));
+        assert_eq!(one(Event { flags: EventFlags::NETWORK_ONLY, ..event(1, 1, 2, 3) }), GraphEvent::Ignored);
+        assert!(matches!(one(Event { outcome: Outcome::Failure, ..event(1, 1, 2, 3) }), GraphEvent::Failure(_)));
+        let rec = Event { evidence: Evidence { source: 2, position: Position::Record(77) }, ..event(1, 1, 2, 3) };
+        match one(rec) {
+            GraphEvent::Hop(h) => {
+                assert_eq!(h.evidence.position, Position::Record(77));
+                assert!(!h.flags.contains(EventFlags::RECORD));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

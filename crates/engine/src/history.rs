@@ -1,0 +1,212 @@
+//! What the fleet has done so far, learned online: edges, accounts per destination,
+//! protocols and hours per account, country pairs, recent failures.
+//!
+//! Memory grows with what is distinct (hosts, accounts, edges, pairs), never with events.
+
+use ahash::{AHashMap, AHashSet};
+
+use crate::fleet::Fleet;
+use crate::graph::{FailedLogin, Hop};
+use hopscope_model::{Evidence, Time};
+
+const HOUR: i64 = 3_600_000_000;
+
+/// How long failures wait for a success from the same source before they are forgotten.
+pub const FAILURE_MEMORY: i64 = HOUR;
+
+fn pair(a: u32, b: u32) -> u64 {
+    (a as u64) << 32 | b as u64
+}
+
+/// Logins in and out of one host.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostHistory {
+    pub out_logins: u32,
+    pub out_distinct: u32,
+    pub in_logins: u32,
+    pub in_distinct: u32,
+    pub accounts_distinct: u32,
+    /// A login from the `internet` pseudo-host into this host has been seen.
+    pub internet_logins: bool,
+}
+
+/// One account's habits.
+#[derive(Clone, Debug, Default)]
+pub struct AccountHistory {
+    pub logins: u32,
+    /// Logins per hour of day (UTC).
+    pub hours: [u32; 24],
+    /// (auth label id, logins), first-seen order.
+    pub auths: Vec<(u32, u32)>,
+    /// Logins per Windows logon type code (0..=11).
+    pub logon_types: [u32; 12],
+}
+
+impl AccountHistory {
+    pub fn auth_count(&self, auth: u32) -> u32 {
+        self.auths.iter().find(|(a, _)| *a == auth).map_or(0, |(_, n)| *n)
+    }
+    /// The auth label this account used most (ties: first seen).
+    pub fn usual_auth(&self) -> Option<u32> {
+        let mut best: Option<(u32, u32)> = None;
+        for &(a, n) in &self.auths {
+            if best.is_none_or(|(_, bn)| n > bn) {
+                best = Some((a, n));
+            }
+        }
+        best.map(|(a, _)| a)
+    }
+    pub fn usual_logon_type(&self) -> u8 {
+        let mut best = (0u8, 0u32);
+        for (code, &n) in self.logon_types.iter().enumerate() {
+            if n > best.1 {
+                best = (code as u8, n);
+            }
+        }
+        best.0
+    }
+}
+
+/// Failures from one source to one destination not yet followed by a success.
+#[derive(Clone, Copy, Debug)]
+pub struct FailureRun {
+    pub count: u32,
+    pub first: Time,
+    pub last: Time,
+    pub first_evidence: Evidence,
+}
+
+/// Everything learned so far.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    edges: AHashSet<u64>,
+    account_on_host: AHashSet<u64>,
+    /// (account, source host): the account has logged in *out of* the host.
+    account_from_host: AHashSet<u64>,
+    /// (causal account, account used) pairs seen along chains.
+    switches: AHashSet<u64>,
+    hosts: Vec<HostHistory>,
+    accounts: Vec<AccountHistory>,
+    country_pairs: AHashMap<u64, u32>,
+    site_pairs: AHashMap<u64, u32>,
+    /// Hops whose both ends have a known country (site): the denominators.
+    located_hops: u64,
+    sited_hops: u64,
+    failures: AHashMap<u64, FailureRun>,
+}
+
+impl History {
+    pub fn edge_seen(&self, src: u32, dst: u32) -> bool {
+        self.edges.contains(&pair(src, dst))
+    }
+    pub fn account_seen_on(&self, user: u32, dst: u32) -> bool {
+        self.account_on_host.contains(&pair(user, dst))
+    }
+    pub fn account_seen_from(&self, user: u32, src: u32) -> bool {
+        self.account_from_host.contains(&pair(user, src))
+    }
+    pub fn switch_seen(&self, causal: u32, user: u32) -> bool {
+        self.switches.contains(&pair(causal, user))
+    }
+    pub fn host(&self, id: u32) -> HostHistory {
+        self.hosts.get(id as usize).copied().unwrap_or_default()
+    }
+    pub fn account(&self, id: u32) -> Option<&AccountHistory> {
+        self.accounts.get(id as usize)
+    }
+    /// (times this country pair was hopped, hops with both countries known).
+    pub fn country_pair(&self, a: u32, b: u32) -> (u32, u64) {
+        (self.country_pairs.get(&pair(a, b)).copied().unwrap_or(0), self.located_hops)
+    }
+    pub fn site_pair(&self, a: u32, b: u32) -> (u32, u64) {
+        (self.site_pairs.get(&pair(a, b)).copied().unwrap_or(0), self.sited_hops)
+    }
+    /// Failures from `src` to `dst` still waiting for a success.
+    pub fn failures(&self, src: u32, dst: u32) -> Option<&FailureRun> {
+        self.failures.get(&pair(src, dst))
+    }
+
+    /// Learn from a failed login.
+    pub fn observe_failure(&mut self, f: &FailedLogin) {
+        let run = self.failures.entry(pair(f.src, f.dst)).or_insert(FailureRun {
+            count: 0,
+            first: f.time,
+            last: f.time,
+            first_evidence: f.evidence,
+        });
+        if f.time.0 - run.last.0 > FAILURE_MEMORY {
+            *run = FailureRun { count: 0, first: f.time, last: f.time, first_evidence: f.evidence };
+        }
+        run.count += 1;
+        run.last = f.time;
+    }
+
+    /// Learn from a hop (after it was scored). `causal` is the chain's causal account when
+    /// clear.
+    pub fn observe(&mut self, hop: &Hop, fleet: &Fleet, causal: Option<u32>) {
+        let new_edge = self.edges.insert(pair(hop.src, hop.dst));
+        let new_account = hop.user != 0 && self.account_on_host.insert(pair(hop.user, hop.dst));
+        if hop.user != 0 {
+            self.account_from_host.insert(pair(hop.user, hop.src));
+        }
+        let need = hop.src.max(hop.dst) as usize + 1;
+        if self.hosts.len() < need {
+            self.hosts.resize(need, HostHistory::default());
+        }
+        let s = &mut self.hosts[hop.src as usize];
+        s.out_logins = s.out_logins.saturating_add(1);
+        s.out_distinct += new_edge as u32;
+        let d = &mut self.hosts[hop.dst as usize];
+        d.in_logins = d.in_logins.saturating_add(1);
+        d.in_distinct += new_edge as u32;
+        d.accounts_distinct += new_account as u32;
+        if fleet.host(hop.src).is_internet {
+            d.internet_logins = true;
+        }
+        if hop.user != 0 {
+            if self.accounts.len() <= hop.user as usize {
+                self.accounts.resize(hop.user as usize + 1, AccountHistory::default());
+            }
+            let a = &mut self.accounts[hop.user as usize];
+            a.logins = a.logins.saturating_add(1);
+            a.hours[hour_of_day(hop.time)] += 1;
+            match a.auths.iter_mut().find(|(x, _)| *x == hop.auth) {
+                Some((_, n)) => *n += 1,
+                None => a.auths.push((hop.auth, 1)),
+            }
+            a.logon_types[(hop.logon_type.code() as usize).min(11)] += 1;
+            if let Some(c) = causal.filter(|&c| c != 0 && c != hop.user) {
+                self.switches.insert(pair(c, hop.user));
+            }
+        }
+        let (fs, fd) = (fleet.host(hop.src), fleet.host(hop.dst));
+        if fs.country != 0 && fd.country != 0 {
+            self.located_hops += 1;
+            *self.country_pairs.entry(pair(fs.country, fd.country)).or_default() += 1;
+        }
+        if fs.site != 0 && fd.site != 0 {
+            self.sited_hops += 1;
+            *self.site_pairs.entry(pair(fs.site, fd.site)).or_default() += 1;
+        }
+        self.failures.remove(&pair(hop.src, hop.dst));
+    }
+
+    /// Forget failures older than [`FAILURE_MEMORY`] before `now`.
+    pub fn expire(&mut self, now: Time) {
+        self.failures.retain(|_, r| now.0 - r.last.0 <= FAILURE_MEMORY);
+    }
+
+    /// Distinct edges learned (for statistics).
+    pub fn edges(&self) -> usize {
+        self.edges.len()
+    }
+    /// Failure runs currently remembered.
+    pub fn pending_failures(&self) -> usize {
+        self.failures.len()
+    }
+}
+
+/// Hour of day, UTC.
+pub fn hour_of_day(t: Time) -> usize {
+    (t.0.div_euclid(HOUR)).rem_euclid(24) as usize
+}

@@ -1,0 +1,40 @@
+//! hopscope's detection engine.
+//!
+//! One streaming pass over a case's events in time order builds the **temporal login
+//! graph** ([`graph`]), learns what is normal online ([`history`]), links logins into **hop
+//! chains** with a causal account ([`chain`], after Hopper, USENIX Security 2021), scores each
+//! hop in bits of surprise ([`score`]), gathers suspicious hops into **alerts** ([`alert`]),
+//! explains them in words ([`explain`]), tags ATT&CK techniques ([`attack`]) and keeps the
+//! best few per day ([`budget`]). [`rule`] is the "unseen edge" baseline detection is
+//! compared with.
+//!
+//! Architecture invariants:
+//! - works on interned ids; names appear only in explanations, resolved through the
+//!   [`Catalog`](hopscope_model::Catalog) at the end; evidence stays `(source, position)`;
+//! - memory grows with distinct hosts, accounts and edges, never with events;
+//! - no output formats here: engine types are plain Rust, the CLI serialises them;
+//! - deterministic: no hash-map iteration reaches an output; alerts are sorted by a total
+//!   order.
+
+pub mod alert;
+pub mod attack;
+pub mod budget;
+pub mod chain;
+mod detector;
+pub mod explain;
+pub mod fleet;
+pub mod graph;
+pub mod history;
+mod remap;
+pub mod rule;
+pub mod score;
+
+pub use alert::{Alert, AlertHop, MAX_ALERT_HOPS};
+pub use budget::apply_budget;
+pub use chain::{Causal, Trail};
+pub use detector::{alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND};
+pub use fleet::{AuthKind, Fleet, HostFacts};
+pub use graph::{classify, GraphEvent, Hop};
+pub use remap::IdRemap;
+pub use rule::UnseenEdgeRule;
+pub use score::{Contribution, Feature};

@@ -1,0 +1,285 @@
+//! How surprising one hop is, in bits, feature by feature.
+//!
+//! Where history gives a probability, a feature is worth `-log2(p)` of a smoothed estimate;
+//! where it cannot (inventory facts, flags), a fixed weight, named below. Features split in
+//! two groups:
+//!
+//! - **novelty** (something never seen before: an edge, an account on a host, a credential
+//!   switch, a protocol or logon type for the account, pass-the-hash, a brute force that
+//!   worked): a hop with at least one is *suspicious*;
+//! - **context** (cross-country, weak source, crown-jewel destination, odd hour, remote
+//!   service install): they add to a suspicious hop's score but never make a hop suspicious
+//!   on their own: a decommissioning server doing its usual job is a hygiene finding, not an
+//!   intrusion.
+//!
+//! The formula and a worked example are in `docs/detection.md`.
+
+use crate::chain::Trail;
+use crate::fleet::Fleet;
+use crate::graph::Hop;
+use crate::history::{hour_of_day, History};
+use hopscope_model::{EventFlags, Lifecycle, LogonType};
+
+const DAY: i64 = 86_400_000_000;
+
+/// Each probability-based feature is capped, so one feature cannot drown the others.
+pub const CAP_NEW_EDGE_SIDE: f64 = 10.0;
+pub const CAP_NEW_ACCOUNT: f64 = 10.0;
+pub const CAP_COUNTRY_PAIR: f64 = 12.0;
+pub const CAP_SITE_PAIR: f64 = 4.0;
+pub const CAP_UNUSUAL_AUTH: f64 = 8.0;
+pub const CAP_UNUSUAL_LOGON_TYPE: f64 = 4.0;
+pub const CAP_HOUR: f64 = 6.0;
+/// Fixed weights (no probability exists).
+pub const W_CREDENTIAL_SWITCH: f64 = 6.0;
+pub const W_PASS_THE_HASH_FLAG: f64 = 6.0;
+pub const W_NEW_CREDENTIALS: f64 = 3.0;
+pub const W_DECOMMISSIONING: f64 = 4.0;
+pub const W_RETIRED: f64 = 6.0;
+pub const W_STALE_PATCH: f64 = 2.0;
+pub const W_STALE_PATCH_PER_YEAR: f64 = 1.0;
+pub const CAP_STALE_PATCH: f64 = 5.0;
+pub const W_INTERNET_FACING: f64 = 2.0;
+pub const W_INTERNET_LOGINS: f64 = 3.0;
+pub const W_CRITICAL: f64 = 3.0;
+pub const W_HIGH: f64 = 2.0;
+pub const W_HOLDS_DATA: f64 = 2.0;
+pub const W_RESTRICTED: f64 = 3.0;
+pub const W_BRUTE_FORCE: f64 = 2.0;
+pub const CAP_BRUTE_FORCE: f64 = 8.0;
+pub const W_SERVICE_INSTALL: f64 = 4.0;
+pub const W_ADMIN_SHARE: f64 = 2.0;
+/// Failures before a success that make a brute force.
+pub const BRUTE_FORCE_FAILURES: u32 = 3;
+/// An account's habits (protocols, hours) count only after this many logins.
+pub const MIN_HABIT_LOGINS: u32 = 5;
+pub const MIN_HOUR_LOGINS: u32 = 20;
+/// Patch age that makes a host weak.
+pub const STALE_PATCH_DAYS: i64 = 365;
+
+/// One reason a hop is surprising, with what the explanation needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Feature {
+    /// Never-seen source → destination.
+    NewEdge,
+    /// The account never logged on to the destination.
+    NewAccountOnDestination,
+    /// The hop uses an account the chain's causal account (`from`) never used, and that
+    /// never logged in out of this source before.
+    CredentialSwitch { from: u32 },
+    /// An auth label the account never used; `usual` is the one it uses most.
+    UnusualAuth { usual: u32 },
+    /// A logon type the account never used; `usual` is its most common code.
+    UnusualLogonType { usual: u8 },
+    /// The pass-the-hash flag (`flagged`), or a new-credentials logon (type 9) without it.
+    PassTheHash { flagged: bool },
+    /// `failures` failed logons from the same source before this success.
+    BruteForce { failures: u32 },
+    /// Between countries; `seen` hops between this pair before.
+    CrossCountry { seen: u32 },
+    /// Between sites of one country; `seen` hops between this pair before.
+    CrossSite { seen: u32 },
+    /// The source host is being decommissioned.
+    Decommissioning,
+    /// The source host is retired.
+    Retired,
+    /// The source host's last patch is older than a year at the hop (`days` old).
+    StalePatch { days: u32 },
+    /// The source host is internet-facing.
+    InternetFacing,
+    /// The source host has accepted logins from the internet.
+    InternetLogins,
+    /// The destination's criticality is high (3) or critical (4).
+    CrownJewel { criticality: u8 },
+    /// The destination holds data of `clients` client organisations.
+    HoldsData { clients: u32 },
+    /// Some of it is restricted.
+    RestrictedData,
+    /// The account rarely logs on at this hour (UTC).
+    UnusualHour { hour: u8 },
+    /// A service was installed right after the logon (PsExec-style).
+    ServiceInstall,
+    /// An administrative share was accessed.
+    AdminShare,
+}
+
+impl Feature {
+    /// Novelty features make a hop suspicious; context features only add to it.
+    pub fn is_novelty(&self) -> bool {
+        matches!(
+            self,
+            Feature::NewEdge
+                | Feature::NewAccountOnDestination
+                | Feature::CredentialSwitch { .. }
+                | Feature::UnusualAuth { .. }
+                | Feature::UnusualLogonType { .. }
+                | Feature::PassTheHash { .. }
+                | Feature::BruteForce { .. }
+        )
+    }
+    /// A stable name for output (`new-edge`, `cross-country`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Feature::NewEdge => "new-edge",
+            Feature::NewAccountOnDestination => "new-account-on-destination",
+            Feature::CredentialSwitch { .. } => "credential-switch",
+            Feature::UnusualAuth { .. } => "unusual-auth",
+            Feature::UnusualLogonType { .. } => "unusual-logon-type",
+            Feature::PassTheHash { .. } => "pass-the-hash",
+            Feature::BruteForce { .. } => "brute-force",
+            Feature::CrossCountry { .. } => "cross-country",
+            Feature::CrossSite { .. } => "cross-site",
+            Feature::Decommissioning => "source-decommissioning",
+            Feature::Retired => "source-retired",
+            Feature::StalePatch { .. } => "source-stale-patch",
+            Feature::InternetFacing => "source-internet-facing",
+            Feature::InternetLogins => "source-internet-logins",
+            Feature::CrownJewel { .. } => "crown-jewel",
+            Feature::HoldsData { .. } => "holds-client-data",
+            Feature::RestrictedData => "restricted-data",
+            Feature::UnusualHour { .. } => "unusual-hour",
+            Feature::ServiceInstall => "service-install",
+            Feature::AdminShare => "admin-share",
+        }
+    }
+}
+
+/// A feature and the bits it adds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Contribution {
+    pub feature: Feature,
+    pub bits: f64,
+}
+
+/// `-log2(p)`, capped.
+fn surprise(p: f64, cap: f64) -> f64 {
+    (-p.log2()).clamp(0.0, cap)
+}
+
+/// A hop's contributions, in a fixed order (novelty first). Empty when nothing is odd.
+pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> Vec<Contribution> {
+    let mut out = Vec::new();
+    let mut add = |feature: Feature, bits: f64| {
+        if bits > 0.0 {
+            out.push(Contribution { feature, bits });
+        }
+    };
+    let (hs, hd) = (history.host(hop.src), history.host(hop.dst));
+
+    // never-seen edge: how often does the source reach somewhere new, and how often is the
+    // destination reached from somewhere new (Laplace-smoothed rates)?
+    if !history.edge_seen(hop.src, hop.dst) {
+        let from_src = (hs.out_distinct as f64 + 1.0) / (hs.out_logins as f64 + 2.0);
+        let into_dst = (hd.in_distinct as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
+        add(Feature::NewEdge, surprise(from_src, CAP_NEW_EDGE_SIDE) + surprise(into_dst, CAP_NEW_EDGE_SIDE));
+    }
+    if hop.user != 0 && !history.account_seen_on(hop.user, hop.dst) {
+        let p = (hd.accounts_distinct as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
+        add(Feature::NewAccountOnDestination, surprise(p, CAP_NEW_ACCOUNT));
+    }
+    if let Some(causal) = trail.causal.account() {
+        // a service account that routinely logs out of this host is not a switch, whoever
+        // logged in before it
+        if trail.depth > 1
+            && hop.user != 0
+            && hop.user != causal
+            && !history.switch_seen(causal, hop.user)
+            && !history.account_seen_from(hop.user, hop.src)
+        {
+            add(Feature::CredentialSwitch { from: causal }, W_CREDENTIAL_SWITCH);
+        }
+    }
+    let account = history.account(hop.user).filter(|_| hop.user != 0);
+    if let Some(a) = account.filter(|a| a.logins >= MIN_HABIT_LOGINS) {
+        let n = a.logins as f64;
+        if hop.auth != 0 && a.auth_count(hop.auth) == 0 {
+            if let Some(usual) = a.usual_auth().filter(|&u| u != 0) {
+                add(Feature::UnusualAuth { usual }, surprise(0.5 / (n + 1.0), CAP_UNUSUAL_AUTH));
+            }
+        }
+        let lt = hop.logon_type;
+        if lt != LogonType::Unknown
+            && lt != LogonType::NewCredentials
+            && a.logon_types[(lt.code() as usize).min(11)] == 0
+        {
+            add(Feature::UnusualLogonType { usual: a.usual_logon_type() }, surprise(0.5 / (n + 1.0), CAP_UNUSUAL_LOGON_TYPE));
+        }
+    }
+    if hop.flags.contains(EventFlags::PASS_THE_HASH) {
+        add(Feature::PassTheHash { flagged: true }, W_PASS_THE_HASH_FLAG);
+    } else if hop.logon_type == LogonType::NewCredentials {
+        add(Feature::PassTheHash { flagged: false }, W_NEW_CREDENTIALS);
+    }
+    if let Some(run) = history.failures(hop.src, hop.dst) {
+        if run.count >= BRUTE_FORCE_FAILURES && run.first <= hop.time {
+            add(Feature::BruteForce { failures: run.count }, (W_BRUTE_FORCE + (run.count as f64).log2()).min(CAP_BRUTE_FORCE));
+        }
+    }
+
+    // context: where, from what, to what, when
+    let (fs, fd) = (fleet.host(hop.src), fleet.host(hop.dst));
+    if fs.country != 0 && fd.country != 0 && fs.country != fd.country {
+        let (seen, total) = history.country_pair(fs.country, fd.country);
+        add(Feature::CrossCountry { seen }, surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_COUNTRY_PAIR));
+    } else if fs.site != 0 && fd.site != 0 && fs.site != fd.site {
+        let (seen, total) = history.site_pair(fs.site, fd.site);
+        add(Feature::CrossSite { seen }, surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_SITE_PAIR));
+    }
+    match fs.lifecycle {
+        Lifecycle::Decommissioning => add(Feature::Decommissioning, W_DECOMMISSIONING),
+        Lifecycle::Retired => add(Feature::Retired, W_RETIRED),
+        Lifecycle::Active => {}
+    }
+    if let Some(patched) = fs.last_patched {
+        let days = (hop.time.0 - patched.0).div_euclid(DAY);
+        if days > STALE_PATCH_DAYS {
+            let extra_years = ((days - STALE_PATCH_DAYS) / 365) as f64;
+            add(Feature::StalePatch { days: days as u32 }, (W_STALE_PATCH + W_STALE_PATCH_PER_YEAR * extra_years).min(CAP_STALE_PATCH));
+        }
+    }
+    if fs.internet_facing {
+        add(Feature::InternetFacing, W_INTERNET_FACING);
+    }
+    if hs.internet_logins {
+        add(Feature::InternetLogins, W_INTERNET_LOGINS);
+    }
+    match fd.criticality {
+        4 => add(Feature::CrownJewel { criticality: 4 }, W_CRITICAL),
+        3 => add(Feature::CrownJewel { criticality: 3 }, W_HIGH),
+        _ => {}
+    }
+    if fd.data_clients > 0 {
+        add(Feature::HoldsData { clients: fd.data_clients }, W_HOLDS_DATA);
+    }
+    if fd.restricted_data {
+        add(Feature::RestrictedData, W_RESTRICTED);
+    }
+    if let Some(a) = account.filter(|a| a.logins >= MIN_HOUR_LOGINS) {
+        // the hour and its two neighbours, against a uniform day (3 of 24 hours = 1/8)
+        let h = hour_of_day(hop.time);
+        let near = a.hours[(h + 23) % 24] + a.hours[h] + a.hours[(h + 1) % 24];
+        let p = (near as f64 + 1.0) / (a.logins as f64 + 8.0);
+        let bits = (-p.log2() - 3.0).min(CAP_HOUR);
+        if bits >= 1.0 {
+            add(Feature::UnusualHour { hour: h as u8 }, bits);
+        }
+    }
+    if hop.flags.contains(EventFlags::SERVICE_INSTALL) {
+        add(Feature::ServiceInstall, W_SERVICE_INSTALL);
+    }
+    if hop.flags.contains(EventFlags::ADMIN_SHARE) {
+        add(Feature::AdminShare, W_ADMIN_SHARE);
+    }
+    out
+}
+
+/// Whether a hop with these contributions is suspicious (has a novelty feature).
+pub fn is_suspicious(c: &[Contribution]) -> bool {
+    c.iter().any(|c| c.feature.is_novelty())
+}
+
+/// The sum of contributions.
+pub fn total(c: &[Contribution]) -> f64 {
+    c.iter().map(|c| c.bits).sum()
+}
+

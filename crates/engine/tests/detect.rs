@@ -1,0 +1,284 @@
+//! The detector end to end on fleets built in code.
+
+mod support;
+
+use hopscope_engine::{Causal, DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule};
+use hopscope_model::{LogonType, Time};
+use support::*;
+
+fn run(w: &mut World, config: DetectConfig) -> Detection {
+    w.events.sort_by_time();
+    let mut d = Detector::new(&w.catalog, &w.inventory, config);
+    // feed in small batches: batch boundaries must not matter
+    let n = w.events.len();
+    for start in (0..n).step_by(97) {
+        let mut b = hopscope_model::EventTable::default();
+        b.extend_from_range(&w.events, start..(start + 97).min(n));
+        d.feed(&b);
+    }
+    d.finish(&w.catalog)
+}
+
+const BACKGROUND: &[(&str, &str, &str)] = &[
+    ("sg-ops-03", "sg-app-01", "svc_ops"),
+    ("sg-jump-01", "sg-app-01", "sg_admin"),
+    ("th-jump-01", "th-app-02", "th_admin"),
+    ("th-app-02", "th-db-01", "svc_app"),
+    ("us-jump-01", "us-web-01", "us_admin"),
+    ("jp-jump-01", "jp-ops-01", "jp_admin"),
+    ("jp-ops-01", "jp-crm-01", "svc_crm"),
+    ("jp-jump-01", "sg-app-01", "jp_admin"),
+];
+
+/// The 2019 fleet: a forgotten Singapore server, Thai, US and Japanese servers, and a month
+/// of benign logins before the intrusion (continuing through it).
+fn fleet_2019() -> World {
+    let hosts = vec![
+        weak(host("sg-ops-03", "singapore", "Singapore"), "2018-03-14"),
+        host("sg-app-01", "singapore", "Singapore"),
+        host("sg-jump-01", "singapore", "Singapore"),
+        host("th-jump-01", "bangkok", "Thailand"),
+        host("th-app-02", "bangkok", "Thailand"),
+        host("th-db-01", "bangkok", "Thailand"),
+        host("us-jump-01", "dallas", "United States"),
+        host("us-web-01", "dallas", "United States"),
+        host("jp-jump-01", "tokyo", "Japan"),
+        host("jp-ops-01", "tokyo", "Japan"),
+        host("jp-web-01", "tokyo", "Japan"),
+        jewel(host("jp-crm-01", "tokyo", "Japan")),
+    ];
+    let data = vec![holding("jp-crm-01", "Kaito Logistics K.K.", false), holding("jp-crm-01", "Defence Communications Agency", true)];
+    let mut w = World::new(hosts, data);
+    w.host_id("internet");
+    background(&mut w, BACKGROUND, t("2019-08-01T00:00:00Z"), 153, 2);
+    // the forgotten server answers SSH from the internet (weeks before: during the warmup)
+    w.login_with(t("2019-08-05T22:10:00Z"), "internet", "sg-ops-03", "svc_backup", "password", |e| {
+        e.logon_type = LogonType::RemoteInteractive
+    });
+    w
+}
+
+fn intrude(w: &mut World) {
+    let ssh = |e: &mut hopscope_model::Event| e.logon_type = LogonType::RemoteInteractive;
+    w.login_with(t("2019-09-12T03:04:05Z"), "sg-ops-03", "th-app-02", "svc_backup", "publickey", ssh);
+    // three months later, back on the Thai server, then on to the US and Japan
+    w.login_with(t("2019-12-14T14:50:00Z"), "sg-ops-03", "th-app-02", "svc_backup", "publickey", ssh);
+    w.login_with(t("2019-12-14T15:00:00Z"), "th-app-02", "us-web-01", "svc_backup", "publickey", ssh);
+    w.login_with(t("2019-12-14T16:20:00Z"), "us-web-01", "jp-web-01", "svc_backup", "publickey", ssh);
+    w.login_with(t("2019-12-14T16:41:00Z"), "jp-web-01", "jp-crm-01", "jp_admin", "NTLM", |_| {});
+}
+
+#[test]
+fn four_hops_singapore_thailand_us_japan_make_one_alert_raised_at_the_first_hop() {
+    let mut w = fleet_2019();
+    let benign = run(&mut w, DetectConfig::default());
+    assert_eq!(benign.alerts, vec![], "background alone raises nothing");
+    intrude(&mut w);
+    let d = run(&mut w, DetectConfig::default());
+    assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
+    assert_eq!(d.dropped_by_budget, 0);
+    let a = &d.alerts[0];
+    let path: Vec<(String, String)> = a
+        .hops
+        .iter()
+        .map(|h| (w.catalog.hosts.name(h.hop.src).unwrap().to_string(), w.catalog.hosts.name(h.hop.dst).unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        path,
+        [("sg-ops-03", "th-app-02"), ("th-app-02", "us-web-01"), ("us-web-01", "jp-web-01"), ("jp-web-01", "jp-crm-01")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(a.raised_at, t("2019-09-12T03:04:05Z"), "raised at the first hop");
+    assert_eq!(a.first_time, t("2019-09-12T03:04:05Z"));
+    assert_eq!(a.last_time, t("2019-12-14T16:41:00Z"));
+    assert_eq!(w.catalog.hosts.name(a.entry_host), Some("sg-ops-03"));
+    assert_eq!(w.catalog.hosts.name(a.chain_origin), Some("sg-ops-03"), "entered from the internet");
+    assert!(a.id.starts_with("A-20190912-"), "{}", a.id);
+    assert!(a.reasons[0].starts_with("first login ever from sg-ops-03 to th-app-02;"), "{}", a.reasons[0]);
+    assert!(
+        a.reasons[0].contains("sg-ops-03 is being decommissioned, was last patched 2018-03-14, is internet-facing and has accepted logins from the internet"),
+        "{}",
+        a.reasons[0]
+    );
+    assert!(a.reasons[0].contains("crosses from Singapore to Thailand (a country pair never hopped before)"), "{}", a.reasons[0]);
+    // the last hop continues the US → Japan chain, switching credentials, onto the crown jewel
+    let last = &a.hops[3];
+    assert_eq!(last.trail.causal, Causal::Clear(w.user_id("svc_backup")));
+    assert!(a.reasons[3].contains("the chain switched from svc_backup to jp_admin"), "{}", a.reasons[3]);
+    assert!(a.reasons[3].contains("jp-crm-01 is critical, holds data of 2 client organisations and holds restricted data"), "{}", a.reasons[3]);
+    assert_eq!(a.hops[0].techniques, vec!["T1021.004", "T1078"]);
+    // print the worked example for docs/detection.md
+    for (h, r) in a.hops.iter().zip(&a.reasons) {
+        eprintln!("{} {:.2} bits: {}", h.hop.time, h.score, r);
+        for c in &h.contributions {
+            eprintln!("    {:<28} {:>6.2}", c.feature.name(), c.bits);
+        }
+    }
+    eprintln!("alert {} score {:.2}", a.id, a.score);
+}
+
+#[test]
+fn deterministic_same_input_same_alerts() {
+    let mut w = fleet_2019();
+    intrude(&mut w);
+    let cfg = DetectConfig { min_score: 0.0, budget_per_day: 0, ..DetectConfig::default() };
+    let a = run(&mut w, cfg.clone());
+    let b = run(&mut w, cfg);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+}
+
+#[test]
+fn warmup_raises_nothing_then_new_edges_do() {
+    let mut w = fleet_2019();
+    w.login(t("2019-08-03T03:00:00Z"), "sg-jump-01", "th-db-01", "mallory", "NTLM");
+    let d = run(&mut w, DetectConfig::default());
+    assert!(d.alerts.is_empty());
+    assert_eq!(d.warmup_end, Some(t("2019-08-15T01:00:00Z")));
+    w.login(t("2019-08-20T03:00:00Z"), "sg-jump-01", "th-db-01", "mallory", "NTLM");
+    assert!(run(&mut w, DetectConfig::default()).alerts.is_empty(), "learned during the warmup");
+    w.login(t("2019-08-20T03:00:00Z"), "sg-jump-01", "jp-crm-01", "mallory", "NTLM");
+    assert_eq!(run(&mut w, DetectConfig::default()).alerts.len(), 1);
+}
+
+/// Two suspicious hops, the login into `a` stamped 3 s after the login out of it.
+#[test]
+fn clock_skew_links_across_hosts() {
+    let mut w = fleet_2019();
+    w.login(t("2019-09-01T03:00:03Z"), "jp-jump-01", "sg-ops-03", "mallory", "NTLM");
+    w.login(t("2019-09-01T03:00:00Z"), "sg-ops-03", "th-db-01", "bob", "NTLM");
+    let cfg = DetectConfig { min_score: 0.0, ..DetectConfig::default() };
+    let d = run(&mut w, cfg.clone());
+    assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
+    let a = &d.alerts[0];
+    assert_eq!(a.hops.len(), 2);
+    assert_eq!(w.catalog.hosts.name(a.chain_origin), Some("jp-jump-01"), "the later-stamped login came first");
+    assert_eq!(a.hops[0].trail.depth, 2);
+    let d = run(&mut w, DetectConfig { skew: 0, ..cfg });
+    assert_eq!(d.alerts.len(), 2, "without skew tolerance they are unrelated");
+}
+
+#[test]
+fn overlapping_chains_merge_unrelated_ones_do_not() {
+    let mut w = fleet_2019();
+    // one intrusion: two chains out of th-db-01 (reached by mallory) on different days
+    w.login(t("2019-09-01T03:00:00Z"), "sg-jump-01", "th-db-01", "mallory", "NTLM");
+    w.login(t("2019-09-01T04:00:00Z"), "th-db-01", "us-web-01", "mallory", "NTLM");
+    w.login(t("2019-09-20T04:00:00Z"), "th-db-01", "jp-ops-01", "oscar", "NTLM");
+    // unrelated: a different account, hosts the intrusion never touched
+    w.login(t("2019-09-05T03:00:00Z"), "jp-jump-01", "sg-ops-03", "trent", "NTLM");
+    let d = run(&mut w, DetectConfig { min_score: 0.0, ..DetectConfig::default() });
+    assert_eq!(d.alerts.len(), 2, "{:#?}", d.alerts);
+    let mut sizes: Vec<usize> = d.alerts.iter().map(|a| a.hops.len()).collect();
+    sizes.sort();
+    assert_eq!(sizes, [1, 3]);
+    assert!(d.alerts[0].score >= d.alerts[1].score, "ranked by score");
+    // merged alerts sum their hops' scores
+    for a in &d.alerts {
+        let sum: f64 = a.hops.iter().map(|h| h.score).sum();
+        assert!((a.score - sum).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn budget_keeps_the_best_of_each_day_and_counts_the_rest() {
+    let mut w = fleet_2019();
+    let sources = ["sg-jump-01", "th-jump-01", "us-jump-01", "jp-jump-01", "sg-app-01", "th-db-01", "jp-ops-01", "us-web-01"];
+    for (i, s) in sources.iter().enumerate() {
+        // eight unrelated accounts, each to a host it never reached, on one day
+        let dst = if s.starts_with("sg") { "jp-crm-01" } else { "sg-ops-03" };
+        w.login(Time(t("2019-09-03T01:00:00Z").0 + i as i64 * H), s, dst, &format!("x{i}"), "NTLM");
+    }
+    let all = run(&mut w, DetectConfig { min_score: 0.0, budget_per_day: 0, ..DetectConfig::default() });
+    let kept = run(&mut w, DetectConfig { min_score: 0.0, budget_per_day: 5, ..DetectConfig::default() });
+    assert!(all.alerts.len() > 5, "{}", all.alerts.len());
+    assert_eq!(kept.alerts.len(), 5);
+    assert_eq!(kept.dropped_by_budget, all.alerts.len() - 5);
+    assert_eq!(kept.alerts[..], all.alerts[..5], "the five best survive");
+}
+
+#[test]
+fn baseline_preloads_history_across_catalogs() {
+    // the baseline case knows the same hosts under other ids
+    let mut base = fleet_2019();
+    base.login(t("2019-08-20T03:00:00Z"), "sg-jump-01", "th-db-01", "mallory", "NTLM");
+    base.events.sort_by_time();
+    let mut w = World::new(vec![host("zz-first", "x", "Nowhere")], vec![]);
+    for (s, d, u) in BACKGROUND {
+        w.host_id(s);
+        w.host_id(d);
+        w.user_id(u);
+    }
+    // sg-jump-01 → th-db-01 is new to this case, not to the baseline
+    w.login(t("2020-01-10T03:00:00Z"), "sg-jump-01", "th-db-01", "mallory", "NTLM");
+    w.login(t("2020-01-10T04:00:00Z"), "sg-jump-01", "sg-app-01", "sg_admin", "Kerberos");
+    let remap = IdRemap::new(&base.catalog, &w.catalog);
+    let cfg = DetectConfig { min_score: 0.0, warmup: 0, ..DetectConfig::default() };
+    let mut d = Detector::new(&w.catalog, &w.inventory, cfg.clone());
+    d.learn(&remap.apply(&base.events));
+    d.feed(&w.events);
+    let det = d.finish(&w.catalog);
+    assert_eq!(det.alerts, vec![], "nothing is new after the baseline");
+    assert!(det.stats.baseline_events > 0);
+    let mut d = Detector::new(&w.catalog, &w.inventory, cfg);
+    d.feed(&w.events);
+    let hops: usize = d.finish(&w.catalog).alerts.iter().map(|a| a.hops.len()).sum();
+    assert_eq!(hops, 2, "without it, both edges are new");
+}
+
+#[test]
+fn unseen_edge_rule_alerts_on_every_first_time_edge() {
+    let mut w = fleet_2019();
+    intrude(&mut w);
+    w.events.sort_by_time();
+    let mut r = UnseenEdgeRule::new(14 * D);
+    r.feed(&w.events);
+    assert_eq!(r.hits().len(), 4);
+    let fleet = hopscope_engine::Fleet::new(&w.catalog, &w.inventory);
+    let d = r.finish(&w.catalog, &fleet, 5);
+    assert_eq!(d.alerts.len(), 4);
+    assert!(d.alerts.iter().all(|a| a.hops.len() == 1));
+}
+
+#[test]
+fn state_stays_bounded_on_a_long_busy_stream() {
+    // 300 hosts, 200 accounts, a year of logins: links and open alerts bounded by hosts
+    let hosts: Vec<_> = (0..300).map(|i| host(&format!("h{i}"), "s", "C")).collect();
+    let mut w = World::new(hosts, vec![]);
+    let mut d = Detector::new(&w.catalog, &w.inventory, DetectConfig::default());
+    let mut x: u64 = 1;
+    for day in 0..365i64 {
+        let mut b = hopscope_model::EventTable::default();
+        for k in 0..400i64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (s, dd) = (x % 300, (x >> 20) % 300);
+            if s == dd {
+                continue;
+            }
+            let e = w.event(Time(day * D + k * 200 * S), &format!("h{s}"), &format!("h{dd}"), &format!("u{}", (x >> 40) % 200), "Kerberos");
+            b.push(&e);
+        }
+        d.feed(&b);
+        let (links, _open, pending, failures) = d.state_sizes();
+        assert!(links <= 300 * 8 && pending < 100 && failures == 0);
+    }
+    let det = d.finish(&w.catalog);
+    assert!(det.alerts.len() <= 365 * 5);
+}
+
+#[test]
+fn brute_force_through_the_detector() {
+    let mut w = fleet_2019();
+    for s in 0..4 {
+        w.login_with(Time(t("2019-09-05T14:00:00Z").0 + s * S), "us-web-01", "jp-crm-01", "jp_admin", "NTLM", |e| {
+            e.outcome = hopscope_model::Outcome::Failure
+        });
+    }
+    w.login(t("2019-09-05T14:00:30Z"), "us-web-01", "jp-crm-01", "jp_admin", "NTLM");
+    let d = run(&mut w, DetectConfig { min_score: 0.0, ..DetectConfig::default() });
+    let h = &d.alerts[0].hops[0];
+    assert!(h.contributions.iter().any(|c| c.feature.name() == "brute-force"), "{:?}", h.contributions);
+    assert_eq!(h.evidence.len(), 2, "the first failure is evidence too");
+    assert!(h.techniques.contains(&"T1110"));
+}

@@ -1,0 +1,269 @@
+//! Each score feature fires on its case and stays silent on a benign counterpart.
+
+mod support;
+
+use hopscope_engine::graph::FailedLogin;
+use hopscope_engine::history::History;
+use hopscope_engine::score::{is_suspicious, score_hop};
+use hopscope_engine::{classify, Causal, Contribution, Feature, Fleet, GraphEvent, Hop, Trail};
+use hopscope_model::{Event, EventFlags, EventTable, LogonType};
+use support::*;
+
+fn hop_of(e: &Event) -> Hop {
+    let mut t = EventTable::default();
+    t.push(e);
+    match classify(&t, 0) {
+        GraphEvent::Hop(h) => h,
+        other => panic!("not a hop: {other:?}"),
+    }
+}
+
+fn root(h: &Hop) -> Trail {
+    Trail { origin: h.src, causal: Causal::Clear(h.user), start: h.time, depth: 1, alert: 0 }
+}
+
+struct Lab {
+    w: World,
+    fleet: Fleet,
+    history: History,
+}
+
+impl Lab {
+    fn new(w: World) -> Lab {
+        let fleet = Fleet::new(&w.catalog, &w.inventory);
+        Lab { w, fleet, history: History::default() }
+    }
+    /// Learn `n` logins src → dst by user, hourly from `from`.
+    fn learn(&mut self, n: i64, from: &str, src: &str, dst: &str, user: &str, auth: &str) {
+        for i in 0..n {
+            let e = self.w.event(Time(t(from).0 + i * H), src, dst, user, auth);
+            let h = hop_of(&e);
+            self.history.observe(&h, &self.fleet, Some(h.user));
+        }
+    }
+    fn score(&mut self, at: &str, src: &str, dst: &str, user: &str, auth: &str) -> Vec<Contribution> {
+        self.score_with(at, src, dst, user, auth, |_| {})
+    }
+    fn score_with(&mut self, at: &str, src: &str, dst: &str, user: &str, auth: &str, f: impl FnOnce(&mut Event)) -> Vec<Contribution> {
+        let mut e = self.w.event(t(at), src, dst, user, auth);
+        f(&mut e);
+        let h = hop_of(&e);
+        score_hop(&h, &root(&h), &self.history, &self.fleet)
+    }
+}
+
+use hopscope_model::Time;
+
+fn bits(c: &[Contribution], name: &str) -> Option<f64> {
+    c.iter().find(|c| c.feature.name() == name).map(|c| c.bits)
+}
+
+fn plain() -> Lab {
+    let hosts = ["a", "b", "c"].iter().map(|n| host(n, "tokyo", "Japan")).collect();
+    Lab::new(World::new(hosts, vec![]))
+}
+
+#[test]
+fn new_edge() {
+    let mut lab = plain();
+    lab.learn(100, "2019-08-01T01:00:00Z", "a", "b", "alice", "Kerberos");
+    lab.learn(100, "2019-08-01T01:00:00Z", "c", "b", "alice", "Kerberos");
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "c", "alice", "Kerberos");
+    // a reached 1 destination in 100 logins: log2(102/2); c was never reached: log2(2/1)
+    let b = bits(&c, "new-edge").expect("fires");
+    assert!((b - ((102.0f64 / 2.0).log2() + 1.0)).abs() < 1e-9, "{b}");
+    assert!(is_suspicious(&c));
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos");
+    assert_eq!(bits(&c, "new-edge"), None);
+    assert!(!is_suspicious(&c));
+}
+
+#[test]
+fn new_account_on_destination() {
+    let mut lab = plain();
+    lab.learn(50, "2019-08-01T01:00:00Z", "a", "b", "alice", "Kerberos");
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "b", "mallory", "Kerberos");
+    assert!(bits(&c, "new-account-on-destination").unwrap() > 4.0);
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos");
+    assert_eq!(bits(&c, "new-account-on-destination"), None);
+}
+
+#[test]
+fn credential_switch() {
+    let mut lab = plain();
+    lab.learn(50, "2019-08-01T01:00:00Z", "a", "b", "alice", "Kerberos");
+    lab.learn(50, "2019-08-01T01:00:00Z", "a", "c", "bob", "Kerberos");
+    let alice = lab.w.user_id("alice");
+    let e = lab.w.event(t("2019-09-01T01:00:00Z"), "b", "c", "bob", "Kerberos");
+    let h = hop_of(&e);
+    let chained = Trail { origin: 1, causal: Causal::Clear(alice), start: h.time, depth: 2, alert: 0 };
+    let c = score_hop(&h, &chained, &lab.history, &lab.fleet);
+    assert!(c.iter().any(|c| c.feature == Feature::CredentialSwitch { from: alice }), "{c:?}");
+    let has_switch = |c: &[Contribution]| c.iter().any(|c| matches!(c.feature, Feature::CredentialSwitch { .. }));
+    // the same hop in a chain of unclear cause, or as a chain's own start, is no switch
+    let unclear = Trail { causal: Causal::Unclear, ..chained };
+    assert!(!has_switch(&score_hop(&h, &unclear, &lab.history, &lab.fleet)));
+    assert!(!has_switch(&score_hop(&h, &root(&h), &lab.history, &lab.fleet)));
+    // once alice's chains have used bob, it is no longer new
+    let mut seen = History::default();
+    seen.observe(&h, &lab.fleet, Some(alice));
+    assert!(!has_switch(&score_hop(&h, &chained, &seen, &lab.fleet)));
+    // a service account that routinely logs out of b is not a switch, whoever came before
+    lab.learn(20, "2019-08-01T01:00:00Z", "b", "a", "bob", "Kerberos");
+    assert!(!has_switch(&score_hop(&h, &chained, &lab.history, &lab.fleet)));
+}
+
+#[test]
+fn cross_country_weighted_by_rarity_and_cross_site() {
+    let hosts = vec![
+        host("sg1", "singapore", "Singapore"),
+        host("sg2", "singapore-2", "Singapore"),
+        host("th1", "bangkok", "Thailand"),
+        host("jp1", "tokyo", "Japan"),
+        host("jp2", "tokyo", "Japan"),
+    ];
+    let mut lab = Lab::new(World::new(hosts, vec![]));
+    lab.learn(200, "2019-08-01T01:00:00Z", "jp1", "jp2", "alice", "Kerberos");
+    lab.learn(20, "2019-08-01T01:00:00Z", "sg1", "jp1", "alice", "Kerberos");
+    let rare = bits(&lab.score("2019-09-01T01:00:00Z", "sg1", "th1", "alice", "Kerberos"), "cross-country").unwrap();
+    let common = bits(&lab.score("2019-09-01T01:00:00Z", "sg1", "jp2", "alice", "Kerberos"), "cross-country").unwrap();
+    // SG→TH never seen among 220 located hops: log2(221/0.5); SG→JP seen 20 times
+    assert!((rare - (221.0f64 / 0.5).log2()).abs() < 1e-9, "{rare}");
+    assert!((common - (221.0f64 / 20.5).log2()).abs() < 1e-9, "{common}");
+    assert!(rare > common);
+    let same = lab.score("2019-09-01T01:00:00Z", "jp2", "jp1", "alice", "Kerberos");
+    assert_eq!(bits(&same, "cross-country"), None);
+    assert_eq!(bits(&same, "cross-site"), None);
+    let site = lab.score("2019-09-01T01:00:00Z", "sg1", "sg2", "alice", "Kerberos");
+    assert_eq!(bits(&site, "cross-site"), Some(4.0), "capped at 4 bits");
+    assert_eq!(bits(&site, "cross-country"), None);
+}
+
+#[test]
+fn weak_source() {
+    let hosts = vec![weak(host("old", "singapore", "Singapore"), "2018-03-14"), host("new", "singapore", "Singapore"), host("b", "singapore", "Singapore")];
+    let mut w = World::new(hosts, vec![]);
+    w.host_id("internet"); // the fleet is built from a complete catalog
+    let mut lab = Lab::new(w);
+    let c = lab.score("2019-09-12T03:00:00Z", "old", "b", "alice", "Kerberos");
+    assert_eq!(bits(&c, "source-decommissioning"), Some(4.0));
+    assert_eq!(bits(&c, "source-stale-patch"), Some(2.0), "547 days: one year late, no extra year");
+    assert_eq!(bits(&c, "source-internet-facing"), Some(2.0));
+    assert_eq!(bits(&c, "source-internet-logins"), None);
+    assert!(c.iter().any(|c| c.feature == Feature::StalePatch { days: 547 }));
+    // patched 11 months before: not stale
+    let c = lab.score("2019-02-12T03:00:00Z", "old", "b", "alice", "Kerberos");
+    assert_eq!(bits(&c, "source-stale-patch"), None);
+    // logins from the internet make a host weak
+    let h = hop_of(&lab.w.event(t("2019-09-01T00:00:00Z"), "internet", "new", "alice", "password"));
+    lab.history.observe(&h, &lab.fleet, None);
+    let c = lab.score("2019-09-12T03:00:00Z", "new", "b", "alice", "Kerberos");
+    assert_eq!(bits(&c, "source-internet-logins"), Some(3.0));
+    // an active, patched host that never saw the internet: nothing
+    let c = lab.score("2019-09-12T03:00:00Z", "b", "new", "alice", "Kerberos");
+    assert!(c.iter().all(|c| !c.feature.name().starts_with("source-")), "{c:?}");
+    // weakness alone does not make a hop suspicious
+    lab.learn(3, "2019-08-01T00:00:00Z", "old", "b", "alice", "Kerberos");
+    let c = lab.score("2019-09-12T03:00:00Z", "old", "b", "alice", "Kerberos");
+    assert!(bits(&c, "source-decommissioning").is_some() && !is_suspicious(&c));
+}
+
+#[test]
+fn crown_jewel_destination() {
+    let hosts = vec![host("a", "tokyo", "Japan"), jewel(host("crm", "tokyo", "Japan")), host("wiki", "tokyo", "Japan")];
+    let data = vec![holding("crm", "Kaito Logistics", false), holding("crm", "Defence Agency", true), holding("crm", "kaito logistics", false)];
+    let mut lab = Lab::new(World::new(hosts, data));
+    let c = lab.score("2019-09-12T03:00:00Z", "a", "crm", "alice", "Kerberos");
+    assert_eq!(bits(&c, "crown-jewel"), Some(3.0));
+    assert!(c.iter().any(|c| c.feature == Feature::HoldsData { clients: 2 }), "clients fold case");
+    assert_eq!(bits(&c, "restricted-data"), Some(3.0));
+    let c = lab.score("2019-09-12T03:00:00Z", "a", "wiki", "alice", "Kerberos");
+    assert!(c.iter().all(|c| !matches!(c.feature, Feature::CrownJewel { .. } | Feature::HoldsData { .. } | Feature::RestrictedData)));
+}
+
+#[test]
+fn unusual_protocol_for_the_account() {
+    let mut lab = plain();
+    lab.learn(30, "2019-08-01T01:00:00Z", "a", "b", "alice", "Kerberos");
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM");
+    // never used in 30 logins: log2(31/0.5)
+    let b = bits(&c, "unusual-auth").unwrap();
+    assert!((b - (31.0f64 / 0.5).log2()).abs() < 1e-9);
+    assert!(is_suspicious(&c));
+    assert_eq!(bits(&lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos"), "unusual-auth"), None);
+    // password where keys are usual
+    lab.learn(30, "2019-08-01T01:00:00Z", "a", "c", "deploy", "publickey");
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "c", "deploy", "password");
+    assert!(c.iter().any(|c| matches!(c.feature, Feature::UnusualAuth { .. })));
+    // too little history: no habit to break
+    lab.learn(2, "2019-08-01T01:00:00Z", "a", "c", "carol", "Kerberos");
+    assert_eq!(bits(&lab.score("2019-09-01T01:00:00Z", "a", "c", "carol", "NTLM"), "unusual-auth"), None);
+    // a logon type the account never used
+    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos", |e| e.logon_type = LogonType::RemoteInteractive);
+    assert!(c.iter().any(|c| c.feature == Feature::UnusualLogonType { usual: 3 }));
+}
+
+#[test]
+fn pass_the_hash() {
+    let mut lab = plain();
+    lab.learn(30, "2019-08-01T01:00:00Z", "a", "b", "alice", "NTLM");
+    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM", |e| {
+        e.logon_type = LogonType::NewCredentials;
+        e.flags = EventFlags::PASS_THE_HASH;
+    });
+    assert_eq!(bits(&c, "pass-the-hash"), Some(6.0));
+    assert_eq!(bits(&c, "unusual-logon-type"), None, "type 9 is scored once, as pass-the-hash");
+    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM", |e| e.logon_type = LogonType::NewCredentials);
+    assert_eq!(bits(&c, "pass-the-hash"), Some(3.0));
+    assert_eq!(bits(&lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM"), "pass-the-hash"), None);
+}
+
+#[test]
+fn unusual_hour() {
+    let mut lab = plain();
+    // alice works 01:00–04:00 UTC (09:00–12:00 in Tokyo): 4 logins a day for 10 days
+    for d in 0..10 {
+        lab.learn(4, &format!("2019-08-{:02}T01:00:00Z", d + 1), "a", "b", "alice", "Kerberos");
+    }
+    let c = lab.score("2019-09-01T15:00:00Z", "a", "b", "alice", "Kerberos");
+    // nothing within an hour of 15:00 in 40 logins: log2(48/1) - 3
+    let b = bits(&c, "unusual-hour").unwrap();
+    assert!((b - ((48.0f64).log2() - 3.0)).abs() < 1e-9, "{b}");
+    assert!(!is_suspicious(&c), "an odd hour alone is context");
+    assert_eq!(bits(&lab.score("2019-09-01T02:30:00Z", "a", "b", "alice", "Kerberos"), "unusual-hour"), None);
+}
+
+#[test]
+fn brute_force_that_worked() {
+    let mut lab = plain();
+    lab.learn(10, "2019-08-01T01:00:00Z", "a", "b", "alice", "password");
+    let (a, b) = (lab.w.host_id("a"), lab.w.host_id("b"));
+    let fail = |lab: &mut Lab, at: &str| {
+        let e = lab.w.event(t(at), "a", "b", "alice", "password");
+        lab.history.observe_failure(&FailedLogin { time: t(at), src: a, dst: b, evidence: e.evidence });
+    };
+    for i in 0..8 {
+        fail(&mut lab, &format!("2019-09-01T01:00:{:02}Z", i));
+    }
+    let c = lab.score("2019-09-01T01:01:00Z", "a", "b", "alice", "password");
+    assert!(c.iter().any(|c| c.feature == Feature::BruteForce { failures: 8 }));
+    assert_eq!(bits(&c, "brute-force"), Some(5.0)); // 2 + log2(8)
+    // a typo before a success is not a brute force
+    let e = lab.w.event(t("2019-09-01T01:01:00Z"), "a", "b", "alice", "password");
+    lab.history.observe(&hop_of(&e), &lab.fleet, None);
+    fail(&mut lab, "2019-09-02T01:00:00Z");
+    assert_eq!(bits(&lab.score("2019-09-02T01:00:30Z", "a", "b", "alice", "password"), "brute-force"), None);
+}
+
+#[test]
+fn remote_service_install_and_admin_share() {
+    let mut lab = plain();
+    lab.learn(10, "2019-08-01T01:00:00Z", "a", "b", "alice", "NTLM");
+    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM", |e| {
+        e.flags = EventFlags::SERVICE_INSTALL.with(EventFlags::ADMIN_SHARE)
+    });
+    assert_eq!(bits(&c, "service-install"), Some(4.0));
+    assert_eq!(bits(&c, "admin-share"), Some(2.0));
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM");
+    assert!(c.is_empty(), "{c:?}");
+}
