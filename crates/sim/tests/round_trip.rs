@@ -67,7 +67,6 @@ fn winjson_ingests_without_problems_and_counts_match() {
 }
 
 #[test]
-#[ignore = "needs the zeek reader"]
 fn zeek_ingests_without_problems_and_counts_match() {
     let run = case();
     let (events, summary) = ingest(run.path(), &[run.path().join("zeek")], lanl_start(&run.truth));
