@@ -51,6 +51,13 @@ pub fn fold_key(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
+/// The key a domain is compared by: its first DNS label, lower case, so the Kerberos realm
+/// `CORP.EXAMPLE` and the NetBIOS domain `CORP` are one domain.
+pub fn fold_domain(d: &str) -> String {
+    let d = d.trim();
+    d.split('.').next().unwrap_or(d).to_lowercase()
+}
+
 /// An account: a user name and, where the source gives one, its domain.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Account {
@@ -73,8 +80,9 @@ impl Account {
 }
 
 /// The case's accounts. Names and domains compare case-insensitively (Windows and LANL
-/// accounts are case-insensitive; Linux names differing only in case are vanishingly rare);
-/// the spelling kept is the first one seen.
+/// accounts are case-insensitive; Linux names differing only in case are vanishingly rare),
+/// and a domain's FQDN and NetBIOS forms are one domain ([`fold_domain`]); the spelling kept
+/// is the first one seen.
 #[derive(Clone, Debug, Default)]
 pub struct AccountTable {
     map: AHashMap<(String, String), u32>,
@@ -87,7 +95,7 @@ impl AccountTable {
     }
     pub fn intern(&mut self, name: &str, domain: Option<&str>) -> u32 {
         let domain = domain.map(str::trim).filter(|d| !d.is_empty());
-        let key = (fold_key(name), domain.map(fold_key).unwrap_or_default());
+        let key = (fold_key(name), domain.map(fold_domain).unwrap_or_default());
         if let Some(&id) = self.map.get(&key) {
             return id;
         }
@@ -140,6 +148,7 @@ mod tests {
         let a = t.intern("PGustavo", Some("THESHIRE"));
         let b = t.intern("pgustavo", Some("theshire"));
         let c = t.intern("pgustavo", None);
+        assert_eq!(t.intern("pgustavo", Some("theshire.local")), a, "realm and NetBIOS domain are one");
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(t.get(a).unwrap().display(), "PGustavo@THESHIRE");

@@ -21,7 +21,7 @@ pub use event::{
     NONE,
 };
 pub use hosts::{fold_host_name, HostDirectory, HostKind, HostRecord, INTERNET};
-pub use intern::{fold_key, Account, AccountTable, Interner};
+pub use intern::{fold_domain, fold_key, Account, AccountTable, Interner};
 pub use inventory::{
     canonical_ip, criticality_name, is_private, parse_bool, parse_criticality, AddressClass,
     DataHolding, Inventory, InventoryError, InventoryHost, Lifecycle, Site,
