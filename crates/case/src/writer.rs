@@ -13,10 +13,13 @@ use crate::tables::{read_catalog, read_labels, write_catalog, write_labels, writ
 use crate::CaseError;
 
 /// Events buffered before a run is sorted and written (about 64 bytes each in memory).
-pub const RUN_EVENTS: usize = 4 << 20;
+pub const RUN_EVENTS: usize = 2 << 20;
 
 /// Writes a new case or appends to an existing one. Nothing is visible to readers until
 /// [`CaseWriter::commit`] renames the manifest into place.
+///
+/// Full runs are sorted and encoded on a background thread while the caller goes on
+/// filling the next one; at most one run waits for it, which bounds memory.
 pub struct CaseWriter {
     dir: PathBuf,
     generation: u32,
@@ -25,6 +28,27 @@ pub struct CaseWriter {
     buffer: EventTable,
     run_events: usize,
     labels: Vec<Label>,
+    encoder: Option<(std::sync::mpsc::SyncSender<(PathBuf, String, EventTable)>, std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>)>,
+}
+
+/// Sort one run and write it as a Parquet file through a temporary name.
+fn write_run(path: &Path, name: String, mut t: EventTable) -> Result<RunEntry, CaseError> {
+    t.sort_by_time();
+    let tmp = path.with_extension("parquet.tmp");
+    let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
+    let mut w = ArrowWriter::try_new(f, events_schema(), Some(writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
+    let step = 1 << 20;
+    let mut start = 0;
+    while start < t.len() {
+        let end = (start + step).min(t.len());
+        let mut slice = EventTable::with_capacity(end - start);
+        slice.extend_from_range(&t, start..end);
+        w.write(&to_batch(&slice)).map_err(|e| CaseError::io(&tmp, e))?;
+        start = end;
+    }
+    w.close().map_err(|e| CaseError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| CaseError::io(path, e))?;
+    Ok(RunEntry { file: name, rows: t.len() as u64, min_time: t.time[0], max_time: *t.time.last().expect("non-empty") })
 }
 
 impl CaseWriter {
@@ -68,6 +92,7 @@ impl CaseWriter {
             buffer: EventTable::default(),
             run_events: RUN_EVENTS,
             labels,
+            encoder: None,
         };
         Ok((w, existing, catalog, inventory))
     }
@@ -94,31 +119,37 @@ impl CaseWriter {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let mut t = std::mem::take(&mut self.buffer);
-        t.sort_by_time();
+        let t = std::mem::take(&mut self.buffer);
         self.new_runs += 1;
         let name = format!("events/run-{:05}-{:05}.parquet", self.generation, self.new_runs);
         let path = self.dir.join(&name);
-        let tmp = path.with_extension("parquet.tmp");
-        let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
-        let mut w = ArrowWriter::try_new(f, events_schema(), Some(writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
-        let step = 1 << 20;
-        let mut start = 0;
-        while start < t.len() {
-            let end = (start + step).min(t.len());
-            let mut slice = EventTable::with_capacity(end - start);
-            slice.extend_from_range(&t, start..end);
-            w.write(&to_batch(&slice)).map_err(|e| CaseError::io(&tmp, e))?;
-            start = end;
-        }
-        w.close().map_err(|e| CaseError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))?;
-        self.runs.push(RunEntry {
-            file: name,
-            rows: t.len() as u64,
-            min_time: t.time[0],
-            max_time: *t.time.last().expect("non-empty"),
+        let (tx, _) = self.encoder.get_or_insert_with(|| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, String, EventTable)>(1);
+            let handle = std::thread::spawn(move || {
+                let mut done = Vec::new();
+                for (path, name, t) in rx {
+                    done.push(write_run(&path, name, t)?);
+                }
+                Ok(done)
+            });
+            (tx, handle)
         });
+        if tx.send((path, name, t)).is_err() {
+            // the encoder stopped on an error: collect it
+            return self.join_encoder().map(|_| ());
+        }
+        Ok(())
+    }
+
+    /// Wait for the background encoder and record the runs it wrote.
+    fn join_encoder(&mut self) -> Result<(), CaseError> {
+        if let Some((tx, handle)) = self.encoder.take() {
+            drop(tx);
+            let runs = handle
+                .join()
+                .map_err(|_| CaseError::Io { path: self.dir.display().to_string(), message: "run encoder panicked".into() })??;
+            self.runs.extend(runs);
+        }
         Ok(())
     }
 
@@ -127,6 +158,7 @@ impl CaseWriter {
     /// are filled in here.
     pub fn commit(mut self, catalog: &Catalog, inventory: &Inventory, mut manifest: Manifest) -> Result<Manifest, CaseError> {
         self.flush()?;
+        self.join_encoder()?;
         write_catalog(&self.dir, catalog, inventory)?;
         self.labels.sort_by(|a, b| (a.time, a.source, a.line).cmp(&(b.time, b.source, b.line)));
         write_labels(&self.dir.join("labels.parquet"), &self.labels)?;

@@ -50,7 +50,7 @@ impl Default for IngestOptions {
             tz: None,
             strict: false,
             threads: 0,
-            chunk_bytes: 64 << 20,
+            chunk_bytes: 32 << 20,
             batch_events: 1 << 18,
         }
     }
