@@ -51,37 +51,37 @@ pub struct EvidenceRef<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportRow<'a> {
     pub time: String,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub src_host: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub src_ip: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub dst_host: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub dst_ip: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub user: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub domain: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub src_user: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub src_domain: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub auth: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub logon_type: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub outcome: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub orientation: std::borrow::Cow<'a, str>,
     #[serde(default)]
     pub event_id: Option<u16>,
     #[serde(default)]
     pub flags: Vec<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub format: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(borrow, default)]
     pub evidence: Option<EvidenceRef<'a>>,
 }
 
@@ -146,7 +146,12 @@ impl<'a> ExportRow<'a> {
             orientation: Orientation::parse(&self.orientation).ok_or_else(|| bad("orientation", &self.orientation))?,
             event_id: self.event_id.unwrap_or(0),
             flags,
-            format: Some(SourceFormat::parse(&self.format).ok_or_else(|| bad("format", &self.format))?),
+            // no format: the event was first read in this normalised file
+            format: if self.format.is_empty() {
+                None
+            } else {
+                Some(SourceFormat::parse(&self.format).ok_or_else(|| bad("format", &self.format))?)
+            },
             evidence_file: if position.is_some() { self.evidence.as_ref().map(|e| e.file.as_ref()) } else { None },
         };
         Ok((ev, position))
@@ -366,11 +371,14 @@ mod tests {
         let mut p = JsonlParser::new();
         let ok = r#"{"time":"2019-09-01T00:00:00Z","src_host":"a","src_ip":null,"dst_host":"b","dst_ip":null,"user":"u","domain":null,"src_user":null,"src_domain":null,"auth":"NTLM","logon_type":"network","outcome":"success","orientation":"logon","event_id":4624,"flags":["privileged"],"format":"winjson","evidence":{"file":"x.json","record":5}}"#;
         assert_eq!(p.parse_line(ok, 1, &mut b), Ok(LineKind::Event));
+        // only `time` is required
+        assert_eq!(p.parse_line(r#"{"time":"2019-09-01T00:00:00Z","dst_host":"b"}"#, 9, &mut b), Ok(LineKind::Event));
         let bad = ok.replace("\"network\"", "\"teleport\"");
         assert_eq!(p.parse_line(&bad, 2, &mut b).unwrap_err().kind, ProblemKind::BadValue);
         assert_eq!(p.parse_line("{", 3, &mut b).unwrap_err().kind, ProblemKind::BadJson);
         let batch = b.finish();
-        assert_eq!(batch.events.len(), 1);
+        assert_eq!(batch.events.len(), 2);
+        assert_eq!(batch.events.format[1], SourceFormat::Jsonl as u8);
         assert_eq!(batch.evidence_files, ["x.json"]);
     }
 
