@@ -72,6 +72,12 @@ pub struct Batch {
     pub ignored: u64,
     /// Things worth telling the user once per source ("year inferred from file mtime").
     pub notes: Vec<String>,
+    /// The worker whose [`Dictionary`] the local ids belong to, when it outlives the batch.
+    /// Then the lists above hold only the strings new to that dictionary since `base`.
+    pub worker: Option<u32>,
+    /// Lengths of the dictionary's lists (hosts, addresses, accounts, auths, files) when
+    /// the batch began: its first new local id in each is `base + 1`.
+    pub base: [u32; 5],
 }
 
 /// Ids of the strings in a list, hashed by the strings themselves. Keys up to 23 bytes (host
@@ -131,43 +137,83 @@ fn intern_str(ids: &mut LocalIds, list: &mut Vec<String>, s: &str) -> u32 {
     id
 }
 
-/// Collects events from a parser, interning strings locally.
-pub struct BatchBuilder {
-    batch: Batch,
+/// A parser's local dictionary: the strings its batches name, with dense local ids. A
+/// pipeline worker keeps one across every piece it parses, so a name is interned once per
+/// worker rather than once per chunk.
+pub struct Dictionary {
     hosts: LocalIds,
+    host_names: Vec<String>,
     ips: AHashMap<String, u32>,
     ip_index: AHashMap<IpAddr, u32>,
+    addresses: Vec<IpAddr>,
     accounts: LocalIds,
     /// `name \u{1} domain` of each local account, in id order (the lookup keys).
     account_keys: Vec<String>,
+    account_list: Vec<(String, Option<String>)>,
     auths: LocalIds,
-    evidence_files: LocalIds,
+    auth_list: Vec<String>,
+    files: LocalIds,
+    file_list: Vec<String>,
     key: String,
 }
 
+impl Default for Dictionary {
+    fn default() -> Dictionary {
+        Dictionary {
+            hosts: LocalIds::new(),
+            host_names: Vec::new(),
+            ips: AHashMap::new(),
+            ip_index: AHashMap::new(),
+            addresses: Vec::new(),
+            accounts: LocalIds::new(),
+            account_keys: Vec::new(),
+            account_list: Vec::new(),
+            auths: LocalIds::new(),
+            auth_list: Vec::new(),
+            files: LocalIds::new(),
+            file_list: Vec::new(),
+            key: String::new(),
+        }
+    }
+}
+
+impl Dictionary {
+    fn lens(&self) -> [u32; 5] {
+        [
+            self.host_names.len() as u32,
+            self.addresses.len() as u32,
+            self.account_list.len() as u32,
+            self.auth_list.len() as u32,
+            self.file_list.len() as u32,
+        ]
+    }
+}
+
+/// Collects events from a parser, interning strings in a [`Dictionary`].
+pub struct BatchBuilder {
+    batch: Batch,
+    dict: Dictionary,
+}
 
 fn present(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty() && *s != "-" && *s != "?")
 }
 
 impl BatchBuilder {
+    /// A builder with a dictionary of its own.
     pub fn new(format: SourceFormat) -> BatchBuilder {
-        BatchBuilder {
-            batch: Batch { format, ..Default::default() },
-            hosts: LocalIds::new(),
-            ips: AHashMap::new(),
-            ip_index: AHashMap::new(),
-            accounts: LocalIds::new(),
-            account_keys: Vec::new(),
-            auths: LocalIds::new(),
-            evidence_files: LocalIds::new(),
-            key: String::new(),
-        }
+        BatchBuilder { batch: Batch { format, ..Default::default() }, dict: Dictionary::default() }
+    }
+
+    /// A builder continuing `worker`'s dictionary; give it back with [`BatchBuilder::finish_keep`].
+    pub fn with_dictionary(format: SourceFormat, dict: Dictionary, worker: u32) -> BatchBuilder {
+        let base = dict.lens();
+        BatchBuilder { batch: Batch { format, worker: Some(worker), base, ..Default::default() }, dict }
     }
 
     fn host(&mut self, s: Option<&str>) -> u32 {
         match present(s) {
-            Some(s) => intern_str(&mut self.hosts, &mut self.batch.host_names, s),
+            Some(s) => intern_str(&mut self.dict.hosts, &mut self.dict.host_names, s),
             None => NONE,
         }
     }
@@ -175,7 +221,7 @@ impl BatchBuilder {
     /// Local id of an address; an error when it does not parse. Accepts `[v6]`, `v6%zone`.
     pub fn address(&mut self, s: Option<&str>) -> Result<u32, LineError> {
         let Some(s) = present(s) else { return Ok(NONE) };
-        if let Some(&id) = self.ips.get(s) {
+        if let Some(&id) = self.dict.ips.get(s) {
             return Ok(id);
         }
         let t = s.trim_start_matches('[').trim_end_matches(']');
@@ -184,16 +230,17 @@ impl BatchBuilder {
             .parse()
             .map_err(|_| LineError::new(ProblemKind::BadAddress, format!("not an IP address: {s:?}")))?;
         let ip = canonical_ip(ip);
-        let id = match self.ip_index.get(&ip) {
+        let d = &mut self.dict;
+        let id = match d.ip_index.get(&ip) {
             Some(&id) => id,
             None => {
-                self.batch.addresses.push(ip);
-                let id = self.batch.addresses.len() as u32;
-                self.ip_index.insert(ip, id);
+                d.addresses.push(ip);
+                let id = d.addresses.len() as u32;
+                d.ip_index.insert(ip, id);
                 id
             }
         };
-        self.ips.insert(s.to_string(), id);
+        d.ips.insert(s.to_string(), id);
         Ok(id)
     }
 
@@ -201,14 +248,15 @@ impl BatchBuilder {
         let Some(name) = present(name) else { return NONE };
         let domain = present(domain);
         // one reusable key buffer: no allocation on the hot path
-        self.key.clear();
-        self.key.push_str(name);
-        self.key.push('\u{1}');
-        self.key.push_str(domain.unwrap_or(""));
-        let before = self.account_keys.len();
-        let id = intern_str(&mut self.accounts, &mut self.account_keys, &self.key);
-        if self.account_keys.len() > before {
-            self.batch.accounts.push((name.to_string(), domain.map(str::to_string)));
+        let d = &mut self.dict;
+        d.key.clear();
+        d.key.push_str(name);
+        d.key.push('\u{1}');
+        d.key.push_str(domain.unwrap_or(""));
+        let before = d.account_keys.len();
+        let id = intern_str(&mut d.accounts, &mut d.account_keys, &d.key);
+        if d.account_keys.len() > before {
+            d.account_list.push((name.to_string(), domain.map(str::to_string)));
         }
         id
     }
@@ -231,11 +279,11 @@ impl BatchBuilder {
         let user = self.account(e.user, e.domain);
         let src_user = self.account(e.src_user, e.src_domain);
         let auth = match present(e.auth) {
-            Some(a) => intern_str(&mut self.auths, &mut self.batch.auths, a),
+            Some(a) => intern_str(&mut self.dict.auths, &mut self.dict.auth_list, a),
             None => NONE,
         };
         let source = match present(e.evidence_file) {
-            Some(f) => intern_str(&mut self.evidence_files, &mut self.batch.evidence_files, f),
+            Some(f) => intern_str(&mut self.dict.files, &mut self.dict.file_list, f),
             None => 0,
         };
         self.batch.events.push(&hopscope_model::Event {
@@ -282,16 +330,163 @@ impl BatchBuilder {
     pub fn is_empty(&self) -> bool {
         self.batch.events.is_empty()
     }
+    /// The batch, owning its dictionary's strings.
     pub fn finish(self) -> Batch {
-        self.batch
+        let mut b = self.batch;
+        let d = self.dict;
+        b.host_names = d.host_names;
+        b.addresses = d.addresses;
+        b.accounts = d.account_list;
+        b.auths = d.auth_list;
+        b.evidence_files = d.file_list;
+        b.worker = None;
+        b.base = [0; 5];
+        b
+    }
+
+    /// The batch with the strings new since it began, and the dictionary to continue with.
+    pub fn finish_keep(self) -> (Batch, Dictionary) {
+        let mut b = self.batch;
+        let d = self.dict;
+        let [h, a, c, u, f] = b.base.map(|n| n as usize);
+        b.host_names = d.host_names[h..].to_vec();
+        b.addresses = d.addresses[a..].to_vec();
+        b.accounts = d.account_list[c..].to_vec();
+        b.auths = d.auth_list[u..].to_vec();
+        b.evidence_files = d.file_list[f..].to_vec();
+        (b, d)
     }
 }
 
-/// Map a batch's local ids to the catalog's global ids, resolving hosts through the
-/// inventory, and set the evidence source and line offset. Returns the events sorted by time
-/// and the labels with global ids.
-///
-/// A source address that is loopback with no source name means the destination itself.
+/// What the absorbing side knows of one dictionary: its strings and their global ids.
+#[derive(Default)]
+struct Known {
+    host_names: Vec<String>,
+    addresses: Vec<IpAddr>,
+    addr: Vec<u32>,
+    account: Vec<u32>,
+    auth: Vec<u32>,
+    file: Vec<u32>,
+    /// (local name id, local address id) → global host.
+    hosts: AHashMap<(u32, u32), u32>,
+}
+
+impl Known {
+    /// Take in a batch's new strings, giving them global ids in first-seen order.
+    fn learn(&mut self, batch: &mut Batch, catalog: &mut Catalog) {
+        debug_assert_eq!(batch.base[0] as usize, self.host_names.len(), "batches of a worker absorbed out of order");
+        self.host_names.append(&mut batch.host_names);
+        for ip in batch.addresses.drain(..) {
+            self.addr.push(catalog.addresses.intern(&ip.to_string()));
+            self.addresses.push(ip);
+        }
+        for (n, d) in batch.accounts.drain(..) {
+            self.account.push(catalog.accounts.intern(&n, d.as_deref()));
+        }
+        for a in batch.auths.drain(..) {
+            self.auth.push(catalog.auths.intern(&a));
+        }
+        for f in batch.evidence_files.drain(..) {
+            self.file.push(catalog.sources.intern(&f));
+        }
+    }
+
+    fn host(&mut self, name: u32, ip: u32, catalog: &mut Catalog, inventory: &Inventory) -> u32 {
+        if name == NONE && ip == NONE {
+            return NONE;
+        }
+        let (names, addrs) = (&self.host_names, &self.addresses);
+        *self.hosts.entry((name, ip)).or_insert_with(|| {
+            let n = (name != NONE).then(|| names[name as usize - 1].as_str());
+            let a = (ip != NONE).then(|| addrs[ip as usize - 1]);
+            catalog.hosts.resolve(inventory, n, a)
+        })
+    }
+}
+
+/// Maps batches' local ids to the case's global ids, keeping what it learnt of each
+/// worker's dictionary between batches. Batches of one worker must come in the order the
+/// worker made them (the pipeline absorbs in input order, and a worker takes input in
+/// order, so they do).
+#[derive(Default)]
+pub struct Absorber {
+    workers: Vec<Known>,
+}
+
+impl Absorber {
+    pub fn new() -> Absorber {
+        Absorber::default()
+    }
+
+    /// Map a batch's local ids to the catalog's global ids, resolving hosts through the
+    /// inventory, and set the evidence source and line offset. Returns the events sorted by
+    /// time and the labels with global ids.
+    ///
+    /// A source address that is loopback with no source name means the destination itself.
+    pub fn absorb(
+        &mut self,
+        batch: &mut Batch,
+        catalog: &mut Catalog,
+        inventory: &Inventory,
+        source: u32,
+        line_offset: u64,
+    ) -> (EventTable, Vec<RawLabel>) {
+        let mut own = Known::default();
+        let known = match batch.worker {
+            Some(w) => {
+                let w = w as usize;
+                if self.workers.len() <= w {
+                    self.workers.resize_with(w + 1, Known::default);
+                }
+                &mut self.workers[w]
+            }
+            None => &mut own,
+        };
+        known.learn(batch, catalog);
+        let map = |v: &[u32], id: u32| if id == NONE { NONE } else { v[id as usize - 1] };
+
+        let mut t = std::mem::take(&mut batch.events);
+        for i in 0..t.len() {
+            let dst = known.host(t.dst_host[i], t.dst_ip[i], catalog, inventory);
+            let mut src = known.host(t.src_host[i], t.src_ip[i], catalog, inventory);
+            if src == NONE && t.src_host[i] == NONE && t.src_ip[i] != NONE {
+                // loopback: the host logged on to itself
+                src = dst;
+            }
+            t.dst_host[i] = dst;
+            t.src_host[i] = src;
+            t.src_ip[i] = map(&known.addr, t.src_ip[i]);
+            t.dst_ip[i] = map(&known.addr, t.dst_ip[i]);
+            t.user[i] = map(&known.account, t.user[i]);
+            t.src_user[i] = map(&known.account, t.src_user[i]);
+            t.auth[i] = map(&known.auth, t.auth[i]);
+            if t.source[i] == 0 {
+                t.source[i] = source;
+                if t.flags[i] & EventFlags::RECORD.0 == 0 {
+                    t.position[i] += line_offset;
+                }
+            } else {
+                // evidence cited by a re-exported row: kept as it was
+                t.source[i] = known.file[t.source[i] as usize - 1];
+            }
+        }
+        t.sort_by_time();
+
+        let mut labels = std::mem::take(&mut batch.labels);
+        for l in &mut labels {
+            l.user = map(&known.account, l.user);
+            l.source = source;
+            l.src_host = known.host(l.src_host, NONE, catalog, inventory);
+            l.dst_host = known.host(l.dst_host, NONE, catalog, inventory);
+            if let Position::Line(n) = &mut l.position {
+                *n += line_offset;
+            }
+        }
+        (t, labels)
+    }
+}
+
+/// [`Absorber::absorb`] for a batch with a dictionary of its own.
 pub fn absorb(
     batch: &mut Batch,
     catalog: &mut Catalog,
@@ -299,64 +494,7 @@ pub fn absorb(
     source: u32,
     line_offset: u64,
 ) -> (EventTable, Vec<RawLabel>) {
-    let addr_global: Vec<u32> =
-        batch.addresses.iter().map(|ip| catalog.addresses.intern(&ip.to_string())).collect();
-    let account_global: Vec<u32> =
-        batch.accounts.iter().map(|(n, d)| catalog.accounts.intern(n, d.as_deref())).collect();
-    let auth_global: Vec<u32> = batch.auths.iter().map(|a| catalog.auths.intern(a)).collect();
-    let file_global: Vec<u32> = batch.evidence_files.iter().map(|f| catalog.sources.intern(f)).collect();
-    let map = |v: &[u32], id: u32| if id == NONE { NONE } else { v[id as usize - 1] };
-
-    let mut host_cache: AHashMap<(u32, u32), u32> = AHashMap::new();
-    let mut resolve = |name: u32, ip: u32, catalog: &mut Catalog| -> u32 {
-        if name == NONE && ip == NONE {
-            return NONE;
-        }
-        *host_cache.entry((name, ip)).or_insert_with(|| {
-            let n = (name != NONE).then(|| batch.host_names[name as usize - 1].as_str());
-            let a = (ip != NONE).then(|| batch.addresses[ip as usize - 1]);
-            catalog.hosts.resolve(inventory, n, a)
-        })
-    };
-
-    let mut t = std::mem::take(&mut batch.events);
-    for i in 0..t.len() {
-        let dst = resolve(t.dst_host[i], t.dst_ip[i], catalog);
-        let mut src = resolve(t.src_host[i], t.src_ip[i], catalog);
-        if src == NONE && t.src_host[i] == NONE && t.src_ip[i] != NONE {
-            // loopback: the host logged on to itself
-            src = dst;
-        }
-        t.dst_host[i] = dst;
-        t.src_host[i] = src;
-        t.src_ip[i] = map(&addr_global, t.src_ip[i]);
-        t.dst_ip[i] = map(&addr_global, t.dst_ip[i]);
-        t.user[i] = map(&account_global, t.user[i]);
-        t.src_user[i] = map(&account_global, t.src_user[i]);
-        t.auth[i] = map(&auth_global, t.auth[i]);
-        if t.source[i] == 0 {
-            t.source[i] = source;
-            if t.flags[i] & EventFlags::RECORD.0 == 0 {
-                t.position[i] += line_offset;
-            }
-        } else {
-            // evidence cited by a re-exported row: kept as it was
-            t.source[i] = file_global[t.source[i] as usize - 1];
-        }
-    }
-    t.sort_by_time();
-
-    let mut labels = std::mem::take(&mut batch.labels);
-    for l in &mut labels {
-        l.user = map(&account_global, l.user);
-        l.source = source;
-        l.src_host = resolve(l.src_host, NONE, catalog);
-        l.dst_host = resolve(l.dst_host, NONE, catalog);
-        if let Position::Line(n) = &mut l.position {
-            *n += line_offset;
-        }
-    }
-    (t, labels)
+    Absorber::new().absorb(batch, catalog, inventory, source, line_offset)
 }
 
 #[cfg(test)]

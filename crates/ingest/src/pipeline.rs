@@ -14,7 +14,7 @@ use hopscope_model::{Catalog, EventTable, Inventory, Position, Time};
 use memchr::memchr;
 use sha2::{Digest, Sha256};
 
-use crate::batch::{absorb, Batch, BatchBuilder, RawLabel};
+use crate::batch::{Absorber, Batch, BatchBuilder, Dictionary, RawLabel};
 use crate::detect::detect;
 use crate::format::{Format, LineKind, LineParser, ParseContext};
 use crate::input::{self, io_message, Compression, MAX_LINE};
@@ -227,9 +227,11 @@ pub fn run(
     let (tx, rx) = mpsc::sync_channel::<Msg>(ahead * 2);
 
     let result = std::thread::scope(|s| {
-        for _ in 0..threads {
+        for worker in 0..threads {
             let tx = tx.clone();
             let (units, plans, next, done, cv, abort) = (&units, &plans, &next, &done, &cv, &abort);
+            // the worker's dictionary lives as long as the worker
+            let mut dict = Some(Dictionary::default());
             s.spawn(move || loop {
                 let idx = next.fetch_add(1, Ordering::SeqCst);
                 if idx >= units.len() || abort.load(Ordering::SeqCst) {
@@ -243,7 +245,8 @@ pub fn run(
                 }
                 let unit = &units[idx];
                 let plan = plans[unit.file()].as_ref().expect("units are only made for planned files");
-                let ok = work(idx, unit, plan, opts, &tx, abort);
+                let mut w = Worker { id: worker as u32, dict: &mut dict };
+                let ok = work(idx, unit, plan, opts, &tx, abort, &mut w);
                 if !ok {
                     break;
                 }
@@ -255,6 +258,7 @@ pub fn run(
         let mut pending: BTreeMap<(usize, u32), Msg> = BTreeMap::new();
         let mut cursor = (0usize, 0u32);
         let mut lines_before: Vec<u64> = vec![0; plans.len()];
+        let mut absorber = Absorber::new();
         let finish = |abort: &AtomicBool| {
             abort.store(true, Ordering::SeqCst);
             cv.notify_all();
@@ -295,7 +299,7 @@ pub fn run(
                             }
                             report.problems.add(p);
                         }
-                        let (events, labels) = absorb(&mut batch, catalog, inventory, report.source_id, offset);
+                        let (events, labels) = absorber.absorb(&mut batch, catalog, inventory, report.source_id, offset);
                         report.events += events.len() as u64;
                         report.labels += labels.len() as u64;
                         if let (Some(&first), Some(&last)) = (events.time.first(), events.time.last()) {
@@ -343,7 +347,34 @@ pub fn run(
 }
 
 /// Do one unit, sending its output. False when the absorbing side has gone away.
-fn work(idx: usize, unit: &Unit, plan: &Plan, opts: &IngestOptions, tx: &mpsc::SyncSender<Msg>, abort: &AtomicBool) -> bool {
+/// A worker thread's identity and its dictionary, which it carries from unit to unit.
+struct Worker<'a> {
+    id: u32,
+    dict: &'a mut Option<Dictionary>,
+}
+
+impl Worker<'_> {
+    fn builder(&mut self, format: Format) -> BatchBuilder {
+        BatchBuilder::with_dictionary(format.source_format(), self.dict.take().unwrap_or_default(), self.id)
+    }
+    /// Finish a batch, keeping the dictionary for the next one.
+    fn finish(&mut self, b: BatchBuilder) -> Batch {
+        let (batch, dict) = b.finish_keep();
+        *self.dict = Some(dict);
+        batch
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn work(
+    idx: usize,
+    unit: &Unit,
+    plan: &Plan,
+    opts: &IngestOptions,
+    tx: &mpsc::SyncSender<Msg>,
+    abort: &AtomicBool,
+    w: &mut Worker<'_>,
+) -> bool {
     let format = plan.format.expect("planned");
     match unit {
         Unit::Hash(_) => {
@@ -351,7 +382,7 @@ fn work(idx: usize, unit: &Unit, plan: &Plan, opts: &IngestOptions, tx: &mpsc::S
             tx.send(Msg { unit: idx, seq: 0, last: true, payload: Payload::Hash(h) }).is_ok()
         }
         Unit::Chunk { start, end, .. } => {
-            let batch = parse_chunk(plan, format, *start, *end);
+            let batch = parse_chunk(plan, format, *start, *end, w);
             tx.send(Msg { unit: idx, seq: 0, last: true, payload: Payload::Batch(batch) }).is_ok()
         }
         Unit::Whole(_) => {
@@ -364,7 +395,7 @@ fn work(idx: usize, unit: &Unit, plan: &Plan, opts: &IngestOptions, tx: &mpsc::S
             if format.whole_file() {
                 return crate::windows::parse_file(&plan.path, format, &plan.ctx, opts.batch_events, &mut send);
             }
-            parse_stream(plan, format, opts.batch_events, abort, &mut send)
+            parse_stream(plan, format, opts.batch_events, abort, &mut send, w)
         }
     }
 }
@@ -420,10 +451,10 @@ fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut dyn LinePa
 
 /// Parse the lines that start in `[start, end)` of an uncompressed file. Line numbers are
 /// relative to the chunk; the absorbing side adds the lines of earlier chunks.
-fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64) -> Batch {
+fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker<'_>) -> Batch {
     use std::os::unix::fs::FileExt;
-    let mut b = BatchBuilder::new(format.source_format());
-    let Some(mut parser) = new_parser(plan, format, &mut b) else { return b.finish() };
+    let mut b = w.builder(format);
+    let Some(mut parser) = new_parser(plan, format, &mut b) else { return w.finish(b) };
     let read = || -> std::io::Result<Vec<u8>> {
         let f = std::fs::File::open(&plan.path)?;
         // read one byte before the chunk to know whether a line starts at `start`
@@ -475,7 +506,7 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64) -> Batch {
         Err(e) => b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
     }
     parser.finish(&mut b);
-    b.finish()
+    w.finish(b)
 }
 
 /// Parse a whole file as a stream (compressed files, stateful formats, small files),
@@ -486,8 +517,9 @@ fn parse_stream(
     batch_events: usize,
     abort: &AtomicBool,
     send: &mut dyn FnMut(Batch, bool) -> bool,
+    w: &mut Worker<'_>,
 ) -> bool {
-    let mut b = BatchBuilder::new(format.source_format());
+    let mut b = w.builder(format);
     let mut ctx = plan.ctx.clone();
     if format == Format::Sshd && ctx.year.is_none() && ctx.mtime.is_some() {
         // syslog has no year: anchor the last line to the mtime, count roll-overs back
@@ -500,14 +532,14 @@ fn parse_stream(
         Ok(p) => p,
         Err(e) => {
             b.problem(Position::Line(1), LineError::new(ProblemKind::UnrecognisedFormat, e));
-            return send(b.finish(), true);
+            return send(w.finish(b), true);
         }
     };
     let reader = match input::open(&plan.path) {
         Ok((r, _)) => r,
         Err(e) => {
             b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e)));
-            return send(b.finish(), true);
+            return send(w.finish(b), true);
         }
     };
     let mut reader = BufReader::with_capacity(1 << 20, reader);
@@ -564,12 +596,14 @@ fn parse_stream(
                 return false;
             }
             let full = std::mem::replace(&mut b, BatchBuilder::new(format.source_format()));
-            if !send(full.finish(), false) {
+            let batch = w.finish(full);
+            b = w.builder(format);
+            if !send(batch, false) {
                 return false;
             }
             line_no = 0;
         }
     }
     parser.finish(&mut b);
-    send(b.finish(), true)
+    send(w.finish(b), true)
 }
