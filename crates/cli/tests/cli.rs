@@ -1,17 +1,10 @@
 //! The `hopscope` binary end to end: a temp dir with files, run the binary, check output.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn hopscope(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hopscope")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap()
-}
+mod support;
 
-fn ok(args: &[&str], cwd: &Path) -> String {
-    let o = hopscope(args, cwd);
-    assert!(o.status.success(), "hopscope {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap()
-}
+use support::{hopscope, ok};
 
 const LANL: &str = "\
 1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success

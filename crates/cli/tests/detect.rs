@@ -3,17 +3,10 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn hopscope(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hopscope")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap()
-}
+mod support;
 
-fn ok(args: &[&str], cwd: &Path) -> String {
-    let o = hopscope(args, cwd);
-    assert!(o.status.success(), "hopscope {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap()
-}
+use support::{hopscope, ok};
 
 const HOSTS: &str = "\
 host,ips,site,country,role,owner,lifecycle,last_patched,internet_facing,criticality

@@ -4,16 +4,12 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use hopscope_ingest::{discover, run, Format, IngestOptions, IngestSummary, ProblemKind, SinkItem};
+use hopscope_ingest::{Format, IngestOptions, ProblemKind};
 use hopscope_model::{
-    Catalog, Event, EventFlags, EventTable, Inventory, InventoryHost, LogonType, Orientation, Outcome, Position,
+    Event, EventFlags, Inventory, InventoryHost, LogonType, Orientation, Outcome, Position,
 };
 
-struct Ingested {
-    catalog: Catalog,
-    events: EventTable,
-    summary: IngestSummary,
-}
+use support::Ingested;
 
 impl Ingested {
     fn host(&self, id: u32) -> String {
@@ -28,25 +24,7 @@ impl Ingested {
 }
 
 fn ingest(paths: &[PathBuf], format: Option<Format>, inventory: &Inventory) -> Ingested {
-    let files = discover(paths).expect("inputs exist");
-    let mut catalog = Catalog::default();
-    let mut events = EventTable::default();
-    let opts = IngestOptions { format, ..Default::default() };
-    let summary = run(
-        &files,
-        &opts,
-        &mut catalog,
-        inventory,
-        &mut |item| {
-            if let SinkItem::Events(t) = item {
-                events.extend_from(&t);
-            }
-            Ok(())
-        },
-        &|_| {},
-    )
-    .expect("ingest runs");
-    Ingested { catalog, events, summary }
+    support::ingest_with(paths, IngestOptions { format, ..Default::default() }, inventory)
 }
 
 /// The OTRF lab, as SOURCES.md and the datasets' metadata describe it.

@@ -5,38 +5,17 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use hopscope_ingest::{discover, run, Format, IngestOptions, IngestSummary, ProblemKind, SinkItem, SourceReport};
-use hopscope_model::{Catalog, Event, EventFlags, EventTable, Inventory, LogonType, Orientation, Outcome, Position};
+use hopscope_ingest::{discover, Format, IngestOptions, ProblemKind, SourceReport};
+use hopscope_model::{Event, EventFlags, Inventory, LogonType, Orientation, Outcome, Position};
 
-struct Ingested {
-    catalog: Catalog,
-    events: EventTable,
-    summary: IngestSummary,
-}
+use support::Ingested;
 
 fn ingest(paths: &[PathBuf], format: Option<Format>) -> Ingested {
     ingest_with(paths, IngestOptions { format, ..Default::default() })
 }
 
 fn ingest_with(paths: &[PathBuf], opts: IngestOptions) -> Ingested {
-    let files = discover(paths).expect("inputs exist");
-    let mut catalog = Catalog::default();
-    let mut events = EventTable::default();
-    let summary = run(
-        &files,
-        &opts,
-        &mut catalog,
-        &Inventory::default(),
-        &mut |item| {
-            if let SinkItem::Events(t) = item {
-                events.extend_from(&t);
-            }
-            Ok(())
-        },
-        &|_| {},
-    )
-    .expect("ingest runs");
-    Ingested { catalog, events, summary }
+    support::ingest_with(paths, opts, &Inventory::default())
 }
 
 /// An event with every id resolved to what it names: comparable across runs and catalogs.

@@ -22,3 +22,35 @@ pub fn corpus(rel: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED: corpus not found at {}", path.display());
     None
 }
+
+use hopscope_ingest::{discover, run, IngestOptions, IngestSummary, SinkItem};
+use hopscope_model::{Catalog, EventTable, Inventory};
+
+/// Everything one ingest produced, kept in memory for assertions.
+pub struct Ingested {
+    pub catalog: Catalog,
+    pub events: EventTable,
+    pub summary: IngestSummary,
+}
+
+/// Run the public pipeline over `paths` and collect its events.
+pub fn ingest_with(paths: &[PathBuf], opts: IngestOptions, inventory: &Inventory) -> Ingested {
+    let files = discover(paths).expect("inputs exist");
+    let mut catalog = Catalog::default();
+    let mut events = EventTable::default();
+    let summary = run(
+        &files,
+        &opts,
+        &mut catalog,
+        inventory,
+        &mut |item| {
+            if let SinkItem::Events(t) = item {
+                events.extend_from(&t);
+            }
+            Ok(())
+        },
+        &|_| {},
+    )
+    .expect("ingest runs");
+    Ingested { catalog, events, summary }
+}
