@@ -28,8 +28,13 @@ pub struct CaseWriter {
     buffer: EventTable,
     run_events: usize,
     labels: Vec<Label>,
-    encoder: Option<(std::sync::mpsc::SyncSender<(PathBuf, String, EventTable)>, std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>)>,
+    encoder: Option<Encoder>,
 }
+
+/// A run to write: its path, its name in the manifest, its events.
+type RunJob = (PathBuf, String, EventTable);
+/// The background encoder: where to send runs, and the runs it wrote.
+type Encoder = (std::sync::mpsc::SyncSender<RunJob>, std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>);
 
 /// Sort one run and write it as a Parquet file through a temporary name.
 fn write_run(path: &Path, name: String, mut t: EventTable) -> Result<RunEntry, CaseError> {
@@ -124,7 +129,7 @@ impl CaseWriter {
         let name = format!("events/run-{:05}-{:05}.parquet", self.generation, self.new_runs);
         let path = self.dir.join(&name);
         let (tx, _) = self.encoder.get_or_insert_with(|| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, String, EventTable)>(1);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<RunJob>(1);
             let handle = std::thread::spawn(move || {
                 let mut done = Vec::new();
                 for (path, name, t) in rx {
@@ -160,7 +165,7 @@ impl CaseWriter {
         self.flush()?;
         self.join_encoder()?;
         write_catalog(&self.dir, catalog, inventory)?;
-        self.labels.sort_by(|a, b| (a.time, a.source, a.line).cmp(&(b.time, b.source, b.line)));
+        self.labels.sort_by_key(|l| (l.time, l.source, l.line));
         write_labels(&self.dir.join("labels.parquet"), &self.labels)?;
 
         manifest.hopscope_case = VERSION;

@@ -73,7 +73,7 @@ pub fn run(a: Args) -> Result<()> {
         a.out.display()
     );
     for (f, fs) in &s.per_format {
-        eprintln!("  {f:<8} {:>6} files {:>12} events", num(fs.files as u64), num(fs.events));
+        eprintln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
     }
     eprintln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", a.out.display());
     Ok(())

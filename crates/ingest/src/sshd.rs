@@ -53,6 +53,9 @@ enum YearSource {
 
 /// Parser of one sshd / dropbear syslog file. Stateful: the year of a line depends on the
 /// months of the lines before it, so a file is read in order, never in chunks.
+/// A time of year without the year: (month, day, hour, minute, second).
+type TimeOfYear = (i8, i8, i8, i8, i8);
+
 pub struct SshdParser {
     /// `--year`.
     given_year: Option<i32>,
@@ -60,7 +63,7 @@ pub struct SshdParser {
     inferred_year: Option<i32>,
     /// The file's modification time as (year, (month, day, hour, minute, second)) in the
     /// reading zone.
-    mtime: Option<(i32, (i8, i8, i8, i8, i8))>,
+    mtime: Option<(i32, TimeOfYear)>,
     tz: jiff::tz::TimeZone,
     tz_given: bool,
     /// Year of the current run of lines, decided at the first year-less line.
@@ -98,7 +101,7 @@ impl SshdParser {
     }
 
     /// The year of a year-less line of month `month`, following roll-over.
-    fn year_for(&mut self, month: i8, when: (i8, i8, i8, i8, i8)) -> i32 {
+    fn year_for(&mut self, month: i8, when: TimeOfYear) -> i32 {
         let Some(year) = self.year else {
             let (year, source) = match (self.given_year, self.mtime) {
                 (Some(y), _) => (y, YearSource::Given),
@@ -257,7 +260,7 @@ pub fn first_year_from_mtime(lines: impl Iterator<Item = Vec<u8>>, ctx: &ParseCo
     let m_when = (z.month(), z.day(), z.hour(), z.minute(), z.second());
     // the same roll-over rule as `year_for`, on a relative year starting at 0
     let mut probe = SshdParser::new(&ParseContext { year: Some(0), ..ParseContext::default() });
-    let mut last: Option<(i32, (i8, i8, i8, i8, i8))> = None;
+    let mut last: Option<(i32, TimeOfYear)> = None;
     for raw in lines {
         let Ok(line) = std::str::from_utf8(&raw) else { continue };
         if let Some(syslog::Envelope { stamp: Stamp::NoYear { month, day, hour, minute, second, .. }, .. }) =
