@@ -23,6 +23,7 @@ A typical investigation:
 
   hopscope ingest /evidence/logs --inventory /evidence/cmdb --case case1
   hopscope case info --case case1          # what was read, what was wrong with it
+  hopscope detect --case case1             # alerts: hop chains, scores, reasons, evidence
   hopscope export --case case1 --format csv --out events.csv
 
 Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
