@@ -17,6 +17,7 @@
 //!   order.
 
 pub mod alert;
+pub mod audit;
 pub mod attack;
 pub mod budget;
 pub mod chain;
@@ -28,7 +29,10 @@ pub mod history;
 mod remap;
 pub mod rule;
 pub mod score;
+pub mod scope;
+pub mod trace;
 
+pub use audit::{audit, collect_logins, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting};
 pub use alert::{Alert, AlertHop, MAX_ALERT_HOPS};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};
