@@ -42,3 +42,4 @@ pub use graph::{classify, GraphEvent, Hop};
 pub use remap::IdRemap;
 pub use rule::UnseenEdgeRule;
 pub use score::{Contribution, Feature};
+pub use scope::{scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};
