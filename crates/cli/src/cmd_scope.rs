@@ -35,12 +35,12 @@ pub struct Args {
     /// An alert id from `hopscope detect`: its hops are the observed compromise.
     #[arg(long, value_name = "ID", conflicts_with_all = ["host", "at"], required_unless_present = "host")]
     alert: Option<String>,
-    /// A compromised host (with --at).
+    /// A compromised host (with --at); repeat both for several observed hosts.
     #[arg(long, value_name = "HOST", requires = "at")]
-    host: Option<String>,
-    /// When --host was compromised.
+    host: Vec<String>,
+    /// When the --host in the same position was compromised.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    at: Option<Time>,
+    at: Vec<Time>,
     /// Containment: logins at or after it spread nothing [default: end of data].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     contained_at: Option<Time>,
@@ -171,9 +171,17 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)
         let ah: Vec<Hop> = alert.hops.iter().map(|h| h.hop).collect();
         return Ok((hops, Seed::from_hops(&ah), end, format!("alert {}", alert.id)));
     }
-    let (Some(h), Some(at)) = (&a.host, a.at) else { bail!("give --alert ID, or --host HOST --at TIME") };
-    let Some(id) = case.catalog.hosts.find(h) else { bail!("no host {h:?} in this case") };
-    Ok((hops, vec![Seed { host: id, time: at, via: None }], end, format!("{} at {}", host_name(&case.catalog, id), at)))
+    if a.host.is_empty() || a.host.len() != a.at.len() {
+        bail!("give --alert ID, or --host HOST --at TIME (as many --at as --host)");
+    }
+    let mut seeds = Vec::new();
+    let mut names = Vec::new();
+    for (h, &at) in a.host.iter().zip(&a.at) {
+        let Some(id) = case.catalog.hosts.find(h) else { bail!("no host {h:?} in this case") };
+        seeds.push(Seed { host: id, time: at, via: None });
+        names.push(format!("{} at {}", host_name(&case.catalog, id), at));
+    }
+    Ok((hops, seeds, end, names.join(", ")))
 }
 
 fn build(a: &Args, case: &Case, s: &Scope, seed: String, contained: Time, key: Option<&[u8]>) -> Report {
