@@ -42,4 +42,5 @@ pub use graph::{classify, GraphEvent, Hop};
 pub use remap::IdRemap;
 pub use rule::UnseenEdgeRule;
 pub use score::{Contribution, Feature};
+pub use trace::{trace, Trace, TraceConfig, TraceHop, TracePath};
 pub use scope::{scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};
