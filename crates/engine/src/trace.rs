@@ -60,6 +60,8 @@ impl Default for TraceConfig {
 }
 
 const DAY: i64 = 86_400_000_000;
+/// Bits for a chain that leaves a host with the account it reached it with.
+const CONTINUITY: f64 = 2.0;
 
 fn weak(f: &crate::fleet::HostFacts, at: Time) -> bool {
     matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired)
@@ -77,6 +79,9 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
     let mut acct_src: AHashMap<(u32, u32), u32> = AHashMap::new();
     // best chain ending in a login into each host so far: (value, hop index)
     let mut best_into: AHashMap<u32, (f64, usize)> = AHashMap::new();
+    // the same, per (host, account): a chain that continues with the account it came in with
+    // gains CONTINUITY bits
+    let mut best_into_as: AHashMap<(u32, u32), (f64, usize)> = AHashMap::new();
     let mut scored: Vec<TraceHop> = Vec::with_capacity(hops.len());
     let mut value = vec![0.0f64; hops.len()];
     let mut parent = vec![usize::MAX; hops.len()];
@@ -100,7 +105,9 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
             reasons.push("account new from this source");
         }
         if fs.is_internet {
-            bits += 4.0;
+            // the internet is where intrusions come from: a chain that reaches back to it
+            // has its origin explained
+            bits += 8.0;
             reasons.push("from the internet");
         } else if weak(fs, h.time) {
             bits += 2.0;
@@ -113,12 +120,22 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
         let bits: f64 = if bits < config.min_bits { 0.0 } else { bits };
         if bits > 0.0 {
             let mut v = bits;
-            if let Some(&(pv, pi)) = best_into.get(&h.src) {
+            let any = best_into.get(&h.src).copied();
+            let same = if h.user != 0 { best_into_as.get(&(h.src, h.user)).map(|&(pv, pi)| (pv + CONTINUITY, pi)) } else { None };
+            let pred = match (any, same) {
+                (Some(a), Some(s)) => Some(if s.0 >= a.0 { s } else { a }),
+                (a, s) => a.or(s),
+            };
+            if let Some((pv, pi)) = pred {
                 v += pv;
                 parent[i] = pi;
             }
             value[i] = v;
             let b = best_into.entry(h.dst).or_insert((v, i));
+            if v > b.0 {
+                *b = (v, i);
+            }
+            let b = best_into_as.entry((h.dst, h.user)).or_insert((v, i));
             if v > b.0 {
                 *b = (v, i);
             }
