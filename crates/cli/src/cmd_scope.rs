@@ -201,7 +201,7 @@ fn build(a: &Args, case: &Case, s: &Scope, seed: String, contained: Time, key: O
                 country: r.and_then(|r| r.country.clone()),
                 via: h.via.as_ref().map(|v| hop_json(c, v)),
                 via_reason: match (h.tier, &h.via, h.via_account) {
-                    (Tier::Observed, None, _) => "entry",
+                    (Tier::Observed, None, _) => "seed",
                     (Tier::Observed, Some(_), _) => "suspicious hop",
                     (_, _, true) => "exposed account",
                     _ => "from a compromised host",
