@@ -11,7 +11,7 @@ use hopscope_model::{Catalog, Time};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::cmd_audit::{account_name, evidence_json, evidence_str, hop_json, host_name, parse_time, short_time, EvidenceJson, HopJson};
+use crate::cmd_audit::{account_name, evidence_json, hop_json, host_name, parse_time, short_time, EvidenceJson, HopJson};
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -323,11 +323,6 @@ fn ev(e: &EvidenceJson) -> String {
         EvidenceJson::Line { file, line } => format!("{file}:{line}"),
         EvidenceJson::Record { file, record } => format!("{file}#{record}"),
     }
-}
-
-#[allow(dead_code)]
-fn _uses(c: &Catalog, e: hopscope_model::Evidence) -> String {
-    evidence_str(c, e)
 }
 
 #[cfg(test)]
