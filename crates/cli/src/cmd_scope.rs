@@ -41,6 +41,12 @@ pub struct Args {
     /// When the --host in the same position was compromised.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Vec<Time>,
+    /// With --alert: detection's warmup, as given to `detect` (alert ids depend on it).
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    warmup: i64,
+    /// With --alert: detection's chain window, as given to `detect`.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    window: i64,
     /// Containment: logins at or after it spread nothing [default: end of data].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     contained_at: Option<Time>,
@@ -108,6 +114,26 @@ struct ClientJson {
     earliest_exposure: String,
 }
 
+/// `24h`, `14d`, `90m`, `30s`, `2w`, `0` → microseconds (as `detect` reads them).
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(0);
+    }
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().map_err(|_| format!("expected a duration such as 24h or 14d, found {s:?}"))?;
+    let unit = match unit {
+        "s" => 1_000_000,
+        "m" => 60_000_000,
+        "h" => 3_600_000_000,
+        "d" => DAY,
+        "w" => 7 * DAY,
+        _ => return Err(format!("expected a unit s, m, h, d or w in {s:?}")),
+    };
+    Ok(n * unit)
+}
+
 /// The case's redaction key: 32 random bytes as hex in `CASE/redaction.key`, created on
 /// first use (never printed).
 fn redaction_key(dir: &Path) -> Result<Vec<u8>> {
@@ -151,7 +177,7 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)
     let mut hops = Vec::new();
     let mut end = Time::MIN;
     let mut detector = a.alert.as_ref().map(|_| {
-        Detector::new(&case.catalog, &case.inventory, DetectConfig { budget_per_day: 0, ..DetectConfig::default() })
+        Detector::new(&case.catalog, &case.inventory, DetectConfig { budget_per_day: 0, warmup: a.warmup, window: a.window, ..DetectConfig::default() })
     });
     for t in case.events(1 << 16)? {
         let t = t?;
@@ -328,6 +354,13 @@ fn ev(e: &EvidenceJson) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2d"), Ok(2 * DAY));
+        assert_eq!(parse_duration("0"), Ok(0));
+        assert!(parse_duration("2y").is_err());
+    }
 
     #[test]
     fn hmac_matches_rfc4231_case_2() {

@@ -148,6 +148,24 @@ fn scope_walks_forward_and_redaction_names_no_client() {
     assert_eq!(v["client_count"], 3);
     assert_eq!(v["restricted_client_count"], 1);
 
+    // seeded by an alert of `detect` (same warmup): its hops are the observed tier
+    let det = json(&ok(&["detect", "--case", "c", "--warmup", "2d", "--json"], p));
+    let alert = det["alerts"].as_array().unwrap().iter().find(|a| a["hops"].as_array().unwrap().iter().any(|h| h["dst_host"] == "jp-crm-01"));
+    let alert = alert.expect("detect finds the intrusion");
+    {
+        let id = alert["id"].as_str().unwrap();
+        let v = json(&ok(&["scope", "--case", "c", "--alert", id, "--warmup", "2d", "--json"], p));
+        let observed: Vec<&str> = v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["tier"] == "observed")
+            .map(|h| h["host"].as_str().unwrap())
+            .collect();
+        assert!(observed.contains(&"jp-crm-01"), "{v}");
+        assert!(v["observed_client_count"].as_u64().unwrap() >= 2);
+    }
+
     // bad seeds are clear errors
     let o = hopscope(&["scope", "--case", "c", "--host", "nope", "--at", "2019-09-05T00:00:00Z"], p);
     assert!(!o.status.success());
