@@ -2,12 +2,15 @@
 //!
 //! Thin glue over the library crates: argument parsing, progress, and printing.
 
+mod cmd_audit;
 mod cmd_case;
 mod cmd_demo;
 mod cmd_detect;
 mod cmd_export;
 mod cmd_ingest;
+mod cmd_scope;
 mod cmd_simulate;
+mod cmd_trace;
 mod out;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +47,12 @@ enum Command {
     Export(cmd_export::Args),
     /// Find lateral movement: hop chains scored by surprise, explained, within a daily budget.
     Detect(cmd_detect::Args),
+    /// Hygiene findings: forgotten hosts in use, stale patches, internet logins, weak paths.
+    Audit(cmd_audit::Args),
+    /// Walk forward from a compromise to containment: hosts, accounts, clients exposed.
+    Scope(cmd_scope::Args),
+    /// Walk backward from a host and time to the entry point and the path.
+    Trace(cmd_trace::Args),
     /// Inspect a case.
     #[command(subcommand)]
     Case(cmd_case::CaseCommand),
@@ -59,6 +68,9 @@ fn main() {
         Command::Ingest(a) => cmd_ingest::run(a),
         Command::Export(a) => cmd_export::run(a),
         Command::Detect(a) => cmd_detect::run(a),
+        Command::Audit(a) => cmd_audit::run(a),
+        Command::Scope(a) => cmd_scope::run(a),
+        Command::Trace(a) => cmd_trace::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
         Command::Demo(a) => cmd_demo::run(a),

@@ -17,6 +17,7 @@
 //!   order.
 
 pub mod alert;
+pub mod audit;
 pub mod attack;
 pub mod budget;
 pub mod chain;
@@ -28,7 +29,10 @@ pub mod history;
 mod remap;
 pub mod rule;
 pub mod score;
+pub mod scope;
+pub mod trace;
 
+pub use audit::{audit, collect_logins, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting};
 pub use alert::{Alert, AlertHop, MAX_ALERT_HOPS};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};
@@ -38,3 +42,5 @@ pub use graph::{classify, GraphEvent, Hop};
 pub use remap::IdRemap;
 pub use rule::UnseenEdgeRule;
 pub use score::{Contribution, Feature};
+pub use trace::{trace, Trace, TraceConfig, TraceHop, TracePath};
+pub use scope::{scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};

@@ -1,0 +1,190 @@
+//! `hopscope audit`, `scope` and `trace` end to end on a small hand-made case: the 2019
+//! story in miniature (internet → sg-ops-03 → th-app-02 → us-web-01 → jp-crm-01) among
+//! admins at work.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+mod support;
+
+use support::{hopscope, ok};
+
+const HOSTS: &str = "\
+host,ips,site,country,role,owner,lifecycle,last_patched,internet_facing,criticality
+sg-ops-03,10.30.0.3,singapore,Singapore,operations,infra,decommissioning,2018-03-14,true,medium
+sg-jump-01,10.30.0.9,singapore,Singapore,jump,infra,active,2019-08-01,false,medium
+th-jump-01,10.40.0.9,bangkok,Thailand,jump,infra,active,2019-08-01,false,medium
+th-app-02,10.40.0.2,bangkok,Thailand,application,apps,active,2019-07-01,false,high
+us-jump-01,10.50.0.9,dallas,United States,jump,infra,active,2019-08-01,false,medium
+us-web-01,10.50.0.1,dallas,United States,web,web,active,2019-06-01,true,medium
+jp-jump-01,10.10.0.9,tokyo,Japan,jump,infra,active,2019-08-01,false,medium
+jp-crm-01,10.10.0.10,tokyo,Japan,database,crm,active,2019-08-20,false,critical
+old-db-01,10.10.0.11,tokyo,Japan,database,crm,retired,2016-01-01,false,high
+";
+
+const DATA: &str = "\
+host,client,data_class,records,restricted
+jp-crm-01,Kaito Logistics K.K.,customer-contracts,12840,false
+jp-crm-01,Defence Communications Agency,line-inventory,310,true
+th-app-02,Siam Foods Co.,orders,700,false
+old-db-01,Forgotten Client Ltd.,billing,5,false
+";
+
+fn line(out: &mut String, time: &str, src: &str, dst: &str, user: &str, auth: &str, outcome: &str) {
+    let src = if src.starts_with("203.") { format!(r#""src_ip":"{src}""#) } else { format!(r#""src_host":"{src}""#) };
+    writeln!(
+        out,
+        r#"{{"time":"{time}",{src},"dst_host":"{dst}","user":"{user}","auth":"{auth}","logon_type":"network","outcome":"{outcome}","orientation":"logon","format":"jsonl"}}"#
+    )
+    .unwrap();
+}
+
+fn events() -> String {
+    let mut s = String::new();
+    let routes = [
+        ("sg-jump-01", "sg-ops-03", "sg_admin"),
+        ("th-jump-01", "th-app-02", "th_admin"),
+        ("us-jump-01", "us-web-01", "us_admin"),
+        ("jp-jump-01", "jp-crm-01", "jp_admin"),
+        ("jp-jump-01", "old-db-01", "jp_admin"),
+    ];
+    for day in 1..=6 {
+        for (k, (src, dst, user)) in routes.iter().enumerate() {
+            for hour in [1 + k, 5 + k] {
+                line(&mut s, &format!("2019-09-{day:02}T{hour:02}:15:00Z"), src, dst, user, "Kerberos", "success");
+            }
+        }
+    }
+    line(&mut s, "2019-09-04T22:00:00Z", "203.0.113.66", "sg-ops-03", "opsadmin", "password", "failure");
+    line(&mut s, "2019-09-04T22:01:00Z", "203.0.113.66", "sg-ops-03", "opsadmin", "password", "success");
+    line(&mut s, "2019-09-05T12:04:05Z", "sg-ops-03", "th-app-02", "opsadmin", "password", "success");
+    line(&mut s, "2019-09-05T13:10:00Z", "th-app-02", "us-web-01", "svc_backup", "publickey", "success");
+    line(&mut s, "2019-09-05T14:00:30Z", "us-web-01", "jp-crm-01", "jp_admin", "NTLM", "success");
+    s
+}
+
+fn make_case(p: &Path) {
+    std::fs::create_dir_all(p.join("cmdb")).unwrap();
+    std::fs::write(p.join("cmdb/hosts.csv"), HOSTS).unwrap();
+    std::fs::write(p.join("cmdb/data.csv"), DATA).unwrap();
+    std::fs::write(p.join("events.jsonl"), events()).unwrap();
+    ok(&["ingest", "events.jsonl", "--inventory", "cmdb", "--case", "c"], p);
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap()
+}
+
+#[test]
+fn audit_ranks_the_forgotten_internet_facing_host_first() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    make_case(p);
+    let args = ["audit", "--case", "c", "--as-of", "2019-09-07T00:00:00Z", "--json"];
+    let out = ok(&args, p);
+    assert_eq!(out, ok(&args, p), "deterministic");
+    let v = json(&out);
+    let f = v["findings"].as_array().unwrap();
+    assert_eq!(f[0]["host"], "sg-ops-03", "{out}");
+    assert_eq!(f[0]["severity"], "critical");
+    assert!(f[0]["first"]["evidence"]["line"].as_u64().is_some());
+    let kinds: Vec<(&str, &str)> = f.iter().map(|x| (x["host"].as_str().unwrap(), x["kind"].as_str().unwrap())).collect();
+    for want in [
+        ("sg-ops-03", "lifecycle-in-use"),
+        ("sg-ops-03", "internet-login"),
+        ("sg-ops-03", "stale-patch"),
+        ("sg-ops-03", "weak-path-to-crown-jewel"),
+        ("old-db-01", "lifecycle-in-use"),
+    ] {
+        assert!(kinds.contains(&want), "{want:?} missing from {kinds:?}");
+    }
+    let path = f.iter().find(|x| x["host"] == "sg-ops-03" && x["kind"] == "weak-path-to-crown-jewel").unwrap();
+    assert_eq!(path["target"], "jp-crm-01");
+    assert_eq!(path["path"].as_array().unwrap().len(), 3);
+    // severities never go up down the list
+    let rank = |s: &str| ["critical", "high", "medium", "low"].iter().position(|x| *x == s).unwrap();
+    assert!(f.windows(2).all(|w| rank(w[0]["severity"].as_str().unwrap()) <= rank(w[1]["severity"].as_str().unwrap())));
+    // cut before the intrusion: no internet login
+    let early = json(&ok(&["audit", "--case", "c", "--as-of", "2019-09-03T00:00:00Z", "--json"], p));
+    assert!(!early["findings"].as_array().unwrap().iter().any(|x| x["kind"] == "internet-login"));
+    // the table says the same
+    let table = ok(&["audit", "--case", "c", "--as-of", "2019-09-07T00:00:00Z"], p);
+    assert!(table.starts_with("critical sg-ops-03"), "{table}");
+}
+
+#[test]
+fn scope_walks_forward_and_redaction_names_no_client() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    make_case(p);
+    let args = ["scope", "--case", "c", "--host", "sg-ops-03", "--at", "2019-09-04T22:01:00Z", "--contained-at", "2019-09-05T20:00:00Z", "--json"];
+    let out = ok(&args, p);
+    let v = json(&out);
+    let hosts: Vec<(&str, &str)> =
+        v["hosts"].as_array().unwrap().iter().map(|h| (h["host"].as_str().unwrap(), h["tier"].as_str().unwrap())).collect();
+    assert_eq!(
+        hosts,
+        [("sg-ops-03", "observed"), ("th-app-02", "possible"), ("us-web-01", "possible"), ("jp-crm-01", "possible")],
+        "{out}"
+    );
+    assert_eq!(v["client_count"], 3);
+    assert_eq!(v["restricted_client_count"], 1);
+    assert!(out.contains("Defence Communications Agency"));
+
+    let mut red = args.to_vec();
+    red.push("--redact");
+    let r1 = ok(&red, p);
+    let key = std::fs::read_to_string(p.join("c/redaction.key")).unwrap();
+    for name in ["Kaito", "Defence", "Siam", "Forgotten", key.trim()] {
+        assert!(!r1.contains(name), "{name} leaked: {r1}");
+    }
+    let table = ok(&red[..red.len() - 2].iter().copied().chain(["--redact"]).collect::<Vec<_>>(), p);
+    for name in ["Kaito", "Defence", "Siam"] {
+        assert!(!table.contains(name), "{name} leaked: {table}");
+    }
+    assert!(r1.contains("restricted client #1"));
+    assert_eq!(r1, ok(&red, p), "stable pseudonyms");
+    let v = json(&r1);
+    assert_eq!(v["client_count"], 3);
+    assert_eq!(v["restricted_client_count"], 1);
+
+    // seeded by an alert of `detect` (same warmup): its hops are the observed tier
+    let det = json(&ok(&["detect", "--case", "c", "--warmup", "2d", "--json"], p));
+    let alert = det["alerts"].as_array().unwrap().iter().find(|a| a["hops"].as_array().unwrap().iter().any(|h| h["dst_host"] == "jp-crm-01"));
+    let alert = alert.expect("detect finds the intrusion");
+    {
+        let id = alert["id"].as_str().unwrap();
+        let v = json(&ok(&["scope", "--case", "c", "--alert", id, "--warmup", "2d", "--json"], p));
+        let observed: Vec<&str> = v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["tier"] == "observed")
+            .map(|h| h["host"].as_str().unwrap())
+            .collect();
+        assert!(observed.contains(&"jp-crm-01"), "{v}");
+        assert!(v["observed_client_count"].as_u64().unwrap() >= 2);
+    }
+
+    // bad seeds are clear errors
+    let o = hopscope(&["scope", "--case", "c", "--host", "nope", "--at", "2019-09-05T00:00:00Z"], p);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no host"));
+    let o = hopscope(&["scope", "--case", "c", "--alert", "A-00000000-deadbeef"], p);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn trace_finds_the_entry_point_and_the_hops() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    make_case(p);
+    let out = ok(&["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--json"], p);
+    let v = json(&out);
+    assert_eq!(v["entry_point"]["host"], "sg-ops-03", "{out}");
+    let route: Vec<&str> = v["path"].as_array().unwrap().iter().map(|h| h["dst_host"].as_str().unwrap()).collect();
+    assert_eq!(route, ["sg-ops-03", "th-app-02", "us-web-01", "jp-crm-01"], "{out}");
+    assert_eq!(v["first_malicious_time"], "2019-09-04T22:01:00Z");
+    assert_eq!(v["path"][0]["src_host"], "internet");
+    assert!(v["path"][1]["evidence"]["line"].as_u64().is_some());
+}
