@@ -27,6 +27,9 @@ A typical investigation:
   hopscope ingest /evidence/logs --inventory /evidence/cmdb --case case1
   hopscope case info --case case1          # what was read, what was wrong with it
   hopscope detect --case case1             # alerts: hop chains, scores, reasons, evidence
+  hopscope trace --case case1 --host jp-crm-01 --at 2020-05-11T00:00:00Z   # back to the entry
+  hopscope scope --case case1 --alert ID --redact   # hosts, accounts, clients exposed
+  hopscope audit --case case1              # weak hosts and paths to crown jewels
   hopscope export --case case1 --format csv --out events.csv
 
 Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
