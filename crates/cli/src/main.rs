@@ -5,6 +5,7 @@
 mod cmd_case;
 mod cmd_demo;
 mod cmd_detect;
+mod cmd_eval;
 mod cmd_export;
 mod cmd_ingest;
 mod cmd_simulate;
@@ -43,6 +44,8 @@ enum Command {
     Export(cmd_export::Args),
     /// Find lateral movement: hop chains scored by surprise, explained, within a daily budget.
     Detect(cmd_detect::Args),
+    /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
+    Eval(cmd_eval::Args),
     /// Inspect a case.
     #[command(subcommand)]
     Case(cmd_case::CaseCommand),
@@ -58,6 +61,7 @@ fn main() {
         Command::Ingest(a) => cmd_ingest::run(a),
         Command::Export(a) => cmd_export::run(a),
         Command::Detect(a) => cmd_detect::run(a),
+        Command::Eval(a) => cmd_eval::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
         Command::Demo(a) => cmd_demo::run(a),

@@ -325,7 +325,8 @@ impl Detector {
                     raised_at,
                     first_time: first.hop.time,
                     last_time: hops.iter().map(|h| h.hop.time).max().unwrap_or(first.hop.time),
-                    entry_host: first.hop.src,
+                    // the host entered, when the first hop came from the internet
+                    entry_host: if self.fleet.host(first.hop.src).is_internet { first.hop.dst } else { first.hop.src },
                     chain_origin: first.trail.origin,
                     causal_account: first.trail.causal,
                     reasons: hops.iter().map(|h| reason(h, &names)).collect(),

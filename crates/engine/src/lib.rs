@@ -19,6 +19,7 @@
 pub mod alert;
 pub mod attack;
 pub mod budget;
+pub mod eval;
 pub mod chain;
 mod detector;
 pub mod explain;
