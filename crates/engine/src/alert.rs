@@ -92,7 +92,7 @@ pub(crate) type RaisedAlert = (Time, f64, Vec<AlertHop>, u32);
 #[derive(Debug)]
 pub(crate) struct AlertBook {
     open: Vec<Open>,
-    /// host → (alert, last time a suspicious hop touched it)
+    /// host entered by a raised alert → (alert, last time a suspicious hop touched it)
     by_host: AHashMap<u32, (u32, Time)>,
     /// causal account → (alert, last time)
     by_causal: AHashMap<u32, (u32, Time)>,
@@ -142,11 +142,22 @@ impl AlertBook {
         r != 0 && self.open[r as usize].raised_at.is_some()
     }
 
+    /// Whether a raised alert reached `host` within the campaign window before `now`.
+    pub fn reached(&mut self, host: u32, now: Time) -> bool {
+        match self.by_host.get(&host).copied() {
+            Some((a, t)) if now.0 - t.0 <= self.campaign => self.is_raised(a),
+            _ => false,
+        }
+    }
+
     /// Add a suspicious hop. `candidates` holds alerts of the chains it continues; the
     /// campaign indexes add more. Returns the alert it joined.
     pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>) -> u32 {
         let hop = ah.hop;
-        if let Some(&(a, t)) = self.by_host.get(&hop.src) {
+        // Only a hop strong enough to raise an alert on its own joins a campaign through a
+        // host: weaker novelty out of a busy host (a jump host an admin's alert touched) is
+        // ordinary work far more often than an intruder's return.
+        if let Some(&(a, t)) = self.by_host.get(&hop.src).filter(|_| ah.score >= self.min_score) {
             if hop.time.0 - t.0 <= self.campaign {
                 candidates.push(a);
             }
@@ -188,11 +199,12 @@ impl AlertBook {
         // Only a raised alert's hosts count as reached for the campaign window: benign
         // novelty below the threshold is common, and letting it claim hosts for months
         // would snowball unrelated hops into one alert.
+        // Hosts *entered* count, not the sources: a benign alert's entry is a person's own
+        // workstation, and claiming it would pull their every later novelty into the alert.
         if was_raised {
-            self.by_host.insert(hop.src, (target, hop.time));
             self.by_host.insert(hop.dst, (target, hop.time));
         } else if o.raised_at.is_some() {
-            let hosts: Vec<u32> = o.hops.iter().flat_map(|h| [h.hop.src, h.hop.dst]).collect();
+            let hosts: Vec<u32> = o.hops.iter().map(|h| h.hop.dst).collect();
             for h in hosts {
                 self.by_host.insert(h, (target, hop.time));
             }

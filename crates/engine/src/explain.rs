@@ -52,6 +52,12 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
         match c.feature {
             Feature::NewEdge => clauses.push(format!("first login ever from {src} to {dst}")),
             Feature::NewAccountOnDestination => clauses.push(format!("{user} had never logged on to {dst}")),
+            Feature::NewAccountOnSource => clauses.push(format!("{user} had never logged in out of {src}")),
+            Feature::RoutineSource { logins, rate } => clauses.push(format!(
+                "{user} logged in out of {src} {} before and goes somewhere new in {:.1} % of its logins",
+                times(logins),
+                rate as f64 / 10.0
+            )),
             Feature::CredentialSwitch { from } => {
                 let from = names.account(from);
                 clauses.push(format!("the chain switched from {from} to {user}, an account {from} never used"))
