@@ -94,6 +94,8 @@ pub(crate) struct AlertBook {
     open: Vec<Open>,
     /// host entered by a raised alert → (alert, last time a suspicious hop touched it)
     by_host: AHashMap<u32, (u32, Time)>,
+    /// host an alert entered from the internet → (alert, last time)
+    by_internet: AHashMap<u32, (u32, Time)>,
     /// causal account → (alert, last time)
     by_causal: AHashMap<u32, (u32, Time)>,
     min_score: f64,
@@ -108,6 +110,7 @@ impl AlertBook {
         AlertBook {
             open: vec![Open { dead: true, ..Open::default() }],
             by_host: AHashMap::new(),
+            by_internet: AHashMap::new(),
             by_causal: AHashMap::new(),
             min_score,
             campaign,
@@ -152,8 +155,18 @@ impl AlertBook {
 
     /// Add a suspicious hop. `candidates` holds alerts of the chains it continues; the
     /// campaign indexes add more. Returns the alert it joined.
-    pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>) -> u32 {
+    ///
+    /// `from_internet`: the hop came from the `internet` pseudo-host; it joins an alert that
+    /// entered its destination (the intruder coming back in).
+    pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>, from_internet: bool) -> u32 {
         let hop = ah.hop;
+        if from_internet {
+            if let Some(&(a, t)) = self.by_internet.get(&hop.dst) {
+                if hop.time.0 - t.0 <= self.campaign {
+                    candidates.push(a);
+                }
+            }
+        }
         // Only a hop strong enough to raise an alert on its own joins a campaign through a
         // host: weaker novelty out of a busy host (a jump host an admin's alert touched) is
         // ordinary work far more often than an intruder's return.
@@ -209,6 +222,17 @@ impl AlertBook {
                 self.by_host.insert(h, (target, hop.time));
             }
         }
+        if from_internet {
+            self.by_internet.insert(hop.dst, (target, hop.time));
+        }
+        // an alert still growing keeps the doors it came in through open: the intruder
+        // returns from the internet for as long as the campaign lasts
+        let doors: Vec<(u32, u32)> = self.by_internet.iter().map(|(&h, &(a, _))| (h, a)).collect();
+        for (h, a) in doors {
+            if self.root(a) == target {
+                self.by_internet.insert(h, (target, hop.time));
+            }
+        }
         if let Causal::Clear(c) = causal {
             self.by_causal.insert(c, (target, hop.time));
         }
@@ -237,6 +261,7 @@ impl AlertBook {
     pub fn expire(&mut self, now: Time) {
         let (campaign, window) = (self.campaign, self.window);
         self.by_host.retain(|_, (_, t)| now.0 - t.0 <= campaign);
+        self.by_internet.retain(|_, (_, t)| now.0 - t.0 <= campaign);
         self.by_causal.retain(|_, (_, t)| now.0 - t.0 <= window);
         for (i, o) in self.open.iter_mut().enumerate() {
             if o.parent == i as u32 && !o.dead && o.raised_at.is_none() && now.0 - o.last.0 > campaign {

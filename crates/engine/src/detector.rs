@@ -337,7 +337,8 @@ impl Detector {
                 };
                 self.scratch.clear();
                 self.chains.parent_alerts(&hop, &mut self.scratch);
-                trail.alert = self.book.attach(ah, &mut self.scratch);
+                let from_internet = self.fleet.host(hop.src).is_internet;
+                trail.alert = self.book.attach(ah, &mut self.scratch, from_internet);
             }
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());

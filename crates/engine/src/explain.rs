@@ -116,7 +116,8 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
     let novelty = h.contributions.iter().filter(|c| c.feature.is_novelty()).count();
     let mut out: Vec<String> = clauses[..novelty].to_vec();
     if !weak.is_empty() {
-        out.push(format!("{src} {}", and_list(&weak)));
+        let weak_host = if names.fleet.host(hop.src).is_internet { &dst } else { &src };
+        out.push(format!("{weak_host} {}", and_list(&weak)));
     }
     if !jewel.is_empty() {
         out.push(format!("{dst} {}", and_list(&jewel)));

@@ -255,6 +255,10 @@ pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, 
         let (seen, total) = history.site_pair(fs.site, fd.site);
         add(Feature::CrossSite { seen }, surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_SITE_PAIR));
     }
+    // the weak host is the source, or the host entered when the hop came from the internet
+    // (a forgotten internet-facing server accepting its first outside login)
+    let from_internet = fs.is_internet;
+    let fs = if from_internet { fd } else { fs };
     match fs.lifecycle {
         Lifecycle::Decommissioning => add(Feature::Decommissioning, W_DECOMMISSIONING),
         Lifecycle::Retired => add(Feature::Retired, W_RETIRED),
@@ -270,7 +274,7 @@ pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, 
     if fs.internet_facing {
         add(Feature::InternetFacing, W_INTERNET_FACING);
     }
-    if hs.internet_logins {
+    if hs.internet_logins && !from_internet {
         add(Feature::InternetLogins, W_INTERNET_LOGINS);
     }
     match fd.criticality {
