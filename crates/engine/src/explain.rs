@@ -80,7 +80,9 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
             Feature::Decommissioning => weak.push("is being decommissioned".into()),
             Feature::Retired => weak.push("is retired".into()),
             Feature::StalePatch { .. } => {
-                let date = names.fleet.host(hop.src).last_patched.map(|t| t.to_rfc3339()[..10].to_string());
+                let src_facts = names.fleet.host(hop.src);
+                let weak_host = if src_facts.is_internet { names.fleet.host(hop.dst) } else { src_facts };
+                let date = weak_host.last_patched.map(|t| t.to_rfc3339()[..10].to_string());
                 weak.push(format!("was last patched {}", date.unwrap_or_else(|| "long ago".into())))
             }
             Feature::InternetFacing => weak.push("is internet-facing".into()),
