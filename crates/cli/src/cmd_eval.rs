@@ -284,9 +284,9 @@ fn pct(x: f64) -> String {
 
 fn table(w: &mut impl Write, r: &Report) -> Result<()> {
     writeln!(w, "eval of {} ({}), budget {}/day\n", r.case, r.scenario, r.budget)?;
-    writeln!(w, "{:<36} {:>14} {:>14}", "", r.rules[0].rule, r.rules[1].rule)?;
+    writeln!(w, "{:<50} {:>14} {:>14}", "", r.rules[0].rule, r.rules[1].rule)?;
     let row = |w: &mut dyn Write, name: &str, f: &dyn Fn(&RuleReport) -> String| -> Result<()> {
-        writeln!(w, "{:<36} {:>14} {:>14}", name, f(&r.rules[0]), f(&r.rules[1]))?;
+        writeln!(w, "{:<50} {:>14} {:>14}", name, f(&r.rules[0]), f(&r.rules[1]))?;
         Ok(())
     };
     row(w, "alerts raised (no budget)", &|x| x.raised.to_string())?;
