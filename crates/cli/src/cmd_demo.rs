@@ -165,8 +165,111 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
 
-    println!("\n4. not built yet, so not shown: detection (hop chains, scores, alerts), trace back to the");
-    println!("   entry point, scope of exposure, audit of weak hosts, the HTML/Markdown/STIX report.");
-    println!("\nexplore: hopscope case info --case {0}   |   hopscope export --case {0} | head", case_dir.display());
+    let dwell_days = match (Time::parse(&intr.first_malicious), intr.detected.as_deref().map(Time::parse)) {
+        (Ok(first), Some(Ok(det))) => Some((det.0 - first.0) / 86_400_000_000),
+        _ => None,
+    };
+    detection_step(&case, &fleet, dwell_days)?;
+
+    println!("\n5. not built yet, so not shown: trace back to the entry point, scope of exposure (hosts,");
+    println!("   data, client organisations), audit of weak hosts, the HTML/Markdown/STIX report.");
+    println!("\nexplore: hopscope detect --case {0}   |   hopscope eval --case {0} --truth {1}", case_dir.display(), fleet.join("truth.json").display());
+    Ok(())
+}
+
+/// Step 4: run detection on the case (as `hopscope detect` does) and show the alert that holds
+/// the injected hops, judged against the truth like `hopscope eval`; say so plainly when none
+/// does.
+fn detection_step(case: &Case, fleet_dir: &std::path::Path, dwell_days: Option<i64>) -> Result<()> {
+    use hopscope_engine::{eval, DetectConfig, Fleet};
+    let t = Instant::now();
+    let config = DetectConfig::default();
+    let detection = crate::cmd_detect::detect_case(case, &config, "hopper")?;
+    let truth = crate::cmd_eval::load_truth(&fleet_dir.join("truth.json"))?;
+    let engine_fleet = Fleet::new(&case.catalog, &case.inventory);
+    let f = eval::figures(&detection.alerts, &case.catalog, &engine_fleet, &truth, detection.warmup_end);
+    let n = detection.alerts.len();
+    println!(
+        "\n4. detection (hop chains scored in bits of surprise, budget {}/day): {} alert{} in {:.0} days after the warmup  ({:.1}s)",
+        config.budget_per_day,
+        n,
+        if n == 1 { "" } else { "s" },
+        f.days,
+        t.elapsed().as_secs_f64()
+    );
+    let cat = &case.catalog;
+    let Some(r) = f.per_intrusion.iter().find(|r| r.id == 1) else {
+        println!("   the truth has no intrusion 1 to look for");
+        return Ok(());
+    };
+    let Some(alert) = r.alert.as_ref().and_then(|id| detection.alerts.iter().find(|a| &a.id == id)) else {
+        println!("   no alert holds the injected hops: detection missed this intrusion ({n} other alerts)");
+        return Ok(());
+    };
+    println!(
+        "   {}  raised {}  score {:.1}  entry {}: holds {} of the {} injected logins (entry and hops)",
+        alert.id,
+        crate::cmd_detect::short_time(alert.raised_at),
+        alert.score,
+        cat.hosts.name(alert.entry_host).unwrap_or("?"),
+        r.hops_covered,
+        r.hops_total
+    );
+    const SHOWN: usize = 8;
+    for h in alert.hops.iter().take(SHOWN) {
+        let hop = &h.hop;
+        let country = cat.hosts.get(hop.dst).and_then(|r| r.country.clone()).unwrap_or_else(|| "?".into());
+        let protocol = format!("{} {}", cat.auths.name(hop.auth).unwrap_or("?"), hop.logon_type.as_str());
+        println!(
+            "   {}  {:<10} → {:<10} {:<16} {:<16} {:<26} {:>5.1} bits",
+            &hop.time.to_rfc3339()[..10],
+            cat.hosts.name(hop.src).unwrap_or("?"),
+            cat.hosts.name(hop.dst).unwrap_or("?"),
+            format!("({country})"),
+            cat.accounts.get(hop.user).map(|a| a.name.clone()).unwrap_or_else(|| "?".into()),
+            protocol,
+            h.score
+        );
+    }
+    if alert.hops.len() > SHOWN {
+        println!("   … and {} more hops (returns along the same path)", alert.hops.len() - SHOWN);
+    }
+    if let Some(d) = r.delay {
+        println!(
+            "   raised {} days after the first malicious login (the real intrusion went unseen for {} days)",
+            d.div_euclid(86_400_000_000),
+            dwell_days.map_or("?".into(), |x| x.to_string())
+        );
+    }
+    println!("   why (first hops):");
+    for reason in alert.reasons.iter().take(4) {
+        // two lines per hop at most
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        for word in reason.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 94 {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+        let more = lines.len() > 2;
+        lines.truncate(2);
+        for (i, l) in lines.iter().enumerate() {
+            let tail = if more && i == 1 { " …" } else { "" };
+            println!("   {} {l}{tail}", if i == 0 { "-" } else { " " });
+        }
+    }
+    let others = n - 1;
+    println!(
+        "   {} other alert{} in the whole year ({:.2} a day); hopscope detect --case {} lists them",
+        others,
+        if others == 1 { "" } else { "s" },
+        others as f64 / f.days,
+        case.dir.display()
+    );
     Ok(())
 }

@@ -138,6 +138,24 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// Run `rule` (`hopper` or `unseen-edge`) over `case` with no baseline.
+pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Detection> {
+    Ok(if rule == "unseen-edge" {
+        let mut r = UnseenEdgeRule::new(config.warmup);
+        for t in case.events(1 << 16)? {
+            r.feed(&t?);
+        }
+        let fleet = hopscope_engine::Fleet::new(&case.catalog, &case.inventory);
+        r.finish(&case.catalog, &fleet, config.budget_per_day)
+    } else {
+        let mut d = Detector::new(&case.catalog, &case.inventory, config.clone());
+        for t in case.events(1 << 16)? {
+            d.feed(&t?);
+        }
+        d.finish(&case.catalog)
+    })
+}
+
 #[derive(Serialize)]
 struct Report<'a> {
     rule: &'a str,
@@ -318,7 +336,7 @@ fn hop_json(h: &AlertHop, c: &Catalog) -> HopJson {
 }
 
 /// `2019-09-12 03:04:05`.
-fn short_time(t: Time) -> String {
+pub fn short_time(t: Time) -> String {
     let s = t.to_rfc3339();
     s.get(..19).unwrap_or(&s).replace('T', " ")
 }

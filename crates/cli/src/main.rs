@@ -6,6 +6,7 @@ mod cmd_audit;
 mod cmd_case;
 mod cmd_demo;
 mod cmd_detect;
+mod cmd_eval;
 mod cmd_export;
 mod cmd_ingest;
 mod cmd_scope;
@@ -56,6 +57,8 @@ enum Command {
     Scope(cmd_scope::Args),
     /// Walk backward from a host and time to the entry point and the path.
     Trace(cmd_trace::Args),
+    /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
+    Eval(cmd_eval::Args),
     /// Inspect a case.
     #[command(subcommand)]
     Case(cmd_case::CaseCommand),
@@ -74,6 +77,7 @@ fn main() {
         Command::Audit(a) => cmd_audit::run(a),
         Command::Scope(a) => cmd_scope::run(a),
         Command::Trace(a) => cmd_trace::run(a),
+        Command::Eval(a) => cmd_eval::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
         Command::Demo(a) => cmd_demo::run(a),

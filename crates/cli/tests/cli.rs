@@ -149,3 +149,24 @@ fn killed_ingest_leaves_no_readable_half_case() {
         assert_eq!(info["events"], 1_000_000);
     }
 }
+
+#[test]
+fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(&["simulate", "--out", "fleet"], p);
+    ok(&["ingest", "fleet/logs", "--inventory", "fleet", "--case", "case"], p);
+    let json = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json", "--json"], p);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["clients_found"], "not built yet (scope, issue 7)");
+    let hopper = &v["rules"][0];
+    assert_eq!(hopper["rule"], "hopper");
+    assert_eq!(v["rules"][1]["rule"], "unseen-edge");
+    let intr = &hopper["intrusions"][0];
+    assert_eq!(intr["hops_covered"], intr["hops_total"], "{intr}");
+    assert_eq!(intr["entry_host_found"], "sg-ops-03");
+    assert!(intr["detected_at"].as_str().unwrap() < "2019-09-13", "{intr}");
+    assert!(hopper["figures"]["benign_alerts_per_day"].as_f64().unwrap() <= 1.0);
+    let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
+    assert!(table.contains("hop recall") && table.contains("client count found: not built yet"), "{table}");
+}

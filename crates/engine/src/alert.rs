@@ -92,8 +92,10 @@ pub(crate) type RaisedAlert = (Time, f64, Vec<AlertHop>, u32);
 #[derive(Debug)]
 pub(crate) struct AlertBook {
     open: Vec<Open>,
-    /// host → (alert, last time a suspicious hop touched it)
+    /// host entered by a raised alert → (alert, last time a suspicious hop touched it)
     by_host: AHashMap<u32, (u32, Time)>,
+    /// host an alert entered from the internet → (alert, last time)
+    by_internet: AHashMap<u32, (u32, Time)>,
     /// causal account → (alert, last time)
     by_causal: AHashMap<u32, (u32, Time)>,
     min_score: f64,
@@ -108,6 +110,7 @@ impl AlertBook {
         AlertBook {
             open: vec![Open { dead: true, ..Open::default() }],
             by_host: AHashMap::new(),
+            by_internet: AHashMap::new(),
             by_causal: AHashMap::new(),
             min_score,
             campaign,
@@ -142,11 +145,32 @@ impl AlertBook {
         r != 0 && self.open[r as usize].raised_at.is_some()
     }
 
+    /// Whether a raised alert reached `host` within the campaign window before `now`.
+    pub fn reached(&mut self, host: u32, now: Time) -> bool {
+        match self.by_host.get(&host).copied() {
+            Some((a, t)) if now.0 - t.0 <= self.campaign => self.is_raised(a),
+            _ => false,
+        }
+    }
+
     /// Add a suspicious hop. `candidates` holds alerts of the chains it continues; the
     /// campaign indexes add more. Returns the alert it joined.
-    pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>) -> u32 {
+    ///
+    /// `from_internet`: the hop came from the `internet` pseudo-host; it joins an alert that
+    /// entered its destination (the intruder coming back in).
+    pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>, from_internet: bool) -> u32 {
         let hop = ah.hop;
-        if let Some(&(a, t)) = self.by_host.get(&hop.src) {
+        if from_internet {
+            if let Some(&(a, t)) = self.by_internet.get(&hop.dst) {
+                if hop.time.0 - t.0 <= self.campaign {
+                    candidates.push(a);
+                }
+            }
+        }
+        // Only a hop strong enough to raise an alert on its own joins a campaign through a
+        // host: weaker novelty out of a busy host (a jump host an admin's alert touched) is
+        // ordinary work far more often than an intruder's return.
+        if let Some(&(a, t)) = self.by_host.get(&hop.src).filter(|_| ah.score >= self.min_score) {
             if hop.time.0 - t.0 <= self.campaign {
                 candidates.push(a);
             }
@@ -188,13 +212,25 @@ impl AlertBook {
         // Only a raised alert's hosts count as reached for the campaign window: benign
         // novelty below the threshold is common, and letting it claim hosts for months
         // would snowball unrelated hops into one alert.
+        // Hosts *entered* count, not the sources: a benign alert's entry is a person's own
+        // workstation, and claiming it would pull their every later novelty into the alert.
         if was_raised {
-            self.by_host.insert(hop.src, (target, hop.time));
             self.by_host.insert(hop.dst, (target, hop.time));
         } else if o.raised_at.is_some() {
-            let hosts: Vec<u32> = o.hops.iter().flat_map(|h| [h.hop.src, h.hop.dst]).collect();
+            let hosts: Vec<u32> = o.hops.iter().map(|h| h.hop.dst).collect();
             for h in hosts {
                 self.by_host.insert(h, (target, hop.time));
+            }
+        }
+        if from_internet {
+            self.by_internet.insert(hop.dst, (target, hop.time));
+        }
+        // an alert still growing keeps the doors it came in through open: the intruder
+        // returns from the internet for as long as the campaign lasts
+        let doors: Vec<(u32, u32)> = self.by_internet.iter().map(|(&h, &(a, _))| (h, a)).collect();
+        for (h, a) in doors {
+            if self.root(a) == target {
+                self.by_internet.insert(h, (target, hop.time));
             }
         }
         if let Causal::Clear(c) = causal {
@@ -225,6 +261,7 @@ impl AlertBook {
     pub fn expire(&mut self, now: Time) {
         let (campaign, window) = (self.campaign, self.window);
         self.by_host.retain(|_, (_, t)| now.0 - t.0 <= campaign);
+        self.by_internet.retain(|_, (_, t)| now.0 - t.0 <= campaign);
         self.by_causal.retain(|_, (_, t)| now.0 - t.0 <= window);
         for (i, o) in self.open.iter_mut().enumerate() {
             if o.parent == i as u32 && !o.dead && o.raised_at.is_none() && now.0 - o.last.0 > campaign {

@@ -197,6 +197,7 @@ mod tests {
             logon_type: LogonType::Network,
             format: SourceFormat::Jsonl,
             flags: EventFlags::default(),
+            primary: true,
             evidence: Evidence { source: 1, position: Position::Line(1) },
         }
     }

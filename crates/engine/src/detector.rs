@@ -12,8 +12,8 @@ use crate::explain::{reason, Names};
 use crate::fleet::Fleet;
 use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
-use crate::score::{is_suspicious, score_hop, total, Feature};
-use hopscope_model::{Catalog, EventTable, Inventory, Time};
+use crate::score::{is_suspicious, score_hop_in, total, Feature};
+use hopscope_model::{Catalog, EventFlags, EventTable, Evidence, Inventory, LogonType, Time};
 
 pub const SECOND: i64 = 1_000_000;
 pub const HOUR: i64 = 3600 * SECOND;
@@ -70,6 +70,9 @@ pub struct DetectStats {
     pub below_threshold: u64,
     /// Distinct edges learned.
     pub edges: u64,
+    /// Hop events that were another record of a login already seen (same source,
+    /// destination and account within the clock skew): kept as evidence of that hop.
+    pub merged_hops: u64,
 }
 
 /// The result of a run.
@@ -83,10 +86,12 @@ pub struct Detection {
     pub stats: DetectStats,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Pending {
     hop: Hop,
     done: bool,
+    /// Evidence of the same login logged elsewhere (the source's 4648, a DC's 4769).
+    extra: Vec<Evidence>,
 }
 
 /// The detector: feed it event batches in time order, then [`Detector::finish`].
@@ -189,9 +194,9 @@ impl Detector {
                 GraphEvent::Hop(h) => {
                     self.stats.hops += !self.learning as u64;
                     if self.config.skew <= 0 {
-                        self.process(h);
-                    } else {
-                        self.pending.push_back(Pending { hop: h, done: false });
+                        self.process(h, Vec::new());
+                    } else if !self.merge_duplicate(&h) {
+                        self.pending.push_back(Pending { hop: h, done: false, extra: Vec::new() });
                         *self.pending_into.entry(h.dst).or_default() += 1;
                     }
                 }
@@ -202,6 +207,47 @@ impl Detector {
                 GraphEvent::Ignored => {}
             }
         }
+    }
+
+    /// One login is often logged at both ends (4648 on the source and 4624 on the
+    /// destination; 4769 on a DC and 4624 on the service host): a hop with the source,
+    /// destination and account of a pending hop within the clock skew is the same login. It
+    /// becomes evidence of that hop, whose missing fields it fills; the destination's own
+    /// record wins. Returns whether `h` was merged.
+    fn merge_duplicate(&mut self, h: &Hop) -> bool {
+        let lo = h.time.0 - self.config.skew;
+        for p in self.pending.iter_mut().rev() {
+            if p.hop.time.0 < lo {
+                break;
+            }
+            let same_user = p.hop.user == h.user || p.hop.user == 0 || h.user == 0;
+            if p.hop.src != h.src || p.hop.dst != h.dst || !same_user {
+                continue;
+            }
+            self.stats.merged_hops += !self.learning as u64;
+            if p.done {
+                return true;
+            }
+            let (mut keep, other) = if h.primary && !p.hop.primary { (*h, p.hop) } else { (p.hop, *h) };
+            keep.time = p.hop.time.min(h.time);
+            if keep.user == 0 {
+                keep.user = other.user;
+            }
+            if keep.src_user == 0 {
+                keep.src_user = other.src_user;
+            }
+            if keep.auth == 0 {
+                keep.auth = other.auth;
+            }
+            if keep.logon_type == LogonType::Unknown {
+                keep.logon_type = other.logon_type;
+            }
+            keep.flags = EventFlags(keep.flags.0 | other.flags.0);
+            p.extra.push(other.evidence);
+            p.hop = keep;
+            return true;
+        }
+        false
     }
 
     fn sweep(&mut self, now: Time) {
@@ -233,13 +279,14 @@ impl Detector {
     /// (B → A just after A → B) is left in time order.
     fn finalize(&mut self, idx: usize, depth: u32) {
         let hop = self.pending[idx].hop;
+        let extra = std::mem::take(&mut self.pending[idx].extra);
         self.pending[idx].done = true;
         if depth < 16 && self.pending_into.get(&hop.src).is_some_and(|&n| n > 0) {
             let limit = hop.time.0 + self.config.skew;
             let mut j = idx + 1;
             while j < self.pending.len() && self.pending[j].hop.time.0 <= limit {
-                let p = self.pending[j];
-                if !p.done && p.hop.dst == hop.src && p.hop.src != hop.dst {
+                let (done, p) = (self.pending[j].done, self.pending[j].hop);
+                if !done && p.dst == hop.src && p.src != hop.dst {
                     self.finalize(j, depth + 1);
                 }
                 j += 1;
@@ -251,11 +298,11 @@ impl Detector {
                 self.pending_into.remove(&hop.dst);
             }
         }
-        self.process(hop);
+        self.process(hop, extra);
     }
 
     /// Link, score, attach and learn one hop.
-    fn process(&mut self, hop: Hop) {
+    fn process(&mut self, hop: Hop, extra: Vec<Evidence>) {
         let fleet = &self.fleet;
         let book = &mut self.book;
         let mut trail = self.chains.trail_for(&hop, |h| fleet.host(h).is_internet, |a| book.root(a));
@@ -269,10 +316,12 @@ impl Detector {
             _ => 0,
         };
         if scoring {
-            let contributions = score_hop(&hop, &trail, &self.history, &self.fleet);
+            let reached = self.book.reached(hop.src, hop.time);
+            let contributions = score_hop_in(&hop, &trail, &self.history, &self.fleet, reached);
             if is_suspicious(&contributions) {
                 self.stats.suspicious_hops += 1;
                 let mut evidence = vec![hop.evidence];
+                evidence.extend_from_slice(&extra);
                 if contributions.iter().any(|c| matches!(c.feature, Feature::BruteForce { .. })) {
                     if let Some(run) = self.history.failures(hop.src, hop.dst) {
                         evidence.push(run.first_evidence);
@@ -288,7 +337,8 @@ impl Detector {
                 };
                 self.scratch.clear();
                 self.chains.parent_alerts(&hop, &mut self.scratch);
-                trail.alert = self.book.attach(ah, &mut self.scratch);
+                let from_internet = self.fleet.host(hop.src).is_internet;
+                trail.alert = self.book.attach(ah, &mut self.scratch, from_internet);
             }
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
@@ -325,7 +375,8 @@ impl Detector {
                     raised_at,
                     first_time: first.hop.time,
                     last_time: hops.iter().map(|h| h.hop.time).max().unwrap_or(first.hop.time),
-                    entry_host: first.hop.src,
+                    // the host entered, when the first hop came from the internet
+                    entry_host: if self.fleet.host(first.hop.src).is_internet { first.hop.dst } else { first.hop.src },
                     chain_origin: first.trail.origin,
                     causal_account: first.trail.causal,
                     reasons: hops.iter().map(|h| reason(h, &names)).collect(),

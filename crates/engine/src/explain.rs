@@ -52,6 +52,12 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
         match c.feature {
             Feature::NewEdge => clauses.push(format!("first login ever from {src} to {dst}")),
             Feature::NewAccountOnDestination => clauses.push(format!("{user} had never logged on to {dst}")),
+            Feature::NewAccountOnSource => clauses.push(format!("{user} had never logged in out of {src}")),
+            Feature::RoutineSource { logins, rate } => clauses.push(format!(
+                "{user} logged in out of {src} {} before and goes somewhere new in {:.1} % of its logins",
+                times(logins),
+                rate as f64 / 10.0
+            )),
             Feature::CredentialSwitch { from } => {
                 let from = names.account(from);
                 clauses.push(format!("the chain switched from {from} to {user}, an account {from} never used"))
@@ -74,7 +80,9 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
             Feature::Decommissioning => weak.push("is being decommissioned".into()),
             Feature::Retired => weak.push("is retired".into()),
             Feature::StalePatch { .. } => {
-                let date = names.fleet.host(hop.src).last_patched.map(|t| t.to_rfc3339()[..10].to_string());
+                let src_facts = names.fleet.host(hop.src);
+                let weak_host = if src_facts.is_internet { names.fleet.host(hop.dst) } else { src_facts };
+                let date = weak_host.last_patched.map(|t| t.to_rfc3339()[..10].to_string());
                 weak.push(format!("was last patched {}", date.unwrap_or_else(|| "long ago".into())))
             }
             Feature::InternetFacing => weak.push("is internet-facing".into()),
@@ -110,7 +118,8 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
     let novelty = h.contributions.iter().filter(|c| c.feature.is_novelty()).count();
     let mut out: Vec<String> = clauses[..novelty].to_vec();
     if !weak.is_empty() {
-        out.push(format!("{src} {}", and_list(&weak)));
+        let weak_host = if names.fleet.host(hop.src).is_internet { &dst } else { &src };
+        out.push(format!("{weak_host} {}", and_list(&weak)));
     }
     if !jewel.is_empty() {
         out.push(format!("{dst} {}", and_list(&jewel)));

@@ -17,6 +17,10 @@ pub struct Hop {
     pub format: SourceFormat,
     pub flags: EventFlags,
     pub evidence: Evidence,
+    /// The destination's own logon record (not a domain controller's ticket, not the
+    /// source's explicit-credential record 4648): when one login is logged at both ends,
+    /// its fields win.
+    pub primary: bool,
 }
 
 /// A failed login attempt between two hosts (brute-force evidence).
@@ -80,6 +84,7 @@ pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
             format: SourceFormat::from_code(t.format[i]).unwrap_or_default(),
             flags: EventFlags(flags.0 & !EventFlags::RECORD.0),
             evidence: evidence(),
+            primary: orientation == LOGON && t.event_id[i] != 4648,
         }),
         FAILURE if orientation == LOGON || orientation == UNKNOWN_ORIENTATION => {
             GraphEvent::Failure(FailedLogin { time: Time(t.time[i]), src, dst, evidence: evidence() })

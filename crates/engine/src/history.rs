@@ -26,6 +26,8 @@ pub struct HostHistory {
     pub in_logins: u32,
     pub in_distinct: u32,
     pub accounts_distinct: u32,
+    /// Distinct accounts that logged in out of this host.
+    pub out_accounts_distinct: u32,
     /// A login from the `internet` pseudo-host into this host has been seen.
     pub internet_logins: bool,
 }
@@ -34,6 +36,8 @@ pub struct HostHistory {
 #[derive(Clone, Debug, Default)]
 pub struct AccountHistory {
     pub logins: u32,
+    /// Distinct destinations the account logged on to.
+    pub dst_distinct: u32,
     /// Logins per hour of day (UTC).
     pub hours: [u32; 24],
     /// (auth label id, logins), first-seen order.
@@ -82,7 +86,7 @@ pub struct History {
     edges: AHashSet<u64>,
     account_on_host: AHashSet<u64>,
     /// (account, source host): the account has logged in *out of* the host.
-    account_from_host: AHashSet<u64>,
+    account_from_host: AHashMap<u64, u32>,
     /// (causal account, account used) pairs seen along chains.
     switches: AHashSet<u64>,
     hosts: Vec<HostHistory>,
@@ -103,7 +107,11 @@ impl History {
         self.account_on_host.contains(&pair(user, dst))
     }
     pub fn account_seen_from(&self, user: u32, src: u32) -> bool {
-        self.account_from_host.contains(&pair(user, src))
+        self.account_from_host.contains_key(&pair(user, src))
+    }
+    /// Logins of `user` out of `src` so far.
+    pub fn logins_from(&self, user: u32, src: u32) -> u32 {
+        self.account_from_host.get(&pair(user, src)).copied().unwrap_or(0)
     }
     pub fn switch_seen(&self, causal: u32, user: u32) -> bool {
         self.switches.contains(&pair(causal, user))
@@ -146,8 +154,11 @@ impl History {
     pub fn observe(&mut self, hop: &Hop, fleet: &Fleet, causal: Option<u32>) {
         let new_edge = self.edges.insert(pair(hop.src, hop.dst));
         let new_account = hop.user != 0 && self.account_on_host.insert(pair(hop.user, hop.dst));
+        let mut new_out_account = false;
         if hop.user != 0 {
-            self.account_from_host.insert(pair(hop.user, hop.src));
+            let n = self.account_from_host.entry(pair(hop.user, hop.src)).or_default();
+            new_out_account = *n == 0;
+            *n = n.saturating_add(1);
         }
         let need = hop.src.max(hop.dst) as usize + 1;
         if self.hosts.len() < need {
@@ -156,6 +167,7 @@ impl History {
         let s = &mut self.hosts[hop.src as usize];
         s.out_logins = s.out_logins.saturating_add(1);
         s.out_distinct += new_edge as u32;
+        s.out_accounts_distinct += new_out_account as u32;
         let d = &mut self.hosts[hop.dst as usize];
         d.in_logins = d.in_logins.saturating_add(1);
         d.in_distinct += new_edge as u32;
@@ -169,6 +181,7 @@ impl History {
             }
             let a = &mut self.accounts[hop.user as usize];
             a.logins = a.logins.saturating_add(1);
+            a.dst_distinct += new_account as u32;
             a.hours[hour_of_day(hop.time)] += 1;
             match a.auths.iter_mut().find(|(x, _)| *x == hop.auth) {
                 Some((_, n)) => *n += 1,

@@ -20,6 +20,7 @@ pub mod alert;
 pub mod audit;
 pub mod attack;
 pub mod budget;
+pub mod eval;
 pub mod chain;
 mod detector;
 pub mod explain;

@@ -56,6 +56,9 @@ pub const MIN_HABIT_LOGINS: u32 = 5;
 pub const MIN_HOUR_LOGINS: u32 = 20;
 /// Patch age that makes a host weak.
 pub const STALE_PATCH_DAYS: i64 = 365;
+/// Logins of an account out of a source that make the pair *familiar*: the account's own
+/// origin (a person's workstation, an admin's jump host).
+pub const FAMILIAR_LOGINS: u32 = 5;
 
 /// One reason a hop is surprising, with what the explanation needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -64,6 +67,9 @@ pub enum Feature {
     NewEdge,
     /// The account never logged on to the destination.
     NewAccountOnDestination,
+    /// The account never logged in *out of* the source before (an intruder using
+    /// credentials the source never used).
+    NewAccountOnSource,
     /// The hop uses an account the chain's causal account (`from`) never used, and that
     /// never logged in out of this source before.
     CredentialSwitch { from: u32 },
@@ -101,6 +107,11 @@ pub enum Feature {
     ServiceInstall,
     /// An administrative share was accessed.
     AdminShare,
+    /// The account logged in out of the source `logins` times before and reaches new
+    /// destinations routinely (`rate` of its logins went somewhere new, per mille): its new
+    /// edge and new destination are discounted (negative bits) and do not make the hop
+    /// suspicious. Never applied out of a host a raised alert reached.
+    RoutineSource { logins: u32, rate: u16 },
 }
 
 impl Feature {
@@ -110,6 +121,7 @@ impl Feature {
             self,
             Feature::NewEdge
                 | Feature::NewAccountOnDestination
+                | Feature::NewAccountOnSource
                 | Feature::CredentialSwitch { .. }
                 | Feature::UnusualAuth { .. }
                 | Feature::UnusualLogonType { .. }
@@ -122,6 +134,7 @@ impl Feature {
         match self {
             Feature::NewEdge => "new-edge",
             Feature::NewAccountOnDestination => "new-account-on-destination",
+            Feature::NewAccountOnSource => "new-account-on-source",
             Feature::CredentialSwitch { .. } => "credential-switch",
             Feature::UnusualAuth { .. } => "unusual-auth",
             Feature::UnusualLogonType { .. } => "unusual-logon-type",
@@ -140,6 +153,7 @@ impl Feature {
             Feature::UnusualHour { .. } => "unusual-hour",
             Feature::ServiceInstall => "service-install",
             Feature::AdminShare => "admin-share",
+            Feature::RoutineSource { .. } => "routine-source",
         }
     }
 }
@@ -158,7 +172,15 @@ fn surprise(p: f64, cap: f64) -> f64 {
 
 /// A hop's contributions, in a fixed order (novelty first). Empty when nothing is odd.
 pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> Vec<Contribution> {
+    score_hop_in(hop, trail, history, fleet, false)
+}
+
+/// [`score_hop`], knowing whether a raised alert already reached the source (`reached`):
+/// then nothing out of it is routine.
+pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, reached: bool) -> Vec<Contribution> {
     let mut out = Vec::new();
+    let familiar = if reached || hop.user == 0 { 0 } else { history.logins_from(hop.user, hop.src) };
+    let mut exploration = 0.0;
     let mut add = |feature: Feature, bits: f64| {
         if bits > 0.0 {
             out.push(Contribution { feature, bits });
@@ -171,11 +193,19 @@ pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> 
     if !history.edge_seen(hop.src, hop.dst) {
         let from_src = (hs.out_distinct as f64 + 1.0) / (hs.out_logins as f64 + 2.0);
         let into_dst = (hd.in_distinct as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
-        add(Feature::NewEdge, surprise(from_src, CAP_NEW_EDGE_SIDE) + surprise(into_dst, CAP_NEW_EDGE_SIDE));
+        let bits = surprise(from_src, CAP_NEW_EDGE_SIDE) + surprise(into_dst, CAP_NEW_EDGE_SIDE);
+        exploration += bits;
+        add(Feature::NewEdge, bits);
     }
     if hop.user != 0 && !history.account_seen_on(hop.user, hop.dst) {
         let p = (hd.accounts_distinct as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
-        add(Feature::NewAccountOnDestination, surprise(p, CAP_NEW_ACCOUNT));
+        let bits = surprise(p, CAP_NEW_ACCOUNT);
+        exploration += bits;
+        add(Feature::NewAccountOnDestination, bits);
+    }
+    if hop.user != 0 && history.logins_from(hop.user, hop.src) == 0 && !fleet.host(hop.src).is_internet {
+        let p = (hs.out_accounts_distinct as f64 + 1.0) / (hs.out_logins as f64 + 2.0);
+        add(Feature::NewAccountOnSource, surprise(p, CAP_NEW_ACCOUNT));
     }
     if let Some(causal) = trail.causal.account() {
         // a service account that routinely logs out of this host is not a switch, whoever
@@ -225,6 +255,10 @@ pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> 
         let (seen, total) = history.site_pair(fs.site, fd.site);
         add(Feature::CrossSite { seen }, surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_SITE_PAIR));
     }
+    // the weak host is the source, or the host entered when the hop came from the internet
+    // (a forgotten internet-facing server accepting its first outside login)
+    let from_internet = fs.is_internet;
+    let fs = if from_internet { fd } else { fs };
     match fs.lifecycle {
         Lifecycle::Decommissioning => add(Feature::Decommissioning, W_DECOMMISSIONING),
         Lifecycle::Retired => add(Feature::Retired, W_RETIRED),
@@ -240,7 +274,7 @@ pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> 
     if fs.internet_facing {
         add(Feature::InternetFacing, W_INTERNET_FACING);
     }
-    if hs.internet_logins {
+    if hs.internet_logins && !from_internet {
         add(Feature::InternetLogins, W_INTERNET_LOGINS);
     }
     match fd.criticality {
@@ -270,12 +304,29 @@ pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> 
     if hop.flags.contains(EventFlags::ADMIN_SHARE) {
         add(Feature::AdminShare, W_ADMIN_SHARE);
     }
+    // NoDoze-style discount: an account going somewhere new from its own origin is only as
+    // surprising as its habit of going somewhere new (Hopper: a user's own first login to a
+    // server is access, not movement)
+    if familiar >= FAMILIAR_LOGINS && exploration > 0.0 {
+        if let Some(a) = history.account(hop.user) {
+            let rate = (a.dst_distinct as f64 + 1.0) / (a.logins as f64 + 2.0);
+            let keep = surprise(rate, CAP_NEW_ACCOUNT).min(exploration);
+            out.push(Contribution {
+                feature: Feature::RoutineSource { logins: familiar, rate: (rate * 1000.0).round() as u16 },
+                bits: keep - exploration,
+            });
+        }
+    }
     out
 }
 
-/// Whether a hop with these contributions is suspicious (has a novelty feature).
+/// Whether a hop with these contributions is suspicious: it has a novelty feature, not
+/// counting a new edge or destination that is [`Feature::RoutineSource`] for its account.
 pub fn is_suspicious(c: &[Contribution]) -> bool {
-    c.iter().any(|c| c.feature.is_novelty())
+    let routine = c.iter().any(|c| matches!(c.feature, Feature::RoutineSource { .. }));
+    c.iter().any(|c| {
+        c.feature.is_novelty() && !(routine && matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnDestination))
+    })
 }
 
 /// The sum of contributions.

@@ -3,7 +3,7 @@
 mod support;
 
 use hopscope_engine::{Causal, DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule};
-use hopscope_model::{LogonType, Time};
+use hopscope_model::{LogonType, Orientation, Time};
 use support::*;
 
 fn run(w: &mut World, config: DetectConfig) -> Detection {
@@ -281,4 +281,36 @@ fn brute_force_through_the_detector() {
     assert!(h.contributions.iter().any(|c| c.feature.name() == "brute-force"), "{:?}", h.contributions);
     assert_eq!(h.evidence.len(), 2, "the first failure is evidence too");
     assert!(h.techniques.contains(&"T1110"));
+}
+
+#[test]
+fn a_login_logged_at_both_ends_is_one_hop_with_every_record_as_evidence() {
+    let mut w = fleet_2019();
+    let at = t("2019-09-12T03:04:05Z");
+    // the DC's service ticket, the source's explicit-credential record, the destination's logon
+    w.login_with(at, "us-jump-01", "jp-crm-01", "jp_admin", "Kerberos", |e| {
+        e.orientation = Orientation::Tgs;
+        e.event_id = 4769;
+    });
+    w.login_with(Time(at.0 + 100_000), "us-jump-01", "jp-crm-01", "jp_admin", "Kerberos", |e| {
+        e.event_id = 4648;
+        e.logon_type = LogonType::Unknown;
+    });
+    let svc = w.user_id("svc_backup");
+    w.login_with(Time(at.0 + 1_000_000), "us-jump-01", "jp-crm-01", "jp_admin", "Negotiate", |e| {
+        e.event_id = 4624;
+        e.logon_type = LogonType::RemoteInteractive;
+        e.src_user = svc;
+    });
+    let d = run(&mut w, DetectConfig { warmup: 14 * hopscope_engine::DAY, ..DetectConfig::default() });
+    assert_eq!(d.stats.merged_hops, 2);
+    let hops: Vec<_> = d.alerts.iter().flat_map(|a| &a.hops).filter(|h| h.hop.dst == w.host_id("jp-crm-01") && h.hop.time.0 >= at.0).collect();
+    assert_eq!(hops.len(), 1, "one login, one hop");
+    let h = hops[0];
+    assert_eq!(h.evidence.len(), 3, "{:?}", h.evidence);
+    // the destination's own record gives the logon type and protocol; the source side, its account
+    assert_eq!(h.hop.logon_type, LogonType::RemoteInteractive);
+    assert_eq!(w.catalog.auths.name(h.hop.auth), Some("Negotiate"));
+    assert_eq!(h.hop.src_user, svc);
+    assert_eq!(h.hop.time, at);
 }

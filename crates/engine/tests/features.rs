@@ -72,6 +72,18 @@ fn new_edge() {
     // a reached 1 destination in 100 logins: log2(102/2); c was never reached: log2(2/1)
     let b = bits(&c, "new-edge").expect("fires");
     assert!((b - ((102.0f64 / 2.0).log2() + 1.0)).abs() < 1e-9, "{b}");
+    // alice logged in out of a 100 times: her going somewhere new from her own origin is
+    // routine, discounted to her own rate of new destinations (1 in 200 logins: log2(202/2))
+    // and not suspicious on its own
+    let routine = bits(&c, "routine-source").expect("alice is at home on a");
+    let kept = (202.0f64 / 2.0).log2();
+    let explored = b + bits(&c, "new-account-on-destination").unwrap_or(0.0);
+    assert!((routine - (kept - explored)).abs() < 1e-9, "{routine}");
+    assert!(!is_suspicious(&c));
+    // the same edge by an account that never logged in out of a is suspicious
+    let c = lab.score("2019-09-01T01:00:00Z", "a", "c", "mallory", "Kerberos");
+    assert!(bits(&c, "new-edge").is_some() && bits(&c, "new-account-on-source").is_some());
+    assert_eq!(bits(&c, "routine-source"), None);
     assert!(is_suspicious(&c));
     let c = lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos");
     assert_eq!(bits(&c, "new-edge"), None);

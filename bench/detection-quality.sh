@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Detection quality on simulated fleets: `hopscope eval` (hopper vs the unseen-edge rule) on
+# ntt-2019 with three seeds and on the generic scenario with 50 intrusions.
+# Figures go to docs/detection.md#detection-quality.
+#
+#   bench/detection-quality.sh [OUT_DIR]      (HOPSCOPE=path/to/hopscope to pick a binary)
+set -euo pipefail
+B=${HOPSCOPE:-target/release/hopscope}
+OUT=${1:-$(mktemp -d)}
+run() { # name, simulate args...
+  local name=$1; shift
+  rm -rf "$OUT/$name"
+  "$B" simulate --out "$OUT/$name/fleet" "$@" >/dev/null 2>&1
+  "$B" ingest "$OUT/$name/fleet/logs" --inventory "$OUT/$name/fleet" --case "$OUT/$name/case" >/dev/null 2>&1
+  local t0=$(date +%s.%N)
+  "$B" eval --case "$OUT/$name/case" --truth "$OUT/$name/fleet/truth.json" --json > "$OUT/$name/eval.json"
+  local t1=$(date +%s.%N)
+  echo "== $name ($*): eval (both rules, every budget) in $(echo "$t1 - $t0" | bc) s"
+  "$B" eval --case "$OUT/$name/case" --truth "$OUT/$name/fleet/truth.json"
+  echo
+}
+for seed in 2019 7 42; do run "ntt-$seed" --scenario ntt-2019 --seed "$seed"; done
+run generic-50 --scenario generic --intrusions 50 --scale 1 --seed 2019
+echo "outputs in $OUT"

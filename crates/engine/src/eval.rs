@@ -1,0 +1,435 @@
+//! Scoring a detection against ground truth (the simulator's `truth.json`, parsed by the
+//! caller into [`Truth`]).
+//!
+//! An alert hop **matches** a malicious login when the destination host names agree, the
+//! account names agree (the part after `DOMAIN\` and before `@`, case-insensitive) and the
+//! times are within [`MATCH_SLACK`] (truth times are whole seconds; logs carry fractions, and
+//! hosts' clocks disagree by a second or two). Only successful malicious logins are matched.
+//!
+//! Figures: intrusions alerted, hop recall (malicious `entry`/`hop` logins covered by an
+//! alert), precision (alert hops matching any malicious login), alerts per day after the
+//! warmup, entry host found, time from the first malicious login to the alert, recall per
+//! goal × stealth, and recall at several budgets.
+
+use std::collections::BTreeMap;
+
+use crate::alert::Alert;
+use crate::budget::apply_budget;
+use crate::detector::DAY;
+use crate::fleet::Fleet;
+use hopscope_model::{Catalog, Time};
+
+/// Time tolerance between an alert hop and a truth login (5 s).
+pub const MATCH_SLACK: i64 = 5_000_000;
+
+/// Budgets `eval` reports recall at.
+pub const EVAL_BUDGETS: [usize; 4] = [1, 5, 9, 20];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginKind {
+    Entry,
+    Hop,
+    Revisit,
+}
+
+/// One malicious login of the truth.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TruthLogin {
+    pub time: Time,
+    pub intrusion: u32,
+    pub kind: LoginKind,
+    pub src_host: String,
+    pub dst_host: String,
+    /// As the truth spells it (`CORP\svc-backup`, `opsadmin`).
+    pub account: String,
+    pub success: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TruthIntrusion {
+    pub id: u32,
+    pub goal: String,
+    pub stealth: String,
+    pub entry_host: String,
+}
+
+/// Ground truth: intrusions and their logins.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Truth {
+    pub scenario: String,
+    /// First day (midnight UTC) and the day after the last one.
+    pub start: Time,
+    pub end: Time,
+    pub intrusions: Vec<TruthIntrusion>,
+    pub logins: Vec<TruthLogin>,
+}
+
+/// `CORP\adm-x`, `adm-x@CORP.EXAMPLE`, `ADM-X` → `adm-x`.
+pub fn account_key(s: &str) -> String {
+    let s = s.rsplit('\\').next().unwrap_or(s);
+    let s = s.split('@').next().unwrap_or(s);
+    s.trim().to_lowercase()
+}
+
+/// Per intrusion: what the detection made of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntrusionResult {
+    pub id: u32,
+    pub goal: String,
+    pub stealth: String,
+    /// Successful `entry`/`hop` logins, and those covered by an alert.
+    pub hops_total: usize,
+    pub hops_covered: usize,
+    /// The first alert (by detection time) holding one of its successful logins.
+    pub alert: Option<String>,
+    /// When that alert knew: the later of its raise time and its first matching hop.
+    pub detected_at: Option<Time>,
+    /// Detected minus the first successful malicious login.
+    pub delay: Option<i64>,
+    /// Detected minus the first successful lateral (`hop`) login.
+    pub delay_from_first_hop: Option<i64>,
+    pub entry_truth: String,
+    /// The alert's entry host.
+    pub entry_found: Option<String>,
+}
+
+/// Figures for one set of alerts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figures {
+    pub alerts: usize,
+    /// Alerts holding no malicious hop.
+    pub benign_alerts: usize,
+    /// Days after the warmup up to the truth's end.
+    pub days: f64,
+    pub alerts_per_day: f64,
+    pub benign_alerts_per_day: f64,
+    pub intrusions: usize,
+    pub intrusions_alerted: usize,
+    pub hops_total: usize,
+    pub hops_covered: usize,
+    pub hop_recall: f64,
+    /// Alert hops listed (`hops_omitted` beyond 500 per alert are not judged).
+    pub alert_hops: usize,
+    pub alert_hops_malicious: usize,
+    pub precision: f64,
+    pub hops_omitted: u64,
+    pub entry_found: usize,
+    pub per_intrusion: Vec<IntrusionResult>,
+}
+
+/// Recall for one goal × stealth group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupFigures {
+    pub goal: String,
+    pub stealth: String,
+    pub intrusions: usize,
+    pub intrusions_alerted: usize,
+    pub hops_total: usize,
+    pub hops_covered: usize,
+}
+
+/// Figures at one budget.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetFigures {
+    pub budget: usize,
+    pub figures: Figures,
+}
+
+/// Everything `eval` reports for one rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub budget: usize,
+    pub figures: Figures,
+    pub groups: Vec<GroupFigures>,
+    pub by_budget: Vec<BudgetFigures>,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Index of truth logins by (destination, account) for matching.
+struct Index<'t> {
+    by_dst: BTreeMap<(String, String), Vec<(usize, &'t TruthLogin)>>,
+}
+
+impl<'t> Index<'t> {
+    fn new(truth: &'t Truth) -> Index<'t> {
+        let mut by_dst: BTreeMap<(String, String), Vec<(usize, &TruthLogin)>> = BTreeMap::new();
+        for (i, l) in truth.logins.iter().enumerate().filter(|(_, l)| l.success) {
+            by_dst.entry((l.dst_host.to_lowercase(), account_key(&l.account))).or_default().push((i, l));
+        }
+        Index { by_dst }
+    }
+    /// The truth logins (indexes) a hop matches.
+    fn matches(&self, dst: &str, account: &str, t: Time) -> impl Iterator<Item = (usize, &'t TruthLogin)> + '_ {
+        self.by_dst
+            .get(&(dst.to_lowercase(), account_key(account)))
+            .into_iter()
+            .flatten()
+            .filter(move |(_, l)| (l.time.0 - t.0).abs() <= MATCH_SLACK)
+            .copied()
+    }
+}
+
+/// Judge `alerts` (already budgeted) against `truth`.
+pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth, warmup_end: Option<Time>) -> Figures {
+    let index = Index::new(truth);
+    // truth login index → (alert index) of alerts covering it
+    let mut covered: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut alert_hops = 0;
+    let mut alert_hops_malicious = 0;
+    let mut benign_alerts = 0;
+    let mut hops_omitted = 0u64;
+    // (alert index, intrusion) → first matching hop time
+    let mut first_match: BTreeMap<(usize, u32), Time> = BTreeMap::new();
+    for (ai, a) in alerts.iter().enumerate() {
+        let mut any = false;
+        hops_omitted += a.hops_omitted as u64;
+        for h in &a.hops {
+            alert_hops += 1;
+            let dst = catalog.hosts.name(h.hop.dst).unwrap_or("");
+            let acc = catalog.accounts.get(h.hop.user).map(|a| a.name.clone()).unwrap_or_default();
+            let mut hit = false;
+            for (li, l) in index.matches(dst, &acc, h.hop.time) {
+                hit = true;
+                covered.entry(li).or_default().push(ai);
+                let e = first_match.entry((ai, l.intrusion)).or_insert(h.hop.time);
+                *e = (*e).min(h.hop.time);
+            }
+            if hit {
+                alert_hops_malicious += 1;
+                any = true;
+            }
+        }
+        if !any {
+            benign_alerts += 1;
+        }
+    }
+    let mut per_intrusion = Vec::new();
+    for intr in &truth.intrusions {
+        let logins: Vec<(usize, &TruthLogin)> =
+            truth.logins.iter().enumerate().filter(|(_, l)| l.intrusion == intr.id && l.success).collect();
+        let lateral: Vec<&(usize, &TruthLogin)> =
+            logins.iter().filter(|(_, l)| matches!(l.kind, LoginKind::Entry | LoginKind::Hop)).collect();
+        let hops_covered = lateral.iter().filter(|(i, _)| covered.contains_key(i)).count();
+        // the alert that knew first
+        let mut best: Option<(Time, usize)> = None;
+        for (&(ai, id), &t) in &first_match {
+            if id != intr.id {
+                continue;
+            }
+            let at = Time(alerts[ai].raised_at.0.max(t.0));
+            if best.is_none_or(|(bt, _)| at < bt) {
+                best = Some((at, ai));
+            }
+        }
+        let first = logins.iter().map(|(_, l)| l.time).min();
+        let first_hop = logins.iter().filter(|(_, l)| l.kind == LoginKind::Hop).map(|(_, l)| l.time).min();
+        let entry_found = best.map(|(_, ai)| {
+            let a = &alerts[ai];
+            let first = &a.hops[0].hop;
+            let e = if fleet.host(first.src).is_internet { first.dst } else { a.entry_host };
+            catalog.hosts.name(e).unwrap_or("").to_string()
+        });
+        per_intrusion.push(IntrusionResult {
+            id: intr.id,
+            goal: intr.goal.clone(),
+            stealth: intr.stealth.clone(),
+            hops_total: lateral.len(),
+            hops_covered,
+            alert: best.map(|(_, ai)| alerts[ai].id.clone()),
+            detected_at: best.map(|(t, _)| t),
+            delay: best.and_then(|(t, _)| first.map(|f| t.0 - f.0)),
+            delay_from_first_hop: best.and_then(|(t, _)| first_hop.map(|f| t.0 - f.0)),
+            entry_truth: intr.entry_host.clone(),
+            entry_found,
+        });
+    }
+    let days = match warmup_end {
+        Some(w) => ((truth.end.0 - w.0) as f64 / DAY as f64).max(1.0),
+        None => ((truth.end.0 - truth.start.0) as f64 / DAY as f64).max(1.0),
+    };
+    let hops_total: usize = per_intrusion.iter().map(|r| r.hops_total).sum();
+    let hops_covered: usize = per_intrusion.iter().map(|r| r.hops_covered).sum();
+    Figures {
+        alerts: alerts.len(),
+        benign_alerts,
+        days,
+        alerts_per_day: alerts.len() as f64 / days,
+        benign_alerts_per_day: benign_alerts as f64 / days,
+        intrusions: per_intrusion.len(),
+        intrusions_alerted: per_intrusion.iter().filter(|r| r.alert.is_some()).count(),
+        hops_total,
+        hops_covered,
+        hop_recall: ratio(hops_covered, hops_total),
+        alert_hops,
+        alert_hops_malicious,
+        precision: ratio(alert_hops_malicious, alert_hops),
+        hops_omitted,
+        entry_found: per_intrusion
+            .iter()
+            .filter(|r| r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth)))
+            .count(),
+        per_intrusion,
+    }
+}
+
+/// Judge a run made with no budget (`unbudgeted`, every raised alert) at `budget` and at
+/// each of [`EVAL_BUDGETS`].
+pub fn evaluate(unbudgeted: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth, warmup_end: Option<Time>, budget: usize) -> Evaluation {
+    let at = |b: usize| {
+        let (kept, _) = apply_budget(unbudgeted.to_vec(), b);
+        figures(&kept, catalog, fleet, truth, warmup_end)
+    };
+    let main = at(budget);
+    let mut groups: BTreeMap<(String, String), GroupFigures> = BTreeMap::new();
+    for r in &main.per_intrusion {
+        let g = groups.entry((r.goal.clone(), r.stealth.clone())).or_insert_with(|| GroupFigures {
+            goal: r.goal.clone(),
+            stealth: r.stealth.clone(),
+            intrusions: 0,
+            intrusions_alerted: 0,
+            hops_total: 0,
+            hops_covered: 0,
+        });
+        g.intrusions += 1;
+        g.intrusions_alerted += r.alert.is_some() as usize;
+        g.hops_total += r.hops_total;
+        g.hops_covered += r.hops_covered;
+    }
+    Evaluation {
+        budget,
+        by_budget: EVAL_BUDGETS.iter().map(|&b| BudgetFigures { budget: b, figures: at(b) }).collect(),
+        figures: main,
+        groups: groups.into_values().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::AlertHop;
+    use crate::chain::{Causal, Trail};
+    use crate::graph::Hop;
+    use hopscope_model::{EventFlags, Evidence, LogonType, Position, SourceFormat};
+
+    const S: i64 = 1_000_000;
+
+    fn catalog() -> Catalog {
+        let mut c = Catalog::default();
+        let inv = hopscope_model::Inventory::default();
+        c.hosts.internet();
+        for h in ["sg-ops-03", "th-app-02", "us-jump-01", "jp-ws-001"] {
+            c.hosts.resolve(&inv, Some(h), None);
+        }
+        c.accounts.intern("opsadmin", None);
+        c.accounts.intern("svc-backup", Some("CORP"));
+        c.accounts.intern("alice", None);
+        c
+    }
+
+    fn hop(t: i64, src: u32, dst: u32, user: u32) -> AlertHop {
+        let hop = Hop {
+            time: Time(t),
+            src,
+            dst,
+            user,
+            src_user: 0,
+            auth: 0,
+            logon_type: LogonType::Network,
+            format: SourceFormat::Jsonl,
+            flags: EventFlags::default(),
+            primary: true,
+            evidence: Evidence { source: 1, position: Position::Line(t as u64) },
+        };
+        AlertHop {
+            hop,
+            score: 20.0,
+            contributions: vec![],
+            techniques: vec![],
+            evidence: vec![hop.evidence],
+            trail: Trail { origin: src, causal: Causal::Unclear, start: Time(t), depth: 1, alert: 0 },
+        }
+    }
+
+    fn alert(id: &str, raised: i64, hops: Vec<AlertHop>) -> Alert {
+        Alert {
+            id: id.into(),
+            score: 20.0 * hops.len() as f64,
+            raised_at: Time(raised),
+            first_time: hops[0].hop.time,
+            last_time: hops.last().unwrap().hop.time,
+            entry_host: hops[0].hop.src,
+            chain_origin: hops[0].hop.src,
+            causal_account: Causal::Unclear,
+            reasons: vec![String::new(); hops.len()],
+            hops,
+            hops_omitted: 0,
+        }
+    }
+
+    fn login(t: i64, kind: LoginKind, src: &str, dst: &str, account: &str) -> TruthLogin {
+        TruthLogin { time: Time(t), intrusion: 1, kind, src_host: src.into(), dst_host: dst.into(), account: account.into(), success: true }
+    }
+
+    #[test]
+    fn matching_by_destination_account_and_time() {
+        let c = catalog();
+        let id = |n: &str| c.hosts.find(n).unwrap();
+        let acc = |n: &str| c.accounts.iter().find(|(_, a)| a.name == n).unwrap().0;
+        let truth = Truth {
+            scenario: "test".into(),
+            start: Time(0),
+            end: Time(10 * DAY),
+            intrusions: vec![TruthIntrusion { id: 1, goal: "targeted".into(), stealth: "agnostic".into(), entry_host: "sg-ops-03".into() }],
+            logins: vec![
+                login(DAY, LoginKind::Entry, "internet", "sg-ops-03", "opsadmin"),
+                login(2 * DAY, LoginKind::Hop, "sg-ops-03", "th-app-02", "opsadmin"),
+                login(3 * DAY, LoginKind::Hop, "th-app-02", "us-jump-01", "CORP\\svc-backup"),
+                login(4 * DAY, LoginKind::Revisit, "sg-ops-03", "th-app-02", "opsadmin"),
+                TruthLogin { success: false, ..login(5 * DAY, LoginKind::Hop, "sg-ops-03", "th-app-02", "opsadmin") },
+            ],
+        };
+        let fleet = Fleet::default();
+        let alerts = vec![
+            // hop 1, 3 s late in the logs; hop 2 with the account's domain form; the revisit;
+            // a failed login's time (not matched: failures are not hops)
+            alert(
+                "A-1",
+                2 * DAY + 3 * S,
+                vec![
+                    hop(2 * DAY + 3 * S, id("sg-ops-03"), id("th-app-02"), acc("opsadmin")),
+                    hop(3 * DAY - 2 * S, id("th-app-02"), id("us-jump-01"), acc("svc-backup")),
+                    hop(4 * DAY, id("sg-ops-03"), id("th-app-02"), acc("opsadmin")),
+                    hop(5 * DAY, id("sg-ops-03"), id("th-app-02"), acc("opsadmin")),
+                ],
+            ),
+            // benign: right host, wrong account; right account, 6 s off
+            alert(
+                "A-2",
+                DAY,
+                vec![hop(DAY, id("jp-ws-001"), id("sg-ops-03"), acc("alice")), hop(DAY + 6 * S, id("jp-ws-001"), id("sg-ops-03"), acc("opsadmin"))],
+            ),
+        ];
+        let f = figures(&alerts, &c, &fleet, &truth, Some(Time(0)));
+        assert_eq!((f.alerts, f.benign_alerts), (2, 1));
+        assert_eq!((f.hops_total, f.hops_covered), (3, 2), "entry not covered; both lateral hops are");
+        assert_eq!((f.alert_hops, f.alert_hops_malicious), (6, 3), "two hops and the revisit");
+        assert_eq!(f.intrusions_alerted, 1);
+        let r = &f.per_intrusion[0];
+        assert_eq!(r.alert.as_deref(), Some("A-1"));
+        assert_eq!(r.detected_at, Some(Time(2 * DAY + 3 * S)));
+        assert_eq!(r.delay, Some(DAY + 3 * S));
+        assert_eq!(r.delay_from_first_hop, Some(3 * S));
+        assert_eq!(r.entry_found.as_deref(), Some("sg-ops-03"));
+        assert_eq!(f.entry_found, 1);
+        assert!((f.alerts_per_day - 0.2).abs() < 1e-9);
+        assert_eq!(account_key("CORP\\Adm-X"), "adm-x");
+        assert_eq!(account_key("adm-x@CORP.EXAMPLE"), "adm-x");
+    }
+}
