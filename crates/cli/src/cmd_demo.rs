@@ -169,18 +169,124 @@ pub fn run(a: Args) -> Result<()> {
         (Ok(first), Some(Ok(det))) => Some((det.0 - first.0) / 86_400_000_000),
         _ => None,
     };
-    detection_step(&case, &fleet, dwell_days)?;
+    let alert_hops = detection_step(&case, &fleet, dwell_days)?;
 
-    println!("\n5. not built yet, so not shown: trace back to the entry point, scope of exposure (hosts,");
-    println!("   data, client organisations), audit of weak hosts, the HTML/Markdown/STIX report.");
-    println!("\nexplore: hopscope detect --case {0}   |   hopscope eval --case {0} --truth {1}", case_dir.display(), fleet.join("truth.json").display());
+    let when = |s: Option<&str>| s.and_then(|s| Time::parse(s).ok());
+    investigation_step(
+        &case,
+        &alert_hops,
+        intr.target_host.as_deref(),
+        when(intr.detected.as_deref()),
+        when(intr.contained.as_deref()),
+        when(Some(intr.first_malicious.as_str())),
+    )?;
+
+    println!("\n6. not built yet, so not shown: the HTML/Markdown/STIX report (issue 8) and `watch`,");
+    println!("   which would run the same detection live (issue 9).");
+    println!(
+        "\nexplore: hopscope detect --case {0}   |   hopscope scope --case {0} --alert ID --redact\n         hopscope eval --case {0} --truth {1}",
+        case_dir.display(),
+        fleet.join("truth.json").display()
+    );
+    Ok(())
+}
+
+/// Step 5: the investigation a responder runs after the alarm, on the same case: trace back
+/// from the Japanese server at the detection date, scope forward from the alert to
+/// containment, and the audit as it looked before the intrusion.
+fn investigation_step(
+    case: &Case,
+    alert_hops: &[hopscope_engine::Hop],
+    target: Option<&str>,
+    detected: Option<Time>,
+    contained: Option<Time>,
+    first_malicious: Option<Time>,
+) -> Result<()> {
+    use hopscope_engine::{audit, collect_logins, scope, trace, AuditConfig, Fleet, ScopeConfig, Seed, Tier, TraceConfig, DAY};
+    let t0 = Instant::now();
+    let cat = &case.catalog;
+    let mut logins = Vec::new();
+    for t in case.events(1 << 16)? {
+        collect_logins(&t?, Time::MAX, &mut logins);
+    }
+    let fleet = Fleet::new(cat, &case.inventory);
+    let name = |h: u32| cat.hosts.name(h).unwrap_or("?").to_string();
+    println!("\n5. investigation on the same case  ({} successful logins)", num(logins.len() as u64));
+
+    // trace: from the server where the breach was found, at the detection date
+    match (target.and_then(|t| cat.hosts.find(t)), detected) {
+        (Some(host), Some(at)) => {
+            let tr = trace(&logins, cat, &fleet, &TraceConfig { host, at, ..TraceConfig::default() });
+            match tr.paths.first() {
+                Some(p) => {
+                    let hops: Vec<String> = p.hops.iter().map(|h| format!("{} ({})", name(h.hop.dst), &h.hop.time.to_rfc3339()[..10])).collect();
+                    println!("   trace back from {} at {}: entry point {}", name(host), &at.to_rfc3339()[..10], name(p.entry_host));
+                    println!(
+                        "     {} → {}",
+                        p.hops.first().map(|h| name(h.hop.src)).unwrap_or_default(),
+                        hops.join(" → ")
+                    );
+                    if let Some(why) = p.entry_reasons.first() {
+                        println!("     why the entry: {why}");
+                    }
+                }
+                None => println!("   trace from {} at {}: no suspicious login reached it", name(host), &at.to_rfc3339()[..10]),
+            }
+        }
+        _ => println!("   trace: the truth names no target host or detection date"),
+    }
+
+    // scope: forward from the alert's hops to containment
+    if alert_hops.is_empty() {
+        println!("   scope: no alert to start from");
+    } else {
+        let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
+        let sc = scope(&logins, &Seed::from_hops(alert_hops), cat, &case.inventory, &config);
+        // the pseudo-host `internet` is where the intruder came from, not a host they took
+        let real = |h: &&hopscope_engine::HostExposure| cat.hosts.get(h.host).is_some_and(|r| r.kind != hopscope_model::HostKind::Internet);
+        let observed = sc.hosts.iter().filter(real).filter(|h| h.tier == Tier::Observed).count();
+        let possible = sc.hosts.iter().filter(real).count() - observed;
+        println!(
+            "   scope from the alert to containment{}: {} hosts compromised (observed), {} more within reach",
+            contained.map(|c| format!(" ({})", &c.to_rfc3339()[..10])).unwrap_or_default(),
+            observed,
+            possible
+        );
+        println!(
+            "     client organisations exposed: {} observed ({} restricted); {} possible in all ({} restricted)",
+            num(sc.observed_client_count as u64),
+            num(sc.observed_restricted_client_count as u64),
+            num(sc.client_count as u64),
+            num(sc.restricted_client_count as u64)
+        );
+    }
+
+    // audit: as the fleet looked ten days before the first malicious login
+    if let Some(first) = first_malicious {
+        let as_of = Time(first.0 - 10 * DAY);
+        let before: Vec<_> = logins.iter().filter(|h| h.time < as_of).copied().collect();
+        let au = audit(&before, cat, &fleet, &AuditConfig { as_of, ..AuditConfig::default() });
+        match au.findings.first() {
+            Some(f) => {
+                println!(
+                    "   audit as of {} (before the intrusion): {} findings; the top one is {}:",
+                    &as_of.to_rfc3339()[..10],
+                    au.findings.len(),
+                    name(f.host)
+                );
+                println!("     {}", f.detail);
+            }
+            None => println!("   audit as of {}: no findings", &as_of.to_rfc3339()[..10]),
+        }
+    }
+    println!("   ({:.1}s)", t0.elapsed().as_secs_f64());
     Ok(())
 }
 
 /// Step 4: run detection on the case (as `hopscope detect` does) and show the alert that holds
 /// the injected hops, judged against the truth like `hopscope eval`; say so plainly when none
 /// does.
-fn detection_step(case: &Case, fleet_dir: &std::path::Path, dwell_days: Option<i64>) -> Result<()> {
+fn detection_step(case: &Case, fleet_dir: &std::path::Path, dwell_days: Option<i64>) -> Result<Vec<hopscope_engine::Hop>> {
     use hopscope_engine::{eval, DetectConfig, Fleet};
     let t = Instant::now();
     let config = DetectConfig::default();
@@ -200,11 +306,11 @@ fn detection_step(case: &Case, fleet_dir: &std::path::Path, dwell_days: Option<i
     let cat = &case.catalog;
     let Some(r) = f.per_intrusion.iter().find(|r| r.id == 1) else {
         println!("   the truth has no intrusion 1 to look for");
-        return Ok(());
+        return Ok(Vec::new());
     };
     let Some(alert) = r.alert.as_ref().and_then(|id| detection.alerts.iter().find(|a| &a.id == id)) else {
         println!("   no alert holds the injected hops: detection missed this intrusion ({n} other alerts)");
-        return Ok(());
+        return Ok(Vec::new());
     };
     println!(
         "   {}  raised {}  score {:.1}  entry {}: holds {} of the {} injected logins (entry and hops)",
@@ -271,5 +377,5 @@ fn detection_step(case: &Case, fleet_dir: &std::path::Path, dwell_days: Option<i
         others as f64 / f.days,
         case.dir.display()
     );
-    Ok(())
+    Ok(alert.hops.iter().map(|h| h.hop).collect())
 }
