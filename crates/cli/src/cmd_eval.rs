@@ -11,8 +11,6 @@ use hopscope_engine::{DetectConfig, Fleet, DAY};
 use hopscope_model::Time;
 use serde::{Deserialize, Serialize};
 
-/// What `eval` says about the client count until scope is built.
-pub const CLIENTS_NOT_BUILT: &str = "not built yet (scope, issue 7)";
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -59,6 +57,13 @@ struct IntrusionFile {
     #[serde(default)]
     stealth: String,
     entry_host: String,
+    /// Client organisations whose data the intruder reached (the simulator's truth).
+    #[serde(default)]
+    clients_exposed: Option<usize>,
+    #[serde(default)]
+    restricted_clients_exposed: Option<usize>,
+    #[serde(default)]
+    contained: Option<String>,
 }
 #[derive(Deserialize)]
 struct LoginFile {
@@ -76,6 +81,19 @@ fn time(s: &str) -> Result<Time> {
 }
 
 /// Parse truth.json (schema `hopscope-sim-truth/1`).
+/// Per intrusion: (id, clients exposed, restricted clients exposed, containment), where the
+/// truth gives them.
+fn client_truth(path: &std::path::Path) -> Result<Vec<(u32, usize, usize, Option<Time>)>> {
+    let f: TruthFile = serde_json::from_slice(&std::fs::read(path)?)?;
+    Ok(f.intrusions
+        .into_iter()
+        .filter_map(|i| {
+            let contained = i.contained.as_deref().and_then(|c| Time::parse(c).ok());
+            i.clients_exposed.map(|n| (i.id, n, i.restricted_clients_exposed.unwrap_or(0), contained))
+        })
+        .collect())
+}
+
 pub fn load_truth(path: &std::path::Path) -> Result<Truth> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let f: TruthFile = serde_json::from_slice(&bytes).with_context(|| format!("{}: not a hopscope truth file", path.display()))?;
@@ -118,7 +136,23 @@ struct Report {
     scenario: String,
     budget: usize,
     rules: Vec<RuleReport>,
-    clients_found: &'static str,
+    /// Scope run from the alert covering each intrusion whose truth counts clients.
+    clients: Vec<ClientsJson>,
+}
+
+/// The client count `scope` finds from an intrusion's alert, against the truth.
+#[derive(Serialize)]
+struct ClientsJson {
+    intrusion: u32,
+    alert: Option<String>,
+    truth: usize,
+    truth_restricted: usize,
+    /// Observed tier: hosts the alert's hops reached.
+    observed: Option<usize>,
+    observed_restricted: Option<usize>,
+    /// Everything within reach (observed and possible tiers).
+    possible: Option<usize>,
+    exact: bool,
 }
 
 #[derive(Serialize)]
@@ -254,18 +288,16 @@ pub fn run(a: Args) -> Result<()> {
     // every raised alert, so the budgets can be applied afterwards
     let config = DetectConfig { budget_per_day: 0, warmup: 14 * DAY, ..DetectConfig::default() };
     let mut rules = Vec::new();
+    let mut clients = Vec::new();
     for rule in ["hopper", "unseen-edge"] {
         let d = crate::cmd_detect::detect_case(&case, &config, rule)?;
         let e = evaluate(&d.alerts, &case.catalog, &fleet, &truth, d.warmup_end, a.budget);
+        if rule == "hopper" {
+            clients = client_counts(&case, &d.alerts, &e, &client_truth(&a.truth)?)?;
+        }
         rules.push(rule_report(rule, d.alerts.len(), &e));
     }
-    let report = Report {
-        case: a.case.display().to_string(),
-        scenario: truth.scenario.clone(),
-        budget: a.budget,
-        rules,
-        clients_found: CLIENTS_NOT_BUILT,
-    };
+    let report = Report { case: a.case.display().to_string(), scenario: truth.scenario.clone(), budget: a.budget, rules, clients };
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json {
@@ -276,6 +308,45 @@ pub fn run(a: Args) -> Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// Run scope (as `hopscope scope --alert` does) from the alert covering each intrusion whose
+/// truth counts exposed clients, contained when the truth says, and compare the counts.
+fn client_counts(
+    case: &Case,
+    alerts: &[hopscope_engine::Alert],
+    e: &Evaluation,
+    truth: &[(u32, usize, usize, Option<Time>)],
+) -> Result<Vec<ClientsJson>> {
+    use hopscope_engine::{collect_logins, scope, ScopeConfig, Seed};
+    if truth.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut logins = Vec::new();
+    for t in case.events(1 << 16)? {
+        collect_logins(&t?, Time::MAX, &mut logins);
+    }
+    let mut out = Vec::new();
+    for &(id, n, restricted, contained) in truth {
+        let alert_id = e.figures.per_intrusion.iter().find(|r| r.id == id).and_then(|r| r.alert.clone());
+        let alert = alert_id.as_ref().and_then(|a| alerts.iter().find(|x| &x.id == a));
+        let found = alert.map(|al| {
+            let hops: Vec<_> = al.hops.iter().map(|h| h.hop).collect();
+            let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
+            scope(&logins, &Seed::from_hops(&hops), &case.catalog, &case.inventory, &config)
+        });
+        out.push(ClientsJson {
+            intrusion: id,
+            alert: alert_id,
+            truth: n,
+            truth_restricted: restricted,
+            observed: found.as_ref().map(|s| s.observed_client_count),
+            observed_restricted: found.as_ref().map(|s| s.observed_restricted_client_count),
+            possible: found.as_ref().map(|s| s.client_count),
+            exact: found.as_ref().is_some_and(|s| s.observed_client_count == n && s.observed_restricted_client_count == restricted),
+        });
+    }
+    Ok(out)
 }
 
 fn pct(x: f64) -> String {
@@ -344,6 +415,21 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
             }
         }
     }
-    writeln!(w, "\nclient count found: {}", r.clients_found)?;
+    if r.clients.is_empty() {
+        writeln!(w, "\nclient count found: the truth counts no exposed clients")?;
+    } else {
+        let exact = r.clients.iter().filter(|c| c.exact).count();
+        writeln!(w, "\nclient count found (scope from the intrusion's alert): {exact} of {} exact", r.clients.len())?;
+        for c in &r.clients {
+            match (c.observed, c.observed_restricted, c.possible) {
+                (Some(o), Some(or), Some(p)) => writeln!(
+                    w,
+                    "  intrusion {}: truth {} ({} restricted); found {} observed ({} restricted), {} possible",
+                    c.intrusion, c.truth, c.truth_restricted, o, or, p
+                )?,
+                _ => writeln!(w, "  intrusion {}: truth {} ({} restricted); no alert, so no scope", c.intrusion, c.truth, c.truth_restricted)?,
+            }
+        }
+    }
     Ok(())
 }

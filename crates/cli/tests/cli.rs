@@ -158,7 +158,11 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     ok(&["ingest", "fleet/logs", "--inventory", "fleet", "--case", "case"], p);
     let json = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json", "--json"], p);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["clients_found"], "not built yet (scope, issue 7)");
+    // scope from the intrusion's alert finds the Japanese server's clients, no more, no fewer
+    let c = &v["clients"][0];
+    assert_eq!((c["intrusion"].as_u64(), c["truth"].as_u64(), c["truth_restricted"].as_u64()), (Some(1), Some(621), Some(7)));
+    assert_eq!((c["observed"].as_u64(), c["observed_restricted"].as_u64()), (Some(621), Some(7)), "{c}");
+    assert_eq!(c["exact"], true);
     let hopper = &v["rules"][0];
     assert_eq!(hopper["rule"], "hopper");
     assert_eq!(v["rules"][1]["rule"], "unseen-edge");
