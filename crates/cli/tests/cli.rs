@@ -172,5 +172,5 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     assert!(intr["detected_at"].as_str().unwrap() < "2019-09-13", "{intr}");
     assert!(hopper["figures"]["benign_alerts_per_day"].as_f64().unwrap() <= 1.0);
     let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
-    assert!(table.contains("hop recall") && table.contains("client count found: not built yet"), "{table}");
+    assert!(table.contains("hop recall") && table.contains("client count found (scope from the intrusion's alert): 1 of 1 exact"), "{table}");
 }
