@@ -31,24 +31,25 @@ pub fn events_schema() -> SchemaRef {
     ]))
 }
 
-pub fn to_batch(t: &EventTable) -> RecordBatch {
+/// The events as one record batch; the column vectors become the Arrow buffers (no copy).
+pub fn into_batch(t: EventTable) -> RecordBatch {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(TimestampMicrosecondArray::from(t.time.clone()).with_timezone("UTC")),
-        Arc::new(UInt32Array::from(t.src_host.clone())),
-        Arc::new(UInt32Array::from(t.src_ip.clone())),
-        Arc::new(UInt32Array::from(t.dst_host.clone())),
-        Arc::new(UInt32Array::from(t.dst_ip.clone())),
-        Arc::new(UInt32Array::from(t.user.clone())),
-        Arc::new(UInt32Array::from(t.src_user.clone())),
-        Arc::new(UInt32Array::from(t.auth.clone())),
-        Arc::new(UInt8Array::from(t.logon_type.clone())),
-        Arc::new(UInt8Array::from(t.outcome.clone())),
-        Arc::new(UInt8Array::from(t.orientation.clone())),
-        Arc::new(UInt8Array::from(t.format.clone())),
-        Arc::new(UInt16Array::from(t.event_id.clone())),
-        Arc::new(UInt16Array::from(t.flags.clone())),
-        Arc::new(UInt32Array::from(t.source.clone())),
-        Arc::new(UInt64Array::from(t.position.clone())),
+        Arc::new(TimestampMicrosecondArray::from(t.time).with_timezone("UTC")),
+        Arc::new(UInt32Array::from(t.src_host)),
+        Arc::new(UInt32Array::from(t.src_ip)),
+        Arc::new(UInt32Array::from(t.dst_host)),
+        Arc::new(UInt32Array::from(t.dst_ip)),
+        Arc::new(UInt32Array::from(t.user)),
+        Arc::new(UInt32Array::from(t.src_user)),
+        Arc::new(UInt32Array::from(t.auth)),
+        Arc::new(UInt8Array::from(t.logon_type)),
+        Arc::new(UInt8Array::from(t.outcome)),
+        Arc::new(UInt8Array::from(t.orientation)),
+        Arc::new(UInt8Array::from(t.format)),
+        Arc::new(UInt16Array::from(t.event_id)),
+        Arc::new(UInt16Array::from(t.flags)),
+        Arc::new(UInt32Array::from(t.source)),
+        Arc::new(UInt64Array::from(t.position)),
     ];
     RecordBatch::try_new(events_schema(), cols).expect("columns match the schema by construction")
 }

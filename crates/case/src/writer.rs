@@ -8,7 +8,7 @@ use parquet::arrow::ArrowWriter;
 
 use crate::manifest::{Manifest, RunEntry, MANIFEST, VERSION};
 use crate::reader::{read_manifest, Label};
-use crate::schema::{events_schema, to_batch};
+use crate::schema::{events_schema, into_batch};
 use crate::tables::{read_catalog, read_labels, write_catalog, write_labels, writer_props};
 use crate::CaseError;
 
@@ -25,35 +25,43 @@ pub struct CaseWriter {
     generation: u32,
     runs: Vec<RunEntry>,
     new_runs: u32,
-    buffer: EventTable,
+    /// Tables handed over since the last run, concatenated by the encoder (not here, so the
+    /// caller's thread never copies events).
+    pending: Vec<EventTable>,
+    pending_events: usize,
     run_events: usize,
     labels: Vec<Label>,
     encoder: Option<Encoder>,
 }
 
-/// A run to write: its path, its name in the manifest, its events.
-type RunJob = (PathBuf, String, EventTable);
+/// A run to write: its path, its name in the manifest, its events (in pieces).
+type RunJob = (PathBuf, String, Vec<EventTable>);
 /// The background encoder: where to send runs, and the runs it wrote.
 type Encoder = (std::sync::mpsc::SyncSender<RunJob>, std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>);
 
-/// Sort one run and write it as a Parquet file through a temporary name.
-fn write_run(path: &Path, name: String, mut t: EventTable) -> Result<RunEntry, CaseError> {
+/// Concatenate one run's pieces, sort it, and write it as a Parquet file through a
+/// temporary name.
+fn write_run(path: &Path, name: String, pieces: Vec<EventTable>) -> Result<RunEntry, CaseError> {
+    let mut pieces = pieces.into_iter();
+    let mut t = pieces.next().unwrap_or_default();
+    for p in pieces {
+        t.extend_from(&p);
+    }
     t.sort_by_time();
+    let entry = RunEntry {
+        file: name,
+        rows: t.len() as u64,
+        min_time: t.time.first().copied().unwrap_or_default(),
+        max_time: t.time.last().copied().unwrap_or_default(),
+    };
     let tmp = path.with_extension("parquet.tmp");
     let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
     let mut w = ArrowWriter::try_new(f, events_schema(), Some(writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
-    let step = 1 << 20;
-    let mut start = 0;
-    while start < t.len() {
-        let end = (start + step).min(t.len());
-        let mut slice = EventTable::with_capacity(end - start);
-        slice.extend_from_range(&t, start..end);
-        w.write(&to_batch(&slice)).map_err(|e| CaseError::io(&tmp, e))?;
-        start = end;
-    }
+    // one batch: the writer cuts row groups at the configured size
+    w.write(&into_batch(t)).map_err(|e| CaseError::io(&tmp, e))?;
     w.close().map_err(|e| CaseError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| CaseError::io(path, e))?;
-    Ok(RunEntry { file: name, rows: t.len() as u64, min_time: t.time[0], max_time: *t.time.last().expect("non-empty") })
+    Ok(entry)
 }
 
 impl CaseWriter {
@@ -94,7 +102,8 @@ impl CaseWriter {
             generation: existing.as_ref().map_or(1, |m| m.generation + 1),
             runs: existing.as_ref().map(|m| m.runs.clone()).unwrap_or_default(),
             new_runs: 0,
-            buffer: EventTable::default(),
+            pending: Vec::new(),
+            pending_events: 0,
             run_events: RUN_EVENTS,
             labels,
             encoder: None,
@@ -109,8 +118,17 @@ impl CaseWriter {
 
     /// Add events (any order; each run is sorted before it is written).
     pub fn push(&mut self, t: &EventTable) -> Result<(), CaseError> {
-        self.buffer.extend_from(t);
-        if self.buffer.len() >= self.run_events {
+        self.push_owned(t.clone())
+    }
+
+    /// Add events, handing over the table (no copy on the caller's thread).
+    pub fn push_owned(&mut self, t: EventTable) -> Result<(), CaseError> {
+        if t.is_empty() {
+            return Ok(());
+        }
+        self.pending_events += t.len();
+        self.pending.push(t);
+        if self.pending_events >= self.run_events {
             self.flush()?;
         }
         Ok(())
@@ -121,10 +139,11 @@ impl CaseWriter {
     }
 
     fn flush(&mut self) -> Result<(), CaseError> {
-        if self.buffer.is_empty() {
+        if self.pending.is_empty() {
             return Ok(());
         }
-        let t = std::mem::take(&mut self.buffer);
+        let t = std::mem::take(&mut self.pending);
+        self.pending_events = 0;
         self.new_runs += 1;
         let name = format!("events/run-{:05}-{:05}.parquet", self.generation, self.new_runs);
         let path = self.dir.join(&name);
