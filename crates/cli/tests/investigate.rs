@@ -188,3 +188,20 @@ fn trace_finds_the_entry_point_and_the_hops() {
     assert_eq!(v["path"][0]["src_host"], "internet");
     assert!(v["path"][1]["evidence"]["line"].as_u64().is_some());
 }
+
+/// Golden JSON of each investigation command on the hand-made case
+/// (`UPDATE_EXPECT=1 cargo test -p hopscope --test investigate` rewrites them).
+#[test]
+fn investigation_json_matches_golden_files() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    make_case(p);
+    let audit = ["audit", "--case", "c", "--as-of", "2019-09-07T00:00:00Z", "--json"];
+    let scope = ["scope", "--case", "c", "--host", "sg-ops-03", "--at", "2019-09-04T22:01:00Z", "--contained-at", "2019-09-05T20:00:00Z", "--json"];
+    let trace = ["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--json"];
+    for (name, args) in [("audit.json", &audit[..]), ("scope.json", &scope[..]), ("trace.json", &trace[..])] {
+        let out = ok(args, p);
+        assert_eq!(out, ok(args, p), "{name}: same case, same bytes");
+        support::golden(name, &out);
+    }
+}
