@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_model::{Lifecycle, Outcome, Time};
 use hopscope_sim::{simulate, SimOptions};
-use serde::Deserialize;
 
 use crate::out::num;
 
@@ -20,32 +19,6 @@ pub struct Args {
     /// Simulator seed (the same seed tells the same story).
     #[arg(long, default_value_t = 2019)]
     seed: u64,
-}
-
-#[derive(Deserialize)]
-struct Truth {
-    intrusions: Vec<TruthIntrusion>,
-    logins: Vec<TruthLogin>,
-}
-#[derive(Deserialize)]
-struct TruthIntrusion {
-    id: u32,
-    entry_host: String,
-    first_malicious: String,
-    detected: Option<String>,
-    contained: Option<String>,
-    target_host: Option<String>,
-}
-#[derive(Deserialize)]
-struct TruthLogin {
-    time: String,
-    intrusion: u32,
-    kind: String,
-    src_host: String,
-    dst_host: String,
-    account: String,
-    protocol: String,
-    outcome: String,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -82,7 +55,8 @@ pub fn run(a: Args) -> Result<()> {
     );
 
     let case = Case::open(&case_dir)?;
-    let truth: Truth = serde_json::from_slice(&std::fs::read(fleet.join("truth.json"))?)?;
+    let truth_path = fleet.join("truth.json");
+    let truth = crate::cmd_eval::read_truth_file(&truth_path)?;
     let Some(intr) = truth.intrusions.iter().find(|i| i.id == 1) else {
         anyhow::bail!("the simulated truth has no intrusion 1");
     };
@@ -169,11 +143,13 @@ pub fn run(a: Args) -> Result<()> {
         (Ok(first), Some(Ok(det))) => Some((det.0 - first.0) / 86_400_000_000),
         _ => None,
     };
-    let alert_hops = detection_step(&case, &fleet, dwell_days)?;
+    let engine_truth = crate::cmd_eval::truth_of(&truth, &truth_path)?;
+    let alert_hops = detection_step(&case, &engine_truth, dwell_days)?;
 
     let when = |s: Option<&str>| s.and_then(|s| Time::parse(s).ok());
     investigation_step(
         &case,
+        &events,
         &alert_hops,
         intr.target_host.as_deref(),
         when(intr.detected.as_deref()),
@@ -196,6 +172,7 @@ pub fn run(a: Args) -> Result<()> {
 /// containment, and the audit as it looked before the intrusion.
 fn investigation_step(
     case: &Case,
+    events: &hopscope_model::EventTable,
     alert_hops: &[hopscope_engine::Hop],
     target: Option<&str>,
     detected: Option<Time>,
@@ -205,10 +182,9 @@ fn investigation_step(
     use hopscope_engine::{audit, collect_logins, scope, trace, AuditConfig, Fleet, ScopeConfig, Seed, Tier, TraceConfig, DAY};
     let t0 = Instant::now();
     let cat = &case.catalog;
+    // the events are in memory already (step 3)
     let mut logins = Vec::new();
-    for t in case.events(1 << 16)? {
-        collect_logins(&t?, Time::MAX, &mut logins);
-    }
+    collect_logins(events, Time::MAX, &mut logins);
     let fleet = Fleet::new(cat, &case.inventory);
     let name = |h: u32| cat.hosts.name(h).unwrap_or("?").to_string();
     println!("\n5. investigation on the same case  ({} successful logins)", num(logins.len() as u64));
@@ -286,14 +262,13 @@ fn investigation_step(
 /// Step 4: run detection on the case (as `hopscope detect` does) and show the alert that holds
 /// the injected hops, judged against the truth like `hopscope eval`; say so plainly when none
 /// does.
-fn detection_step(case: &Case, fleet_dir: &std::path::Path, dwell_days: Option<i64>) -> Result<Vec<hopscope_engine::Hop>> {
+fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days: Option<i64>) -> Result<Vec<hopscope_engine::Hop>> {
     use hopscope_engine::{eval, DetectConfig, Fleet};
     let t = Instant::now();
     let config = DetectConfig::default();
     let detection = crate::cmd_detect::detect_case(case, &config, "hopper")?;
-    let truth = crate::cmd_eval::load_truth(&fleet_dir.join("truth.json"))?;
     let engine_fleet = Fleet::new(&case.catalog, &case.inventory);
-    let f = eval::figures(&detection.alerts, &case.catalog, &engine_fleet, &truth, detection.warmup_end);
+    let f = eval::figures(&detection.alerts, &case.catalog, &engine_fleet, truth, detection.warmup_end);
     let n = detection.alerts.len();
     println!(
         "\n4. detection (hop chains scored in bits of surprise, budget {}/day): {} alert{} in {:.0} days after the warmup  ({:.1}s)",

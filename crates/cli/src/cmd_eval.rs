@@ -40,40 +40,56 @@ pub struct Args {
     json: bool,
 }
 
+/// `truth.json` as the simulator writes it (docs/simulator.md): read once, by `eval` and by
+/// `demo`.
 #[derive(Deserialize)]
-struct TruthFile {
+pub struct TruthFile {
     #[serde(default)]
-    scenario: String,
-    start: String,
-    end: String,
-    intrusions: Vec<IntrusionFile>,
-    logins: Vec<LoginFile>,
+    pub scenario: String,
+    pub start: String,
+    pub end: String,
+    pub intrusions: Vec<IntrusionFile>,
+    pub logins: Vec<LoginFile>,
 }
 #[derive(Deserialize)]
-struct IntrusionFile {
-    id: u32,
+pub struct IntrusionFile {
+    pub id: u32,
     #[serde(default)]
-    goal: String,
+    pub goal: String,
     #[serde(default)]
-    stealth: String,
-    entry_host: String,
+    pub stealth: String,
+    pub entry_host: String,
+    #[serde(default)]
+    pub first_malicious: String,
+    #[serde(default)]
+    pub detected: Option<String>,
+    #[serde(default)]
+    pub contained: Option<String>,
+    #[serde(default)]
+    pub target_host: Option<String>,
     /// Client organisations whose data the intruder reached (the simulator's truth).
     #[serde(default)]
-    clients_exposed: Option<usize>,
+    pub clients_exposed: Option<usize>,
     #[serde(default)]
-    restricted_clients_exposed: Option<usize>,
-    #[serde(default)]
-    contained: Option<String>,
+    pub restricted_clients_exposed: Option<usize>,
 }
 #[derive(Deserialize)]
-struct LoginFile {
-    time: String,
-    intrusion: u32,
-    kind: String,
-    src_host: String,
-    dst_host: String,
-    account: String,
-    outcome: String,
+pub struct LoginFile {
+    pub time: String,
+    pub intrusion: u32,
+    pub kind: String,
+    pub src_host: String,
+    pub dst_host: String,
+    pub account: String,
+    #[serde(default)]
+    pub protocol: String,
+    pub outcome: String,
+}
+
+/// Read and parse `truth.json`.
+pub fn read_truth_file(path: &std::path::Path) -> Result<TruthFile> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{}: not a hopscope truth file", path.display()))
 }
 
 fn time(s: &str) -> Result<Time> {
@@ -83,20 +99,18 @@ fn time(s: &str) -> Result<Time> {
 /// Parse truth.json (schema `hopscope-sim-truth/1`).
 /// Per intrusion: (id, clients exposed, restricted clients exposed, containment), where the
 /// truth gives them.
-fn client_truth(path: &std::path::Path) -> Result<Vec<(u32, usize, usize, Option<Time>)>> {
-    let f: TruthFile = serde_json::from_slice(&std::fs::read(path)?)?;
-    Ok(f.intrusions
-        .into_iter()
+fn client_truth(f: &TruthFile) -> Vec<(u32, usize, usize, Option<Time>)> {
+    f.intrusions
+        .iter()
         .filter_map(|i| {
             let contained = i.contained.as_deref().and_then(|c| Time::parse(c).ok());
             i.clients_exposed.map(|n| (i.id, n, i.restricted_clients_exposed.unwrap_or(0), contained))
         })
-        .collect())
+        .collect()
 }
 
-pub fn load_truth(path: &std::path::Path) -> Result<Truth> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let f: TruthFile = serde_json::from_slice(&bytes).with_context(|| format!("{}: not a hopscope truth file", path.display()))?;
+/// The truth in the engine's terms.
+pub fn truth_of(f: &TruthFile, path: &std::path::Path) -> Result<Truth> {
     let logins = f
         .logins
         .iter()
@@ -118,13 +132,18 @@ pub fn load_truth(path: &std::path::Path) -> Result<Truth> {
         .collect::<Result<Vec<_>>>()
         .with_context(|| format!("{}: bad login time", path.display()))?;
     Ok(Truth {
-        scenario: f.scenario,
+        scenario: f.scenario.clone(),
         start: time(&f.start)?,
         end: time(&f.end)?,
         intrusions: f
             .intrusions
-            .into_iter()
-            .map(|i| TruthIntrusion { id: i.id, goal: i.goal, stealth: i.stealth, entry_host: i.entry_host })
+            .iter()
+            .map(|i| TruthIntrusion {
+                id: i.id,
+                goal: i.goal.clone(),
+                stealth: i.stealth.clone(),
+                entry_host: i.entry_host.clone(),
+            })
             .collect(),
         logins,
     })
@@ -283,7 +302,8 @@ fn rule_report(rule: &'static str, raised: usize, e: &Evaluation) -> RuleReport 
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let truth = load_truth(&a.truth)?;
+    let file = read_truth_file(&a.truth)?;
+    let truth = truth_of(&file, &a.truth)?;
     let fleet = Fleet::new(&case.catalog, &case.inventory);
     // every raised alert, so the budgets can be applied afterwards
     let config = DetectConfig { budget_per_day: 0, warmup: 14 * DAY, ..DetectConfig::default() };
@@ -293,7 +313,7 @@ pub fn run(a: Args) -> Result<()> {
         let d = crate::cmd_detect::detect_case(&case, &config, rule)?;
         let e = evaluate(&d.alerts, &case.catalog, &fleet, &truth, d.warmup_end, a.budget);
         if rule == "hopper" {
-            clients = client_counts(&case, &d.alerts, &e, &client_truth(&a.truth)?)?;
+            clients = client_counts(&case, &d.alerts, &e, &client_truth(&file))?;
         }
         rules.push(rule_report(rule, d.alerts.len(), &e));
     }
