@@ -17,7 +17,13 @@ fn inventory() -> Inventory {
             ..Default::default()
         }],
         vec![Site { cidr: "10.1.0.0/16".parse().unwrap(), site: "tokyo".into(), country: "Japan".into() }],
-        vec![DataHolding { host: "jp-crm-01".into(), client: "Client 1".into(), data_class: "crm".into(), records: 5, restricted: true }],
+        vec![DataHolding {
+            host: "jp-crm-01".into(),
+            client: "Client 1".into(),
+            data_class: "crm".into(),
+            records: 5,
+            restricted: true,
+        }],
     )
     .0
 }
@@ -75,7 +81,15 @@ fn write_read_identical_and_sorted() {
         p.extend_from_range(&t, piece * 500..piece * 500 + 500);
         w.push(&p).unwrap();
     }
-    w.push_labels([Label { time: Time(5), user: 1, src_host: 1, dst_host: 2, label: "redteam".into(), source: 1, line: 3 }]);
+    w.push_labels([Label {
+        time: Time(5),
+        user: 1,
+        src_host: 1,
+        dst_host: 2,
+        label: "redteam".into(),
+        source: 1,
+        line: 3,
+    }]);
     let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
     assert!(m.runs.len() >= 3, "{} runs", m.runs.len());
     assert_eq!(m.events, 3000);
@@ -134,4 +148,44 @@ fn uncommitted_writes_are_invisible_and_foreign_dirs_refused() {
     let logs = tempfile::tempdir().unwrap();
     std::fs::write(logs.path().join("auth.log"), "x").unwrap();
     assert!(CaseWriter::open(logs.path()).is_err());
+}
+
+/// Runs that follow each other in time (time-ordered input) and runs that overlap them, with
+/// ties on time across runs: the lazily opened merge gives the fully sorted stream for every
+/// batch size.
+#[test]
+fn merge_of_disjoint_and_overlapping_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let case_dir = dir.path().join("case");
+    let inv = inventory();
+    let (mut w, _, mut cat, _) = CaseWriter::open(&case_dir).unwrap();
+    cat.hosts.add_inventory(&inv);
+    w.set_run_events(400);
+    let mut ordered = events(&mut cat, &inv, 2000, 11);
+    ordered.sort_by_time();
+    let overlapping = events(&mut cat, &inv, 900, 12);
+    for piece in 0..5 {
+        let mut p = EventTable::default();
+        p.extend_from_range(&ordered, piece * 400..piece * 400 + 400);
+        w.push(&p).unwrap();
+    }
+    w.push(&overlapping).unwrap();
+    let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
+    assert!(m.runs.len() >= 6, "{} runs", m.runs.len());
+    let disjoint = m.runs.windows(2).filter(|r| r[0].max_time < r[1].min_time).count();
+    assert!(disjoint >= 1, "some runs follow each other: {:?}", m.runs);
+
+    let mut expect = ordered.clone();
+    expect.extend_from(&overlapping);
+    expect.sort_by_time();
+    let case = Case::open(&case_dir).unwrap();
+    for batch in [1, 7, 400, 1 << 16] {
+        let mut got = EventTable::default();
+        for b in case.events(batch).unwrap() {
+            let b = b.unwrap();
+            assert!(!b.is_empty() && b.len() <= batch);
+            got.extend_from(&b);
+        }
+        assert_eq!(got, expect, "batch {batch}");
+    }
 }

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use ahash::AHashMap;
 use hopscope_model::{
-    canonical_ip, Catalog, EventFlags, EventTable, Inventory, LogonType, Orientation, Outcome,
-    Position, SourceFormat, Time, NONE,
+    canonical_ip, Catalog, EventFlags, EventTable, Inventory, LogonType, Orientation, Outcome, Position, SourceFormat,
+    Time, NONE,
 };
 
 use crate::problems::{LineError, ProblemKind};
@@ -91,30 +91,40 @@ struct LocalIds {
 
 const INLINE: usize = 23;
 
+/// A key packed for comparison: byte 0 is the length (`u8::MAX` when longer than
+/// [`INLINE`]), bytes 1..24 the key, zero-padded. Equal keys pack to equal words, so a
+/// probe compares three words instead of calling `memcmp`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Packed([u64; 3]);
+
+impl Packed {
+    #[inline]
+    fn new(s: &str) -> Packed {
+        let mut b = [0u8; 24];
+        if s.len() <= INLINE {
+            b[0] = s.len() as u8;
+            b[1..1 + s.len()].copy_from_slice(s.as_bytes());
+        } else {
+            b[0] = u8::MAX;
+        }
+        let w = |i: usize| u64::from_ne_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        Packed([w(0), w(1), w(2)])
+    }
+    fn is_long(&self) -> bool {
+        self.0[0].to_ne_bytes()[0] == u8::MAX
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Entry {
+    key: Packed,
     id: u32,
-    /// Key length, or `u8::MAX` when the key is longer than [`INLINE`] (compare via the list).
-    len: u8,
-    key: [u8; INLINE],
 }
 
 impl Entry {
-    fn new(id: u32, s: &str) -> Entry {
-        let mut key = [0u8; INLINE];
-        if s.len() <= INLINE {
-            key[..s.len()].copy_from_slice(s.as_bytes());
-            Entry { id, len: s.len() as u8, key }
-        } else {
-            Entry { id, len: u8::MAX, key }
-        }
-    }
-    fn matches(&self, s: &str, list: &[String]) -> bool {
-        if self.len == u8::MAX {
-            s.len() > INLINE && list[self.id as usize - 1] == s
-        } else {
-            self.len as usize == s.len() && &self.key[..s.len()] == s.as_bytes()
-        }
+    #[inline]
+    fn matches(&self, probe: &Packed, s: &str, list: &[String]) -> bool {
+        self.key == *probe && (!probe.is_long() || list[self.id as usize - 1] == s)
     }
 }
 
@@ -127,13 +137,14 @@ impl LocalIds {
 
 fn intern_str(ids: &mut LocalIds, list: &mut Vec<String>, s: &str) -> u32 {
     let hash = ids.hasher.hash_one(s.as_bytes());
-    if let Some(e) = ids.table.find(hash, |e| e.matches(s, list)) {
+    let probe = Packed::new(s);
+    if let Some(e) = ids.table.find(hash, |e| e.matches(&probe, s, list)) {
         return e.id;
     }
     list.push(s.to_string());
     let id = list.len() as u32;
     let hasher = &ids.hasher;
-    ids.table.insert_unique(hash, Entry::new(id, s), |e| hasher.hash_one(list[e.id as usize - 1].as_bytes()));
+    ids.table.insert_unique(hash, Entry { key: probe, id }, |e| hasher.hash_one(list[e.id as usize - 1].as_bytes()));
     id
 }
 
@@ -226,9 +237,8 @@ impl BatchBuilder {
         }
         let t = s.trim_start_matches('[').trim_end_matches(']');
         let t = t.split('%').next().unwrap_or(t);
-        let ip: IpAddr = t
-            .parse()
-            .map_err(|_| LineError::new(ProblemKind::BadAddress, format!("not an IP address: {s:?}")))?;
+        let ip: IpAddr =
+            t.parse().map_err(|_| LineError::new(ProblemKind::BadAddress, format!("not an IP address: {s:?}")))?;
         let ip = canonical_ip(ip);
         let d = &mut self.dict;
         let id = match d.ip_index.get(&ip) {
@@ -245,7 +255,9 @@ impl BatchBuilder {
     }
 
     fn account(&mut self, name: Option<&str>, domain: Option<&str>) -> u32 {
-        let Some(name) = present(name) else { return NONE };
+        let Some(name) = present(name) else {
+            return NONE;
+        };
         let domain = present(domain);
         // one reusable key buffer: no allocation on the hot path
         let d = &mut self.dict;
@@ -274,10 +286,16 @@ impl BatchBuilder {
     pub fn push(&mut self, e: &RawEvent<'_>, position: Position) -> Result<(), LineError> {
         let src_ip = self.address(e.src_ip)?;
         let dst_ip = self.address(e.dst_ip)?;
+        // a login from a host to itself, or with the same account at both ends, is common
+        // (LANL's local logons, machine accounts): one lookup, not two
         let src_host = self.host(e.src_host);
-        let dst_host = self.host(e.dst_host);
+        let dst_host = if e.dst_host == e.src_host { src_host } else { self.host(e.dst_host) };
         let user = self.account(e.user, e.domain);
-        let src_user = self.account(e.src_user, e.src_domain);
+        let src_user = if (e.src_user, e.src_domain) == (e.user, e.domain) {
+            user
+        } else {
+            self.account(e.src_user, e.src_domain)
+        };
         let auth = match present(e.auth) {
             Some(a) => intern_str(&mut self.dict.auths, &mut self.dict.auth_list, a),
             None => NONE,
@@ -501,6 +519,23 @@ pub fn absorb(
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Two strings get the same id exactly when they are equal, whatever their length
+        /// around the inline limit, padding bytes or shared prefixes.
+        #[test]
+        fn interning_is_injective(keys in proptest::collection::vec("[ab\\x00]{0,30}", 1..60)) {
+            let mut ids = LocalIds::new();
+            let mut list = Vec::new();
+            let got: Vec<u32> = keys.iter().map(|k| intern_str(&mut ids, &mut list, k)).collect();
+            for (i, a) in keys.iter().enumerate() {
+                proptest::prop_assert_eq!(&list[got[i] as usize - 1], a);
+                for (j, b) in keys.iter().enumerate() {
+                    proptest::prop_assert_eq!(got[i] == got[j], a == b);
+                }
+            }
+        }
+    }
+
     #[test]
     fn local_ids_become_global_ids() {
         let inv = Inventory::default();
@@ -516,8 +551,11 @@ mod tests {
             ..Default::default()
         };
         b.push(&ev, Position::Line(1)).unwrap();
-        b.push(&RawEvent { time: Time(1), src_host: None, src_ip: Some("::ffff:127.0.0.1"), dst_host: Some("C2"), ..ev }, Position::Line(2))
-            .unwrap();
+        b.push(
+            &RawEvent { time: Time(1), src_host: None, src_ip: Some("::ffff:127.0.0.1"), dst_host: Some("C2"), ..ev },
+            Position::Line(2),
+        )
+        .unwrap();
         assert!(b.push(&RawEvent { src_ip: Some("999.1.1.1"), ..ev }, Position::Line(3)).is_err());
         let mut batch = b.finish();
         let (t, _) = absorb(&mut batch, &mut cat, &inv, 7, 100);
