@@ -290,7 +290,7 @@ fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days:
     println!(
         "   {}  raised {}  score {:.1}  entry {}: holds {} of the {} injected logins (entry and hops)",
         alert.id,
-        crate::cmd_detect::short_time(alert.raised_at),
+        hopscope_report::view::short_time(alert.raised_at),
         alert.score,
         cat.hosts.name(alert.entry_host).unwrap_or("?"),
         r.hops_covered,
