@@ -139,6 +139,8 @@ impl Document {
             collect_logins(&t, Time::MAX, &mut logins);
             activity.count(&t.time, &t.outcome, &t.orientation);
         }
+        // an empty case ends at the epoch
+        let end = if end == Time::MIN { Time(0) } else { end };
         let detection = detector.finish(cat);
         let fleet = Fleet::new(cat, &case.inventory);
 
@@ -153,7 +155,8 @@ impl Document {
             None => detection.alerts.first(),
         };
         let key = if opts.redact { Some(RedactionKey::of_case(&case.dir)?) } else { None };
-        let contained = opts.contained_at.unwrap_or(end);
+        // the end of the data, rounded up to a whole second: the last login still counts
+        let contained = opts.contained_at.unwrap_or(Time((end.0 + SECOND - 1).div_euclid(SECOND) * SECOND));
 
         let trace_view = alert.map(|a| {
             let host = frontier(a);
@@ -166,7 +169,7 @@ impl Document {
             let s = scope(&logins, &Seed::from_hops(&hops), cat, &case.inventory, &config);
             ScopeView::new(&s, cat, format!("alert {}", a.id), contained, opts.exposure_window_days, key.as_ref())
         });
-        let as_of = if end == Time::MIN { Time(0) } else { end };
+        let as_of = end;
         let audit_result = audit(&logins, cat, &fleet, &AuditConfig { as_of, patch_age: opts.patch_age_days as i64 * DAY, ..AuditConfig::default() });
         let audit_view = AuditView::new(&audit_result, cat, as_of, opts.patch_age_days);
 
@@ -344,6 +347,11 @@ fn days_between(from: &str, to: &str) -> Option<f64> {
     Some(((b.0 - a.0) as f64 / DAY as f64 * 10.0).round() / 10.0)
 }
 
+/// `2019-09-12 03:04:05 UTC`.
+fn when(s: &str) -> String {
+    format!("{} UTC", crate::view::short_rfc3339(s))
+}
+
 fn date(s: &str) -> &str {
     s.get(..10).unwrap_or(s)
 }
@@ -405,7 +413,7 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
     if !entry_why.is_empty() {
         text.push_str(&format!(": {}", entry_why.join("; ")));
     }
-    text.push_str(&format!(". The first malicious login was at {first_malicious}"));
+    text.push_str(&format!(". The first malicious login was at {}", when(&first_malicious)));
     if !hops.is_empty() {
         let steps: Vec<String> = hops
             .iter()
@@ -423,13 +431,13 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
     text.push_str(&format!(
         ". hopscope raised alert {} at {}, {} days after the first malicious login.",
         alert.id,
-        alert.raised_at,
+        when(&alert.raised_at),
         dwell.map_or("?".to_string(), |d| format!("{d:.1}"))
     ));
     if let Some(s) = scope {
         text.push_str(&format!(
             " Until containment at {} ({} days after the first malicious login) {} host{} ({} observed) and {} account{} were within the intruder's reach, holding data of {} client organisation{} ({} restricted).",
-            s.contained_at,
+            when(&s.contained_at),
             exposure.map_or("?".to_string(), |d| format!("{d:.1}")),
             s.host_count,
             if s.host_count == 1 { "" } else { "s" },
