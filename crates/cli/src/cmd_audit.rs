@@ -11,6 +11,8 @@ use hopscope_engine::{audit, collect_logins, AuditConfig, Fleet, Hop, DAY};
 use hopscope_model::Time;
 use hopscope_report::view::{host_name, short_time, AuditView, EvidenceRef};
 
+use crate::out::{fit, wrap, Style, WIDTH};
+
 #[derive(clap::Args)]
 #[command(after_long_help = "\
 Lists hygiene findings, most severe first: hosts being decommissioned or retired that still
@@ -71,18 +73,21 @@ pub fn run(a: Args) -> Result<()> {
         serde_json::to_writer_pretty(&mut w, &report)?;
         writeln!(w)?;
     } else {
+        let st = Style::stdout();
         for f in &result.findings {
-            writeln!(w, "{:<8} {:<14} {}", f.severity.as_str(), host_name(c, f.host), f.kind.as_str())?;
-            writeln!(w, "         {}", f.detail)?;
-            if let (Some(first), Some(last)) = (f.first, f.last) {
-                writeln!(
-                    w,
-                    "         evidence: first {} {}, last {} {}",
-                    short_time(first.time),
-                    EvidenceRef::new(c, first.evidence),
-                    short_time(last.time),
-                    EvidenceRef::new(c, last.evidence)
-                )?;
+            let severity = f.severity.as_str();
+            let head = format!("{:<8} {:<14} {}", severity, host_name(c, f.host), f.kind.as_str());
+            // colour around the padded fields, so the columns stay where they are
+            let (sev, rest) = head.split_at(severity.len());
+            writeln!(w, "{}{}{}{}{}{}", st.severity(severity), sev, st.reset, st.bold, fit(rest, WIDTH - sev.len()), st.reset)?;
+            for l in wrap(&f.detail, "         ", WIDTH) {
+                writeln!(w, "{l}")?;
+            }
+            for (which, seen) in [("first", f.first), ("last", f.last)] {
+                if let Some(seen) = seen {
+                    let evidence = format!("{which} {} {}", short_time(seen.time), EvidenceRef::new(c, seen.evidence));
+                    writeln!(w, "{}{}{}", st.dim, fit(&format!("         {evidence}"), WIDTH), st.reset)?;
+                }
             }
         }
         let n = result.findings.len();

@@ -1,6 +1,6 @@
 //! `hopscope detect`: run the detection engine over a case and print its alerts.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -8,6 +8,8 @@ use hopscope_case::Case;
 use hopscope_engine::{DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule, DAY};
 use hopscope_model::Catalog;
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
+
+use crate::out::{fit, wrap, Style, WIDTH};
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -111,8 +113,7 @@ pub fn run(a: Args) -> Result<()> {
             eprintln!("{} alerts, {} dropped by the budget", report.alerts.len(), report.dropped_by_budget);
         }
     } else {
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        table(&mut w, &detection, &case.catalog, &config, colour)?;
+        table(&mut w, &detection, &case.catalog, &config, Style::stdout())?;
     }
     w.flush()?;
     Ok(())
@@ -136,25 +137,9 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
     })
 }
 
-fn wrap(text: &str, indent: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::from(indent);
-    for word in text.split(' ') {
-        if line.len() > indent.len() && line.len() + 1 + word.len() > width {
-            lines.push(std::mem::replace(&mut line, String::from(indent)));
-        }
-        if line.len() > indent.len() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-}
-
 /// The default output: one block per alert, at most 100 columns.
-fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, colour: bool) -> Result<()> {
-    let (bold, red, dim, reset) = if colour { ("\x1b[1m", "\x1b[31m", "\x1b[2m", "\x1b[0m") } else { ("", "", "", "") };
+fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, style: Style) -> Result<()> {
+    let Style { bold, red, dim, reset, .. } = style;
     for a in &d.alerts {
         let entry = c.hosts.name(a.entry_host).unwrap_or_default();
         writeln!(
@@ -176,8 +161,8 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, 
                 c.auths.name(hop.auth).unwrap_or("?")
             );
             let line = format!("  {}  {:<34} {:<24} {:>5.1}", short_time(hop.time), path, who, h.score);
-            writeln!(w, "{}", line.chars().take(100).collect::<String>())?;
-            for l in wrap(r, "      ", 100) {
+            writeln!(w, "{}", fit(&line, WIDTH))?;
+            for l in wrap(r, "      ", WIDTH) {
                 writeln!(w, "{dim}{l}{reset}")?;
             }
         }

@@ -11,6 +11,8 @@ use hopscope_model::Time;
 use hopscope_report::redact::RedactionKey;
 use hopscope_report::view::{host_name, parse_duration, short_rfc3339, short_time, ScopeView};
 
+use crate::out::{fit, wrap, Style, WIDTH};
+
 use crate::cmd_audit::parse_time;
 
 #[derive(clap::Args)]
@@ -112,12 +114,13 @@ pub fn run(a: Args) -> Result<()> {
         serde_json::to_writer_pretty(&mut w, &r)?;
         writeln!(w)?;
     } else {
-        writeln!(w, "scope of {} until {}", r.seed, short_time(contained))?;
-        writeln!(w, "\nhosts ({}, {} observed)", r.host_count, r.observed_host_count)?;
+        let st = Style::stdout();
+        writeln!(w, "{}", fit(&format!("scope of {} until {}", r.seed, short_time(contained)), WIDTH))?;
+        writeln!(w, "\n{}hosts{} ({}, {} observed)", st.bold, st.reset, r.host_count, r.observed_host_count)?;
         for h in &r.hosts {
             let via = h.via.as_ref().map(|v| format!("from {} as {} ({})", v.src_host, v.user.as_deref().unwrap_or("?"), v.evidence)).unwrap_or_default();
-            writeln!(
-                w,
+            let tier = if h.tier == "observed" { st.red } else { "" };
+            let line = format!(
                 "  {:<9} {:<14} {}  {:>6.1}d  {:<14} {}",
                 h.tier,
                 h.host,
@@ -125,27 +128,33 @@ pub fn run(a: Args) -> Result<()> {
                 h.exposure_days,
                 h.country.as_deref().unwrap_or("?"),
                 via
-            )?;
+            );
+            writeln!(w, "{tier}{}{}", fit(&line, WIDTH), st.reset)?;
         }
-        writeln!(w, "\naccounts ({})", r.account_count)?;
+        writeln!(w, "\n{}accounts{} ({})", st.bold, st.reset, r.account_count)?;
         for x in r.accounts.iter().take(30) {
-            writeln!(w, "  {:<20} {} → {}  on {}", x.account, short_rfc3339(&x.exposed_at), short_rfc3339(&x.exposed_until), x.exposed_on)?;
+            let line = format!("  {:<20} {} → {}  on {}", x.account, short_rfc3339(&x.exposed_at), short_rfc3339(&x.exposed_until), x.exposed_on);
+            writeln!(w, "{}", fit(&line, WIDTH))?;
         }
         if r.accounts.len() > 30 {
             writeln!(w, "  … {} more (--json lists all)", r.accounts.len() - 30)?;
         }
-        writeln!(w, "\nclients")?;
+        writeln!(w, "\n{}clients{}", st.bold, st.reset)?;
         for x in r.clients.iter().take(20) {
-            writeln!(w, "  {:<40} {:<9} {:>8} records  {}  {}", x.client, x.tier, x.records, x.data_classes.join(","), x.hosts.join(","))?;
+            let line = format!("  {:<40} {:<9} {:>8} records  {}  {}", x.client, x.tier, x.records, x.data_classes.join(","), x.hosts.join(","));
+            writeln!(w, "{}", fit(&line, WIDTH))?;
         }
         if r.clients.len() > 20 {
             writeln!(w, "  … {} more (--json lists all)", r.clients.len() - 20)?;
         }
-        writeln!(
-            w,
-            "\n{} client organisations exposed ({} restricted); observed tier: {} ({} restricted); {} records",
+        let total = format!(
+            "{} client organisations exposed ({} restricted); observed tier: {} ({} restricted); {} records",
             r.client_count, r.restricted_client_count, r.observed_client_count, r.observed_restricted_client_count, r.records
-        )?;
+        );
+        writeln!(w)?;
+        for l in wrap(&total, "", WIDTH) {
+            writeln!(w, "{l}")?;
+        }
     }
     w.flush()?;
     Ok(())

@@ -9,6 +9,8 @@ use hopscope_engine::{trace, Fleet, TraceConfig};
 use hopscope_model::Time;
 use hopscope_report::view::{host_name, short_time, EvidenceRef, TraceView};
 
+use crate::out::{fit, wrap, Style, WIDTH};
+
 use crate::cmd_audit::{load_logins, parse_time};
 
 #[derive(clap::Args)]
@@ -58,12 +60,15 @@ pub fn run(a: Args) -> Result<()> {
         serde_json::to_writer_pretty(&mut w, &report)?;
         writeln!(w)?;
     } else {
-        let Some(best) = best else {
+        let st = Style::stdout();
+        let (Some(best), Some(entry)) = (best, report.entry_point.as_ref()) else {
             writeln!(w, "no suspicious login reached {} before {}", report.host, short_time(a.at))?;
             w.flush()?;
             return Ok(());
         };
-        writeln!(w, "entry point {}: {}", report.entry_point.as_ref().unwrap().host, best.entry_reasons.join("; "))?;
+        for l in wrap(&format!("entry point {}{}{}: {}", st.bold, entry.host, st.reset, entry.why.join("; ")), "", WIDTH) {
+            writeln!(w, "{l}")?;
+        }
         writeln!(w, "first malicious hop {}; {} hops to {}", short_time(best.hops[0].hop.time), best.hops.len(), report.host)?;
         for (i, p) in t.paths.iter().enumerate() {
             if i == 1 {
@@ -74,18 +79,20 @@ pub fn run(a: Args) -> Result<()> {
             }
             for h in &p.hops {
                 let hop = &h.hop;
-                writeln!(
-                    w,
-                    "  {}  {} → {}  {} {}  {:.1} bits  {}  [{}]",
+                let line = format!(
+                    "  {}  {} → {}  {} {}  {:.1} bits",
                     short_time(hop.time),
                     host_name(c, hop.src),
                     host_name(c, hop.dst),
                     c.accounts.get(hop.user).map(|a| a.display()).unwrap_or_else(|| "?".into()),
                     c.auths.name(hop.auth).unwrap_or("?"),
                     h.score,
-                    EvidenceRef::new(c, hop.evidence),
-                    h.reasons.join(", ")
-                )?;
+                );
+                writeln!(w, "{}", fit(&line, WIDTH))?;
+                let why = format!("{}  [{}]", EvidenceRef::new(c, hop.evidence), h.reasons.join(", "));
+                for l in wrap(&why, "      ", WIDTH) {
+                    writeln!(w, "{}{l}{}", st.dim, st.reset)?;
+                }
             }
         }
     }
