@@ -108,6 +108,13 @@ fn redacted_reports_name_no_client_in_any_format() {
     ok(&["report", "--case", "c", "--out", "plain", "--formats", all], p);
     let plain = leaked(&p.join("plain"), &names);
     assert!(!plain.is_empty(), "without --redact the report names clients (else this test proves nothing)");
+    // the 2019 story on one page: the trace runs from the furthest host the alert reached
+    // (its last hop is a return to Singapore), over a year in day buckets
+    let v: serde_json::Value = serde_json::from_str(&read(&p.join("plain/report.json"))).unwrap();
+    assert_eq!(v["summary"]["countries"], serde_json::json!(["Singapore", "Thailand", "United States", "Japan"]));
+    assert_eq!(v["summary"]["entry_host"], "sg-ops-03");
+    assert_eq!(v["trace"]["host"], "jp-crm-01");
+    assert_eq!(v["activity"]["bucket_seconds"], 86400);
 
     ok(&["report", "--case", "c", "--out", "redacted", "--formats", all, "--redact"], p);
     let red = leaked(&p.join("redacted"), &names);

@@ -297,17 +297,18 @@ struct ActivityCounter {
 impl ActivityCounter {
     fn new(span: Option<(Time, Time)>) -> ActivityCounter {
         let Some((first, last)) = span else { return ActivityCounter { bucket: 3600 * SECOND, start: 0, logins: Vec::new(), failures: Vec::new() } };
-        let length = last.0 - first.0;
+        let length = last.0.saturating_sub(first.0);
         // hourly up to 90 days; whole days beyond, more of them when even days are too many
         let bucket = if length <= 90 * DAY { 3600 * SECOND } else { DAY * (1 + length / DAY / MAX_BUCKETS).max(1) };
         let start = first.0.div_euclid(bucket) * bucket;
-        let n = ((last.0 - start) / bucket + 1) as usize;
+        let n = (last.0.saturating_sub(start) / bucket + 1) as usize;
         ActivityCounter { bucket, start, logins: vec![0; n], failures: vec![0; n] }
     }
 
     fn count(&mut self, times: &[i64], outcomes: &[u8], orientations: &[u8]) {
         for ((&t, &o), &r) in times.iter().zip(outcomes).zip(orientations) {
-            let Some(i) = usize::try_from((t - self.start).div_euclid(self.bucket)).ok().filter(|&i| i < self.logins.len()) else { continue };
+            let bucket = t.checked_sub(self.start).map(|d| d.div_euclid(self.bucket));
+            let Some(i) = bucket.and_then(|b| usize::try_from(b).ok()).filter(|&i| i < self.logins.len()) else { continue };
             if o == Outcome::Failure as u8 {
                 self.failures[i] += 1;
             } else if o == Outcome::Success as u8 && r != Orientation::LogOff as u8 {
@@ -405,7 +406,7 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
     let dwell = days_between(&first_malicious, &alert.raised_at);
     let exposure = contained.as_deref().and_then(|c| days_between(&first_malicious, c));
 
-    let mut text = format!("{entry_host}");
+    let mut text = entry_host.clone();
     if let Some(c) = &entry_country {
         text.push_str(&format!(" ({c})"));
     }
@@ -463,5 +464,41 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
         client_count: scope.map_or(0, |s| s.client_count),
         restricted_client_count: scope.map_or(0, |s| s.restricted_client_count),
         text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counter(days: i64) -> ActivityCounter {
+        let t0 = Time::parse("2019-06-01T10:30:00Z").unwrap();
+        ActivityCounter::new(Some((t0, Time(t0.0 + days * DAY))))
+    }
+
+    #[test]
+    fn buckets_are_hours_up_to_90_days_then_days() {
+        let c = counter(90);
+        assert_eq!(c.bucket, 3600 * SECOND);
+        assert_eq!(c.logins.len(), 90 * 24 + 1);
+        assert_eq!(Time(c.start).to_rfc3339(), "2019-06-01T10:00:00Z");
+        let c = counter(91);
+        assert_eq!(c.bucket, DAY);
+        assert_eq!(Time(c.start).to_rfc3339(), "2019-06-01T00:00:00Z");
+        let c = counter(80 * 365);
+        assert!(c.logins.len() < MAX_BUCKETS as usize && c.bucket % DAY == 0, "{} buckets of {}", c.logins.len(), c.bucket);
+        assert!(ActivityCounter::new(None).finish().start.is_none());
+    }
+
+    #[test]
+    fn counts_successes_and_failures_not_logoffs() {
+        let mut c = counter(1);
+        let t = c.start;
+        let (s, f, off) = (Outcome::Success as u8, Outcome::Failure as u8, Orientation::LogOff as u8);
+        let on = Orientation::LogOn as u8;
+        // the last time is outside the counted span and is skipped, not a panic
+        c.count(&[t, t + 1, t + 3600 * SECOND, t, i64::MAX, i64::MIN], &[s, f, s, s, s, s], &[on, on, on, off, on, on]);
+        let a = c.finish();
+        assert_eq!((a.logins[0], a.failures[0], a.logins[1]), (1, 1, 1));
     }
 }
