@@ -87,41 +87,39 @@ pub fn replacements(clients: impl IntoIterator<Item = (String, bool)>, key: &Red
 /// letters). The views already write pseudonyms; this pass makes sure no free text — an
 /// explanation, a detail — carries a name into a disclosure.
 pub fn scrub(v: &mut Value, replacements: &[(String, String)]) {
+    let folded: Vec<(String, &str)> = replacements.iter().map(|(name, with)| (name.to_ascii_lowercase(), with.as_str())).collect();
+    scrub_folded(v, &folded);
+}
+
+fn scrub_folded(v: &mut Value, names: &[(String, &str)]) {
     match v {
         Value::String(s) => {
-            for (name, with) in replacements {
-                if let Some(r) = replace_folded(s, name, with) {
-                    *s = r;
+            let mut lower = s.to_ascii_lowercase();
+            for (name, with) in names {
+                if !name.is_empty() && lower.contains(name.as_str()) {
+                    *s = replace_at(s, &lower, name, with);
+                    lower = s.to_ascii_lowercase();
                 }
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| scrub(x, replacements)),
-        Value::Object(o) => o.values_mut().for_each(|x| scrub(x, replacements)),
+        Value::Array(a) => a.iter_mut().for_each(|x| scrub_folded(x, names)),
+        Value::Object(o) => o.values_mut().for_each(|x| scrub_folded(x, names)),
         _ => {}
     }
 }
 
-/// `hay` with every occurrence of `needle` (ASCII case folded) replaced, `None` when there is
-/// none.
-fn replace_folded(hay: &str, needle: &str, with: &str) -> Option<String> {
-    let n = needle.len();
-    let found = |i: usize| hay.is_char_boundary(i) && hay.get(i..i + n).is_some_and(|w| w.eq_ignore_ascii_case(needle));
-    if n == 0 || !(0..hay.len()).any(found) {
-        return None;
-    }
+/// `hay` with every occurrence of `needle` in `lower` (`hay` with ASCII letters folded: the
+/// same byte positions) replaced by `with`.
+fn replace_at(hay: &str, lower: &str, needle: &str, with: &str) -> String {
     let mut out = String::with_capacity(hay.len());
-    let mut i = 0;
-    while i < hay.len() {
-        if found(i) {
-            out.push_str(with);
-            i += n;
-        } else {
-            let ch = hay[i..].chars().next().unwrap_or_default();
-            out.push(ch);
-            i += ch.len_utf8().max(1);
-        }
+    let mut last = 0;
+    for (i, _) in lower.match_indices(needle) {
+        out.push_str(&hay[last..i]);
+        out.push_str(with);
+        last = i + needle.len();
     }
-    Some(out)
+    out.push_str(&hay[last..]);
+    out
 }
 
 #[cfg(test)]
@@ -154,6 +152,6 @@ mod tests {
         assert!(s.contains(&key.pseudonym("Kaito")), "{s}");
         assert!(s.contains("a restricted client"), "{s}");
         assert!(s.contains("東京 client-"), "{s}");
-        assert_eq!(replace_folded("abc", "x", "y"), None);
+        assert_eq!(replace_at("aXbx", "axbx", "x", "-"), "a-b-");
     }
 }
