@@ -255,18 +255,19 @@ fn more(o: &mut String, n: usize) {
 fn client_counts(o: &mut String, s: &ScopeView) {
     line(o, &format!("{} client organisations exposed, {} of them restricted (names withheld).", s.client_count, s.restricted_client_count));
     line(o, "");
-    let mut by: BTreeMap<(&str, &str), (usize, usize, u64)> = BTreeMap::new();
+    // a client holding several classes counts once in each (records are per client, not per
+    // class, so they are not split here; the scope paragraph has the total)
+    let mut by: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
     for c in &s.clients {
         for class in &c.data_classes {
             let e = by.entry((c.tier.as_str(), class.as_str())).or_default();
             e.0 += 1;
             e.1 += usize::from(c.restricted);
-            e.2 += c.records;
         }
     }
-    header(o, &["tier", "data class", "clients", "restricted", "records"]);
-    for ((tier, class), (n, r, records)) in by {
-        row(o, &[tier.to_string(), class.to_string(), n.to_string(), r.to_string(), records.to_string()]);
+    header(o, &["tier", "data class", "clients", "restricted"]);
+    for ((tier, class), (n, r)) in by {
+        row(o, &[tier.to_string(), class.to_string(), n.to_string(), r.to_string()]);
     }
     line(o, "");
 }
