@@ -37,6 +37,18 @@ fn line(out: &mut String, time: &str, src: &str, dst: &str, user: &str, auth: &s
     .unwrap();
 }
 
+/// Six days of admins at work: each (source, destination, account) route twice a day, the
+/// k-th at 01:15 + k h and 05:15 + k h; `login(time, src, dst, user)` writes one.
+pub fn admins_at_work(routes: &[(&str, &str, &str)], mut login: impl FnMut(&str, &str, &str, &str)) {
+    for day in 1..=6 {
+        for (k, (src, dst, user)) in routes.iter().enumerate() {
+            for hour in [1 + k, 5 + k] {
+                login(&format!("2019-09-{day:02}T{hour:02}:15:00Z"), src, dst, user);
+            }
+        }
+    }
+}
+
 fn events() -> String {
     let mut s = String::new();
     let routes = [
@@ -46,13 +58,7 @@ fn events() -> String {
         ("jp-jump-01", "jp-crm-01", "jp_admin"),
         ("jp-jump-01", "old-db-01", "jp_admin"),
     ];
-    for day in 1..=6 {
-        for (k, (src, dst, user)) in routes.iter().enumerate() {
-            for hour in [1 + k, 5 + k] {
-                line(&mut s, &format!("2019-09-{day:02}T{hour:02}:15:00Z"), src, dst, user, "Kerberos", "success");
-            }
-        }
-    }
+    admins_at_work(&routes, |time, src, dst, user| line(&mut s, time, src, dst, user, "Kerberos", "success"));
     line(&mut s, "2019-09-04T22:00:00Z", "203.0.113.66", "sg-ops-03", "opsadmin", "password", "failure");
     line(&mut s, "2019-09-04T22:01:00Z", "203.0.113.66", "sg-ops-03", "opsadmin", "password", "success");
     line(&mut s, "2019-09-05T12:04:05Z", "sg-ops-03", "th-app-02", "opsadmin", "password", "success");
@@ -63,9 +69,15 @@ fn events() -> String {
 
 /// Write the inputs under `p` and ingest them into the case `p/c`.
 pub fn make_case(p: &Path) {
+    ingest_case(p, HOSTS, DATA, &events());
+}
+
+/// Write `cmdb/hosts.csv`, `cmdb/data.csv` and `events.jsonl` under `p` and ingest them into
+/// the case `p/c`.
+pub fn ingest_case(p: &Path, hosts: &str, data: &str, events: &str) {
     std::fs::create_dir_all(p.join("cmdb")).unwrap();
-    std::fs::write(p.join("cmdb/hosts.csv"), HOSTS).unwrap();
-    std::fs::write(p.join("cmdb/data.csv"), DATA).unwrap();
-    std::fs::write(p.join("events.jsonl"), events()).unwrap();
+    std::fs::write(p.join("cmdb/hosts.csv"), hosts).unwrap();
+    std::fs::write(p.join("cmdb/data.csv"), data).unwrap();
+    std::fs::write(p.join("events.jsonl"), events).unwrap();
     ok(&["ingest", "events.jsonl", "--inventory", "cmdb", "--case", "c"], p);
 }
