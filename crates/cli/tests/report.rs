@@ -69,6 +69,14 @@ fn an_unknown_alert_is_a_clear_error_and_html_is_said_to_be_missing() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("HTML"), "the missing HTML format is named");
     assert!(!p.join("r/report.html").exists());
+
+    // the default 14-day warmup outlasts these six days: a quiet report that says so
+    ok(&["report", "--case", "c", "--out", "quiet", "--formats", "json,md,stix"], p);
+    let v: serde_json::Value = serde_json::from_str(&read(&p.join("quiet/report.json"))).unwrap();
+    assert!(v["alert"].is_null() && v["trace"].is_null() && v["scope"].is_null(), "{v}");
+    assert!(v["summary"]["text"].as_str().unwrap().starts_with("No alert"), "{v}");
+    assert!(!v["audit"]["findings"].as_array().unwrap().is_empty(), "the audit still speaks");
+    assert!(read(&p.join("quiet/report.md")).starts_with("# hopscope report: no alert\n"));
 }
 
 /// Every client name of data.csv, the names a disclosure must not show.
