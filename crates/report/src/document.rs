@@ -436,13 +436,14 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
         dwell.map_or("?".to_string(), |d| format!("{d:.1}"))
     ));
     if let Some(s) = scope {
+        let (hosts, observed) = s.fleet_host_counts();
         text.push_str(&format!(
             " Until containment at {} ({} days after the first malicious login) {} host{} ({} observed) and {} account{} were within the intruder's reach, holding data of {} client organisation{} ({} restricted).",
             when(&s.contained_at),
             exposure.map_or("?".to_string(), |d| format!("{d:.1}")),
-            s.host_count,
-            if s.host_count == 1 { "" } else { "s" },
-            s.observed_host_count,
+            hosts,
+            if hosts == 1 { "" } else { "s" },
+            observed,
             s.account_count,
             if s.account_count == 1 { "" } else { "s" },
             s.client_count,

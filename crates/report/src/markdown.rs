@@ -182,6 +182,7 @@ fn hop_table(o: &mut String, hops: &[AlertHopView]) {
 }
 
 fn scope(o: &mut String, s: &ScopeView) {
+    let (hosts, observed) = s.fleet_host_counts();
     line(o, "## Scope");
     line(o, "");
     line(
@@ -191,8 +192,8 @@ fn scope(o: &mut String, s: &ScopeView) {
             s.seed,
             utc(&s.contained_at),
             s.exposure_window_days,
-            s.host_count,
-            s.observed_host_count,
+            hosts,
+            observed,
             s.account_count,
             s.client_count,
             s.restricted_client_count,
@@ -203,14 +204,14 @@ fn scope(o: &mut String, s: &ScopeView) {
     line(o, "### Hosts");
     line(o, "");
     header(o, &["host", "country", "tier", "compromised at (UTC)", "exposed days", "how"]);
-    for h in s.hosts.iter().take(MAX_ROWS) {
+    for h in s.fleet_hosts().take(MAX_ROWS) {
         let how = match &h.via {
             Some(v) => format!("{} from {} as {} (`{}`)", h.via_reason, v.src_host, opt(&v.user), v.evidence),
             None => h.via_reason.clone(),
         };
         row(o, &[h.host.clone(), opt(&h.country).to_string(), h.tier.clone(), short_rfc3339(&h.compromised_at), format!("{:.1}", h.exposure_days), how]);
     }
-    more(o, s.hosts.len());
+    more(o, hosts);
     line(o, "### Accounts");
     line(o, "");
     header(o, &["account", "exposed on", "from (UTC)", "until (UTC)", "logins it spread", "evidence"]);

@@ -62,6 +62,18 @@ pub struct ClientExposureView {
 }
 
 impl ScopeView {
+    /// The hosts within reach, without the pseudo-host `internet`: an alert that starts with
+    /// a login from the internet seeds it, but it is where the intruder came from, not a host
+    /// they took.
+    pub fn fleet_hosts(&self) -> impl Iterator<Item = &HostExposureView> {
+        self.hosts.iter().filter(|h| h.host != "internet")
+    }
+
+    /// (fleet hosts, of which observed).
+    pub fn fleet_host_counts(&self) -> (usize, usize) {
+        (self.fleet_hosts().count(), self.fleet_hosts().filter(|h| h.tier == "observed").count())
+    }
+
     /// `seed` says in words where the walk started; `key` turns on the disclosure view.
     pub fn new(s: &Scope, c: &Catalog, seed: String, contained: Time, exposure_window_days: u32, key: Option<&RedactionKey>) -> ScopeView {
         let hosts = s
