@@ -173,11 +173,12 @@ fn report_step(case: &Case, out: &std::path::Path, alert: Option<String>, contai
     let t = Instant::now();
     let opts = hopscope_report::ReportOptions { alert, contained_at: contained, ..hopscope_report::ReportOptions::default() };
     let formats: Vec<String> = ["html", "md", "json", "stix"].map(String::from).to_vec();
+    println!("\n6. the report: the story above in files for a ticket, a CERT and a browser");
     let written = crate::cmd_report::write(case, &opts, out, &formats)?;
-    println!("\n6. the report  ({:.1}s)", t.elapsed().as_secs_f64());
     for path in &written {
         println!("   {}", path.display());
     }
+    println!("   ({:.1}s)", t.elapsed().as_secs_f64());
     println!("   (hopscope report --case {} --out DIR --redact: the same without client names)", case.dir.display());
     Ok(())
 }
