@@ -1,15 +1,17 @@
 //! `hopscope audit`: hygiene findings (forgotten hosts still in use, stale patches, internet
-//! logins, observed paths from weak hosts to crown jewels). Also the helpers the
-//! investigation commands (audit, scope, trace) share.
+//! logins, observed paths from weak hosts to crown jewels). Also the argument and loading
+//! helpers the investigation commands (audit, scope, trace) share.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Result;
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, AuditConfig, Finding, Fleet, Hop, Sighting, DAY};
-use hopscope_model::{Catalog, Evidence, Position, Time};
-use serde::Serialize;
+use hopscope_engine::{audit, collect_logins, AuditConfig, Fleet, Hop, DAY};
+use hopscope_model::Time;
+use hopscope_report::view::{host_name, short_time, AuditView, EvidenceRef};
+
+use crate::out::{fit, wrap, Style, WIDTH};
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -56,119 +58,6 @@ pub fn load_logins(case: &Case, until: Time) -> Result<(Vec<Hop>, Time)> {
     Ok((hops, end))
 }
 
-#[derive(Serialize, Clone)]
-#[serde(untagged)]
-pub enum EvidenceJson {
-    Line { file: String, line: u64 },
-    Record { file: String, record: u64 },
-}
-
-pub fn evidence_json(c: &Catalog, e: Evidence) -> EvidenceJson {
-    let file = c.sources.name(e.source).unwrap_or("?").to_string();
-    match e.position {
-        Position::Line(line) => EvidenceJson::Line { file, line },
-        Position::Record(record) => EvidenceJson::Record { file, record },
-    }
-}
-
-pub fn evidence_str(c: &Catalog, e: Evidence) -> String {
-    let file = c.sources.name(e.source).unwrap_or("?");
-    match e.position {
-        Position::Line(n) => format!("{file}:{n}"),
-        Position::Record(n) => format!("{file}#{n}"),
-    }
-}
-
-pub fn host_name(c: &Catalog, id: u32) -> String {
-    c.hosts.name(id).unwrap_or("?").to_string()
-}
-
-pub fn account_name(c: &Catalog, id: u32) -> Option<String> {
-    c.accounts.get(id).map(|a| a.display())
-}
-
-/// `2019-09-12 03:04:05`.
-pub fn short_time(t: Time) -> String {
-    let s = t.to_rfc3339();
-    s.get(..19).unwrap_or(&s).replace('T', " ")
-}
-
-/// A hop as `export` names it.
-#[derive(Serialize, Clone)]
-pub struct HopJson {
-    pub time: String,
-    pub src_host: String,
-    pub dst_host: String,
-    pub user: Option<String>,
-    pub auth: Option<String>,
-    pub logon_type: &'static str,
-    pub src_country: Option<String>,
-    pub dst_country: Option<String>,
-    pub evidence: EvidenceJson,
-}
-
-pub fn hop_json(c: &Catalog, h: &Hop) -> HopJson {
-    let country = |id: u32| c.hosts.get(id).and_then(|r| r.country.clone());
-    HopJson {
-        time: h.time.to_rfc3339(),
-        src_host: host_name(c, h.src),
-        dst_host: host_name(c, h.dst),
-        user: account_name(c, h.user),
-        auth: c.auths.name(h.auth).map(str::to_string),
-        logon_type: h.logon_type.as_str(),
-        src_country: country(h.src),
-        dst_country: country(h.dst),
-        evidence: evidence_json(c, h.evidence),
-    }
-}
-
-#[derive(Serialize)]
-struct Report {
-    as_of: String,
-    patch_age_days: u32,
-    logins: u64,
-    findings: Vec<FindingJson>,
-}
-
-#[derive(Serialize)]
-struct SightingJson {
-    time: String,
-    evidence: EvidenceJson,
-}
-
-#[derive(Serialize)]
-struct FindingJson {
-    host: String,
-    kind: &'static str,
-    severity: &'static str,
-    detail: String,
-    count: u64,
-    first: Option<SightingJson>,
-    last: Option<SightingJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    path: Vec<HopJson>,
-}
-
-fn sighting(c: &Catalog, s: Option<Sighting>) -> Option<SightingJson> {
-    s.map(|s| SightingJson { time: s.time.to_rfc3339(), evidence: evidence_json(c, s.evidence) })
-}
-
-fn finding_json(c: &Catalog, f: &Finding) -> FindingJson {
-    FindingJson {
-        host: host_name(c, f.host),
-        kind: f.kind.as_str(),
-        severity: f.severity.as_str(),
-        detail: f.detail.clone(),
-        count: f.count,
-        first: sighting(c, f.first),
-        last: sighting(c, f.last),
-        target: (f.target != 0).then(|| host_name(c, f.target)),
-        path: f.path.iter().map(|h| hop_json(c, h)).collect(),
-    }
-}
-
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let (hops, end) = load_logins(&case, a.as_of.unwrap_or(Time::MAX))?;
@@ -180,27 +69,25 @@ pub fn run(a: Args) -> Result<()> {
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json {
-        let report = Report {
-            as_of: as_of.to_rfc3339(),
-            patch_age_days: a.patch_age,
-            logins: result.logins,
-            findings: result.findings.iter().map(|f| finding_json(c, f)).collect(),
-        };
+        let report = AuditView::new(&result, c, as_of, a.patch_age);
         serde_json::to_writer_pretty(&mut w, &report)?;
         writeln!(w)?;
     } else {
+        let st = Style::stdout();
         for f in &result.findings {
-            writeln!(w, "{:<8} {:<14} {}", f.severity.as_str(), host_name(c, f.host), f.kind.as_str())?;
-            writeln!(w, "         {}", f.detail)?;
-            if let (Some(first), Some(last)) = (f.first, f.last) {
-                writeln!(
-                    w,
-                    "         evidence: first {} {}, last {} {}",
-                    short_time(first.time),
-                    evidence_str(c, first.evidence),
-                    short_time(last.time),
-                    evidence_str(c, last.evidence)
-                )?;
+            let severity = f.severity.as_str();
+            let head = format!("{:<8} {:<14} {}", severity, host_name(c, f.host), f.kind.as_str());
+            // colour around the padded fields, so the columns stay where they are
+            let (sev, rest) = head.split_at(severity.len());
+            writeln!(w, "{}{}{}{}{}{}", st.severity(severity), sev, st.reset, st.bold, fit(rest, WIDTH - sev.len()), st.reset)?;
+            for l in wrap(&f.detail, "         ", WIDTH) {
+                writeln!(w, "{l}")?;
+            }
+            for (which, seen) in [("first", f.first), ("last", f.last)] {
+                if let Some(seen) = seen {
+                    let evidence = format!("{which} {} {}", short_time(seen.time), EvidenceRef::new(c, seen.evidence));
+                    writeln!(w, "{}{}{}", st.dim, fit(&format!("         {evidence}"), WIDTH), st.reset)?;
+                }
             }
         }
         let n = result.findings.len();

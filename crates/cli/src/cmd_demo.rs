@@ -144,7 +144,7 @@ pub fn run(a: Args) -> Result<()> {
         _ => None,
     };
     let engine_truth = crate::cmd_eval::truth_of(&truth, &truth_path)?;
-    let alert_hops = detection_step(&case, &engine_truth, dwell_days)?;
+    let (alert_id, alert_hops) = detection_step(&case, &engine_truth, dwell_days)?;
 
     let when = |s: Option<&str>| s.and_then(|s| Time::parse(s).ok());
     investigation_step(
@@ -157,13 +157,29 @@ pub fn run(a: Args) -> Result<()> {
         when(Some(intr.first_malicious.as_str())),
     )?;
 
-    println!("\n6. not built yet, so not shown: the HTML/Markdown/STIX report (issue 8) and `watch`,");
-    println!("   which would run the same detection live (issue 9).");
+    report_step(&case, &a.out.join("report"), alert_id, when(intr.contained.as_deref()))?;
+    println!("\n7. not built yet, so not shown: `watch`, which would run the same detection live (issue 9).");
     println!(
         "\nexplore: hopscope detect --case {0}   |   hopscope scope --case {0} --alert ID --redact\n         hopscope eval --case {0} --truth {1}",
         case_dir.display(),
         fleet.join("truth.json").display()
     );
+    Ok(())
+}
+
+/// Step 6: the report of the alert that holds the intrusion (the top-ranked one when none
+/// does), contained when the truth says it was.
+fn report_step(case: &Case, out: &std::path::Path, alert: Option<String>, contained: Option<Time>) -> Result<()> {
+    let t = Instant::now();
+    let opts = hopscope_report::ReportOptions { alert, contained_at: contained, ..hopscope_report::ReportOptions::default() };
+    let formats: Vec<String> = ["html", "md", "json", "stix"].map(String::from).to_vec();
+    println!("\n6. the report: the story above in files for a ticket, a CERT and a browser");
+    let written = crate::cmd_report::write(case, &opts, out, &formats)?;
+    for path in &written {
+        println!("   {}", path.display());
+    }
+    println!("   ({:.1}s)", t.elapsed().as_secs_f64());
+    println!("   (hopscope report --case {} --out DIR --redact: the same without client names)", case.dir.display());
     Ok(())
 }
 
@@ -262,7 +278,7 @@ fn investigation_step(
 /// Step 4: run detection on the case (as `hopscope detect` does) and show the alert that holds
 /// the injected hops, judged against the truth like `hopscope eval`; say so plainly when none
 /// does.
-fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days: Option<i64>) -> Result<Vec<hopscope_engine::Hop>> {
+fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days: Option<i64>) -> Result<(Option<String>, Vec<hopscope_engine::Hop>)> {
     use hopscope_engine::{eval, DetectConfig, Fleet};
     let t = Instant::now();
     let config = DetectConfig::default();
@@ -281,16 +297,16 @@ fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days:
     let cat = &case.catalog;
     let Some(r) = f.per_intrusion.iter().find(|r| r.id == 1) else {
         println!("   the truth has no intrusion 1 to look for");
-        return Ok(Vec::new());
+        return Ok((None, Vec::new()));
     };
     let Some(alert) = r.alert.as_ref().and_then(|id| detection.alerts.iter().find(|a| &a.id == id)) else {
         println!("   no alert holds the injected hops: detection missed this intrusion ({n} other alerts)");
-        return Ok(Vec::new());
+        return Ok((None, Vec::new()));
     };
     println!(
         "   {}  raised {}  score {:.1}  entry {}: holds {} of the {} injected logins (entry and hops)",
         alert.id,
-        crate::cmd_detect::short_time(alert.raised_at),
+        hopscope_report::view::short_time(alert.raised_at),
         alert.score,
         cat.hosts.name(alert.entry_host).unwrap_or("?"),
         r.hops_covered,
@@ -352,5 +368,5 @@ fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days:
         others as f64 / f.days,
         case.dir.display()
     );
-    Ok(alert.hops.iter().map(|h| h.hop).collect())
+    Ok((Some(alert.id.clone()), alert.hops.iter().map(|h| h.hop).collect()))
 }

@@ -1,13 +1,15 @@
 //! `hopscope detect`: run the detection engine over a case and print its alerts.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use hopscope_case::Case;
-use hopscope_engine::{Alert, AlertHop, Causal, DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule, DAY, HOUR, SECOND};
-use hopscope_model::{Catalog, Position, Time};
-use serde::Serialize;
+use hopscope_engine::{DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule, DAY};
+use hopscope_model::Catalog;
+use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
+
+use crate::out::{fit, wrap, Style, WIDTH};
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -57,26 +59,6 @@ pub struct Args {
     jsonl: bool,
 }
 
-/// `90m`, `24h`, `14d`, `2w`, `30s`, `0` → microseconds.
-fn parse_duration(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    if s == "0" {
-        return Ok(0);
-    }
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: f64 = n.parse().map_err(|_| format!("expected a duration such as 24h or 14d, found {s:?}"))?;
-    let unit = match unit {
-        "s" => SECOND,
-        "m" => 60 * SECOND,
-        "h" => HOUR,
-        "d" => DAY,
-        "w" => 7 * DAY,
-        _ => return Err(format!("expected a unit s, m, h, d or w in {s:?}")),
-    };
-    Ok((n * unit as f64).round() as i64)
-}
-
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let config = DetectConfig {
@@ -119,7 +101,7 @@ pub fn run(a: Args) -> Result<()> {
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json || a.jsonl {
-        let report = Report::new(&detection, &case.catalog, &a, &config);
+        let report = DetectionView::new(&detection, &case.catalog, &a.rule, &config, a.baseline.as_ref().map(|p| p.display().to_string()));
         if a.json {
             serde_json::to_writer_pretty(&mut w, &report)?;
             writeln!(w)?;
@@ -131,8 +113,7 @@ pub fn run(a: Args) -> Result<()> {
             eprintln!("{} alerts, {} dropped by the budget", report.alerts.len(), report.dropped_by_budget);
         }
     } else {
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        table(&mut w, &detection, &case.catalog, &config, colour)?;
+        table(&mut w, &detection, &case.catalog, &config, Style::stdout())?;
     }
     w.flush()?;
     Ok(())
@@ -156,212 +137,11 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
     })
 }
 
-#[derive(Serialize)]
-struct Report<'a> {
-    rule: &'a str,
-    alerts: Vec<AlertJson>,
-    dropped_by_budget: usize,
-    warmup_end: Option<String>,
-    settings: Settings,
-    stats: Stats,
-}
-
-#[derive(Serialize)]
-struct Settings {
-    budget: usize,
-    window: String,
-    warmup: String,
-    campaign_window: String,
-    min_score: f64,
-    baseline: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Stats {
-    events: u64,
-    baseline_events: u64,
-    hops: u64,
-    failures: u64,
-    suspicious_hops: u64,
-    raised: u64,
-    below_threshold: u64,
-    edges: u64,
-}
-
-#[derive(Serialize)]
-struct AlertJson {
-    id: String,
-    score: f64,
-    raised_at: String,
-    first_time: String,
-    last_time: String,
-    entry_host: String,
-    chain_origin: String,
-    causal_account: Option<String>,
-    hops: Vec<HopJson>,
-    hops_omitted: u32,
-    reasons: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct HopJson {
-    time: String,
-    src_host: Option<String>,
-    dst_host: Option<String>,
-    user: Option<String>,
-    auth: Option<String>,
-    logon_type: &'static str,
-    src_site: Option<String>,
-    dst_site: Option<String>,
-    src_country: Option<String>,
-    dst_country: Option<String>,
-    score: f64,
-    features: Vec<FeatureJson>,
-    techniques: Vec<&'static str>,
-    evidence: Vec<EvidenceJson>,
-}
-
-#[derive(Serialize)]
-struct FeatureJson {
-    name: &'static str,
-    bits: f64,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum EvidenceJson {
-    Line { file: String, line: u64 },
-    Record { file: String, record: u64 },
-}
-
-/// Scores to two decimals: enough to rank, stable to print.
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-fn duration(us: i64) -> String {
-    for (unit, n) in [("w", 7 * DAY), ("d", DAY), ("h", HOUR), ("m", 60 * SECOND), ("s", SECOND)] {
-        if us != 0 && us % n == 0 {
-            return format!("{}{unit}", us / n);
-        }
-    }
-    format!("{}s", us as f64 / SECOND as f64)
-}
-
-fn host(c: &Catalog, id: u32) -> Option<String> {
-    c.hosts.name(id).map(str::to_string)
-}
-fn account(c: &Catalog, id: u32) -> Option<String> {
-    c.accounts.get(id).map(|a| a.display())
-}
-
-impl<'a> Report<'a> {
-    fn new(d: &Detection, c: &Catalog, a: &'a Args, config: &DetectConfig) -> Report<'a> {
-        let s = &d.stats;
-        Report {
-            rule: &a.rule,
-            alerts: d.alerts.iter().map(|al| alert_json(al, c)).collect(),
-            dropped_by_budget: d.dropped_by_budget,
-            warmup_end: d.warmup_end.map(|t| t.to_rfc3339()),
-            settings: Settings {
-                budget: config.budget_per_day,
-                window: duration(config.window),
-                warmup: duration(config.warmup),
-                campaign_window: duration(config.campaign_window),
-                min_score: config.min_score,
-                baseline: a.baseline.as_ref().map(|p| p.display().to_string()),
-            },
-            stats: Stats {
-                events: s.events,
-                baseline_events: s.baseline_events,
-                hops: s.hops,
-                failures: s.failures,
-                suspicious_hops: s.suspicious_hops,
-                raised: s.raised,
-                below_threshold: s.below_threshold,
-                edges: s.edges,
-            },
-        }
-    }
-}
-
-fn alert_json(a: &Alert, c: &Catalog) -> AlertJson {
-    AlertJson {
-        id: a.id.clone(),
-        score: round2(a.score),
-        raised_at: a.raised_at.to_rfc3339(),
-        first_time: a.first_time.to_rfc3339(),
-        last_time: a.last_time.to_rfc3339(),
-        entry_host: host(c, a.entry_host).unwrap_or_default(),
-        chain_origin: host(c, a.chain_origin).unwrap_or_default(),
-        causal_account: match a.causal_account {
-            Causal::Clear(u) => account(c, u),
-            Causal::Unclear => None,
-        },
-        hops: a.hops.iter().map(|h| hop_json(h, c)).collect(),
-        hops_omitted: a.hops_omitted,
-        reasons: a.reasons.clone(),
-    }
-}
-
-fn hop_json(h: &AlertHop, c: &Catalog) -> HopJson {
-    let hop = &h.hop;
-    let (s, d) = (c.hosts.get(hop.src), c.hosts.get(hop.dst));
-    HopJson {
-        time: hop.time.to_rfc3339(),
-        src_host: host(c, hop.src),
-        dst_host: host(c, hop.dst),
-        user: account(c, hop.user),
-        auth: c.auths.name(hop.auth).map(str::to_string),
-        logon_type: hop.logon_type.as_str(),
-        src_site: s.and_then(|r| r.site.clone()),
-        dst_site: d.and_then(|r| r.site.clone()),
-        src_country: s.and_then(|r| r.country.clone()),
-        dst_country: d.and_then(|r| r.country.clone()),
-        score: round2(h.score),
-        features: h.contributions.iter().map(|x| FeatureJson { name: x.feature.name(), bits: round2(x.bits) }).collect(),
-        techniques: h.techniques.clone(),
-        evidence: h
-            .evidence
-            .iter()
-            .map(|e| {
-                let file = c.sources.name(e.source).unwrap_or("?").to_string();
-                match e.position {
-                    Position::Line(line) => EvidenceJson::Line { file, line },
-                    Position::Record(record) => EvidenceJson::Record { file, record },
-                }
-            })
-            .collect(),
-    }
-}
-
-/// `2019-09-12 03:04:05`.
-pub fn short_time(t: Time) -> String {
-    let s = t.to_rfc3339();
-    s.get(..19).unwrap_or(&s).replace('T', " ")
-}
-
-fn wrap(text: &str, indent: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::from(indent);
-    for word in text.split(' ') {
-        if line.len() > indent.len() && line.len() + 1 + word.len() > width {
-            lines.push(std::mem::replace(&mut line, String::from(indent)));
-        }
-        if line.len() > indent.len() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-}
-
 /// The default output: one block per alert, at most 100 columns.
-fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, colour: bool) -> Result<()> {
-    let (bold, red, dim, reset) = if colour { ("\x1b[1m", "\x1b[31m", "\x1b[2m", "\x1b[0m") } else { ("", "", "", "") };
+fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, style: Style) -> Result<()> {
+    let Style { bold, red, dim, reset, .. } = style;
     for a in &d.alerts {
-        let entry = host(c, a.entry_host).unwrap_or_default();
+        let entry = c.hosts.name(a.entry_host).unwrap_or_default();
         writeln!(
             w,
             "{bold}{}{reset}  score {red}{:.1}{reset}  raised {}  entry {}  {} hop{}",
@@ -374,15 +154,15 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, 
         )?;
         for (h, r) in a.hops.iter().zip(&a.reasons) {
             let hop = &h.hop;
-            let path = format!("{} → {}", host(c, hop.src).unwrap_or_default(), host(c, hop.dst).unwrap_or_default());
+            let path = format!("{} → {}", c.hosts.name(hop.src).unwrap_or_default(), c.hosts.name(hop.dst).unwrap_or_default());
             let who = format!(
                 "{} {}",
-                account(c, hop.user).unwrap_or_else(|| "?".into()),
+                account_name(c, hop.user).unwrap_or_else(|| "?".into()),
                 c.auths.name(hop.auth).unwrap_or("?")
             );
             let line = format!("  {}  {:<34} {:<24} {:>5.1}", short_time(hop.time), path, who, h.score);
-            writeln!(w, "{}", line.chars().take(100).collect::<String>())?;
-            for l in wrap(r, "      ", 100) {
+            writeln!(w, "{}", fit(&line, WIDTH))?;
+            for l in wrap(r, "      ", WIDTH) {
                 writeln!(w, "{dim}{l}{reset}")?;
             }
         }
@@ -403,22 +183,4 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, 
         writeln!(w, "warmup until {} (no alerts before)", short_time(end))?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("24h"), Ok(DAY));
-        assert_eq!(parse_duration("14d"), Ok(14 * DAY));
-        assert_eq!(parse_duration("90m"), Ok(90 * 60 * SECOND));
-        assert_eq!(parse_duration("0"), Ok(0));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5y").is_err());
-        assert_eq!(duration(DAY), "1d");
-        assert_eq!(duration(120 * DAY), "120d");
-        assert_eq!(duration(14 * DAY), "2w");
-    }
 }

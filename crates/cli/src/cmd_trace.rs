@@ -5,11 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
-use hopscope_engine::{trace, Fleet, TraceConfig, TracePath};
-use hopscope_model::{Catalog, Time};
-use serde::Serialize;
+use hopscope_engine::{trace, Fleet, TraceConfig};
+use hopscope_model::Time;
+use hopscope_report::view::{host_name, short_time, EvidenceRef, TraceView};
 
-use crate::cmd_audit::{evidence_str, hop_json, host_name, load_logins, parse_time, short_time, HopJson};
+use crate::out::{fit, wrap, Style, WIDTH};
+
+use crate::cmd_audit::{load_logins, parse_time};
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -42,43 +44,6 @@ pub struct Args {
     json: bool,
 }
 
-#[derive(Serialize)]
-struct Report {
-    host: String,
-    at: String,
-    logins: u64,
-    entry_point: Option<EntryJson>,
-    first_malicious_time: Option<String>,
-    path: Vec<TraceHopJson>,
-    alternatives: Vec<PathJson>,
-}
-
-#[derive(Serialize)]
-struct EntryJson {
-    host: String,
-    why: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct TraceHopJson {
-    #[serde(flatten)]
-    hop: HopJson,
-    score: f64,
-    reasons: Vec<&'static str>,
-}
-
-#[derive(Serialize)]
-struct PathJson {
-    entry_point: EntryJson,
-    score: f64,
-    first_malicious_time: String,
-    path: Vec<TraceHopJson>,
-}
-
-fn hops_json(c: &Catalog, p: &TracePath) -> Vec<TraceHopJson> {
-    p.hops.iter().map(|h| TraceHopJson { hop: hop_json(c, &h.hop), score: (h.score * 100.0).round() / 100.0, reasons: h.reasons.clone() }).collect()
-}
-
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let c = &case.catalog;
@@ -88,38 +53,22 @@ pub fn run(a: Args) -> Result<()> {
     let config = TraceConfig { host, at: a.at, min_bits: a.min_bits, alternatives: a.alternatives, ..TraceConfig::default() };
     let t = trace(&hops, c, &fleet, &config);
     let best = t.paths.first();
-    let entry = |p: &TracePath| EntryJson { host: host_name(c, p.entry_host), why: p.entry_reasons.clone() };
-    let report = Report {
-        host: host_name(c, host),
-        at: a.at.to_rfc3339(),
-        logins: t.logins,
-        entry_point: best.map(entry),
-        first_malicious_time: best.map(|p| p.hops[0].hop.time.to_rfc3339()),
-        path: best.map(|p| hops_json(c, p)).unwrap_or_default(),
-        alternatives: t
-            .paths
-            .iter()
-            .skip(1)
-            .map(|p| PathJson {
-                entry_point: entry(p),
-                score: (p.score * 100.0).round() / 100.0,
-                first_malicious_time: p.hops[0].hop.time.to_rfc3339(),
-                path: hops_json(c, p),
-            })
-            .collect(),
-    };
+    let report = TraceView::new(&t, c, host, a.at);
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json {
         serde_json::to_writer_pretty(&mut w, &report)?;
         writeln!(w)?;
     } else {
-        let Some(best) = best else {
+        let st = Style::stdout();
+        let (Some(best), Some(entry)) = (best, report.entry_point.as_ref()) else {
             writeln!(w, "no suspicious login reached {} before {}", report.host, short_time(a.at))?;
             w.flush()?;
             return Ok(());
         };
-        writeln!(w, "entry point {}: {}", report.entry_point.as_ref().unwrap().host, best.entry_reasons.join("; "))?;
+        for l in wrap(&format!("entry point {}{}{}: {}", st.bold, entry.host, st.reset, entry.why.join("; ")), "", WIDTH) {
+            writeln!(w, "{l}")?;
+        }
         writeln!(w, "first malicious hop {}; {} hops to {}", short_time(best.hops[0].hop.time), best.hops.len(), report.host)?;
         for (i, p) in t.paths.iter().enumerate() {
             if i == 1 {
@@ -130,18 +79,20 @@ pub fn run(a: Args) -> Result<()> {
             }
             for h in &p.hops {
                 let hop = &h.hop;
-                writeln!(
-                    w,
-                    "  {}  {} → {}  {} {}  {:.1} bits  {}  [{}]",
+                let line = format!(
+                    "  {}  {} → {}  {} {}  {:.1} bits",
                     short_time(hop.time),
                     host_name(c, hop.src),
                     host_name(c, hop.dst),
                     c.accounts.get(hop.user).map(|a| a.display()).unwrap_or_else(|| "?".into()),
                     c.auths.name(hop.auth).unwrap_or("?"),
                     h.score,
-                    evidence_str(c, hop.evidence),
-                    h.reasons.join(", ")
-                )?;
+                );
+                writeln!(w, "{}", fit(&line, WIDTH))?;
+                let why = format!("{}  [{}]", EvidenceRef::new(c, hop.evidence), h.reasons.join(", "));
+                for l in wrap(&why, "      ", WIDTH) {
+                    writeln!(w, "{}{l}{}", st.dim, st.reset)?;
+                }
             }
         }
     }

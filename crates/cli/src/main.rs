@@ -8,6 +8,7 @@ mod cmd_demo;
 mod cmd_detect;
 mod cmd_eval;
 mod cmd_export;
+mod cmd_report;
 mod cmd_ingest;
 mod cmd_scope;
 mod cmd_simulate;
@@ -31,6 +32,7 @@ A typical investigation:
   hopscope trace --case case1 --host jp-crm-01 --at 2020-05-11T00:00:00Z   # back to the entry
   hopscope scope --case case1 --alert ID --redact   # hosts, accounts, clients exposed
   hopscope audit --case case1              # weak hosts and paths to crown jewels
+  hopscope report --case case1 --out report --redact   # JSON, Markdown, STIX, HTML
   hopscope export --case case1 --format csv --out events.csv
 
 Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
@@ -57,6 +59,8 @@ enum Command {
     Scope(cmd_scope::Args),
     /// Walk backward from a host and time to the entry point and the path.
     Trace(cmd_trace::Args),
+    /// Write the case's story: JSON, Markdown, STIX 2.1 (and HTML), optionally redacted.
+    Report(cmd_report::Args),
     /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
     Eval(cmd_eval::Args),
     /// Inspect a case.
@@ -77,6 +81,7 @@ fn main() {
         Command::Audit(a) => cmd_audit::run(a),
         Command::Scope(a) => cmd_scope::run(a),
         Command::Trace(a) => cmd_trace::run(a),
+        Command::Report(a) => cmd_report::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),

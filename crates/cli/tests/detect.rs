@@ -6,6 +6,7 @@ use std::path::Path;
 
 mod support;
 
+use support::story::{admins_at_work, ingest_case};
 use support::{hopscope, ok};
 
 const HOSTS: &str = "\
@@ -46,13 +47,7 @@ fn events() -> String {
         ("jp-jump-01", "jp-crm-01", "jp_admin"),
         ("jp-jump-01", "th-app-02", "jp_admin"),
     ];
-    for day in 1..=6 {
-        for (k, (src, dst, user)) in routes.iter().enumerate() {
-            for hour in [1 + k, 5 + k] {
-                line(&mut s, &format!("2019-09-{day:02}T{hour:02}:15:00Z"), src, dst, user, "Kerberos", "network", "success", &[]);
-            }
-        }
-    }
+    admins_at_work(&routes, |time, src, dst, user| line(&mut s, time, src, dst, user, "Kerberos", "network", "success", &[]));
     line(&mut s, "2019-09-05T12:04:05Z", "sg-ops-03", "th-app-02", "svc_backup", "publickey", "remote-interactive", "success", &[]);
     line(&mut s, "2019-09-05T13:10:00Z", "th-app-02", "us-web-01", "svc_backup", "publickey", "remote-interactive", "success", &[]);
     for sec in 0..4 {
@@ -63,11 +58,7 @@ fn events() -> String {
 }
 
 fn make_case(p: &Path) {
-    std::fs::create_dir_all(p.join("cmdb")).unwrap();
-    std::fs::write(p.join("cmdb/hosts.csv"), HOSTS).unwrap();
-    std::fs::write(p.join("cmdb/data.csv"), DATA).unwrap();
-    std::fs::write(p.join("events.jsonl"), events()).unwrap();
-    ok(&["ingest", "events.jsonl", "--inventory", "cmdb", "--case", "c"], p);
+    ingest_case(p, HOSTS, DATA, &events());
 }
 
 #[test]

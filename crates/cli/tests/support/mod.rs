@@ -1,6 +1,8 @@
 //! Running the `hopscope` binary in a directory, for the end-to-end tests.
 #![allow(dead_code)]
 
+pub mod story;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,0 +1,155 @@
+//! `hopscope detect --json`: alerts with their hops, features, techniques and evidence.
+
+use hopscope_engine::{Alert, AlertHop, Causal, DetectConfig, Detection};
+use hopscope_model::Catalog;
+use serde::{Deserialize, Serialize};
+
+use super::{account_name, duration, round2, EvidenceRef};
+
+/// The whole detection run.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DetectionView {
+    pub rule: String,
+    pub alerts: Vec<AlertView>,
+    pub dropped_by_budget: usize,
+    pub warmup_end: Option<String>,
+    pub settings: DetectSettings,
+    pub stats: DetectStatsView,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DetectSettings {
+    pub budget: usize,
+    pub window: String,
+    pub warmup: String,
+    pub campaign_window: String,
+    pub min_score: f64,
+    pub baseline: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DetectStatsView {
+    pub events: u64,
+    pub baseline_events: u64,
+    pub hops: u64,
+    pub failures: u64,
+    pub suspicious_hops: u64,
+    pub raised: u64,
+    pub below_threshold: u64,
+    pub edges: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AlertView {
+    pub id: String,
+    pub score: f64,
+    pub raised_at: String,
+    pub first_time: String,
+    pub last_time: String,
+    pub entry_host: String,
+    pub chain_origin: String,
+    pub causal_account: Option<String>,
+    pub hops: Vec<AlertHopView>,
+    pub hops_omitted: u32,
+    pub reasons: Vec<String>,
+}
+
+/// A hop of an alert, with the names `export` uses.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AlertHopView {
+    pub time: String,
+    pub src_host: Option<String>,
+    pub dst_host: Option<String>,
+    pub user: Option<String>,
+    pub auth: Option<String>,
+    pub logon_type: String,
+    pub src_site: Option<String>,
+    pub dst_site: Option<String>,
+    pub src_country: Option<String>,
+    pub dst_country: Option<String>,
+    pub score: f64,
+    pub features: Vec<FeatureView>,
+    pub techniques: Vec<String>,
+    pub evidence: Vec<EvidenceRef>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct FeatureView {
+    pub name: String,
+    pub bits: f64,
+}
+
+impl DetectionView {
+    /// `rule` and `baseline` as the user named them.
+    pub fn new(d: &Detection, c: &Catalog, rule: &str, config: &DetectConfig, baseline: Option<String>) -> DetectionView {
+        let s = &d.stats;
+        DetectionView {
+            rule: rule.to_string(),
+            alerts: d.alerts.iter().map(|a| AlertView::new(a, c)).collect(),
+            dropped_by_budget: d.dropped_by_budget,
+            warmup_end: d.warmup_end.map(|t| t.to_rfc3339()),
+            settings: DetectSettings {
+                budget: config.budget_per_day,
+                window: duration(config.window),
+                warmup: duration(config.warmup),
+                campaign_window: duration(config.campaign_window),
+                min_score: config.min_score,
+                baseline,
+            },
+            stats: DetectStatsView {
+                events: s.events,
+                baseline_events: s.baseline_events,
+                hops: s.hops,
+                failures: s.failures,
+                suspicious_hops: s.suspicious_hops,
+                raised: s.raised,
+                below_threshold: s.below_threshold,
+                edges: s.edges,
+            },
+        }
+    }
+}
+
+impl AlertView {
+    pub fn new(a: &Alert, c: &Catalog) -> AlertView {
+        AlertView {
+            id: a.id.clone(),
+            score: round2(a.score),
+            raised_at: a.raised_at.to_rfc3339(),
+            first_time: a.first_time.to_rfc3339(),
+            last_time: a.last_time.to_rfc3339(),
+            entry_host: c.hosts.name(a.entry_host).unwrap_or_default().to_string(),
+            chain_origin: c.hosts.name(a.chain_origin).unwrap_or_default().to_string(),
+            causal_account: match a.causal_account {
+                Causal::Clear(u) => account_name(c, u),
+                Causal::Unclear => None,
+            },
+            hops: a.hops.iter().map(|h| AlertHopView::new(h, c)).collect(),
+            hops_omitted: a.hops_omitted,
+            reasons: a.reasons.clone(),
+        }
+    }
+}
+
+impl AlertHopView {
+    pub fn new(h: &AlertHop, c: &Catalog) -> AlertHopView {
+        let hop = &h.hop;
+        let (s, d) = (c.hosts.get(hop.src), c.hosts.get(hop.dst));
+        AlertHopView {
+            time: hop.time.to_rfc3339(),
+            src_host: c.hosts.name(hop.src).map(str::to_string),
+            dst_host: c.hosts.name(hop.dst).map(str::to_string),
+            user: account_name(c, hop.user),
+            auth: c.auths.name(hop.auth).map(str::to_string),
+            logon_type: hop.logon_type.as_str().to_string(),
+            src_site: s.and_then(|r| r.site.clone()),
+            dst_site: d.and_then(|r| r.site.clone()),
+            src_country: s.and_then(|r| r.country.clone()),
+            dst_country: d.and_then(|r| r.country.clone()),
+            score: round2(h.score),
+            features: h.contributions.iter().map(|x| FeatureView { name: x.feature.name().to_string(), bits: round2(x.bits) }).collect(),
+            techniques: h.techniques.iter().map(|t| t.to_string()).collect(),
+            evidence: h.evidence.iter().map(|&e| EvidenceRef::new(c, e)).collect(),
+        }
+    }
+}

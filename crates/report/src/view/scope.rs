@@ -1,0 +1,158 @@
+//! `hopscope scope --json`: hosts, accounts and client organisations exposed, with the
+//! disclosure view (pseudonyms, restricted clients numbered) when a key is given.
+
+use hopscope_engine::{Scope, Tier, DAY};
+use hopscope_model::{Catalog, Time};
+use serde::{Deserialize, Serialize};
+
+use super::{account_name, host_name, EvidenceRef, LoginView};
+use crate::redact::RedactionKey;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScopeView {
+    pub seed: String,
+    pub contained_at: String,
+    pub exposure_window_days: u32,
+    pub redacted: bool,
+    pub host_count: usize,
+    pub observed_host_count: usize,
+    pub account_count: usize,
+    pub client_count: usize,
+    pub restricted_client_count: usize,
+    pub observed_client_count: usize,
+    pub observed_restricted_client_count: usize,
+    pub records: u64,
+    pub hosts: Vec<HostExposureView>,
+    pub accounts: Vec<AccountExposureView>,
+    pub clients: Vec<ClientExposureView>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct HostExposureView {
+    pub host: String,
+    pub compromised_at: String,
+    pub tier: String,
+    pub exposed_until: String,
+    pub exposure_days: f64,
+    pub site: Option<String>,
+    pub country: Option<String>,
+    pub via: Option<LoginView>,
+    pub via_reason: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AccountExposureView {
+    pub account: String,
+    pub exposed_at: String,
+    pub exposed_until: String,
+    pub exposed_on: String,
+    pub evidence: EvidenceRef,
+    pub spread: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ClientExposureView {
+    pub client: String,
+    pub restricted: bool,
+    pub tier: String,
+    pub hosts: Vec<String>,
+    pub data_classes: Vec<String>,
+    pub records: u64,
+    pub earliest_exposure: String,
+}
+
+impl ScopeView {
+    /// The hosts within reach, without the pseudo-host `internet`: an alert that starts with
+    /// a login from the internet seeds it, but it is where the intruder came from, not a host
+    /// they took.
+    pub fn fleet_hosts(&self) -> impl Iterator<Item = &HostExposureView> {
+        self.hosts.iter().filter(|h| h.host != "internet")
+    }
+
+    /// (fleet hosts, of which observed).
+    pub fn fleet_host_counts(&self) -> (usize, usize) {
+        (self.fleet_hosts().count(), self.fleet_hosts().filter(|h| h.tier == "observed").count())
+    }
+
+    /// `seed` says in words where the walk started; `key` turns on the disclosure view.
+    pub fn new(s: &Scope, c: &Catalog, seed: String, contained: Time, exposure_window_days: u32, key: Option<&RedactionKey>) -> ScopeView {
+        let hosts = s
+            .hosts
+            .iter()
+            .map(|h| {
+                let r = c.hosts.get(h.host);
+                HostExposureView {
+                    host: host_name(c, h.host),
+                    compromised_at: h.compromised_at.to_rfc3339(),
+                    tier: h.tier.as_str().to_string(),
+                    exposed_until: h.exposed_until.to_rfc3339(),
+                    exposure_days: ((h.exposed_until.0 - h.compromised_at.0) as f64 / DAY as f64 * 10.0).round() / 10.0,
+                    site: r.and_then(|r| r.site.clone()),
+                    country: r.and_then(|r| r.country.clone()),
+                    via: h.via.as_ref().map(|v| LoginView::new(c, v)),
+                    via_reason: match (h.tier, &h.via, h.via_account) {
+                        (Tier::Observed, None, _) => "seed",
+                        (Tier::Observed, Some(_), _) => "suspicious hop",
+                        (_, _, true) => "exposed account",
+                        _ => "from a compromised host",
+                    }
+                    .to_string(),
+                }
+            })
+            .collect();
+        let accounts = s
+            .accounts
+            .iter()
+            .map(|x| AccountExposureView {
+                account: account_name(c, x.account).unwrap_or_else(|| "?".into()),
+                exposed_at: x.exposed_at.to_rfc3339(),
+                exposed_until: x.exposed_until.to_rfc3339(),
+                exposed_on: host_name(c, x.host),
+                evidence: EvidenceRef::new(c, x.evidence),
+                spread: x.spread,
+            })
+            .collect();
+        let mut clients: Vec<ClientExposureView> = s
+            .clients
+            .iter()
+            .map(|x| ClientExposureView {
+                client: match key {
+                    Some(k) => k.pseudonym(&x.client),
+                    None => x.client.clone(),
+                },
+                restricted: x.restricted,
+                tier: x.tier.as_str().to_string(),
+                hosts: x.hosts.iter().map(|&h| host_name(c, h)).collect(),
+                data_classes: x.data_classes.clone(),
+                records: x.records,
+                earliest_exposure: x.earliest.to_rfc3339(),
+            })
+            .collect();
+        if key.is_some() {
+            // keyed-hash order; restricted clients numbered in it, never named
+            clients.sort_by(|x, y| (x.restricted, &x.client).cmp(&(y.restricted, &y.client)));
+            let mut n = 0;
+            for cl in clients.iter_mut().filter(|cl| cl.restricted) {
+                n += 1;
+                cl.client = format!("restricted client #{n}");
+            }
+        }
+        ScopeView {
+            seed,
+            contained_at: contained.to_rfc3339(),
+            exposure_window_days,
+            redacted: key.is_some(),
+            host_count: s.hosts.len(),
+            observed_host_count: s.hosts.iter().filter(|h| h.tier == Tier::Observed).count(),
+            account_count: s.accounts.len(),
+            client_count: s.client_count,
+            restricted_client_count: s.restricted_client_count,
+            observed_client_count: s.observed_client_count,
+            observed_restricted_client_count: s.observed_restricted_client_count,
+            records: s.clients.iter().map(|x| x.records).sum(),
+            hosts,
+            accounts,
+            clients,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! `hopscope trace --json`: the entry point, the most likely path and the alternatives.
+
+use hopscope_engine::{Trace, TracePath};
+use hopscope_model::{Catalog, Time};
+use serde::{Deserialize, Serialize};
+
+use super::{host_name, round2, LoginView};
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TraceView {
+    pub host: String,
+    pub at: String,
+    pub logins: u64,
+    pub entry_point: Option<EntryPointView>,
+    pub first_malicious_time: Option<String>,
+    pub path: Vec<TraceHopView>,
+    pub alternatives: Vec<TracePathView>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct EntryPointView {
+    pub host: String,
+    pub why: Vec<String>,
+}
+
+/// A login of a path, with its bits of rarity and why.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TraceHopView {
+    #[serde(flatten)]
+    pub hop: LoginView,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TracePathView {
+    pub entry_point: EntryPointView,
+    pub score: f64,
+    pub first_malicious_time: String,
+    pub path: Vec<TraceHopView>,
+}
+
+fn hops(c: &Catalog, p: &TracePath) -> Vec<TraceHopView> {
+    p.hops
+        .iter()
+        .map(|h| TraceHopView { hop: LoginView::new(c, &h.hop), score: round2(h.score), reasons: h.reasons.iter().map(|r| r.to_string()).collect() })
+        .collect()
+}
+
+fn entry(c: &Catalog, p: &TracePath) -> EntryPointView {
+    EntryPointView { host: host_name(c, p.entry_host), why: p.entry_reasons.clone() }
+}
+
+/// When the path's first login happened (`None` for an empty path).
+fn first_time(p: &TracePath) -> Option<String> {
+    p.hops.first().map(|h| h.hop.time.to_rfc3339())
+}
+
+impl TraceView {
+    /// The trace `t` from `host` at `at`.
+    pub fn new(t: &Trace, c: &Catalog, host: u32, at: Time) -> TraceView {
+        let best = t.paths.first();
+        TraceView {
+            host: host_name(c, host),
+            at: at.to_rfc3339(),
+            logins: t.logins,
+            entry_point: best.map(|p| entry(c, p)),
+            first_malicious_time: best.and_then(first_time),
+            path: best.map(|p| hops(c, p)).unwrap_or_default(),
+            alternatives: t
+                .paths
+                .iter()
+                .skip(1)
+                .map(|p| TracePathView {
+                    entry_point: entry(c, p),
+                    score: round2(p.score),
+                    first_malicious_time: first_time(p).unwrap_or_default(),
+                    path: hops(c, p),
+                })
+                .collect(),
+        }
+    }
+}
