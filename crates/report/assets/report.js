@@ -215,6 +215,7 @@
       columns.forEach(function (c) {
         var td = el("td");
         if (c.cell) c.cell(r, td); else td.textContent = str(c.value(r));
+        if (c.nowrap || c.type === "time" || c.type === "num") td.classList.add("nowrap");
         if (c.sort) td.setAttribute("data-sort", str(c.sort(r)));
         row.appendChild(td);
       });
@@ -242,7 +243,7 @@
     var scope = doc.scope;
     var noScope = doc.alert ? "No scope in this document." : "No alert in this case, so no scope.";
     dataTable("hosts-table", "hosts", [
-      { label: "host", value: function (h) { return h.host; } },
+      { label: "host", value: function (h) { return h.host; }, nowrap: true },
       { label: "tier", value: function (h) { return h.tier; }, cell: function (h, td) { td.appendChild(tag(str(h.tier), h.tier === "observed" ? "observed" : "")); } },
       { label: "compromised at", type: "time", value: function (h) { return when(h.compromised_at); }, sort: function (h) { return h.compromised_at; } },
       { label: "exposed until", type: "time", value: function (h) { return when(h.exposed_until); }, sort: function (h) { return h.exposed_until; } },
@@ -252,7 +253,7 @@
       { label: "via", value: viaText }
     ], scope && list(scope.hosts), noScope);
     dataTable("accounts-table", "accounts", [
-      { label: "account", value: function (a) { return a.account; } },
+      { label: "account", value: function (a) { return a.account; }, nowrap: true },
       { label: "exposed at", type: "time", value: function (a) { return when(a.exposed_at); }, sort: function (a) { return a.exposed_at; } },
       { label: "exposed until", type: "time", value: function (a) { return when(a.exposed_until); }, sort: function (a) { return a.exposed_until; } },
       { label: "exposed on", value: function (a) { return a.exposed_on; } },
@@ -272,8 +273,8 @@
     dataTable("audit-table", "findings", [
       { label: "severity", type: "num", value: function (f) { return f.severity; }, sort: function (f) { return SEVERITY[f.severity] === undefined ? 9 : SEVERITY[f.severity]; },
         cell: function (f, td) { td.appendChild(el("span", "sev sev-" + str(f.severity).replace(/[^a-z]/g, ""), f.severity)); } },
-      { label: "kind", value: function (f) { return f.kind; } },
-      { label: "host", value: function (f) { return f.host; } },
+      { label: "kind", value: function (f) { return f.kind; }, nowrap: true },
+      { label: "host", value: function (f) { return f.host; }, nowrap: true },
       { label: "detail", value: function (f) { return f.detail; } },
       { label: "count", type: "num", value: function (f) { return f.count; } },
       { label: "first", type: "time", value: function (f) { return f.first ? when(f.first.time) + " · " + evidenceText(f.first.evidence) : ""; }, sort: function (f) { return f.first ? f.first.time : ""; } },
@@ -299,6 +300,7 @@
 
   // ---- the login-volume timeline ----
 
+  var NICE = [1, 2, 3, 6, 12, 24, 48, 168, 336, 720, 2160, 8760];
   var STEPS = [3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400, 365 * 86400];
 
   function timeline() {
@@ -361,11 +363,13 @@
 
     function draw() {
       var W = Math.max(320, chart.clientWidth || 900), pw = W - M.l - M.r, ph = H - M.t - M.b;
-      var span = view.b - view.a, bars = Math.max(1, Math.min(Math.ceil(span), Math.floor(pw / 3)));
-      var per = span / bars, sums = [], max = 1;
-      for (var j = 0; j < bars; j++) {
-        var a = Math.max(0, Math.floor(view.a + j * per)), b = Math.min(n, Math.max(a + 1, Math.floor(view.a + (j + 1) * per)));
-        var s = { l: pl[b] - pl[a], f: pf[b] - pf[a] };
+      // bars of a round number of buckets (1, 2, 3, 6, 12 h, 1, 2, 7, 14, 30 days of hourly buckets)
+      var span = view.b - view.a, per = NICE[NICE.length - 1];
+      for (var q = 0; q < NICE.length; q++) if (span / NICE[q] <= pw / 3) { per = NICE[q]; break; }
+      var first = Math.floor(view.a / per), last = Math.ceil(view.b / per), sums = [], max = 1;
+      for (var j = first; j < last; j++) {
+        var a = Math.max(0, j * per), b = Math.min(n, (j + 1) * per);
+        var s = { j: j, l: b > a ? pl[b] - pl[a] : 0, f: b > a ? pf[b] - pf[a] : 0 };
         sums.push(s);
         if (s.l + s.f > max) max = s.l + s.f;
       }
@@ -377,12 +381,15 @@
         root.appendChild(svg("line", { "class": "grid", x1: M.l, x2: W - M.r, y1: y(v), y2: y(v) }));
         root.appendChild(svg("text", { x: M.l - 6, y: y(v) + 4, "text-anchor": "end" }, v));
       });
-      var bw = pw / bars;
-      for (j = 0; j < bars; j++) {
-        var x = M.l + j * bw, w = Math.max(1, bw - (bw > 4 ? 1 : 0));
-        if (sums[j].l) root.appendChild(svg("rect", { "class": "bar-login", x: x, width: w, y: y(sums[j].l), height: y(0) - y(sums[j].l) }));
-        if (sums[j].f) root.appendChild(svg("rect", { "class": "bar-fail", x: x, width: w, y: y(sums[j].l + sums[j].f), height: y(sums[j].l) - y(sums[j].l + sums[j].f) }));
-      }
+      var pxPerBucket = pw / span, gapPx = per * pxPerBucket > 4 ? 1 : 0;
+      sums.forEach(function (s) {
+        var x0 = Math.max(M.l, M.l + (s.j * per - view.a) * pxPerBucket);
+        var x1 = Math.min(M.l + pw, M.l + ((s.j + 1) * per - view.a) * pxPerBucket);
+        var w = Math.max(0.5, x1 - x0 - gapPx);
+        if (x1 <= x0) return;
+        if (s.l) root.appendChild(svg("rect", { "class": "bar-login", x: x0, width: w, y: y(s.l), height: y(0) - y(s.l) }));
+        if (s.f) root.appendChild(svg("rect", { "class": "bar-fail", x: x0, width: w, y: y(s.l + s.f), height: y(s.l) - y(s.l + s.f) }));
+      });
       root.appendChild(svg("line", { "class": "axis", x1: M.l, x2: W - M.r, y1: y(0), y2: y(0) }));
       // time ticks on UTC boundaries
       var t0 = start + view.a * bucket, t1 = start + view.b * bucket, pxPerMs = pw / (t1 - t0);
@@ -415,6 +422,7 @@
       chart.textContent = "";
       chart.appendChild(root);
       var hoursPerBar = per * bucket / 3600000;
+      // (bucket_seconds other than an hour make these multiples of the bucket, still labelled right)
       range.textContent = when(new Date(t0).toISOString()) + " → " + when(new Date(t1).toISOString()) + " UTC · each bar " +
         (hoursPerBar >= 24 ? +(hoursPerBar / 24).toFixed(1) + " day(s)" : +hoursPerBar.toFixed(1) + " h");
     }

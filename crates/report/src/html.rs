@@ -345,9 +345,9 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
         // host rows in the middle of the lane when its label is taller
         y += ((label - rows) / 2.0).max(0.0) + 8.0;
         for host in &lane.hosts {
-            y += 30.0;
+            y += 22.0;
             host_y.insert(host.as_str(), y);
-            y += ROW - 30.0;
+            y += ROW - 22.0;
         }
         y = y.max(lane_top + label);
         lane_box.push((lane_top, y - lane_top));
@@ -371,7 +371,7 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
         .collect();
     let _ = writeln!(s, "<title id=\"hop-path-title\">Hop path: {}</title>", esc(&story.join("; ")));
     s.push_str(
-        "<defs><marker id=\"arrowhead\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"5.5\" markerHeight=\"5.5\" \
+        "<defs><marker id=\"arrowhead\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"13\" markerHeight=\"13\" \
          orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"context-stroke\"/></marker></defs>\n",
     );
     // lanes
@@ -435,9 +435,10 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
         let _ = writeln!(s, "<circle class=\"dot\" cx=\"{x1:.1}\" cy=\"{y1:.1}\" r=\"3.5\"/>");
         let _ = writeln!(s, "<circle class=\"badge\" cx=\"{mx:.1}\" cy=\"{my:.1}\" r=\"10\"/>");
         let _ = writeln!(s, "<text class=\"badge-num\" x=\"{mx:.1}\" y=\"{:.1}\">{}</text>", my + 4.0, i + 1);
-        let _ = writeln!(s, "<text class=\"hop-user\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my - 1.0, esc(&clip(account, 20)));
-        let proto = if logon.is_empty() { auth.to_string() } else { format!("{auth} · {logon}") };
-        let _ = writeln!(s, "<text class=\"hop-auth\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my + 11.0, esc(&clip(&proto, 24)));
+        let _ = writeln!(s, "<text class=\"hop-user\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my - 1.0, esc(&clip(account, 22)));
+        for (k, line) in [auth, logon].iter().filter(|l| !l.is_empty()).enumerate() {
+            let _ = writeln!(s, "<text class=\"hop-auth\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my + 11.0 + 12.0 * k as f64, esc(&clip(line, 22)));
+        }
         s.push_str("</g>\n");
     }
     // nodes on top, with their names
@@ -451,13 +452,13 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
                 y + 10.0,
                 x - 10.0
             );
-            let _ = writeln!(s, "<text class=\"host entry\" x=\"{:.1}\" y=\"{:.1}\">{} · entry</text>", x + 12.0, y - 10.0, esc(&clip(host, 28)));
+            let _ = writeln!(s, "<text class=\"host entry\" x=\"{:.1}\" y=\"{:.1}\">{} · entry</text>", x + 12.0, y + 22.0, esc(&clip(host, 28)));
         } else if *host == "internet" {
             let _ = writeln!(s, "<rect class=\"node internet\" x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"14\" rx=\"2\"/>", x - 7.0, y - 7.0);
-            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">internet</text>", x + 10.0, y - 10.0);
+            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">internet</text>", x + 10.0, y + 22.0);
         } else {
             let _ = writeln!(s, "<circle class=\"node\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\"/>");
-            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 10.0, y - 10.0, esc(&clip(host, 28)));
+            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 10.0, y + 22.0, esc(&clip(host, 28)));
         }
     }
     // axis: the hop times, and the time between them
@@ -707,6 +708,124 @@ fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let text = match name {
+            "small" => include_str!("../tests/fixtures/small.json"),
+            "small-redacted" => include_str!("../tests/fixtures/small-redacted.json"),
+            "quiet" => include_str!("../tests/fixtures/quiet.json"),
+            _ => unreachable!(),
+        };
+        serde_json::from_str(text).unwrap()
+    }
+
+    /// The embedded document, parsed back.
+    fn embedded(html: &str, id: &str) -> Value {
+        let open = format!("<script type=\"application/json\" id=\"{id}\">");
+        let start = html.find(&open).unwrap() + open.len();
+        let end = start + html[start..].find("</script>").unwrap();
+        serde_json::from_str(&html[start..end]).unwrap()
+    }
+
+    #[test]
+    fn the_page_is_self_contained_and_holds_every_hop() {
+        let doc = fixture("small");
+        let html = render_html(&doc);
+        assert_eq!(html, render_html(&doc), "deterministic");
+        assert_eq!(embedded(&html, "report-data"), doc, "the document round-trips");
+        // the trace's path (from the internet) and the alert's hops, once each
+        let hops = story_hops(&doc);
+        let route: Vec<(&str, &str)> = hops.iter().map(|h| (str_of(h, "src_host"), str_of(h, "dst_host"))).collect();
+        assert_eq!(
+            route,
+            [("internet", "sg-ops-03"), ("sg-ops-03", "th-app-02"), ("th-app-02", "us-web-01"), ("us-web-01", "jp-crm-01")]
+        );
+        assert_eq!(embedded(&html, "report-hops"), Value::Array(hops.clone()));
+        let body = &html[..html.find("<script").unwrap()];
+        assert_eq!(body.matches("data-hop-index=").count(), hops.len());
+        assert_eq!(html.matches("<tr data-hop=").count(), hops.len());
+        // features of the alert and evidence of both merged into one hop
+        assert!(hops[1]["features"].as_array().is_some_and(|f| !f.is_empty()));
+        assert!(hops.iter().all(|h| !h["evidence"].as_array().unwrap().is_empty()));
+        for lane in ["Internet", "Singapore", "Thailand", "United States", "Japan"] {
+            assert!(html.contains(&format!("<text class=\"lane-name\" x=\"14\" y=")), "{lane}");
+            assert!(html.contains(&format!(">{lane}</text>")), "{lane}");
+        }
+        assert!(html.contains("<h1 id=\"story\">Singapore → Thailand → United States → Japan</h1>"));
+        assert!(html.contains("entry: sg-ops-03"));
+        assert!(html.contains("last patched 2018-03-14"));
+        // nothing from the network
+        for needle in ["http://", "https://", "//cdn", "@import", "src=\"", "<link"] {
+            let hits: Vec<&str> = html.match_indices(needle).map(|(i, _)| &html[i.saturating_sub(40)..(i + 60).min(html.len())]).collect();
+            let allowed = hits.iter().all(|h| h.contains("http://www.w3.org/2000/svg"));
+            assert!(allowed, "{needle}: {hits:?}");
+        }
+    }
+
+    #[test]
+    fn lanes_follow_the_path_and_the_internet_is_on_top() {
+        let html = render_html(&fixture("small"));
+        let svg = &html[html.find("<svg id=\"hop-path\"").unwrap()..html.find("</svg>").unwrap()];
+        let pos = |s: &str| svg.find(&format!(">{s}</text>")).unwrap_or_else(|| panic!("{s}"));
+        assert!(pos("Internet") < pos("Singapore"));
+        assert!(pos("Singapore") < pos("Thailand"));
+        assert!(pos("Thailand") < pos("United States"));
+        assert!(pos("United States") < pos("Japan"));
+        // the time between hops, on the axis
+        assert!(svg.contains(">+14 h 3 min</text>"), "{svg}");
+    }
+
+    #[test]
+    fn quiet_case_says_so_and_keeps_activity_and_audit() {
+        let doc = fixture("quiet");
+        let html = render_html(&doc);
+        assert!(html.contains("<h1>No alert in this case</h1>"));
+        assert!(html.contains("No alert in this case: there is no hop path to draw."));
+        assert!(!html.contains("<svg id=\"hop-path\""));
+        assert!(html.contains("id=\"timeline\"") && html.contains("id=\"audit-table\""));
+        assert_eq!(embedded(&html, "report-data")["audit"], doc["audit"]);
+        assert_eq!(embedded(&html, "report-hops"), Value::Array(vec![]));
+    }
+
+    #[test]
+    fn redacted_document_names_no_client() {
+        let html = render_html(&fixture("small-redacted"));
+        for name in ["Kaito", "Defence", "Siam", "Forgotten"] {
+            assert!(!html.contains(name), "{name} leaked");
+        }
+        assert!(html.contains("Disclosure view"));
+        assert!(html.contains("(pseudonymised)"));
+        // and the plain one does name them (in the embedded document the tables are drawn from)
+        assert!(render_html(&fixture("small")).contains("Kaito Logistics K.K."));
+    }
+
+    #[test]
+    fn hostile_strings_are_escaped_everywhere() {
+        let evil = "<img src=x onerror=alert(1)>";
+        let mut text = include_str!("../tests/fixtures/small.json").replace("th-app-02", evil);
+        text = text.replace("svc_backup", "</script><script>alert(2)</script>");
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let html = render_html(&doc);
+        assert!(!html.contains("<img"), "raw markup from the document");
+        assert!(!html.contains("<script>alert"));
+        assert_eq!(html.matches("<script").count(), 3, "only the page's own scripts");
+        assert_eq!(html.matches("</script>").count(), 3);
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert_eq!(embedded(&html, "report-data"), doc);
+    }
+
+    #[test]
+    fn junk_documents_render_without_panicking() {
+        for doc in [
+            Value::Null,
+            serde_json::json!({}),
+            serde_json::json!({"alert": {"hops": [1, "x", {"time": 5}]}, "trace": {"path": {"a": 1}}, "summary": {"countries": 7}}),
+            serde_json::json!({"alert": {"hops": [{"time": "bad", "src_host": null, "dst_host": "b", "evidence": "z"}]}}),
+        ] {
+            let html = render_html(&doc);
+            assert!(html.ends_with("</html>\n"));
+        }
+    }
 
     #[test]
     fn helpers() {

@@ -261,7 +261,7 @@ fn large_client_table_stays_fast() {
 #[test]
 #[ignore]
 fn render_file() {
-    let input = std::env::var("REPORT_JSON").expect("REPORT_JSON");
+    let input = std::env::var("REPORT_JSON").expect("REPORT_JSON (an absolute path)");
     let output = std::env::var("REPORT_HTML").expect("REPORT_HTML");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(input).unwrap()).unwrap();
     std::fs::write(output, render_html(&doc)).unwrap();
