@@ -403,7 +403,8 @@
         root.appendChild(svg("text", { x: tx, y: y(0) + 18, "text-anchor": "middle" }, label));
       });
       root.appendChild(svg("text", { x: W - M.r, y: H - 4, "text-anchor": "end" }, "UTC"));
-      // the intruder's hops
+      // the intruder's hops (a number only where it does not overlap the previous one)
+      var lastLabel = -Infinity;
       hops.forEach(function (h, i) {
         var t = ms(h.time);
         if (t === null || t < t0 || t > t1) return;
@@ -411,8 +412,10 @@
         var g = svg("g", { "data-hop-mark": i });
         g.appendChild(svg("title", {}, "Hop " + (i + 1) + ": " + str(h.src_host) + " → " + str(h.dst_host) + ", " + when(h.time) + " UTC"));
         g.appendChild(svg("line", { "class": "hop-mark", x1: hx, x2: hx, y1: M.t - 4, y2: y(0) }));
-        var label = svg("text", { "class": "hop-mark-label", x: hx, y: M.t - 8 }, i + 1);
-        g.appendChild(label);
+        if (hx - lastLabel >= 16) {
+          g.appendChild(svg("text", { "class": "hop-mark-label", x: hx, y: M.t - 8 }, i + 1));
+          lastLabel = hx;
+        }
         g.addEventListener("click", function (e) { e.stopPropagation(); selectHop(i, true); });
         g.addEventListener("mousedown", function (e) { e.stopPropagation(); });
         root.appendChild(g);

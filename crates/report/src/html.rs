@@ -222,7 +222,8 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
             .or_else(|| text(&s["raised_at"]).map(|t| format!("until the alert {}", day(&t))));
         fig("Dwell time", s["dwell_days"].as_f64().map(|d| format!("{d} days")).unwrap_or_else(|| "—".into()), dwell_note);
         let hop_count = s["hop_count"].as_u64().unwrap_or(hops.len() as u64);
-        fig("Hops", hop_count.to_string(), Some(format!("{} drawn below", hops.len())));
+        let drawn = (hop_count != hops.len() as u64).then(|| format!("{} drawn below", hops.len()));
+        fig("Hops", hop_count.to_string(), drawn);
     }
     let clients = s["client_count"].as_u64().or_else(|| doc["scope"]["client_count"].as_u64());
     let restricted = s["restricted_client_count"].as_u64().or_else(|| doc["scope"]["restricted_client_count"].as_u64());
