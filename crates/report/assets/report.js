@@ -293,6 +293,20 @@
       { label: "role", value: function (r) { return r.role; } }
     ], evidence, hops.length ? "The hops carry no evidence references." : "No hops, so no evidence.",
     function (r, tr) { tr.setAttribute("data-hop", String(r.hop)); tr.tabIndex = 0; });
+    var selected = doc.alert ? doc.alert.id : null;
+    dataTable("alerts-table", "alerts", [
+      { label: "alert", value: function (a) { return a.id; }, nowrap: true,
+        cell: function (a, td) { td.textContent = str(a.id); if (a.id === selected) td.appendChild(tag("this report", "observed")); } },
+      { label: "score", type: "num", value: function (a) { return a.score; } },
+      { label: "raised at", type: "time", value: function (a) { return when(a.raised_at); }, sort: function (a) { return a.raised_at; } },
+      { label: "entry host", value: function (a) { return a.entry_host; }, nowrap: true },
+      { label: "hops", type: "num", value: function (a) { return list(a.hops).length + (a.hops_omitted ? a.hops_omitted : 0); } },
+      { label: "path", value: function (a) {
+        var h = list(a.hops);
+        return h.length ? [h[0].src_host].concat(h.map(function (x) { return x.dst_host; })).join(" → ") : "";
+      } },
+      { label: "why (first hop)", value: function (a) { return list(a.reasons)[0]; } }
+    ], list(doc.alerts), "No alert in this case.");
     var hopBlock = document.querySelector('[data-table="hops"]');
     var hopTable = document.getElementById("hop-table");
     if (hopBlock && hopTable) interactive(hopBlock, hopTable, "hops");

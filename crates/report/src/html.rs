@@ -56,6 +56,7 @@ pub fn render_html(doc: &Value) -> String {
     js_section(&mut o, "clients", clients_title, "clients-table");
     js_section(&mut o, "audit", "Audit findings", "audit-table");
     js_section(&mut o, "evidence", "Evidence of every hop", "evidence-table");
+    js_section(&mut o, "alerts", "All alerts in the case", "alerts-table");
     o.push_str("</main>\n");
     o.push_str(
         "<footer><p>Written by hopscope from the report document (schema hopscope-report). \
@@ -247,6 +248,7 @@ fn nav(o: &mut String) {
         ("clients", "Clients"),
         ("audit", "Audit"),
         ("evidence", "Evidence"),
+        ("alerts", "Alerts"),
     ] {
         let _ = write!(o, "<a href=\"#{id}\">{label}</a>");
     }

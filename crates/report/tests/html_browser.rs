@@ -87,6 +87,7 @@ fn expectation(doc: &Value, dir: &Path) -> Value {
         "clients-table": count(&doc["scope"]["clients"]),
         "audit-table": count(&doc["audit"]["findings"]),
         "evidence-table": evidence,
+        "alerts-table": count(&doc["alerts"]),
     });
     if !hops.is_empty() {
         tables["hop-table"] = json!(hops.len());
@@ -175,6 +176,9 @@ fn report_in_chromium_shows_every_hop_and_its_evidence() {
     assert!(t["bars"].as_u64().unwrap() > 10, "{t}");
     assert_eq!(t["marks"], hops.len(), "{t}");
     assert_ne!(t["zoomed_range"], t["reset_range"], "{t}");
+    assert_ne!(t["dragged_range"], t["reset_range"], "drag-to-zoom: {t}");
+    assert_ne!(t["wheel_range"], t["reset_range"], "wheel zoom: {t}");
+    assert!(r["row_detail"].as_str().unwrap().starts_with("Hop 2: sg-ops-03 → th-app-02"), "{r:#}");
     assert!(r["narrow_overflow"].as_i64().unwrap() <= 0, "the page scrolls sideways at 420 px: {r:#}");
     assert_eq!(r["print_hidden_toc"], true);
     assert_eq!(r["print_svg_fits"], true);

@@ -137,6 +137,28 @@ try {
     result.timeline.zoomed_range = await page.locator("#timeline .range").textContent();
     await page.keyboard.press("0");
     result.timeline.reset_range = await page.locator("#timeline .range").textContent();
+    // drag across a period, then the mouse wheel
+    const chart = page.locator("#timeline .chart");
+    await chart.scrollIntoViewIfNeeded();
+    const box = await chart.boundingBox();
+    const mid = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.3, mid);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, mid, { steps: 5 });
+    await page.mouse.up();
+    result.timeline.dragged_range = await page.locator("#timeline .range").textContent();
+    await page.locator("#timeline button", { hasText: "Reset" }).click();
+    const box2 = await chart.boundingBox();
+    await page.mouse.move(box2.x + box2.width * 0.5, box2.y + box2.height / 2);
+    await page.mouse.wheel(0, -400);
+    await page.waitForTimeout(50);
+    result.timeline.wheel_range = await page.locator("#timeline .range").textContent();
+    await page.locator("#timeline button", { hasText: "Reset" }).click();
+  }
+  // a row of the hop table selects its hop
+  if (expected.hops.length > 1) {
+    await page.locator('#hop-table tbody tr[data-hop="1"]').click();
+    result.row_detail = ((await page.locator("#hop-detail h3").textContent()) || "").trim();
   }
 
   // untrusted strings read as text; nothing they hold became markup
