@@ -390,7 +390,7 @@
       geometry = { W: W, pw: pw };
       var root = svg("svg", { viewBox: "0 0 " + W + " " + H, height: H, role: "presentation" });
       var y = function (v) { return M.t + ph - (v / max) * ph; };
-      [0, 0.5, 1].forEach(function (q) {
+      (max >= 2 ? [0, 0.5, 1] : [0, 1]).forEach(function (q) {
         var v = Math.round(max * q);
         root.appendChild(svg("line", { "class": "grid", x1: M.l, x2: W - M.r, y1: y(v), y2: y(v) }));
         root.appendChild(svg("text", { x: M.l - 6, y: y(v) + 4, "text-anchor": "end" }, v));
