@@ -215,7 +215,8 @@
       columns.forEach(function (c) {
         var td = el("td");
         if (c.cell) c.cell(r, td); else td.textContent = str(c.value(r));
-        if (c.nowrap || c.type === "time" || c.type === "num") td.classList.add("nowrap");
+        if (c.cls) td.className = c.cls;
+        else if (c.nowrap || c.type === "time" || c.type === "num") td.classList.add("nowrap");
         if (c.sort) td.setAttribute("data-sort", str(c.sort(r)));
         row.appendChild(td);
       });
@@ -234,7 +235,7 @@
     var v = h.via;
     if (v && typeof v === "object") {
       return str(v.src_host) + " → " + str(v.dst_host) + " as " + str(v.user) + " (" + str(v.auth) + ") " + when(v.time) +
-        (v.evidence ? " · " + evidenceText(v.evidence) : "");
+        (v.evidence ? "\n" + evidenceText(v.evidence) : "");
     }
     return str(h.via_reason);
   }
@@ -250,7 +251,7 @@
       { label: "days", type: "num", value: function (h) { return h.exposure_days; } },
       { label: "site", value: function (h) { return h.site; } },
       { label: "country", value: function (h) { return h.country; } },
-      { label: "via", value: viaText }
+      { label: "via", value: viaText, cls: "pre" }
     ], scope && list(scope.hosts), noScope);
     dataTable("accounts-table", "accounts", [
       { label: "account", value: function (a) { return a.account; }, nowrap: true },
@@ -275,10 +276,10 @@
         cell: function (f, td) { td.appendChild(el("span", "sev sev-" + str(f.severity).replace(/[^a-z]/g, ""), f.severity)); } },
       { label: "kind", value: function (f) { return f.kind; }, nowrap: true },
       { label: "host", value: function (f) { return f.host; }, nowrap: true },
-      { label: "detail", value: function (f) { return f.detail; } },
+      { label: "detail", value: function (f) { return f.detail; }, cls: "prose" },
       { label: "count", type: "num", value: function (f) { return f.count; } },
-      { label: "first", type: "time", value: function (f) { return f.first ? when(f.first.time) + " · " + evidenceText(f.first.evidence) : ""; }, sort: function (f) { return f.first ? f.first.time : ""; } },
-      { label: "last", type: "time", value: function (f) { return f.last ? when(f.last.time) + " · " + evidenceText(f.last.evidence) : ""; }, sort: function (f) { return f.last ? f.last.time : ""; } }
+      { label: "first", type: "time", value: function (f) { return f.first ? when(f.first.time) + "\n" + evidenceText(f.first.evidence) : ""; }, sort: function (f) { return f.first ? f.first.time : ""; }, cls: "pre" },
+      { label: "last", type: "time", value: function (f) { return f.last ? when(f.last.time) + "\n" + evidenceText(f.last.evidence) : ""; }, sort: function (f) { return f.last ? f.last.time : ""; }, cls: "pre" }
     ], audit && list(audit.findings), audit ? "The audit found no weakness." : "No audit in this document.");
     var evidence = [];
     hops.forEach(function (h, i) {
@@ -304,8 +305,8 @@
       { label: "path", value: function (a) {
         var h = list(a.hops);
         return h.length ? [h[0].src_host].concat(h.map(function (x) { return x.dst_host; })).join(" → ") : "";
-      } },
-      { label: "why (first hop)", value: function (a) { return list(a.reasons)[0]; } }
+      }, cls: "path" },
+      { label: "why (first hop)", value: function (a) { return list(a.reasons)[0]; }, cls: "prose" }
     ], list(doc.alerts), "No alert in this case.");
     var hopBlock = document.querySelector('[data-table="hops"]');
     var hopTable = document.getElementById("hop-table");
