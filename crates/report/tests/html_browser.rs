@@ -102,7 +102,11 @@ fn expectation(doc: &Value, dir: &Path) -> Value {
     })
 }
 
+/// One browser at a time: the tests measure timings, and CI machines are small.
+static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn check(doc: &Value, name: &str, extra: Value) -> (Value, Value) {
+    let _one = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let run = out_dir(name);
     let html = run.dir.join("report.html");
     std::fs::write(&html, render_html(doc)).unwrap();
