@@ -284,7 +284,7 @@ fn path_section(o: &mut String, doc: &Value, hops: &[Value]) {
 const GUTTER: f64 = 250.0;
 const COL: f64 = 190.0;
 const REACH: f64 = 52.0;
-const ROW: f64 = 54.0;
+const ROW: f64 = 50.0;
 
 struct Lane {
     name: String,
@@ -343,7 +343,7 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
     for lane in &lanes {
         let lane_top = y;
         let holds_entry = lane.hosts.iter().any(|h| Some(h.as_str()) == entry);
-        let label = if holds_entry { 84.0 + 14.0 * why_lines.len() as f64 } else { 60.0 };
+        let label = if holds_entry { 76.0 + 14.0 * why_lines.len() as f64 } else { 54.0 };
         let rows = 8.0 + ROW * lane.hosts.len() as f64;
         // host rows in the middle of the lane when its label is taller
         y += ((label - rows) / 2.0).max(0.0) + 8.0;
@@ -358,7 +358,7 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
     let lanes_bottom = y;
     let width = cx(hops.len().saturating_sub(1)) + REACH + 190.0;
     let axis_y = lanes_bottom + 22.0;
-    let height = axis_y + 92.0;
+    let height = axis_y + 80.0;
     let mut s = String::with_capacity(16 * 1024);
     let wide = if hops.len() > 7 { " wide" } else { "" };
     let _ = writeln!(
@@ -497,7 +497,7 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
         }
     }
     // legend
-    let ly = axis_y + 66.0;
+    let ly = axis_y + 58.0;
     let _ = writeln!(
         s,
         "<g class=\"legend\" transform=\"translate({GUTTER},{ly:.1})\">\
