@@ -439,9 +439,8 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
         let _ = writeln!(s, "<circle class=\"badge\" cx=\"{mx:.1}\" cy=\"{my:.1}\" r=\"10\"/>");
         let _ = writeln!(s, "<text class=\"badge-num\" x=\"{mx:.1}\" y=\"{:.1}\">{}</text>", my + 4.0, i + 1);
         let _ = writeln!(s, "<text class=\"hop-user\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my - 1.0, esc(&clip(account, 22)));
-        for (k, line) in [auth, logon].iter().filter(|l| !l.is_empty()).enumerate() {
-            let _ = writeln!(s, "<text class=\"hop-auth\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my + 11.0 + 12.0 * k as f64, esc(&clip(line, 22)));
-        }
+        let proto: Vec<&str> = [auth, logon].into_iter().filter(|l| !l.is_empty()).collect();
+        let _ = writeln!(s, "<text class=\"hop-auth\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my + 11.0, esc(&clip(&proto.join(" · "), 30)));
         s.push_str("</g>\n");
     }
     // nodes on top, with their names
@@ -455,13 +454,13 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
                 y + 10.0,
                 x - 10.0
             );
-            let _ = writeln!(s, "<text class=\"host entry\" x=\"{:.1}\" y=\"{:.1}\">{} · entry</text>", x + 12.0, y + 22.0, esc(&clip(host, 28)));
+            let _ = writeln!(s, "<text class=\"host entry\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 14.0, y + 4.5, esc(&clip(host, 28)));
         } else if *host == "internet" {
             let _ = writeln!(s, "<rect class=\"node internet\" x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"14\" rx=\"2\"/>", x - 7.0, y - 7.0);
-            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">internet</text>", x + 10.0, y + 22.0);
+            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">internet</text>", x + 12.0, y + 4.5);
         } else {
             let _ = writeln!(s, "<circle class=\"node\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\"/>");
-            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 10.0, y + 22.0, esc(&clip(host, 28)));
+            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 12.0, y + 4.5, esc(&clip(host, 28)));
         }
     }
     // axis: the hop times, and the time between them
