@@ -815,6 +815,15 @@ mod tests {
         assert_eq!(embedded(&html, "report-data"), doc);
     }
 
+    /// The script builds every element itself and writes text only.
+    #[test]
+    fn the_script_never_parses_markup() {
+        for banned in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "fetch(", "XMLHttpRequest"] {
+            assert!(!JS.contains(banned), "{banned} in assets/report.js");
+        }
+        assert!(!CSS.contains("url("), "the stylesheet loads nothing");
+    }
+
     #[test]
     fn junk_documents_render_without_panicking() {
         for doc in [
