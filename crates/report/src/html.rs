@@ -43,7 +43,13 @@ pub fn render_html(doc: &Value) -> String {
     header(&mut o, doc, &hops);
     nav(&mut o);
     o.push_str("<main>\n");
-    path_section(&mut o, doc, &hops);
+    if hops.is_empty() {
+        summary_section(&mut o, doc);
+        path_section(&mut o, doc, &hops);
+    } else {
+        path_section(&mut o, doc, &hops);
+        summary_section(&mut o, doc);
+    }
     hop_table_section(&mut o, &hops);
     js_section(&mut o, "activity", "Login volume over time", "timeline");
     js_section(&mut o, "hosts", "Hosts in scope", "hosts-table");
@@ -196,17 +202,11 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
     if doc["redacted"].as_bool() == Some(true) {
         o.push_str("<p class=\"badge\">Disclosure view: client organisations are pseudonymised</p>\n");
     }
-    if let Some(t) = text(&s["text"]) {
-        let _ = writeln!(o, "<p class=\"summary\" id=\"summary\">{}</p>", esc(&t));
-    } else if alert.is_null() {
-        o.push_str("<p class=\"summary\" id=\"summary\">No alert in this case.</p>\n");
-    }
     o.push_str("<dl class=\"figures\">\n");
     let mut fig = |label: &str, value: String, note: Option<String>| {
-        let class = if label == "Entry host" { " class=\"wide\"" } else { "" };
-        let _ = write!(o, "<div{class}><dt>{}</dt><dd>{}</dd>", esc(label), esc(&value));
+        let _ = write!(o, "<div><dt>{}</dt><dd>{}</dd>", esc(label), esc(&value));
         if let Some(n) = note {
-            let _ = write!(o, "<dd class=\"note\">{}</dd>", esc(&n));
+            let _ = write!(o, "<dd class=\"note\" title=\"{0}\">{0}</dd>", esc(&n));
         }
         o.push_str("</div>\n");
     };
@@ -218,10 +218,14 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
             Some(t) => fig("First malicious login", day(&t).to_string(), Some(format!("{} UTC", clock(&t)))),
             None => fig("First malicious login", "—".into(), None),
         }
-        let dwell_note = text(&s["contained_at"])
-            .map(|t| format!("until containment {}", day(&t)))
-            .or_else(|| text(&s["raised_at"]).map(|t| format!("until the alert {}", day(&t))));
-        fig("Dwell time", s["dwell_days"].as_f64().map(|d| format!("{d} days")).unwrap_or_else(|| "—".into()), dwell_note);
+        // dwell: first malicious login → alert raised; exposure: → containment
+        let days = |v: &Value| v.as_f64().map(|d| format!("{d} days")).unwrap_or_else(|| "—".into());
+        let raised = text(&s["raised_at"]).or_else(|| text(&alert["raised_at"]));
+        fig("Dwell time", days(&s["dwell_days"]), raised.map(|t| format!("to the alert, {}", day(&t))));
+        if !s["exposure_days"].is_null() {
+            let contained = text(&s["contained_at"]).map(|t| format!("to containment, {}", day(&t)));
+            fig("Exposure", days(&s["exposure_days"]), contained);
+        }
         let hop_count = s["hop_count"].as_u64().unwrap_or(hops.len() as u64);
         let drawn = (hop_count != hops.len() as u64).then(|| format!("{} drawn below", hops.len()));
         fig("Hops", hop_count.to_string(), drawn);
@@ -235,6 +239,14 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
         fig("Audit findings", n.to_string(), None);
     }
     o.push_str("</dl>\n</header>\n");
+}
+
+/// The summary paragraph: under the picture when there is one, else under the header.
+fn summary_section(o: &mut String, doc: &Value) {
+    let t = text(&doc["summary"]["text"]).unwrap_or_else(|| {
+        if doc["alert"].is_null() { "No alert in this case.".into() } else { "The document has no summary.".into() }
+    });
+    let _ = writeln!(o, "<section id=\"story-text\">\n<h2>Summary</h2>\n<p class=\"summary\" id=\"summary\">{}</p>\n</section>", esc(&t));
 }
 
 fn nav(o: &mut String) {
