@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_model::Time;
 use hopscope_report::view::parse_duration;
-use hopscope_report::{json, markdown, stix, Document, ReportOptions};
+use hopscope_report::{html, json, markdown, stix, Document, ReportOptions};
 
 use crate::cmd_audit::parse_time;
 
@@ -83,10 +83,7 @@ pub fn write(case: &Case, opts: &ReportOptions, out: &Path, formats: &[String]) 
             "json" => put("report.json", json::render(&doc)?)?,
             "md" => put("report.md", markdown::render(&doc))?,
             "stix" => put("report.stix.json", stix::render(&doc)?)?,
-            _ => {
-                // html: render here
-                eprintln!("hopscope report: the HTML format comes from the html module, not merged into this build yet; no report.html written");
-            }
+            _ => put("report.html", html::render_html(&serde_json::to_value(&doc)?))?,
         }
     }
     Ok(written)

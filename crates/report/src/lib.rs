@@ -1,5 +1,5 @@
 //! hopscope's reports: the JSON views of engine results ([`view`]), the report document built
-//! from a case ([`document`]), the disclosure view ([`redact`]) and the renderers: JSON
+//! from a case ([`document`]), the disclosure view ([`redact`]) and the renderers: HTML ([`html`]), JSON
 //! ([`json`]), Markdown ([`markdown`]) and STIX 2.1 ([`stix`]).
 //!
 //! Architecture invariants:
@@ -10,6 +10,7 @@
 //!   clock, no random ids, no hash-map order).
 
 pub mod document;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod redact;
