@@ -78,8 +78,12 @@ pub struct Summary {
     pub hop_count: usize,
     /// Countries along that path, in order, each once per visit.
     pub countries: Vec<String>,
+    /// Client organisations within reach (observed and possible tiers together).
     pub client_count: usize,
     pub restricted_client_count: usize,
+    /// Of those, the ones on hosts the intruder was seen on (the observed tier).
+    pub observed_client_count: usize,
+    pub observed_restricted_client_count: usize,
     pub text: String,
 }
 
@@ -382,6 +386,8 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
             countries: Vec::new(),
             client_count: 0,
             restricted_client_count: 0,
+            observed_client_count: 0,
+            observed_restricted_client_count: 0,
             text,
         };
     };
@@ -438,7 +444,7 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
     if let Some(s) = scope {
         let (hosts, observed) = s.fleet_host_counts();
         text.push_str(&format!(
-            " Until containment at {} ({} days after the first malicious login) {} host{} ({} observed) and {} account{} were within the intruder's reach, holding data of {} client organisation{} ({} restricted).",
+            " Until containment at {} ({} days after the first malicious login) {} host{} ({} observed) and {} account{} were within the intruder's reach, holding data of {} client organisation{} ({} restricted); {} of them ({} restricted) on hosts the intruder was seen on.",
             when(&s.contained_at),
             exposure.map_or("?".to_string(), |d| format!("{d:.1}")),
             hosts,
@@ -448,7 +454,9 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
             if s.account_count == 1 { "" } else { "s" },
             s.client_count,
             if s.client_count == 1 { "" } else { "s" },
-            s.restricted_client_count
+            s.restricted_client_count,
+            s.observed_client_count,
+            s.observed_restricted_client_count
         ));
     }
     Summary {
@@ -464,6 +472,8 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
         countries,
         client_count: scope.map_or(0, |s| s.client_count),
         restricted_client_count: scope.map_or(0, |s| s.restricted_client_count),
+        observed_client_count: scope.map_or(0, |s| s.observed_client_count),
+        observed_restricted_client_count: scope.map_or(0, |s| s.observed_restricted_client_count),
         text,
     }
 }

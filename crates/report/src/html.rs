@@ -232,8 +232,25 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
     }
     let clients = s["client_count"].as_u64().or_else(|| doc["scope"]["client_count"].as_u64());
     let restricted = s["restricted_client_count"].as_u64().or_else(|| doc["scope"]["restricted_client_count"].as_u64());
+    let observed = s["observed_client_count"].as_u64().or_else(|| doc["scope"]["observed_client_count"].as_u64());
+    let observed_restricted = s["observed_restricted_client_count"]
+        .as_u64()
+        .or_else(|| doc["scope"]["observed_restricted_client_count"].as_u64());
     if let Some(c) = clients.filter(|_| !doc["scope"].is_null()) {
-        fig("Clients in scope", thousands(c), restricted.map(|r| format!("{} restricted", thousands(r))));
+        match observed {
+            // the observed tier first: the clients on hosts the intruder was seen on
+            Some(o) => fig(
+                "Clients exposed",
+                thousands(o),
+                Some(format!(
+                    "{} restricted; {} within reach ({} restricted)",
+                    thousands(observed_restricted.unwrap_or(0)),
+                    thousands(c),
+                    thousands(restricted.unwrap_or(0))
+                )),
+            ),
+            None => fig("Clients in scope", thousands(c), restricted.map(|r| format!("{} restricted", thousands(r)))),
+        }
     }
     if let Some(n) = doc["audit"]["findings"].as_array().map(Vec::len) {
         fig("Audit findings", n.to_string(), None);
