@@ -9,18 +9,31 @@ use std::collections::BTreeMap;
 
 use hopscope_model::{Catalog, EventTable, Evidence, Lifecycle, Time};
 
-use crate::detector::DAY;
+use crate::detector::{DetectConfig, DAY};
 use crate::fleet::{Fleet, HostFacts};
 use crate::graph::{classify, GraphEvent, Hop};
 
-/// The successful logins (hops) of `t` strictly before `until`, appended to `out`.
+/// Two records of one login may disagree on the time by this much (the detector's default
+/// clock skew).
+const RECORD_SKEW: i64 = DetectConfig::DEFAULT_SKEW;
+
+/// The successful logins (hops) of `t` strictly before `until`, appended to `out` (in time
+/// order when `t` continues what `out` holds). A login logged at both ends is one hop, with
+/// the destination's own record as its evidence, as in the detector.
 pub fn collect_logins(t: &EventTable, until: Time, out: &mut Vec<Hop>) {
     for i in 0..t.len() {
         if t.time[i] >= until.0 {
             continue;
         }
         if let GraphEvent::Hop(h) = classify(t, i) {
-            out.push(h);
+            let lo = h.time.0 - RECORD_SKEW;
+            let same = out.iter_mut().rev().take_while(|p| p.time.0 >= lo).find(|p| p.same_login(&h, RECORD_SKEW));
+            match same {
+                Some(p) => {
+                    p.absorb(h);
+                }
+                None => out.push(h),
+            }
         }
     }
 }

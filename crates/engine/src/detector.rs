@@ -13,7 +13,7 @@ use crate::fleet::Fleet;
 use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
 use crate::score::{is_suspicious, score_hop_in, total, Feature};
-use hopscope_model::{Catalog, EventFlags, EventTable, Evidence, Inventory, LogonType, Time};
+use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
 pub const SECOND: i64 = 1_000_000;
 pub const HOUR: i64 = 3600 * SECOND;
@@ -40,12 +40,17 @@ pub struct DetectConfig {
     pub budget_per_day: usize,
 }
 
+impl DetectConfig {
+    /// The default clock skew: 5 s.
+    pub const DEFAULT_SKEW: i64 = 5 * SECOND;
+}
+
 impl Default for DetectConfig {
     fn default() -> Self {
         DetectConfig {
             window: DAY,
             warmup: 14 * DAY,
-            skew: 5 * SECOND,
+            skew: DetectConfig::DEFAULT_SKEW,
             parents_per_host: 8,
             campaign_window: 120 * DAY,
             min_score: 12.0,
@@ -220,31 +225,15 @@ impl Detector {
             if p.hop.time.0 < lo {
                 break;
             }
-            let same_user = p.hop.user == h.user || p.hop.user == 0 || h.user == 0;
-            if p.hop.src != h.src || p.hop.dst != h.dst || !same_user {
+            if !p.hop.same_login(h, self.config.skew) {
                 continue;
             }
             self.stats.merged_hops += !self.learning as u64;
             if p.done {
                 return true;
             }
-            let (mut keep, other) = if h.primary && !p.hop.primary { (*h, p.hop) } else { (p.hop, *h) };
-            keep.time = p.hop.time.min(h.time);
-            if keep.user == 0 {
-                keep.user = other.user;
-            }
-            if keep.src_user == 0 {
-                keep.src_user = other.src_user;
-            }
-            if keep.auth == 0 {
-                keep.auth = other.auth;
-            }
-            if keep.logon_type == LogonType::Unknown {
-                keep.logon_type = other.logon_type;
-            }
-            keep.flags = EventFlags(keep.flags.0 | other.flags.0);
+            let other = p.hop.absorb(*h);
             p.extra.push(other.evidence);
-            p.hop = keep;
             return true;
         }
         false

@@ -23,6 +23,42 @@ pub struct Hop {
     pub primary: bool,
 }
 
+impl Hop {
+    /// Whether `other` is another record of this login: one login is often logged at both
+    /// ends (4648 on the source and 4624 on the destination; 4769 on a domain controller and
+    /// 4624 on the service host). Same source and destination, the same account where both
+    /// name one, within `skew` of each other.
+    pub fn same_login(&self, other: &Hop, skew: i64) -> bool {
+        self.src == other.src
+            && self.dst == other.dst
+            && (self.user == other.user || self.user == 0 || other.user == 0)
+            && (self.time.0 - other.time.0).abs() <= skew
+    }
+
+    /// One hop from two records of the same login: the destination's own record wins, the
+    /// other fills what it lacks, flags join, the earlier time stands. Returns the record that
+    /// gave way (its evidence is the login's supporting evidence).
+    pub fn absorb(&mut self, other: Hop) -> Hop {
+        let (mut keep, gave_way) = if other.primary && !self.primary { (other, *self) } else { (*self, other) };
+        keep.time = self.time.min(other.time);
+        if keep.user == 0 {
+            keep.user = gave_way.user;
+        }
+        if keep.src_user == 0 {
+            keep.src_user = gave_way.src_user;
+        }
+        if keep.auth == 0 {
+            keep.auth = gave_way.auth;
+        }
+        if keep.logon_type == LogonType::Unknown {
+            keep.logon_type = gave_way.logon_type;
+        }
+        keep.flags = EventFlags(keep.flags.0 | gave_way.flags.0);
+        *self = keep;
+        gave_way
+    }
+}
+
 /// A failed login attempt between two hosts (brute-force evidence).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FailedLogin {

@@ -314,3 +314,32 @@ fn a_login_logged_at_both_ends_is_one_hop_with_every_record_as_evidence() {
     assert_eq!(h.hop.src_user, svc);
     assert_eq!(h.hop.time, at);
 }
+
+#[test]
+fn the_investigation_sees_a_login_logged_at_both_ends_as_one_hop_with_the_destinations_record() {
+    let mut w = fleet_2019();
+    let at = t("2019-09-12T03:04:05Z");
+    w.login_with(at, "us-jump-01", "jp-crm-01", "jp_admin", "Kerberos", |e| {
+        e.orientation = Orientation::Tgs;
+        e.event_id = 4769;
+    });
+    w.login_with(Time(at.0 + 1_000_000), "us-jump-01", "jp-crm-01", "jp_admin", "Negotiate", |e| {
+        e.event_id = 4624;
+        e.logon_type = LogonType::RemoteInteractive;
+    });
+    // the same route 10 s later is another login
+    w.login(Time(at.0 + 11_000_000), "us-jump-01", "jp-crm-01", "jp_admin", "Negotiate");
+    let mut events = w.events.clone();
+    events.sort_by_time();
+    let mut logins = Vec::new();
+    hopscope_engine::collect_logins(&events, Time::MAX, &mut logins);
+    let (src, dst) = (w.host_id("us-jump-01"), w.host_id("jp-crm-01"));
+    let hops: Vec<_> = logins.iter().filter(|h| h.src == src && h.dst == dst && h.time.0 >= at.0).collect();
+    assert_eq!(hops.len(), 2, "{hops:?}");
+    assert_eq!(hops[0].time, at);
+    assert_eq!(hops[0].logon_type, LogonType::RemoteInteractive);
+    assert_eq!(w.catalog.auths.name(hops[0].auth), Some("Negotiate"));
+    let record = |id: u16| (0..events.len()).map(|i| events.get(i)).find(|e| e.event_id == id).unwrap().evidence;
+    assert_eq!(hops[0].evidence, record(4624), "the destination's own record is the evidence");
+    assert!(hops[0].primary);
+}
