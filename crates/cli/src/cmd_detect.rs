@@ -58,7 +58,7 @@ pub struct Args {
 }
 
 /// `90m`, `24h`, `14d`, `2w`, `30s`, `0` → microseconds.
-fn parse_duration(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     if s == "0" {
         return Ok(0);
@@ -189,7 +189,7 @@ struct Stats {
 }
 
 #[derive(Serialize)]
-struct AlertJson {
+pub(crate) struct AlertJson {
     id: String,
     score: f64,
     raised_at: String,
@@ -285,7 +285,7 @@ impl<'a> Report<'a> {
     }
 }
 
-fn alert_json(a: &Alert, c: &Catalog) -> AlertJson {
+pub(crate) fn alert_json(a: &Alert, c: &Catalog) -> AlertJson {
     AlertJson {
         id: a.id.clone(),
         score: round2(a.score),

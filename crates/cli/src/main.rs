@@ -12,6 +12,7 @@ mod cmd_ingest;
 mod cmd_scope;
 mod cmd_simulate;
 mod cmd_trace;
+mod cmd_watch;
 mod out;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,7 @@ A typical investigation:
   hopscope scope --case case1 --alert ID --redact   # hosts, accounts, clients exposed
   hopscope audit --case case1              # weak hosts and paths to crown jewels
   hopscope export --case case1 --format csv --out events.csv
+  hopscope watch /var/log/auth.log --inventory cmdb/ --alerts alerts.jsonl   # live
 
 Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
 Japan intrusion and runs every stage that is built on it.";
@@ -57,6 +59,8 @@ enum Command {
     Scope(cmd_scope::Args),
     /// Walk backward from a host and time to the entry point and the path.
     Trace(cmd_trace::Args),
+    /// Follow logs as they grow and alert on a suspicious hop while it happens.
+    Watch(cmd_watch::Args),
     /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
     Eval(cmd_eval::Args),
     /// Inspect a case.
@@ -77,6 +81,7 @@ fn main() {
         Command::Audit(a) => cmd_audit::run(a),
         Command::Scope(a) => cmd_scope::run(a),
         Command::Trace(a) => cmd_trace::run(a),
+        Command::Watch(a) => cmd_watch::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),

@@ -346,6 +346,15 @@ impl Detector {
         self.chains.record(&hop, trail);
     }
 
+    /// Take in hosts and authentication labels added to `catalog` since the detector was
+    /// built (a follower interns them as lines arrive). Rebuilding gives every host the same
+    /// facts a detector built over the finished catalog would: ids only ever grow.
+    pub fn refresh_fleet(&mut self, catalog: &Catalog, inventory: &Inventory) {
+        if self.fleet.is_behind(catalog) {
+            self.fleet = Fleet::new(catalog, inventory);
+        }
+    }
+
     /// Record alert events as they happen, for [`Detector::drain_events`] (`hopscope
     /// watch`). Off by default: a batch run pays nothing for it.
     pub fn follow_alerts(&mut self) {
