@@ -215,6 +215,7 @@ impl Reader {
         }
         match LineSource::new(format, &inp.display, ctx, &mut self.catalog) {
             Ok(s) => {
+                eprintln!("hopscope watch: {}: following ({format})", inp.display);
                 inp.source = Some(s);
                 inp.stage = Stage::Following;
             }
