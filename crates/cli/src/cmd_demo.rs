@@ -157,8 +157,8 @@ pub fn run(a: Args) -> Result<()> {
         when(Some(intr.first_malicious.as_str())),
     )?;
 
-    println!("\n6. not built yet, so not shown: the HTML/Markdown/STIX report (issue 8) and `watch`,");
-    println!("   which would run the same detection live (issue 9).");
+    println!("\n6. not built yet, so not shown: the HTML/Markdown/STIX report (issue 8).");
+    println!("   Live: `hopscope watch LOGS --inventory DIR --alerts FILE` runs the same detection as logs grow.");
     println!(
         "\nexplore: hopscope detect --case {0}   |   hopscope scope --case {0} --alert ID --redact\n         hopscope eval --case {0} --truth {1}",
         case_dir.display(),
