@@ -14,10 +14,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hopscope_engine::{AlertEvent, DetectConfig, Detector, DAY, HOUR, SECOND};
+use hopscope_engine::{AlertEvent, DetectConfig, Detector, DAY, HOUR};
 use hopscope_ingest::stream::{read_whole, LineSource, Parsed};
 use hopscope_ingest::{Format, ParseContext, ProblemTally};
-use hopscope_model::{Catalog, EventTable, Inventory, Position, Time};
+use hopscope_model::{Catalog, EventTable, Inventory, Time};
 use serde::Serialize;
 
 use crate::cmd_detect::{alert_json, parse_duration, short_time, AlertJson};
@@ -175,8 +175,7 @@ impl Reader {
         for n in parsed.notes {
             eprintln!("hopscope watch: {}: note: {n}", inp.display);
         }
-        if let (Some(&first), Some(&last)) = (parsed.events.time.first(), parsed.events.time.last()) {
-            let _ = first;
+        if let Some(&last) = parsed.events.time.iter().max() {
             inp.newest = inp.newest.max(last);
         }
         inp.queue.extend_from(&parsed.events);
@@ -397,7 +396,7 @@ impl Reader {
                 }
             }
         }
-        if got.is_empty() && !(inp.stdin_closed && !inp.partial.is_empty()) {
+        if got.is_empty() && (!inp.stdin_closed || inp.partial.is_empty()) {
             return false;
         }
         inp.partial.extend_from_slice(&got);
@@ -640,7 +639,7 @@ pub fn run(a: Args) -> Result<()> {
     let mut fed_newest = i64::MIN;
     loop {
         round += 1;
-        if round % RESCAN_ROUNDS == 0 && !a.once {
+        if round.is_multiple_of(RESCAN_ROUNDS) && !a.once {
             scan_dirs(&dirs, &mut known, &mut inputs)?;
         }
         let mut read_any = false;
@@ -723,7 +722,6 @@ pub fn run(a: Args) -> Result<()> {
         outlet.emitted,
         if outlet.skipped > 0 { format!(", {} already written before", outlet.skipped) } else { String::new() }
     );
-    let _ = SECOND;
     Ok(())
 }
 
@@ -790,12 +788,4 @@ fn spawn_stdin() -> mpsc::Receiver<Vec<u8>> {
 
 fn now_micros() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
-}
-
-#[allow(dead_code)]
-fn position_text(p: Position) -> String {
-    match p {
-        Position::Line(n) => format!("line {n}"),
-        Position::Record(n) => format!("record {n}"),
-    }
 }

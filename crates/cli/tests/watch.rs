@@ -4,7 +4,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -273,6 +273,3 @@ fn standard_input_is_read_until_it_closes() {
     assert!(!b.is_empty());
     assert_eq!(a, b);
 }
-
-#[allow(dead_code)]
-fn unused(_: PathBuf) {}

@@ -209,3 +209,73 @@ pub fn read_whole(
     out.events.sort_by_time();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WINJSON: &[&str] = &[
+        r##"{"EventID":4672,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","SubjectLogonId":"0x10","SubjectUserName":"bob"}"##,
+        r##"{"EventID":4624,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","TargetUserName":"bob","TargetLogonId":"0x10"}"##,
+        r##"not json"##,
+        r##"{"EventID":7045,"Channel":"System","Hostname":"WS6","TimeCreated":"2020-01-01T00:01:00Z","ServiceName":"PSEXESVC","AccountName":"LocalSystem"}"##,
+        r##"{"EventID":4624,"Hostname":"WS6","TimeCreated":"2020-01-01T00:30:00Z","LogonType":"3","IpAddress":"10.0.0.6","TargetUserName":"eve","TargetLogonId":"0x20"}"##,
+    ];
+
+    const SSHD: &[&str] = &[
+        "Dec 31 23:59:58 h1 sshd[1]: Accepted password for bob from 10.0.0.5 port 22 ssh2",
+        "Dec 31 23:59:59 h1 sshd[1]: garbage that is not sshd",
+        "Jan  1 00:00:01 h1 sshd[2]: Accepted publickey for eve from 10.0.0.6 port 22 ssh2",
+    ];
+
+    /// Feed `lines` in pieces of `step` lines; returns the events and problems.
+    fn follow(format: Format, lines: &[&str], step: usize) -> (Vec<hopscope_model::Event>, Vec<String>) {
+        let mut catalog = Catalog::default();
+        let inventory = Inventory::default();
+        let ctx = ParseContext { path: "f".into(), year: Some(2019), ..ParseContext::default() };
+        let mut src = LineSource::new(format, "f", ctx, &mut catalog).unwrap();
+        let mut events = EventTable::default();
+        let mut problems = Vec::new();
+        let mut take = |p: Parsed| {
+            events.extend_from(&p.events);
+            problems.extend(p.problems.iter().map(|p| format!("{:?} {:?}", p.position, p.kind)));
+        };
+        for piece in lines.chunks(step) {
+            let text: String = piece.iter().map(|l| format!("{l}\n")).collect();
+            take(src.parse(text.as_bytes(), &mut catalog, &inventory));
+        }
+        take(src.release_all(&mut catalog, &inventory));
+        assert_eq!(src.lines(), lines.len() as u64);
+        (events.iter().collect(), problems)
+    }
+
+    #[test]
+    fn pieces_parse_like_the_whole_file() {
+        for format in [Format::Sshd, Format::Winjson] {
+            let lines = if format == Format::Sshd { SSHD } else { WINJSON };
+            let whole = follow(format, lines, lines.len());
+            assert!(!whole.0.is_empty());
+            for step in 1..lines.len() {
+                assert_eq!(follow(format, lines, step), whole, "{format} in pieces of {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn windows_events_are_joined_across_pieces() {
+        let (events, problems) = follow(Format::Winjson, WINJSON, 1);
+        // the 4672 and the 7045 mark the logon before them; the 4672 itself is not an event
+        let logon = events.iter().find(|e| e.evidence.position == Position::Line(2)).expect("the first logon");
+        let flags = logon.flags;
+        assert!(flags.contains(hopscope_model::EventFlags::PRIVILEGED), "{flags:?}");
+        assert!(flags.contains(hopscope_model::EventFlags::SERVICE_INSTALL), "{flags:?}");
+        assert_eq!(problems, vec!["Line(3) BadJson".to_string()]);
+    }
+
+    #[test]
+    fn syslog_years_roll_over_across_pieces() {
+        let (events, _) = follow(Format::Sshd, SSHD, 1);
+        assert_eq!(events.len(), 2);
+        assert!(events[1].time.to_rfc3339().starts_with("2020-01-01"), "{:?}", events[1].time);
+    }
+}
