@@ -67,6 +67,11 @@ pub struct Args {
     /// Stop after the inputs have been idle this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     exit_idle: Option<i64>,
+    /// Windows JSON events wait at most this long (wall clock) for the per-file join (a 7045
+    /// marks the logon up to 2 minutes before it); default: until the file pauses or 2 min
+    /// 10 s of newer events arrive. `1s` trades the PsExec marks for latency.
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
+    windows_join_wait: Option<Duration>,
     /// How often to look for new lines, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 100)]
     poll: u64,
@@ -133,6 +138,10 @@ struct Input {
     partial: Vec<u8>,
     stdin: Option<mpsc::Receiver<Vec<u8>>>,
     stdin_closed: bool,
+    /// Since when Windows events have been held for the join.
+    held_since: Option<Instant>,
+    /// "following" was said for the current file.
+    announced: bool,
 }
 
 impl Input {
@@ -152,6 +161,8 @@ impl Input {
             partial: Vec::new(),
             stdin: None,
             stdin_closed: false,
+            held_since: None,
+            announced: false,
         }
     }
 }
@@ -214,9 +225,9 @@ impl Reader {
         }
         match LineSource::new(format, &inp.display, ctx, &mut self.catalog) {
             Ok(s) => {
-                eprintln!("hopscope watch: {}: following ({format})", inp.display);
                 inp.source = Some(s);
                 inp.stage = Stage::Following;
+                inp.announced = false;
             }
             Err(e) => {
                 eprintln!("hopscope watch: {}: {e}", inp.display);
@@ -334,7 +345,11 @@ impl Reader {
                 return read_any;
             }
         }
-        read_any | self.read_lines(inp, meta.len(), self.once)
+        // the file may have grown since it was looked at (a head read just now saw more)
+        let len = inp.file.as_ref().and_then(|f| f.metadata().ok()).map_or(meta.len(), |m| m.len().max(meta.len()));
+        let read = self.read_lines(inp, len, self.once);
+        announce(inp);
+        read_any | read
     }
 
     /// Read complete lines from the open file, up to one step. `to_end`: the file is done;
@@ -422,6 +437,7 @@ impl Reader {
         };
         let lines: Vec<u8> = inp.partial.drain(..cut).collect();
         self.parse(inp, &lines);
+        announce(inp);
         true
     }
 
@@ -436,6 +452,17 @@ impl Reader {
         for ex in self.problems.examples.values().flatten().take(5) {
             eprintln!("  {ex}");
         }
+    }
+}
+
+/// Say once per file that it is followed, after its first read (so a reader of stderr knows
+/// the lines there were taken).
+fn announce(inp: &mut Input) {
+    if inp.stage == Stage::Following && !inp.announced {
+        inp.announced = true;
+        let format = inp.source.as_ref().map_or("?", |s| s.format().name());
+        let lines = inp.source.as_ref().map_or(0, |s| s.lines());
+        eprintln!("hopscope watch: {}: following ({format}; {lines} lines read)", inp.display);
     }
 }
 
@@ -647,13 +674,19 @@ pub fn run(a: Args) -> Result<()> {
             let got = reader.poll_file(inp);
             inp.idle_rounds = if got { 0 } else { inp.idle_rounds.saturating_add(1) };
             read_any |= got;
-            // an idle input's held Windows events go on (the join waits two polls)
-            if !a.once && inp.idle_rounds == 2 && inp.source.as_ref().is_some_and(|s| s.held() > 0) {
-                if let Some(src) = inp.source.as_mut() {
-                    let parsed = src.release_all(&mut reader.catalog, &reader.inventory);
-                    reader.take(inp, parsed);
-                    // keep following: a fresh source would restart line numbers; the
-                    // released source keeps its parser and count
+            // Windows events held for the join go on when their input is idle for two polls,
+            // or have waited --windows-join-wait (the source keeps its parser and line count)
+            let held = inp.source.as_ref().is_some_and(|s| s.held() > 0);
+            if !held {
+                inp.held_since = None;
+            } else if !a.once {
+                let since = *inp.held_since.get_or_insert_with(Instant::now);
+                if inp.idle_rounds == 2 || a.windows_join_wait.is_some_and(|w| since.elapsed() >= w) {
+                    if let Some(src) = inp.source.as_mut() {
+                        let parsed = src.release_all(&mut reader.catalog, &reader.inventory);
+                        reader.take(inp, parsed);
+                    }
+                    inp.held_since = None;
                 }
             }
         }
@@ -784,6 +817,10 @@ fn spawn_stdin() -> mpsc::Receiver<Vec<u8>> {
         }
     });
     rx
+}
+
+fn parse_wait(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map(|us| Duration::from_micros(us.max(0) as u64))
 }
 
 fn now_micros() -> i64 {
