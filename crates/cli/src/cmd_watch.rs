@@ -142,6 +142,8 @@ struct Input {
     held_since: Option<Instant>,
     /// "following" was said for the current file.
     announced: bool,
+    /// Found by walking a directory (forgotten when its file is gone).
+    from_dir: bool,
 }
 
 impl Input {
@@ -163,6 +165,7 @@ impl Input {
             stdin_closed: false,
             held_since: None,
             announced: false,
+            from_dir: false,
         }
     }
 }
@@ -176,6 +179,8 @@ struct Reader {
     problems: ProblemTally,
     problems_reported: u64,
     once: bool,
+    /// Identities of files rotated away since the last directory walk.
+    retired: HashSet<(u64, u64)>,
 }
 
 impl Reader {
@@ -302,8 +307,9 @@ impl Reader {
         };
         let identity = (meta.dev(), meta.ino());
         let mut read_any = false;
-        if inp.identity.is_some_and(|id| id != identity) {
+        if let Some(old) = inp.identity.filter(|&id| id != identity) {
             read_any |= self.drain_old(inp);
+            self.retired.insert(old);
             eprintln!("hopscope watch: {}: rotated; reading the new file from the start", inp.display);
             self.close(inp);
             inp.file = None;
@@ -634,6 +640,7 @@ pub fn run(a: Args) -> Result<()> {
         problems: ProblemTally::default(),
         problems_reported: 0,
         once: a.once,
+        retired: HashSet::new(),
     };
     let mut outlet = Outlet::open(a.alerts.as_deref(), a.budget)?;
 
@@ -657,7 +664,8 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     // sources are named in the order ingest names them (inputs as given, walks sorted)
-    scan_dirs(&dirs, &mut known, &mut inputs)?;
+    let mut retired: HashSet<(u64, u64)> = HashSet::new();
+    scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, true)?;
 
     let exit_idle = a.exit_idle.map(|us| Duration::from_micros(us.max(0) as u64));
     let mut last_activity = Instant::now();
@@ -667,7 +675,9 @@ pub fn run(a: Args) -> Result<()> {
     loop {
         round += 1;
         if round.is_multiple_of(RESCAN_ROUNDS) && !a.once {
-            scan_dirs(&dirs, &mut known, &mut inputs)?;
+            forget_gone(&mut inputs, &mut known, &mut reader.retired);
+            retired.extend(reader.retired.drain());
+            scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, false)?;
         }
         let mut read_any = false;
         for inp in inputs.iter_mut() {
@@ -786,18 +796,64 @@ fn release(inputs: &mut [Input], all: bool) -> EventTable {
 
 /// Add files that appeared in the watched directories (sorted, hidden and context files
 /// skipped, as ingest walks).
-fn scan_dirs(dirs: &[PathBuf], known: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>) -> Result<()> {
+fn scan_dirs(
+    dirs: &[PathBuf],
+    known: &mut HashSet<PathBuf>,
+    inputs: &mut Vec<Input>,
+    retired: &mut HashSet<(u64, u64)>,
+    startup: bool,
+) -> Result<()> {
     if dirs.is_empty() {
         return Ok(());
     }
     let found = hopscope_ingest::discover(dirs)?;
+    let identity = |f: &Path| std::fs::metadata(f).ok().map(|m| (m.dev(), m.ino()));
+    // files rotated away that no longer exist need not be remembered
+    let present: HashSet<(u64, u64)> = found.iter().filter_map(|f| identity(f)).collect();
+    retired.retain(|id| present.contains(id));
     for f in found {
-        if known.insert(f.clone()) {
-            let display = f.display().to_string();
-            inputs.push(Input::new(Some(f), display));
+        if !known.insert(f.clone()) {
+            continue;
         }
+        let display = f.display().to_string();
+        if !startup {
+            // A file appearing later is a new log, unless it is one already read under
+            // another name (`auth.log` renamed `auth.log.1`) or a compressed copy of one
+            // (`auth.log.2.gz`): those were read when they were written.
+            let id = identity(&f);
+            let rotated = id.is_some_and(|id| retired.contains(&id) || inputs.iter().any(|i| i.identity == Some(id)));
+            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let compressed = [".gz", ".zst", ".bz2", ".xz"].iter().any(|e| name.ends_with(e));
+            if rotated || compressed {
+                eprintln!("hopscope watch: {display}: a rotated copy of a log already read; not read again");
+                continue;
+            }
+        }
+        let mut inp = Input::new(Some(f), display);
+        inp.from_dir = true;
+        inputs.push(inp);
     }
     Ok(())
+}
+
+/// Forget inputs found in a directory whose file is gone and fully read: the file table stays
+/// as large as the directories are.
+fn forget_gone(inputs: &mut Vec<Input>, known: &mut HashSet<PathBuf>, retired: &mut HashSet<(u64, u64)>) {
+    inputs.retain(|i| {
+        let gone = i.from_dir
+            && i.path.as_deref().is_some_and(|p| !p.exists())
+            && i.queue.is_empty()
+            && i.source.as_ref().is_none_or(|s| s.held() == 0);
+        if gone {
+            if let Some(id) = i.identity {
+                retired.insert(id);
+            }
+            if let Some(p) = &i.path {
+                known.remove(p);
+            }
+        }
+        !gone
+    });
 }
 
 fn spawn_stdin() -> mpsc::Receiver<Vec<u8>> {

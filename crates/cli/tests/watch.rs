@@ -276,3 +276,27 @@ fn standard_input_is_read_until_it_closes() {
     assert!(!b.is_empty());
     assert_eq!(a, b);
 }
+
+#[test]
+fn new_files_in_a_watched_directory_are_followed_and_rotated_copies_are_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("logs")).unwrap();
+    let log = p.join("logs/auth.jsonl");
+    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
+    let mut w = Watcher::spawn(&["logs", "--exit-idle", "2s", "--poll", "20"], p, Stdio::null());
+    w.wait_for("auth.jsonl: following");
+    // logrotate: rename, a fresh file, a compressed copy of an older one
+    std::fs::rename(&log, p.join("logs/auth.jsonl.1")).unwrap();
+    std::fs::write(p.join("new"), event_line("2019-01-01T00:00:02Z", "a", "d")).unwrap();
+    std::fs::rename(p.join("new"), &log).unwrap();
+    w.wait_for("auth.jsonl: rotated");
+    std::fs::write(p.join("logs/auth.jsonl.2.gz"), b"\x1f\x8b").unwrap();
+    // a new log
+    append(&p.join("logs/other.jsonl"), &event_line("2019-01-01T00:00:03Z", "b", "c"));
+    w.wait_for("other.jsonl: following");
+    let (_, err) = w.finish();
+    assert!(err.contains("auth.jsonl.1: a rotated copy of a log already read"), "{err}");
+    assert!(err.contains("auth.jsonl.2.gz: a rotated copy of a log already read"), "{err}");
+    assert_eq!(events_read(&err), 4, "{err}");
+}
