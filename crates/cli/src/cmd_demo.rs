@@ -158,7 +158,7 @@ pub fn run(a: Args) -> Result<()> {
     )?;
 
     report_step(&case, &a.out.join("report"), alert_id, when(intr.contained.as_deref()))?;
-    println!("\n7. not built yet, so not shown: `watch`, which would run the same detection live (issue 9).");
+    println!("\n7. live: `hopscope watch LOGS --inventory DIR --alerts FILE` runs the same detection as logs grow.");
     println!(
         "\nexplore: hopscope detect --case {0}   |   hopscope scope --case {0} --alert ID --redact\n         hopscope eval --case {0} --truth {1}",
         case_dir.display(),

@@ -262,7 +262,7 @@ fn print_problems(t: &ProblemTally) {
     }
 }
 
-fn parse_tz(z: &str) -> Result<jiff::tz::TimeZone> {
+pub(crate) fn parse_tz(z: &str) -> Result<jiff::tz::TimeZone> {
     if let Ok(tz) = jiff::tz::TimeZone::get(z) {
         return Ok(tz);
     }

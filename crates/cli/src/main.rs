@@ -13,6 +13,7 @@ mod cmd_ingest;
 mod cmd_scope;
 mod cmd_simulate;
 mod cmd_trace;
+mod cmd_watch;
 mod out;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,7 @@ A typical investigation:
   hopscope audit --case case1              # weak hosts and paths to crown jewels
   hopscope report --case case1 --out report --redact   # JSON, Markdown, STIX, HTML
   hopscope export --case case1 --format csv --out events.csv
+  hopscope watch /var/log/auth.log --inventory cmdb/ --alerts alerts.jsonl   # live
 
 Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
 Japan intrusion and runs every stage that is built on it.";
@@ -61,6 +63,8 @@ enum Command {
     Trace(cmd_trace::Args),
     /// Write the case's story: JSON, Markdown, STIX 2.1 (and HTML), optionally redacted.
     Report(cmd_report::Args),
+    /// Follow logs as they grow and alert on a suspicious hop while it happens.
+    Watch(cmd_watch::Args),
     /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
     Eval(cmd_eval::Args),
     /// Inspect a case.
@@ -82,6 +86,7 @@ fn main() {
         Command::Scope(a) => cmd_scope::run(a),
         Command::Trace(a) => cmd_trace::run(a),
         Command::Report(a) => cmd_report::run(a),
+        Command::Watch(a) => cmd_watch::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),

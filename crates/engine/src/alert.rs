@@ -81,6 +81,23 @@ impl Open {
     }
 }
 
+/// The earliest hop (by time, then evidence): the one an alert's id is made of.
+fn first_hop(hops: &[AlertHop]) -> Option<AlertHop> {
+    hops.iter().min_by_key(|h| (h.hop.time, h.hop.evidence)).cloned()
+}
+
+/// An open alert as it stands: hops sorted and capped as [`AlertBook::into_raised`] gives them.
+fn snapshot(o: &Open, raised_at: Time) -> RaisedAlert {
+    let mut hops = o.hops.clone();
+    sort_hops(&mut hops);
+    let mut omitted = o.omitted;
+    if hops.len() > MAX_ALERT_HOPS {
+        omitted += (hops.len() - MAX_ALERT_HOPS) as u32;
+        hops.truncate(MAX_ALERT_HOPS);
+    }
+    (raised_at, o.score, hops, omitted)
+}
+
 pub(crate) fn sort_hops(hops: &mut [AlertHop]) {
     hops.sort_by_key(|h| (h.hop.time, h.hop.evidence));
 }
@@ -103,6 +120,21 @@ pub(crate) struct AlertBook {
     window: i64,
     /// Alerts forgotten because they never reached the threshold.
     pub discarded: u64,
+    /// Alert events since the last drain, when the caller follows alerts as they happen
+    /// (`hopscope watch`); `None` for a batch run, which pays nothing.
+    pub journal: Option<Vec<BookEvent>>,
+}
+
+/// An alert reaching the threshold or growing, as recorded by [`AlertBook::attach`]: which
+/// alert, and a snapshot of it at that moment (the view is built when drained).
+#[derive(Clone, Debug)]
+pub(crate) struct BookEvent {
+    /// True when the alert was raised by this hop (or by absorbing a raised alert), false when
+    /// a raised alert grew.
+    pub raised: bool,
+    pub snapshot: RaisedAlert,
+    /// First hops of raised alerts this one absorbed (their ids are gone from now on).
+    pub absorbed: Vec<AlertHop>,
 }
 
 impl AlertBook {
@@ -116,6 +148,7 @@ impl AlertBook {
             campaign,
             window,
             discarded: 0,
+            journal: None,
         }
     }
 
@@ -196,7 +229,12 @@ impl AlertBook {
                 id
             }
         };
+        let target_was_raised = self.open[target as usize].raised_at.is_some();
+        let mut absorbed = Vec::new();
         for &other in &candidates[candidates.len().min(1)..] {
+            if self.journal.is_some() && self.open[other as usize].raised_at.is_some() {
+                absorbed.extend(first_hop(&self.open[other as usize].hops));
+            }
             self.merge(target, other);
         }
         let o = &mut self.open[target as usize];
@@ -209,6 +247,10 @@ impl AlertBook {
         }
         let causal = ah.trail.causal;
         o.push(ah);
+        if let (Some(journal), Some(raised_at)) = (self.journal.as_mut(), o.raised_at) {
+            journal.push(BookEvent { raised: !target_was_raised, snapshot: snapshot(o, raised_at), absorbed });
+        }
+        let o = &self.open[target as usize];
         // Only a raised alert's hosts count as reached for the campaign window: benign
         // novelty below the threshold is common, and letting it claim hosts for months
         // would snowball unrelated hops into one alert.
@@ -286,16 +328,7 @@ impl AlertBook {
                 continue;
             }
             match o.raised_at {
-                Some(r) => {
-                    let mut hops = std::mem::take(&mut o.hops);
-                    sort_hops(&mut hops);
-                    let mut omitted = o.omitted;
-                    if hops.len() > MAX_ALERT_HOPS {
-                        omitted += (hops.len() - MAX_ALERT_HOPS) as u32;
-                        hops.truncate(MAX_ALERT_HOPS);
-                    }
-                    out.push((r, o.score, hops, omitted));
-                }
+                Some(r) => out.push(snapshot(o, r)),
                 None => self.discarded += 1,
             }
         }

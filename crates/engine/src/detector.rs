@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use ahash::AHashMap;
 
-use crate::alert::{Alert, AlertBook, AlertHop};
+use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
 use crate::attack::techniques;
 use crate::budget::apply_budget;
 use crate::chain::Chains;
@@ -12,6 +12,7 @@ use crate::explain::{reason, Names};
 use crate::fleet::Fleet;
 use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
+use crate::stream::{AlertEvent, AlertEventKind};
 use crate::score::{is_suspicious, score_hop_in, total, Feature};
 use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
@@ -334,6 +335,54 @@ impl Detector {
         self.chains.record(&hop, trail);
     }
 
+    /// Take in hosts and authentication labels added to `catalog` since the detector was
+    /// built (a follower interns them as lines arrive). Rebuilding gives every host the same
+    /// facts a detector built over the finished catalog would: ids only ever grow.
+    pub fn refresh_fleet(&mut self, catalog: &Catalog, inventory: &Inventory) {
+        if self.fleet.is_behind(catalog) {
+            self.fleet = Fleet::new(catalog, inventory);
+        }
+    }
+
+    /// Record alert events as they happen, for [`Detector::drain_events`] (`hopscope
+    /// watch`). Off by default: a batch run pays nothing for it.
+    pub fn follow_alerts(&mut self) {
+        self.book.journal.get_or_insert_with(Vec::new);
+    }
+
+    /// The alert events since the last drain, oldest first: an alert raised, or a raised
+    /// alert that grew, each with the full alert as it stood at that moment. Folding them
+    /// ([`crate::stream::fold`]) gives what [`Detector::finish`] reports before the budget.
+    pub fn drain_events(&mut self, catalog: &Catalog) -> Vec<AlertEvent> {
+        let Some(journal) = self.book.journal.as_mut() else { return Vec::new() };
+        std::mem::take(journal)
+            .into_iter()
+            .filter(|e| !e.snapshot.2.is_empty())
+            .map(|e| AlertEvent {
+                kind: if e.raised { AlertEventKind::Raised } else { AlertEventKind::Grew },
+                absorbed: e.absorbed.iter().map(|h| alert_id(h, catalog)).collect(),
+                alert: explain_alert(e.snapshot, catalog, &self.fleet),
+            })
+            .collect()
+    }
+
+    /// Process the hops waiting out the clock skew that are stamped before `limit`, as if a
+    /// later event had arrived: a follower calls this when its inputs are idle and the wall
+    /// clock is past `limit + skew`, so an alert need not wait for the next login.
+    pub fn settle(&mut self, limit: Time) {
+        self.flush_before(limit.0);
+    }
+
+    /// Process every hop still waiting out the clock skew (the end of the input).
+    pub fn settle_all(&mut self) {
+        self.flush_all();
+    }
+
+    /// Hops waiting out the clock skew.
+    pub fn pending_hops(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> DetectStats {
         DetectStats { edges: self.history.edges() as u64, ..self.stats.clone() }
@@ -352,30 +401,34 @@ impl Detector {
         let (raised, discarded) = self.book.into_raised();
         stats.raised = raised.len() as u64;
         stats.below_threshold = discarded;
-        let names = Names { catalog, fleet: &self.fleet };
         let alerts: Vec<Alert> = raised
             .into_iter()
             .filter(|(_, _, hops, _)| !hops.is_empty())
-            .map(|(raised_at, score, hops, omitted)| {
-                let first = hops[0].clone();
-                Alert {
-                    id: alert_id(&first, catalog),
-                    score,
-                    raised_at,
-                    first_time: first.hop.time,
-                    last_time: hops.iter().map(|h| h.hop.time).max().unwrap_or(first.hop.time),
-                    // the host entered, when the first hop came from the internet
-                    entry_host: if self.fleet.host(first.hop.src).is_internet { first.hop.dst } else { first.hop.src },
-                    chain_origin: first.trail.origin,
-                    causal_account: first.trail.causal,
-                    reasons: hops.iter().map(|h| reason(h, &names)).collect(),
-                    hops,
-                    hops_omitted: omitted,
-                }
-            })
+            .map(|raised| explain_alert(raised, catalog, &self.fleet))
             .collect();
         let (alerts, dropped_by_budget) = apply_budget(alerts, self.config.budget_per_day);
         Detection { alerts, dropped_by_budget, warmup_end: self.warmup_end, stats }
+    }
+}
+
+/// The user's view of a raised alert: id, entry, origin, reasons. `hops` must not be empty.
+pub(crate) fn explain_alert(raised: RaisedAlert, catalog: &Catalog, fleet: &Fleet) -> Alert {
+    let (raised_at, score, hops, omitted) = raised;
+    let names = Names { catalog, fleet };
+    let first = hops[0].clone();
+    Alert {
+        id: alert_id(&first, catalog),
+        score,
+        raised_at,
+        first_time: first.hop.time,
+        last_time: hops.iter().map(|h| h.hop.time).max().unwrap_or(first.hop.time),
+        // the host entered, when the first hop came from the internet
+        entry_host: if fleet.host(first.hop.src).is_internet { first.hop.dst } else { first.hop.src },
+        chain_origin: first.trail.origin,
+        causal_account: first.trail.causal,
+        reasons: hops.iter().map(|h| reason(h, &names)).collect(),
+        hops,
+        hops_omitted: omitted,
     }
 }
 

@@ -135,6 +135,11 @@ impl Fleet {
         Fleet { hosts, auths, sites, countries }
     }
 
+    /// Whether `catalog` holds hosts or labels this fleet was not built with.
+    pub fn is_behind(&self, catalog: &Catalog) -> bool {
+        catalog.hosts.len() != self.hosts.len() || catalog.auths.len() != self.auths.len()
+    }
+
     /// Facts of host `id`; hosts the fleet was not built with (0, or added later) have
     /// default facts: unknown site and country, active, nothing known.
     pub fn host(&self, id: u32) -> &HostFacts {

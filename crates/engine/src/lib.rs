@@ -5,7 +5,7 @@
 //! chains** with a causal account ([`chain`], after Hopper, USENIX Security 2021), scores each
 //! hop in bits of surprise ([`score`]), gathers suspicious hops into **alerts** ([`alert`]),
 //! explains them in words ([`explain`]), tags ATT&CK techniques ([`attack`]) and keeps the
-//! best few per day ([`budget`]). [`rule`] is the "unseen edge" baseline detection is
+//! best few per day ([`budget`]). [`stream`] hands alerts out as they happen. [`rule`] is the "unseen edge" baseline detection is
 //! compared with.
 //!
 //! Architecture invariants:
@@ -31,6 +31,7 @@ mod remap;
 pub mod rule;
 pub mod score;
 pub mod scope;
+pub mod stream;
 pub mod trace;
 
 pub use audit::{audit, collect_logins, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting};
@@ -44,4 +45,5 @@ pub use remap::IdRemap;
 pub use rule::UnseenEdgeRule;
 pub use score::{Contribution, Feature};
 pub use trace::{trace, Trace, TraceConfig, TraceHop, TracePath};
+pub use stream::{fold, AlertEvent, AlertEventKind};
 pub use scope::{scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};

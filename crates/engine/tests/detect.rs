@@ -343,3 +343,41 @@ fn the_investigation_sees_a_login_logged_at_both_ends_as_one_hop_with_the_destin
     assert_eq!(hops[0].evidence, record(4624), "the destination's own record is the evidence");
     assert!(hops[0].primary);
 }
+
+/// `watch`'s alert events, folded, are `detect`'s alerts before the budget, in raise order,
+/// whatever the batch boundaries.
+#[test]
+fn alert_events_fold_into_the_alerts_finish_reports() {
+    let mut w = fleet_2019();
+    intrude(&mut w);
+    w.login(t("2019-09-01T03:00:00Z"), "sg-jump-01", "th-db-01", "mallory", "NTLM");
+    w.login(t("2019-09-01T04:00:00Z"), "th-db-01", "us-web-01", "mallory", "NTLM");
+    w.login(t("2019-09-20T04:00:00Z"), "th-db-01", "jp-ops-01", "oscar", "NTLM");
+    w.events.sort_by_time();
+    let cfg = DetectConfig { min_score: 0.0, budget_per_day: 0, ..DetectConfig::default() };
+    let batch = run(&mut w, cfg.clone());
+    for step in [1, 13, 500] {
+        let mut d = Detector::new(&w.catalog, &w.inventory, cfg.clone());
+        d.follow_alerts();
+        let mut events = Vec::new();
+        let n = w.events.len();
+        for start in (0..n).step_by(step) {
+            let mut b = hopscope_model::EventTable::default();
+            b.extend_from_range(&w.events, start..(start + step).min(n));
+            d.feed(&b);
+            events.extend(d.drain_events(&w.catalog));
+        }
+        d.settle_all();
+        events.extend(d.drain_events(&w.catalog));
+        assert!(events.iter().any(|e| e.kind == hopscope_engine::AlertEventKind::Grew));
+        let keys: std::collections::HashSet<_> = events.iter().map(|e| e.key()).collect();
+        assert_eq!(keys.len(), events.len(), "event keys are unique");
+        let folded = hopscope_engine::fold(&events);
+        assert!(folded.windows(2).all(|p| p[0].raised_at <= p[1].raised_at), "raise order");
+        let mut by_id = batch.alerts.clone();
+        by_id.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut got = folded.clone();
+        got.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(got, by_id, "batch step {step}");
+    }
+}

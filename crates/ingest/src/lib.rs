@@ -17,12 +17,13 @@ pub mod normalized;
 pub mod pipeline;
 mod problems;
 pub mod sshd;
+pub mod stream;
 mod windows;
 mod zeek;
 
 pub use batch::{absorb, Batch, BatchBuilder, RawEvent, RawLabel};
 pub use detect::detect;
 pub use format::{Format, LineKind, LineParser, ParseContext};
-pub use input::{discover, open, InputError, CONTEXT_FILES};
+pub use input::{discover, head, mtime, open, InputError, CONTEXT_FILES};
 pub use pipeline::{run, IngestError, IngestOptions, IngestSummary, SinkItem, SourceReport};
 pub use problems::{LineError, Problem, ProblemKind, ProblemTally};

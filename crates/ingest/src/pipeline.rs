@@ -429,7 +429,7 @@ fn new_parser(plan: &Plan, format: Format, b: &mut BatchBuilder) -> Option<Box<d
 }
 
 /// Feed one raw line (without `\n`) to the parser, counting and locating what goes wrong.
-fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
+pub(crate) fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
     b.count_line();
     if overlong || raw.len() > MAX_LINE {
         b.problem(Position::Line(line_no), LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")));

@@ -7,7 +7,7 @@
 
 pub(crate) mod evtx;
 pub(crate) mod fields;
-mod join;
+pub(crate) mod join;
 pub(crate) mod mapping;
 pub(crate) mod winjson;
 
@@ -69,6 +69,30 @@ pub(crate) fn parse_file(
     emit_batches(out, &emit, format.source_format(), batch_events.max(1), send)
 }
 
+/// A located Windows event as a parser's raw event.
+pub(crate) fn raw_event<'a>(l: &'a Located, members: &'a [String]) -> RawEvent<'a> {
+    let e = &l.ev;
+    RawEvent {
+        time: e.time,
+        src_host: e.src_host.as_deref(),
+        src_ip: e.src_ip.as_deref(),
+        dst_host: e.dst_host.as_deref(),
+        dst_ip: e.dst_ip.as_deref(),
+        user: e.user.as_deref(),
+        domain: e.domain.as_deref(),
+        src_user: e.src_user.as_deref(),
+        src_domain: e.src_domain.as_deref(),
+        auth: e.auth.as_deref(),
+        logon_type: e.logon_type,
+        outcome: e.outcome,
+        orientation: e.orientation,
+        event_id: e.event_id,
+        flags: e.flags,
+        format: None,
+        evidence_file: l.member.and_then(|m| members.get(m as usize)).map(String::as_str),
+    }
+}
+
 /// Cut a file's events into batches whose line numbers the pipeline can shift back: a batch
 /// covers the lines after the previous batch's last event up to its own last event, and its
 /// positions are relative to that start (records and zip-member lines are absolute).
@@ -94,26 +118,7 @@ fn emit_batches(
                 (Position::Line(n), None) => Position::Line(n.saturating_sub(base)),
                 (p, _) => p,
             };
-            let e = &l.ev;
-            let raw = RawEvent {
-                time: e.time,
-                src_host: e.src_host.as_deref(),
-                src_ip: e.src_ip.as_deref(),
-                dst_host: e.dst_host.as_deref(),
-                dst_ip: e.dst_ip.as_deref(),
-                user: e.user.as_deref(),
-                domain: e.domain.as_deref(),
-                src_user: e.src_user.as_deref(),
-                src_domain: e.src_domain.as_deref(),
-                auth: e.auth.as_deref(),
-                logon_type: e.logon_type,
-                outcome: e.outcome,
-                orientation: e.orientation,
-                event_id: e.event_id,
-                flags: e.flags,
-                format: None,
-                evidence_file: l.member.and_then(|m| members.get(m as usize)).map(String::as_str),
-            };
+            let raw = raw_event(l, &members);
             if let Err(err) = b.push(&raw, position) {
                 let at = match l.position {
                     Position::Line(_) => Position::Line(l.order.saturating_sub(base)),

@@ -140,6 +140,34 @@ fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput
     out.lines = cur.base + n;
 }
 
+/// One line of a followed JSON-lines file (`hopscope watch`), numbered in the file: what
+/// [`read_stream`] does with a line that does not open a document. A line that opens a
+/// document (`[`, a lone `{`, `Record N`) is a problem here: documents cannot be followed.
+pub(crate) fn follow_line(raw: &[u8], line: u64, lanl_start: hopscope_model::Time, out: &mut FileOutput) {
+    let cur = Cursor { base: 0, member: None, member_name: None, ctx: RecordContext { time: None, lanl_start } };
+    out.lines = out.lines.max(line);
+    if raw.len() > MAX_LINE {
+        let err = LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes"));
+        return out.problem(line, Position::Line(line), err);
+    }
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t.trim(),
+        Err(e) => {
+            let err = LineError::new(ProblemKind::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.valid_up_to()));
+            return out.problem(line, Position::Line(line), err);
+        }
+    };
+    if text == "{" || text.starts_with('[') || is_record_header(text) {
+        let err = LineError::new(ProblemKind::BadJson, "a JSON document (not JSON lines) cannot be followed; ingest it instead");
+        return out.problem(line, Position::Line(line), err);
+    }
+    if text.is_empty() {
+        out.ignored += 1;
+        return;
+    }
+    record(text, line, line, &cur, out);
+}
+
 /// `evtx_dump -o json` writes `Record 12` before each pretty-printed record.
 fn is_record_header(line: &str) -> bool {
     line.strip_prefix("Record ").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))

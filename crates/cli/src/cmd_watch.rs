@@ -1,0 +1,884 @@
+//! `hopscope watch`: follow logs as they grow and alert on a suspicious hop while it happens.
+//!
+//! Glue between [`hopscope_ingest::stream`] (the ingest parsers fed pieces of complete
+//! lines) and the detector's alert events ([`hopscope_engine::stream`]). This file knows
+//! about files, rotation, standard input and output; nothing here parses a log line or
+//! scores a hop. docs/watch.md is the user's page.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hopscope_engine::{AlertEvent, DetectConfig, Detector, DAY, HOUR};
+use hopscope_ingest::stream::{read_whole, LineSource, Parsed};
+use hopscope_ingest::{Format, ParseContext, ProblemTally};
+use hopscope_model::{Catalog, EventTable, Inventory, Time};
+use serde::Serialize;
+
+use hopscope_report::view::{parse_duration, short_time, AlertView};
+
+#[derive(clap::Args)]
+#[command(after_long_help = "\
+Follows log files as they grow (like `tail -F`: rotation, truncation, new files in a watched
+directory) and standard input (`-`), runs the detection of `hopscope detect` on what arrives,
+and writes one JSON line per alert event: `raised` when an alert first reaches the threshold,
+`grew` when a raised alert gains a hop. A one-line summary of each goes to stderr.
+
+With --alerts FILE, a restart (after a crash, a kill -9 or a reboot) re-reads the inputs and
+writes only the alert events the file does not hold yet: every event exactly once.
+docs/watch.md explains the guarantees, the budget and the limits.
+
+Examples:
+  hopscope watch /var/log/auth.log --inventory cmdb/ --alerts alerts.jsonl
+  hopscope watch logs/ --inventory cmdb/ --once | jq .alert.id     # replay what is there
+  journalctl -f -o short -u ssh | hopscope watch - --year 2025")]
+pub struct Args {
+    /// Files or directories to follow; `-` is standard input.
+    #[arg(required = true, value_name = "LOGS")]
+    logs: Vec<PathBuf>,
+    /// Directory with hosts.csv, sites.csv and data.csv (any subset).
+    #[arg(long, value_name = "DIR")]
+    inventory: Option<PathBuf>,
+    /// Input format; `auto` recognises each file from its content.
+    #[arg(long, default_value = "auto", value_name = "FORMAT",
+          value_parser = ["auto", "lanl", "sshd", "evtx", "winjson", "zeek", "csv", "jsonl"])]
+    format: String,
+    /// Time of LANL second 0 (RFC 3339).
+    #[arg(long, value_name = "TIME", default_value = "1970-01-01T00:00:00Z")]
+    lanl_start: String,
+    /// Year of syslog lines; default: inferred from the file's modification time.
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+    /// Time zone of syslog lines (IANA name or +09:00); default UTC.
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Append alert events to this file (flushed per event) instead of standard output;
+    /// events it already holds are not written again after a restart.
+    #[arg(long, value_name = "FILE")]
+    alerts: Option<PathBuf>,
+    /// Read what the inputs hold now, report, and stop (a replay).
+    #[arg(long)]
+    once: bool,
+    /// Stop after the inputs have been idle this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    exit_idle: Option<i64>,
+    /// Windows JSON events wait at most this long (wall clock) for the per-file join (a 7045
+    /// marks the logon up to 2 minutes before it); default: until the file pauses or 2 min
+    /// 10 s of newer events arrive. `1s` trades the PsExec marks for latency.
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
+    windows_join_wait: Option<Duration>,
+    /// How often to look for new lines, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    poll: u64,
+    /// Alert notifications per UTC day, in the order alerts are raised; 0 = all.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    budget: usize,
+    /// How long after a login into a host a login out of it continues the chain.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    window: i64,
+    /// No alerts while history fills, from the first event.
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    warmup: i64,
+    /// A suspicious hop out of a host an alert already reached joins it for this long.
+    #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
+    campaign_window: i64,
+    /// Bits an alert needs to be raised.
+    #[arg(long, value_name = "BITS", default_value_t = 12.0)]
+    min_score: f64,
+}
+
+/// Bytes read from one input per round: a replay of big files advances in steps, merged by
+/// time across inputs, with bounded memory.
+const READ_STEP: u64 = 8 << 20;
+/// Bytes looked at to recognise a format.
+const HEAD: u64 = 1 << 16;
+/// Directories are walked again for new files every this many rounds.
+const RESCAN_ROUNDS: u32 = 10;
+/// Problem summaries on stderr at most this often.
+const PROBLEM_REPORT: Duration = Duration::from_secs(30);
+
+/// How the reader stands with one input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Waiting for enough complete lines to recognise the format.
+    Unknown,
+    Following,
+    /// Read whole once (EVTX, compressed files): not followed.
+    Read,
+    /// Not a format hopscope reads (reported once).
+    Unrecognised,
+}
+
+/// One followed input.
+struct Input {
+    /// `None`: standard input.
+    path: Option<PathBuf>,
+    display: String,
+    stage: Stage,
+    file: Option<File>,
+    /// (device, inode) of the open file.
+    identity: Option<(u64, u64)>,
+    /// Bytes of complete lines consumed.
+    offset: u64,
+    source: Option<LineSource>,
+    /// Parsed events not yet fed to the detector.
+    queue: EventTable,
+    /// Newest event time read.
+    newest: i64,
+    /// More complete lines are waiting than one round reads.
+    more: bool,
+    /// Consecutive rounds without new data.
+    idle_rounds: u32,
+    /// Standard input: bytes received after the last complete line.
+    partial: Vec<u8>,
+    stdin: Option<mpsc::Receiver<Vec<u8>>>,
+    stdin_closed: bool,
+    /// Since when Windows events have been held for the join.
+    held_since: Option<Instant>,
+    /// "following" was said for the current file.
+    announced: bool,
+    /// Found by walking a directory (forgotten when its file is gone).
+    from_dir: bool,
+}
+
+impl Input {
+    fn new(path: Option<PathBuf>, display: String) -> Input {
+        Input {
+            path,
+            display,
+            stage: Stage::Unknown,
+            file: None,
+            identity: None,
+            offset: 0,
+            source: None,
+            queue: EventTable::default(),
+            newest: i64::MIN,
+            more: false,
+            idle_rounds: 0,
+            partial: Vec::new(),
+            stdin: None,
+            stdin_closed: false,
+            held_since: None,
+            announced: false,
+            from_dir: false,
+        }
+    }
+}
+
+/// Everything a round needs besides the inputs.
+struct Reader {
+    format: Option<Format>,
+    ctx: ParseContext,
+    catalog: Catalog,
+    inventory: Inventory,
+    problems: ProblemTally,
+    problems_reported: u64,
+    once: bool,
+    /// Identities of files rotated away since the last directory walk.
+    retired: HashSet<(u64, u64)>,
+}
+
+impl Reader {
+    fn take(&mut self, inp: &mut Input, parsed: Parsed) {
+        for p in parsed.problems {
+            self.problems.add(p);
+        }
+        for n in parsed.notes {
+            eprintln!("hopscope watch: {}: note: {n}", inp.display);
+        }
+        if let Some(&last) = parsed.events.time.iter().max() {
+            inp.newest = inp.newest.max(last);
+        }
+        inp.queue.extend_from(&parsed.events);
+    }
+
+    fn context(&self, inp: &Input, header: Option<String>) -> ParseContext {
+        ParseContext {
+            path: inp.display.clone(),
+            mtime: inp.path.as_deref().and_then(hopscope_ingest::mtime),
+            header,
+            ..self.ctx.clone()
+        }
+    }
+
+    /// Start parsing an input whose first bytes are `head` (complete lines only).
+    fn start(&mut self, inp: &mut Input, head: &[u8], complete: bool) {
+        let format = self.format.or_else(|| hopscope_ingest::detect(head));
+        let Some(format) = format else {
+            let lines = head.iter().filter(|&&b| b == b'\n').count();
+            if complete || lines >= 50 || head.len() as u64 >= HEAD {
+                eprintln!("hopscope watch: {}: not a format hopscope reads; give --format to force one", inp.display);
+                inp.stage = Stage::Unrecognised;
+            }
+            return;
+        };
+        let header = head.split(|&b| b == b'\n').next().map(|l| String::from_utf8_lossy(l).trim_end().to_string());
+        let mut ctx = self.context(inp, header);
+        if format == Format::Sshd && ctx.year.is_none() {
+            if let Some(path) = &inp.path {
+                // the same inference as ingest: anchor the last line to the mtime
+                if let Ok(f) = File::open(path) {
+                    let lines = BufReader::new(f).split(b'\n').map_while(std::result::Result::ok);
+                    ctx.inferred_year = hopscope_ingest::sshd::first_year_from_mtime(lines, &ctx);
+                }
+            }
+        }
+        match LineSource::new(format, &inp.display, ctx, &mut self.catalog) {
+            Ok(s) => {
+                inp.source = Some(s);
+                inp.stage = Stage::Following;
+                inp.announced = false;
+            }
+            Err(e) => {
+                eprintln!("hopscope watch: {}: {e}", inp.display);
+                inp.stage = Stage::Unrecognised;
+            }
+        }
+    }
+
+    /// Read a file that cannot be followed (EVTX, compressed) once, whole.
+    fn read_once(&mut self, inp: &mut Input, format: Option<Format>) {
+        let Some(path) = inp.path.clone() else { return };
+        let ctx = self.context(inp, None);
+        let parsed = if format == Some(Format::Evtx) || format == Some(Format::Winjson) && !is_lines(&path) {
+            read_whole(&path, format.unwrap_or(Format::Evtx), &ctx, &mut self.catalog, &self.inventory)
+        } else {
+            // compressed: decompress and parse like a closed file
+            let mut bytes = Vec::new();
+            let read = hopscope_ingest::open(&path).and_then(|(mut r, _)| r.read_to_end(&mut bytes));
+            if let Err(e) = read {
+                eprintln!("hopscope watch: {}: {e}", inp.display);
+            }
+            let head = &bytes[..bytes.len().min(HEAD as usize)];
+            self.start(inp, head, true);
+            let Some(src) = inp.source.as_mut() else { return };
+            let mut p = src.parse(&bytes, &mut self.catalog, &self.inventory);
+            let rest = src.release_all(&mut self.catalog, &self.inventory);
+            merge_parsed(&mut p, rest);
+            p
+        };
+        eprintln!("hopscope watch: {}: read whole (not followed: EVTX and compressed files are read when they appear)", inp.display);
+        self.take(inp, parsed);
+        inp.stage = Stage::Read;
+        inp.source = None;
+    }
+
+    /// Parse complete lines and take their events.
+    fn parse(&mut self, inp: &mut Input, bytes: &[u8]) {
+        if let Some(src) = inp.source.as_mut() {
+            let parsed = src.parse(bytes, &mut self.catalog, &self.inventory);
+            self.take(inp, parsed);
+        }
+    }
+
+    /// The input ended (rotated away, truncated, closed): release what its parser holds.
+    fn close(&mut self, inp: &mut Input) {
+        if let Some(mut src) = inp.source.take() {
+            let parsed = src.release_all(&mut self.catalog, &self.inventory);
+            self.take(inp, parsed);
+        }
+        inp.stage = Stage::Unknown;
+    }
+
+    /// One look at a file. Returns whether anything was read.
+    fn poll_file(&mut self, inp: &mut Input) -> bool {
+        let Some(path) = inp.path.clone() else { return self.poll_stdin(inp) };
+        if matches!(inp.stage, Stage::Read | Stage::Unrecognised) {
+            // a file replaced at the same path starts again
+            match std::fs::metadata(&path) {
+                Ok(m) if Some((m.dev(), m.ino())) != inp.identity && inp.identity.is_some() => {
+                    inp.stage = Stage::Unknown;
+                    inp.file = None;
+                    inp.identity = None;
+                    inp.offset = 0;
+                }
+                _ => return false,
+            }
+        }
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            // gone (rotated away, not yet replaced): finish what the open handle holds
+            Err(_) => return self.drain_old(inp),
+        };
+        let identity = (meta.dev(), meta.ino());
+        let mut read_any = false;
+        if let Some(old) = inp.identity.filter(|&id| id != identity) {
+            read_any |= self.drain_old(inp);
+            self.retired.insert(old);
+            eprintln!("hopscope watch: {}: rotated; reading the new file from the start", inp.display);
+            self.close(inp);
+            inp.file = None;
+            inp.offset = 0;
+        } else if meta.len() < inp.offset {
+            eprintln!("hopscope watch: {}: truncated to {} bytes (was {}); reading from the start", inp.display, meta.len(), inp.offset);
+            self.close(inp);
+            inp.offset = 0;
+        }
+        if inp.file.is_none() {
+            match File::open(&path) {
+                Ok(f) => {
+                    inp.file = Some(f);
+                    inp.identity = Some(identity);
+                }
+                Err(e) => {
+                    eprintln!("hopscope watch: {}: {e}", inp.display);
+                    return read_any;
+                }
+            }
+        }
+        if inp.stage == Stage::Unknown {
+            let mut head = vec![0u8; meta.len().min(HEAD) as usize];
+            let n = inp.file.as_ref().and_then(|f| f.read_at(&mut head, 0).ok()).unwrap_or(0);
+            head.truncate(n);
+            let magic_whole = head.starts_with(b"ElfFile\0") || head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || head.starts_with(b"PK\x03\x04");
+            if magic_whole || self.format == Some(Format::Evtx) {
+                let format = self.format.or_else(|| hopscope_ingest::detect(&head));
+                self.read_once(inp, format);
+                return true;
+            }
+            let complete = match head.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None if self.once && !head.is_empty() => head.len(),
+                None => return read_any,
+            };
+            self.start(inp, &head[..complete], self.once);
+            if inp.stage != Stage::Following {
+                return read_any;
+            }
+        }
+        // the file may have grown since it was looked at (a head read just now saw more)
+        let len = inp.file.as_ref().and_then(|f| f.metadata().ok()).map_or(meta.len(), |m| m.len().max(meta.len()));
+        let read = self.read_lines(inp, len, self.once);
+        announce(inp);
+        read_any | read
+    }
+
+    /// Read complete lines from the open file, up to one step. `to_end`: the file is done;
+    /// a last line without `\n` counts.
+    fn read_lines(&mut self, inp: &mut Input, len: u64, to_end: bool) -> bool {
+        let Some(file) = inp.file.as_ref() else { return false };
+        let want = len.saturating_sub(inp.offset).min(READ_STEP);
+        if want == 0 {
+            inp.more = false;
+            return false;
+        }
+        let mut buf = vec![0u8; want as usize];
+        let n = match file.read_at(&mut buf, inp.offset) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("hopscope watch: {}: {e}", inp.display);
+                return false;
+            }
+        };
+        buf.truncate(n);
+        let last_step = inp.offset + n as u64 >= len;
+        let cut = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if to_end && last_step => buf.len(),
+            // a line longer than a step: take the step (the parser reports it as overlong)
+            None if n as u64 == READ_STEP => buf.len(),
+            None => return false,
+        };
+        inp.offset += cut as u64;
+        inp.more = !last_step;
+        self.parse(inp, &buf[..cut]);
+        true
+    }
+
+    /// Finish the file the open handle still holds after its path moved on.
+    fn drain_old(&mut self, inp: &mut Input) -> bool {
+        let Some(len) = inp.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len()) else { return false };
+        let mut any = false;
+        while inp.stage == Stage::Following && inp.offset < len {
+            if !self.read_lines(inp, len, true) {
+                break;
+            }
+            any = true;
+        }
+        any
+    }
+
+    fn poll_stdin(&mut self, inp: &mut Input) -> bool {
+        let mut got = Vec::new();
+        if let Some(rx) = &inp.stdin {
+            loop {
+                match rx.try_recv() {
+                    Ok(chunk) => got.extend_from_slice(&chunk),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        inp.stdin_closed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if got.is_empty() && (!inp.stdin_closed || inp.partial.is_empty()) {
+            return false;
+        }
+        inp.partial.extend_from_slice(&got);
+        if inp.stage == Stage::Unknown {
+            let complete = match inp.partial.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None if inp.stdin_closed => inp.partial.len(),
+                None => return true,
+            };
+            let head = inp.partial[..complete.min(HEAD as usize)].to_vec();
+            self.start(inp, &head, inp.stdin_closed);
+            if inp.stage != Stage::Following {
+                if inp.stage == Stage::Unrecognised {
+                    inp.partial.clear();
+                }
+                return true;
+            }
+        }
+        let cut = match inp.partial.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if inp.stdin_closed => inp.partial.len(),
+            None => return true,
+        };
+        let lines: Vec<u8> = inp.partial.drain(..cut).collect();
+        self.parse(inp, &lines);
+        announce(inp);
+        true
+    }
+
+    fn report_problems(&mut self, force: bool) {
+        let total = self.problems.total();
+        if total == self.problems_reported || (!force && total - self.problems_reported < 1) {
+            return;
+        }
+        self.problems_reported = total;
+        let by: Vec<String> = self.problems.counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        eprintln!("hopscope watch: {total} bad line(s) skipped so far: {}", by.join(", "));
+        for ex in self.problems.examples.values().flatten().take(5) {
+            eprintln!("  {ex}");
+        }
+    }
+}
+
+/// Say once per file that it is followed, after its first read (so a reader of stderr knows
+/// the lines there were taken).
+fn announce(inp: &mut Input) {
+    if inp.stage == Stage::Following && !inp.announced {
+        inp.announced = true;
+        let format = inp.source.as_ref().map_or("?", |s| s.format().name());
+        let lines = inp.source.as_ref().map_or(0, |s| s.lines());
+        eprintln!("hopscope watch: {}: following ({format}; {lines} lines read)", inp.display);
+    }
+}
+
+fn merge_parsed(into: &mut Parsed, more: Parsed) {
+    into.events.extend_from(&more.events);
+    into.problems.extend(more.problems);
+    into.ignored += more.ignored;
+    into.notes.extend(more.notes);
+}
+
+/// Windows JSON lines can be followed; documents (`[`, pretty-printed records) cannot.
+fn is_lines(path: &Path) -> bool {
+    let mut head = [0u8; 1];
+    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head[0] == b'{'
+}
+
+/// One JSON line of output.
+#[derive(Serialize)]
+struct EventLine<'a> {
+    seq: u64,
+    event: &'static str,
+    alert: AlertView,
+    absorbed: &'a [String],
+}
+
+/// Where alert events go, each at most once.
+struct Outlet {
+    out: Box<dyn Write>,
+    /// (alert id, hops) of the events already written (read back from --alerts FILE).
+    written: HashSet<(String, u64)>,
+    seq: u64,
+    /// Notifications per UTC day of raising, for the budget.
+    per_day: std::collections::BTreeMap<i64, usize>,
+    /// Alerts whose raise exceeded the day's budget: their growth is not notified either.
+    over_budget: HashSet<String>,
+    budget: usize,
+    emitted: u64,
+    skipped: u64,
+}
+
+impl Outlet {
+    fn open(alerts: Option<&Path>, budget: usize) -> Result<Outlet> {
+        let mut written = HashSet::new();
+        let mut seq = 0;
+        let out: Box<dyn Write> = match alerts {
+            None => Box::new(std::io::stdout()),
+            Some(path) => {
+                if let Ok(text) = std::fs::read(path) {
+                    // a line cut short by a crash is dropped, and written again whole
+                    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    if complete < text.len() {
+                        let f = std::fs::OpenOptions::new().write(true).open(path)?;
+                        f.set_len(complete as u64)?;
+                        eprintln!("hopscope watch: {}: dropped a partly written last line", path.display());
+                    }
+                    for (i, line) in text[..complete].split(|&b| b == b'\n').enumerate() {
+                        if line.is_empty() {
+                            continue;
+                        }
+                        let v: serde_json::Value = serde_json::from_slice(line)
+                            .with_context(|| format!("{}:{}: not an alert event line", path.display(), i + 1))?;
+                        let id = v["alert"]["id"].as_str().unwrap_or_default().to_string();
+                        let hops = v["alert"]["hops"].as_array().map_or(0, |h| h.len() as u64)
+                            + v["alert"]["hops_omitted"].as_u64().unwrap_or(0);
+                        seq = seq.max(v["seq"].as_u64().unwrap_or(0));
+                        written.insert((id, hops));
+                    }
+                }
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("--alerts {}", path.display()))?;
+                Box::new(f)
+            }
+        };
+        Ok(Outlet {
+            out,
+            written,
+            seq,
+            per_day: Default::default(),
+            over_budget: HashSet::new(),
+            budget,
+            emitted: 0,
+            skipped: 0,
+        })
+    }
+
+    fn emit(&mut self, e: &AlertEvent, catalog: &Catalog) -> Result<()> {
+        let a = &e.alert;
+        // the budget: a day's first N raised alerts are notified, with their growth
+        if e.kind == hopscope_engine::AlertEventKind::Raised && self.budget > 0 {
+            let day = self.per_day.entry(a.raised_at.0.div_euclid(DAY)).or_default();
+            if *day >= self.budget {
+                self.over_budget.insert(a.id.clone());
+            }
+            *day += 1;
+            // at most the budget's days in memory
+            while self.per_day.len() > 8 {
+                self.per_day.pop_first();
+            }
+        }
+        if self.over_budget.contains(&a.id) {
+            return Ok(());
+        }
+        if !self.written.insert(e.key()) {
+            self.skipped += 1;
+            return Ok(());
+        }
+        self.seq += 1;
+        let line = EventLine { seq: self.seq, event: e.kind.as_str(), alert: AlertView::new(a, catalog), absorbed: &e.absorbed };
+        let mut text = serde_json::to_string(&line)?;
+        text.push('\n');
+        // one write per line, flushed: a reader (or a crash) sees whole lines
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()?;
+        self.emitted += 1;
+        let newest = a.hops.iter().max_by_key(|h| (h.hop.time, h.hop.evidence));
+        let hop = newest.map_or(String::new(), |h| {
+            format!(
+                "{} → {} as {} at {}",
+                catalog.hosts.name(h.hop.src).unwrap_or("?"),
+                catalog.hosts.name(h.hop.dst).unwrap_or("?"),
+                catalog.accounts.get(h.hop.user).map_or("?".into(), |x| x.display()),
+                short_time(h.hop.time)
+            )
+        });
+        eprintln!(
+            "hopscope watch: {} {} score {:.1}, {} hop{}, entry {}: {hop}",
+            e.kind.as_str(),
+            a.id,
+            a.score,
+            a.hops.len(),
+            if a.hops.len() == 1 { "" } else { "s" },
+            catalog.hosts.name(a.entry_host).unwrap_or("?")
+        );
+        Ok(())
+    }
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let lanl_start = Time::parse(&a.lanl_start).map_err(|e| anyhow::anyhow!("--lanl-start: {e}"))?;
+    let tz = match &a.tz {
+        None => None,
+        Some(z) => Some(crate::cmd_ingest::parse_tz(z).with_context(|| format!("--tz: unknown time zone {z:?}"))?),
+    };
+    let format = if a.format == "auto" { None } else { Format::parse(&a.format) };
+    let inventory = match &a.inventory {
+        Some(dir) => hopscope_ingest::inventory_csv::load(dir)?.inventory,
+        None => Inventory::default(),
+    };
+    let mut catalog = Catalog::default();
+    catalog.hosts.add_inventory(&inventory);
+    let config = DetectConfig {
+        window: a.window,
+        warmup: a.warmup,
+        campaign_window: a.campaign_window,
+        min_score: a.min_score,
+        budget_per_day: a.budget,
+        ..DetectConfig::default()
+    };
+    let mut detector = Detector::new(&catalog, &inventory, config.clone());
+    detector.follow_alerts();
+    let mut reader = Reader {
+        format,
+        ctx: ParseContext { lanl_start, year: a.year, tz, ..ParseContext::default() },
+        catalog,
+        inventory,
+        problems: ProblemTally::default(),
+        problems_reported: 0,
+        once: a.once,
+        retired: HashSet::new(),
+    };
+    let mut outlet = Outlet::open(a.alerts.as_deref(), a.budget)?;
+
+    // inputs: files as given, directories walked (and walked again for new files)
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut known: HashSet<PathBuf> = HashSet::new();
+    for p in &a.logs {
+        if p.as_os_str() == "-" {
+            let mut inp = Input::new(None, "-".into());
+            inp.stdin = Some(spawn_stdin());
+            inputs.push(inp);
+        } else if p.is_dir() {
+            dirs.push(p.clone());
+        } else {
+            if !p.exists() {
+                eprintln!("hopscope watch: {}: does not exist yet; waiting for it", p.display());
+            }
+            known.insert(p.clone());
+            inputs.push(Input::new(Some(p.clone()), p.display().to_string()));
+        }
+    }
+    // sources are named in the order ingest names them (inputs as given, walks sorted)
+    let mut retired: HashSet<(u64, u64)> = HashSet::new();
+    scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, true)?;
+
+    let exit_idle = a.exit_idle.map(|us| Duration::from_micros(us.max(0) as u64));
+    let mut last_activity = Instant::now();
+    let mut last_problem_report = Instant::now();
+    let mut round = 0u32;
+    let mut fed_newest = i64::MIN;
+    loop {
+        round += 1;
+        if round.is_multiple_of(RESCAN_ROUNDS) && !a.once {
+            forget_gone(&mut inputs, &mut known, &mut reader.retired);
+            retired.extend(reader.retired.drain());
+            scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, false)?;
+        }
+        let mut read_any = false;
+        for inp in inputs.iter_mut() {
+            let got = reader.poll_file(inp);
+            inp.idle_rounds = if got { 0 } else { inp.idle_rounds.saturating_add(1) };
+            read_any |= got;
+            // Windows events held for the join go on when their input is idle for two polls,
+            // or have waited --windows-join-wait (the source keeps its parser and line count)
+            let held = inp.source.as_ref().is_some_and(|s| s.held() > 0);
+            if !held {
+                inp.held_since = None;
+            } else if !a.once {
+                let since = *inp.held_since.get_or_insert_with(Instant::now);
+                if inp.idle_rounds == 2 || a.windows_join_wait.is_some_and(|w| since.elapsed() >= w) {
+                    if let Some(src) = inp.source.as_mut() {
+                        let parsed = src.release_all(&mut reader.catalog, &reader.inventory);
+                        reader.take(inp, parsed);
+                    }
+                    inp.held_since = None;
+                }
+            }
+        }
+        let finished = a.once && !inputs.iter().any(|i| i.more);
+        if finished {
+            for inp in inputs.iter_mut() {
+                reader.close(inp);
+            }
+        }
+        let batch = release(&mut inputs, finished);
+        if !batch.is_empty() {
+            fed_newest = fed_newest.max(batch.time.last().copied().unwrap_or(i64::MIN));
+            detector.refresh_fleet(&reader.catalog, &reader.inventory);
+            detector.feed(&batch);
+        }
+        if read_any {
+            last_activity = Instant::now();
+        } else if detector.pending_hops() > 0 {
+            // inputs idle: live hops need not wait for a later login to settle
+            let now = now_micros();
+            if fed_newest > now - HOUR {
+                detector.settle(Time(now - config.skew));
+            }
+        }
+        if finished {
+            detector.settle_all();
+        }
+        for e in detector.drain_events(&reader.catalog) {
+            outlet.emit(&e, &reader.catalog)?;
+        }
+        if last_problem_report.elapsed() >= PROBLEM_REPORT {
+            reader.report_problems(false);
+            last_problem_report = Instant::now();
+        }
+        let stdin_done = inputs.iter().all(|i| i.path.is_some() || (i.stdin_closed && i.partial.is_empty()));
+        let only_stdin = !inputs.is_empty() && inputs.iter().all(|i| i.path.is_none());
+        if finished || (only_stdin && stdin_done) {
+            if only_stdin {
+                for inp in inputs.iter_mut() {
+                    reader.close(inp);
+                }
+                let batch = release(&mut inputs, true);
+                detector.refresh_fleet(&reader.catalog, &reader.inventory);
+                detector.feed(&batch);
+                detector.settle_all();
+                for e in detector.drain_events(&reader.catalog) {
+                    outlet.emit(&e, &reader.catalog)?;
+                }
+            }
+            break;
+        }
+        if exit_idle.is_some_and(|d| last_activity.elapsed() >= d) {
+            break;
+        }
+        if !read_any {
+            std::thread::sleep(Duration::from_millis(a.poll));
+        }
+    }
+    reader.report_problems(true);
+    let s = detector.stats();
+    eprintln!(
+        "hopscope watch: {} events, {} hops, {} suspicious; {} alert event(s) written{}",
+        s.events,
+        s.hops,
+        s.suspicious_hops,
+        outlet.emitted,
+        if outlet.skipped > 0 { format!(", {} already written before", outlet.skipped) } else { String::new() }
+    );
+    Ok(())
+}
+
+/// Events every input has moved past, merged in (time, source, position) order: an input
+/// with more lines waiting holds back everything at or after the newest time it has read
+/// (its next lines may be earlier than another input's); an input at its end holds nothing
+/// back. `all`: the end of the run.
+fn release(inputs: &mut [Input], all: bool) -> EventTable {
+    let watermark = if all {
+        i64::MAX
+    } else {
+        inputs.iter().filter(|i| i.more).map(|i| i.newest).min().unwrap_or(i64::MAX)
+    };
+    let mut out = EventTable::default();
+    for inp in inputs.iter_mut() {
+        if inp.queue.is_empty() {
+            continue;
+        }
+        inp.queue.sort_by_time();
+        let n = inp.queue.time.partition_point(|&t| t < watermark || watermark == i64::MAX);
+        out.extend_from_range(&inp.queue, 0..n);
+        let mut rest = EventTable::default();
+        rest.extend_from_range(&inp.queue, n..inp.queue.len());
+        inp.queue = rest;
+    }
+    out.sort_by_time();
+    out
+}
+
+/// Add files that appeared in the watched directories (sorted, hidden and context files
+/// skipped, as ingest walks).
+fn scan_dirs(
+    dirs: &[PathBuf],
+    known: &mut HashSet<PathBuf>,
+    inputs: &mut Vec<Input>,
+    retired: &mut HashSet<(u64, u64)>,
+    startup: bool,
+) -> Result<()> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let found = hopscope_ingest::discover(dirs)?;
+    let identity = |f: &Path| std::fs::metadata(f).ok().map(|m| (m.dev(), m.ino()));
+    // files rotated away that no longer exist need not be remembered
+    let present: HashSet<(u64, u64)> = found.iter().filter_map(|f| identity(f)).collect();
+    retired.retain(|id| present.contains(id));
+    for f in found {
+        if !known.insert(f.clone()) {
+            continue;
+        }
+        let display = f.display().to_string();
+        if !startup {
+            // A file appearing later is a new log, unless it is one already read under
+            // another name (`auth.log` renamed `auth.log.1`) or a compressed copy of one
+            // (`auth.log.2.gz`): those were read when they were written.
+            let id = identity(&f);
+            let rotated = id.is_some_and(|id| retired.contains(&id) || inputs.iter().any(|i| i.identity == Some(id)));
+            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let compressed = [".gz", ".zst", ".bz2", ".xz"].iter().any(|e| name.ends_with(e));
+            if rotated || compressed {
+                eprintln!("hopscope watch: {display}: a rotated copy of a log already read; not read again");
+                continue;
+            }
+        }
+        let mut inp = Input::new(Some(f), display);
+        inp.from_dir = true;
+        inputs.push(inp);
+    }
+    Ok(())
+}
+
+/// Forget inputs found in a directory whose file is gone and fully read: the file table stays
+/// as large as the directories are.
+fn forget_gone(inputs: &mut Vec<Input>, known: &mut HashSet<PathBuf>, retired: &mut HashSet<(u64, u64)>) {
+    inputs.retain(|i| {
+        let gone = i.from_dir
+            && i.path.as_deref().is_some_and(|p| !p.exists())
+            && i.queue.is_empty()
+            && i.source.as_ref().is_none_or(|s| s.held() == 0);
+        if gone {
+            if let Some(id) = i.identity {
+                retired.insert(id);
+            }
+            if let Some(p) = &i.path {
+                known.remove(p);
+            }
+        }
+        !gone
+    });
+}
+
+fn spawn_stdin() -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(64);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+fn parse_wait(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map(|us| Duration::from_micros(us.max(0) as u64))
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}

@@ -1,0 +1,302 @@
+//! `hopscope watch` end to end: the real binary following real files.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::*;
+
+/// A simulated 2019 case, small: its log directory, inventory and ingested case.
+struct Sim {
+    dir: tempfile::TempDir,
+}
+
+impl Sim {
+    fn new() -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        ok(&["simulate", "--scenario", "ntt-2019", "--scale", "0.05", "--out", "sim"], dir.path());
+        ok(&["ingest", "sim/logs", "--inventory", "sim", "--case", "case"], dir.path());
+        Sim { dir }
+    }
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Alert event lines → (events, alerts as the events leave them in raise order).
+fn fold(text: &str) -> (Vec<Value>, Vec<Value>) {
+    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut order: Vec<String> = Vec::new();
+    let mut latest: BTreeMap<String, Value> = BTreeMap::new();
+    for e in &events {
+        for gone in e["absorbed"].as_array().unwrap() {
+            latest.remove(gone.as_str().unwrap());
+        }
+        let id = e["alert"]["id"].as_str().unwrap().to_string();
+        if !order.contains(&id) {
+            order.push(id.clone());
+        }
+        latest.insert(id, e["alert"].clone());
+    }
+    let alerts = order.iter().filter_map(|id| latest.get(id).cloned()).collect();
+    (events, alerts)
+}
+
+#[test]
+fn a_replay_gives_detects_alerts_in_raise_order() {
+    let sim = Sim::new();
+    let detect: Value = serde_json::from_str(&ok(&["detect", "--case", "case", "--budget", "0", "--json"], sim.path())).unwrap();
+    let watch = ok(&["watch", "sim/logs", "--inventory", "sim", "--once", "--budget", "0"], sim.path());
+    let (events, alerts) = fold(&watch);
+    assert!(!alerts.is_empty());
+    assert!(events.iter().any(|e| e["event"] == "grew"), "the intrusion grows hop by hop");
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["seq"], i as u64 + 1);
+    }
+    // same alerts, same hops, reasons and scores
+    let by_id = |v: &[Value]| -> BTreeMap<String, Value> { v.iter().map(|a| (a["id"].as_str().unwrap().to_string(), a.clone())).collect() };
+    let detected = by_id(detect["alerts"].as_array().unwrap());
+    assert_eq!(by_id(&alerts), detected);
+    // in the order they were raised
+    let raised: Vec<&str> = alerts.iter().map(|a| a["raised_at"].as_str().unwrap()).collect();
+    assert!(raised.windows(2).all(|w| w[0] <= w[1]), "{raised:?}");
+    // the 2019 intrusion is among them, raised at its first hop out of Singapore
+    assert!(alerts.iter().any(|a| a["hops"].as_array().unwrap().iter().any(|h| h["src_host"] == "sg-ops-03" && h["dst_host"] == "th-app-02")));
+    // every alert detect reports under its default budget was notified
+    let budgeted: Value = serde_json::from_str(&ok(&["detect", "--case", "case", "--json"], sim.path())).unwrap();
+    for a in budgeted["alerts"].as_array().unwrap() {
+        assert!(detected.contains_key(a["id"].as_str().unwrap()), "{}", a["id"]);
+    }
+    // with a budget, watch notifies at most N alerts raised on one day
+    let watch5 = ok(&["watch", "sim/logs", "--inventory", "sim", "--once", "--budget", "1"], sim.path());
+    let (events5, _) = fold(&watch5);
+    let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
+    for e in events5.iter().filter(|e| e["event"] == "raised") {
+        *per_day.entry(e["alert"]["raised_at"].as_str().unwrap()[..10].to_string()).or_default() += 1;
+    }
+    assert!(per_day.values().all(|&n| n <= 1), "{per_day:?}");
+    assert!(events5.len() < events.len());
+}
+
+/// A running `hopscope watch` whose stderr lines arrive on a channel.
+struct Watcher {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    /// Lines before this one were matched by an earlier `wait_for`.
+    cursor: usize,
+}
+
+impl Watcher {
+    fn spawn(args: &[&str], cwd: &Path, stdin: Stdio) -> Watcher {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hopscope"))
+            .arg("watch")
+            .args(args)
+            .current_dir(cwd)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Watcher { child, lines: rx, seen: Vec::new(), cursor: 0 }
+    }
+
+    /// Wait (up to 60 s) for a stderr line containing `text`, after the line the last wait
+    /// matched.
+    fn wait_for(&mut self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        if let Some(i) = self.seen[self.cursor..].iter().position(|l| l.contains(text)) {
+            self.cursor += i + 1;
+            return;
+        }
+        while Instant::now() < deadline {
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(50)) {
+                let hit = l.contains(text);
+                self.seen.push(l);
+                if hit {
+                    self.cursor = self.seen.len();
+                    return;
+                }
+            }
+        }
+        panic!("no {text:?} on stderr within 60 s; saw:\n{}", self.seen.join("\n"));
+    }
+
+    /// Wait for the exit; returns (stdout, stderr).
+    fn finish(mut self) -> (String, String) {
+        let mut out = String::new();
+        std::io::Read::read_to_string(self.child.stdout.as_mut().unwrap(), &mut out).unwrap();
+        let status = self.child.wait().unwrap();
+        self.seen.extend(self.lines.iter());
+        let err = self.seen.join("\n");
+        assert!(status.success(), "watch failed: {err}");
+        (out, err)
+    }
+}
+
+fn event_line(t: &str, src: &str, dst: &str) -> String {
+    format!("{{\"time\":\"{t}\",\"src_host\":\"{src}\",\"dst_host\":\"{dst}\",\"user\":\"alice\",\"outcome\":\"success\",\"orientation\":\"logon\"}}\n")
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// "N events" from the closing summary.
+fn events_read(stderr: &str) -> u64 {
+    let line = stderr.lines().rev().find(|l| l.contains(" events, ")).expect("summary");
+    line.split_whitespace().nth(2).unwrap().parse().unwrap()
+}
+
+#[test]
+fn kill_9_and_restart_write_every_alert_event_exactly_once() {
+    let sim = Sim::new();
+    let p = sim.path();
+    ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
+    let all = std::fs::read_to_string(p.join("all.jsonl")).unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    // the uninterrupted run
+    ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0", "--alerts", "once.jsonl"], p);
+    let expected = std::fs::read_to_string(p.join("once.jsonl")).unwrap();
+    assert!(expected.lines().count() >= 3, "{expected}");
+
+    // a writer appends the same lines in pieces while watch follows; watch is killed once it
+    // has written its first alert event, and started again
+    let live = p.join("live.jsonl");
+    std::fs::write(&live, "").unwrap();
+    let args = ["live.jsonl", "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--poll", "20"];
+    let mut w = Watcher::spawn(&args, p, Stdio::null());
+    let pieces = 40;
+    let step = lines.len().div_ceil(pieces);
+    let mut killed = false;
+    let mut restarted: Option<Watcher> = None;
+    for chunk in lines.chunks(step) {
+        let mut text = chunk.join("\n");
+        text.push('\n');
+        append(&live, &text);
+        std::thread::sleep(Duration::from_millis(30));
+        let written = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap_or_default();
+        if !killed && !written.is_empty() {
+            w.child.kill().unwrap(); // SIGKILL
+            w.child.wait().unwrap();
+            killed = true;
+            restarted = Some(Watcher::spawn(&args, p, Stdio::null()));
+        }
+    }
+    assert!(killed, "watch wrote no alert before the input ended");
+    let mut w = restarted.unwrap();
+    // let it catch up, then stop it the same way
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(p.join("alerts.jsonl")).unwrap() != expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    w.child.kill().unwrap();
+    w.child.wait().unwrap();
+    let got = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap();
+    assert_eq!(got, expected, "every alert event exactly once, as the uninterrupted run wrote them");
+}
+
+#[test]
+fn rotation_and_truncation_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let log = p.join("auth.jsonl");
+    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
+    let mut w = Watcher::spawn(&["auth.jsonl", "--exit-idle", "1s", "--poll", "20"], p, Stdio::null());
+    w.wait_for("auth.jsonl: following");
+    // rotate: the old file gets one more line before the new one appears
+    append(&log, &event_line("2019-01-01T00:00:02Z", "a", "d"));
+    std::fs::rename(&log, p.join("auth.jsonl.1")).unwrap();
+    append(&p.join("auth.jsonl.1"), &event_line("2019-01-01T00:00:03Z", "a", "e"));
+    // the new file appears with its first line (as a logger's rename-into-place does), so
+    // the truncation below cannot come before watch has read it
+    std::fs::write(p.join("new"), event_line("2019-01-01T00:00:04Z", "a", "f")).unwrap();
+    std::fs::rename(p.join("new"), &log).unwrap();
+    w.wait_for("auth.jsonl: rotated");
+    w.wait_for("auth.jsonl: following");
+    // truncate and write a shorter file
+    std::fs::write(&log, "").unwrap();
+    w.wait_for("auth.jsonl: truncated");
+    append(&log, &event_line("2019-01-01T00:00:05Z", "b", "c"));
+    let (_, err) = w.finish();
+    // 2 + 2 from the old file (one written after the rename), 1 before the truncation, 1 after
+    assert_eq!(events_read(&err), 6, "{err}");
+}
+
+#[test]
+fn a_partial_last_line_waits_until_it_is_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let log = p.join("auth.jsonl");
+    let line = event_line("2019-01-01T00:00:01Z", "a", "c");
+    let (head, tail) = line.split_at(20);
+    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + head));
+    let mut w = Watcher::spawn(&["auth.jsonl", "--exit-idle", "1s", "--poll", "20"], p, Stdio::null());
+    w.wait_for("auth.jsonl: following");
+    std::thread::sleep(Duration::from_millis(200)); // several polls see the partial line
+    append(&log, tail);
+    let (_, err) = w.finish();
+    assert!(!err.contains("bad line"), "the half line was parsed: {err}");
+    assert_eq!(events_read(&err), 2, "{err}");
+}
+
+#[test]
+fn standard_input_is_read_until_it_closes() {
+    let sim = Sim::new();
+    let p = sim.path();
+    ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
+    let from_file = ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0"], p);
+    let w = Watcher::spawn(&["-", "--inventory", "sim", "--budget", "0"], p, Stdio::piped());
+    let mut w = w;
+    {
+        let mut stdin = w.child.stdin.take().unwrap();
+        stdin.write_all(&std::fs::read(p.join("all.jsonl")).unwrap()).unwrap();
+    }
+    let (out, _) = w.finish();
+    // evidence names the input: `-` rather than the file
+    let strip = |s: &str| s.replace("\"file\":\"all.jsonl\"", "\"file\":\"-\"");
+    let (_, a) = fold(&strip(&from_file));
+    let (_, b) = fold(&out);
+    assert!(!b.is_empty());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn new_files_in_a_watched_directory_are_followed_and_rotated_copies_are_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("logs")).unwrap();
+    let log = p.join("logs/auth.jsonl");
+    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
+    let mut w = Watcher::spawn(&["logs", "--exit-idle", "2s", "--poll", "20"], p, Stdio::null());
+    w.wait_for("auth.jsonl: following");
+    // logrotate: rename, a fresh file, a compressed copy of an older one
+    std::fs::rename(&log, p.join("logs/auth.jsonl.1")).unwrap();
+    std::fs::write(p.join("new"), event_line("2019-01-01T00:00:02Z", "a", "d")).unwrap();
+    std::fs::rename(p.join("new"), &log).unwrap();
+    w.wait_for("auth.jsonl: rotated");
+    std::fs::write(p.join("logs/auth.jsonl.2.gz"), b"\x1f\x8b").unwrap();
+    // a new log
+    append(&p.join("logs/other.jsonl"), &event_line("2019-01-01T00:00:03Z", "b", "c"));
+    w.wait_for("other.jsonl: following");
+    let (_, err) = w.finish();
+    assert!(err.contains("auth.jsonl.1: a rotated copy of a log already read"), "{err}");
+    assert!(err.contains("auth.jsonl.2.gz: a rotated copy of a log already read"), "{err}");
+    assert_eq!(events_read(&err), 4, "{err}");
+}
