@@ -9,6 +9,8 @@
 
 use ahash::AHashMap;
 
+use crate::detector::DAY;
+
 use crate::chain::{Causal, Trail};
 use crate::graph::Hop;
 use crate::score::Contribution;
@@ -68,6 +70,8 @@ struct Open {
     first: Time,
     last: Time,
     dead: bool,
+    /// Ranked among its raise day's alerts once that day ended, and kept.
+    judged: bool,
 }
 
 impl Open {
@@ -118,8 +122,15 @@ pub(crate) struct AlertBook {
     min_score: f64,
     campaign: i64,
     window: i64,
+    /// Ids of the alerts that are roots and not dead (a superset between sweeps): what
+    /// [`AlertBook::expire`] visits, so a sweep costs the live alerts, not every alert ever.
+    live: Vec<u32>,
+    /// Raised alerts kept per raise day once the day is over (0 = all); see [`AlertBook::expire`].
+    keep_per_day: usize,
     /// Alerts forgotten because they never reached the threshold.
     pub discarded: u64,
+    /// Raised alerts forgotten at the end of their raise day, ranked below `keep_per_day`.
+    pub retired: u64,
     /// Alert events since the last drain, when the caller follows alerts as they happen
     /// (`hopscope watch`); `None` for a batch run, which pays nothing.
     pub journal: Option<Vec<BookEvent>>,
@@ -138,9 +149,13 @@ pub(crate) struct BookEvent {
 }
 
 impl AlertBook {
-    pub fn new(min_score: f64, campaign: i64, window: i64) -> AlertBook {
+    /// `keep_per_day`: raised alerts kept per raise day once it is over (0 = all).
+    pub fn new(min_score: f64, campaign: i64, window: i64, keep_per_day: usize) -> AlertBook {
         AlertBook {
             open: vec![Open { dead: true, ..Open::default() }],
+            live: Vec::new(),
+            keep_per_day,
+            retired: 0,
             by_host: AHashMap::new(),
             by_internet: AHashMap::new(),
             by_causal: AHashMap::new(),
@@ -226,6 +241,7 @@ impl AlertBook {
             None => {
                 let id = self.open.len() as u32;
                 self.open.push(Open { parent: id, first: hop.time, last: hop.time, ..Open::default() });
+                self.live.push(id);
                 id
             }
         };
@@ -289,6 +305,7 @@ impl AlertBook {
         o.first = o.first.min(f.first);
         o.last = o.last.max(f.last);
         o.omitted += f.omitted;
+        o.judged |= f.judged;
         o.raised_at = match (o.raised_at, f.raised_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -300,18 +317,55 @@ impl AlertBook {
 
     /// Forget campaign keys older than their windows, and alerts that stayed below the
     /// threshold for a whole campaign window.
+    ///
+    /// With a budget, bound what raised alerts hold: once a UTC day is over, its raised alerts
+    /// are ranked by their score so far and all but the best `keep_per_day` are retired
+    /// (forgotten, counted in [`AlertBook::retired`]). The budget keeps a handful a day in
+    /// the end; `keep_per_day` is set well above it, so an alert retired here would have had
+    /// to outgrow many of its day's alerts later to be reported.
     pub fn expire(&mut self, now: Time) {
         let (campaign, window) = (self.campaign, self.window);
         self.by_host.retain(|_, (_, t)| now.0 - t.0 <= campaign);
         self.by_internet.retain(|_, (_, t)| now.0 - t.0 <= campaign);
         self.by_causal.retain(|_, (_, t)| now.0 - t.0 <= window);
-        for (i, o) in self.open.iter_mut().enumerate() {
-            if o.parent == i as u32 && !o.dead && o.raised_at.is_none() && now.0 - o.last.0 > campaign {
-                o.dead = true;
-                o.hops = Vec::new();
-                self.discarded += 1;
+        let today = now.0.div_euclid(DAY);
+        let mut finished_days: Vec<(i64, f64, Time, u32)> = Vec::new();
+        for &i in &self.live {
+            let o = &mut self.open[i as usize];
+            if o.parent != i || o.dead {
+                continue;
+            }
+            match o.raised_at {
+                None if now.0 - o.last.0 > campaign => {
+                    o.dead = true;
+                    o.hops = Vec::new();
+                    self.discarded += 1;
+                }
+                Some(r) if self.keep_per_day > 0 && !o.judged && r.0.div_euclid(DAY) < today => {
+                    finished_days.push((r.0.div_euclid(DAY), o.score, o.first, i));
+                }
+                _ => {}
             }
         }
+        // per day: best score first, then earliest, then oldest alert
+        finished_days.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+        let (mut day, mut rank) = (i64::MIN, 0);
+        for (d, _, _, i) in finished_days {
+            if d != day {
+                (day, rank) = (d, 0);
+            }
+            rank += 1;
+            let o = &mut self.open[i as usize];
+            if rank <= self.keep_per_day {
+                o.judged = true;
+            } else {
+                o.dead = true;
+                o.hops = Vec::new();
+                self.retired += 1;
+            }
+        }
+        let open = &self.open;
+        self.live.retain(|&i| open[i as usize].parent == i && !open[i as usize].dead);
     }
 
     /// Alerts still open.

@@ -20,6 +20,11 @@ pub const SECOND: i64 = 1_000_000;
 pub const HOUR: i64 = 3600 * SECOND;
 pub const DAY: i64 = 24 * HOUR;
 
+/// With a budget of N alerts a day, the best `N × RETIRE_SLACK` raised alerts of each day are
+/// kept once the day is over and the rest forgotten: memory is bounded by days, not by how
+/// noisy a fleet is (see `AlertBook::expire`).
+pub const RETIRE_SLACK: usize = 10;
+
 /// Detection settings. Durations are in microseconds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DetectConfig {
@@ -131,7 +136,12 @@ impl Detector {
     pub fn with_fleet(fleet: Fleet, config: DetectConfig) -> Detector {
         Detector {
             chains: Chains::new(config.window, config.skew, config.parents_per_host),
-            book: AlertBook::new(config.min_score, config.campaign_window, config.window),
+            book: AlertBook::new(
+                config.min_score,
+                config.campaign_window,
+                config.window,
+                config.budget_per_day.saturating_mul(RETIRE_SLACK),
+            ),
             config,
             fleet,
             history: History::default(),
@@ -398,16 +408,17 @@ impl Detector {
     pub fn finish(mut self, catalog: &Catalog) -> Detection {
         self.flush_all();
         let mut stats = self.stats();
+        let retired = self.book.retired;
         let (raised, discarded) = self.book.into_raised();
-        stats.raised = raised.len() as u64;
+        stats.raised = raised.len() as u64 + retired;
         stats.below_threshold = discarded;
         let alerts: Vec<Alert> = raised
             .into_iter()
             .filter(|(_, _, hops, _)| !hops.is_empty())
             .map(|raised| explain_alert(raised, catalog, &self.fleet))
             .collect();
-        let (alerts, dropped_by_budget) = apply_budget(alerts, self.config.budget_per_day);
-        Detection { alerts, dropped_by_budget, warmup_end: self.warmup_end, stats }
+        let (alerts, dropped) = apply_budget(alerts, self.config.budget_per_day);
+        Detection { alerts, dropped_by_budget: dropped + retired as usize, warmup_end: self.warmup_end, stats }
     }
 }
 

@@ -381,3 +381,35 @@ fn alert_events_fold_into_the_alerts_finish_reports() {
         assert_eq!(got, by_id, "batch step {step}");
     }
 }
+
+/// A noisy day does not fill memory: once a day is over, only its best `budget × 10` raised
+/// alerts are kept; the rest are retired and counted as dropped by the budget.
+#[test]
+fn a_noisy_day_keeps_only_its_best_alerts_once_it_is_over() {
+    let noisy_day = |budget: usize| {
+        let mut w = fleet_2019();
+        let sources = ["sg-app-01", "th-jump-01", "us-jump-01", "jp-web-01", "th-db-01"];
+        for i in 0..30 {
+            let at = Time(t("2019-09-20T00:30:00Z").0 + i * 40 * 60 * S);
+            w.login(at, sources[i as usize % 5], "jp-crm-01", &format!("temp{i}"), "NTLM");
+        }
+        // the next days' ordinary work moves time on past the noisy day
+        w.login(t("2019-09-22T09:00:00Z"), "jp-jump-01", "jp-ops-01", "jp_admin", "Kerberos");
+        w.events.sort_by_time();
+        let mut d = Detector::new(&w.catalog, &w.inventory, DetectConfig { min_score: 0.0, budget_per_day: budget, ..DetectConfig::default() });
+        d.feed(&w.events);
+        let open_alerts = d.state_sizes().1;
+        (d.finish(&w.catalog), open_alerts)
+    };
+    let ((all, open_all), (one, open_one)) = (noisy_day(0), noisy_day(1));
+    assert!(open_one <= 10 && open_all >= 25, "memory: {open_one} alerts held with a budget, {open_all} without");
+    let on_day = |d: &Detection| d.alerts.iter().filter(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).count();
+    assert!(on_day(&all) >= 25, "every hop raises its own alert without a budget: {}", on_day(&all));
+    assert_eq!(on_day(&one), 1);
+    assert_eq!(one.stats.raised, all.stats.raised, "retired alerts were raised");
+    assert_eq!(one.dropped_by_budget + one.alerts.len(), all.alerts.len());
+    // the one kept is the day's best
+    let best = all.alerts.iter().filter(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).map(|a| a.score).fold(0.0, f64::max);
+    let kept = one.alerts.iter().find(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).unwrap();
+    assert_eq!(kept.score, best);
+}
