@@ -12,6 +12,7 @@ use crate::explain::{reason, Names};
 use crate::fleet::Fleet;
 use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
+use crate::probe::Probe;
 use crate::score::{is_suspicious, score_hop_in, total, Feature};
 use hopscope_model::{Catalog, EventFlags, EventTable, Evidence, Inventory, LogonType, Time};
 
@@ -115,6 +116,8 @@ pub struct Detector {
     next_sweep: i64,
     stats: DetectStats,
     scratch: Vec<u32>,
+    /// Logins whose scoring is recorded (`eval --misses`).
+    probe: Option<Probe>,
 }
 
 impl Detector {
@@ -136,6 +139,7 @@ impl Detector {
             next_sweep: i64::MIN,
             stats: DetectStats::default(),
             scratch: Vec::new(),
+            probe: None,
         }
     }
 
@@ -327,6 +331,9 @@ impl Detector {
                         evidence.push(run.first_evidence);
                     }
                 }
+                if let Some(p) = self.probe.as_mut() {
+                    p.offer(&hop, &trail, &contributions, true);
+                }
                 let ah = AlertHop {
                     score: total(&contributions),
                     techniques: techniques(&hop, &contributions, &self.fleet),
@@ -339,10 +346,23 @@ impl Detector {
                 self.chains.parent_alerts(&hop, &mut self.scratch);
                 let from_internet = self.fleet.host(hop.src).is_internet;
                 trail.alert = self.book.attach(ah, &mut self.scratch, from_internet);
+            } else if let Some(p) = self.probe.as_mut() {
+                p.offer(&hop, &trail, &contributions, false);
             }
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
         self.chains.record(&hop, trail);
+    }
+
+    /// Record how the logins `probe` wants are scored (before feeding events).
+    pub fn set_probe(&mut self, probe: Probe) {
+        self.probe = Some(probe);
+    }
+
+    /// The probe with every wanted login seen so far (pending hops are settled first).
+    pub fn take_probe(&mut self) -> Option<Probe> {
+        self.flush_all();
+        self.probe.take()
     }
 
     /// Counters so far.
