@@ -25,7 +25,8 @@ times are within 5 s.
 Examples:
   hopscope simulate --out fleet && hopscope ingest fleet/logs --inventory fleet --case case
   hopscope eval --case case --truth fleet/truth.json
-  hopscope eval --case case --truth fleet/truth.json --json | jq '.rules[0].figures.hop_recall'")]
+  hopscope eval --case case --truth fleet/truth.json --json | jq '.rules[0].figures.hop_recall'
+  hopscope eval --case case --truth fleet/truth.json --misses   (why each intrusion was missed)")]
 pub struct Args {
     #[arg(long, value_name = "DIR")]
     case: PathBuf,
