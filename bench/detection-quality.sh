@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Detection quality on simulated fleets: `hopscope eval` (hopper vs the unseen-edge rule) on
-# ntt-2019 with three seeds and on the generic scenario with 50 intrusions.
+# ntt-2019 and on the generic scenario with 50 intrusions, three seeds each.
 # Figures go to docs/detection.md#detection-quality.
 #
 #   bench/detection-quality.sh [OUT_DIR]      (HOPSCOPE=path/to/hopscope to pick a binary)
@@ -20,5 +20,7 @@ run() { # name, simulate args...
   echo
 }
 for seed in 2019 7 42; do run "ntt-$seed" --scenario ntt-2019 --seed "$seed"; done
-run generic-50 --scenario generic --intrusions 50 --scale 1 --seed 2019
+for seed in 2019 7 42; do run "generic-50-$seed" --scenario generic --intrusions 50 --scale 1 --seed "$seed"; done
+# why an intrusion was missed, login by login:
+#   "$B" eval --case "$OUT/generic-50-2019/case" --truth "$OUT/generic-50-2019/fleet/truth.json" --misses
 echo "outputs in $OUT"

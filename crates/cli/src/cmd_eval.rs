@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use hopscope_case::Case;
-use hopscope_engine::eval::{evaluate, Evaluation, Figures, LoginKind, Truth, TruthIntrusion, TruthLogin};
-use hopscope_engine::{DetectConfig, Fleet, DAY};
+use hopscope_engine::eval::{evaluate, misses, probe_for, Evaluation, Figures, LoginKind, Miss, Truth, TruthIntrusion, TruthLogin};
+use hopscope_engine::{DetectConfig, Detector, Fleet, DAY};
 use hopscope_model::Time;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +25,8 @@ times are within 5 s.
 Examples:
   hopscope simulate --out fleet && hopscope ingest fleet/logs --inventory fleet --case case
   hopscope eval --case case --truth fleet/truth.json
-  hopscope eval --case case --truth fleet/truth.json --json | jq '.rules[0].figures.hop_recall'")]
+  hopscope eval --case case --truth fleet/truth.json --json | jq '.rules[0].figures.hop_recall'
+  hopscope eval --case case --truth fleet/truth.json --misses   (why each intrusion was missed)")]
 pub struct Args {
     #[arg(long, value_name = "DIR")]
     case: PathBuf,
@@ -38,6 +39,10 @@ pub struct Args {
     /// One JSON document.
     #[arg(long)]
     json: bool,
+    /// After the table: each intrusion with a hop no alert holds (or whose entry host was not
+    /// found), login by login, with the score the detector gave it and why.
+    #[arg(long, conflicts_with = "json")]
+    misses: bool,
 }
 
 /// `truth.json` as the simulator writes it (docs/simulator.md): read once, by `eval` and by
@@ -309,11 +314,25 @@ pub fn run(a: Args) -> Result<()> {
     let config = DetectConfig { budget_per_day: 0, warmup: 14 * DAY, ..DetectConfig::default() };
     let mut rules = Vec::new();
     let mut clients = Vec::new();
+    let mut missed = Vec::new();
     for rule in ["hopper", "unseen-edge"] {
-        let d = crate::cmd_detect::detect_case(&case, &config, rule)?;
+        let (d, probe) = if rule == "hopper" && a.misses {
+            let mut det = Detector::new(&case.catalog, &case.inventory, config.clone());
+            det.set_probe(probe_for(&truth, &case.catalog));
+            for t in case.events(1 << 16)? {
+                det.feed(&t?);
+            }
+            let probe = det.take_probe();
+            (det.finish(&case.catalog), probe)
+        } else {
+            (crate::cmd_detect::detect_case(&case, &config, rule)?, None)
+        };
         let e = evaluate(&d.alerts, &case.catalog, &fleet, &truth, d.warmup_end, a.budget);
         if rule == "hopper" {
             clients = client_counts(&case, &d.alerts, &e, &client_truth(&file))?;
+        }
+        if let Some(p) = probe {
+            missed = misses(&e.figures, &truth, &p, &case.catalog);
         }
         rules.push(rule_report(rule, d.alerts.len(), &e));
     }
@@ -325,6 +344,9 @@ pub fn run(a: Args) -> Result<()> {
         writeln!(w)?;
     } else {
         table(&mut w, &report)?;
+        if a.misses {
+            misses_table(&mut w, &missed, &truth, &report.rules[0], &case.catalog, &fleet)?;
+        }
     }
     w.flush()?;
     Ok(())
@@ -448,6 +470,67 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
                     c.intrusion, c.truth, c.truth_restricted, o, or, p
                 )?,
                 _ => writeln!(w, "  intrusion {}: truth {} ({} restricted); no alert, so no scope", c.intrusion, c.truth, c.truth_restricted)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--misses`: per incomplete intrusion, each successful login, the alerts holding it, and the
+/// hop the detector scored for it with every contribution.
+fn misses_table(
+    w: &mut impl Write,
+    missed: &[Miss],
+    truth: &Truth,
+    rule: &RuleReport,
+    catalog: &hopscope_model::Catalog,
+    fleet: &Fleet,
+) -> Result<()> {
+    let names = hopscope_engine::explain::Names { catalog, fleet };
+    writeln!(w, "\nmisses (hopper, budget {}): {} intrusion(s) with a hop no alert holds or the entry host not found", rule.figures.budget, missed.len())?;
+    for m in missed {
+        let r = rule.intrusions.iter().find(|i| i.id == m.id);
+        writeln!(
+            w,
+            "\nintrusion {} {} / {}: {}/{} hops; alert {}; entry {} (found {})",
+            m.id,
+            r.map_or("", |r| r.goal.as_str()),
+            r.map_or("", |r| r.stealth.as_str()),
+            r.map_or(0, |r| r.hops_covered),
+            r.map_or(0, |r| r.hops_total),
+            r.and_then(|r| r.alert.as_deref()).unwrap_or("none"),
+            r.map_or("", |r| r.entry_host.as_str()),
+            r.and_then(|r| r.entry_host_found.as_deref()).unwrap_or("-"),
+        )?;
+        for ml in &m.logins {
+            let l = &truth.logins[ml.login];
+            let kind = match l.kind {
+                LoginKind::Entry => "entry",
+                LoginKind::Hop => "hop",
+                LoginKind::Revisit => "revisit",
+            };
+            let held = if ml.alerts.is_empty() { "MISSED".to_string() } else { ml.alerts.join(",") };
+            writeln!(w, "  {} {:<7} {} -> {} as {}: {}", l.time.to_rfc3339(), kind, l.src_host, l.dst_host, l.account, held)?;
+            if ml.seen.is_empty() {
+                writeln!(w, "      not seen as a hop (during the warmup, or not logged)")?;
+            }
+            for p in &ml.seen {
+                let total: f64 = p.contributions.iter().map(|c| c.bits).sum();
+                let parts: Vec<String> = p.contributions.iter().map(|c| format!("{} {:.1}", c.feature.name(), c.bits)).collect();
+                let causal = match p.trail.causal.account() {
+                    Some(a) => names.account(a),
+                    None => "unclear".into(),
+                };
+                writeln!(
+                    w,
+                    "      {:.1} bits, {}; chain from {} (causal {}, depth {}): {}",
+                    total,
+                    if p.suspicious { "suspicious" } else { "not suspicious" },
+                    names.host(p.trail.origin),
+                    causal,
+                    p.trail.depth,
+                    if parts.is_empty() { "nothing odd".into() } else { parts.join(", ") }
+                )?;
             }
         }
     }

@@ -174,3 +174,32 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
     assert!(table.contains("hop recall") && table.contains("client count found (scope from the intrusion's alert): 1 of 1 exact"), "{table}");
 }
+
+#[test]
+fn eval_misses_lists_every_incomplete_intrusion_login_by_login() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(&["simulate", "--out", "fleet", "--scenario", "generic", "--intrusions", "12", "--seed", "7"], p);
+    ok(&["ingest", "fleet/logs", "--inventory", "fleet", "--case", "case"], p);
+    let json = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json", "--json"], p);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let incomplete: Vec<u64> = v["rules"][0]["intrusions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["hops_covered"] != i["hops_total"] || i["entry_host_found"] != i["entry_host"])
+        .map(|i| i["id"].as_u64().unwrap())
+        .collect();
+    let text = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json", "--misses"], p);
+    let listed: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("intrusion ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()))
+        .collect();
+    assert_eq!(listed, incomplete, "{text}");
+    assert!(text.contains(&format!("misses (hopper, budget 5): {} intrusion(s)", incomplete.len())), "{text}");
+    if !incomplete.is_empty() {
+        // every login says which alert holds it or that none does, and how it was scored
+        assert!(text.contains("MISSED") || text.contains(" A-"), "{text}");
+        assert!(text.contains(" bits, ") || text.contains("not seen as a hop"), "{text}");
+    }
+}

@@ -3,7 +3,7 @@
 //! A suspicious hop joins the alert of (a) any chain it continues, (b) any *raised* alert
 //! that already holds its source host within the campaign window (the intruder moving on from
 //! a host they reached, possibly months later), (c) any alert whose chains had the same clear causal
-//! account within the chain window. When it could join several, they are merged (the oldest
+//! account from the same origin within the chain window. When it could join several, they are merged (the oldest
 //! absorbs the others). An alert is *raised* the moment its summed score reaches the
 //! threshold.
 
@@ -117,8 +117,8 @@ pub(crate) struct AlertBook {
     by_host: AHashMap<u32, (u32, Time)>,
     /// host an alert entered from the internet → (alert, last time)
     by_internet: AHashMap<u32, (u32, Time)>,
-    /// causal account → (alert, last time)
-    by_causal: AHashMap<u32, (u32, Time)>,
+    /// (causal account, chain origin) → (alert, last time): the same actor
+    by_causal: AHashMap<(u32, u32), (u32, Time)>,
     min_score: f64,
     campaign: i64,
     window: i64,
@@ -223,8 +223,10 @@ impl AlertBook {
                 candidates.push(a);
             }
         }
+        // the same account from the same origin: a service account many chains share (and
+        // every intruder who stole it) does not tie chains from different origins together
         if let Causal::Clear(c) = ah.trail.causal {
-            if let Some(&(a, t)) = self.by_causal.get(&c) {
+            if let Some(&(a, t)) = self.by_causal.get(&(c, ah.trail.origin)) {
                 if hop.time.0 - t.0 <= self.window {
                     candidates.push(a);
                 }
@@ -261,7 +263,7 @@ impl AlertBook {
         if !was_raised && o.score >= self.min_score {
             o.raised_at = Some(hop.time);
         }
-        let causal = ah.trail.causal;
+        let (causal, origin) = (ah.trail.causal, ah.trail.origin);
         o.push(ah);
         if let (Some(journal), Some(raised_at)) = (self.journal.as_mut(), o.raised_at) {
             journal.push(BookEvent { raised: !target_was_raised, snapshot: snapshot(o, raised_at), absorbed });
@@ -292,7 +294,7 @@ impl AlertBook {
             }
         }
         if let Causal::Clear(c) = causal {
-            self.by_causal.insert(c, (target, hop.time));
+            self.by_causal.insert((c, origin), (target, hop.time));
         }
         target
     }
@@ -387,5 +389,46 @@ impl AlertBook {
             }
         }
         (out, self.discarded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopscope_model::{EventFlags, LogonType, Position, SourceFormat};
+
+    const H: i64 = 3_600_000_000;
+
+    fn ah(t: i64, src: u32, dst: u32, origin: u32, causal: u32) -> AlertHop {
+        let hop = Hop {
+            time: Time(t),
+            src,
+            dst,
+            user: causal,
+            src_user: 0,
+            auth: 0,
+            logon_type: LogonType::Network,
+            format: SourceFormat::Jsonl,
+            flags: EventFlags::default(),
+            primary: true,
+            evidence: Evidence { source: 1, position: Position::Line(t as u64) },
+        };
+        let trail = Trail { origin, causal: Causal::Clear(causal), start: Time(t), depth: 2, alert: 0 };
+        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
+    }
+
+    #[test]
+    fn one_causal_account_ties_chains_of_one_origin_not_of_others() {
+        let mut book = AlertBook::new(12.0, 120 * 24 * H, 24 * H, 0);
+        // svc-backup (7) moving on in chains from origin 1: one actor, one alert
+        let a = book.attach(ah(0, 2, 3, 1, 7), &mut Vec::new(), false);
+        let b = book.attach(ah(H, 4, 5, 1, 7), &mut Vec::new(), false);
+        assert_eq!(a, b);
+        // the same service account in a chain from origin 9 within the window: another actor
+        let c = book.attach(ah(2 * H, 6, 8, 9, 7), &mut Vec::new(), false);
+        assert_ne!(a, c);
+        // after the window, the same origin no longer ties either
+        let d = book.attach(ah(30 * H, 10, 11, 1, 7), &mut Vec::new(), false);
+        assert_ne!(a, d);
     }
 }

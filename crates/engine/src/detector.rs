@@ -13,6 +13,7 @@ use crate::fleet::Fleet;
 use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
 use crate::stream::{AlertEvent, AlertEventKind};
+use crate::probe::Probe;
 use crate::score::{is_suspicious, score_hop_in, total, Feature};
 use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
@@ -126,6 +127,8 @@ pub struct Detector {
     next_sweep: i64,
     stats: DetectStats,
     scratch: Vec<u32>,
+    /// Logins whose scoring is recorded (`eval --misses`).
+    probe: Option<Probe>,
 }
 
 impl Detector {
@@ -152,6 +155,7 @@ impl Detector {
             next_sweep: i64::MIN,
             stats: DetectStats::default(),
             scratch: Vec::new(),
+            probe: None,
         }
     }
 
@@ -327,6 +331,9 @@ impl Detector {
                         evidence.push(run.first_evidence);
                     }
                 }
+                if let Some(p) = self.probe.as_mut() {
+                    p.offer(&hop, &trail, &contributions, true);
+                }
                 let ah = AlertHop {
                     score: total(&contributions),
                     techniques: techniques(&hop, &contributions, &self.fleet),
@@ -339,6 +346,8 @@ impl Detector {
                 self.chains.parent_alerts(&hop, &mut self.scratch);
                 let from_internet = self.fleet.host(hop.src).is_internet;
                 trail.alert = self.book.attach(ah, &mut self.scratch, from_internet);
+            } else if let Some(p) = self.probe.as_mut() {
+                p.offer(&hop, &trail, &contributions, false);
             }
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
@@ -391,6 +400,17 @@ impl Detector {
     /// Hops waiting out the clock skew.
     pub fn pending_hops(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Record how the logins `probe` wants are scored (before feeding events).
+    pub fn set_probe(&mut self, probe: Probe) {
+        self.probe = Some(probe);
+    }
+
+    /// The probe with every wanted login seen so far (pending hops are settled first).
+    pub fn take_probe(&mut self) -> Option<Probe> {
+        self.flush_all();
+        self.probe.take()
     }
 
     /// Counters so far.

@@ -17,6 +17,7 @@ use crate::alert::Alert;
 use crate::budget::apply_budget;
 use crate::detector::DAY;
 use crate::fleet::Fleet;
+use crate::probe::{Probe, ProbedHop};
 use hopscope_model::{Catalog, Time};
 
 /// Time tolerance between an alert hop and a truth login (5 s).
@@ -115,6 +116,8 @@ pub struct Figures {
     pub hops_omitted: u64,
     pub entry_found: usize,
     pub per_intrusion: Vec<IntrusionResult>,
+    /// Truth login index → ids of the alerts holding it.
+    pub covering: BTreeMap<usize, Vec<String>>,
 }
 
 /// Recall for one goal × stealth group.
@@ -276,6 +279,14 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             .filter(|r| r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth)))
             .count(),
         per_intrusion,
+        covering: covered
+            .into_iter()
+            .map(|(li, ais)| {
+                let mut ids: Vec<String> = ais.into_iter().map(|ai| alerts[ai].id.clone()).collect();
+                ids.dedup();
+                (li, ids)
+            })
+            .collect(),
     }
 }
 
@@ -308,6 +319,68 @@ pub fn evaluate(unbudgeted: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &
         figures: main,
         groups: groups.into_values().collect(),
     }
+}
+
+/// One malicious login of a missed intrusion and what the detector made of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissedLogin {
+    /// Index into [`Truth::logins`].
+    pub login: usize,
+    /// Alerts holding it.
+    pub alerts: Vec<String>,
+    /// The hops the detector scored for it (a login logged at both ends is one hop).
+    pub seen: Vec<ProbedHop>,
+}
+
+/// An intrusion with a successful hop no alert holds, or whose entry host was not found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Miss {
+    pub id: u32,
+    pub logins: Vec<MissedLogin>,
+}
+
+/// The intrusions `figures` judged incomplete (a lateral login not covered, or the entry host
+/// not found), each successful login with the scoring `probe` recorded for it (matched like
+/// alert hops: destination, account, time).
+pub fn misses(figures: &Figures, truth: &Truth, probe: &Probe, catalog: &Catalog) -> Vec<Miss> {
+    let mut out = Vec::new();
+    for r in &figures.per_intrusion {
+        let found = r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth));
+        if r.hops_covered == r.hops_total && found {
+            continue;
+        }
+        let logins = truth
+            .logins
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.intrusion == r.id && l.success)
+            .map(|(i, l)| MissedLogin {
+                login: i,
+                alerts: figures.covering.get(&i).cloned().unwrap_or_default(),
+                seen: probe
+                    .seen
+                    .iter()
+                    .filter(|p| {
+                        let dst = catalog.hosts.name(p.hop.dst).unwrap_or("");
+                        let acc = catalog.accounts.get(p.hop.user).map(|a| a.name.as_str()).unwrap_or("");
+                        dst.eq_ignore_ascii_case(&l.dst_host)
+                            && account_key(acc) == account_key(&l.account)
+                            && (p.hop.time.0 - l.time.0).abs() <= MATCH_SLACK
+                    })
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
+        out.push(Miss { id: r.id, logins });
+    }
+    out
+}
+
+/// A probe on every successful malicious login of `truth` whose destination the catalog
+/// knows.
+pub fn probe_for(truth: &Truth, catalog: &Catalog) -> Probe {
+    let wanted = truth.logins.iter().filter(|l| l.success).filter_map(|l| catalog.hosts.find(&l.dst_host).map(|d| (d, l.time)));
+    Probe::new(wanted, MATCH_SLACK)
 }
 
 #[cfg(test)]

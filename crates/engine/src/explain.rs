@@ -70,6 +70,10 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
                 hop.logon_type.as_str(),
                 LogonType::from_code(usual).unwrap_or_default().as_str()
             )),
+            Feature::InternetLogin { seen, logins } => clauses.push(match seen {
+                0 => format!("a login from the internet into {dst}, which had accepted none before ({logins} logins from inside)"),
+                n => format!("a login from the internet into {dst}, which had accepted one from outside only {} in {logins} logins", times(n)),
+            }),
             Feature::PassTheHash { flagged: true } => clauses.push("pass-the-hash (logon type 9 via seclogo)".into()),
             Feature::PassTheHash { flagged: false } => {
                 clauses.push("a new-credentials logon (type 9), as pass-the-hash tools make".into())

@@ -30,6 +30,8 @@ pub struct HostHistory {
     pub out_accounts_distinct: u32,
     /// A login from the `internet` pseudo-host into this host has been seen.
     pub internet_logins: bool,
+    /// Logins from the `internet` pseudo-host into this host.
+    pub internet_in: u32,
 }
 
 /// One account's habits.
@@ -174,6 +176,7 @@ impl History {
         d.accounts_distinct += new_account as u32;
         if fleet.host(hop.src).is_internet {
             d.internet_logins = true;
+            d.internet_in = d.internet_in.saturating_add(1);
         }
         if hop.user != 0 {
             if self.accounts.len() <= hop.user as usize {

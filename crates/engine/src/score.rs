@@ -30,6 +30,10 @@ pub const CAP_SITE_PAIR: f64 = 4.0;
 pub const CAP_UNUSUAL_AUTH: f64 = 8.0;
 pub const CAP_UNUSUAL_LOGON_TYPE: f64 = 4.0;
 pub const CAP_HOUR: f64 = 6.0;
+pub const CAP_INTERNET_LOGIN: f64 = 10.0;
+/// An internet login is novelty when the destination accepts fewer than one in eight of its
+/// logins from outside (3 bits): the door is not one people routinely use.
+pub const INTERNET_LOGIN_NOVELTY: f64 = 3.0;
 /// Fixed weights (no probability exists).
 pub const W_CREDENTIAL_SWITCH: f64 = 6.0;
 pub const W_PASS_THE_HASH_FLAG: f64 = 6.0;
@@ -77,6 +81,9 @@ pub enum Feature {
     UnusualAuth { usual: u32 },
     /// A logon type the account never used; `usual` is its most common code.
     UnusualLogonType { usual: u8 },
+    /// A login from the `internet` pseudo-host into a host that rarely accepts one: `seen`
+    /// such logins before among the destination's `logins`.
+    InternetLogin { seen: u32, logins: u32 },
     /// The pass-the-hash flag (`flagged`), or a new-credentials logon (type 9) without it.
     PassTheHash { flagged: bool },
     /// `failures` failed logons from the same source before this success.
@@ -127,6 +134,7 @@ impl Feature {
                 | Feature::UnusualLogonType { .. }
                 | Feature::PassTheHash { .. }
                 | Feature::BruteForce { .. }
+                | Feature::InternetLogin { .. }
         )
     }
     /// A stable name for output (`new-edge`, `cross-country`, ...).
@@ -138,6 +146,7 @@ impl Feature {
             Feature::CredentialSwitch { .. } => "credential-switch",
             Feature::UnusualAuth { .. } => "unusual-auth",
             Feature::UnusualLogonType { .. } => "unusual-logon-type",
+            Feature::InternetLogin { .. } => "internet-login",
             Feature::PassTheHash { .. } => "pass-the-hash",
             Feature::BruteForce { .. } => "brute-force",
             Feature::CrossCountry { .. } => "cross-country",
@@ -233,6 +242,15 @@ pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, 
             && a.logon_types[(lt.code() as usize).min(11)] == 0
         {
             add(Feature::UnusualLogonType { usual: a.usual_logon_type() }, surprise(0.5 / (n + 1.0), CAP_UNUSUAL_LOGON_TYPE));
+        }
+    }
+    // a login from outside the fleet, into a host that rarely accepts one (after the unseen
+    // edge: how rarely the destination is entered from the internet)
+    if fleet.host(hop.src).is_internet {
+        let p = (hd.internet_in as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
+        let bits = surprise(p, CAP_INTERNET_LOGIN);
+        if bits >= INTERNET_LOGIN_NOVELTY {
+            add(Feature::InternetLogin { seen: hd.internet_in, logins: hd.in_logins }, bits);
         }
     }
     if hop.flags.contains(EventFlags::PASS_THE_HASH) {

@@ -279,3 +279,24 @@ fn remote_service_install_and_admin_share() {
     let c = lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM");
     assert!(c.is_empty(), "{c:?}");
 }
+
+#[test]
+fn internet_login_into_a_host_that_rarely_accepts_one() {
+    let mut w = World::new(vec![host("web", "ashburn", "United States"), host("ops", "ashburn", "United States")], vec![]);
+    w.host_id("internet");
+    let mut lab = Lab::new(w);
+    lab.learn(62, "2019-08-01T00:00:00Z", "ops", "web", "www-admin", "publickey");
+    lab.learn(1, "2019-08-10T00:00:00Z", "internet", "web", "www-admin", "password");
+    // one login from outside among 63: log2(65/2)
+    let c = lab.score("2019-09-01T00:00:00Z", "internet", "web", "www-admin", "password");
+    let b = bits(&c, "internet-login").expect("fires");
+    assert!((b - (65.0f64 / 2.0).log2()).abs() < 1e-9, "{b}");
+    assert!(c.iter().any(|c| c.feature == Feature::InternetLogin { seen: 1, logins: 63 }));
+    assert!(is_suspicious(&c), "a rare door is novelty even when the edge was seen");
+    // a host entered from outside every other login (a VPN gateway) is not surprising
+    lab.learn(62, "2019-08-11T00:00:00Z", "internet", "web", "www-admin", "password");
+    let c = lab.score("2019-09-01T00:00:00Z", "internet", "web", "www-admin", "password");
+    assert_eq!(bits(&c, "internet-login"), None);
+    // logins from inside never fire it
+    assert_eq!(bits(&lab.score("2019-09-01T00:00:00Z", "ops", "web", "www-admin", "publickey"), "internet-login"), None);
+}
