@@ -317,8 +317,9 @@ impl AlertBook {
         }
     }
 
-    /// Forget campaign keys older than their windows, and alerts that stayed below the
-    /// threshold for a whole campaign window.
+    /// Forget campaign keys older than their windows, and alerts below the threshold that can
+    /// no longer grow (idle for twice the chain window and holding no door from the internet,
+    /// or idle for a whole campaign window).
     ///
     /// With a budget, bound what raised alerts hold: once a UTC day is over, its raised alerts
     /// are ranked by their score so far and all but the best `keep_per_day` are retired
@@ -331,14 +332,20 @@ impl AlertBook {
         self.by_internet.retain(|_, (_, t)| now.0 - t.0 <= campaign);
         self.by_causal.retain(|_, (_, t)| now.0 - t.0 <= window);
         let today = now.0.div_euclid(DAY);
+        // An alert below the threshold grows only through chains and causal accounts (within
+        // the chain window) or through a door it holds from the internet (campaign window):
+        // idle longer than twice the window and holding no door, it never can again.
+        let doors: Vec<u32> = self.by_internet.values().map(|&(a, _)| a).collect();
+        let doors: ahash::AHashSet<u32> = doors.into_iter().map(|a| self.root(a)).collect();
         let mut finished_days: Vec<(i64, f64, Time, u32)> = Vec::new();
         for &i in &self.live {
             let o = &mut self.open[i as usize];
             if o.parent != i || o.dead {
                 continue;
             }
+            let idle = now.0 - o.last.0;
             match o.raised_at {
-                None if now.0 - o.last.0 > campaign => {
+                None if idle > campaign || (idle > 2 * window && !doors.contains(&i)) => {
                     o.dead = true;
                     o.hops = Vec::new();
                     self.discarded += 1;
