@@ -92,6 +92,18 @@ impl LineSource {
         }
     }
 
+    /// Restoring a checkpoint (`watch --state`): after the file was parsed again up to the
+    /// checkpoint's offset, keep only the last `n` Windows events held for the join (in file
+    /// order), as the checkpointed source held. The earlier ones were released before the
+    /// checkpoint (by the join window, or because the file was idle): what is held is always
+    /// the newest part of the file, so the last `n` are the same events.
+    pub fn keep_last_held(&mut self, n: usize) {
+        if let Parser::Windows { held, .. } = &mut self.parser {
+            let drop = held.len().saturating_sub(n);
+            held.drain(..drop);
+        }
+    }
+
     /// Parse `bytes`, which must be whole lines (each ending in `\n`; a last line without one
     /// is taken whole too, for the end of a closed file).
     pub fn parse(&mut self, bytes: &[u8], catalog: &mut Catalog, inventory: &Inventory) -> Parsed {
