@@ -73,7 +73,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
     /// How often to checkpoint with --state (also at a clean stop: SIGINT, SIGTERM, the end).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_wait)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     checkpoint_every: Duration,
     /// Read what the inputs hold now, report, and stop (a replay).
     #[arg(long)]
@@ -1180,6 +1180,15 @@ fn spawn_stdin() -> mpsc::Receiver<Vec<u8>> {
 
 fn parse_wait(s: &str) -> Result<Duration, String> {
     parse_duration(s).map(|us| Duration::from_micros(us.max(0) as u64))
+}
+
+/// A duration as `parse_duration` reads it, or milliseconds (`250ms`).
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    match s.strip_suffix("ms").map(str::parse::<u64>) {
+        Some(Ok(ms)) => Ok(Duration::from_millis(ms)),
+        Some(Err(_)) => Err(format!("not a number of milliseconds: {s:?}")),
+        None => parse_wait(s),
+    }
 }
 
 fn now_micros() -> i64 {
