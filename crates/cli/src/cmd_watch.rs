@@ -527,6 +527,11 @@ impl Reader {
         };
         // parse again up to the offset, in whole-line steps; nothing reaches the detector
         let (mut pos, mut carry) = (0u64, Vec::new());
+        if !src.carries_line_state() {
+            src.continue_after(saved.lines);
+            pos = saved.offset;
+        }
+        let reread = saved.offset - pos;
         while pos < saved.offset {
             let mut buf = vec![0u8; (saved.offset - pos).min(READ_STEP) as usize];
             let n = match file.read_at(&mut buf, pos) {
@@ -550,11 +555,15 @@ impl Reader {
             );
         }
         eprintln!(
-            "hopscope watch: {}: resumed from checkpoint at byte {} (line {}; parser state re-derived in {:.0?}, detector not fed)",
+            "hopscope watch: {}: resumed from checkpoint at byte {} (line {}; {})",
             inp.display,
             saved.offset,
             src.lines(),
-            started.elapsed()
+            if reread == 0 {
+                format!("{format}: no parser state to re-derive")
+            } else {
+                format!("{format} parser state re-derived from {reread} bytes in {:.0?}, detector not fed", started.elapsed())
+            }
         );
         inp.source = Some(src);
         inp.stage = Stage::Following;
@@ -911,7 +920,13 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     if let Some(dir) = &a.state {
-        checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
+        let started = Instant::now();
+        let bytes = checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
+        eprintln!(
+            "hopscope watch: checkpoint {} written ({bytes} bytes in {:.0?})",
+            dir.join(watch_state::FILE).display(),
+            started.elapsed()
+        );
     }
     reader.report_problems(true);
     let s = detector.stats();

@@ -92,6 +92,21 @@ impl LineSource {
         }
     }
 
+    /// Whether what the parser carries from line to line depends on the lines before
+    /// (sshd: the year and its roll-overs; Zeek: the `#fields` line; Windows JSON: the events
+    /// held for the join), rather than on nothing (JSONL, LANL) or only the file's first line
+    /// (CSV: its header, given in the [`ParseContext`]).
+    pub fn carries_line_state(&self) -> bool {
+        matches!(self.format, Format::Sshd | Format::Zeek | Format::Winjson)
+    }
+
+    /// Restoring a checkpoint (`watch --state`) of a source that does not
+    /// [carry line state](LineSource::carries_line_state): continue after `lines` complete
+    /// lines read before (line numbers go on from there) without reading them again.
+    pub fn continue_after(&mut self, lines: u64) {
+        self.lines = lines;
+    }
+
     /// Restoring a checkpoint (`watch --state`): after the file was parsed again up to the
     /// checkpoint's offset, keep only the last `n` Windows events held for the join (in file
     /// order), as the checkpointed source held. The earlier ones were released before the
