@@ -285,6 +285,33 @@ fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
     assert_eq!(std::fs::read_to_string(p.join("alerts.jsonl")).unwrap(), expected);
 }
 
+/// A log rotated while watch was stopped: the renamed file, found in the watched directory by
+/// identity, continues at its checkpointed offset (its line appended before the rename is
+/// read), and the new file at the path is read from its start; nothing is read twice.
+#[test]
+fn a_rotation_while_stopped_continues_the_old_file_and_starts_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("logs")).unwrap();
+    let log = p.join("logs/auth.jsonl");
+    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
+    let args = ["watch", "logs", "--once", "--state", "state"];
+    let first = hopscope(&args, p);
+    assert!(first.status.success());
+    assert_eq!(events_read(&String::from_utf8_lossy(&first.stderr)), 2);
+    // while stopped: one more line, then the rotation and a new file
+    append(&log, &event_line("2019-01-01T00:00:02Z", "a", "d"));
+    std::fs::rename(&log, p.join("logs/auth.jsonl.1")).unwrap();
+    append(&log, &event_line("2019-01-01T00:00:03Z", "a", "e"));
+    let second = hopscope(&args, p);
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{err}");
+    assert!(err.contains("auth.jsonl.1: renamed while watch was stopped"), "{err}");
+    assert!(err.contains("auth.jsonl.1: resumed from checkpoint at byte"), "{err}");
+    assert!(err.contains("2 events fed by this run"), "{err}");
+    assert_eq!(events_read(&err), 4, "{err}");
+}
+
 /// A state file that is not a checkpoint of this hopscope is refused with a message naming
 /// it, never a panic and never silently replaced.
 #[test]
