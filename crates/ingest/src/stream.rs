@@ -299,6 +299,40 @@ mod tests {
         assert_eq!(problems, vec!["Line(3) BadJson".to_string()]);
     }
 
+    /// A restored checkpoint (`watch --state`): a new source that parses the lines an old one
+    /// read (dropping what that gives) and keeps the last `held` Windows events continues
+    /// exactly like the old one, also when the old one released its held events early (an
+    /// idle file).
+    #[test]
+    fn a_source_rebuilt_from_the_lines_before_continues_like_the_original() {
+        let inventory = Inventory::default();
+        let ctx = ParseContext { path: "f".into(), year: Some(2019), ..ParseContext::default() };
+        let text = |lines: &[&str]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        for (format, lines) in [(Format::Winjson, WINJSON), (Format::Sshd, SSHD)] {
+            for cut in 1..lines.len() {
+                for idle_release in [false, true] {
+                    let mut catalog = Catalog::default();
+                    let mut old = LineSource::new(format, "f", ctx.clone(), &mut catalog).unwrap();
+                    let _ = old.parse(text(&lines[..cut]).as_bytes(), &mut catalog, &inventory);
+                    if idle_release {
+                        let _ = old.release_all(&mut catalog, &inventory);
+                    }
+                    let mut new = LineSource::new(format, "f", ctx.clone(), &mut catalog).unwrap();
+                    let _ = new.parse(text(&lines[..cut]).as_bytes(), &mut catalog, &inventory);
+                    new.keep_last_held(old.held());
+                    assert_eq!((new.held(), new.lines()), (old.held(), old.lines()));
+                    let mut rest = |s: &mut LineSource| {
+                        let mut p = s.parse(text(&lines[cut..]).as_bytes(), &mut catalog, &inventory);
+                        let end = s.release_all(&mut catalog, &inventory);
+                        p.events.extend_from(&end.events);
+                        p.events.iter().collect::<Vec<_>>()
+                    };
+                    assert_eq!(rest(&mut new), rest(&mut old), "{format} cut after {cut} lines, idle release {idle_release}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn syslog_years_roll_over_across_pieces() {
         let (events, _) = follow(Format::Sshd, SSHD, 1);
