@@ -879,6 +879,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         for e in detector.drain_events(&reader.catalog) {
             outlet.emit(&e, &reader.catalog)?;
+            dirty = true;
         }
         // a checkpoint covers only events already written and flushed (just above)
         if let Some(dir) = a.state.as_deref().filter(|_| dirty && last_checkpoint.elapsed() >= a.checkpoint_every) {
