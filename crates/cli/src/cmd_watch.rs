@@ -6,6 +6,8 @@
 //! scores a hop. docs/watch.md is the user's page.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -22,6 +24,8 @@ use serde::Serialize;
 
 use hopscope_report::view::{parse_duration, short_time, AlertView};
 
+use crate::watch_state::{self, Checkpoint, CheckpointRef, InputState};
+
 #[derive(clap::Args)]
 #[command(after_long_help = "\
 Follows log files as they grow (like `tail -F`: rotation, truncation, new files in a watched
@@ -30,11 +34,14 @@ and writes one JSON line per alert event: `raised` when an alert first reaches t
 `grew` when a raised alert gains a hop. A one-line summary of each goes to stderr.
 
 With --alerts FILE, a restart (after a crash, a kill -9 or a reboot) re-reads the inputs and
-writes only the alert events the file does not hold yet: every event exactly once.
+writes only the alert events the file does not hold yet: every event exactly once. With
+--state DIR as well, a restart continues from the last checkpoint (every --checkpoint-every,
+and at SIGINT/SIGTERM) instead of re-reading the inputs from their start.
 docs/watch.md explains the guarantees, the budget and the limits.
 
 Examples:
   hopscope watch /var/log/auth.log --inventory cmdb/ --alerts alerts.jsonl
+  hopscope watch /var/log/ --inventory cmdb/ --alerts alerts.jsonl --state /var/lib/hopscope
   hopscope watch logs/ --inventory cmdb/ --once | jq .alert.id     # replay what is there
   journalctl -f -o short -u ssh | hopscope watch - --year 2025")]
 pub struct Args {
@@ -61,6 +68,13 @@ pub struct Args {
     /// events it already holds are not written again after a restart.
     #[arg(long, value_name = "FILE")]
     alerts: Option<PathBuf>,
+    /// Checkpoint the detector's state, the catalog and each input's read offset in this
+    /// directory (DIR/state.bin, written atomically), and continue from it on start.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// How often to checkpoint with --state (also at a clean stop: SIGINT, SIGTERM, the end).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    checkpoint_every: Duration,
     /// Read what the inputs hold now, report, and stop (a replay).
     #[arg(long)]
     once: bool,
@@ -144,6 +158,12 @@ struct Input {
     announced: bool,
     /// Found by walking a directory (forgotten when its file is gone).
     from_dir: bool,
+    /// The syslog year inferred when the file was first read (kept in a checkpoint: the
+    /// file's mtime moves on).
+    inferred_year: Option<i32>,
+    /// Format and lines read of the parser [`Reader::close`] let go (a checkpoint after the
+    /// end of a `--once` run still knows where the file stands).
+    closed: Option<(Format, u64)>,
 }
 
 impl Input {
@@ -166,6 +186,8 @@ impl Input {
             held_since: None,
             announced: false,
             from_dir: false,
+            inferred_year: None,
+            closed: None,
         }
     }
 }
@@ -228,11 +250,13 @@ impl Reader {
                 }
             }
         }
+        inp.inferred_year = ctx.inferred_year;
         match LineSource::new(format, &inp.display, ctx, &mut self.catalog) {
             Ok(s) => {
                 inp.source = Some(s);
                 inp.stage = Stage::Following;
                 inp.announced = false;
+                inp.closed = None;
             }
             Err(e) => {
                 eprintln!("hopscope watch: {}: {e}", inp.display);
@@ -279,6 +303,7 @@ impl Reader {
     /// The input ended (rotated away, truncated, closed): release what its parser holds.
     fn close(&mut self, inp: &mut Input) {
         if let Some(mut src) = inp.source.take() {
+            inp.closed = Some((src.format(), src.lines()));
             let parsed = src.release_all(&mut self.catalog, &self.inventory);
             self.take(inp, parsed);
         }
@@ -445,6 +470,106 @@ impl Reader {
         self.parse(inp, &lines);
         announce(inp);
         true
+    }
+
+    /// Continue a file from a checkpoint: its identity, offset, queued events and parser.
+    /// The parser's carried state (a syslog year and its roll-overs, a CSV header, a Zeek
+    /// `#fields` line, the Windows events held for the join) is re-derived by parsing the
+    /// file again up to the offset, without feeding the detector; what that gives is dropped
+    /// (it was fed, or is in the checkpointed queue), and the Windows events held are cut to
+    /// the ones the checkpointed parser held.
+    fn resume(&mut self, inp: &mut Input, saved: InputState) {
+        let Some(path) = inp.path.clone() else { return };
+        inp.queue = saved.queue;
+        inp.newest = saved.newest;
+        inp.from_dir |= saved.from_dir;
+        inp.inferred_year = saved.inferred_year;
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("hopscope watch: {}: {e}", inp.display);
+                return;
+            }
+        };
+        let len = file.metadata().map_or(0, |m| m.len());
+        inp.identity = saved.identity;
+        match saved.stage.as_str() {
+            "read" | "unrecognised" => {
+                inp.stage = if saved.stage == "read" { Stage::Read } else { Stage::Unrecognised };
+                inp.offset = saved.offset;
+                inp.file = Some(file);
+                return;
+            }
+            "following" => {}
+            _ => return,
+        }
+        if len < saved.offset {
+            eprintln!(
+                "hopscope watch: {}: truncated to {len} bytes while watch was stopped (was {}); reading from the start",
+                inp.display, saved.offset
+            );
+            return;
+        }
+        let Some(format) = saved.format.as_deref().and_then(Format::parse) else { return };
+        let started = Instant::now();
+        let mut head = vec![0u8; saved.offset.min(HEAD) as usize];
+        let n = file.read_at(&mut head, 0).unwrap_or(0);
+        head.truncate(n);
+        let header = head.split(|&b| b == b'\n').next().map(|l| String::from_utf8_lossy(l).trim_end().to_string());
+        let mut ctx = self.context(inp, header);
+        ctx.inferred_year = saved.inferred_year;
+        let mut src = match LineSource::new(format, &inp.display, ctx, &mut self.catalog) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("hopscope watch: {}: {e}", inp.display);
+                return;
+            }
+        };
+        // parse again up to the offset, in whole-line steps; nothing reaches the detector
+        let (mut pos, mut carry) = (0u64, Vec::new());
+        if !src.carries_line_state() {
+            src.continue_after(saved.lines);
+            pos = saved.offset;
+        }
+        let reread = saved.offset - pos;
+        while pos < saved.offset {
+            let mut buf = vec![0u8; (saved.offset - pos).min(READ_STEP) as usize];
+            let n = match file.read_at(&mut buf, pos) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            pos += n as u64;
+            carry.extend_from_slice(&buf[..n]);
+            let cut = if pos >= saved.offset { carry.len() } else { carry.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+            let _ = src.parse(&carry[..cut], &mut self.catalog, &self.inventory);
+            carry.drain(..cut);
+        }
+        src.keep_last_held(saved.held);
+        if src.lines() != saved.lines {
+            eprintln!(
+                "hopscope watch: {}: {} lines up to byte {} now, {} when checkpointed: the file changed while watch was stopped",
+                inp.display,
+                src.lines(),
+                saved.offset,
+                saved.lines
+            );
+        }
+        eprintln!(
+            "hopscope watch: {}: resumed from checkpoint at byte {} (line {}; {})",
+            inp.display,
+            saved.offset,
+            src.lines(),
+            if reread == 0 {
+                format!("{format}: no parser state to re-derive")
+            } else {
+                format!("{format} parser state re-derived from {reread} bytes in {:.0?}, detector not fed", started.elapsed())
+            }
+        );
+        inp.source = Some(src);
+        inp.stage = Stage::Following;
+        inp.offset = saved.offset;
+        inp.file = Some(file);
+        inp.announced = true;
     }
 
     fn report_problems(&mut self, force: bool) {
@@ -666,12 +791,38 @@ pub fn run(a: Args) -> Result<()> {
     // sources are named in the order ingest names them (inputs as given, walks sorted)
     let mut retired: HashSet<(u64, u64)> = HashSet::new();
     scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, true)?;
+    let mut fed_newest = i64::MIN;
+    if let Some(dir) = &a.state {
+        std::fs::create_dir_all(dir).with_context(|| format!("--state {}", dir.display()))?;
+        if let Some(cp) = watch_state::load(dir)? {
+            let at = dir.join(watch_state::FILE);
+            if cp.config != config {
+                anyhow::bail!(
+                    "{}: the checkpoint was taken with other detection settings (--window, --warmup, \
+                     --campaign-window, --min-score, --budget); start with the same ones, or remove it to replay the inputs",
+                    at.display()
+                );
+            }
+            fed_newest = cp.fed_newest;
+            restore(cp, &mut reader, &mut detector, &mut outlet, &mut inputs, &mut retired);
+            eprintln!("hopscope watch: restored the checkpoint {} ({} events fed before)", at.display(), detector.stats().events);
+        }
+    }
+    // with --state, SIGINT and SIGTERM stop at the end of a round and checkpoint
+    let stop = Arc::new(AtomicBool::new(false));
+    if a.state.is_some() {
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing the signal handler")?;
+        }
+    }
+    let mut last_checkpoint = Instant::now();
+    let mut dirty = false;
+    let mut fed_this_run = 0u64;
 
     let exit_idle = a.exit_idle.map(|us| Duration::from_micros(us.max(0) as u64));
     let mut last_activity = Instant::now();
     let mut last_problem_report = Instant::now();
     let mut round = 0u32;
-    let mut fed_newest = i64::MIN;
     loop {
         round += 1;
         if round.is_multiple_of(RESCAN_ROUNDS) && !a.once {
@@ -707,7 +858,9 @@ pub fn run(a: Args) -> Result<()> {
             }
         }
         let batch = release(&mut inputs, finished);
+        dirty |= read_any || !batch.is_empty();
         if !batch.is_empty() {
+            fed_this_run += batch.len() as u64;
             fed_newest = fed_newest.max(batch.time.last().copied().unwrap_or(i64::MIN));
             detector.refresh_fleet(&reader.catalog, &reader.inventory);
             detector.feed(&batch);
@@ -726,6 +879,17 @@ pub fn run(a: Args) -> Result<()> {
         }
         for e in detector.drain_events(&reader.catalog) {
             outlet.emit(&e, &reader.catalog)?;
+            dirty = true;
+        }
+        // a checkpoint covers only events already written and flushed (just above)
+        if let Some(dir) = a.state.as_deref().filter(|_| dirty && last_checkpoint.elapsed() >= a.checkpoint_every) {
+            checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
+            dirty = false;
+            last_checkpoint = Instant::now();
+        }
+        if stop.load(Ordering::Relaxed) {
+            eprintln!("hopscope watch: stopping (signal)");
+            break;
         }
         if last_problem_report.elapsed() >= PROBLEM_REPORT {
             reader.report_problems(false);
@@ -739,6 +903,7 @@ pub fn run(a: Args) -> Result<()> {
                     reader.close(inp);
                 }
                 let batch = release(&mut inputs, true);
+                fed_this_run += batch.len() as u64;
                 detector.refresh_fleet(&reader.catalog, &reader.inventory);
                 detector.feed(&batch);
                 detector.settle_all();
@@ -755,17 +920,171 @@ pub fn run(a: Args) -> Result<()> {
             std::thread::sleep(Duration::from_millis(a.poll));
         }
     }
+    if let Some(dir) = &a.state {
+        let started = Instant::now();
+        let bytes = checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
+        eprintln!(
+            "hopscope watch: checkpoint {} written ({bytes} bytes in {:.0?})",
+            dir.join(watch_state::FILE).display(),
+            started.elapsed()
+        );
+    }
     reader.report_problems(true);
     let s = detector.stats();
     eprintln!(
-        "hopscope watch: {} events, {} hops, {} suspicious; {} alert event(s) written{}",
+        "hopscope watch: {} events, {} hops, {} suspicious; {} alert event(s) written{}{}",
         s.events,
         s.hops,
         s.suspicious_hops,
         outlet.emitted,
-        if outlet.skipped > 0 { format!(", {} already written before", outlet.skipped) } else { String::new() }
+        if outlet.skipped > 0 { format!(", {} already written before", outlet.skipped) } else { String::new() },
+        if fed_this_run < s.events { format!("; {fed_this_run} events fed by this run, the rest before its checkpoint") } else { String::new() }
     );
     Ok(())
+}
+
+/// Write the checkpoint: taken at the end of a round, after the round's alert events were
+/// written and flushed, so every event it covers is in the output.
+#[allow(clippy::too_many_arguments)]
+fn checkpoint(
+    dir: &Path,
+    config: &DetectConfig,
+    reader: &Reader,
+    detector: &Detector,
+    outlet: &Outlet,
+    inputs: &[Input],
+    retired: &HashSet<(u64, u64)>,
+    fed_newest: i64,
+) -> Result<u64> {
+    let mut retired: Vec<(u64, u64)> = retired.iter().chain(&reader.retired).copied().collect();
+    retired.sort_unstable();
+    retired.dedup();
+    let mut over_budget: Vec<&String> = outlet.over_budget.iter().collect();
+    over_budget.sort();
+    let cp = CheckpointRef {
+        config,
+        catalog: &reader.catalog,
+        detector,
+        inputs: inputs.iter().map(input_state).collect(),
+        retired,
+        fed_newest,
+        seq: outlet.seq,
+        per_day: &outlet.per_day,
+        over_budget,
+    };
+    watch_state::save(dir, &cp)
+}
+
+fn input_state(inp: &Input) -> InputState {
+    let (stage, format, lines, held) = match (&inp.source, inp.stage) {
+        (Some(src), Stage::Following) => ("following", Some(src.format()), src.lines(), src.held()),
+        (None, Stage::Unknown) if inp.offset > 0 && inp.closed.is_some() => {
+            let (f, lines) = inp.closed.unwrap_or((Format::Jsonl, 0));
+            ("following", Some(f), lines, 0)
+        }
+        (_, Stage::Read) => ("read", None, 0, 0),
+        (_, Stage::Unrecognised) => ("unrecognised", None, 0, 0),
+        _ => ("unknown", None, 0, 0),
+    };
+    InputState {
+        path: inp.path.clone(),
+        identity: inp.identity,
+        offset: if inp.path.is_some() { inp.offset } else { 0 },
+        stage: stage.to_string(),
+        format: format.map(|f| f.name().to_string()),
+        inferred_year: inp.inferred_year,
+        lines,
+        held,
+        queue: inp.queue.clone(),
+        newest: inp.newest,
+        from_dir: inp.from_dir,
+    }
+}
+
+/// Continue from a checkpoint: the catalog, the detector and the outlet's counters as they
+/// were; each input found again continues from its offset. Files are matched by identity
+/// first (a log renamed while watch was stopped, found in a watched directory, continues
+/// where it stood), then by path (another file at the path: a rotation while stopped, read
+/// from the start).
+fn restore(
+    cp: Checkpoint,
+    reader: &mut Reader,
+    detector: &mut Detector,
+    outlet: &mut Outlet,
+    inputs: &mut [Input],
+    retired: &mut HashSet<(u64, u64)>,
+) {
+    reader.catalog = cp.catalog;
+    *detector = cp.detector;
+    detector.restore_fleet(&reader.catalog, &reader.inventory);
+    detector.follow_alerts();
+    outlet.seq = outlet.seq.max(cp.seq);
+    outlet.per_day = cp.per_day;
+    outlet.over_budget = cp.over_budget.into_iter().collect();
+    retired.extend(cp.retired);
+    let mut saved: Vec<Option<InputState>> = cp.inputs.into_iter().map(Some).collect();
+    let mut take = |pred: &dyn Fn(&InputState) -> bool| saved.iter_mut().find(|s| s.as_ref().is_some_and(pred)).and_then(Option::take);
+    let identity = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    // the same files, by identity
+    let mut matched = vec![false; inputs.len()];
+    for (i, inp) in inputs.iter_mut().enumerate() {
+        let Some(id) = inp.path.as_deref().and_then(identity) else { continue };
+        if let Some(s) = take(&|s: &InputState| s.identity == Some(id) && s.path.is_some()) {
+            if s.path != inp.path {
+                eprintln!(
+                    "hopscope watch: {}: renamed while watch was stopped (was {}); continuing it",
+                    inp.display,
+                    s.path.as_deref().map_or(String::new(), |p| p.display().to_string())
+                );
+            }
+            reader.resume(inp, s);
+            matched[i] = true;
+        }
+    }
+    // other files at known paths, standard input, rotated copies already read
+    for (i, inp) in inputs.iter_mut().enumerate() {
+        if matched[i] {
+            continue;
+        }
+        let Some(path) = inp.path.clone() else {
+            // standard input: what it sent before is gone; its parsed, unfed events are kept
+            if let Some(s) = take(&|s: &InputState| s.path.is_none()) {
+                inp.queue = s.queue;
+                inp.newest = s.newest;
+            }
+            continue;
+        };
+        let id = identity(&path);
+        if let Some(s) = take(&|s: &InputState| s.path.as_deref() == Some(path.as_path())) {
+            // its events parsed before the checkpoint still go to the detector
+            inp.queue = s.queue;
+            inp.newest = s.newest;
+            inp.from_dir |= s.from_dir;
+            if s.stage == "following" && s.offset > 0 {
+                let what = if id.is_some() { "another file is at this path (rotated while watch was stopped); reading it from the start" } else { "gone; waiting for it" };
+                eprintln!(
+                    "hopscope watch: {}: {what}; the old file's rest after byte {} was not found in a watched directory and is not read",
+                    inp.display, s.offset
+                );
+            }
+            if let Some(id) = s.identity {
+                retired.insert(id);
+            }
+        } else if id.is_some_and(|id| retired.contains(&id)) {
+            eprintln!("hopscope watch: {}: a rotated copy of a log already read; not read again", inp.display);
+            inp.stage = Stage::Read;
+            inp.identity = id;
+        }
+    }
+    for s in saved.into_iter().flatten() {
+        if !s.queue.is_empty() {
+            eprintln!(
+                "hopscope watch: {}: in the checkpoint but not an input now; its {} events read and not yet fed are dropped",
+                s.path.as_deref().map_or("-".to_string(), |p| p.display().to_string()),
+                s.queue.len()
+            );
+        }
+    }
 }
 
 /// Events every input has moved past, merged in (time, source, position) order: an input
@@ -877,6 +1196,15 @@ fn spawn_stdin() -> mpsc::Receiver<Vec<u8>> {
 
 fn parse_wait(s: &str) -> Result<Duration, String> {
     parse_duration(s).map(|us| Duration::from_micros(us.max(0) as u64))
+}
+
+/// A duration as `parse_duration` reads it, or milliseconds (`250ms`).
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    match s.strip_suffix("ms").map(str::parse::<u64>) {
+        Some(Ok(ms)) => Ok(Duration::from_millis(ms)),
+        Some(Err(_)) => Err(format!("not a number of milliseconds: {s:?}")),
+        None => parse_wait(s),
+    }
 }
 
 fn now_micros() -> i64 {

@@ -222,6 +222,141 @@ fn kill_9_and_restart_write_every_alert_event_exactly_once() {
     assert_eq!(got, expected, "every alert event exactly once, as the uninterrupted run wrote them");
 }
 
+/// With --state, a restart after kill -9 continues from the last checkpoint: it does not
+/// read the input from its start again (it says where it resumed, and feeds fewer events than
+/// the input holds), and the alerts file still equals an uninterrupted run's, every event
+/// exactly once (events after the checkpoint are derived again and found already written).
+#[test]
+fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
+    let sim = Sim::new();
+    let p = sim.path();
+    ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
+    let all = std::fs::read_to_string(p.join("all.jsonl")).unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0", "--alerts", "once.jsonl"], p);
+    let expected = std::fs::read_to_string(p.join("once.jsonl")).unwrap();
+    assert!(expected.lines().count() >= 3, "{expected}");
+
+    let live = p.join("live.jsonl");
+    std::fs::write(&live, "").unwrap();
+    let args = [
+        "live.jsonl", "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--poll", "20",
+        "--state", "state", "--checkpoint-every", "50ms",
+    ];
+    let mut w = Watcher::spawn(&args, p, Stdio::null());
+    let pieces = 40;
+    let step = lines.len().div_ceil(pieces);
+    let mut restarted: Option<Watcher> = None;
+    for chunk in lines.chunks(step) {
+        let mut text = chunk.join("\n");
+        text.push('\n');
+        append(&live, &text);
+        std::thread::sleep(Duration::from_millis(30));
+        let written = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap_or_default();
+        if restarted.is_none() && !written.is_empty() && p.join("state/state.bin").exists() {
+            w.child.kill().unwrap(); // SIGKILL: no chance to checkpoint on the way out
+            w.child.wait().unwrap();
+            restarted = Some(Watcher::spawn(&args, p, Stdio::null()));
+        }
+    }
+    let mut w = restarted.expect("watch wrote no alert and no checkpoint before the input ended");
+    w.wait_for("live.jsonl: resumed from checkpoint at byte");
+    let resumed = w.seen.iter().find(|l| l.contains("resumed from checkpoint at byte")).unwrap().clone();
+    let offset: u64 = resumed.split("at byte ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    assert!(offset > 0, "{resumed}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(p.join("alerts.jsonl")).unwrap() != expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // a clean stop (SIGTERM) checkpoints and reports
+    let term = Command::new("kill").args(["-TERM", &w.child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let (_, err) = w.finish();
+    let got = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap();
+    assert_eq!(got, expected, "every alert event exactly once, as the uninterrupted run wrote them");
+    let summary = err.lines().rev().find(|l| l.contains(" events, ")).unwrap();
+    let fed: u64 = summary
+        .split("; ")
+        .find(|part| part.contains("events fed by this run"))
+        .unwrap_or_else(|| panic!("the restart fed every event again: {summary}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(fed < lines.len() as u64, "{summary}");
+    assert!(err.contains("stopping (signal)"), "{err}");
+    // the checkpoint SIGTERM wrote: a last run reads what is left, and its counters, restored,
+    // cover the whole input once; it has nothing new to write
+    let out = hopscope(&["watch", args[0], "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--state", "state", "--once"], p);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(events_read(&err), lines.len() as u64, "{err}");
+    assert_eq!(std::fs::read_to_string(p.join("alerts.jsonl")).unwrap(), expected);
+}
+
+/// A log rotated while watch was stopped: the renamed file, found in the watched directory by
+/// identity, continues at its checkpointed offset (its line appended before the rename is
+/// read), and the new file at the path is read from its start; nothing is read twice.
+#[test]
+fn a_rotation_while_stopped_continues_the_old_file_and_starts_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("logs")).unwrap();
+    let log = p.join("logs/auth.jsonl");
+    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
+    let args = ["watch", "logs", "--once", "--state", "state"];
+    let first = hopscope(&args, p);
+    assert!(first.status.success());
+    assert_eq!(events_read(&String::from_utf8_lossy(&first.stderr)), 2);
+    // while stopped: one more line, then the rotation and a new file
+    append(&log, &event_line("2019-01-01T00:00:02Z", "a", "d"));
+    std::fs::rename(&log, p.join("logs/auth.jsonl.1")).unwrap();
+    append(&log, &event_line("2019-01-01T00:00:03Z", "a", "e"));
+    let second = hopscope(&args, p);
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{err}");
+    assert!(err.contains("auth.jsonl.1: renamed while watch was stopped"), "{err}");
+    assert!(err.contains("auth.jsonl.1: resumed from checkpoint at byte"), "{err}");
+    assert!(err.contains("2 events fed by this run"), "{err}");
+    assert_eq!(events_read(&err), 4, "{err}");
+}
+
+/// A state file that is not a checkpoint of this hopscope is refused with a message naming
+/// it, never a panic and never silently replaced.
+#[test]
+fn a_foreign_or_damaged_state_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    append(&p.join("auth.jsonl"), &event_line("2019-01-01T00:00:00Z", "a", "b"));
+    let watch = |extra: &[&str]| {
+        let mut args = vec!["watch", "auth.jsonl", "--once", "--state", "state"];
+        args.extend_from_slice(extra);
+        hopscope(&args, p)
+    };
+    assert!(watch(&[]).status.success());
+    let state = p.join("state/state.bin");
+    let good = std::fs::read(&state).unwrap();
+    assert!(good.starts_with(b"hopscope-watch-state\n"));
+    // a checkpoint taken with other detection settings
+    let other = watch(&["--window", "1h"]);
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("other detection settings"), "{other:?}");
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        ("foreign", b"PAR1 not ours".to_vec(), "not a hopscope watch checkpoint"),
+        ("cut short", good[..good.len() - 7].to_vec(), "damaged watch checkpoint"),
+        ("other version", { let mut b = good.clone(); b[21] = 99; b }, "format version 99"),
+    ];
+    for (what, bytes, message) in cases {
+        std::fs::write(&state, &bytes).unwrap();
+        let out = watch(&[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: accepted");
+        assert!(err.contains(message) && err.contains("state.bin") && !err.contains("panicked"), "{what}: {err}");
+        assert_eq!(std::fs::read(&state).unwrap(), bytes, "{what}: the file is left as it was");
+    }
+}
+
 #[test]
 fn rotation_and_truncation_are_followed() {
     let dir = tempfile::tempdir().unwrap();

@@ -20,13 +20,14 @@ use hopscope_model::{Evidence, Time};
 pub const MAX_ALERT_HOPS: usize = 500;
 
 /// One suspicious hop of an alert.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AlertHop {
     pub hop: Hop,
     /// Sum of the contributions.
     pub score: f64,
     pub contributions: Vec<Contribution>,
     /// ATT&CK technique ids, sorted.
+    #[serde(deserialize_with = "crate::attack::deserialize_techniques")]
     pub techniques: Vec<&'static str>,
     /// The hop's own event first, then supporting events (the first failure of a brute
     /// force).
@@ -60,7 +61,7 @@ pub struct Alert {
     pub reasons: Vec<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Open {
     parent: u32,
     hops: Vec<AlertHop>,
@@ -110,7 +111,7 @@ pub(crate) fn sort_hops(hops: &mut [AlertHop]) {
 pub(crate) type RaisedAlert = (Time, f64, Vec<AlertHop>, u32);
 
 /// Open and raised alerts, and the indexes that decide what a new suspicious hop joins.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AlertBook {
     open: Vec<Open>,
     /// host entered by a raised alert → (alert, last time a suspicious hop touched it)
@@ -138,7 +139,7 @@ pub(crate) struct AlertBook {
 
 /// An alert reaching the threshold or growing, as recorded by [`AlertBook::attach`]: which
 /// alert, and a snapshot of it at that moment (the view is built when drained).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct BookEvent {
     /// True when the alert was raised by this hop (or by absorbing a raised alert), false when
     /// a raised alert grew.

@@ -9,7 +9,7 @@ use crate::graph::Hop;
 use hopscope_model::Time;
 
 /// The account behind a chain: the one used at its origin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Causal {
     /// Every path into the chain agrees on this account.
     Clear(u32),
@@ -27,7 +27,7 @@ impl Causal {
 }
 
 /// A chain's summary, as carried by each of its logins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Trail {
     /// The host the chain starts on (for a chain entered from the internet: the host entered).
     pub origin: u32,
@@ -41,7 +41,7 @@ pub struct Trail {
 }
 
 /// A remembered login into a host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Link {
     pub time: Time,
     pub src: u32,
@@ -50,7 +50,7 @@ pub struct Link {
 }
 
 /// Inbound logins per host, bounded, used to link outbound logins to their chains.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Chains {
     inbound: Vec<Vec<Link>>,
     window: i64,

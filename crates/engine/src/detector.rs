@@ -27,7 +27,7 @@ pub const DAY: i64 = 24 * HOUR;
 pub const RETIRE_SLACK: usize = 10;
 
 /// Detection settings. Durations are in microseconds.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DetectConfig {
     /// A login out of a host links to logins into it at most this long before (24 h).
     pub window: i64,
@@ -67,7 +67,7 @@ impl Default for DetectConfig {
 }
 
 /// Counters of one run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DetectStats {
     /// Events fed (baseline events are counted in `baseline_events`).
     pub events: u64,
@@ -98,7 +98,7 @@ pub struct Detection {
     pub stats: DetectStats,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Pending {
     hop: Hop,
     done: bool,
@@ -113,8 +113,11 @@ struct Pending {
 /// for batch in case.events(1 << 16)? { d.feed(&batch?); }
 /// let detection = d.finish(&case.catalog);
 /// ```
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Detector {
     config: DetectConfig,
+    /// Derived from the catalog and inventory: rebuilt on restore, not checkpointed.
+    #[serde(skip)]
     fleet: Fleet,
     history: History,
     chains: Chains,
@@ -126,8 +129,10 @@ pub struct Detector {
     warmup_end: Option<Time>,
     next_sweep: i64,
     stats: DetectStats,
+    #[serde(skip)]
     scratch: Vec<u32>,
-    /// Logins whose scoring is recorded (`eval --misses`).
+    /// Logins whose scoring is recorded (`eval --misses`); not checkpointed.
+    #[serde(skip)]
     probe: Option<Probe>,
 }
 
@@ -361,6 +366,15 @@ impl Detector {
         if self.fleet.is_behind(catalog) {
             self.fleet = Fleet::new(catalog, inventory);
         }
+    }
+
+    /// Finish restoring a detector read back from a checkpoint (`hopscope watch --state`).
+    /// The detector is `Serialize`/`Deserialize`: its history, open chains, alert book
+    /// (open and raised alerts, the event journal), hops waiting out the skew, counters and
+    /// warmup end are in the checkpoint; the fleet is derived from the catalog and inventory
+    /// and is rebuilt here (the catalog must be the one checkpointed with it, so ids agree).
+    pub fn restore_fleet(&mut self, catalog: &Catalog, inventory: &Inventory) {
+        self.fleet = Fleet::new(catalog, inventory);
     }
 
     /// Record alert events as they happen, for [`Detector::drain_events`] (`hopscope

@@ -3,7 +3,7 @@
 use hopscope_model::{EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time};
 
 /// A successful login from one host to another: an edge of the temporal login graph.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hop {
     pub time: Time,
     pub src: u32,

@@ -19,7 +19,7 @@ fn pair(a: u32, b: u32) -> u64 {
 }
 
 /// Logins in and out of one host.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct HostHistory {
     pub out_logins: u32,
     pub out_distinct: u32,
@@ -35,7 +35,7 @@ pub struct HostHistory {
 }
 
 /// One account's habits.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct AccountHistory {
     pub logins: u32,
     /// Distinct destinations the account logged on to.
@@ -74,7 +74,7 @@ impl AccountHistory {
 }
 
 /// Failures from one source to one destination not yet followed by a success.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FailureRun {
     pub count: u32,
     pub first: Time,
@@ -83,7 +83,7 @@ pub struct FailureRun {
 }
 
 /// Everything learned so far.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct History {
     edges: AHashSet<u64>,
     account_on_host: AHashSet<u64>,

@@ -65,7 +65,7 @@ pub const STALE_PATCH_DAYS: i64 = 365;
 pub const FAMILIAR_LOGINS: u32 = 5;
 
 /// One reason a hop is surprising, with what the explanation needs.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Feature {
     /// Never-seen source → destination.
     NewEdge,
@@ -168,7 +168,7 @@ impl Feature {
 }
 
 /// A feature and the bits it adds.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Contribution {
     pub feature: Feature,
     pub bits: f64,

@@ -382,6 +382,47 @@ fn alert_events_fold_into_the_alerts_finish_reports() {
     }
 }
 
+/// A checkpoint (`watch --state`): a detector fed half the events, serialised with the
+/// catalog, read back and fed the rest gives the same alert events as one detector fed all.
+#[test]
+fn a_detector_restored_from_a_checkpoint_continues_like_one_never_stopped() {
+    let mut w = fleet_2019();
+    intrude(&mut w);
+    w.login(t("2019-09-01T03:00:00Z"), "sg-jump-01", "th-db-01", "mallory", "NTLM");
+    w.login(t("2019-09-01T04:00:00Z"), "th-db-01", "us-web-01", "mallory", "NTLM");
+    w.login(t("2019-09-20T04:00:00Z"), "th-db-01", "jp-ops-01", "oscar", "NTLM");
+    w.events.sort_by_time();
+    let cfg = DetectConfig { min_score: 0.0, budget_per_day: 0, ..DetectConfig::default() };
+    let n = w.events.len();
+    let slice = |r: std::ops::Range<usize>| {
+        let mut b = hopscope_model::EventTable::default();
+        b.extend_from_range(&w.events, r);
+        b
+    };
+    let mut whole = Detector::new(&w.catalog, &w.inventory, cfg.clone());
+    whole.follow_alerts();
+    whole.feed(&w.events);
+    whole.settle_all();
+    let expected = whole.drain_events(&w.catalog);
+    assert!(expected.len() > 2, "the case raises alerts");
+    // cut where alerts exist already, and where some hops still wait out the skew
+    let first_alert = expected.iter().map(|e| e.alert.raised_at).min().unwrap();
+    for cut in [n / 3, w.events.time.partition_point(|&x| x <= first_alert.0)] {
+        let mut d = Detector::new(&w.catalog, &w.inventory, cfg.clone());
+        d.follow_alerts();
+        d.feed(&slice(0..cut));
+        let mut events = d.drain_events(&w.catalog);
+        let bytes = bincode::serialize(&(&w.catalog, &d)).unwrap();
+        drop(d);
+        let (catalog, mut d): (hopscope_model::Catalog, Detector) = bincode::deserialize(&bytes).unwrap();
+        d.restore_fleet(&catalog, &w.inventory);
+        d.feed(&slice(cut..n));
+        d.settle_all();
+        events.extend(d.drain_events(&catalog));
+        assert_eq!(events, expected, "cut at event {cut} of {n}");
+    }
+}
+
 /// A noisy day does not fill memory: once a day is over, only its best `budget × 10` raised
 /// alerts are kept; the rest are retired and counted as dropped by the budget.
 #[test]

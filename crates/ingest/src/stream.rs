@@ -92,6 +92,33 @@ impl LineSource {
         }
     }
 
+    /// Whether what the parser carries from line to line depends on the lines before
+    /// (sshd: the year and its roll-overs; Zeek: the `#fields` line; Windows JSON: the events
+    /// held for the join), rather than on nothing (JSONL, LANL) or only the file's first line
+    /// (CSV: its header, given in the [`ParseContext`]).
+    pub fn carries_line_state(&self) -> bool {
+        matches!(self.format, Format::Sshd | Format::Zeek | Format::Winjson)
+    }
+
+    /// Restoring a checkpoint (`watch --state`) of a source that does not
+    /// [carry line state](LineSource::carries_line_state): continue after `lines` complete
+    /// lines read before (line numbers go on from there) without reading them again.
+    pub fn continue_after(&mut self, lines: u64) {
+        self.lines = lines;
+    }
+
+    /// Restoring a checkpoint (`watch --state`): after the file was parsed again up to the
+    /// checkpoint's offset, keep only the last `n` Windows events held for the join (in file
+    /// order), as the checkpointed source held. The earlier ones were released before the
+    /// checkpoint (by the join window, or because the file was idle): what is held is always
+    /// the newest part of the file, so the last `n` are the same events.
+    pub fn keep_last_held(&mut self, n: usize) {
+        if let Parser::Windows { held, .. } = &mut self.parser {
+            let drop = held.len().saturating_sub(n);
+            held.drain(..drop);
+        }
+    }
+
     /// Parse `bytes`, which must be whole lines (each ending in `\n`; a last line without one
     /// is taken whole too, for the end of a closed file).
     pub fn parse(&mut self, bytes: &[u8], catalog: &mut Catalog, inventory: &Inventory) -> Parsed {
@@ -270,6 +297,40 @@ mod tests {
         assert!(flags.contains(hopscope_model::EventFlags::PRIVILEGED), "{flags:?}");
         assert!(flags.contains(hopscope_model::EventFlags::SERVICE_INSTALL), "{flags:?}");
         assert_eq!(problems, vec!["Line(3) BadJson".to_string()]);
+    }
+
+    /// A restored checkpoint (`watch --state`): a new source that parses the lines an old one
+    /// read (dropping what that gives) and keeps the last `held` Windows events continues
+    /// exactly like the old one, also when the old one released its held events early (an
+    /// idle file).
+    #[test]
+    fn a_source_rebuilt_from_the_lines_before_continues_like_the_original() {
+        let inventory = Inventory::default();
+        let ctx = ParseContext { path: "f".into(), year: Some(2019), ..ParseContext::default() };
+        let text = |lines: &[&str]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        for (format, lines) in [(Format::Winjson, WINJSON), (Format::Sshd, SSHD)] {
+            for cut in 1..lines.len() {
+                for idle_release in [false, true] {
+                    let mut catalog = Catalog::default();
+                    let mut old = LineSource::new(format, "f", ctx.clone(), &mut catalog).unwrap();
+                    let _ = old.parse(text(&lines[..cut]).as_bytes(), &mut catalog, &inventory);
+                    if idle_release {
+                        let _ = old.release_all(&mut catalog, &inventory);
+                    }
+                    let mut new = LineSource::new(format, "f", ctx.clone(), &mut catalog).unwrap();
+                    let _ = new.parse(text(&lines[..cut]).as_bytes(), &mut catalog, &inventory);
+                    new.keep_last_held(old.held());
+                    assert_eq!((new.held(), new.lines()), (old.held(), old.lines()));
+                    let mut rest = |s: &mut LineSource| {
+                        let mut p = s.parse(text(&lines[cut..]).as_bytes(), &mut catalog, &inventory);
+                        let end = s.release_all(&mut catalog, &inventory);
+                        p.events.extend_from(&end.events);
+                        p.events.iter().collect::<Vec<_>>()
+                    };
+                    assert_eq!(rest(&mut new), rest(&mut old), "{format} cut after {cut} lines, idle release {idle_release}");
+                }
+            }
+        }
     }
 
     #[test]

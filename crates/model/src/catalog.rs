@@ -4,7 +4,7 @@ use crate::{AccountTable, HostDirectory, Interner};
 
 /// Hosts, addresses, accounts and authentication labels of one case. Event columns hold
 /// ids into these tables; id 0 is "none" in each.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Catalog {
     pub hosts: HostDirectory,
     /// Canonical address strings (`10.0.0.5`, `2001:db8::1`).

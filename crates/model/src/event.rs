@@ -7,7 +7,7 @@ pub const NONE: u32 = 0;
 
 /// How a logon happened. Codes follow Windows logon types where one exists, so that
 /// `logon_type` 3 means the same thing in every source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum LogonType {
     #[default]
@@ -178,7 +178,7 @@ impl Orientation {
 }
 
 /// The input format an event was read from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum SourceFormat {
     #[default]
@@ -224,7 +224,7 @@ impl SourceFormat {
 }
 
 /// Facts about one event that later stages use and most sources cannot express.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct EventFlags(pub u16);
 
 impl EventFlags {
@@ -271,7 +271,7 @@ impl EventFlags {
 }
 
 /// Where in an input file an event came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Position {
     /// 1-based line number in the (decompressed) file.
     Line(u64),
@@ -280,7 +280,7 @@ pub enum Position {
 }
 
 /// An evidence reference: an input source (an id into the case's source list) and a position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Evidence {
     pub source: u32,
     pub position: Position,
@@ -311,7 +311,7 @@ pub struct Event {
 ///
 /// Small enums are kept as their `u8` codes so a column is a plain slice the engine and
 /// the Parquet writer can use without conversion.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventTable {
     pub time: Vec<i64>,
     pub src_host: Vec<u32>,

@@ -10,7 +10,7 @@ use crate::inventory::{canonical_ip, AddressClass, Inventory};
 pub const INTERNET: &str = "internet";
 
 /// How a host came to be in the case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum HostKind {
     /// A row of `hosts.csv`.
@@ -40,7 +40,7 @@ impl HostKind {
 }
 
 /// One host of the case.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HostRecord {
     /// Display name: the inventory's spelling, else the short name as first seen, else the
     /// address, else `internet`.
@@ -69,7 +69,7 @@ pub fn fold_host_name(name: &str) -> Option<String> {
 }
 
 /// The case's host table and the rules that map a (name, address) pair to one host.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct HostDirectory {
     records: Vec<HostRecord>,
     by_key: AHashMap<String, u32>,

@@ -4,7 +4,7 @@ use ahash::AHashMap;
 
 /// A string interner with dense ids starting at 1. Ids are assigned in first-seen order, so
 /// the same sequence of inserts always gives the same ids.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Interner {
     map: AHashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
@@ -59,7 +59,7 @@ pub fn fold_domain(d: &str) -> String {
 }
 
 /// An account: a user name and, where the source gives one, its domain.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Account {
     pub name: String,
     pub domain: Option<String>,
@@ -83,7 +83,7 @@ impl Account {
 /// accounts are case-insensitive; Linux names differing only in case are vanishingly rare),
 /// and a domain's FQDN and NetBIOS forms are one domain ([`fold_domain`]); the spelling kept
 /// is the first one seen.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct AccountTable {
     map: AHashMap<(String, String), u32>,
     accounts: Vec<Account>,

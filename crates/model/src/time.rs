@@ -6,7 +6,7 @@ use std::fmt;
 ///
 /// Microseconds because that is what Zeek, DuckDB and Parquet `TIMESTAMP` use natively;
 /// EVTX's 100 ns ticks are truncated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct Time(pub i64);
 
 /// A time string that could not be understood.
