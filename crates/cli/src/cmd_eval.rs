@@ -200,6 +200,9 @@ struct FiguresJson {
     intrusions: usize,
     intrusions_alerted: usize,
     intrusion_recall: f64,
+    /// Intrusions whose every login lies inside detection's warmup (counted in
+    /// `intrusions`; they cannot be alerted).
+    intrusions_in_warmup: usize,
     hops_total: usize,
     hops_covered: usize,
     hop_recall: f64,
@@ -254,6 +257,7 @@ fn figures_json(budget: usize, f: &Figures) -> FiguresJson {
         intrusions: f.intrusions,
         intrusions_alerted: f.intrusions_alerted,
         intrusion_recall: r4(if f.intrusions == 0 { 0.0 } else { f.intrusions_alerted as f64 / f.intrusions as f64 }),
+        intrusions_in_warmup: f.intrusions_in_warmup,
         hops_total: f.hops_total,
         hops_covered: f.hops_covered,
         hop_recall: r4(f.hop_recall),
@@ -407,6 +411,9 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
     row(w, "alerts per day (after warmup)", &|x| format!("{:.2}", x.figures.alerts_per_day))?;
     row(w, "benign alerts per day", &|x| format!("{:.2}", x.figures.benign_alerts_per_day))?;
     row(w, "intrusions alerted", &|x| format!("{}/{}", x.figures.intrusions_alerted, x.figures.intrusions))?;
+    if r.rules[0].figures.intrusions_in_warmup > 0 {
+        row(w, "  of which inside the warmup (cannot be alerted)", &|x| x.figures.intrusions_in_warmup.to_string())?;
+    }
     row(w, "hop recall (entry + hop logins)", &|x| {
         format!("{} {}/{}", pct(x.figures.hop_recall), x.figures.hops_covered, x.figures.hops_total)
     })?;

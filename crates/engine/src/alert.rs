@@ -61,6 +61,45 @@ pub struct Alert {
     pub reasons: Vec<String>,
 }
 
+/// One thread of an alert: its hops that continued chains started on the same host (Hopper's
+/// chain origin). Campaign rules can gather several intrusions into one alert (a raised alert
+/// absorbs strong hops out of every host it reached, months apart); each intrusion's hops keep
+/// their own chain origin, so the threads tell them apart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thread {
+    /// Where the thread was first seen: the source of its earliest hop, or the host entered
+    /// when that hop came from the internet (as [`Alert::entry_host`] for the whole alert).
+    pub entry_host: u32,
+    /// The chain origin its hops share (the host entered, for chains from the internet).
+    pub origin: u32,
+    /// Indexes into the alert's hops, in time order.
+    pub hops: Vec<usize>,
+}
+
+/// The alert's threads, ordered by their earliest hop; the first one's entry is the alert's.
+/// `is_internet` tells the `internet` pseudo-host.
+pub fn threads(alert: &Alert, is_internet: impl Fn(u32) -> bool) -> Vec<Thread> {
+    let mut out: Vec<Thread> = Vec::new();
+    let mut by_origin: AHashMap<u32, usize> = AHashMap::new();
+    for (i, h) in alert.hops.iter().enumerate() {
+        let from_internet = is_internet(h.hop.src);
+        let origin = if from_internet {
+            h.hop.dst
+        } else if is_internet(h.trail.origin) {
+            h.hop.src
+        } else {
+            h.trail.origin
+        };
+        let t = *by_origin.entry(origin).or_insert_with(|| {
+            let entry_host = if from_internet { h.hop.dst } else { h.hop.src };
+            out.push(Thread { entry_host, origin, hops: Vec::new() });
+            out.len() - 1
+        });
+        out[t].hops.push(i);
+    }
+    out
+}
+
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Open {
     parent: u32,
@@ -438,5 +477,42 @@ mod tests {
         // after the window, the same origin no longer ties either
         let d = book.attach(ah(30 * H, 10, 11, 1, 7), &mut Vec::new(), false);
         assert_ne!(a, d);
+    }
+
+    #[test]
+    fn threads_split_an_alert_by_chain_origin_each_with_its_own_entry() {
+        use hopscope_model::{Catalog, Inventory};
+        let mut c = Catalog::default();
+        let inv = Inventory::default();
+        let internet = c.hosts.internet();
+        let ids: Vec<u32> = (1..=6).map(|i| c.hosts.resolve(&inv, Some(&format!("h{i}")), None)).collect();
+        let fleet = crate::fleet::Fleet::new(&c, &inv);
+        let h = |i: usize| ids[i - 1];
+        let hops = vec![
+            // intrusion A: in from the internet on h1, on to h2 and h3
+            ah(0, internet, h(1), internet, 7),
+            ah(H, h(1), h(2), internet, 7),
+            ah(2 * H, h(2), h(3), h(1), 7),
+            // intrusion B, absorbed weeks later: a chain started on h4 passes through h2
+            ah(500 * H, h(5), h(2), h(4), 8),
+            ah(501 * H, h(2), h(6), h(4), 8),
+        ];
+        let alert = Alert {
+            id: "A".into(),
+            score: 25.0,
+            raised_at: Time(0),
+            first_time: Time(0),
+            last_time: Time(501 * H),
+            entry_host: h(1),
+            chain_origin: internet,
+            causal_account: Causal::Clear(7),
+            reasons: vec![String::new(); hops.len()],
+            hops,
+            hops_omitted: 0,
+        };
+        let t = threads(&alert, |h| fleet.host(h).is_internet);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!((t[0].entry_host, t[0].origin, t[0].hops.clone()), (h(1), h(1), vec![0, 1, 2]));
+        assert_eq!((t[1].entry_host, t[1].origin, t[1].hops.clone()), (h(5), h(4), vec![3, 4]));
     }
 }

@@ -90,8 +90,12 @@ pub struct IntrusionResult {
     /// Detected minus the first successful lateral (`hop`) login.
     pub delay_from_first_hop: Option<i64>,
     pub entry_truth: String,
-    /// The alert's entry host.
+    /// The entry host of the alert's thread holding the intrusion's first covered hop
+    /// ([`crate::alert::threads`]).
     pub entry_found: Option<String>,
+    /// Every successful login of the intrusion happened before the warmup ended: detection
+    /// was still learning and could not alert it.
+    pub in_warmup: bool,
 }
 
 /// Figures for one set of alerts.
@@ -106,6 +110,8 @@ pub struct Figures {
     pub benign_alerts_per_day: f64,
     pub intrusions: usize,
     pub intrusions_alerted: usize,
+    /// Intrusions lying entirely inside the warmup (counted in `intrusions`, never alertable).
+    pub intrusions_in_warmup: usize,
     pub hops_total: usize,
     pub hops_covered: usize,
     pub hop_recall: f64,
@@ -188,12 +194,12 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
     let mut alert_hops_malicious = 0;
     let mut benign_alerts = 0;
     let mut hops_omitted = 0u64;
-    // (alert index, intrusion) → first matching hop time
-    let mut first_match: BTreeMap<(usize, u32), Time> = BTreeMap::new();
+    // (alert index, intrusion) → first matching hop (time, index)
+    let mut first_match: BTreeMap<(usize, u32), (Time, usize)> = BTreeMap::new();
     for (ai, a) in alerts.iter().enumerate() {
         let mut any = false;
         hops_omitted += a.hops_omitted as u64;
-        for h in &a.hops {
+        for (hi, h) in a.hops.iter().enumerate() {
             alert_hops += 1;
             let dst = catalog.hosts.name(h.hop.dst).unwrap_or("");
             let acc = catalog.accounts.get(h.hop.user).map(|a| a.name.clone()).unwrap_or_default();
@@ -201,8 +207,8 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             for (li, l) in index.matches(dst, &acc, h.hop.time) {
                 hit = true;
                 covered.entry(li).or_default().push(ai);
-                let e = first_match.entry((ai, l.intrusion)).or_insert(h.hop.time);
-                *e = (*e).min(h.hop.time);
+                let e = first_match.entry((ai, l.intrusion)).or_insert((h.hop.time, hi));
+                *e = (*e).min((h.hop.time, hi));
             }
             if hit {
                 alert_hops_malicious += 1;
@@ -222,21 +228,27 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         let hops_covered = lateral.iter().filter(|(i, _)| covered.contains_key(i)).count();
         // the alert that knew first
         let mut best: Option<(Time, usize)> = None;
-        for (&(ai, id), &t) in &first_match {
+        let mut best_hop = 0;
+        for (&(ai, id), &(t, hi)) in &first_match {
             if id != intr.id {
                 continue;
             }
             let at = Time(alerts[ai].raised_at.0.max(t.0));
             if best.is_none_or(|(bt, _)| at < bt) {
                 best = Some((at, ai));
+                best_hop = hi;
             }
         }
         let first = logins.iter().map(|(_, l)| l.time).min();
         let first_hop = logins.iter().filter(|(_, l)| l.kind == LoginKind::Hop).map(|(_, l)| l.time).min();
         let entry_found = best.map(|(_, ai)| {
             let a = &alerts[ai];
-            let first = &a.hops[0].hop;
-            let e = if fleet.host(first.src).is_internet { first.dst } else { a.entry_host };
+            // the entry of the thread (hops from one chain origin) holding its first hop:
+            // an alert that gathered several intrusions names each one's own entry
+            let e = crate::alert::threads(a, |h| fleet.host(h).is_internet)
+                .into_iter()
+                .find(|t| t.hops.contains(&best_hop))
+                .map_or(a.entry_host, |t| t.entry_host);
             catalog.hosts.name(e).unwrap_or("").to_string()
         });
         per_intrusion.push(IntrusionResult {
@@ -251,6 +263,7 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             delay_from_first_hop: best.and_then(|(t, _)| first_hop.map(|f| t.0 - f.0)),
             entry_truth: intr.entry_host.clone(),
             entry_found,
+            in_warmup: warmup_end.is_some_and(|w| logins.iter().all(|(_, l)| l.time < w)),
         });
     }
     let days = match warmup_end {
@@ -267,6 +280,7 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         benign_alerts_per_day: benign_alerts as f64 / days,
         intrusions: per_intrusion.len(),
         intrusions_alerted: per_intrusion.iter().filter(|r| r.alert.is_some()).count(),
+        intrusions_in_warmup: per_intrusion.iter().filter(|r| r.in_warmup).count(),
         hops_total,
         hops_covered,
         hop_recall: ratio(hops_covered, hops_total),
@@ -494,6 +508,11 @@ mod tests {
         assert_eq!((f.hops_total, f.hops_covered), (3, 2), "entry not covered; both lateral hops are");
         assert_eq!((f.alert_hops, f.alert_hops_malicious), (6, 3), "two hops and the revisit");
         assert_eq!(f.intrusions_alerted, 1);
+        assert_eq!(f.intrusions_in_warmup, 0);
+        let late = figures(&alerts, &c, &fleet, &truth, Some(Time(5 * DAY + 1)));
+        assert_eq!(late.intrusions_in_warmup, 1, "every login before a warmup ending after day 5");
+        let mid = figures(&alerts, &c, &fleet, &truth, Some(Time(3 * DAY)));
+        assert_eq!(mid.intrusions_in_warmup, 0, "logins after the warmup: alertable");
         let r = &f.per_intrusion[0];
         assert_eq!(r.alert.as_deref(), Some("A-1"));
         assert_eq!(r.detected_at, Some(Time(2 * DAY + 3 * S)));

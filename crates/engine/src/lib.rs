@@ -36,7 +36,7 @@ pub mod stream;
 pub mod trace;
 
 pub use audit::{audit, collect_logins, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting};
-pub use alert::{Alert, AlertHop, MAX_ALERT_HOPS};
+pub use alert::{threads, Alert, AlertHop, Thread, MAX_ALERT_HOPS};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};
 pub use detector::{alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND};

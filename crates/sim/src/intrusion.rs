@@ -239,10 +239,20 @@ pub fn into_working_hours(w: &World, r: &mut Rng, site: usize, t: i64) -> i64 {
     t
 }
 
-/// Plan one generic intrusion.
-pub fn plan_generic(w: &World, g: &AccessGraph, id: u32, goal: Goal, stealth: Stealth, r: &mut Rng) -> Intrusion {
+/// The range of a generic intrusion's first day: `[max(days/4, quiet), days·3/5)`, the
+/// lower bound capped so the range is never empty.
+pub fn start_days(days: u32, quiet_days: u32) -> (u32, u32) {
+    let hi = (days * 3 / 5).max(days / 4 + 1);
+    let lo = (days / 4).max(quiet_days).min(hi - 1);
+    (lo, hi)
+}
+
+/// Plan one generic intrusion, starting no earlier than day `quiet_days` (capped at three
+/// fifths of the period) nor than a quarter of it.
+pub fn plan_generic(w: &World, g: &AccessGraph, id: u32, goal: Goal, stealth: Stealth, quiet_days: u32, r: &mut Rng) -> Intrusion {
     let days = w.cal.days;
-    let start_day = r.gen_range(days / 4..(days * 3 / 5).max(days / 4 + 1));
+    let (lo, hi) = start_days(days, quiet_days);
+    let start_day = r.gen_range(lo..hi);
     let hosts: Vec<u32> = w.fleet.ids().filter(|&h| w.fleet.host(h).active(start_day)).collect();
     let exposed: Vec<u32> =
         hosts.iter().copied().filter(|&h| w.fleet.host(h).internet_facing && w.fleet.host(h).os == Os::Linux).collect();
@@ -382,4 +392,20 @@ fn path_to(w: &World, g: &AccessGraph, from: u32, to: u32, stealth: Stealth, r: 
     let mut path: Vec<u32> = servers.choose_multiple(r, n).copied().collect();
     path.push(to);
     path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_days;
+
+    #[test]
+    fn generic_intrusions_start_after_the_quiet_days_and_the_range_is_never_empty() {
+        assert_eq!(start_days(45, 15), (15, 27), "45 days: after the 14-day warmup");
+        assert_eq!(start_days(45, 0), (11, 27), "no quiet days: a quarter in, as before");
+        assert_eq!(start_days(366, 15), (91, 219), "long periods: a quarter in already");
+        for days in 7..80 {
+            let (lo, hi) = start_days(days, 15);
+            assert!(lo < hi && hi <= days, "{days} days: {lo}..{hi}");
+        }
+    }
 }

@@ -110,7 +110,15 @@ pub struct SimOptions {
     /// Day after the last simulated day (default: 2020-06-01 for ntt-2019; 45·√scale days
     /// for generic).
     pub end: Option<jiff::civil::Date>,
+    /// Generic intrusions start no earlier than this many days into the period (default
+    /// [`DEFAULT_QUIET_DAYS`]: after detection's 14-day warmup, as in a deployment that has
+    /// history before it is judged). Capped at three fifths of the period so short runs
+    /// still hold intrusions. The ntt-2019 case keeps its dates.
+    pub quiet_days: u32,
 }
+
+/// Days before the first generic intrusion: one past detection's default 14-day warmup.
+pub const DEFAULT_QUIET_DAYS: u32 = 15;
 
 impl Default for SimOptions {
     fn default() -> SimOptions {
@@ -122,6 +130,7 @@ impl Default for SimOptions {
             intrusions: 1,
             start: None,
             end: None,
+            quiet_days: DEFAULT_QUIET_DAYS,
         }
     }
 }

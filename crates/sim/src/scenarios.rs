@@ -118,7 +118,7 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
         let stealth = Stealth::ALL[(k / 3) % 4];
         let id = intrusions.len() as u32 + 1;
         let mut kr = rng(opts.seed, Stream::Intrusion, id as u64, 1);
-        intrusions.push(plan_generic(&world, &graph, id, goal, stealth, &mut kr));
+        intrusions.push(plan_generic(&world, &graph, id, goal, stealth, opts.quiet_days, &mut kr));
     }
     let data = data_holdings(&world, opts, opts.scenario == Scenario::Ntt2019);
     Ok(Built { world, intrusions, data })

@@ -1,7 +1,7 @@
 //! `hopscope detect --json`: alerts with their hops, features, techniques and evidence.
 
-use hopscope_engine::{Alert, AlertHop, Causal, DetectConfig, Detection};
-use hopscope_model::Catalog;
+use hopscope_engine::{threads, Alert, AlertHop, Causal, DetectConfig, Detection};
+use hopscope_model::{Catalog, HostKind};
 use serde::{Deserialize, Serialize};
 
 use super::{account_name, duration, round2, EvidenceRef};
@@ -52,6 +52,20 @@ pub struct AlertView {
     pub hops: Vec<AlertHopView>,
     pub hops_omitted: u32,
     pub reasons: Vec<String>,
+    /// When the alert gathered hops from several chain origins (several intrusions a
+    /// campaign rule joined): each thread's entry host, origin and hop indexes. Absent when
+    /// the alert is one thread (its entry is `entry_host`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<ThreadView>,
+}
+
+/// One thread of an alert ([`hopscope_engine::threads`]).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ThreadView {
+    pub entry_host: String,
+    pub chain_origin: String,
+    /// Indexes into the alert's `hops`.
+    pub hops: Vec<usize>,
 }
 
 /// A hop of an alert, with the names `export` uses.
@@ -127,6 +141,21 @@ impl AlertView {
             hops: a.hops.iter().map(|h| AlertHopView::new(h, c)).collect(),
             hops_omitted: a.hops_omitted,
             reasons: a.reasons.clone(),
+            threads: {
+                let internet = |h: u32| c.hosts.get(h).is_some_and(|r| r.kind == HostKind::Internet);
+                let t = threads(a, internet);
+                if t.len() < 2 {
+                    Vec::new()
+                } else {
+                    t.into_iter()
+                        .map(|t| ThreadView {
+                            entry_host: c.hosts.name(t.entry_host).unwrap_or_default().to_string(),
+                            chain_origin: c.hosts.name(t.origin).unwrap_or_default().to_string(),
+                            hops: t.hops,
+                        })
+                        .collect()
+                }
+            },
         }
     }
 }
