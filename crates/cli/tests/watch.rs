@@ -164,6 +164,34 @@ fn events_read(stderr: &str) -> u64 {
     line.split_whitespace().nth(2).unwrap().parse().unwrap()
 }
 
+/// Append `lines` to `live` in 40 pieces while `w` follows it; once `ready` (watch has written
+/// its first alert event, and whatever else the test needs), kill it with SIGKILL and start it
+/// again with `args`. Until then each piece waits for watch to catch up (a loaded machine runs
+/// it slowly), the last one up to a minute. Returns the restarted watcher.
+fn append_and_kill_once(p: &Path, live: &Path, lines: &[&str], mut w: Watcher, args: &[&str], ready: impl Fn() -> bool) -> Watcher {
+    let chunks: Vec<&[&str]> = lines.chunks(lines.len().div_ceil(40)).collect();
+    let mut restarted: Option<Watcher> = None;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let mut text = chunk.join("\n");
+        text.push('\n');
+        append(live, &text);
+        let patience = if i + 1 == chunks.len() { 60_000 } else { 300 };
+        let until = Instant::now() + Duration::from_millis(patience);
+        while restarted.is_none() {
+            if ready() {
+                w.child.kill().unwrap(); // SIGKILL: no chance to do anything on the way out
+                w.child.wait().unwrap();
+                restarted = Some(Watcher::spawn(args, p, Stdio::null()));
+            } else if Instant::now() >= until {
+                break;
+            } else {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    restarted.expect("watch wrote no alert within a minute of the input ending")
+}
+
 #[test]
 fn kill_9_and_restart_write_every_alert_event_exactly_once() {
     let sim = Sim::new();
@@ -181,36 +209,9 @@ fn kill_9_and_restart_write_every_alert_event_exactly_once() {
     let live = p.join("live.jsonl");
     std::fs::write(&live, "").unwrap();
     let args = ["live.jsonl", "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--poll", "20"];
-    let mut w = Watcher::spawn(&args, p, Stdio::null());
-    let pieces = 40;
-    let step = lines.len().div_ceil(pieces);
-    let mut killed = false;
-    let mut restarted: Option<Watcher> = None;
-    let chunks: Vec<&[&str]> = lines.chunks(step).collect();
-    for (i, chunk) in chunks.iter().enumerate() {
-        let mut text = chunk.join("\n");
-        text.push('\n');
-        append(&live, &text);
-        // until the kill, give watch time to catch up (a loaded machine runs it slowly); after
-        // the last piece, wait for its first alert however long it takes
-        let patience = if killed { 30 } else if i + 1 == chunks.len() { 60_000 } else { 300 };
-        let until = Instant::now() + Duration::from_millis(patience);
-        loop {
-            let written = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap_or_default();
-            if !killed && !written.is_empty() {
-                w.child.kill().unwrap(); // SIGKILL
-                w.child.wait().unwrap();
-                killed = true;
-                restarted = Some(Watcher::spawn(&args, p, Stdio::null()));
-            }
-            if killed || Instant::now() >= until {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-    assert!(killed, "watch wrote no alert within a minute of the input ending");
-    let mut w = restarted.unwrap();
+    let w = Watcher::spawn(&args, p, Stdio::null());
+    let alerts = p.join("alerts.jsonl");
+    let mut w = append_and_kill_once(p, &live, &lines, w, &args, || alerts.metadata().is_ok_and(|m| m.len() > 0));
     // let it catch up, then stop it the same way
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::fs::read_to_string(p.join("alerts.jsonl")).unwrap() != expected && Instant::now() < deadline {
@@ -243,23 +244,10 @@ fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
         "live.jsonl", "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--poll", "20",
         "--state", "state", "--checkpoint-every", "50ms",
     ];
-    let mut w = Watcher::spawn(&args, p, Stdio::null());
-    let pieces = 40;
-    let step = lines.len().div_ceil(pieces);
-    let mut restarted: Option<Watcher> = None;
-    for chunk in lines.chunks(step) {
-        let mut text = chunk.join("\n");
-        text.push('\n');
-        append(&live, &text);
-        std::thread::sleep(Duration::from_millis(30));
-        let written = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap_or_default();
-        if restarted.is_none() && !written.is_empty() && p.join("state/state.bin").exists() {
-            w.child.kill().unwrap(); // SIGKILL: no chance to checkpoint on the way out
-            w.child.wait().unwrap();
-            restarted = Some(Watcher::spawn(&args, p, Stdio::null()));
-        }
-    }
-    let mut w = restarted.expect("watch wrote no alert and no checkpoint before the input ended");
+    let w = Watcher::spawn(&args, p, Stdio::null());
+    let (alerts, state) = (p.join("alerts.jsonl"), p.join("state/state.bin"));
+    let ready = || alerts.metadata().is_ok_and(|m| m.len() > 0) && state.exists();
+    let mut w = append_and_kill_once(p, &live, &lines, w, &args, ready);
     w.wait_for("live.jsonl: resumed from checkpoint at byte");
     let resumed = w.seen.iter().find(|l| l.contains("resumed from checkpoint at byte")).unwrap().clone();
     let offset: u64 = resumed.split("at byte ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
