@@ -164,6 +164,24 @@ fn events_read(stderr: &str) -> u64 {
     line.split_whitespace().nth(2).unwrap().parse().unwrap()
 }
 
+/// The simulated case exported as JSON lines, and the alert events an uninterrupted
+/// `watch --once` writes for it (`once.jsonl`).
+fn uninterrupted(p: &Path) -> (String, String) {
+    ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
+    ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0", "--alerts", "once.jsonl"], p);
+    let expected = std::fs::read_to_string(p.join("once.jsonl")).unwrap();
+    assert!(expected.lines().count() >= 3, "{expected}");
+    (std::fs::read_to_string(p.join("all.jsonl")).unwrap(), expected)
+}
+
+/// Wait (up to a minute) until `path` holds `expected`.
+fn wait_until_equal(path: &Path, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(path).unwrap_or_default() != expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Append `lines` to `live` in 40 pieces while `w` follows it; once `ready` (watch has written
 /// its first alert event, and whatever else the test needs), kill it with SIGKILL and start it
 /// again with `args`. Until then each piece waits for watch to catch up (a loaded machine runs
@@ -196,13 +214,8 @@ fn append_and_kill_once(p: &Path, live: &Path, lines: &[&str], mut w: Watcher, a
 fn kill_9_and_restart_write_every_alert_event_exactly_once() {
     let sim = Sim::new();
     let p = sim.path();
-    ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
-    let all = std::fs::read_to_string(p.join("all.jsonl")).unwrap();
+    let (all, expected) = uninterrupted(p);
     let lines: Vec<&str> = all.lines().collect();
-    // the uninterrupted run
-    ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0", "--alerts", "once.jsonl"], p);
-    let expected = std::fs::read_to_string(p.join("once.jsonl")).unwrap();
-    assert!(expected.lines().count() >= 3, "{expected}");
 
     // a writer appends the same lines in pieces while watch follows; watch is killed once it
     // has written its first alert event, and started again
@@ -213,10 +226,7 @@ fn kill_9_and_restart_write_every_alert_event_exactly_once() {
     let alerts = p.join("alerts.jsonl");
     let mut w = append_and_kill_once(p, &live, &lines, w, &args, || alerts.metadata().is_ok_and(|m| m.len() > 0));
     // let it catch up, then stop it the same way
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_to_string(p.join("alerts.jsonl")).unwrap() != expected && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_equal(&p.join("alerts.jsonl"), &expected);
     w.child.kill().unwrap();
     w.child.wait().unwrap();
     let got = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap();
@@ -231,12 +241,8 @@ fn kill_9_and_restart_write_every_alert_event_exactly_once() {
 fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
     let sim = Sim::new();
     let p = sim.path();
-    ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
-    let all = std::fs::read_to_string(p.join("all.jsonl")).unwrap();
+    let (all, expected) = uninterrupted(p);
     let lines: Vec<&str> = all.lines().collect();
-    ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0", "--alerts", "once.jsonl"], p);
-    let expected = std::fs::read_to_string(p.join("once.jsonl")).unwrap();
-    assert!(expected.lines().count() >= 3, "{expected}");
 
     let live = p.join("live.jsonl");
     std::fs::write(&live, "").unwrap();
@@ -252,10 +258,7 @@ fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
     let resumed = w.seen.iter().find(|l| l.contains("resumed from checkpoint at byte")).unwrap().clone();
     let offset: u64 = resumed.split("at byte ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
     assert!(offset > 0, "{resumed}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_to_string(p.join("alerts.jsonl")).unwrap() != expected && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_equal(&p.join("alerts.jsonl"), &expected);
     // a clean stop (SIGTERM) checkpoints and reports
     let term = Command::new("kill").args(["-TERM", &w.child.id().to_string()]).status().unwrap();
     assert!(term.success());
