@@ -44,6 +44,10 @@ pub struct Args {
     /// Bits an alert needs to be raised.
     #[arg(long, value_name = "BITS", default_value_t = 12.0)]
     min_score: f64,
+    /// A routine-looking first login into a host joins the alert of a suspicious hop out of
+    /// it for this long (the phished workstation → first server step); 0 turns it off.
+    #[arg(long, value_name = "DURATION", default_value = "72h", value_parser = parse_duration)]
+    lead_in_window: i64,
     /// A case whose events are normal history: learned first, alerting on nothing.
     #[arg(long, value_name = "CASE")]
     baseline: Option<PathBuf>,
@@ -67,6 +71,7 @@ pub fn run(a: Args) -> Result<()> {
         campaign_window: a.campaign_window,
         min_score: a.min_score,
         budget_per_day: a.budget,
+        lead_in_window: a.lead_in_window,
         ..DetectConfig::default()
     };
     let baseline = match &a.baseline {

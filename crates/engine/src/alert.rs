@@ -13,7 +13,7 @@ use crate::detector::DAY;
 
 use crate::chain::{Causal, Trail};
 use crate::graph::Hop;
-use crate::score::Contribution;
+use crate::score::{Contribution, Feature};
 use hopscope_model::{Evidence, Time};
 
 /// Hops listed per alert at most; more are counted in [`Alert::hops_omitted`].
@@ -34,6 +34,14 @@ pub struct AlertHop {
     pub evidence: Vec<Evidence>,
     /// The chain the hop continued, as it was when the hop happened.
     pub trail: Trail,
+}
+
+impl AlertHop {
+    /// A routine-looking login that reached the source of a suspicious hop ([`crate::lead`]):
+    /// listed in the alert, not counted in its score.
+    pub fn is_lead_in(&self) -> bool {
+        self.contributions.iter().any(|c| c.feature == Feature::LeadIn)
+    }
 }
 
 /// A raised alert: one intrusion's suspicious hops, scored and explained.
@@ -62,7 +70,7 @@ pub struct Alert {
 }
 
 /// One thread of an alert: its hops that continued chains started on the same host (Hopper's
-/// chain origin). Campaign rules can gather several intrusions into one alert (a raised alert
+/// chain origin), none more than [`THREAD_GAP`] after the previous one. Campaign rules can gather several intrusions into one alert (a raised alert
 /// absorbs strong hops out of every host it reached, months apart); each intrusion's hops keep
 /// their own chain origin, so the threads tell them apart.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +88,8 @@ pub struct Thread {
 /// `is_internet` tells the `internet` pseudo-host.
 pub fn threads(alert: &Alert, is_internet: impl Fn(u32) -> bool) -> Vec<Thread> {
     let mut out: Vec<Thread> = Vec::new();
-    let mut by_origin: AHashMap<u32, usize> = AHashMap::new();
+    // origin → (its current thread, time of that thread's last hop)
+    let mut by_origin: AHashMap<u32, (usize, Time)> = AHashMap::new();
     for (i, h) in alert.hops.iter().enumerate() {
         let from_internet = is_internet(h.hop.src);
         let origin = if from_internet {
@@ -90,15 +99,24 @@ pub fn threads(alert: &Alert, is_internet: impl Fn(u32) -> bool) -> Vec<Thread> 
         } else {
             h.trail.origin
         };
-        let t = *by_origin.entry(origin).or_insert_with(|| {
-            let entry_host = if from_internet { h.hop.dst } else { h.hop.src };
-            out.push(Thread { entry_host, origin, hops: Vec::new() });
-            out.len() - 1
-        });
+        let t = match by_origin.get(&origin) {
+            Some(&(t, last)) if h.hop.time.0 - last.0 <= THREAD_GAP => t,
+            // a chain origin quiet for longer starts a new thread: an alert can hold months of
+            // one host's chains (a campaign), and each episode has its own way in
+            _ => {
+                let entry_host = if from_internet { h.hop.dst } else { h.hop.src };
+                out.push(Thread { entry_host, origin, hops: Vec::new() });
+                out.len() - 1
+            }
+        };
+        by_origin.insert(origin, (t, h.hop.time));
         out[t].hops.push(i);
     }
     out
 }
+
+/// Hops of one chain origin more than this far apart (3 days) belong to different threads.
+pub const THREAD_GAP: i64 = 3 * DAY;
 
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Open {
@@ -245,8 +263,15 @@ impl AlertBook {
     /// campaign indexes add more. Returns the alert it joined.
     ///
     /// `from_internet`: the hop came from the `internet` pseudo-host; it joins an alert that
-    /// entered its destination (the intruder coming back in).
-    pub fn attach(&mut self, ah: AlertHop, candidates: &mut Vec<u32>, from_internet: bool) -> u32 {
+    /// entered its destination (the intruder coming back in). `lead_ins`: the hops that
+    /// reached its source ([`crate::lead`]); they join the same alert, before it.
+    pub fn attach(
+        &mut self,
+        ah: AlertHop,
+        lead_ins: Vec<AlertHop>,
+        candidates: &mut Vec<u32>,
+        from_internet: bool,
+    ) -> u32 {
         let hop = ah.hop;
         if from_internet {
             if let Some(&(a, t)) = self.by_internet.get(&hop.dst) {
@@ -296,6 +321,12 @@ impl AlertBook {
             self.merge(target, other);
         }
         let o = &mut self.open[target as usize];
+        // lead-ins are listed, not counted: only suspicious hops raise an alert
+        for l in lead_ins {
+            o.first = o.first.min(l.hop.time);
+            o.last = o.last.max(l.hop.time);
+            o.push(l);
+        }
         o.score += ah.score;
         o.first = o.first.min(hop.time);
         o.last = o.last.max(hop.time);
@@ -317,7 +348,7 @@ impl AlertBook {
         if was_raised {
             self.by_host.insert(hop.dst, (target, hop.time));
         } else if o.raised_at.is_some() {
-            let hosts: Vec<u32> = o.hops.iter().map(|h| h.hop.dst).collect();
+            let hosts: Vec<u32> = o.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop.dst).collect();
             for h in hosts {
                 self.by_host.insert(h, (target, hop.time));
             }
@@ -468,14 +499,14 @@ mod tests {
     fn one_causal_account_ties_chains_of_one_origin_not_of_others() {
         let mut book = AlertBook::new(12.0, 120 * 24 * H, 24 * H, 0);
         // svc-backup (7) moving on in chains from origin 1: one actor, one alert
-        let a = book.attach(ah(0, 2, 3, 1, 7), &mut Vec::new(), false);
-        let b = book.attach(ah(H, 4, 5, 1, 7), &mut Vec::new(), false);
+        let a = book.attach(ah(0, 2, 3, 1, 7), Vec::new(), &mut Vec::new(), false);
+        let b = book.attach(ah(H, 4, 5, 1, 7), Vec::new(), &mut Vec::new(), false);
         assert_eq!(a, b);
         // the same service account in a chain from origin 9 within the window: another actor
-        let c = book.attach(ah(2 * H, 6, 8, 9, 7), &mut Vec::new(), false);
+        let c = book.attach(ah(2 * H, 6, 8, 9, 7), Vec::new(), &mut Vec::new(), false);
         assert_ne!(a, c);
         // after the window, the same origin no longer ties either
-        let d = book.attach(ah(30 * H, 10, 11, 1, 7), &mut Vec::new(), false);
+        let d = book.attach(ah(30 * H, 10, 11, 1, 7), Vec::new(), &mut Vec::new(), false);
         assert_ne!(a, d);
     }
 

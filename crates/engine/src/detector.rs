@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use ahash::AHashMap;
 
 use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
+use crate::lead::{is_lead_in, LeadIns};
 use crate::attack::techniques;
 use crate::budget::apply_budget;
 use crate::chain::Chains;
@@ -45,6 +46,10 @@ pub struct DetectConfig {
     pub min_score: f64,
     /// Alerts kept per UTC day, best first (5; 0 = unlimited).
     pub budget_per_day: usize,
+    /// A routine-looking novel login into a host joins the alert of a suspicious hop out of
+    /// that host for this long (72 h): the phished workstation → first server step
+    /// ([`crate::lead`]).
+    pub lead_in_window: i64,
 }
 
 impl DetectConfig {
@@ -62,6 +67,7 @@ impl Default for DetectConfig {
             campaign_window: 120 * DAY,
             min_score: 12.0,
             budget_per_day: 5,
+            lead_in_window: 3 * DAY,
         }
     }
 }
@@ -122,6 +128,8 @@ pub struct Detector {
     history: History,
     chains: Chains,
     book: AlertBook,
+    /// Routine-looking novel logins, waiting for a suspicious hop out of their destination.
+    lead_ins: LeadIns,
     /// Hops waiting out the clock skew.
     pending: VecDeque<Pending>,
     pending_into: AHashMap<u32, u32>,
@@ -152,6 +160,7 @@ impl Detector {
             ),
             config,
             fleet,
+            lead_ins: LeadIns::default(),
             history: History::default(),
             pending: VecDeque::new(),
             pending_into: AHashMap::new(),
@@ -262,6 +271,7 @@ impl Detector {
     fn sweep(&mut self, now: Time) {
         self.history.expire(now);
         self.book.expire(now);
+        self.lead_ins.expire(now, self.config.lead_in_window);
         self.next_sweep = now.0.saturating_add(HOUR);
     }
 
@@ -350,9 +360,23 @@ impl Detector {
                 self.scratch.clear();
                 self.chains.parent_alerts(&hop, &mut self.scratch);
                 let from_internet = self.fleet.host(hop.src).is_internet;
-                trail.alert = self.book.attach(ah, &mut self.scratch, from_internet);
-            } else if let Some(p) = self.probe.as_mut() {
-                p.offer(&hop, &trail, &contributions, false);
+                // how the intruder reached the source (the phished workstation's first hop)
+                let leads = self.lead_ins.take_path(hop.src, hop.time, self.config.lead_in_window);
+                trail.alert = self.book.attach(ah, leads, &mut self.scratch, from_internet);
+            } else {
+                if let Some(p) = self.probe.as_mut() {
+                    p.offer(&hop, &trail, &contributions, false);
+                }
+                if is_lead_in(&contributions) {
+                    self.lead_ins.offer(AlertHop {
+                        score: total(&contributions),
+                        techniques: techniques(&hop, &contributions, &self.fleet),
+                        contributions,
+                        evidence: std::iter::once(hop.evidence).chain(extra).collect(),
+                        hop,
+                        trail,
+                    });
+                }
             }
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());

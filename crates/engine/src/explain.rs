@@ -58,6 +58,7 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
                 times(logins),
                 rate as f64 / 10.0
             )),
+            Feature::LeadIn => clauses.push(format!("a suspicious hop left {dst} soon after this login reached it")),
             Feature::CredentialSwitch { from } => {
                 let from = names.account(from);
                 clauses.push(format!("the chain switched from {from} to {user}, an account {from} never used"))

@@ -27,6 +27,7 @@ pub mod explain;
 pub mod fleet;
 pub mod graph;
 pub mod history;
+pub mod lead;
 pub mod probe;
 mod remap;
 pub mod rule;

@@ -119,6 +119,9 @@ pub enum Feature {
     /// edge and new destination are discounted (negative bits) and do not make the hop
     /// suspicious. Never applied out of a host a raised alert reached.
     RoutineSource { logins: u32, rate: u16 },
+    /// Not a reason of its own (0 bits): the hop reached the source of a suspicious hop
+    /// shortly before it, and joined that hop's alert as its lead-in ([`crate::lead`]).
+    LeadIn,
 }
 
 impl Feature {
@@ -163,6 +166,7 @@ impl Feature {
             Feature::ServiceInstall => "service-install",
             Feature::AdminShare => "admin-share",
             Feature::RoutineSource { .. } => "routine-source",
+            Feature::LeadIn => "lead-in",
         }
     }
 }

@@ -107,8 +107,9 @@ pub struct SimOptions {
     /// First simulated day (default: 2019-06-01 for ntt-2019, 2021-03-01 for generic).
     /// The case's intrusion dates are fixed; move the period and they may fall outside.
     pub start: Option<jiff::civil::Date>,
-    /// Day after the last simulated day (default: 2020-06-01 for ntt-2019; 45·√scale days
-    /// for generic).
+    /// Day after the last simulated day (default: 2020-06-01 for ntt-2019; for generic,
+    /// 45·√scale days or 4 days per intrusion, whichever is longer:
+    /// [`scenarios::generic_days`]).
     pub end: Option<jiff::civil::Date>,
     /// Generic intrusions start no earlier than this many days into the period (default
     /// [`DEFAULT_QUIET_DAYS`]: after detection's 14-day warmup, as in a deployment that has

@@ -55,6 +55,20 @@ fn scales(role: Role) -> bool {
     matches!(role, Role::Workstation | Role::Database | Role::Application | Role::File)
 }
 
+/// Days simulated per generic intrusion by default: intrusions start within 35 % of the
+/// period ([`crate::intrusion::start_days`]), so 4 days each gives 0.7 new intrusions a day,
+/// the density of Hopper's evaluation (326 attacks over 15 months of logs). Packed closer, a
+/// per-day alert budget measures how many intrusions a day can hold, not the detector.
+pub const DAYS_PER_INTRUSION: u32 = 4;
+
+/// The generic scenario's default period: 45·√scale days (at least 14), longer when the
+/// intrusions need room ([`DAYS_PER_INTRUSION`]).
+pub fn generic_days(scale: f64, intrusions: usize) -> u32 {
+    let by_scale = ((45.0 * scale.sqrt()).round() as u32).max(14);
+    let by_intrusions = (intrusions.min(10_000) as u32).saturating_mul(DAYS_PER_INTRUSION);
+    by_scale.max(by_intrusions)
+}
+
 /// What a scenario produces before any log is written.
 pub struct Built {
     pub world: World,
@@ -69,7 +83,7 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
     }
     let (start, days, protect): (Date, u32, &[&str]) = match opts.scenario {
         Scenario::Ntt2019 => (date(2019, 6, 1), 366, &["sg-ops-03", "th-app-02", "us-jump-01", "jp-crm-01"]),
-        Scenario::Generic => (date(2021, 3, 1), ((45.0 * opts.scale.sqrt()).round() as u32).max(14), &[]),
+        Scenario::Generic => (date(2021, 3, 1), generic_days(opts.scale, opts.intrusions), &[]),
     };
     let start = opts.start.unwrap_or(start);
     let days = match opts.end {

@@ -1,0 +1,181 @@
+//! Lead-in hops: how the intruder reached the host a suspicious hop leaves.
+//!
+//! A person's own workstation reaching a new server with their own account is routine (people
+//! open new servers every week), so [`Feature::RoutineSource`] discounts such a hop's novelty
+//! and it is not suspicious on its own. But when a suspicious hop later leaves the server it
+//! reached, that first login is the likeliest way in: the phished workstation → first server
+//! step of an intrusion. Such discounted hops are kept here, per destination, for
+//! [`DetectConfig::lead_in_window`](crate::DetectConfig); a suspicious hop out of the
+//! destination takes them (and, recursively, the lead-ins into their sources) into its alert,
+//! so the alert starts where the intruder did. A lead-in is listed in the alert (marked with
+//! the [`Feature::LeadIn`] contribution) but does not count: it adds nothing to the alert's
+//! score and claims no host for the campaign window, so it can neither raise an alert nor
+//! pull later hops into one.
+//!
+//! Memory: only discounted novel hops are kept (a new edge or a new account on a host), at
+//! most [`LEADS_PER_HOST`] per host, each for the window: bounded by the fleet's novelty per
+//! window, not by events.
+
+use ahash::AHashMap;
+
+use crate::alert::AlertHop;
+use crate::score::{is_suspicious, Contribution, Feature};
+use hopscope_model::Time;
+
+/// Lead-in hops kept per destination host (the newest).
+pub const LEADS_PER_HOST: usize = 8;
+/// How many lead-ins back a suspicious hop follows (workstation → jump host → server).
+pub const MAX_LEAD_DEPTH: usize = 4;
+
+/// Whether a hop with these contributions is a lead-in: novel (a new edge or a new account on
+/// the destination) but not suspicious only because its source routinely reaches new hosts.
+pub fn is_lead_in(c: &[Contribution]) -> bool {
+    c.iter().any(|c| matches!(c.feature, Feature::RoutineSource { .. }))
+        && c.iter().any(|c| matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnDestination))
+        && !is_suspicious(c)
+}
+
+/// Lead-in hops by destination host, waiting for a suspicious hop out of it.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct LeadIns {
+    by_dst: AHashMap<u32, Vec<AlertHop>>,
+}
+
+impl LeadIns {
+    /// Keep a lead-in hop (see [`is_lead_in`]).
+    pub fn offer(&mut self, h: AlertHop) {
+        let v = self.by_dst.entry(h.hop.dst).or_default();
+        if v.len() == LEADS_PER_HOST {
+            v.remove(0);
+        }
+        v.push(h);
+    }
+
+    /// Take the lead-ins into `host` within `window` before `t` (and at `t`), then the
+    /// lead-ins into their sources before them, up to [`MAX_LEAD_DEPTH`] steps back. In time
+    /// order (ties by evidence); each is taken once.
+    pub fn take_path(&mut self, host: u32, t: Time, window: i64) -> Vec<AlertHop> {
+        let mut out = Vec::new();
+        let mut frontier = vec![(host, t)];
+        for _ in 0..MAX_LEAD_DEPTH {
+            let mut next = Vec::new();
+            for (h, at) in frontier {
+                let Some(v) = self.by_dst.get_mut(&h) else { continue };
+                let lo = at.0.saturating_sub(window);
+                let mut i = 0;
+                while i < v.len() {
+                    if v[i].hop.time.0 >= lo && v[i].hop.time <= at {
+                        let mut l = v.remove(i);
+                        next.push((l.hop.src, l.hop.time));
+                        l.contributions.push(Contribution { feature: Feature::LeadIn, bits: 0.0 });
+                        out.push(l);
+                    } else {
+                        i += 1;
+                    }
+                }
+                if v.is_empty() {
+                    self.by_dst.remove(&h);
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        crate::alert::sort_hops(&mut out);
+        out
+    }
+
+    /// Forget lead-ins older than `window` before `now`.
+    pub fn expire(&mut self, now: Time, window: i64) {
+        let lo = now.0.saturating_sub(window);
+        self.by_dst.retain(|_, v| {
+            v.retain(|h| h.hop.time.0 >= lo);
+            !v.is_empty()
+        });
+    }
+
+    /// Lead-ins held.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn len(&self) -> usize {
+        self.by_dst.values().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{Causal, Trail};
+    use crate::graph::Hop;
+    use hopscope_model::{EventFlags, Evidence, LogonType, Position, SourceFormat};
+
+    const H: i64 = 3_600_000_000;
+
+    fn lead(t: i64, src: u32, dst: u32) -> AlertHop {
+        let hop = Hop {
+            time: Time(t),
+            src,
+            dst,
+            user: 7,
+            src_user: 0,
+            auth: 0,
+            logon_type: LogonType::Network,
+            format: SourceFormat::Jsonl,
+            flags: EventFlags::default(),
+            primary: true,
+            evidence: Evidence { source: 1, position: Position::Line(t as u64) },
+        };
+        let trail = Trail { origin: src, causal: Causal::Clear(7), start: Time(t), depth: 1, alert: 0 };
+        AlertHop { hop, score: 3.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
+    }
+
+    fn c(feature: Feature, bits: f64) -> Contribution {
+        Contribution { feature, bits }
+    }
+
+    #[test]
+    fn a_lead_in_is_novelty_discounted_as_routine_and_nothing_else() {
+        let routine = c(Feature::RoutineSource { logins: 40, rate: 200 }, -5.0);
+        assert!(is_lead_in(&[c(Feature::NewEdge, 7.0), routine]));
+        assert!(is_lead_in(&[
+            c(Feature::NewAccountOnDestination, 3.0),
+            c(Feature::CrossCountry { seen: 0 }, 9.0),
+            routine
+        ]));
+        // not discounted: the hop is suspicious in its own right, not a lead-in
+        assert!(!is_lead_in(&[c(Feature::NewEdge, 7.0)]));
+        // discounted, but another novelty makes it suspicious anyway
+        assert!(!is_lead_in(&[c(Feature::NewEdge, 7.0), c(Feature::UnusualAuth { usual: 1 }, 6.0), routine]));
+        // routine and not novel at all: a usual login
+        assert!(!is_lead_in(&[c(Feature::CrossCountry { seen: 3 }, 2.0), routine]));
+    }
+
+    #[test]
+    fn a_suspicious_hop_takes_the_lead_ins_into_its_source_back_along_the_path() {
+        let mut l = LeadIns::default();
+        l.offer(lead(0, 1, 2)); // workstation 1 → jump 2
+        l.offer(lead(2 * H, 2, 3)); // jump 2 → server 3
+        l.offer(lead(3 * H, 9, 3)); // another lead-in into 3, later than the hop below
+        l.offer(lead(0, 5, 6)); // unrelated
+        let path = l.take_path(3, Time(2 * H + 10), 72 * H);
+        let hops: Vec<(u32, u32)> = path.iter().map(|h| (h.hop.src, h.hop.dst)).collect();
+        assert_eq!(hops, vec![(1, 2), (2, 3)], "time-respecting: the later lead-in into 3 is not taken");
+        assert_eq!(l.len(), 2, "taken once");
+        assert!(l.take_path(3, Time(2 * H + 20), 72 * H).is_empty(), "the later one still waits for its own hop");
+    }
+
+    #[test]
+    fn lead_ins_outside_the_window_are_neither_taken_nor_kept() {
+        let mut l = LeadIns::default();
+        l.offer(lead(0, 1, 2));
+        assert!(l.take_path(2, Time(73 * H), 72 * H).is_empty());
+        l.expire(Time(73 * H), 72 * H);
+        assert_eq!(l.len(), 0);
+        for i in 0..20 {
+            l.offer(lead(i * H, 100 + i as u32, 2));
+        }
+        assert_eq!(l.len(), LEADS_PER_HOST, "bounded per host, newest kept");
+        let path = l.take_path(2, Time(20 * H), 72 * H);
+        assert_eq!(path.first().map(|h| h.hop.src), Some(112));
+    }
+}
