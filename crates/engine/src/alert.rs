@@ -116,7 +116,16 @@ struct Open {
 }
 
 impl Open {
-    fn push(&mut self, h: AlertHop) {
+    fn push(&mut self, mut h: AlertHop) {
+        // Most alerts never get a second hop (a noisy fleet's benign novelty, forgotten two
+        // days later), and a maintenance weekend opens a million of them at once: hold exactly
+        // what is stored, not a vector's spare room (a first push reserves four hops).
+        h.contributions.shrink_to_fit();
+        h.techniques.shrink_to_fit();
+        h.evidence.shrink_to_fit();
+        if self.hops.capacity() == 0 {
+            self.hops.reserve_exact(1);
+        }
         self.hops.push(h);
         if self.hops.len() > 2 * MAX_ALERT_HOPS {
             sort_hops(&mut self.hops);
