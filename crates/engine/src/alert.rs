@@ -504,24 +504,27 @@ impl AlertBook {
             map[old] = next;
             last = k;
         }
-        let mut open: Vec<Open> = Vec::with_capacity(next as usize + 1);
-        open.push(Open { dead: true, ..Open::default() });
+        // in place: a new id never exceeds the old one, so each slot moves down onto a slot
+        // already read (no second book at the peak)
+        let mut filled = 1;
         for old in 1..n {
-            let new = map[old];
-            if new == 0 || (new as usize) < open.len() {
-                continue;
+            let new = map[old] as usize;
+            if new < filled {
+                continue; // not kept (0), or a forgotten slot already written
             }
             let slot = match keep[old] {
-                GONE => Open { parent: new, dead: true, ..Open::default() },
+                GONE => Open { parent: new as u32, dead: true, ..Open::default() },
                 // a survivor moves; a merged alert's slot points at its survivor's new id (the
                 // marking above compressed its path, so its parent is the survivor; survivors
-                // have lower ids, so theirs is moved out already and must not be followed)
-                _ if self.open[old].parent as usize == old => Open { parent: new, ..std::mem::take(&mut self.open[old]) },
+                // have lower ids, so theirs has moved already and must not be followed)
+                _ if self.open[old].parent as usize == old => Open { parent: new as u32, ..std::mem::take(&mut self.open[old]) },
                 _ => Open { parent: map[self.open[old].parent as usize], ..Open::default() },
             };
-            open.push(slot);
+            self.open[new] = slot;
+            filled = new + 1;
         }
-        self.open = open;
+        self.open.truncate(filled);
+        self.open.shrink_to_fit();
         let remap = AlertRemap(map);
         for (_, (a, _)) in self.by_host.iter_mut() {
             *a = remap.id(*a);
