@@ -547,6 +547,12 @@ impl AlertBook {
         self.open.len()
     }
 
+    /// Slots of alerts merged into another.
+    #[cfg(test)]
+    pub fn merged(&self) -> usize {
+        self.open.iter().enumerate().filter(|(i, o)| o.parent != *i as u32 && !o.dead).count()
+    }
+
     /// Alerts still open.
     pub fn open_count(&self) -> usize {
         self.open.iter().enumerate().filter(|(i, o)| o.parent == *i as u32 && !o.dead).count()
