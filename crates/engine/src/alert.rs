@@ -32,7 +32,8 @@ pub struct AlertHop {
     /// The hop's own event first, then supporting events (the first failure of a brute
     /// force).
     pub evidence: Vec<Evidence>,
-    /// The chain the hop continued, as it was when the hop happened.
+    /// The chain the hop continued, as it was when the hop happened (its `alert` is the
+    /// book's id at that moment, which later compactions renumber: history, not a reference).
     pub trail: Trail,
 }
 
@@ -133,7 +134,16 @@ struct Open {
 }
 
 impl Open {
-    fn push(&mut self, h: AlertHop) {
+    fn push(&mut self, mut h: AlertHop) {
+        // Most alerts never get a second hop (a noisy fleet's benign novelty, forgotten two
+        // days later), and a maintenance weekend opens a million of them at once: hold exactly
+        // what is stored, not a vector's spare room (a first push reserves four hops).
+        h.contributions.shrink_to_fit();
+        h.techniques.shrink_to_fit();
+        h.evidence.shrink_to_fit();
+        if self.hops.capacity() == 0 {
+            self.hops.reserve_exact(1);
+        }
         self.hops.push(h);
         if self.hops.len() > 2 * MAX_ALERT_HOPS {
             sort_hops(&mut self.hops);
@@ -162,6 +172,20 @@ fn snapshot(o: &Open, raised_at: Time) -> RaisedAlert {
 
 pub(crate) fn sort_hops(hops: &mut [AlertHop]) {
     hops.sort_by_key(|h| (h.hop.time, h.hop.evidence));
+}
+
+/// Below this many slots the book is never compacted: renumbering costs more than it frees.
+const COMPACT_MIN_SLOTS: usize = 4096;
+
+/// Old alert id → new id, from [`AlertBook::compact`]; 0 for an alert nothing can reach.
+#[derive(Debug)]
+pub(crate) struct AlertRemap(Vec<u32>);
+
+impl AlertRemap {
+    /// The new id of `old` (0 stays 0).
+    pub fn id(&self, old: u32) -> u32 {
+        self.0.get(old as usize).copied().unwrap_or(0)
+    }
 }
 
 /// A raised alert before it is explained: (raised at, score, hops in time order, hops omitted).
@@ -448,6 +472,118 @@ impl AlertBook {
         self.live.retain(|&i| open[i as usize].parent == i && !open[i as usize].dead);
     }
 
+    /// Whether [`AlertBook::compact`] is worth its cost: the book holds more slots of forgotten
+    /// and merged alerts than of live ones (and more than a few thousand in all).
+    pub fn wants_compaction(&self) -> bool {
+        let slots = self.open.len();
+        slots > COMPACT_MIN_SLOTS && slots - self.live.len() > self.live.len()
+    }
+
+    /// Renumber the alerts densely, forgetting the slots of alerts that are gone, so the book
+    /// grows with the alerts alive rather than with every alert ever opened.
+    ///
+    /// `held`: the alert ids held outside the book (the chains' remembered logins), in any
+    /// order, 0s allowed. The returned map translates every id held anywhere (there, in the
+    /// campaign indexes, in `live`); the caller rewrites its own ids through it.
+    ///
+    /// Nothing a later hop sees changes: the map keeps the order of ids (the oldest alert
+    /// absorbs the others, a chain passes on its oldest alert), a merged alert's id still
+    /// resolves to its survivor's new id (paths compressed), and a held id of a forgotten
+    /// alert still resolves to 0 through a forgotten slot, distinct from 0 ("no alert"). Held
+    /// ids must stay distinct from 0 because [`crate::chain::Chains::same_account_alert`]
+    /// takes the oldest *unresolved* id: a forgotten one there means none, even when a
+    /// younger parent's alert is alive. Forgotten ids with no live id between them share one
+    /// slot. Ids of alerts nothing holds any more, and the hops of forgotten alerts, are
+    /// freed. (Hops keep the trail they continued, whose `alert` is the id at that moment:
+    /// history, never looked up.)
+    pub fn compact(&mut self, held: impl IntoIterator<Item = u32>) -> AlertRemap {
+        const GONE: u8 = 1;
+        const ALIVE: u8 = 2;
+        let n = self.open.len();
+        let mut keep = vec![0u8; n];
+        let indexed: Vec<u32> = self
+            .by_host
+            .values()
+            .chain(self.by_internet.values())
+            .chain(self.by_causal.values())
+            .map(|&(a, _)| a)
+            .collect();
+        let live = std::mem::take(&mut self.live);
+        for a in held.into_iter().chain(indexed).chain(live.iter().copied()) {
+            if a == 0 || a as usize >= n {
+                continue;
+            }
+            match self.root(a) {
+                0 => keep[a as usize] = keep[a as usize].max(GONE),
+                r => {
+                    keep[a as usize] = ALIVE;
+                    keep[r as usize] = ALIVE;
+                }
+            }
+        }
+        // old id → new id, in order; a run of forgotten ids shares one slot
+        let mut map = vec![0u32; n];
+        let mut next = 0u32;
+        let mut last = 0u8;
+        for (old, &k) in keep.iter().enumerate().skip(1) {
+            if k == 0 {
+                continue;
+            }
+            if !(k == GONE && last == GONE) {
+                next += 1;
+            }
+            map[old] = next;
+            last = k;
+        }
+        // in place: a new id never exceeds the old one, so each slot moves down onto a slot
+        // already read (no second book at the peak)
+        let mut filled = 1;
+        for old in 1..n {
+            let new = map[old] as usize;
+            if new < filled {
+                continue; // not kept (0), or a forgotten slot already written
+            }
+            let slot = match keep[old] {
+                GONE => Open { parent: new as u32, dead: true, ..Open::default() },
+                // a survivor moves; a merged alert's slot points at its survivor's new id (the
+                // marking above compressed its path, so its parent is the survivor; survivors
+                // have lower ids, so theirs has moved already and must not be followed)
+                _ if self.open[old].parent as usize == old => Open { parent: new as u32, ..std::mem::take(&mut self.open[old]) },
+                _ => Open { parent: map[self.open[old].parent as usize], ..Open::default() },
+            };
+            self.open[new] = slot;
+            filled = new + 1;
+        }
+        self.open.truncate(filled);
+        self.open.shrink_to_fit();
+        let remap = AlertRemap(map);
+        for (_, (a, _)) in self.by_host.iter_mut() {
+            *a = remap.id(*a);
+        }
+        for (_, (a, _)) in self.by_internet.iter_mut() {
+            *a = remap.id(*a);
+        }
+        for (_, (a, _)) in self.by_causal.iter_mut() {
+            *a = remap.id(*a);
+        }
+        let open = &self.open;
+        self.live = live.into_iter().map(|a| remap.id(a)).filter(|&i| open[i as usize].parent == i && !open[i as usize].dead).collect();
+        self.live.dedup();
+        remap
+    }
+
+    /// Slots in the book: one per alert id that can still be looked up.
+    #[cfg(test)]
+    pub fn slots(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Slots of alerts merged into another.
+    #[cfg(test)]
+    pub fn merged(&self) -> usize {
+        self.open.iter().enumerate().filter(|(i, o)| o.parent != *i as u32 && !o.dead).count()
+    }
+
     /// Alerts still open.
     pub fn open_count(&self) -> usize {
         self.open.iter().enumerate().filter(|(i, o)| o.parent == *i as u32 && !o.dead).count()
@@ -508,6 +644,77 @@ mod tests {
         // after the window, the same origin no longer ties either
         let d = book.attach(ah(30 * H, 10, 11, 1, 7), Vec::new(), &mut Vec::new(), false);
         assert_ne!(a, d);
+    }
+
+    /// A book with ten forgotten alerts (1–10), a raised one (11) that absorbed another (12),
+    /// one forgotten below the threshold (13) and one still open (14), 60 hours in.
+    fn book_with_history() -> AlertBook {
+        let mut book = AlertBook::new(12.0, 120 * 24 * H, 24 * H, 0);
+        for i in 0..10 {
+            book.attach(ah(0, 100 + i, 200 + i, 300 + i, 400 + i), Vec::new(), &mut Vec::new(), false);
+        }
+        assert_eq!(book.attach(ah(0, 2, 3, 1, 7), Vec::new(), &mut Vec::new(), false), 11);
+        assert_eq!(book.attach(ah(H, 4, 5, 9, 8), Vec::new(), &mut Vec::new(), false), 12);
+        assert_eq!(book.attach(ah(2 * H, 6, 7, 10, 11), Vec::new(), &mut vec![11, 12], false), 11);
+        assert_eq!(book.attach(ah(3 * H, 20, 21, 30, 31), Vec::new(), &mut Vec::new(), false), 13);
+        assert_eq!(book.attach(ah(60 * H, 40, 41, 42, 43), Vec::new(), &mut Vec::new(), false), 14);
+        book.expire(Time(60 * H));
+        book
+    }
+
+    #[test]
+    fn compaction_renumbers_what_is_held_and_keeps_what_it_resolves_to() {
+        let mut book = book_with_history();
+        let now = Time(60 * H);
+        assert_eq!((book.root(12), book.root(13), book.root(5)), (11, 0, 0));
+        assert!(book.is_raised(11) && book.reached(5, now));
+        assert_eq!((book.slots(), book.open_count()), (15, 2));
+        // the chains hold a merged alert, forgotten ones, both survivors and "none"
+        let held = [12, 13, 5, 11, 14, 0, 3];
+        let map = book.compact(held);
+        let new = |old: u32| map.id(old);
+        // a merged alert keeps its own id, resolving to its survivor's new one
+        assert_ne!(new(12), new(11));
+        assert_eq!(book.root(new(12)), new(11));
+        assert_eq!(book.root(new(11)), new(11));
+        assert!(book.is_raised(new(12)));
+        // forgotten ones resolve to 0 but are not "none": a chain holding one still has an
+        // (oldest) alert, which is gone; forgotten ones with nothing alive between share a slot
+        for gone in [13, 5, 3] {
+            assert_ne!(new(gone), 0);
+            assert_eq!(book.root(new(gone)), 0);
+        }
+        assert_eq!(new(3), new(5));
+        // order is kept (the oldest alert absorbs the others); ids nothing holds are freed
+        assert!(new(5) < new(11) && new(11) < new(12) && new(12) < new(13) && new(13) < new(14));
+        assert_eq!((new(0), new(1), new(10)), (0, 0, 0));
+        assert_eq!(book.slots(), 6);
+        assert_eq!(book.open_count(), 2);
+        assert_eq!(book.live, vec![new(11), new(14)]);
+        // the campaign indexes follow: hosts the raised alert reached, the open alert's account
+        assert!(book.reached(5, now) && book.reached(7, now));
+        assert_eq!(book.by_host.get(&7).map(|&(a, _)| a), Some(new(11)));
+        assert_eq!(book.attach(ah(61 * H, 41, 50, 42, 43), Vec::new(), &mut Vec::new(), false), new(14));
+        // and a new alert takes the next id
+        assert_eq!(book.attach(ah(62 * H, 60, 61, 62, 63), Vec::new(), &mut Vec::new(), false), 6);
+    }
+
+    #[test]
+    fn a_compacted_book_raises_the_same_alerts() {
+        let (mut plain, mut compacted) = (book_with_history(), book_with_history());
+        let map = compacted.compact([12, 13]);
+        // the chain that fed the merged alert continues it; the open alert grows past the
+        // threshold; a hop continuing the forgotten alert's chain starts a new one
+        let a = plain.attach(ah(61 * H, 5, 70, 9, 8), Vec::new(), &mut vec![12], false);
+        let b = compacted.attach(ah(61 * H, 5, 70, 9, 8), Vec::new(), &mut vec![map.id(12)], false);
+        assert_eq!((a, b), (11, map.id(11)));
+        for book in [&mut plain, &mut compacted] {
+            book.attach(ah(62 * H, 41, 71, 42, 43), Vec::new(), &mut Vec::new(), false);
+            book.attach(ah(63 * H, 41, 72, 42, 43), Vec::new(), &mut Vec::new(), false);
+        }
+        assert!(compacted.attach(ah(64 * H, 21, 73, 30, 31), Vec::new(), &mut vec![map.id(13)], false) > map.id(14));
+        assert!(plain.attach(ah(64 * H, 21, 73, 30, 31), Vec::new(), &mut vec![13], false) > 14);
+        assert_eq!(plain.into_raised(), compacted.into_raised());
     }
 
     #[test]

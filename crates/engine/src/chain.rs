@@ -172,6 +172,19 @@ impl Chains {
         self.inbound.clear();
     }
 
+    /// The alert ids the remembered logins hold (0 = none), for compacting the alert book.
+    pub fn alert_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.inbound.iter().flatten().map(|l| l.trail.alert)
+    }
+
+    /// Rewrite every alert id the remembered logins hold through `new_id` (the alert book
+    /// was compacted).
+    pub fn remap_alerts(&mut self, new_id: impl Fn(u32) -> u32) {
+        for l in self.inbound.iter_mut().flatten() {
+            l.trail.alert = new_id(l.trail.alert);
+        }
+    }
+
     /// Links remembered in total (for statistics).
     pub fn links(&self) -> usize {
         self.inbound.iter().map(Vec::len).sum()
@@ -261,6 +274,30 @@ mod tests {
             step(&mut c, hop(6000 * S + i, 50, 3, 5));
         }
         assert_eq!(c.inbound(3).len(), 1);
+    }
+
+    #[test]
+    fn alert_ids_of_remembered_logins_are_listed_and_rewritten() {
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        let t = c.trail_for(&hop(0, 1, 2, 10), |_| false, |a| a);
+        c.record(&hop(0, 1, 2, 10), Trail { alert: 7, ..t });
+        c.record(&hop(S, 3, 2, 11), Trail { alert: 9, ..t });
+        c.record(&hop(2 * S, 1, 4, 10), t);
+        let mut ids: Vec<u32> = c.alert_ids().collect();
+        ids.sort_unstable();
+        assert_eq!(ids, vec![0, 7, 9]);
+        c.remap_alerts(|a| match a {
+            7 => 2,
+            9 => 3,
+            _ => 0,
+        });
+        let mut after: Vec<(u32, u32)> = [2, 4].iter().flat_map(|&h| c.inbound(h)).map(|l| (l.src, l.trail.alert)).collect();
+        after.sort_unstable();
+        assert_eq!(after, vec![(1, 0), (1, 2), (3, 3)]);
+        let mut out = Vec::new();
+        c.parent_alerts(&hop(3 * S, 2, 5, 12), &mut out);
+        out.sort_unstable();
+        assert_eq!(out, vec![2, 3]);
     }
 
     #[test]

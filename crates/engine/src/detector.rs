@@ -272,7 +272,20 @@ impl Detector {
         self.history.expire(now);
         self.book.expire(now);
         self.lead_ins.expire(now, self.config.lead_in_window);
+        // once a day, renumber the alert book when most of its slots are alerts gone: it
+        // then grows with the alerts alive, not with every alert a noisy fleet ever opened
+        let last_sweep = self.next_sweep.saturating_sub(HOUR);
+        let new_day = self.next_sweep != i64::MIN && last_sweep.div_euclid(DAY) < now.0.div_euclid(DAY);
+        if new_day && self.book.wants_compaction() {
+            self.compact_alerts();
+        }
         self.next_sweep = now.0.saturating_add(HOUR);
+    }
+
+    /// Compact the alert book and rewrite the alert ids the chains hold.
+    fn compact_alerts(&mut self) {
+        let remap = self.book.compact(self.chains.alert_ids());
+        self.chains.remap_alerts(|a| remap.id(a));
     }
 
     /// Process every pending hop stamped before `limit`: all hops that could precede them
@@ -521,4 +534,109 @@ pub fn alert_id(first: &AlertHop, catalog: &Catalog) -> String {
     }
     let date: String = h.time.to_rfc3339().chars().take(10).filter(|c| *c != '-').collect();
     format!("A-{date}-{:08x}", (hash >> 32) as u32 ^ hash as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::HostFacts;
+    use hopscope_model::{Orientation, Outcome};
+
+    /// A noisy synthetic fleet (after the `detect_bench` example): accounts log in from their
+    /// workstations to their usual servers and onward, and 3% of logins go somewhere new, so
+    /// alerts are opened, merged, raised, retired and forgotten every day. One batch a day.
+    fn noisy_days(days: i64, hosts: u64, accounts: u64) -> (Fleet, Vec<EventTable>) {
+        let mut fleet = Fleet::default();
+        for h in 1..=hosts as u32 {
+            fleet.set_host(h, HostFacts { site: 1 + h % 12, country: 1 + h % 5, criticality: (h % 50 == 0) as u8 * 4, ..HostFacts::default() });
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut below = |n: u64| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        };
+        let per_day = 4000;
+        let start = 1_546_300_800_000_000; // 2019-01-01
+        let mut batches = Vec::new();
+        for day in 0..days {
+            let mut t = EventTable::with_capacity(per_day);
+            for k in 0..per_day as i64 {
+                let user = 1 + below(accounts) as u32;
+                let home = 1 + (user as u64 * 7919 % hosts) as u32;
+                let r = below(1000);
+                let (src, dst) = if r < 30 {
+                    (1 + below(hosts) as u32, 1 + below(hosts) as u32)
+                } else {
+                    let server = 1 + ((user as u64 * 31 + below(5) * 104_729) % hosts) as u32;
+                    if r < 300 { (server, 1 + ((server as u64 * 13 + below(3)) % hosts) as u32) } else { (home, server) }
+                };
+                t.time.push(start + day * DAY + k * (DAY / per_day as i64));
+                t.src_host.push(src);
+                t.src_ip.push(0);
+                t.dst_host.push(dst);
+                t.dst_ip.push(0);
+                t.user.push(user);
+                t.src_user.push(0);
+                t.auth.push(1 + (r % 3 == 0) as u32);
+                t.logon_type.push(3);
+                t.outcome.push(if r > 30 && r < 50 { Outcome::Failure as u8 } else { Outcome::Success as u8 });
+                t.orientation.push(Orientation::LogOn as u8);
+                t.format.push(1);
+                t.event_id.push(0);
+                t.flags.push(0);
+                t.source.push(1);
+                t.position.push((day * per_day as i64 + k + 1) as u64);
+            }
+            batches.push(t);
+        }
+        (fleet, batches)
+    }
+
+    /// The detection with the hops' own trails' alert ids cleared: those record the book's id
+    /// when the hop happened, which compaction renumbers; nothing reads them.
+    fn without_book_ids(mut d: Detection) -> Detection {
+        for a in &mut d.alerts {
+            for h in &mut a.hops {
+                h.trail.alert = 0;
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn compacting_the_alert_book_changes_no_alert() {
+        let (fleet, batches) = noisy_days(60, 400, 300);
+        let catalog = Catalog::default();
+        // one alert a day kept: ten a day retained once the day is over, the rest retired
+        let config = DetectConfig { budget_per_day: 1, ..DetectConfig::default() };
+        let mut plain = Detector::with_fleet(fleet.clone(), config.clone());
+        let mut compacted = Detector::with_fleet(fleet.clone(), config);
+        let (mut plain_slots, mut compacted_slots) = (0, 0);
+        for (day, batch) in batches.iter().enumerate() {
+            plain.feed(batch);
+            compacted.feed(batch);
+            // compact after every day, whether or not it pays
+            compacted.compact_alerts();
+            if day == 30 {
+                // a checkpoint of a compacted detector reads back and carries on the same
+                let bytes = bincode::serialize(&compacted).unwrap();
+                compacted = bincode::deserialize(&bytes).unwrap();
+                compacted.fleet = fleet.clone();
+            }
+            plain_slots = plain.book.slots();
+            compacted_slots = compacted.book.slots();
+        }
+        // the run exercises what compaction must get right: alerts forgotten below the
+        // threshold, raised ones retired, merged ones
+        assert!(plain.book.merged() > 20, "{} merged", plain.book.merged());
+        let (plain, compacted) = (plain.finish(&catalog), compacted.finish(&catalog));
+        assert!(plain.stats.below_threshold > 20, "{:?}", plain.stats);
+        assert!(plain.stats.raised > plain.alerts.len() as u64, "{:?}", plain.stats);
+        assert!(!plain.alerts.is_empty());
+        assert_eq!(plain.stats, compacted.stats);
+        assert_eq!(without_book_ids(plain), without_book_ids(compacted));
+        assert!(compacted_slots * 4 < plain_slots, "{compacted_slots} slots compacted, {plain_slots} not");
+    }
 }
