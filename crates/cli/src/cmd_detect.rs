@@ -42,7 +42,7 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
     campaign_window: i64,
     /// Bits an alert needs to be raised.
-    #[arg(long, value_name = "BITS", default_value_t = 12.0)]
+    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
     min_score: f64,
     /// A routine-looking first login into a host joins the alert of a suspicious hop out of
     /// it for this long (the phished workstation → first server step); 0 turns it off.

@@ -43,6 +43,9 @@ pub struct Args {
     /// found), login by login, with the score the detector gave it and why.
     #[arg(long, conflicts_with = "json")]
     misses: bool,
+    /// Bits an alert needs to be raised (`detect --min-score`), to measure the trade-off.
+    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
+    min_score: f64,
     /// Detection's lead-in window (`detect --lead-in-window`), to measure what it adds.
     #[arg(long, value_name = "DURATION", default_value = "72h", value_parser = hopscope_report::view::parse_duration)]
     lead_in_window: i64,
@@ -319,7 +322,7 @@ pub fn run(a: Args) -> Result<()> {
     let fleet = Fleet::new(&case.catalog, &case.inventory);
     // every raised alert, so the budgets can be applied afterwards
     let config =
-        DetectConfig { budget_per_day: 0, warmup: 14 * DAY, lead_in_window: a.lead_in_window, ..DetectConfig::default() };
+        DetectConfig { budget_per_day: 0, warmup: 14 * DAY, lead_in_window: a.lead_in_window, min_score: a.min_score, ..DetectConfig::default() };
     let mut rules = Vec::new();
     let mut clients = Vec::new();
     let mut missed = Vec::new();

@@ -24,6 +24,10 @@ pub struct DetectSettings {
     pub warmup: String,
     pub campaign_window: String,
     pub min_score: f64,
+    /// How long a routine-looking login into a host waits for a suspicious hop out of it
+    /// (absent in reports written before it existed).
+    #[serde(default)]
+    pub lead_in_window: String,
     pub baseline: Option<String>,
 }
 
@@ -108,6 +112,7 @@ impl DetectionView {
                 warmup: duration(config.warmup),
                 campaign_window: duration(config.campaign_window),
                 min_score: config.min_score,
+                lead_in_window: duration(config.lead_in_window),
                 baseline,
             },
             stats: DetectStatsView {
