@@ -39,6 +39,10 @@ pub struct Args {
     /// detection's 14-day warmup). The ntt-2019 case keeps its dates.
     #[arg(long, default_value_t = hopscope_sim::DEFAULT_QUIET_DAYS, value_name = "DAYS")]
     quiet_days: u32,
+    /// Days to simulate [default: ntt-2019 2019-06-01 to 2020-06-01; generic 45·√scale days
+    /// or 4 per intrusion, whichever is longer].
+    #[arg(long, value_name = "N")]
+    days: Option<u32>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -51,7 +55,7 @@ pub fn options(a: &Args) -> Result<SimOptions> {
         .iter()
         .map(|f| OutFormat::parse(f).ok_or_else(|| anyhow!("unknown format {f:?} (sshd, winjson, lanl, zeek)")))
         .collect::<Result<Vec<_>>>()?;
-    Ok(SimOptions { scenario, seed: a.seed, scale: a.scale, formats, intrusions: a.intrusions, quiet_days: a.quiet_days, ..SimOptions::default() })
+    Ok(SimOptions { scenario, seed: a.seed, scale: a.scale, formats, intrusions: a.intrusions, quiet_days: a.quiet_days, days: a.days, ..SimOptions::default() })
 }
 
 pub fn run(a: Args) -> Result<()> {

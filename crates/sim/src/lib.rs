@@ -111,6 +111,8 @@ pub struct SimOptions {
     /// 45·√scale days or 4 days per intrusion, whichever is longer:
     /// [`scenarios::generic_days`]).
     pub end: Option<jiff::civil::Date>,
+    /// Days simulated, when `end` is not given (default as for `end`).
+    pub days: Option<u32>,
     /// Generic intrusions start no earlier than this many days into the period (default
     /// [`DEFAULT_QUIET_DAYS`]: after detection's 14-day warmup, as in a deployment that has
     /// history before it is judged). Capped at three fifths of the period so short runs
@@ -131,6 +133,7 @@ impl Default for SimOptions {
             intrusions: 1,
             start: None,
             end: None,
+            days: None,
             quiet_days: DEFAULT_QUIET_DAYS,
         }
     }

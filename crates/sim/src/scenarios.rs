@@ -95,7 +95,11 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
             }
             d as u32
         }
-        None => days,
+        None => match opts.days {
+            Some(d) if d < 7 => return Err(SimError::Options("the simulated period must be at least 7 days".into())),
+            Some(d) => d,
+            None => days,
+        },
     };
     let first_day = days_from_civil(start.year() as i32, start.month() as u32, start.day() as u32);
     let mut r = rng(opts.seed, Stream::Fleet, 0, 0);
