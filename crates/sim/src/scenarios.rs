@@ -392,3 +392,20 @@ fn data_holdings(w: &World, opts: &SimOptions, case: bool) -> Vec<Holding> {
     rows.sort();
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_periods_give_each_intrusion_four_days_and_days_override_it() {
+        assert_eq!(generic_days(1.0, 1), 45, "the demo size, by scale");
+        assert_eq!(generic_days(4.0, 1), 90);
+        assert_eq!(generic_days(1.0, 50), 200, "50 intrusions: 0.7 a day, as in Hopper's evaluation");
+        assert_eq!(generic_days(0.01, 0), 14, "never under two weeks");
+        let opts = |days| SimOptions { scenario: Scenario::Generic, intrusions: 50, days, ..SimOptions::default() };
+        assert_eq!(build(&opts(None)).unwrap().world.cal.days, 200);
+        assert_eq!(build(&opts(Some(45))).unwrap().world.cal.days, 45);
+        assert!(matches!(build(&opts(Some(3))), Err(SimError::Options(_))));
+    }
+}
