@@ -132,6 +132,44 @@ impl LineParser for AuthParser {
         out.push(&ev, Position::Line(line_no))?;
         Ok(LineKind::Event)
     }
+
+    fn hints(&self) -> bool {
+        true
+    }
+
+    /// Prefetch the accounts and hosts of a line parsed a few lines later.
+    fn hint(&mut self, line: &[u8], out: &BatchBuilder) {
+        let mut commas = memchr_iter(b',', line);
+        let (Some(a), Some(b), Some(c), Some(d), Some(e)) =
+            (commas.next(), commas.next(), commas.next(), commas.next(), commas.next())
+        else {
+            return;
+        };
+        let (src_user, dst_user) = (&line[a + 1..b], &line[b + 1..c]);
+        let (src, dst) = (&line[c + 1..d], &line[d + 1..e]);
+        let (name, domain) = user_domain_bytes(dst_user);
+        out.hint_account(name, domain);
+        if src_user != dst_user {
+            let (name, domain) = user_domain_bytes(src_user);
+            out.hint_account(name, domain);
+        }
+        out.hint_host(src);
+        if dst != src {
+            out.hint_host(dst);
+        }
+    }
+}
+
+/// `U147@DOM1` → (`U147`, `DOM1`) as bytes, as [`user_domain`] splits it (a domain of
+/// `""`: none).
+fn user_domain_bytes(s: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memrchr(b'@', s) {
+        Some(i) => {
+            let d = &s[i + 1..];
+            (&s[..i], if d == b"?" { b"" } else { d })
+        }
+        None => (s, b""),
+    }
 }
 
 /// Parser of `redteam.txt`: every line is a label "redteam".

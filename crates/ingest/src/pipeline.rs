@@ -453,6 +453,24 @@ pub(crate) fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut
     }
 }
 
+/// Lines a parser's [`LineParser::hint`] sees before parsing them: enough for the memory
+/// waits of that many lines to overlap, few enough that what they bring stays in cache.
+const LOOKAHEAD: usize = 8;
+
+/// The next line of `rest` (without its `\n`), advancing past it.
+#[inline]
+fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    if rest.is_empty() {
+        return None;
+    }
+    let (line, next) = match memchr(b'\n', rest) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (*rest, &rest[rest.len()..]),
+    };
+    *rest = next;
+    Some(line)
+}
+
 /// Parse the lines that start in `[start, end)` of an uncompressed file. Line numbers are
 /// relative to the chunk; the absorbing side adds the lines of earlier chunks.
 fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker<'_>) -> Batch {
@@ -497,14 +515,26 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
         Ok(buf) => {
             let mut line_no = 0u64;
             let mut rest: &[u8] = &buf;
-            while !rest.is_empty() {
-                let (line, next) = match memchr(b'\n', rest) {
-                    Some(i) => (&rest[..i], &rest[i + 1..]),
-                    None => (rest, &rest[rest.len()..]),
-                };
+            // a second cursor runs LOOKAHEAD lines ahead, letting the parser prefetch what
+            // those lines will look up
+            let hints = parser.hints();
+            let mut ahead: &[u8] = &buf;
+            if hints {
+                for _ in 0..LOOKAHEAD {
+                    match next_line(&mut ahead) {
+                        Some(l) => parser.hint(l, &b),
+                        None => break,
+                    }
+                }
+            }
+            while let Some(line) = next_line(&mut rest) {
+                if hints {
+                    if let Some(l) = next_line(&mut ahead) {
+                        parser.hint(l, &b);
+                    }
+                }
                 line_no += 1;
                 handle_line(line, false, line_no, parser.as_mut(), &mut b);
-                rest = next;
             }
         }
         Err(e) => b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
