@@ -9,7 +9,7 @@ use parquet::arrow::ArrowWriter;
 use crate::manifest::{Manifest, RunEntry, MANIFEST, VERSION};
 use crate::reader::{read_manifest, Label};
 use crate::schema::{events_schema, into_batch};
-use crate::tables::{read_catalog, read_labels, write_catalog, write_labels, writer_props};
+use crate::tables::{events_writer_props, read_catalog, read_labels, write_catalog, write_labels};
 use crate::CaseError;
 
 /// Events buffered before a run is sorted and written (about 64 bytes each in memory).
@@ -56,7 +56,7 @@ fn write_run(path: &Path, name: String, pieces: Vec<EventTable>) -> Result<RunEn
     };
     let tmp = path.with_extension("parquet.tmp");
     let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
-    let mut w = ArrowWriter::try_new(f, events_schema(), Some(writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
+    let mut w = ArrowWriter::try_new(f, events_schema(), Some(events_writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
     // one batch: the writer cuts row groups at the configured size
     w.write(&into_batch(t)).map_err(|e| CaseError::io(&tmp, e))?;
     w.close().map_err(|e| CaseError::io(&tmp, e))?;

@@ -499,6 +499,9 @@ struct Known {
     file: Vec<u32>,
     /// (local name id, local address id) → global host.
     hosts: AHashMap<(u32, u32), u32>,
+    /// Local name id - 1 → global host, for names without an address (LANL: every event):
+    /// the same answers as `hosts`, by index. `u32::MAX`: not resolved yet.
+    by_name: Vec<u32>,
 }
 
 impl Known {
@@ -526,6 +529,16 @@ impl Known {
             return NONE;
         }
         let (names, addrs) = (&self.host_names, &self.addresses);
+        if ip == NONE {
+            let i = name as usize - 1;
+            if self.by_name.len() <= i {
+                self.by_name.resize(names.len().max(i + 1), u32::MAX);
+            }
+            if self.by_name[i] == u32::MAX {
+                self.by_name[i] = catalog.hosts.resolve(inventory, Some(names[i].as_str()), None);
+            }
+            return self.by_name[i];
+        }
         *self.hosts.entry((name, ip)).or_insert_with(|| {
             let n = (name != NONE).then(|| names[name as usize - 1].as_str());
             let a = (ip != NONE).then(|| addrs[ip as usize - 1]);

@@ -236,6 +236,7 @@ pub fn run(
             let (units, plans, next, done, cv, abort) = (&units, &plans, &next, &done, &cv, &abort);
             // the worker's dictionary lives as long as the worker
             let mut dict = Some(Dictionary::default());
+            let mut buf = Vec::new();
             s.spawn(move || loop {
                 let idx = next.fetch_add(1, Ordering::SeqCst);
                 if idx >= units.len() || abort.load(Ordering::SeqCst) {
@@ -249,7 +250,7 @@ pub fn run(
                 }
                 let unit = &units[idx];
                 let plan = plans[unit.file()].as_ref().expect("units are only made for planned files");
-                let mut w = Worker { id: worker as u32, dict: &mut dict };
+                let mut w = Worker { id: worker as u32, dict: &mut dict, buf: &mut buf };
                 let ok = work(idx, unit, plan, opts, &tx, abort, &mut w);
                 if !ok {
                     break;
@@ -355,6 +356,8 @@ pub fn run(
 struct Worker<'a> {
     id: u32,
     dict: &'a mut Option<Dictionary>,
+    /// The chunk buffer, kept from chunk to chunk (its pages stay mapped).
+    buf: &'a mut Vec<u8>,
 }
 
 impl Worker<'_> {
@@ -477,11 +480,14 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
     use std::os::unix::fs::FileExt;
     let mut b = w.builder(format);
     let Some(mut parser) = new_parser(plan, format, &mut b) else { return w.finish(b) };
-    let read = || -> std::io::Result<Vec<u8>> {
+    let mut buf = std::mem::take(w.buf);
+    // the chunk's lines are `buf[begin..]`
+    let mut read = || -> std::io::Result<usize> {
         let f = std::fs::File::open(&plan.path)?;
         // read one byte before the chunk to know whether a line starts at `start`
         let from = start.saturating_sub(1);
-        let mut buf = vec![0u8; (end - from) as usize];
+        buf.clear();
+        buf.resize((end - from) as usize, 0);
         f.read_exact_at(&mut buf, from)?;
         // extend to the end of the line that crosses `end`
         let mut pos = end;
@@ -500,45 +506,47 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
                 pos += n as u64;
             }
         }
-        if start > 0 {
-            // drop the partial line that belongs to the previous chunk
-            match memchr(b'\n', &buf) {
-                Some(i) => {
-                    buf.drain(..=i);
-                }
-                None => buf.clear(),
-            }
+        if start == 0 {
+            return Ok(0);
         }
-        Ok(buf)
+        // skip the partial line that belongs to the previous chunk
+        Ok(memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1))
     };
     match read() {
-        Ok(buf) => {
+        Ok(begin) => {
+            let buf = &buf[begin..];
             let mut line_no = 0u64;
-            let mut rest: &[u8] = &buf;
-            // a second cursor runs LOOKAHEAD lines ahead, letting the parser prefetch what
-            // those lines will look up
-            let hints = parser.hints();
-            let mut ahead: &[u8] = &buf;
-            if hints {
-                for _ in 0..LOOKAHEAD {
-                    match next_line(&mut ahead) {
-                        Some(l) => parser.hint(l, &b),
-                        None => break,
-                    }
-                }
-            }
-            while let Some(line) = next_line(&mut rest) {
-                if hints {
-                    if let Some(l) = next_line(&mut ahead) {
+            let mut rest: &[u8] = buf;
+            if parser.hints() {
+                // lines are cut LOOKAHEAD lines before they are parsed and shown to the
+                // parser's hint on the way, so that it can prefetch what they will look up
+                let mut ring: [&[u8]; LOOKAHEAD] = [&[]; LOOKAHEAD];
+                let (mut head, mut queued) = (0usize, 0usize);
+                loop {
+                    while queued < LOOKAHEAD {
+                        let Some(l) = next_line(&mut rest) else { break };
                         parser.hint(l, &b);
+                        ring[(head + queued) % LOOKAHEAD] = l;
+                        queued += 1;
                     }
+                    if queued == 0 {
+                        break;
+                    }
+                    let line = ring[head];
+                    (head, queued) = ((head + 1) % LOOKAHEAD, queued - 1);
+                    line_no += 1;
+                    handle_line(line, false, line_no, parser.as_mut(), &mut b);
                 }
-                line_no += 1;
-                handle_line(line, false, line_no, parser.as_mut(), &mut b);
+            } else {
+                while let Some(line) = next_line(&mut rest) {
+                    line_no += 1;
+                    handle_line(line, false, line_no, parser.as_mut(), &mut b);
+                }
             }
         }
         Err(e) => b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
     }
+    *w.buf = buf;
     parser.finish(&mut b);
     w.finish(b)
 }
