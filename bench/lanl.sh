@@ -19,7 +19,7 @@ if [ ! -s "$FILE" ]; then
   echo "generating $FILE ..." >&2
   "$TARGET/release/examples/gen_lanl" "$LINES" > "$FILE"
 fi
-BYTES=$(stat -c %s "$FILE")
+BYTES=$(stat -L -c %s "$FILE")
 cat "$FILE" > /dev/null   # warm the page cache: both sides read from memory
 
 secs() { /usr/bin/time -f "%e %M %U %S" "$@" 2>&1 >/dev/null | tail -1; }

@@ -25,7 +25,7 @@ fn lanl_text() -> String {
             15 => writeln!(s, "{t},U{u}@DOM1,U{u}@DOM1,C{a},C{b},NTLM,Teleport,LogOn,Success").unwrap(),
             16 => writeln!(s, "{t},U{u}@DOM1,U{u}@DOM1,C{a},C{b},NTLM,Network,LogOn,Success\r").unwrap(),
             17 => writeln!(s, "{t},a-rather-long-account-name-{u}@DOM1,?,C{a}.some.long.domain.example,C{b},?,?,TGS,Fail").unwrap(),
-            _ if x % 4 == 0 => writeln!(s, "{t},C{a}$@DOM1,C{a}$@DOM1,C{a},C{b},Kerberos,Network,LogOn,Success").unwrap(),
+            _ if x & 3 == 0 => writeln!(s, "{t},C{a}$@DOM1,C{a}$@DOM1,C{a},C{b},Kerberos,Network,LogOn,Success").unwrap(),
             _ => writeln!(s, "{t},U{u}@DOM1,U{}@DOM{},C{a},C{b},Negotiate,Batch,LogOff,Success", u + 1, u % 3).unwrap(),
         }
     }
