@@ -52,6 +52,11 @@ fn commas(line: &[u8], out: &mut [usize]) -> usize {
 fn fields<const N: usize>(line: &str) -> Result<[&str; N], LineError> {
     let mut cuts = [0usize; N];
     let found = commas(line.as_bytes(), &mut cuts[..N - 1]);
+    split(line, found, &cuts[..N - 1])
+}
+
+/// The `N` fields of `line` given what [`commas`] found in it, with room for `N - 1`.
+fn split<'a, const N: usize>(line: &'a str, found: usize, cuts: &[usize]) -> Result<[&'a str; N], LineError> {
     if found > N - 1 {
         return Err(LineError::new(ProblemKind::BadValue, format!("more than {N} comma-separated fields")));
     }
@@ -63,7 +68,7 @@ fn fields<const N: usize>(line: &str) -> Result<[&str; N], LineError> {
     }
     let mut out = [""; N];
     let mut start = 0;
-    for (field, &cut) in out.iter_mut().zip(&cuts[..N - 1]) {
+    for (field, &cut) in out.iter_mut().zip(cuts) {
         *field = &line[start..cut];
         start = cut + 1;
     }
@@ -135,11 +140,40 @@ fn outcome(s: &str) -> Result<Outcome, LineError> {
 /// Parser of `auth.txt`.
 pub struct AuthParser {
     start: Time,
+    /// The commas [`LineParser::hint`] found in the lines it saw, oldest first, for
+    /// `parse_line` to use instead of searching again.
+    seen: std::collections::VecDeque<Seen>,
 }
+
+/// A hinted line (its address and length) and what [`commas`] found in it.
+struct Seen {
+    at: usize,
+    len: usize,
+    found: usize,
+    cuts: [usize; 8],
+}
+
+/// Hinted lines kept: more than the pipeline looks ahead.
+const SEEN: usize = 32;
 
 impl AuthParser {
     pub fn new(start: Time) -> AuthParser {
-        AuthParser { start }
+        AuthParser { start, seen: std::collections::VecDeque::with_capacity(SEEN) }
+    }
+
+    /// What the hint found in `line`, if it saw it: the same bytes (same address, the same
+    /// length or one more, for a `\r` removed since), and every cut still on a comma.
+    fn seen(&mut self, line: &str) -> Option<(usize, [usize; 8])> {
+        let at = line.as_ptr() as usize;
+        while let Some(s) = self.seen.pop_front() {
+            if s.at == at {
+                let b = line.as_bytes();
+                let ok = (s.len == b.len() || s.len == b.len() + 1)
+                    && s.cuts[..s.found.min(8)].iter().all(|&c| b.get(c) == Some(&b','));
+                return ok.then_some((s.found, s.cuts));
+            }
+        }
+        None
     }
 }
 
@@ -148,7 +182,10 @@ impl LineParser for AuthParser {
         if line.is_empty() {
             return Ok(LineKind::Ignored);
         }
-        let [t, src_user, dst_user, src, dst, auth, lt, orient, result] = fields::<9>(line)?;
+        let [t, src_user, dst_user, src, dst, auth, lt, orient, result] = match self.seen(line) {
+            Some((found, cuts)) => split::<9>(line, found, &cuts)?,
+            None => fields::<9>(line)?,
+        };
         let (src_user, src_domain) = user_domain(src_user);
         let (user, domain) = user_domain(dst_user);
         let ev = RawEvent {
@@ -175,11 +212,16 @@ impl LineParser for AuthParser {
 
     /// Prefetch the accounts and hosts of a line parsed a few lines later.
     fn hint(&mut self, line: &[u8], out: &BatchBuilder) {
-        let mut cut = [0usize; 5];
-        if commas(line, &mut cut) < 5 {
+        let mut cuts = [0usize; 8];
+        let found = commas(line, &mut cuts);
+        if self.seen.len() == SEEN {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(Seen { at: line.as_ptr() as usize, len: line.len(), found, cuts });
+        if found < 5 {
             return;
         }
-        let [a, b, c, d, e] = cut;
+        let [a, b, c, d, e, ..] = cuts;
         let (src_user, dst_user) = (&line[a + 1..b], &line[b + 1..c]);
         let (src, dst) = (&line[c + 1..d], &line[d + 1..e]);
         let (name, domain) = user_domain_bytes(dst_user);

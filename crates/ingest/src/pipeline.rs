@@ -449,6 +449,20 @@ pub(crate) fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut
             return;
         }
     };
+    parse_text_line(line, line_no, parser, b);
+}
+
+/// [`handle_line`] for a line already known to be UTF-8 (cut from a chunk validated whole).
+fn handle_text_line(line: &str, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
+    b.count_line();
+    if line.len() > MAX_LINE {
+        b.problem(Position::Line(line_no), LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")));
+        return;
+    }
+    parse_text_line(line.strip_suffix('\r').unwrap_or(line), line_no, parser, b);
+}
+
+fn parse_text_line(line: &str, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
     match parser.parse_line(line, line_no, b) {
         Ok(LineKind::Event) => {}
         Ok(LineKind::Ignored) => b.count_ignored(),
@@ -515,6 +529,17 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
     match read() {
         Ok(begin) => {
             let buf = &buf[begin..];
+            // UTF-8 checked once for the whole chunk (nearly always valid); lines are then cut
+            // out of the text. Otherwise each line is checked and located on its own.
+            let text = std::str::from_utf8(buf).ok();
+            let handle = |line: &[u8], line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder| match text {
+                Some(text) => {
+                    let from = line.as_ptr() as usize - buf.as_ptr() as usize;
+                    // cut next to `\n` bytes or the ends: always on character boundaries
+                    handle_text_line(&text[from..from + line.len()], line_no, parser, b)
+                }
+                None => handle_line(line, false, line_no, parser, b),
+            };
             let mut line_no = 0u64;
             let mut rest: &[u8] = buf;
             if parser.hints() {
@@ -535,12 +560,12 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
                     let line = ring[head];
                     (head, queued) = ((head + 1) % LOOKAHEAD, queued - 1);
                     line_no += 1;
-                    handle_line(line, false, line_no, parser.as_mut(), &mut b);
+                    handle(line, line_no, parser.as_mut(), &mut b);
                 }
             } else {
                 while let Some(line) = next_line(&mut rest) {
                     line_no += 1;
-                    handle_line(line, false, line_no, parser.as_mut(), &mut b);
+                    handle(line, line_no, parser.as_mut(), &mut b);
                 }
             }
         }
