@@ -9,7 +9,7 @@ use parquet::arrow::ArrowWriter;
 use crate::manifest::{Manifest, RunEntry, MANIFEST, VERSION};
 use crate::reader::{read_manifest, Label};
 use crate::schema::{events_schema, into_batch};
-use crate::tables::{read_catalog, read_labels, write_catalog, write_labels, writer_props};
+use crate::tables::{events_writer_props, read_catalog, read_labels, write_catalog, write_labels};
 use crate::CaseError;
 
 /// Events buffered before a run is sorted and written (about 64 bytes each in memory).
@@ -25,7 +25,7 @@ pub struct CaseWriter {
     generation: u32,
     runs: Vec<RunEntry>,
     new_runs: u32,
-    /// Tables handed over since the last run, concatenated by the encoder (not here, so the
+    /// Tables handed over since the last run, written by the encoder (not here, so the
     /// caller's thread never copies events).
     pending: Vec<EventTable>,
     pending_events: usize,
@@ -39,26 +39,43 @@ type RunJob = (PathBuf, String, Vec<EventTable>);
 /// The background encoder: where to send runs, and the runs it wrote.
 type Encoder = (std::sync::mpsc::SyncSender<RunJob>, std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>);
 
-/// Concatenate one run's pieces, sort it, and write it as a Parquet file through a
-/// temporary name.
-fn write_run(path: &Path, name: String, pieces: Vec<EventTable>) -> Result<RunEntry, CaseError> {
-    let mut pieces = pieces.into_iter();
-    let mut t = pieces.next().unwrap_or_default();
-    for p in pieces {
-        t.extend_from(&p);
+/// True when `t`'s rows are already in the order `EventTable::sort_by_time` gives.
+fn ordered(t: &EventTable) -> bool {
+    (1..t.len()).all(|i| t.order_key(i - 1) <= t.order_key(i))
+}
+
+/// Sort one run's pieces and write them as a Parquet file through a temporary name.
+///
+/// Pieces that are each in order and follow one another (the pipeline's batches of a
+/// time-ordered log) are written one after the other, as they are: no copy of the run into
+/// one table, whose fresh pages cost more than the copy. Otherwise they are concatenated and
+/// sorted. Either way the rows, and their order, are those of the sorted concatenation.
+fn write_run(path: &Path, name: String, mut pieces: Vec<EventTable>) -> Result<RunEntry, CaseError> {
+    pieces.retain(|p| !p.is_empty());
+    let in_order = pieces.iter().all(ordered)
+        && pieces.windows(2).all(|w| w[0].order_key(w[0].len() - 1) <= w[1].order_key(0));
+    if !in_order {
+        let mut all = pieces.into_iter();
+        let mut t = all.next().unwrap_or_default();
+        for p in all {
+            t.extend_from(&p);
+        }
+        t.sort_by_time();
+        pieces = vec![t];
     }
-    t.sort_by_time();
     let entry = RunEntry {
         file: name,
-        rows: t.len() as u64,
-        min_time: t.time.first().copied().unwrap_or_default(),
-        max_time: t.time.last().copied().unwrap_or_default(),
+        rows: pieces.iter().map(|p| p.len() as u64).sum(),
+        min_time: pieces.first().and_then(|p| p.time.first()).copied().unwrap_or_default(),
+        max_time: pieces.last().and_then(|p| p.time.last()).copied().unwrap_or_default(),
     };
     let tmp = path.with_extension("parquet.tmp");
     let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
-    let mut w = ArrowWriter::try_new(f, events_schema(), Some(writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
-    // one batch: the writer cuts row groups at the configured size
-    w.write(&into_batch(t)).map_err(|e| CaseError::io(&tmp, e))?;
+    let mut w = ArrowWriter::try_new(f, events_schema(), Some(events_writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
+    // the writer cuts row groups at the configured size, whatever the batches
+    for p in pieces {
+        w.write(&into_batch(p)).map_err(|e| CaseError::io(&tmp, e))?;
+    }
     w.close().map_err(|e| CaseError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| CaseError::io(path, e))?;
     Ok(entry)

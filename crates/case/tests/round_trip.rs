@@ -189,3 +189,93 @@ fn merge_of_disjoint_and_overlapping_runs() {
         assert_eq!(got, expect, "batch {batch}");
     }
 }
+
+/// Runs are written DELTA_BINARY_PACKED + Snappy; runs of cases written before that
+/// (PLAIN + zstd) must still read, as must a case mixing both.
+#[test]
+fn runs_of_earlier_encodings_still_read() {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, Encoding, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let case_dir = dir.path().join("case");
+    let inv = inventory();
+    let (mut w, _, mut cat, _) = CaseWriter::open(&case_dir).unwrap();
+    w.set_run_events(1000);
+    let t = events(&mut cat, &inv, 3000, 11);
+    for piece in 0..3 {
+        let mut p = EventTable::default();
+        p.extend_from_range(&t, piece * 1000..piece * 1000 + 1000);
+        w.push(&p).unwrap();
+    }
+    let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
+    assert!(m.runs.len() >= 2);
+
+    let chunk_of = |path: &std::path::Path| {
+        let r = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+        let c = r.metadata().row_group(0).column(1).clone();
+        (c.compression(), c.encodings().collect::<Vec<_>>())
+    };
+    let first = case_dir.join(&m.runs[0].file);
+    let (codec, encodings) = chunk_of(&first);
+    assert_eq!(codec, Compression::SNAPPY);
+    assert!(encodings.contains(&Encoding::DELTA_BINARY_PACKED), "{encodings:?}");
+
+    // rewrite the first run as the earlier writer did
+    let batches: Vec<_> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&first).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let earlier = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
+        .set_dictionary_enabled(false)
+        .build();
+    let mut out = ArrowWriter::try_new(std::fs::File::create(&first).unwrap(), batches[0].schema(), Some(earlier)).unwrap();
+    for b in &batches {
+        out.write(b).unwrap();
+    }
+    out.close().unwrap();
+    let (codec, encodings) = chunk_of(&first);
+    assert!(matches!(codec, Compression::ZSTD(_)), "{codec:?}");
+    assert!(!encodings.contains(&Encoding::DELTA_BINARY_PACKED), "{encodings:?}");
+
+    let mut expect = t.clone();
+    expect.sort_by_time();
+    assert_eq!(Case::open(&case_dir).unwrap().load_events().unwrap(), expect);
+}
+
+/// Pieces already in order (a time-ordered log's batches) are written as they come, with
+/// ties across pieces kept in push order; out-of-order pieces are sorted: both read back as
+/// the sorted concatenation.
+#[test]
+fn ordered_and_unordered_pieces_read_back_sorted() {
+    let inv = inventory();
+    for scrambled in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let case_dir = dir.path().join("case");
+        let (mut w, _, mut cat, _) = CaseWriter::open(&case_dir).unwrap();
+        w.set_run_events(2500);
+        let mut t = events(&mut cat, &inv, 3000, 5);
+        if !scrambled {
+            t.sort_by_time();
+        }
+        // pieces cut inside runs of equal times
+        for (from, to) in [(0, 777), (777, 1500), (1500, 1501), (1501, 3000)] {
+            let mut p = EventTable::default();
+            p.extend_from_range(&t, from..to);
+            w.push(&p).unwrap();
+        }
+        let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
+        assert_eq!(m.events, 3000);
+        let mut expect = t.clone();
+        expect.sort_by_time();
+        let back = Case::open(&case_dir).unwrap().load_events().unwrap();
+        assert_eq!(back, expect, "scrambled: {scrambled}");
+        assert_eq!(m.runs[0].min_time, expect.time[0]);
+    }
+}

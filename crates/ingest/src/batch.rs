@@ -80,13 +80,27 @@ pub struct Batch {
     pub base: [u32; 5],
 }
 
-/// Ids of the strings in a list, hashed by the strings themselves. Keys up to 23 bytes (host
-/// names, `user\u{1}domain`, packages: nearly all) are kept inline in the table entry, so a
-/// lookup compares within one cache line instead of chasing a pointer to the heap; each new
-/// string is allocated once, in the list.
+/// Ids of the strings in a list. Keys up to 23 bytes (host names, `user\u{1}domain`,
+/// packages: nearly all) are packed into three words ([`Packed`]), hashed from them and kept
+/// inline in the table, so a probe compares words within one cache line.
+///
+/// A lookup in a table of tens of thousands of names is mostly a wait for memory, so the
+/// table is plain open addressing with linear probing over 32-byte slots: the slot a key
+/// hashes to is known from the key alone, which lets a parser prefetch it a few lines
+/// ahead ([`LocalIds::prefetch`]) and overlap those waits. Each new string is allocated
+/// once, in the list.
 struct LocalIds {
-    table: hashbrown::HashTable<Entry>,
-    hasher: ahash::RandomState,
+    /// Power of two long (or empty), at most half full.
+    slots: Vec<Slot>,
+}
+
+/// One slot of a [`LocalIds`] table: the packed key and its id (0 = empty). Aligned to
+/// 32 bytes so that a slot never straddles two cache lines.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct Slot {
+    key: Packed,
+    id: u32,
 }
 
 const INLINE: usize = 23;
@@ -94,57 +108,139 @@ const INLINE: usize = 23;
 /// A key packed for comparison: byte 0 is the length (`u8::MAX` when longer than
 /// [`INLINE`]), bytes 1..24 the key, zero-padded. Equal keys pack to equal words, so a
 /// probe compares three words instead of calling `memcmp`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 struct Packed([u64; 3]);
 
 impl Packed {
+    /// Packed from the key's bytes with a few overlapping word loads: no byte-by-byte copy
+    /// through memory, whose narrow stores would stall the wide loads that follow.
     #[inline]
-    fn new(s: &str) -> Packed {
-        let mut b = [0u8; 24];
-        if s.len() <= INLINE {
-            b[0] = s.len() as u8;
-            b[1..1 + s.len()].copy_from_slice(s.as_bytes());
-        } else {
-            b[0] = u8::MAX;
+    fn new(s: &[u8]) -> Packed {
+        let n = s.len();
+        if n > INLINE {
+            return Packed([u64::from(u8::MAX), 0, 0]);
         }
-        let w = |i: usize| u64::from_ne_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        Packed([w(0), w(1), w(2)])
+        let (a, b) = (n.min(7), n.min(15));
+        Packed([n as u64 | le(&s[..a]) << 8, le(&s[a..b]), le(&s[b..])])
     }
-    fn is_long(&self) -> bool {
-        self.0[0].to_ne_bytes()[0] == u8::MAX
-    }
-}
 
-#[derive(Clone, Copy)]
-struct Entry {
-    key: Packed,
-    id: u32,
-}
-
-impl Entry {
+    /// `name \u{1} domain` packed, as [`Packed::new`] packs the joined key; `None` when
+    /// it is too long to pack.
     #[inline]
-    fn matches(&self, probe: &Packed, s: &str, list: &[String]) -> bool {
-        self.key == *probe && (!probe.is_long() || list[self.id as usize - 1] == s)
+    fn account(name: &[u8], domain: &[u8]) -> Option<Packed> {
+        let len = name.len() + 1 + domain.len();
+        if len > INLINE {
+            return None;
+        }
+        let mut b = [0u8; INLINE];
+        b[..name.len()].copy_from_slice(name);
+        b[name.len()] = 1;
+        b[name.len() + 1..len].copy_from_slice(domain);
+        Some(Packed::new(&b[..len]))
+    }
+
+    fn is_long(&self) -> bool {
+        self.0[0] as u8 == u8::MAX
+    }
+
+    /// Hash of the key `s` packed as `self`: a folded multiply of the words, or of a hash
+    /// of the whole key when it is too long to pack. Fixed constants: ids never depend on
+    /// hashing, but fixed hashes keep runs reproducible.
+    #[inline]
+    fn hash(&self, s: &[u8]) -> u64 {
+        #[inline]
+        fn fold(a: u64, b: u64) -> u64 {
+            let r = u128::from(a).wrapping_mul(u128::from(b));
+            (r as u64) ^ ((r >> 64) as u64)
+        }
+        let [a, b, c] = self.0;
+        let b = if self.is_long() { long_hash(s) } else { b };
+        let h = fold(a ^ 0x243f_6a88_85a3_08d3, b ^ 0x1319_8a2e_0370_7344);
+        fold(h ^ 0xa409_3822_299f_31d0, c ^ 0x082e_fa98_ec4e_6c89)
+    }
+}
+
+#[cold]
+fn long_hash(s: &[u8]) -> u64 {
+    ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(s)
+}
+
+/// Up to 8 bytes as a little-endian word, zero-padded.
+#[inline]
+fn le(s: &[u8]) -> u64 {
+    let n = s.len();
+    let at = |i: usize| u64::from(s[i]);
+    let word = |i: usize| u64::from(u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]));
+    match n {
+        0 => 0,
+        1..=3 => at(0) | at(n / 2) << (8 * (n / 2)) | at(n - 1) << (8 * (n - 1)),
+        4..=7 => word(0) | word(n - 4) << (8 * (n - 4)),
+        _ => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
     }
 }
 
 impl LocalIds {
     fn new() -> LocalIds {
-        // fixed keys: ids never depend on hashing, but fixed keys keep runs reproducible
-        LocalIds { table: hashbrown::HashTable::new(), hasher: ahash::RandomState::with_seeds(1, 2, 3, 4) }
+        LocalIds { slots: Vec::new() }
+    }
+
+    /// Ask the CPU to bring in the slot where a key of hash `hash` is probed first, so that
+    /// a lookup a little later finds it in cache. Only a hint: no effect on results.
+    #[inline]
+    fn prefetch(&self, hash: u64) {
+        if let Some(slot) = self.slots.get(hash as usize & self.slots.len().wrapping_sub(1)) {
+            prefetch(slot);
+        }
+    }
+
+    /// Double the slots (16 at first) and place every key again.
+    fn grow(&mut self, list: &[String]) {
+        let n = (self.slots.len() * 2).max(16);
+        let mut slots = vec![Slot::default(); n];
+        for e in self.slots.iter().filter(|e| e.id != 0) {
+            let mut i = e.key.hash(list[e.id as usize - 1].as_bytes()) as usize & (n - 1);
+            while slots[i].id != 0 {
+                i = (i + 1) & (n - 1);
+            }
+            slots[i] = *e;
+        }
+        self.slots = slots;
     }
 }
 
+#[inline]
+fn prefetch<T>(p: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and has no effect on memory contents; SSE, which it
+    // needs, is part of every x86_64 CPU.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>((p as *const T).cast::<i8>())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 fn intern_str(ids: &mut LocalIds, list: &mut Vec<String>, s: &str) -> u32 {
-    let hash = ids.hasher.hash_one(s.as_bytes());
-    let probe = Packed::new(s);
-    if let Some(e) = ids.table.find(hash, |e| e.matches(&probe, s, list)) {
-        return e.id;
+    let probe = Packed::new(s.as_bytes());
+    let hash = probe.hash(s.as_bytes());
+    if list.len() * 2 >= ids.slots.len() {
+        ids.grow(list);
+    }
+    let mask = ids.slots.len() - 1;
+    let mut i = hash as usize & mask;
+    loop {
+        let e = &ids.slots[i];
+        if e.id == 0 {
+            break;
+        }
+        if e.key == probe && (!probe.is_long() || list[e.id as usize - 1] == s) {
+            return e.id;
+        }
+        i = (i + 1) & mask;
     }
     list.push(s.to_string());
     let id = list.len() as u32;
-    let hasher = &ids.hasher;
-    ids.table.insert_unique(hash, Entry { key: probe, id }, |e| hasher.hash_one(list[e.id as usize - 1].as_bytes()));
+    ids.slots[i] = Slot { key: probe, id };
     id
 }
 
@@ -220,6 +316,22 @@ impl BatchBuilder {
     pub fn with_dictionary(format: SourceFormat, dict: Dictionary, worker: u32) -> BatchBuilder {
         let base = dict.lens();
         BatchBuilder { batch: Batch { format, worker: Some(worker), base, ..Default::default() }, dict }
+    }
+
+    /// Prefetch the table slot of host name `name`, about to be looked up (see
+    /// [`LineParser::hint`](crate::LineParser::hint)). Only a hint: no effect on results.
+    #[inline]
+    pub fn hint_host(&self, name: &[u8]) {
+        let p = Packed::new(name);
+        self.dict.hosts.prefetch(p.hash(name));
+    }
+
+    /// Prefetch the table slot of account `name@domain` (a domain of `""`: none).
+    #[inline]
+    pub fn hint_account(&self, name: &[u8], domain: &[u8]) {
+        if let Some(p) = Packed::account(name, domain) {
+            self.dict.accounts.prefetch(p.hash(&[]));
+        }
     }
 
     fn host(&mut self, s: Option<&str>) -> u32 {
@@ -387,6 +499,9 @@ struct Known {
     file: Vec<u32>,
     /// (local name id, local address id) → global host.
     hosts: AHashMap<(u32, u32), u32>,
+    /// Local name id - 1 → global host, for names without an address (LANL: every event):
+    /// the same answers as `hosts`, by index. `u32::MAX`: not resolved yet.
+    by_name: Vec<u32>,
 }
 
 impl Known {
@@ -414,6 +529,16 @@ impl Known {
             return NONE;
         }
         let (names, addrs) = (&self.host_names, &self.addresses);
+        if ip == NONE {
+            let i = name as usize - 1;
+            if self.by_name.len() <= i {
+                self.by_name.resize(names.len().max(i + 1), u32::MAX);
+            }
+            if self.by_name[i] == u32::MAX {
+                self.by_name[i] = catalog.hosts.resolve(inventory, Some(names[i].as_str()), None);
+            }
+            return self.by_name[i];
+        }
         *self.hosts.entry((name, ip)).or_insert_with(|| {
             let n = (name != NONE).then(|| names[name as usize - 1].as_str());
             let a = (ip != NONE).then(|| addrs[ip as usize - 1]);
@@ -523,7 +648,7 @@ mod tests {
         /// Two strings get the same id exactly when they are equal, whatever their length
         /// around the inline limit, padding bytes or shared prefixes.
         #[test]
-        fn interning_is_injective(keys in proptest::collection::vec("[ab\\x00]{0,30}", 1..60)) {
+        fn interning_is_injective(keys in proptest::collection::vec("[ab\\x00]{0,30}", 1..300)) {
             let mut ids = LocalIds::new();
             let mut list = Vec::new();
             let got: Vec<u32> = keys.iter().map(|k| intern_str(&mut ids, &mut list, k)).collect();
@@ -532,6 +657,33 @@ mod tests {
                 for (j, b) in keys.iter().enumerate() {
                     proptest::prop_assert_eq!(got[i] == got[j], a == b);
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Packing by word loads gives the layout of the documented byte copy.
+        #[test]
+        fn packing_matches_the_byte_layout(key in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..30)) {
+            let mut b = [0u8; 24];
+            if key.len() <= INLINE {
+                b[0] = key.len() as u8;
+                b[1..1 + key.len()].copy_from_slice(&key);
+            } else {
+                b[0] = u8::MAX;
+            }
+            let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
+            proptest::prop_assert!(Packed::new(&key) == Packed([w(0), w(1), w(2)]));
+        }
+
+        #[test]
+        fn account_keys_pack_as_joined(name in "[a-zA-Z0-9$ ]{0,20}", domain in "[A-Z0-9?]{0,8}") {
+            let joined = format!("{name}\u{1}{domain}");
+            let p = Packed::account(name.as_bytes(), domain.as_bytes());
+            if joined.len() <= INLINE {
+                proptest::prop_assert!(p == Some(Packed::new(joined.as_bytes())));
+            } else {
+                proptest::prop_assert!(p.is_none());
             }
         }
     }

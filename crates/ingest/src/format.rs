@@ -156,4 +156,15 @@ pub trait LineParser: Send {
     /// Called once after the last line of the input (or chunk), with the last batch: for
     /// notes that sum up the file.
     fn finish(&mut self, _out: &mut BatchBuilder) {}
+
+    /// Whether [`LineParser::hint`] does anything (the pipeline skips looking ahead if not).
+    fn hints(&self) -> bool {
+        false
+    }
+
+    /// A look at a line a few lines before it is parsed (raw bytes, not yet checked), to
+    /// prefetch the dictionary slots of the names it will look up
+    /// ([`BatchBuilder::hint_host`], [`BatchBuilder::hint_account`]), so that the memory
+    /// waits of several lines overlap. Only a hint: it must not change any result.
+    fn hint(&mut self, _line: &[u8], _out: &BatchBuilder) {}
 }

@@ -236,6 +236,7 @@ pub fn run(
             let (units, plans, next, done, cv, abort) = (&units, &plans, &next, &done, &cv, &abort);
             // the worker's dictionary lives as long as the worker
             let mut dict = Some(Dictionary::default());
+            let mut buf = Vec::new();
             s.spawn(move || loop {
                 let idx = next.fetch_add(1, Ordering::SeqCst);
                 if idx >= units.len() || abort.load(Ordering::SeqCst) {
@@ -249,7 +250,7 @@ pub fn run(
                 }
                 let unit = &units[idx];
                 let plan = plans[unit.file()].as_ref().expect("units are only made for planned files");
-                let mut w = Worker { id: worker as u32, dict: &mut dict };
+                let mut w = Worker { id: worker as u32, dict: &mut dict, buf: &mut buf };
                 let ok = work(idx, unit, plan, opts, &tx, abort, &mut w);
                 if !ok {
                     break;
@@ -355,6 +356,8 @@ pub fn run(
 struct Worker<'a> {
     id: u32,
     dict: &'a mut Option<Dictionary>,
+    /// The chunk buffer, kept from chunk to chunk (its pages stay mapped).
+    buf: &'a mut Vec<u8>,
 }
 
 impl Worker<'_> {
@@ -446,11 +449,43 @@ pub(crate) fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut
             return;
         }
     };
+    parse_text_line(line, line_no, parser, b);
+}
+
+/// [`handle_line`] for a line already known to be UTF-8 (cut from a chunk validated whole).
+fn handle_text_line(line: &str, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
+    b.count_line();
+    if line.len() > MAX_LINE {
+        b.problem(Position::Line(line_no), LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")));
+        return;
+    }
+    parse_text_line(line.strip_suffix('\r').unwrap_or(line), line_no, parser, b);
+}
+
+fn parse_text_line(line: &str, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
     match parser.parse_line(line, line_no, b) {
         Ok(LineKind::Event) => {}
         Ok(LineKind::Ignored) => b.count_ignored(),
         Err(e) => b.problem(Position::Line(line_no), e),
     }
+}
+
+/// Lines a parser's [`LineParser::hint`] sees before parsing them: enough for the memory
+/// waits of that many lines to overlap, few enough that what they bring stays in cache.
+const LOOKAHEAD: usize = 8;
+
+/// The next line of `rest` (without its `\n`), advancing past it.
+#[inline]
+fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    if rest.is_empty() {
+        return None;
+    }
+    let (line, next) = match memchr(b'\n', rest) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (*rest, &rest[rest.len()..]),
+    };
+    *rest = next;
+    Some(line)
 }
 
 /// Parse the lines that start in `[start, end)` of an uncompressed file. Line numbers are
@@ -459,11 +494,14 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
     use std::os::unix::fs::FileExt;
     let mut b = w.builder(format);
     let Some(mut parser) = new_parser(plan, format, &mut b) else { return w.finish(b) };
-    let read = || -> std::io::Result<Vec<u8>> {
+    let mut buf = std::mem::take(w.buf);
+    // the chunk's lines are `buf[begin..]`
+    let mut read = || -> std::io::Result<usize> {
         let f = std::fs::File::open(&plan.path)?;
         // read one byte before the chunk to know whether a line starts at `start`
         let from = start.saturating_sub(1);
-        let mut buf = vec![0u8; (end - from) as usize];
+        buf.clear();
+        buf.resize((end - from) as usize, 0);
         f.read_exact_at(&mut buf, from)?;
         // extend to the end of the line that crosses `end`
         let mut pos = end;
@@ -482,33 +520,58 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
                 pos += n as u64;
             }
         }
-        if start > 0 {
-            // drop the partial line that belongs to the previous chunk
-            match memchr(b'\n', &buf) {
-                Some(i) => {
-                    buf.drain(..=i);
-                }
-                None => buf.clear(),
-            }
+        if start == 0 {
+            return Ok(0);
         }
-        Ok(buf)
+        // skip the partial line that belongs to the previous chunk
+        Ok(memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1))
     };
     match read() {
-        Ok(buf) => {
+        Ok(begin) => {
+            let buf = &buf[begin..];
+            // UTF-8 checked once for the whole chunk (nearly always valid); lines are then cut
+            // out of the text. Otherwise each line is checked and located on its own.
+            let text = std::str::from_utf8(buf).ok();
+            let handle = |line: &[u8], line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder| match text {
+                Some(text) => {
+                    let from = line.as_ptr() as usize - buf.as_ptr() as usize;
+                    // cut next to `\n` bytes or the ends: always on character boundaries
+                    handle_text_line(&text[from..from + line.len()], line_no, parser, b)
+                }
+                None => handle_line(line, false, line_no, parser, b),
+            };
             let mut line_no = 0u64;
-            let mut rest: &[u8] = &buf;
-            while !rest.is_empty() {
-                let (line, next) = match memchr(b'\n', rest) {
-                    Some(i) => (&rest[..i], &rest[i + 1..]),
-                    None => (rest, &rest[rest.len()..]),
-                };
-                line_no += 1;
-                handle_line(line, false, line_no, parser.as_mut(), &mut b);
-                rest = next;
+            let mut rest: &[u8] = buf;
+            if parser.hints() {
+                // lines are cut LOOKAHEAD lines before they are parsed and shown to the
+                // parser's hint on the way, so that it can prefetch what they will look up
+                let mut ring: [&[u8]; LOOKAHEAD] = [&[]; LOOKAHEAD];
+                let (mut head, mut queued) = (0usize, 0usize);
+                loop {
+                    while queued < LOOKAHEAD {
+                        let Some(l) = next_line(&mut rest) else { break };
+                        parser.hint(l, &b);
+                        ring[(head + queued) % LOOKAHEAD] = l;
+                        queued += 1;
+                    }
+                    if queued == 0 {
+                        break;
+                    }
+                    let line = ring[head];
+                    (head, queued) = ((head + 1) % LOOKAHEAD, queued - 1);
+                    line_no += 1;
+                    handle(line, line_no, parser.as_mut(), &mut b);
+                }
+            } else {
+                while let Some(line) = next_line(&mut rest) {
+                    line_no += 1;
+                    handle(line, line_no, parser.as_mut(), &mut b);
+                }
             }
         }
         Err(e) => b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
     }
+    *w.buf = buf;
     parser.finish(&mut b);
     w.finish(b)
 }
