@@ -609,24 +609,11 @@ impl AlertBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hopscope_model::{EventFlags, LogonType, Position, SourceFormat};
 
     const H: i64 = 3_600_000_000;
 
     fn ah(t: i64, src: u32, dst: u32, origin: u32, causal: u32) -> AlertHop {
-        let hop = Hop {
-            time: Time(t),
-            src,
-            dst,
-            user: causal,
-            src_user: 0,
-            auth: 0,
-            logon_type: LogonType::Network,
-            format: SourceFormat::Jsonl,
-            flags: EventFlags::default(),
-            primary: true,
-            evidence: Evidence { source: 1, position: Position::Line(t as u64) },
-        };
+        let hop = Hop::test(t, src, dst, causal);
         let trail = Trail { origin, causal: Causal::Clear(causal), start: Time(t), depth: 2, alert: 0 };
         AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
     }

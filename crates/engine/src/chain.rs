@@ -194,25 +194,12 @@ impl Chains {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hopscope_model::{EventFlags, Evidence, LogonType, Position, SourceFormat};
 
     const S: i64 = 1_000_000;
     const H: i64 = 3600 * S;
 
     fn hop(t: i64, src: u32, dst: u32, user: u32) -> Hop {
-        Hop {
-            time: Time(t),
-            src,
-            dst,
-            user,
-            src_user: 0,
-            auth: 0,
-            logon_type: LogonType::Network,
-            format: SourceFormat::Jsonl,
-            flags: EventFlags::default(),
-            primary: true,
-            evidence: Evidence { source: 1, position: Position::Line(1) },
-        }
+        Hop::test(t, src, dst, user)
     }
 
     /// Link and record a hop the way the detector does.

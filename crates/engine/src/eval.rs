@@ -403,7 +403,6 @@ mod tests {
     use crate::alert::AlertHop;
     use crate::chain::{Causal, Trail};
     use crate::graph::Hop;
-    use hopscope_model::{EventFlags, Evidence, LogonType, Position, SourceFormat};
 
     const S: i64 = 1_000_000;
 
@@ -421,19 +420,7 @@ mod tests {
     }
 
     fn hop(t: i64, src: u32, dst: u32, user: u32) -> AlertHop {
-        let hop = Hop {
-            time: Time(t),
-            src,
-            dst,
-            user,
-            src_user: 0,
-            auth: 0,
-            logon_type: LogonType::Network,
-            format: SourceFormat::Jsonl,
-            flags: EventFlags::default(),
-            primary: true,
-            evidence: Evidence { source: 1, position: Position::Line(t as u64) },
-        };
+        let hop = Hop::test(t, src, dst, user);
         AlertHop {
             hop,
             score: 20.0,

@@ -130,6 +130,26 @@ pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
 }
 
 #[cfg(test)]
+impl Hop {
+    /// A successful network logon for unit tests; its evidence is line `t` of source 1.
+    pub(crate) fn test(t: i64, src: u32, dst: u32, user: u32) -> Hop {
+        Hop {
+            time: Time(t),
+            src,
+            dst,
+            user,
+            src_user: 0,
+            auth: 0,
+            logon_type: hopscope_model::LogonType::Network,
+            format: hopscope_model::SourceFormat::Jsonl,
+            flags: hopscope_model::EventFlags::default(),
+            primary: true,
+            evidence: hopscope_model::Evidence { source: 1, position: hopscope_model::Position::Line(t as u64) },
+        }
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use hopscope_model::Event;

@@ -107,24 +107,11 @@ mod tests {
     use super::*;
     use crate::chain::{Causal, Trail};
     use crate::graph::Hop;
-    use hopscope_model::{EventFlags, Evidence, LogonType, Position, SourceFormat};
 
     const H: i64 = 3_600_000_000;
 
     fn lead(t: i64, src: u32, dst: u32) -> AlertHop {
-        let hop = Hop {
-            time: Time(t),
-            src,
-            dst,
-            user: 7,
-            src_user: 0,
-            auth: 0,
-            logon_type: LogonType::Network,
-            format: SourceFormat::Jsonl,
-            flags: EventFlags::default(),
-            primary: true,
-            evidence: Evidence { source: 1, position: Position::Line(t as u64) },
-        };
+        let hop = Hop::test(t, src, dst, 7);
         let trail = Trail { origin: src, causal: Causal::Clear(7), start: Time(t), depth: 1, alert: 0 };
         AlertHop { hop, score: 3.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
     }

@@ -57,24 +57,11 @@ impl Probe {
 mod tests {
     use super::*;
     use crate::chain::Causal;
-    use hopscope_model::{EventFlags, Evidence, LogonType, Position, SourceFormat};
 
     #[test]
     fn records_only_wanted_destinations_within_the_slack() {
         let mut p = Probe::new([(7, Time(1_000)), (8, Time(5_000))], 10);
-        let hop = |t: i64, dst: u32| Hop {
-            time: Time(t),
-            src: 1,
-            dst,
-            user: 3,
-            src_user: 0,
-            auth: 0,
-            logon_type: LogonType::Network,
-            format: SourceFormat::Jsonl,
-            flags: EventFlags::default(),
-            primary: true,
-            evidence: Evidence { source: 1, position: Position::Line(1) },
-        };
+        let hop = |t: i64, dst: u32| Hop::test(t, 1, dst, 3);
         let trail = Trail { origin: 1, causal: Causal::Clear(3), start: Time(0), depth: 1, alert: 0 };
         for (t, dst) in [(995, 7), (1_011, 7), (1_000, 8), (5_010, 8)] {
             p.offer(&hop(t, dst), &trail, &[], false);
