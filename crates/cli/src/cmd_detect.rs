@@ -32,22 +32,11 @@ pub struct Args {
     /// Alerts kept per UTC day, best first; 0 keeps all.
     #[arg(long, value_name = "N", default_value_t = 5)]
     budget: usize,
-    /// How long after a login into a host a login out of it continues the chain.
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
-    window: i64,
+    #[command(flatten)]
+    tuning: Tuning,
     /// No alerts while history fills, from the first event [default: 14d; 0 with --baseline].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     warmup: Option<i64>,
-    /// A suspicious hop out of a host an alert already reached joins it for this long.
-    #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
-    campaign_window: i64,
-    /// Bits an alert needs to be raised.
-    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
-    min_score: f64,
-    /// A routine-looking first login into a host joins the alert of a suspicious hop out of
-    /// it for this long (the phished workstation → first server step); 0 turns it off.
-    #[arg(long, value_name = "DURATION", default_value = "72h", value_parser = parse_duration)]
-    lead_in_window: i64,
     /// A case whose events are normal history: learned first, alerting on nothing.
     #[arg(long, value_name = "CASE")]
     baseline: Option<PathBuf>,
@@ -63,17 +52,42 @@ pub struct Args {
     jsonl: bool,
 }
 
+/// The detection settings `detect`, `watch` and `eval` share.
+#[derive(clap::Args)]
+pub struct Tuning {
+    /// How long after a login into a host a login out of it continues the chain.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    window: i64,
+    /// A suspicious hop out of a host an alert already reached joins it for this long.
+    #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
+    campaign_window: i64,
+    /// Bits an alert needs to be raised.
+    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
+    min_score: f64,
+    /// A routine-looking first login into a host joins the alert of a suspicious hop out of
+    /// it for this long (the phished workstation → first server step); 0 turns it off.
+    #[arg(long, value_name = "DURATION", default_value = "72h", value_parser = parse_duration)]
+    lead_in_window: i64,
+}
+
+impl Tuning {
+    /// The detector's settings with these flags, `budget` alerts a day and `warmup`.
+    pub fn config(&self, budget: usize, warmup: i64) -> DetectConfig {
+        DetectConfig {
+            window: self.window,
+            warmup,
+            campaign_window: self.campaign_window,
+            min_score: self.min_score,
+            budget_per_day: budget,
+            lead_in_window: self.lead_in_window,
+            ..DetectConfig::default()
+        }
+    }
+}
+
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let config = DetectConfig {
-        window: a.window,
-        warmup: a.warmup.unwrap_or(if a.baseline.is_some() { 0 } else { 14 * DAY }),
-        campaign_window: a.campaign_window,
-        min_score: a.min_score,
-        budget_per_day: a.budget,
-        lead_in_window: a.lead_in_window,
-        ..DetectConfig::default()
-    };
+    let config = a.tuning.config(a.budget, a.warmup.unwrap_or(if a.baseline.is_some() { 0 } else { 14 * DAY }));
     let baseline = match &a.baseline {
         Some(dir) => Some(Case::open(dir).with_context(|| format!("baseline {}", dir.display()))?),
         None => None,

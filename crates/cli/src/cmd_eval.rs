@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_engine::eval::{evaluate, misses, probe_for, Evaluation, Figures, LoginKind, Miss, Truth, TruthIntrusion, TruthLogin};
-use hopscope_engine::{DetectConfig, Detector, Fleet, DAY};
+use hopscope_engine::{Detector, Fleet, DAY};
 use hopscope_model::Time;
 use serde::{Deserialize, Serialize};
 
@@ -43,12 +43,9 @@ pub struct Args {
     /// found), login by login, with the score the detector gave it and why.
     #[arg(long, conflicts_with = "json")]
     misses: bool,
-    /// Bits an alert needs to be raised (`detect --min-score`), to measure the trade-off.
-    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
-    min_score: f64,
-    /// Detection's lead-in window (`detect --lead-in-window`), to measure what it adds.
-    #[arg(long, value_name = "DURATION", default_value = "72h", value_parser = hopscope_report::view::parse_duration)]
-    lead_in_window: i64,
+    /// Detection's settings, as `detect` takes them, to measure a trade-off.
+    #[command(flatten)]
+    tuning: crate::cmd_detect::Tuning,
 }
 
 /// `truth.json` as the simulator writes it (docs/simulator.md): read once, by `eval` and by
@@ -321,8 +318,7 @@ pub fn run(a: Args) -> Result<()> {
     let truth = truth_of(&file, &a.truth)?;
     let fleet = Fleet::new(&case.catalog, &case.inventory);
     // every raised alert, so the budgets can be applied afterwards
-    let config =
-        DetectConfig { budget_per_day: 0, warmup: 14 * DAY, lead_in_window: a.lead_in_window, min_score: a.min_score, ..DetectConfig::default() };
+    let config = a.tuning.config(0, 14 * DAY);
     let mut rules = Vec::new();
     let mut clients = Vec::new();
     let mut missed = Vec::new();

@@ -92,22 +92,11 @@ pub struct Args {
     /// Alert notifications per UTC day, in the order alerts are raised; 0 = all.
     #[arg(long, value_name = "N", default_value_t = 5)]
     budget: usize,
-    /// How long after a login into a host a login out of it continues the chain.
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
-    window: i64,
+    #[command(flatten)]
+    tuning: crate::cmd_detect::Tuning,
     /// No alerts while history fills, from the first event.
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
     warmup: i64,
-    /// A suspicious hop out of a host an alert already reached joins it for this long.
-    #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
-    campaign_window: i64,
-    /// Bits an alert needs to be raised.
-    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
-    min_score: f64,
-    /// A routine-looking first login into a host joins the alert of a suspicious hop out of
-    /// it for this long (the phished workstation → first server step); 0 turns it off.
-    #[arg(long, value_name = "DURATION", default_value = "72h", value_parser = parse_duration)]
-    lead_in_window: i64,
 }
 
 /// Bytes read from one input per round: a replay of big files advances in steps, merged by
@@ -751,15 +740,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let mut catalog = Catalog::default();
     catalog.hosts.add_inventory(&inventory);
-    let config = DetectConfig {
-        window: a.window,
-        warmup: a.warmup,
-        campaign_window: a.campaign_window,
-        min_score: a.min_score,
-        budget_per_day: a.budget,
-        lead_in_window: a.lead_in_window,
-        ..DetectConfig::default()
-    };
+    let config = a.tuning.config(a.budget, a.warmup);
     let mut detector = Detector::new(&catalog, &inventory, config.clone());
     detector.follow_alerts();
     let mut reader = Reader {
