@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use hopscope_case::Case;
-use hopscope_engine::{DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule, DAY};
-use hopscope_model::Catalog;
+use hopscope_engine::{threads, DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule, DAY};
+use hopscope_model::{Catalog, HostKind};
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
 
 use crate::out::{fit, wrap, Style, WIDTH};
@@ -159,19 +159,36 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
 /// The default output: one block per alert, at most 100 columns.
 fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, style: Style) -> Result<()> {
     let Style { bold, red, dim, reset, .. } = style;
+    let internet = |h: u32| c.hosts.get(h).is_some_and(|r| r.kind == HostKind::Internet);
     for a in &d.alerts {
         let entry = c.hosts.name(a.entry_host).unwrap_or_default();
+        let threads = threads(a, internet);
         writeln!(
             w,
-            "{bold}{}{reset}  score {red}{:.1}{reset}  raised {}  entry {}  {} hop{}",
+            "{bold}{}{reset}  score {red}{:.1}{reset}  raised {}  entry {}  {} hop{}{}",
             a.id,
             a.score,
             short_time(a.raised_at),
             entry,
             a.hops.len(),
-            if a.hops.len() == 1 { "" } else { "s" }
+            if a.hops.len() == 1 { "" } else { "s" },
+            if threads.len() > 1 { format!(", {} threads", threads.len()) } else { String::new() }
         )?;
-        for (h, r) in a.hops.iter().zip(&a.reasons) {
+        // an alert holding several intrusions: each hop says which (scope --thread N takes it)
+        let mut thread_of = vec![0; a.hops.len()];
+        if threads.len() > 1 {
+            for (n, t) in threads.iter().enumerate() {
+                for &i in &t.hops {
+                    thread_of[i] = n + 1;
+                }
+            }
+            let entries: Vec<String> =
+                threads.iter().enumerate().map(|(n, t)| format!("t{}={}", n + 1, c.hosts.name(t.entry_host).unwrap_or_default())).collect();
+            for l in wrap(&format!("threads (hops linked by compromise) and their entry hosts: {}", entries.join(" ")), "  ", WIDTH) {
+                writeln!(w, "{dim}{l}{reset}")?;
+            }
+        }
+        for ((h, r), n) in a.hops.iter().zip(&a.reasons).zip(&thread_of) {
             let hop = &h.hop;
             let path = format!("{} → {}", c.hosts.name(hop.src).unwrap_or_default(), c.hosts.name(hop.dst).unwrap_or_default());
             let who = format!(
@@ -179,7 +196,9 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, 
                 account_name(c, hop.user).unwrap_or_else(|| "?".into()),
                 c.auths.name(hop.auth).unwrap_or("?")
             );
-            let line = format!("  {}  {:<34} {:<24} {:>5.1}", short_time(hop.time), path, who, h.score);
+            // the thread number takes its room from the path column
+            let thread = if *n > 0 { format!("t{n:<w$} ", w = threads.len().to_string().len()) } else { String::new() };
+            let line = format!("  {thread}{}  {:<p$} {:<24} {:>5.1}", short_time(hop.time), path, who, h.score, p = 34 - thread.len());
             writeln!(w, "{}", fit(&line, WIDTH))?;
             for l in wrap(r, "      ", WIDTH) {
                 writeln!(w, "{dim}{l}{reset}")?;

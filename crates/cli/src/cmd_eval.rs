@@ -240,6 +240,10 @@ struct IntrusionJson {
     delay_from_first_hop_hours: Option<f64>,
     entry_host: String,
     entry_host_found: Option<String>,
+    /// Which of the alert's threads (from 1, as `detect` numbers them) holds its first covered hop.
+    thread: Option<usize>,
+    /// The alert's threads holding any of its covered logins (the client count scopes them).
+    threads: Vec<usize>,
 }
 
 fn r4(x: f64) -> f64 {
@@ -307,6 +311,8 @@ fn rule_report(rule: &'static str, raised: usize, e: &Evaluation) -> RuleReport 
                 delay_from_first_hop_hours: r.delay_from_first_hop.map(hours),
                 entry_host: r.entry_truth.clone(),
                 entry_host_found: r.entry_found.clone(),
+                thread: r.thread.map(|i| i + 1),
+                threads: r.threads.iter().map(|i| i + 1).collect(),
             })
             .collect(),
     }
@@ -336,7 +342,7 @@ pub fn run(a: Args) -> Result<()> {
         };
         let e = evaluate(&d.alerts, &case.catalog, &fleet, &truth, d.warmup_end, a.budget);
         if rule == "hopper" {
-            clients = client_counts(&case, &d.alerts, &e, &client_truth(&file))?;
+            clients = client_counts(&case, &fleet, &d.alerts, &e, &client_truth(&file))?;
         }
         if let Some(p) = probe {
             missed = misses(&e.figures, &truth, &p, &case.catalog);
@@ -359,10 +365,12 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// Run scope (as `hopscope scope --alert` does) from the alert covering each intrusion whose
-/// truth counts exposed clients, contained when the truth says, and compare the counts.
+/// Run scope (as `hopscope scope --alert ID --thread N...` does) from the threads of the alert
+/// holding each intrusion's logins, for each intrusion whose truth counts exposed clients,
+/// contained when the truth says, and compare the counts.
 fn client_counts(
     case: &Case,
+    fleet: &Fleet,
     alerts: &[hopscope_engine::Alert],
     e: &Evaluation,
     truth: &[(u32, usize, usize, Option<Time>)],
@@ -377,10 +385,18 @@ fn client_counts(
     }
     let mut out = Vec::new();
     for &(id, n, restricted, contained) in truth {
-        let alert_id = e.figures.per_intrusion.iter().find(|r| r.id == id).and_then(|r| r.alert.clone());
+        let result = e.figures.per_intrusion.iter().find(|r| r.id == id);
+        let alert_id = result.and_then(|r| r.alert.clone());
         let alert = alert_id.as_ref().and_then(|a| alerts.iter().find(|x| &x.id == a));
         let found = alert.map(|al| {
-            let hops: Vec<_> = al.hops.iter().map(|h| h.hop).collect();
+            let threads = hopscope_engine::threads(al, |h| fleet.host(h).is_internet);
+            let chosen: Vec<&hopscope_engine::Thread> =
+                result.map_or(&[][..], |r| r.threads.as_slice()).iter().filter_map(|&i| threads.get(i)).collect();
+            let hops: Vec<_> = if chosen.is_empty() {
+                al.hops.iter().map(|h| h.hop).collect()
+            } else {
+                al.narrowed_to(&chosen).hops.iter().map(|h| h.hop).collect()
+            };
             let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
             scope(&logins, &Seed::from_hops(&hops), &case.catalog, &case.inventory, &config)
         });
@@ -471,7 +487,7 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
         writeln!(w, "\nclient count found: the truth counts no exposed clients")?;
     } else {
         let exact = r.clients.iter().filter(|c| c.exact).count();
-        writeln!(w, "\nclient count found (scope from the intrusion's alert): {exact} of {} exact", r.clients.len())?;
+        writeln!(w, "\nclient count found (scope from the intrusion's alert's threads): {exact} of {} exact", r.clients.len())?;
         for c in &r.clients {
             match (c.observed, c.observed_restricted, c.possible) {
                 (Some(o), Some(or), Some(p)) => writeln!(

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use hopscope_case::Case;
+use hopscope_engine::DetectConfig;
 use hopscope_model::Time;
 use hopscope_report::view::parse_duration;
 use hopscope_report::{html, json, markdown, stix, Document, ReportOptions};
@@ -27,7 +28,8 @@ The same case gives the same bytes.
 
 Examples:
   hopscope report --case c1 --out report
-  hopscope report --case c1 --out disclosure --redact --formats md,stix")]
+  hopscope report --case c1 --out disclosure --redact --formats md,stix
+  hopscope report --case c1 --out t2 --alert A-3f2c9a1b --thread 2   # one intrusion of a campaign")]
 pub struct Args {
     #[arg(long, value_name = "DIR")]
     case: PathBuf,
@@ -46,17 +48,28 @@ pub struct Args {
     /// Containment: logins at or after it spread nothing [default: end of data].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     contained_at: Option<Time>,
+    /// One of the alert's threads (numbered from 1 as `detect` prints them): the story of one
+    /// intrusion of a campaign instead of the whole alert.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    thread: Option<u32>,
     /// Detection's warmup, as given to `detect` (alert ids depend on it).
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
     warmup: i64,
-    /// Detection's chain window, as given to `detect`.
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
-    window: i64,
+    /// Detection's settings, as given to `detect`.
+    #[command(flatten)]
+    tuning: crate::cmd_detect::Tuning,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let opts = ReportOptions { alert: a.alert.clone(), warmup: a.warmup, window: a.window, contained_at: a.contained_at, redact: a.redact, ..ReportOptions::default() };
+    let opts = ReportOptions {
+        alert: a.alert.clone(),
+        thread: a.thread.map(|n| n as usize),
+        detect: a.tuning.config(DetectConfig::default().budget_per_day, a.warmup),
+        contained_at: a.contained_at,
+        redact: a.redact,
+        ..ReportOptions::default()
+    };
     for path in write(&case, &opts, &a.out, &a.formats)? {
         println!("{}", path.display());
     }

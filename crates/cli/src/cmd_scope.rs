@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
-use hopscope_engine::{collect_logins, scope, DetectConfig, Detector, Hop, ScopeConfig, Seed, DAY};
+use hopscope_engine::{collect_logins, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY};
 use hopscope_model::Time;
 use hopscope_report::redact::RedactionKey;
 use hopscope_report::view::{host_name, parse_duration, short_rfc3339, short_time, ScopeView};
@@ -24,13 +24,16 @@ successful login from a compromised host, or with an exposed account within its 
 window, spreads compromise. A login before a host's compromise spreads nothing.
 
 Tiers: `observed` (the alert's hops, or the given host) and `possible` (what the walk adds).
+An alert a campaign rule grew can hold several intrusions, each a thread (`detect` numbers
+them): --thread N scopes one of them instead of their union.
 --redact replaces client names with stable keyed pseudonyms (key in CASE/redaction.key,
 created on first use) and never names restricted clients. docs/investigation.md has the JSON.
 
 Examples:
   hopscope scope --case c1 --alert A-3f2c9a1b
   hopscope scope --case c1 --host th-app-02 --at 2019-09-05T12:04:05Z --contained-at 2020-05-11
-  hopscope scope --case c1 --alert A-3f2c9a1b --redact --json")]
+  hopscope scope --case c1 --alert A-3f2c9a1b --redact --json
+  hopscope scope --case c1 --alert A-3f2c9a1b --thread 2     # one intrusion of a campaign")]
 pub struct Args {
     #[arg(long, value_name = "DIR")]
     case: PathBuf,
@@ -43,12 +46,16 @@ pub struct Args {
     /// When the --host in the same position was compromised.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Vec<Time>,
+    /// With --alert: one of the alert's threads (numbered from 1 as `detect` prints them; one
+    /// intrusion of a campaign) instead of the whole alert; repeat for several.
+    #[arg(long, value_name = "N", requires = "alert", value_parser = clap::value_parser!(u32).range(1..))]
+    thread: Vec<u32>,
     /// With --alert: detection's warmup, as given to `detect` (alert ids depend on it).
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
     warmup: i64,
-    /// With --alert: detection's chain window, as given to `detect`.
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
-    window: i64,
+    /// With --alert: detection's settings, as given to `detect`.
+    #[command(flatten)]
+    tuning: crate::cmd_detect::Tuning,
     /// Containment: logins at or after it spread nothing [default: end of data].
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     contained_at: Option<Time>,
@@ -66,9 +73,7 @@ pub struct Args {
 fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)> {
     let mut hops = Vec::new();
     let mut end = Time::MIN;
-    let mut detector = a.alert.as_ref().map(|_| {
-        Detector::new(&case.catalog, &case.inventory, DetectConfig { budget_per_day: 0, warmup: a.warmup, window: a.window, ..DetectConfig::default() })
-    });
+    let mut detector = a.alert.as_ref().map(|_| Detector::new(&case.catalog, &case.inventory, a.tuning.config(0, a.warmup)));
     for t in case.events(1 << 16)? {
         let t = t?;
         if let Some(&last) = t.time.last() {
@@ -84,8 +89,27 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)
         let Some(alert) = detection.alerts.iter().find(|al| al.id.eq_ignore_ascii_case(id)) else {
             bail!("no alert {id} in this case (hopscope detect --case {} lists them)", a.case.display());
         };
+        let fleet = Fleet::new(&case.catalog, &case.inventory);
+        let threads = threads(alert, |h| fleet.host(h).is_internet);
+        let (alert, seed) = if a.thread.is_empty() {
+            let all = if threads.len() > 1 { format!(" (all {} threads; --thread N scopes one)", threads.len()) } else { String::new() };
+            (alert.clone(), format!("alert {}{all}", alert.id))
+        } else {
+            let mut chosen = Vec::new();
+            for &n in &a.thread {
+                let Some(t) = threads.get(n as usize - 1) else {
+                    bail!("alert {} has {} thread{}; --thread takes 1 to {}", alert.id, threads.len(), if threads.len() == 1 { "" } else { "s" }, threads.len());
+                };
+                chosen.push(t);
+            }
+            let narrowed = alert.narrowed_to(&chosen);
+            let entry = host_name(&case.catalog, narrowed.entry_host);
+            let numbers: Vec<String> = a.thread.iter().map(u32::to_string).collect();
+            let label = if numbers.len() == 1 { "thread" } else { "threads" };
+            (narrowed, format!("alert {} {label} {} (entry {entry})", alert.id, numbers.join(", ")))
+        };
         let ah: Vec<Hop> = alert.hops.iter().map(|h| h.hop).collect();
-        return Ok((hops, Seed::from_hops(&ah), end, format!("alert {}", alert.id)));
+        return Ok((hops, Seed::from_hops(&ah), end, seed));
     }
     if a.host.is_empty() || a.host.len() != a.at.len() {
         bail!("give --alert ID, or --host HOST --at TIME (as many --at as --host)");

@@ -172,7 +172,29 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     assert!(intr["detected_at"].as_str().unwrap() < "2019-09-13", "{intr}");
     assert!(hopper["figures"]["benign_alerts_per_day"].as_f64().unwrap() <= 1.0);
     let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
-    assert!(table.contains("hop recall") && table.contains("client count found (scope from the intrusion's alert): 1 of 1 exact"), "{table}");
+    assert!(table.contains("hop recall") && table.contains("client count found (scope from the intrusion's alert's threads): 1 of 1 exact"), "{table}");
+
+    // the alert holds the intruder's returns from the internet as threads of their own;
+    // `detect` numbers them and `scope --thread` takes the ones eval names
+    let alert = intr["alert"].as_str().unwrap();
+    let threads: Vec<String> = intr["threads"].as_array().unwrap().iter().map(|t| t.to_string()).collect();
+    assert!(!threads.is_empty(), "{intr}");
+    let listing = ok(&["detect", "--case", "case"], p);
+    assert!(listing.contains("threads (hops linked by compromise) and their entry hosts: t1=sg-ops-03"), "{listing}");
+    let mut args = vec!["scope", "--case", "case", "--alert", alert, "--contained-at", "2020-05-11", "--json"];
+    for t in &threads {
+        args.extend(["--thread", t.as_str()]);
+    }
+    let scoped: serde_json::Value = serde_json::from_str(&ok(&args, p)).unwrap();
+    assert_eq!(scoped["observed_client_count"], 621, "{}", scoped["seed"]);
+    assert!(scoped["hosts"].as_array().unwrap().iter().all(|h| h["host"] != "internet"));
+    // the first thread alone is the first way in: sg-ops-03 and no client data
+    let first = ok(&["scope", "--case", "case", "--alert", alert, "--thread", "1", "--json"], p);
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!((first["observed_host_count"].as_u64(), first["observed_client_count"].as_u64()), (Some(1), Some(0)), "{first}");
+    let o = hopscope(&["scope", "--case", "case", "--alert", alert, "--thread", "999"], p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--thread takes 1 to"), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

@@ -70,16 +70,60 @@ pub struct Alert {
     pub reasons: Vec<String>,
 }
 
-/// One thread of an alert: its hops that continued chains started on the same host (Hopper's
-/// chain origin), none more than [`THREAD_GAP`] after the previous one. Campaign rules can gather several intrusions into one alert (a raised alert
-/// absorbs strong hops out of every host it reached, months apart); each intrusion's hops keep
-/// their own chain origin, so the threads tell them apart.
+impl Alert {
+    /// The alert narrowed to one of its [`threads`] (one intrusion of a campaign): the same
+    /// id, that thread's hops and reasons, its entry and chain origin, the score of its
+    /// suspicious hops (lead-ins count nothing), raised when the alert was or, for a thread
+    /// that began later, at its first suspicious hop.
+    pub fn thread(&self, t: &Thread) -> Alert {
+        self.narrowed_to(&[t])
+    }
+
+    /// The alert narrowed to some of its [`threads`], as [`Alert::thread`] is to one; the entry
+    /// and chain origin are the earliest thread's.
+    pub fn narrowed_to(&self, threads: &[&Thread]) -> Alert {
+        let mut idx: Vec<usize> = threads.iter().flat_map(|t| t.hops.iter().copied()).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let hops: Vec<AlertHop> = idx.iter().filter_map(|&i| self.hops.get(i).cloned()).collect();
+        let reasons = idx.iter().filter_map(|&i| self.reasons.get(i).cloned()).collect();
+        let first_thread = threads.iter().min_by_key(|t| t.hops.first().copied().unwrap_or(usize::MAX));
+        let suspicious = || hops.iter().filter(|h| !h.is_lead_in());
+        let first_suspicious = suspicious().next().or(hops.first());
+        Alert {
+            id: self.id.clone(),
+            score: suspicious().map(|h| h.score).sum(),
+            raised_at: Time(self.raised_at.0.max(first_suspicious.map_or(self.raised_at.0, |h| h.hop.time.0))),
+            first_time: hops.first().map_or(self.first_time, |h| h.hop.time),
+            last_time: hops.last().map_or(self.last_time, |h| h.hop.time),
+            entry_host: first_thread.map_or(self.entry_host, |t| t.entry_host),
+            chain_origin: first_thread.map_or(self.chain_origin, |t| t.origin),
+            causal_account: first_suspicious.map_or(self.causal_account, |h| h.trail.causal),
+            hops,
+            hops_omitted: 0,
+            reasons,
+        }
+    }
+}
+
+/// One thread of an alert: hops linked by compromise. A hop continues the thread that last
+/// entered its source host (or started there), unless that thread has been quiet for longer
+/// than [`THREAD_GAP`]; a hop from the internet, or out of a host no hop of the alert entered,
+/// starts a thread there. A lead-in hop ([`AlertHop::is_lead_in`]) is routine-looking, so it
+/// compromises nothing by itself: a hop continues its thread only when it continued its chain
+/// (same trail origin and start). Campaign rules can gather several intrusions into one alert (a raised
+/// alert absorbs strong hops out of every host it reached, months apart); each intrusion is
+/// its own tree of hops, so the threads tell them apart, and each names its own entry.
+///
+/// Chain origins do not: a hop continues whatever trail reached its source, and that trail
+/// is often the host's routine administration, so one intrusion's hops carry many origins.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Thread {
     /// Where the thread was first seen: the source of its earliest hop, or the host entered
     /// when that hop came from the internet (as [`Alert::entry_host`] for the whole alert).
     pub entry_host: u32,
-    /// The chain origin its hops share (the host entered, for chains from the internet).
+    /// Where its earliest hop's chain started (Hopper's chain origin; may be upstream of the
+    /// entry, as [`Alert::chain_origin`] is for the whole alert).
     pub origin: u32,
     /// Indexes into the alert's hops, in time order.
     pub hops: Vec<usize>,
@@ -89,34 +133,43 @@ pub struct Thread {
 /// `is_internet` tells the `internet` pseudo-host.
 pub fn threads(alert: &Alert, is_internet: impl Fn(u32) -> bool) -> Vec<Thread> {
     let mut out: Vec<Thread> = Vec::new();
-    // origin → (its current thread, time of that thread's last hop)
-    let mut by_origin: AHashMap<u32, (usize, Time)> = AHashMap::new();
+    // per thread: the time of its latest hop
+    let mut last: Vec<Time> = Vec::new();
+    // host → the thread that last entered it (or started on it), and when that was a
+    // lead-in, the chain (origin, start) a hop out of the host must continue to join it
+    let mut entered: AHashMap<u32, (usize, Option<(u32, Time)>)> = AHashMap::new();
     for (i, h) in alert.hops.iter().enumerate() {
         let from_internet = is_internet(h.hop.src);
-        let origin = if from_internet {
-            h.hop.dst
-        } else if is_internet(h.trail.origin) {
-            h.hop.src
-        } else {
-            h.trail.origin
+        // a hop from the internet always starts a thread: one web server is the door of
+        // many unrelated intrusions over a campaign's months
+        let continued = match entered.get(&h.hop.src) {
+            Some(&(t, lead_in)) if !from_internet && h.hop.time.0 - last[t].0 <= THREAD_GAP => {
+                lead_in.is_none_or(|chain| chain == (h.trail.origin, h.trail.start)).then_some(t)
+            }
+            _ => None,
         };
-        let t = match by_origin.get(&origin) {
-            Some(&(t, last)) if h.hop.time.0 - last.0 <= THREAD_GAP => t,
-            // a chain origin quiet for longer starts a new thread: an alert can hold months of
-            // one host's chains (a campaign), and each episode has its own way in
-            _ => {
+        let t = match continued {
+            Some(t) => t,
+            None => {
                 let entry_host = if from_internet { h.hop.dst } else { h.hop.src };
+                let origin = if is_internet(h.trail.origin) { entry_host } else { h.trail.origin };
                 out.push(Thread { entry_host, origin, hops: Vec::new() });
+                last.push(h.hop.time);
+                if !from_internet {
+                    entered.insert(h.hop.src, (out.len() - 1, None));
+                }
                 out.len() - 1
             }
         };
-        by_origin.insert(origin, (t, h.hop.time));
+        entered.insert(h.hop.dst, (t, h.is_lead_in().then_some((h.trail.origin, h.trail.start))));
+        last[t] = h.hop.time;
         out[t].hops.push(i);
     }
     out
 }
 
-/// Hops of one chain origin more than this far apart (3 days) belong to different threads.
+/// A thread quiet for longer than this (3 days) is not continued: a later hop out of its hosts
+/// starts a new one (each episode of a months-long campaign has its own way in).
 pub const THREAD_GAP: i64 = 3 * DAY;
 
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -705,7 +758,7 @@ mod tests {
     }
 
     #[test]
-    fn threads_split_an_alert_by_chain_origin_each_with_its_own_entry() {
+    fn threads_split_an_alert_by_compromise_each_with_its_own_entry() {
         use hopscope_model::{Catalog, Inventory};
         let mut c = Catalog::default();
         let inv = Inventory::default();
@@ -739,5 +792,94 @@ mod tests {
         assert_eq!(t.len(), 2, "{t:?}");
         assert_eq!((t[0].entry_host, t[0].origin, t[0].hops.clone()), (h(1), h(1), vec![0, 1, 2]));
         assert_eq!((t[1].entry_host, t[1].origin, t[1].hops.clone()), (h(5), h(4), vec![3, 4]));
+    }
+
+    /// A fleet of hosts h1..h8 and the internet, and an alert holding `hops`.
+    fn alert_of(hops: Vec<AlertHop>) -> Alert {
+        Alert {
+            id: "A".into(),
+            score: 25.0,
+            raised_at: Time(0),
+            first_time: hops.first().map_or(Time(0), |h| h.hop.time),
+            last_time: hops.last().map_or(Time(0), |h| h.hop.time),
+            entry_host: hops.first().map_or(0, |h| h.hop.src),
+            chain_origin: 0,
+            causal_account: Causal::Unclear,
+            reasons: vec![String::new(); hops.len()],
+            hops,
+            hops_omitted: 0,
+        }
+    }
+
+    fn lead_in(mut h: AlertHop) -> AlertHop {
+        h.contributions.push(Contribution { feature: Feature::LeadIn, bits: 0.0 });
+        h
+    }
+
+    #[test]
+    fn a_thread_follows_compromise_whatever_trails_its_hops_continued() {
+        // one intrusion from workstation 1: each hop continued a different routine trail
+        // into its source (origins 50, 51, 52), and the last one came four days after the
+        // first, the thread still being active
+        let alert = alert_of(vec![
+            ah(0, 1, 2, 1, 7),
+            ah(H, 1, 3, 1, 7),
+            ah(30 * H, 2, 4, 50, 8),
+            ah(60 * H, 4, 5, 51, 9),
+            ah(100 * H, 3, 6, 52, 9),
+        ]);
+        let t = threads(&alert, |h| h == 0);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!((t[0].entry_host, t[0].hops.clone()), (1, vec![0, 1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn a_quiet_thread_is_not_continued_and_the_internet_always_starts_one() {
+        let alert = alert_of(vec![
+            ah(0, 0, 2, 2, 7),
+            ah(H, 2, 3, 2, 7),
+            // the internet again into host 2: another way in, another thread
+            ah(2 * H, 0, 2, 2, 7),
+            // out of host 3, four days after its thread's last hop: a new episode
+            ah(H + 4 * 24 * H, 3, 4, 3, 7),
+        ]);
+        let t = threads(&alert, |h| h == 0);
+        let got: Vec<(u32, Vec<usize>)> = t.iter().map(|t| (t.entry_host, t.hops.clone())).collect();
+        assert_eq!(got, vec![(2, vec![0, 1]), (2, vec![2]), (3, vec![3])]);
+    }
+
+    #[test]
+    fn a_lead_in_joins_the_thread_of_a_hop_only_when_the_hop_continued_its_chain() {
+        // lead-in 1 → 2 starts a chain at origin 1 at time 0; hop 2 → 3 continues it
+        let continued = ah(2 * H, 2, 3, 1, 7);
+        let mut followed = continued.clone();
+        followed.trail.start = Time(0);
+        let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), followed]), |h| h == 0);
+        assert_eq!(t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, vec![0, 1])]);
+        // hop 2 → 3 on a chain of its own (the lead-in was long before, outside the chain
+        // window): the lead-in is listed, but the thread starts on host 2
+        let mut own = continued;
+        own.trail.origin = 2;
+        let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), own]), |h| h == 0);
+        assert_eq!(t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, vec![0]), (2, vec![1])]);
+    }
+
+    #[test]
+    fn an_alert_narrowed_to_a_thread_keeps_its_id_and_counts_its_own_hops() {
+        let mut hops = vec![ah(0, 0, 2, 2, 7), ah(H, 2, 3, 2, 7), lead_in(ah(500 * H, 5, 6, 5, 8)), ah(501 * H, 6, 4, 5, 8)];
+        hops[3].score = 11.0;
+        hops[3].trail.start = Time(500 * H); // it continued the lead-in's chain
+        let mut alert = alert_of(hops);
+        alert.raised_at = Time(H);
+        let t = threads(&alert, |h| h == 0);
+        assert_eq!(t.len(), 2, "{t:?}");
+        let second = alert.thread(&t[1]);
+        assert_eq!(second.id, alert.id);
+        assert_eq!(second.hops.iter().map(|h| (h.hop.src, h.hop.dst)).collect::<Vec<_>>(), vec![(5, 6), (6, 4)]);
+        assert_eq!((second.entry_host, second.score), (5, 11.0));
+        // known when its first suspicious hop came, not when the alert was raised months before
+        assert_eq!((second.raised_at, second.first_time, second.last_time), (Time(501 * H), Time(500 * H), Time(501 * H)));
+        let first = alert.thread(&t[0]);
+        assert_eq!((first.entry_host, first.score, first.raised_at), (2, 10.0, Time(H)));
     }
 }

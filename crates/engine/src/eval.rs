@@ -93,6 +93,10 @@ pub struct IntrusionResult {
     /// The entry host of the alert's thread holding the intrusion's first covered hop
     /// ([`crate::alert::threads`]).
     pub entry_found: Option<String>,
+    /// Which of that alert's [`crate::alert::threads`] holds its first covered hop.
+    pub thread: Option<usize>,
+    /// The alert's threads holding any of its covered logins (its scope is theirs).
+    pub threads: Vec<usize>,
     /// Every successful login of the intrusion happened before the warmup ended: detection
     /// was still learning and could not alert it.
     pub in_warmup: bool,
@@ -196,6 +200,8 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
     let mut hops_omitted = 0u64;
     // (alert index, intrusion) → first matching hop (time, index)
     let mut first_match: BTreeMap<(usize, u32), (Time, usize)> = BTreeMap::new();
+    // (alert index, intrusion) → indexes of the alert's hops matching its logins
+    let mut matched: BTreeMap<(usize, u32), Vec<usize>> = BTreeMap::new();
     for (ai, a) in alerts.iter().enumerate() {
         let mut any = false;
         hops_omitted += a.hops_omitted as u64;
@@ -209,6 +215,10 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
                 covered.entry(li).or_default().push(ai);
                 let e = first_match.entry((ai, l.intrusion)).or_insert((h.hop.time, hi));
                 *e = (*e).min((h.hop.time, hi));
+                let m = matched.entry((ai, l.intrusion)).or_default();
+                if m.last() != Some(&hi) {
+                    m.push(hi);
+                }
             }
             if hit {
                 alert_hops_malicious += 1;
@@ -241,14 +251,21 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         }
         let first = logins.iter().map(|(_, l)| l.time).min();
         let first_hop = logins.iter().filter(|(_, l)| l.kind == LoginKind::Hop).map(|(_, l)| l.time).min();
+        // the threads (hops linked by compromise) holding its logins, and of them the one
+        // holding its first: an alert that gathered several intrusions names each one's own
+        // entry, and scopes each one's own hosts
+        let (thread, held) = match best {
+            Some((_, ai)) => {
+                let threads = crate::alert::threads(&alerts[ai], |h| fleet.host(h).is_internet);
+                let hops = matched.get(&(ai, intr.id)).map_or(&[][..], Vec::as_slice);
+                let first = threads.iter().position(|t| t.hops.contains(&best_hop)).map(|i| (i, threads[i].entry_host));
+                let held = (0..threads.len()).filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h))).collect();
+                (Some(first), held)
+            }
+            None => (None, Vec::new()),
+        };
         let entry_found = best.map(|(_, ai)| {
-            let a = &alerts[ai];
-            // the entry of the thread (hops from one chain origin) holding its first hop:
-            // an alert that gathered several intrusions names each one's own entry
-            let e = crate::alert::threads(a, |h| fleet.host(h).is_internet)
-                .into_iter()
-                .find(|t| t.hops.contains(&best_hop))
-                .map_or(a.entry_host, |t| t.entry_host);
+            let e = thread.flatten().map_or(alerts[ai].entry_host, |(_, e)| e);
             catalog.hosts.name(e).unwrap_or("").to_string()
         });
         per_intrusion.push(IntrusionResult {
@@ -263,6 +280,8 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             delay_from_first_hop: best.and_then(|(t, _)| first_hop.map(|f| t.0 - f.0)),
             entry_truth: intr.entry_host.clone(),
             entry_found,
+            thread: thread.flatten().map(|(i, _)| i),
+            threads: held,
             in_warmup: warmup_end.is_some_and(|w| logins.iter().all(|(_, l)| l.time < w)),
         });
     }

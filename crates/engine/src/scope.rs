@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use hopscope_model::{Catalog, Evidence, Inventory, Time};
+use hopscope_model::{Catalog, Evidence, HostKind, Inventory, Time};
 
 use crate::graph::Hop;
 
@@ -119,7 +119,11 @@ pub fn scope(hops: &[Hop], seeds: &[Seed], catalog: &Catalog, inventory: &Invent
     let mut hops: Vec<&Hop> = hops.iter().collect();
     hops.sort_by_key(|h| (h.time, h.evidence, h.src, h.dst));
     let mut hosts: BTreeMap<u32, HostExposure> = BTreeMap::new();
-    let mut seeds: Vec<Seed> = seeds.iter().copied().filter(|s| s.host != 0 && s.time < config.contained_at).collect();
+    // the internet is where an intruder came from, not a host they hold: everyone else's
+    // logins from it would spread compromise
+    let internet = |h: u32| catalog.hosts.get(h).is_some_and(|r| r.kind == HostKind::Internet);
+    let mut seeds: Vec<Seed> =
+        seeds.iter().copied().filter(|s| s.host != 0 && !internet(s.host) && s.time < config.contained_at).collect();
     seeds.sort_by_key(|s| (s.time, s.host));
     for s in &seeds {
         hosts.entry(s.host).or_insert(HostExposure {
@@ -336,5 +340,19 @@ mod tests {
         assert_eq!(names(&w, &s), vec![("sg-ops-03".into(), 10, Tier::Observed), ("th-app-02".into(), 10, Tier::Observed)]);
         assert_eq!(s.observed_client_count, 1);
         assert_eq!(s.accounts.len(), 1);
+    }
+
+    #[test]
+    fn the_internet_an_intrusion_came_from_is_not_compromised() {
+        let mut w = w();
+        w.login(10, "internet", "sg-ops-03", "mallory");
+        w.login(11, "sg-ops-03", "th-app-02", "svc");
+        // someone else from the internet into another host: not the intrusion's doing
+        w.login(12, "internet", "us-web-01", "carol");
+        let s = scope(&w.hops(), &Seed::from_hops(&w.hops()[..2]), &w.catalog, &w.inventory, &cfg(100, 24));
+        assert_eq!(
+            names(&w, &s),
+            vec![("sg-ops-03".into(), 10, Tier::Observed), ("th-app-02".into(), 11, Tier::Observed)]
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! is computed from what it gathered, so the same case gives the same bytes.
 
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, scope, trace, Alert, AuditConfig, DetectConfig, Detector, Fleet, Hop, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
+use hopscope_engine::{audit, collect_logins, scope, threads, trace, Alert, AuditConfig, DetectConfig, Detector, Fleet, Hop, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
 use hopscope_model::{Catalog, Inventory, Lifecycle, Orientation, Outcome, Time};
 use serde::{Deserialize, Serialize};
 
@@ -104,10 +104,11 @@ pub struct Activity {
 pub struct ReportOptions {
     /// An alert id; the top-ranked alert when `None`.
     pub alert: Option<String>,
-    /// Detection's warmup (alert ids depend on it).
-    pub warmup: i64,
-    /// Detection's chain window.
-    pub window: i64,
+    /// One of the alert's threads (from 1; [`hopscope_engine::threads`]) instead of the whole
+    /// alert: the story of one intrusion of a campaign.
+    pub thread: Option<usize>,
+    /// Detection's settings (alert ids depend on the warmup).
+    pub detect: DetectConfig,
     /// Containment: the end of the data when `None`.
     pub contained_at: Option<Time>,
     pub exposure_window_days: u32,
@@ -118,8 +119,15 @@ pub struct ReportOptions {
 
 impl Default for ReportOptions {
     fn default() -> ReportOptions {
-        let d = DetectConfig::default();
-        ReportOptions { alert: None, warmup: d.warmup, window: d.window, contained_at: None, exposure_window_days: 7, patch_age_days: 365, redact: false }
+        ReportOptions {
+            alert: None,
+            thread: None,
+            detect: DetectConfig::default(),
+            contained_at: None,
+            exposure_window_days: 7,
+            patch_age_days: 365,
+            redact: false,
+        }
     }
 }
 
@@ -128,7 +136,7 @@ impl Document {
     /// first use) and no client name is left anywhere in the document.
     pub fn build(case: &Case, opts: &ReportOptions) -> Result<Document, ReportError> {
         let cat = &case.catalog;
-        let config = DetectConfig { warmup: opts.warmup, window: opts.window, ..DetectConfig::default() };
+        let config = opts.detect.clone();
         let span = data_span(case);
         let mut activity = ActivityCounter::new(span);
         let mut detector = Detector::new(cat, &case.inventory, config.clone());
@@ -158,6 +166,17 @@ impl Document {
             ),
             None => detection.alerts.first(),
         };
+        let narrowed = match (alert, opts.thread) {
+            (Some(a), Some(n)) => {
+                let threads = threads(a, |h| fleet.host(h).is_internet);
+                let t = n.checked_sub(1).and_then(|i| threads.get(i)).ok_or_else(|| {
+                    ReportError::NoAlert(format!("alert {} has {} thread(s); --thread takes 1 to {}", a.id, threads.len(), threads.len()))
+                })?;
+                Some(a.thread(t))
+            }
+            _ => None,
+        };
+        let alert = narrowed.as_ref().or(alert);
         let key = if opts.redact { Some(RedactionKey::of_case(&case.dir)?) } else { None };
         // the end of the data, rounded up to a whole second: the last login still counts
         let contained = opts.contained_at.unwrap_or(Time((end.0 + SECOND - 1).div_euclid(SECOND) * SECOND));
@@ -178,7 +197,7 @@ impl Document {
         let audit_view = AuditView::new(&audit_result, cat, as_of, opts.patch_age_days);
 
         let detection_view = DetectionView::new(&detection, cat, "hopper", &config, None);
-        let alert_view = alert.map(|a| AlertView::new(a, cat));
+        let alert_view = alert.map(|a| AlertView { thread: narrowed.as_ref().and(opts.thread), ..AlertView::new(a, cat) });
         let summary = summarise(case, alert_view.as_ref(), trace_view.as_ref(), scope_view.as_ref(), &audit_view);
         let m = &case.manifest;
         let doc = Document {

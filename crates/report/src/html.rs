@@ -27,7 +27,10 @@ pub fn render_html(doc: &Value) -> String {
     let mut o = String::with_capacity(64 * 1024);
     let alert_id = text(&summary["alert_id"]).or_else(|| text(&doc["alert"]["id"]));
     let title = match alert_id {
-        Some(id) => format!("hopscope report — alert {id}"),
+        Some(id) => match doc["alert"]["thread"].as_u64() {
+            Some(n) => format!("hopscope report — alert {id}, thread {n}"),
+            None => format!("hopscope report — alert {id}"),
+        },
         None => "hopscope report — no alert in this case".to_string(),
     };
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");

@@ -13,7 +13,10 @@ pub fn render(doc: &Document) -> String {
     let mut out = String::new();
     let o = &mut out;
     let title = match &doc.summary.alert_id {
-        Some(id) => format!("# hopscope report: alert {id}"),
+        Some(id) => match doc.alert.as_ref().and_then(|a| a.thread) {
+            Some(n) => format!("# hopscope report: alert {id}, thread {n}"),
+            None => format!("# hopscope report: alert {id}"),
+        },
         None => "# hopscope report: no alert".to_string(),
     };
     line(o, &title);

@@ -56,11 +56,14 @@ pub struct AlertView {
     pub hops: Vec<AlertHopView>,
     pub hops_omitted: u32,
     pub reasons: Vec<String>,
-    /// When the alert gathered hops from several chain origins (several intrusions a
-    /// campaign rule joined): each thread's entry host, origin and hop indexes. Absent when
-    /// the alert is one thread (its entry is `entry_host`).
+    /// When the alert gathered several threads (hops linked by compromise; several
+    /// intrusions a campaign rule joined): each thread's entry host, origin and hop indexes.
+    /// Absent when the alert is one thread (its entry is `entry_host`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub threads: Vec<ThreadView>,
+    /// When the view is one thread of the alert (`report --thread N`): its number, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<usize>,
 }
 
 /// One thread of an alert ([`hopscope_engine::threads`]).
@@ -161,6 +164,7 @@ impl AlertView {
                         .collect()
                 }
             },
+            thread: None,
         }
     }
 }
