@@ -531,7 +531,10 @@ pub fn alert_id(first: &AlertHop, catalog: &Catalog) -> String {
         catalog.hosts.name(h.dst).unwrap_or(""),
         catalog.accounts.get(h.user).map(|a| a.display()).unwrap_or_default()
     );
-    key.push_str(catalog.sources.name(h.evidence.source).unwrap_or(""));
+    // the file's name, not its path: the same logs ingested from another directory (or
+    // another machine) give the same ids
+    let source = catalog.sources.name(h.evidence.source).unwrap_or("");
+    key.push_str(source.rsplit(['/', '\\']).next().unwrap_or(source));
     key.push_str(&format!("|{:?}", h.evidence.position));
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
@@ -644,5 +647,22 @@ mod tests {
         assert_eq!(plain.stats, compacted.stats);
         assert_eq!(without_book_ids(plain), without_book_ids(compacted));
         assert!(compacted_slots * 4 < plain_slots, "{compacted_slots} slots compacted, {plain_slots} not");
+    }
+
+    #[test]
+    fn alert_ids_do_not_depend_on_the_directory_the_logs_were_ingested_from() {
+        let id_from = |path: &str| {
+            let mut c = Catalog::default();
+            let inv = hopscope_model::Inventory::default();
+            let src = c.sources.intern(path);
+            let (a, b) = (c.hosts.resolve(&inv, Some("a"), None), c.hosts.resolve(&inv, Some("b"), None));
+            let mut hop = Hop::test(1_000_000, a, b, 0);
+            hop.evidence.source = src;
+            let trail = crate::chain::Trail { origin: a, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
+            alert_id(&AlertHop { hop, score: 1.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }, &c)
+        };
+        assert_eq!(id_from("/cases/one/logs/sg-ops-03/auth.log"), id_from("logs/sg-ops-03/auth.log"));
+        assert_eq!(id_from("C:\\evidence\\auth.log"), id_from("auth.log"));
+        assert_ne!(id_from("auth.log"), id_from("secure"));
     }
 }
