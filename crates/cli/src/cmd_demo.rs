@@ -208,7 +208,7 @@ fn investigation_step(
     // trace: from the server where the breach was found, at the detection date
     match (target.and_then(|t| cat.hosts.find(t)), detected) {
         (Some(host), Some(at)) => {
-            let tr = trace(&logins, cat, &fleet, &TraceConfig { host, at, ..TraceConfig::default() });
+            let tr = trace(&logins, cat, &fleet, &TraceConfig { host, at, warmup: hopscope_engine::DetectConfig::default().warmup, ..TraceConfig::default() });
             match tr.paths.first() {
                 Some(p) => {
                     let hops: Vec<String> = p.hops.iter().map(|h| format!("{} ({})", name(h.hop.dst), &h.hop.time.to_rfc3339()[..10])).collect();

@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use hopscope_case::Case;
 use hopscope_engine::{trace, Fleet, TraceConfig};
 use hopscope_model::Time;
-use hopscope_report::view::{host_name, short_time, EvidenceRef, TraceView};
+use hopscope_report::view::{host_name, parse_duration, short_time, EvidenceRef, TraceView};
 
 use crate::out::{fit, wrap, Style, WIDTH};
 
@@ -39,6 +39,10 @@ pub struct Args {
     /// Alternatives listed after the most likely path.
     #[arg(long, value_name = "N", default_value_t = 3)]
     alternatives: usize,
+    /// From the first login, history is still filling for this long: no login then counts as
+    /// novel (on the first day every edge is new), only as from the internet or a weak host.
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    warmup: i64,
     /// One JSON document.
     #[arg(long)]
     json: bool,
@@ -50,7 +54,7 @@ pub fn run(a: Args) -> Result<()> {
     let Some(host) = c.hosts.find(&a.host) else { bail!("no host {:?} in this case", a.host) };
     let (hops, _) = load_logins(&case, Time(a.at.0.saturating_add(1)))?;
     let fleet = Fleet::new(c, &case.inventory);
-    let config = TraceConfig { host, at: a.at, min_bits: a.min_bits, alternatives: a.alternatives, ..TraceConfig::default() };
+    let config = TraceConfig { host, at: a.at, min_bits: a.min_bits, alternatives: a.alternatives, warmup: a.warmup, ..TraceConfig::default() };
     let t = trace(&hops, c, &fleet, &config);
     let best = t.paths.first();
     let report = TraceView::new(&t, c, host, a.at);
@@ -69,7 +73,8 @@ pub fn run(a: Args) -> Result<()> {
         for l in wrap(&format!("entry point {}{}{}: {}", st.bold, entry.host, st.reset, entry.why.join("; ")), "", WIDTH) {
             writeln!(w, "{l}")?;
         }
-        writeln!(w, "first malicious hop {}; {} hops to {}", short_time(best.hops[0].hop.time), best.hops.len(), report.host)?;
+        let n = best.hops.len();
+        writeln!(w, "first malicious hop {}; {n} hop{} to {}", short_time(best.hops[0].hop.time), if n == 1 { "" } else { "s" }, report.host)?;
         for (i, p) in t.paths.iter().enumerate() {
             if i == 1 {
                 writeln!(w, "\nalternatives")?;

@@ -115,7 +115,7 @@ fn trace_finds_the_entry_point_and_the_hops() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     make_case(p);
-    let out = ok(&["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--json"], p);
+    let out = ok(&["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--warmup", "2d", "--json"], p);
     let v = json(&out);
     assert_eq!(v["entry_point"]["host"], "sg-ops-03", "{out}");
     let route: Vec<&str> = v["path"].as_array().unwrap().iter().map(|h| h["dst_host"].as_str().unwrap()).collect();
@@ -134,7 +134,7 @@ fn investigation_json_matches_golden_files() {
     make_case(p);
     let audit = ["audit", "--case", "c", "--as-of", "2019-09-07T00:00:00Z", "--json"];
     let scope = ["scope", "--case", "c", "--host", "sg-ops-03", "--at", "2019-09-04T22:01:00Z", "--contained-at", "2019-09-05T20:00:00Z", "--json"];
-    let trace = ["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--json"];
+    let trace = ["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--warmup", "2d", "--json"];
     for (name, args) in [("audit.json", &audit[..]), ("scope.json", &scope[..]), ("trace.json", &trace[..])] {
         let out = ok(args, p);
         assert_eq!(out, ok(args, p), "{name}: same case, same bytes");

@@ -51,11 +51,15 @@ pub struct TraceConfig {
     pub min_bits: f64,
     pub max_hops: usize,
     pub alternatives: usize,
+    /// For this long from the first login (microseconds), history is still filling: a login
+    /// then is never novel (on the first day every edge is new), only from the internet or a
+    /// weak host. 0: none.
+    pub warmup: i64,
 }
 
 impl Default for TraceConfig {
     fn default() -> TraceConfig {
-        TraceConfig { host: 0, at: Time::MAX, min_bits: 4.0, max_hops: 12, alternatives: 3 }
+        TraceConfig { host: 0, at: Time::MAX, min_bits: 4.0, max_hops: 12, alternatives: 3, warmup: 0 }
     }
 }
 
@@ -85,22 +89,26 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
     let mut scored: Vec<TraceHop> = Vec::with_capacity(hops.len());
     let mut value = vec![0.0f64; hops.len()];
     let mut parent = vec![usize::MAX; hops.len()];
+    let history_from = hops.first().map_or(Time::MAX, |h| Time(h.time.0.saturating_add(config.warmup)));
     for (i, h) in hops.iter().enumerate() {
         let (fs, fd) = (fleet.host(h.src), fleet.host(h.dst));
         let e = *edge.get(&(h.src, h.dst)).unwrap_or(&0);
         let mut bits = 0.0;
         let mut reasons = Vec::new();
-        if e == 0 {
+        if h.time < history_from {
+            // still learning what is routine: novelty means nothing yet
+        } else if e == 0 {
             bits += 3.0;
             reasons.push("never-seen edge");
         } else {
             bits -= ((e + 1) as f64).log2().min(3.0);
         }
-        if h.user != 0 && !acct_dst.contains_key(&(h.user, h.dst)) {
+        let novel = h.time >= history_from && h.user != 0;
+        if novel && !acct_dst.contains_key(&(h.user, h.dst)) {
             bits += 2.0;
             reasons.push("account new on this host");
         }
-        if h.user != 0 && !acct_src.contains_key(&(h.user, h.src)) {
+        if novel && !acct_src.contains_key(&(h.user, h.src)) {
             bits += 1.0;
             reasons.push("account new from this source");
         }
@@ -251,5 +259,24 @@ mod tests {
         let t = trace(&w.hops(), &w.catalog, &w.fleet, &config);
         assert!(!t.paths.is_empty());
         assert!(t.paths[0].hops.len() <= 4);
+    }
+
+    #[test]
+    fn logins_while_history_fills_are_not_novel_but_the_internet_still_counts() {
+        let mut w = world(
+            &[("aa-1", Lifecycle::Active, "", false, 1), ("bb-1", Lifecycle::Active, "", false, 1), ("cc-1", Lifecycle::Active, "", false, 1)],
+            &[],
+        );
+        // on the first day everything is new: aa-1 → bb-1 → cc-1 looks like a path
+        w.login(1, "aa-1", "bb-1", "alice");
+        w.login(2, "bb-1", "cc-1", "alice");
+        w.login(3, "internet", "cc-1", "mallory");
+        let config = TraceConfig { host: w.host("cc-1"), at: Time(10 * H), ..TraceConfig::default() };
+        let cold = trace(&w.hops(), &w.catalog, &w.fleet, &config);
+        assert_eq!(cold.paths.first().map(|p| p.hops.len()), Some(2), "without a warmup the day-one path wins");
+        let warm = trace(&w.hops(), &w.catalog, &w.fleet, &TraceConfig { warmup: 24 * H, ..config });
+        let best = warm.paths.first().expect("the internet login is still suspicious");
+        assert_eq!((best.hops.len(), best.entry_host), (1, w.host("cc-1")));
+        assert_eq!(warm.paths.len(), 1, "{:?}", warm.paths);
     }
 }

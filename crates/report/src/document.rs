@@ -183,7 +183,7 @@ impl Document {
 
         let trace_view = alert.map(|a| {
             let host = frontier(a);
-            let t = trace(&logins, cat, &fleet, &TraceConfig { host, at: a.last_time, ..TraceConfig::default() });
+            let t = trace(&logins, cat, &fleet, &TraceConfig { host, at: a.last_time, warmup: config.warmup, ..TraceConfig::default() });
             TraceView::new(&t, cat, host, a.last_time)
         });
         let scope_view = alert.map(|a| {
