@@ -574,8 +574,12 @@ fn hop_table_section(o: &mut String, hops: &[Value]) {
         };
         let techniques: Vec<String> = h["techniques"].as_array().into_iter().flatten().filter_map(text).collect();
         let evidence: Vec<String> = h["evidence"].as_array().into_iter().flatten().map(evidence_text).collect();
+        // a lead-in ([`hopscope_engine::AlertHop::is_lead_in`]) is listed, not counted: say so
+        let lead_in = h["features"].as_array().into_iter().flatten().any(|f| f["name"] == "lead-in");
         let score = h["score"].as_f64().map(|x| x.to_string()).unwrap_or_default();
-        let _ = write!(o, "<tr data-hop=\"{i}\" tabindex=\"0\"><td>{}</td>", i + 1);
+        let score = if lead_in { format!("{score} (lead-in, not counted)") } else { score };
+        let class = if lead_in { " class=\"lead-in\" title=\"a routine-looking login that reached the source of a suspicious hop\"" } else { "" };
+        let _ = write!(o, "<tr data-hop=\"{i}\"{class} tabindex=\"0\"><td>{}</td>", i + 1);
         let _ = write!(o, "<td data-sort=\"{}\">{}</td>", esc(str_of(h, "time")), esc(&when_short(str_of(h, "time"))));
         for cell in [place("src"), place("dst"), plain(&h["user"]), plain(&h["auth"]), plain(&h["logon_type"]), score, techniques.join(" ")] {
             let _ = write!(o, "<td>{}</td>", esc(&cell));
@@ -883,5 +887,19 @@ mod tests {
         assert_eq!(wrap("its first suspicious login came from the internet", 30), ["its first suspicious login", "came from the internet"]);
         assert_eq!(wrap("x", 3), ["x"]);
         assert!(wrap("", 3).is_empty());
+    }
+
+    #[test]
+    fn lead_in_hops_are_drawn_apart_and_say_they_are_not_counted() {
+        let hop = |features: Value| {
+            serde_json::json!({"time": "2019-09-05T12:04:05Z", "src_host": "a", "dst_host": "b", "score": 0.0,
+                "features": features, "techniques": [], "evidence": []})
+        };
+        let mut o = String::new();
+        hop_table_section(&mut o, &[hop(serde_json::json!([{"name": "lead-in", "bits": 0.0}])), hop(serde_json::json!([{"name": "new-edge", "bits": 3.0}]))]);
+        let rows: Vec<&str> = o.lines().filter(|l| l.starts_with("<tr data-hop")).collect();
+        assert_eq!(rows.len(), 2, "{o}");
+        assert!(rows[0].contains("class=\"lead-in\"") && rows[0].contains("lead-in, not counted"), "{}", rows[0]);
+        assert!(!rows[1].contains("lead-in"), "{}", rows[1]);
     }
 }
