@@ -436,6 +436,14 @@ impl BatchBuilder {
         Ok(())
     }
 
+    /// Make room for `events` events before the first is pushed, so that the columns are not
+    /// grown (copied, and their pages touched anew) as they fill.
+    pub fn reserve(&mut self, events: usize) {
+        if self.batch.events.is_empty() {
+            self.batch.events = EventTable::with_capacity(events);
+        }
+    }
+
     pub fn push_label(&mut self, label: RawLabel) {
         self.batch.labels.push(label);
     }

@@ -52,6 +52,8 @@ fn chunks_read_like_one_piece() {
     assert!(whole.events.len() > 2900, "{}", whole.events.len());
     assert!(whole.summary.problems.total() >= 20, "{:?}", whole.summary.problems);
     assert!(whole.summary.problems.counts.get(&hopscope_ingest::ProblemKind::InvalidUtf8) >= Some(&10));
+    // chunked files are hashed from the chunks as they are read; the whole file on its own
+    assert_eq!(whole.summary.sources[0].sha256.as_ref().map(String::len), Some(64));
     for (chunk_bytes, threads) in [(64, 1), (100, 2), (1000, 3), (4096, 2), (50_000, 2)] {
         let got = read(chunk_bytes, threads);
         let what = format!("{chunk_bytes}-byte chunks, {threads} workers");
