@@ -223,11 +223,6 @@ fn prefetch<T>(p: &T) {
 fn intern_str(ids: &mut LocalIds, list: &mut Vec<String>, s: &str) -> u32 {
     let probe = Packed::new(s.as_bytes());
     let hash = probe.hash(s.as_bytes());
-    intern_packed(ids, list, s, probe, hash)
-}
-
-/// [`intern_str`] with `s` already packed and hashed.
-fn intern_packed(ids: &mut LocalIds, list: &mut Vec<String>, s: &str, probe: Packed, hash: u64) -> u32 {
     if list.len() * 2 >= ids.slots.len() {
         ids.grow(list);
     }
@@ -247,27 +242,6 @@ fn intern_packed(ids: &mut LocalIds, list: &mut Vec<String>, s: &str, probe: Pac
     let id = list.len() as u32;
     ids.slots[i] = Slot { key: probe, id };
     id
-}
-
-/// A name packed and hashed for its dictionary, by a parser's [`LineParser::hint`]
-/// (crate::LineParser::hint) a few lines before the lookup: the lookup then need not pack
-/// and hash it again ([`EventKeys`]).
-#[derive(Clone, Copy)]
-pub struct NameKey {
-    packed: Packed,
-    hash: u64,
-}
-
-/// The keys of an event's names, as [`BatchBuilder::host_key`] and
-/// [`BatchBuilder::account_key`] made them from the very strings of the event (the caller's
-/// promise); `None`: none made. Only an aid: a key is used only when the name is used as it
-/// is (not trimmed or dropped), and debug builds check each key used.
-#[derive(Clone, Copy, Default)]
-pub struct EventKeys {
-    pub src_host: Option<NameKey>,
-    pub dst_host: Option<NameKey>,
-    pub user: Option<NameKey>,
-    pub src_user: Option<NameKey>,
 }
 
 /// A parser's local dictionary: the strings its batches name, with dense local ids. A
@@ -329,27 +303,7 @@ pub struct BatchBuilder {
 }
 
 fn present(s: Option<&str>) -> Option<&str> {
-    s.map(trim).filter(|s| !s.is_empty() && *s != "-" && *s != "?")
-}
-
-/// `s` without leading and trailing whitespace, as [`str::trim`], with a shortcut for the
-/// usual name that begins and ends with a visible ASCII character (no whitespace is ASCII
-/// above the space).
-#[inline]
-fn trim(s: &str) -> &str {
-    let visible = |b: Option<&u8>| matches!(b, Some(&c) if c > b' ' && c < 0x80);
-    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
-        s
-    } else {
-        s.trim()
-    }
-}
-
-/// `key`, when it may stand for `s` as [`present`] returned it from `raw`: the name is used
-/// as it is, neither trimmed nor dropped.
-#[inline]
-fn usable(key: Option<NameKey>, raw: Option<&str>, s: Option<&str>) -> Option<NameKey> {
-    key.filter(|_| raw.map(str::len) == s.map(str::len))
+    s.map(str::trim).filter(|s| !s.is_empty() && *s != "-" && *s != "?")
 }
 
 impl BatchBuilder {
@@ -365,36 +319,25 @@ impl BatchBuilder {
     }
 
     /// Prefetch the table slot of host name `name`, about to be looked up (see
-    /// [`LineParser::hint`](crate::LineParser::hint)), and return its key. Only a hint: no
-    /// effect on results.
+    /// [`LineParser::hint`](crate::LineParser::hint)). Only a hint: no effect on results.
     #[inline]
-    pub fn host_key(&self, name: &[u8]) -> NameKey {
-        let packed = Packed::new(name);
-        let key = NameKey { packed, hash: packed.hash(name) };
-        self.dict.hosts.prefetch(key.hash);
-        key
+    pub fn hint_host(&self, name: &[u8]) {
+        let p = Packed::new(name);
+        self.dict.hosts.prefetch(p.hash(name));
     }
 
-    /// Prefetch the table slot of account `name@domain` (a domain of `""`: none) and return
-    /// its key; `None` when the key is too long to pack.
+    /// Prefetch the table slot of account `name@domain` (a domain of `""`: none).
     #[inline]
-    pub fn account_key(&self, name: &[u8], domain: &[u8]) -> Option<NameKey> {
-        let packed = Packed::account(name, domain)?;
-        let key = NameKey { packed, hash: packed.hash(&[]) };
-        self.dict.accounts.prefetch(key.hash);
-        Some(key)
+    pub fn hint_account(&self, name: &[u8], domain: &[u8]) {
+        if let Some(p) = Packed::account(name, domain) {
+            self.dict.accounts.prefetch(p.hash(&[]));
+        }
     }
 
-    fn host(&mut self, raw: Option<&str>, key: Option<NameKey>) -> u32 {
-        let s = present(raw);
-        let d = &mut self.dict;
-        match (s, usable(key, raw, s)) {
-            (Some(s), Some(k)) => {
-                debug_assert!(Packed::new(s.as_bytes()) == k.packed, "host key of another name");
-                intern_packed(&mut d.hosts, &mut d.host_names, s, k.packed, k.hash)
-            }
-            (Some(s), None) => intern_str(&mut d.hosts, &mut d.host_names, s),
-            (None, _) => NONE,
+    fn host(&mut self, s: Option<&str>) -> u32 {
+        match present(s) {
+            Some(s) => intern_str(&mut self.dict.hosts, &mut self.dict.host_names, s),
+            None => NONE,
         }
     }
 
@@ -423,11 +366,11 @@ impl BatchBuilder {
         Ok(id)
     }
 
-    fn account(&mut self, raw_name: Option<&str>, raw_domain: Option<&str>, key: Option<NameKey>) -> u32 {
-        let Some(name) = present(raw_name) else {
+    fn account(&mut self, name: Option<&str>, domain: Option<&str>) -> u32 {
+        let Some(name) = present(name) else {
             return NONE;
         };
-        let domain = present(raw_domain);
+        let domain = present(domain);
         // one reusable key buffer: no allocation on the hot path
         let d = &mut self.dict;
         d.key.clear();
@@ -435,14 +378,7 @@ impl BatchBuilder {
         d.key.push('\u{1}');
         d.key.push_str(domain.unwrap_or(""));
         let before = d.account_keys.len();
-        let key = usable(key, raw_name, Some(name)).filter(|_| raw_domain.map(str::len) == domain.map(str::len));
-        let id = match key {
-            Some(k) => {
-                debug_assert!(Packed::new(d.key.as_bytes()) == k.packed, "account key of another account");
-                intern_packed(&mut d.accounts, &mut d.account_keys, &d.key, k.packed, k.hash)
-            }
-            None => intern_str(&mut d.accounts, &mut d.account_keys, &d.key),
-        };
+        let id = intern_str(&mut d.accounts, &mut d.account_keys, &d.key);
         if d.account_keys.len() > before {
             d.account_list.push((name.to_string(), domain.map(str::to_string)));
         }
@@ -451,31 +387,26 @@ impl BatchBuilder {
 
     /// Local id of an account (for labels).
     pub fn account_id(&mut self, name: Option<&str>, domain: Option<&str>) -> u32 {
-        self.account(name, domain, None)
+        self.account(name, domain)
     }
     /// Local id of a host name (for labels).
     pub fn host_id(&mut self, name: Option<&str>) -> u32 {
-        self.host(name, None)
+        self.host(name)
     }
 
     /// Add one event. Fails (and adds nothing) only when an address does not parse.
     pub fn push(&mut self, e: &RawEvent<'_>, position: Position) -> Result<(), LineError> {
-        self.push_keyed(e, &EventKeys::default(), position)
-    }
-
-    /// [`BatchBuilder::push`] with keys of the event's names made ahead (by a hint).
-    pub fn push_keyed(&mut self, e: &RawEvent<'_>, keys: &EventKeys, position: Position) -> Result<(), LineError> {
         let src_ip = self.address(e.src_ip)?;
         let dst_ip = self.address(e.dst_ip)?;
         // a login from a host to itself, or with the same account at both ends, is common
         // (LANL's local logons, machine accounts): one lookup, not two
-        let src_host = self.host(e.src_host, keys.src_host);
-        let dst_host = if e.dst_host == e.src_host { src_host } else { self.host(e.dst_host, keys.dst_host) };
-        let user = self.account(e.user, e.domain, keys.user);
+        let src_host = self.host(e.src_host);
+        let dst_host = if e.dst_host == e.src_host { src_host } else { self.host(e.dst_host) };
+        let user = self.account(e.user, e.domain);
         let src_user = if (e.src_user, e.src_domain) == (e.user, e.domain) {
             user
         } else {
-            self.account(e.src_user, e.src_domain, keys.src_user)
+            self.account(e.src_user, e.src_domain)
         };
         let auth = match present(e.auth) {
             Some(a) => intern_str(&mut self.dict.auths, &mut self.dict.auth_list, a),

@@ -8,7 +8,7 @@
 
 use hopscope_model::{LogonType, Orientation, Outcome, Position, Time};
 
-use crate::batch::{BatchBuilder, EventKeys, RawEvent, RawLabel};
+use crate::batch::{BatchBuilder, RawEvent, RawLabel};
 use crate::format::{LineKind, LineParser};
 use crate::problems::{LineError, ProblemKind};
 
@@ -140,19 +140,17 @@ fn outcome(s: &str) -> Result<Outcome, LineError> {
 /// Parser of `auth.txt`.
 pub struct AuthParser {
     start: Time,
-    /// The commas and name keys [`LineParser::hint`] found in the lines it saw, oldest
-    /// first, for `parse_line` to use instead of searching and hashing again.
+    /// The commas [`LineParser::hint`] found in the lines it saw, oldest first, for
+    /// `parse_line` to use instead of searching again.
     seen: std::collections::VecDeque<Seen>,
 }
 
-/// A hinted line (its address and length), what [`commas`] found in it and the keys of its
-/// names.
+/// A hinted line (its address and length) and what [`commas`] found in it.
 struct Seen {
     at: usize,
     len: usize,
     found: usize,
     cuts: [usize; 8],
-    keys: EventKeys,
 }
 
 /// Hinted lines kept: more than the pipeline looks ahead.
@@ -164,16 +162,15 @@ impl AuthParser {
     }
 
     /// What the hint found in `line`, if it saw it: the same bytes (same address, the same
-    /// length or one more, for a `\r` removed since), and every cut still on a comma. The
-    /// names lie between the first five commas, so they are the bytes the keys were made of.
-    fn seen(&mut self, line: &str) -> Option<Seen> {
+    /// length or one more, for a `\r` removed since), and every cut still on a comma.
+    fn seen(&mut self, line: &str) -> Option<(usize, [usize; 8])> {
         let at = line.as_ptr() as usize;
         while let Some(s) = self.seen.pop_front() {
             if s.at == at {
                 let b = line.as_bytes();
                 let ok = (s.len == b.len() || s.len == b.len() + 1)
                     && s.cuts[..s.found.min(8)].iter().all(|&c| b.get(c) == Some(&b','));
-                return ok.then_some(s);
+                return ok.then_some((s.found, s.cuts));
             }
         }
         None
@@ -185,11 +182,10 @@ impl LineParser for AuthParser {
         if line.is_empty() {
             return Ok(LineKind::Ignored);
         }
-        let (fields, keys) = match self.seen(line) {
-            Some(s) => (split::<9>(line, s.found, &s.cuts)?, s.keys),
-            None => (fields::<9>(line)?, EventKeys::default()),
+        let [t, src_user, dst_user, src, dst, auth, lt, orient, result] = match self.seen(line) {
+            Some((found, cuts)) => split::<9>(line, found, &cuts)?,
+            None => fields::<9>(line)?,
         };
-        let [t, src_user, dst_user, src, dst, auth, lt, orient, result] = fields;
         let (src_user, src_domain) = user_domain(src_user);
         let (user, domain) = user_domain(dst_user);
         let ev = RawEvent {
@@ -206,7 +202,7 @@ impl LineParser for AuthParser {
             outcome: outcome(result)?,
             ..Default::default()
         };
-        out.push_keyed(&ev, &keys, Position::Line(line_no))?;
+        out.push(&ev, Position::Line(line_no))?;
         Ok(LineKind::Event)
     }
 
@@ -214,32 +210,30 @@ impl LineParser for AuthParser {
         true
     }
 
-    /// Prefetch the accounts and hosts of a line parsed a few lines later, keeping their
-    /// keys (and the commas) for when it is.
+    /// Prefetch the accounts and hosts of a line parsed a few lines later.
     fn hint(&mut self, line: &[u8], out: &BatchBuilder) {
         let mut cuts = [0usize; 8];
         let found = commas(line, &mut cuts);
-        let mut keys = EventKeys::default();
-        if found >= 5 {
-            let [a, b, c, d, e, ..] = cuts;
-            let (src_user, dst_user) = (&line[a + 1..b], &line[b + 1..c]);
-            let (src, dst) = (&line[c + 1..d], &line[d + 1..e]);
-            let (name, domain) = user_domain_bytes(dst_user);
-            keys.user = out.account_key(name, domain);
-            // the parser looks the same account or host up once (see `BatchBuilder::push`)
-            if src_user != dst_user {
-                let (name, domain) = user_domain_bytes(src_user);
-                keys.src_user = out.account_key(name, domain);
-            }
-            keys.src_host = Some(out.host_key(src));
-            if dst != src {
-                keys.dst_host = Some(out.host_key(dst));
-            }
-        }
         if self.seen.len() == SEEN {
             self.seen.pop_front();
         }
-        self.seen.push_back(Seen { at: line.as_ptr() as usize, len: line.len(), found, cuts, keys });
+        self.seen.push_back(Seen { at: line.as_ptr() as usize, len: line.len(), found, cuts });
+        if found < 5 {
+            return;
+        }
+        let [a, b, c, d, e, ..] = cuts;
+        let (src_user, dst_user) = (&line[a + 1..b], &line[b + 1..c]);
+        let (src, dst) = (&line[c + 1..d], &line[d + 1..e]);
+        let (name, domain) = user_domain_bytes(dst_user);
+        out.hint_account(name, domain);
+        if src_user != dst_user {
+            let (name, domain) = user_domain_bytes(src_user);
+            out.hint_account(name, domain);
+        }
+        out.hint_host(src);
+        if dst != src {
+            out.hint_host(dst);
+        }
     }
 }
 

@@ -21,7 +21,7 @@ pub mod stream;
 mod windows;
 mod zeek;
 
-pub use batch::{absorb, Batch, BatchBuilder, EventKeys, NameKey, RawEvent, RawLabel};
+pub use batch::{absorb, Batch, BatchBuilder, RawEvent, RawLabel};
 pub use detect::detect;
 pub use format::{Format, LineKind, LineParser, ParseContext};
 pub use input::{discover, head, mtime, open, InputError, CONTEXT_FILES};
