@@ -41,6 +41,10 @@ pub struct IngestOptions {
     pub chunk_bytes: u64,
     /// Events per batch when a file is read as a stream.
     pub batch_events: usize,
+    /// Bytes of a big file between two [`SinkItem::Cut`]s (a multiple of `chunk_bytes`
+    /// keeps them on chunk boundaries): what a batch of a chunked file is for the sink,
+    /// whatever the chunk size.
+    pub cut_bytes: u64,
 }
 
 impl Default for IngestOptions {
@@ -54,6 +58,8 @@ impl Default for IngestOptions {
             threads: 0,
             chunk_bytes: 8 << 20,
             batch_events: 1 << 18,
+            // the chunk size until chunks became smaller: a case's runs end where they did
+            cut_bytes: 32 << 20,
         }
     }
 }
@@ -94,6 +100,11 @@ pub enum SinkItem {
     /// Events of one batch, sorted by time.
     Events(EventTable),
     Labels(Vec<RawLabel>),
+    /// The events since the last `Cut` are one batch of input: one piece of
+    /// [`IngestOptions::cut_bytes`] of a big file (read as several chunks), or one batch of a
+    /// file read as a stream. A sink that groups events (the case writer's runs) ends a group
+    /// only here, so that its groups do not depend on how the input was cut for the workers.
+    Cut,
 }
 
 /// Why a run stopped.
@@ -331,6 +342,27 @@ pub fn run(
                                 return Err(IngestError::Sink(e));
                             }
                         }
+                    }
+                }
+                // a cut after each batch of a stream, and after the last chunk of each piece of
+                // `cut_bytes` of a chunked file (or of the file)
+                let cut = match &units[msg.unit] {
+                    Unit::Hash(_) => false,
+                    Unit::Whole(_) => true,
+                    Unit::Chunk { start, .. } => {
+                        msg.last
+                            && match units.get(msg.unit + 1) {
+                                Some(Unit::Chunk { file: f, start: next, .. }) if *f == file => {
+                                    next / opts.cut_bytes.max(1) != start / opts.cut_bytes.max(1)
+                                }
+                                _ => true,
+                            }
+                    }
+                };
+                if cut {
+                    if let Err(e) = sink(SinkItem::Cut) {
+                        finish(&abort);
+                        return Err(IngestError::Sink(e));
                     }
                 }
                 if msg.last {
