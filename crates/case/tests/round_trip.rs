@@ -306,3 +306,29 @@ fn ordered_and_unordered_pieces_read_back_sorted() {
         assert_eq!(m.runs[0].min_time, expect.time[0]);
     }
 }
+
+/// Events pushed in parts go into runs that end only at a cut (or the commit).
+#[test]
+fn runs_end_only_at_cuts() {
+    let dir = tempfile::tempdir().unwrap();
+    let case_dir = dir.path().join("case");
+    let inv = inventory();
+    let (mut w, _, mut cat, _) = CaseWriter::open(&case_dir).unwrap();
+    w.set_run_events(1000);
+    let t = events(&mut cat, &inv, 3500, 5);
+    let part = |range: std::ops::Range<usize>| {
+        let mut p = EventTable::default();
+        p.extend_from_range(&t, range);
+        p
+    };
+    for piece in 0..3 {
+        w.push_part(part(piece * 1000..piece * 1000 + 1000));
+    }
+    w.cut().unwrap();
+    w.push_part(part(3000..3500));
+    let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
+    assert_eq!(m.runs.iter().map(|r| r.rows).collect::<Vec<_>>(), [3000, 500]);
+    let mut expect = t.clone();
+    expect.sort_by_time();
+    assert_eq!(Case::open(&case_dir).unwrap().load_events().unwrap(), expect);
+}

@@ -74,3 +74,36 @@ fn chunks_read_like_one_piece() {
         assert_eq!(names(&got), names(&whole), "{what}");
     }
 }
+
+/// The sink is told where each `cut_bytes` piece of the file ends, whatever the chunk size:
+/// the events between two cuts (what the case writer may end a run on) are the same.
+#[test]
+fn cuts_do_not_depend_on_the_chunk_size() {
+    use hopscope_ingest::{discover, run, SinkItem};
+    use hopscope_model::Catalog;
+
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("auth.txt");
+    std::fs::write(&path, lanl_text()).unwrap();
+    let files = discover(std::slice::from_ref(&path)).unwrap();
+    let groups = |chunk_bytes: u64, threads: usize| {
+        let opts = IngestOptions { chunk_bytes, cut_bytes: 16_384, threads, ..Default::default() };
+        let mut sizes = vec![0usize];
+        let mut sink = |item: SinkItem| {
+            match item {
+                SinkItem::Events(t) => *sizes.last_mut().unwrap() += t.len(),
+                SinkItem::Cut => sizes.push(0),
+                SinkItem::Labels(_) => {}
+            }
+            Ok(())
+        };
+        run(&files, &opts, &mut Catalog::default(), &Inventory::default(), &mut sink, &|_| {}).unwrap();
+        sizes
+    };
+    let expect = groups(16_384, 1);
+    assert!(expect.len() > 5, "{expect:?}");
+    assert_eq!(expect.last(), Some(&0), "a cut after the last piece");
+    for (chunk_bytes, threads) in [(4096, 2), (1024, 2), (8192, 3)] {
+        assert_eq!(groups(chunk_bytes, threads), expect, "{chunk_bytes}-byte chunks, {threads} workers");
+    }
+}
