@@ -674,9 +674,9 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
     match read {
         Ok(begin) => {
             let buf = &buf[begin..];
-            if w.line_bytes > 0 {
+            if let Some(lines) = buf.len().checked_div(w.line_bytes) {
                 // as many events as lines of the last chunk's length, and a little more
-                b.reserve(buf.len() / w.line_bytes + buf.len() / w.line_bytes / 32 + 64);
+                b.reserve(lines + lines / 32 + 64);
             }
             // UTF-8 checked once for the whole chunk (nearly always valid); lines are then cut
             // out of the text. Otherwise each line is checked and located on its own.
@@ -717,8 +717,8 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
                     handle(line, line_no, parser.as_mut(), &mut b);
                 }
             }
-            if line_no > 0 {
-                w.line_bytes = (buf.len() as u64 / line_no).max(1) as usize;
+            if let Some(n) = (buf.len() as u64).checked_div(line_no) {
+                w.line_bytes = n.max(1) as usize;
             }
         }
         Err(e) => b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, e)),
