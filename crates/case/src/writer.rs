@@ -140,11 +140,23 @@ impl CaseWriter {
 
     /// Add events, handing over the table (no copy on the caller's thread).
     pub fn push_owned(&mut self, t: EventTable) -> Result<(), CaseError> {
+        self.push_part(t);
+        self.cut()
+    }
+
+    /// Add events without ending a run here: the run they go into ends at a later
+    /// [`CaseWriter::cut`] at the earliest. Lets a caller keep its runs' boundaries where
+    /// they were when it hands events over in smaller pieces.
+    pub fn push_part(&mut self, t: EventTable) {
         if t.is_empty() {
-            return Ok(());
+            return;
         }
         self.pending_events += t.len();
         self.pending.push(t);
+    }
+
+    /// A run may end here: it is written once it holds the configured number of events.
+    pub fn cut(&mut self) -> Result<(), CaseError> {
         if self.pending_events >= self.run_events {
             self.flush()?;
         }

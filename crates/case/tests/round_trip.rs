@@ -190,8 +190,10 @@ fn merge_of_disjoint_and_overlapping_runs() {
     }
 }
 
-/// Runs are written DELTA_BINARY_PACKED + Snappy; runs of cases written before that
-/// (PLAIN + zstd) must still read, as must a case mixing both.
+/// Runs are written with Snappy, DELTA_BINARY_PACKED for the sorted columns and
+/// BYTE_STREAM_SPLIT for the ids; runs of cases written before that (PLAIN + zstd) must
+/// still read, as must runs of the writer before (DELTA_BINARY_PACKED everywhere) and a case
+/// mixing all three.
 #[test]
 fn runs_of_earlier_encodings_still_read() {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -214,15 +216,19 @@ fn runs_of_earlier_encodings_still_read() {
     let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
     assert!(m.runs.len() >= 2);
 
-    let chunk_of = |path: &std::path::Path| {
+    // column 0 is `time`, column 1 `src_host`
+    let chunk_of = |path: &std::path::Path, column: usize| {
         let r = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
-        let c = r.metadata().row_group(0).column(1).clone();
+        let c = r.metadata().row_group(0).column(column).clone();
         (c.compression(), c.encodings().collect::<Vec<_>>())
     };
     let first = case_dir.join(&m.runs[0].file);
-    let (codec, encodings) = chunk_of(&first);
+    let (codec, encodings) = chunk_of(&first, 0);
     assert_eq!(codec, Compression::SNAPPY);
     assert!(encodings.contains(&Encoding::DELTA_BINARY_PACKED), "{encodings:?}");
+    let (codec, encodings) = chunk_of(&first, 1);
+    assert_eq!(codec, Compression::SNAPPY);
+    assert!(encodings.contains(&Encoding::BYTE_STREAM_SPLIT), "{encodings:?}");
 
     // rewrite the first run as the earlier writer did
     let batches: Vec<_> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&first).unwrap())
@@ -240,9 +246,30 @@ fn runs_of_earlier_encodings_still_read() {
         out.write(b).unwrap();
     }
     out.close().unwrap();
-    let (codec, encodings) = chunk_of(&first);
+    let (codec, encodings) = chunk_of(&first, 1);
     assert!(matches!(codec, Compression::ZSTD(_)), "{codec:?}");
-    assert!(!encodings.contains(&Encoding::DELTA_BINARY_PACKED), "{encodings:?}");
+    assert!(!encodings.contains(&Encoding::BYTE_STREAM_SPLIT), "{encodings:?}");
+
+    // and the second as the writer before this one did: DELTA_BINARY_PACKED everywhere
+    let second = case_dir.join(&m.runs[1].file);
+    let batches: Vec<_> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&second).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let delta = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .set_encoding(Encoding::DELTA_BINARY_PACKED)
+        .build();
+    let mut out = ArrowWriter::try_new(std::fs::File::create(&second).unwrap(), batches[0].schema(), Some(delta)).unwrap();
+    for b in &batches {
+        out.write(b).unwrap();
+    }
+    out.close().unwrap();
+    let (_, encodings) = chunk_of(&second, 1);
+    assert!(encodings.contains(&Encoding::DELTA_BINARY_PACKED), "{encodings:?}");
 
     let mut expect = t.clone();
     expect.sort_by_time();
@@ -278,4 +305,30 @@ fn ordered_and_unordered_pieces_read_back_sorted() {
         assert_eq!(back, expect, "scrambled: {scrambled}");
         assert_eq!(m.runs[0].min_time, expect.time[0]);
     }
+}
+
+/// Events pushed in parts go into runs that end only at a cut (or the commit).
+#[test]
+fn runs_end_only_at_cuts() {
+    let dir = tempfile::tempdir().unwrap();
+    let case_dir = dir.path().join("case");
+    let inv = inventory();
+    let (mut w, _, mut cat, _) = CaseWriter::open(&case_dir).unwrap();
+    w.set_run_events(1000);
+    let t = events(&mut cat, &inv, 3500, 5);
+    let part = |range: std::ops::Range<usize>| {
+        let mut p = EventTable::default();
+        p.extend_from_range(&t, range);
+        p
+    };
+    for piece in 0..3 {
+        w.push_part(part(piece * 1000..piece * 1000 + 1000));
+    }
+    w.cut().unwrap();
+    w.push_part(part(3000..3500));
+    let m = w.commit(&cat, &inv, Manifest::default()).unwrap();
+    assert_eq!(m.runs.iter().map(|r| r.rows).collect::<Vec<_>>(), [3000, 500]);
+    let mut expect = t.clone();
+    expect.sort_by_time();
+    assert_eq!(Case::open(&case_dir).unwrap().load_events().unwrap(), expect);
 }

@@ -135,7 +135,11 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     };
     let mut sink = |item: SinkItem| -> std::result::Result<(), String> {
         match item {
-            SinkItem::Events(t) => writer.push_owned(t).map_err(|e| e.to_string()),
+            SinkItem::Events(t) => {
+                writer.push_part(t);
+                Ok(())
+            }
+            SinkItem::Cut => writer.cut().map_err(|e| e.to_string()),
             SinkItem::Labels(l) => {
                 writer.push_labels(l.into_iter().map(|l| hopscope_case::Label {
                     time: l.time,

@@ -303,7 +303,20 @@ pub struct BatchBuilder {
 }
 
 fn present(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty() && *s != "-" && *s != "?")
+    s.map(trim).filter(|s| !s.is_empty() && *s != "-" && *s != "?")
+}
+
+/// `s` without leading and trailing whitespace, as [`str::trim`], with a shortcut for the
+/// usual name that begins and ends with a visible ASCII character (no whitespace is ASCII
+/// above the space).
+#[inline]
+fn trim(s: &str) -> &str {
+    let visible = |b: Option<&u8>| matches!(b, Some(&c) if c > b' ' && c < 0x80);
+    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 impl BatchBuilder {
@@ -434,6 +447,14 @@ impl BatchBuilder {
             evidence: hopscope_model::Evidence { source, position },
         });
         Ok(())
+    }
+
+    /// Make room for `events` events before the first is pushed, so that the columns are not
+    /// grown (copied, and their pages touched anew) as they fill.
+    pub fn reserve(&mut self, events: usize) {
+        if self.batch.events.is_empty() {
+            self.batch.events = EventTable::with_capacity(events);
+        }
     }
 
     pub fn push_label(&mut self, label: RawLabel) {
@@ -685,6 +706,13 @@ mod tests {
             } else {
                 proptest::prop_assert!(p.is_none());
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn trim_is_str_trim(s in "[ \t\u{a0}\u{3000}a-z?-]{0,6}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
         }
     }
 

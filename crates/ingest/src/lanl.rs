@@ -77,10 +77,23 @@ fn split<'a, const N: usize>(line: &'a str, found: usize, cuts: &[usize]) -> Res
 }
 
 fn time(start: Time, s: &str) -> Result<Time, LineError> {
-    let secs: i64 = s
-        .parse()
-        .map_err(|_| LineError::new(ProblemKind::BadTime, format!("expected seconds as an integer, found {s:?}")))?;
+    let secs = match digits(s) {
+        Some(n) => n,
+        None => s
+            .parse()
+            .map_err(|_| LineError::new(ProblemKind::BadTime, format!("expected seconds as an integer, found {s:?}")))?,
+    };
     Ok(Time(start.0.saturating_add(secs.saturating_mul(1_000_000))))
+}
+
+/// The value of 1 to 18 ASCII digits (no overflow possible), the usual LANL time; `None`
+/// for anything else, left to `str::parse` (signs, longer numbers, errors).
+#[inline]
+fn digits(s: &str) -> Option<i64> {
+    if s.is_empty() || s.len() > 18 {
+        return None;
+    }
+    s.bytes().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
 }
 
 /// `U147@DOM1` → (`U147`, `DOM1`); `?` → nothing.
@@ -369,6 +382,13 @@ mod tests {
                 proptest::prop_assert_eq!(n, all.len());
                 proptest::prop_assert_eq!(&out[..n], &all[..]);
             }
+        }
+
+        #[test]
+        fn times_parse_as_str_parse(s in "[+-]?[0-9]{0,22}|[0-9 x]{0,4}") {
+            let fast = time(Time(0), &s).ok();
+            let slow = s.parse::<i64>().ok().map(|n| Time(n.saturating_mul(1_000_000)));
+            proptest::prop_assert_eq!(fast, slow);
         }
 
         #[test]

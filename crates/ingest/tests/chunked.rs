@@ -52,6 +52,8 @@ fn chunks_read_like_one_piece() {
     assert!(whole.events.len() > 2900, "{}", whole.events.len());
     assert!(whole.summary.problems.total() >= 20, "{:?}", whole.summary.problems);
     assert!(whole.summary.problems.counts.get(&hopscope_ingest::ProblemKind::InvalidUtf8) >= Some(&10));
+    // chunked files are hashed from the chunks as they are read; the whole file on its own
+    assert_eq!(whole.summary.sources[0].sha256.as_ref().map(String::len), Some(64));
     for (chunk_bytes, threads) in [(64, 1), (100, 2), (1000, 3), (4096, 2), (50_000, 2)] {
         let got = read(chunk_bytes, threads);
         let what = format!("{chunk_bytes}-byte chunks, {threads} workers");
@@ -70,5 +72,38 @@ fn chunks_read_like_one_piece() {
             )
         }).collect::<Vec<_>>();
         assert_eq!(names(&got), names(&whole), "{what}");
+    }
+}
+
+/// The sink is told where each `cut_bytes` piece of the file ends, whatever the chunk size:
+/// the events between two cuts (what the case writer may end a run on) are the same.
+#[test]
+fn cuts_do_not_depend_on_the_chunk_size() {
+    use hopscope_ingest::{discover, run, SinkItem};
+    use hopscope_model::Catalog;
+
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("auth.txt");
+    std::fs::write(&path, lanl_text()).unwrap();
+    let files = discover(std::slice::from_ref(&path)).unwrap();
+    let groups = |chunk_bytes: u64, threads: usize| {
+        let opts = IngestOptions { chunk_bytes, cut_bytes: 16_384, threads, ..Default::default() };
+        let mut sizes = vec![0usize];
+        let mut sink = |item: SinkItem| {
+            match item {
+                SinkItem::Events(t) => *sizes.last_mut().unwrap() += t.len(),
+                SinkItem::Cut => sizes.push(0),
+                SinkItem::Labels(_) => {}
+            }
+            Ok(())
+        };
+        run(&files, &opts, &mut Catalog::default(), &Inventory::default(), &mut sink, &|_| {}).unwrap();
+        sizes
+    };
+    let expect = groups(16_384, 1);
+    assert!(expect.len() > 5, "{expect:?}");
+    assert_eq!(expect.last(), Some(&0), "a cut after the last piece");
+    for (chunk_bytes, threads) in [(4096, 2), (1024, 2), (8192, 3)] {
+        assert_eq!(groups(chunk_bytes, threads), expect, "{chunk_bytes}-byte chunks, {threads} workers");
     }
 }
