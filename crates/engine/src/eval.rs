@@ -260,12 +260,12 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
                 let hops = matched.get(&(ai, intr.id)).map_or(&[][..], Vec::as_slice);
                 let first = threads.iter().position(|t| t.hops.contains(&best_hop)).map(|i| (i, threads[i].entry_host));
                 let held = (0..threads.len()).filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h))).collect();
-                (Some(first), held)
+                (first, held)
             }
             None => (None, Vec::new()),
         };
         let entry_found = best.map(|(_, ai)| {
-            let e = thread.flatten().map_or(alerts[ai].entry_host, |(_, e)| e);
+            let e = thread.map_or(alerts[ai].entry_host, |(_, e)| e);
             catalog.hosts.name(e).unwrap_or("").to_string()
         });
         per_intrusion.push(IntrusionResult {
@@ -280,7 +280,7 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             delay_from_first_hop: best.and_then(|(t, _)| first_hop.map(|f| t.0 - f.0)),
             entry_truth: intr.entry_host.clone(),
             entry_found,
-            thread: thread.flatten().map(|(i, _)| i),
+            thread: thread.map(|(i, _)| i),
             threads: held,
             in_warmup: warmup_end.is_some_and(|w| logins.iter().all(|(_, l)| l.time < w)),
         });
