@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use hopscope_case::Case;
-use hopscope_engine::{threads, DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule, DAY};
-use hopscope_model::{Catalog, HostKind};
+use hopscope_engine::{threads, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread, UnseenEdgeRule, DAY};
+use hopscope_model::Catalog;
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
 
 use crate::out::{fit, wrap, Style, WIDTH};
@@ -103,7 +103,7 @@ pub fn run(a: Args) -> Result<()> {
         for t in case.events(1 << 16)? {
             rule.feed(&t?);
         }
-        let fleet = hopscope_engine::Fleet::new(&case.catalog, &case.inventory);
+        let fleet = Fleet::new(&case.catalog, &case.inventory);
         rule.finish(&case.catalog, &fleet, config.budget_per_day)
     } else {
         let mut d = Detector::new(&case.catalog, &case.inventory, config.clone());
@@ -117,10 +117,11 @@ pub fn run(a: Args) -> Result<()> {
         }
         d.finish(&case.catalog)
     };
+    let fleet = Fleet::new(&case.catalog, &case.inventory);
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json || a.jsonl {
-        let report = DetectionView::new(&detection, &case.catalog, &a.rule, &config, a.baseline.as_ref().map(|p| p.display().to_string()));
+        let report = DetectionView::new(&detection, &case.catalog, &fleet, &a.rule, &config, a.baseline.as_ref().map(|p| p.display().to_string()));
         if a.json {
             serde_json::to_writer_pretty(&mut w, &report)?;
             writeln!(w)?;
@@ -132,7 +133,7 @@ pub fn run(a: Args) -> Result<()> {
             eprintln!("{} alerts, {} dropped by the budget", report.alerts.len(), report.dropped_by_budget);
         }
     } else {
-        table(&mut w, &detection, &case.catalog, &config, Style::stdout())?;
+        table(&mut w, &detection, &case.catalog, &fleet, &config, Style::stdout())?;
     }
     w.flush()?;
     Ok(())
@@ -145,7 +146,7 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
         for t in case.events(1 << 16)? {
             r.feed(&t?);
         }
-        let fleet = hopscope_engine::Fleet::new(&case.catalog, &case.inventory);
+        let fleet = Fleet::new(&case.catalog, &case.inventory);
         r.finish(&case.catalog, &fleet, config.budget_per_day)
     } else {
         let mut d = Detector::new(&case.catalog, &case.inventory, config.clone());
@@ -156,13 +157,27 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
     })
 }
 
+/// A thread's entry host, and where it was first seen when that differs.
+fn thread_entry(c: &Catalog, t: &Thread) -> String {
+    let entry = c.hosts.name(t.entry_host).unwrap_or_default();
+    if t.first_host == t.entry_host {
+        entry.to_string()
+    } else {
+        format!("{entry} (first seen on {})", c.hosts.name(t.first_host).unwrap_or_default())
+    }
+}
+
 /// The default output: one block per alert, at most 100 columns.
-fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, style: Style) -> Result<()> {
+fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: &DetectConfig, style: Style) -> Result<()> {
     let Style { bold, red, dim, reset, .. } = style;
-    let internet = |h: u32| c.hosts.get(h).is_some_and(|r| r.kind == HostKind::Internet);
+    let foothold = |h: u32| fleet.foothold(h);
     for a in &d.alerts {
-        let entry = c.hosts.name(a.entry_host).unwrap_or_default();
-        let threads = threads(a, internet);
+        let seen = a.first_host(foothold);
+        let entry = match c.hosts.name(a.entry_host).unwrap_or_default() {
+            e if seen == a.entry_host => e.to_string(),
+            e => format!("{e} (first seen on {})", c.hosts.name(seen).unwrap_or_default()),
+        };
+        let threads = threads(a, foothold);
         writeln!(
             w,
             "{bold}{}{reset}  score {red}{:.1}{reset}  raised {}  entry {}  {} hop{}{}",
@@ -183,7 +198,7 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, config: &DetectConfig, 
                 }
             }
             let entries: Vec<String> =
-                threads.iter().enumerate().map(|(n, t)| format!("t{}={}", n + 1, c.hosts.name(t.entry_host).unwrap_or_default())).collect();
+                threads.iter().enumerate().map(|(n, t)| format!("t{}={}", n + 1, thread_entry(c, t))).collect();
             for l in wrap(&format!("threads (hops linked by compromise) and their entry hosts: {}", entries.join(" ")), "  ", WIDTH) {
                 writeln!(w, "{dim}{l}{reset}")?;
             }

@@ -389,7 +389,7 @@ fn client_counts(
         let alert_id = result.and_then(|r| r.alert.clone());
         let alert = alert_id.as_ref().and_then(|a| alerts.iter().find(|x| &x.id == a));
         let found = alert.map(|al| {
-            let threads = hopscope_engine::threads(al, |h| fleet.host(h).is_internet);
+            let threads = hopscope_engine::threads(al, |h| fleet.foothold(h));
             let chosen: Vec<&hopscope_engine::Thread> =
                 result.map_or(&[][..], |r| r.threads.as_slice()).iter().filter_map(|&i| threads.get(i)).collect();
             let hops: Vec<_> = if chosen.is_empty() {

@@ -90,7 +90,7 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)
             bail!("no alert {id} in this case (hopscope detect --case {} lists them)", a.case.display());
         };
         let fleet = Fleet::new(&case.catalog, &case.inventory);
-        let threads = threads(alert, |h| fleet.host(h).is_internet);
+        let threads = threads(alert, |h| fleet.foothold(h));
         let (alert, seed) = if a.thread.is_empty() {
             let all = if threads.len() > 1 { format!(" (all {} threads; --thread N scopes one)", threads.len()) } else { String::new() };
             (alert.clone(), format!("alert {}{all}", alert.id))

@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hopscope_engine::{AlertEvent, DetectConfig, Detector, DAY, HOUR};
+use hopscope_engine::{AlertEvent, DetectConfig, Detector, Fleet, DAY, HOUR};
 use hopscope_ingest::stream::{read_whole, LineSource, Parsed};
 use hopscope_ingest::{Format, ParseContext, ProblemTally};
 use hopscope_model::{Catalog, EventTable, Inventory, Time};
@@ -675,7 +675,7 @@ impl Outlet {
         })
     }
 
-    fn emit(&mut self, e: &AlertEvent, catalog: &Catalog) -> Result<()> {
+    fn emit(&mut self, e: &AlertEvent, catalog: &Catalog, fleet: &Fleet) -> Result<()> {
         let a = &e.alert;
         // the budget: a day's first N raised alerts are notified, with their growth
         if e.kind == hopscope_engine::AlertEventKind::Raised && self.budget > 0 {
@@ -697,7 +697,7 @@ impl Outlet {
             return Ok(());
         }
         self.seq += 1;
-        let line = EventLine { seq: self.seq, event: e.kind.as_str(), alert: AlertView::new(a, catalog), absorbed: &e.absorbed };
+        let line = EventLine { seq: self.seq, event: e.kind.as_str(), alert: AlertView::new(a, catalog, fleet), absorbed: &e.absorbed };
         let mut text = serde_json::to_string(&line)?;
         text.push('\n');
         // one write per line, flushed: a reader (or a crash) sees whole lines
@@ -864,7 +864,7 @@ pub fn run(a: Args) -> Result<()> {
             detector.settle_all();
         }
         for e in detector.drain_events(&reader.catalog) {
-            outlet.emit(&e, &reader.catalog)?;
+            outlet.emit(&e, &reader.catalog, detector.fleet())?;
             dirty = true;
         }
         // a checkpoint covers only events already written and flushed (just above)
@@ -894,7 +894,7 @@ pub fn run(a: Args) -> Result<()> {
                 detector.feed(&batch);
                 detector.settle_all();
                 for e in detector.drain_events(&reader.catalog) {
-                    outlet.emit(&e, &reader.catalog)?;
+                    outlet.emit(&e, &reader.catalog, detector.fleet())?;
                 }
             }
             break;

@@ -12,6 +12,7 @@ use ahash::AHashMap;
 use crate::detector::DAY;
 
 use crate::chain::{Causal, Trail};
+use crate::fleet::Foothold;
 use crate::graph::Hop;
 use crate::score::{Contribution, Feature};
 use hopscope_model::{Evidence, Time};
@@ -71,6 +72,17 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// Where the alert first saw the intruder: the source of its first hop, or the host
+    /// entered when that hop came from the internet. [`Alert::entry_host`] is upstream of it
+    /// when [`entry_of`] moved the entry back along the chain.
+    pub fn first_host(&self, foothold: impl Fn(u32) -> Foothold) -> u32 {
+        match self.hops.first() {
+            Some(h) if foothold(h.hop.src) == Foothold::Internet => h.hop.dst,
+            Some(h) => h.hop.src,
+            None => self.entry_host,
+        }
+    }
+
     /// The alert narrowed to one of its [`threads`] (one intrusion of a campaign): the same
     /// id, that thread's hops and reasons, its entry and chain origin, the score of its
     /// suspicious hops (lead-ins count nothing), raised when the alert was or, for a thread
@@ -119,9 +131,12 @@ impl Alert {
 /// is often the host's routine administration, so one intrusion's hops carry many origins.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Thread {
-    /// Where the thread was first seen: the source of its earliest hop, or the host entered
-    /// when that hop came from the internet (as [`Alert::entry_host`] for the whole alert).
+    /// Where the intrusion began: [`entry_of`] its earliest hop (as [`Alert::entry_host`] for
+    /// the whole alert).
     pub entry_host: u32,
+    /// Where it was first seen: the source of its earliest hop, or the host entered when that
+    /// hop came from the internet. The entry, unless [`entry_of`] moved it back.
+    pub first_host: u32,
     /// Where its earliest hop's chain started (Hopper's chain origin; may be upstream of the
     /// entry, as [`Alert::chain_origin`] is for the whole alert).
     pub origin: u32,
@@ -129,9 +144,39 @@ pub struct Thread {
     pub hops: Vec<usize>,
 }
 
+/// How long before a first hop the chain it continued may have begun for [`entry_of`] to take
+/// that chain's origin as the entry (24 h): one working day's session, not a chain that a busy
+/// fleet's routine logins kept relinking for weeks.
+pub const ARRIVAL_WINDOW: i64 = DAY;
+
+/// Where an intrusion first seen in hop `h` began (`foothold` tells what each host is).
+///
+/// - From the internet: the host entered.
+/// - Out of an inner host ([`Foothold::Inner`]: inventoried, neither a workstation nor
+///   internet-facing): an intrusion cannot begin there, the intruder logged in. When the chain
+///   `h` continued began on a door ([`Foothold::Door`]) within [`ARRIVAL_WINDOW`] before `h`,
+///   that door is the entry: the phished workstation whose owner's usual session to the jump
+///   host carried the intruder, unremarkable itself, minutes before the first suspicious hop.
+/// - Otherwise: the source of `h`. A workstation's or web server's own chain origin is not
+///   taken: a helpdesk session into a workstation hours before is as common as the phished one.
+pub fn entry_of(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> u32 {
+    match foothold(h.hop.src) {
+        Foothold::Internet => h.hop.dst,
+        Foothold::Inner
+            if h.trail.origin != h.hop.src
+                && foothold(h.trail.origin) == Foothold::Door
+                && h.hop.time.0.saturating_sub(h.trail.start.0) <= ARRIVAL_WINDOW =>
+        {
+            h.trail.origin
+        }
+        _ => h.hop.src,
+    }
+}
+
 /// The alert's threads, ordered by their earliest hop; the first one's entry is the alert's.
-/// `is_internet` tells the `internet` pseudo-host.
-pub fn threads(alert: &Alert, is_internet: impl Fn(u32) -> bool) -> Vec<Thread> {
+/// `foothold` tells the `internet` pseudo-host and where intrusions can begin ([`entry_of`]).
+pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread> {
+    let is_internet = |h: u32| foothold(h) == Foothold::Internet;
     let mut out: Vec<Thread> = Vec::new();
     // per thread: the time of its latest hop
     let mut last: Vec<Time> = Vec::new();
@@ -151,9 +196,10 @@ pub fn threads(alert: &Alert, is_internet: impl Fn(u32) -> bool) -> Vec<Thread> 
         let t = match continued {
             Some(t) => t,
             None => {
-                let entry_host = if from_internet { h.hop.dst } else { h.hop.src };
-                let origin = if is_internet(h.trail.origin) { entry_host } else { h.trail.origin };
-                out.push(Thread { entry_host, origin, hops: Vec::new() });
+                let first_host = if from_internet { h.hop.dst } else { h.hop.src };
+                let entry_host = entry_of(h, &foothold);
+                let origin = if is_internet(h.trail.origin) { first_host } else { h.trail.origin };
+                out.push(Thread { entry_host, first_host, origin, hops: Vec::new() });
                 last.push(h.hop.time);
                 if !from_internet {
                     entered.insert(h.hop.src, (out.len() - 1, None));
@@ -788,10 +834,46 @@ mod tests {
             hops,
             hops_omitted: 0,
         };
-        let t = threads(&alert, |h| fleet.host(h).is_internet);
+        let t = threads(&alert, |h| fleet.foothold(h));
         assert_eq!(t.len(), 2, "{t:?}");
         assert_eq!((t[0].entry_host, t[0].origin, t[0].hops.clone()), (h(1), h(1), vec![0, 1, 2]));
         assert_eq!((t[1].entry_host, t[1].origin, t[1].hops.clone()), (h(5), h(4), vec![3, 4]));
+    }
+
+    /// Host 0 is the internet; nothing else is known (no inventory).
+    fn no_inventory(h: u32) -> Foothold {
+        if h == 0 {
+            Foothold::Internet
+        } else {
+            Foothold::Unknown
+        }
+    }
+
+    #[test]
+    fn an_intruder_first_seen_on_an_inner_host_entered_where_its_recent_chain_began_at_a_door() {
+        // 0 internet, 1-2 doors (workstations, internet-facing), 3-4 inner servers, 5 unknown
+        let foothold = |h: u32| match h {
+            0 => Foothold::Internet,
+            1 | 2 => Foothold::Door,
+            3 | 4 => Foothold::Inner,
+            _ => Foothold::Unknown,
+        };
+        // hop src → dst at 30 h, continuing a chain from `origin` begun at `start` hours
+        let hop = |src: u32, dst: u32, origin: u32, start: i64| {
+            let mut h = ah(30 * H, src, dst, origin, 7);
+            h.trail.start = Time(start * H);
+            h
+        };
+        assert_eq!(entry_of(&hop(3, 4, 1, 29), foothold), 1, "a workstation's session reached the server an hour before");
+        assert_eq!(entry_of(&hop(3, 4, 1, 6), foothold), 1, "24 h before: still one day's session");
+        assert_eq!(entry_of(&hop(3, 4, 1, 5), foothold), 3, "older: a chain routine logins kept relinking");
+        assert_eq!(entry_of(&hop(3, 4, 4, 29), foothold), 3, "the chain began on another inner host");
+        assert_eq!(entry_of(&hop(2, 4, 1, 29), foothold), 2, "an intrusion can begin on a door itself");
+        assert_eq!(entry_of(&hop(5, 4, 1, 29), foothold), 5, "nothing known of the source");
+        assert_eq!(entry_of(&hop(0, 2, 0, 30), foothold), 2, "from the internet: the host entered");
+        // the thread names both: where it began and where it was first seen
+        let t = threads(&alert_of(vec![hop(3, 4, 1, 29), hop(4, 5, 1, 29)]), foothold);
+        assert_eq!(t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, 3, vec![0, 1])]);
     }
 
     /// A fleet of hosts h1..h8 and the internet, and an alert holding `hops`.
@@ -828,7 +910,7 @@ mod tests {
             ah(60 * H, 4, 5, 51, 9),
             ah(100 * H, 3, 6, 52, 9),
         ]);
-        let t = threads(&alert, |h| h == 0);
+        let t = threads(&alert, no_inventory);
         assert_eq!(t.len(), 1, "{t:?}");
         assert_eq!((t[0].entry_host, t[0].hops.clone()), (1, vec![0, 1, 2, 3, 4]));
     }
@@ -843,7 +925,7 @@ mod tests {
             // out of host 3, four days after its thread's last hop: a new episode
             ah(H + 4 * 24 * H, 3, 4, 3, 7),
         ]);
-        let t = threads(&alert, |h| h == 0);
+        let t = threads(&alert, no_inventory);
         let got: Vec<(u32, Vec<usize>)> = t.iter().map(|t| (t.entry_host, t.hops.clone())).collect();
         assert_eq!(got, vec![(2, vec![0, 1]), (2, vec![2]), (3, vec![3])]);
     }
@@ -854,13 +936,13 @@ mod tests {
         let continued = ah(2 * H, 2, 3, 1, 7);
         let mut followed = continued.clone();
         followed.trail.start = Time(0);
-        let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), followed]), |h| h == 0);
+        let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), followed]), no_inventory);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, vec![0, 1])]);
         // hop 2 → 3 on a chain of its own (the lead-in was long before, outside the chain
         // window): the lead-in is listed, but the thread starts on host 2
         let mut own = continued;
         own.trail.origin = 2;
-        let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), own]), |h| h == 0);
+        let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), own]), no_inventory);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, vec![0]), (2, vec![1])]);
     }
 
@@ -871,7 +953,7 @@ mod tests {
         hops[3].trail.start = Time(500 * H); // it continued the lead-in's chain
         let mut alert = alert_of(hops);
         alert.raised_at = Time(H);
-        let t = threads(&alert, |h| h == 0);
+        let t = threads(&alert, no_inventory);
         assert_eq!(t.len(), 2, "{t:?}");
         let second = alert.thread(&t[1]);
         assert_eq!(second.id, alert.id);

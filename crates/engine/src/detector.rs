@@ -10,7 +10,7 @@ use crate::attack::techniques;
 use crate::budget::apply_budget;
 use crate::chain::Chains;
 use crate::explain::{reason, Names};
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, Foothold};
 use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
 use crate::stream::{AlertEvent, AlertEventKind};
@@ -386,7 +386,9 @@ impl Detector {
                 if let Some(p) = self.probe.as_mut() {
                     p.offer(&hop, &trail, &contributions, false);
                 }
-                if is_lead_in(&contributions) {
+                // a door (a workstation, an internet-facing host) is where an intrusion can
+                // begin: a routine login into one is not how the intruder got there
+                if is_lead_in(&contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
                     self.lead_ins.offer(AlertHop {
                         score: total(&contributions),
                         techniques: techniques(&hop, &contributions, &self.fleet),
@@ -510,8 +512,7 @@ pub(crate) fn explain_alert(raised: RaisedAlert, catalog: &Catalog, fleet: &Flee
         raised_at,
         first_time: first.hop.time,
         last_time: hops.iter().map(|h| h.hop.time).max().unwrap_or(first.hop.time),
-        // the host entered, when the first hop came from the internet
-        entry_host: if fleet.host(first.hop.src).is_internet { first.hop.dst } else { first.hop.src },
+        entry_host: crate::alert::entry_of(&first, |h| fleet.foothold(h)),
         chain_origin: first.trail.origin,
         causal_account: first.trail.causal,
         reasons: hops.iter().map(|h| reason(h, &names)).collect(),

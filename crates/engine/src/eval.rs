@@ -256,7 +256,7 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         // entry, and scopes each one's own hosts
         let (thread, held) = match best {
             Some((_, ai)) => {
-                let threads = crate::alert::threads(&alerts[ai], |h| fleet.host(h).is_internet);
+                let threads = crate::alert::threads(&alerts[ai], |h| fleet.foothold(h));
                 let hops = matched.get(&(ai, intr.id)).map_or(&[][..], Vec::as_slice);
                 let first = threads.iter().position(|t| t.hops.contains(&best_hop)).map(|i| (i, threads[i].entry_host));
                 let held = (0..threads.len()).filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h))).collect();

@@ -27,6 +27,37 @@ pub struct HostFacts {
     pub restricted_data: bool,
     /// The pseudo-host `internet`.
     pub is_internet: bool,
+    /// A person's own machine: the inventory role says `workstation` (or `desktop`, `laptop`,
+    /// `vdi`).
+    pub workstation: bool,
+    /// The host has an inventory row (`hosts.csv`).
+    pub inventoried: bool,
+}
+
+/// Whether an intrusion can begin on a host without a login into it, as the inventory tells.
+///
+/// Intrusions begin where the outside world touches the fleet: a person's workstation (a
+/// phishing mail, a malicious download) or a host that serves the internet (an exploited
+/// service). An intruder first seen on any other host got there by logging in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Foothold {
+    /// The `internet` pseudo-host itself.
+    Internet,
+    /// A workstation or an internet-facing host: an intrusion can begin on it.
+    Door,
+    /// An inventoried host that is neither: an intruder on it arrived by a login.
+    Inner,
+    /// No inventory row: nothing known.
+    Unknown,
+}
+
+/// Inventory roles that name a person's own machine.
+const WORKSTATION_ROLES: [&str; 4] = ["workstation", "desktop", "laptop", "vdi"];
+
+/// Whether an inventory role names a person's own machine (case-insensitive).
+pub fn is_workstation_role(role: &str) -> bool {
+    let r = role.trim();
+    WORKSTATION_ROLES.iter().any(|w| r.eq_ignore_ascii_case(w))
 }
 
 /// What an authentication label means, as far as the engine cares.
@@ -83,6 +114,8 @@ static UNKNOWN_HOST: HostFacts = HostFacts {
     data_clients: 0,
     restricted_data: false,
     is_internet: false,
+    workstation: false,
+    inventoried: false,
 };
 
 impl Fleet {
@@ -123,6 +156,8 @@ impl Fleet {
                     f.last_patched = h.last_patched.and_then(|d| Time::parse(&d.to_string()).ok());
                     f.internet_facing = h.internet_facing;
                     f.criticality = h.criticality;
+                    f.workstation = is_workstation_role(&h.role);
+                    f.inventoried = true;
                 }
                 if let Some((c, restricted)) = clients.get(&id) {
                     f.data_clients = c.len() as u32;
@@ -147,6 +182,19 @@ impl Fleet {
             return &UNKNOWN_HOST;
         }
         self.hosts.get(id as usize - 1).unwrap_or(&UNKNOWN_HOST)
+    }
+    /// Whether an intrusion can begin on host `id` ([`Foothold`]).
+    pub fn foothold(&self, id: u32) -> Foothold {
+        let f = self.host(id);
+        if f.is_internet {
+            Foothold::Internet
+        } else if f.workstation || f.internet_facing {
+            Foothold::Door
+        } else if f.inventoried {
+            Foothold::Inner
+        } else {
+            Foothold::Unknown
+        }
     }
     pub fn auth(&self, id: u32) -> AuthKind {
         if id == 0 {
@@ -183,5 +231,19 @@ mod tests {
         assert_eq!(AuthKind::of_label("MICROSOFT_AUTHENTICATION_PACKAGE_V1_0"), AuthKind::Other);
         assert_eq!(AuthKind::of_label("publickey"), AuthKind::PublicKey);
         assert!(AuthKind::of_label("password").is_ssh());
+    }
+
+    #[test]
+    fn footholds_come_from_the_inventory() {
+        assert!(is_workstation_role("Workstation") && is_workstation_role(" laptop ") && is_workstation_role("VDI"));
+        assert!(!is_workstation_role("jump") && !is_workstation_role("") && !is_workstation_role("workstation-pool"));
+        let mut f = Fleet::default();
+        f.set_host(1, HostFacts { is_internet: true, ..HostFacts::default() });
+        f.set_host(2, HostFacts { workstation: true, inventoried: true, ..HostFacts::default() });
+        f.set_host(3, HostFacts { internet_facing: true, inventoried: true, ..HostFacts::default() });
+        f.set_host(4, HostFacts { inventoried: true, ..HostFacts::default() });
+        let got: Vec<Foothold> = (1..=5).map(|h| f.foothold(h)).collect();
+        use Foothold::*;
+        assert_eq!(got, vec![Internet, Door, Door, Inner, Unknown], "host 5 has no facts at all");
     }
 }

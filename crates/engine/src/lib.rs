@@ -41,7 +41,7 @@ pub use alert::{threads, Alert, AlertHop, Thread, MAX_ALERT_HOPS};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};
 pub use detector::{alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND};
-pub use fleet::{AuthKind, Fleet, HostFacts};
+pub use fleet::{AuthKind, Fleet, Foothold, HostFacts};
 pub use graph::{classify, GraphEvent, Hop};
 pub use probe::{Probe, ProbedHop};
 pub use remap::IdRemap;

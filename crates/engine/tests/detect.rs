@@ -2,7 +2,7 @@
 
 mod support;
 
-use hopscope_engine::{Causal, DetectConfig, Detection, Detector, IdRemap, UnseenEdgeRule};
+use hopscope_engine::{Causal, DetectConfig, Detection, Detector, Fleet, IdRemap, UnseenEdgeRule};
 use hopscope_model::{LogonType, Orientation, Time};
 use support::*;
 
@@ -453,4 +453,76 @@ fn a_noisy_day_keeps_only_its_best_alerts_once_it_is_over() {
     let best = all.alerts.iter().filter(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).map(|a| a.score).fold(0.0, f64::max);
     let kept = one.alerts.iter().find(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).unwrap();
     assert_eq!(kept.score, best);
+}
+
+/// A small office: two people's workstations, a jump host and servers behind it. `roles`
+/// says whether the inventory names the workstations as such.
+fn office(roles: bool) -> World {
+    let role = |mut h: hopscope_model::InventoryHost, r: &str| {
+        h.role = if roles { r.into() } else { String::new() };
+        h
+    };
+    let hosts = vec![
+        role(host("ws-alice", "tokyo", "Japan"), "workstation"),
+        role(host("ws-bob", "tokyo", "Japan"), "workstation"),
+        role(host("jump-01", "tokyo", "Japan"), "jump"),
+        role(host("app-01", "tokyo", "Japan"), "application"),
+        role(host("db-01", "osaka", "Japan"), "database"),
+        jewel(role(host("crm-01", "osaka", "Japan"), "crm")),
+    ];
+    let mut w = World::new(hosts, vec![]);
+    let routes = [
+        ("ws-alice", "jump-01", "alice"),
+        ("ws-bob", "jump-01", "bob"),
+        ("ws-bob", "app-01", "bob"),
+        ("jump-01", "app-01", "svc_app"),
+        ("app-01", "db-01", "svc_app"),
+    ];
+    background(&mut w, &routes, t("2021-03-01T00:00:00Z"), 40, 2);
+    w
+}
+
+/// An intruder on Alice's phished workstation rides her usual session to the jump host (a
+/// routine login, not suspicious) and moves on from there minutes later: the alert's entry is
+/// her workstation, not the jump host where it first saw them, because an intrusion cannot
+/// begin on an inner host. Without roles in the inventory nothing says so, and the entry is
+/// where the first suspicious hop left.
+#[test]
+fn an_intruder_first_seen_on_an_inner_host_entered_at_the_workstation_whose_session_reached_it() {
+    let entry = |roles: bool| {
+        let mut w = office(roles);
+        w.login(t("2021-04-02T19:50:00Z"), "ws-alice", "jump-01", "alice", "Kerberos");
+        w.login(t("2021-04-02T20:10:00Z"), "jump-01", "db-01", "svc_db", "NTLM");
+        w.login(t("2021-04-02T20:20:00Z"), "db-01", "crm-01", "svc_db", "NTLM");
+        let d = run(&mut w, DetectConfig::default());
+        assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
+        let a = &d.alerts[0];
+        let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+        let threads = hopscope_engine::threads(a, |h| Fleet::new(&w.catalog, &w.inventory).foothold(h));
+        assert_eq!(threads.len(), 1);
+        assert_eq!(threads[0].entry_host, a.entry_host, "the alert's entry is its first thread's");
+        (name(a.entry_host), name(a.first_host(|h| Fleet::new(&w.catalog, &w.inventory).foothold(h))))
+    };
+    assert_eq!(entry(true), ("ws-alice".to_string(), "jump-01".to_string()));
+    assert_eq!(entry(false), ("jump-01".to_string(), "jump-01".to_string()));
+}
+
+/// A routine first login into a workstation is not how an intruder got there (an intrusion
+/// can begin on a workstation): it is not taken into the alert of a suspicious hop out of it,
+/// while the same login into an inner host is (the lead-in of `crate::lead`).
+#[test]
+fn a_routine_login_into_a_workstation_is_no_lead_in_but_into_an_inner_host_it_is() {
+    let lead_ins = |into: &str| {
+        let mut w = office(true);
+        // Bob's first login into `into`, from his own workstation: routine
+        w.login(t("2021-04-02T19:50:00Z"), "ws-bob", into, "bob", "Kerberos");
+        w.login(t("2021-04-02T20:10:00Z"), into, "crm-01", "svc_db", "NTLM");
+        // every suspicious hop raises: the test is about what its alert holds
+        let d = run(&mut w, DetectConfig { min_score: 0.0, ..DetectConfig::default() });
+        assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
+        let a = &d.alerts[0];
+        a.hops.iter().filter(|h| h.is_lead_in()).map(|h| w.catalog.hosts.name(h.hop.src).unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(lead_ins("ws-alice"), Vec::<String>::new());
+    assert_eq!(lead_ins("db-01"), vec!["ws-bob".to_string()]);
 }

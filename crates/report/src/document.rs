@@ -168,7 +168,7 @@ impl Document {
         };
         let narrowed = match (alert, opts.thread) {
             (Some(a), Some(n)) => {
-                let threads = threads(a, |h| fleet.host(h).is_internet);
+                let threads = threads(a, |h| fleet.foothold(h));
                 let t = n.checked_sub(1).and_then(|i| threads.get(i)).ok_or_else(|| {
                     ReportError::NoAlert(format!("alert {} has {} thread(s); --thread takes 1 to {}", a.id, threads.len(), threads.len()))
                 })?;
@@ -196,8 +196,8 @@ impl Document {
         let audit_result = audit(&logins, cat, &fleet, &AuditConfig { as_of, patch_age: opts.patch_age_days as i64 * DAY, ..AuditConfig::default() });
         let audit_view = AuditView::new(&audit_result, cat, as_of, opts.patch_age_days);
 
-        let detection_view = DetectionView::new(&detection, cat, "hopper", &config, None);
-        let alert_view = alert.map(|a| AlertView { thread: narrowed.as_ref().and(opts.thread), ..AlertView::new(a, cat) });
+        let detection_view = DetectionView::new(&detection, cat, &fleet, "hopper", &config, None);
+        let alert_view = alert.map(|a| AlertView { thread: narrowed.as_ref().and(opts.thread), ..AlertView::new(a, cat, &fleet) });
         let summary = summarise(case, alert_view.as_ref(), trace_view.as_ref(), scope_view.as_ref(), &audit_view);
         let m = &case.manifest;
         let doc = Document {

@@ -1,7 +1,7 @@
 //! `hopscope detect --json`: alerts with their hops, features, techniques and evidence.
 
-use hopscope_engine::{threads, Alert, AlertHop, Causal, DetectConfig, Detection};
-use hopscope_model::{Catalog, HostKind};
+use hopscope_engine::{threads, Alert, AlertHop, Causal, DetectConfig, Detection, Fleet};
+use hopscope_model::Catalog;
 use serde::{Deserialize, Serialize};
 
 use super::{account_name, duration, round2, EvidenceRef};
@@ -51,6 +51,11 @@ pub struct AlertView {
     pub first_time: String,
     pub last_time: String,
     pub entry_host: String,
+    /// Present when the entry is upstream of where the alert first saw the intruder: the inner
+    /// host (neither a workstation nor internet-facing) its first hop left; the entry is the
+    /// workstation or internet-facing host where the chain that reached it began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen_on: Option<String>,
     pub chain_origin: String,
     pub causal_account: Option<String>,
     pub hops: Vec<AlertHopView>,
@@ -70,6 +75,9 @@ pub struct AlertView {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ThreadView {
     pub entry_host: String,
+    /// As [`AlertView::first_seen_on`], for the thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen_on: Option<String>,
     pub chain_origin: String,
     /// Indexes into the alert's `hops`.
     pub hops: Vec<usize>,
@@ -102,11 +110,11 @@ pub struct FeatureView {
 
 impl DetectionView {
     /// `rule` and `baseline` as the user named them.
-    pub fn new(d: &Detection, c: &Catalog, rule: &str, config: &DetectConfig, baseline: Option<String>) -> DetectionView {
+    pub fn new(d: &Detection, c: &Catalog, fleet: &Fleet, rule: &str, config: &DetectConfig, baseline: Option<String>) -> DetectionView {
         let s = &d.stats;
         DetectionView {
             rule: rule.to_string(),
-            alerts: d.alerts.iter().map(|a| AlertView::new(a, c)).collect(),
+            alerts: d.alerts.iter().map(|a| AlertView::new(a, c, fleet)).collect(),
             dropped_by_budget: d.dropped_by_budget,
             warmup_end: d.warmup_end.map(|t| t.to_rfc3339()),
             settings: DetectSettings {
@@ -133,7 +141,9 @@ impl DetectionView {
 }
 
 impl AlertView {
-    pub fn new(a: &Alert, c: &Catalog) -> AlertView {
+    /// `fleet` tells where intrusions can begin ([`hopscope_engine::fleet::Foothold`]).
+    pub fn new(a: &Alert, c: &Catalog, fleet: &Fleet) -> AlertView {
+        let foothold = |h: u32| fleet.foothold(h);
         AlertView {
             id: a.id.clone(),
             score: round2(a.score),
@@ -141,6 +151,9 @@ impl AlertView {
             first_time: a.first_time.to_rfc3339(),
             last_time: a.last_time.to_rfc3339(),
             entry_host: c.hosts.name(a.entry_host).unwrap_or_default().to_string(),
+            first_seen_on: Some(a.first_host(foothold))
+                .filter(|&h| h != a.entry_host)
+                .map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
             chain_origin: c.hosts.name(a.chain_origin).unwrap_or_default().to_string(),
             causal_account: match a.causal_account {
                 Causal::Clear(u) => account_name(c, u),
@@ -150,14 +163,15 @@ impl AlertView {
             hops_omitted: a.hops_omitted,
             reasons: a.reasons.clone(),
             threads: {
-                let internet = |h: u32| c.hosts.get(h).is_some_and(|r| r.kind == HostKind::Internet);
-                let t = threads(a, internet);
+                let t = threads(a, foothold);
                 if t.len() < 2 {
                     Vec::new()
                 } else {
                     t.into_iter()
                         .map(|t| ThreadView {
                             entry_host: c.hosts.name(t.entry_host).unwrap_or_default().to_string(),
+                            first_seen_on: (t.first_host != t.entry_host)
+                                .then(|| c.hosts.name(t.first_host).unwrap_or_default().to_string()),
                             chain_origin: c.hosts.name(t.origin).unwrap_or_default().to_string(),
                             hops: t.hops,
                         })
