@@ -77,13 +77,18 @@ pub fn render_html(doc: &Value) -> String {
     o
 }
 
-/// The hops the page draws, in time order: the trace's path (from the entry point, including
-/// the login from the internet) merged with the selected alert's hops; a hop both hold (same
+/// The hops the page draws, in time order: the selected alert's hops, merged with the trace's
+/// path (from the entry point, including the login from the internet) when the trace names
+/// the summary's entry; a hop both hold (same
 /// time, source and destination) appears once with the fields of both and the evidence of both.
 pub fn story_hops(doc: &Value) -> Vec<Value> {
     let mut hops: Vec<Map<String, Value>> = Vec::new();
     let mut index: HashMap<(String, String, String), usize> = HashMap::new();
-    let lists = [doc["alert"]["hops"].as_array(), doc["trace"]["path"].as_array()];
+    // the trace's path only when it agrees with the summary on the entry (the summary is the
+    // alert's; a trace ranking other logins higher tells another story, in its own section)
+    let entry = |v: &Value| v.as_str().map(str::to_ascii_lowercase);
+    let agrees = entry(&doc["trace"]["entry_point"]["host"]).is_some_and(|e| Some(e) == entry(&doc["summary"]["entry_host"]));
+    let lists = [doc["alert"]["hops"].as_array(), doc["trace"]["path"].as_array().filter(|_| agrees)];
     for hop in lists.into_iter().flatten().flatten() {
         let Some(h) = hop.as_object() else { continue };
         let key = (str_of(hop, "time").to_string(), str_of(hop, "src_host").to_string(), str_of(hop, "dst_host").to_string());

@@ -65,6 +65,16 @@ pub fn render(doc: &Document) -> String {
         match &t.entry_point {
             Some(e) => {
                 line(o, &format!("Entry point **{}**: {}.", e.host, e.why.join("; ")));
+                if let Some(entry) = doc.summary.entry_host.as_deref().filter(|h| !h.eq_ignore_ascii_case(&e.host)) {
+                    line(o, "");
+                    line(
+                        o,
+                        &format!(
+                            "The trace ranks every login into {} by its detection scores and names another entry than the alert's own hops ({entry}); the summary follows the alert.",
+                            t.host
+                        ),
+                    );
+                }
                 line(o, "");
                 for (i, h) in t.path.iter().enumerate() {
                     line(o, &format!("{}. {} — {:.1} bits: {}", i + 1, login(&h.hop), h.score, h.reasons.join(", ")));
