@@ -5,22 +5,23 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
-use hopscope_engine::{trace, Fleet, TraceConfig};
-use hopscope_model::Time;
+use hopscope_engine::{collect_logins, trace_with_alerts, Detector, Fleet, TraceConfig};
+use hopscope_model::{EventTable, Time};
 use hopscope_report::view::{host_name, parse_duration, short_time, EvidenceRef, TraceView};
 
 use crate::out::{fit, wrap, Style, WIDTH};
 
-use crate::cmd_audit::{load_logins, parse_time};
+use crate::cmd_audit::parse_time;
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
-Walks backward from HOST at TIME over the successful logins into it, then into their
-sources, earlier and earlier. Each login is scored by how rare it was when it happened
-(never-seen edge, account new on the host or from the source, from the internet or a weak
-host, cross-country; routine edges damped), so routine administration does not swamp the
-path. Prints the entry point and why, the most likely path with evidence, and ranked
-alternatives. docs/investigation.md describes the JSON.
+Walks backward from HOST at TIME. Detection runs over the logins up to TIME; a thread of an
+alert (an intrusion's suspicious hops, linked by compromise) that reached HOST gives the path:
+its hop into HOST, the hop that entered that hop's source before it, and so on back, to where
+the intrusion began. Then, as alternatives, the rarity walk over every login into HOST and
+their sources (never-seen edge, account new on the host or from the source, from the internet
+or a weak host, cross-country; routine edges damped). Prints the entry point and why, the most
+likely path with evidence, and ranked alternatives. docs/investigation.md describes the JSON.
 
 Example:
   hopscope trace --case c1 --host jp-crm-01 --at 2020-05-11T00:00:00Z")]
@@ -46,16 +47,34 @@ pub struct Args {
     /// One JSON document.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    tuning: crate::cmd_detect::Tuning,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let c = &case.catalog;
     let Some(host) = c.hosts.find(&a.host) else { bail!("no host {:?} in this case", a.host) };
-    let (hops, _) = load_logins(&case, Time(a.at.0.saturating_add(1)))?;
+    // one pass up to the detection time: the logins, and detection's alerts as they stood
+    let until = Time(a.at.0.saturating_add(1));
+    let mut detector = Detector::new(c, &case.inventory, a.tuning.config(0, a.warmup));
+    let mut hops = Vec::new();
+    for t in case.events(1 << 16)? {
+        let t = t?;
+        let upto = t.time.partition_point(|&x| x < until.0);
+        if upto == t.len() {
+            detector.feed(&t);
+        } else {
+            let mut part = EventTable::default();
+            part.extend_from_range(&t, 0..upto);
+            detector.feed(&part);
+        }
+        collect_logins(&t, until, &mut hops);
+    }
+    let alerts = detector.finish(c).alerts;
     let fleet = Fleet::new(c, &case.inventory);
     let config = TraceConfig { host, at: a.at, min_bits: a.min_bits, alternatives: a.alternatives, warmup: a.warmup, ..TraceConfig::default() };
-    let t = trace(&hops, c, &fleet, &config);
+    let t = trace_with_alerts(&hops, &alerts, c, &fleet, &config);
     let best = t.paths.first();
     let report = TraceView::new(&t, c, host, a.at);
     let out = std::io::stdout();

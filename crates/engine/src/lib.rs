@@ -47,6 +47,6 @@ pub use probe::{Probe, ProbedHop};
 pub use remap::IdRemap;
 pub use rule::UnseenEdgeRule;
 pub use score::{Contribution, Feature};
-pub use trace::{trace, Trace, TraceConfig, TraceHop, TracePath};
+pub use trace::{alert_paths, trace, trace_with_alerts, Trace, TraceConfig, TraceHop, TracePath};
 pub use stream::{fold, AlertEvent, AlertEventKind};
 pub use scope::{scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};

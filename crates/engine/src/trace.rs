@@ -12,7 +12,8 @@
 use ahash::AHashMap;
 use hopscope_model::{Catalog, Lifecycle, Time};
 
-use crate::fleet::Fleet;
+use crate::alert::{entry_of, Alert};
+use crate::fleet::{Fleet, Foothold};
 use crate::graph::Hop;
 
 /// Why a login was rare when it happened.
@@ -33,6 +34,9 @@ pub struct TracePath {
     /// The entry point and why it is one.
     pub entry_host: u32,
     pub entry_reasons: Vec<String>,
+    /// The alert whose thread this path is ([`alert_paths`]); none for a path of the rarity
+    /// walk.
+    pub alert: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -186,21 +190,105 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
         } else {
             (first.src, vec!["no suspicious login into it before the path starts".to_string()])
         };
-        let f = fleet.host(entry_host);
-        if matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired) {
-            entry_reasons.push(format!("lifecycle {}", f.lifecycle.as_str()));
-        }
-        if let Some(p) = f.last_patched.filter(|p| first.time.0 - p.0 > 365 * DAY) {
-            entry_reasons.push(format!("last patched {}", &p.to_rfc3339()[..10]));
-        }
-        if f.internet_facing {
-            entry_reasons.push("internet-facing".to_string());
-        }
+        entry_reasons.extend(weaknesses(fleet, entry_host, first.time));
         let score = chain.iter().map(|h| h.score).sum();
-        paths.push(TracePath { hops: chain, score, entry_host, entry_reasons });
+        paths.push(TracePath { hops: chain, score, entry_host, entry_reasons, alert: None });
     }
     Trace { paths, logins: hops.len() as u64 }
 }
+
+/// The trace with detection: the paths of the alerts' threads into the host first
+/// ([`alert_paths`]), then the rarity walk's ([`trace`]) that take another route, up to
+/// `config.alternatives` after the first. Without an alert into the host it is the rarity
+/// walk alone.
+pub fn trace_with_alerts(hops: &[Hop], alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &TraceConfig) -> Trace {
+    let walk = trace(hops, catalog, fleet, config);
+    let mut paths = alert_paths(alerts, catalog, fleet, config);
+    let route = |p: &TracePath| p.hops.iter().map(|h| (h.hop.src, h.hop.dst)).collect::<Vec<_>>();
+    for p in walk.paths {
+        if !paths.iter().any(|q| route(q) == route(&p)) {
+            paths.push(p);
+        }
+    }
+    paths.truncate(config.alternatives + 1);
+    Trace { paths, logins: walk.logins }
+}
+
+/// The host's weaknesses as an entry point at `at`: lifecycle, a patch older than a year,
+/// internet-facing.
+fn weaknesses(fleet: &Fleet, host: u32, at: Time) -> Vec<String> {
+    let f = fleet.host(host);
+    let mut why = Vec::new();
+    if matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired) {
+        why.push(format!("lifecycle {}", f.lifecycle.as_str()));
+    }
+    if let Some(p) = f.last_patched.filter(|p| at.0 - p.0 > 365 * DAY) {
+        why.push(format!("last patched {}", &p.to_rfc3339()[..10]));
+    }
+    if f.internet_facing {
+        why.push("internet-facing".to_string());
+    }
+    why
+}
+
+/// The paths the detector's alerts took into `host` up to `at`, the latest into it first (then
+/// the highest summed score): for each alert raised by then holding a hop into `host` at or
+/// before `at`, the latest such hop, then the alert's hop that last entered its source before
+/// it, and so on back (compromise, as [`crate::alert::threads`] links hops, without their quiet
+/// gap: the trace follows an intrusion through its pauses). The detection scores prune and
+/// rank: an alert holds suspicious hops, where the rarity walk of [`trace`] sums every login's
+/// novelty and favours long chains of ordinary administration. The entry is [`entry_of`] the
+/// path's first hop (where intrusions begin).
+pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &TraceConfig) -> Vec<TracePath> {
+    let (host, at) = (config.host, config.at);
+    let foothold = |h: u32| fleet.foothold(h);
+    let mut paths = Vec::new();
+    for a in alerts.iter().filter(|a| a.raised_at <= at) {
+        let hop = |i: usize| &a.hops[i].hop;
+        // the alert's latest hop into `into` at or before `by`, other than `not`
+        let latest_into = |into: u32, by: Time, not: usize| {
+            (0..a.hops.len()).filter(|&i| i != not && hop(i).dst == into && hop(i).time <= by).max_by_key(|&i| (hop(i).time, i))
+        };
+        let Some(end) = latest_into(host, at, usize::MAX) else { continue };
+        let mut chain = vec![end];
+        let mut seen = vec![hop(end).dst];
+        while let Some(&cur) = chain.last().filter(|_| chain.len() < config.max_hops) {
+            let src = hop(cur).src;
+            let Some(prev) = latest_into(src, hop(cur).time, cur).filter(|_| !seen.contains(&src)) else { break };
+            seen.push(src);
+            chain.push(prev);
+        }
+        chain.reverse();
+        let first = &a.hops[chain[0]];
+        let entry_host = entry_of(first, foothold);
+        let mut entry_reasons = vec![if foothold(first.hop.src) == Foothold::Internet {
+            "its first suspicious login came from the internet".to_string()
+        } else if entry_host != first.hop.src {
+            format!(
+                "the intruder was first seen on {}, an inner host reached by logging in, and the session that reached it came from here",
+                catalog.hosts.name(first.hop.src).unwrap_or("?")
+            )
+        } else {
+            "no suspicious login into it before the path starts".to_string()
+        }];
+        entry_reasons.extend(weaknesses(fleet, entry_host, first.hop.time));
+        let hops: Vec<TraceHop> = chain
+            .iter()
+            .map(|&i| {
+                let h = &a.hops[i];
+                TraceHop { hop: h.hop, score: h.score, reasons: h.contributions.iter().map(|c| c.feature.name()).collect() }
+            })
+            .collect();
+        let score = hops.iter().map(|h| h.score).sum();
+        paths.push(TracePath { hops, score, entry_host, entry_reasons, alert: Some(a.id.clone()) });
+    }
+    // the latest intrusion into the host first (BackTracker: the last cause before the
+    // detection point), then the strongest
+    let into_host = |p: &TracePath| p.hops.last().map(|h| h.hop.time);
+    paths.sort_by(|x, y| into_host(y).cmp(&into_host(x)).then(y.score.total_cmp(&x.score)));
+    paths
+}
+
 
 #[cfg(test)]
 mod tests {
@@ -278,5 +366,60 @@ mod tests {
         let best = warm.paths.first().expect("the internet login is still suspicious");
         assert_eq!((best.hops.len(), best.entry_host), (1, w.host("cc-1")));
         assert_eq!(warm.paths.len(), 1, "{:?}", warm.paths);
+    }
+
+    /// An alert of hops (hour, src, dst), raised at hour `raised`.
+    fn alert_of(w: &World, id: &str, raised: i64, hops: &[(i64, &str, &str)]) -> Alert {
+        let hops: Vec<crate::alert::AlertHop> = hops
+            .iter()
+            .map(|&(t, s, d)| {
+                let hop = Hop::test(t * H, w.host(s), w.host(d), 1);
+                let trail = crate::chain::Trail { origin: hop.src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
+                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
+            })
+            .collect();
+        Alert {
+            id: id.into(),
+            score: 10.0 * hops.len() as f64,
+            raised_at: Time(raised * H),
+            first_time: hops[0].hop.time,
+            last_time: hops[hops.len() - 1].hop.time,
+            entry_host: hops[0].hop.src,
+            chain_origin: hops[0].hop.src,
+            causal_account: crate::chain::Causal::Unclear,
+            reasons: vec![String::new(); hops.len()],
+            hops,
+            hops_omitted: 0,
+        }
+    }
+
+    #[test]
+    fn an_alert_path_follows_compromise_back_through_pauses_latest_intrusion_first() {
+        let a = Lifecycle::Active;
+        let w = world(
+            &[("sg-1", Lifecycle::Decommissioning, "2018-01-01", true, 2), ("th-1", a, "", false, 2), ("jp-1", a, "", false, 4), ("us-1", a, "", false, 2), ("de-1", a, "", false, 2)],
+            &[],
+        );
+        // the 2019 shape: in from the internet, a hop, three months' pause, on to Japan; an
+        // unrelated hop of the same campaign alert out of a host the path does not pass
+        let campaign = alert_of(&w, "A-1", 1, &[(1, "internet", "sg-1"), (2, "sg-1", "th-1"), (2200, "th-1", "jp-1"), (2300, "de-1", "us-1")]);
+        // a later alert reaching the same host from elsewhere, raised after the detection point
+        let later = alert_of(&w, "A-2", 3000, &[(2500, "us-1", "jp-1")]);
+        let config = TraceConfig { host: w.host("jp-1"), at: Time(2400 * H), ..TraceConfig::default() };
+        let paths = alert_paths(&[later.clone(), campaign.clone()], &w.catalog, &w.fleet, &config);
+        assert_eq!(paths.len(), 1, "the later alert was not raised by then");
+        let route: Vec<&str> = paths[0].hops.iter().map(|h| w.catalog.hosts.name(h.hop.src).unwrap()).collect();
+        assert_eq!(route, ["internet", "sg-1", "th-1"]);
+        assert_eq!(paths[0].entry_host, w.host("sg-1"));
+        assert_eq!(paths[0].entry_reasons[0], "its first suspicious login came from the internet");
+        assert!(paths[0].entry_reasons.iter().any(|r| r == "lifecycle decommissioning"), "{:?}", paths[0].entry_reasons);
+        assert_eq!(paths[0].alert.as_deref(), Some("A-1"));
+        // once both are known, the latest intrusion into the host comes first
+        let config = TraceConfig { at: Time(3000 * H), ..config };
+        let paths = alert_paths(&[campaign, later], &w.catalog, &w.fleet, &config);
+        assert_eq!(paths.iter().map(|p| p.alert.as_deref().unwrap()).collect::<Vec<_>>(), ["A-2", "A-1"]);
+        // with the rarity walk: the alert paths first, the walk's other routes after
+        let t = trace_with_alerts(&[], &[], &w.catalog, &w.fleet, &config);
+        assert!(t.paths.is_empty(), "no logins, no alerts: nothing");
     }
 }

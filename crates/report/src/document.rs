@@ -7,7 +7,7 @@
 //! is computed from what it gathered, so the same case gives the same bytes.
 
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, scope, threads, trace, Alert, AuditConfig, DetectConfig, Detector, Fleet, Hop, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
+use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, Fleet, Hop, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
 use hopscope_model::{Catalog, Inventory, Lifecycle, Orientation, Outcome, Time, INTERNET};
 use serde::{Deserialize, Serialize};
 
@@ -183,7 +183,8 @@ impl Document {
 
         let trace_view = alert.map(|a| {
             let host = frontier(a);
-            let t = trace(&logins, cat, &fleet, &TraceConfig { host, at: a.last_time, warmup: config.warmup, ..TraceConfig::default() });
+            let tc = TraceConfig { host, at: a.last_time, warmup: config.warmup, ..TraceConfig::default() };
+            let t = trace_with_alerts(&logins, &detection.alerts, cat, &fleet, &tc);
             TraceView::new(&t, cat, host, a.last_time)
         });
         let scope_view = alert.map(|a| {

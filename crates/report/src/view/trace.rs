@@ -13,6 +13,9 @@ pub struct TraceView {
     pub logins: u64,
     pub entry_point: Option<EntryPointView>,
     pub first_malicious_time: Option<String>,
+    /// The alert whose thread the path is; absent for a path of the rarity walk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
     pub path: Vec<TraceHopView>,
     pub alternatives: Vec<TracePathView>,
 }
@@ -37,6 +40,9 @@ pub struct TracePathView {
     pub entry_point: EntryPointView,
     pub score: f64,
     pub first_malicious_time: String,
+    /// As [`TraceView::alert`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
     pub path: Vec<TraceHopView>,
 }
 
@@ -66,6 +72,7 @@ impl TraceView {
             logins: t.logins,
             entry_point: best.map(|p| entry(c, p)),
             first_malicious_time: best.and_then(first_time),
+            alert: best.and_then(|p| p.alert.clone()),
             path: best.map(|p| hops(c, p)).unwrap_or_default(),
             alternatives: t
                 .paths
@@ -75,6 +82,7 @@ impl TraceView {
                     entry_point: entry(c, p),
                     score: round2(p.score),
                     first_malicious_time: first_time(p).unwrap_or_default(),
+                    alert: p.alert.clone(),
                     path: hops(c, p),
                 })
                 .collect(),
