@@ -144,13 +144,14 @@ pub fn run(a: Args) -> Result<()> {
         _ => None,
     };
     let engine_truth = crate::cmd_eval::truth_of(&truth, &truth_path)?;
-    let (alert_id, alert_hops) = detection_step(&case, &engine_truth, dwell_days)?;
+    let (alert_id, alert_hops, alerts) = detection_step(&case, &engine_truth, dwell_days)?;
 
     let when = |s: Option<&str>| s.and_then(|s| Time::parse(s).ok());
     investigation_step(
         &case,
         &events,
         &alert_hops,
+        &alerts,
         intr.target_host.as_deref(),
         when(intr.detected.as_deref()),
         when(intr.contained.as_deref()),
@@ -190,12 +191,13 @@ fn investigation_step(
     case: &Case,
     events: &hopscope_model::EventTable,
     alert_hops: &[hopscope_engine::Hop],
+    alerts: &[hopscope_engine::Alert],
     target: Option<&str>,
     detected: Option<Time>,
     contained: Option<Time>,
     first_malicious: Option<Time>,
 ) -> Result<()> {
-    use hopscope_engine::{audit, collect_logins, scope, trace, AuditConfig, Fleet, ScopeConfig, Seed, Tier, TraceConfig, DAY};
+    use hopscope_engine::{audit, collect_logins, scope, trace_with_alerts, AuditConfig, Fleet, ScopeConfig, Seed, Tier, TraceConfig, DAY};
     let t0 = Instant::now();
     let cat = &case.catalog;
     // the events are in memory already (step 3)
@@ -208,7 +210,8 @@ fn investigation_step(
     // trace: from the server where the breach was found, at the detection date
     match (target.and_then(|t| cat.hosts.find(t)), detected) {
         (Some(host), Some(at)) => {
-            let tr = trace(&logins, cat, &fleet, &TraceConfig { host, at, warmup: hopscope_engine::DetectConfig::default().warmup, ..TraceConfig::default() });
+            let tc = TraceConfig { host, at, warmup: hopscope_engine::DetectConfig::default().warmup, ..TraceConfig::default() };
+            let tr = trace_with_alerts(&logins, alerts, cat, &fleet, &tc);
             match tr.paths.first() {
                 Some(p) => {
                     let hops: Vec<String> = p.hops.iter().map(|h| format!("{} ({})", name(h.hop.dst), &h.hop.time.to_rfc3339()[..10])).collect();
@@ -278,7 +281,12 @@ fn investigation_step(
 /// Step 4: run detection on the case (as `hopscope detect` does) and show the alert that holds
 /// the injected hops, judged against the truth like `hopscope eval`; say so plainly when none
 /// does.
-fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days: Option<i64>) -> Result<(Option<String>, Vec<hopscope_engine::Hop>)> {
+/// Returns the alert holding intrusion 1 (its id and hops) and every alert raised.
+fn detection_step(
+    case: &Case,
+    truth: &hopscope_engine::eval::Truth,
+    dwell_days: Option<i64>,
+) -> Result<(Option<String>, Vec<hopscope_engine::Hop>, Vec<hopscope_engine::Alert>)> {
     use hopscope_engine::{eval, DetectConfig, Fleet};
     let t = Instant::now();
     let config = DetectConfig::default();
@@ -297,11 +305,11 @@ fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days:
     let cat = &case.catalog;
     let Some(r) = f.per_intrusion.iter().find(|r| r.id == 1) else {
         println!("   the truth has no intrusion 1 to look for");
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), detection.alerts));
     };
     let Some(alert) = r.alert.as_ref().and_then(|id| detection.alerts.iter().find(|a| &a.id == id)) else {
         println!("   no alert holds the injected hops: detection missed this intrusion ({n} other alerts)");
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), detection.alerts));
     };
     println!(
         "   {}  raised {}  score {:.1}  entry {}: holds {} of the {} injected logins (entry and hops)",
@@ -368,5 +376,6 @@ fn detection_step(case: &Case, truth: &hopscope_engine::eval::Truth, dwell_days:
         others as f64 / f.days,
         case.dir.display()
     );
-    Ok((Some(alert.id.clone()), alert.hops.iter().map(|h| h.hop).collect()))
+    let hops = alert.hops.iter().map(|h| h.hop).collect();
+    Ok((Some(alert.id.clone()), hops, detection.alerts))
 }
