@@ -392,13 +392,9 @@ fn client_counts(
             let threads = hopscope_engine::threads(al, |h| fleet.foothold(h));
             let chosen: Vec<&hopscope_engine::Thread> =
                 result.map_or(&[][..], |r| r.threads.as_slice()).iter().filter_map(|&i| threads.get(i)).collect();
-            let hops: Vec<_> = if chosen.is_empty() {
-                al.hops.iter().map(|h| h.hop).collect()
-            } else {
-                al.narrowed_to(&chosen).hops.iter().map(|h| h.hop).collect()
-            };
+            let seeds = if chosen.is_empty() { Seed::from_alert(al) } else { Seed::from_alert(&al.narrowed_to(&chosen)) };
             let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
-            scope(&logins, &Seed::from_hops(&hops), &case.catalog, &case.inventory, &config)
+            scope(&logins, &seeds, &case.catalog, &case.inventory, &config)
         });
         out.push(ClientsJson {
             intrusion: id,

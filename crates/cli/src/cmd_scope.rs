@@ -108,8 +108,7 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)
             let label = if numbers.len() == 1 { "thread" } else { "threads" };
             (narrowed, format!("alert {} {label} {} (entry {entry})", alert.id, numbers.join(", ")))
         };
-        let ah: Vec<Hop> = alert.hops.iter().map(|h| h.hop).collect();
-        return Ok((hops, Seed::from_hops(&ah), end, seed));
+        return Ok((hops, Seed::from_alert(&alert), end, seed));
     }
     if a.host.is_empty() || a.host.len() != a.at.len() {
         bail!("give --alert ID, or --host HOST --at TIME (as many --at as --host)");

@@ -34,6 +34,20 @@ impl Seed {
         seeds.extend(hops.iter().map(|h| Seed { host: h.dst, time: h.time, via: Some(*h) }));
         seeds
     }
+
+    /// The seeds of an alert ([`Seed::from_hops`] of its hops) and its entry host, when that is
+    /// upstream of its first hop (a door whose session reached the inner host where the
+    /// intruder was first seen: [`crate::alert::entry_of`]), compromised from that hop's time.
+    pub fn from_alert(alert: &crate::alert::Alert) -> Vec<Seed> {
+        let hops: Vec<Hop> = alert.hops.iter().map(|h| h.hop).collect();
+        let mut seeds = Seed::from_hops(&hops);
+        if let Some(first) = hops.iter().min_by_key(|h| (h.time, h.evidence)) {
+            if alert.entry_host != first.src && alert.entry_host != first.dst {
+                seeds.push(Seed { host: alert.entry_host, time: first.time, via: None });
+            }
+        }
+        seeds
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -354,5 +368,30 @@ mod tests {
             names(&w, &s),
             vec![("sg-ops-03".into(), 10, Tier::Observed), ("th-app-02".into(), 11, Tier::Observed)]
         );
+    }
+
+    #[test]
+    fn an_alert_seeds_its_entry_when_it_is_upstream_of_its_first_hop() {
+        let hop = |t: i64, src: u32, dst: u32| {
+            let hop = Hop::test(t, src, dst, 1);
+            let trail = crate::chain::Trail { origin: src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
+            crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
+        };
+        let alert = |entry: u32| crate::alert::Alert {
+            id: "A".into(),
+            score: 20.0,
+            raised_at: Time(10),
+            first_time: Time(10),
+            last_time: Time(20),
+            entry_host: entry,
+            chain_origin: entry,
+            causal_account: crate::chain::Causal::Unclear,
+            hops: vec![hop(10, 3, 4), hop(20, 4, 5)],
+            hops_omitted: 0,
+            reasons: vec![String::new(); 2],
+        };
+        let hosts = |s: Vec<Seed>| s.iter().map(|s| (s.host, s.time.0)).collect::<Vec<_>>();
+        assert_eq!(hosts(Seed::from_alert(&alert(3))), vec![(3, 10), (4, 10), (5, 20)]);
+        assert_eq!(hosts(Seed::from_alert(&alert(1))), vec![(3, 10), (4, 10), (5, 20), (1, 10)], "the door the session came from");
     }
 }

@@ -7,7 +7,7 @@
 //! is computed from what it gathered, so the same case gives the same bytes.
 
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, Fleet, Hop, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
+use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, Fleet, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
 use hopscope_model::{Catalog, Inventory, Lifecycle, Orientation, Outcome, Time, INTERNET};
 use serde::{Deserialize, Serialize};
 
@@ -188,9 +188,8 @@ impl Document {
             TraceView::new(&t, cat, host, a.last_time)
         });
         let scope_view = alert.map(|a| {
-            let hops: Vec<Hop> = a.hops.iter().map(|h| h.hop).collect();
             let config = ScopeConfig { contained_at: contained, exposure_window: opts.exposure_window_days as i64 * DAY };
-            let s = scope(&logins, &Seed::from_hops(&hops), cat, &case.inventory, &config);
+            let s = scope(&logins, &Seed::from_alert(a), cat, &case.inventory, &config);
             ScopeView::new(&s, cat, format!("alert {}", a.id), contained, opts.exposure_window_days, key.as_ref())
         });
         let as_of = end;
