@@ -193,14 +193,18 @@ fn shl_bytes(w: [u64; 3], k: usize) -> [u64; 3] {
 /// Up to 8 bytes as a little-endian word, zero-padded.
 #[inline(always)]
 fn le(s: &[u8]) -> u64 {
-    let n = s.len();
-    let at = |i: usize| u64::from(s[i]);
-    let word = |i: usize| u64::from(u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]));
-    match n {
-        0 => 0,
-        1..=3 => at(0) | at(n / 2) << (8 * (n / 2)) | at(n - 1) << (8 * (n - 1)),
-        4..=7 => word(0) | word(n - 4) << (8 * (n - 4)),
-        _ => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+    match *s {
+        [] => 0,
+        [a] => u64::from(a),
+        [a, b] => u64::from(a) | u64::from(b) << 8,
+        [a, b, c] => u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16,
+        [a, b, c, d, ..] if s.len() < 8 => {
+            let n = s.len();
+            let [e, f, g, h] = [s[n - 4], s[n - 3], s[n - 2], s[n - 1]];
+            u64::from(u32::from_le_bytes([a, b, c, d])) | u64::from(u32::from_le_bytes([e, f, g, h])) << (8 * (n - 4))
+        }
+        [a, b, c, d, e, f, g, h, ..] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+        _ => 0,
     }
 }
 
@@ -318,7 +322,8 @@ pub struct KeyedEvent<'a> {
     pub dst_host: Option<KeyedName<'a>>,
     pub user: Option<KeyedName<'a>>,
     pub src_user: Option<KeyedName<'a>>,
-    pub auth: Option<&'a str>,
+    /// The authentication package, keyed as a host name is.
+    pub auth: Option<KeyedName<'a>>,
     pub logon_type: LogonType,
     pub outcome: Outcome,
     pub orientation: Orientation,
@@ -496,8 +501,8 @@ impl BatchBuilder {
             (Some(s), Some(u)) if s.key == u.key => user,
             (s, _) => self.account_keyed(s.as_ref()),
         };
-        let auth = match e.auth {
-            Some(a) => intern_str(&mut self.dict.auths, &mut self.dict.auth_list, a),
+        let auth = match &e.auth {
+            Some(a) => intern_key(&mut self.dict.auths, &mut self.dict.auth_list, &a.key, || a.name.to_string()),
             None => NONE,
         };
         self.batch.events.push(&hopscope_model::Event {

@@ -207,8 +207,7 @@ struct Prepared {
     dst_host: Option<Name>,
     user: Option<Name>,
     src_user: Option<Name>,
-    /// `(start, end)` of the authentication package, when there is one.
-    auth: Option<(u32, u32)>,
+    auth: Option<Name>,
     logon_type: LogonType,
     orientation: Orientation,
     outcome: Outcome,
@@ -292,14 +291,15 @@ fn prepare(line: &[u8], p: &mut Prepared) -> Result<(), ()> {
     if commas(line, &mut cuts) != 8 {
         return Err(());
     }
-    let field = |i: usize| {
-        let from = if i == 0 { 0 } else { cuts[i - 1] + 1 };
-        let to = if i == 8 { line.len() } else { cuts[i] };
-        &line[from..to]
-    };
-    let secs = digits(field(0)).ok_or(())?;
-    let auth = plain(field(5))?.map(|a| span(line, a));
-    let logon_type = match field(6) {
+    let mut field = [line; 9];
+    let mut from = 0;
+    for (f, &cut) in field.iter_mut().zip(&cuts) {
+        *f = &line[from..cut];
+        from = cut + 1;
+    }
+    field[8] = &line[from..];
+    let secs = digits(field[0]).ok_or(())?;
+    let logon_type = match field[6] {
         b"?" | b"" => LogonType::Unknown,
         b"Network" => LogonType::Network,
         b"Service" => LogonType::Service,
@@ -312,7 +312,7 @@ fn prepare(line: &[u8], p: &mut Prepared) -> Result<(), ()> {
         b"Unlock" => LogonType::Unlock,
         _ => return Err(()),
     };
-    let orientation = match field(7) {
+    let orientation = match field[7] {
         b"LogOn" => Orientation::LogOn,
         b"LogOff" => Orientation::LogOff,
         b"TGS" => Orientation::Tgs,
@@ -321,19 +321,20 @@ fn prepare(line: &[u8], p: &mut Prepared) -> Result<(), ()> {
         b"?" | b"" => Orientation::Unknown,
         _ => return Err(()),
     };
-    let outcome = match field(8) {
+    let outcome = match field[8] {
         b"Success" => Outcome::Success,
         b"Fail" => Outcome::Failure,
         b"?" | b"" => Outcome::Unknown,
         _ => return Err(()),
     };
     p.secs = secs;
-    p.auth = auth;
     (p.logon_type, p.orientation, p.outcome) = (logon_type, orientation, outcome);
-    p.src_user = account_name(line, field(1))?;
-    p.user = account_name(line, field(2))?;
-    p.src_host = host_name(line, field(3))?;
-    p.dst_host = host_name(line, field(4))?;
+    p.src_user = account_name(line, field[1])?;
+    p.user = account_name(line, field[2])?;
+    p.src_host = host_name(line, field[3])?;
+    p.dst_host = host_name(line, field[4])?;
+    // an authentication package is keyed as a host name is
+    p.auth = host_name(line, field[5])?;
     Ok(())
 }
 
@@ -396,10 +397,10 @@ impl LineParser for AuthParser {
         let p = &self.seen[i].line;
         let name = |n: &Option<Name>| n.as_ref().map(|n| n.get(line));
         let (src_host, dst_host, user, src_user) = (name(&p.src_host), name(&p.dst_host), name(&p.user), name(&p.src_user));
-        let auth = p.auth.map(|(a, b)| line.get(a as usize..b as usize));
+        let auth = name(&p.auth);
         // offsets made from these very bytes are on character boundaries (next to ASCII
         // bytes); should one not be, the text is read the ordinary way
-        if [src_host, dst_host, user, src_user].iter().any(|n| matches!(n, Some(None))) || auth == Some(None) {
+        if [src_host, dst_host, user, src_user, auth].iter().any(|n| matches!(n, Some(None))) {
             return self.parse_text(line, line_no, out);
         }
         let ev = KeyedEvent {
