@@ -190,6 +190,22 @@ fn shl_bytes(w: [u64; 3], k: usize) -> [u64; 3] {
     }
 }
 
+/// The `n` (at most 8) bytes `line[at..at + n]` as a little-endian word, zero-padded: one
+/// load of a whole word of `line` around them, masked or shifted, when `line` holds one.
+#[inline(always)]
+fn le_in(line: &[u8], at: usize, n: usize) -> u64 {
+    let n = n.min(8);
+    if let Some(w) = line.get(at..at + 8) {
+        let mask = u64::MAX.checked_shr(64 - 8 * n as u32).unwrap_or(0);
+        return u64::from_le_bytes(w.try_into().expect("8 bytes")) & mask;
+    }
+    let end = at + n;
+    match end.checked_sub(8).and_then(|from| line.get(from..end)) {
+        Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")).checked_shr(8 * (8 - n) as u32).unwrap_or(0),
+        None => line.get(at..end).map_or(0, le),
+    }
+}
+
 /// Up to 8 bytes as a little-endian word, zero-padded.
 #[inline(always)]
 fn le(s: &[u8]) -> u64 {
@@ -293,6 +309,45 @@ impl NameKey {
             let packed = Packed::new(name);
             NameKey { packed, hash: packed.hash(&[]) }
         })
+    }
+
+    /// [`NameKey::host`] of `line[at..at + n]`, packed from whole words of `line` (masked):
+    /// no per-length dispatch over the name's bytes.
+    #[inline(always)]
+    pub fn host_in(line: &[u8], at: usize, n: usize) -> Option<NameKey> {
+        if n > INLINE || at + n > line.len() {
+            return None;
+        }
+        let (n0, n1) = (n.min(7), n.min(15) - n.min(7));
+        let packed = Packed([
+            n as u64 | le_in(line, at, n0) << 8,
+            le_in(line, at + n0, n1),
+            le_in(line, at + n0 + n1, n - n0 - n1),
+        ]);
+        Some(NameKey { packed, hash: packed.hash(&[]) })
+    }
+
+    /// [`NameKey::account`] of the name `line[at..at + n]` and the domain `line[d..d + m]`
+    /// (`m` 0: none). When the domain follows the name after one byte (`user@domain`), or
+    /// there is none, the key is packed from whole words of `line` with that byte made the
+    /// separator; otherwise from the parts.
+    #[inline(always)]
+    pub fn account_in(line: &[u8], at: usize, n: usize, (d, m): (usize, usize)) -> Option<NameKey> {
+        let len = n + 1 + m;
+        if len > INLINE || at + n > line.len() || d + m > line.len() {
+            return None;
+        }
+        if (m > 0 && d != at + n + 1) || at + len > line.len() {
+            return NameKey::account(&line[at..at + n], &line[d..d + m]);
+        }
+        let (l0, l1) = (len.min(7), len.min(15) - len.min(7));
+        let mut w =
+            [len as u64 | le_in(line, at, l0) << 8, le_in(line, at + l0, l1), le_in(line, at + l0 + l1, len - l0 - l1)];
+        // the byte after the name is the separator: packed byte n + 1
+        let (i, shift) = ((n + 1) / 8, (n + 1) % 8 * 8);
+        w[i] = w[i] & !(0xff << shift) | 1 << shift;
+        let packed = Packed(w);
+        Some(NameKey { packed, hash: packed.hash(&[]) })
     }
 
     /// The key of account `name@domain` (a domain of `""`: none), as given; `None` when it is
@@ -902,6 +957,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Keys packed from words of a line are the keys of the names cut out of it.
+        #[test]
+        fn keys_in_a_line_are_keys_of_its_names(
+            line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            at in 0usize..40, n in 0usize..26, gap in 0usize..3, m in 0usize..26,
+        ) {
+            let cut = |a: usize, k: usize| line.get(a..a + k);
+            if let Some(name) = cut(at, n) {
+                proptest::prop_assert!(NameKey::host_in(&line, at, n) == NameKey::host(name));
+                let d = at + n + gap;
+                let domain = if m == 0 { Some(&line[..0]) } else { cut(d, m) };
+                if let Some(domain) = domain {
+                    proptest::prop_assert!(NameKey::account_in(&line, at, n, (d, m)) == NameKey::account(name, domain));
+                }
+            }
+        }
+
         #[test]
         fn trim_is_str_trim(s in "[ \t\u{a0}\u{3000}a-z?-]{0,6}") {
             proptest::prop_assert_eq!(trim(&s), s.trim());

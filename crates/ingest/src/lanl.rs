@@ -261,8 +261,9 @@ fn span(line: &[u8], part: &[u8]) -> (u32, u32) {
 #[inline(always)]
 fn host_name(line: &[u8], s: &[u8]) -> Result<Option<Name>, ()> {
     let Some(s) = plain(s)? else { return Ok(None) };
-    let key = NameKey::host(s).ok_or(())?;
-    Ok(Some(Name { key, name: span(line, s), domain: (0, 0) }))
+    let name = span(line, s);
+    let key = NameKey::host_in(line, name.0 as usize, s.len()).ok_or(())?;
+    Ok(Some(Name { key, name, domain: (0, 0) }))
 }
 
 /// An account field (`user@domain`) of a plain line, as [`user_domain`] and
@@ -278,9 +279,11 @@ fn account_name(line: &[u8], s: &[u8]) -> Result<Option<Name>, ()> {
     };
     let Some(name) = plain(name)? else { return Ok(None) };
     let domain = plain(domain)?.unwrap_or(&[]);
-    let key = NameKey::account(name, domain).ok_or(())?;
     let domain = if domain.is_empty() { (0, 0) } else { span(line, domain) };
-    Ok(Some(Name { key, name: span(line, name), domain }))
+    let name = span(line, name);
+    let (n, m) = ((name.1 - name.0) as usize, (domain.1 - domain.0) as usize);
+    let key = NameKey::account_in(line, name.0 as usize, n, (domain.0 as usize, m)).ok_or(())?;
+    Ok(Some(Name { key, name, domain }))
 }
 
 /// The line parsed into `p`, when it is plain (see [`AuthParser`]); `Err` otherwise (and `p`
