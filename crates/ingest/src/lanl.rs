@@ -600,10 +600,10 @@ mod tests {
                 ["C1", "?", "-", "", " C2", "C2 ", "Cé", "averyverylonghostnamehere1234", "C1", "C2", "é", "C\u{1}", "x", "C3"];
             const AUTH: [&str; 14] = ["NTLM", "?", "", " NTLM", "-", "Kerberos", "N", "NTLM", "?", "é", "x y", "Negotiate", "", "-"];
             const LOGON: [&str; 14] = [
-                "Network", "?", "", "3", "Teleport", "network", "Batch", "Unlock", "Service", "Interactive",
+                "Network", "?", "", "NetworkCleartexx", "Interactivf", "network", "Batch", "Unlock", "Service", "Interactive",
                 "RemoteInteractive", "NewCredentials", "CachedInteractive", "NetworkCleartext",
             ];
-            const ORIENT: [&str; 14] = ["LogOn", "LogOff", "TGS", "TGT", "AuthMap", "?", "", "x", "LogOn", "LogOn", "TGS", "TGT", "logon", "LogOn"];
+            const ORIENT: [&str; 14] = ["LogOn", "LogOff", "TGS", "TGT", "AuthMap", "?", "", "x", "LogOn", "LogOn", "TGX", "TGT", "logon", "AuthMaq"];
             const OUTCOME: [&str; 14] =
                 ["Success", "Fail", "?", "", "Maybe", "Success\r", "Fail\r", "Success", "Success", "Fail", "x", "Success", "?", "Success"];
             let columns: [&[&str; 14]; 9] = [&TIME, &ACCOUNT, &ACCOUNT, &HOST, &HOST, &AUTH, &LOGON, &ORIENT, &OUTCOME];
