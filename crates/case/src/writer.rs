@@ -44,6 +44,32 @@ fn ordered(t: &EventTable) -> bool {
     (1..t.len()).all(|i| t.order_key(i - 1) <= t.order_key(i))
 }
 
+/// The columns (other than `time` and `position`) that hold one value in every row of
+/// `pieces`: they are written PLAIN (see [`events_writer_props`]).
+fn constant_columns(pieces: &[EventTable]) -> Vec<&'static str> {
+    fn same<T: PartialEq + Copy>(pieces: &[EventTable], col: impl Fn(&EventTable) -> &[T]) -> bool {
+        let Some(first) = pieces.iter().find_map(|p| col(p).first().copied()) else { return false };
+        pieces.iter().all(|p| col(p).iter().all(|&v| v == first))
+    }
+    let checks: [(&'static str, bool); 14] = [
+        ("src_host", same(pieces, |t| &t.src_host)),
+        ("src_ip", same(pieces, |t| &t.src_ip)),
+        ("dst_host", same(pieces, |t| &t.dst_host)),
+        ("dst_ip", same(pieces, |t| &t.dst_ip)),
+        ("user", same(pieces, |t| &t.user)),
+        ("src_user", same(pieces, |t| &t.src_user)),
+        ("auth", same(pieces, |t| &t.auth)),
+        ("logon_type", same(pieces, |t| &t.logon_type)),
+        ("outcome", same(pieces, |t| &t.outcome)),
+        ("orientation", same(pieces, |t| &t.orientation)),
+        ("format", same(pieces, |t| &t.format)),
+        ("event_id", same(pieces, |t| &t.event_id)),
+        ("flags", same(pieces, |t| &t.flags)),
+        ("source", same(pieces, |t| &t.source)),
+    ];
+    checks.into_iter().filter(|&(_, c)| c).map(|(name, _)| name).collect()
+}
+
 /// Sort one run's pieces and write them as a Parquet file through a temporary name.
 ///
 /// Pieces that are each in order and follow one another (the pipeline's batches of a
@@ -71,7 +97,8 @@ fn write_run(path: &Path, name: String, mut pieces: Vec<EventTable>) -> Result<R
     };
     let tmp = path.with_extension("parquet.tmp");
     let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
-    let mut w = ArrowWriter::try_new(f, events_schema(), Some(events_writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
+    let props = events_writer_props(&constant_columns(&pieces));
+    let mut w = ArrowWriter::try_new(f, events_schema(), Some(props)).map_err(|e| CaseError::io(&tmp, e))?;
     // the writer cuts row groups at the configured size, whatever the batches
     for p in pieces {
         w.write(&into_batch(p)).map_err(|e| CaseError::io(&tmp, e))?;
@@ -245,5 +272,47 @@ impl CaseWriter {
             }
         }
         Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hopscope_model::{Event, EventFlags, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time};
+
+    fn table(users: &[u32], source: u32) -> EventTable {
+        let mut t = EventTable::default();
+        for (i, &user) in users.iter().enumerate() {
+            t.push(&Event {
+                time: Time(i as i64),
+                src_host: 1,
+                src_ip: 0,
+                dst_host: 2,
+                dst_ip: 0,
+                user,
+                src_user: user,
+                auth: 0,
+                logon_type: LogonType::Network,
+                outcome: Outcome::Success,
+                orientation: Orientation::LogOn,
+                format: SourceFormat::Lanl,
+                event_id: 0,
+                flags: EventFlags::default(),
+                evidence: Evidence { source, position: Position::Line(i as u64 + 1) },
+            });
+        }
+        t
+    }
+
+    #[test]
+    fn constant_columns_hold_one_value_across_every_piece() {
+        let c = constant_columns(&[table(&[1, 2], 7), table(&[3], 7)]);
+        assert!(c.contains(&"source") && c.contains(&"src_host") && c.contains(&"dst_ip"), "{c:?}");
+        assert!(!c.contains(&"user"), "{c:?}");
+        // the same value within each piece, another in the next: not constant
+        let c = constant_columns(&[table(&[1, 1], 7), table(&[1], 8)]);
+        assert!(c.contains(&"user") && !c.contains(&"source"), "{c:?}");
+        assert!(constant_columns(&[]).is_empty());
+        assert!(constant_columns(&[EventTable::default()]).is_empty());
     }
 }

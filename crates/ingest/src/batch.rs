@@ -114,7 +114,7 @@ struct Packed([u64; 3]);
 impl Packed {
     /// Packed from the key's bytes with a few overlapping word loads: no byte-by-byte copy
     /// through memory, whose narrow stores would stall the wide loads that follow.
-    #[inline]
+    #[inline(always)]
     fn new(s: &[u8]) -> Packed {
         let n = s.len();
         if n > INLINE {
@@ -125,18 +125,19 @@ impl Packed {
     }
 
     /// `name \u{1} domain` packed, as [`Packed::new`] packs the joined key; `None` when
-    /// it is too long to pack.
-    #[inline]
+    /// it is too long to pack. Put together from word loads and shifts of the two parts:
+    /// joining them in a buffer first (narrow stores read back as words) stalled on every
+    /// account.
+    #[inline(always)]
     fn account(name: &[u8], domain: &[u8]) -> Option<Packed> {
-        let len = name.len() + 1 + domain.len();
+        let (n, len) = (name.len(), name.len() + 1 + domain.len());
         if len > INLINE {
             return None;
         }
-        let mut b = [0u8; INLINE];
-        b[..name.len()].copy_from_slice(name);
-        b[name.len()] = 1;
-        b[name.len() + 1..len].copy_from_slice(domain);
-        Some(Packed::new(&b[..len]))
+        let [a, b, c] = shl_bytes(words(name), 1);
+        let [d, e, f] = shl_bytes([1, 0, 0], n + 1);
+        let [g, h, i] = shl_bytes(words(domain), n + 2);
+        Some(Packed([len as u64 | a | d | g, b | e | h, c | f | i]))
     }
 
     fn is_long(&self) -> bool {
@@ -146,7 +147,7 @@ impl Packed {
     /// Hash of the key `s` packed as `self`: a folded multiply of the words, or of a hash
     /// of the whole key when it is too long to pack. Fixed constants: ids never depend on
     /// hashing, but fixed hashes keep runs reproducible.
-    #[inline]
+    #[inline(always)]
     fn hash(&self, s: &[u8]) -> u64 {
         #[inline]
         fn fold(a: u64, b: u64) -> u64 {
@@ -165,17 +166,61 @@ fn long_hash(s: &[u8]) -> u64 {
     ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(s)
 }
 
+/// Up to 24 bytes as three little-endian words, zero-padded.
+#[inline(always)]
+fn words(s: &[u8]) -> [u64; 3] {
+    let n = s.len().min(24);
+    let (a, b) = (n.min(8), n.min(16));
+    [le(&s[..a]), le(&s[a..b]), le(&s[b..n])]
+}
+
+/// Three little-endian words (24 bytes) shifted `k` bytes towards the high end: the bytes
+/// moved past the 24th are lost.
+#[inline(always)]
+fn shl_bytes(w: [u64; 3], k: usize) -> [u64; 3] {
+    let r = (k % 8) as u32 * 8;
+    // the bits a word passes to the next: `x >> (64 - r)`, and nothing when `r` is 0
+    let carry = |x: u64| (x >> 1) >> (63 - r);
+    let [x, y, z] = w;
+    match k / 8 {
+        0 => [x << r, y << r | carry(x), z << r | carry(y)],
+        1 => [0, x << r, y << r | carry(x)],
+        2 => [0, 0, x << r],
+        _ => [0, 0, 0],
+    }
+}
+
+/// The `n` (at most 8) bytes `line[at..at + n]` as a little-endian word, zero-padded: one
+/// load of a whole word of `line` around them, masked or shifted, when `line` holds one.
+#[inline(always)]
+fn le_in(line: &[u8], at: usize, n: usize) -> u64 {
+    let n = n.min(8);
+    if let Some(w) = line.get(at..at + 8) {
+        let mask = u64::MAX.checked_shr(64 - 8 * n as u32).unwrap_or(0);
+        return u64::from_le_bytes(w.try_into().expect("8 bytes")) & mask;
+    }
+    let end = at + n;
+    match end.checked_sub(8).and_then(|from| line.get(from..end)) {
+        Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")).checked_shr(8 * (8 - n) as u32).unwrap_or(0),
+        None => line.get(at..end).map_or(0, le),
+    }
+}
+
 /// Up to 8 bytes as a little-endian word, zero-padded.
-#[inline]
+#[inline(always)]
 fn le(s: &[u8]) -> u64 {
-    let n = s.len();
-    let at = |i: usize| u64::from(s[i]);
-    let word = |i: usize| u64::from(u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]));
-    match n {
-        0 => 0,
-        1..=3 => at(0) | at(n / 2) << (8 * (n / 2)) | at(n - 1) << (8 * (n - 1)),
-        4..=7 => word(0) | word(n - 4) << (8 * (n - 4)),
-        _ => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+    match *s {
+        [] => 0,
+        [a] => u64::from(a),
+        [a, b] => u64::from(a) | u64::from(b) << 8,
+        [a, b, c] => u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16,
+        [a, b, c, d, ..] if s.len() < 8 => {
+            let n = s.len();
+            let [e, f, g, h] = [s[n - 4], s[n - 3], s[n - 2], s[n - 1]];
+            u64::from(u32::from_le_bytes([a, b, c, d])) | u64::from(u32::from_le_bytes([e, f, g, h])) << (8 * (n - 4))
+        }
+        [a, b, c, d, e, f, g, h, ..] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+        _ => 0,
     }
 }
 
@@ -218,6 +263,125 @@ fn prefetch<T>(p: &T) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+/// The id of the name whose key is `key` (never a long one: see [`NameKey`]), or a new id
+/// for it, its string made by `s` and pushed to `list`. Same ids as [`intern_str`] gives the
+/// name's string.
+#[inline]
+fn intern_key(ids: &mut LocalIds, list: &mut Vec<String>, key: &NameKey, s: impl FnOnce() -> String) -> u32 {
+    if list.len() * 2 >= ids.slots.len() {
+        ids.grow(list);
+    }
+    let mask = ids.slots.len() - 1;
+    let mut i = key.hash as usize & mask;
+    loop {
+        let e = &ids.slots[i];
+        if e.id == 0 {
+            break;
+        }
+        if e.key == key.packed {
+            return e.id;
+        }
+        i = (i + 1) & mask;
+    }
+    list.push(s());
+    let id = list.len() as u32;
+    ids.slots[i] = Slot { key: key.packed, id };
+    id
+}
+
+/// The lookup key of a short name (at most [`INLINE`] bytes: host names, `user\u{1}domain`),
+/// packed and hashed once by a parser (in its [`LineParser::hint`](crate::LineParser::hint)),
+/// then used both to prefetch the name's slot and to look it up, without hashing it again.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameKey {
+    packed: Packed,
+    hash: u64,
+}
+
+impl NameKey {
+    /// The key of host name `name`, as given (already trimmed and present); `None` when it is
+    /// too long to pack.
+    #[inline(always)]
+    pub fn host(name: &[u8]) -> Option<NameKey> {
+        (name.len() <= INLINE).then(|| {
+            let packed = Packed::new(name);
+            NameKey { packed, hash: packed.hash(&[]) }
+        })
+    }
+
+    /// [`NameKey::host`] of `line[at..at + n]`, packed from whole words of `line` (masked):
+    /// no per-length dispatch over the name's bytes.
+    #[inline(always)]
+    pub fn host_in(line: &[u8], at: usize, n: usize) -> Option<NameKey> {
+        if n > INLINE || at + n > line.len() {
+            return None;
+        }
+        let (n0, n1) = (n.min(7), n.min(15) - n.min(7));
+        let packed = Packed([
+            n as u64 | le_in(line, at, n0) << 8,
+            le_in(line, at + n0, n1),
+            le_in(line, at + n0 + n1, n - n0 - n1),
+        ]);
+        Some(NameKey { packed, hash: packed.hash(&[]) })
+    }
+
+    /// [`NameKey::account`] of the name `line[at..at + n]` and the domain `line[d..d + m]`
+    /// (`m` 0: none). When the domain follows the name after one byte (`user@domain`), or
+    /// there is none, the key is packed from whole words of `line` with that byte made the
+    /// separator; otherwise from the parts.
+    #[inline(always)]
+    pub fn account_in(line: &[u8], at: usize, n: usize, (d, m): (usize, usize)) -> Option<NameKey> {
+        let len = n + 1 + m;
+        if len > INLINE || at + n > line.len() || d + m > line.len() {
+            return None;
+        }
+        if (m > 0 && d != at + n + 1) || at + len > line.len() {
+            return NameKey::account(&line[at..at + n], &line[d..d + m]);
+        }
+        let (l0, l1) = (len.min(7), len.min(15) - len.min(7));
+        let mut w =
+            [len as u64 | le_in(line, at, l0) << 8, le_in(line, at + l0, l1), le_in(line, at + l0 + l1, len - l0 - l1)];
+        // the byte after the name is the separator: packed byte n + 1
+        let (i, shift) = ((n + 1) / 8, (n + 1) % 8 * 8);
+        w[i] = w[i] & !(0xff << shift) | 1 << shift;
+        let packed = Packed(w);
+        Some(NameKey { packed, hash: packed.hash(&[]) })
+    }
+
+    /// The key of account `name@domain` (a domain of `""`: none), as given; `None` when it is
+    /// too long to pack.
+    #[inline(always)]
+    pub fn account(name: &[u8], domain: &[u8]) -> Option<NameKey> {
+        Packed::account(name, domain).map(|packed| NameKey { packed, hash: packed.hash(&[]) })
+    }
+}
+
+/// A host or account name of a [`KeyedEvent`]: its key and its text.
+#[derive(Clone, Copy)]
+pub struct KeyedName<'a> {
+    pub key: NameKey,
+    pub name: &'a str,
+    /// An account's domain; `None` for hosts and accounts without one.
+    pub domain: Option<&'a str>,
+}
+
+/// An event whose names were keyed in advance ([`NameKey`]): every name present, trimmed
+/// (its first and last bytes visible ASCII) and short. What [`BatchBuilder::push`] makes of
+/// the same event as a [`RawEvent`], without hashing a name twice.
+#[derive(Clone, Copy)]
+pub struct KeyedEvent<'a> {
+    pub time: Time,
+    pub src_host: Option<KeyedName<'a>>,
+    pub dst_host: Option<KeyedName<'a>>,
+    pub user: Option<KeyedName<'a>>,
+    pub src_user: Option<KeyedName<'a>>,
+    /// The authentication package, keyed as a host name is.
+    pub auth: Option<KeyedName<'a>>,
+    pub logon_type: LogonType,
+    pub outcome: Outcome,
+    pub orientation: Orientation,
 }
 
 fn intern_str(ids: &mut LocalIds, list: &mut Vec<String>, s: &str) -> u32 {
@@ -345,6 +509,74 @@ impl BatchBuilder {
         if let Some(p) = Packed::account(name, domain) {
             self.dict.accounts.prefetch(p.hash(&[]));
         }
+    }
+
+    /// Prefetch the table slot of the host name keyed `key`.
+    #[inline]
+    pub fn prefetch_host(&self, key: &NameKey) {
+        self.dict.hosts.prefetch(key.hash);
+    }
+
+    /// Prefetch the table slot of the account keyed `key`.
+    #[inline]
+    pub fn prefetch_account(&self, key: &NameKey) {
+        self.dict.accounts.prefetch(key.hash);
+    }
+
+    fn host_keyed(&mut self, h: Option<&KeyedName<'_>>) -> u32 {
+        match h {
+            Some(h) => intern_key(&mut self.dict.hosts, &mut self.dict.host_names, &h.key, || h.name.to_string()),
+            None => NONE,
+        }
+    }
+
+    fn account_keyed(&mut self, a: Option<&KeyedName<'_>>) -> u32 {
+        let Some(a) = a else { return NONE };
+        let d = &mut self.dict;
+        let before = d.account_keys.len();
+        let id = intern_key(&mut d.accounts, &mut d.account_keys, &a.key, || {
+            format!("{}\u{1}{}", a.name, a.domain.unwrap_or(""))
+        });
+        if d.account_keys.len() > before {
+            d.account_list.push((a.name.to_string(), a.domain.map(str::to_string)));
+        }
+        id
+    }
+
+    /// Add one event keyed in advance: the same as [`BatchBuilder::push`] of the same event
+    /// (same ids, in the same order), with each name hashed once.
+    pub fn push_keyed(&mut self, e: &KeyedEvent<'_>, position: Position) {
+        let src_host = self.host_keyed(e.src_host.as_ref());
+        let dst_host = match (&e.dst_host, &e.src_host) {
+            (Some(d), Some(s)) if d.key == s.key => src_host,
+            (d, _) => self.host_keyed(d.as_ref()),
+        };
+        let user = self.account_keyed(e.user.as_ref());
+        let src_user = match (&e.src_user, &e.user) {
+            (Some(s), Some(u)) if s.key == u.key => user,
+            (s, _) => self.account_keyed(s.as_ref()),
+        };
+        let auth = match &e.auth {
+            Some(a) => intern_key(&mut self.dict.auths, &mut self.dict.auth_list, &a.key, || a.name.to_string()),
+            None => NONE,
+        };
+        self.batch.events.push(&hopscope_model::Event {
+            time: e.time,
+            src_host,
+            src_ip: NONE,
+            dst_host,
+            dst_ip: NONE,
+            user,
+            src_user,
+            auth,
+            logon_type: e.logon_type,
+            outcome: e.outcome,
+            orientation: e.orientation,
+            format: self.batch.format,
+            event_id: 0,
+            flags: EventFlags::default(),
+            evidence: hopscope_model::Evidence { source: 0, position },
+        });
     }
 
     fn host(&mut self, s: Option<&str>) -> u32 {
@@ -707,9 +939,41 @@ mod tests {
                 proptest::prop_assert!(p.is_none());
             }
         }
+
+        /// Any bytes and lengths (around the inline limit, and past it on either side).
+        #[test]
+        fn account_bytes_pack_as_joined(
+            name in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..27),
+            domain in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..27),
+        ) {
+            let joined = [&name[..], &[1], &domain[..]].concat();
+            let p = Packed::account(&name, &domain);
+            if joined.len() <= INLINE {
+                proptest::prop_assert!(p == Some(Packed::new(&joined)));
+            } else {
+                proptest::prop_assert!(p.is_none());
+            }
+        }
     }
 
     proptest::proptest! {
+        /// Keys packed from words of a line are the keys of the names cut out of it.
+        #[test]
+        fn keys_in_a_line_are_keys_of_its_names(
+            line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            at in 0usize..40, n in 0usize..26, gap in 0usize..3, m in 0usize..26,
+        ) {
+            let cut = |a: usize, k: usize| line.get(a..a + k);
+            if let Some(name) = cut(at, n) {
+                proptest::prop_assert!(NameKey::host_in(&line, at, n) == NameKey::host(name));
+                let d = at + n + gap;
+                let domain = if m == 0 { Some(&line[..0]) } else { cut(d, m) };
+                if let Some(domain) = domain {
+                    proptest::prop_assert!(NameKey::account_in(&line, at, n, (d, m)) == NameKey::account(name, domain));
+                }
+            }
+        }
+
         #[test]
         fn trim_is_str_trim(s in "[ \t\u{a0}\u{3000}a-z?-]{0,6}") {
             proptest::prop_assert_eq!(trim(&s), s.trim());
