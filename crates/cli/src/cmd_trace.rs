@@ -93,13 +93,15 @@ pub fn run(a: Args) -> Result<()> {
             writeln!(w, "{l}")?;
         }
         let n = best.hops.len();
-        writeln!(w, "first malicious hop {}; {n} hop{} to {}", short_time(best.hops[0].hop.time), if n == 1 { "" } else { "s" }, report.host)?;
+        let along = best.alert.as_ref().map_or(" (by rarity: no alert reached it)".to_string(), |id| format!(" along alert {id}"));
+        writeln!(w, "first malicious hop {}; {n} hop{} to {}{along}", short_time(best.hops[0].hop.time), if n == 1 { "" } else { "s" }, report.host)?;
         for (i, p) in t.paths.iter().enumerate() {
             if i == 1 {
                 writeln!(w, "\nalternatives")?;
             }
             if i > 0 {
-                writeln!(w, "  entry {} (score {:.1})", host_name(c, p.entry_host), p.score)?;
+                let along = p.alert.as_ref().map_or(", by rarity".to_string(), |id| format!(", alert {id}"));
+                writeln!(w, "  entry {} (score {:.1}{along})", host_name(c, p.entry_host), p.score)?;
             }
             for h in &p.hops {
                 let hop = &h.hop;

@@ -123,6 +123,15 @@ fn trace_finds_the_entry_point_and_the_hops() {
     assert_eq!(v["first_malicious_time"], "2019-09-04T22:01:00Z");
     assert_eq!(v["path"][0]["src_host"], "internet");
     assert!(v["path"][1]["evidence"]["line"].as_u64().is_some());
+    // the path is the alert's: the text says which, and so does the JSON
+    let alert = v["alert"].as_str().expect("an alert reached jp-crm-01").to_string();
+    let text = ok(&["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--warmup", "2d"], p);
+    assert!(text.contains(&format!("4 hops to jp-crm-01 along alert {alert}")), "{text}");
+    // with no alert raised (an unreachable threshold) the rarity walk answers alone
+    let rare = ok(&["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T12:00:00Z", "--warmup", "2d", "--min-score", "100000", "--json"], p);
+    let r = json(&rare);
+    assert!(r.get("alert").is_none(), "{rare}");
+    assert_eq!(r["entry_point"]["host"], "sg-ops-03", "the rarity walk finds the same door here: {rare}");
 }
 
 /// Golden JSON of each investigation command on the hand-made case
