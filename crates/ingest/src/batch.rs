@@ -334,11 +334,13 @@ impl NameKey {
     #[inline(always)]
     pub fn account_in(line: &[u8], at: usize, n: usize, (d, m): (usize, usize)) -> Option<NameKey> {
         let len = n + 1 + m;
-        if len > INLINE || at + n > line.len() || d + m > line.len() {
+        // without a domain its offset means nothing (it may lie past the end of the line)
+        if len > INLINE || at + n > line.len() || (m > 0 && d + m > line.len()) {
             return None;
         }
         if (m > 0 && d != at + n + 1) || at + len > line.len() {
-            return NameKey::account(&line[at..at + n], &line[d..d + m]);
+            let domain = if m == 0 { &line[..0] } else { &line[d..d + m] };
+            return NameKey::account(&line[at..at + n], domain);
         }
         let (l0, l1) = (len.min(7), len.min(15) - len.min(7));
         let mut w =
