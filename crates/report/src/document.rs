@@ -7,7 +7,7 @@
 //! is computed from what it gathered, so the same case gives the same bytes.
 
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, Fleet, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
+use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, Feature, Fleet, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
 use hopscope_model::{Catalog, Inventory, Lifecycle, Orientation, Outcome, Time, INTERNET};
 use serde::{Deserialize, Serialize};
 
@@ -366,7 +366,7 @@ fn entry_reasons(inventory: &Inventory, alert: &AlertView) -> Vec<String> {
         ));
     } else if first.is_some_and(|h| h.src_host.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(INTERNET))) {
         why.push("its first suspicious login came from the internet".to_string());
-    } else if first.is_some_and(|h| h.features.iter().any(|f| f.name == "lead-in")) {
+    } else if first.is_some_and(|h| h.features.iter().any(|f| f.name == Feature::LeadIn.name())) {
         why.push("the login out of it led to the first suspicious hop".to_string());
     } else {
         why.push("the first suspicious hop left it".to_string());
