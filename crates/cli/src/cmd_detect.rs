@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use hopscope_case::Case;
-use hopscope_engine::{threads, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread, UnseenEdgeRule, DAY};
+use hopscope_engine::alert::EntryBasis;
+use hopscope_engine::{threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread, UnseenEdgeRule, DAY};
 use hopscope_model::Catalog;
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
 
@@ -68,6 +69,10 @@ pub struct Tuning {
     /// it for this long (the phished workstation → first server step); 0 turns it off.
     #[arg(long, value_name = "DURATION", default_value = "72h", value_parser = parse_duration)]
     lead_in_window: i64,
+    /// A login into an inner host stays a candidate for how an intruder first seen leaving it
+    /// got there for this long (the intruder who sat on a server for days); 0 turns it off.
+    #[arg(long, value_name = "DURATION", default_value = "4d", value_parser = parse_duration)]
+    arrival_window: i64,
 }
 
 impl Tuning {
@@ -80,6 +85,7 @@ impl Tuning {
             min_score: self.min_score,
             budget_per_day: budget,
             lead_in_window: self.lead_in_window,
+            arrival_window: self.arrival_window,
             ..DetectConfig::default()
         }
     }
@@ -159,11 +165,17 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
 
 /// A thread's entry host, and where it was first seen when that differs.
 fn thread_entry(c: &Catalog, t: &Thread) -> String {
-    let entry = c.hosts.name(t.entry_host).unwrap_or_default();
-    if t.first_host == t.entry_host {
-        entry.to_string()
-    } else {
-        format!("{entry} (first seen on {})", c.hosts.name(t.first_host).unwrap_or_default())
+    entry_text(c, t.entry_host, t.first_host, t.arrival.as_ref())
+}
+
+/// `entry`, then where the intruder was first seen when that differs, and the login the entry
+/// was inferred from when it was ([`EntryBasis::Arrival`]).
+fn entry_text(c: &Catalog, entry: u32, first: u32, arrival: Option<&Arrival>) -> String {
+    let name = |h: u32| c.hosts.name(h).unwrap_or_default();
+    match arrival {
+        _ if first == entry => name(entry).to_string(),
+        Some(a) => format!("{} (first seen on {}; likeliest arrival {})", name(entry), name(first), short_time(a.hop.time)),
+        None => format!("{} (first seen on {})", name(entry), name(first)),
     }
 }
 
@@ -172,11 +184,11 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
     let Style { bold, red, dim, reset, .. } = style;
     let foothold = |h: u32| fleet.foothold(h);
     for a in &d.alerts {
-        let seen = a.first_host(foothold);
-        let entry = match c.hosts.name(a.entry_host).unwrap_or_default() {
-            e if seen == a.entry_host => e.to_string(),
-            e => format!("{e} (first seen on {})", c.hosts.name(seen).unwrap_or_default()),
+        let arrival = match a.entry_basis(foothold) {
+            EntryBasis::Arrival(x) => Some(x),
+            _ => None,
         };
+        let entry = entry_text(c, a.entry_host, a.first_host(foothold), arrival.as_ref());
         let threads = threads(a, foothold);
         writeln!(
             w,

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// Bumped whenever a checkpointed type changes shape: an older checkpoint is refused.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

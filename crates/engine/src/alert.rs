@@ -11,6 +11,7 @@ use ahash::AHashMap;
 
 use crate::detector::DAY;
 
+use crate::arrival::Arrival;
 use crate::chain::{Causal, Trail};
 use crate::fleet::Foothold;
 use crate::graph::Hop;
@@ -36,6 +37,10 @@ pub struct AlertHop {
     /// The chain the hop continued, as it was when the hop happened (its `alert` is the
     /// book's id at that moment, which later compactions renumber: history, not a reference).
     pub trail: Trail,
+    /// For a hop out of an inner host: the login that most likely brought the intruder there
+    /// ([`crate::arrival`]), as it stood when the hop happened.
+    #[serde(default)]
+    pub arrival: Option<Arrival>,
 }
 
 impl AlertHop {
@@ -81,6 +86,11 @@ impl Alert {
             Some(h) => h.hop.src,
             None => self.entry_host,
         }
+    }
+
+    /// How the alert's entry was found ([`entry_basis`] of its first hop).
+    pub fn entry_basis(&self, foothold: impl Fn(u32) -> Foothold) -> EntryBasis {
+        self.hops.first().map_or(EntryBasis::Source, |h| entry_basis(h, foothold).1)
     }
 
     /// The alert narrowed to one of its [`threads`] (one intrusion of a campaign): the same
@@ -142,34 +152,66 @@ pub struct Thread {
     pub origin: u32,
     /// Indexes into the alert's hops, in time order.
     pub hops: Vec<usize>,
+    /// When the entry came from the likeliest login into the first host
+    /// ([`EntryBasis::Arrival`]): that login.
+    pub arrival: Option<Arrival>,
 }
 
 /// How long before a first hop the chain it continued may have begun for [`entry_of`] to take
 /// that chain's origin as the entry (24 h): one working day's session, not a chain that a busy
 /// fleet's routine logins kept relinking for weeks.
-pub const ARRIVAL_WINDOW: i64 = DAY;
+pub const CHAIN_ENTRY_WINDOW: i64 = DAY;
+
+/// How [`entry_of`] found where an intrusion began.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EntryBasis {
+    /// The first hop came from the internet: the host it entered.
+    Internet,
+    /// The first hop left an inner host; the session it continued began on a door within
+    /// [`CHAIN_ENTRY_WINDOW`].
+    Chain,
+    /// The first hop left an inner host no such session reached: the door at the start of the
+    /// likeliest login into it ([`crate::arrival`]), this one.
+    Arrival(Arrival),
+    /// The first hop's own source.
+    Source,
+}
 
 /// Where an intrusion first seen in hop `h` began (`foothold` tells what each host is).
 ///
 /// - From the internet: the host entered.
 /// - Out of an inner host ([`Foothold::Inner`]: inventoried, neither a workstation nor
-///   internet-facing): an intrusion cannot begin there, the intruder logged in. When the chain
-///   `h` continued began on a door ([`Foothold::Door`]) within [`ARRIVAL_WINDOW`] before `h`,
-///   that door is the entry: the phished workstation whose owner's usual session to the jump
-///   host carried the intruder, unremarkable itself, minutes before the first suspicious hop.
+///   internet-facing): an intrusion cannot begin there, the intruder logged in.
+///   1. When the chain `h` continued began on a door ([`Foothold::Door`]) within
+///      [`CHAIN_ENTRY_WINDOW`] before `h`, that door is the entry: the phished workstation
+///      whose owner's usual session to the jump host carried the intruder, unremarkable
+///      itself, minutes before the first suspicious hop.
+///   2. Otherwise, when the likeliest login into the host within the detector's arrival
+///      window ([`AlertHop::arrival`]) began on a door, that door: the intruder who sat on a
+///      server for two days before moving on. The session of the last day is preferred: most
+///      intruders move on within hours, and a login of days before is a weaker guess.
 /// - Otherwise: the source of `h`. A workstation's or web server's own chain origin is not
 ///   taken: a helpdesk session into a workstation hours before is as common as the phished one.
 pub fn entry_of(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> u32 {
+    entry_basis(h, foothold).0
+}
+
+/// [`entry_of`], with how the entry was found.
+pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, EntryBasis) {
     match foothold(h.hop.src) {
-        Foothold::Internet => h.hop.dst,
+        Foothold::Internet => (h.hop.dst, EntryBasis::Internet),
         Foothold::Inner
             if h.trail.origin != h.hop.src
                 && foothold(h.trail.origin) == Foothold::Door
-                && h.hop.time.0.saturating_sub(h.trail.start.0) <= ARRIVAL_WINDOW =>
+                && h.hop.time.0.saturating_sub(h.trail.start.0) <= CHAIN_ENTRY_WINDOW =>
         {
-            h.trail.origin
+            (h.trail.origin, EntryBasis::Chain)
         }
-        _ => h.hop.src,
+        Foothold::Inner => match h.arrival {
+            Some(a) if a.door && a.origin != h.hop.src => (a.origin, EntryBasis::Arrival(a)),
+            _ => (h.hop.src, EntryBasis::Source),
+        },
+        _ => (h.hop.src, EntryBasis::Source),
     }
 }
 
@@ -197,9 +239,13 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
             Some(t) => t,
             None => {
                 let first_host = if from_internet { h.hop.dst } else { h.hop.src };
-                let entry_host = entry_of(h, &foothold);
+                let (entry_host, basis) = entry_basis(h, &foothold);
                 let origin = if is_internet(h.trail.origin) { first_host } else { h.trail.origin };
-                out.push(Thread { entry_host, first_host, origin, hops: Vec::new() });
+                let arrival = match basis {
+                    EntryBasis::Arrival(a) => Some(a),
+                    _ => None,
+                };
+                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival });
                 last.push(h.hop.time);
                 if !from_internet {
                     entered.insert(h.hop.src, (out.len() - 1, None));
@@ -714,7 +760,7 @@ mod tests {
     fn ah(t: i64, src: u32, dst: u32, origin: u32, causal: u32) -> AlertHop {
         let hop = Hop::test(t, src, dst, causal);
         let trail = Trail { origin, causal: Causal::Clear(causal), start: Time(t), depth: 2, alert: 0 };
-        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
+        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None }
     }
 
     #[test]
@@ -871,6 +917,17 @@ mod tests {
         assert_eq!(entry_of(&hop(2, 4, 1, 29), foothold), 2, "an intrusion can begin on a door itself");
         assert_eq!(entry_of(&hop(5, 4, 1, 29), foothold), 5, "nothing known of the source");
         assert_eq!(entry_of(&hop(0, 2, 0, 30), foothold), 2, "from the internet: the host entered");
+        // the likeliest login into the source of the last days, when no recent chain says
+        let arrived = |mut h: AlertHop, origin: u32, door: bool| {
+            let login = Hop::test(H, origin, h.hop.src, 8);
+            h.arrival = Some(Arrival { hop: login, score: 0.0, origin, door, steps: 1 });
+            h
+        };
+        assert_eq!(entry_basis(&arrived(hop(3, 4, 4, 29), 2, true), foothold).0, 2, "arrived from door 2 days before");
+        assert!(matches!(entry_basis(&arrived(hop(3, 4, 4, 29), 2, true), foothold).1, EntryBasis::Arrival(a) if a.hop.src == 2));
+        assert_eq!(entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold), (1, EntryBasis::Chain), "the last day's session first");
+        assert_eq!(entry_basis(&arrived(hop(3, 4, 4, 29), 4, false), foothold), (3, EntryBasis::Source), "no door behind it");
+        assert_eq!(entry_basis(&arrived(hop(2, 4, 4, 29), 1, true), foothold), (2, EntryBasis::Source), "a door is itself an entry");
         // the thread names both: where it began and where it was first seen
         let t = threads(&alert_of(vec![hop(3, 4, 1, 29), hop(4, 5, 1, 29)]), foothold);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, 3, vec![0, 1])]);

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use ahash::AHashMap;
 
 use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
+use crate::arrival::{Arrival, Arrivals};
 use crate::lead::{is_lead_in, LeadIns};
 use crate::attack::techniques;
 use crate::budget::apply_budget;
@@ -51,6 +52,10 @@ pub struct DetectConfig {
     /// that host for this long (72 h): the phished workstation → first server step
     /// ([`crate::lead`]).
     pub lead_in_window: i64,
+    /// A login into an inner host stays a candidate for how an intruder reached it for this
+    /// long ([`crate::arrival`]).
+    #[serde(default = "DetectConfig::default_arrival_window")]
+    pub arrival_window: i64,
 }
 
 impl DetectConfig {
@@ -61,6 +66,12 @@ impl DetectConfig {
     /// one seed); at 9 every seed reaches 96 % and benign alerts stay near 0.15 a day, far
     /// under the budget.
     pub const DEFAULT_MIN_SCORE: f64 = 9.0;
+    /// The default arrival window: 4 days.
+    pub const DEFAULT_ARRIVAL_WINDOW: i64 = 4 * DAY;
+
+    fn default_arrival_window() -> i64 {
+        DetectConfig::DEFAULT_ARRIVAL_WINDOW
+    }
 }
 
 impl Default for DetectConfig {
@@ -74,6 +85,7 @@ impl Default for DetectConfig {
             min_score: DetectConfig::DEFAULT_MIN_SCORE,
             budget_per_day: 5,
             lead_in_window: 3 * DAY,
+            arrival_window: DetectConfig::DEFAULT_ARRIVAL_WINDOW,
         }
     }
 }
@@ -136,6 +148,9 @@ pub struct Detector {
     book: AlertBook,
     /// Routine-looking novel logins, waiting for a suspicious hop out of their destination.
     lead_ins: LeadIns,
+    /// The likeliest ways into each inner host.
+    #[serde(default)]
+    arrivals: Arrivals,
     /// Hops waiting out the clock skew.
     pending: VecDeque<Pending>,
     pending_into: AHashMap<u32, u32>,
@@ -167,6 +182,7 @@ impl Detector {
             config,
             fleet,
             lead_ins: LeadIns::default(),
+            arrivals: Arrivals::default(),
             history: History::default(),
             pending: VecDeque::new(),
             pending_into: AHashMap::new(),
@@ -210,6 +226,7 @@ impl Detector {
     fn end_baseline(&mut self) {
         self.flush_all();
         self.chains.clear();
+        self.arrivals.clear();
         self.learning = false;
         self.next_sweep = i64::MIN;
     }
@@ -353,6 +370,8 @@ impl Detector {
             a if self.book.is_raised(a) => self.book.root(a),
             _ => 0,
         };
+        let (window, skew) = (self.config.arrival_window, self.config.skew);
+        let mut score = 0.0;
         if scoring {
             let reached = self.book.reached(hop.src, hop.time);
             let contributions = score_hop_in(&hop, &trail, &self.history, &self.fleet, reached);
@@ -368,13 +387,19 @@ impl Detector {
                 if let Some(p) = self.probe.as_mut() {
                     p.offer(&hop, &trail, &contributions, true);
                 }
+                score = total(&contributions);
+                let arrival = match self.fleet.foothold(hop.src) {
+                    Foothold::Inner if window > 0 => self.arrivals.best(hop.src, hop.time, window, skew).copied(),
+                    _ => None,
+                };
                 let ah = AlertHop {
-                    score: total(&contributions),
+                    score,
                     techniques: techniques(&hop, &contributions, &self.fleet),
                     contributions,
                     evidence,
                     hop,
                     trail,
+                    arrival,
                 };
                 self.scratch.clear();
                 self.chains.parent_alerts(&hop, &mut self.scratch);
@@ -386,19 +411,26 @@ impl Detector {
                 if let Some(p) = self.probe.as_mut() {
                     p.offer(&hop, &trail, &contributions, false);
                 }
+                score = total(&contributions);
                 // a door (a workstation, an internet-facing host) is where an intrusion can
                 // begin: a routine login into one is not how the intruder got there
                 if is_lead_in(&contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
                     self.lead_ins.offer(AlertHop {
-                        score: total(&contributions),
+                        score,
                         techniques: techniques(&hop, &contributions, &self.fleet),
                         contributions,
                         evidence: std::iter::once(hop.evidence).chain(extra).collect(),
                         hop,
                         trail,
+                        arrival: None,
                     });
                 }
             }
+        }
+        if window > 0 && self.fleet.foothold(hop.dst) == Foothold::Inner {
+            let fleet = &self.fleet;
+            let (origin, door, steps) = self.arrivals.origin_of(&hop, |h| fleet.foothold(h), window, skew);
+            self.arrivals.record(Arrival { hop, score: score as f32, origin, door, steps }, window);
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
         self.chains.record(&hop, trail);
@@ -660,7 +692,7 @@ mod tests {
             let mut hop = Hop::test(1_000_000, a, b, 0);
             hop.evidence.source = src;
             let trail = crate::chain::Trail { origin: a, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-            alert_id(&AlertHop { hop, score: 1.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }, &c)
+            alert_id(&AlertHop { hop, score: 1.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None }, &c)
         };
         assert_eq!(id_from("/cases/one/logs/sg-ops-03/auth.log"), id_from("logs/sg-ops-03/auth.log"));
         assert_eq!(id_from("C:\\evidence\\auth.log"), id_from("auth.log"));

@@ -447,6 +447,7 @@ mod tests {
             techniques: vec![],
             evidence: vec![hop.evidence],
             trail: Trail { origin: src, causal: Causal::Unclear, start: Time(t), depth: 1, alert: 0 },
+            arrival: None,
         }
     }
 

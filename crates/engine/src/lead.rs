@@ -113,7 +113,7 @@ mod tests {
     fn lead(t: i64, src: u32, dst: u32) -> AlertHop {
         let hop = Hop::test(t, src, dst, 7);
         let trail = Trail { origin: src, causal: Causal::Clear(7), start: Time(t), depth: 1, alert: 0 };
-        AlertHop { hop, score: 3.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
+        AlertHop { hop, score: 3.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None }
     }
 
     fn c(feature: Feature, bits: f64) -> Contribution {

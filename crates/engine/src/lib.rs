@@ -17,6 +17,7 @@
 //!   order.
 
 pub mod alert;
+pub mod arrival;
 pub mod audit;
 pub mod attack;
 pub mod budget;
@@ -37,6 +38,7 @@ pub mod stream;
 pub mod trace;
 
 pub use audit::{audit, collect_logins, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting};
+pub use arrival::Arrival;
 pub use alert::{threads, Alert, AlertHop, Thread, MAX_ALERT_HOPS};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};

@@ -83,6 +83,7 @@ impl UnseenEdgeRule {
                     evidence: vec![hop.evidence],
                     hop,
                     trail,
+                    arrival: None,
                 };
                 Alert {
                     id: alert_id(&ah, catalog),

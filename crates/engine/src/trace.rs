@@ -12,8 +12,8 @@
 use ahash::AHashMap;
 use hopscope_model::{Catalog, Lifecycle, Time};
 
-use crate::alert::{entry_of, Alert};
-use crate::fleet::{Fleet, Foothold};
+use crate::alert::{entry_basis, Alert, EntryBasis};
+use crate::fleet::Fleet;
 use crate::graph::Hop;
 
 /// Why a login was rare when it happened.
@@ -237,7 +237,7 @@ fn weaknesses(fleet: &Fleet, host: u32, at: Time) -> Vec<String> {
 /// it, and so on back (compromise, as [`crate::alert::threads`] links hops, without their quiet
 /// gap: the trace follows an intrusion through its pauses). The detection scores prune and
 /// rank: an alert holds suspicious hops, where the rarity walk of [`trace`] sums every login's
-/// novelty and favours long chains of ordinary administration. The entry is [`entry_of`] the
+/// novelty and favours long chains of ordinary administration. The entry is [`crate::alert::entry_of`] the
 /// path's first hop (where intrusions begin).
 pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &TraceConfig) -> Vec<TracePath> {
     let (host, at) = (config.host, config.at);
@@ -260,16 +260,21 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
         }
         chain.reverse();
         let first = &a.hops[chain[0]];
-        let entry_host = entry_of(first, foothold);
-        let mut entry_reasons = vec![if foothold(first.hop.src) == Foothold::Internet {
-            "its first suspicious login came from the internet".to_string()
-        } else if entry_host != first.hop.src {
-            format!(
+        let (entry_host, basis) = entry_basis(first, foothold);
+        let name = |h: u32| catalog.hosts.name(h).unwrap_or("?");
+        let mut entry_reasons = vec![match basis {
+            EntryBasis::Internet => "its first suspicious login came from the internet".to_string(),
+            EntryBasis::Chain => format!(
                 "the intruder was first seen on {}, an inner host reached by logging in, and the session that reached it came from here",
-                catalog.hosts.name(first.hop.src).unwrap_or("?")
-            )
-        } else {
-            "no suspicious login into it before the path starts".to_string()
+                name(first.hop.src)
+            ),
+            EntryBasis::Arrival(a) => format!(
+                "the intruder was first seen on {}, an inner host reached by logging in; no session of the day before came from a door, and the likeliest login into it of the days before ({} at {}) began here",
+                name(first.hop.src),
+                name(a.hop.src),
+                a.hop.time.to_rfc3339()
+            ),
+            EntryBasis::Source => "no suspicious login into it before the path starts".to_string(),
         }];
         entry_reasons.extend(weaknesses(fleet, entry_host, first.hop.time));
         let hops: Vec<TraceHop> = chain
@@ -375,7 +380,7 @@ mod tests {
             .map(|&(t, s, d)| {
                 let hop = Hop::test(t * H, w.host(s), w.host(d), 1);
                 let trail = crate::chain::Trail { origin: hop.src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail }
+                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None }
             })
             .collect();
         Alert {

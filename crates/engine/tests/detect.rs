@@ -526,3 +526,48 @@ fn a_routine_login_into_a_workstation_is_no_lead_in_but_into_an_inner_host_it_is
     assert_eq!(lead_ins("ws-alice"), Vec::<String>::new());
     assert_eq!(lead_ins("db-01"), vec!["ws-bob".to_string()]);
 }
+
+/// An intruder on Alice's phished workstation rides her usual session to the file server and
+/// sits there for 40 hours before moving on. No session of the last day reaches the file
+/// server from a door (only a monitoring job from an inner host logs into it), so the chain
+/// says nothing; the likeliest arrival of the last days does: Alice's login, the only one into
+/// the file server whose chain began at a door. With an arrival window shorter than the dwell,
+/// or without roles in the inventory, the entry is where the first suspicious hop left.
+#[test]
+fn an_intruder_who_sat_on_an_inner_host_for_days_entered_where_the_likeliest_login_into_it_began() {
+    let entry = |roles: bool, arrival_window: i64| {
+        let role = |mut h: hopscope_model::InventoryHost, r: &str| {
+            h.role = if roles { r.into() } else { String::new() };
+            h
+        };
+        let hosts = vec![
+            role(host("ws-alice", "tokyo", "Japan"), "workstation"),
+            role(host("ops-01", "tokyo", "Japan"), "operations"),
+            role(host("file-01", "tokyo", "Japan"), "file"),
+            jewel(role(host("crm-01", "osaka", "Japan"), "crm")),
+        ];
+        let mut w = World::new(hosts, vec![]);
+        background(&mut w, &[("ws-alice", "file-01", "alice")], t("2021-03-01T00:00:00Z"), 40, 1);
+        background(&mut w, &[("ops-01", "file-01", "svc_mon")], t("2021-03-01T00:00:00Z"), 50, 2);
+        w.login(t("2021-04-12T09:00:00Z"), "ws-alice", "file-01", "alice", "Kerberos");
+        w.login(t("2021-04-14T01:00:00Z"), "file-01", "crm-01", "svc_backup", "NTLM");
+        let d = run(&mut w, DetectConfig { arrival_window: arrival_window * hopscope_engine::HOUR, ..DetectConfig::default() });
+        assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
+        let a = &d.alerts[0];
+        let fleet = Fleet::new(&w.catalog, &w.inventory);
+        let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+        let arrival = match a.entry_basis(|h| fleet.foothold(h)) {
+            hopscope_engine::alert::EntryBasis::Arrival(x) => Some((name(x.hop.src), x.hop.time.to_rfc3339())),
+            _ => None,
+        };
+        (name(a.entry_host), name(a.first_host(|h| fleet.foothold(h))), arrival)
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        entry(true, 96),
+        (s("ws-alice"), s("file-01"), Some((s("ws-alice"), s("2021-04-12T09:00:00Z")))),
+        "the arrival 40 h before, not Alice's older routine logins"
+    );
+    assert_eq!(entry(true, 24), (s("file-01"), s("file-01"), None), "dwell longer than the window");
+    assert_eq!(entry(false, 96), (s("file-01"), s("file-01"), None), "no roles: nothing is a door");
+}

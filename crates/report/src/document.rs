@@ -360,7 +360,15 @@ impl ActivityCounter {
 fn entry_reasons(inventory: &Inventory, alert: &AlertView) -> Vec<String> {
     let first = alert.hops.first();
     let mut why = Vec::new();
-    if let Some(seen) = &alert.first_seen_on {
+    if let (Some(seen), Some(arrival)) = (&alert.first_seen_on, &alert.arrived_by) {
+        why.push(format!(
+            "the intruder was first seen on {seen}, an inner host reached by logging in; no session of the day before the first suspicious hop came from a workstation or internet-facing host, and the likeliest login into it of the days before ({} as {} at {}, {} bits) began here",
+            arrival.login.src_host,
+            arrival.login.user.as_deref().unwrap_or("?"),
+            when(&arrival.login.time),
+            arrival.score
+        ));
+    } else if let Some(seen) = &alert.first_seen_on {
         why.push(format!(
             "the intruder was first seen on {seen}, an inner host reached by logging in, and the session that reached it before the first suspicious hop came from here"
         ));

@@ -1,10 +1,11 @@
 //! `hopscope detect --json`: alerts with their hops, features, techniques and evidence.
 
-use hopscope_engine::{threads, Alert, AlertHop, Causal, DetectConfig, Detection, Fleet};
+use hopscope_engine::alert::EntryBasis;
+use hopscope_engine::{threads, Alert, AlertHop, Arrival, Causal, DetectConfig, Detection, Fleet};
 use hopscope_model::Catalog;
 use serde::{Deserialize, Serialize};
 
-use super::{account_name, duration, round2, EvidenceRef};
+use super::{account_name, duration, round2, EvidenceRef, LoginView};
 
 /// The whole detection run.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -28,6 +29,10 @@ pub struct DetectSettings {
     /// (absent in reports written before it existed).
     #[serde(default)]
     pub lead_in_window: String,
+    /// How long a login into an inner host stays a candidate for how an intruder got there
+    /// (absent in reports written before it existed).
+    #[serde(default)]
+    pub arrival_window: String,
     pub baseline: Option<String>,
 }
 
@@ -56,6 +61,11 @@ pub struct AlertView {
     /// workstation or internet-facing host where the chain that reached it began.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen_on: Option<String>,
+    /// Present when no session of the day before the first hop reached `first_seen_on` from
+    /// a door, and the entry is where the likeliest login into it of the days before began
+    /// (docs/detection.md#where-intrusions-begin): that login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrived_by: Option<ArrivalView>,
     pub chain_origin: String,
     pub causal_account: Option<String>,
     pub hops: Vec<AlertHopView>,
@@ -78,9 +88,29 @@ pub struct ThreadView {
     /// As [`AlertView::first_seen_on`], for the thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen_on: Option<String>,
+    /// As [`AlertView::arrived_by`], for the thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrived_by: Option<ArrivalView>,
     pub chain_origin: String,
     /// Indexes into the alert's `hops`.
     pub hops: Vec<usize>,
+}
+
+/// The likeliest login into the host an intruder was first seen on
+/// ([`hopscope_engine::arrival`]).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ArrivalView {
+    pub login: LoginView,
+    /// Its surprise in bits, as the detector scored it.
+    pub score: f64,
+    /// Logins from the entry to the host, this one included.
+    pub steps: u8,
+}
+
+impl ArrivalView {
+    pub fn new(a: &Arrival, c: &Catalog) -> ArrivalView {
+        ArrivalView { login: LoginView::new(c, &a.hop), score: round2(a.score as f64), steps: a.steps }
+    }
 }
 
 /// A hop of an alert, with the names `export` uses.
@@ -124,6 +154,7 @@ impl DetectionView {
                 campaign_window: duration(config.campaign_window),
                 min_score: config.min_score,
                 lead_in_window: duration(config.lead_in_window),
+                arrival_window: duration(config.arrival_window),
                 baseline,
             },
             stats: DetectStatsView {
@@ -154,6 +185,10 @@ impl AlertView {
             first_seen_on: Some(a.first_host(foothold))
                 .filter(|&h| h != a.entry_host)
                 .map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
+            arrived_by: match a.entry_basis(foothold) {
+                EntryBasis::Arrival(x) => Some(ArrivalView::new(&x, c)),
+                _ => None,
+            },
             chain_origin: c.hosts.name(a.chain_origin).unwrap_or_default().to_string(),
             causal_account: match a.causal_account {
                 Causal::Clear(u) => account_name(c, u),
@@ -172,6 +207,7 @@ impl AlertView {
                             entry_host: c.hosts.name(t.entry_host).unwrap_or_default().to_string(),
                             first_seen_on: (t.first_host != t.entry_host)
                                 .then(|| c.hosts.name(t.first_host).unwrap_or_default().to_string()),
+                            arrived_by: t.arrival.as_ref().map(|x| ArrivalView::new(x, c)),
                             chain_origin: c.hosts.name(t.origin).unwrap_or_default().to_string(),
                             hops: t.hops,
                         })
