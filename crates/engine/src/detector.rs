@@ -375,6 +375,7 @@ impl Detector {
         if scoring {
             let reached = self.book.reached(hop.src, hop.time);
             let contributions = score_hop_in(&hop, &trail, &self.history, &self.fleet, reached);
+            score = total(&contributions);
             if is_suspicious(&contributions) {
                 self.stats.suspicious_hops += 1;
                 let mut evidence = vec![hop.evidence];
@@ -387,7 +388,6 @@ impl Detector {
                 if let Some(p) = self.probe.as_mut() {
                     p.offer(&hop, &trail, &contributions, true);
                 }
-                score = total(&contributions);
                 let arrival = match self.fleet.foothold(hop.src) {
                     Foothold::Inner if window > 0 => self.arrivals.best(hop.src, hop.time, window, skew).copied(),
                     _ => None,
@@ -411,7 +411,6 @@ impl Detector {
                 if let Some(p) = self.probe.as_mut() {
                     p.offer(&hop, &trail, &contributions, false);
                 }
-                score = total(&contributions);
                 // a door (a workstation, an internet-facing host) is where an intrusion can
                 // begin: a routine login into one is not how the intruder got there
                 if is_lead_in(&contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {

@@ -455,13 +455,17 @@ fn a_noisy_day_keeps_only_its_best_alerts_once_it_is_over() {
     assert_eq!(kept.score, best);
 }
 
+/// `h` with inventory role `r`, or with none when `roles` is false (an inventory that does not
+/// say which hosts are workstations).
+fn with_role(mut h: hopscope_model::InventoryHost, r: &str, roles: bool) -> hopscope_model::InventoryHost {
+    h.role = if roles { r.into() } else { String::new() };
+    h
+}
+
 /// A small office: two people's workstations, a jump host and servers behind it. `roles`
 /// says whether the inventory names the workstations as such.
 fn office(roles: bool) -> World {
-    let role = |mut h: hopscope_model::InventoryHost, r: &str| {
-        h.role = if roles { r.into() } else { String::new() };
-        h
-    };
+    let role = |h, r| with_role(h, r, roles);
     let hosts = vec![
         role(host("ws-alice", "tokyo", "Japan"), "workstation"),
         role(host("ws-bob", "tokyo", "Japan"), "workstation"),
@@ -536,10 +540,7 @@ fn a_routine_login_into_a_workstation_is_no_lead_in_but_into_an_inner_host_it_is
 #[test]
 fn an_intruder_who_sat_on_an_inner_host_for_days_entered_where_the_likeliest_login_into_it_began() {
     let entry = |roles: bool, arrival_window: i64| {
-        let role = |mut h: hopscope_model::InventoryHost, r: &str| {
-            h.role = if roles { r.into() } else { String::new() };
-            h
-        };
+        let role = |h, r| with_role(h, r, roles);
         let hosts = vec![
             role(host("ws-alice", "tokyo", "Japan"), "workstation"),
             role(host("ops-01", "tokyo", "Japan"), "operations"),
