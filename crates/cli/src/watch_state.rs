@@ -23,8 +23,9 @@ use hopscope_model::{Catalog, EventTable};
 use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8] = b"hopscope-watch-state\n";
-/// Bumped whenever a checkpointed type changes shape: an older checkpoint is refused.
-pub const VERSION: u32 = 3;
+/// Bumped whenever a checkpointed type changes shape or meaning (4: chain origins move to
+/// the last door left): an older checkpoint is refused.
+pub const VERSION: u32 = 4;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

@@ -5,6 +5,7 @@
 //! source and account), each carrying the summary of its chain ([`Trail`]), never the chain's
 //! hops. Memory therefore grows with hosts, not events.
 
+use crate::fleet::Foothold;
 use crate::graph::Hop;
 use hopscope_model::Time;
 
@@ -29,10 +30,12 @@ impl Causal {
 /// A chain's summary, as carried by each of its logins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Trail {
-    /// The host the chain starts on (for a chain entered from the internet: the host entered).
+    /// The host the chain starts on: the door it last left (a workstation, an internet-facing
+    /// host: where someone sat), or for a chain that never left one, its first host; for a
+    /// chain entered from the internet, the host entered.
     pub origin: u32,
     pub causal: Causal,
-    /// Time of the chain's first hop.
+    /// Time of the chain's first hop out of its origin.
     pub start: Time,
     /// Hops along the longest path so far, this one included.
     pub depth: u32,
@@ -74,10 +77,14 @@ impl Chains {
 
     /// The trail of `hop`: continued from its parents, or a new chain starting at its source.
     ///
-    /// `is_internet` tells whether a host is the `internet` pseudo-host: a chain entered
-    /// from the internet starts on the host entered. `alert_root` resolves an alert index to
-    /// the alert it was merged into (0 when gone).
-    pub fn trail_for(&self, hop: &Hop, is_internet: impl Fn(u32) -> bool, mut alert_root: impl FnMut(u32) -> u32) -> Trail {
+    /// `foothold` tells what each host is. A chain entered from the internet starts on the
+    /// host entered. A login out of a door ([`Foothold::Door`]: a workstation, an
+    /// internet-facing host) continues its chain (account and depth), but the chain's origin
+    /// moves to that door: someone sits at a door, and the helpdesk session into a
+    /// workstation an hour before is not where its owner's login out of it began.
+    /// `alert_root` resolves an alert index to the alert it was merged into (0 when gone).
+    pub fn trail_for(&self, hop: &Hop, foothold: impl Fn(u32) -> Foothold, mut alert_root: impl FnMut(u32) -> u32) -> Trail {
+        let source = foothold(hop.src);
         // When some login into the host used the hop's own account, the same credential
         // moving on is the likeliest cause: only those logins are parents. Otherwise every
         // login into the host within the window is.
@@ -107,11 +114,12 @@ impl Chains {
             });
         }
         match trail {
+            Some(t) if source == Foothold::Door => Trail { origin: hop.src, start: hop.time, depth: t.depth.saturating_add(1), ..t },
             Some(t) => Trail { depth: t.depth.saturating_add(1), ..t },
             None => {
                 let account = if hop.src_user != 0 { hop.src_user } else { hop.user };
                 Trail {
-                    origin: if is_internet(hop.src) { hop.dst } else { hop.src },
+                    origin: if source == Foothold::Internet { hop.dst } else { hop.src },
                     causal: if account != 0 { Causal::Clear(account) } else { Causal::Unclear },
                     start: hop.time,
                     depth: 1,
@@ -204,7 +212,7 @@ mod tests {
 
     /// Link and record a hop the way the detector does.
     fn step(c: &mut Chains, h: Hop) -> Trail {
-        let t = c.trail_for(&h, |_| false, |a| a);
+        let t = c.trail_for(&h, |_| Foothold::Unknown, |a| a);
         c.record(&h, t);
         t
     }
@@ -213,10 +221,28 @@ mod tests {
     fn links_within_the_window_not_after() {
         let mut c = Chains::new(24 * H, 5 * S, 8);
         step(&mut c, hop(0, 1, 2, 10));
-        let inside = c.trail_for(&hop(24 * H, 2, 3, 11), |_| false, |a| a);
+        let inside = c.trail_for(&hop(24 * H, 2, 3, 11), |_| Foothold::Unknown, |a| a);
         assert_eq!((inside.origin, inside.depth, inside.causal), (1, 2, Causal::Clear(10)));
-        let outside = c.trail_for(&hop(24 * H + 1, 2, 3, 11), |_| false, |a| a);
+        let outside = c.trail_for(&hop(24 * H + 1, 2, 3, 11), |_| Foothold::Unknown, |a| a);
         assert_eq!((outside.origin, outside.depth, outside.causal), (2, 1, Causal::Clear(11)));
+    }
+
+    #[test]
+    fn a_chain_leaving_a_door_begins_there() {
+        // 1 and 2 are workstations (doors), 3 a server
+        let foothold = |h: u32| if h <= 2 { Foothold::Door } else { Foothold::Inner };
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        // the helpdesk (account 10) from workstation 1 into workstation 2
+        let helpdesk = c.trail_for(&hop(0, 1, 2, 10), foothold, |a| a);
+        c.record(&hop(0, 1, 2, 10), helpdesk);
+        // an hour later, from workstation 2 to the server: the chain goes on (its account,
+        // its depth), but it began on workstation 2, when it left
+        let out = c.trail_for(&hop(H, 2, 3, 11), foothold, |a| a);
+        assert_eq!((out.origin, out.start, out.causal, out.depth), (2, Time(H), Causal::Clear(10), 2));
+        // a server passes its chain's origin on unchanged
+        c.record(&hop(H, 2, 3, 11), out);
+        let on = c.trail_for(&hop(2 * H, 3, 4, 11), foothold, |a| a);
+        assert_eq!((on.origin, on.start, on.depth), (2, Time(H), 3));
     }
 
     #[test]
@@ -224,11 +250,11 @@ mod tests {
         let mut c = Chains::new(24 * H, 5 * S, 8);
         // the login into 2 is stamped 3 s after the login out of it
         step(&mut c, hop(100 * S + 3 * S, 1, 2, 10));
-        assert_eq!(c.trail_for(&hop(100 * S, 2, 3, 11), |_| false, |a| a).origin, 1);
+        assert_eq!(c.trail_for(&hop(100 * S, 2, 3, 11), |_| Foothold::Unknown, |a| a).origin, 1);
         // but not 6 s
         let mut c = Chains::new(24 * H, 5 * S, 8);
         step(&mut c, hop(106 * S, 1, 2, 10));
-        assert_eq!(c.trail_for(&hop(100 * S, 2, 3, 11), |_| false, |a| a).origin, 2);
+        assert_eq!(c.trail_for(&hop(100 * S, 2, 3, 11), |_| Foothold::Unknown, |a| a).origin, 2);
     }
 
     #[test]
@@ -254,7 +280,7 @@ mod tests {
         assert_eq!(c.inbound(1).len(), 8);
         // the most recent eight are kept
         assert!(c.inbound(1).iter().all(|l| l.src >= 100 + 4992));
-        let t = c.trail_for(&hop(5000 * S, 1, 2, 7), |_| false, |a| a);
+        let t = c.trail_for(&hop(5000 * S, 1, 2, 7), |_| Foothold::Unknown, |a| a);
         assert_eq!(t.causal, Causal::Unclear);
         // same source and account replace each other
         for i in 0..100 {
@@ -266,7 +292,7 @@ mod tests {
     #[test]
     fn alert_ids_of_remembered_logins_are_listed_and_rewritten() {
         let mut c = Chains::new(24 * H, 5 * S, 8);
-        let t = c.trail_for(&hop(0, 1, 2, 10), |_| false, |a| a);
+        let t = c.trail_for(&hop(0, 1, 2, 10), |_| Foothold::Unknown, |a| a);
         c.record(&hop(0, 1, 2, 10), Trail { alert: 7, ..t });
         c.record(&hop(S, 3, 2, 11), Trail { alert: 9, ..t });
         c.record(&hop(2 * S, 1, 4, 10), t);
@@ -303,13 +329,13 @@ mod tests {
         assert_eq!(t.causal, Causal::Unclear);
         // ... unless one of them used the hop's own account: the same credential moving on
         step(&mut c, hop(5 * S + 1, 5, 2, 30));
-        let t = c.trail_for(&hop(5 * S + 2, 2, 6, 30), |_| false, |a| a);
+        let t = c.trail_for(&hop(5 * S + 2, 2, 6, 30), |_| Foothold::Unknown, |a| a);
         assert_eq!((t.causal, t.origin), (Causal::Clear(30), 5));
         // src_user names the origin account when the source gives it
-        let root = c.trail_for(&Hop { src_user: 99, ..hop(6 * S, 7, 8, 98) }, |_| false, |a| a);
+        let root = c.trail_for(&Hop { src_user: 99, ..hop(6 * S, 7, 8, 98) }, |_| Foothold::Unknown, |a| a);
         assert_eq!(root.causal, Causal::Clear(99));
         // a chain entered from the internet starts on the host entered
-        let from_internet = c.trail_for(&hop(7 * S, 9, 8, 98), |h| h == 9, |a| a);
+        let from_internet = c.trail_for(&hop(7 * S, 9, 8, 98), |h| if h == 9 { Foothold::Internet } else { Foothold::Unknown }, |a| a);
         assert_eq!(from_internet.origin, 8);
     }
 }

@@ -144,8 +144,8 @@ fn warmup_raises_nothing_then_new_edges_do() {
 #[test]
 fn clock_skew_links_across_hosts() {
     let mut w = fleet_2019();
-    w.login(t("2019-09-01T03:00:03Z"), "jp-jump-01", "sg-ops-03", "mallory", "NTLM");
-    w.login(t("2019-09-01T03:00:00Z"), "sg-ops-03", "th-db-01", "bob", "NTLM");
+    w.login(t("2019-09-01T03:00:03Z"), "jp-jump-01", "sg-app-01", "mallory", "NTLM");
+    w.login(t("2019-09-01T03:00:00Z"), "sg-app-01", "th-db-01", "bob", "NTLM");
     let cfg = DetectConfig { min_score: 0.0, ..DetectConfig::default() };
     let d = run(&mut w, cfg.clone());
     assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
