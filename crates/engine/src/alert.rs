@@ -130,10 +130,8 @@ impl Alert {
 
 /// One thread of an alert: hops linked by compromise. A hop continues the thread that last
 /// entered its source host (or started there), unless that thread has been quiet for longer
-/// than [`THREAD_GAP`], or the hop continued a session that began on a door after the thread
-/// reached the host (the chain [`entry_of`] takes as the entry: another intruder, or the same
-/// one again, came in that way); a hop from the internet, or out of a host no hop of the
-/// alert entered, starts a thread there. A lead-in hop ([`AlertHop::is_lead_in`]) is routine-looking, so it
+/// than [`THREAD_GAP`]; a hop from the internet, or out of a host no hop of the alert entered,
+/// starts a thread there. A lead-in hop ([`AlertHop::is_lead_in`]) is routine-looking, so it
 /// compromises nothing by itself: a hop continues its thread only when it continued its chain
 /// (same trail origin and start). Campaign rules can gather several intrusions into one alert (a raised
 /// alert absorbs strong hops out of every host it reached, months apart); each intrusion is
@@ -226,17 +224,14 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
     let mut last: Vec<Time> = Vec::new();
     // host → the thread that last entered it (or started on it), and when that was a
     // lead-in, the chain (origin, start) a hop out of the host must continue to join it
-    let mut entered: AHashMap<u32, (usize, Time, Option<(u32, Time)>)> = AHashMap::new();
+    let mut entered: AHashMap<u32, (usize, Option<(u32, Time)>)> = AHashMap::new();
     for (i, h) in alert.hops.iter().enumerate() {
         let from_internet = is_internet(h.hop.src);
         // a hop from the internet always starts a thread: one web server is the door of
         // many unrelated intrusions over a campaign's months
         let continued = match entered.get(&h.hop.src) {
-            Some(&(t, at, lead_in)) if !from_internet && h.hop.time.0 - last[t].0 <= THREAD_GAP => {
-                // a session that began on a door after the thread reached the host carried
-                // this hop, not the thread: another intruder (or the same one again) came in
-                let fresh = h.trail.start > at && entry_basis(h, &foothold).1 == EntryBasis::Chain;
-                (!fresh && lead_in.is_none_or(|chain| chain == (h.trail.origin, h.trail.start))).then_some(t)
+            Some(&(t, lead_in)) if !from_internet && h.hop.time.0 - last[t].0 <= THREAD_GAP => {
+                lead_in.is_none_or(|chain| chain == (h.trail.origin, h.trail.start)).then_some(t)
             }
             _ => None,
         };
@@ -253,12 +248,12 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
                 out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival });
                 last.push(h.hop.time);
                 if !from_internet {
-                    entered.insert(h.hop.src, (out.len() - 1, h.hop.time, None));
+                    entered.insert(h.hop.src, (out.len() - 1, None));
                 }
                 out.len() - 1
             }
         };
-        entered.insert(h.hop.dst, (t, h.hop.time, h.is_lead_in().then_some((h.trail.origin, h.trail.start))));
+        entered.insert(h.hop.dst, (t, h.is_lead_in().then_some((h.trail.origin, h.trail.start))));
         last[t] = h.hop.time;
         out[t].hops.push(i);
     }
@@ -1006,35 +1001,6 @@ mod tests {
         own.trail.origin = 2;
         let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), own]), no_inventory);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, vec![0]), (2, vec![1])]);
-    }
-
-    #[test]
-    fn a_door_session_that_reached_a_host_after_its_thread_starts_a_thread_of_its_own() {
-        // 0 internet, 1-2 doors, 3-5 inner servers
-        let foothold = |h: u32| match h {
-            0 => Foothold::Internet,
-            1 | 2 => Foothold::Door,
-            _ => Foothold::Inner,
-        };
-        // intrusion A: from the internet on door 2, on to server 3 at 1 h
-        let a = vec![ah(0, 0, 2, 2, 7), ah(H, 2, 3, 2, 7)];
-        // a hop out of server 3 at 30 h whose chain began on workstation 1 at `start` hours
-        let out = |start: i64| {
-            let mut h = ah(30 * H, 3, 4, 1, 8);
-            h.trail.start = Time(start * H);
-            h
-        };
-        let got = |hops: Vec<AlertHop>| {
-            threads(&alert_of(hops), foothold).iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>()
-        };
-        // intrusion B: workstation 1's session reached server 3 at 29 h, after A did
-        assert_eq!(got([a.clone(), vec![out(29)]].concat()), vec![(2, vec![0, 1]), (1, vec![2])]);
-        // a chain that began before A reached server 3 did not carry anyone A left there
-        assert_eq!(got([a.clone(), vec![out(0)]].concat()), vec![(2, vec![0, 1, 2])]);
-        // nor does a chain too old to name an entry
-        let mut old = out(29);
-        old.hop.time = Time(60 * H);
-        assert_eq!(got([a, vec![old]].concat()), vec![(2, vec![0, 1, 2])]);
     }
 
     #[test]
