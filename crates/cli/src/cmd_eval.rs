@@ -214,6 +214,10 @@ struct FiguresJson {
     precision: f64,
     hops_omitted: u64,
     entry_found: usize,
+    /// Alerted intrusions whose covered logins lie in more than one thread of their alert.
+    intrusions_split: usize,
+    /// Threads holding covered logins of more than one intrusion.
+    threads_shared: usize,
 }
 
 #[derive(Serialize)]
@@ -273,6 +277,8 @@ fn figures_json(budget: usize, f: &Figures) -> FiguresJson {
         precision: r4(f.precision),
         hops_omitted: f.hops_omitted,
         entry_found: f.entry_found,
+        intrusions_split: f.intrusions_split,
+        threads_shared: f.threads_shared,
     }
 }
 
@@ -436,6 +442,8 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
         format!("{} {}/{}", pct(x.figures.precision), x.figures.alert_hops_malicious, x.figures.alert_hops)
     })?;
     row(w, "entry host found", &|x| format!("{}/{}", x.figures.entry_found, x.figures.intrusions_alerted))?;
+    row(w, "intrusions split across threads", &|x| format!("{}/{}", x.figures.intrusions_split, x.figures.intrusions_alerted))?;
+    row(w, "threads holding several intrusions", &|x| x.figures.threads_shared.to_string())?;
     row(w, "median hours to alert after 1st login", &|x| {
         let mut d: Vec<f64> = x.intrusions.iter().filter_map(|i| i.delay_hours).collect();
         d.sort_by(f64::total_cmp);

@@ -79,7 +79,6 @@ impl Arrivals {
         )
     }
 
-    /// Where the chain `hop` continues began, and whether an intrusion can begin there.
     /// Where the chain `hop` continues began, whether an intrusion can begin there, and in
     /// how many logins it reached `hop`'s destination.
     pub fn origin_of(&self, hop: &Hop, foothold: impl Fn(u32) -> Foothold, window: i64, skew: i64) -> (u32, bool, u8) {

@@ -11,7 +11,7 @@
 //! warmup, entry host found, time from the first malicious login to the alert, recall per
 //! goal × stealth, and recall at several budgets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::alert::Alert;
 use crate::budget::apply_budget;
@@ -125,6 +125,12 @@ pub struct Figures {
     pub precision: f64,
     pub hops_omitted: u64,
     pub entry_found: usize,
+    /// Alerted intrusions whose covered logins lie in more than one thread of their alert
+    /// (each further thread names an entry of its own).
+    pub intrusions_split: usize,
+    /// Threads holding covered logins of more than one intrusion (their entry and scope
+    /// serve several).
+    pub threads_shared: usize,
     pub per_intrusion: Vec<IntrusionResult>,
     /// Truth login index → ids of the alerts holding it.
     pub covering: BTreeMap<usize, Vec<String>>,
@@ -311,6 +317,16 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             .iter()
             .filter(|r| r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth)))
             .count(),
+        intrusions_split: per_intrusion.iter().filter(|r| r.threads.len() > 1).count(),
+        threads_shared: {
+            let mut owners: BTreeMap<(&str, usize), BTreeSet<u32>> = BTreeMap::new();
+            for r in &per_intrusion {
+                for &t in &r.threads {
+                    owners.entry((r.alert.as_deref().unwrap_or(""), t)).or_default().insert(r.id);
+                }
+            }
+            owners.values().filter(|ids| ids.len() > 1).count()
+        },
         per_intrusion,
         covering: covered
             .into_iter()
@@ -530,5 +546,38 @@ mod tests {
         assert!((f.alerts_per_day - 0.2).abs() < 1e-9);
         assert_eq!(account_key("CORP\\Adm-X"), "adm-x");
         assert_eq!(account_key("adm-x@CORP.EXAMPLE"), "adm-x");
+    }
+    #[test]
+    fn intrusions_split_across_threads_and_threads_holding_several_are_counted() {
+        let c = catalog();
+        let id = |n: &str| c.hosts.find(n).unwrap();
+        let acc = |n: &str| c.accounts.iter().find(|(_, a)| a.name == n).unwrap().0;
+        let intrusion = |id: u32, entry: &str| TruthIntrusion { id, goal: "targeted".into(), stealth: "agnostic".into(), entry_host: entry.into() };
+        let truth = Truth {
+            scenario: "test".into(),
+            start: Time(0),
+            end: Time(10 * DAY),
+            intrusions: vec![intrusion(1, "sg-ops-03"), intrusion(2, "us-jump-01")],
+            logins: vec![
+                login(2 * DAY, LoginKind::Hop, "sg-ops-03", "th-app-02", "opsadmin"),
+                // intrusion 1 moves on after five quiet days: a new thread
+                login(7 * DAY, LoginKind::Hop, "th-app-02", "us-jump-01", "opsadmin"),
+                // intrusion 2, an hour later, out of the host the new thread just entered
+                TruthLogin { intrusion: 2, ..login(7 * DAY + 3600 * S, LoginKind::Hop, "us-jump-01", "jp-ws-001", "alice") },
+            ],
+        };
+        let alerts = vec![alert(
+            "A-1",
+            2 * DAY,
+            vec![
+                hop(2 * DAY, id("sg-ops-03"), id("th-app-02"), acc("opsadmin")),
+                hop(7 * DAY, id("th-app-02"), id("us-jump-01"), acc("opsadmin")),
+                hop(7 * DAY + 3600 * S, id("us-jump-01"), id("jp-ws-001"), acc("alice")),
+            ],
+        )];
+        let f = figures(&alerts, &c, &Fleet::default(), &truth, Some(Time(0)));
+        assert_eq!(f.intrusions_alerted, 2);
+        assert_eq!(f.per_intrusion.iter().map(|r| r.threads.clone()).collect::<Vec<_>>(), vec![vec![0, 1], vec![1]]);
+        assert_eq!((f.intrusions_split, f.threads_shared), (1, 1));
     }
 }
