@@ -65,7 +65,8 @@ pub struct Alert {
     pub last_time: Time,
     /// The source of the first suspicious hop: where the intruder was when first seen.
     pub entry_host: u32,
-    /// Where the first hop's chain started (Hopper's origin; may be upstream of the entry).
+    /// Where the first hop's chain started ([`crate::chain::Trail::origin`]: the last door it
+    /// left; may be upstream of the entry).
     pub chain_origin: u32,
     /// The first hop's causal account.
     pub causal_account: Causal,
@@ -147,8 +148,8 @@ pub struct Thread {
     /// Where it was first seen: the source of its earliest hop, or the host entered when that
     /// hop came from the internet. The entry, unless [`entry_of`] moved it back.
     pub first_host: u32,
-    /// Where its earliest hop's chain started (Hopper's chain origin; may be upstream of the
-    /// entry, as [`Alert::chain_origin`] is for the whole alert).
+    /// Where its earliest hop's chain started ([`crate::chain::Trail::origin`]; may be upstream
+    /// of the entry, as [`Alert::chain_origin`] is for the whole alert).
     pub origin: u32,
     /// Indexes into the alert's hops, in time order.
     pub hops: Vec<usize>,
@@ -190,8 +191,9 @@ pub enum EntryBasis {
 ///      window ([`AlertHop::arrival`]) began on a door, that door: the intruder who sat on a
 ///      server for two days before moving on. The session of the last day is preferred: most
 ///      intruders move on within hours, and a login of days before is a weaker guess.
-/// - Otherwise: the source of `h`. A workstation's or web server's own chain origin is not
-///   taken: a helpdesk session into a workstation hours before is as common as the phished one.
+/// - Otherwise: the source of `h`. Out of a door the chain's origin is that door itself (chains
+///   begin at the last door they left): a helpdesk session into a workstation hours before is
+///   as common as the phished one.
 pub fn entry_of(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> u32 {
     entry_basis(h, foothold).0
 }

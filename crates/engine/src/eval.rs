@@ -547,6 +547,7 @@ mod tests {
         assert_eq!(account_key("CORP\\Adm-X"), "adm-x");
         assert_eq!(account_key("adm-x@CORP.EXAMPLE"), "adm-x");
     }
+
     #[test]
     fn intrusions_split_across_threads_and_threads_holding_several_are_counted() {
         let c = catalog();
