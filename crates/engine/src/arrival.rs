@@ -5,7 +5,7 @@
 //! detector found odd, nor one within a chain's window: a phished user's own session to their
 //! usual server, 40 hours before the first suspicious hop out of it. For each inner host the
 //! detector keeps the few logins into it of the last [`DetectConfig::arrival_window`] that
-//! best explain an intruder there ([`Arrival::rank`]): those whose chain began at a door first,
+//! best explain an intruder there (`Arrival::rank`): those whose chain began at a door first,
 //! then the most surprising, then the latest.
 //!
 //! Each arrival carries its chain's **origin**: a login out of a door begins there; a login
@@ -23,7 +23,7 @@ use crate::fleet::Foothold;
 use crate::graph::Hop;
 use hopscope_model::Time;
 
-/// Arrivals kept per inner host (the best by [`Arrival::rank`]).
+/// Arrivals kept per inner host (the best by `Arrival::rank`).
 pub const ARRIVALS_PER_HOST: usize = 4;
 
 /// A login into an inner host, kept as a candidate for how an intruder got there.
