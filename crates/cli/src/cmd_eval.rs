@@ -218,6 +218,10 @@ struct FiguresJson {
     intrusions_split: usize,
     /// Threads holding covered logins of more than one intrusion.
     threads_shared: usize,
+    /// Threads holding covered logins of some intrusion.
+    threads_held: usize,
+    /// Of those, the threads whose entry is the true entry of an intrusion they hold.
+    thread_entries_right: usize,
 }
 
 #[derive(Serialize)]
@@ -279,6 +283,8 @@ fn figures_json(budget: usize, f: &Figures) -> FiguresJson {
         entry_found: f.entry_found,
         intrusions_split: f.intrusions_split,
         threads_shared: f.threads_shared,
+        threads_held: f.threads_held,
+        thread_entries_right: f.thread_entries_right,
     }
 }
 
@@ -444,6 +450,7 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
     row(w, "entry host found", &|x| format!("{}/{}", x.figures.entry_found, x.figures.intrusions_alerted))?;
     row(w, "intrusions split across threads", &|x| format!("{}/{}", x.figures.intrusions_split, x.figures.intrusions_alerted))?;
     row(w, "threads holding several intrusions", &|x| x.figures.threads_shared.to_string())?;
+    row(w, "thread entries right", &|x| format!("{}/{}", x.figures.thread_entries_right, x.figures.threads_held))?;
     row(w, "median hours to alert after 1st login", &|x| {
         let mut d: Vec<f64> = x.intrusions.iter().filter_map(|i| i.delay_hours).collect();
         d.sort_by(f64::total_cmp);

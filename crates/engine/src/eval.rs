@@ -131,6 +131,11 @@ pub struct Figures {
     /// Threads holding covered logins of more than one intrusion (their entry and scope
     /// serve several).
     pub threads_shared: usize,
+    /// Threads holding covered logins of some intrusion.
+    pub threads_held: usize,
+    /// Of those, the threads whose entry is the true entry of an intrusion they hold: every
+    /// other one points a responder at a host where no intrusion began.
+    pub thread_entries_right: usize,
     pub per_intrusion: Vec<IntrusionResult>,
     /// Truth login index → ids of the alerts holding it.
     pub covering: BTreeMap<usize, Vec<String>>,
@@ -236,6 +241,9 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         }
     }
     let mut per_intrusion = Vec::new();
+    // (alert index, thread) holding an intrusion's logins → whether its entry was the true
+    // entry of one of the intrusions it holds
+    let mut thread_entry_right: BTreeMap<(usize, usize), bool> = BTreeMap::new();
     for intr in &truth.intrusions {
         let logins: Vec<(usize, &TruthLogin)> =
             truth.logins.iter().enumerate().filter(|(_, l)| l.intrusion == intr.id && l.success).collect();
@@ -265,7 +273,12 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
                 let threads = crate::alert::threads(&alerts[ai], |h| fleet.foothold(h));
                 let hops = matched.get(&(ai, intr.id)).map_or(&[][..], Vec::as_slice);
                 let first = threads.iter().position(|t| t.hops.contains(&best_hop)).map(|i| (i, threads[i].entry_host));
-                let held = (0..threads.len()).filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h))).collect();
+                let held: Vec<usize> =
+                    (0..threads.len()).filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h))).collect();
+                for &i in &held {
+                    let entry = catalog.hosts.name(threads[i].entry_host).unwrap_or("");
+                    *thread_entry_right.entry((ai, i)).or_default() |= entry.eq_ignore_ascii_case(&intr.entry_host);
+                }
                 (first, held)
             }
             None => (None, Vec::new()),
@@ -327,6 +340,8 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             }
             owners.values().filter(|ids| ids.len() > 1).count()
         },
+        threads_held: thread_entry_right.len(),
+        thread_entries_right: thread_entry_right.values().filter(|&&right| right).count(),
         per_intrusion,
         covering: covered
             .into_iter()
@@ -549,7 +564,7 @@ mod tests {
     }
 
     #[test]
-    fn intrusions_split_across_threads_and_threads_holding_several_are_counted() {
+    fn intrusions_split_across_threads_threads_holding_several_and_wrong_thread_entries_are_counted() {
         let c = catalog();
         let id = |n: &str| c.hosts.find(n).unwrap();
         let acc = |n: &str| c.accounts.iter().find(|(_, a)| a.name == n).unwrap().0;
@@ -580,5 +595,8 @@ mod tests {
         assert_eq!(f.intrusions_alerted, 2);
         assert_eq!(f.per_intrusion.iter().map(|r| r.threads.clone()).collect::<Vec<_>>(), vec![vec![0, 1], vec![1]]);
         assert_eq!((f.intrusions_split, f.threads_shared), (1, 1));
+        // the first thread began where intrusion 1 did; the second names th-app-02, where
+        // neither began
+        assert_eq!((f.threads_held, f.thread_entries_right), (2, 1));
     }
 }
