@@ -217,6 +217,52 @@ pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, En
     }
 }
 
+/// Why an entry host is where an intrusion began, in the words `trace` and the report share
+/// (its `Display`); hosts and accounts by name. [`EntryBasis`] says the same with ids.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EntryReason<'a> {
+    /// Its first suspicious login came from the internet (the entry is the host entered).
+    Internet,
+    /// First seen leaving `first_seen`, an inner host, which a session from the entry had
+    /// reached within the day before.
+    Chain { first_seen: &'a str },
+    /// First seen leaving `first_seen`, an inner host no session of the day before reached
+    /// from a door; the likeliest login into it of the days before (from `src` as `account`
+    /// at `at`, `bits` of surprise) began at the entry.
+    Arrival { first_seen: &'a str, src: &'a str, account: &'a str, at: Time, bits: f64 },
+    /// The entry is where the intrusion was first seen: no suspicious login came into it
+    /// first. `lead_in`: its first hop was the routine login out of it that led to the first
+    /// suspicious one.
+    Source { lead_in: bool },
+}
+
+impl std::fmt::Display for EntryReason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryReason::Internet => f.write_str("its first suspicious login came from the internet"),
+            EntryReason::Chain { first_seen } => write!(
+                f,
+                "the intruder was first seen on {first_seen}, an inner host reached by logging in, and the session that reached it within the day before came from here"
+            ),
+            EntryReason::Arrival { first_seen, src, account, at, bits } => {
+                let at = at.to_rfc3339();
+                write!(
+                    f,
+                    "the intruder was first seen on {first_seen}, an inner host reached by logging in; no session of the day before came from a workstation or internet-facing host, and the likeliest login into it of the days before ({src} as {account} at {} {} UTC, {bits:.1} bits) began here",
+                    at.get(..10).unwrap_or(&at),
+                    at.get(11..19).unwrap_or(""),
+                )
+            }
+            EntryReason::Source { lead_in: true } => {
+                f.write_str("the login out of it led to the first suspicious hop, and no suspicious login came into it before")
+            }
+            EntryReason::Source { lead_in: false } => {
+                f.write_str("the first suspicious hop left it, and no suspicious login came into it before")
+            }
+        }
+    }
+}
+
 /// The alert's threads, ordered by their earliest hop; the first one's entry is the alert's.
 /// `foothold` tells the `internet` pseudo-host and where intrusions can begin ([`entry_of`]).
 pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread> {

@@ -121,6 +121,9 @@ pub struct Finding {
     pub host_risk: u32,
 }
 
+/// A patch older than this (a year) is stale unless told otherwise.
+pub const DEFAULT_PATCH_AGE: i64 = 365 * DAY;
+
 /// Audit settings.
 #[derive(Clone, Debug)]
 pub struct AuditConfig {
@@ -134,7 +137,7 @@ pub struct AuditConfig {
 
 impl Default for AuditConfig {
     fn default() -> AuditConfig {
-        AuditConfig { as_of: Time::MAX, patch_age: 365 * DAY, max_path_hops: 4 }
+        AuditConfig { as_of: Time::MAX, patch_age: DEFAULT_PATCH_AGE, max_path_hops: 4 }
     }
 }
 
@@ -171,9 +174,27 @@ fn day(t: Time) -> String {
     t.to_rfc3339().get(..10).unwrap_or_default().to_string()
 }
 
+/// A host's weaknesses at `as_of` in words, as `trace` and the report give them for an entry
+/// point: a lifecycle of `decommissioning` or `retired`, a patch older than `patch_age`,
+/// internet-facing. The same tests as the audit's findings.
+pub fn weaknesses(f: &HostFacts, as_of: Time, patch_age: i64) -> Vec<String> {
+    let w = weakness(f, as_of, patch_age);
+    let mut why = Vec::new();
+    if w & 1 != 0 {
+        why.push(format!("lifecycle {}", f.lifecycle.as_str()));
+    }
+    if let Some(p) = f.last_patched.filter(|_| w & 2 != 0) {
+        why.push(format!("last patched {}", day(p)));
+    }
+    if w & 4 != 0 {
+        why.push("internet-facing".to_string());
+    }
+    why
+}
+
 /// Whether the host is weak, and in which ways (bit 0 lifecycle, 1 stale patch, 2
 /// internet-facing).
-fn weakness(f: &HostFacts, as_of: Time, patch_age: i64) -> u8 {
+pub(crate) fn weakness(f: &HostFacts, as_of: Time, patch_age: i64) -> u8 {
     let mut w = 0;
     if matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired) {
         w |= 1;

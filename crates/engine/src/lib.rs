@@ -37,9 +37,9 @@ pub mod scope;
 pub mod stream;
 pub mod trace;
 
-pub use audit::{audit, collect_logins, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting};
+pub use audit::{audit, collect_logins, weaknesses, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting, DEFAULT_PATCH_AGE};
 pub use arrival::Arrival;
-pub use alert::{threads, Alert, AlertHop, Thread, MAX_ALERT_HOPS};
+pub use alert::{threads, Alert, AlertHop, EntryReason, Thread, MAX_ALERT_HOPS};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};
 pub use detector::{alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND};

@@ -10,9 +10,10 @@
 //! host before the detection time; alternatives are the next best chains.
 
 use ahash::AHashMap;
-use hopscope_model::{Catalog, Lifecycle, Time};
+use hopscope_model::{Catalog, Time};
 
-use crate::alert::{entry_basis, Alert, EntryBasis};
+use crate::alert::{entry_basis, Alert, EntryBasis, EntryReason};
+use crate::audit::DEFAULT_PATCH_AGE;
 use crate::fleet::Fleet;
 use crate::graph::Hop;
 
@@ -67,14 +68,11 @@ impl Default for TraceConfig {
     }
 }
 
-const DAY: i64 = 86_400_000_000;
 /// Bits for a chain that leaves a host with the account it reached it with.
 const CONTINUITY: f64 = 2.0;
 
 fn weak(f: &crate::fleet::HostFacts, at: Time) -> bool {
-    matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired)
-        || f.internet_facing
-        || f.last_patched.is_some_and(|p| p <= at && at.0 - p.0 > 365 * DAY)
+    crate::audit::weakness(f, at, DEFAULT_PATCH_AGE) != 0
 }
 
 /// Trace back from `config.host` at `config.at` over `hops` (successful logins, any order).
@@ -185,11 +183,12 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
             continue;
         }
         let first = &chain[0].hop;
-        let (entry_host, mut entry_reasons) = if fleet.host(first.src).is_internet {
-            (first.dst, vec!["its first suspicious login came from the internet".to_string()])
+        let (entry_host, reason) = if fleet.host(first.src).is_internet {
+            (first.dst, EntryReason::Internet)
         } else {
-            (first.src, vec!["no suspicious login into it before the path starts".to_string()])
+            (first.src, EntryReason::Source { lead_in: false })
         };
+        let mut entry_reasons = vec![reason.to_string()];
         entry_reasons.extend(weaknesses(fleet, entry_host, first.time));
         let score = chain.iter().map(|h| h.score).sum();
         paths.push(TracePath { hops: chain, score, entry_host, entry_reasons, alert: None });
@@ -214,21 +213,9 @@ pub fn trace_with_alerts(hops: &[Hop], alerts: &[Alert], catalog: &Catalog, flee
     Trace { paths, logins: walk.logins }
 }
 
-/// The host's weaknesses as an entry point at `at`: lifecycle, a patch older than a year,
-/// internet-facing.
+/// The host's weaknesses as an entry point at `at`, as the audit judges them.
 fn weaknesses(fleet: &Fleet, host: u32, at: Time) -> Vec<String> {
-    let f = fleet.host(host);
-    let mut why = Vec::new();
-    if matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired) {
-        why.push(format!("lifecycle {}", f.lifecycle.as_str()));
-    }
-    if let Some(p) = f.last_patched.filter(|p| at.0 - p.0 > 365 * DAY) {
-        why.push(format!("last patched {}", &p.to_rfc3339()[..10]));
-    }
-    if f.internet_facing {
-        why.push("internet-facing".to_string());
-    }
-    why
+    crate::audit::weaknesses(fleet.host(host), at, DEFAULT_PATCH_AGE)
 }
 
 /// The paths the detector's alerts took into `host` up to `at`, the latest into it first (then
@@ -262,20 +249,20 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
         let first = &a.hops[chain[0]];
         let (entry_host, basis) = entry_basis(first, foothold);
         let name = |h: u32| catalog.hosts.name(h).unwrap_or("?");
-        let mut entry_reasons = vec![match basis {
-            EntryBasis::Internet => "its first suspicious login came from the internet".to_string(),
-            EntryBasis::Chain => format!(
-                "the intruder was first seen on {}, an inner host reached by logging in, and the session that reached it came from here",
-                name(first.hop.src)
-            ),
-            EntryBasis::Arrival(a) => format!(
-                "the intruder was first seen on {}, an inner host reached by logging in; no session of the day before came from a door, and the likeliest login into it of the days before ({} at {}) began here",
-                name(first.hop.src),
-                name(a.hop.src),
-                a.hop.time.to_rfc3339()
-            ),
-            EntryBasis::Source => "no suspicious login into it before the path starts".to_string(),
-        }];
+        let account = |a: u32| catalog.accounts.get(a).map_or("?", |a| a.name.as_str());
+        let reason = match basis {
+            EntryBasis::Internet => EntryReason::Internet,
+            EntryBasis::Chain => EntryReason::Chain { first_seen: name(first.hop.src) },
+            EntryBasis::Arrival(a) => EntryReason::Arrival {
+                first_seen: name(first.hop.src),
+                src: name(a.hop.src),
+                account: account(a.hop.user),
+                at: a.hop.time,
+                bits: a.score as f64,
+            },
+            EntryBasis::Source => EntryReason::Source { lead_in: first.is_lead_in() },
+        };
+        let mut entry_reasons = vec![reason.to_string()];
         entry_reasons.extend(weaknesses(fleet, entry_host, first.hop.time));
         let hops: Vec<TraceHop> = chain
             .iter()
@@ -298,6 +285,7 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hopscope_model::Lifecycle;
     use crate::audit::fixture::*;
 
     #[test]

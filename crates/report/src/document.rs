@@ -7,8 +7,8 @@
 //! is computed from what it gathered, so the same case gives the same bytes.
 
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, Feature, Fleet, ScopeConfig, Seed, TraceConfig, DAY, SECOND};
-use hopscope_model::{Catalog, Inventory, Lifecycle, Orientation, Outcome, Time, INTERNET};
+use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, EntryReason, Feature, Fleet, ScopeConfig, Seed, TraceConfig, weaknesses, DAY, SECOND};
+use hopscope_model::{Catalog, Inventory, Orientation, Outcome, Time, INTERNET};
 use serde::{Deserialize, Serialize};
 
 use crate::redact::{self, RedactionKey};
@@ -357,43 +357,30 @@ impl ActivityCounter {
 
 /// Why a host is weak, from the inventory: lifecycle, patch date, internet exposure.
 /// Why the alert's entry host is its way in: how the alert came to it, then its weaknesses.
-fn entry_reasons(inventory: &Inventory, alert: &AlertView) -> Vec<String> {
+/// Why the alert's entry host is its entry (as `trace` says it, `EntryReason`), then its
+/// weaknesses when the intrusion began, as the audit judges them.
+fn entry_reasons(cat: &Catalog, fleet: &Fleet, alert: &AlertView, patch_age_days: u32) -> Vec<String> {
     let first = alert.hops.first();
-    let mut why = Vec::new();
-    if let (Some(seen), Some(arrival)) = (&alert.first_seen_on, &alert.arrived_by) {
-        why.push(format!(
-            "the intruder was first seen on {seen}, an inner host reached by logging in; no session of the day before the first suspicious hop came from a workstation or internet-facing host, and the likeliest login into it of the days before ({} as {} at {}, {} bits) began here",
-            arrival.login.src_host,
-            arrival.login.user.as_deref().unwrap_or("?"),
-            when(&arrival.login.time),
-            arrival.score
-        ));
-    } else if let Some(seen) = &alert.first_seen_on {
-        why.push(format!(
-            "the intruder was first seen on {seen}, an inner host reached by logging in, and the session that reached it before the first suspicious hop came from here"
-        ));
-    } else if first.is_some_and(|h| h.src_host.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(INTERNET))) {
-        why.push("its first suspicious login came from the internet".to_string());
-    } else if first.is_some_and(|h| h.features.iter().any(|f| f.name == Feature::LeadIn.name())) {
-        why.push("the login out of it led to the first suspicious hop".to_string());
-    } else {
-        why.push("the first suspicious hop left it".to_string());
-    }
-    why.extend(weaknesses(inventory, &alert.entry_host));
-    why
-}
-
-fn weaknesses(inventory: &Inventory, host: &str) -> Vec<String> {
-    let Some(h) = inventory.host_by_name(host).and_then(|i| inventory.hosts.get(i)) else { return Vec::new() };
-    let mut why = Vec::new();
-    if h.lifecycle != Lifecycle::Active {
-        why.push(format!("lifecycle {}", h.lifecycle.as_str()));
-    }
-    if let Some(p) = h.last_patched {
-        why.push(format!("last patched {p}"));
-    }
-    if h.internet_facing {
-        why.push("internet-facing".to_string());
+    let arrival = alert.arrived_by.as_ref().and_then(|a| Some((a, Time::parse(&a.login.time).ok()?)));
+    let reason = match (alert.first_seen_on.as_deref(), arrival) {
+        (Some(seen), Some((a, at))) => EntryReason::Arrival {
+            first_seen: seen,
+            src: &a.login.src_host,
+            account: a.login.user.as_deref().unwrap_or("?"),
+            at,
+            bits: a.score,
+        },
+        (Some(seen), _) => EntryReason::Chain { first_seen: seen },
+        _ if first.is_some_and(|h| h.src_host.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(INTERNET))) => {
+            EntryReason::Internet
+        }
+        _ => EntryReason::Source {
+            lead_in: first.is_some_and(|h| h.features.iter().any(|f| f.name == Feature::LeadIn.name())),
+        },
+    };
+    let mut why = vec![reason.to_string()];
+    if let (Some(host), Ok(began)) = (cat.hosts.find(&alert.entry_host), Time::parse(&alert.first_time)) {
+        why.extend(weaknesses(fleet.host(host), began, patch_age_days as i64 * DAY));
     }
     why
 }
@@ -449,7 +436,7 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
     // A trace that agrees on the entry tells the way from it in full (the login from the
     // internet, unremarkable hops between suspicious ones).
     let entry_host = alert.entry_host.clone();
-    let entry_why = entry_reasons(&case.inventory, alert);
+    let entry_why = entry_reasons(cat, &Fleet::new(cat, &case.inventory), alert, audit.patch_age_days);
     let agreeing = agreeing_trace(trace, alert);
     let first_malicious = match agreeing.and_then(|t| t.first_malicious_time.as_deref()) {
         Some(t) if Time::parse(t).ok() < Time::parse(&alert.first_time).ok() => t.to_string(),
@@ -620,12 +607,16 @@ mod tests {
         assert_eq!(hops(&stray), vec!["jump"], "a trace from another entry tells another story");
         let agreeing = trace_from("WS-1", &[("2021-05-01T10:00:00Z", "ws-1", "jump"), ("2021-05-01T10:20:00Z", "jump", "db")]);
         assert_eq!(hops(&agreeing), vec!["ws-1", "jump"], "it adds the unremarkable session from the entry");
-        let inventory = Inventory::default();
-        let why = entry_reasons(&inventory, &a);
+        let (cat, inventory) = (Catalog::default(), Inventory::default());
+        let fleet = Fleet::new(&cat, &inventory);
+        let why = entry_reasons(&cat, &fleet, &a, 365);
         assert!(why[0].contains("first seen on jump, an inner host"), "{why:?}");
         let from_internet = alert("web", None, &[("2021-05-01T10:20:00Z", "Internet", "web")]);
-        assert_eq!(entry_reasons(&inventory, &from_internet), vec!["its first suspicious login came from the internet"]);
+        assert_eq!(entry_reasons(&cat, &fleet, &from_internet, 365), vec!["its first suspicious login came from the internet"]);
         let plain = alert("ws-2", None, &[("2021-05-01T10:20:00Z", "ws-2", "db")]);
-        assert_eq!(entry_reasons(&inventory, &plain), vec!["the first suspicious hop left it"]);
+        assert_eq!(
+            entry_reasons(&cat, &fleet, &plain, 365),
+            vec!["the first suspicious hop left it, and no suspicious login came into it before"]
+        );
     }
 }
