@@ -803,6 +803,17 @@ impl AlertBook {
 mod tests {
     use super::*;
 
+    #[test]
+    fn entry_reasons_name_hosts_accounts_and_the_arrivals_time() {
+        let at = Time::parse("2021-03-16T17:56:15.250Z").unwrap();
+        let arrival = EntryReason::Arrival { first_seen: "us-app-01", src: "jp-ws-003", account: "svc-backup", at, bits: 16.04 };
+        let text = arrival.to_string();
+        assert!(text.starts_with("the intruder was first seen on us-app-01, an inner host"), "{text}");
+        assert!(text.contains("(jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits) began here"), "{text}");
+        assert!(EntryReason::Chain { first_seen: "sg-jump-01" }.to_string().contains("first seen on sg-jump-01"));
+        assert_ne!(EntryReason::Source { lead_in: true }.to_string(), EntryReason::Source { lead_in: false }.to_string());
+    }
+
     const H: i64 = 3_600_000_000;
 
     fn ah(t: i64, src: u32, dst: u32, origin: u32, causal: u32) -> AlertHop {

@@ -618,6 +618,19 @@ mod tests {
     use super::*;
     use hopscope_model::Outcome;
 
+    #[test]
+    fn an_entry_points_weaknesses_are_the_audits() {
+        let year = 365 * DAY;
+        let patched = Time(10 * year);
+        let f = HostFacts { lifecycle: Lifecycle::Decommissioning, last_patched: Some(patched), internet_facing: true, ..HostFacts::default() };
+        let later = Time(patched.0 + year + DAY);
+        assert_eq!(weaknesses(&f, later, year), vec!["lifecycle decommissioning", "last patched 1979-12-30", "internet-facing"]);
+        assert_eq!(weaknesses(&f, Time(patched.0 + DAY), year).len(), 2, "patched a day before: not stale");
+        assert_eq!(weaknesses(&f, Time(patched.0 - DAY), year).len(), 2, "a patch date after the time says nothing of it");
+        let active = HostFacts { lifecycle: Lifecycle::Active, ..HostFacts::default() };
+        assert!(weaknesses(&active, later, year).is_empty());
+    }
+
     fn fleet() -> World {
         world(
             &[
