@@ -147,16 +147,13 @@ pub fn run(a: Args) -> Result<()> {
     let (alert_id, alert_hops, alerts) = detection_step(&case, &engine_truth, dwell_days)?;
 
     let when = |s: Option<&str>| s.and_then(|s| Time::parse(s).ok());
-    investigation_step(
-        &case,
-        &events,
-        &alert_hops,
-        &alerts,
-        intr.target_host.as_deref(),
-        when(intr.detected.as_deref()),
-        when(intr.contained.as_deref()),
-        when(Some(intr.first_malicious.as_str())),
-    )?;
+    let told = Told {
+        target: intr.target_host.as_deref(),
+        detected: when(intr.detected.as_deref()),
+        contained: when(intr.contained.as_deref()),
+        first_malicious: when(Some(intr.first_malicious.as_str())),
+    };
+    investigation_step(&case, &events, &alert_hops, &alerts, &told)?;
 
     report_step(&case, &a.out.join("report"), alert_id, when(intr.contained.as_deref()))?;
     println!("\n7. live: `hopscope watch LOGS --inventory DIR --alerts FILE` runs the same detection as logs grow.");
@@ -184,6 +181,15 @@ fn report_step(case: &Case, out: &std::path::Path, alert: Option<String>, contai
     Ok(())
 }
 
+/// What the scenario's truth tells of the breach: where it was found, when, when it was
+/// contained, and its first malicious login.
+struct Told<'a> {
+    target: Option<&'a str>,
+    detected: Option<Time>,
+    contained: Option<Time>,
+    first_malicious: Option<Time>,
+}
+
 /// Step 5: the investigation a responder runs after the alarm, on the same case: trace back
 /// from the Japanese server at the detection date, scope forward from the alert to
 /// containment, and the audit as it looked before the intrusion.
@@ -192,11 +198,9 @@ fn investigation_step(
     events: &hopscope_model::EventTable,
     alert_hops: &[hopscope_engine::Hop],
     alerts: &[hopscope_engine::Alert],
-    target: Option<&str>,
-    detected: Option<Time>,
-    contained: Option<Time>,
-    first_malicious: Option<Time>,
+    told: &Told,
 ) -> Result<()> {
+    let Told { target, detected, contained, first_malicious } = *told;
     use hopscope_engine::{audit, collect_logins, scope, trace_with_alerts, AuditConfig, Fleet, ScopeConfig, Seed, Tier, TraceConfig, DAY};
     let t0 = Instant::now();
     let cat = &case.catalog;

@@ -27,7 +27,20 @@ jp-crm-01,Kaito Logistics K.K.,customer-contracts,12840,false
 jp-crm-01,Defence Communications Agency,line-inventory,310,true
 ";
 
-fn line(out: &mut String, time: &str, src: &str, dst: &str, user: &str, auth: &str, logon_type: &str, outcome: &str, flags: &[&str]) {
+/// How a login went: its authentication package, logon type and outcome.
+struct How {
+    auth: &'static str,
+    logon_type: &'static str,
+    outcome: &'static str,
+}
+
+const KERBEROS: How = How { auth: "Kerberos", logon_type: "network", outcome: "success" };
+const SSH_KEY: How = How { auth: "publickey", logon_type: "remote-interactive", outcome: "success" };
+const NTLM_FAILED: How = How { auth: "NTLM", logon_type: "network", outcome: "failure" };
+const NTLM: How = How { auth: "NTLM", logon_type: "network", outcome: "success" };
+
+fn line(out: &mut String, time: &str, src: &str, dst: &str, user: &str, how: How, flags: &[&str]) {
+    let How { auth, logon_type, outcome } = how;
     let flags: Vec<String> = flags.iter().map(|f| format!("\"{f}\"")).collect();
     writeln!(
         out,
@@ -47,13 +60,13 @@ fn events() -> String {
         ("jp-jump-01", "jp-crm-01", "jp_admin"),
         ("jp-jump-01", "th-app-02", "jp_admin"),
     ];
-    admins_at_work(&routes, |time, src, dst, user| line(&mut s, time, src, dst, user, "Kerberos", "network", "success", &[]));
-    line(&mut s, "2019-09-05T12:04:05Z", "sg-ops-03", "th-app-02", "svc_backup", "publickey", "remote-interactive", "success", &[]);
-    line(&mut s, "2019-09-05T13:10:00Z", "th-app-02", "us-web-01", "svc_backup", "publickey", "remote-interactive", "success", &[]);
+    admins_at_work(&routes, |time, src, dst, user| line(&mut s, time, src, dst, user, KERBEROS, &[]));
+    line(&mut s, "2019-09-05T12:04:05Z", "sg-ops-03", "th-app-02", "svc_backup", SSH_KEY, &[]);
+    line(&mut s, "2019-09-05T13:10:00Z", "th-app-02", "us-web-01", "svc_backup", SSH_KEY, &[]);
     for sec in 0..4 {
-        line(&mut s, &format!("2019-09-05T14:00:0{sec}Z"), "us-web-01", "jp-crm-01", "jp_admin", "NTLM", "network", "failure", &[]);
+        line(&mut s, &format!("2019-09-05T14:00:0{sec}Z"), "us-web-01", "jp-crm-01", "jp_admin", NTLM_FAILED, &[]);
     }
-    line(&mut s, "2019-09-05T14:00:30Z", "us-web-01", "jp-crm-01", "jp_admin", "NTLM", "network", "success", &["admin-share", "service-install"]);
+    line(&mut s, "2019-09-05T14:00:30Z", "us-web-01", "jp-crm-01", "jp_admin", NTLM, &["admin-share", "service-install"]);
     s
 }
 
