@@ -130,6 +130,62 @@ struct Pending {
     extra: Vec<Evidence>,
 }
 
+/// Hops waiting out the clock skew, oldest first, with how many of them wait per edge: a hop
+/// is looked for among the waiting ones (another record of its login) only when one of them
+/// has its source and destination, so the hops of a log that records each login once (LANL,
+/// sshd) are not compared with every hop of the last few seconds. Checkpointed as the queue
+/// alone; the count is rebuilt when read back.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "VecDeque<Pending>", into = "VecDeque<Pending>")]
+struct Waiting {
+    queue: VecDeque<Pending>,
+    /// (source, destination) → hops of that edge in `queue`
+    per_edge: AHashMap<u64, u32>,
+}
+
+fn edge_key(src: u32, dst: u32) -> u64 {
+    (src as u64) << 32 | dst as u64
+}
+
+impl Waiting {
+    fn push_back(&mut self, p: Pending) {
+        *self.per_edge.entry(edge_key(p.hop.src, p.hop.dst)).or_default() += 1;
+        self.queue.push_back(p);
+    }
+
+    fn pop_front(&mut self) {
+        let Some(p) = self.queue.pop_front() else { return };
+        let key = edge_key(p.hop.src, p.hop.dst);
+        if let Some(n) = self.per_edge.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_edge.remove(&key);
+            }
+        }
+    }
+
+    /// Whether a hop from `src` to `dst` is waiting.
+    fn has_edge(&self, src: u32, dst: u32) -> bool {
+        self.per_edge.contains_key(&edge_key(src, dst))
+    }
+}
+
+impl From<VecDeque<Pending>> for Waiting {
+    fn from(queue: VecDeque<Pending>) -> Waiting {
+        let mut per_edge: AHashMap<u64, u32> = AHashMap::new();
+        for p in &queue {
+            *per_edge.entry(edge_key(p.hop.src, p.hop.dst)).or_default() += 1;
+        }
+        Waiting { queue, per_edge }
+    }
+}
+
+impl From<Waiting> for VecDeque<Pending> {
+    fn from(w: Waiting) -> VecDeque<Pending> {
+        w.queue
+    }
+}
+
 /// The detector: feed it event batches in time order, then [`Detector::finish`].
 ///
 /// ```ignore
@@ -152,7 +208,7 @@ pub struct Detector {
     #[serde(default)]
     arrivals: Arrivals,
     /// Hops waiting out the clock skew.
-    pending: VecDeque<Pending>,
+    pending: Waiting,
     pending_into: AHashMap<u32, u32>,
     learning: bool,
     warmup_end: Option<Time>,
@@ -184,7 +240,7 @@ impl Detector {
             lead_ins: LeadIns::default(),
             arrivals: Arrivals::default(),
             history: History::default(),
-            pending: VecDeque::new(),
+            pending: Waiting::default(),
             pending_into: AHashMap::new(),
             learning: false,
             warmup_end: None,
@@ -272,8 +328,11 @@ impl Detector {
     /// becomes evidence of that hop, whose missing fields it fills; the destination's own
     /// record wins. Returns whether `h` was merged.
     fn merge_duplicate(&mut self, h: &Hop) -> bool {
+        if !self.pending.has_edge(h.src, h.dst) {
+            return false;
+        }
         let lo = h.time.0 - self.config.skew;
-        for p in self.pending.iter_mut().rev() {
+        for p in self.pending.queue.iter_mut().rev() {
             if p.hop.time.0 < lo {
                 break;
             }
@@ -314,7 +373,7 @@ impl Detector {
     /// Process every pending hop stamped before `limit`: all hops that could precede them
     /// within the skew have arrived.
     fn flush_before(&mut self, limit: i64) {
-        while let Some(p) = self.pending.front() {
+        while let Some(p) = self.pending.queue.front() {
             if p.hop.time.0 >= limit {
                 break;
             }
@@ -333,14 +392,15 @@ impl Detector {
     /// the skew after it (they happened before it; the clocks disagree). A direct return
     /// (B → A just after A → B) is left in time order.
     fn finalize(&mut self, idx: usize, depth: u32) {
-        let hop = self.pending[idx].hop;
-        let extra = std::mem::take(&mut self.pending[idx].extra);
-        self.pending[idx].done = true;
+        let pending = &mut self.pending.queue;
+        let hop = pending[idx].hop;
+        let extra = std::mem::take(&mut pending[idx].extra);
+        pending[idx].done = true;
         if depth < 16 && self.pending_into.get(&hop.src).is_some_and(|&n| n > 0) {
             let limit = hop.time.0 + self.config.skew;
             let mut j = idx + 1;
-            while j < self.pending.len() && self.pending[j].hop.time.0 <= limit {
-                let (done, p) = (self.pending[j].done, self.pending[j].hop);
+            while j < self.pending.queue.len() && self.pending.queue[j].hop.time.0 <= limit {
+                let (done, p) = (self.pending.queue[j].done, self.pending.queue[j].hop);
                 if !done && p.dst == hop.src && p.src != hop.dst {
                     self.finalize(j, depth + 1);
                 }
@@ -489,7 +549,7 @@ impl Detector {
 
     /// Hops waiting out the clock skew.
     pub fn pending_hops(&self) -> usize {
-        self.pending.len()
+        self.pending.queue.len()
     }
 
     /// Record how the logins `probe` wants are scored (before feeding events).
@@ -511,7 +571,7 @@ impl Detector {
     /// Sizes of the bounded state, for memory checks: (links kept, open alerts, pending
     /// hops, failure runs).
     pub fn state_sizes(&self) -> (usize, usize, usize, usize) {
-        (self.chains.links(), self.book.open_count(), self.pending.len(), self.history.pending_failures())
+        (self.chains.links(), self.book.open_count(), self.pending.queue.len(), self.history.pending_failures())
     }
 
     /// Drain, explain, apply the budget and rank.
