@@ -16,7 +16,7 @@ use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
 use crate::stream::{AlertEvent, AlertEventKind};
 use crate::probe::Probe;
-use crate::score::{is_suspicious, score_hop_in, total, Feature};
+use crate::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
 use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
 pub const SECOND: i64 = 1_000_000;
@@ -216,6 +216,9 @@ pub struct Detector {
     stats: DetectStats,
     #[serde(skip)]
     scratch: Vec<u32>,
+    /// The contributions of the hop being scored (a buffer reused from hop to hop).
+    #[serde(skip)]
+    scored: Vec<Contribution>,
     /// Logins whose scoring is recorded (`eval --misses`); not checkpointed.
     #[serde(skip)]
     probe: Option<Probe>,
@@ -247,6 +250,7 @@ impl Detector {
             next_sweep: i64::MIN,
             stats: DetectStats::default(),
             scratch: Vec::new(),
+            scored: Vec::new(),
             probe: None,
         }
     }
@@ -434,9 +438,10 @@ impl Detector {
         let mut score = 0.0;
         if scoring {
             let reached = self.book.reached(hop.src, hop.time);
-            let contributions = score_hop_in(&hop, &trail, &self.history, &self.fleet, reached);
-            score = total(&contributions);
-            if is_suspicious(&contributions) {
+            score_hop_into(&hop, &trail, &self.history, &self.fleet, reached, &mut self.scored);
+            let contributions = &self.scored;
+            score = total(contributions);
+            if is_suspicious(contributions) {
                 self.stats.suspicious_hops += 1;
                 let mut evidence = vec![hop.evidence];
                 evidence.extend_from_slice(&extra);
@@ -446,7 +451,7 @@ impl Detector {
                     }
                 }
                 if let Some(p) = self.probe.as_mut() {
-                    p.offer(&hop, &trail, &contributions, true);
+                    p.offer(&hop, &trail, contributions, true);
                 }
                 let arrival = match self.fleet.foothold(hop.src) {
                     Foothold::Inner if window > 0 => self.arrivals.best(hop.src, hop.time, window, skew).copied(),
@@ -454,8 +459,8 @@ impl Detector {
                 };
                 let ah = AlertHop {
                     score,
-                    techniques: techniques(&hop, &contributions, &self.fleet),
-                    contributions,
+                    techniques: techniques(&hop, contributions, &self.fleet),
+                    contributions: contributions.to_vec(),
                     evidence,
                     hop,
                     trail,
@@ -469,15 +474,15 @@ impl Detector {
                 trail.alert = self.book.attach(ah, leads, &mut self.scratch, from_internet);
             } else {
                 if let Some(p) = self.probe.as_mut() {
-                    p.offer(&hop, &trail, &contributions, false);
+                    p.offer(&hop, &trail, contributions, false);
                 }
                 // a door (a workstation, an internet-facing host) is where an intrusion can
                 // begin: a routine login into one is not how the intruder got there
-                if is_lead_in(&contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
+                if is_lead_in(contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
                     self.lead_ins.offer(AlertHop {
                         score,
-                        techniques: techniques(&hop, &contributions, &self.fleet),
-                        contributions,
+                        techniques: techniques(&hop, contributions, &self.fleet),
+                        contributions: contributions.to_vec(),
                         evidence: std::iter::once(hop.evidence).chain(extra).collect(),
                         hop,
                         trail,
