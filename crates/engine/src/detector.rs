@@ -6,7 +6,7 @@ use ahash::AHashMap;
 
 use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
 use crate::arrival::{Arrival, Arrivals};
-use crate::lead::{is_lead_in, LeadIns};
+use crate::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::attack::techniques;
 use crate::budget::apply_budget;
 use crate::chain::Chains;
@@ -470,7 +470,7 @@ impl Detector {
                 self.chains.parent_alerts(&hop, &mut self.scratch);
                 let from_internet = self.fleet.host(hop.src).is_internet;
                 // how the intruder reached the source (the phished workstation's first hop)
-                let leads = self.lead_ins.take_path(hop.src, hop.time, self.config.lead_in_window);
+                let leads = self.lead_ins.take_path(hop.src, hop.time, self.config.lead_in_window, &self.fleet);
                 trail.alert = self.book.attach(ah, leads, &mut self.scratch, from_internet);
             } else {
                 if let Some(p) = self.probe.as_mut() {
@@ -479,15 +479,7 @@ impl Detector {
                 // a door (a workstation, an internet-facing host) is where an intrusion can
                 // begin: a routine login into one is not how the intruder got there
                 if is_lead_in(contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
-                    self.lead_ins.offer(AlertHop {
-                        score,
-                        techniques: techniques(&hop, contributions, &self.fleet),
-                        contributions: contributions.to_vec(),
-                        evidence: std::iter::once(hop.evidence).chain(extra).collect(),
-                        hop,
-                        trail,
-                        arrival: None,
-                    });
+                    self.lead_ins.offer(LeadIn { hop, score, contributions: contributions.as_slice().into(), extra, trail });
                 }
             }
         }
