@@ -313,6 +313,7 @@ impl Detector {
                     if self.config.skew <= 0 {
                         self.process(h, Vec::new());
                     } else if !self.merge_duplicate(&h) {
+                        self.prefetch(&h);
                         self.pending.push_back(Pending { hop: h, done: false, extra: Vec::new() });
                         *self.pending_into.entry(h.dst).or_default() += 1;
                     }
@@ -324,6 +325,17 @@ impl Detector {
                 GraphEvent::Ignored => {}
             }
         }
+    }
+
+    /// Ask for the state `hop` will touch when it has waited out the skew to be brought into
+    /// cache ([`crate::prefetch`]): the logins into and arrivals at both its hosts, its hosts'
+    /// and account's history.
+    fn prefetch(&self, hop: &Hop) {
+        for h in [hop.src, hop.dst] {
+            self.chains.prefetch(h);
+            self.arrivals.prefetch(h);
+        }
+        self.history.prefetch(hop);
     }
 
     /// One login is often logged at both ends (4648 on the source and 4624 on the

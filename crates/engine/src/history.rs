@@ -136,6 +136,19 @@ impl History {
         self.failures.get(&pair(src, dst))
     }
 
+    /// Ask for the counters of `hop`'s hosts and account to be brought into cache (it is
+    /// coming). The large sets are not: a lookup made early to warm them cost more than it saved.
+    pub(crate) fn prefetch(&self, hop: &Hop) {
+        for h in [hop.src, hop.dst] {
+            if let Some(h) = self.hosts.get(h as usize) {
+                crate::prefetch::prefetch_one(h);
+            }
+        }
+        if let Some(a) = self.accounts.get(hop.user as usize) {
+            crate::prefetch::prefetch_one(a);
+        }
+    }
+
     /// Learn from a failed login.
     pub fn observe_failure(&mut self, f: &FailedLogin) {
         let run = self.failures.entry(pair(f.src, f.dst)).or_insert(FailureRun {
