@@ -29,6 +29,7 @@ pub mod fleet;
 pub mod graph;
 pub mod history;
 pub mod lead;
+mod pairs;
 mod prefetch;
 pub mod probe;
 mod remap;
