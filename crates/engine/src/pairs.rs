@@ -231,12 +231,12 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             // small ids, as hosts and accounts are; key 0 included now and then
-            let key = if i % 50_000 == 7 { 0 } else { (x % 3000) << 32 | (x >> 40) % 5000 };
+            let key = if i % 50_000 == 7 { 0 } else { ((x % 3000) << 32) | ((x >> 40) % 5000) };
             assert_eq!(set.insert(key), std_set.insert(key));
             let (n, _) = counts.entry(key);
             *n += 1;
             *std_counts.entry(key).or_insert(0u32) += 1;
-            let probe = x.rotate_left(17) % 3000 << 32 | x % 5000;
+            let probe = ((x.rotate_left(17) % 3000) << 32) | (x % 5000);
             assert_eq!(set.contains(probe), std_set.contains(&probe));
             assert_eq!(counts.get(probe), std_counts.get(&probe).copied());
         }
