@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// Bumped whenever a checkpointed type changes shape or meaning (4: chain origins move to
-/// the last door left): an older checkpoint is refused.
-pub const VERSION: u32 = 4;
+/// the last door left; 5: lead-in hops held without their alert-hop vectors, expired
+/// lazily): an older checkpoint is refused.
+pub const VERSION: u32 = 5;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

@@ -113,6 +113,14 @@ impl Arrivals {
         }
     }
 
+    /// Ask for the arrivals into `host` to be brought into cache (a hop out of it or into it is
+    /// coming).
+    pub(crate) fn prefetch(&self, host: u32) {
+        if let Some(kept) = self.into.get(host as usize) {
+            crate::prefetch::prefetch_slice(kept);
+        }
+    }
+
     /// Forget every arrival (after a baseline: its logins do not carry into the case).
     pub fn clear(&mut self) {
         self.into.clear();

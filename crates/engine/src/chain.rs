@@ -169,6 +169,14 @@ impl Chains {
         ring.push(Link { time: hop.time, src: hop.src, user: hop.user, trail });
     }
 
+    /// Ask for the logins remembered for `host` to be brought into cache (a hop out of it or
+    /// into it is coming).
+    pub(crate) fn prefetch(&self, host: u32) {
+        if let Some(ring) = self.inbound.get(host as usize) {
+            crate::prefetch::prefetch_slice(ring);
+        }
+    }
+
     /// Inbound logins remembered for `host`.
     pub fn inbound(&self, host: u32) -> &[Link] {
         self.inbound.get(host as usize).map_or(&[], Vec::as_slice)

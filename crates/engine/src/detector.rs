@@ -6,7 +6,7 @@ use ahash::AHashMap;
 
 use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
 use crate::arrival::{Arrival, Arrivals};
-use crate::lead::{is_lead_in, LeadIns};
+use crate::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::attack::techniques;
 use crate::budget::apply_budget;
 use crate::chain::Chains;
@@ -16,7 +16,7 @@ use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::History;
 use crate::stream::{AlertEvent, AlertEventKind};
 use crate::probe::Probe;
-use crate::score::{is_suspicious, score_hop_in, total, Feature};
+use crate::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
 use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
 pub const SECOND: i64 = 1_000_000;
@@ -130,6 +130,62 @@ struct Pending {
     extra: Vec<Evidence>,
 }
 
+/// Hops waiting out the clock skew, oldest first, with how many of them wait per edge: a hop
+/// is looked for among the waiting ones (another record of its login) only when one of them
+/// has its source and destination, so the hops of a log that records each login once (LANL,
+/// sshd) are not compared with every hop of the last few seconds. Checkpointed as the queue
+/// alone; the count is rebuilt when read back.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "VecDeque<Pending>", into = "VecDeque<Pending>")]
+struct Waiting {
+    queue: VecDeque<Pending>,
+    /// (source, destination) → hops of that edge in `queue`
+    per_edge: AHashMap<u64, u32>,
+}
+
+fn edge_key(src: u32, dst: u32) -> u64 {
+    (src as u64) << 32 | dst as u64
+}
+
+impl Waiting {
+    fn push_back(&mut self, p: Pending) {
+        *self.per_edge.entry(edge_key(p.hop.src, p.hop.dst)).or_default() += 1;
+        self.queue.push_back(p);
+    }
+
+    fn pop_front(&mut self) {
+        let Some(p) = self.queue.pop_front() else { return };
+        let key = edge_key(p.hop.src, p.hop.dst);
+        if let Some(n) = self.per_edge.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_edge.remove(&key);
+            }
+        }
+    }
+
+    /// Whether a hop from `src` to `dst` is waiting.
+    fn has_edge(&self, src: u32, dst: u32) -> bool {
+        self.per_edge.contains_key(&edge_key(src, dst))
+    }
+}
+
+impl From<VecDeque<Pending>> for Waiting {
+    fn from(queue: VecDeque<Pending>) -> Waiting {
+        let mut per_edge: AHashMap<u64, u32> = AHashMap::new();
+        for p in &queue {
+            *per_edge.entry(edge_key(p.hop.src, p.hop.dst)).or_default() += 1;
+        }
+        Waiting { queue, per_edge }
+    }
+}
+
+impl From<Waiting> for VecDeque<Pending> {
+    fn from(w: Waiting) -> VecDeque<Pending> {
+        w.queue
+    }
+}
+
 /// The detector: feed it event batches in time order, then [`Detector::finish`].
 ///
 /// ```ignore
@@ -152,7 +208,7 @@ pub struct Detector {
     #[serde(default)]
     arrivals: Arrivals,
     /// Hops waiting out the clock skew.
-    pending: VecDeque<Pending>,
+    pending: Waiting,
     pending_into: AHashMap<u32, u32>,
     learning: bool,
     warmup_end: Option<Time>,
@@ -160,6 +216,9 @@ pub struct Detector {
     stats: DetectStats,
     #[serde(skip)]
     scratch: Vec<u32>,
+    /// The contributions of the hop being scored (a buffer reused from hop to hop).
+    #[serde(skip)]
+    scored: Vec<Contribution>,
     /// Logins whose scoring is recorded (`eval --misses`); not checkpointed.
     #[serde(skip)]
     probe: Option<Probe>,
@@ -184,13 +243,14 @@ impl Detector {
             lead_ins: LeadIns::default(),
             arrivals: Arrivals::default(),
             history: History::default(),
-            pending: VecDeque::new(),
+            pending: Waiting::default(),
             pending_into: AHashMap::new(),
             learning: false,
             warmup_end: None,
             next_sweep: i64::MIN,
             stats: DetectStats::default(),
             scratch: Vec::new(),
+            scored: Vec::new(),
             probe: None,
         }
     }
@@ -253,6 +313,7 @@ impl Detector {
                     if self.config.skew <= 0 {
                         self.process(h, Vec::new());
                     } else if !self.merge_duplicate(&h) {
+                        self.prefetch(&h);
                         self.pending.push_back(Pending { hop: h, done: false, extra: Vec::new() });
                         *self.pending_into.entry(h.dst).or_default() += 1;
                     }
@@ -266,14 +327,28 @@ impl Detector {
         }
     }
 
+    /// Ask for the state `hop` will touch when it has waited out the skew to be brought into
+    /// cache ([`crate::prefetch`]): the logins into and arrivals at both its hosts, its hosts'
+    /// and account's history.
+    fn prefetch(&self, hop: &Hop) {
+        for h in [hop.src, hop.dst] {
+            self.chains.prefetch(h);
+            self.arrivals.prefetch(h);
+        }
+        self.history.prefetch(hop);
+    }
+
     /// One login is often logged at both ends (4648 on the source and 4624 on the
     /// destination; 4769 on a DC and 4624 on the service host): a hop with the source,
     /// destination and account of a pending hop within the clock skew is the same login. It
     /// becomes evidence of that hop, whose missing fields it fills; the destination's own
     /// record wins. Returns whether `h` was merged.
     fn merge_duplicate(&mut self, h: &Hop) -> bool {
+        if !self.pending.has_edge(h.src, h.dst) {
+            return false;
+        }
         let lo = h.time.0 - self.config.skew;
-        for p in self.pending.iter_mut().rev() {
+        for p in self.pending.queue.iter_mut().rev() {
             if p.hop.time.0 < lo {
                 break;
             }
@@ -314,7 +389,7 @@ impl Detector {
     /// Process every pending hop stamped before `limit`: all hops that could precede them
     /// within the skew have arrived.
     fn flush_before(&mut self, limit: i64) {
-        while let Some(p) = self.pending.front() {
+        while let Some(p) = self.pending.queue.front() {
             if p.hop.time.0 >= limit {
                 break;
             }
@@ -333,14 +408,15 @@ impl Detector {
     /// the skew after it (they happened before it; the clocks disagree). A direct return
     /// (B → A just after A → B) is left in time order.
     fn finalize(&mut self, idx: usize, depth: u32) {
-        let hop = self.pending[idx].hop;
-        let extra = std::mem::take(&mut self.pending[idx].extra);
-        self.pending[idx].done = true;
+        let pending = &mut self.pending.queue;
+        let hop = pending[idx].hop;
+        let extra = std::mem::take(&mut pending[idx].extra);
+        pending[idx].done = true;
         if depth < 16 && self.pending_into.get(&hop.src).is_some_and(|&n| n > 0) {
             let limit = hop.time.0 + self.config.skew;
             let mut j = idx + 1;
-            while j < self.pending.len() && self.pending[j].hop.time.0 <= limit {
-                let (done, p) = (self.pending[j].done, self.pending[j].hop);
+            while j < self.pending.queue.len() && self.pending.queue[j].hop.time.0 <= limit {
+                let (done, p) = (self.pending.queue[j].done, self.pending.queue[j].hop);
                 if !done && p.dst == hop.src && p.src != hop.dst {
                     self.finalize(j, depth + 1);
                 }
@@ -374,9 +450,10 @@ impl Detector {
         let mut score = 0.0;
         if scoring {
             let reached = self.book.reached(hop.src, hop.time);
-            let contributions = score_hop_in(&hop, &trail, &self.history, &self.fleet, reached);
-            score = total(&contributions);
-            if is_suspicious(&contributions) {
+            score_hop_into(&hop, &trail, &self.history, &self.fleet, reached, &mut self.scored);
+            let contributions = &self.scored;
+            score = total(contributions);
+            if is_suspicious(contributions) {
                 self.stats.suspicious_hops += 1;
                 let mut evidence = vec![hop.evidence];
                 evidence.extend_from_slice(&extra);
@@ -386,7 +463,7 @@ impl Detector {
                     }
                 }
                 if let Some(p) = self.probe.as_mut() {
-                    p.offer(&hop, &trail, &contributions, true);
+                    p.offer(&hop, &trail, contributions, true);
                 }
                 let arrival = match self.fleet.foothold(hop.src) {
                     Foothold::Inner if window > 0 => self.arrivals.best(hop.src, hop.time, window, skew).copied(),
@@ -394,8 +471,8 @@ impl Detector {
                 };
                 let ah = AlertHop {
                     score,
-                    techniques: techniques(&hop, &contributions, &self.fleet),
-                    contributions,
+                    techniques: techniques(&hop, contributions, &self.fleet),
+                    contributions: contributions.to_vec(),
                     evidence,
                     hop,
                     trail,
@@ -405,24 +482,16 @@ impl Detector {
                 self.chains.parent_alerts(&hop, &mut self.scratch);
                 let from_internet = self.fleet.host(hop.src).is_internet;
                 // how the intruder reached the source (the phished workstation's first hop)
-                let leads = self.lead_ins.take_path(hop.src, hop.time, self.config.lead_in_window);
+                let leads = self.lead_ins.take_path(hop.src, hop.time, self.config.lead_in_window, &self.fleet);
                 trail.alert = self.book.attach(ah, leads, &mut self.scratch, from_internet);
             } else {
                 if let Some(p) = self.probe.as_mut() {
-                    p.offer(&hop, &trail, &contributions, false);
+                    p.offer(&hop, &trail, contributions, false);
                 }
                 // a door (a workstation, an internet-facing host) is where an intrusion can
                 // begin: a routine login into one is not how the intruder got there
-                if is_lead_in(&contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
-                    self.lead_ins.offer(AlertHop {
-                        score,
-                        techniques: techniques(&hop, &contributions, &self.fleet),
-                        contributions,
-                        evidence: std::iter::once(hop.evidence).chain(extra).collect(),
-                        hop,
-                        trail,
-                        arrival: None,
-                    });
+                if is_lead_in(contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
+                    self.lead_ins.offer(LeadIn { hop, score, contributions: contributions.as_slice().into(), extra, trail });
                 }
             }
         }
@@ -489,7 +558,7 @@ impl Detector {
 
     /// Hops waiting out the clock skew.
     pub fn pending_hops(&self) -> usize {
-        self.pending.len()
+        self.pending.queue.len()
     }
 
     /// Record how the logins `probe` wants are scored (before feeding events).
@@ -511,7 +580,7 @@ impl Detector {
     /// Sizes of the bounded state, for memory checks: (links kept, open alerts, pending
     /// hops, failure runs).
     pub fn state_sizes(&self) -> (usize, usize, usize, usize) {
-        (self.chains.links(), self.book.open_count(), self.pending.len(), self.history.pending_failures())
+        (self.chains.links(), self.book.open_count(), self.pending.queue.len(), self.history.pending_failures())
     }
 
     /// Drain, explain, apply the budget and rank.

@@ -7,6 +7,7 @@ use ahash::{AHashMap, AHashSet};
 
 use crate::fleet::Fleet;
 use crate::graph::{FailedLogin, Hop};
+use crate::pairs::{PairCounts, PairSet};
 use hopscope_model::{Evidence, Time};
 
 const HOUR: i64 = 3_600_000_000;
@@ -85,10 +86,11 @@ pub struct FailureRun {
 /// Everything learned so far.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct History {
-    edges: AHashSet<u64>,
-    account_on_host: AHashSet<u64>,
+    // the three sets looked up for every hop: prefetched when the hop is queued
+    edges: PairSet,
+    account_on_host: PairSet,
     /// (account, source host): the account has logged in *out of* the host.
-    account_from_host: AHashMap<u64, u32>,
+    account_from_host: PairCounts,
     /// (causal account, account used) pairs seen along chains.
     switches: AHashSet<u64>,
     hosts: Vec<HostHistory>,
@@ -103,17 +105,17 @@ pub struct History {
 
 impl History {
     pub fn edge_seen(&self, src: u32, dst: u32) -> bool {
-        self.edges.contains(&pair(src, dst))
+        self.edges.contains(pair(src, dst))
     }
     pub fn account_seen_on(&self, user: u32, dst: u32) -> bool {
-        self.account_on_host.contains(&pair(user, dst))
+        self.account_on_host.contains(pair(user, dst))
     }
     pub fn account_seen_from(&self, user: u32, src: u32) -> bool {
-        self.account_from_host.contains_key(&pair(user, src))
+        self.account_from_host.contains(pair(user, src))
     }
     /// Logins of `user` out of `src` so far.
     pub fn logins_from(&self, user: u32, src: u32) -> u32 {
-        self.account_from_host.get(&pair(user, src)).copied().unwrap_or(0)
+        self.account_from_host.get(pair(user, src)).unwrap_or(0)
     }
     pub fn switch_seen(&self, causal: u32, user: u32) -> bool {
         self.switches.contains(&pair(causal, user))
@@ -134,6 +136,24 @@ impl History {
     /// Failures from `src` to `dst` still waiting for a success.
     pub fn failures(&self, src: u32, dst: u32) -> Option<&FailureRun> {
         self.failures.get(&pair(src, dst))
+    }
+
+    /// Ask for what scoring and learning `hop` reads to be brought into cache (it is coming):
+    /// its hosts' and account's counters, and its slots in the edges and account sets.
+    pub(crate) fn prefetch(&self, hop: &Hop) {
+        self.edges.prefetch(pair(hop.src, hop.dst));
+        if hop.user != 0 {
+            self.account_on_host.prefetch(pair(hop.user, hop.dst));
+            self.account_from_host.prefetch(pair(hop.user, hop.src));
+        }
+        for h in [hop.src, hop.dst] {
+            if let Some(h) = self.hosts.get(h as usize) {
+                crate::prefetch::prefetch_one(h);
+            }
+        }
+        if let Some(a) = self.accounts.get(hop.user as usize) {
+            crate::prefetch::prefetch_one(a);
+        }
     }
 
     /// Learn from a failed login.
@@ -158,7 +178,7 @@ impl History {
         let new_account = hop.user != 0 && self.account_on_host.insert(pair(hop.user, hop.dst));
         let mut new_out_account = false;
         if hop.user != 0 {
-            let n = self.account_from_host.entry(pair(hop.user, hop.src)).or_default();
+            let (n, _) = self.account_from_host.entry(pair(hop.user, hop.src));
             new_out_account = *n == 0;
             *n = n.saturating_add(1);
         }

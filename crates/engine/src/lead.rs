@@ -16,11 +16,18 @@
 //! most [`LEADS_PER_HOST`] per host, each for the window: bounded by the fleet's novelty per
 //! window, not by events.
 
+use std::collections::VecDeque;
+
 use ahash::AHashMap;
 
 use crate::alert::AlertHop;
+use crate::attack::techniques;
+use crate::chain::Trail;
+use crate::detector::DAY;
+use crate::fleet::Fleet;
+use crate::graph::Hop;
 use crate::score::{is_suspicious, Contribution, Feature};
-use hopscope_model::Time;
+use hopscope_model::{Evidence, Time};
 
 /// Lead-in hops kept per destination host (the newest).
 pub const LEADS_PER_HOST: usize = 8;
@@ -35,40 +42,89 @@ pub fn is_lead_in(c: &[Contribution]) -> bool {
         && !is_suspicious(c)
 }
 
+/// A lead-in hop as it waits: what its alert hop is made of. Few are ever taken, so the alert
+/// hop (its techniques and evidence list) is built only then ([`LeadIn::into_alert_hop`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct LeadIn {
+    pub hop: Hop,
+    /// Sum of the contributions.
+    pub score: f64,
+    pub contributions: Box<[Contribution]>,
+    /// Evidence of the same login logged elsewhere (usually none).
+    pub extra: Vec<Evidence>,
+    /// The chain the hop continued, as it was when the hop happened.
+    pub trail: Trail,
+}
+
+impl LeadIn {
+    /// The alert hop of a lead-in taken into an alert: marked with [`Feature::LeadIn`].
+    fn into_alert_hop(self, fleet: &Fleet) -> AlertHop {
+        let techniques = techniques(&self.hop, &self.contributions, fleet);
+        let mut contributions = self.contributions.into_vec();
+        contributions.push(Contribution { feature: Feature::LeadIn, bits: 0.0 });
+        AlertHop {
+            score: self.score,
+            techniques,
+            contributions,
+            evidence: std::iter::once(self.hop.evidence).chain(self.extra).collect(),
+            hop: self.hop,
+            trail: self.trail,
+            arrival: None,
+        }
+    }
+}
+
 /// Lead-in hops by destination host, waiting for a suspicious hop out of it.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+///
+/// Lead-ins older than the window are gone from the hour the detector's sweep says so
+/// ([`LeadIns::expire`]); they are dropped from a host's list when it is next touched and from
+/// every list once a day, so the hourly sweep does not visit every lead-in held.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LeadIns {
-    by_dst: AHashMap<u32, Vec<AlertHop>>,
+    by_dst: AHashMap<u32, VecDeque<LeadIn>>,
+    /// Lead-ins stamped before this are expired, whether or not still held.
+    horizon: i64,
+    /// The UTC day of the last sweep that dropped expired lead-ins from every list.
+    swept_day: i64,
+}
+
+impl Default for LeadIns {
+    fn default() -> LeadIns {
+        LeadIns { by_dst: AHashMap::new(), horizon: i64::MIN, swept_day: i64::MIN }
+    }
 }
 
 impl LeadIns {
     /// Keep a lead-in hop (see [`is_lead_in`]).
-    pub fn offer(&mut self, h: AlertHop) {
-        let v = self.by_dst.entry(h.hop.dst).or_default();
+    pub fn offer(&mut self, l: LeadIn) {
+        let horizon = self.horizon;
+        let v = self.by_dst.entry(l.hop.dst).or_default();
+        v.retain(|l| l.hop.time.0 >= horizon);
         if v.len() == LEADS_PER_HOST {
-            v.remove(0);
+            v.pop_front();
         }
-        v.push(h);
+        v.push_back(l);
     }
 
     /// Take the lead-ins into `host` within `window` before `t` (and at `t`), then the
     /// lead-ins into their sources before them, up to [`MAX_LEAD_DEPTH`] steps back. In time
     /// order (ties by evidence); each is taken once.
-    pub fn take_path(&mut self, host: u32, t: Time, window: i64) -> Vec<AlertHop> {
+    pub fn take_path(&mut self, host: u32, t: Time, window: i64, fleet: &Fleet) -> Vec<AlertHop> {
         let mut out = Vec::new();
         let mut frontier = vec![(host, t)];
         for _ in 0..MAX_LEAD_DEPTH {
             let mut next = Vec::new();
             for (h, at) in frontier {
                 let Some(v) = self.by_dst.get_mut(&h) else { continue };
+                let horizon = self.horizon;
+                v.retain(|l| l.hop.time.0 >= horizon);
                 let lo = at.0.saturating_sub(window);
                 let mut i = 0;
                 while i < v.len() {
                     if v[i].hop.time.0 >= lo && v[i].hop.time <= at {
-                        let mut l = v.remove(i);
+                        let l = v.remove(i).expect("index within the list");
                         next.push((l.hop.src, l.hop.time));
-                        l.contributions.push(Contribution { feature: Feature::LeadIn, bits: 0.0 });
-                        out.push(l);
+                        out.push(l.into_alert_hop(fleet));
                     } else {
                         i += 1;
                     }
@@ -88,32 +144,36 @@ impl LeadIns {
 
     /// Forget lead-ins older than `window` before `now`.
     pub fn expire(&mut self, now: Time, window: i64) {
-        let lo = now.0.saturating_sub(window);
-        self.by_dst.retain(|_, v| {
-            v.retain(|h| h.hop.time.0 >= lo);
-            !v.is_empty()
-        });
+        self.horizon = self.horizon.max(now.0.saturating_sub(window));
+        let day = now.0.div_euclid(DAY);
+        if day != self.swept_day {
+            self.swept_day = day;
+            let horizon = self.horizon;
+            self.by_dst.retain(|_, v| {
+                v.retain(|l| l.hop.time.0 >= horizon);
+                !v.is_empty()
+            });
+        }
     }
 
     /// Lead-ins held.
     #[cfg_attr(not(test), allow(dead_code))]
     pub fn len(&self) -> usize {
-        self.by_dst.values().map(Vec::len).sum()
+        self.by_dst.values().flatten().filter(|l| l.hop.time.0 >= self.horizon).count()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::{Causal, Trail};
-    use crate::graph::Hop;
+    use crate::chain::Causal;
 
     const H: i64 = 3_600_000_000;
 
-    fn lead(t: i64, src: u32, dst: u32) -> AlertHop {
+    fn lead(t: i64, src: u32, dst: u32) -> LeadIn {
         let hop = Hop::test(t, src, dst, 7);
         let trail = Trail { origin: src, causal: Causal::Clear(7), start: Time(t), depth: 1, alert: 0 };
-        AlertHop { hop, score: 3.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None }
+        LeadIn { hop, score: 3.0, contributions: Box::new([]), extra: Vec::new(), trail }
     }
 
     fn c(feature: Feature, bits: f64) -> Contribution {
@@ -144,25 +204,25 @@ mod tests {
         l.offer(lead(2 * H, 2, 3)); // jump 2 → server 3
         l.offer(lead(3 * H, 9, 3)); // another lead-in into 3, later than the hop below
         l.offer(lead(0, 5, 6)); // unrelated
-        let path = l.take_path(3, Time(2 * H + 10), 72 * H);
+        let path = l.take_path(3, Time(2 * H + 10), 72 * H, &Fleet::default());
         let hops: Vec<(u32, u32)> = path.iter().map(|h| (h.hop.src, h.hop.dst)).collect();
         assert_eq!(hops, vec![(1, 2), (2, 3)], "time-respecting: the later lead-in into 3 is not taken");
         assert_eq!(l.len(), 2, "taken once");
-        assert!(l.take_path(3, Time(2 * H + 20), 72 * H).is_empty(), "the later one still waits for its own hop");
+        assert!(l.take_path(3, Time(2 * H + 20), 72 * H, &Fleet::default()).is_empty(), "the later one still waits for its own hop");
     }
 
     #[test]
     fn lead_ins_outside_the_window_are_neither_taken_nor_kept() {
         let mut l = LeadIns::default();
         l.offer(lead(0, 1, 2));
-        assert!(l.take_path(2, Time(73 * H), 72 * H).is_empty());
+        assert!(l.take_path(2, Time(73 * H), 72 * H, &Fleet::default()).is_empty());
         l.expire(Time(73 * H), 72 * H);
         assert_eq!(l.len(), 0);
         for i in 0..20 {
             l.offer(lead(i * H, 100 + i as u32, 2));
         }
         assert_eq!(l.len(), LEADS_PER_HOST, "bounded per host, newest kept");
-        let path = l.take_path(2, Time(20 * H), 72 * H);
+        let path = l.take_path(2, Time(20 * H), 72 * H, &Fleet::default());
         assert_eq!(path.first().map(|h| h.hop.src), Some(112));
     }
 }

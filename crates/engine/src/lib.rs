@@ -29,6 +29,8 @@ pub mod fleet;
 pub mod graph;
 pub mod history;
 pub mod lead;
+mod pairs;
+mod prefetch;
 pub mod probe;
 mod remap;
 pub mod rule;

@@ -192,6 +192,15 @@ pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> 
 /// then nothing out of it is routine.
 pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, reached: bool) -> Vec<Contribution> {
     let mut out = Vec::new();
+    score_hop_into(hop, trail, history, fleet, reached, &mut out);
+    out
+}
+
+/// [`score_hop_in`] into `out` (cleared first). The detector scores every hop but keeps the
+/// contributions of few (suspicious hops and lead-ins): it reuses one buffer rather than
+/// allocating a vector per hop.
+pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, reached: bool, out: &mut Vec<Contribution>) {
+    out.clear();
     let familiar = if reached || hop.user == 0 { 0 } else { history.logins_from(hop.user, hop.src) };
     let mut exploration = 0.0;
     let mut add = |feature: Feature, bits: f64| {
@@ -339,7 +348,6 @@ pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, 
             });
         }
     }
-    out
 }
 
 /// Whether a hop with these contributions is suspicious: it has a novelty feature, not
