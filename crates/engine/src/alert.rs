@@ -308,9 +308,9 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
     out
 }
 
-/// A thread quiet for longer than this (3 days) is not continued: a later hop out of its hosts
+/// A thread quiet for longer than this (5 days) is not continued: a later hop out of its hosts
 /// starts a new one (each episode of a months-long campaign has its own way in).
-pub const THREAD_GAP: i64 = 3 * DAY;
+pub const THREAD_GAP: i64 = 5 * DAY;
 
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Open {
@@ -1038,12 +1038,14 @@ mod tests {
             ah(H, 2, 3, 2, 7),
             // the internet again into host 2: another way in, another thread
             ah(2 * H, 0, 2, 2, 7),
-            // out of host 3, four days after its thread's last hop: a new episode
+            // out of host 3, four days after its thread's last hop: the intruder back
             ah(H + 4 * 24 * H, 3, 4, 3, 7),
+            // out of host 4, six days after that: a new episode
+            ah(H + 10 * 24 * H, 4, 5, 4, 7),
         ]);
         let t = threads(&alert, no_inventory);
         let got: Vec<(u32, Vec<usize>)> = t.iter().map(|t| (t.entry_host, t.hops.clone())).collect();
-        assert_eq!(got, vec![(2, vec![0, 1]), (2, vec![2]), (3, vec![3])]);
+        assert_eq!(got, vec![(2, vec![0, 1, 3]), (2, vec![2]), (4, vec![4])]);
     }
 
     #[test]

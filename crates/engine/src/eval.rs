@@ -576,10 +576,10 @@ mod tests {
             intrusions: vec![intrusion(1, "sg-ops-03"), intrusion(2, "us-jump-01")],
             logins: vec![
                 login(2 * DAY, LoginKind::Hop, "sg-ops-03", "th-app-02", "opsadmin"),
-                // intrusion 1 moves on after five quiet days: a new thread
-                login(7 * DAY, LoginKind::Hop, "th-app-02", "us-jump-01", "opsadmin"),
+                // intrusion 1 moves on after six quiet days: a new thread
+                login(8 * DAY, LoginKind::Hop, "th-app-02", "us-jump-01", "opsadmin"),
                 // intrusion 2, an hour later, out of the host the new thread just entered
-                TruthLogin { intrusion: 2, ..login(7 * DAY + 3600 * S, LoginKind::Hop, "us-jump-01", "jp-ws-001", "alice") },
+                TruthLogin { intrusion: 2, ..login(8 * DAY + 3600 * S, LoginKind::Hop, "us-jump-01", "jp-ws-001", "alice") },
             ],
         };
         let alerts = vec![alert(
@@ -587,8 +587,8 @@ mod tests {
             2 * DAY,
             vec![
                 hop(2 * DAY, id("sg-ops-03"), id("th-app-02"), acc("opsadmin")),
-                hop(7 * DAY, id("th-app-02"), id("us-jump-01"), acc("opsadmin")),
-                hop(7 * DAY + 3600 * S, id("us-jump-01"), id("jp-ws-001"), acc("alice")),
+                hop(8 * DAY, id("th-app-02"), id("us-jump-01"), acc("opsadmin")),
+                hop(8 * DAY + 3600 * S, id("us-jump-01"), id("jp-ws-001"), acc("alice")),
             ],
         )];
         let f = figures(&alerts, &c, &Fleet::default(), &truth, Some(Time(0)));
