@@ -249,4 +249,34 @@ mod tests {
         assert_eq!(set2.iter().map(|(k, _)| k).collect::<HashSet<_>>(), std_set);
         assert_eq!(counts2.iter().collect::<HashMap<_, _>>(), std_counts);
     }
+
+    proptest::proptest! {
+        /// Any keys, any order (0, collisions into full buckets, growth): the tables hold what
+        /// the standard ones hold, and a checkpoint gives them back.
+        #[test]
+        fn tables_agree_with_the_standard_ones_for_any_keys(
+            keys in proptest::collection::vec((0u64..64, 0u64..64), 0..2_000),
+            probes in proptest::collection::vec((0u64..64, 0u64..64), 0..200),
+        ) {
+            let pack = |(a, b): (u64, u64)| (a << 32) | b;
+            let mut set = PairSet::default();
+            let mut counts = PairCounts::default();
+            let (mut std_set, mut std_counts) = (HashSet::new(), HashMap::new());
+            for &k in &keys {
+                let key = pack(k);
+                proptest::prop_assert_eq!(set.insert(key), std_set.insert(key));
+                let (n, _) = counts.entry(key);
+                *n += 1;
+                *std_counts.entry(key).or_insert(0u32) += 1;
+            }
+            for &p in &probes {
+                let probe = pack(p);
+                proptest::prop_assert_eq!(set.contains(probe), std_set.contains(&probe));
+                proptest::prop_assert_eq!(counts.get(probe), std_counts.get(&probe).copied());
+            }
+            proptest::prop_assert_eq!((set.len(), counts.len()), (std_set.len(), std_counts.len()));
+            let counts2: PairCounts = bincode::deserialize(&bincode::serialize(&counts).unwrap()).unwrap();
+            proptest::prop_assert_eq!(counts2.iter().collect::<HashMap<_, _>>(), std_counts);
+        }
+    }
 }
