@@ -209,8 +209,22 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
                     thread_of[i] = n + 1;
                 }
             }
-            let entries: Vec<String> =
-                threads.iter().enumerate().map(|(n, t)| format!("t{}={}", n + 1, thread_entry(c, t))).collect();
+            // a thread that began where an earlier one had been: that one's entry is the other
+            // candidate (the same intruder back after a pause)
+            let earlier = |t: &Thread| match t.earlier {
+                Some((n, at)) if threads[n].entry_host != t.entry_host => {
+                    let entry = c.hosts.name(threads[n].entry_host).unwrap_or_default();
+                    let day = at.to_rfc3339();
+                    let host = c.hosts.name(t.first_host).unwrap_or_default();
+                    format!(" [or t{}'s {entry}: t{} was on {host} {}]", n + 1, n + 1, day.get(..10).unwrap_or(&day))
+                }
+                _ => String::new(),
+            };
+            let entries: Vec<String> = threads
+                .iter()
+                .enumerate()
+                .map(|(n, t)| format!("t{}={}{}", n + 1, thread_entry(c, t), earlier(t)))
+                .collect();
             for l in wrap(&format!("threads (hops linked by compromise) and their entry hosts: {}", entries.join(" ")), "  ", WIDTH) {
                 writeln!(w, "{dim}{l}{reset}")?;
             }

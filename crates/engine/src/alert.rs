@@ -156,6 +156,12 @@ pub struct Thread {
     /// When the entry came from the likeliest login into the first host
     /// ([`EntryBasis::Arrival`]): that login.
     pub arrival: Option<Arrival>,
+    /// When an earlier thread of the alert had been on this thread's first host: that thread
+    /// (an index into the alert's threads) and when it last came there (or, having begun
+    /// there, first left it). The same intruder back
+    /// after a pause is then the other explanation, and that thread's entry the other
+    /// candidate (right about as often as this thread's own, where this one's is wrong).
+    pub earlier: Option<(usize, Time)>,
 }
 
 /// How long before a first hop the chain it continued may have begun for [`entry_of`] to take
@@ -272,13 +278,13 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
     let mut last: Vec<Time> = Vec::new();
     // host → the thread that last entered it (or started on it), and when that was a
     // lead-in, the chain (origin, start) a hop out of the host must continue to join it
-    let mut entered: AHashMap<u32, (usize, Option<(u32, Time)>)> = AHashMap::new();
+    let mut entered: AHashMap<u32, (usize, Option<(u32, Time)>, Time)> = AHashMap::new();
     for (i, h) in alert.hops.iter().enumerate() {
         let from_internet = is_internet(h.hop.src);
         // a hop from the internet always starts a thread: one web server is the door of
         // many unrelated intrusions over a campaign's months
         let continued = match entered.get(&h.hop.src) {
-            Some(&(t, lead_in)) if !from_internet && h.hop.time.0 - last[t].0 <= THREAD_GAP => {
+            Some(&(t, lead_in, _)) if !from_internet && h.hop.time.0 - last[t].0 <= THREAD_GAP => {
                 lead_in.is_none_or(|chain| chain == (h.trail.origin, h.trail.start)).then_some(t)
             }
             _ => None,
@@ -293,15 +299,16 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
                     EntryBasis::Arrival(a) => Some(a),
                     _ => None,
                 };
-                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival });
+                let earlier = if from_internet { None } else { entered.get(&h.hop.src).map(|&(t, _, at)| (t, at)) };
+                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival, earlier });
                 last.push(h.hop.time);
                 if !from_internet {
-                    entered.insert(h.hop.src, (out.len() - 1, None));
+                    entered.insert(h.hop.src, (out.len() - 1, None, h.hop.time));
                 }
                 out.len() - 1
             }
         };
-        entered.insert(h.hop.dst, (t, h.is_lead_in().then_some((h.trail.origin, h.trail.start))));
+        entered.insert(h.hop.dst, (t, h.is_lead_in().then_some((h.trail.origin, h.trail.start)), h.hop.time));
         last[t] = h.hop.time;
         out[t].hops.push(i);
     }
@@ -1046,6 +1053,9 @@ mod tests {
         let t = threads(&alert, no_inventory);
         let got: Vec<(u32, Vec<usize>)> = t.iter().map(|t| (t.entry_host, t.hops.clone())).collect();
         assert_eq!(got, vec![(2, vec![0, 1, 3]), (2, vec![2]), (4, vec![4])]);
+        // the new episode began where the first thread had been: the other candidate
+        let earlier: Vec<Option<(usize, Time)>> = t.iter().map(|t| t.earlier).collect();
+        assert_eq!(earlier, vec![None, None, Some((0, Time(H + 4 * 24 * H)))]);
     }
 
     #[test]

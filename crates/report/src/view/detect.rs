@@ -94,6 +94,20 @@ pub struct ThreadView {
     pub chain_origin: String,
     /// Indexes into the alert's `hops`.
     pub hops: Vec<usize>,
+    /// When an earlier thread of the alert had been on this thread's first host: the other
+    /// explanation (the same intruder back after a pause) and its entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_thread: Option<EarlierThreadView>,
+}
+
+/// An earlier thread that had been on a thread's first host ([`hopscope_engine::Thread::earlier`]).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct EarlierThreadView {
+    /// Its number among the alert's threads, from 1 (as `detect` and `scope --thread` count).
+    pub thread: usize,
+    pub entry_host: String,
+    /// When it last came to the host (or, having begun there, first left it).
+    pub at: String,
 }
 
 /// The likeliest login into the host an intruder was first seen on
@@ -202,8 +216,14 @@ impl AlertView {
                 if t.len() < 2 {
                     Vec::new()
                 } else {
+                    let entries: Vec<u32> = t.iter().map(|t| t.entry_host).collect();
                     t.into_iter()
                         .map(|t| ThreadView {
+                            earlier_thread: t.earlier.map(|(n, at)| EarlierThreadView {
+                                thread: n + 1,
+                                entry_host: c.hosts.name(entries[n]).unwrap_or_default().to_string(),
+                                at: at.to_rfc3339(),
+                            }),
                             entry_host: c.hosts.name(t.entry_host).unwrap_or_default().to_string(),
                             first_seen_on: (t.first_host != t.entry_host)
                                 .then(|| c.hosts.name(t.first_host).unwrap_or_default().to_string()),

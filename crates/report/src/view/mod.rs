@@ -12,7 +12,7 @@ mod scope;
 mod trace;
 
 pub use audit::{AuditView, FindingView, SightingView};
-pub use detect::{AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView, DetectionView, FeatureView, ThreadView};
+pub use detect::{AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView, DetectionView, EarlierThreadView, FeatureView, ThreadView};
 pub use scope::{AccountExposureView, ClientExposureView, HostExposureView, ScopeView};
 pub use trace::{EntryPointView, TraceHopView, TracePathView, TraceView};
 
