@@ -181,6 +181,21 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     assert!(!threads.is_empty(), "{intr}");
     let listing = ok(&["detect", "--case", "case"], p);
     assert!(listing.contains("threads (hops linked by compromise) and their entry hosts: t1=sg-ops-03"), "{listing}");
+    // a thread after a long pause names its own entry, and the earlier thread that had been
+    // on its first host; followed back, every one of them reaches the Singapore server
+    let detected: serde_json::Value = serde_json::from_str(&ok(&["detect", "--case", "case", "--json"], p)).unwrap();
+    let a = detected["alerts"].as_array().unwrap().iter().find(|a| a["id"] == alert).unwrap();
+    let all = a["threads"].as_array().unwrap();
+    for (n, t) in all.iter().enumerate() {
+        let mut at = t;
+        for _ in 0..all.len() {
+            match at["earlier_thread"]["thread"].as_u64() {
+                Some(k) if at["entry_host"] != "sg-ops-03" => at = &all[k as usize - 1],
+                _ => break,
+            }
+        }
+        assert_eq!(at["entry_host"], "sg-ops-03", "thread {} leads nowhere near the entry: {t}", n + 1);
+    }
     let mut args = vec!["scope", "--case", "case", "--alert", alert, "--contained-at", "2020-05-11", "--json"];
     for t in &threads {
         args.extend(["--thread", t.as_str()]);
