@@ -269,6 +269,17 @@ impl std::fmt::Display for EntryReason<'_> {
     }
 }
 
+/// A thread on a host, as [`threads`] remembers it.
+#[derive(Clone, Copy)]
+struct Presence {
+    thread: usize,
+    /// When the thread came by a lead-in: the chain (origin, start) a hop out of the host must
+    /// continue to join the thread.
+    lead_in: Option<(u32, Time)>,
+    /// When it came (or, having begun there, first left).
+    at: Time,
+}
+
 /// The alert's threads, ordered by their earliest hop; the first one's entry is the alert's.
 /// `foothold` tells the `internet` pseudo-host and where intrusions can begin ([`entry_of`]).
 pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread> {
@@ -276,16 +287,15 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
     let mut out: Vec<Thread> = Vec::new();
     // per thread: the time of its latest hop
     let mut last: Vec<Time> = Vec::new();
-    // host → the thread that last entered it (or started on it), and when that was a
-    // lead-in, the chain (origin, start) a hop out of the host must continue to join it
-    let mut entered: AHashMap<u32, (usize, Option<(u32, Time)>, Time)> = AHashMap::new();
+    // host → the thread that last entered it (or started on it)
+    let mut entered: AHashMap<u32, Presence> = AHashMap::new();
     for (i, h) in alert.hops.iter().enumerate() {
         let from_internet = is_internet(h.hop.src);
         // a hop from the internet always starts a thread: one web server is the door of
         // many unrelated intrusions over a campaign's months
         let continued = match entered.get(&h.hop.src) {
-            Some(&(t, lead_in, _)) if !from_internet && h.hop.time.0 - last[t].0 <= THREAD_GAP => {
-                lead_in.is_none_or(|chain| chain == (h.trail.origin, h.trail.start)).then_some(t)
+            Some(&Presence { thread, lead_in, .. }) if !from_internet && h.hop.time.0 - last[thread].0 <= THREAD_GAP => {
+                lead_in.is_none_or(|chain| chain == (h.trail.origin, h.trail.start)).then_some(thread)
             }
             _ => None,
         };
@@ -299,16 +309,17 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
                     EntryBasis::Arrival(a) => Some(a),
                     _ => None,
                 };
-                let earlier = if from_internet { None } else { entered.get(&h.hop.src).map(|&(t, _, at)| (t, at)) };
+                let earlier = if from_internet { None } else { entered.get(&h.hop.src).map(|p| (p.thread, p.at)) };
                 out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival, earlier });
                 last.push(h.hop.time);
                 if !from_internet {
-                    entered.insert(h.hop.src, (out.len() - 1, None, h.hop.time));
+                    entered.insert(h.hop.src, Presence { thread: out.len() - 1, lead_in: None, at: h.hop.time });
                 }
                 out.len() - 1
             }
         };
-        entered.insert(h.hop.dst, (t, h.is_lead_in().then_some((h.trail.origin, h.trail.start)), h.hop.time));
+        let lead_in = h.is_lead_in().then_some((h.trail.origin, h.trail.start));
+        entered.insert(h.hop.dst, Presence { thread: t, lead_in, at: h.hop.time });
         last[t] = h.hop.time;
         out[t].hops.push(i);
     }
