@@ -13,7 +13,7 @@ use crate::chain::Chains;
 use crate::explain::{reason, Names};
 use crate::fleet::{Fleet, Foothold};
 use crate::graph::{classify, GraphEvent, Hop};
-use crate::history::History;
+use crate::history::{pair, History};
 use crate::stream::{AlertEvent, AlertEventKind};
 use crate::probe::Probe;
 use crate::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
@@ -143,19 +143,15 @@ struct Waiting {
     per_edge: AHashMap<u64, u32>,
 }
 
-fn edge_key(src: u32, dst: u32) -> u64 {
-    (src as u64) << 32 | dst as u64
-}
-
 impl Waiting {
     fn push_back(&mut self, p: Pending) {
-        *self.per_edge.entry(edge_key(p.hop.src, p.hop.dst)).or_default() += 1;
+        *self.per_edge.entry(pair(p.hop.src, p.hop.dst)).or_default() += 1;
         self.queue.push_back(p);
     }
 
     fn pop_front(&mut self) {
         let Some(p) = self.queue.pop_front() else { return };
-        let key = edge_key(p.hop.src, p.hop.dst);
+        let key = pair(p.hop.src, p.hop.dst);
         if let Some(n) = self.per_edge.get_mut(&key) {
             *n -= 1;
             if *n == 0 {
@@ -166,7 +162,7 @@ impl Waiting {
 
     /// Whether a hop from `src` to `dst` is waiting.
     fn has_edge(&self, src: u32, dst: u32) -> bool {
-        self.per_edge.contains_key(&edge_key(src, dst))
+        self.per_edge.contains_key(&pair(src, dst))
     }
 }
 
@@ -174,7 +170,7 @@ impl From<VecDeque<Pending>> for Waiting {
     fn from(queue: VecDeque<Pending>) -> Waiting {
         let mut per_edge: AHashMap<u64, u32> = AHashMap::new();
         for p in &queue {
-            *per_edge.entry(edge_key(p.hop.src, p.hop.dst)).or_default() += 1;
+            *per_edge.entry(pair(p.hop.src, p.hop.dst)).or_default() += 1;
         }
         Waiting { queue, per_edge }
     }

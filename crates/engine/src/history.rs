@@ -15,7 +15,8 @@ const HOUR: i64 = 3_600_000_000;
 /// How long failures wait for a success from the same source before they are forgotten.
 pub const FAILURE_MEMORY: i64 = HOUR;
 
-fn pair(a: u32, b: u32) -> u64 {
+/// Two ids packed in one key (the first in the high half).
+pub(crate) fn pair(a: u32, b: u32) -> u64 {
     (a as u64) << 32 | b as u64
 }
 

@@ -198,7 +198,7 @@ impl Document {
 
         let detection_view = DetectionView::new(&detection, cat, &fleet, "hopper", &config, None);
         let alert_view = alert.map(|a| AlertView { thread: narrowed.as_ref().and(opts.thread), ..AlertView::new(a, cat, &fleet) });
-        let summary = summarise(case, alert_view.as_ref(), trace_view.as_ref(), scope_view.as_ref(), &audit_view);
+        let summary = summarise(case, &fleet, alert_view.as_ref(), trace_view.as_ref(), scope_view.as_ref(), &audit_view);
         let m = &case.manifest;
         let doc = Document {
             schema: SCHEMA.to_string(),
@@ -399,7 +399,7 @@ fn date(s: &str) -> &str {
     s.get(..10).unwrap_or(s)
 }
 
-fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, scope: Option<&ScopeView>, audit: &AuditView) -> Summary {
+fn summarise(case: &Case, fleet: &Fleet, alert: Option<&AlertView>, trace: Option<&TraceView>, scope: Option<&ScopeView>, audit: &AuditView) -> Summary {
     let cat: &Catalog = &case.catalog;
     let m = &case.manifest;
     let Some(alert) = alert else {
@@ -436,7 +436,7 @@ fn summarise(case: &Case, alert: Option<&AlertView>, trace: Option<&TraceView>, 
     // A trace that agrees on the entry tells the way from it in full (the login from the
     // internet, unremarkable hops between suspicious ones).
     let entry_host = alert.entry_host.clone();
-    let entry_why = entry_reasons(cat, &Fleet::new(cat, &case.inventory), alert, audit.patch_age_days);
+    let entry_why = entry_reasons(cat, fleet, alert, audit.patch_age_days);
     let agreeing = agreeing_trace(trace, alert);
     let first_malicious = match agreeing.and_then(|t| t.first_malicious_time.as_deref()) {
         Some(t) if Time::parse(t).ok() < Time::parse(&alert.first_time).ok() => t.to_string(),
