@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// Bumped whenever a checkpointed type changes shape or meaning (4: chain origins move to
 /// the last door left; 5: lead-in hops held without their alert-hop vectors, expired
-/// lazily): an older checkpoint is refused.
-pub const VERSION: u32 = 5;
+/// lazily; 6: arrivals into internet-facing servers, and whether each was new to its host): an
+/// older checkpoint is refused.
+pub const VERSION: u32 = 6;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

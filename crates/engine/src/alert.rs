@@ -177,8 +177,9 @@ pub enum EntryBasis {
     /// The first hop left an inner host; the session it continued began on a door within
     /// [`CHAIN_ENTRY_WINDOW`].
     Chain,
-    /// The first hop left an inner host no such session reached: the door at the start of the
-    /// likeliest login into it ([`crate::arrival`]), this one.
+    /// The first hop left an inner host no such session reached, or an internet-facing server
+    /// that a login new to it had reached: the door at the start of the likeliest login into
+    /// it ([`crate::arrival`]), this one.
     Arrival(Arrival),
     /// The first hop's own source.
     Source,
@@ -197,6 +198,13 @@ pub enum EntryBasis {
 ///      window ([`AlertHop::arrival`]) began on a door, that door: the intruder who sat on a
 ///      server for two days before moving on. The session of the last day is preferred: most
 ///      intruders move on within hours, and a login of days before is a weaker guess.
+/// - Out of an internet-facing server ([`crate::fleet::Fleet::exposed_server`], whose hops
+///   alone carry an arrival): the server itself, unless its likeliest login of the arrival
+///   window was new to it ([`Arrival::novel`]) and began on another door. The server is
+///   where an intrusion from the internet begins, by a login (which then ranks first among
+///   the arrivals) or through its service (which leaves none); a routine login into it
+///   explains an intruder there no better than that. A workstation's first login to the
+///   web server does: the phished user's session, days before the first suspicious hop out.
 /// - Otherwise: the source of `h`. Out of a door the chain's origin is that door itself (chains
 ///   begin at the last door they left): a helpdesk session into a workstation hours before is
 ///   as common as the phished one.
@@ -219,6 +227,10 @@ pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, En
             Some(a) if a.door && a.origin != h.hop.src => (a.origin, EntryBasis::Arrival(a)),
             _ => (h.hop.src, EntryBasis::Source),
         },
+        Foothold::Door => match h.arrival {
+            Some(a) if a.door && a.novel && a.origin != h.hop.src => (a.origin, EntryBasis::Arrival(a)),
+            _ => (h.hop.src, EntryBasis::Source),
+        },
         _ => (h.hop.src, EntryBasis::Source),
     }
 }
@@ -233,9 +245,11 @@ pub enum EntryReason<'a> {
     /// reached within the day before.
     Chain { first_seen: &'a str },
     /// First seen leaving `first_seen`, an inner host no session of the day before reached
-    /// from a door; the likeliest login into it of the days before (from `src` as `account`
-    /// at `at`, `bits` of surprise) began at the entry.
-    Arrival { first_seen: &'a str, src: &'a str, account: &'a str, at: Time, bits: f64 },
+    /// from a door (or, `internet_facing`, an internet-facing server no login from the
+    /// internet reached); the likeliest login into it of the days before (from `src` as
+    /// `account` at `at`, `bits` of surprise; new to the server when `internet_facing`)
+    /// began at the entry.
+    Arrival { first_seen: &'a str, internet_facing: bool, src: &'a str, account: &'a str, at: Time, bits: f64 },
     /// The entry is where the intrusion was first seen: no suspicious login came into it
     /// first. `lead_in`: its first hop was the routine login out of it that led to the first
     /// suspicious one.
@@ -250,14 +264,20 @@ impl std::fmt::Display for EntryReason<'_> {
                 f,
                 "the intruder was first seen on {first_seen}, an inner host reached by logging in, and the session that reached it within the day before came from here"
             ),
-            EntryReason::Arrival { first_seen, src, account, at, bits } => {
+            EntryReason::Arrival { first_seen, internet_facing, src, account, at, bits } => {
                 let at = at.to_rfc3339();
-                write!(
-                    f,
-                    "the intruder was first seen on {first_seen}, an inner host reached by logging in; no session of the day before came from a workstation or internet-facing host, and the likeliest login into it of the days before ({src} as {account} at {} {} UTC, {bits:.1} bits) began here",
-                    at.get(..10).unwrap_or(&at),
-                    at.get(11..19).unwrap_or(""),
-                )
+                let (day, time) = (at.get(..10).unwrap_or(&at), at.get(11..19).unwrap_or(""));
+                if *internet_facing {
+                    write!(
+                        f,
+                        "the intruder was first seen on {first_seen}, an internet-facing server; no login from the internet reached it in the days before, and the likeliest login into it, one new to it ({src} as {account} at {day} {time} UTC, {bits:.1} bits), began here (an exploit of its service would leave no login: {first_seen} is the other candidate)"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "the intruder was first seen on {first_seen}, an inner host reached by logging in; no session of the day before came from a workstation or internet-facing host, and the likeliest login into it of the days before ({src} as {account} at {day} {time} UTC, {bits:.1} bits) began here"
+                    )
+                }
             }
             EntryReason::Source { lead_in: true } => {
                 f.write_str("the login out of it led to the first suspicious hop, and no suspicious login came into it before")
@@ -824,10 +844,21 @@ mod tests {
     #[test]
     fn entry_reasons_name_hosts_accounts_and_the_arrivals_time() {
         let at = Time::parse("2021-03-16T17:56:15.250Z").unwrap();
-        let arrival = EntryReason::Arrival { first_seen: "us-app-01", src: "jp-ws-003", account: "svc-backup", at, bits: 16.04 };
-        let text = arrival.to_string();
+        let arrival = |internet_facing| EntryReason::Arrival {
+            first_seen: "us-app-01",
+            internet_facing,
+            src: "jp-ws-003",
+            account: "svc-backup",
+            at,
+            bits: 16.04,
+        };
+        let text = arrival(false).to_string();
         assert!(text.starts_with("the intruder was first seen on us-app-01, an inner host"), "{text}");
         assert!(text.contains("(jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits) began here"), "{text}");
+        let text = arrival(true).to_string();
+        assert!(text.starts_with("the intruder was first seen on us-app-01, an internet-facing server; no login from the internet"), "{text}");
+        assert!(text.contains("one new to it (jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits), began here"), "{text}");
+        assert!(text.ends_with("us-app-01 is the other candidate)"), "{text}");
         assert!(EntryReason::Chain { first_seen: "sg-jump-01" }.to_string().contains("first seen on sg-jump-01"));
         assert_ne!(EntryReason::Source { lead_in: true }.to_string(), EntryReason::Source { lead_in: false }.to_string());
     }
@@ -997,7 +1028,7 @@ mod tests {
         // the likeliest login into the source of the last days, when no recent chain says
         let arrived = |mut h: AlertHop, origin: u32, door: bool| {
             let login = Hop::test(H, origin, h.hop.src, 8);
-            h.arrival = Some(Arrival { hop: login, score: 0.0, origin, door, steps: 1 });
+            h.arrival = Some(Arrival { hop: login, score: 0.0, origin, door, steps: 1, novel: false });
             h
         };
         assert_eq!(entry_basis(&arrived(hop(3, 4, 4, 29), 2, true), foothold).0, 2, "arrived from door 2 days before");
@@ -1005,6 +1036,17 @@ mod tests {
         assert_eq!(entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold), (1, EntryBasis::Chain), "the last day's session first");
         assert_eq!(entry_basis(&arrived(hop(3, 4, 4, 29), 4, false), foothold), (3, EntryBasis::Source), "no door behind it");
         assert_eq!(entry_basis(&arrived(hop(2, 4, 4, 29), 1, true), foothold), (2, EntryBasis::Source), "a door is itself an entry");
+        // out of an internet-facing server (the only door whose hops carry an arrival): a
+        // login new to it from another door moves the entry there; a routine one does not,
+        // nor a login from the internet (its origin is the server itself)
+        let novel = |h: AlertHop, origin: u32| {
+            let mut h = arrived(h, origin, true);
+            h.arrival.as_mut().unwrap().novel = true;
+            h
+        };
+        assert_eq!(entry_of(&novel(hop(2, 4, 4, 29), 1), foothold), 1, "a workstation's first login into the server");
+        assert_eq!(entry_of(&novel(hop(2, 4, 4, 29), 2), foothold), 2, "entered from the internet");
+        assert_eq!(entry_of(&novel(hop(3, 4, 4, 29), 1), foothold), 1, "into an inner host, new or not");
         // the thread names both: where it began and where it was first seen
         let t = threads(&alert_of(vec![hop(3, 4, 1, 29), hop(4, 5, 1, 29)]), foothold);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, 3, vec![0, 1])]);

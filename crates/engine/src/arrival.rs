@@ -6,7 +6,14 @@
 //! usual server, 40 hours before the first suspicious hop out of it. For each inner host the
 //! detector keeps the few logins into it of the last [`DetectConfig::arrival_window`] that
 //! best explain an intruder there (`Arrival::rank`): those whose chain began at a door first,
-//! then the most surprising, then the latest.
+//! then the fewest logins from it, then the most surprising, then the latest.
+//!
+//! It keeps them for internet-facing servers too ([`crate::fleet::Fleet::exposed_server`]).
+//! An intruder can begin on such a server without logging in, through the service it exposes.
+//! But a login from the internet shows up as the best arrival (no steps). A login new to the
+//! server ([`Arrival::novel`]) is the other way in: a phished user's first login to the web
+//! server, days before the first suspicious hop out of it. A routine login explains an
+//! intruder there no better than the exposed service does.
 //!
 //! Each arrival carries its chain's **origin**: a login out of a door begins there; a login
 //! from the internet begins on the host entered; a login out of an inner host takes the
@@ -15,7 +22,8 @@
 //! This is BackTracker's backward walk pruned by NoDoze's surprise ranking, done as the logins
 //! stream past rather than after the fact.
 //!
-//! Memory: at most [`ARRIVALS_PER_HOST`] per inventoried inner host, each for the window.
+//! Memory: at most [`ARRIVALS_PER_HOST`] per inventoried inner host or internet-facing
+//! server, each for the window.
 //!
 //! [`DetectConfig::arrival_window`]: crate::DetectConfig::arrival_window
 
@@ -41,6 +49,9 @@ pub struct Arrival {
     /// Logins from that host to this one, this one included (0: the host was entered from
     /// the internet by this login).
     pub steps: u8,
+    /// Whether the login was new to the host as the detector scored it (a novelty feature:
+    /// a new edge, a new account, an unusual authentication, a login from the internet).
+    pub novel: bool,
 }
 
 impl Arrival {
@@ -158,7 +169,7 @@ mod tests {
     fn login(a: &mut Arrivals, hours: i64, src: u32, dst: u32, score: f32) -> Arrival {
         let hop = Hop::test(hours * H, src, dst, 7);
         let (origin, door, steps) = a.origin_of(&hop, foothold, WINDOW, SKEW);
-        let arrival = Arrival { hop, score, origin, door, steps };
+        let arrival = Arrival { hop, score, origin, door, steps, novel: false };
         a.record(arrival, WINDOW);
         arrival
     }

@@ -444,11 +444,13 @@ impl Detector {
         };
         let (window, skew) = (self.config.arrival_window, self.config.skew);
         let mut score = 0.0;
+        let mut novel = false;
         if scoring {
             let reached = self.book.reached(hop.src, hop.time);
             score_hop_into(&hop, &trail, &self.history, &self.fleet, reached, &mut self.scored);
             let contributions = &self.scored;
             score = total(contributions);
+            novel = contributions.iter().any(|c| c.feature.is_novelty());
             if is_suspicious(contributions) {
                 self.stats.suspicious_hops += 1;
                 let mut evidence = vec![hop.evidence];
@@ -461,9 +463,10 @@ impl Detector {
                 if let Some(p) = self.probe.as_mut() {
                     p.offer(&hop, &trail, contributions, true);
                 }
-                let arrival = match self.fleet.foothold(hop.src) {
-                    Foothold::Inner if window > 0 => self.arrivals.best(hop.src, hop.time, window, skew).copied(),
-                    _ => None,
+                let arrival = if window > 0 && self.fleet.keeps_arrivals(hop.src) {
+                    self.arrivals.best(hop.src, hop.time, window, skew).copied()
+                } else {
+                    None
                 };
                 let ah = AlertHop {
                     score,
@@ -491,10 +494,10 @@ impl Detector {
                 }
             }
         }
-        if window > 0 && self.fleet.foothold(hop.dst) == Foothold::Inner {
+        if window > 0 && self.fleet.keeps_arrivals(hop.dst) {
             let fleet = &self.fleet;
             let (origin, door, steps) = self.arrivals.origin_of(&hop, |h| fleet.foothold(h), window, skew);
-            self.arrivals.record(Arrival { hop, score: score as f32, origin, door, steps }, window);
+            self.arrivals.record(Arrival { hop, score: score as f32, origin, door, steps, novel }, window);
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
         self.chains.record(&hop, trail);

@@ -196,6 +196,18 @@ impl Fleet {
             Foothold::Unknown
         }
     }
+    /// Whether host `id` is an internet-facing server: a door ([`Foothold::Door`]) that is not
+    /// a person's machine, where an intrusion begins from the internet (a login, or an
+    /// exploited service that leaves none).
+    pub fn exposed_server(&self, id: u32) -> bool {
+        let f = self.host(id);
+        f.internet_facing && !f.workstation && !f.is_internet
+    }
+    /// Whether the detector keeps the likeliest logins into host `id`
+    /// ([`crate::arrival`]): an inner host, or an internet-facing server.
+    pub fn keeps_arrivals(&self, id: u32) -> bool {
+        self.foothold(id) == Foothold::Inner || self.exposed_server(id)
+    }
     pub fn auth(&self, id: u32) -> AuthKind {
         if id == 0 {
             return AuthKind::Other;

@@ -255,6 +255,7 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
             EntryBasis::Chain => EntryReason::Chain { first_seen: name(first.hop.src) },
             EntryBasis::Arrival(a) => EntryReason::Arrival {
                 first_seen: name(first.hop.src),
+                internet_facing: fleet.exposed_server(first.hop.src),
                 src: name(a.hop.src),
                 account: account(a.hop.user),
                 at: a.hop.time,

@@ -572,3 +572,48 @@ fn an_intruder_who_sat_on_an_inner_host_for_days_entered_where_the_likeliest_log
     assert_eq!(entry(true, 24), (s("file-01"), s("file-01"), None), "dwell longer than the window");
     assert_eq!(entry(false, 96), (s("file-01"), s("file-01"), None), "no roles: nothing is a door");
 }
+
+/// An intruder on Alice's phished workstation logs in to the internet-facing web server for the
+/// first time (new to it, but discounted: Alice often reaches new servers) and moves on from
+/// there 40 hours later. The web server is a door, where an intrusion from the internet begins,
+/// but no login from the internet reached it; Alice's new login did, so the entry is her
+/// workstation. Bob's daily routine login into the web server explains nothing (an exploited
+/// service would as well), nor does anything when a login from the internet came in between.
+#[test]
+fn an_intruder_first_seen_on_an_internet_facing_server_entered_where_a_login_new_to_it_began() {
+    let entry = |alice: bool, from_internet: bool| {
+        let mut web = with_role(host("web-01", "virginia", "United States"), "web", true);
+        web.internet_facing = true;
+        let hosts = vec![
+            with_role(host("ws-alice", "tokyo", "Japan"), "workstation", true),
+            with_role(host("ws-bob", "virginia", "United States"), "workstation", true),
+            web,
+            with_role(host("file-01", "tokyo", "Japan"), "file", true),
+            with_role(host("app-01", "tokyo", "Japan"), "application", true),
+            jewel(with_role(host("crm-01", "osaka", "Japan"), "crm", true)),
+        ];
+        let mut w = World::new(hosts, vec![]);
+        let routes = [("ws-alice", "file-01", "alice"), ("ws-alice", "app-01", "alice"), ("ws-bob", "web-01", "bob")];
+        background(&mut w, &routes, t("2021-03-01T00:00:00Z"), 40, 1);
+        if alice {
+            w.login(t("2021-04-12T09:00:00Z"), "ws-alice", "web-01", "alice", "Kerberos");
+        }
+        if from_internet {
+            w.login(t("2021-04-13T03:00:00Z"), "internet", "web-01", "www", "password");
+        }
+        w.login(t("2021-04-14T01:00:00Z"), "web-01", "crm-01", "svc_backup", "NTLM");
+        let d = run(&mut w, DetectConfig::default());
+        let fleet = Fleet::new(&w.catalog, &w.inventory);
+        let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
+        let arrival = match a.entry_basis(|h| fleet.foothold(h)) {
+            hopscope_engine::alert::EntryBasis::Arrival(x) => Some(name(x.hop.src)),
+            _ => None,
+        };
+        (name(a.entry_host), arrival)
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(entry(true, false), (s("ws-alice"), Some(s("ws-alice"))), "Alice's first login into the web server");
+    assert_eq!(entry(false, false), (s("web-01"), None), "only Bob's routine logins: the server itself");
+    assert_eq!(entry(true, true), (s("web-01"), None), "a login from the internet since");
+}

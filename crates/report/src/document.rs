@@ -355,8 +355,6 @@ impl ActivityCounter {
     }
 }
 
-/// Why a host is weak, from the inventory: lifecycle, patch date, internet exposure.
-/// Why the alert's entry host is its way in: how the alert came to it, then its weaknesses.
 /// Why the alert's entry host is its entry (as `trace` says it, `EntryReason`), then its
 /// weaknesses when the intrusion began, as the audit judges them.
 fn entry_reasons(cat: &Catalog, fleet: &Fleet, alert: &AlertView, patch_age_days: u32) -> Vec<String> {
@@ -365,6 +363,7 @@ fn entry_reasons(cat: &Catalog, fleet: &Fleet, alert: &AlertView, patch_age_days
     let reason = match (alert.first_seen_on.as_deref(), arrival) {
         (Some(seen), Some((a, at))) => EntryReason::Arrival {
             first_seen: seen,
+            internet_facing: cat.hosts.find(seen).is_some_and(|h| fleet.exposed_server(h)),
             src: &a.login.src_host,
             account: a.login.user.as_deref().unwrap_or("?"),
             at,
