@@ -165,16 +165,18 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
 
 /// A thread's entry host, and where it was first seen when that differs.
 fn thread_entry(c: &Catalog, t: &Thread) -> String {
-    entry_text(c, t.entry_host, t.first_host, t.arrival.as_ref())
+    entry_text(c, t.entry_host, t.first_host, t.arrival.as_ref(), t.passed_over)
 }
 
 /// `entry`, then where the intruder was first seen when that differs, and the login the entry
-/// was inferred from when it was ([`EntryBasis::Arrival`]).
-fn entry_text(c: &Catalog, entry: u32, first: u32, arrival: Option<&Arrival>) -> String {
+/// was inferred from when it was ([`EntryBasis::Arrival`]), with the door of the session it
+/// was preferred over.
+fn entry_text(c: &Catalog, entry: u32, first: u32, arrival: Option<&Arrival>, passed_over: Option<u32>) -> String {
     let name = |h: u32| c.hosts.name(h).unwrap_or_default();
+    let over = passed_over.map_or(String::new(), |h| format!(" over {}'s session", name(h)));
     match arrival {
         _ if first == entry => name(entry).to_string(),
-        Some(a) => format!("{} (first seen on {}; likeliest arrival {})", name(entry), name(first), short_time(a.hop.time)),
+        Some(a) => format!("{} (first seen on {}; likeliest arrival {}{over})", name(entry), name(first), short_time(a.hop.time)),
         None => format!("{} (first seen on {})", name(entry), name(first)),
     }
 }
@@ -188,7 +190,7 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
             EntryBasis::Arrival(x) => Some(x),
             _ => None,
         };
-        let entry = entry_text(c, a.entry_host, a.first_host(foothold), arrival.as_ref());
+        let entry = entry_text(c, a.entry_host, a.first_host(foothold), arrival.as_ref(), a.passed_over_session(foothold));
         let threads = threads(a, foothold);
         writeln!(
             w,

@@ -9,7 +9,7 @@
 
 use ahash::AHashMap;
 
-use crate::detector::DAY;
+use crate::detector::{DAY, SECOND};
 
 use crate::arrival::Arrival;
 use crate::chain::{Causal, Trail};
@@ -94,6 +94,11 @@ impl Alert {
         self.hops.first().map_or(EntryBasis::Source, |h| entry_basis(h, foothold).1)
     }
 
+    /// The session its entry was preferred over ([`passed_over_session`] of its first hop).
+    pub fn passed_over_session(&self, foothold: impl Fn(u32) -> Foothold) -> Option<u32> {
+        self.hops.first().and_then(|h| passed_over_session(h, foothold))
+    }
+
     /// The alert narrowed to one of its [`threads`] (one intrusion of a campaign): the same
     /// id, that thread's hops and reasons, its entry and chain origin, the score of its
     /// suspicious hops (lead-ins count nothing), raised when the alert was or, for a thread
@@ -156,6 +161,10 @@ pub struct Thread {
     /// When the entry came from the likeliest login into the first host
     /// ([`EntryBasis::Arrival`]): that login.
     pub arrival: Option<Arrival>,
+    /// When that login was preferred, as new to the first host, over the session of the day
+    /// before that had reached it ([`passed_over_session`]): that session's door, the other
+    /// candidate.
+    pub passed_over: Option<u32>,
     /// When an earlier thread of the alert had been on this thread's first host: that thread
     /// (an index into the alert's threads) and when it last came there (or, having begun
     /// there, first left it). The same intruder back
@@ -168,6 +177,11 @@ pub struct Thread {
 /// that chain's origin as the entry (24 h): one working day's session, not a chain that a busy
 /// fleet's routine logins kept relinking for weeks.
 pub const CHAIN_ENTRY_WINDOW: i64 = DAY;
+
+/// How soon after a session from a door began an intruder riding it has moved on (5
+/// minutes): a session older than this when the first suspicious hop left its host counts
+/// for less than a login new to that host ([`entry_of`], rule 1).
+pub const SESSION_RIDE_WINDOW: i64 = 300 * SECOND;
 
 /// How [`entry_of`] found where an intrusion began.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -193,11 +207,16 @@ pub enum EntryBasis {
 ///   1. When the chain `h` continued began on a door ([`Foothold::Door`]) within
 ///      [`CHAIN_ENTRY_WINDOW`] before `h`, that door is the entry: the phished workstation
 ///      whose owner's usual session to the jump host carried the intruder, unremarkable
-///      itself, minutes before the first suspicious hop.
+///      itself, minutes before the first suspicious hop. Unless that session began more than
+///      [`SESSION_RIDE_WINDOW`] before `h` and the likeliest login into the host (rule 2)
+///      was new to it ([`Arrival::novel`]) and came from another door: a routine session of
+///      hours before explains an intruder there less well than someone's first login to it.
+///      Those are [`passed_over_session`]s.
 ///   2. Otherwise, when the likeliest login into the host within the detector's arrival
 ///      window ([`AlertHop::arrival`]) began on a door, that door: the intruder who sat on a
-///      server for two days before moving on. The session of the last day is preferred: most
-///      intruders move on within hours, and a login of days before is a weaker guess.
+///      server for two days before moving on. The session of the last day is preferred
+///      (rule 1): most intruders move on within hours, and a login of days before is a
+///      weaker guess, unless it was new to the host.
 /// - Out of an internet-facing server ([`crate::fleet::Fleet::exposed_server`], whose hops
 ///   alone carry an arrival): the server itself, unless its likeliest login of the arrival
 ///   window was new to it ([`Arrival::novel`]) and began on another door. The server is
@@ -216,11 +235,7 @@ pub fn entry_of(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> u32 {
 pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, EntryBasis) {
     match foothold(h.hop.src) {
         Foothold::Internet => (h.hop.dst, EntryBasis::Internet),
-        Foothold::Inner
-            if h.trail.origin != h.hop.src
-                && foothold(h.trail.origin) == Foothold::Door
-                && h.hop.time.0.saturating_sub(h.trail.start.0) <= CHAIN_ENTRY_WINDOW =>
-        {
+        Foothold::Inner if recent_session(h, &foothold).is_some() && passed_over_session(h, &foothold).is_none() => {
             (h.trail.origin, EntryBasis::Chain)
         }
         Foothold::Inner => match h.arrival {
@@ -235,6 +250,27 @@ pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, En
     }
 }
 
+/// The door whose session reached the inner host `h` leaves within [`CHAIN_ENTRY_WINDOW`]
+/// before it ([`entry_of`], rule 1).
+fn recent_session(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Option<u32> {
+    let o = h.trail.origin;
+    (foothold(h.hop.src) == Foothold::Inner
+        && o != h.hop.src
+        && foothold(o) == Foothold::Door
+        && h.hop.time.0.saturating_sub(h.trail.start.0) <= CHAIN_ENTRY_WINDOW)
+        .then_some(o)
+}
+
+/// The door whose session of the day before had reached `h`'s source when [`entry_of`] takes
+/// a login new to that host over it instead: the session began more than
+/// [`SESSION_RIDE_WINDOW`] before `h`, and the likeliest login into the host was new to it
+/// and came from another door.
+pub fn passed_over_session(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Option<u32> {
+    let session = recent_session(h, &foothold)?;
+    let new_login = h.arrival.is_some_and(|a| a.door && a.novel && a.origin != h.hop.src && a.origin != session);
+    (new_login && h.hop.time.0.saturating_sub(h.trail.start.0) > SESSION_RIDE_WINDOW).then_some(session)
+}
+
 /// Why an entry host is where an intrusion began, in the words `trace` and the report share
 /// (its `Display`); hosts and accounts by name. [`EntryBasis`] says the same with ids.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -246,10 +282,19 @@ pub enum EntryReason<'a> {
     Chain { first_seen: &'a str },
     /// First seen leaving `first_seen`, an inner host no session of the day before reached
     /// from a door (or, `internet_facing`, an internet-facing server no login from the
-    /// internet reached); the likeliest login into it of the days before (from `src` as
-    /// `account` at `at`, `bits` of surprise; new to the server when `internet_facing`)
-    /// began at the entry.
-    Arrival { first_seen: &'a str, internet_facing: bool, src: &'a str, account: &'a str, at: Time, bits: f64 },
+    /// internet reached; or, `passed_over`, an inner host that door's session had reached
+    /// more than [`SESSION_RIDE_WINDOW`] before); the likeliest login into it of the days
+    /// before (from `src` as `account` at `at`, `bits` of surprise; new to the host when
+    /// `internet_facing` or `passed_over`) began at the entry.
+    Arrival {
+        first_seen: &'a str,
+        internet_facing: bool,
+        passed_over: Option<&'a str>,
+        src: &'a str,
+        account: &'a str,
+        at: Time,
+        bits: f64,
+    },
     /// The entry is where the intrusion was first seen: no suspicious login came into it
     /// first. `lead_in`: its first hop was the routine login out of it that led to the first
     /// suspicious one.
@@ -264,10 +309,16 @@ impl std::fmt::Display for EntryReason<'_> {
                 f,
                 "the intruder was first seen on {first_seen}, an inner host reached by logging in, and the session that reached it within the day before came from here"
             ),
-            EntryReason::Arrival { first_seen, internet_facing, src, account, at, bits } => {
+            EntryReason::Arrival { first_seen, internet_facing, passed_over, src, account, at, bits } => {
                 let at = at.to_rfc3339();
                 let (day, time) = (at.get(..10).unwrap_or(&at), at.get(11..19).unwrap_or(""));
-                if *internet_facing {
+                if let Some(session) = passed_over {
+                    write!(
+                        f,
+                        "the intruder was first seen on {first_seen}, an inner host reached by logging in; the session from {session} that reached it within the day before had begun more than {} minutes before the first suspicious hop, and the likeliest login into it of the days before, one new to it ({src} as {account} at {day} {time} UTC, {bits:.1} bits), began here ({session} is the other candidate)",
+                        SESSION_RIDE_WINDOW / (60 * SECOND)
+                    )
+                } else if *internet_facing {
                     write!(
                         f,
                         "the intruder was first seen on {first_seen}, an internet-facing server; no login from the internet reached it in the days before, and the likeliest login into it, one new to it ({src} as {account} at {day} {time} UTC, {bits:.1} bits), began here (an exploit of its service would leave no login: {first_seen} is the other candidate)"
@@ -330,7 +381,8 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
                     _ => None,
                 };
                 let earlier = if from_internet { None } else { entered.get(&h.hop.src).map(|p| (p.thread, p.at)) };
-                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival, earlier });
+                let passed_over = passed_over_session(h, &foothold);
+                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival, passed_over, earlier });
                 last.push(h.hop.time);
                 if !from_internet {
                     entered.insert(h.hop.src, Presence { thread: out.len() - 1, lead_in: None, at: h.hop.time });
@@ -844,14 +896,16 @@ mod tests {
     #[test]
     fn entry_reasons_name_hosts_accounts_and_the_arrivals_time() {
         let at = Time::parse("2021-03-16T17:56:15.250Z").unwrap();
-        let arrival = |internet_facing| EntryReason::Arrival {
+        let reason = |internet_facing, passed_over| EntryReason::Arrival {
             first_seen: "us-app-01",
             internet_facing,
+            passed_over,
             src: "jp-ws-003",
             account: "svc-backup",
             at,
             bits: 16.04,
         };
+        let arrival = |internet_facing| reason(internet_facing, None);
         let text = arrival(false).to_string();
         assert!(text.starts_with("the intruder was first seen on us-app-01, an inner host"), "{text}");
         assert!(text.contains("(jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits) began here"), "{text}");
@@ -859,6 +913,9 @@ mod tests {
         assert!(text.starts_with("the intruder was first seen on us-app-01, an internet-facing server; no login from the internet"), "{text}");
         assert!(text.contains("one new to it (jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits), began here"), "{text}");
         assert!(text.ends_with("us-app-01 is the other candidate)"), "{text}");
+        let passed = reason(false, Some("jp-ws-011")).to_string();
+        assert!(passed.contains("the session from jp-ws-011 that reached it within the day before had begun more than 5 minutes"), "{passed}");
+        assert!(passed.contains("one new to it (jp-ws-003 as svc-backup"), "{passed}");
         assert!(EntryReason::Chain { first_seen: "sg-jump-01" }.to_string().contains("first seen on sg-jump-01"));
         assert_ne!(EntryReason::Source { lead_in: true }.to_string(), EntryReason::Source { lead_in: false }.to_string());
     }
@@ -1047,6 +1104,19 @@ mod tests {
         assert_eq!(entry_of(&novel(hop(2, 4, 4, 29), 1), foothold), 1, "a workstation's first login into the server");
         assert_eq!(entry_of(&novel(hop(2, 4, 4, 29), 2), foothold), 2, "entered from the internet");
         assert_eq!(entry_of(&novel(hop(3, 4, 4, 29), 1), foothold), 1, "into an inner host, new or not");
+        // a login new to an inner host outweighs the last day's session, unless the hop
+        // left within minutes of that session or the new login came from the same door
+        let h = novel(hop(3, 4, 1, 29), 2);
+        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (2, Some(1)), "a session of an hour before");
+        let minutes = |mut h: AlertHop, m: i64| {
+            h.trail.start = Time(h.hop.time.0 - m * 60 * SECOND);
+            h
+        };
+        let h = minutes(novel(hop(3, 4, 1, 29), 2), 4);
+        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (1, None), "ridden minutes before");
+        assert_eq!(entry_of(&minutes(novel(hop(3, 4, 1, 29), 2), 6), foothold), 2, "6 minutes: outweighed");
+        assert_eq!(entry_of(&novel(hop(3, 4, 1, 29), 1), foothold), 1, "the new login is the session's own door");
+        assert_eq!(entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold), (1, EntryBasis::Chain), "a routine arrival does not");
         // the thread names both: where it began and where it was first seen
         let t = threads(&alert_of(vec![hop(3, 4, 1, 29), hop(4, 5, 1, 29)]), foothold);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, 3, vec![0, 1])]);

@@ -6,7 +6,8 @@
 //! usual server, 40 hours before the first suspicious hop out of it. For each inner host the
 //! detector keeps the few logins into it of the last [`DetectConfig::arrival_window`] that
 //! best explain an intruder there (`Arrival::rank`): those whose chain began at a door first,
-//! then the fewest logins from it, then the most surprising, then the latest.
+//! then the fewest logins from it, then those new to the host, then the most surprising, then
+//! the latest.
 //!
 //! It keeps them for internet-facing servers too ([`crate::fleet::Fleet::exposed_server`]).
 //! An intruder can begin on such a server without logging in, through the service it exposes.
@@ -56,11 +57,14 @@ pub struct Arrival {
 
 impl Arrival {
     /// How well the arrival explains an intruder: a chain that began at a door, then the
+    /// fewest logins from it, then a login new to the host (a routine one explains an intruder
+    /// there no better than the host's everyday traffic, whatever its hour), then the
     /// surprise, then the latest.
     fn rank(&self, other: &Arrival) -> std::cmp::Ordering {
         self.door
             .cmp(&other.door)
             .then(other.steps.cmp(&self.steps))
+            .then(self.novel.cmp(&other.novel))
             .then(self.score.total_cmp(&other.score))
             .then(self.hop.time.cmp(&other.hop.time))
     }
@@ -167,9 +171,14 @@ mod tests {
 
     /// Record login `src → dst` at `hours` with `score`, its origin found as the detector does.
     fn login(a: &mut Arrivals, hours: i64, src: u32, dst: u32, score: f32) -> Arrival {
+        login_new(a, hours, src, dst, score, false)
+    }
+
+    /// [`login`], new to `dst` when `novel`.
+    fn login_new(a: &mut Arrivals, hours: i64, src: u32, dst: u32, score: f32, novel: bool) -> Arrival {
         let hop = Hop::test(hours * H, src, dst, 7);
         let (origin, door, steps) = a.origin_of(&hop, foothold, WINDOW, SKEW);
-        let arrival = Arrival { hop, score, origin, door, steps, novel: false };
+        let arrival = Arrival { hop, score, origin, door, steps, novel };
         a.record(arrival, WINDOW);
         arrival
     }
@@ -196,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn the_likeliest_arrival_began_at_a_door_then_is_closest_to_it_then_most_surprising_then_latest() {
+    fn the_likeliest_arrival_began_at_a_door_then_is_closest_to_it_then_new_then_most_surprising_then_latest() {
         let mut a = Arrivals::default();
         login(&mut a, 0, 6, 3, 20.0); // unknown source: surprising, but no door behind it
         assert_eq!(best(&a, 3, 10).map(|b| b.0), Some(6), "the only one");
@@ -210,6 +219,10 @@ mod tests {
         login(&mut a, 5, 2, 3, 5.0);
         assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((2, 5)), "as surprising, later");
         assert_eq!(best(&a, 3, 4).map(|b| (b.0, b.1)), Some((1, 4)), "nothing after the hop counts");
+        login_new(&mut a, 6, 1, 3, 1.0, true);
+        assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((1, 6)), "new to the host, whatever the score");
+        login_new(&mut a, 7, 4, 3, 30.0, true);
+        assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((1, 6)), "but not over a closer door");
     }
 
     #[test]

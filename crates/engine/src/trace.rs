@@ -12,7 +12,7 @@
 use ahash::AHashMap;
 use hopscope_model::{Catalog, Time};
 
-use crate::alert::{entry_basis, Alert, EntryBasis, EntryReason};
+use crate::alert::{entry_basis, passed_over_session, Alert, EntryBasis, EntryReason};
 use crate::audit::DEFAULT_PATCH_AGE;
 use crate::fleet::Fleet;
 use crate::graph::Hop;
@@ -256,6 +256,7 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
             EntryBasis::Arrival(a) => EntryReason::Arrival {
                 first_seen: name(first.hop.src),
                 internet_facing: fleet.exposed_server(first.hop.src),
+                passed_over: passed_over_session(first, foothold).map(name),
                 src: name(a.hop.src),
                 account: account(a.hop.user),
                 at: a.hop.time,

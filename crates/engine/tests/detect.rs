@@ -617,3 +617,31 @@ fn an_intruder_first_seen_on_an_internet_facing_server_entered_where_a_login_new
     assert_eq!(entry(false, false), (s("web-01"), None), "only Bob's routine logins: the server itself");
     assert_eq!(entry(true, true), (s("web-01"), None), "a login from the internet since");
 }
+
+/// Alice logs in to the application server for the first time (new to it, discounted: she
+/// often reaches new servers); 30 hours later, three hours after Bob's daily session reached
+/// it, a suspicious hop leaves it. Bob's routine session of hours before explains an intruder
+/// there less well than Alice's first login: the entry is her workstation, and Bob's the other
+/// candidate. Had the hop left within minutes of Bob's session, it would be his. (Lead-ins are
+/// off: one would take Alice's login into the alert itself, a day and a half back.)
+#[test]
+fn a_login_new_to_the_host_outweighs_a_routine_session_of_hours_before() {
+    let entry = |bob_minutes_before: i64| {
+        let mut w = office(true);
+        // Alice's other usual server, so that a new one is her routine novelty
+        background(&mut w, &[("ws-alice", "db-01", "alice")], t("2021-03-01T00:00:00Z"), 40, 1);
+        w.login(t("2021-04-12T20:00:00Z"), "ws-alice", "app-01", "alice", "Kerberos");
+        let hop = t("2021-04-14T02:00:00Z");
+        w.login(Time(hop.0 - bob_minutes_before * 60 * hopscope_engine::SECOND), "ws-bob", "app-01", "bob", "Kerberos");
+        w.login(hop, "app-01", "crm-01", "svc_backup", "NTLM");
+        let d = run(&mut w, DetectConfig { lead_in_window: 0, ..DetectConfig::default() });
+        let fleet = Fleet::new(&w.catalog, &w.inventory);
+        let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
+        assert!(a.hops.iter().all(|h| name(h.hop.src) != "ws-alice"), "Alice's login is not suspicious itself");
+        (name(a.entry_host), a.passed_over_session(|h| fleet.foothold(h)).map(name))
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(entry(180), (s("ws-alice"), Some(s("ws-bob"))), "Bob's session of three hours before");
+    assert_eq!(entry(2), (s("ws-bob"), None), "Bob's session two minutes before");
+}

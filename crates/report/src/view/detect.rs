@@ -119,11 +119,22 @@ pub struct ArrivalView {
     pub score: f64,
     /// Logins from the entry to the host, this one included.
     pub steps: u8,
+    /// When this login, new to the host, was preferred over the session of the day before
+    /// that had reached it ([`hopscope_engine::alert::passed_over_session`]): the door that
+    /// session came from, the other candidate entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_passed_over: Option<String>,
 }
 
 impl ArrivalView {
-    pub fn new(a: &Arrival, c: &Catalog) -> ArrivalView {
-        ArrivalView { login: LoginView::new(c, &a.hop), score: round2(a.score as f64), steps: a.steps }
+    /// `a`, and the door of the session it was preferred over, if any.
+    pub fn new(a: &Arrival, passed_over: Option<u32>, c: &Catalog) -> ArrivalView {
+        ArrivalView {
+            login: LoginView::new(c, &a.hop),
+            score: round2(a.score as f64),
+            steps: a.steps,
+            session_passed_over: passed_over.map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
+        }
     }
 }
 
@@ -200,7 +211,7 @@ impl AlertView {
                 .filter(|&h| h != a.entry_host)
                 .map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
             arrived_by: match a.entry_basis(foothold) {
-                EntryBasis::Arrival(x) => Some(ArrivalView::new(&x, c)),
+                EntryBasis::Arrival(x) => Some(ArrivalView::new(&x, a.passed_over_session(foothold), c)),
                 _ => None,
             },
             chain_origin: c.hosts.name(a.chain_origin).unwrap_or_default().to_string(),
@@ -227,7 +238,7 @@ impl AlertView {
                             entry_host: c.hosts.name(t.entry_host).unwrap_or_default().to_string(),
                             first_seen_on: (t.first_host != t.entry_host)
                                 .then(|| c.hosts.name(t.first_host).unwrap_or_default().to_string()),
-                            arrived_by: t.arrival.as_ref().map(|x| ArrivalView::new(x, c)),
+                            arrived_by: t.arrival.as_ref().map(|x| ArrivalView::new(x, t.passed_over, c)),
                             chain_origin: c.hosts.name(t.origin).unwrap_or_default().to_string(),
                             hops: t.hops,
                         })
