@@ -50,8 +50,10 @@ pub struct Arrival {
     /// Logins from that host to this one, this one included (0: the host was entered from
     /// the internet by this login).
     pub steps: u8,
-    /// Whether the login was new to the host as the detector scored it (a novelty feature:
-    /// a new edge, a new account, an unusual authentication, a login from the internet).
+    /// Whether the login, or one before it on the path from its origin (the best arrival
+    /// into its source, and so back), was new to its host as the detector scored it (a
+    /// novelty feature: a new edge, a new account, an unusual authentication, a login from
+    /// the internet): the way in shows someone who had not been there before.
     pub novel: bool,
 }
 
@@ -94,16 +96,17 @@ impl Arrivals {
         )
     }
 
-    /// Where the chain `hop` continues began, whether an intrusion can begin there, and in
-    /// how many logins it reached `hop`'s destination.
-    pub fn origin_of(&self, hop: &Hop, foothold: impl Fn(u32) -> Foothold, window: i64, skew: i64) -> (u32, bool, u8) {
+    /// Where the chain `hop` continues began, whether an intrusion can begin there, in how
+    /// many logins it reached `hop`'s destination, and whether a login before `hop` on that
+    /// path was new to its host.
+    pub fn origin_of(&self, hop: &Hop, foothold: impl Fn(u32) -> Foothold, window: i64, skew: i64) -> (u32, bool, u8, bool) {
         match foothold(hop.src) {
-            Foothold::Internet => (hop.dst, true, 0),
-            Foothold::Door => (hop.src, true, 1),
+            Foothold::Internet => (hop.dst, true, 0, false),
+            Foothold::Door => (hop.src, true, 1, false),
             Foothold::Inner => self
                 .best(hop.src, hop.time, window, skew)
-                .map_or((hop.src, false, 1), |a| (a.origin, a.door, a.steps.saturating_add(1))),
-            Foothold::Unknown => (hop.src, false, 1),
+                .map_or((hop.src, false, 1, false), |a| (a.origin, a.door, a.steps.saturating_add(1), a.novel)),
+            Foothold::Unknown => (hop.src, false, 1, false),
         }
     }
 
@@ -177,8 +180,8 @@ mod tests {
     /// [`login`], new to `dst` when `novel`.
     fn login_new(a: &mut Arrivals, hours: i64, src: u32, dst: u32, score: f32, novel: bool) -> Arrival {
         let hop = Hop::test(hours * H, src, dst, 7);
-        let (origin, door, steps) = a.origin_of(&hop, foothold, WINDOW, SKEW);
-        let arrival = Arrival { hop, score, origin, door, steps, novel };
+        let (origin, door, steps, upstream) = a.origin_of(&hop, foothold, WINDOW, SKEW);
+        let arrival = Arrival { hop, score, origin, door, steps, novel: novel || upstream };
         a.record(arrival, WINDOW);
         arrival
     }
@@ -199,7 +202,7 @@ mod tests {
         let lone = Hop::test(63 * H, 5, 4, 7);
         assert_eq!(
             Arrivals::default().origin_of(&lone, foothold, WINDOW, SKEW),
-            (5, false, 1),
+            (5, false, 1, false),
             "no login into 5 known"
         );
     }
@@ -223,6 +226,17 @@ mod tests {
         assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((1, 6)), "new to the host, whatever the score");
         login_new(&mut a, 7, 4, 3, 30.0, true);
         assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((1, 6)), "but not over a closer door");
+    }
+
+    #[test]
+    fn a_login_is_new_when_one_before_it_on_its_path_was() {
+        let mut a = Arrivals::default();
+        login(&mut a, 0, 2, 3, 9.0); // door 2 → 3, routine
+        login_new(&mut a, 1, 1, 3, 1.0, true); // door 1 → 3, new to 3
+        let on = login(&mut a, 5, 3, 4, 0.0); // 3 → 4, routine itself
+        assert_eq!((on.origin, on.novel), (1, true), "continues door 1's new login into 3");
+        let fresh = login(&mut a, 6, 2, 5, 0.0);
+        assert!(!fresh.novel, "out of a door a path starts afresh");
     }
 
     #[test]

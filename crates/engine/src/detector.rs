@@ -496,8 +496,8 @@ impl Detector {
         }
         if window > 0 && self.fleet.keeps_arrivals(hop.dst) {
             let fleet = &self.fleet;
-            let (origin, door, steps) = self.arrivals.origin_of(&hop, |h| fleet.foothold(h), window, skew);
-            self.arrivals.record(Arrival { hop, score: score as f32, origin, door, steps, novel }, window);
+            let (origin, door, steps, upstream) = self.arrivals.origin_of(&hop, |h| fleet.foothold(h), window, skew);
+            self.arrivals.record(Arrival { hop, score: score as f32, origin, door, steps, novel: novel || upstream }, window);
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
         self.chains.record(&hop, trail);
