@@ -209,9 +209,11 @@ pub enum EntryBasis {
 ///      whose owner's usual session to the jump host carried the intruder, unremarkable
 ///      itself, minutes before the first suspicious hop. Unless that session began more than
 ///      [`SESSION_RIDE_WINDOW`] before `h` and the likeliest login into the host (rule 2)
-///      was new to it ([`Arrival::novel`]) and came from another door: a routine session of
-///      hours before explains an intruder there less well than someone's first login to it.
-///      Those are [`passed_over_session`]s.
+///      came from another door and was new to it ([`Arrival::novel`]) or used the account
+///      `h` uses, which the session's causal account is not: a routine session of hours
+///      before explains an intruder there less well than someone's first login to it, or
+///      than the login that brought the very account the intruder leaves with. Those are
+///      [`passed_over_session`]s.
 ///   2. Otherwise, when the likeliest login into the host within the detector's arrival
 ///      window ([`AlertHop::arrival`]) began on a door, that door: the intruder who sat on a
 ///      server for two days before moving on. The session of the last day is preferred
@@ -262,13 +264,22 @@ fn recent_session(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Option<u3
 }
 
 /// The door whose session of the day before had reached `h`'s source when [`entry_of`] takes
-/// a login new to that host over it instead: the session began more than
-/// [`SESSION_RIDE_WINDOW`] before `h`, and the likeliest login into the host was new to it
-/// and came from another door.
+/// another login into that host over it instead: the session began more than
+/// [`SESSION_RIDE_WINDOW`] before `h`, and the likeliest login into the host came from
+/// another door and either was new to the host or brought the account `h` leaves with,
+/// which is not the session's causal account.
 pub fn passed_over_session(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Option<u32> {
     let session = recent_session(h, &foothold)?;
-    let new_login = h.arrival.is_some_and(|a| a.door && a.novel && a.origin != h.hop.src && a.origin != session);
-    (new_login && h.hop.time.0.saturating_sub(h.trail.start.0) > SESSION_RIDE_WINDOW).then_some(session)
+    let outweighs = h.arrival.is_some_and(|a| {
+        a.door && a.origin != h.hop.src && a.origin != session && (a.novel || brought_hops_account(h, &a))
+    });
+    (outweighs && h.hop.time.0.saturating_sub(h.trail.start.0) > SESSION_RIDE_WINDOW).then_some(session)
+}
+
+/// Whether `a`, a login into `h`'s source, used the account `h` leaves with while the chain
+/// `h` continued did not: the intruder's credentials came in by that login, not by the session.
+fn brought_hops_account(h: &AlertHop, a: &Arrival) -> bool {
+    a.hop.user != 0 && a.hop.user == h.hop.user && h.trail.causal.account() != Some(h.hop.user)
 }
 
 /// Why an entry host is where an intrusion began, in the words `trace` and the report share
@@ -284,12 +295,14 @@ pub enum EntryReason<'a> {
     /// from a door (or, `internet_facing`, an internet-facing server no login from the
     /// internet reached; or, `passed_over`, an inner host that door's session had reached
     /// more than [`SESSION_RIDE_WINDOW`] before); the likeliest login into it of the days
-    /// before (from `src` as `account` at `at`, `bits` of surprise; new to the host when
-    /// `internet_facing` or `passed_over`) began at the entry.
+    /// before (from `src` as `account` at `at`, `bits` of surprise; `novel`: new to the host,
+    /// as it always is when `internet_facing`, and when `passed_over` unless it brought the
+    /// account the first suspicious hop used) began at the entry.
     Arrival {
         first_seen: &'a str,
         internet_facing: bool,
         passed_over: Option<&'a str>,
+        novel: bool,
         src: &'a str,
         account: &'a str,
         at: Time,
@@ -309,13 +322,18 @@ impl std::fmt::Display for EntryReason<'_> {
                 f,
                 "the intruder was first seen on {first_seen}, an inner host reached by logging in, and the session that reached it within the day before came from here"
             ),
-            EntryReason::Arrival { first_seen, internet_facing, passed_over, src, account, at, bits } => {
+            EntryReason::Arrival { first_seen, internet_facing, passed_over, novel, src, account, at, bits } => {
                 let at = at.to_rfc3339();
                 let (day, time) = (at.get(..10).unwrap_or(&at), at.get(11..19).unwrap_or(""));
                 if let Some(session) = passed_over {
+                    let which = if *novel {
+                        "one new to it"
+                    } else {
+                        "one as the account the first suspicious hop left with, which that session did not use"
+                    };
                     write!(
                         f,
-                        "the intruder was first seen on {first_seen}, an inner host reached by logging in; the session from {session} that reached it within the day before had begun more than {} minutes before the first suspicious hop, and the likeliest login into it of the days before, one new to it ({src} as {account} at {day} {time} UTC, {bits:.1} bits), began here ({session} is the other candidate)",
+                        "the intruder was first seen on {first_seen}, an inner host reached by logging in; the session from {session} that reached it within the day before had begun more than {} minutes before the first suspicious hop, and the likeliest login into it of the days before, {which} ({src} as {account} at {day} {time} UTC, {bits:.1} bits), began here ({session} is the other candidate)",
                         SESSION_RIDE_WINDOW / (60 * SECOND)
                     )
                 } else if *internet_facing {
@@ -896,15 +914,17 @@ mod tests {
     #[test]
     fn entry_reasons_name_hosts_accounts_and_the_arrivals_time() {
         let at = Time::parse("2021-03-16T17:56:15.250Z").unwrap();
-        let reason = |internet_facing, passed_over| EntryReason::Arrival {
+        let reason_novel = |internet_facing, passed_over, novel| EntryReason::Arrival {
             first_seen: "us-app-01",
             internet_facing,
             passed_over,
+            novel,
             src: "jp-ws-003",
             account: "svc-backup",
             at,
             bits: 16.04,
         };
+        let reason = |internet_facing, passed_over| reason_novel(internet_facing, passed_over, true);
         let arrival = |internet_facing| reason(internet_facing, None);
         let text = arrival(false).to_string();
         assert!(text.starts_with("the intruder was first seen on us-app-01, an inner host"), "{text}");
@@ -916,6 +936,9 @@ mod tests {
         let passed = reason(false, Some("jp-ws-011")).to_string();
         assert!(passed.contains("the session from jp-ws-011 that reached it within the day before had begun more than 5 minutes"), "{passed}");
         assert!(passed.contains("one new to it (jp-ws-003 as svc-backup"), "{passed}");
+        let own = reason_novel(false, Some("jp-ws-011"), false).to_string();
+        assert!(own.contains("one as the account the first suspicious hop left with, which that session did not use (jp-ws-003 as svc-backup"), "{own}");
+        assert!(own.ends_with("(jp-ws-011 is the other candidate)"), "{own}");
         assert!(EntryReason::Chain { first_seen: "sg-jump-01" }.to_string().contains("first seen on sg-jump-01"));
         assert_ne!(EntryReason::Source { lead_in: true }.to_string(), EntryReason::Source { lead_in: false }.to_string());
     }
@@ -1117,6 +1140,23 @@ mod tests {
         assert_eq!(entry_of(&minutes(novel(hop(3, 4, 1, 29), 2), 6), foothold), 2, "6 minutes: outweighed");
         assert_eq!(entry_of(&novel(hop(3, 4, 1, 29), 1), foothold), 1, "the new login is the session's own door");
         assert_eq!(entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold), (1, EntryBasis::Chain), "a routine arrival does not");
+        // ... nor a routine one, unless it brought the account the hop leaves with and the
+        // session did not
+        let own_account = |mut h: AlertHop, session_account: u32| {
+            h.trail.causal = Causal::Clear(session_account);
+            let mut h = arrived(h, 2, true);
+            h.arrival.as_mut().unwrap().hop.user = h.hop.user;
+            h
+        };
+        let h = own_account(hop(3, 4, 1, 29), 9);
+        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (2, Some(1)), "the hop's account came from door 2");
+        let h = own_account(hop(3, 4, 1, 29), 7);
+        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (1, None), "the session used that account too");
+        let mut h = own_account(hop(3, 4, 1, 29), 9);
+        h.trail.causal = Causal::Unclear;
+        assert_eq!(entry_of(&h, foothold), 2, "a session of unclear account did not bring it either");
+        let h = minutes(own_account(hop(3, 4, 1, 29), 9), 4);
+        assert_eq!(entry_of(&h, foothold), 1, "ridden minutes before");
         // the thread names both: where it began and where it was first seen
         let t = threads(&alert_of(vec![hop(3, 4, 1, 29), hop(4, 5, 1, 29)]), foothold);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, 3, vec![0, 1])]);

@@ -257,6 +257,7 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
                 first_seen: name(first.hop.src),
                 internet_facing: fleet.exposed_server(first.hop.src),
                 passed_over: passed_over_session(first, foothold).map(name),
+                novel: a.novel,
                 src: name(a.hop.src),
                 account: account(a.hop.user),
                 at: a.hop.time,

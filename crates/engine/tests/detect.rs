@@ -645,3 +645,34 @@ fn a_login_new_to_the_host_outweighs_a_routine_session_of_hours_before() {
     assert_eq!(entry(180), (s("ws-alice"), Some(s("ws-bob"))), "Bob's session of three hours before");
     assert_eq!(entry(2), (s("ws-bob"), None), "Bob's session two minutes before");
 }
+
+/// Alice's administrator account reaches the application server as it does every day, only in
+/// the evening; 33 hours later, three hours after Bob's daily session reached it, a suspicious
+/// hop leaves it with Alice's administrator account. Nothing about Alice's login is new, but it
+/// brought the very account the intruder leaves with, and Bob's session did not: the entry is
+/// her workstation, Bob's the other candidate. Leaving with an account Bob's session could
+/// have carried as well as Alice's, the hop is his session's.
+#[test]
+fn the_login_that_brought_the_hops_account_outweighs_a_session_of_hours_before_that_did_not() {
+    let entry = |account: &str| {
+        let mut w = office(true);
+        background(&mut w, &[("ws-alice", "app-01", "adm_alice")], t("2021-03-01T00:00:00Z"), 40, 1);
+        w.login(t("2021-04-12T20:00:00Z"), "ws-alice", "app-01", "adm_alice", "Kerberos");
+        let hop = t("2021-04-14T05:00:00Z");
+        w.login(Time(hop.0 - 180 * 60 * hopscope_engine::SECOND), "ws-bob", "app-01", "bob", "Kerberos");
+        w.login(hop, "app-01", "crm-01", account, "NTLM");
+        let d = run(&mut w, DetectConfig { lead_in_window: 0, ..DetectConfig::default() });
+        let fleet = Fleet::new(&w.catalog, &w.inventory);
+        let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
+        assert!(a.hops.iter().all(|h| name(h.hop.src) != "ws-alice"), "Alice's login is not suspicious itself");
+        let novel = match a.entry_basis(|h| fleet.foothold(h)) {
+            hopscope_engine::alert::EntryBasis::Arrival(x) => Some(x.novel),
+            _ => None,
+        };
+        (name(a.entry_host), a.passed_over_session(|h| fleet.foothold(h)).map(name), novel)
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(entry("adm_alice"), (s("ws-alice"), Some(s("ws-bob")), Some(false)), "Alice's account left the server");
+    assert_eq!(entry("svc_backup"), (s("ws-bob"), None, None), "an account neither login brought");
+}

@@ -365,6 +365,7 @@ fn entry_reasons(cat: &Catalog, fleet: &Fleet, alert: &AlertView, patch_age_days
             first_seen: seen,
             internet_facing: cat.hosts.find(seen).is_some_and(|h| fleet.exposed_server(h)),
             passed_over: a.session_passed_over.as_deref(),
+            novel: a.new_to_host,
             src: &a.login.src_host,
             account: a.login.user.as_deref().unwrap_or("?"),
             at,

@@ -119,7 +119,13 @@ pub struct ArrivalView {
     pub score: f64,
     /// Logins from the entry to the host, this one included.
     pub steps: u8,
-    /// When this login, new to the host, was preferred over the session of the day before
+    /// Whether this login, or one before it on its path from the entry, was new to its host
+    /// (a new edge or account, an unusual authentication or logon type, a login from the
+    /// internet).
+    #[serde(default)]
+    pub new_to_host: bool,
+    /// When this login (new to the host, or bringing the account the first suspicious hop left
+    /// with, which the session did not use) was preferred over the session of the day before
     /// that had reached it ([`hopscope_engine::alert::passed_over_session`]): the door that
     /// session came from, the other candidate entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +139,7 @@ impl ArrivalView {
             login: LoginView::new(c, &a.hop),
             score: round2(a.score as f64),
             steps: a.steps,
+            new_to_host: a.novel,
             session_passed_over: passed_over.map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
         }
     }
