@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_engine::eval::{evaluate, misses, probe_for, Evaluation, Figures, LoginKind, Miss, Truth, TruthIntrusion, TruthLogin};
-use hopscope_engine::{Detector, Fleet, DAY};
-use hopscope_model::Time;
+use hopscope_engine::{DetectConfig, Detector, Fleet, TraceConfig, DAY, SECOND};
+use hopscope_model::{EventTable, Time};
+use hopscope_report::view::host_name;
 use serde::{Deserialize, Serialize};
 
 
@@ -17,7 +18,9 @@ use serde::{Deserialize, Serialize};
 Runs detection (and the unseen-edge baseline rule) over the case and compares the alerts with
 the simulator's ground truth: intrusions alerted, hop recall, precision of alert hops, alerts
 per day after the warmup, entry host found, time to the first alert; recall per goal x
-stealth and at budgets of 1, 5, 9 and 20 alerts a day.
+stealth and at budgets of 1, 5, 9 and 20 alerts a day. Then, per alerted intrusion, the client
+count scope finds from its alert, and the entry point trace names from the latest login its
+alert holds (as `hopscope trace --host H --at T` would).
 
 An alert hop matches a malicious login when destination host and account name agree and the
 times are within 5 s.
@@ -165,6 +168,23 @@ struct Report {
     rules: Vec<RuleReport>,
     /// Scope run from the alert covering each intrusion whose truth counts clients.
     clients: Vec<ClientsJson>,
+    /// `trace` run back from the latest login of each alerted intrusion its alert holds.
+    traces: Vec<TraceJson>,
+}
+
+/// The entry `trace` names, run as an analyst reading an intrusion's alert would: from the
+/// destination of the latest of its logins the alert holds, one second after it.
+#[derive(Serialize)]
+struct TraceJson {
+    intrusion: u32,
+    host: String,
+    at: String,
+    entry_host: String,
+    /// The trace's entry point (none: nothing suspicious reached the host).
+    entry_host_found: Option<String>,
+    /// The alert whose thread gave the path (none: the rarity walk's).
+    along_alert: Option<String>,
+    right: bool,
 }
 
 /// The client count `scope` finds from an intrusion's alert, against the truth.
@@ -339,6 +359,7 @@ pub fn run(a: Args) -> Result<()> {
     let config = a.tuning.config(0, 14 * DAY);
     let mut rules = Vec::new();
     let mut clients = Vec::new();
+    let mut traces = Vec::new();
     let mut missed = Vec::new();
     for rule in ["hopper", "unseen-edge"] {
         let (d, probe) = if rule == "hopper" && a.misses {
@@ -355,13 +376,14 @@ pub fn run(a: Args) -> Result<()> {
         let e = evaluate(&d.alerts, &case.catalog, &fleet, &truth, d.warmup_end, a.budget);
         if rule == "hopper" {
             clients = client_counts(&case, &fleet, &d.alerts, &e, &client_truth(&file))?;
+            traces = trace_entries(&case, &fleet, &config, &e)?;
         }
         if let Some(p) = probe {
             missed = misses(&e.figures, &truth, &p, &case.catalog);
         }
         rules.push(rule_report(rule, d.alerts.len(), &e));
     }
-    let report = Report { case: a.case.display().to_string(), scenario: truth.scenario.clone(), budget: a.budget, rules, clients };
+    let report = Report { case: a.case.display().to_string(), scenario: truth.scenario.clone(), budget: a.budget, rules, clients, traces };
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json {
@@ -417,6 +439,37 @@ fn client_counts(
             observed_restricted: found.as_ref().map(|s| s.observed_restricted_client_count),
             possible: found.as_ref().map(|s| s.client_count),
             exact: found.as_ref().is_some_and(|s| s.observed_client_count == n && s.observed_restricted_client_count == restricted),
+        });
+    }
+    Ok(out)
+}
+
+/// Trace back (as `hopscope trace --host H --at T` does, with detection's settings) from the
+/// latest login each alerted intrusion's alert holds, one second after it, and compare the
+/// entry point with the truth.
+fn trace_entries(case: &Case, fleet: &Fleet, config: &DetectConfig, e: &Evaluation) -> Result<Vec<TraceJson>> {
+    let c = &case.catalog;
+    let mut tables: Option<Vec<EventTable>> = None;
+    let mut out = Vec::new();
+    for r in &e.figures.per_intrusion {
+        let Some((host, t)) = r.latest_covered else { continue };
+        let tables = match &mut tables {
+            Some(t) => t,
+            None => tables.insert(case.events(1 << 16)?.collect::<Result<Vec<_>, _>>()?),
+        };
+        let at = Time(t.0.saturating_add(SECOND));
+        let trace_config = TraceConfig { host, at, warmup: config.warmup, ..TraceConfig::default() };
+        let trace = crate::cmd_trace::trace_up_to(tables.iter().map(Ok), case, fleet, config.clone(), &trace_config)?;
+        let best = trace.paths.first();
+        let found = best.map(|p| host_name(c, p.entry_host));
+        out.push(TraceJson {
+            intrusion: r.id,
+            host: host_name(c, host),
+            at: at.to_rfc3339(),
+            entry_host: r.entry_truth.clone(),
+            right: found.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(&r.entry_truth)),
+            entry_host_found: found,
+            along_alert: best.and_then(|p| p.alert.clone()),
         });
     }
     Ok(out)
@@ -508,6 +561,22 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
                 )?,
                 _ => writeln!(w, "  intrusion {}: truth {} ({} restricted); no alert, so no scope", c.intrusion, c.truth, c.truth_restricted)?,
             }
+        }
+    }
+    if !r.traces.is_empty() {
+        let right = r.traces.iter().filter(|t| t.right).count();
+        writeln!(w, "\ntrace entry found (trace from each alerted intrusion's latest alerted login): {right} of {}", r.traces.len())?;
+        for t in r.traces.iter().filter(|t| !t.right) {
+            let along = t.along_alert.as_ref().map_or("by rarity".to_string(), |a| format!("along {a}"));
+            writeln!(
+                w,
+                "  intrusion {}: from {} at {}: entry {} ({along}), truth {}",
+                t.intrusion,
+                t.host,
+                t.at,
+                t.entry_host_found.as_deref().unwrap_or("none"),
+                t.entry_host
+            )?;
         }
     }
     Ok(())

@@ -1,11 +1,12 @@
 //! `hopscope trace`: walk backward from a host and time to the entry point and the path.
 
+use std::borrow::Borrow;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
-use hopscope_engine::{collect_logins, trace_with_alerts, Detector, Fleet, TraceConfig};
+use hopscope_engine::{collect_logins, trace_with_alerts, DetectConfig, Detector, Fleet, Trace, TraceConfig};
 use hopscope_model::{EventTable, Time};
 use hopscope_report::view::{host_name, parse_duration, short_time, EvidenceRef, TraceView};
 
@@ -51,30 +52,49 @@ pub struct Args {
     tuning: crate::cmd_detect::Tuning,
 }
 
+/// The trace back from `config.host` at `config.at` as `hopscope trace` makes it: one pass over
+/// the case's events (`tables`, in time order) up to that time, collecting the logins and
+/// running detection with `detect`, whose alerts as they stood then give the path
+/// ([`trace_with_alerts`]). `eval` measures this very function.
+pub fn trace_up_to<T: Borrow<EventTable>>(
+    tables: impl IntoIterator<Item = Result<T>>,
+    case: &Case,
+    fleet: &Fleet,
+    detect: DetectConfig,
+    config: &TraceConfig,
+) -> Result<Trace> {
+    let c = &case.catalog;
+    let until = Time(config.at.0.saturating_add(1));
+    let mut detector = Detector::new(c, &case.inventory, detect);
+    let mut hops = Vec::new();
+    for t in tables {
+        let t = t?;
+        let t = t.borrow();
+        if t.time.first().is_some_and(|&x| x >= until.0) {
+            break;
+        }
+        let upto = t.time.partition_point(|&x| x < until.0);
+        if upto == t.len() {
+            detector.feed(t);
+        } else {
+            let mut part = EventTable::default();
+            part.extend_from_range(t, 0..upto);
+            detector.feed(&part);
+        }
+        collect_logins(t, until, &mut hops);
+    }
+    let alerts = detector.finish(c).alerts;
+    Ok(trace_with_alerts(&hops, &alerts, c, fleet, config))
+}
+
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let c = &case.catalog;
     let Some(host) = c.hosts.find(&a.host) else { bail!("no host {:?} in this case", a.host) };
-    // one pass up to the detection time: the logins, and detection's alerts as they stood
-    let until = Time(a.at.0.saturating_add(1));
-    let mut detector = Detector::new(c, &case.inventory, a.tuning.config(0, a.warmup));
-    let mut hops = Vec::new();
-    for t in case.events(1 << 16)? {
-        let t = t?;
-        let upto = t.time.partition_point(|&x| x < until.0);
-        if upto == t.len() {
-            detector.feed(&t);
-        } else {
-            let mut part = EventTable::default();
-            part.extend_from_range(&t, 0..upto);
-            detector.feed(&part);
-        }
-        collect_logins(&t, until, &mut hops);
-    }
-    let alerts = detector.finish(c).alerts;
     let fleet = Fleet::new(c, &case.inventory);
     let config = TraceConfig { host, at: a.at, min_bits: a.min_bits, alternatives: a.alternatives, warmup: a.warmup, ..TraceConfig::default() };
-    let t = trace_with_alerts(&hops, &alerts, c, &fleet, &config);
+    let tables = case.events(1 << 16)?.map(|t| t.map_err(anyhow::Error::from));
+    let t = trace_up_to(tables, &case, &fleet, a.tuning.config(0, a.warmup), &config)?;
     let best = t.paths.first();
     let report = TraceView::new(&t, c, host, a.at);
     let out = std::io::stdout();

@@ -173,6 +173,15 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     assert!(hopper["figures"]["benign_alerts_per_day"].as_f64().unwrap() <= 1.0);
     let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
     assert!(table.contains("hop recall") && table.contains("client count found (scope from the intrusion's alert's threads): 1 of 1 exact"), "{table}");
+    // trace back from the last hop the alert holds (into the Japanese server) names the entry,
+    // as `hopscope trace` from there does
+    let tr = &v["traces"][0];
+    assert_eq!((tr["intrusion"].as_u64(), tr["host"].as_str(), tr["entry_host_found"].as_str()), (Some(1), Some("jp-crm-01"), Some("sg-ops-03")), "{tr}");
+    assert_eq!((tr["right"].as_bool(), tr["along_alert"].as_str()), (Some(true), intr["alert"].as_str()), "{tr}");
+    let traced: serde_json::Value =
+        serde_json::from_str(&ok(&["trace", "--case", "case", "--host", "jp-crm-01", "--at", tr["at"].as_str().unwrap(), "--json"], p)).unwrap();
+    assert_eq!(traced["entry_point"]["host"], "sg-ops-03", "{traced}");
+    assert!(table.contains("trace entry found (trace from each alerted intrusion's latest alerted login): 1 of 1"), "{table}");
 
     // the alert holds the intruder's returns from the internet as threads of their own;
     // `detect` numbers them and `scope --thread` takes the ones eval names

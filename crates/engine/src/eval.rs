@@ -18,7 +18,7 @@ use crate::budget::apply_budget;
 use crate::detector::DAY;
 use crate::fleet::Fleet;
 use crate::probe::{Probe, ProbedHop};
-use hopscope_model::{Catalog, Time};
+use hopscope_model::{Catalog, Evidence, Time};
 
 /// Time tolerance between an alert hop and a truth login (5 s).
 pub const MATCH_SLACK: i64 = 5_000_000;
@@ -97,6 +97,10 @@ pub struct IntrusionResult {
     pub thread: Option<usize>,
     /// The alert's threads holding any of its covered logins (its scope is theirs).
     pub threads: Vec<usize>,
+    /// The latest of its entry and hop logins (not a return to a host already reached) that
+    /// alert holds, as (destination, time): where an analyst reading the alert would start a
+    /// trace back.
+    pub latest_covered: Option<(u32, Time)>,
     /// Every successful login of the intrusion happened before the warmup ended: detection
     /// was still learning and could not alert it.
     pub in_warmup: bool,
@@ -213,6 +217,8 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
     let mut first_match: BTreeMap<(usize, u32), (Time, usize)> = BTreeMap::new();
     // (alert index, intrusion) → indexes of the alert's hops matching its logins
     let mut matched: BTreeMap<(usize, u32), Vec<usize>> = BTreeMap::new();
+    // (alert index, intrusion) → the latest of the alert's hops matching its entry or hop logins
+    let mut latest_lateral: BTreeMap<(usize, u32), (Time, Evidence, u32)> = BTreeMap::new();
     for (ai, a) in alerts.iter().enumerate() {
         let mut any = false;
         hops_omitted += a.hops_omitted as u64;
@@ -229,6 +235,10 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
                 let m = matched.entry((ai, l.intrusion)).or_default();
                 if m.last() != Some(&hi) {
                     m.push(hi);
+                }
+                if matches!(l.kind, LoginKind::Entry | LoginKind::Hop) {
+                    let latest = latest_lateral.entry((ai, l.intrusion)).or_insert((h.hop.time, h.hop.evidence, h.hop.dst));
+                    *latest = (*latest).max((h.hop.time, h.hop.evidence, h.hop.dst));
                 }
             }
             if hit {
@@ -268,6 +278,7 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         // the threads (hops linked by compromise) holding its logins, and of them the one
         // holding its first: an alert that gathered several intrusions names each one's own
         // entry, and scopes each one's own hosts
+        let latest_covered = best.and_then(|(_, ai)| latest_lateral.get(&(ai, intr.id))).map(|&(t, _, dst)| (dst, t));
         let (thread, held) = match best {
             Some((_, ai)) => {
                 let threads = crate::alert::threads(&alerts[ai], |h| fleet.foothold(h));
@@ -301,6 +312,7 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             entry_found,
             thread: thread.map(|(i, _)| i),
             threads: held,
+            latest_covered,
             in_warmup: warmup_end.is_some_and(|w| logins.iter().all(|(_, l)| l.time < w)),
         });
     }
