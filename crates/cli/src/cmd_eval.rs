@@ -194,7 +194,9 @@ struct ClientsJson {
     alert: Option<String>,
     truth: usize,
     truth_restricted: usize,
-    /// Observed tier: hosts the alert's hops reached.
+    /// The other alerts scoped with it: begun on its entry within 5 days of its compromise.
+    joined_alerts: Vec<String>,
+    /// Observed tier: hosts the alert's hops reached (and theirs).
     observed: Option<usize>,
     observed_restricted: Option<usize>,
     /// Everything within reach (observed and possible tiers).
@@ -399,9 +401,9 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// Run scope (as `hopscope scope --alert ID --thread N...` does) from the threads of the alert
-/// holding each intrusion's logins, for each intrusion whose truth counts exposed clients,
-/// contained when the truth says, and compare the counts.
+/// Run scope (as `hopscope scope --alert ID --thread N...` does: with the alerts begun on its
+/// entry) from the threads of the alert holding each intrusion's logins, for each intrusion
+/// whose truth counts exposed clients, contained when the truth says, and compare the counts.
 fn client_counts(
     case: &Case,
     fleet: &Fleet,
@@ -409,7 +411,7 @@ fn client_counts(
     e: &Evaluation,
     truth: &[(u32, usize, usize, Option<Time>)],
 ) -> Result<Vec<ClientsJson>> {
-    use hopscope_engine::{collect_logins, scope, ScopeConfig, Seed};
+    use hopscope_engine::{collect_logins, same_entry_alerts, scope, ScopeConfig, Seed};
     if truth.is_empty() {
         return Ok(Vec::new());
     }
@@ -426,12 +428,20 @@ fn client_counts(
             let threads = hopscope_engine::threads(al, |h| fleet.foothold(h));
             let chosen: Vec<&hopscope_engine::Thread> =
                 result.map_or(&[][..], |r| r.threads.as_slice()).iter().filter_map(|&i| threads.get(i)).collect();
-            let seeds = if chosen.is_empty() { Seed::from_alert(al) } else { Seed::from_alert(&al.narrowed_to(&chosen)) };
+            let alert = if chosen.is_empty() { al.clone() } else { al.narrowed_to(&chosen) };
+            let mut seeds = Seed::from_alert(&alert);
+            let joined = same_entry_alerts(&alert, alerts, |h| fleet.foothold(h), contained.unwrap_or(Time::MAX));
+            seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
             let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
-            scope(&logins, &seeds, &case.catalog, &case.inventory, &config)
+            (scope(&logins, &seeds, &case.catalog, &case.inventory, &config), joined.iter().map(|b| b.id.clone()).collect::<Vec<_>>())
         });
+        let (found, joined_alerts) = match found {
+            Some((s, j)) => (Some(s), j),
+            None => (None, Vec::new()),
+        };
         out.push(ClientsJson {
             intrusion: id,
+            joined_alerts,
             alert: alert_id,
             truth: n,
             truth_restricted: restricted,

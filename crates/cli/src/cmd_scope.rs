@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
-use hopscope_engine::{collect_logins, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY};
+use hopscope_engine::{collect_logins, same_entry_alerts, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY};
 use hopscope_model::Time;
 use hopscope_report::redact::RedactionKey;
 use hopscope_report::view::{host_name, parse_duration, short_rfc3339, short_time, ScopeView};
@@ -25,7 +25,9 @@ window, spreads compromise. A login before a host's compromise spreads nothing.
 
 Tiers: `observed` (the alert's hops, or the given host) and `possible` (what the walk adds).
 An alert a campaign rule grew can hold several intrusions, each a thread (`detect` numbers
-them): --thread N scopes one of them instead of their union.
+them): --thread N scopes one of them instead of their union. Other alerts that began on the
+alert's entry host within 5 days of its compromise (the intruder leaving the same door again,
+under another account) are scoped with it, and named; --alone leaves them out.
 --redact replaces client names with stable keyed pseudonyms (key in CASE/redaction.key,
 created on first use) and never names restricted clients. docs/investigation.md has the JSON.
 
@@ -50,6 +52,10 @@ pub struct Args {
     /// intrusion of a campaign) instead of the whole alert; repeat for several.
     #[arg(long, value_name = "N", requires = "alert", value_parser = clap::value_parser!(u32).range(1..))]
     thread: Vec<u32>,
+    /// With --alert: only its own hops as observed compromise, not those of the other alerts
+    /// that began on its entry host within 5 days of its compromise (scoped with it by default).
+    #[arg(long, requires = "alert")]
+    alone: bool,
     /// With --alert: detection's warmup, as given to `detect` (alert ids depend on it).
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
     warmup: i64,
@@ -70,7 +76,9 @@ pub struct Args {
     json: bool,
 }
 
-fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)> {
+/// The logins, where compromise starts, the end of the data, the seed's label, and the other
+/// alerts scoped with the one given.
+fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String, Vec<String>)> {
     let mut hops = Vec::new();
     let mut end = Time::MIN;
     let mut detector = a.alert.as_ref().map(|_| Detector::new(&case.catalog, &case.inventory, a.tuning.config(0, a.warmup)));
@@ -108,7 +116,23 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)
             let label = if numbers.len() == 1 { "thread" } else { "threads" };
             (narrowed, format!("alert {} {label} {} (entry {entry})", alert.id, numbers.join(", ")))
         };
-        return Ok((hops, Seed::from_alert(&alert), end, seed));
+        let mut seeds = Seed::from_alert(&alert);
+        let joined = if a.alone {
+            Vec::new()
+        } else {
+            same_entry_alerts(&alert, &detection.alerts, |h| fleet.foothold(h), a.contained_at.unwrap_or(end))
+        };
+        seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
+        let seed = match joined.len() {
+            0 => seed,
+            n => format!(
+                "{seed} with {} (begun on its entry within 5 days: {n} more alert{}; --alone leaves {})",
+                joined.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(", "),
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" }
+            ),
+        };
+        return Ok((hops, seeds, end, seed, joined.iter().map(|b| b.id.clone()).collect()));
     }
     if a.host.is_empty() || a.host.len() != a.at.len() {
         bail!("give --alert ID, or --host HOST --at TIME (as many --at as --host)");
@@ -120,17 +144,17 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String)
         seeds.push(Seed { host: id, time: at, via: None });
         names.push(format!("{} at {}", host_name(&case.catalog, id), at));
     }
-    Ok((hops, seeds, end, names.join(", ")))
+    Ok((hops, seeds, end, names.join(", "), Vec::new()))
 }
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let (hops, seeds, end, seed) = seeds_of(&a, &case)?;
+    let (hops, seeds, end, seed, joined_alerts) = seeds_of(&a, &case)?;
     let contained = a.contained_at.unwrap_or(end);
     let config = ScopeConfig { contained_at: contained, exposure_window: a.exposure_window as i64 * DAY };
     let s = scope(&hops, &seeds, &case.catalog, &case.inventory, &config);
     let key = if a.redact { Some(RedactionKey::of_case(&a.case)?) } else { None };
-    let r = ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref());
+    let r = ScopeView { joined_alerts, ..ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref()) };
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json {

@@ -221,6 +221,38 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--thread takes 1 to"), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// An intruder who leaves the phished workstation twice, under two accounts, raises two alerts
+/// (detection never lets an alert claim the workstation it left). Scope from one alert joins
+/// the other, begun on its entry within 5 days, and so counts the clients both reached: the
+/// truth's count exactly, where the alert alone falls short; eval scores the same.
+#[test]
+fn scope_joins_the_alerts_begun_on_the_alerts_entry_and_eval_counts_them() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(&["simulate", "--out", "fleet", "--scenario", "generic", "--intrusions", "12", "--seed", "2"], p);
+    ok(&["ingest", "fleet/logs", "--inventory", "fleet", "--case", "case"], p);
+    let v: serde_json::Value = serde_json::from_str(&ok(&["eval", "--case", "case", "--truth", "fleet/truth.json", "--json"], p)).unwrap();
+    let c = v["clients"].as_array().unwrap().iter().find(|c| c["intrusion"] == 5).expect("intrusion 5's client count");
+    assert_eq!((c["joined_alerts"].as_array().map(Vec::len), c["exact"].as_bool()), (Some(1), Some(true)), "{c}");
+    let intr = v["rules"][0]["intrusions"].as_array().unwrap().iter().find(|i| i["id"] == 5).unwrap();
+    let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p.join("fleet/truth.json")).unwrap()).unwrap();
+    let contained = truth["intrusions"].as_array().unwrap().iter().find(|i| i["id"] == 5).unwrap()["contained"].as_str().unwrap().to_string();
+    let alert = intr["alert"].as_str().unwrap();
+    let mut args = vec!["scope", "--case", "case", "--alert", alert, "--contained-at", contained.as_str(), "--json"];
+    let threads: Vec<String> = intr["threads"].as_array().unwrap().iter().map(|t| t.to_string()).collect();
+    for t in &threads {
+        args.extend(["--thread", t.as_str()]);
+    }
+    let joined: serde_json::Value = serde_json::from_str(&ok(&args, p)).unwrap();
+    assert_eq!(joined["joined_alerts"], c["joined_alerts"], "{}", joined["seed"]);
+    assert_eq!(joined["observed_client_count"], c["truth"], "{}", joined["seed"]);
+    assert!(joined["seed"].as_str().unwrap().contains("begun on its entry within 5 days"), "{}", joined["seed"]);
+    args.push("--alone");
+    let alone: serde_json::Value = serde_json::from_str(&ok(&args, p)).unwrap();
+    assert_eq!(alone["joined_alerts"], serde_json::json!([]));
+    assert!(alone["observed_client_count"].as_u64() < c["truth"].as_u64(), "{}", alone["observed_client_count"]);
+}
+
 #[test]
 fn eval_misses_lists_every_incomplete_intrusion_login_by_login() {
     let d = tempfile::tempdir().unwrap();

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 use hopscope_model::{Catalog, Evidence, HostKind, Inventory, Time};
 
+use crate::alert::{threads, Alert, THREAD_GAP};
+use crate::fleet::Foothold;
 use crate::graph::Hop;
 
 /// Where compromise starts: `host` is compromised from `time`, reached by `via` when known.
@@ -38,7 +40,7 @@ impl Seed {
     /// The seeds of an alert ([`Seed::from_hops`] of its hops) and its entry host, when that is
     /// upstream of its first hop (a door whose session reached the inner host where the
     /// intruder was first seen: [`crate::alert::entry_of`]), compromised from that hop's time.
-    pub fn from_alert(alert: &crate::alert::Alert) -> Vec<Seed> {
+    pub fn from_alert(alert: &Alert) -> Vec<Seed> {
         let hops: Vec<Hop> = alert.hops.iter().map(|h| h.hop).collect();
         let mut seeds = Seed::from_hops(&hops);
         if let Some(first) = hops.iter().min_by_key(|h| (h.time, h.evidence)) {
@@ -48,6 +50,32 @@ impl Seed {
         }
         seeds
     }
+}
+
+/// The other alerts that began on `alert`'s entry — the entry host of any of its threads —
+/// within [`THREAD_GAP`] after `alert` had compromised something (a seed of
+/// [`Seed::from_alert`]) and before `until`: the intruder leaving the door they came in by
+/// again, under another account or after a lull, which detection keeps apart (an alert claims
+/// the hosts it entered, never the workstation it left, so that a person's later novelty is
+/// not pulled into it). Within one alert, [`threads`] take such hops as the same intrusion;
+/// scope does the same across alerts. By first hop, then id.
+///
+/// Only the entry: alerts leaving other hosts the alert reached are more often someone else's
+/// (servers many people use), and measured over the simulator's intrusions they added more
+/// clients that were not exposed than ones that were (docs/investigation.md).
+pub fn same_entry_alerts<'a>(alert: &Alert, alerts: &'a [Alert], foothold: impl Fn(u32) -> Foothold, until: Time) -> Vec<&'a Alert> {
+    let seeds = Seed::from_alert(alert);
+    let mut entries: Vec<u32> = threads(alert, &foothold).iter().map(|t| t.entry_host).collect();
+    entries.push(alert.entry_host);
+    let first_hop = |a: &Alert| a.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop.time).min();
+    let mut out: Vec<(Time, &Alert)> = alerts
+        .iter()
+        .filter(|b| b.id != alert.id && entries.contains(&b.entry_host))
+        .filter_map(|b| Some((first_hop(b)?, b)))
+        .filter(|&(t, _)| t < until && seeds.iter().any(|s| s.time <= t && t.0 - s.time.0 <= THREAD_GAP))
+        .collect();
+    out.sort_by(|x, y| (x.0, &x.1.id).cmp(&(y.0, &y.1.id)));
+    out.into_iter().map(|(_, b)| b).collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -393,5 +421,49 @@ mod tests {
         let hosts = |s: Vec<Seed>| s.iter().map(|s| (s.host, s.time.0)).collect::<Vec<_>>();
         assert_eq!(hosts(Seed::from_alert(&alert(3))), vec![(3, 10), (4, 10), (5, 20)]);
         assert_eq!(hosts(Seed::from_alert(&alert(1))), vec![(3, 10), (4, 10), (5, 20), (1, 10)], "the door the session came from");
+    }
+
+    #[test]
+    fn alerts_that_began_on_the_entry_within_the_thread_gap_after_its_compromise_are_joined() {
+        const D: i64 = crate::detector::DAY;
+        // 1 and 2 are doors, 3.. inner hosts
+        let foothold = |h: u32| if h <= 2 { Foothold::Door } else { Foothold::Inner };
+        let alert = |id: &str, t: i64, src: u32, dst: u32| {
+            let hop = Hop::test(t, src, dst, 1);
+            let trail = crate::chain::Trail { origin: src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
+            let h = crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None };
+            Alert {
+                id: id.into(),
+                score: 10.0,
+                raised_at: Time(t),
+                first_time: Time(t),
+                last_time: Time(t),
+                entry_host: src,
+                chain_origin: src,
+                causal_account: crate::chain::Causal::Unclear,
+                hops: vec![h],
+                hops_omitted: 0,
+                reasons: vec![String::new()],
+            }
+        };
+        let a = alert("A", 10 * D, 1, 3);
+        let alerts = vec![
+            alert("B-early", 9 * D, 1, 4), // before the alert compromised anything
+            a.clone(),
+            alert("C", 12 * D, 1, 5),     // the same door, two days on
+            alert("D", 11 * D, 2, 6),     // another door
+            alert("E", 16 * D, 1, 7),     // the same door, six days on
+            alert("F", 14 * D, 1, 8),     // four days on
+        ];
+        let ids = |until: i64| -> Vec<String> {
+            same_entry_alerts(&a, &alerts, foothold, Time(until)).iter().map(|b| b.id.clone()).collect()
+        };
+        assert_eq!(ids(i64::MAX), vec!["C", "F"]);
+        assert_eq!(ids(13 * D), vec!["C"], "contained before F began");
+        // an alert whose entry is an inner host's door by a session is joined by that door's
+        // later alerts too (its entry, not only its first hop's source)
+        let mut inner = alert("G", 10 * D, 3, 4);
+        inner.entry_host = 1;
+        assert_eq!(same_entry_alerts(&inner, &alerts, foothold, Time::MAX).iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), vec!["A", "C", "F"]);
     }
 }

@@ -7,7 +7,7 @@
 //! is computed from what it gathered, so the same case gives the same bytes.
 
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, EntryReason, Feature, Fleet, ScopeConfig, Seed, TraceConfig, weaknesses, DAY, SECOND};
+use hopscope_engine::{audit, collect_logins, same_entry_alerts, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, EntryReason, Feature, Fleet, ScopeConfig, Seed, TraceConfig, weaknesses, DAY, SECOND};
 use hopscope_model::{Catalog, Inventory, Orientation, Outcome, Time, INTERNET};
 use serde::{Deserialize, Serialize};
 
@@ -189,8 +189,13 @@ impl Document {
         });
         let scope_view = alert.map(|a| {
             let config = ScopeConfig { contained_at: contained, exposure_window: opts.exposure_window_days as i64 * DAY };
-            let s = scope(&logins, &Seed::from_alert(a), cat, &case.inventory, &config);
-            ScopeView::new(&s, cat, format!("alert {}", a.id), contained, opts.exposure_window_days, key.as_ref())
+            // as `hopscope scope --alert` does: with the alerts that began on its entry
+            let joined = same_entry_alerts(a, &detection.alerts, |h| fleet.foothold(h), contained);
+            let mut seeds = Seed::from_alert(a);
+            seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
+            let s = scope(&logins, &seeds, cat, &case.inventory, &config);
+            let view = ScopeView::new(&s, cat, format!("alert {}", a.id), contained, opts.exposure_window_days, key.as_ref());
+            ScopeView { joined_alerts: joined.iter().map(|b| b.id.clone()).collect(), ..view }
         });
         let as_of = end;
         let audit_result = audit(&logins, cat, &fleet, &AuditConfig { as_of, patch_age: opts.patch_age_days as i64 * DAY, ..AuditConfig::default() });

@@ -11,6 +11,11 @@ use crate::redact::RedactionKey;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ScopeView {
     pub seed: String,
+    /// With an alert: the other alerts scoped with it, those that began on its entry host
+    /// within 5 days of its compromise ([`hopscope_engine::same_entry_alerts`]); their hops
+    /// are observed compromise too.
+    #[serde(default)]
+    pub joined_alerts: Vec<String>,
     pub contained_at: String,
     pub exposure_window_days: u32,
     pub redacted: bool,
@@ -138,6 +143,7 @@ impl ScopeView {
             }
         }
         ScopeView {
+            joined_alerts: Vec::new(),
             seed,
             contained_at: contained.to_rfc3339(),
             exposure_window_days,
