@@ -76,9 +76,21 @@ pub struct Args {
     json: bool,
 }
 
-/// The logins, where compromise starts, the end of the data, the seed's label, and the other
-/// alerts scoped with the one given.
-fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String, Vec<String>)> {
+/// What scope starts from.
+struct Start {
+    /// The case's successful logins.
+    hops: Vec<Hop>,
+    /// Where compromise starts.
+    seeds: Vec<Seed>,
+    /// The end of the data.
+    end: Time,
+    /// The seeds in words.
+    label: String,
+    /// The other alerts scoped with the one given.
+    joined: Vec<String>,
+}
+
+fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
     let mut hops = Vec::new();
     let mut end = Time::MIN;
     let mut detector = a.alert.as_ref().map(|_| Detector::new(&case.catalog, &case.inventory, a.tuning.config(0, a.warmup)));
@@ -132,7 +144,7 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String,
                 if n == 1 { "it" } else { "them" }
             ),
         };
-        return Ok((hops, seeds, end, seed, joined.iter().map(|b| b.id.clone()).collect()));
+        return Ok(Start { hops, seeds, end, label: seed, joined: joined.iter().map(|b| b.id.clone()).collect() });
     }
     if a.host.is_empty() || a.host.len() != a.at.len() {
         bail!("give --alert ID, or --host HOST --at TIME (as many --at as --host)");
@@ -144,12 +156,12 @@ fn seeds_of(a: &Args, case: &Case) -> Result<(Vec<Hop>, Vec<Seed>, Time, String,
         seeds.push(Seed { host: id, time: at, via: None });
         names.push(format!("{} at {}", host_name(&case.catalog, id), at));
     }
-    Ok((hops, seeds, end, names.join(", "), Vec::new()))
+    Ok(Start { hops, seeds, end, label: names.join(", "), joined: Vec::new() })
 }
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let (hops, seeds, end, seed, joined_alerts) = seeds_of(&a, &case)?;
+    let Start { hops, seeds, end, label: seed, joined: joined_alerts } = seeds_of(&a, &case)?;
     let contained = a.contained_at.unwrap_or(end);
     let config = ScopeConfig { contained_at: contained, exposure_window: a.exposure_window as i64 * DAY };
     let s = scope(&hops, &seeds, &case.catalog, &case.inventory, &config);
