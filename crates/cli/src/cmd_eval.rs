@@ -185,6 +185,8 @@ struct TraceJson {
     /// The alert whose thread gave the path (none: the rarity walk's).
     along_alert: Option<String>,
     right: bool,
+    /// The entries of the trace's alternatives, best first.
+    other_entries: Vec<String>,
 }
 
 /// The client count `scope` finds from an intrusion's alert, against the truth.
@@ -480,6 +482,7 @@ fn trace_entries(case: &Case, fleet: &Fleet, config: &DetectConfig, e: &Evaluati
             right: found.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(&r.entry_truth)),
             entry_host_found: found,
             along_alert: best.and_then(|p| p.alert.clone()),
+            other_entries: trace.paths.iter().skip(1).map(|p| host_name(c, p.entry_host)).collect(),
         });
     }
     Ok(out)
@@ -575,17 +578,26 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
     }
     if !r.traces.is_empty() {
         let right = r.traces.iter().filter(|t| t.right).count();
-        writeln!(w, "\ntrace entry found (trace from each alerted intrusion's latest alerted login): {right} of {}", r.traces.len())?;
+        let among = r.traces.iter().filter(|t| !t.right && t.other_entries.iter().any(|e| e.eq_ignore_ascii_case(&t.entry_host))).count();
+        writeln!(
+            w,
+            "\ntrace entry found (trace from each alerted intrusion's latest alerted login): {right} of {}; {among} more an alternative's",
+            r.traces.len()
+        )?;
         for t in r.traces.iter().filter(|t| !t.right) {
             let along = t.along_alert.as_ref().map_or("by rarity".to_string(), |a| format!("along {a}"));
             writeln!(
                 w,
-                "  intrusion {}: from {} at {}: entry {} ({along}), truth {}",
+                "  intrusion {}: from {} at {}: entry {} ({along}), truth {}{}",
                 t.intrusion,
                 t.host,
                 t.at,
                 t.entry_host_found.as_deref().unwrap_or("none"),
-                t.entry_host
+                t.entry_host,
+                match t.other_entries.iter().position(|e| e.eq_ignore_ascii_case(&t.entry_host)) {
+                    Some(k) => format!(" (alternative {})", k + 1),
+                    None => String::new(),
+                }
             )?;
         }
     }

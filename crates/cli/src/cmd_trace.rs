@@ -120,7 +120,11 @@ pub fn run(a: Args) -> Result<()> {
                 writeln!(w, "\nalternatives")?;
             }
             if i > 0 {
-                let along = p.alert.as_ref().map_or(", by rarity".to_string(), |id| format!(", alert {id}"));
+                let along = match (&p.alert, p.thread_only) {
+                    (None, _) => ", by rarity".to_string(),
+                    (Some(id), false) => format!(", alert {id}"),
+                    (Some(id), true) => format!(", alert {id}: the thread alone, as if a second intruder"),
+                };
                 writeln!(w, "  entry {} (score {:.1}{along})", host_name(c, p.entry_host), p.score)?;
             }
             for h in &p.hops {

@@ -181,7 +181,7 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     let traced: serde_json::Value =
         serde_json::from_str(&ok(&["trace", "--case", "case", "--host", "jp-crm-01", "--at", tr["at"].as_str().unwrap(), "--json"], p)).unwrap();
     assert_eq!(traced["entry_point"]["host"], "sg-ops-03", "{traced}");
-    assert!(table.contains("trace entry found (trace from each alerted intrusion's latest alerted login): 1 of 1"), "{table}");
+    assert!(table.contains("trace entry found (trace from each alerted intrusion's latest alerted login): 1 of 1;"), "{table}");
 
     // the alert holds the intruder's returns from the internet as threads of their own;
     // `detect` numbers them and `scope --thread` takes the ones eval names

@@ -43,6 +43,11 @@ pub struct TracePathView {
     /// As [`TraceView::alert`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
+    /// The path stops where the thread of its hop into the host began, though the alert
+    /// reaches further back ([`hopscope_engine::TracePath::thread_only`]): a second intruder's
+    /// reading. Present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub thread_only: bool,
     pub path: Vec<TraceHopView>,
 }
 
@@ -83,6 +88,7 @@ impl TraceView {
                     score: round2(p.score),
                     first_malicious_time: first_time(p).unwrap_or_default(),
                     alert: p.alert.clone(),
+                    thread_only: p.thread_only,
                     path: hops(c, p),
                 })
                 .collect(),
