@@ -194,8 +194,12 @@ impl Document {
             let mut seeds = Seed::from_alert(a);
             seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
             let s = scope(&logins, &seeds, cat, &case.inventory, &config);
-            let view = ScopeView::new(&s, cat, format!("alert {}", a.id), contained, opts.exposure_window_days, key.as_ref());
-            ScopeView { joined_alerts: joined.iter().map(|b| b.id.clone()).collect(), ..view }
+            let joined: Vec<String> = joined.iter().map(|b| b.id.clone()).collect();
+            let seed = match joined.len() {
+                0 => format!("alert {}", a.id),
+                _ => format!("alert {} with {} (begun on its entry within 5 days)", a.id, joined.join(", ")),
+            };
+            ScopeView { joined_alerts: joined, ..ScopeView::new(&s, cat, seed, contained, opts.exposure_window_days, key.as_ref()) }
         });
         let as_of = end;
         let audit_result = audit(&logins, cat, &fleet, &AuditConfig { as_of, patch_age: opts.patch_age_days as i64 * DAY, ..AuditConfig::default() });
