@@ -569,8 +569,17 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
             match (c.observed, c.observed_restricted, c.possible) {
                 (Some(o), Some(or), Some(p)) => writeln!(
                     w,
-                    "  intrusion {}: truth {} ({} restricted); found {} observed ({} restricted), {} possible",
-                    c.intrusion, c.truth, c.truth_restricted, o, or, p
+                    "  intrusion {}: truth {} ({} restricted); found {} observed ({} restricted), {} possible{}",
+                    c.intrusion,
+                    c.truth,
+                    c.truth_restricted,
+                    o,
+                    or,
+                    p,
+                    match c.joined_alerts.len() {
+                        0 => String::new(),
+                        n => format!(" (with {n} alert{} begun on its entry)", if n == 1 { "" } else { "s" }),
+                    }
                 )?,
                 _ => writeln!(w, "  intrusion {}: truth {} ({} restricted); no alert, so no scope", c.intrusion, c.truth, c.truth_restricted)?,
             }

@@ -247,6 +247,10 @@ fn scope_joins_the_alerts_begun_on_the_alerts_entry_and_eval_counts_them() {
     assert_eq!(joined["joined_alerts"], c["joined_alerts"], "{}", joined["seed"]);
     assert_eq!(joined["observed_client_count"], c["truth"], "{}", joined["seed"]);
     assert!(joined["seed"].as_str().unwrap().contains("begun on its entry within 5 days"), "{}", joined["seed"]);
+    let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
+    let n = c["truth"].as_u64().unwrap();
+    let line = table.lines().find(|l| l.trim_start().starts_with("intrusion 5:")).expect("intrusion 5's client line");
+    assert!(line.contains(&format!("found {n} observed")) && line.ends_with("(with 1 alert begun on its entry)"), "{line}");
     args.push("--alone");
     let alone: serde_json::Value = serde_json::from_str(&ok(&args, p)).unwrap();
     assert_eq!(alone["joined_alerts"], serde_json::json!([]));
