@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_engine::alert::EntryBasis;
-use hopscope_engine::{threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread, UnseenEdgeRule, DAY};
+use hopscope_engine::{same_entry_as, threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread, UnseenEdgeRule, DAY};
 use hopscope_model::Catalog;
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
 
@@ -185,7 +185,8 @@ fn entry_text(c: &Catalog, entry: u32, first: u32, arrival: Option<&Arrival>, pa
 fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: &DetectConfig, style: Style) -> Result<()> {
     let Style { bold, red, dim, reset, .. } = style;
     let foothold = |h: u32| fleet.foothold(h);
-    for a in &d.alerts {
+    let same_entry = same_entry_as(&d.alerts, foothold);
+    for (a, same_entry) in d.alerts.iter().zip(&same_entry) {
         let arrival = match a.entry_basis(foothold) {
             EntryBasis::Arrival(x) => Some(x),
             _ => None,
@@ -203,6 +204,19 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
             if a.hops.len() == 1 { "" } else { "s" },
             if threads.len() > 1 { format!(", {} threads", threads.len()) } else { String::new() }
         )?;
+        // an alert begun on the entry of earlier ones, days after: scope of those takes it too
+        if let Some(&first) = same_entry.first() {
+            let ids: Vec<&str> = same_entry.iter().map(|&i| d.alerts[i].id.as_str()).collect();
+            let line = format!(
+                "begun on the entry of {} within 5 days of {} (scope --alert {} takes this one too)",
+                ids.join(", "),
+                if ids.len() == 1 { "it" } else { "them" },
+                d.alerts[first].id
+            );
+            for l in wrap(&line, "  ", WIDTH) {
+                writeln!(w, "{dim}{l}{reset}")?;
+            }
+        }
         // an alert holding several intrusions: each hop says which (scope --thread N takes it)
         let mut thread_of = vec![0; a.hops.len()];
         if threads.len() > 1 {

@@ -247,6 +247,13 @@ fn scope_joins_the_alerts_begun_on_the_alerts_entry_and_eval_counts_them() {
     assert_eq!(joined["joined_alerts"], c["joined_alerts"], "{}", joined["seed"]);
     assert_eq!(joined["observed_client_count"], c["truth"], "{}", joined["seed"]);
     assert!(joined["seed"].as_str().unwrap().contains("begun on its entry within 5 days"), "{}", joined["seed"]);
+    // detect points from the joined alert back to the one whose scope takes it
+    let joined_id = c["joined_alerts"][0].as_str().unwrap();
+    let detected: serde_json::Value = serde_json::from_str(&ok(&["detect", "--case", "case", "--json"], p)).unwrap();
+    let b = detected["same_entry"].as_array().unwrap().iter().find(|a| a["alert"] == joined_id).expect("the joined alert in detect's same_entry");
+    assert!(b["begun_on_the_entry_of"].as_array().unwrap().iter().any(|x| x == alert), "{b}");
+    let listing = ok(&["detect", "--case", "case"], p).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(listing.contains(&format!("(scope --alert {alert} takes this one too)")), "{listing}");
     let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
     let n = c["truth"].as_u64().unwrap();
     let line = table.lines().find(|l| l.trim_start().starts_with("intrusion 5:")).expect("intrusion 5's client line");

@@ -53,4 +53,4 @@ pub use rule::UnseenEdgeRule;
 pub use score::{Contribution, Feature};
 pub use trace::{alert_paths, trace, trace_with_alerts, Trace, TraceConfig, TraceHop, TracePath};
 pub use stream::{fold, AlertEvent, AlertEventKind};
-pub use scope::{same_entry_alerts, scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};
+pub use scope::{same_entry_alerts, same_entry_as, scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};

@@ -78,6 +78,21 @@ pub fn same_entry_alerts<'a>(alert: &Alert, alerts: &'a [Alert], foothold: impl 
     out.into_iter().map(|(_, b)| b).collect()
 }
 
+/// For each of `alerts`, those of them whose scope joins it ([`same_entry_alerts`] with no
+/// containment): the earlier alerts it began on the entry of, within 5 days, by index.
+pub fn same_entry_as(alerts: &[Alert], foothold: impl Fn(u32) -> Foothold) -> Vec<Vec<usize>> {
+    let index: std::collections::HashMap<&str, usize> = alerts.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
+    let mut out = vec![Vec::new(); alerts.len()];
+    for (i, a) in alerts.iter().enumerate() {
+        for b in same_entry_alerts(a, alerts, &foothold, Time::MAX) {
+            if let Some(&j) = index.get(b.id.as_str()) {
+                out[j].push(i);
+            }
+        }
+    }
+    out
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
     Observed,

@@ -1,7 +1,7 @@
 //! `hopscope detect --json`: alerts with their hops, features, techniques and evidence.
 
 use hopscope_engine::alert::EntryBasis;
-use hopscope_engine::{threads, Alert, AlertHop, Arrival, Causal, DetectConfig, Detection, Fleet};
+use hopscope_engine::{same_entry_as, threads, Alert, AlertHop, Arrival, Causal, DetectConfig, Detection, Fleet};
 use hopscope_model::Catalog;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +12,10 @@ use super::{account_name, duration, round2, EvidenceRef, LoginView};
 pub struct DetectionView {
     pub rule: String,
     pub alerts: Vec<AlertView>,
+    /// Alerts begun on the entry of earlier ones ([`SameEntryView`]), in alert order; absent
+    /// when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_entry: Vec<SameEntryView>,
     pub dropped_by_budget: usize,
     pub warmup_end: Option<String>,
     pub settings: DetectSettings,
@@ -79,6 +83,16 @@ pub struct AlertView {
     /// When the view is one thread of the alert (`report --thread N`): its number, from 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<usize>,
+}
+
+/// An alert begun on the entry of earlier ones within 5 days of their compromise
+/// ([`hopscope_engine::same_entry_as`]): `scope --alert` of one of them scopes it too. A fact
+/// about the set of alerts, so it is kept beside them, not in an alert (`watch` writes each
+/// alert as it grows, before later ones exist).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SameEntryView {
+    pub alert: String,
+    pub begun_on_the_entry_of: Vec<String>,
 }
 
 /// One thread of an alert ([`hopscope_engine::threads`]).
@@ -177,6 +191,15 @@ impl DetectionView {
         DetectionView {
             rule: rule.to_string(),
             alerts: d.alerts.iter().map(|a| AlertView::new(a, c, fleet)).collect(),
+            same_entry: same_entry_as(&d.alerts, |h| fleet.foothold(h))
+                .into_iter()
+                .enumerate()
+                .filter(|(_, earlier)| !earlier.is_empty())
+                .map(|(j, earlier)| SameEntryView {
+                    alert: d.alerts[j].id.clone(),
+                    begun_on_the_entry_of: earlier.iter().map(|&i| d.alerts[i].id.clone()).collect(),
+                })
+                .collect(),
             dropped_by_budget: d.dropped_by_budget,
             warmup_end: d.warmup_end.map(|t| t.to_rfc3339()),
             settings: DetectSettings {
