@@ -431,9 +431,8 @@ fn client_counts(
             let chosen: Vec<&hopscope_engine::Thread> =
                 result.map_or(&[][..], |r| r.threads.as_slice()).iter().filter_map(|&i| threads.get(i)).collect();
             let alert = if chosen.is_empty() { al.clone() } else { al.narrowed_to(&chosen) };
-            let mut seeds = Seed::from_alert(&alert);
             let joined = same_entry_alerts(&alert, alerts, |h| fleet.foothold(h), contained.unwrap_or(Time::MAX));
-            seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
+            let seeds = Seed::from_alerts(&alert, &joined);
             let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
             (scope(&logins, &seeds, &case.catalog, &case.inventory, &config), joined.iter().map(|b| b.id.clone()).collect::<Vec<_>>())
         });

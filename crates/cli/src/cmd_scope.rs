@@ -128,13 +128,12 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
             let label = if numbers.len() == 1 { "thread" } else { "threads" };
             (narrowed, format!("alert {} {label} {} (entry {entry})", alert.id, numbers.join(", ")))
         };
-        let mut seeds = Seed::from_alert(&alert);
         let joined = if a.alone {
             Vec::new()
         } else {
             same_entry_alerts(&alert, &detection.alerts, |h| fleet.foothold(h), a.contained_at.unwrap_or(end))
         };
-        seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
+        let seeds = Seed::from_alerts(&alert, &joined);
         let seed = match joined.len() {
             0 => seed,
             n => format!(

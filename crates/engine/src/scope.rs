@@ -50,6 +50,14 @@ impl Seed {
         }
         seeds
     }
+
+    /// The seeds of `alert` and of the alerts scoped with it (`joined`, as
+    /// [`same_entry_alerts`] finds them), each by [`Seed::from_alert`].
+    pub fn from_alerts(alert: &Alert, joined: &[&Alert]) -> Vec<Seed> {
+        let mut seeds = Seed::from_alert(alert);
+        seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
+        seeds
+    }
 }
 
 /// The other alerts that began on `alert`'s entry — the entry host of any of its threads —

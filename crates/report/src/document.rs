@@ -191,9 +191,7 @@ impl Document {
             let config = ScopeConfig { contained_at: contained, exposure_window: opts.exposure_window_days as i64 * DAY };
             // as `hopscope scope --alert` does: with the alerts that began on its entry
             let joined = same_entry_alerts(a, &detection.alerts, |h| fleet.foothold(h), contained);
-            let mut seeds = Seed::from_alert(a);
-            seeds.extend(joined.iter().flat_map(|b| Seed::from_alert(b)));
-            let s = scope(&logins, &seeds, cat, &case.inventory, &config);
+            let s = scope(&logins, &Seed::from_alerts(a, &joined), cat, &case.inventory, &config);
             let joined: Vec<String> = joined.iter().map(|b| b.id.clone()).collect();
             let seed = match joined.len() {
                 0 => format!("alert {}", a.id),
