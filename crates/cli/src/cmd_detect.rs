@@ -164,20 +164,25 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
 }
 
 /// A thread's entry host, and where it was first seen when that differs.
-fn thread_entry(c: &Catalog, t: &Thread) -> String {
-    entry_text(c, t.entry_host, t.first_host, t.arrival.as_ref(), t.passed_over)
+fn thread_entry(c: &Catalog, t: &Thread, earlier_entry: Option<u32>) -> String {
+    let others: Vec<u32> = t.other_entries.iter().copied().filter(|&h| Some(h) != earlier_entry).collect();
+    entry_text(c, t.entry_host, t.first_host, t.arrival.as_ref(), t.passed_over, &others)
 }
 
 /// `entry`, then where the intruder was first seen when that differs, and the login the entry
 /// was inferred from when it was ([`EntryBasis::Arrival`]), with the door of the session it
-/// was preferred over.
-fn entry_text(c: &Catalog, entry: u32, first: u32, arrival: Option<&Arrival>, passed_over: Option<u32>) -> String {
+/// was preferred over, then the other candidates `others` (but that one) the logs leave open
+/// ([`hopscope_engine::alert::other_entries`]).
+fn entry_text(c: &Catalog, entry: u32, first: u32, arrival: Option<&Arrival>, passed_over: Option<u32>, others: &[u32]) -> String {
     let name = |h: u32| c.hosts.name(h).unwrap_or_default();
     let over = passed_over.map_or(String::new(), |h| format!(" over {}'s session", name(h)));
+    let others: Vec<&str> = others.iter().copied().filter(|&h| Some(h) != passed_over).map(name).collect();
+    let or = if others.is_empty() { String::new() } else { format!("; or {}", others.join(", ")) };
     match arrival {
-        _ if first == entry => name(entry).to_string(),
-        Some(a) => format!("{} (first seen on {}; likeliest arrival {}{over})", name(entry), name(first), short_time(a.hop.time)),
-        None => format!("{} (first seen on {})", name(entry), name(first)),
+        _ if first == entry && others.is_empty() => name(entry).to_string(),
+        _ if first == entry => format!("{} ({})", name(entry), &or[2..]),
+        Some(a) => format!("{} (first seen on {}; likeliest arrival {}{over}{or})", name(entry), name(first), short_time(a.hop.time)),
+        None => format!("{} (first seen on {}{or})", name(entry), name(first)),
     }
 }
 
@@ -191,7 +196,14 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
             EntryBasis::Arrival(x) => Some(x),
             _ => None,
         };
-        let entry = entry_text(c, a.entry_host, a.first_host(foothold), arrival.as_ref(), a.passed_over_session(foothold));
+        let entry = entry_text(
+            c,
+            a.entry_host,
+            a.first_host(foothold),
+            arrival.as_ref(),
+            a.passed_over_session(foothold),
+            &a.other_entries(foothold),
+        );
         let threads = threads(a, foothold);
         writeln!(
             w,
@@ -239,7 +251,10 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
             let entries: Vec<String> = threads
                 .iter()
                 .enumerate()
-                .map(|(n, t)| format!("t{}={}{}", n + 1, thread_entry(c, t), earlier(t)))
+                .map(|(n, t)| {
+                    let earlier_entry = t.earlier.map(|(e, _)| threads[e].entry_host);
+                    format!("t{}={}{}", n + 1, thread_entry(c, t, earlier_entry), earlier(t))
+                })
                 .collect();
             for l in wrap(&format!("threads (hops linked by compromise) and their entry hosts: {}", entries.join(" ")), "  ", WIDTH) {
                 writeln!(w, "{dim}{l}{reset}")?;

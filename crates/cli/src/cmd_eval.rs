@@ -238,6 +238,11 @@ struct FiguresJson {
     precision: f64,
     hops_omitted: u64,
     entry_found: usize,
+    /// Alerted intrusions whose true entry is the one found or among the other candidates
+    /// its thread names.
+    entry_named: usize,
+    /// Other candidates named, over the alerted intrusions' threads.
+    entry_candidates: usize,
     /// Alerted intrusions whose covered logins lie in more than one thread of their alert.
     intrusions_split: usize,
     /// Threads holding covered logins of more than one intrusion.
@@ -272,6 +277,8 @@ struct IntrusionJson {
     delay_from_first_hop_hours: Option<f64>,
     entry_host: String,
     entry_host_found: Option<String>,
+    /// The other candidates for the entry that thread names, likeliest first.
+    other_entries: Vec<String>,
     /// Which of the alert's threads (from 1, as `detect` numbers them) holds its first covered hop.
     thread: Option<usize>,
     /// The alert's threads holding any of its covered logins (the client count scopes them).
@@ -305,6 +312,8 @@ fn figures_json(budget: usize, f: &Figures) -> FiguresJson {
         precision: r4(f.precision),
         hops_omitted: f.hops_omitted,
         entry_found: f.entry_found,
+        entry_named: f.entry_named,
+        entry_candidates: f.entry_candidates,
         intrusions_split: f.intrusions_split,
         threads_shared: f.threads_shared,
         threads_held: f.threads_held,
@@ -347,6 +356,7 @@ fn rule_report(rule: &'static str, raised: usize, e: &Evaluation) -> RuleReport 
                 delay_from_first_hop_hours: r.delay_from_first_hop.map(hours),
                 entry_host: r.entry_truth.clone(),
                 entry_host_found: r.entry_found.clone(),
+                other_entries: r.entry_candidates.clone(),
                 thread: r.thread.map(|i| i + 1),
                 threads: r.threads.iter().map(|i| i + 1).collect(),
             })
@@ -513,6 +523,11 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
         format!("{} {}/{}", pct(x.figures.precision), x.figures.alert_hops_malicious, x.figures.alert_hops)
     })?;
     row(w, "entry host found", &|x| format!("{}/{}", x.figures.entry_found, x.figures.intrusions_alerted))?;
+    row(w, "  named first or as another candidate", &|x| {
+        let alerted = x.figures.intrusions_alerted;
+        let per = if alerted == 0 { 0.0 } else { x.figures.entry_candidates as f64 / alerted as f64 };
+        format!("{}/{} ({per:.2} others named per intrusion)", x.figures.entry_named, alerted)
+    })?;
     row(w, "intrusions split across threads", &|x| format!("{}/{}", x.figures.intrusions_split, x.figures.intrusions_alerted))?;
     row(w, "threads holding several intrusions", &|x| x.figures.threads_shared.to_string())?;
     row(w, "thread entries right", &|x| format!("{}/{}", x.figures.thread_entries_right, x.figures.threads_held))?;

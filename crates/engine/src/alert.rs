@@ -41,7 +41,17 @@ pub struct AlertHop {
     /// ([`crate::arrival`]), as it stood when the hop happened.
     #[serde(default)]
     pub arrival: Option<Arrival>,
+    /// For a hop out of an inner host: the doors, other than its chain's origin, whose sessions
+    /// had reached that host within the chain window before the hop, latest first (at most
+    /// [`OTHER_SESSIONS`]), as they stood when the hop happened. Where the logs cannot tell
+    /// which session an intruder rode, these are the other candidates for the entry
+    /// ([`other_entries`]).
+    #[serde(default)]
+    pub other_sessions: Vec<u32>,
 }
+
+/// Doors of other sessions kept per hop ([`AlertHop::other_sessions`]).
+pub const OTHER_SESSIONS: usize = 3;
 
 impl AlertHop {
     /// A routine-looking login that reached the source of a suspicious hop ([`crate::lead`]):
@@ -92,6 +102,11 @@ impl Alert {
     /// How the alert's entry was found ([`entry_basis`] of its first hop).
     pub fn entry_basis(&self, foothold: impl Fn(u32) -> Foothold) -> EntryBasis {
         self.hops.first().map_or(EntryBasis::Source, |h| entry_basis(h, foothold).1)
+    }
+
+    /// The other candidates for its entry ([`other_entries`] of its first hop).
+    pub fn other_entries(&self, foothold: impl Fn(u32) -> Foothold) -> Vec<u32> {
+        self.hops.first().map_or_else(Vec::new, |h| other_entries(h, foothold))
     }
 
     /// The session its entry was preferred over ([`passed_over_session`] of its first hop).
@@ -171,6 +186,9 @@ pub struct Thread {
     /// after a pause is then the other explanation, and that thread's entry the other
     /// candidate (right about as often as this thread's own, where this one's is wrong).
     pub earlier: Option<(usize, Time)>,
+    /// The other candidates for its entry, likeliest first: [`other_entries`] of its earliest
+    /// hop, then the entry of the earlier thread ([`Thread::earlier`]).
+    pub other_entries: Vec<u32>,
 }
 
 /// How long before a first hop the chain it continued may have begun for [`entry_of`] to take
@@ -250,6 +268,47 @@ pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, En
         },
         _ => (h.hop.src, EntryBasis::Source),
     }
+}
+
+/// The other hosts where an intrusion first seen in hop `h` may have begun, after
+/// [`entry_of`]'s choice, likeliest first: the session that choice passed over
+/// ([`passed_over_session`]); the door of the likeliest arrival when the session of the day
+/// won, or the hop's own source when an arrival was preferred to it (a workstation, an
+/// internet-facing server exploited through its service); then the doors of the other
+/// sessions that had reached the host within the day ([`AlertHop::other_sessions`], latest
+/// first). Where the logs cannot tell which of two users' sessions on a jump host the intruder
+/// rode, both doors are named, the likelier first.
+pub fn other_entries(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Vec<u32> {
+    let (entry, basis) = entry_basis(h, &foothold);
+    let mut out: Vec<u32> = Vec::new();
+    let mut add = |x: u32| {
+        if x != entry && !out.contains(&x) && foothold(x) == Foothold::Door {
+            out.push(x);
+        }
+    };
+    if let Some(s) = passed_over_session(h, &foothold) {
+        add(s);
+    }
+    match basis {
+        EntryBasis::Chain => {
+            if let Some(a) = h.arrival.filter(|a| a.door) {
+                add(a.origin);
+            }
+        }
+        EntryBasis::Arrival(_) => add(h.hop.src),
+        EntryBasis::Internet | EntryBasis::Source => {}
+    }
+    for &d in &h.other_sessions {
+        add(d);
+    }
+    out
+}
+
+/// The reason that names an entry's [`other_entries`] (by name), as `trace` and the report
+/// say it.
+pub fn other_entries_reason<S: AsRef<str>>(names: &[S]) -> String {
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    format!("other candidates the logs leave open, likeliest first: {}", names.join(", "))
 }
 
 /// The door whose session reached the inner host `h` leaves within [`CHAIN_ENTRY_WINDOW`]
@@ -400,7 +459,11 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
                 };
                 let earlier = if from_internet { None } else { entered.get(&h.hop.src).map(|p| (p.thread, p.at)) };
                 let passed_over = passed_over_session(h, &foothold);
-                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival, passed_over, earlier });
+                let mut other = other_entries(h, &foothold);
+                if let Some(e) = earlier.map(|(t, _)| out[t].entry_host).filter(|&e| e != entry_host && !other.contains(&e)) {
+                    other.push(e);
+                }
+                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival, passed_over, earlier, other_entries: other });
                 last.push(h.hop.time);
                 if !from_internet {
                     entered.insert(h.hop.src, Presence { thread: out.len() - 1, lead_in: None, at: h.hop.time });
@@ -948,7 +1011,7 @@ mod tests {
     fn ah(t: i64, src: u32, dst: u32, origin: u32, causal: u32) -> AlertHop {
         let hop = Hop::test(t, src, dst, causal);
         let trail = Trail { origin, causal: Causal::Clear(causal), start: Time(t), depth: 2, alert: 0 };
-        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None }
+        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: vec![] }
     }
 
     #[test]

@@ -129,6 +129,26 @@ impl Chains {
         }
     }
 
+    /// For a hop out of an inner host ([`Foothold::Inner`]): the doors other than `trail`'s
+    /// origin whose sessions reached its source within the window before it, latest first, at
+    /// most `n` ([`crate::alert::AlertHop::other_sessions`]). Every remembered login counts,
+    /// whatever its account: an intruder rides whichever session they sat in.
+    pub fn other_sessions(&self, hop: &Hop, trail: &Trail, foothold: impl Fn(u32) -> Foothold, n: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        if foothold(hop.src) != Foothold::Inner {
+            return out;
+        }
+        let mut parents: Vec<&Link> = self.parents(hop.src, hop.time).collect();
+        parents.sort_by_key(|l| std::cmp::Reverse((l.time, l.src, l.user)));
+        for l in parents {
+            let o = l.trail.origin;
+            if out.len() < n && o != trail.origin && o != hop.src && foothold(o) == Foothold::Door && !out.contains(&o) {
+                out.push(o);
+            }
+        }
+        out
+    }
+
     /// Every distinct alert among `hop`'s parents (unresolved indexes), for merging.
     pub fn parent_alerts(&self, hop: &Hop, out: &mut Vec<u32>) {
         let same_account = hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);

@@ -93,6 +93,9 @@ pub struct IntrusionResult {
     /// The entry host of the alert's thread holding the intrusion's first covered hop
     /// ([`crate::alert::threads`]).
     pub entry_found: Option<String>,
+    /// The other candidates that thread names for its entry, likeliest first
+    /// ([`crate::alert::Thread::other_entries`]).
+    pub entry_candidates: Vec<String>,
     /// Which of that alert's [`crate::alert::threads`] holds its first covered hop.
     pub thread: Option<usize>,
     /// The alert's threads holding any of its covered logins (its scope is theirs).
@@ -129,6 +132,11 @@ pub struct Figures {
     pub precision: f64,
     pub hops_omitted: u64,
     pub entry_found: usize,
+    /// Alerted intrusions whose true entry is the one found or among the other candidates the
+    /// thread names ([`IntrusionResult::entry_candidates`]).
+    pub entry_named: usize,
+    /// Other candidates named, over the alerted intrusions' threads.
+    pub entry_candidates: usize,
     /// Alerted intrusions whose covered logins lie in more than one thread of their alert
     /// (each further thread names an entry of its own).
     pub intrusions_split: usize,
@@ -283,7 +291,10 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             Some((_, ai)) => {
                 let threads = crate::alert::threads(&alerts[ai], |h| fleet.foothold(h));
                 let hops = matched.get(&(ai, intr.id)).map_or(&[][..], Vec::as_slice);
-                let first = threads.iter().position(|t| t.hops.contains(&best_hop)).map(|i| (i, threads[i].entry_host));
+                let first = threads
+                    .iter()
+                    .position(|t| t.hops.contains(&best_hop))
+                    .map(|i| (i, threads[i].entry_host, threads[i].other_entries.clone()));
                 let held: Vec<usize> =
                     (0..threads.len()).filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h))).collect();
                 for &i in &held {
@@ -295,9 +306,16 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             None => (None, Vec::new()),
         };
         let entry_found = best.map(|(_, ai)| {
-            let e = thread.map_or(alerts[ai].entry_host, |(_, e)| e);
+            let e = thread.as_ref().map_or(alerts[ai].entry_host, |(_, e, _)| *e);
             catalog.hosts.name(e).unwrap_or("").to_string()
         });
+        let entry_candidates = match (&thread, best) {
+            (Some((_, _, others)), _) => others.clone(),
+            (None, Some((_, ai))) => alerts[ai].other_entries(|h| fleet.foothold(h)),
+            (None, None) => Vec::new(),
+        };
+        let entry_candidates: Vec<String> =
+            entry_candidates.into_iter().map(|h| catalog.hosts.name(h).unwrap_or("").to_string()).collect();
         per_intrusion.push(IntrusionResult {
             id: intr.id,
             goal: intr.goal.clone(),
@@ -310,7 +328,8 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             delay_from_first_hop: best.and_then(|(t, _)| first_hop.map(|f| t.0 - f.0)),
             entry_truth: intr.entry_host.clone(),
             entry_found,
-            thread: thread.map(|(i, _)| i),
+            entry_candidates,
+            thread: thread.map(|(i, _, _)| i),
             threads: held,
             latest_covered,
             in_warmup: warmup_end.is_some_and(|w| logins.iter().all(|(_, l)| l.time < w)),
@@ -342,6 +361,14 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             .iter()
             .filter(|r| r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth)))
             .count(),
+        entry_named: per_intrusion
+            .iter()
+            .filter(|r| {
+                let right = |e: &str| e.eq_ignore_ascii_case(&r.entry_truth);
+                r.entry_found.as_deref().is_some_and(right) || (r.alert.is_some() && r.entry_candidates.iter().any(|e| right(e)))
+            })
+            .count(),
+        entry_candidates: per_intrusion.iter().filter(|r| r.alert.is_some()).map(|r| r.entry_candidates.len()).sum(),
         intrusions_split: per_intrusion.iter().filter(|r| r.threads.len() > 1).count(),
         threads_shared: {
             let mut owners: BTreeMap<(&str, usize), BTreeSet<u32>> = BTreeMap::new();
@@ -491,6 +518,7 @@ mod tests {
             evidence: vec![hop.evidence],
             trail: Trail { origin: src, causal: Causal::Unclear, start: Time(t), depth: 1, alert: 0 },
             arrival: None,
+            other_sessions: vec![],
         }
     }
 

@@ -70,6 +70,7 @@ impl LeadIn {
             hop: self.hop,
             trail: self.trail,
             arrival: None,
+            other_sessions: vec![],
         }
     }
 }

@@ -84,6 +84,7 @@ impl UnseenEdgeRule {
                     hop,
                     trail,
                     arrival: None,
+                    other_sessions: vec![],
                 };
                 Alert {
                     id: alert_id(&ah, catalog),

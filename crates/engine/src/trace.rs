@@ -41,6 +41,9 @@ pub struct TracePath {
     /// The path stops where the thread of its hop into the host began, though the alert
     /// reaches further back ([`alert_paths`]): the other reading, a second intruder.
     pub thread_only: bool,
+    /// The other candidates for the entry that the alert's logins leave open, likeliest first
+    /// ([`crate::alert::other_entries`] of the path's first hop); none for the rarity walk.
+    pub other_entries: Vec<u32>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -194,7 +197,7 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
         let mut entry_reasons = vec![reason.to_string()];
         entry_reasons.extend(weaknesses(fleet, entry_host, first.time));
         let score = chain.iter().map(|h| h.score).sum();
-        paths.push(TracePath { hops: chain, score, entry_host, entry_reasons, alert: None, thread_only: false });
+        paths.push(TracePath { hops: chain, score, entry_host, entry_reasons, alert: None, thread_only: false, other_entries: Vec::new() });
     }
     Trace { paths, logins: hops.len() as u64 }
 }
@@ -303,6 +306,11 @@ fn path_of(a: &Alert, chain: Vec<usize>, thread_only: bool, catalog: &Catalog, f
         EntryBasis::Source => EntryReason::Source { lead_in: first.is_lead_in() },
     };
     let mut entry_reasons = vec![reason.to_string()];
+    let other_entries = crate::alert::other_entries(first, foothold);
+    let others: Vec<&str> = other_entries.iter().map(|&h| name(h)).collect();
+    if !others.is_empty() {
+        entry_reasons.push(crate::alert::other_entries_reason(&others));
+    }
     if thread_only {
         entry_reasons.push(
             "this path stops where the thread of the hop into the host began, after a pause or by another way in: the entry of a second intruder, if it was one".to_string(),
@@ -317,7 +325,7 @@ fn path_of(a: &Alert, chain: Vec<usize>, thread_only: bool, catalog: &Catalog, f
         })
         .collect();
     let score = hops.iter().map(|h| h.score).sum();
-    TracePath { hops, score, entry_host, entry_reasons, alert: Some(a.id.clone()), thread_only }
+    TracePath { hops, score, entry_host, entry_reasons, alert: Some(a.id.clone()), thread_only, other_entries }
 }
 
 #[cfg(test)]
@@ -406,7 +414,7 @@ mod tests {
             .map(|&(t, s, d)| {
                 let hop = Hop::test(t * H, w.host(s), w.host(d), 1);
                 let trail = crate::chain::Trail { origin: hop.src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None }
+                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: vec![] }
             })
             .collect();
         Alert {

@@ -676,3 +676,32 @@ fn the_login_that_brought_the_hops_account_outweighs_a_session_of_hours_before_t
     assert_eq!(entry("adm_alice"), (s("ws-alice"), Some(s("ws-bob")), Some(false)), "Alice's account left the server");
     assert_eq!(entry("svc_backup"), (s("ws-bob"), None, None), "an account neither login brought");
 }
+
+/// Alice's and then Bob's usual sessions reach the jump host, an hour apart, as every day; two
+/// hours after Bob's, a suspicious hop leaves it. Nothing in the logs says which session the
+/// intruder rode: the entry is the later one's workstation (most intruders move on within
+/// hours), and Alice's is named as the other candidate, so a responder checks both
+/// workstations. Riding a session that alone reached the host, there is no other candidate.
+#[test]
+fn the_other_sessions_that_reached_the_host_are_named_as_other_candidates_for_the_entry() {
+    let run_with = |alice: bool| {
+        let mut w = office(true);
+        let hop = t("2021-04-14T05:00:00Z");
+        if alice {
+            w.login(Time(hop.0 - 180 * 60 * hopscope_engine::SECOND), "ws-alice", "jump-01", "alice", "Kerberos");
+        }
+        w.login(Time(hop.0 - 120 * 60 * hopscope_engine::SECOND), "ws-bob", "jump-01", "bob", "Kerberos");
+        w.login(hop, "jump-01", "crm-01", "svc_backup", "NTLM");
+        let d = run(&mut w, DetectConfig { lead_in_window: 0, ..DetectConfig::default() });
+        let fleet = Fleet::new(&w.catalog, &w.inventory);
+        let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
+        let foothold = |h: u32| fleet.foothold(h);
+        let threads = hopscope_engine::alert::threads(a, foothold);
+        assert_eq!(threads[0].other_entries, a.other_entries(foothold), "the thread names what the alert names");
+        (name(a.entry_host), a.other_entries(foothold).into_iter().map(name).collect::<Vec<_>>())
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(run_with(true), (s("ws-bob"), vec![s("ws-alice")]), "both sessions reached the jump host");
+    assert_eq!(run_with(false), (s("ws-bob"), vec![]), "Bob's session alone");
+}

@@ -387,6 +387,9 @@ fn entry_reasons(cat: &Catalog, fleet: &Fleet, alert: &AlertView, patch_age_days
         },
     };
     let mut why = vec![reason.to_string()];
+    if !alert.other_entries.is_empty() {
+        why.push(hopscope_engine::alert::other_entries_reason(&alert.other_entries));
+    }
     if let (Some(host), Ok(began)) = (cat.hosts.find(&alert.entry_host), Time::parse(&alert.first_time)) {
         why.extend(weaknesses(fleet.host(host), began, patch_age_days as i64 * DAY));
     }

@@ -70,6 +70,11 @@ pub struct AlertView {
     /// (docs/detection.md#where-intrusions-begin): that login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrived_by: Option<ArrivalView>,
+    /// The other hosts where the intrusion may have begun, likeliest first: the session the
+    /// entry was preferred over, the other doors whose sessions had reached `first_seen_on`
+    /// within the day (docs/detection.md#other-candidates). Absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_entries: Vec<String>,
     pub chain_origin: String,
     pub causal_account: Option<String>,
     pub hops: Vec<AlertHopView>,
@@ -105,6 +110,9 @@ pub struct ThreadView {
     /// As [`AlertView::arrived_by`], for the thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrived_by: Option<ArrivalView>,
+    /// As [`AlertView::other_entries`], for the thread, then the earlier thread's entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_entries: Vec<String>,
     pub chain_origin: String,
     /// Indexes into the alert's `hops`.
     pub hops: Vec<usize>,
@@ -244,6 +252,7 @@ impl AlertView {
                 EntryBasis::Arrival(x) => Some(ArrivalView::new(&x, a.passed_over_session(foothold), c)),
                 _ => None,
             },
+            other_entries: names(c, &a.other_entries(foothold)),
             chain_origin: c.hosts.name(a.chain_origin).unwrap_or_default().to_string(),
             causal_account: match a.causal_account {
                 Causal::Clear(u) => account_name(c, u),
@@ -269,6 +278,7 @@ impl AlertView {
                             first_seen_on: (t.first_host != t.entry_host)
                                 .then(|| c.hosts.name(t.first_host).unwrap_or_default().to_string()),
                             arrived_by: t.arrival.as_ref().map(|x| ArrivalView::new(x, t.passed_over, c)),
+                            other_entries: names(c, &t.other_entries),
                             chain_origin: c.hosts.name(t.origin).unwrap_or_default().to_string(),
                             hops: t.hops,
                         })
@@ -278,6 +288,11 @@ impl AlertView {
             thread: None,
         }
     }
+}
+
+/// Hosts by name.
+fn names(c: &Catalog, hosts: &[u32]) -> Vec<String> {
+    hosts.iter().map(|&h| c.hosts.name(h).unwrap_or_default().to_string()).collect()
 }
 
 impl AlertHopView {

@@ -24,6 +24,9 @@ pub struct TraceView {
 pub struct EntryPointView {
     pub host: String,
     pub why: Vec<String>,
+    /// The other candidates the logs leave open, likeliest first; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_entries: Vec<String>,
 }
 
 /// A login of a path, with its bits of rarity and why.
@@ -59,7 +62,11 @@ fn hops(c: &Catalog, p: &TracePath) -> Vec<TraceHopView> {
 }
 
 fn entry(c: &Catalog, p: &TracePath) -> EntryPointView {
-    EntryPointView { host: host_name(c, p.entry_host), why: p.entry_reasons.clone() }
+    EntryPointView {
+        host: host_name(c, p.entry_host),
+        why: p.entry_reasons.clone(),
+        other_entries: p.other_entries.iter().map(|&h| host_name(c, h)).collect(),
+    }
 }
 
 /// When the path's first login happened (`None` for an empty path).
