@@ -1223,6 +1223,20 @@ mod tests {
         // the thread names both: where it began and where it was first seen
         let t = threads(&alert_of(vec![hop(3, 4, 1, 29), hop(4, 5, 1, 29)]), foothold);
         assert_eq!(t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, 3, vec![0, 1])]);
+        // the other candidates, likeliest first: the session passed over; the likeliest
+        // arrival's door when the session won, or the first host itself when an arrival won
+        // over a door; then the other sessions' doors; only doors, never the entry, once each
+        let with_sessions = |mut h: AlertHop, s: &[u32]| {
+            h.other_sessions = s.to_vec();
+            h
+        };
+        assert_eq!(other_entries(&novel(hop(3, 4, 1, 29), 2), foothold), vec![1], "the session passed over");
+        assert_eq!(other_entries(&arrived(hop(3, 4, 1, 29), 2, true), foothold), vec![2], "the arrival behind the session");
+        assert_eq!(other_entries(&with_sessions(arrived(hop(3, 4, 1, 29), 2, true), &[2, 5, 1]), foothold), vec![2], "once each, doors only");
+        assert_eq!(other_entries(&with_sessions(hop(3, 4, 1, 29), &[2]), foothold), vec![2], "another session's door");
+        assert_eq!(other_entries(&novel(hop(2, 4, 4, 29), 1), foothold), vec![2], "the internet-facing server itself: an exploit");
+        assert_eq!(other_entries(&hop(2, 4, 1, 29), foothold), Vec::<u32>::new(), "a door's own hop: nothing else");
+        assert_eq!(other_entries(&hop(0, 2, 0, 30), foothold), Vec::<u32>::new(), "from the internet: nothing else");
     }
 
     /// A fleet of hosts h1..h8 and the internet, and an alert holding `hops`.

@@ -639,4 +639,34 @@ mod tests {
         // neither began
         assert_eq!((f.threads_held, f.thread_entries_right), (2, 1));
     }
+
+    /// Two doors' sessions reached the jump host before the intruder's first suspicious hop
+    /// out of it: the entry found is the later session's door, the other one is named as
+    /// another candidate. The intruder rode the earlier one: not found first, but named.
+    #[test]
+    fn an_entry_among_the_other_candidates_is_named_not_found() {
+        use crate::audit::fixture::world;
+        use hopscope_model::Lifecycle::Active;
+        // internet-facing hosts are doors (no roles in this inventory)
+        let w = world(&[("ws-a", Active, "", true, 1), ("ws-b", Active, "", true, 1), ("jump-1", Active, "", false, 2), ("db-1", Active, "", false, 4)], &[]);
+        let truth = Truth {
+            scenario: "test".into(),
+            start: Time(0),
+            end: Time(10 * DAY),
+            intrusions: vec![TruthIntrusion { id: 1, goal: "targeted".into(), stealth: "agnostic".into(), entry_host: "ws-a".into() }],
+            logins: vec![login(2 * DAY, LoginKind::Hop, "jump-1", "db-1", "svc")],
+        };
+        let mut h = hop(2 * DAY, w.host("jump-1"), w.host("db-1"), w.user("svc"));
+        // the session it continued came from ws-b an hour before; ws-a's two hours before
+        h.trail = Trail { origin: w.host("ws-b"), causal: Causal::Unclear, start: Time(2 * DAY - 3600 * S), depth: 2, alert: 0 };
+        let judge = |other_sessions: Vec<u32>| {
+            let alerts = vec![alert("A-1", 2 * DAY, vec![AlertHop { other_sessions, ..h.clone() }])];
+            let f = figures(&alerts, &w.catalog, &w.fleet, &truth, Some(Time(0)));
+            let r = &f.per_intrusion[0];
+            (r.entry_found.clone().unwrap(), r.entry_candidates.clone(), f.entry_found, f.entry_named, f.entry_candidates)
+        };
+        let s = |x: &str| x.to_string();
+        assert_eq!(judge(vec![w.host("ws-a")]), (s("ws-b"), vec![s("ws-a")], 0, 1, 1));
+        assert_eq!(judge(vec![]), (s("ws-b"), vec![], 0, 0, 0), "no other session: nothing named");
+    }
 }
