@@ -47,11 +47,61 @@ pub struct AlertHop {
     /// which session an intruder rode, these are the other candidates for the entry
     /// ([`other_entries`]).
     #[serde(default)]
-    pub other_sessions: Vec<u32>,
+    pub other_sessions: Doors,
 }
 
 /// Doors of other sessions kept per hop ([`AlertHop::other_sessions`]).
 pub const OTHER_SESSIONS: usize = 3;
+
+/// Up to [`OTHER_SESSIONS`] distinct hosts, in the order added, held inline: an alert hop is
+/// kept for every alert below the threshold too (1.6 M at once in a simulated maintenance
+/// weekend), and a vector there cost a pointer and an allocation each, 87 MiB of peak
+/// (docs/performance-detect.md, session 11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Doors([u32; OTHER_SESSIONS]);
+
+impl Doors {
+    const EMPTY_SLOT: u32 = u32::MAX;
+    pub const NONE: Doors = Doors([Doors::EMPTY_SLOT; OTHER_SESSIONS]);
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().copied().take_while(|&h| h != Doors::EMPTY_SLOT)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0[0] == Doors::EMPTY_SLOT
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.0[OTHER_SESSIONS - 1] != Doors::EMPTY_SLOT
+    }
+
+    /// Add `host` unless it is held already or all slots are taken.
+    pub fn push(&mut self, host: u32) {
+        if host == Doors::EMPTY_SLOT || self.iter().any(|h| h == host) {
+            return;
+        }
+        if let Some(slot) = self.0.iter_mut().find(|h| **h == Doors::EMPTY_SLOT) {
+            *slot = host;
+        }
+    }
+}
+
+impl Default for Doors {
+    fn default() -> Doors {
+        Doors::NONE
+    }
+}
+
+impl FromIterator<u32> for Doors {
+    fn from_iter<I: IntoIterator<Item = u32>>(hosts: I) -> Doors {
+        let mut d = Doors::NONE;
+        for h in hosts {
+            d.push(h);
+        }
+        d
+    }
+}
 
 impl AlertHop {
     /// A routine-looking login that reached the source of a suspicious hop ([`crate::lead`]):
@@ -298,7 +348,7 @@ pub fn other_entries(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Vec<u3
         EntryBasis::Arrival(_) => add(h.hop.src),
         EntryBasis::Internet | EntryBasis::Source => {}
     }
-    for &d in &h.other_sessions {
+    for d in h.other_sessions.iter() {
         add(d);
     }
     out
@@ -1011,7 +1061,7 @@ mod tests {
     fn ah(t: i64, src: u32, dst: u32, origin: u32, causal: u32) -> AlertHop {
         let hop = Hop::test(t, src, dst, causal);
         let trail = Trail { origin, causal: Causal::Clear(causal), start: Time(t), depth: 2, alert: 0 };
-        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: vec![] }
+        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }
     }
 
     #[test]
@@ -1227,7 +1277,7 @@ mod tests {
         // arrival's door when the session won, or the first host itself when an arrival won
         // over a door; then the other sessions' doors; only doors, never the entry, once each
         let with_sessions = |mut h: AlertHop, s: &[u32]| {
-            h.other_sessions = s.to_vec();
+            h.other_sessions = s.iter().copied().collect();
             h
         };
         assert_eq!(other_entries(&novel(hop(3, 4, 1, 29), 2), foothold), vec![1], "the session passed over");

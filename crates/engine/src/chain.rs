@@ -5,6 +5,7 @@
 //! source and account), each carrying the summary of its chain ([`Trail`]), never the chain's
 //! hops. Memory therefore grows with hosts, not events.
 
+use crate::alert::Doors;
 use crate::fleet::Foothold;
 use crate::graph::Hop;
 use hopscope_model::Time;
@@ -131,18 +132,24 @@ impl Chains {
 
     /// For a hop out of an inner host ([`Foothold::Inner`]): the doors other than `trail`'s
     /// origin whose sessions reached its source within the window before it, latest first, at
-    /// most `n` ([`crate::alert::AlertHop::other_sessions`]). Every remembered login counts,
+    /// most [`crate::alert::OTHER_SESSIONS`] ([`crate::alert::AlertHop::other_sessions`]). Every remembered login counts,
     /// whatever its account: an intruder rides whichever session they sat in.
-    pub fn other_sessions(&self, hop: &Hop, trail: &Trail, foothold: impl Fn(u32) -> Foothold, n: usize) -> Vec<u32> {
-        let mut out = Vec::new();
+    pub fn other_sessions(&self, hop: &Hop, trail: &Trail, foothold: impl Fn(u32) -> Foothold) -> Doors {
+        let mut out = Doors::NONE;
         if foothold(hop.src) != Foothold::Inner {
             return out;
         }
-        let mut parents: Vec<&Link> = self.parents(hop.src, hop.time).collect();
-        parents.sort_by_key(|l| std::cmp::Reverse((l.time, l.src, l.user)));
-        for l in parents {
+        // the parents latest first, without sorting into a vector (at most `k` of them): this
+        // runs for every suspicious hop
+        let key = |l: &Link| (l.time, l.src, l.user);
+        let mut before: Option<(Time, u32, u32)> = None;
+        while !out.is_full() {
+            let Some(l) = self.parents(hop.src, hop.time).filter(|l| before.is_none_or(|b| key(l) < b)).max_by_key(|l| key(l)) else {
+                break;
+            };
+            before = Some(key(l));
             let o = l.trail.origin;
-            if out.len() < n && o != trail.origin && o != hop.src && foothold(o) == Foothold::Door && !out.contains(&o) {
+            if o != trail.origin && o != hop.src && foothold(o) == Foothold::Door {
                 out.push(o);
             }
         }

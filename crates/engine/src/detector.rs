@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use ahash::AHashMap;
 
-use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert, OTHER_SESSIONS};
+use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
 use crate::arrival::{Arrival, Arrivals};
 use crate::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::attack::techniques;
@@ -468,7 +468,7 @@ impl Detector {
                 } else {
                     None
                 };
-                let other_sessions = self.chains.other_sessions(&hop, &trail, |h| self.fleet.foothold(h), OTHER_SESSIONS);
+                let other_sessions = self.chains.other_sessions(&hop, &trail, |h| self.fleet.foothold(h));
                 let ah = AlertHop {
                     score,
                     techniques: techniques(&hop, contributions, &self.fleet),
@@ -761,7 +761,7 @@ mod tests {
             let mut hop = Hop::test(1_000_000, a, b, 0);
             hop.evidence.source = src;
             let trail = crate::chain::Trail { origin: a, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-            alert_id(&AlertHop { hop, score: 1.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: vec![] }, &c)
+            alert_id(&AlertHop { hop, score: 1.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }, &c)
         };
         assert_eq!(id_from("/cases/one/logs/sg-ops-03/auth.log"), id_from("logs/sg-ops-03/auth.log"));
         assert_eq!(id_from("C:\\evidence\\auth.log"), id_from("auth.log"));

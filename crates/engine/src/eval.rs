@@ -518,7 +518,7 @@ mod tests {
             evidence: vec![hop.evidence],
             trail: Trail { origin: src, causal: Causal::Unclear, start: Time(t), depth: 1, alert: 0 },
             arrival: None,
-            other_sessions: vec![],
+            other_sessions: crate::alert::Doors::NONE,
         }
     }
 
@@ -659,14 +659,14 @@ mod tests {
         let mut h = hop(2 * DAY, w.host("jump-1"), w.host("db-1"), w.user("svc"));
         // the session it continued came from ws-b an hour before; ws-a's two hours before
         h.trail = Trail { origin: w.host("ws-b"), causal: Causal::Unclear, start: Time(2 * DAY - 3600 * S), depth: 2, alert: 0 };
-        let judge = |other_sessions: Vec<u32>| {
+        let judge = |other_sessions: crate::alert::Doors| {
             let alerts = vec![alert("A-1", 2 * DAY, vec![AlertHop { other_sessions, ..h.clone() }])];
             let f = figures(&alerts, &w.catalog, &w.fleet, &truth, Some(Time(0)));
             let r = &f.per_intrusion[0];
             (r.entry_found.clone().unwrap(), r.entry_candidates.clone(), f.entry_found, f.entry_named, f.entry_candidates)
         };
         let s = |x: &str| x.to_string();
-        assert_eq!(judge(vec![w.host("ws-a")]), (s("ws-b"), vec![s("ws-a")], 0, 1, 1));
-        assert_eq!(judge(vec![]), (s("ws-b"), vec![], 0, 0, 0), "no other session: nothing named");
+        assert_eq!(judge([w.host("ws-a")].into_iter().collect()), (s("ws-b"), vec![s("ws-a")], 0, 1, 1));
+        assert_eq!(judge(crate::alert::Doors::NONE), (s("ws-b"), vec![], 0, 0, 0), "no other session: nothing named");
     }
 }

@@ -70,7 +70,7 @@ impl LeadIn {
             hop: self.hop,
             trail: self.trail,
             arrival: None,
-            other_sessions: vec![],
+            other_sessions: crate::alert::Doors::NONE,
         }
     }
 }

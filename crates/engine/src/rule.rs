@@ -84,7 +84,7 @@ impl UnseenEdgeRule {
                     hop,
                     trail,
                     arrival: None,
-                    other_sessions: vec![],
+                    other_sessions: crate::alert::Doors::NONE,
                 };
                 Alert {
                     id: alert_id(&ah, catalog),

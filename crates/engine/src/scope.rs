@@ -426,7 +426,7 @@ mod tests {
         let hop = |t: i64, src: u32, dst: u32| {
             let hop = Hop::test(t, src, dst, 1);
             let trail = crate::chain::Trail { origin: src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-            crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: vec![] }
+            crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }
         };
         let alert = |entry: u32| crate::alert::Alert {
             id: "A".into(),
@@ -454,7 +454,7 @@ mod tests {
         let alert = |id: &str, t: i64, src: u32, dst: u32| {
             let hop = Hop::test(t, src, dst, 1);
             let trail = crate::chain::Trail { origin: src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-            let h = crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: vec![] };
+            let h = crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE };
             Alert {
                 id: id.into(),
                 score: 10.0,

@@ -414,7 +414,7 @@ mod tests {
             .map(|&(t, s, d)| {
                 let hop = Hop::test(t * H, w.host(s), w.host(d), 1);
                 let trail = crate::chain::Trail { origin: hop.src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: vec![] }
+                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }
             })
             .collect();
         Alert {
