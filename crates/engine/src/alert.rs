@@ -322,12 +322,13 @@ pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, En
 
 /// The other hosts where an intrusion first seen in hop `h` may have begun, after
 /// [`entry_of`]'s choice, likeliest first: the session that choice passed over
-/// ([`passed_over_session`]); the door of the likeliest arrival when the session of the day
-/// won, or the hop's own source when an arrival was preferred to it (a workstation, an
-/// internet-facing server exploited through its service); then the doors of the other
-/// sessions that had reached the host within the day ([`AlertHop::other_sessions`], latest
-/// first). Where the logs cannot tell which of two users' sessions on a jump host the intruder
-/// rode, both doors are named, the likelier first.
+/// ([`passed_over_session`]); when the session of the day won, the door of the likeliest
+/// arrival of the days before if that login was new to the host; the hop's own source when an
+/// arrival was preferred to it (a workstation, an internet-facing server exploited through its
+/// service); the doors of the other sessions that had reached the host within the day
+/// ([`AlertHop::other_sessions`], latest first); last, the door of a routine likeliest
+/// arrival. Where the logs cannot tell which of two users' sessions on a jump host the
+/// intruder rode, both doors are named, the likelier first.
 pub fn other_entries(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Vec<u32> {
     let (entry, basis) = entry_basis(h, &foothold);
     let mut out: Vec<u32> = Vec::new();
@@ -339,17 +340,24 @@ pub fn other_entries(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Vec<u3
     if let Some(s) = passed_over_session(h, &foothold) {
         add(s);
     }
-    match basis {
-        EntryBasis::Chain => {
-            if let Some(a) = h.arrival.filter(|a| a.door) {
-                add(a.origin);
-            }
-        }
-        EntryBasis::Arrival(_) => add(h.hop.src),
-        EntryBasis::Internet | EntryBasis::Source => {}
+    // the likeliest arrival of the days before, when the last day's session won: a login new
+    // to the host before the day's other sessions, a routine one after them (an intruder
+    // usually moves on within hours)
+    let arrival = match basis {
+        EntryBasis::Chain => h.arrival.filter(|a| a.door),
+        _ => None,
+    };
+    if let Some(a) = arrival.filter(|a| a.novel) {
+        add(a.origin);
+    }
+    if matches!(basis, EntryBasis::Arrival(_)) {
+        add(h.hop.src);
     }
     for d in h.other_sessions.iter() {
         add(d);
+    }
+    if let Some(a) = arrival.filter(|a| !a.novel) {
+        add(a.origin);
     }
     out
 }
@@ -1283,6 +1291,12 @@ mod tests {
         assert_eq!(other_entries(&novel(hop(3, 4, 1, 29), 2), foothold), vec![1], "the session passed over");
         assert_eq!(other_entries(&arrived(hop(3, 4, 1, 29), 2, true), foothold), vec![2], "the arrival behind the session");
         assert_eq!(other_entries(&with_sessions(arrived(hop(3, 4, 1, 29), 2, true), &[2, 5, 1]), foothold), vec![2], "once each, doors only");
+        let mut both = with_sessions(arrived(hop(3, 4, 1, 29), 2, true), &[6]);
+        let door6 = |h: u32| if h == 6 { Foothold::Door } else { foothold(h) };
+        assert_eq!(other_entries(&both, door6), vec![6, 2], "the day's other sessions before a routine arrival of days before");
+        both.arrival.as_mut().unwrap().novel = true;
+        both.hop.time = Time(both.trail.start.0 + 4 * 60 * SECOND);
+        assert_eq!(other_entries(&both, door6), vec![2, 6], "a login new to the host before them (the session, ridden, won)");
         assert_eq!(other_entries(&with_sessions(hop(3, 4, 1, 29), &[2]), foothold), vec![2], "another session's door");
         assert_eq!(other_entries(&novel(hop(2, 4, 4, 29), 1), foothold), vec![2], "the internet-facing server itself: an exploit");
         assert_eq!(other_entries(&hop(2, 4, 1, 29), foothold), Vec::<u32>::new(), "a door's own hop: nothing else");
