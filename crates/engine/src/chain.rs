@@ -132,8 +132,9 @@ impl Chains {
 
     /// For a hop out of an inner host ([`Foothold::Inner`]): the doors other than `trail`'s
     /// origin whose sessions reached its source within the window before it, latest first, at
-    /// most [`crate::alert::OTHER_SESSIONS`] ([`crate::alert::AlertHop::other_sessions`]). Every remembered login counts,
-    /// whatever its account: an intruder rides whichever session they sat in.
+    /// most [`crate::alert::OTHER_SESSIONS`] ([`crate::alert::AlertHop::other_sessions`]).
+    /// Every remembered login counts, whatever its account: an intruder rides whichever
+    /// session they sat in.
     pub fn other_sessions(&self, hop: &Hop, trail: &Trail, foothold: impl Fn(u32) -> Foothold) -> Doors {
         let mut out = Doors::NONE;
         if foothold(hop.src) != Foothold::Inner {
