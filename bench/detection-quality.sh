@@ -7,11 +7,10 @@
 set -euo pipefail
 B=${HOPSCOPE:-target/release/hopscope}
 OUT=${1:-$(mktemp -d)}
+source "$(dirname "$0")/eval-case.sh"
 run() { # name, simulate args...
   local name=$1; shift
-  rm -rf "$OUT/$name"
-  "$B" simulate --out "$OUT/$name/fleet" "$@" >/dev/null 2>&1
-  "$B" ingest "$OUT/$name/fleet/logs" --inventory "$OUT/$name/fleet" --case "$OUT/$name/case" >/dev/null 2>&1
+  make_case "$name" "$@"
   local t0=$(date +%s.%N)
   "$B" eval --case "$OUT/$name/case" --truth "$OUT/$name/fleet/truth.json" --json > "$OUT/$name/eval.json"
   local t1=$(date +%s.%N)

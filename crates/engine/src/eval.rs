@@ -309,13 +309,12 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             let e = thread.as_ref().map_or(alerts[ai].entry_host, |(_, e, _)| *e);
             catalog.hosts.name(e).unwrap_or("").to_string()
         });
-        let entry_candidates = match (&thread, best) {
-            (Some((_, _, others)), _) => others.clone(),
-            (None, Some((_, ai))) => alerts[ai].other_entries(|h| fleet.foothold(h)),
-            (None, None) => Vec::new(),
-        };
-        let entry_candidates: Vec<String> =
-            entry_candidates.into_iter().map(|h| catalog.hosts.name(h).unwrap_or("").to_string()).collect();
+        let entry_candidates: Vec<String> = thread
+            .as_ref()
+            .map_or(&[][..], |(_, _, others)| others.as_slice())
+            .iter()
+            .map(|&h| catalog.hosts.name(h).unwrap_or("").to_string())
+            .collect();
         per_intrusion.push(IntrusionResult {
             id: intr.id,
             goal: intr.goal.clone(),
