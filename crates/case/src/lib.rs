@@ -19,7 +19,9 @@ mod schema;
 mod tables;
 mod writer;
 
-pub use manifest::{InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, MANIFEST, VERSION};
+pub use manifest::{
+    InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, MANIFEST, VERSION,
+};
 pub use reader::{Case, EventStream, Label};
 pub use writer::CaseWriter;
 

@@ -66,7 +66,12 @@ impl Case {
             self.manifest.runs.iter().map(|r| (r.min_time, self.dir.join(&r.file))).collect();
         // opened from the back: latest first time at the front
         waiting.sort_by(|a, b| b.cmp(a));
-        Ok(EventStream { open: Vec::new(), waiting, batch: batch.max(1), rows_per_read: batch.clamp(1024, 1 << 20) })
+        Ok(EventStream {
+            open: Vec::new(),
+            waiting,
+            batch: batch.max(1),
+            rows_per_read: batch.clamp(1024, 1 << 20),
+        })
     }
 
     /// Every event in memory, in time order.
@@ -109,7 +114,8 @@ impl RunCursor {
                 Some(Ok(b)) => {
                     self.chunk.clear();
                     self.pos = 0;
-                    append_batch(&mut self.chunk, &b).map_err(|e| CaseError::corrupt(&self.path, e))?;
+                    append_batch(&mut self.chunk, &b)
+                        .map_err(|e| CaseError::corrupt(&self.path, e))?;
                 }
                 Some(Err(e)) => return Err(CaseError::corrupt(&self.path, e)),
                 None => self.done = true,

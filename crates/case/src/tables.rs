@@ -5,13 +5,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
-    UInt8Array,
+    Array, ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+    UInt32Array, UInt64Array, UInt8Array,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use hopscope_model::{
-    AccountTable, Catalog, DataHolding, HostDirectory, HostKind, HostRecord, Interner, Inventory, InventoryHost,
-    Lifecycle, Site,
+    AccountTable, Catalog, DataHolding, HostDirectory, HostKind, HostRecord, Interner, Inventory,
+    InventoryHost, Lifecycle, Site,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -75,7 +75,8 @@ pub(crate) fn events_writer_props(constant: &[&str]) -> WriterProperties {
 pub(crate) fn write_atomic(path: &Path, batch: &RecordBatch) -> Result<(), CaseError> {
     let tmp = path.with_extension("parquet.tmp");
     let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
-    let mut w = ArrowWriter::try_new(f, batch.schema(), Some(writer_props())).map_err(|e| CaseError::io(&tmp, e))?;
+    let mut w = ArrowWriter::try_new(f, batch.schema(), Some(writer_props()))
+        .map_err(|e| CaseError::io(&tmp, e))?;
     w.write(batch).map_err(|e| CaseError::io(&tmp, e))?;
     w.close().map_err(|e| CaseError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| CaseError::io(path, e))
@@ -93,7 +94,8 @@ pub(crate) fn read_all(path: &Path) -> Result<Vec<RecordBatch>, CaseError> {
 }
 
 fn batch(fields: Vec<Field>, cols: Vec<ArrayRef>) -> RecordBatch {
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).expect("columns match the schema by construction")
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+        .expect("columns match the schema by construction")
 }
 
 fn f(name: &str, t: DataType, nullable: bool) -> Field {
@@ -105,10 +107,14 @@ fn strings<'a>(b: &'a RecordBatch, path: &Path, name: &str) -> Result<&'a String
         .and_then(|c| c.as_any().downcast_ref::<StringArray>())
         .ok_or_else(|| CaseError::corrupt(path, format!("column {name} missing or not text")))
 }
-fn typed<'a, T: Array + 'static>(b: &'a RecordBatch, path: &Path, name: &str) -> Result<&'a T, CaseError> {
-    b.column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<T>())
-        .ok_or_else(|| CaseError::corrupt(path, format!("column {name} missing or of the wrong type")))
+fn typed<'a, T: Array + 'static>(
+    b: &'a RecordBatch,
+    path: &Path,
+    name: &str,
+) -> Result<&'a T, CaseError> {
+    b.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<T>()).ok_or_else(|| {
+        CaseError::corrupt(path, format!("column {name} missing or of the wrong type"))
+    })
 }
 fn opt(a: &StringArray, i: usize) -> Option<String> {
     (!a.is_null(i)).then(|| a.value(i).to_string())
@@ -150,11 +156,19 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
     write_atomic(
         &dir.join("accounts.parquet"),
         &batch(
-            vec![f("id", DataType::UInt32, false), f("name", DataType::Utf8, false), f("domain", DataType::Utf8, true)],
+            vec![
+                f("id", DataType::UInt32, false),
+                f("name", DataType::Utf8, false),
+                f("domain", DataType::Utf8, true),
+            ],
             vec![
                 Arc::new(UInt32Array::from(accounts.iter().map(|(id, _)| *id).collect::<Vec<_>>())),
-                Arc::new(StringArray::from(accounts.iter().map(|(_, a)| a.name.as_str()).collect::<Vec<_>>())),
-                Arc::new(StringArray::from(accounts.iter().map(|(_, a)| a.domain.as_deref()).collect::<Vec<_>>())),
+                Arc::new(StringArray::from(
+                    accounts.iter().map(|(_, a)| a.name.as_str()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    accounts.iter().map(|(_, a)| a.domain.as_deref()).collect::<Vec<_>>(),
+                )),
             ],
         ),
     )?;
@@ -188,14 +202,30 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
                 col_s(&|r| Some(r.kind.as_str().to_string())),
                 col_s(&|r| r.site.clone()),
                 col_s(&|r| r.country.clone()),
-                Arc::new(UInt32Array::from(hosts.iter().map(|(_, r)| r.inventory).collect::<Vec<_>>())),
-                col_s(&|r| inv_host(r).map(|h| h.ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().join(";"))),
+                Arc::new(UInt32Array::from(
+                    hosts.iter().map(|(_, r)| r.inventory).collect::<Vec<_>>(),
+                )),
+                col_s(&|r| {
+                    inv_host(r).map(|h| {
+                        h.ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>().join(";")
+                    })
+                }),
                 col_s(&|r| inv_host(r).map(|h| h.role.clone())),
                 col_s(&|r| inv_host(r).map(|h| h.owner.clone())),
                 col_s(&|r| inv_host(r).map(|h| h.lifecycle.as_str().to_string())),
                 col_s(&|r| inv_host(r).and_then(|h| h.last_patched).map(|d| d.to_string())),
-                Arc::new(BooleanArray::from(hosts.iter().map(|(_, r)| inv_host(r).map(|h| h.internet_facing)).collect::<Vec<_>>())),
-                Arc::new(UInt8Array::from(hosts.iter().map(|(_, r)| inv_host(r).map(|h| h.criticality)).collect::<Vec<_>>())),
+                Arc::new(BooleanArray::from(
+                    hosts
+                        .iter()
+                        .map(|(_, r)| inv_host(r).map(|h| h.internet_facing))
+                        .collect::<Vec<_>>(),
+                )),
+                Arc::new(UInt8Array::from(
+                    hosts
+                        .iter()
+                        .map(|(_, r)| inv_host(r).map(|h| h.criticality))
+                        .collect::<Vec<_>>(),
+                )),
             ],
         ),
     )?;
@@ -203,11 +233,21 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
     write_atomic(
         &dir.join("sites.parquet"),
         &batch(
-            vec![f("cidr", DataType::Utf8, false), f("site", DataType::Utf8, false), f("country", DataType::Utf8, false)],
             vec![
-                Arc::new(StringArray::from(inv.sites.iter().map(|s| s.cidr.to_string()).collect::<Vec<_>>())),
-                Arc::new(StringArray::from(inv.sites.iter().map(|s| s.site.as_str()).collect::<Vec<_>>())),
-                Arc::new(StringArray::from(inv.sites.iter().map(|s| s.country.as_str()).collect::<Vec<_>>())),
+                f("cidr", DataType::Utf8, false),
+                f("site", DataType::Utf8, false),
+                f("country", DataType::Utf8, false),
+            ],
+            vec![
+                Arc::new(StringArray::from(
+                    inv.sites.iter().map(|s| s.cidr.to_string()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    inv.sites.iter().map(|s| s.site.as_str()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    inv.sites.iter().map(|s| s.country.as_str()).collect::<Vec<_>>(),
+                )),
             ],
         ),
     )?;
@@ -222,11 +262,19 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
                 f("restricted", DataType::Boolean, false),
             ],
             vec![
-                Arc::new(StringArray::from(inv.data.iter().map(|d| d.host.as_str()).collect::<Vec<_>>())),
-                Arc::new(StringArray::from(inv.data.iter().map(|d| d.client.as_str()).collect::<Vec<_>>())),
-                Arc::new(StringArray::from(inv.data.iter().map(|d| d.data_class.as_str()).collect::<Vec<_>>())),
+                Arc::new(StringArray::from(
+                    inv.data.iter().map(|d| d.host.as_str()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    inv.data.iter().map(|d| d.client.as_str()).collect::<Vec<_>>(),
+                )),
+                Arc::new(StringArray::from(
+                    inv.data.iter().map(|d| d.data_class.as_str()).collect::<Vec<_>>(),
+                )),
                 Arc::new(UInt64Array::from(inv.data.iter().map(|d| d.records).collect::<Vec<_>>())),
-                Arc::new(BooleanArray::from(inv.data.iter().map(|d| d.restricted).collect::<Vec<_>>())),
+                Arc::new(BooleanArray::from(
+                    inv.data.iter().map(|d| d.restricted).collect::<Vec<_>>(),
+                )),
             ],
         ),
     )
@@ -243,7 +291,11 @@ pub(crate) fn read_catalog(dir: &Path) -> Result<(Catalog, Inventory), CaseError
     let p = dir.join("accounts.parquet");
     let mut accounts = AccountTable::new();
     for b in read_all(&p)? {
-        let (ids, names, domains) = (typed::<UInt32Array>(&b, &p, "id")?, strings(&b, &p, "name")?, strings(&b, &p, "domain")?);
+        let (ids, names, domains) = (
+            typed::<UInt32Array>(&b, &p, "id")?,
+            strings(&b, &p, "name")?,
+            strings(&b, &p, "domain")?,
+        );
         for i in 0..b.num_rows() {
             let d = opt(domains, i);
             if accounts.intern(names.value(i), d.as_deref()) != ids.value(i) {
@@ -270,20 +322,33 @@ pub(crate) fn read_catalog(dir: &Path) -> Result<(Catalog, Inventory), CaseError
         let facing = typed::<BooleanArray>(&b, &p, "internet_facing")?;
         let crit = typed::<UInt8Array>(&b, &p, "criticality")?;
         for i in 0..b.num_rows() {
-            let kind = HostKind::parse(kind.value(i)).ok_or_else(|| CaseError::corrupt(&p, "unknown host kind"))?;
+            let kind = HostKind::parse(kind.value(i))
+                .ok_or_else(|| CaseError::corrupt(&p, "unknown host kind"))?;
             let inventory = (!row.is_null(i)).then(|| row.value(i));
-            records.push(HostRecord { name: name.value(i).to_string(), kind, inventory, site: opt(site, i), country: opt(country, i) });
+            records.push(HostRecord {
+                name: name.value(i).to_string(),
+                kind,
+                inventory,
+                site: opt(site, i),
+                country: opt(country, i),
+            });
             if let Some(r) = inventory {
                 inv_hosts.push((
                     r,
                     InventoryHost {
                         name: name.value(i).to_string(),
-                        ips: opt(ips, i).unwrap_or_default().split(';').filter_map(|s| s.parse().ok()).collect(),
+                        ips: opt(ips, i)
+                            .unwrap_or_default()
+                            .split(';')
+                            .filter_map(|s| s.parse().ok())
+                            .collect(),
                         site: opt(site, i).unwrap_or_default(),
                         country: opt(country, i).unwrap_or_default(),
                         role: opt(role, i).unwrap_or_default(),
                         owner: opt(owner, i).unwrap_or_default(),
-                        lifecycle: opt(lifecycle, i).and_then(|l| Lifecycle::parse(&l)).unwrap_or_default(),
+                        lifecycle: opt(lifecycle, i)
+                            .and_then(|l| Lifecycle::parse(&l))
+                            .unwrap_or_default(),
                         last_patched: opt(patched, i).and_then(|d| d.parse().ok()),
                         internet_facing: !facing.is_null(i) && facing.value(i),
                         criticality: if crit.is_null(i) { 0 } else { crit.value(i) },
@@ -298,17 +363,26 @@ pub(crate) fn read_catalog(dir: &Path) -> Result<(Catalog, Inventory), CaseError
     let p = dir.join("sites.parquet");
     let mut sites = Vec::new();
     for b in read_all(&p)? {
-        let (c, s, k) = (strings(&b, &p, "cidr")?, strings(&b, &p, "site")?, strings(&b, &p, "country")?);
+        let (c, s, k) =
+            (strings(&b, &p, "cidr")?, strings(&b, &p, "site")?, strings(&b, &p, "country")?);
         for i in 0..b.num_rows() {
             let cidr = c.value(i).parse().map_err(|_| CaseError::corrupt(&p, "bad cidr"))?;
-            sites.push(Site { cidr, site: s.value(i).to_string(), country: k.value(i).to_string() });
+            sites.push(Site {
+                cidr,
+                site: s.value(i).to_string(),
+                country: k.value(i).to_string(),
+            });
         }
     }
     let p = dir.join("data.parquet");
     let mut data = Vec::new();
     for b in read_all(&p)? {
-        let (h, c, d) = (strings(&b, &p, "host")?, strings(&b, &p, "client")?, strings(&b, &p, "data_class")?);
-        let (r, x) = (typed::<UInt64Array>(&b, &p, "records")?, typed::<BooleanArray>(&b, &p, "restricted")?);
+        let (h, c, d) =
+            (strings(&b, &p, "host")?, strings(&b, &p, "client")?, strings(&b, &p, "data_class")?);
+        let (r, x) = (
+            typed::<UInt64Array>(&b, &p, "records")?,
+            typed::<BooleanArray>(&b, &p, "restricted")?,
+        );
         for i in 0..b.num_rows() {
             data.push(DataHolding {
                 host: h.value(i).to_string(),
@@ -341,11 +415,18 @@ pub(crate) fn write_labels(path: &Path, labels: &[Label]) -> Result<(), CaseErro
         &batch(
             labels_schema(),
             vec![
-                Arc::new(TimestampMicrosecondArray::from(labels.iter().map(|l| l.time.0).collect::<Vec<_>>()).with_timezone("UTC")),
+                Arc::new(
+                    TimestampMicrosecondArray::from(
+                        labels.iter().map(|l| l.time.0).collect::<Vec<_>>(),
+                    )
+                    .with_timezone("UTC"),
+                ),
                 Arc::new(UInt32Array::from(labels.iter().map(|l| l.user).collect::<Vec<_>>())),
                 Arc::new(UInt32Array::from(labels.iter().map(|l| l.src_host).collect::<Vec<_>>())),
                 Arc::new(UInt32Array::from(labels.iter().map(|l| l.dst_host).collect::<Vec<_>>())),
-                Arc::new(StringArray::from(labels.iter().map(|l| l.label.as_str()).collect::<Vec<_>>())),
+                Arc::new(StringArray::from(
+                    labels.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(),
+                )),
                 Arc::new(UInt32Array::from(labels.iter().map(|l| l.source).collect::<Vec<_>>())),
                 Arc::new(UInt64Array::from(labels.iter().map(|l| l.line).collect::<Vec<_>>())),
             ],

@@ -37,7 +37,10 @@ pub struct CaseWriter {
 /// A run to write: its path, its name in the manifest, its events (in pieces).
 type RunJob = (PathBuf, String, Vec<EventTable>);
 /// The background encoder: where to send runs, and the runs it wrote.
-type Encoder = (std::sync::mpsc::SyncSender<RunJob>, std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>);
+type Encoder = (
+    std::sync::mpsc::SyncSender<RunJob>,
+    std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>,
+);
 
 /// True when `t`'s rows are already in the order `EventTable::sort_by_time` gives.
 fn ordered(t: &EventTable) -> bool {
@@ -76,7 +79,11 @@ fn constant_columns(pieces: &[EventTable]) -> Vec<&'static str> {
 /// time-ordered log) are written one after the other, as they are: no copy of the run into
 /// one table, whose fresh pages cost more than the copy. Otherwise they are concatenated and
 /// sorted. Either way the rows, and their order, are those of the sorted concatenation.
-fn write_run(path: &Path, name: String, mut pieces: Vec<EventTable>) -> Result<RunEntry, CaseError> {
+fn write_run(
+    path: &Path,
+    name: String,
+    mut pieces: Vec<EventTable>,
+) -> Result<RunEntry, CaseError> {
     pieces.retain(|p| !p.is_empty());
     let in_order = pieces.iter().all(ordered)
         && pieces.windows(2).all(|w| w[0].order_key(w[0].len() - 1) <= w[1].order_key(0));
@@ -98,7 +105,8 @@ fn write_run(path: &Path, name: String, mut pieces: Vec<EventTable>) -> Result<R
     let tmp = path.with_extension("parquet.tmp");
     let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
     let props = events_writer_props(&constant_columns(&pieces));
-    let mut w = ArrowWriter::try_new(f, events_schema(), Some(props)).map_err(|e| CaseError::io(&tmp, e))?;
+    let mut w = ArrowWriter::try_new(f, events_schema(), Some(props))
+        .map_err(|e| CaseError::io(&tmp, e))?;
     // the writer cuts row groups at the configured size, whatever the batches
     for p in pieces {
         w.write(&into_batch(p)).map_err(|e| CaseError::io(&tmp, e))?;
@@ -114,14 +122,21 @@ impl CaseWriter {
     ///
     /// Refuses a directory that holds files but is not a case, so a mistyped `--case`
     /// cannot scatter files among a user's logs.
-    pub fn open(dir: &Path) -> Result<(CaseWriter, Option<Manifest>, Catalog, Inventory), CaseError> {
+    pub fn open(
+        dir: &Path,
+    ) -> Result<(CaseWriter, Option<Manifest>, Catalog, Inventory), CaseError> {
         let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
         if existing.is_none() && dir.exists() {
             let foreign = std::fs::read_dir(dir)
                 .map_err(|e| CaseError::io(dir, e))?
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().to_string())
-                .filter(|n| n != "events" && !n.ends_with(".parquet") && !n.ends_with(".tmp") && !n.starts_with('.'))
+                .filter(|n| {
+                    n != "events"
+                        && !n.ends_with(".parquet")
+                        && !n.ends_with(".tmp")
+                        && !n.starts_with('.')
+                })
                 .collect::<Vec<_>>();
             if !foreign.is_empty() {
                 return Err(CaseError::Io {
@@ -225,9 +240,10 @@ impl CaseWriter {
     fn join_encoder(&mut self) -> Result<(), CaseError> {
         if let Some((tx, handle)) = self.encoder.take() {
             drop(tx);
-            let runs = handle
-                .join()
-                .map_err(|_| CaseError::Io { path: self.dir.display().to_string(), message: "run encoder panicked".into() })??;
+            let runs = handle.join().map_err(|_| CaseError::Io {
+                path: self.dir.display().to_string(),
+                message: "run encoder panicked".into(),
+            })??;
             self.runs.extend(runs);
         }
         Ok(())
@@ -236,7 +252,12 @@ impl CaseWriter {
     /// Write the remaining events, the dictionaries and the manifest (the commit point).
     /// `manifest` supplies sources, problems and notes; counts, runs and the generation
     /// are filled in here.
-    pub fn commit(mut self, catalog: &Catalog, inventory: &Inventory, mut manifest: Manifest) -> Result<Manifest, CaseError> {
+    pub fn commit(
+        mut self,
+        catalog: &Catalog,
+        inventory: &Inventory,
+        mut manifest: Manifest,
+    ) -> Result<Manifest, CaseError> {
         self.flush()?;
         self.join_encoder()?;
         write_catalog(&self.dir, catalog, inventory)?;
@@ -278,7 +299,9 @@ impl CaseWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hopscope_model::{Event, EventFlags, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time};
+    use hopscope_model::{
+        Event, EventFlags, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time,
+    };
 
     fn table(users: &[u32], source: u32) -> EventTable {
         let mut t = EventTable::default();

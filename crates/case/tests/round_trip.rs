@@ -16,7 +16,11 @@ fn inventory() -> Inventory {
             criticality: 4,
             ..Default::default()
         }],
-        vec![Site { cidr: "10.1.0.0/16".parse().unwrap(), site: "tokyo".into(), country: "Japan".into() }],
+        vec![Site {
+            cidr: "10.1.0.0/16".parse().unwrap(),
+            site: "tokyo".into(),
+            country: "Japan".into(),
+        }],
         vec![DataHolding {
             host: "jp-crm-01".into(),
             client: "Client 1".into(),
@@ -59,7 +63,11 @@ fn events(cat: &mut Catalog, inv: &Inventory, n: usize, seed: u64) -> EventTable
             flags: EventFlags::PRIVILEGED,
             evidence: Evidence {
                 source: if record { src2 } else { src },
-                position: if record { Position::Record(i as u64) } else { Position::Line(i as u64 + 1) },
+                position: if record {
+                    Position::Record(i as u64)
+                } else {
+                    Position::Line(i as u64 + 1)
+                },
             },
         });
     }
@@ -231,17 +239,23 @@ fn runs_of_earlier_encodings_still_read() {
     assert!(encodings.contains(&Encoding::BYTE_STREAM_SPLIT), "{encodings:?}");
 
     // rewrite the first run as the earlier writer did
-    let batches: Vec<_> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&first).unwrap())
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(|b| b.unwrap())
-        .collect();
+    let batches: Vec<_> =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&first).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect();
     let earlier = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
         .set_dictionary_enabled(false)
         .build();
-    let mut out = ArrowWriter::try_new(std::fs::File::create(&first).unwrap(), batches[0].schema(), Some(earlier)).unwrap();
+    let mut out = ArrowWriter::try_new(
+        std::fs::File::create(&first).unwrap(),
+        batches[0].schema(),
+        Some(earlier),
+    )
+    .unwrap();
     for b in &batches {
         out.write(b).unwrap();
     }
@@ -252,18 +266,24 @@ fn runs_of_earlier_encodings_still_read() {
 
     // and the second as the writer before this one did: DELTA_BINARY_PACKED everywhere
     let second = case_dir.join(&m.runs[1].file);
-    let batches: Vec<_> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&second).unwrap())
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(|b| b.unwrap())
-        .collect();
+    let batches: Vec<_> =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&second).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect();
     let delta = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_dictionary_enabled(false)
         .set_encoding(Encoding::DELTA_BINARY_PACKED)
         .build();
-    let mut out = ArrowWriter::try_new(std::fs::File::create(&second).unwrap(), batches[0].schema(), Some(delta)).unwrap();
+    let mut out = ArrowWriter::try_new(
+        std::fs::File::create(&second).unwrap(),
+        batches[0].schema(),
+        Some(delta),
+    )
+    .unwrap();
     for b in &batches {
         out.write(b).unwrap();
     }

@@ -63,7 +63,8 @@ pub fn run(a: Args) -> Result<()> {
     let (hops, end) = load_logins(&case, a.as_of.unwrap_or(Time::MAX))?;
     let as_of = a.as_of.unwrap_or(end);
     let fleet = Fleet::new(&case.catalog, &case.inventory);
-    let config = AuditConfig { as_of, patch_age: a.patch_age as i64 * DAY, ..AuditConfig::default() };
+    let config =
+        AuditConfig { as_of, patch_age: a.patch_age as i64 * DAY, ..AuditConfig::default() };
     let result = audit(&hops, &case.catalog, &fleet, &config);
     let c = &case.catalog;
     let out = std::io::stdout();
@@ -79,14 +80,33 @@ pub fn run(a: Args) -> Result<()> {
             let head = format!("{:<8} {:<14} {}", severity, host_name(c, f.host), f.kind.as_str());
             // colour around the padded fields, so the columns stay where they are
             let (sev, rest) = head.split_at(severity.len());
-            writeln!(w, "{}{}{}{}{}{}", st.severity(severity), sev, st.reset, st.bold, fit(rest, WIDTH - sev.len()), st.reset)?;
+            writeln!(
+                w,
+                "{}{}{}{}{}{}",
+                st.severity(severity),
+                sev,
+                st.reset,
+                st.bold,
+                fit(rest, WIDTH - sev.len()),
+                st.reset
+            )?;
             for l in wrap(&f.detail, "         ", WIDTH) {
                 writeln!(w, "{l}")?;
             }
             for (which, seen) in [("first", f.first), ("last", f.last)] {
                 if let Some(seen) = seen {
-                    let evidence = format!("{which} {} {}", short_time(seen.time), EvidenceRef::new(c, seen.evidence));
-                    writeln!(w, "{}{}{}", st.dim, fit(&format!("         {evidence}"), WIDTH), st.reset)?;
+                    let evidence = format!(
+                        "{which} {} {}",
+                        short_time(seen.time),
+                        EvidenceRef::new(c, seen.evidence)
+                    );
+                    writeln!(
+                        w,
+                        "{}{}{}",
+                        st.dim,
+                        fit(&format!("         {evidence}"), WIDTH),
+                        st.reset
+                    )?;
                 }
             }
         }

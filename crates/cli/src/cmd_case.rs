@@ -69,9 +69,16 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
     }
     println!("sources     {}", num(m.sources.len() as u64));
     let w = m.sources.iter().map(|s| s.path.len()).max().unwrap_or(4).clamp(4, 60);
-    println!("  {:<w$}  {:<12} {:>12} {:>10} {:>9}  sha256", "path", "format", "events", "ignored", "problems");
+    println!(
+        "  {:<w$}  {:<12} {:>12} {:>10} {:>9}  sha256",
+        "path", "format", "events", "ignored", "problems"
+    );
     for s in &m.sources {
-        let path = if s.path.len() > w { format!("…{}", &s.path[s.path.len() - (w - 1)..]) } else { s.path.clone() };
+        let path = if s.path.len() > w {
+            format!("…{}", &s.path[s.path.len() - (w - 1)..])
+        } else {
+            s.path.clone()
+        };
         println!(
             "  {:<w$}  {:<12} {:>12} {:>10} {:>9}  {}",
             path,

@@ -25,7 +25,8 @@ pub fn run(a: Args) -> Result<()> {
     let fleet = a.out.join("fleet");
     let case_dir = a.out.join("case");
     if case_dir.exists() {
-        std::fs::remove_dir_all(&case_dir).with_context(|| format!("{}: cannot replace", case_dir.display()))?;
+        std::fs::remove_dir_all(&case_dir)
+            .with_context(|| format!("{}: cannot replace", case_dir.display()))?;
     }
     println!("hopscope demo: the 2019 intrusion (Singapore → Thailand → United States → Japan) on a simulated fleet\n");
 
@@ -43,7 +44,11 @@ pub fn run(a: Args) -> Result<()> {
     );
 
     let t = Instant::now();
-    let args = crate::cmd_ingest::Args::new(vec![fleet.join("logs")], case_dir.clone(), Some(fleet.clone()));
+    let args = crate::cmd_ingest::Args::new(
+        vec![fleet.join("logs")],
+        case_dir.clone(),
+        Some(fleet.clone()),
+    );
     let m = crate::cmd_ingest::ingest(&args, true)?;
     println!(
         "2. ingested {} files: {} events, {} problems  ({:.1}s, {})",
@@ -80,7 +85,9 @@ pub fn run(a: Args) -> Result<()> {
     let events = case.load_events()?;
     let cat = &case.catalog;
     let mut shown = std::collections::BTreeSet::new();
-    for l in truth.logins.iter().filter(|l| l.intrusion == 1 && l.outcome == "success" && matches!(l.kind.as_str(), "entry" | "hop")) {
+    for l in truth.logins.iter().filter(|l| {
+        l.intrusion == 1 && l.outcome == "success" && matches!(l.kind.as_str(), "entry" | "hop")
+    }) {
         if !shown.insert((l.src_host.clone(), l.dst_host.clone())) {
             continue;
         }
@@ -93,10 +100,19 @@ pub fn run(a: Args) -> Result<()> {
                 Some(e.dst_host) == dst
                     && e.outcome == Outcome::Success
                     && (e.time.0 - at.0).abs() <= 2_000_000
-                    && cat.accounts.get(e.user).is_some_and(|u| l.account.to_lowercase().ends_with(&u.name.to_lowercase()))
+                    && cat
+                        .accounts
+                        .get(e.user)
+                        .is_some_and(|u| l.account.to_lowercase().ends_with(&u.name.to_lowercase()))
             })
             .min_by_key(|e| (e.orientation != hopscope_model::Orientation::LogOn, e.time));
-        let country = |h: &str| cat.hosts.find(h).and_then(|id| cat.hosts.get(id)).and_then(|r| r.country.clone()).unwrap_or_else(|| "internet".into());
+        let country = |h: &str| {
+            cat.hosts
+                .find(h)
+                .and_then(|id| cat.hosts.get(id))
+                .and_then(|r| r.country.clone())
+                .unwrap_or_else(|| "internet".into())
+        };
         let evidence = match found {
             Some(e) => {
                 let file = cat.sources.name(e.evidence.source).unwrap_or("?");
@@ -119,19 +135,27 @@ pub fn run(a: Args) -> Result<()> {
             evidence
         );
     }
-    if let (Ok(first), Some(Ok(det))) = (Time::parse(&intr.first_malicious), intr.detected.as_deref().map(Time::parse)) {
+    if let (Ok(first), Some(Ok(det))) =
+        (Time::parse(&intr.first_malicious), intr.detected.as_deref().map(Time::parse))
+    {
         println!(
             "   dwell: first malicious login {} → detected {}: {} days{}",
             &intr.first_malicious[..10],
             &intr.detected.as_deref().unwrap_or("")[..10],
             (det.0 - first.0) / 86_400_000_000,
-            intr.contained.as_deref().map(|c| format!(", contained {}", &c[..10])).unwrap_or_default()
+            intr.contained
+                .as_deref()
+                .map(|c| format!(", contained {}", &c[..10]))
+                .unwrap_or_default()
         );
     }
     if let Some(target) = &intr.target_host {
-        let rows: Vec<_> = inv.data.iter().filter(|d| d.host.eq_ignore_ascii_case(target)).collect();
-        let clients: std::collections::BTreeSet<&str> = rows.iter().map(|d| d.client.as_str()).collect();
-        let restricted: std::collections::BTreeSet<&str> = rows.iter().filter(|d| d.restricted).map(|d| d.client.as_str()).collect();
+        let rows: Vec<_> =
+            inv.data.iter().filter(|d| d.host.eq_ignore_ascii_case(target)).collect();
+        let clients: std::collections::BTreeSet<&str> =
+            rows.iter().map(|d| d.client.as_str()).collect();
+        let restricted: std::collections::BTreeSet<&str> =
+            rows.iter().filter(|d| d.restricted).map(|d| d.client.as_str()).collect();
         println!(
             "   data on {target}: {} client organisations, {} of them restricted (from data.csv)",
             num(clients.len() as u64),
@@ -139,10 +163,11 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
 
-    let dwell_days = match (Time::parse(&intr.first_malicious), intr.detected.as_deref().map(Time::parse)) {
-        (Ok(first), Some(Ok(det))) => Some((det.0 - first.0) / 86_400_000_000),
-        _ => None,
-    };
+    let dwell_days =
+        match (Time::parse(&intr.first_malicious), intr.detected.as_deref().map(Time::parse)) {
+            (Ok(first), Some(Ok(det))) => Some((det.0 - first.0) / 86_400_000_000),
+            _ => None,
+        };
     let engine_truth = crate::cmd_eval::truth_of(&truth, &truth_path)?;
     let (alert_id, alert_hops, alerts) = detection_step(&case, &engine_truth, dwell_days)?;
 
@@ -167,9 +192,18 @@ pub fn run(a: Args) -> Result<()> {
 
 /// Step 6: the report of the alert that holds the intrusion (the top-ranked one when none
 /// does), contained when the truth says it was.
-fn report_step(case: &Case, out: &std::path::Path, alert: Option<String>, contained: Option<Time>) -> Result<()> {
+fn report_step(
+    case: &Case,
+    out: &std::path::Path,
+    alert: Option<String>,
+    contained: Option<Time>,
+) -> Result<()> {
     let t = Instant::now();
-    let opts = hopscope_report::ReportOptions { alert, contained_at: contained, ..hopscope_report::ReportOptions::default() };
+    let opts = hopscope_report::ReportOptions {
+        alert,
+        contained_at: contained,
+        ..hopscope_report::ReportOptions::default()
+    };
     let formats: Vec<String> = ["html", "md", "json", "stix"].map(String::from).to_vec();
     println!("\n6. the report: the story above in files for a ticket, a CERT and a browser");
     let written = crate::cmd_report::write(case, &opts, out, &formats)?;
@@ -177,7 +211,10 @@ fn report_step(case: &Case, out: &std::path::Path, alert: Option<String>, contai
         println!("   {}", path.display());
     }
     println!("   ({:.1}s)", t.elapsed().as_secs_f64());
-    println!("   (hopscope report --case {} --out DIR --redact: the same without client names)", case.dir.display());
+    println!(
+        "   (hopscope report --case {} --out DIR --redact: the same without client names)",
+        case.dir.display()
+    );
     Ok(())
 }
 
@@ -201,7 +238,10 @@ fn investigation_step(
     told: &Told,
 ) -> Result<()> {
     let Told { target, detected, contained, first_malicious } = *told;
-    use hopscope_engine::{audit, collect_logins, scope, trace_with_alerts, AuditConfig, Fleet, ScopeConfig, Seed, Tier, TraceConfig, DAY};
+    use hopscope_engine::{
+        audit, collect_logins, scope, trace_with_alerts, AuditConfig, Fleet, ScopeConfig, Seed,
+        Tier, TraceConfig, DAY,
+    };
     let t0 = Instant::now();
     let cat = &case.catalog;
     // the events are in memory already (step 3)
@@ -209,17 +249,36 @@ fn investigation_step(
     collect_logins(events, Time::MAX, &mut logins);
     let fleet = Fleet::new(cat, &case.inventory);
     let name = |h: u32| cat.hosts.name(h).unwrap_or("?").to_string();
-    println!("\n5. investigation on the same case  ({} successful logins)", num(logins.len() as u64));
+    println!(
+        "\n5. investigation on the same case  ({} successful logins)",
+        num(logins.len() as u64)
+    );
 
     // trace: from the server where the breach was found, at the detection date
     match (target.and_then(|t| cat.hosts.find(t)), detected) {
         (Some(host), Some(at)) => {
-            let tc = TraceConfig { host, at, warmup: hopscope_engine::DetectConfig::default().warmup, ..TraceConfig::default() };
+            let tc = TraceConfig {
+                host,
+                at,
+                warmup: hopscope_engine::DetectConfig::default().warmup,
+                ..TraceConfig::default()
+            };
             let tr = trace_with_alerts(&logins, alerts, cat, &fleet, &tc);
             match tr.paths.first() {
                 Some(p) => {
-                    let hops: Vec<String> = p.hops.iter().map(|h| format!("{} ({})", name(h.hop.dst), &h.hop.time.to_rfc3339()[..10])).collect();
-                    println!("   trace back from {} at {}: entry point {}", name(host), &at.to_rfc3339()[..10], name(p.entry_host));
+                    let hops: Vec<String> = p
+                        .hops
+                        .iter()
+                        .map(|h| {
+                            format!("{} ({})", name(h.hop.dst), &h.hop.time.to_rfc3339()[..10])
+                        })
+                        .collect();
+                    println!(
+                        "   trace back from {} at {}: entry point {}",
+                        name(host),
+                        &at.to_rfc3339()[..10],
+                        name(p.entry_host)
+                    );
                     println!(
                         "     {} → {}",
                         p.hops.first().map(|h| name(h.hop.src)).unwrap_or_default(),
@@ -229,7 +288,11 @@ fn investigation_step(
                         println!("     why the entry: {why}");
                     }
                 }
-                None => println!("   trace from {} at {}: no suspicious login reached it", name(host), &at.to_rfc3339()[..10]),
+                None => println!(
+                    "   trace from {} at {}: no suspicious login reached it",
+                    name(host),
+                    &at.to_rfc3339()[..10]
+                ),
             }
         }
         _ => println!("   trace: the truth names no target host or detection date"),
@@ -239,10 +302,13 @@ fn investigation_step(
     if alert_hops.is_empty() {
         println!("   scope: no alert to start from");
     } else {
-        let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
+        let config =
+            ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
         let sc = scope(&logins, &Seed::from_hops(alert_hops), cat, &case.inventory, &config);
         // the pseudo-host `internet` is where the intruder came from, not a host they took
-        let real = |h: &&hopscope_engine::HostExposure| cat.hosts.get(h.host).is_some_and(|r| r.kind != hopscope_model::HostKind::Internet);
+        let real = |h: &&hopscope_engine::HostExposure| {
+            cat.hosts.get(h.host).is_some_and(|r| r.kind != hopscope_model::HostKind::Internet)
+        };
         let observed = sc.hosts.iter().filter(real).filter(|h| h.tier == Tier::Observed).count();
         let possible = sc.hosts.iter().filter(real).count() - observed;
         println!(
@@ -296,7 +362,8 @@ fn detection_step(
     let config = DetectConfig::default();
     let detection = crate::cmd_detect::detect_case(case, &config, "hopper")?;
     let engine_fleet = Fleet::new(&case.catalog, &case.inventory);
-    let f = eval::figures(&detection.alerts, &case.catalog, &engine_fleet, truth, detection.warmup_end);
+    let f =
+        eval::figures(&detection.alerts, &case.catalog, &engine_fleet, truth, detection.warmup_end);
     let n = detection.alerts.len();
     println!(
         "\n4. detection (hop chains scored in bits of surprise, budget {}/day): {} alert{} in {:.0} days after the warmup  ({:.1}s)",
@@ -311,7 +378,8 @@ fn detection_step(
         println!("   the truth has no intrusion 1 to look for");
         return Ok((None, Vec::new(), detection.alerts));
     };
-    let Some(alert) = r.alert.as_ref().and_then(|id| detection.alerts.iter().find(|a| &a.id == id)) else {
+    let Some(alert) = r.alert.as_ref().and_then(|id| detection.alerts.iter().find(|a| &a.id == id))
+    else {
         println!("   no alert holds the injected hops: detection missed this intrusion ({n} other alerts)");
         return Ok((None, Vec::new(), detection.alerts));
     };
@@ -327,8 +395,10 @@ fn detection_step(
     const SHOWN: usize = 8;
     for h in alert.hops.iter().take(SHOWN) {
         let hop = &h.hop;
-        let country = cat.hosts.get(hop.dst).and_then(|r| r.country.clone()).unwrap_or_else(|| "?".into());
-        let protocol = format!("{} {}", cat.auths.name(hop.auth).unwrap_or("?"), hop.logon_type.as_str());
+        let country =
+            cat.hosts.get(hop.dst).and_then(|r| r.country.clone()).unwrap_or_else(|| "?".into());
+        let protocol =
+            format!("{} {}", cat.auths.name(hop.auth).unwrap_or("?"), hop.logon_type.as_str());
         println!(
             "   {}  {:<10} → {:<10} {:<16} {:<16} {:<26} {:>5.1} bits",
             &hop.time.to_rfc3339()[..10],

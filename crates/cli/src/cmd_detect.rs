@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_engine::alert::EntryBasis;
-use hopscope_engine::{same_entry_as, threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread, UnseenEdgeRule, DAY};
+use hopscope_engine::{
+    same_entry_as, threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread,
+    UnseenEdgeRule, DAY,
+};
 use hopscope_model::Catalog;
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
 
@@ -93,7 +96,9 @@ impl Tuning {
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let config = a.tuning.config(a.budget, a.warmup.unwrap_or(if a.baseline.is_some() { 0 } else { 14 * DAY }));
+    let config = a
+        .tuning
+        .config(a.budget, a.warmup.unwrap_or(if a.baseline.is_some() { 0 } else { 14 * DAY }));
     let baseline = match &a.baseline {
         Some(dir) => Some(Case::open(dir).with_context(|| format!("baseline {}", dir.display()))?),
         None => None,
@@ -127,7 +132,14 @@ pub fn run(a: Args) -> Result<()> {
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json || a.jsonl {
-        let report = DetectionView::new(&detection, &case.catalog, &fleet, &a.rule, &config, a.baseline.as_ref().map(|p| p.display().to_string()));
+        let report = DetectionView::new(
+            &detection,
+            &case.catalog,
+            &fleet,
+            &a.rule,
+            &config,
+            a.baseline.as_ref().map(|p| p.display().to_string()),
+        );
         if a.json {
             serde_json::to_writer_pretty(&mut w, &report)?;
             writeln!(w)?;
@@ -136,7 +148,11 @@ pub fn run(a: Args) -> Result<()> {
                 serde_json::to_writer(&mut w, alert)?;
                 writeln!(w)?;
             }
-            eprintln!("{} alerts, {} dropped by the budget", report.alerts.len(), report.dropped_by_budget);
+            eprintln!(
+                "{} alerts, {} dropped by the budget",
+                report.alerts.len(),
+                report.dropped_by_budget
+            );
         }
     } else {
         table(&mut w, &detection, &case.catalog, &fleet, &config, Style::stdout())?;
@@ -165,7 +181,8 @@ pub fn detect_case(case: &Case, config: &DetectConfig, rule: &str) -> Result<Det
 
 /// A thread's entry host, and where it was first seen when that differs.
 fn thread_entry(c: &Catalog, t: &Thread, earlier_entry: Option<u32>) -> String {
-    let others: Vec<u32> = t.other_entries.iter().copied().filter(|&h| Some(h) != earlier_entry).collect();
+    let others: Vec<u32> =
+        t.other_entries.iter().copied().filter(|&h| Some(h) != earlier_entry).collect();
     entry_text(c, t.entry_host, t.first_host, t.arrival.as_ref(), t.passed_over, &others)
 }
 
@@ -173,21 +190,41 @@ fn thread_entry(c: &Catalog, t: &Thread, earlier_entry: Option<u32>) -> String {
 /// was inferred from when it was ([`EntryBasis::Arrival`]), with the door of the session it
 /// was preferred over, then the other candidates `others` (but that one) the logs leave open
 /// ([`hopscope_engine::alert::other_entries`]).
-fn entry_text(c: &Catalog, entry: u32, first: u32, arrival: Option<&Arrival>, passed_over: Option<u32>, others: &[u32]) -> String {
+fn entry_text(
+    c: &Catalog,
+    entry: u32,
+    first: u32,
+    arrival: Option<&Arrival>,
+    passed_over: Option<u32>,
+    others: &[u32],
+) -> String {
     let name = |h: u32| c.hosts.name(h).unwrap_or_default();
     let over = passed_over.map_or(String::new(), |h| format!(" over {}'s session", name(h)));
-    let others: Vec<&str> = others.iter().copied().filter(|&h| Some(h) != passed_over).map(name).collect();
+    let others: Vec<&str> =
+        others.iter().copied().filter(|&h| Some(h) != passed_over).map(name).collect();
     let or = if others.is_empty() { String::new() } else { format!("; or {}", others.join(", ")) };
     match arrival {
         _ if first == entry && others.is_empty() => name(entry).to_string(),
         _ if first == entry => format!("{} ({})", name(entry), &or[2..]),
-        Some(a) => format!("{} (first seen on {}; likeliest arrival {}{over}{or})", name(entry), name(first), short_time(a.hop.time)),
+        Some(a) => format!(
+            "{} (first seen on {}; likeliest arrival {}{over}{or})",
+            name(entry),
+            name(first),
+            short_time(a.hop.time)
+        ),
         None => format!("{} (first seen on {}{or})", name(entry), name(first)),
     }
 }
 
 /// The default output: one block per alert, at most 100 columns.
-fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: &DetectConfig, style: Style) -> Result<()> {
+fn table(
+    w: &mut impl Write,
+    d: &Detection,
+    c: &Catalog,
+    fleet: &Fleet,
+    config: &DetectConfig,
+    style: Style,
+) -> Result<()> {
     let Style { bold, red, dim, reset, .. } = style;
     let foothold = |h: u32| fleet.foothold(h);
     let same_entry = same_entry_as(&d.alerts, foothold);
@@ -244,7 +281,12 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
                     let entry = c.hosts.name(threads[n].entry_host).unwrap_or_default();
                     let day = at.to_rfc3339();
                     let host = c.hosts.name(t.first_host).unwrap_or_default();
-                    format!(" [or t{}'s {entry}: t{} was on {host} {}]", n + 1, n + 1, day.get(..10).unwrap_or(&day))
+                    format!(
+                        " [or t{}'s {entry}: t{} was on {host} {}]",
+                        n + 1,
+                        n + 1,
+                        day.get(..10).unwrap_or(&day)
+                    )
                 }
                 _ => String::new(),
             };
@@ -256,21 +298,43 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
                     format!("t{}={}{}", n + 1, thread_entry(c, t, earlier_entry), earlier(t))
                 })
                 .collect();
-            for l in wrap(&format!("threads (hops linked by compromise) and their entry hosts: {}", entries.join(" ")), "  ", WIDTH) {
+            for l in wrap(
+                &format!(
+                    "threads (hops linked by compromise) and their entry hosts: {}",
+                    entries.join(" ")
+                ),
+                "  ",
+                WIDTH,
+            ) {
                 writeln!(w, "{dim}{l}{reset}")?;
             }
         }
         for ((h, r), n) in a.hops.iter().zip(&a.reasons).zip(&thread_of) {
             let hop = &h.hop;
-            let path = format!("{} → {}", c.hosts.name(hop.src).unwrap_or_default(), c.hosts.name(hop.dst).unwrap_or_default());
+            let path = format!(
+                "{} → {}",
+                c.hosts.name(hop.src).unwrap_or_default(),
+                c.hosts.name(hop.dst).unwrap_or_default()
+            );
             let who = format!(
                 "{} {}",
                 account_name(c, hop.user).unwrap_or_else(|| "?".into()),
                 c.auths.name(hop.auth).unwrap_or("?")
             );
             // the thread number takes its room from the path column
-            let thread = if *n > 0 { format!("t{n:<w$} ", w = threads.len().to_string().len()) } else { String::new() };
-            let line = format!("  {thread}{}  {:<p$} {:<24} {:>5.1}", short_time(hop.time), path, who, h.score, p = 34 - thread.len());
+            let thread = if *n > 0 {
+                format!("t{n:<w$} ", w = threads.len().to_string().len())
+            } else {
+                String::new()
+            };
+            let line = format!(
+                "  {thread}{}  {:<p$} {:<24} {:>5.1}",
+                short_time(hop.time),
+                path,
+                who,
+                h.score,
+                p = 34 - thread.len()
+            );
             writeln!(w, "{}", fit(&line, WIDTH))?;
             for l in wrap(r, "      ", WIDTH) {
                 writeln!(w, "{dim}{l}{reset}")?;
@@ -284,7 +348,11 @@ fn table(w: &mut impl Write, d: &Detection, c: &Catalog, fleet: &Fleet, config: 
         "{n} alert{} ({} dropped by the budget of {}/day); {} events, {} hops, {} suspicious",
         if n == 1 { "" } else { "s" },
         d.dropped_by_budget,
-        if config.budget_per_day == 0 { "∞".to_string() } else { config.budget_per_day.to_string() },
+        if config.budget_per_day == 0 {
+            "∞".to_string()
+        } else {
+            config.budget_per_day.to_string()
+        },
         d.stats.events,
         d.stats.hops,
         d.stats.suspicious_hops

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use hopscope_case::Case;
-use hopscope_engine::eval::{evaluate, misses, probe_for, Evaluation, Figures, LoginKind, Miss, Truth, TruthIntrusion, TruthLogin};
+use hopscope_engine::eval::{
+    evaluate, misses, probe_for, Evaluation, Figures, LoginKind, Miss, Truth, TruthIntrusion,
+    TruthLogin,
+};
 use hopscope_engine::{DetectConfig, Detector, Fleet, TraceConfig, DAY, SECOND};
 use hopscope_model::{EventTable, Time};
 use hopscope_report::view::host_name;
 use serde::{Deserialize, Serialize};
-
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -100,7 +102,8 @@ pub struct LoginFile {
 /// Read and parse `truth.json`.
 pub fn read_truth_file(path: &std::path::Path) -> Result<TruthFile> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{}: not a hopscope truth file", path.display()))
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a hopscope truth file", path.display()))
 }
 
 fn time(s: &str) -> Result<Time> {
@@ -115,7 +118,8 @@ fn client_truth(f: &TruthFile) -> Vec<(u32, usize, usize, Option<Time>)> {
         .iter()
         .filter_map(|i| {
             let contained = i.contained.as_deref().and_then(|c| Time::parse(c).ok());
-            i.clients_exposed.map(|n| (i.id, n, i.restricted_clients_exposed.unwrap_or(0), contained))
+            i.clients_exposed
+                .map(|n| (i.id, n, i.restricted_clients_exposed.unwrap_or(0), contained))
         })
         .collect()
 }
@@ -302,7 +306,11 @@ fn figures_json(budget: usize, f: &Figures) -> FiguresJson {
         benign_alerts_per_day: r4(f.benign_alerts_per_day),
         intrusions: f.intrusions,
         intrusions_alerted: f.intrusions_alerted,
-        intrusion_recall: r4(if f.intrusions == 0 { 0.0 } else { f.intrusions_alerted as f64 / f.intrusions as f64 }),
+        intrusion_recall: r4(if f.intrusions == 0 {
+            0.0
+        } else {
+            f.intrusions_alerted as f64 / f.intrusions as f64
+        }),
         intrusions_in_warmup: f.intrusions_in_warmup,
         hops_total: f.hops_total,
         hops_covered: f.hops_covered,
@@ -336,7 +344,11 @@ fn rule_report(rule: &'static str, raised: usize, e: &Evaluation) -> RuleReport 
                 intrusions_alerted: g.intrusions_alerted,
                 hops_total: g.hops_total,
                 hops_covered: g.hops_covered,
-                hop_recall: r4(if g.hops_total == 0 { 0.0 } else { g.hops_covered as f64 / g.hops_total as f64 }),
+                hop_recall: r4(if g.hops_total == 0 {
+                    0.0
+                } else {
+                    g.hops_covered as f64 / g.hops_total as f64
+                }),
             })
             .collect(),
         by_budget: e.by_budget.iter().map(|b| figures_json(b.budget, &b.figures)).collect(),
@@ -397,7 +409,14 @@ pub fn run(a: Args) -> Result<()> {
         }
         rules.push(rule_report(rule, d.alerts.len(), &e));
     }
-    let report = Report { case: a.case.display().to_string(), scenario: truth.scenario.clone(), budget: a.budget, rules, clients, traces };
+    let report = Report {
+        case: a.case.display().to_string(),
+        scenario: truth.scenario.clone(),
+        budget: a.budget,
+        rules,
+        clients,
+        traces,
+    };
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json {
@@ -438,13 +457,27 @@ fn client_counts(
         let alert = alert_id.as_ref().and_then(|a| alerts.iter().find(|x| &x.id == a));
         let found = alert.map(|al| {
             let threads = hopscope_engine::threads(al, |h| fleet.foothold(h));
-            let chosen: Vec<&hopscope_engine::Thread> =
-                result.map_or(&[][..], |r| r.threads.as_slice()).iter().filter_map(|&i| threads.get(i)).collect();
+            let chosen: Vec<&hopscope_engine::Thread> = result
+                .map_or(&[][..], |r| r.threads.as_slice())
+                .iter()
+                .filter_map(|&i| threads.get(i))
+                .collect();
             let alert = if chosen.is_empty() { al.clone() } else { al.narrowed_to(&chosen) };
-            let joined = same_entry_alerts(&alert, alerts, |h| fleet.foothold(h), contained.unwrap_or(Time::MAX));
+            let joined = same_entry_alerts(
+                &alert,
+                alerts,
+                |h| fleet.foothold(h),
+                contained.unwrap_or(Time::MAX),
+            );
             let seeds = Seed::from_alerts(&alert, &joined);
-            let config = ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
-            (scope(&logins, &seeds, &case.catalog, &case.inventory, &config), joined.iter().map(|b| b.id.clone()).collect::<Vec<_>>())
+            let config = ScopeConfig {
+                contained_at: contained.unwrap_or(Time::MAX),
+                exposure_window: 7 * DAY,
+            };
+            (
+                scope(&logins, &seeds, &case.catalog, &case.inventory, &config),
+                joined.iter().map(|b| b.id.clone()).collect::<Vec<_>>(),
+            )
         });
         let (found, joined_alerts) = match found {
             Some((s, j)) => (Some(s), j),
@@ -459,7 +492,9 @@ fn client_counts(
             observed: found.as_ref().map(|s| s.observed_client_count),
             observed_restricted: found.as_ref().map(|s| s.observed_restricted_client_count),
             possible: found.as_ref().map(|s| s.client_count),
-            exact: found.as_ref().is_some_and(|s| s.observed_client_count == n && s.observed_restricted_client_count == restricted),
+            exact: found.as_ref().is_some_and(|s| {
+                s.observed_client_count == n && s.observed_restricted_client_count == restricted
+            }),
         });
     }
     Ok(out)
@@ -468,7 +503,12 @@ fn client_counts(
 /// Trace back (as `hopscope trace --host H --at T` does, with detection's settings) from the
 /// latest login each alerted intrusion's alert holds, one second after it, and compare the
 /// entry point with the truth.
-fn trace_entries(case: &Case, fleet: &Fleet, config: &DetectConfig, e: &Evaluation) -> Result<Vec<TraceJson>> {
+fn trace_entries(
+    case: &Case,
+    fleet: &Fleet,
+    config: &DetectConfig,
+    e: &Evaluation,
+) -> Result<Vec<TraceJson>> {
     let c = &case.catalog;
     let mut tables: Option<Vec<EventTable>> = None;
     let mut out = Vec::new();
@@ -479,8 +519,15 @@ fn trace_entries(case: &Case, fleet: &Fleet, config: &DetectConfig, e: &Evaluati
             None => tables.insert(case.events(1 << 16)?.collect::<Result<Vec<_>, _>>()?),
         };
         let at = Time(t.0.saturating_add(SECOND));
-        let trace_config = TraceConfig { host, at, warmup: config.warmup, ..TraceConfig::default() };
-        let trace = crate::cmd_trace::trace_up_to(tables.iter().map(Ok), case, fleet, config.clone(), &trace_config)?;
+        let trace_config =
+            TraceConfig { host, at, warmup: config.warmup, ..TraceConfig::default() };
+        let trace = crate::cmd_trace::trace_up_to(
+            tables.iter().map(Ok),
+            case,
+            fleet,
+            config.clone(),
+            &trace_config,
+        )?;
         let best = trace.paths.first();
         let found = best.map(|p| host_name(c, p.entry_host));
         out.push(TraceJson {
@@ -512,25 +559,41 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
     row(w, "alerts kept", &|x| x.figures.alerts.to_string())?;
     row(w, "alerts per day (after warmup)", &|x| format!("{:.2}", x.figures.alerts_per_day))?;
     row(w, "benign alerts per day", &|x| format!("{:.2}", x.figures.benign_alerts_per_day))?;
-    row(w, "intrusions alerted", &|x| format!("{}/{}", x.figures.intrusions_alerted, x.figures.intrusions))?;
+    row(w, "intrusions alerted", &|x| {
+        format!("{}/{}", x.figures.intrusions_alerted, x.figures.intrusions)
+    })?;
     if r.rules[0].figures.intrusions_in_warmup > 0 {
-        row(w, "  of which inside the warmup (cannot be alerted)", &|x| x.figures.intrusions_in_warmup.to_string())?;
+        row(w, "  of which inside the warmup (cannot be alerted)", &|x| {
+            x.figures.intrusions_in_warmup.to_string()
+        })?;
     }
     row(w, "hop recall (entry + hop logins)", &|x| {
         format!("{} {}/{}", pct(x.figures.hop_recall), x.figures.hops_covered, x.figures.hops_total)
     })?;
     row(w, "precision of alert hops", &|x| {
-        format!("{} {}/{}", pct(x.figures.precision), x.figures.alert_hops_malicious, x.figures.alert_hops)
+        format!(
+            "{} {}/{}",
+            pct(x.figures.precision),
+            x.figures.alert_hops_malicious,
+            x.figures.alert_hops
+        )
     })?;
-    row(w, "entry host found", &|x| format!("{}/{}", x.figures.entry_found, x.figures.intrusions_alerted))?;
+    row(w, "entry host found", &|x| {
+        format!("{}/{}", x.figures.entry_found, x.figures.intrusions_alerted)
+    })?;
     row(w, "  named first or as another candidate", &|x| {
         let alerted = x.figures.intrusions_alerted;
-        let per = if alerted == 0 { 0.0 } else { x.figures.entry_candidates as f64 / alerted as f64 };
+        let per =
+            if alerted == 0 { 0.0 } else { x.figures.entry_candidates as f64 / alerted as f64 };
         format!("{}/{} ({per:.2} others named per intrusion)", x.figures.entry_named, alerted)
     })?;
-    row(w, "intrusions split across threads", &|x| format!("{}/{}", x.figures.intrusions_split, x.figures.intrusions_alerted))?;
+    row(w, "intrusions split across threads", &|x| {
+        format!("{}/{}", x.figures.intrusions_split, x.figures.intrusions_alerted)
+    })?;
     row(w, "threads holding several intrusions", &|x| x.figures.threads_shared.to_string())?;
-    row(w, "thread entries right", &|x| format!("{}/{}", x.figures.thread_entries_right, x.figures.threads_held))?;
+    row(w, "thread entries right", &|x| {
+        format!("{}/{}", x.figures.thread_entries_right, x.figures.threads_held)
+    })?;
     row(w, "median hours to alert after 1st login", &|x| {
         let mut d: Vec<f64> = x.intrusions.iter().filter_map(|i| i.delay_hours).collect();
         d.sort_by(f64::total_cmp);
@@ -541,7 +604,13 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
         let b = r.rules[0].by_budget[i].budget;
         row(w, &format!("  {b}/day"), &|x| {
             let f = &x.by_budget[i];
-            format!("{} {}/{} {:.2}", pct(f.hop_recall), f.intrusions_alerted, f.intrusions, f.alerts_per_day)
+            format!(
+                "{} {}/{} {:.2}",
+                pct(f.hop_recall),
+                f.intrusions_alerted,
+                f.intrusions,
+                f.alerts_per_day
+            )
         })?;
     }
     if r.rules[0].intrusions.len() > 1 {
@@ -601,14 +670,21 @@ fn table(w: &mut impl Write, r: &Report) -> Result<()> {
     }
     if !r.traces.is_empty() {
         let right = r.traces.iter().filter(|t| t.right).count();
-        let among = r.traces.iter().filter(|t| !t.right && t.other_entries.iter().any(|e| e.eq_ignore_ascii_case(&t.entry_host))).count();
+        let among = r
+            .traces
+            .iter()
+            .filter(|t| {
+                !t.right && t.other_entries.iter().any(|e| e.eq_ignore_ascii_case(&t.entry_host))
+            })
+            .count();
         writeln!(
             w,
             "\ntrace entry found (trace from each alerted intrusion's latest alerted login): {right} of {}; {among} more an alternative's",
             r.traces.len()
         )?;
         for t in r.traces.iter().filter(|t| !t.right) {
-            let along = t.along_alert.as_ref().map_or("by rarity".to_string(), |a| format!("along {a}"));
+            let along =
+                t.along_alert.as_ref().map_or("by rarity".to_string(), |a| format!("along {a}"));
             writeln!(
                 w,
                 "  intrusion {}: from {} at {}: entry {} ({along}), truth {}{}",
@@ -660,14 +736,28 @@ fn misses_table(
                 LoginKind::Hop => "hop",
                 LoginKind::Revisit => "revisit",
             };
-            let held = if ml.alerts.is_empty() { "MISSED".to_string() } else { ml.alerts.join(",") };
-            writeln!(w, "  {} {:<7} {} -> {} as {}: {}", l.time.to_rfc3339(), kind, l.src_host, l.dst_host, l.account, held)?;
+            let held =
+                if ml.alerts.is_empty() { "MISSED".to_string() } else { ml.alerts.join(",") };
+            writeln!(
+                w,
+                "  {} {:<7} {} -> {} as {}: {}",
+                l.time.to_rfc3339(),
+                kind,
+                l.src_host,
+                l.dst_host,
+                l.account,
+                held
+            )?;
             if ml.seen.is_empty() {
                 writeln!(w, "      not seen as a hop (during the warmup, or not logged)")?;
             }
             for p in &ml.seen {
                 let total: f64 = p.contributions.iter().map(|c| c.bits).sum();
-                let parts: Vec<String> = p.contributions.iter().map(|c| format!("{} {:.1}", c.feature.name(), c.bits)).collect();
+                let parts: Vec<String> = p
+                    .contributions
+                    .iter()
+                    .map(|c| format!("{} {:.1}", c.feature.name(), c.bits))
+                    .collect();
                 let causal = match p.trail.causal.account() {
                     Some(a) => names.account(a),
                     None => "unclear".into(),

@@ -29,7 +29,9 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let sink: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(File::create(p).with_context(|| format!("{}: cannot create", p.display()))?),
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("{}: cannot create", p.display()))?)
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     let mut w = BufWriter::with_capacity(1 << 20, sink);

@@ -83,14 +83,18 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         "auto" => None,
         f => Some(Format::parse(f).with_context(|| format!("unknown format {f}"))?),
     };
-    let lanl_start = Time::parse(&a.lanl_start).map_err(|e| anyhow::anyhow!("--lanl-start: {e}"))?;
+    let lanl_start =
+        Time::parse(&a.lanl_start).map_err(|e| anyhow::anyhow!("--lanl-start: {e}"))?;
     let tz = match &a.tz {
         None => None,
         Some(z) => Some(parse_tz(z).with_context(|| format!("--tz: unknown time zone {z:?} (use an IANA name such as Asia/Tokyo, or an offset such as +09:00)"))?),
     };
     let files = ingest::discover(&a.logs)?;
     if files.is_empty() {
-        bail!("no files found in {}", a.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no files found in {}",
+            a.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
     }
 
     let (mut writer, existing, mut catalog, case_inventory) = CaseWriter::open(&a.case)?;
@@ -115,14 +119,24 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     };
     catalog.hosts.add_inventory(&inventory);
 
-    let opts = IngestOptions { format, lanl_start, year: a.year, tz, strict: a.strict, threads: a.threads, ..Default::default() };
+    let opts = IngestOptions {
+        format,
+        lanl_start,
+        year: a.year,
+        tz,
+        strict: a.strict,
+        threads: a.threads,
+        ..Default::default()
+    };
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let bar = stderr_is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         b
     });
@@ -188,7 +202,8 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         });
     }
     // the same note for many files is said once, with the count
-    let mut grouped: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    let mut grouped: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::new();
     for r in &summary.sources {
         for n in &r.notes {
             grouped.entry(n.as_str()).or_default().push(r.path.as_str());
@@ -231,13 +246,21 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         "ingested {} file(s): {} events{} in {:.2}s ({}/s) into {}",
         num(summary.sources.len() as u64),
         num(new_events),
-        if summary.labels > 0 { format!(", {} labels", num(summary.labels)) } else { String::new() },
+        if summary.labels > 0 {
+            format!(", {} labels", num(summary.labels))
+        } else {
+            String::new()
+        },
         secs,
         num((new_events as f64 / secs.max(1e-9)) as u64),
         a.case.display()
     );
     if existing.is_some() {
-        eprintln!("case now holds {} events from {} sources", num(manifest.events), num(manifest.sources.len() as u64));
+        eprintln!(
+            "case now holds {} events from {} sources",
+            num(manifest.events),
+            num(manifest.sources.len() as u64)
+        );
     }
     print_problems(&tally);
     for n in &manifest.notes {
@@ -285,6 +308,7 @@ pub(crate) fn parse_tz(z: &str) -> Result<jiff::tz::TimeZone> {
     if h > 14 || m > 59 {
         bail!("offset out of range");
     }
-    let off = jiff::tz::Offset::from_seconds(sign * (h * 3600 + m * 60)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let off = jiff::tz::Offset::from_seconds(sign * (h * 3600 + m * 60))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(jiff::tz::TimeZone::fixed(off))
 }

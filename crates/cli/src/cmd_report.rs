@@ -77,7 +77,12 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Build the report of `case` and write it in `formats` into `out`; the paths written.
-pub fn write(case: &Case, opts: &ReportOptions, out: &Path, formats: &[String]) -> Result<Vec<PathBuf>> {
+pub fn write(
+    case: &Case,
+    opts: &ReportOptions,
+    out: &Path,
+    formats: &[String],
+) -> Result<Vec<PathBuf>> {
     let doc = Document::build(case, opts)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut written = Vec::new();

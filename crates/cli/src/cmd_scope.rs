@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
-use hopscope_engine::{collect_logins, same_entry_alerts, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY};
+use hopscope_engine::{
+    collect_logins, same_entry_alerts, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY,
+};
 use hopscope_model::Time;
 use hopscope_report::redact::RedactionKey;
 use hopscope_report::view::{host_name, parse_duration, short_rfc3339, short_time, ScopeView};
@@ -93,7 +95,10 @@ struct Start {
 fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
     let mut hops = Vec::new();
     let mut end = Time::MIN;
-    let mut detector = a.alert.as_ref().map(|_| Detector::new(&case.catalog, &case.inventory, a.tuning.config(0, a.warmup)));
+    let mut detector = a
+        .alert
+        .as_ref()
+        .map(|_| Detector::new(&case.catalog, &case.inventory, a.tuning.config(0, a.warmup)));
     for t in case.events(1 << 16)? {
         let t = t?;
         if let Some(&last) = t.time.last() {
@@ -107,18 +112,31 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
     if let (Some(id), Some(d)) = (&a.alert, detector) {
         let detection = d.finish(&case.catalog);
         let Some(alert) = detection.alerts.iter().find(|al| al.id.eq_ignore_ascii_case(id)) else {
-            bail!("no alert {id} in this case (hopscope detect --case {} lists them)", a.case.display());
+            bail!(
+                "no alert {id} in this case (hopscope detect --case {} lists them)",
+                a.case.display()
+            );
         };
         let fleet = Fleet::new(&case.catalog, &case.inventory);
         let threads = threads(alert, |h| fleet.foothold(h));
         let (alert, seed) = if a.thread.is_empty() {
-            let all = if threads.len() > 1 { format!(" (all {} threads; --thread N scopes one)", threads.len()) } else { String::new() };
+            let all = if threads.len() > 1 {
+                format!(" (all {} threads; --thread N scopes one)", threads.len())
+            } else {
+                String::new()
+            };
             (alert.clone(), format!("alert {}{all}", alert.id))
         } else {
             let mut chosen = Vec::new();
             for &n in &a.thread {
                 let Some(t) = threads.get(n as usize - 1) else {
-                    bail!("alert {} has {} thread{}; --thread takes 1 to {}", alert.id, threads.len(), if threads.len() == 1 { "" } else { "s" }, threads.len());
+                    bail!(
+                        "alert {} has {} thread{}; --thread takes 1 to {}",
+                        alert.id,
+                        threads.len(),
+                        if threads.len() == 1 { "" } else { "s" },
+                        threads.len()
+                    );
                 };
                 chosen.push(t);
             }
@@ -131,7 +149,12 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
         let joined = if a.alone {
             Vec::new()
         } else {
-            same_entry_alerts(&alert, &detection.alerts, |h| fleet.foothold(h), a.contained_at.unwrap_or(end))
+            same_entry_alerts(
+                &alert,
+                &detection.alerts,
+                |h| fleet.foothold(h),
+                a.contained_at.unwrap_or(end),
+            )
         };
         let seeds = Seed::from_alerts(&alert, &joined);
         let seed = match joined.len() {
@@ -143,7 +166,13 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
                 if n == 1 { "it" } else { "them" }
             ),
         };
-        return Ok(Start { hops, seeds, end, label: seed, joined: joined.iter().map(|b| b.id.clone()).collect() });
+        return Ok(Start {
+            hops,
+            seeds,
+            end,
+            label: seed,
+            joined: joined.iter().map(|b| b.id.clone()).collect(),
+        });
     }
     if a.host.is_empty() || a.host.len() != a.at.len() {
         bail!("give --alert ID, or --host HOST --at TIME (as many --at as --host)");
@@ -162,10 +191,14 @@ pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let Start { hops, seeds, end, label: seed, joined: joined_alerts } = seeds_of(&a, &case)?;
     let contained = a.contained_at.unwrap_or(end);
-    let config = ScopeConfig { contained_at: contained, exposure_window: a.exposure_window as i64 * DAY };
+    let config =
+        ScopeConfig { contained_at: contained, exposure_window: a.exposure_window as i64 * DAY };
     let s = scope(&hops, &seeds, &case.catalog, &case.inventory, &config);
     let key = if a.redact { Some(RedactionKey::of_case(&a.case)?) } else { None };
-    let r = ScopeView { joined_alerts, ..ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref()) };
+    let r = ScopeView {
+        joined_alerts,
+        ..ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref())
+    };
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json {
@@ -173,10 +206,29 @@ pub fn run(a: Args) -> Result<()> {
         writeln!(w)?;
     } else {
         let st = Style::stdout();
-        writeln!(w, "{}", fit(&format!("scope of {} until {}", r.seed, short_time(contained)), WIDTH))?;
-        writeln!(w, "\n{}hosts{} ({}, {} observed)", st.bold, st.reset, r.host_count, r.observed_host_count)?;
+        writeln!(
+            w,
+            "{}",
+            fit(&format!("scope of {} until {}", r.seed, short_time(contained)), WIDTH)
+        )?;
+        writeln!(
+            w,
+            "\n{}hosts{} ({}, {} observed)",
+            st.bold, st.reset, r.host_count, r.observed_host_count
+        )?;
         for h in &r.hosts {
-            let via = h.via.as_ref().map(|v| format!("from {} as {} ({})", v.src_host, v.user.as_deref().unwrap_or("?"), v.evidence)).unwrap_or_default();
+            let via = h
+                .via
+                .as_ref()
+                .map(|v| {
+                    format!(
+                        "from {} as {} ({})",
+                        v.src_host,
+                        v.user.as_deref().unwrap_or("?"),
+                        v.evidence
+                    )
+                })
+                .unwrap_or_default();
             let tier = if h.tier == "observed" { st.red } else { "" };
             let line = format!(
                 "  {:<9} {:<14} {}  {:>6.1}d  {:<14} {}",
@@ -191,7 +243,13 @@ pub fn run(a: Args) -> Result<()> {
         }
         writeln!(w, "\n{}accounts{} ({})", st.bold, st.reset, r.account_count)?;
         for x in r.accounts.iter().take(30) {
-            let line = format!("  {:<20} {} → {}  on {}", x.account, short_rfc3339(&x.exposed_at), short_rfc3339(&x.exposed_until), x.exposed_on);
+            let line = format!(
+                "  {:<20} {} → {}  on {}",
+                x.account,
+                short_rfc3339(&x.exposed_at),
+                short_rfc3339(&x.exposed_until),
+                x.exposed_on
+            );
             writeln!(w, "{}", fit(&line, WIDTH))?;
         }
         if r.accounts.len() > 30 {
@@ -199,7 +257,14 @@ pub fn run(a: Args) -> Result<()> {
         }
         writeln!(w, "\n{}clients{}", st.bold, st.reset)?;
         for x in r.clients.iter().take(20) {
-            let line = format!("  {:<40} {:<9} {:>8} records  {}  {}", x.client, x.tier, x.records, x.data_classes.join(","), x.hosts.join(","));
+            let line = format!(
+                "  {:<40} {:<9} {:>8} records  {}  {}",
+                x.client,
+                x.tier,
+                x.records,
+                x.data_classes.join(","),
+                x.hosts.join(",")
+            );
             writeln!(w, "{}", fit(&line, WIDTH))?;
         }
         if r.clients.len() > 20 {

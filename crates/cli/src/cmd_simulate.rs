@@ -49,13 +49,26 @@ pub struct Args {
 }
 
 pub fn options(a: &Args) -> Result<SimOptions> {
-    let scenario = Scenario::parse(&a.scenario).ok_or_else(|| anyhow!("unknown scenario {:?} (ntt-2019, generic)", a.scenario))?;
+    let scenario = Scenario::parse(&a.scenario)
+        .ok_or_else(|| anyhow!("unknown scenario {:?} (ntt-2019, generic)", a.scenario))?;
     let formats = a
         .formats
         .iter()
-        .map(|f| OutFormat::parse(f).ok_or_else(|| anyhow!("unknown format {f:?} (sshd, winjson, lanl, zeek)")))
+        .map(|f| {
+            OutFormat::parse(f)
+                .ok_or_else(|| anyhow!("unknown format {f:?} (sshd, winjson, lanl, zeek)"))
+        })
         .collect::<Result<Vec<_>>>()?;
-    Ok(SimOptions { scenario, seed: a.seed, scale: a.scale, formats, intrusions: a.intrusions, quiet_days: a.quiet_days, days: a.days, ..SimOptions::default() })
+    Ok(SimOptions {
+        scenario,
+        seed: a.seed,
+        scale: a.scale,
+        formats,
+        intrusions: a.intrusions,
+        quiet_days: a.quiet_days,
+        days: a.days,
+        ..SimOptions::default()
+    })
 }
 
 pub fn run(a: Args) -> Result<()> {

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
-use hopscope_engine::{collect_logins, trace_with_alerts, DetectConfig, Detector, Fleet, Trace, TraceConfig};
+use hopscope_engine::{
+    collect_logins, trace_with_alerts, DetectConfig, Detector, Fleet, Trace, TraceConfig,
+};
 use hopscope_model::{EventTable, Time};
 use hopscope_report::view::{host_name, parse_duration, short_time, EvidenceRef, TraceView};
 
@@ -92,7 +94,14 @@ pub fn run(a: Args) -> Result<()> {
     let c = &case.catalog;
     let Some(host) = c.hosts.find(&a.host) else { bail!("no host {:?} in this case", a.host) };
     let fleet = Fleet::new(c, &case.inventory);
-    let config = TraceConfig { host, at: a.at, min_bits: a.min_bits, alternatives: a.alternatives, warmup: a.warmup, ..TraceConfig::default() };
+    let config = TraceConfig {
+        host,
+        at: a.at,
+        min_bits: a.min_bits,
+        alternatives: a.alternatives,
+        warmup: a.warmup,
+        ..TraceConfig::default()
+    };
     let tables = case.events(1 << 16)?.map(|t| t.map_err(anyhow::Error::from));
     let t = trace_up_to(tables, &case, &fleet, a.tuning.config(0, a.warmup), &config)?;
     let best = t.paths.first();
@@ -109,12 +118,25 @@ pub fn run(a: Args) -> Result<()> {
             w.flush()?;
             return Ok(());
         };
-        for l in wrap(&format!("entry point {}{}{}: {}", st.bold, entry.host, st.reset, entry.why.join("; ")), "", WIDTH) {
+        for l in wrap(
+            &format!("entry point {}{}{}: {}", st.bold, entry.host, st.reset, entry.why.join("; ")),
+            "",
+            WIDTH,
+        ) {
             writeln!(w, "{l}")?;
         }
         let n = best.hops.len();
-        let along = best.alert.as_ref().map_or(" (by rarity: no alert reached it)".to_string(), |id| format!(" along alert {id}"));
-        writeln!(w, "first malicious hop {}; {n} hop{} to {}{along}", short_time(best.hops[0].hop.time), if n == 1 { "" } else { "s" }, report.host)?;
+        let along =
+            best.alert.as_ref().map_or(" (by rarity: no alert reached it)".to_string(), |id| {
+                format!(" along alert {id}")
+            });
+        writeln!(
+            w,
+            "first malicious hop {}; {n} hop{} to {}{along}",
+            short_time(best.hops[0].hop.time),
+            if n == 1 { "" } else { "s" },
+            report.host
+        )?;
         for (i, p) in t.paths.iter().enumerate() {
             if i == 1 {
                 writeln!(w, "\nalternatives")?;
@@ -123,9 +145,16 @@ pub fn run(a: Args) -> Result<()> {
                 let along = match (&p.alert, p.thread_only) {
                     (None, _) => ", by rarity".to_string(),
                     (Some(id), false) => format!(", alert {id}"),
-                    (Some(id), true) => format!(", alert {id}: the thread alone, as if a second intruder"),
+                    (Some(id), true) => {
+                        format!(", alert {id}: the thread alone, as if a second intruder")
+                    }
                 };
-                writeln!(w, "  entry {} (score {:.1}{along})", host_name(c, p.entry_host), p.score)?;
+                writeln!(
+                    w,
+                    "  entry {} (score {:.1}{along})",
+                    host_name(c, p.entry_host),
+                    p.score
+                )?;
             }
             for h in &p.hops {
                 let hop = &h.hop;
@@ -139,7 +168,8 @@ pub fn run(a: Args) -> Result<()> {
                     h.score,
                 );
                 writeln!(w, "{}", fit(&line, WIDTH))?;
-                let why = format!("{}  [{}]", EvidenceRef::new(c, hop.evidence), h.reasons.join(", "));
+                let why =
+                    format!("{}  [{}]", EvidenceRef::new(c, hop.evidence), h.reasons.join(", "));
                 for l in wrap(&why, "      ", WIDTH) {
                     writeln!(w, "{}{l}{}", st.dim, st.reset)?;
                 }

@@ -6,13 +6,13 @@
 //! scores a hop. docs/watch.md is the user's page.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -227,12 +227,18 @@ impl Reader {
         let Some(format) = format else {
             let lines = head.iter().filter(|&&b| b == b'\n').count();
             if complete || lines >= 50 || head.len() as u64 >= HEAD {
-                eprintln!("hopscope watch: {}: not a format hopscope reads; give --format to force one", inp.display);
+                eprintln!(
+                    "hopscope watch: {}: not a format hopscope reads; give --format to force one",
+                    inp.display
+                );
                 inp.stage = Stage::Unrecognised;
             }
             return;
         };
-        let header = head.split(|&b| b == b'\n').next().map(|l| String::from_utf8_lossy(l).trim_end().to_string());
+        let header = head
+            .split(|&b| b == b'\n')
+            .next()
+            .map(|l| String::from_utf8_lossy(l).trim_end().to_string());
         let mut ctx = self.context(inp, header);
         if format == Format::Sshd && ctx.year.is_none() {
             if let Some(path) = &inp.path {
@@ -262,12 +268,21 @@ impl Reader {
     fn read_once(&mut self, inp: &mut Input, format: Option<Format>) {
         let Some(path) = inp.path.clone() else { return };
         let ctx = self.context(inp, None);
-        let parsed = if format == Some(Format::Evtx) || format == Some(Format::Winjson) && !is_lines(&path) {
-            read_whole(&path, format.unwrap_or(Format::Evtx), &ctx, &mut self.catalog, &self.inventory)
+        let parsed = if format == Some(Format::Evtx)
+            || format == Some(Format::Winjson) && !is_lines(&path)
+        {
+            read_whole(
+                &path,
+                format.unwrap_or(Format::Evtx),
+                &ctx,
+                &mut self.catalog,
+                &self.inventory,
+            )
         } else {
             // compressed: decompress and parse like a closed file
             let mut bytes = Vec::new();
-            let read = hopscope_ingest::open(&path).and_then(|(mut r, _)| r.read_to_end(&mut bytes));
+            let read =
+                hopscope_ingest::open(&path).and_then(|(mut r, _)| r.read_to_end(&mut bytes));
             if let Err(e) = read {
                 eprintln!("hopscope watch: {}: {e}", inp.display);
             }
@@ -328,12 +343,20 @@ impl Reader {
         if let Some(old) = inp.identity.filter(|&id| id != identity) {
             read_any |= self.drain_old(inp);
             self.retired.insert(old);
-            eprintln!("hopscope watch: {}: rotated; reading the new file from the start", inp.display);
+            eprintln!(
+                "hopscope watch: {}: rotated; reading the new file from the start",
+                inp.display
+            );
             self.close(inp);
             inp.file = None;
             inp.offset = 0;
         } else if meta.len() < inp.offset {
-            eprintln!("hopscope watch: {}: truncated to {} bytes (was {}); reading from the start", inp.display, meta.len(), inp.offset);
+            eprintln!(
+                "hopscope watch: {}: truncated to {} bytes (was {}); reading from the start",
+                inp.display,
+                meta.len(),
+                inp.offset
+            );
             self.close(inp);
             inp.offset = 0;
         }
@@ -353,7 +376,10 @@ impl Reader {
             let mut head = vec![0u8; meta.len().min(HEAD) as usize];
             let n = inp.file.as_ref().and_then(|f| f.read_at(&mut head, 0).ok()).unwrap_or(0);
             head.truncate(n);
-            let magic_whole = head.starts_with(b"ElfFile\0") || head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || head.starts_with(b"PK\x03\x04");
+            let magic_whole = head.starts_with(b"ElfFile\0")
+                || head.starts_with(&[0x1f, 0x8b])
+                || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+                || head.starts_with(b"PK\x03\x04");
             if magic_whole || self.format == Some(Format::Evtx) {
                 let format = self.format.or_else(|| hopscope_ingest::detect(&head));
                 self.read_once(inp, format);
@@ -370,7 +396,11 @@ impl Reader {
             }
         }
         // the file may have grown since it was looked at (a head read just now saw more)
-        let len = inp.file.as_ref().and_then(|f| f.metadata().ok()).map_or(meta.len(), |m| m.len().max(meta.len()));
+        let len = inp
+            .file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map_or(meta.len(), |m| m.len().max(meta.len()));
         let read = self.read_lines(inp, len, self.once);
         announce(inp);
         read_any | read
@@ -410,7 +440,9 @@ impl Reader {
 
     /// Finish the file the open handle still holds after its path moved on.
     fn drain_old(&mut self, inp: &mut Input) -> bool {
-        let Some(len) = inp.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len()) else { return false };
+        let Some(len) = inp.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len()) else {
+            return false;
+        };
         let mut any = false;
         while inp.stage == Stage::Following && inp.offset < len {
             if !self.read_lines(inp, len, true) {
@@ -508,7 +540,10 @@ impl Reader {
         let mut head = vec![0u8; saved.offset.min(HEAD) as usize];
         let n = file.read_at(&mut head, 0).unwrap_or(0);
         head.truncate(n);
-        let header = head.split(|&b| b == b'\n').next().map(|l| String::from_utf8_lossy(l).trim_end().to_string());
+        let header = head
+            .split(|&b| b == b'\n')
+            .next()
+            .map(|l| String::from_utf8_lossy(l).trim_end().to_string());
         let mut ctx = self.context(inp, header);
         ctx.inferred_year = saved.inferred_year;
         let mut src = match LineSource::new(format, &inp.display, ctx, &mut self.catalog) {
@@ -533,7 +568,11 @@ impl Reader {
             };
             pos += n as u64;
             carry.extend_from_slice(&buf[..n]);
-            let cut = if pos >= saved.offset { carry.len() } else { carry.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) };
+            let cut = if pos >= saved.offset {
+                carry.len()
+            } else {
+                carry.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+            };
             let _ = src.parse(&carry[..cut], &mut self.catalog, &self.inventory);
             carry.drain(..cut);
         }
@@ -571,7 +610,8 @@ impl Reader {
             return;
         }
         self.problems_reported = total;
-        let by: Vec<String> = self.problems.counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let by: Vec<String> =
+            self.problems.counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
         eprintln!("hopscope watch: {total} bad line(s) skipped so far: {}", by.join(", "));
         for ex in self.problems.examples.values().flatten().take(5) {
             eprintln!("  {ex}");
@@ -640,14 +680,19 @@ impl Outlet {
                     if complete < text.len() {
                         let f = std::fs::OpenOptions::new().write(true).open(path)?;
                         f.set_len(complete as u64)?;
-                        eprintln!("hopscope watch: {}: dropped a partly written last line", path.display());
+                        eprintln!(
+                            "hopscope watch: {}: dropped a partly written last line",
+                            path.display()
+                        );
                     }
                     for (i, line) in text[..complete].split(|&b| b == b'\n').enumerate() {
                         if line.is_empty() {
                             continue;
                         }
-                        let v: serde_json::Value = serde_json::from_slice(line)
-                            .with_context(|| format!("{}:{}: not an alert event line", path.display(), i + 1))?;
+                        let v: serde_json::Value =
+                            serde_json::from_slice(line).with_context(|| {
+                                format!("{}:{}: not an alert event line", path.display(), i + 1)
+                            })?;
                         let id = v["alert"]["id"].as_str().unwrap_or_default().to_string();
                         let hops = v["alert"]["hops"].as_array().map_or(0, |h| h.len() as u64)
                             + v["alert"]["hops_omitted"].as_u64().unwrap_or(0);
@@ -697,7 +742,12 @@ impl Outlet {
             return Ok(());
         }
         self.seq += 1;
-        let line = EventLine { seq: self.seq, event: e.kind.as_str(), alert: AlertView::new(a, catalog, fleet), absorbed: &e.absorbed };
+        let line = EventLine {
+            seq: self.seq,
+            event: e.kind.as_str(),
+            alert: AlertView::new(a, catalog, fleet),
+            absorbed: &e.absorbed,
+        };
         let mut text = serde_json::to_string(&line)?;
         text.push('\n');
         // one write per line, flushed: a reader (or a crash) sees whole lines
@@ -728,10 +778,14 @@ impl Outlet {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let lanl_start = Time::parse(&a.lanl_start).map_err(|e| anyhow::anyhow!("--lanl-start: {e}"))?;
+    let lanl_start =
+        Time::parse(&a.lanl_start).map_err(|e| anyhow::anyhow!("--lanl-start: {e}"))?;
     let tz = match &a.tz {
         None => None,
-        Some(z) => Some(crate::cmd_ingest::parse_tz(z).with_context(|| format!("--tz: unknown time zone {z:?}"))?),
+        Some(z) => Some(
+            crate::cmd_ingest::parse_tz(z)
+                .with_context(|| format!("--tz: unknown time zone {z:?}"))?,
+        ),
     };
     let format = if a.format == "auto" { None } else { Format::parse(&a.format) };
     let inventory = match &a.inventory {
@@ -791,14 +845,19 @@ pub fn run(a: Args) -> Result<()> {
             }
             fed_newest = cp.fed_newest;
             restore(cp, &mut reader, &mut detector, &mut outlet, &mut inputs, &mut retired);
-            eprintln!("hopscope watch: restored the checkpoint {} ({} events fed before)", at.display(), detector.stats().events);
+            eprintln!(
+                "hopscope watch: restored the checkpoint {} ({} events fed before)",
+                at.display(),
+                detector.stats().events
+            );
         }
     }
     // with --state, SIGINT and SIGTERM stop at the end of a round and checkpoint
     let stop = Arc::new(AtomicBool::new(false));
     if a.state.is_some() {
         for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing the signal handler")?;
+            signal_hook::flag::register(sig, Arc::clone(&stop))
+                .context("installing the signal handler")?;
         }
     }
     let mut last_checkpoint = Instant::now();
@@ -828,7 +887,8 @@ pub fn run(a: Args) -> Result<()> {
                 inp.held_since = None;
             } else if !a.once {
                 let since = *inp.held_since.get_or_insert_with(Instant::now);
-                if inp.idle_rounds == 2 || a.windows_join_wait.is_some_and(|w| since.elapsed() >= w) {
+                if inp.idle_rounds == 2 || a.windows_join_wait.is_some_and(|w| since.elapsed() >= w)
+                {
                     if let Some(src) = inp.source.as_mut() {
                         let parsed = src.release_all(&mut reader.catalog, &reader.inventory);
                         reader.take(inp, parsed);
@@ -868,7 +928,9 @@ pub fn run(a: Args) -> Result<()> {
             dirty = true;
         }
         // a checkpoint covers only events already written and flushed (just above)
-        if let Some(dir) = a.state.as_deref().filter(|_| dirty && last_checkpoint.elapsed() >= a.checkpoint_every) {
+        if let Some(dir) =
+            a.state.as_deref().filter(|_| dirty && last_checkpoint.elapsed() >= a.checkpoint_every)
+        {
             checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
             dirty = false;
             last_checkpoint = Instant::now();
@@ -881,7 +943,8 @@ pub fn run(a: Args) -> Result<()> {
             reader.report_problems(false);
             last_problem_report = Instant::now();
         }
-        let stdin_done = inputs.iter().all(|i| i.path.is_some() || (i.stdin_closed && i.partial.is_empty()));
+        let stdin_done =
+            inputs.iter().all(|i| i.path.is_some() || (i.stdin_closed && i.partial.is_empty()));
         let only_stdin = !inputs.is_empty() && inputs.iter().all(|i| i.path.is_none());
         if finished || (only_stdin && stdin_done) {
             if only_stdin {
@@ -908,7 +971,8 @@ pub fn run(a: Args) -> Result<()> {
     }
     if let Some(dir) = &a.state {
         let started = Instant::now();
-        let bytes = checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
+        let bytes =
+            checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
         eprintln!(
             "hopscope watch: checkpoint {} written ({bytes} bytes in {:.0?})",
             dir.join(watch_state::FILE).display(),
@@ -923,8 +987,16 @@ pub fn run(a: Args) -> Result<()> {
         s.hops,
         s.suspicious_hops,
         outlet.emitted,
-        if outlet.skipped > 0 { format!(", {} already written before", outlet.skipped) } else { String::new() },
-        if fed_this_run < s.events { format!("; {fed_this_run} events fed by this run, the rest before its checkpoint") } else { String::new() }
+        if outlet.skipped > 0 {
+            format!(", {} already written before", outlet.skipped)
+        } else {
+            String::new()
+        },
+        if fed_this_run < s.events {
+            format!("; {fed_this_run} events fed by this run, the rest before its checkpoint")
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }
@@ -1009,7 +1081,9 @@ fn restore(
     outlet.over_budget = cp.over_budget.into_iter().collect();
     retired.extend(cp.retired);
     let mut saved: Vec<Option<InputState>> = cp.inputs.into_iter().map(Some).collect();
-    let mut take = |pred: &dyn Fn(&InputState) -> bool| saved.iter_mut().find(|s| s.as_ref().is_some_and(pred)).and_then(Option::take);
+    let mut take = |pred: &dyn Fn(&InputState) -> bool| {
+        saved.iter_mut().find(|s| s.as_ref().is_some_and(pred)).and_then(Option::take)
+    };
     let identity = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
     // the same files, by identity
     let mut matched = vec![false; inputs.len()];
@@ -1047,7 +1121,11 @@ fn restore(
             inp.newest = s.newest;
             inp.from_dir |= s.from_dir;
             if s.stage == "following" && s.offset > 0 {
-                let what = if id.is_some() { "another file is at this path (rotated while watch was stopped); reading it from the start" } else { "gone; waiting for it" };
+                let what = if id.is_some() {
+                    "another file is at this path (rotated while watch was stopped); reading it from the start"
+                } else {
+                    "gone; waiting for it"
+                };
                 eprintln!(
                     "hopscope watch: {}: {what}; the old file's rest after byte {} was not found in a watched directory and is not read",
                     inp.display, s.offset
@@ -1057,7 +1135,10 @@ fn restore(
                 retired.insert(id);
             }
         } else if id.is_some_and(|id| retired.contains(&id)) {
-            eprintln!("hopscope watch: {}: a rotated copy of a log already read; not read again", inp.display);
+            eprintln!(
+                "hopscope watch: {}: a rotated copy of a log already read; not read again",
+                inp.display
+            );
             inp.stage = Stage::Read;
             inp.identity = id;
         }
@@ -1126,7 +1207,9 @@ fn scan_dirs(
             // another name (`auth.log` renamed `auth.log.1`) or a compressed copy of one
             // (`auth.log.2.gz`): those were read when they were written.
             let id = identity(&f);
-            let rotated = id.is_some_and(|id| retired.contains(&id) || inputs.iter().any(|i| i.identity == Some(id)));
+            let rotated = id.is_some_and(|id| {
+                retired.contains(&id) || inputs.iter().any(|i| i.identity == Some(id))
+            });
             let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let compressed = [".gz", ".zst", ".bz2", ".xz"].iter().any(|e| name.ends_with(e));
             if rotated || compressed {
@@ -1143,7 +1226,11 @@ fn scan_dirs(
 
 /// Forget inputs found in a directory whose file is gone and fully read: the file table stays
 /// as large as the directories are.
-fn forget_gone(inputs: &mut Vec<Input>, known: &mut HashSet<PathBuf>, retired: &mut HashSet<(u64, u64)>) {
+fn forget_gone(
+    inputs: &mut Vec<Input>,
+    known: &mut HashSet<PathBuf>,
+    retired: &mut HashSet<(u64, u64)>,
+) {
     inputs.retain(|i| {
         let gone = i.from_dir
             && i.path.as_deref().is_some_and(|p| !p.exists())
@@ -1194,5 +1281,7 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
 }
 
 fn now_micros() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }

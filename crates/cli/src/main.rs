@@ -8,8 +8,8 @@ mod cmd_demo;
 mod cmd_detect;
 mod cmd_eval;
 mod cmd_export;
-mod cmd_report;
 mod cmd_ingest;
+mod cmd_report;
 mod cmd_scope;
 mod cmd_simulate;
 mod cmd_trace;
@@ -95,7 +95,9 @@ fn main() {
     };
     if let Err(e) = result {
         // a closed pipe (`hopscope export | head`) is not an error worth a message
-        if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        {
             std::process::exit(0);
         }
         eprintln!("hopscope: error: {e:#}");

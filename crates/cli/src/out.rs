@@ -38,13 +38,20 @@ pub struct Style {
 
 impl Style {
     pub fn stdout() -> Style {
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let colour = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Style::new(colour)
     }
 
     pub fn new(colour: bool) -> Style {
         if colour {
-            Style { bold: "\x1b[1m", red: "\x1b[31m", yellow: "\x1b[33m", dim: "\x1b[2m", reset: "\x1b[0m" }
+            Style {
+                bold: "\x1b[1m",
+                red: "\x1b[31m",
+                yellow: "\x1b[33m",
+                dim: "\x1b[2m",
+                reset: "\x1b[0m",
+            }
         } else {
             Style { bold: "", red: "", yellow: "", dim: "", reset: "" }
         }

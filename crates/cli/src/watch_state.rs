@@ -117,7 +117,8 @@ pub fn save(dir: &Path, cp: &CheckpointRef) -> Result<u64> {
         std::fs::rename(&tmp, dir.join(FILE))?;
         File::open(dir)?.sync_all()
     };
-    write().with_context(|| format!("writing the watch checkpoint {}", dir.join(FILE).display()))?;
+    write()
+        .with_context(|| format!("writing the watch checkpoint {}", dir.join(FILE).display()))?;
     Ok(bytes.len() as u64)
 }
 
@@ -132,9 +133,14 @@ pub fn load(dir: &Path) -> Result<Option<Checkpoint>> {
     };
     let head = MAGIC.len() + 4 + 8 + 8;
     if bytes.len() < head || !bytes.starts_with(MAGIC) {
-        bail!("{}: not a hopscope watch checkpoint; remove it or give another --state directory", path.display());
+        bail!(
+            "{}: not a hopscope watch checkpoint; remove it or give another --state directory",
+            path.display()
+        );
     }
-    let word = |at: usize, n: usize| bytes[at..at + n].iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64);
+    let word = |at: usize, n: usize| {
+        bytes[at..at + n].iter().rev().fold(0u64, |acc, &b| acc << 8 | b as u64)
+    };
     let version = word(MAGIC.len(), 4) as u32;
     if version != VERSION {
         bail!(
@@ -153,7 +159,8 @@ pub fn load(dir: &Path) -> Result<Option<Checkpoint>> {
             payload.len()
         );
     }
-    let cp: Checkpoint = bincode::deserialize(payload)
-        .with_context(|| format!("{}: cannot decode the watch checkpoint; remove it", path.display()))?;
+    let cp: Checkpoint = bincode::deserialize(payload).with_context(|| {
+        format!("{}: cannot decode the watch checkpoint; remove it", path.display())
+    })?;
     Ok(Some(cp))
 }

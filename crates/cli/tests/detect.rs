@@ -35,7 +35,8 @@ struct How {
 }
 
 const KERBEROS: How = How { auth: "Kerberos", logon_type: "network", outcome: "success" };
-const SSH_KEY: How = How { auth: "publickey", logon_type: "remote-interactive", outcome: "success" };
+const SSH_KEY: How =
+    How { auth: "publickey", logon_type: "remote-interactive", outcome: "success" };
 const NTLM_FAILED: How = How { auth: "NTLM", logon_type: "network", outcome: "failure" };
 const NTLM: How = How { auth: "NTLM", logon_type: "network", outcome: "success" };
 
@@ -60,13 +61,31 @@ fn events() -> String {
         ("jp-jump-01", "jp-crm-01", "jp_admin"),
         ("jp-jump-01", "th-app-02", "jp_admin"),
     ];
-    admins_at_work(&routes, |time, src, dst, user| line(&mut s, time, src, dst, user, KERBEROS, &[]));
+    admins_at_work(&routes, |time, src, dst, user| {
+        line(&mut s, time, src, dst, user, KERBEROS, &[])
+    });
     line(&mut s, "2019-09-05T12:04:05Z", "sg-ops-03", "th-app-02", "svc_backup", SSH_KEY, &[]);
     line(&mut s, "2019-09-05T13:10:00Z", "th-app-02", "us-web-01", "svc_backup", SSH_KEY, &[]);
     for sec in 0..4 {
-        line(&mut s, &format!("2019-09-05T14:00:0{sec}Z"), "us-web-01", "jp-crm-01", "jp_admin", NTLM_FAILED, &[]);
+        line(
+            &mut s,
+            &format!("2019-09-05T14:00:0{sec}Z"),
+            "us-web-01",
+            "jp-crm-01",
+            "jp_admin",
+            NTLM_FAILED,
+            &[],
+        );
     }
-    line(&mut s, "2019-09-05T14:00:30Z", "us-web-01", "jp-crm-01", "jp_admin", NTLM, &["admin-share", "service-install"]);
+    line(
+        &mut s,
+        "2019-09-05T14:00:30Z",
+        "us-web-01",
+        "jp-crm-01",
+        "jp_admin",
+        NTLM,
+        &["admin-share", "service-install"],
+    );
     s
 }
 
@@ -87,14 +106,21 @@ fn alert_json_matches_the_golden_file_and_is_deterministic() {
         std::fs::write(&golden, &json).unwrap();
     }
     let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-    assert!(json == expected, "detect --json differs from {} (UPDATE_EXPECT=1 to accept):\n{json}", golden.display());
+    assert!(
+        json == expected,
+        "detect --json differs from {} (UPDATE_EXPECT=1 to accept):\n{json}",
+        golden.display()
+    );
 
     let table = ok(&["detect", "--case", "c", "--warmup", "2d"], p);
     let golden_table = golden.with_extension("txt");
     if std::env::var_os("UPDATE_EXPECT").is_some() {
         std::fs::write(&golden_table, &table).unwrap();
     }
-    assert!(table == std::fs::read_to_string(&golden_table).unwrap_or_default(), "table differs:\n{table}");
+    assert!(
+        table == std::fs::read_to_string(&golden_table).unwrap_or_default(),
+        "table differs:\n{table}"
+    );
 
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let alerts = v["alerts"].as_array().unwrap();
@@ -118,14 +144,35 @@ fn table_fits_100_columns_and_rule_and_budget_work() {
     assert!(table.contains("first login ever from sg-ops-03 to th-app-02"), "{table}");
     assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
     assert!(!table.contains('\x1b'), "no colour off a terminal");
-    let rule: serde_json::Value =
-        serde_json::from_str(&ok(&["detect", "--case", "c", "--warmup", "2d", "--rule", "unseen-edge", "--budget", "2", "--json"], p)).unwrap();
+    let rule: serde_json::Value = serde_json::from_str(&ok(
+        &[
+            "detect",
+            "--case",
+            "c",
+            "--warmup",
+            "2d",
+            "--rule",
+            "unseen-edge",
+            "--budget",
+            "2",
+            "--json",
+        ],
+        p,
+    ))
+    .unwrap();
     assert_eq!(rule["rule"], "unseen-edge");
     assert_eq!(rule["alerts"].as_array().unwrap().len(), 2);
     assert_eq!(rule["dropped_by_budget"], 1);
     // the case is its own baseline: no edge is new; only the brute force stays suspicious
-    let none: serde_json::Value = serde_json::from_str(&ok(&["detect", "--case", "c", "--baseline", "c", "--json"], p)).unwrap();
-    let hops: Vec<&serde_json::Value> = none["alerts"].as_array().unwrap().iter().flat_map(|a| a["hops"].as_array().unwrap()).collect();
+    let none: serde_json::Value =
+        serde_json::from_str(&ok(&["detect", "--case", "c", "--baseline", "c", "--json"], p))
+            .unwrap();
+    let hops: Vec<&serde_json::Value> = none["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["hops"].as_array().unwrap())
+        .collect();
     assert_eq!(hops.len(), 1, "{none}");
     let features = hops[0]["features"].to_string();
     assert!(features.contains("brute-force") && !features.contains("new-edge"), "{features}");

@@ -51,8 +51,13 @@ fn fold(text: &str) -> (Vec<Value>, Vec<Value>) {
 #[test]
 fn a_replay_gives_detects_alerts_in_raise_order() {
     let sim = Sim::new();
-    let detect: Value = serde_json::from_str(&ok(&["detect", "--case", "case", "--budget", "0", "--json"], sim.path())).unwrap();
-    let watch = ok(&["watch", "sim/logs", "--inventory", "sim", "--once", "--budget", "0"], sim.path());
+    let detect: Value = serde_json::from_str(&ok(
+        &["detect", "--case", "case", "--budget", "0", "--json"],
+        sim.path(),
+    ))
+    .unwrap();
+    let watch =
+        ok(&["watch", "sim/logs", "--inventory", "sim", "--once", "--budget", "0"], sim.path());
     let (events, alerts) = fold(&watch);
     assert!(!alerts.is_empty());
     assert!(events.iter().any(|e| e["event"] == "grew"), "the intrusion grows hop by hop");
@@ -60,25 +65,34 @@ fn a_replay_gives_detects_alerts_in_raise_order() {
         assert_eq!(e["seq"], i as u64 + 1);
     }
     // same alerts, same hops, reasons and scores
-    let by_id = |v: &[Value]| -> BTreeMap<String, Value> { v.iter().map(|a| (a["id"].as_str().unwrap().to_string(), a.clone())).collect() };
+    let by_id = |v: &[Value]| -> BTreeMap<String, Value> {
+        v.iter().map(|a| (a["id"].as_str().unwrap().to_string(), a.clone())).collect()
+    };
     let detected = by_id(detect["alerts"].as_array().unwrap());
     assert_eq!(by_id(&alerts), detected);
     // in the order they were raised
     let raised: Vec<&str> = alerts.iter().map(|a| a["raised_at"].as_str().unwrap()).collect();
     assert!(raised.windows(2).all(|w| w[0] <= w[1]), "{raised:?}");
     // the 2019 intrusion is among them, raised at its first hop out of Singapore
-    assert!(alerts.iter().any(|a| a["hops"].as_array().unwrap().iter().any(|h| h["src_host"] == "sg-ops-03" && h["dst_host"] == "th-app-02")));
+    assert!(alerts.iter().any(|a| a["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["src_host"] == "sg-ops-03" && h["dst_host"] == "th-app-02")));
     // every alert detect reports under its default budget was notified
-    let budgeted: Value = serde_json::from_str(&ok(&["detect", "--case", "case", "--json"], sim.path())).unwrap();
+    let budgeted: Value =
+        serde_json::from_str(&ok(&["detect", "--case", "case", "--json"], sim.path())).unwrap();
     for a in budgeted["alerts"].as_array().unwrap() {
         assert!(detected.contains_key(a["id"].as_str().unwrap()), "{}", a["id"]);
     }
     // with a budget, watch notifies at most N alerts raised on one day
-    let watch5 = ok(&["watch", "sim/logs", "--inventory", "sim", "--once", "--budget", "1"], sim.path());
+    let watch5 =
+        ok(&["watch", "sim/logs", "--inventory", "sim", "--once", "--budget", "1"], sim.path());
     let (events5, _) = fold(&watch5);
     let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
     for e in events5.iter().filter(|e| e["event"] == "raised") {
-        *per_day.entry(e["alert"]["raised_at"].as_str().unwrap()[..10].to_string()).or_default() += 1;
+        *per_day.entry(e["alert"]["raised_at"].as_str().unwrap()[..10].to_string()).or_default() +=
+            1;
     }
     assert!(per_day.values().all(|&n| n <= 1), "{per_day:?}");
     assert!(events5.len() < events.len());
@@ -168,7 +182,20 @@ fn events_read(stderr: &str) -> u64 {
 /// `watch --once` writes for it (`once.jsonl`).
 fn uninterrupted(p: &Path) -> (String, String) {
     ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
-    ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0", "--alerts", "once.jsonl"], p);
+    ok(
+        &[
+            "watch",
+            "all.jsonl",
+            "--inventory",
+            "sim",
+            "--once",
+            "--budget",
+            "0",
+            "--alerts",
+            "once.jsonl",
+        ],
+        p,
+    );
     let expected = std::fs::read_to_string(p.join("once.jsonl")).unwrap();
     assert!(expected.lines().count() >= 3, "{expected}");
     (std::fs::read_to_string(p.join("all.jsonl")).unwrap(), expected)
@@ -177,7 +204,8 @@ fn uninterrupted(p: &Path) -> (String, String) {
 /// Wait (up to a minute) until `path` holds `expected`.
 fn wait_until_equal(path: &Path, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_to_string(path).unwrap_or_default() != expected && Instant::now() < deadline {
+    while std::fs::read_to_string(path).unwrap_or_default() != expected && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -186,7 +214,14 @@ fn wait_until_equal(path: &Path, expected: &str) {
 /// its first alert event, and whatever else the test needs), kill it with SIGKILL and start it
 /// again with `args`. Until then each piece waits for watch to catch up (a loaded machine runs
 /// it slowly), the last one up to a minute. Returns the restarted watcher.
-fn append_and_kill_once(p: &Path, live: &Path, lines: &[&str], mut w: Watcher, args: &[&str], ready: impl Fn() -> bool) -> Watcher {
+fn append_and_kill_once(
+    p: &Path,
+    live: &Path,
+    lines: &[&str],
+    mut w: Watcher,
+    args: &[&str],
+    ready: impl Fn() -> bool,
+) -> Watcher {
     let chunks: Vec<&[&str]> = lines.chunks(lines.len().div_ceil(40)).collect();
     let mut restarted: Option<Watcher> = None;
     for (i, chunk) in chunks.iter().enumerate() {
@@ -221,16 +256,31 @@ fn kill_9_and_restart_write_every_alert_event_exactly_once() {
     // has written its first alert event, and started again
     let live = p.join("live.jsonl");
     std::fs::write(&live, "").unwrap();
-    let args = ["live.jsonl", "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--poll", "20"];
+    let args = [
+        "live.jsonl",
+        "--inventory",
+        "sim",
+        "--budget",
+        "0",
+        "--alerts",
+        "alerts.jsonl",
+        "--poll",
+        "20",
+    ];
     let w = Watcher::spawn(&args, p, Stdio::null());
     let alerts = p.join("alerts.jsonl");
-    let mut w = append_and_kill_once(p, &live, &lines, w, &args, || alerts.metadata().is_ok_and(|m| m.len() > 0));
+    let mut w = append_and_kill_once(p, &live, &lines, w, &args, || {
+        alerts.metadata().is_ok_and(|m| m.len() > 0)
+    });
     // let it catch up, then stop it the same way
     wait_until_equal(&p.join("alerts.jsonl"), &expected);
     w.child.kill().unwrap();
     w.child.wait().unwrap();
     let got = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap();
-    assert_eq!(got, expected, "every alert event exactly once, as the uninterrupted run wrote them");
+    assert_eq!(
+        got, expected,
+        "every alert event exactly once, as the uninterrupted run wrote them"
+    );
 }
 
 /// With --state, a restart after kill -9 continues from the last checkpoint: it does not
@@ -247,16 +297,36 @@ fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
     let live = p.join("live.jsonl");
     std::fs::write(&live, "").unwrap();
     let args = [
-        "live.jsonl", "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--poll", "20",
-        "--state", "state", "--checkpoint-every", "50ms",
+        "live.jsonl",
+        "--inventory",
+        "sim",
+        "--budget",
+        "0",
+        "--alerts",
+        "alerts.jsonl",
+        "--poll",
+        "20",
+        "--state",
+        "state",
+        "--checkpoint-every",
+        "50ms",
     ];
     let w = Watcher::spawn(&args, p, Stdio::null());
     let (alerts, state) = (p.join("alerts.jsonl"), p.join("state/state.bin"));
     let ready = || alerts.metadata().is_ok_and(|m| m.len() > 0) && state.exists();
     let mut w = append_and_kill_once(p, &live, &lines, w, &args, ready);
     w.wait_for("live.jsonl: resumed from checkpoint at byte");
-    let resumed = w.seen.iter().find(|l| l.contains("resumed from checkpoint at byte")).unwrap().clone();
-    let offset: u64 = resumed.split("at byte ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let resumed =
+        w.seen.iter().find(|l| l.contains("resumed from checkpoint at byte")).unwrap().clone();
+    let offset: u64 = resumed
+        .split("at byte ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(offset > 0, "{resumed}");
     wait_until_equal(&p.join("alerts.jsonl"), &expected);
     // a clean stop (SIGTERM) checkpoints and reports
@@ -264,7 +334,10 @@ fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
     assert!(term.success());
     let (_, err) = w.finish();
     let got = std::fs::read_to_string(p.join("alerts.jsonl")).unwrap();
-    assert_eq!(got, expected, "every alert event exactly once, as the uninterrupted run wrote them");
+    assert_eq!(
+        got, expected,
+        "every alert event exactly once, as the uninterrupted run wrote them"
+    );
     let summary = err.lines().rev().find(|l| l.contains(" events, ")).unwrap();
     let fed: u64 = summary
         .split("; ")
@@ -279,7 +352,22 @@ fn kill_9_and_restart_with_state_continue_from_the_checkpoint() {
     assert!(err.contains("stopping (signal)"), "{err}");
     // the checkpoint SIGTERM wrote: a last run reads what is left, and its counters, restored,
     // cover the whole input once; it has nothing new to write
-    let out = hopscope(&["watch", args[0], "--inventory", "sim", "--budget", "0", "--alerts", "alerts.jsonl", "--state", "state", "--once"], p);
+    let out = hopscope(
+        &[
+            "watch",
+            args[0],
+            "--inventory",
+            "sim",
+            "--budget",
+            "0",
+            "--alerts",
+            "alerts.jsonl",
+            "--state",
+            "state",
+            "--once",
+        ],
+        p,
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert_eq!(events_read(&err), lines.len() as u64, "{err}");
@@ -295,7 +383,11 @@ fn a_rotation_while_stopped_continues_the_old_file_and_starts_the_new_one() {
     let p = dir.path();
     std::fs::create_dir(p.join("logs")).unwrap();
     let log = p.join("logs/auth.jsonl");
-    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
+    append(
+        &log,
+        &(event_line("2019-01-01T00:00:00Z", "a", "b")
+            + &event_line("2019-01-01T00:00:01Z", "a", "c")),
+    );
     let args = ["watch", "logs", "--once", "--state", "state"];
     let first = hopscope(&args, p);
     assert!(first.status.success());
@@ -332,18 +424,32 @@ fn a_foreign_or_damaged_state_file_is_refused() {
     // a checkpoint taken with other detection settings
     let other = watch(&["--window", "1h"]);
     assert!(!other.status.success());
-    assert!(String::from_utf8_lossy(&other.stderr).contains("other detection settings"), "{other:?}");
+    assert!(
+        String::from_utf8_lossy(&other.stderr).contains("other detection settings"),
+        "{other:?}"
+    );
     let cases: [(&str, Vec<u8>, &str); 3] = [
         ("foreign", b"PAR1 not ours".to_vec(), "not a hopscope watch checkpoint"),
         ("cut short", good[..good.len() - 7].to_vec(), "damaged watch checkpoint"),
-        ("other version", { let mut b = good.clone(); b[21] = 99; b }, "format version 99"),
+        (
+            "other version",
+            {
+                let mut b = good.clone();
+                b[21] = 99;
+                b
+            },
+            "format version 99",
+        ),
     ];
     for (what, bytes, message) in cases {
         std::fs::write(&state, &bytes).unwrap();
         let out = watch(&[]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{what}: accepted");
-        assert!(err.contains(message) && err.contains("state.bin") && !err.contains("panicked"), "{what}: {err}");
+        assert!(
+            err.contains(message) && err.contains("state.bin") && !err.contains("panicked"),
+            "{what}: {err}"
+        );
         assert_eq!(std::fs::read(&state).unwrap(), bytes, "{what}: the file is left as it was");
     }
 }
@@ -353,8 +459,13 @@ fn rotation_and_truncation_are_followed() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     let log = p.join("auth.jsonl");
-    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
-    let mut w = Watcher::spawn(&["auth.jsonl", "--exit-idle", "1s", "--poll", "20"], p, Stdio::null());
+    append(
+        &log,
+        &(event_line("2019-01-01T00:00:00Z", "a", "b")
+            + &event_line("2019-01-01T00:00:01Z", "a", "c")),
+    );
+    let mut w =
+        Watcher::spawn(&["auth.jsonl", "--exit-idle", "1s", "--poll", "20"], p, Stdio::null());
     w.wait_for("auth.jsonl: following");
     // rotate: the old file gets one more line before the new one appears
     append(&log, &event_line("2019-01-01T00:00:02Z", "a", "d"));
@@ -383,7 +494,8 @@ fn a_partial_last_line_waits_until_it_is_complete() {
     let line = event_line("2019-01-01T00:00:01Z", "a", "c");
     let (head, tail) = line.split_at(20);
     append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + head));
-    let mut w = Watcher::spawn(&["auth.jsonl", "--exit-idle", "1s", "--poll", "20"], p, Stdio::null());
+    let mut w =
+        Watcher::spawn(&["auth.jsonl", "--exit-idle", "1s", "--poll", "20"], p, Stdio::null());
     w.wait_for("auth.jsonl: following");
     std::thread::sleep(Duration::from_millis(200)); // several polls see the partial line
     append(&log, tail);
@@ -419,7 +531,11 @@ fn new_files_in_a_watched_directory_are_followed_and_rotated_copies_are_not_read
     let p = dir.path();
     std::fs::create_dir(p.join("logs")).unwrap();
     let log = p.join("logs/auth.jsonl");
-    append(&log, &(event_line("2019-01-01T00:00:00Z", "a", "b") + &event_line("2019-01-01T00:00:01Z", "a", "c")));
+    append(
+        &log,
+        &(event_line("2019-01-01T00:00:00Z", "a", "b")
+            + &event_line("2019-01-01T00:00:01Z", "a", "c")),
+    );
     let mut w = Watcher::spawn(&["logs", "--exit-idle", "2s", "--poll", "20"], p, Stdio::null());
     w.wait_for("auth.jsonl: following");
     // logrotate: rename, a fresh file, a compressed copy of an older one

@@ -29,7 +29,11 @@ impl Rng {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -38,7 +42,15 @@ fn main() {
     let (events, hosts, accounts) = (arg(1, 10_000_000), arg(2, 5_000), arg(3, 2_000));
     let mut fleet = Fleet::default();
     for h in 1..=hosts as u32 {
-        fleet.set_host(h, HostFacts { site: 1 + h % 12, country: 1 + h % 5, criticality: (h % 50 == 0) as u8 * 4, ..HostFacts::default() });
+        fleet.set_host(
+            h,
+            HostFacts {
+                site: 1 + h % 12,
+                country: 1 + h % 5,
+                criticality: (h % 50 == 0) as u8 * 4,
+                ..HostFacts::default()
+            },
+        );
     }
     let mut d = Detector::with_fleet(fleet, DetectConfig::default());
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -61,7 +73,11 @@ fn main() {
             } else {
                 // one of the account's five usual servers, sometimes onwards from it
                 let server = 1 + ((user as u64 * 31 + rng.below(5) * 104_729) % hosts) as u32;
-                if r < 300 { (server, 1 + ((server as u64 * 13 + rng.below(3)) % hosts) as u32) } else { (home, server) }
+                if r < 300 {
+                    (server, 1 + ((server as u64 * 13 + rng.below(3)) % hosts) as u32)
+                } else {
+                    (home, server)
+                }
             };
             t.time.push(start + (i as i128 * span as i128 / events as i128) as i64);
             t.src_host.push(src);
@@ -72,8 +88,16 @@ fn main() {
             t.src_user.push(0);
             t.auth.push(1 + r.is_multiple_of(3) as u32);
             t.logon_type.push(3);
-            t.outcome.push(if r < 20 && r > 0 { Outcome::Failure as u8 } else { Outcome::Success as u8 });
-            t.orientation.push(if r > 990 { Orientation::LogOff as u8 } else { Orientation::LogOn as u8 });
+            t.outcome.push(if r < 20 && r > 0 {
+                Outcome::Failure as u8
+            } else {
+                Outcome::Success as u8
+            });
+            t.orientation.push(if r > 990 {
+                Orientation::LogOff as u8
+            } else {
+                Orientation::LogOn as u8
+            });
             t.format.push(1);
             t.event_id.push(0);
             t.flags.push(0);
@@ -93,10 +117,25 @@ fn main() {
     let secs = timed.as_secs_f64();
     println!("events            {fed}");
     println!("hosts / accounts  {hosts} / {accounts}");
-    println!("hops              {} ({} suspicious, {} distinct edges)", stats.hops, stats.suspicious_hops, stats.edges);
-    println!("alerts            {} kept, {} dropped by budget, {} raised", det.alerts.len(), det.dropped_by_budget, det.stats.raised);
-    println!("state at end      {} links, {} open alerts, {} pending hops, {} failure runs", sizes.0, sizes.1, sizes.2, sizes.3);
+    println!(
+        "hops              {} ({} suspicious, {} distinct edges)",
+        stats.hops, stats.suspicious_hops, stats.edges
+    );
+    println!(
+        "alerts            {} kept, {} dropped by budget, {} raised",
+        det.alerts.len(),
+        det.dropped_by_budget,
+        det.stats.raised
+    );
+    println!(
+        "state at end      {} links, {} open alerts, {} pending hops, {} failure runs",
+        sizes.0, sizes.1, sizes.2, sizes.3
+    );
     println!("time (detector)   {secs:.2} s");
     println!("throughput        {:.2} M events/s", fed as f64 / secs / 1e6);
-    println!("peak RSS          {:.1} MiB (before the run: {:.1} MiB)", peak_rss_kib() as f64 / 1024.0, rss_before as f64 / 1024.0);
+    println!(
+        "peak RSS          {:.1} MiB (before the run: {:.1} MiB)",
+        peak_rss_kib() as f64 / 1024.0,
+        rss_before as f64 / 1024.0
+    );
 }

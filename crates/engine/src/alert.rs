@@ -180,13 +180,16 @@ impl Alert {
         idx.dedup();
         let hops: Vec<AlertHop> = idx.iter().filter_map(|&i| self.hops.get(i).cloned()).collect();
         let reasons = idx.iter().filter_map(|&i| self.reasons.get(i).cloned()).collect();
-        let first_thread = threads.iter().min_by_key(|t| t.hops.first().copied().unwrap_or(usize::MAX));
+        let first_thread =
+            threads.iter().min_by_key(|t| t.hops.first().copied().unwrap_or(usize::MAX));
         let suspicious = || hops.iter().filter(|h| !h.is_lead_in());
         let first_suspicious = suspicious().next().or(hops.first());
         Alert {
             id: self.id.clone(),
             score: suspicious().map(|h| h.score).sum(),
-            raised_at: Time(self.raised_at.0.max(first_suspicious.map_or(self.raised_at.0, |h| h.hop.time.0))),
+            raised_at: Time(
+                self.raised_at.0.max(first_suspicious.map_or(self.raised_at.0, |h| h.hop.time.0)),
+            ),
             first_time: hops.first().map_or(self.first_time, |h| h.hop.time),
             last_time: hops.last().map_or(self.last_time, |h| h.hop.time),
             entry_host: first_thread.map_or(self.entry_host, |t| t.entry_host),
@@ -305,7 +308,10 @@ pub fn entry_of(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> u32 {
 pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, EntryBasis) {
     match foothold(h.hop.src) {
         Foothold::Internet => (h.hop.dst, EntryBasis::Internet),
-        Foothold::Inner if recent_session(h, &foothold).is_some() && passed_over_session(h, &foothold).is_none() => {
+        Foothold::Inner
+            if recent_session(h, &foothold).is_some()
+                && passed_over_session(h, &foothold).is_none() =>
+        {
             (h.trail.origin, EntryBasis::Chain)
         }
         Foothold::Inner => match h.arrival {
@@ -313,7 +319,9 @@ pub fn entry_basis(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> (u32, En
             _ => (h.hop.src, EntryBasis::Source),
         },
         Foothold::Door => match h.arrival {
-            Some(a) if a.door && a.novel && a.origin != h.hop.src => (a.origin, EntryBasis::Arrival(a)),
+            Some(a) if a.door && a.novel && a.origin != h.hop.src => {
+                (a.origin, EntryBasis::Arrival(a))
+            }
             _ => (h.hop.src, EntryBasis::Source),
         },
         _ => (h.hop.src, EntryBasis::Source),
@@ -388,9 +396,13 @@ fn recent_session(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Option<u3
 pub fn passed_over_session(h: &AlertHop, foothold: impl Fn(u32) -> Foothold) -> Option<u32> {
     let session = recent_session(h, &foothold)?;
     let outweighs = h.arrival.is_some_and(|a| {
-        a.door && a.origin != h.hop.src && a.origin != session && (a.novel || brought_hops_account(h, &a))
+        a.door
+            && a.origin != h.hop.src
+            && a.origin != session
+            && (a.novel || brought_hops_account(h, &a))
     });
-    (outweighs && h.hop.time.0.saturating_sub(h.trail.start.0) > SESSION_RIDE_WINDOW).then_some(session)
+    (outweighs && h.hop.time.0.saturating_sub(h.trail.start.0) > SESSION_RIDE_WINDOW)
+        .then_some(session)
 }
 
 /// Whether `a`, a login into `h`'s source, used the account `h` leaves with while the chain
@@ -500,8 +512,12 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
         // a hop from the internet always starts a thread: one web server is the door of
         // many unrelated intrusions over a campaign's months
         let continued = match entered.get(&h.hop.src) {
-            Some(&Presence { thread, lead_in, .. }) if !from_internet && h.hop.time.0 - last[thread].0 <= THREAD_GAP => {
-                lead_in.is_none_or(|chain| chain == (h.trail.origin, h.trail.start)).then_some(thread)
+            Some(&Presence { thread, lead_in, .. })
+                if !from_internet && h.hop.time.0 - last[thread].0 <= THREAD_GAP =>
+            {
+                lead_in
+                    .is_none_or(|chain| chain == (h.trail.origin, h.trail.start))
+                    .then_some(thread)
             }
             _ => None,
         };
@@ -515,16 +531,35 @@ pub fn threads(alert: &Alert, foothold: impl Fn(u32) -> Foothold) -> Vec<Thread>
                     EntryBasis::Arrival(a) => Some(a),
                     _ => None,
                 };
-                let earlier = if from_internet { None } else { entered.get(&h.hop.src).map(|p| (p.thread, p.at)) };
+                let earlier = if from_internet {
+                    None
+                } else {
+                    entered.get(&h.hop.src).map(|p| (p.thread, p.at))
+                };
                 let passed_over = passed_over_session(h, &foothold);
                 let mut other = other_entries(h, &foothold);
-                if let Some(e) = earlier.map(|(t, _)| out[t].entry_host).filter(|&e| e != entry_host && !other.contains(&e)) {
+                if let Some(e) = earlier
+                    .map(|(t, _)| out[t].entry_host)
+                    .filter(|&e| e != entry_host && !other.contains(&e))
+                {
                     other.push(e);
                 }
-                out.push(Thread { entry_host, first_host, origin, hops: Vec::new(), arrival, passed_over, earlier, other_entries: other });
+                out.push(Thread {
+                    entry_host,
+                    first_host,
+                    origin,
+                    hops: Vec::new(),
+                    arrival,
+                    passed_over,
+                    earlier,
+                    other_entries: other,
+                });
                 last.push(h.hop.time);
                 if !from_internet {
-                    entered.insert(h.hop.src, Presence { thread: out.len() - 1, lead_in: None, at: h.hop.time });
+                    entered.insert(
+                        h.hop.src,
+                        Presence { thread: out.len() - 1, lead_in: None, at: h.hop.time },
+                    );
                 }
                 out.len() - 1
             }
@@ -753,7 +788,12 @@ impl AlertBook {
             Some(&a) => a,
             None => {
                 let id = self.open.len() as u32;
-                self.open.push(Open { parent: id, first: hop.time, last: hop.time, ..Open::default() });
+                self.open.push(Open {
+                    parent: id,
+                    first: hop.time,
+                    last: hop.time,
+                    ..Open::default()
+                });
                 self.live.push(id);
                 id
             }
@@ -783,7 +823,11 @@ impl AlertBook {
         let (causal, origin) = (ah.trail.causal, ah.trail.origin);
         o.push(ah);
         if let (Some(journal), Some(raised_at)) = (self.journal.as_mut(), o.raised_at) {
-            journal.push(BookEvent { raised: !target_was_raised, snapshot: snapshot(o, raised_at), absorbed });
+            journal.push(BookEvent {
+                raised: !target_was_raised,
+                snapshot: snapshot(o, raised_at),
+                absorbed,
+            });
         }
         let o = &self.open[target as usize];
         // Only a raised alert's hosts count as reached for the campaign window: benign
@@ -794,7 +838,8 @@ impl AlertBook {
         if was_raised {
             self.by_host.insert(hop.dst, (target, hop.time));
         } else if o.raised_at.is_some() {
-            let hosts: Vec<u32> = o.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop.dst).collect();
+            let hosts: Vec<u32> =
+                o.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop.dst).collect();
             for h in hosts {
                 self.by_host.insert(h, (target, hop.time));
             }
@@ -874,7 +919,9 @@ impl AlertBook {
             }
         }
         // per day: best score first, then earliest, then oldest alert
-        finished_days.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+        finished_days.sort_by(|a, b| {
+            a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3))
+        });
         let (mut day, mut rank) = (i64::MIN, 0);
         for (d, _, _, i) in finished_days {
             if d != day {
@@ -970,7 +1017,9 @@ impl AlertBook {
                 // a survivor moves; a merged alert's slot points at its survivor's new id (the
                 // marking above compressed its path, so its parent is the survivor; survivors
                 // have lower ids, so theirs has moved already and must not be followed)
-                _ if self.open[old].parent as usize == old => Open { parent: new as u32, ..std::mem::take(&mut self.open[old]) },
+                _ if self.open[old].parent as usize == old => {
+                    Open { parent: new as u32, ..std::mem::take(&mut self.open[old]) }
+                }
                 _ => Open { parent: map[self.open[old].parent as usize], ..Open::default() },
             };
             self.open[new] = slot;
@@ -989,7 +1038,11 @@ impl AlertBook {
             *a = remap.id(*a);
         }
         let open = &self.open;
-        self.live = live.into_iter().map(|a| remap.id(a)).filter(|&i| open[i as usize].parent == i && !open[i as usize].dead).collect();
+        self.live = live
+            .into_iter()
+            .map(|a| remap.id(a))
+            .filter(|&i| open[i as usize].parent == i && !open[i as usize].dead)
+            .collect();
         self.live.dedup();
         remap
     }
@@ -1045,11 +1098,20 @@ mod tests {
             at,
             bits: 16.04,
         };
-        let reason = |internet_facing, passed_over| reason_novel(internet_facing, passed_over, true);
+        let reason =
+            |internet_facing, passed_over| reason_novel(internet_facing, passed_over, true);
         let arrival = |internet_facing| reason(internet_facing, None);
         let text = arrival(false).to_string();
-        assert!(text.starts_with("the intruder was first seen on us-app-01, an inner host"), "{text}");
-        assert!(text.contains("(jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits) began here"), "{text}");
+        assert!(
+            text.starts_with("the intruder was first seen on us-app-01, an inner host"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "(jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits) began here"
+            ),
+            "{text}"
+        );
         let text = arrival(true).to_string();
         assert!(text.starts_with("the intruder was first seen on us-app-01, an internet-facing server; no login from the internet"), "{text}");
         assert!(text.contains("one new to it (jp-ws-003 as svc-backup at 2021-03-16 17:56:15 UTC, 16.0 bits), began here"), "{text}");
@@ -1060,16 +1122,31 @@ mod tests {
         let own = reason_novel(false, Some("jp-ws-011"), false).to_string();
         assert!(own.contains("one as the account the first suspicious hop left with, which that session did not use (jp-ws-003 as svc-backup"), "{own}");
         assert!(own.ends_with("(jp-ws-011 is the other candidate)"), "{own}");
-        assert!(EntryReason::Chain { first_seen: "sg-jump-01" }.to_string().contains("first seen on sg-jump-01"));
-        assert_ne!(EntryReason::Source { lead_in: true }.to_string(), EntryReason::Source { lead_in: false }.to_string());
+        assert!(EntryReason::Chain { first_seen: "sg-jump-01" }
+            .to_string()
+            .contains("first seen on sg-jump-01"));
+        assert_ne!(
+            EntryReason::Source { lead_in: true }.to_string(),
+            EntryReason::Source { lead_in: false }.to_string()
+        );
     }
 
     const H: i64 = 3_600_000_000;
 
     fn ah(t: i64, src: u32, dst: u32, origin: u32, causal: u32) -> AlertHop {
         let hop = Hop::test(t, src, dst, causal);
-        let trail = Trail { origin, causal: Causal::Clear(causal), start: Time(t), depth: 2, alert: 0 };
-        AlertHop { hop, score: 5.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }
+        let trail =
+            Trail { origin, causal: Causal::Clear(causal), start: Time(t), depth: 2, alert: 0 };
+        AlertHop {
+            hop,
+            score: 5.0,
+            contributions: vec![],
+            techniques: vec![],
+            evidence: vec![hop.evidence],
+            trail,
+            arrival: None,
+            other_sessions: crate::alert::Doors::NONE,
+        }
     }
 
     #[test]
@@ -1092,7 +1169,12 @@ mod tests {
     fn book_with_history() -> AlertBook {
         let mut book = AlertBook::new(12.0, 120 * 24 * H, 24 * H, 0);
         for i in 0..10 {
-            book.attach(ah(0, 100 + i, 200 + i, 300 + i, 400 + i), Vec::new(), &mut Vec::new(), false);
+            book.attach(
+                ah(0, 100 + i, 200 + i, 300 + i, 400 + i),
+                Vec::new(),
+                &mut Vec::new(),
+                false,
+            );
         }
         assert_eq!(book.attach(ah(0, 2, 3, 1, 7), Vec::new(), &mut Vec::new(), false), 11);
         assert_eq!(book.attach(ah(H, 4, 5, 9, 8), Vec::new(), &mut Vec::new(), false), 12);
@@ -1135,7 +1217,10 @@ mod tests {
         // the campaign indexes follow: hosts the raised alert reached, the open alert's account
         assert!(book.reached(5, now) && book.reached(7, now));
         assert_eq!(book.by_host.get(&7).map(|&(a, _)| a), Some(new(11)));
-        assert_eq!(book.attach(ah(61 * H, 41, 50, 42, 43), Vec::new(), &mut Vec::new(), false), new(14));
+        assert_eq!(
+            book.attach(ah(61 * H, 41, 50, 42, 43), Vec::new(), &mut Vec::new(), false),
+            new(14)
+        );
         // and a new alert takes the next id
         assert_eq!(book.attach(ah(62 * H, 60, 61, 62, 63), Vec::new(), &mut Vec::new(), false), 6);
     }
@@ -1153,7 +1238,10 @@ mod tests {
             book.attach(ah(62 * H, 41, 71, 42, 43), Vec::new(), &mut Vec::new(), false);
             book.attach(ah(63 * H, 41, 72, 42, 43), Vec::new(), &mut Vec::new(), false);
         }
-        assert!(compacted.attach(ah(64 * H, 21, 73, 30, 31), Vec::new(), &mut vec![map.id(13)], false) > map.id(14));
+        assert!(
+            compacted.attach(ah(64 * H, 21, 73, 30, 31), Vec::new(), &mut vec![map.id(13)], false)
+                > map.id(14)
+        );
         assert!(plain.attach(ah(64 * H, 21, 73, 30, 31), Vec::new(), &mut vec![13], false) > 14);
         assert_eq!(plain.into_raised(), compacted.into_raised());
     }
@@ -1164,7 +1252,8 @@ mod tests {
         let mut c = Catalog::default();
         let inv = Inventory::default();
         let internet = c.hosts.internet();
-        let ids: Vec<u32> = (1..=6).map(|i| c.hosts.resolve(&inv, Some(&format!("h{i}")), None)).collect();
+        let ids: Vec<u32> =
+            (1..=6).map(|i| c.hosts.resolve(&inv, Some(&format!("h{i}")), None)).collect();
         let fleet = crate::fleet::Fleet::new(&c, &inv);
         let h = |i: usize| ids[i - 1];
         let hops = vec![
@@ -1219,24 +1308,59 @@ mod tests {
             h.trail.start = Time(start * H);
             h
         };
-        assert_eq!(entry_of(&hop(3, 4, 1, 29), foothold), 1, "a workstation's session reached the server an hour before");
+        assert_eq!(
+            entry_of(&hop(3, 4, 1, 29), foothold),
+            1,
+            "a workstation's session reached the server an hour before"
+        );
         assert_eq!(entry_of(&hop(3, 4, 1, 6), foothold), 1, "24 h before: still one day's session");
-        assert_eq!(entry_of(&hop(3, 4, 1, 5), foothold), 3, "older: a chain routine logins kept relinking");
-        assert_eq!(entry_of(&hop(3, 4, 4, 29), foothold), 3, "the chain began on another inner host");
-        assert_eq!(entry_of(&hop(2, 4, 1, 29), foothold), 2, "an intrusion can begin on a door itself");
+        assert_eq!(
+            entry_of(&hop(3, 4, 1, 5), foothold),
+            3,
+            "older: a chain routine logins kept relinking"
+        );
+        assert_eq!(
+            entry_of(&hop(3, 4, 4, 29), foothold),
+            3,
+            "the chain began on another inner host"
+        );
+        assert_eq!(
+            entry_of(&hop(2, 4, 1, 29), foothold),
+            2,
+            "an intrusion can begin on a door itself"
+        );
         assert_eq!(entry_of(&hop(5, 4, 1, 29), foothold), 5, "nothing known of the source");
         assert_eq!(entry_of(&hop(0, 2, 0, 30), foothold), 2, "from the internet: the host entered");
         // the likeliest login into the source of the last days, when no recent chain says
         let arrived = |mut h: AlertHop, origin: u32, door: bool| {
             let login = Hop::test(H, origin, h.hop.src, 8);
-            h.arrival = Some(Arrival { hop: login, score: 0.0, origin, door, steps: 1, novel: false });
+            h.arrival =
+                Some(Arrival { hop: login, score: 0.0, origin, door, steps: 1, novel: false });
             h
         };
-        assert_eq!(entry_basis(&arrived(hop(3, 4, 4, 29), 2, true), foothold).0, 2, "arrived from door 2 days before");
-        assert!(matches!(entry_basis(&arrived(hop(3, 4, 4, 29), 2, true), foothold).1, EntryBasis::Arrival(a) if a.hop.src == 2));
-        assert_eq!(entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold), (1, EntryBasis::Chain), "the last day's session first");
-        assert_eq!(entry_basis(&arrived(hop(3, 4, 4, 29), 4, false), foothold), (3, EntryBasis::Source), "no door behind it");
-        assert_eq!(entry_basis(&arrived(hop(2, 4, 4, 29), 1, true), foothold), (2, EntryBasis::Source), "a door is itself an entry");
+        assert_eq!(
+            entry_basis(&arrived(hop(3, 4, 4, 29), 2, true), foothold).0,
+            2,
+            "arrived from door 2 days before"
+        );
+        assert!(
+            matches!(entry_basis(&arrived(hop(3, 4, 4, 29), 2, true), foothold).1, EntryBasis::Arrival(a) if a.hop.src == 2)
+        );
+        assert_eq!(
+            entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold),
+            (1, EntryBasis::Chain),
+            "the last day's session first"
+        );
+        assert_eq!(
+            entry_basis(&arrived(hop(3, 4, 4, 29), 4, false), foothold),
+            (3, EntryBasis::Source),
+            "no door behind it"
+        );
+        assert_eq!(
+            entry_basis(&arrived(hop(2, 4, 4, 29), 1, true), foothold),
+            (2, EntryBasis::Source),
+            "a door is itself an entry"
+        );
         // out of an internet-facing server (the only door whose hops carry an arrival): a
         // login new to it from another door moves the entry there; a routine one does not,
         // nor a login from the internet (its origin is the server itself)
@@ -1245,22 +1369,50 @@ mod tests {
             h.arrival.as_mut().unwrap().novel = true;
             h
         };
-        assert_eq!(entry_of(&novel(hop(2, 4, 4, 29), 1), foothold), 1, "a workstation's first login into the server");
+        assert_eq!(
+            entry_of(&novel(hop(2, 4, 4, 29), 1), foothold),
+            1,
+            "a workstation's first login into the server"
+        );
         assert_eq!(entry_of(&novel(hop(2, 4, 4, 29), 2), foothold), 2, "entered from the internet");
-        assert_eq!(entry_of(&novel(hop(3, 4, 4, 29), 1), foothold), 1, "into an inner host, new or not");
+        assert_eq!(
+            entry_of(&novel(hop(3, 4, 4, 29), 1), foothold),
+            1,
+            "into an inner host, new or not"
+        );
         // a login new to an inner host outweighs the last day's session, unless the hop
         // left within minutes of that session or the new login came from the same door
         let h = novel(hop(3, 4, 1, 29), 2);
-        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (2, Some(1)), "a session of an hour before");
+        assert_eq!(
+            (entry_of(&h, foothold), passed_over_session(&h, foothold)),
+            (2, Some(1)),
+            "a session of an hour before"
+        );
         let minutes = |mut h: AlertHop, m: i64| {
             h.trail.start = Time(h.hop.time.0 - m * 60 * SECOND);
             h
         };
         let h = minutes(novel(hop(3, 4, 1, 29), 2), 4);
-        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (1, None), "ridden minutes before");
-        assert_eq!(entry_of(&minutes(novel(hop(3, 4, 1, 29), 2), 6), foothold), 2, "6 minutes: outweighed");
-        assert_eq!(entry_of(&novel(hop(3, 4, 1, 29), 1), foothold), 1, "the new login is the session's own door");
-        assert_eq!(entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold), (1, EntryBasis::Chain), "a routine arrival does not");
+        assert_eq!(
+            (entry_of(&h, foothold), passed_over_session(&h, foothold)),
+            (1, None),
+            "ridden minutes before"
+        );
+        assert_eq!(
+            entry_of(&minutes(novel(hop(3, 4, 1, 29), 2), 6), foothold),
+            2,
+            "6 minutes: outweighed"
+        );
+        assert_eq!(
+            entry_of(&novel(hop(3, 4, 1, 29), 1), foothold),
+            1,
+            "the new login is the session's own door"
+        );
+        assert_eq!(
+            entry_basis(&arrived(hop(3, 4, 1, 29), 2, true), foothold),
+            (1, EntryBasis::Chain),
+            "a routine arrival does not"
+        );
         // ... nor a routine one, unless it brought the account the hop leaves with and the
         // session did not
         let own_account = |mut h: AlertHop, session_account: u32| {
@@ -1270,17 +1422,32 @@ mod tests {
             h
         };
         let h = own_account(hop(3, 4, 1, 29), 9);
-        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (2, Some(1)), "the hop's account came from door 2");
+        assert_eq!(
+            (entry_of(&h, foothold), passed_over_session(&h, foothold)),
+            (2, Some(1)),
+            "the hop's account came from door 2"
+        );
         let h = own_account(hop(3, 4, 1, 29), 7);
-        assert_eq!((entry_of(&h, foothold), passed_over_session(&h, foothold)), (1, None), "the session used that account too");
+        assert_eq!(
+            (entry_of(&h, foothold), passed_over_session(&h, foothold)),
+            (1, None),
+            "the session used that account too"
+        );
         let mut h = own_account(hop(3, 4, 1, 29), 9);
         h.trail.causal = Causal::Unclear;
-        assert_eq!(entry_of(&h, foothold), 2, "a session of unclear account did not bring it either");
+        assert_eq!(
+            entry_of(&h, foothold),
+            2,
+            "a session of unclear account did not bring it either"
+        );
         let h = minutes(own_account(hop(3, 4, 1, 29), 9), 4);
         assert_eq!(entry_of(&h, foothold), 1, "ridden minutes before");
         // the thread names both: where it began and where it was first seen
         let t = threads(&alert_of(vec![hop(3, 4, 1, 29), hop(4, 5, 1, 29)]), foothold);
-        assert_eq!(t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, 3, vec![0, 1])]);
+        assert_eq!(
+            t.iter().map(|t| (t.entry_host, t.first_host, t.hops.clone())).collect::<Vec<_>>(),
+            vec![(1, 3, vec![0, 1])]
+        );
         // the other candidates, likeliest first: the session passed over; the likeliest
         // arrival's door when the session won, or the first host itself when an arrival won
         // over a door; then the other sessions' doors; only doors, never the entry, once each
@@ -1288,19 +1455,55 @@ mod tests {
             h.other_sessions = s.iter().copied().collect();
             h
         };
-        assert_eq!(other_entries(&novel(hop(3, 4, 1, 29), 2), foothold), vec![1], "the session passed over");
-        assert_eq!(other_entries(&arrived(hop(3, 4, 1, 29), 2, true), foothold), vec![2], "the arrival behind the session");
-        assert_eq!(other_entries(&with_sessions(arrived(hop(3, 4, 1, 29), 2, true), &[2, 5, 1]), foothold), vec![2], "once each, doors only");
+        assert_eq!(
+            other_entries(&novel(hop(3, 4, 1, 29), 2), foothold),
+            vec![1],
+            "the session passed over"
+        );
+        assert_eq!(
+            other_entries(&arrived(hop(3, 4, 1, 29), 2, true), foothold),
+            vec![2],
+            "the arrival behind the session"
+        );
+        assert_eq!(
+            other_entries(&with_sessions(arrived(hop(3, 4, 1, 29), 2, true), &[2, 5, 1]), foothold),
+            vec![2],
+            "once each, doors only"
+        );
         let mut both = with_sessions(arrived(hop(3, 4, 1, 29), 2, true), &[6]);
         let door6 = |h: u32| if h == 6 { Foothold::Door } else { foothold(h) };
-        assert_eq!(other_entries(&both, door6), vec![6, 2], "the day's other sessions before a routine arrival of days before");
+        assert_eq!(
+            other_entries(&both, door6),
+            vec![6, 2],
+            "the day's other sessions before a routine arrival of days before"
+        );
         both.arrival.as_mut().unwrap().novel = true;
         both.hop.time = Time(both.trail.start.0 + 4 * 60 * SECOND);
-        assert_eq!(other_entries(&both, door6), vec![2, 6], "a login new to the host before them (the session, ridden, won)");
-        assert_eq!(other_entries(&with_sessions(hop(3, 4, 1, 29), &[2]), foothold), vec![2], "another session's door");
-        assert_eq!(other_entries(&novel(hop(2, 4, 4, 29), 1), foothold), vec![2], "the internet-facing server itself: an exploit");
-        assert_eq!(other_entries(&hop(2, 4, 1, 29), foothold), Vec::<u32>::new(), "a door's own hop: nothing else");
-        assert_eq!(other_entries(&hop(0, 2, 0, 30), foothold), Vec::<u32>::new(), "from the internet: nothing else");
+        assert_eq!(
+            other_entries(&both, door6),
+            vec![2, 6],
+            "a login new to the host before them (the session, ridden, won)"
+        );
+        assert_eq!(
+            other_entries(&with_sessions(hop(3, 4, 1, 29), &[2]), foothold),
+            vec![2],
+            "another session's door"
+        );
+        assert_eq!(
+            other_entries(&novel(hop(2, 4, 4, 29), 1), foothold),
+            vec![2],
+            "the internet-facing server itself: an exploit"
+        );
+        assert_eq!(
+            other_entries(&hop(2, 4, 1, 29), foothold),
+            Vec::<u32>::new(),
+            "a door's own hop: nothing else"
+        );
+        assert_eq!(
+            other_entries(&hop(0, 2, 0, 30), foothold),
+            Vec::<u32>::new(),
+            "from the internet: nothing else"
+        );
     }
 
     /// A fleet of hosts h1..h8 and the internet, and an alert holding `hops`.
@@ -1355,7 +1558,8 @@ mod tests {
             ah(H + 10 * 24 * H, 4, 5, 4, 7),
         ]);
         let t = threads(&alert, no_inventory);
-        let got: Vec<(u32, Vec<usize>)> = t.iter().map(|t| (t.entry_host, t.hops.clone())).collect();
+        let got: Vec<(u32, Vec<usize>)> =
+            t.iter().map(|t| (t.entry_host, t.hops.clone())).collect();
         assert_eq!(got, vec![(2, vec![0, 1, 3]), (2, vec![2]), (4, vec![4])]);
         // the new episode began where the first thread had been: the other candidate
         let earlier: Vec<Option<(usize, Time)>> = t.iter().map(|t| t.earlier).collect();
@@ -1369,18 +1573,29 @@ mod tests {
         let mut followed = continued.clone();
         followed.trail.start = Time(0);
         let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), followed]), no_inventory);
-        assert_eq!(t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, vec![0, 1])]);
+        assert_eq!(
+            t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(),
+            vec![(1, vec![0, 1])]
+        );
         // hop 2 → 3 on a chain of its own (the lead-in was long before, outside the chain
         // window): the lead-in is listed, but the thread starts on host 2
         let mut own = continued;
         own.trail.origin = 2;
         let t = threads(&alert_of(vec![lead_in(ah(0, 1, 2, 1, 7)), own]), no_inventory);
-        assert_eq!(t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(), vec![(1, vec![0]), (2, vec![1])]);
+        assert_eq!(
+            t.iter().map(|t| (t.entry_host, t.hops.clone())).collect::<Vec<_>>(),
+            vec![(1, vec![0]), (2, vec![1])]
+        );
     }
 
     #[test]
     fn an_alert_narrowed_to_a_thread_keeps_its_id_and_counts_its_own_hops() {
-        let mut hops = vec![ah(0, 0, 2, 2, 7), ah(H, 2, 3, 2, 7), lead_in(ah(500 * H, 5, 6, 5, 8)), ah(501 * H, 6, 4, 5, 8)];
+        let mut hops = vec![
+            ah(0, 0, 2, 2, 7),
+            ah(H, 2, 3, 2, 7),
+            lead_in(ah(500 * H, 5, 6, 5, 8)),
+            ah(501 * H, 6, 4, 5, 8),
+        ];
         hops[3].score = 11.0;
         hops[3].trail.start = Time(500 * H); // it continued the lead-in's chain
         let mut alert = alert_of(hops);
@@ -1389,10 +1604,16 @@ mod tests {
         assert_eq!(t.len(), 2, "{t:?}");
         let second = alert.thread(&t[1]);
         assert_eq!(second.id, alert.id);
-        assert_eq!(second.hops.iter().map(|h| (h.hop.src, h.hop.dst)).collect::<Vec<_>>(), vec![(5, 6), (6, 4)]);
+        assert_eq!(
+            second.hops.iter().map(|h| (h.hop.src, h.hop.dst)).collect::<Vec<_>>(),
+            vec![(5, 6), (6, 4)]
+        );
         assert_eq!((second.entry_host, second.score), (5, 11.0));
         // known when its first suspicious hop came, not when the alert was raised months before
-        assert_eq!((second.raised_at, second.first_time, second.last_time), (Time(501 * H), Time(500 * H), Time(501 * H)));
+        assert_eq!(
+            (second.raised_at, second.first_time, second.last_time),
+            (Time(501 * H), Time(500 * H), Time(501 * H))
+        );
         let first = alert.thread(&t[0]);
         assert_eq!((first.entry_host, first.score, first.raised_at), (2, 10.0, Time(H)));
     }

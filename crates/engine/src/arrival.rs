@@ -87,25 +87,34 @@ impl Arrivals {
     /// clocks of different hosts disagree by seconds).
     pub fn best(&self, host: u32, t: Time, window: i64, skew: i64) -> Option<&Arrival> {
         let (lo, hi) = (t.0.saturating_sub(window), t.0.saturating_add(skew));
-        self.into.get(host as usize)?.iter().filter(|a| a.hop.time.0 >= lo && a.hop.time.0 <= hi).fold(
-            None,
-            |best: Option<&Arrival>, a| match best {
+        self.into
+            .get(host as usize)?
+            .iter()
+            .filter(|a| a.hop.time.0 >= lo && a.hop.time.0 <= hi)
+            .fold(None, |best: Option<&Arrival>, a| match best {
                 Some(b) if !a.better_than(b) => Some(b),
                 _ => Some(a),
-            },
-        )
+            })
     }
 
     /// Where the chain `hop` continues began, whether an intrusion can begin there, in how
     /// many logins it reached `hop`'s destination, and whether a login before `hop` on that
     /// path was new to its host.
-    pub fn origin_of(&self, hop: &Hop, foothold: impl Fn(u32) -> Foothold, window: i64, skew: i64) -> (u32, bool, u8, bool) {
+    pub fn origin_of(
+        &self,
+        hop: &Hop,
+        foothold: impl Fn(u32) -> Foothold,
+        window: i64,
+        skew: i64,
+    ) -> (u32, bool, u8, bool) {
         match foothold(hop.src) {
             Foothold::Internet => (hop.dst, true, 0, false),
             Foothold::Door => (hop.src, true, 1, false),
-            Foothold::Inner => self
-                .best(hop.src, hop.time, window, skew)
-                .map_or((hop.src, false, 1, false), |a| (a.origin, a.door, a.steps.saturating_add(1), a.novel)),
+            Foothold::Inner => {
+                self.best(hop.src, hop.time, window, skew).map_or((hop.src, false, 1, false), |a| {
+                    (a.origin, a.door, a.steps.saturating_add(1), a.novel)
+                })
+            }
             Foothold::Unknown => (hop.src, false, 1, false),
         }
     }
@@ -124,7 +133,8 @@ impl Arrivals {
             kept.push(arrival);
             return;
         }
-        let worst = (0..kept.len()).fold(0, |w, i| if kept[w].better_than(&kept[i]) { i } else { w });
+        let worst =
+            (0..kept.len()).fold(0, |w, i| if kept[w].better_than(&kept[i]) { i } else { w });
         // ties go to the newcomer: it is the latest
         if !kept[worst].better_than(&arrival) {
             kept[worst] = arrival;
@@ -178,7 +188,14 @@ mod tests {
     }
 
     /// [`login`], new to `dst` when `novel`.
-    fn login_new(a: &mut Arrivals, hours: i64, src: u32, dst: u32, score: f32, novel: bool) -> Arrival {
+    fn login_new(
+        a: &mut Arrivals,
+        hours: i64,
+        src: u32,
+        dst: u32,
+        score: f32,
+        novel: bool,
+    ) -> Arrival {
         let hop = Hop::test(hours * H, src, dst, 7);
         let (origin, door, steps, upstream) = a.origin_of(&hop, foothold, WINDOW, SKEW);
         let arrival = Arrival { hop, score, origin, door, steps, novel: novel || upstream };
@@ -187,7 +204,8 @@ mod tests {
     }
 
     fn best(a: &Arrivals, host: u32, hours: i64) -> Option<(u32, i64, u32, bool, u8)> {
-        a.best(host, Time(hours * H), WINDOW, SKEW).map(|x| (x.hop.src, x.hop.time.0 / H, x.origin, x.door, x.steps))
+        a.best(host, Time(hours * H), WINDOW, SKEW)
+            .map(|x| (x.hop.src, x.hop.time.0 / H, x.origin, x.door, x.steps))
     }
 
     #[test]
@@ -196,9 +214,17 @@ mod tests {
         login(&mut a, 0, 1, 3, 0.0); // workstation 1 → server 3
         login(&mut a, 30, 3, 4, 0.0); // 3 → 4, 30 h later
         login(&mut a, 60, 4, 5, 0.0); // 4 → 5, 30 h later
-        assert_eq!(best(&a, 5, 80), Some((4, 60, 1, true, 3)), "three unremarkable logins over 60 h");
+        assert_eq!(
+            best(&a, 5, 80),
+            Some((4, 60, 1, true, 3)),
+            "three unremarkable logins over 60 h"
+        );
         assert_eq!(login(&mut a, 61, 0, 3, 0.0).origin, 3, "from the internet: the host entered");
-        assert_eq!(login(&mut a, 62, 6, 4, 0.0).origin, 6, "nothing known of an uninventoried source");
+        assert_eq!(
+            login(&mut a, 62, 6, 4, 0.0).origin,
+            6,
+            "nothing known of an uninventoried source"
+        );
         let lone = Hop::test(63 * H, 5, 4, 7);
         assert_eq!(
             Arrivals::default().origin_of(&lone, foothold, WINDOW, SKEW),
@@ -208,22 +234,35 @@ mod tests {
     }
 
     #[test]
-    fn the_likeliest_arrival_began_at_a_door_then_is_closest_to_it_then_new_then_most_surprising_then_latest() {
+    fn the_likeliest_arrival_began_at_a_door_then_is_closest_to_it_then_new_then_most_surprising_then_latest(
+    ) {
         let mut a = Arrivals::default();
         login(&mut a, 0, 6, 3, 20.0); // unknown source: surprising, but no door behind it
         assert_eq!(best(&a, 3, 10).map(|b| b.0), Some(6), "the only one");
         login(&mut a, 1, 1, 4, 0.0); // 1 → 4
         login(&mut a, 2, 4, 3, 9.0); // door 1 → 4 → 3: two steps
-        assert_eq!(best(&a, 3, 10).map(|b| b.0), Some(4), "a chain from a door beats a surprising one from nowhere");
+        assert_eq!(
+            best(&a, 3, 10).map(|b| b.0),
+            Some(4),
+            "a chain from a door beats a surprising one from nowhere"
+        );
         login(&mut a, 3, 2, 3, 0.0); // door 2 → 3 directly
         assert_eq!(best(&a, 3, 10).map(|b| b.0), Some(2), "one step beats two, whatever the score");
         login(&mut a, 4, 1, 3, 5.0);
         assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((1, 4)), "more surprising");
         login(&mut a, 5, 2, 3, 5.0);
         assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((2, 5)), "as surprising, later");
-        assert_eq!(best(&a, 3, 4).map(|b| (b.0, b.1)), Some((1, 4)), "nothing after the hop counts");
+        assert_eq!(
+            best(&a, 3, 4).map(|b| (b.0, b.1)),
+            Some((1, 4)),
+            "nothing after the hop counts"
+        );
         login_new(&mut a, 6, 1, 3, 1.0, true);
-        assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((1, 6)), "new to the host, whatever the score");
+        assert_eq!(
+            best(&a, 3, 10).map(|b| (b.0, b.1)),
+            Some((1, 6)),
+            "new to the host, whatever the score"
+        );
         login_new(&mut a, 7, 4, 3, 30.0, true);
         assert_eq!(best(&a, 3, 10).map(|b| (b.0, b.1)), Some((1, 6)), "but not over a closer door");
     }

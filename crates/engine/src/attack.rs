@@ -15,16 +15,29 @@ pub const SERVICE_EXECUTION: &str = "T1569.002";
 pub const BRUTE_FORCE: &str = "T1110";
 
 /// Every technique id [`techniques`] gives.
-pub const ALL: [&str; 8] =
-    [SSH, RDP, SMB_ADMIN_SHARES, WINRM, VALID_ACCOUNTS, PASS_THE_HASH, SERVICE_EXECUTION, BRUTE_FORCE];
+pub const ALL: [&str; 8] = [
+    SSH,
+    RDP,
+    SMB_ADMIN_SHARES,
+    WINRM,
+    VALID_ACCOUNTS,
+    PASS_THE_HASH,
+    SERVICE_EXECUTION,
+    BRUTE_FORCE,
+];
 
 /// Read technique ids back from a detector checkpoint as the static ids of [`ALL`]; an id
 /// this build does not know is an error (the checkpoint came from another version).
-pub(crate) fn deserialize_techniques<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
+pub(crate) fn deserialize_techniques<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<&'static str>, D::Error> {
     let ids: Vec<String> = serde::Deserialize::deserialize(d)?;
     ids.iter()
         .map(|id| {
-            ALL.iter().copied().find(|t| t == id).ok_or_else(|| serde::de::Error::custom(format!("unknown ATT&CK technique {id:?}")))
+            ALL.iter()
+                .copied()
+                .find(|t| t == id)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown ATT&CK technique {id:?}")))
         })
         .collect()
 }

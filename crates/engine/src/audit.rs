@@ -27,7 +27,11 @@ pub fn collect_logins(t: &EventTable, until: Time, out: &mut Vec<Hop>) {
         }
         if let GraphEvent::Hop(h) = classify(t, i) {
             let lo = h.time.0 - RECORD_SKEW;
-            let same = out.iter_mut().rev().take_while(|p| p.time.0 >= lo).find(|p| p.same_login(&h, RECORD_SKEW));
+            let same = out
+                .iter_mut()
+                .rev()
+                .take_while(|p| p.time.0 >= lo)
+                .find(|p| p.same_login(&h, RECORD_SKEW));
             match same {
                 Some(p) => {
                     p.absorb(h);
@@ -288,8 +292,11 @@ pub fn audit(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &AuditConfi
             path: Vec::new(),
             host_risk: risk[id],
         };
-        if matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired) && u.out + u.into > 0 {
-            let mut sev = if f.lifecycle == Lifecycle::Retired { Severity::Critical } else { Severity::High };
+        if matches!(f.lifecycle, Lifecycle::Decommissioning | Lifecycle::Retired)
+            && u.out + u.into > 0
+        {
+            let mut sev =
+                if f.lifecycle == Lifecycle::Retired { Severity::Critical } else { Severity::High };
             if u.internet > 0 || stale_days.is_some() {
                 sev = sev.raise();
             }
@@ -349,7 +356,11 @@ pub fn audit(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &AuditConfi
                     "last patched {patched}, {days} days before {} (threshold {} days){}",
                     day(as_of),
                     config.patch_age / DAY,
-                    if u.out + u.into > 0 { format!("; {} logins while stale", u.out + u.into) } else { String::new() }
+                    if u.out + u.into > 0 {
+                        format!("; {} logins while stale", u.out + u.into)
+                    } else {
+                        String::new()
+                    }
                 ),
                 u.out + u.into,
                 u.first,
@@ -361,10 +372,13 @@ pub fn audit(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &AuditConfi
     // weak host → crown jewel: per crown jewel, latest-departure layers over the logins in
     // reverse time order; for each weak host the fewest hops, then the most recent path
     let weak: Vec<u32> = (1..usage.len() as u32)
-        .filter(|&h| !fleet.host(h).is_internet && weakness(fleet.host(h), as_of, config.patch_age) != 0)
+        .filter(|&h| {
+            !fleet.host(h).is_internet && weakness(fleet.host(h), as_of, config.patch_age) != 0
+        })
         .filter(|&h| usage[h as usize].out > 0)
         .collect();
-    let crowns: Vec<u32> = (1..usage.len() as u32).filter(|&h| is_crown_jewel(fleet.host(h))).collect();
+    let crowns: Vec<u32> =
+        (1..usage.len() as u32).filter(|&h| is_crown_jewel(fleet.host(h))).collect();
     if !weak.is_empty() {
         for &c in &crowns {
             let paths = latest_paths(&hops, c, usage.len(), config.max_path_hops);
@@ -385,7 +399,10 @@ pub fn audit(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &AuditConfi
                     why.push(format!("lifecycle {}", fw.lifecycle.as_str()));
                 }
                 if wk & 2 != 0 {
-                    why.push(format!("last patched {}", fw.last_patched.map(day).unwrap_or_default()));
+                    why.push(format!(
+                        "last patched {}",
+                        fw.last_patched.map(day).unwrap_or_default()
+                    ));
                 }
                 if wk & 4 != 0 {
                     why.push("internet-facing".to_string());
@@ -436,8 +453,26 @@ pub fn audit(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &AuditConfi
         f.host_risk = risk[f.host as usize] + reach[f.host as usize];
     }
     findings.sort_by(|a, b| {
-        (a.severity, std::cmp::Reverse(a.host_risk), name(a.host), a.host, a.kind, a.path.len(), std::cmp::Reverse(a.last.map(|s| s.time)), name(a.target))
-            .cmp(&(b.severity, std::cmp::Reverse(b.host_risk), name(b.host), b.host, b.kind, b.path.len(), std::cmp::Reverse(b.last.map(|s| s.time)), name(b.target)))
+        (
+            a.severity,
+            std::cmp::Reverse(a.host_risk),
+            name(a.host),
+            a.host,
+            a.kind,
+            a.path.len(),
+            std::cmp::Reverse(a.last.map(|s| s.time)),
+            name(a.target),
+        )
+            .cmp(&(
+                b.severity,
+                std::cmp::Reverse(b.host_risk),
+                name(b.host),
+                b.host,
+                b.kind,
+                b.path.len(),
+                std::cmp::Reverse(b.last.map(|s| s.time)),
+                name(b.target),
+            ))
     });
     Audit { findings, logins: hops.len() as u64 }
 }
@@ -519,8 +554,8 @@ pub fn by_host(a: &Audit) -> BTreeMap<u32, Vec<&Finding>> {
 #[cfg(test)]
 pub(crate) mod fixture {
     use hopscope_model::{
-        Catalog, DataHolding, Event, EventFlags, EventTable, Evidence, Inventory, InventoryHost, Lifecycle, LogonType,
-        Orientation, Outcome, Position, SourceFormat, Time,
+        Catalog, DataHolding, Event, EventFlags, EventTable, Evidence, Inventory, InventoryHost,
+        Lifecycle, LogonType, Orientation, Outcome, Position, SourceFormat, Time,
     };
 
     use crate::fleet::Fleet;
@@ -537,7 +572,10 @@ pub(crate) mod fixture {
 
     /// `hosts`: (name, lifecycle, last_patched, internet_facing, criticality);
     /// `data`: (host, client, class, records, restricted).
-    pub fn world(hosts: &[(&str, Lifecycle, &str, bool, u8)], data: &[(&str, &str, &str, u64, bool)]) -> World {
+    pub fn world(
+        hosts: &[(&str, Lifecycle, &str, bool, u8)],
+        data: &[(&str, &str, &str, u64, bool)],
+    ) -> World {
         let rows = hosts
             .iter()
             .map(|(n, l, p, i, c)| InventoryHost {
@@ -600,7 +638,10 @@ pub(crate) mod fixture {
                 format: SourceFormat::Jsonl,
                 event_id: 0,
                 flags: EventFlags::default(),
-                evidence: Evidence { source: 1, position: Position::Line(self.events.len() as u64 + 1) },
+                evidence: Evidence {
+                    source: 1,
+                    position: Position::Line(self.events.len() as u64 + 1),
+                },
             };
             self.events.push(&e);
         }
@@ -622,11 +663,27 @@ mod tests {
     fn an_entry_points_weaknesses_are_the_audits() {
         let year = 365 * DAY;
         let patched = Time(10 * year);
-        let f = HostFacts { lifecycle: Lifecycle::Decommissioning, last_patched: Some(patched), internet_facing: true, ..HostFacts::default() };
+        let f = HostFacts {
+            lifecycle: Lifecycle::Decommissioning,
+            last_patched: Some(patched),
+            internet_facing: true,
+            ..HostFacts::default()
+        };
         let later = Time(patched.0 + year + DAY);
-        assert_eq!(weaknesses(&f, later, year), vec!["lifecycle decommissioning", "last patched 1979-12-30", "internet-facing"]);
-        assert_eq!(weaknesses(&f, Time(patched.0 + DAY), year).len(), 2, "patched a day before: not stale");
-        assert_eq!(weaknesses(&f, Time(patched.0 - DAY), year).len(), 2, "a patch date after the time says nothing of it");
+        assert_eq!(
+            weaknesses(&f, later, year),
+            vec!["lifecycle decommissioning", "last patched 1979-12-30", "internet-facing"]
+        );
+        assert_eq!(
+            weaknesses(&f, Time(patched.0 + DAY), year).len(),
+            2,
+            "patched a day before: not stale"
+        );
+        assert_eq!(
+            weaknesses(&f, Time(patched.0 - DAY), year).len(),
+            2,
+            "a patch date after the time says nothing of it"
+        );
         let active = HostFacts { lifecycle: Lifecycle::Active, ..HostFacts::default() };
         assert!(weaknesses(&active, later, year).is_empty());
     }
@@ -668,16 +725,33 @@ mod tests {
         let top = &a.findings[0];
         assert_eq!(w.catalog.hosts.name(top.host), Some("sg-ops-03"), "{:#?}", a.findings);
         assert_eq!(top.severity, Severity::Critical);
-        let path = a.findings.iter().find(|f| f.kind == FindingKind::WeakPathToCrownJewel && f.host == w.host("sg-ops-03")).unwrap();
+        let path = a
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::WeakPathToCrownJewel && f.host == w.host("sg-ops-03"))
+            .unwrap();
         assert_eq!(path.path.len(), 3, "{}", path.detail);
         assert_eq!(path.target, w.host("jp-crm-01"));
-        assert!(path.detail.contains("sg-ops-03 → th-app-02 → us-web-01 → jp-crm-01"), "{}", path.detail);
+        assert!(
+            path.detail.contains("sg-ops-03 → th-app-02 → us-web-01 → jp-crm-01"),
+            "{}",
+            path.detail
+        );
         // retired host logged into
-        assert!(a.findings.iter().any(|f| f.kind == FindingKind::LifecycleInUse && f.host == w.host("sg-old-01")));
+        assert!(a
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::LifecycleInUse && f.host == w.host("sg-old-01")));
         // a failed internet login is not a login
-        assert!(!a.findings.iter().any(|f| f.kind == FindingKind::InternetLogin && f.host == w.host("us-web-01")));
+        assert!(!a
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::InternetLogin && f.host == w.host("us-web-01")));
         // stale host never used still reported, by the inventory alone
-        assert!(a.findings.iter().any(|f| f.kind == FindingKind::StalePatch && f.host == w.host("de-stale-01")));
+        assert!(a
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::StalePatch && f.host == w.host("de-stale-01")));
         // sorted by severity
         assert!(a.findings.windows(2).all(|p| p[0].severity <= p[1].severity));
         // deterministic
@@ -696,9 +770,13 @@ mod tests {
         assert_eq!(a.logins, 1);
         // before de-stale-01's patch turned a year old: no stale finding for it
         let early = audit(&w.hops(), &w.catalog, &w.fleet, &cfg("2017-06-01"));
-        assert!(!early.findings.iter().any(|f| f.kind == FindingKind::StalePatch && f.host == w.host("de-stale-01")));
+        assert!(!early
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::StalePatch && f.host == w.host("de-stale-01")));
         let later = audit(&w.hops(), &w.catalog, &w.fleet, &cfg("2019-08-04"));
-        let direct = later.findings.iter().find(|f| f.kind == FindingKind::WeakPathToCrownJewel).unwrap();
+        let direct =
+            later.findings.iter().find(|f| f.kind == FindingKind::WeakPathToCrownJewel).unwrap();
         assert_eq!(direct.path.len(), 1);
         assert_eq!(direct.severity, Severity::Critical);
     }
@@ -714,7 +792,11 @@ mod tests {
         w.login(41, "us-web-01", "jp-crm-01", "svc");
         w.login(42, "th-app-02", "jp-crm-01", "svc");
         let a = audit(&w.hops(), &w.catalog, &w.fleet, &AuditConfig::default());
-        let p = a.findings.iter().find(|f| f.kind == FindingKind::WeakPathToCrownJewel && f.host == w.host("sg-ops-03")).unwrap();
+        let p = a
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::WeakPathToCrownJewel && f.host == w.host("sg-ops-03"))
+            .unwrap();
         assert_eq!(p.path.len(), 2);
         // the most recent departure that still arrives
         assert_eq!(p.path[0].time.0, 27 * H);

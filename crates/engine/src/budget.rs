@@ -14,7 +14,9 @@ pub fn rank(a: &Alert, b: &Alert) -> Ordering {
 /// Keep the `per_day` best alerts of each UTC day (by the day they were raised); 0 means no
 /// budget. Returns the kept alerts, ranked, and how many were dropped.
 pub fn apply_budget(mut alerts: Vec<Alert>, per_day: usize) -> (Vec<Alert>, usize) {
-    alerts.sort_by(|a, b| a.raised_at.0.div_euclid(DAY).cmp(&b.raised_at.0.div_euclid(DAY)).then_with(|| rank(a, b)));
+    alerts.sort_by(|a, b| {
+        a.raised_at.0.div_euclid(DAY).cmp(&b.raised_at.0.div_euclid(DAY)).then_with(|| rank(a, b))
+    });
     let before = alerts.len();
     if per_day > 0 {
         let mut day = i64::MIN;

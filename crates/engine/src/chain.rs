@@ -11,7 +11,9 @@ use crate::graph::Hop;
 use hopscope_model::Time;
 
 /// The account behind a chain: the one used at its origin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Causal {
     /// Every path into the chain agrees on this account.
     Clear(u32),
@@ -73,7 +75,11 @@ impl Chains {
     /// The logins into `host` a login out of it at `t` links to, oldest first.
     pub fn parents(&self, host: u32, t: Time) -> impl Iterator<Item = &Link> {
         let (lo, hi) = (t.0.saturating_sub(self.window), t.0.saturating_add(self.skew));
-        self.inbound.get(host as usize).into_iter().flatten().filter(move |l| l.time.0 >= lo && l.time.0 <= hi)
+        self.inbound
+            .get(host as usize)
+            .into_iter()
+            .flatten()
+            .filter(move |l| l.time.0 >= lo && l.time.0 <= hi)
     }
 
     /// The trail of `hop`: continued from its parents, or a new chain starting at its source.
@@ -84,12 +90,18 @@ impl Chains {
     /// moves to that door: someone sits at a door, and the helpdesk session into a
     /// workstation an hour before is not where its owner's login out of it began.
     /// `alert_root` resolves an alert index to the alert it was merged into (0 when gone).
-    pub fn trail_for(&self, hop: &Hop, foothold: impl Fn(u32) -> Foothold, mut alert_root: impl FnMut(u32) -> u32) -> Trail {
+    pub fn trail_for(
+        &self,
+        hop: &Hop,
+        foothold: impl Fn(u32) -> Foothold,
+        mut alert_root: impl FnMut(u32) -> u32,
+    ) -> Trail {
         let source = foothold(hop.src);
         // When some login into the host used the hop's own account, the same credential
         // moving on is the likeliest cause: only those logins are parents. Otherwise every
         // login into the host within the window is.
-        let same_account = hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
+        let same_account =
+            hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
         let mut trail: Option<Trail> = None;
         // the origin is taken from the most recent parent, not the oldest chain: in a busy
         // fleet benign chains relink daily and their starts are ancient
@@ -115,7 +127,9 @@ impl Chains {
             });
         }
         match trail {
-            Some(t) if source == Foothold::Door => Trail { origin: hop.src, start: hop.time, depth: t.depth.saturating_add(1), ..t },
+            Some(t) if source == Foothold::Door => {
+                Trail { origin: hop.src, start: hop.time, depth: t.depth.saturating_add(1), ..t }
+            }
             Some(t) => Trail { depth: t.depth.saturating_add(1), ..t },
             None => {
                 let account = if hop.src_user != 0 { hop.src_user } else { hop.user };
@@ -135,7 +149,12 @@ impl Chains {
     /// most [`crate::alert::OTHER_SESSIONS`] ([`crate::alert::AlertHop::other_sessions`]).
     /// Every remembered login counts, whatever its account: an intruder rides whichever
     /// session they sat in.
-    pub fn other_sessions(&self, hop: &Hop, trail: &Trail, foothold: impl Fn(u32) -> Foothold) -> Doors {
+    pub fn other_sessions(
+        &self,
+        hop: &Hop,
+        trail: &Trail,
+        foothold: impl Fn(u32) -> Foothold,
+    ) -> Doors {
         let mut out = Doors::NONE;
         if foothold(hop.src) != Foothold::Inner {
             return out;
@@ -145,7 +164,11 @@ impl Chains {
         let key = |l: &Link| (l.time, l.src, l.user);
         let mut before: Option<(Time, u32, u32)> = None;
         while !out.is_full() {
-            let Some(l) = self.parents(hop.src, hop.time).filter(|l| before.is_none_or(|b| key(l) < b)).max_by_key(|l| key(l)) else {
+            let Some(l) = self
+                .parents(hop.src, hop.time)
+                .filter(|l| before.is_none_or(|b| key(l) < b))
+                .max_by_key(|l| key(l))
+            else {
                 break;
             };
             before = Some(key(l));
@@ -159,7 +182,8 @@ impl Chains {
 
     /// Every distinct alert among `hop`'s parents (unresolved indexes), for merging.
     pub fn parent_alerts(&self, hop: &Hop, out: &mut Vec<u32>) {
-        let same_account = hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
+        let same_account =
+            hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
         out.extend(
             self.parents(hop.src, hop.time)
                 .filter(|p| !same_account || p.user == hop.user)
@@ -274,7 +298,10 @@ mod tests {
         // an hour later, from workstation 2 to the server: the chain goes on (its account,
         // its depth), but it began on workstation 2, when it left
         let out = c.trail_for(&hop(H, 2, 3, 11), foothold, |a| a);
-        assert_eq!((out.origin, out.start, out.causal, out.depth), (2, Time(H), Causal::Clear(10), 2));
+        assert_eq!(
+            (out.origin, out.start, out.causal, out.depth),
+            (2, Time(H), Causal::Clear(10), 2)
+        );
         // a server passes its chain's origin on unchanged
         c.record(&hop(H, 2, 3, 11), out);
         let on = c.trail_for(&hop(2 * H, 3, 4, 11), foothold, |a| a);
@@ -340,7 +367,8 @@ mod tests {
             9 => 3,
             _ => 0,
         });
-        let mut after: Vec<(u32, u32)> = [2, 4].iter().flat_map(|&h| c.inbound(h)).map(|l| (l.src, l.trail.alert)).collect();
+        let mut after: Vec<(u32, u32)> =
+            [2, 4].iter().flat_map(|&h| c.inbound(h)).map(|l| (l.src, l.trail.alert)).collect();
         after.sort_unstable();
         assert_eq!(after, vec![(1, 0), (1, 2), (3, 3)]);
         let mut out = Vec::new();
@@ -368,10 +396,18 @@ mod tests {
         let t = c.trail_for(&hop(5 * S + 2, 2, 6, 30), |_| Foothold::Unknown, |a| a);
         assert_eq!((t.causal, t.origin), (Causal::Clear(30), 5));
         // src_user names the origin account when the source gives it
-        let root = c.trail_for(&Hop { src_user: 99, ..hop(6 * S, 7, 8, 98) }, |_| Foothold::Unknown, |a| a);
+        let root = c.trail_for(
+            &Hop { src_user: 99, ..hop(6 * S, 7, 8, 98) },
+            |_| Foothold::Unknown,
+            |a| a,
+        );
         assert_eq!(root.causal, Causal::Clear(99));
         // a chain entered from the internet starts on the host entered
-        let from_internet = c.trail_for(&hop(7 * S, 9, 8, 98), |h| if h == 9 { Foothold::Internet } else { Foothold::Unknown }, |a| a);
+        let from_internet = c.trail_for(
+            &hop(7 * S, 9, 8, 98),
+            |h| if h == 9 { Foothold::Internet } else { Foothold::Unknown },
+            |a| a,
+        );
         assert_eq!(from_internet.origin, 8);
     }
 }

@@ -6,7 +6,6 @@ use ahash::AHashMap;
 
 use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
 use crate::arrival::{Arrival, Arrivals};
-use crate::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::attack::techniques;
 use crate::budget::apply_budget;
 use crate::chain::Chains;
@@ -14,9 +13,10 @@ use crate::explain::{reason, Names};
 use crate::fleet::{Fleet, Foothold};
 use crate::graph::{classify, GraphEvent, Hop};
 use crate::history::{pair, History};
-use crate::stream::{AlertEvent, AlertEventKind};
+use crate::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::probe::Probe;
 use crate::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
+use crate::stream::{AlertEvent, AlertEventKind};
 use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
 pub const SECOND: i64 = 1_000_000;
@@ -369,7 +369,8 @@ impl Detector {
         // once a day, renumber the alert book when most of its slots are alerts gone: it
         // then grows with the alerts alive, not with every alert a noisy fleet ever opened
         let last_sweep = self.next_sweep.saturating_sub(HOUR);
-        let new_day = self.next_sweep != i64::MIN && last_sweep.div_euclid(DAY) < now.0.div_euclid(DAY);
+        let new_day =
+            self.next_sweep != i64::MIN && last_sweep.div_euclid(DAY) < now.0.div_euclid(DAY);
         if new_day && self.book.wants_compaction() {
             self.compact_alerts();
         }
@@ -468,7 +469,8 @@ impl Detector {
                 } else {
                     None
                 };
-                let other_sessions = self.chains.other_sessions(&hop, &trail, |h| self.fleet.foothold(h));
+                let other_sessions =
+                    self.chains.other_sessions(&hop, &trail, |h| self.fleet.foothold(h));
                 let ah = AlertHop {
                     score,
                     techniques: techniques(&hop, contributions, &self.fleet),
@@ -483,7 +485,12 @@ impl Detector {
                 self.chains.parent_alerts(&hop, &mut self.scratch);
                 let from_internet = self.fleet.host(hop.src).is_internet;
                 // how the intruder reached the source (the phished workstation's first hop)
-                let leads = self.lead_ins.take_path(hop.src, hop.time, self.config.lead_in_window, &self.fleet);
+                let leads = self.lead_ins.take_path(
+                    hop.src,
+                    hop.time,
+                    self.config.lead_in_window,
+                    &self.fleet,
+                );
                 trail.alert = self.book.attach(ah, leads, &mut self.scratch, from_internet);
             } else {
                 if let Some(p) = self.probe.as_mut() {
@@ -492,14 +499,24 @@ impl Detector {
                 // a door (a workstation, an internet-facing host) is where an intrusion can
                 // begin: a routine login into one is not how the intruder got there
                 if is_lead_in(contributions) && self.fleet.foothold(hop.dst) != Foothold::Door {
-                    self.lead_ins.offer(LeadIn { hop, score, contributions: contributions.as_slice().into(), extra, trail });
+                    self.lead_ins.offer(LeadIn {
+                        hop,
+                        score,
+                        contributions: contributions.as_slice().into(),
+                        extra,
+                        trail,
+                    });
                 }
             }
         }
         if window > 0 && self.fleet.keeps_arrivals(hop.dst) {
             let fleet = &self.fleet;
-            let (origin, door, steps, upstream) = self.arrivals.origin_of(&hop, |h| fleet.foothold(h), window, skew);
-            self.arrivals.record(Arrival { hop, score: score as f32, origin, door, steps, novel: novel || upstream }, window);
+            let (origin, door, steps, upstream) =
+                self.arrivals.origin_of(&hop, |h| fleet.foothold(h), window, skew);
+            self.arrivals.record(
+                Arrival { hop, score: score as f32, origin, door, steps, novel: novel || upstream },
+                window,
+            );
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
         self.chains.record(&hop, trail);
@@ -581,7 +598,12 @@ impl Detector {
     /// Sizes of the bounded state, for memory checks: (links kept, open alerts, pending
     /// hops, failure runs).
     pub fn state_sizes(&self) -> (usize, usize, usize, usize) {
-        (self.chains.links(), self.book.open_count(), self.pending.queue.len(), self.history.pending_failures())
+        (
+            self.chains.links(),
+            self.book.open_count(),
+            self.pending.queue.len(),
+            self.history.pending_failures(),
+        )
     }
 
     /// Drain, explain, apply the budget and rank.
@@ -598,7 +620,12 @@ impl Detector {
             .map(|raised| explain_alert(raised, catalog, &self.fleet))
             .collect();
         let (alerts, dropped) = apply_budget(alerts, self.config.budget_per_day);
-        Detection { alerts, dropped_by_budget: dropped + retired as usize, warmup_end: self.warmup_end, stats }
+        Detection {
+            alerts,
+            dropped_by_budget: dropped + retired as usize,
+            warmup_end: self.warmup_end,
+            stats,
+        }
     }
 }
 
@@ -659,7 +686,15 @@ mod tests {
     fn noisy_days(days: i64, hosts: u64, accounts: u64) -> (Fleet, Vec<EventTable>) {
         let mut fleet = Fleet::default();
         for h in 1..=hosts as u32 {
-            fleet.set_host(h, HostFacts { site: 1 + h % 12, country: 1 + h % 5, criticality: (h % 50 == 0) as u8 * 4, ..HostFacts::default() });
+            fleet.set_host(
+                h,
+                HostFacts {
+                    site: 1 + h % 12,
+                    country: 1 + h % 5,
+                    criticality: (h % 50 == 0) as u8 * 4,
+                    ..HostFacts::default()
+                },
+            );
         }
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut below = |n: u64| {
@@ -681,7 +716,11 @@ mod tests {
                     (1 + below(hosts) as u32, 1 + below(hosts) as u32)
                 } else {
                     let server = 1 + ((user as u64 * 31 + below(5) * 104_729) % hosts) as u32;
-                    if r < 300 { (server, 1 + ((server as u64 * 13 + below(3)) % hosts) as u32) } else { (home, server) }
+                    if r < 300 {
+                        (server, 1 + ((server as u64 * 13 + below(3)) % hosts) as u32)
+                    } else {
+                        (home, server)
+                    }
                 };
                 t.time.push(start + day * DAY + k * (DAY / per_day as i64));
                 t.src_host.push(src);
@@ -692,7 +731,11 @@ mod tests {
                 t.src_user.push(0);
                 t.auth.push(1 + (r % 3 == 0) as u32);
                 t.logon_type.push(3);
-                t.outcome.push(if r > 30 && r < 50 { Outcome::Failure as u8 } else { Outcome::Success as u8 });
+                t.outcome.push(if r > 30 && r < 50 {
+                    Outcome::Failure as u8
+                } else {
+                    Outcome::Success as u8
+                });
                 t.orientation.push(Orientation::LogOn as u8);
                 t.format.push(1);
                 t.event_id.push(0);
@@ -748,7 +791,10 @@ mod tests {
         assert!(!plain.alerts.is_empty());
         assert_eq!(plain.stats, compacted.stats);
         assert_eq!(without_book_ids(plain), without_book_ids(compacted));
-        assert!(compacted_slots * 4 < plain_slots, "{compacted_slots} slots compacted, {plain_slots} not");
+        assert!(
+            compacted_slots * 4 < plain_slots,
+            "{compacted_slots} slots compacted, {plain_slots} not"
+        );
     }
 
     #[test]
@@ -757,13 +803,35 @@ mod tests {
             let mut c = Catalog::default();
             let inv = hopscope_model::Inventory::default();
             let src = c.sources.intern(path);
-            let (a, b) = (c.hosts.resolve(&inv, Some("a"), None), c.hosts.resolve(&inv, Some("b"), None));
+            let (a, b) =
+                (c.hosts.resolve(&inv, Some("a"), None), c.hosts.resolve(&inv, Some("b"), None));
             let mut hop = Hop::test(1_000_000, a, b, 0);
             hop.evidence.source = src;
-            let trail = crate::chain::Trail { origin: a, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-            alert_id(&AlertHop { hop, score: 1.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }, &c)
+            let trail = crate::chain::Trail {
+                origin: a,
+                causal: crate::chain::Causal::Unclear,
+                start: hop.time,
+                depth: 1,
+                alert: 0,
+            };
+            alert_id(
+                &AlertHop {
+                    hop,
+                    score: 1.0,
+                    contributions: vec![],
+                    techniques: vec![],
+                    evidence: vec![hop.evidence],
+                    trail,
+                    arrival: None,
+                    other_sessions: crate::alert::Doors::NONE,
+                },
+                &c,
+            )
         };
-        assert_eq!(id_from("/cases/one/logs/sg-ops-03/auth.log"), id_from("logs/sg-ops-03/auth.log"));
+        assert_eq!(
+            id_from("/cases/one/logs/sg-ops-03/auth.log"),
+            id_from("logs/sg-ops-03/auth.log")
+        );
         assert_eq!(id_from("C:\\evidence\\auth.log"), id_from("auth.log"));
         assert_ne!(id_from("auth.log"), id_from("secure"));
     }

@@ -197,12 +197,20 @@ impl<'t> Index<'t> {
     fn new(truth: &'t Truth) -> Index<'t> {
         let mut by_dst: BTreeMap<(String, String), Vec<(usize, &TruthLogin)>> = BTreeMap::new();
         for (i, l) in truth.logins.iter().enumerate().filter(|(_, l)| l.success) {
-            by_dst.entry((l.dst_host.to_lowercase(), account_key(&l.account))).or_default().push((i, l));
+            by_dst
+                .entry((l.dst_host.to_lowercase(), account_key(&l.account)))
+                .or_default()
+                .push((i, l));
         }
         Index { by_dst }
     }
     /// The truth logins (indexes) a hop matches.
-    fn matches(&self, dst: &str, account: &str, t: Time) -> impl Iterator<Item = (usize, &'t TruthLogin)> + '_ {
+    fn matches(
+        &self,
+        dst: &str,
+        account: &str,
+        t: Time,
+    ) -> impl Iterator<Item = (usize, &'t TruthLogin)> + '_ {
         self.by_dst
             .get(&(dst.to_lowercase(), account_key(account)))
             .into_iter()
@@ -213,7 +221,13 @@ impl<'t> Index<'t> {
 }
 
 /// Judge `alerts` (already budgeted) against `truth`.
-pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth, warmup_end: Option<Time>) -> Figures {
+pub fn figures(
+    alerts: &[Alert],
+    catalog: &Catalog,
+    fleet: &Fleet,
+    truth: &Truth,
+    warmup_end: Option<Time>,
+) -> Figures {
     let index = Index::new(truth);
     // truth login index → (alert index) of alerts covering it
     let mut covered: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -245,7 +259,11 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
                     m.push(hi);
                 }
                 if matches!(l.kind, LoginKind::Entry | LoginKind::Hop) {
-                    let latest = latest_lateral.entry((ai, l.intrusion)).or_insert((h.hop.time, h.hop.evidence, h.hop.dst));
+                    let latest = latest_lateral.entry((ai, l.intrusion)).or_insert((
+                        h.hop.time,
+                        h.hop.evidence,
+                        h.hop.dst,
+                    ));
                     *latest = (*latest).max((h.hop.time, h.hop.evidence, h.hop.dst));
                 }
             }
@@ -263,10 +281,16 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
     // entry of one of the intrusions it holds
     let mut thread_entry_right: BTreeMap<(usize, usize), bool> = BTreeMap::new();
     for intr in &truth.intrusions {
-        let logins: Vec<(usize, &TruthLogin)> =
-            truth.logins.iter().enumerate().filter(|(_, l)| l.intrusion == intr.id && l.success).collect();
-        let lateral: Vec<&(usize, &TruthLogin)> =
-            logins.iter().filter(|(_, l)| matches!(l.kind, LoginKind::Entry | LoginKind::Hop)).collect();
+        let logins: Vec<(usize, &TruthLogin)> = truth
+            .logins
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.intrusion == intr.id && l.success)
+            .collect();
+        let lateral: Vec<&(usize, &TruthLogin)> = logins
+            .iter()
+            .filter(|(_, l)| matches!(l.kind, LoginKind::Entry | LoginKind::Hop))
+            .collect();
         let hops_covered = lateral.iter().filter(|(i, _)| covered.contains_key(i)).count();
         // the alert that knew first
         let mut best: Option<(Time, usize)> = None;
@@ -282,11 +306,14 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
             }
         }
         let first = logins.iter().map(|(_, l)| l.time).min();
-        let first_hop = logins.iter().filter(|(_, l)| l.kind == LoginKind::Hop).map(|(_, l)| l.time).min();
+        let first_hop =
+            logins.iter().filter(|(_, l)| l.kind == LoginKind::Hop).map(|(_, l)| l.time).min();
         // the threads (hops linked by compromise) holding its logins, and of them the one
         // holding its first: an alert that gathered several intrusions names each one's own
         // entry, and scopes each one's own hosts
-        let latest_covered = best.and_then(|(_, ai)| latest_lateral.get(&(ai, intr.id))).map(|&(t, _, dst)| (dst, t));
+        let latest_covered = best
+            .and_then(|(_, ai)| latest_lateral.get(&(ai, intr.id)))
+            .map(|&(t, _, dst)| (dst, t));
         let (thread, held) = match best {
             Some((_, ai)) => {
                 let threads = crate::alert::threads(&alerts[ai], |h| fleet.foothold(h));
@@ -295,11 +322,13 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
                     .iter()
                     .position(|t| t.hops.contains(&best_hop))
                     .map(|i| (i, threads[i].entry_host, threads[i].other_entries.clone()));
-                let held: Vec<usize> =
-                    (0..threads.len()).filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h))).collect();
+                let held: Vec<usize> = (0..threads.len())
+                    .filter(|&i| hops.iter().any(|h| threads[i].hops.contains(h)))
+                    .collect();
                 for &i in &held {
                     let entry = catalog.hosts.name(threads[i].entry_host).unwrap_or("");
-                    *thread_entry_right.entry((ai, i)).or_default() |= entry.eq_ignore_ascii_case(&intr.entry_host);
+                    *thread_entry_right.entry((ai, i)).or_default() |=
+                        entry.eq_ignore_ascii_case(&intr.entry_host);
                 }
                 (first, held)
             }
@@ -358,16 +387,23 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         hops_omitted,
         entry_found: per_intrusion
             .iter()
-            .filter(|r| r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth)))
+            .filter(|r| {
+                r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth))
+            })
             .count(),
         entry_named: per_intrusion
             .iter()
             .filter(|r| {
                 let right = |e: &str| e.eq_ignore_ascii_case(&r.entry_truth);
-                r.entry_found.as_deref().is_some_and(right) || (r.alert.is_some() && r.entry_candidates.iter().any(|e| right(e)))
+                r.entry_found.as_deref().is_some_and(right)
+                    || (r.alert.is_some() && r.entry_candidates.iter().any(|e| right(e)))
             })
             .count(),
-        entry_candidates: per_intrusion.iter().filter(|r| r.alert.is_some()).map(|r| r.entry_candidates.len()).sum(),
+        entry_candidates: per_intrusion
+            .iter()
+            .filter(|r| r.alert.is_some())
+            .map(|r| r.entry_candidates.len())
+            .sum(),
         intrusions_split: per_intrusion.iter().filter(|r| r.threads.len() > 1).count(),
         threads_shared: {
             let mut owners: BTreeMap<(&str, usize), BTreeSet<u32>> = BTreeMap::new();
@@ -384,7 +420,8 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
         covering: covered
             .into_iter()
             .map(|(li, ais)| {
-                let mut ids: Vec<String> = ais.into_iter().map(|ai| alerts[ai].id.clone()).collect();
+                let mut ids: Vec<String> =
+                    ais.into_iter().map(|ai| alerts[ai].id.clone()).collect();
                 ids.dedup();
                 (li, ids)
             })
@@ -394,7 +431,14 @@ pub fn figures(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth
 
 /// Judge a run made with no budget (`unbudgeted`, every raised alert) at `budget` and at
 /// each of [`EVAL_BUDGETS`].
-pub fn evaluate(unbudgeted: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &Truth, warmup_end: Option<Time>, budget: usize) -> Evaluation {
+pub fn evaluate(
+    unbudgeted: &[Alert],
+    catalog: &Catalog,
+    fleet: &Fleet,
+    truth: &Truth,
+    warmup_end: Option<Time>,
+    budget: usize,
+) -> Evaluation {
     let at = |b: usize| {
         let (kept, _) = apply_budget(unbudgeted.to_vec(), b);
         figures(&kept, catalog, fleet, truth, warmup_end)
@@ -417,7 +461,10 @@ pub fn evaluate(unbudgeted: &[Alert], catalog: &Catalog, fleet: &Fleet, truth: &
     }
     Evaluation {
         budget,
-        by_budget: EVAL_BUDGETS.iter().map(|&b| BudgetFigures { budget: b, figures: at(b) }).collect(),
+        by_budget: EVAL_BUDGETS
+            .iter()
+            .map(|&b| BudgetFigures { budget: b, figures: at(b) })
+            .collect(),
         figures: main,
         groups: groups.into_values().collect(),
     }
@@ -447,7 +494,8 @@ pub struct Miss {
 pub fn misses(figures: &Figures, truth: &Truth, probe: &Probe, catalog: &Catalog) -> Vec<Miss> {
     let mut out = Vec::new();
     for r in &figures.per_intrusion {
-        let found = r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth));
+        let found =
+            r.entry_found.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&r.entry_truth));
         if r.hops_covered == r.hops_total && found {
             continue;
         }
@@ -464,7 +512,8 @@ pub fn misses(figures: &Figures, truth: &Truth, probe: &Probe, catalog: &Catalog
                     .iter()
                     .filter(|p| {
                         let dst = catalog.hosts.name(p.hop.dst).unwrap_or("");
-                        let acc = catalog.accounts.get(p.hop.user).map(|a| a.name.as_str()).unwrap_or("");
+                        let acc =
+                            catalog.accounts.get(p.hop.user).map(|a| a.name.as_str()).unwrap_or("");
                         dst.eq_ignore_ascii_case(&l.dst_host)
                             && account_key(acc) == account_key(&l.account)
                             && (p.hop.time.0 - l.time.0).abs() <= MATCH_SLACK
@@ -481,7 +530,11 @@ pub fn misses(figures: &Figures, truth: &Truth, probe: &Probe, catalog: &Catalog
 /// A probe on every successful malicious login of `truth` whose destination the catalog
 /// knows.
 pub fn probe_for(truth: &Truth, catalog: &Catalog) -> Probe {
-    let wanted = truth.logins.iter().filter(|l| l.success).filter_map(|l| catalog.hosts.find(&l.dst_host).map(|d| (d, l.time)));
+    let wanted = truth
+        .logins
+        .iter()
+        .filter(|l| l.success)
+        .filter_map(|l| catalog.hosts.find(&l.dst_host).map(|d| (d, l.time)));
     Probe::new(wanted, MATCH_SLACK)
 }
 
@@ -515,7 +568,13 @@ mod tests {
             contributions: vec![],
             techniques: vec![],
             evidence: vec![hop.evidence],
-            trail: Trail { origin: src, causal: Causal::Unclear, start: Time(t), depth: 1, alert: 0 },
+            trail: Trail {
+                origin: src,
+                causal: Causal::Unclear,
+                start: Time(t),
+                depth: 1,
+                alert: 0,
+            },
             arrival: None,
             other_sessions: crate::alert::Doors::NONE,
         }
@@ -538,7 +597,15 @@ mod tests {
     }
 
     fn login(t: i64, kind: LoginKind, src: &str, dst: &str, account: &str) -> TruthLogin {
-        TruthLogin { time: Time(t), intrusion: 1, kind, src_host: src.into(), dst_host: dst.into(), account: account.into(), success: true }
+        TruthLogin {
+            time: Time(t),
+            intrusion: 1,
+            kind,
+            src_host: src.into(),
+            dst_host: dst.into(),
+            account: account.into(),
+            success: true,
+        }
     }
 
     #[test]
@@ -550,13 +617,21 @@ mod tests {
             scenario: "test".into(),
             start: Time(0),
             end: Time(10 * DAY),
-            intrusions: vec![TruthIntrusion { id: 1, goal: "targeted".into(), stealth: "agnostic".into(), entry_host: "sg-ops-03".into() }],
+            intrusions: vec![TruthIntrusion {
+                id: 1,
+                goal: "targeted".into(),
+                stealth: "agnostic".into(),
+                entry_host: "sg-ops-03".into(),
+            }],
             logins: vec![
                 login(DAY, LoginKind::Entry, "internet", "sg-ops-03", "opsadmin"),
                 login(2 * DAY, LoginKind::Hop, "sg-ops-03", "th-app-02", "opsadmin"),
                 login(3 * DAY, LoginKind::Hop, "th-app-02", "us-jump-01", "CORP\\svc-backup"),
                 login(4 * DAY, LoginKind::Revisit, "sg-ops-03", "th-app-02", "opsadmin"),
-                TruthLogin { success: false, ..login(5 * DAY, LoginKind::Hop, "sg-ops-03", "th-app-02", "opsadmin") },
+                TruthLogin {
+                    success: false,
+                    ..login(5 * DAY, LoginKind::Hop, "sg-ops-03", "th-app-02", "opsadmin")
+                },
             ],
         };
         let fleet = Fleet::default();
@@ -577,12 +652,19 @@ mod tests {
             alert(
                 "A-2",
                 DAY,
-                vec![hop(DAY, id("jp-ws-001"), id("sg-ops-03"), acc("alice")), hop(DAY + 6 * S, id("jp-ws-001"), id("sg-ops-03"), acc("opsadmin"))],
+                vec![
+                    hop(DAY, id("jp-ws-001"), id("sg-ops-03"), acc("alice")),
+                    hop(DAY + 6 * S, id("jp-ws-001"), id("sg-ops-03"), acc("opsadmin")),
+                ],
             ),
         ];
         let f = figures(&alerts, &c, &fleet, &truth, Some(Time(0)));
         assert_eq!((f.alerts, f.benign_alerts), (2, 1));
-        assert_eq!((f.hops_total, f.hops_covered), (3, 2), "entry not covered; both lateral hops are");
+        assert_eq!(
+            (f.hops_total, f.hops_covered),
+            (3, 2),
+            "entry not covered; both lateral hops are"
+        );
         assert_eq!((f.alert_hops, f.alert_hops_malicious), (6, 3), "two hops and the revisit");
         assert_eq!(f.intrusions_alerted, 1);
         assert_eq!(f.intrusions_in_warmup, 0);
@@ -603,11 +685,17 @@ mod tests {
     }
 
     #[test]
-    fn intrusions_split_across_threads_threads_holding_several_and_wrong_thread_entries_are_counted() {
+    fn intrusions_split_across_threads_threads_holding_several_and_wrong_thread_entries_are_counted(
+    ) {
         let c = catalog();
         let id = |n: &str| c.hosts.find(n).unwrap();
         let acc = |n: &str| c.accounts.iter().find(|(_, a)| a.name == n).unwrap().0;
-        let intrusion = |id: u32, entry: &str| TruthIntrusion { id, goal: "targeted".into(), stealth: "agnostic".into(), entry_host: entry.into() };
+        let intrusion = |id: u32, entry: &str| TruthIntrusion {
+            id,
+            goal: "targeted".into(),
+            stealth: "agnostic".into(),
+            entry_host: entry.into(),
+        };
         let truth = Truth {
             scenario: "test".into(),
             start: Time(0),
@@ -618,7 +706,10 @@ mod tests {
                 // intrusion 1 moves on after six quiet days: a new thread
                 login(8 * DAY, LoginKind::Hop, "th-app-02", "us-jump-01", "opsadmin"),
                 // intrusion 2, an hour later, out of the host the new thread just entered
-                TruthLogin { intrusion: 2, ..login(8 * DAY + 3600 * S, LoginKind::Hop, "us-jump-01", "jp-ws-001", "alice") },
+                TruthLogin {
+                    intrusion: 2,
+                    ..login(8 * DAY + 3600 * S, LoginKind::Hop, "us-jump-01", "jp-ws-001", "alice")
+                },
             ],
         };
         let alerts = vec![alert(
@@ -632,7 +723,10 @@ mod tests {
         )];
         let f = figures(&alerts, &c, &Fleet::default(), &truth, Some(Time(0)));
         assert_eq!(f.intrusions_alerted, 2);
-        assert_eq!(f.per_intrusion.iter().map(|r| r.threads.clone()).collect::<Vec<_>>(), vec![vec![0, 1], vec![1]]);
+        assert_eq!(
+            f.per_intrusion.iter().map(|r| r.threads.clone()).collect::<Vec<_>>(),
+            vec![vec![0, 1], vec![1]]
+        );
         assert_eq!((f.intrusions_split, f.threads_shared), (1, 1));
         // the first thread began where intrusion 1 did; the second names th-app-02, where
         // neither began
@@ -647,25 +741,58 @@ mod tests {
         use crate::audit::fixture::world;
         use hopscope_model::Lifecycle::Active;
         // internet-facing hosts are doors (no roles in this inventory)
-        let w = world(&[("ws-a", Active, "", true, 1), ("ws-b", Active, "", true, 1), ("jump-1", Active, "", false, 2), ("db-1", Active, "", false, 4)], &[]);
+        let w = world(
+            &[
+                ("ws-a", Active, "", true, 1),
+                ("ws-b", Active, "", true, 1),
+                ("jump-1", Active, "", false, 2),
+                ("db-1", Active, "", false, 4),
+            ],
+            &[],
+        );
         let truth = Truth {
             scenario: "test".into(),
             start: Time(0),
             end: Time(10 * DAY),
-            intrusions: vec![TruthIntrusion { id: 1, goal: "targeted".into(), stealth: "agnostic".into(), entry_host: "ws-a".into() }],
+            intrusions: vec![TruthIntrusion {
+                id: 1,
+                goal: "targeted".into(),
+                stealth: "agnostic".into(),
+                entry_host: "ws-a".into(),
+            }],
             logins: vec![login(2 * DAY, LoginKind::Hop, "jump-1", "db-1", "svc")],
         };
         let mut h = hop(2 * DAY, w.host("jump-1"), w.host("db-1"), w.user("svc"));
         // the session it continued came from ws-b an hour before; ws-a's two hours before
-        h.trail = Trail { origin: w.host("ws-b"), causal: Causal::Unclear, start: Time(2 * DAY - 3600 * S), depth: 2, alert: 0 };
+        h.trail = Trail {
+            origin: w.host("ws-b"),
+            causal: Causal::Unclear,
+            start: Time(2 * DAY - 3600 * S),
+            depth: 2,
+            alert: 0,
+        };
         let judge = |other_sessions: crate::alert::Doors| {
-            let alerts = vec![alert("A-1", 2 * DAY, vec![AlertHop { other_sessions, ..h.clone() }])];
+            let alerts =
+                vec![alert("A-1", 2 * DAY, vec![AlertHop { other_sessions, ..h.clone() }])];
             let f = figures(&alerts, &w.catalog, &w.fleet, &truth, Some(Time(0)));
             let r = &f.per_intrusion[0];
-            (r.entry_found.clone().unwrap(), r.entry_candidates.clone(), f.entry_found, f.entry_named, f.entry_candidates)
+            (
+                r.entry_found.clone().unwrap(),
+                r.entry_candidates.clone(),
+                f.entry_found,
+                f.entry_named,
+                f.entry_candidates,
+            )
         };
         let s = |x: &str| x.to_string();
-        assert_eq!(judge([w.host("ws-a")].into_iter().collect()), (s("ws-b"), vec![s("ws-a")], 0, 1, 1));
-        assert_eq!(judge(crate::alert::Doors::NONE), (s("ws-b"), vec![], 0, 0, 0), "no other session: nothing named");
+        assert_eq!(
+            judge([w.host("ws-a")].into_iter().collect()),
+            (s("ws-b"), vec![s("ws-a")], 0, 1, 1)
+        );
+        assert_eq!(
+            judge(crate::alert::Doors::NONE),
+            (s("ws-b"), vec![], 0, 0, 0),
+            "no other session: nothing named"
+        );
     }
 }

@@ -124,7 +124,10 @@ impl Fleet {
         let mut country_ids = AHashMap::new();
         let mut sites = Vec::new();
         let mut countries = Vec::new();
-        let small_id = |map: &mut AHashMap<String, u32>, names: &mut Vec<String>, s: &Option<String>| -> u32 {
+        let small_id = |map: &mut AHashMap<String, u32>,
+                        names: &mut Vec<String>,
+                        s: &Option<String>|
+         -> u32 {
             let Some(s) = s.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { return 0 };
             let key = s.to_lowercase();
             *map.entry(key).or_insert_with(|| {
@@ -247,12 +250,23 @@ mod tests {
 
     #[test]
     fn footholds_come_from_the_inventory() {
-        assert!(is_workstation_role("Workstation") && is_workstation_role(" laptop ") && is_workstation_role("VDI"));
-        assert!(!is_workstation_role("jump") && !is_workstation_role("") && !is_workstation_role("workstation-pool"));
+        assert!(
+            is_workstation_role("Workstation")
+                && is_workstation_role(" laptop ")
+                && is_workstation_role("VDI")
+        );
+        assert!(
+            !is_workstation_role("jump")
+                && !is_workstation_role("")
+                && !is_workstation_role("workstation-pool")
+        );
         let mut f = Fleet::default();
         f.set_host(1, HostFacts { is_internet: true, ..HostFacts::default() });
         f.set_host(2, HostFacts { workstation: true, inventoried: true, ..HostFacts::default() });
-        f.set_host(3, HostFacts { internet_facing: true, inventoried: true, ..HostFacts::default() });
+        f.set_host(
+            3,
+            HostFacts { internet_facing: true, inventoried: true, ..HostFacts::default() },
+        );
         f.set_host(4, HostFacts { inventoried: true, ..HostFacts::default() });
         let got: Vec<Foothold> = (1..=5).map(|h| f.foothold(h)).collect();
         use Foothold::*;

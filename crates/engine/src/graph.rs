@@ -1,6 +1,8 @@
 //! The temporal login graph's edges: which events are hops.
 
-use hopscope_model::{EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time};
+use hopscope_model::{
+    EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time,
+};
 
 /// A successful login from one host to another: an edge of the temporal login graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,7 +41,8 @@ impl Hop {
     /// other fills what it lacks, flags join, the earlier time stands. Returns the record that
     /// gave way (its evidence is the login's supporting evidence).
     pub fn absorb(&mut self, other: Hop) -> Hop {
-        let (mut keep, gave_way) = if other.primary && !self.primary { (other, *self) } else { (*self, other) };
+        let (mut keep, gave_way) =
+            if other.primary && !self.primary { (other, *self) } else { (*self, other) };
         keep.time = self.time.min(other.time);
         if keep.user == 0 {
             keep.user = gave_way.user;
@@ -123,7 +126,12 @@ pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
             primary: orientation == LOGON && t.event_id[i] != 4648,
         }),
         FAILURE if orientation == LOGON || orientation == UNKNOWN_ORIENTATION => {
-            GraphEvent::Failure(FailedLogin { time: Time(t.time[i]), src, dst, evidence: evidence() })
+            GraphEvent::Failure(FailedLogin {
+                time: Time(t.time[i]),
+                src,
+                dst,
+                evidence: evidence(),
+            })
         }
         _ => GraphEvent::Ignored,
     }
@@ -144,7 +152,10 @@ impl Hop {
             format: hopscope_model::SourceFormat::Jsonl,
             flags: hopscope_model::EventFlags::default(),
             primary: true,
-            evidence: hopscope_model::Evidence { source: 1, position: hopscope_model::Position::Line(t as u64) },
+            evidence: hopscope_model::Evidence {
+                source: 1,
+                position: hopscope_model::Position::Line(t as u64),
+            },
         }
     }
 }
@@ -185,12 +196,30 @@ pub(crate) mod tests {
         assert!(matches!(one(event(1, 1, 2, 3)), GraphEvent::Hop(_)));
         assert_eq!(one(event(1, 2, 2, 3)), GraphEvent::Ignored, "local logon");
         assert_eq!(one(event(1, 0, 2, 3)), GraphEvent::Ignored, "unknown source");
-        assert_eq!(one(Event { orientation: Orientation::LogOff, ..event(1, 1, 2, 3) }), GraphEvent::Ignored);
-        assert_eq!(one(Event { orientation: Orientation::Tgt, ..event(1, 1, 2, 3) }), GraphEvent::Ignored);
-        assert!(matches!(one(Event { orientation: Orientation::Tgs, ..event(1, 1, 2, 3) }), GraphEvent::Hop(_)));
-        assert_eq!(one(Event { flags: EventFlags::NETWORK_ONLY, ..event(1, 1, 2, 3) }), GraphEvent::Ignored);
-        assert!(matches!(one(Event { outcome: Outcome::Failure, ..event(1, 1, 2, 3) }), GraphEvent::Failure(_)));
-        let rec = Event { evidence: Evidence { source: 2, position: Position::Record(77) }, ..event(1, 1, 2, 3) };
+        assert_eq!(
+            one(Event { orientation: Orientation::LogOff, ..event(1, 1, 2, 3) }),
+            GraphEvent::Ignored
+        );
+        assert_eq!(
+            one(Event { orientation: Orientation::Tgt, ..event(1, 1, 2, 3) }),
+            GraphEvent::Ignored
+        );
+        assert!(matches!(
+            one(Event { orientation: Orientation::Tgs, ..event(1, 1, 2, 3) }),
+            GraphEvent::Hop(_)
+        ));
+        assert_eq!(
+            one(Event { flags: EventFlags::NETWORK_ONLY, ..event(1, 1, 2, 3) }),
+            GraphEvent::Ignored
+        );
+        assert!(matches!(
+            one(Event { outcome: Outcome::Failure, ..event(1, 1, 2, 3) }),
+            GraphEvent::Failure(_)
+        ));
+        let rec = Event {
+            evidence: Evidence { source: 2, position: Position::Record(77) },
+            ..event(1, 1, 2, 3)
+        };
         match one(rec) {
             GraphEvent::Hop(h) => {
                 assert_eq!(h.evidence.position, Position::Record(77));

@@ -38,7 +38,8 @@ pub const MAX_LEAD_DEPTH: usize = 4;
 /// the destination) but not suspicious only because its source routinely reaches new hosts.
 pub fn is_lead_in(c: &[Contribution]) -> bool {
     c.iter().any(|c| matches!(c.feature, Feature::RoutineSource { .. }))
-        && c.iter().any(|c| matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnDestination))
+        && c.iter()
+            .any(|c| matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnDestination))
         && !is_suspicious(c)
 }
 
@@ -173,7 +174,8 @@ mod tests {
 
     fn lead(t: i64, src: u32, dst: u32) -> LeadIn {
         let hop = Hop::test(t, src, dst, 7);
-        let trail = Trail { origin: src, causal: Causal::Clear(7), start: Time(t), depth: 1, alert: 0 };
+        let trail =
+            Trail { origin: src, causal: Causal::Clear(7), start: Time(t), depth: 1, alert: 0 };
         LeadIn { hop, score: 3.0, contributions: Box::new([]), extra: Vec::new(), trail }
     }
 
@@ -193,7 +195,11 @@ mod tests {
         // not discounted: the hop is suspicious in its own right, not a lead-in
         assert!(!is_lead_in(&[c(Feature::NewEdge, 7.0)]));
         // discounted, but another novelty makes it suspicious anyway
-        assert!(!is_lead_in(&[c(Feature::NewEdge, 7.0), c(Feature::UnusualAuth { usual: 1 }, 6.0), routine]));
+        assert!(!is_lead_in(&[
+            c(Feature::NewEdge, 7.0),
+            c(Feature::UnusualAuth { usual: 1 }, 6.0),
+            routine
+        ]));
         // routine and not novel at all: a usual login
         assert!(!is_lead_in(&[c(Feature::CrossCountry { seen: 3 }, 2.0), routine]));
     }
@@ -207,9 +213,16 @@ mod tests {
         l.offer(lead(0, 5, 6)); // unrelated
         let path = l.take_path(3, Time(2 * H + 10), 72 * H, &Fleet::default());
         let hops: Vec<(u32, u32)> = path.iter().map(|h| (h.hop.src, h.hop.dst)).collect();
-        assert_eq!(hops, vec![(1, 2), (2, 3)], "time-respecting: the later lead-in into 3 is not taken");
+        assert_eq!(
+            hops,
+            vec![(1, 2), (2, 3)],
+            "time-respecting: the later lead-in into 3 is not taken"
+        );
         assert_eq!(l.len(), 2, "taken once");
-        assert!(l.take_path(3, Time(2 * H + 20), 72 * H, &Fleet::default()).is_empty(), "the later one still waits for its own hop");
+        assert!(
+            l.take_path(3, Time(2 * H + 20), 72 * H, &Fleet::default()).is_empty(),
+            "the later one still waits for its own hop"
+        );
     }
 
     #[test]

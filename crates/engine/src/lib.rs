@@ -18,12 +18,12 @@
 
 pub mod alert;
 pub mod arrival;
-pub mod audit;
 pub mod attack;
+pub mod audit;
 pub mod budget;
-pub mod eval;
 pub mod chain;
 mod detector;
+pub mod eval;
 pub mod explain;
 pub mod fleet;
 pub mod graph;
@@ -34,14 +34,17 @@ mod prefetch;
 pub mod probe;
 mod remap;
 pub mod rule;
-pub mod score;
 pub mod scope;
+pub mod score;
 pub mod stream;
 pub mod trace;
 
-pub use audit::{audit, collect_logins, weaknesses, Audit, AuditConfig, Finding, FindingKind, Severity, Sighting, DEFAULT_PATCH_AGE};
-pub use arrival::Arrival;
 pub use alert::{threads, Alert, AlertHop, EntryReason, Thread, MAX_ALERT_HOPS};
+pub use arrival::Arrival;
+pub use audit::{
+    audit, collect_logins, weaknesses, Audit, AuditConfig, Finding, FindingKind, Severity,
+    Sighting, DEFAULT_PATCH_AGE,
+};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};
 pub use detector::{alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND};
@@ -50,7 +53,10 @@ pub use graph::{classify, GraphEvent, Hop};
 pub use probe::{Probe, ProbedHop};
 pub use remap::IdRemap;
 pub use rule::UnseenEdgeRule;
+pub use scope::{
+    same_entry_alerts, same_entry_as, scope, AccountExposure, ClientExposure, HostExposure, Scope,
+    ScopeConfig, Seed, Tier,
+};
 pub use score::{Contribution, Feature};
-pub use trace::{alert_paths, trace, trace_with_alerts, Trace, TraceConfig, TraceHop, TracePath};
 pub use stream::{fold, AlertEvent, AlertEventKind};
-pub use scope::{same_entry_alerts, same_entry_as, scope, AccountExposure, ClientExposure, HostExposure, Scope, ScopeConfig, Seed, Tier};
+pub use trace::{alert_paths, trace, trace_with_alerts, Trace, TraceConfig, TraceHop, TracePath};

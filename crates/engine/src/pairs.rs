@@ -133,7 +133,8 @@ impl<V: Copy + Default, const B: usize> PairTable<V, B> {
     /// Double the buckets (8 at first) and place every entry again.
     fn grow(&mut self) {
         let n = (self.buckets.len() * 2).max(8);
-        let old = std::mem::replace(&mut self.buckets, vec![Bucket { slots: [(0, V::default()); B] }; n]);
+        let old =
+            std::mem::replace(&mut self.buckets, vec![Bucket { slots: [(0, V::default()); B] }; n]);
         self.len = self.zero.is_some() as usize;
         for bucket in old {
             for (k, v) in bucket.slots {
@@ -147,7 +148,9 @@ impl<V: Copy + Default, const B: usize> PairTable<V, B> {
     /// Every entry, in no particular order.
     fn iter(&self) -> impl Iterator<Item = (u64, V)> + '_ {
         let zero = self.zero.map(|v| (0, v));
-        zero.into_iter().chain(self.buckets.iter().flat_map(|b| b.slots.iter().copied().filter(|&(k, _)| k != 0)))
+        zero.into_iter().chain(
+            self.buckets.iter().flat_map(|b| b.slots.iter().copied().filter(|&(k, _)| k != 0)),
+        )
     }
 }
 
@@ -245,7 +248,8 @@ mod tests {
         assert_eq!(counts.iter().collect::<HashMap<_, _>>(), std_counts);
         // read back from a checkpoint
         let set2: PairSet = bincode::deserialize(&bincode::serialize(&set).unwrap()).unwrap();
-        let counts2: PairCounts = bincode::deserialize(&bincode::serialize(&counts).unwrap()).unwrap();
+        let counts2: PairCounts =
+            bincode::deserialize(&bincode::serialize(&counts).unwrap()).unwrap();
         assert_eq!(set2.iter().map(|(k, _)| k).collect::<HashSet<_>>(), std_set);
         assert_eq!(counts2.iter().collect::<HashMap<_, _>>(), std_counts);
     }

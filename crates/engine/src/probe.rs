@@ -43,12 +43,25 @@ impl Probe {
 
     /// Whether `hop` is one of the wanted logins.
     pub fn wants(&self, hop: &Hop) -> bool {
-        self.wanted.get(&hop.dst).is_some_and(|ts| ts.iter().any(|&t| (t - hop.time.0).abs() <= self.slack))
+        self.wanted
+            .get(&hop.dst)
+            .is_some_and(|ts| ts.iter().any(|&t| (t - hop.time.0).abs() <= self.slack))
     }
 
-    pub(crate) fn offer(&mut self, hop: &Hop, trail: &Trail, contributions: &[Contribution], suspicious: bool) {
+    pub(crate) fn offer(
+        &mut self,
+        hop: &Hop,
+        trail: &Trail,
+        contributions: &[Contribution],
+        suspicious: bool,
+    ) {
         if self.wants(hop) {
-            self.seen.push(ProbedHop { hop: *hop, trail: *trail, contributions: contributions.to_vec(), suspicious });
+            self.seen.push(ProbedHop {
+                hop: *hop,
+                trail: *trail,
+                contributions: contributions.to_vec(),
+                suspicious,
+            });
         }
     }
 }
@@ -62,7 +75,8 @@ mod tests {
     fn records_only_wanted_destinations_within_the_slack() {
         let mut p = Probe::new([(7, Time(1_000)), (8, Time(5_000))], 10);
         let hop = |t: i64, dst: u32| Hop::test(t, 1, dst, 3);
-        let trail = Trail { origin: 1, causal: Causal::Clear(3), start: Time(0), depth: 1, alert: 0 };
+        let trail =
+            Trail { origin: 1, causal: Causal::Clear(3), start: Time(0), depth: 1, alert: 0 };
         for (t, dst) in [(995, 7), (1_011, 7), (1_000, 8), (5_010, 8)] {
             p.offer(&hop(t, dst), &trail, &[], false);
         }

@@ -15,17 +15,21 @@ pub struct IdRemap {
 
 impl IdRemap {
     pub fn new(from: &Catalog, to: &Catalog) -> IdRemap {
-        let hosts = from.hosts.iter().map(|(_, r)| to.hosts.find(&r.name).unwrap_or(NONE)).collect();
+        let hosts =
+            from.hosts.iter().map(|(_, r)| to.hosts.find(&r.name).unwrap_or(NONE)).collect();
         let by_key: AHashMap<(String, String), u32> = to
             .accounts
             .iter()
-            .map(|(id, a)| ((fold_key(&a.name), a.domain.as_deref().map(fold_key).unwrap_or_default()), id))
+            .map(|(id, a)| {
+                ((fold_key(&a.name), a.domain.as_deref().map(fold_key).unwrap_or_default()), id)
+            })
             .collect();
         let accounts = from
             .accounts
             .iter()
             .map(|(_, a)| {
-                let key = (fold_key(&a.name), a.domain.as_deref().map(fold_key).unwrap_or_default());
+                let key =
+                    (fold_key(&a.name), a.domain.as_deref().map(fold_key).unwrap_or_default());
                 by_key.get(&key).copied().unwrap_or(NONE)
             })
             .collect();

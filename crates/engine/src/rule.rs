@@ -7,7 +7,7 @@ use crate::alert::{Alert, AlertHop};
 use crate::attack::techniques;
 use crate::budget::apply_budget;
 use crate::chain::{Causal, Trail};
-use crate::detector::{alert_id, Detection, DetectStats};
+use crate::detector::{alert_id, DetectStats, Detection};
 use crate::explain::{reason, Names};
 use crate::fleet::Fleet;
 use crate::graph::{classify, GraphEvent, Hop};
@@ -74,8 +74,15 @@ impl UnseenEdgeRule {
             .hits
             .iter()
             .map(|&hop| {
-                let contributions = vec![Contribution { feature: Feature::NewEdge, bits: UNSEEN_EDGE_SCORE }];
-                let trail = Trail { origin: hop.src, causal: Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
+                let contributions =
+                    vec![Contribution { feature: Feature::NewEdge, bits: UNSEEN_EDGE_SCORE }];
+                let trail = Trail {
+                    origin: hop.src,
+                    causal: Causal::Unclear,
+                    start: hop.time,
+                    depth: 1,
+                    alert: 0,
+                };
                 let ah = AlertHop {
                     score: UNSEEN_EDGE_SCORE,
                     techniques: techniques(&hop, &contributions, fleet),

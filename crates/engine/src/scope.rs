@@ -71,7 +71,12 @@ impl Seed {
 /// Only the entry: alerts leaving other hosts the alert reached are more often someone else's
 /// (servers many people use), and measured over the simulator's intrusions they added more
 /// clients that were not exposed than ones that were (docs/investigation.md).
-pub fn same_entry_alerts<'a>(alert: &Alert, alerts: &'a [Alert], foothold: impl Fn(u32) -> Foothold, until: Time) -> Vec<&'a Alert> {
+pub fn same_entry_alerts<'a>(
+    alert: &Alert,
+    alerts: &'a [Alert],
+    foothold: impl Fn(u32) -> Foothold,
+    until: Time,
+) -> Vec<&'a Alert> {
     let seeds = Seed::from_alert(alert);
     let mut entries: Vec<u32> = threads(alert, &foothold).iter().map(|t| t.entry_host).collect();
     entries.push(alert.entry_host);
@@ -80,7 +85,9 @@ pub fn same_entry_alerts<'a>(alert: &Alert, alerts: &'a [Alert], foothold: impl 
         .iter()
         .filter(|b| b.id != alert.id && entries.contains(&b.entry_host))
         .filter_map(|b| Some((first_hop(b)?, b)))
-        .filter(|&(t, _)| t < until && seeds.iter().any(|s| s.time <= t && t.0 - s.time.0 <= THREAD_GAP))
+        .filter(|&(t, _)| {
+            t < until && seeds.iter().any(|s| s.time <= t && t.0 - s.time.0 <= THREAD_GAP)
+        })
         .collect();
     out.sort_by(|x, y| (x.0, &x.1.id).cmp(&(y.0, &y.1.id)));
     out.into_iter().map(|(_, b)| b).collect()
@@ -89,7 +96,8 @@ pub fn same_entry_alerts<'a>(alert: &Alert, alerts: &'a [Alert], foothold: impl 
 /// For each of `alerts`, those of them whose scope joins it ([`same_entry_alerts`] with no
 /// containment): the earlier alerts it began on the entry of, within 5 days, by index.
 pub fn same_entry_as(alerts: &[Alert], foothold: impl Fn(u32) -> Foothold) -> Vec<Vec<usize>> {
-    let index: std::collections::HashMap<&str, usize> = alerts.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
+    let index: std::collections::HashMap<&str, usize> =
+        alerts.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
     let mut out = vec![Vec::new(); alerts.len()];
     for (i, a) in alerts.iter().enumerate() {
         for b in same_entry_alerts(a, alerts, &foothold, Time::MAX) {
@@ -180,15 +188,24 @@ pub struct Scope {
 }
 
 /// Walk `hops` (successful logins, any order) forward from `seeds` until containment.
-pub fn scope(hops: &[Hop], seeds: &[Seed], catalog: &Catalog, inventory: &Inventory, config: &ScopeConfig) -> Scope {
+pub fn scope(
+    hops: &[Hop],
+    seeds: &[Seed],
+    catalog: &Catalog,
+    inventory: &Inventory,
+    config: &ScopeConfig,
+) -> Scope {
     let mut hops: Vec<&Hop> = hops.iter().collect();
     hops.sort_by_key(|h| (h.time, h.evidence, h.src, h.dst));
     let mut hosts: BTreeMap<u32, HostExposure> = BTreeMap::new();
     // the internet is where an intruder came from, not a host they hold: everyone else's
     // logins from it would spread compromise
     let internet = |h: u32| catalog.hosts.get(h).is_some_and(|r| r.kind == HostKind::Internet);
-    let mut seeds: Vec<Seed> =
-        seeds.iter().copied().filter(|s| s.host != 0 && !internet(s.host) && s.time < config.contained_at).collect();
+    let mut seeds: Vec<Seed> = seeds
+        .iter()
+        .copied()
+        .filter(|s| s.host != 0 && !internet(s.host) && s.time < config.contained_at)
+        .collect();
     seeds.sort_by_key(|s| (s.time, s.host));
     for s in &seeds {
         hosts.entry(s.host).or_insert(HostExposure {
@@ -202,7 +219,8 @@ pub fn scope(hops: &[Hop], seeds: &[Seed], catalog: &Catalog, inventory: &Invent
     }
     let start = seeds.first().map(|s| s.time).unwrap_or(Time::MAX);
     let mut accounts: BTreeMap<u32, AccountExposure> = BTreeMap::new();
-    let window_end = |t: Time| Time(t.0.saturating_add(config.exposure_window).min(config.contained_at.0));
+    let window_end =
+        |t: Time| Time(t.0.saturating_add(config.exposure_window).min(config.contained_at.0));
     for h in hops {
         if h.time < start {
             continue;
@@ -212,7 +230,8 @@ pub fn scope(hops: &[Hop], seeds: &[Seed], catalog: &Catalog, inventory: &Invent
         }
         let t = h.time;
         let src_comp = hosts.get(&h.src).is_some_and(|x| x.compromised_at <= t);
-        let acct = h.user != 0 && accounts.get(&h.user).is_some_and(|a| a.exposed_at <= t && t <= a.exposed_until);
+        let acct = h.user != 0
+            && accounts.get(&h.user).is_some_and(|a| a.exposed_at <= t && t <= a.exposed_until);
         if let Some(a) = accounts.get_mut(&h.user).filter(|_| acct && !src_comp) {
             a.spread += 1;
         }
@@ -238,7 +257,14 @@ pub fn scope(hops: &[Hop], seeds: &[Seed], catalog: &Catalog, inventory: &Invent
             accounts
                 .entry(account)
                 .and_modify(|a| a.exposed_until = a.exposed_until.max(until))
-                .or_insert(AccountExposure { account, exposed_at: t, exposed_until: until, host: on, evidence: h.evidence, spread: 0 });
+                .or_insert(AccountExposure {
+                    account,
+                    exposed_at: t,
+                    exposed_until: until,
+                    host: on,
+                    evidence: h.evidence,
+                    spread: 0,
+                });
         };
         if src_comp {
             expose(h.user, h.src);
@@ -333,7 +359,12 @@ mod tests {
     }
 
     fn names(w: &World, s: &Scope) -> Vec<(String, i64, Tier)> {
-        s.hosts.iter().map(|h| (w.catalog.hosts.name(h.host).unwrap().to_string(), h.compromised_at.0 / H, h.tier)).collect()
+        s.hosts
+            .iter()
+            .map(|h| {
+                (w.catalog.hosts.name(h.host).unwrap().to_string(), h.compromised_at.0 / H, h.tier)
+            })
+            .collect()
     }
 
     #[test]
@@ -402,7 +433,13 @@ mod tests {
         let mut seeds = Seed::from_hops(&hops[..2]);
         seeds.push(Seed { host: w.host("th-app-02"), time: Time(14 * H), via: Some(hops[4]) });
         let s = scope(&hops, &seeds, &w.catalog, &w.inventory, &cfg(100, 24));
-        assert_eq!(names(&w, &s), vec![("sg-ops-03".into(), 10, Tier::Observed), ("th-app-02".into(), 10, Tier::Observed)]);
+        assert_eq!(
+            names(&w, &s),
+            vec![
+                ("sg-ops-03".into(), 10, Tier::Observed),
+                ("th-app-02".into(), 10, Tier::Observed)
+            ]
+        );
         assert_eq!(s.observed_client_count, 1);
         assert_eq!(s.accounts.len(), 1);
     }
@@ -414,10 +451,19 @@ mod tests {
         w.login(11, "sg-ops-03", "th-app-02", "svc");
         // someone else from the internet into another host: not the intrusion's doing
         w.login(12, "internet", "us-web-01", "carol");
-        let s = scope(&w.hops(), &Seed::from_hops(&w.hops()[..2]), &w.catalog, &w.inventory, &cfg(100, 24));
+        let s = scope(
+            &w.hops(),
+            &Seed::from_hops(&w.hops()[..2]),
+            &w.catalog,
+            &w.inventory,
+            &cfg(100, 24),
+        );
         assert_eq!(
             names(&w, &s),
-            vec![("sg-ops-03".into(), 10, Tier::Observed), ("th-app-02".into(), 11, Tier::Observed)]
+            vec![
+                ("sg-ops-03".into(), 10, Tier::Observed),
+                ("th-app-02".into(), 11, Tier::Observed)
+            ]
         );
     }
 
@@ -425,8 +471,23 @@ mod tests {
     fn an_alert_seeds_its_entry_when_it_is_upstream_of_its_first_hop() {
         let hop = |t: i64, src: u32, dst: u32| {
             let hop = Hop::test(t, src, dst, 1);
-            let trail = crate::chain::Trail { origin: src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-            crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }
+            let trail = crate::chain::Trail {
+                origin: src,
+                causal: crate::chain::Causal::Unclear,
+                start: hop.time,
+                depth: 1,
+                alert: 0,
+            };
+            crate::alert::AlertHop {
+                hop,
+                score: 10.0,
+                contributions: vec![],
+                techniques: vec![],
+                evidence: vec![hop.evidence],
+                trail,
+                arrival: None,
+                other_sessions: crate::alert::Doors::NONE,
+            }
         };
         let alert = |entry: u32| crate::alert::Alert {
             id: "A".into(),
@@ -443,7 +504,11 @@ mod tests {
         };
         let hosts = |s: Vec<Seed>| s.iter().map(|s| (s.host, s.time.0)).collect::<Vec<_>>();
         assert_eq!(hosts(Seed::from_alert(&alert(3))), vec![(3, 10), (4, 10), (5, 20)]);
-        assert_eq!(hosts(Seed::from_alert(&alert(1))), vec![(3, 10), (4, 10), (5, 20), (1, 10)], "the door the session came from");
+        assert_eq!(
+            hosts(Seed::from_alert(&alert(1))),
+            vec![(3, 10), (4, 10), (5, 20), (1, 10)],
+            "the door the session came from"
+        );
     }
 
     #[test]
@@ -453,8 +518,23 @@ mod tests {
         let foothold = |h: u32| if h <= 2 { Foothold::Door } else { Foothold::Inner };
         let alert = |id: &str, t: i64, src: u32, dst: u32| {
             let hop = Hop::test(t, src, dst, 1);
-            let trail = crate::chain::Trail { origin: src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-            let h = crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE };
+            let trail = crate::chain::Trail {
+                origin: src,
+                causal: crate::chain::Causal::Unclear,
+                start: hop.time,
+                depth: 1,
+                alert: 0,
+            };
+            let h = crate::alert::AlertHop {
+                hop,
+                score: 10.0,
+                contributions: vec![],
+                techniques: vec![],
+                evidence: vec![hop.evidence],
+                trail,
+                arrival: None,
+                other_sessions: crate::alert::Doors::NONE,
+            };
             Alert {
                 id: id.into(),
                 score: 10.0,
@@ -473,13 +553,16 @@ mod tests {
         let alerts = vec![
             alert("B-early", 9 * D, 1, 4), // before the alert compromised anything
             a.clone(),
-            alert("C", 12 * D, 1, 5),     // the same door, two days on
-            alert("D", 11 * D, 2, 6),     // another door
-            alert("E", 16 * D, 1, 7),     // the same door, six days on
-            alert("F", 14 * D, 1, 8),     // four days on
+            alert("C", 12 * D, 1, 5), // the same door, two days on
+            alert("D", 11 * D, 2, 6), // another door
+            alert("E", 16 * D, 1, 7), // the same door, six days on
+            alert("F", 14 * D, 1, 8), // four days on
         ];
         let ids = |until: i64| -> Vec<String> {
-            same_entry_alerts(&a, &alerts, foothold, Time(until)).iter().map(|b| b.id.clone()).collect()
+            same_entry_alerts(&a, &alerts, foothold, Time(until))
+                .iter()
+                .map(|b| b.id.clone())
+                .collect()
         };
         assert_eq!(ids(i64::MAX), vec!["C", "F"]);
         assert_eq!(ids(13 * D), vec!["C"], "contained before F began");
@@ -487,6 +570,12 @@ mod tests {
         // later alerts too (its entry, not only its first hop's source)
         let mut inner = alert("G", 10 * D, 3, 4);
         inner.entry_host = 1;
-        assert_eq!(same_entry_alerts(&inner, &alerts, foothold, Time::MAX).iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), vec!["A", "C", "F"]);
+        assert_eq!(
+            same_entry_alerts(&inner, &alerts, foothold, Time::MAX)
+                .iter()
+                .map(|b| b.id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["A", "C", "F"]
+        );
     }
 }

@@ -190,7 +190,13 @@ pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> 
 
 /// [`score_hop`], knowing whether a raised alert already reached the source (`reached`):
 /// then nothing out of it is routine.
-pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, reached: bool) -> Vec<Contribution> {
+pub fn score_hop_in(
+    hop: &Hop,
+    trail: &Trail,
+    history: &History,
+    fleet: &Fleet,
+    reached: bool,
+) -> Vec<Contribution> {
     let mut out = Vec::new();
     score_hop_into(hop, trail, history, fleet, reached, &mut out);
     out
@@ -199,9 +205,17 @@ pub fn score_hop_in(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, 
 /// [`score_hop_in`] into `out` (cleared first). The detector scores every hop but keeps the
 /// contributions of few (suspicious hops and lead-ins): it reuses one buffer rather than
 /// allocating a vector per hop.
-pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet, reached: bool, out: &mut Vec<Contribution>) {
+pub fn score_hop_into(
+    hop: &Hop,
+    trail: &Trail,
+    history: &History,
+    fleet: &Fleet,
+    reached: bool,
+    out: &mut Vec<Contribution>,
+) {
     out.clear();
-    let familiar = if reached || hop.user == 0 { 0 } else { history.logins_from(hop.user, hop.src) };
+    let familiar =
+        if reached || hop.user == 0 { 0 } else { history.logins_from(hop.user, hop.src) };
     let mut exploration = 0.0;
     let mut add = |feature: Feature, bits: f64| {
         if bits > 0.0 {
@@ -225,7 +239,10 @@ pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet
         exploration += bits;
         add(Feature::NewAccountOnDestination, bits);
     }
-    if hop.user != 0 && history.logins_from(hop.user, hop.src) == 0 && !fleet.host(hop.src).is_internet {
+    if hop.user != 0
+        && history.logins_from(hop.user, hop.src) == 0
+        && !fleet.host(hop.src).is_internet
+    {
         let p = (hs.out_accounts_distinct as f64 + 1.0) / (hs.out_logins as f64 + 2.0);
         add(Feature::NewAccountOnSource, surprise(p, CAP_NEW_ACCOUNT));
     }
@@ -254,7 +271,10 @@ pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet
             && lt != LogonType::NewCredentials
             && a.logon_types[(lt.code() as usize).min(11)] == 0
         {
-            add(Feature::UnusualLogonType { usual: a.usual_logon_type() }, surprise(0.5 / (n + 1.0), CAP_UNUSUAL_LOGON_TYPE));
+            add(
+                Feature::UnusualLogonType { usual: a.usual_logon_type() },
+                surprise(0.5 / (n + 1.0), CAP_UNUSUAL_LOGON_TYPE),
+            );
         }
     }
     // a login from outside the fleet, into a host that rarely accepts one (after the unseen
@@ -273,7 +293,10 @@ pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet
     }
     if let Some(run) = history.failures(hop.src, hop.dst) {
         if run.count >= BRUTE_FORCE_FAILURES && run.first <= hop.time {
-            add(Feature::BruteForce { failures: run.count }, (W_BRUTE_FORCE + (run.count as f64).log2()).min(CAP_BRUTE_FORCE));
+            add(
+                Feature::BruteForce { failures: run.count },
+                (W_BRUTE_FORCE + (run.count as f64).log2()).min(CAP_BRUTE_FORCE),
+            );
         }
     }
 
@@ -281,10 +304,16 @@ pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet
     let (fs, fd) = (fleet.host(hop.src), fleet.host(hop.dst));
     if fs.country != 0 && fd.country != 0 && fs.country != fd.country {
         let (seen, total) = history.country_pair(fs.country, fd.country);
-        add(Feature::CrossCountry { seen }, surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_COUNTRY_PAIR));
+        add(
+            Feature::CrossCountry { seen },
+            surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_COUNTRY_PAIR),
+        );
     } else if fs.site != 0 && fd.site != 0 && fs.site != fd.site {
         let (seen, total) = history.site_pair(fs.site, fd.site);
-        add(Feature::CrossSite { seen }, surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_SITE_PAIR));
+        add(
+            Feature::CrossSite { seen },
+            surprise((seen as f64 + 0.5) / (total as f64 + 1.0), CAP_SITE_PAIR),
+        );
     }
     // the weak host is the source, or the host entered when the hop came from the internet
     // (a forgotten internet-facing server accepting its first outside login)
@@ -299,7 +328,10 @@ pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet
         let days = (hop.time.0 - patched.0).div_euclid(DAY);
         if days > STALE_PATCH_DAYS {
             let extra_years = ((days - STALE_PATCH_DAYS) / 365) as f64;
-            add(Feature::StalePatch { days: days as u32 }, (W_STALE_PATCH + W_STALE_PATCH_PER_YEAR * extra_years).min(CAP_STALE_PATCH));
+            add(
+                Feature::StalePatch { days: days as u32 },
+                (W_STALE_PATCH + W_STALE_PATCH_PER_YEAR * extra_years).min(CAP_STALE_PATCH),
+            );
         }
     }
     if fs.internet_facing {
@@ -343,7 +375,10 @@ pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet
             let rate = (a.dst_distinct as f64 + 1.0) / (a.logins as f64 + 2.0);
             let keep = surprise(rate, CAP_NEW_ACCOUNT).min(exploration);
             out.push(Contribution {
-                feature: Feature::RoutineSource { logins: familiar, rate: (rate * 1000.0).round() as u16 },
+                feature: Feature::RoutineSource {
+                    logins: familiar,
+                    rate: (rate * 1000.0).round() as u16,
+                },
                 bits: keep - exploration,
             });
         }
@@ -355,7 +390,9 @@ pub fn score_hop_into(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet
 pub fn is_suspicious(c: &[Contribution]) -> bool {
     let routine = c.iter().any(|c| matches!(c.feature, Feature::RoutineSource { .. }));
     c.iter().any(|c| {
-        c.feature.is_novelty() && !(routine && matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnDestination))
+        c.feature.is_novelty()
+            && !(routine
+                && matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnDestination))
     })
 }
 
@@ -363,4 +400,3 @@ pub fn is_suspicious(c: &[Contribution]) -> bool {
 pub fn total(c: &[Contribution]) -> f64 {
     c.iter().map(|c| c.bits).sum()
 }
-

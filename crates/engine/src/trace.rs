@@ -70,7 +70,14 @@ pub struct TraceConfig {
 
 impl Default for TraceConfig {
     fn default() -> TraceConfig {
-        TraceConfig { host: 0, at: Time::MAX, min_bits: 4.0, max_hops: 12, alternatives: 3, warmup: 0 }
+        TraceConfig {
+            host: 0,
+            at: Time::MAX,
+            min_bits: 4.0,
+            max_hops: 12,
+            alternatives: 3,
+            warmup: 0,
+        }
     }
 }
 
@@ -97,7 +104,8 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
     let mut scored: Vec<TraceHop> = Vec::with_capacity(hops.len());
     let mut value = vec![0.0f64; hops.len()];
     let mut parent = vec![usize::MAX; hops.len()];
-    let history_from = hops.first().map_or(Time::MAX, |h| Time(h.time.0.saturating_add(config.warmup)));
+    let history_from =
+        hops.first().map_or(Time::MAX, |h| Time(h.time.0.saturating_add(config.warmup)));
     for (i, h) in hops.iter().enumerate() {
         let (fs, fd) = (fleet.host(h.src), fleet.host(h.dst));
         let e = *edge.get(&(h.src, h.dst)).unwrap_or(&0);
@@ -137,7 +145,11 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
         if bits > 0.0 {
             let mut v = bits;
             let any = best_into.get(&h.src).copied();
-            let same = if h.user != 0 { best_into_as.get(&(h.src, h.user)).map(|&(pv, pi)| (pv + CONTINUITY, pi)) } else { None };
+            let same = if h.user != 0 {
+                best_into_as.get(&(h.src, h.user)).map(|&(pv, pi)| (pv + CONTINUITY, pi))
+            } else {
+                None
+            };
             let pred = match (any, same) {
                 (Some(a), Some(s)) => Some(if s.0 >= a.0 { s } else { a }),
                 (a, s) => a.or(s),
@@ -165,7 +177,9 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
     // candidate chain ends: suspicious logins into the host, best value first, then latest
     let mut ends: Vec<usize> =
         (0..hops.len()).filter(|&i| hops[i].dst == config.host && value[i] > 0.0).collect();
-    ends.sort_by(|&a, &b| value[b].total_cmp(&value[a]).then(hops[b].time.cmp(&hops[a].time)).then(b.cmp(&a)));
+    ends.sort_by(|&a, &b| {
+        value[b].total_cmp(&value[a]).then(hops[b].time.cmp(&hops[a].time)).then(b.cmp(&a))
+    });
     let mut paths: Vec<TracePath> = Vec::new();
     for end in ends {
         if paths.len() > config.alternatives {
@@ -185,7 +199,10 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
         chain.reverse();
         // the same path as a better one (a later revisit of its last hop) adds nothing
         let key: Vec<(u32, u32)> = chain.iter().map(|h| (h.hop.src, h.hop.dst)).collect();
-        if paths.iter().any(|p| p.hops.iter().map(|h| (h.hop.src, h.hop.dst)).collect::<Vec<_>>() == key) {
+        if paths
+            .iter()
+            .any(|p| p.hops.iter().map(|h| (h.hop.src, h.hop.dst)).collect::<Vec<_>>() == key)
+        {
             continue;
         }
         let first = &chain[0].hop;
@@ -197,7 +214,15 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
         let mut entry_reasons = vec![reason.to_string()];
         entry_reasons.extend(weaknesses(fleet, entry_host, first.time));
         let score = chain.iter().map(|h| h.score).sum();
-        paths.push(TracePath { hops: chain, score, entry_host, entry_reasons, alert: None, thread_only: false, other_entries: Vec::new() });
+        paths.push(TracePath {
+            hops: chain,
+            score,
+            entry_host,
+            entry_reasons,
+            alert: None,
+            thread_only: false,
+            other_entries: Vec::new(),
+        });
     }
     Trace { paths, logins: hops.len() as u64 }
 }
@@ -206,7 +231,13 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
 /// ([`alert_paths`]), then the rarity walk's ([`trace`]) that take another route, up to
 /// `config.alternatives` after the first. Without an alert into the host it is the rarity
 /// walk alone.
-pub fn trace_with_alerts(hops: &[Hop], alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &TraceConfig) -> Trace {
+pub fn trace_with_alerts(
+    hops: &[Hop],
+    alerts: &[Alert],
+    catalog: &Catalog,
+    fleet: &Fleet,
+    config: &TraceConfig,
+) -> Trace {
     let walk = trace(hops, catalog, fleet, config);
     let mut paths = alert_paths(alerts, catalog, fleet, config);
     let route = |p: &TracePath| p.hops.iter().map(|h| (h.hop.src, h.hop.dst)).collect::<Vec<_>>();
@@ -242,7 +273,12 @@ fn weaknesses(fleet: &Fleet, host: u32, at: Time) -> Vec<String> {
 /// (`hopscope eval`): the path through pauses names the entry for 334 of 382, the thread's own
 /// for 340, but not the 2019 intruder's: naming the thread's entry first would lose the case
 /// hopscope is built for, so it is the alternative.
-pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &TraceConfig) -> Vec<TracePath> {
+pub fn alert_paths(
+    alerts: &[Alert],
+    catalog: &Catalog,
+    fleet: &Fleet,
+    config: &TraceConfig,
+) -> Vec<TracePath> {
     let (host, at) = (config.host, config.at);
     let foothold = |h: u32| fleet.foothold(h);
     let mut paths = Vec::new();
@@ -251,7 +287,11 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
         let every: Vec<usize> = (0..a.hops.len()).collect();
         // the latest of `within`'s hops into `into` at or before `by`, other than `not`
         let latest_into = |within: &[usize], into: u32, by: Time, not: usize| {
-            within.iter().copied().filter(|&i| i != not && hop(i).dst == into && hop(i).time <= by).max_by_key(|&i| (hop(i).time, i))
+            within
+                .iter()
+                .copied()
+                .filter(|&i| i != not && hop(i).dst == into && hop(i).time <= by)
+                .max_by_key(|&i| (hop(i).time, i))
         };
         let Some(end) = latest_into(&every, host, at, usize::MAX) else { continue };
         // back from `end` over the hops `within`
@@ -260,7 +300,11 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
             let mut seen = vec![hop(end).dst];
             while let Some(&cur) = chain.last().filter(|_| chain.len() < config.max_hops) {
                 let src = hop(cur).src;
-                let Some(prev) = latest_into(within, src, hop(cur).time, cur).filter(|_| !seen.contains(&src)) else { break };
+                let Some(prev) =
+                    latest_into(within, src, hop(cur).time, cur).filter(|_| !seen.contains(&src))
+                else {
+                    break;
+                };
                 seen.push(src);
                 chain.push(prev);
             }
@@ -268,7 +312,10 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
             chain
         };
         let through = walk(&every);
-        let own = crate::alert::threads(a, foothold).into_iter().find(|t| t.hops.contains(&end)).map(|t| walk(&t.hops));
+        let own = crate::alert::threads(a, foothold)
+            .into_iter()
+            .find(|t| t.hops.contains(&end))
+            .map(|t| walk(&t.hops));
         paths.push(path_of(a, through.clone(), false, catalog, fleet));
         if let Some(own) = own.filter(|own| *own != through) {
             paths.push(path_of(a, own, true, catalog, fleet));
@@ -278,13 +325,22 @@ pub fn alert_paths(alerts: &[Alert], catalog: &Catalog, fleet: &Fleet, config: &
     // detection point), the path through pauses before a thread's own, then the strongest
     let into_host = |p: &TracePath| p.hops.last().map(|h| h.hop.time);
     paths.sort_by(|x, y| {
-        into_host(y).cmp(&into_host(x)).then(x.thread_only.cmp(&y.thread_only)).then(y.score.total_cmp(&x.score))
+        into_host(y)
+            .cmp(&into_host(x))
+            .then(x.thread_only.cmp(&y.thread_only))
+            .then(y.score.total_cmp(&x.score))
     });
     paths
 }
 
 /// The path of `chain` (indexes into `a`'s hops, oldest first), its entry and why.
-fn path_of(a: &Alert, chain: Vec<usize>, thread_only: bool, catalog: &Catalog, fleet: &Fleet) -> TracePath {
+fn path_of(
+    a: &Alert,
+    chain: Vec<usize>,
+    thread_only: bool,
+    catalog: &Catalog,
+    fleet: &Fleet,
+) -> TracePath {
     let foothold = |h: u32| fleet.foothold(h);
     let first = &a.hops[chain[0]];
     let (entry_host, basis) = entry_basis(first, foothold);
@@ -321,18 +377,30 @@ fn path_of(a: &Alert, chain: Vec<usize>, thread_only: bool, catalog: &Catalog, f
         .iter()
         .map(|&i| {
             let h = &a.hops[i];
-            TraceHop { hop: h.hop, score: h.score, reasons: h.contributions.iter().map(|c| c.feature.name()).collect() }
+            TraceHop {
+                hop: h.hop,
+                score: h.score,
+                reasons: h.contributions.iter().map(|c| c.feature.name()).collect(),
+            }
         })
         .collect();
     let score = hops.iter().map(|h| h.score).sum();
-    TracePath { hops, score, entry_host, entry_reasons, alert: Some(a.id.clone()), thread_only, other_entries }
+    TracePath {
+        hops,
+        score,
+        entry_host,
+        entry_reasons,
+        alert: Some(a.id.clone()),
+        thread_only,
+        other_entries,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hopscope_model::Lifecycle;
     use crate::audit::fixture::*;
+    use hopscope_model::Lifecycle;
 
     #[test]
     fn routine_administration_does_not_swamp_the_path() {
@@ -359,11 +427,16 @@ mod tests {
         w.login(base + 900, "th-app-02", "us-jump-01", "svc");
         w.login(base + 1000, "us-jump-01", "jp-crm-01", "bob");
         w.login(base + 1010, "us-jump-01", "jp-crm-01", "bob"); // revisit
-        let config = TraceConfig { host: w.host("jp-crm-01"), at: Time((base + 1440) * H), ..TraceConfig::default() };
+        let config = TraceConfig {
+            host: w.host("jp-crm-01"),
+            at: Time((base + 1440) * H),
+            ..TraceConfig::default()
+        };
         let t = trace(&w.hops(), &w.catalog, &w.fleet, &config);
         let p = &t.paths[0];
         assert_eq!(p.entry_host, w.host("sg-ops-03"));
-        let route: Vec<&str> = p.hops.iter().map(|h| w.catalog.hosts.name(h.hop.dst).unwrap()).collect();
+        let route: Vec<&str> =
+            p.hops.iter().map(|h| w.catalog.hosts.name(h.hop.dst).unwrap()).collect();
         assert_eq!(route, ["sg-ops-03", "th-app-02", "us-jump-01", "jp-crm-01"]);
         assert_eq!(p.hops[0].hop.time, Time((base + 100) * H), "first malicious time");
         assert!(p.entry_reasons.iter().any(|r| r.contains("decommissioning")));
@@ -382,7 +455,8 @@ mod tests {
         w.login(2, "bb-1", "aa-1", "bob");
         w.login(3, "aa-1", "bb-1", "carol");
         w.login(4, "bb-1", "aa-1", "svc");
-        let config = TraceConfig { host: w.host("aa-1"), at: Time(10 * H), ..TraceConfig::default() };
+        let config =
+            TraceConfig { host: w.host("aa-1"), at: Time(10 * H), ..TraceConfig::default() };
         let t = trace(&w.hops(), &w.catalog, &w.fleet, &config);
         assert!(!t.paths.is_empty());
         assert!(t.paths[0].hops.len() <= 4);
@@ -391,17 +465,27 @@ mod tests {
     #[test]
     fn logins_while_history_fills_are_not_novel_but_the_internet_still_counts() {
         let mut w = world(
-            &[("aa-1", Lifecycle::Active, "", false, 1), ("bb-1", Lifecycle::Active, "", false, 1), ("cc-1", Lifecycle::Active, "", false, 1)],
+            &[
+                ("aa-1", Lifecycle::Active, "", false, 1),
+                ("bb-1", Lifecycle::Active, "", false, 1),
+                ("cc-1", Lifecycle::Active, "", false, 1),
+            ],
             &[],
         );
         // on the first day everything is new: aa-1 → bb-1 → cc-1 looks like a path
         w.login(1, "aa-1", "bb-1", "alice");
         w.login(2, "bb-1", "cc-1", "alice");
         w.login(3, "internet", "cc-1", "mallory");
-        let config = TraceConfig { host: w.host("cc-1"), at: Time(10 * H), ..TraceConfig::default() };
+        let config =
+            TraceConfig { host: w.host("cc-1"), at: Time(10 * H), ..TraceConfig::default() };
         let cold = trace(&w.hops(), &w.catalog, &w.fleet, &config);
-        assert_eq!(cold.paths.first().map(|p| p.hops.len()), Some(2), "without a warmup the day-one path wins");
-        let warm = trace(&w.hops(), &w.catalog, &w.fleet, &TraceConfig { warmup: 24 * H, ..config });
+        assert_eq!(
+            cold.paths.first().map(|p| p.hops.len()),
+            Some(2),
+            "without a warmup the day-one path wins"
+        );
+        let warm =
+            trace(&w.hops(), &w.catalog, &w.fleet, &TraceConfig { warmup: 24 * H, ..config });
         let best = warm.paths.first().expect("the internet login is still suspicious");
         assert_eq!((best.hops.len(), best.entry_host), (1, w.host("cc-1")));
         assert_eq!(warm.paths.len(), 1, "{:?}", warm.paths);
@@ -413,8 +497,23 @@ mod tests {
             .iter()
             .map(|&(t, s, d)| {
                 let hop = Hop::test(t * H, w.host(s), w.host(d), 1);
-                let trail = crate::chain::Trail { origin: hop.src, causal: crate::chain::Causal::Unclear, start: hop.time, depth: 1, alert: 0 };
-                crate::alert::AlertHop { hop, score: 10.0, contributions: vec![], techniques: vec![], evidence: vec![hop.evidence], trail, arrival: None, other_sessions: crate::alert::Doors::NONE }
+                let trail = crate::chain::Trail {
+                    origin: hop.src,
+                    causal: crate::chain::Causal::Unclear,
+                    start: hop.time,
+                    depth: 1,
+                    alert: 0,
+                };
+                crate::alert::AlertHop {
+                    hop,
+                    score: 10.0,
+                    contributions: vec![],
+                    techniques: vec![],
+                    evidence: vec![hop.evidence],
+                    trail,
+                    arrival: None,
+                    other_sessions: crate::alert::Doors::NONE,
+                }
             })
             .collect();
         Alert {
@@ -436,33 +535,68 @@ mod tests {
     fn an_alert_path_follows_compromise_back_through_pauses_latest_intrusion_first() {
         let a = Lifecycle::Active;
         let w = world(
-            &[("sg-1", Lifecycle::Decommissioning, "2018-01-01", true, 2), ("th-1", a, "", false, 2), ("jp-1", a, "", false, 4), ("us-1", a, "", false, 2), ("de-1", a, "", false, 2)],
+            &[
+                ("sg-1", Lifecycle::Decommissioning, "2018-01-01", true, 2),
+                ("th-1", a, "", false, 2),
+                ("jp-1", a, "", false, 4),
+                ("us-1", a, "", false, 2),
+                ("de-1", a, "", false, 2),
+            ],
             &[],
         );
         // the 2019 shape: in from the internet, a hop, three months' pause, on to Japan; an
         // unrelated hop of the same campaign alert out of a host the path does not pass
-        let campaign = alert_of(&w, "A-1", 1, &[(1, "internet", "sg-1"), (2, "sg-1", "th-1"), (2200, "th-1", "jp-1"), (2300, "de-1", "us-1")]);
+        let campaign = alert_of(
+            &w,
+            "A-1",
+            1,
+            &[
+                (1, "internet", "sg-1"),
+                (2, "sg-1", "th-1"),
+                (2200, "th-1", "jp-1"),
+                (2300, "de-1", "us-1"),
+            ],
+        );
         // a later alert reaching the same host from elsewhere, raised after the detection point
         let later = alert_of(&w, "A-2", 3000, &[(2500, "us-1", "jp-1")]);
-        let config = TraceConfig { host: w.host("jp-1"), at: Time(2400 * H), ..TraceConfig::default() };
+        let config =
+            TraceConfig { host: w.host("jp-1"), at: Time(2400 * H), ..TraceConfig::default() };
         let paths = alert_paths(&[later.clone(), campaign.clone()], &w.catalog, &w.fleet, &config);
-        assert!(paths.iter().all(|p| p.alert.as_deref() == Some("A-1")), "the later alert was not raised by then");
-        let route: Vec<&str> = paths[0].hops.iter().map(|h| w.catalog.hosts.name(h.hop.src).unwrap()).collect();
+        assert!(
+            paths.iter().all(|p| p.alert.as_deref() == Some("A-1")),
+            "the later alert was not raised by then"
+        );
+        let route: Vec<&str> =
+            paths[0].hops.iter().map(|h| w.catalog.hosts.name(h.hop.src).unwrap()).collect();
         assert_eq!(route, ["internet", "sg-1", "th-1"]);
         assert!(!paths[0].thread_only);
         // the other reading: the hop into jp-1 began a thread of its own after the pause (a
         // second intruder), whose path stops on th-1
         assert_eq!(paths.len(), 2);
-        assert_eq!((paths[1].thread_only, paths[1].hops.len(), paths[1].entry_host), (true, 1, w.host("th-1")));
-        assert!(paths[1].entry_reasons.iter().any(|r| r.contains("after a pause or by another way in")), "{:?}", paths[1].entry_reasons);
+        assert_eq!(
+            (paths[1].thread_only, paths[1].hops.len(), paths[1].entry_host),
+            (true, 1, w.host("th-1"))
+        );
+        assert!(
+            paths[1].entry_reasons.iter().any(|r| r.contains("after a pause or by another way in")),
+            "{:?}",
+            paths[1].entry_reasons
+        );
         assert_eq!(paths[0].entry_host, w.host("sg-1"));
         assert_eq!(paths[0].entry_reasons[0], "its first suspicious login came from the internet");
-        assert!(paths[0].entry_reasons.iter().any(|r| r == "lifecycle decommissioning"), "{:?}", paths[0].entry_reasons);
+        assert!(
+            paths[0].entry_reasons.iter().any(|r| r == "lifecycle decommissioning"),
+            "{:?}",
+            paths[0].entry_reasons
+        );
         assert_eq!(paths[0].alert.as_deref(), Some("A-1"));
         // once both are known, the latest intrusion into the host comes first
         let config = TraceConfig { at: Time(3000 * H), ..config };
         let paths = alert_paths(&[campaign, later], &w.catalog, &w.fleet, &config);
-        assert_eq!(paths.iter().map(|p| (p.alert.as_deref().unwrap(), p.thread_only)).collect::<Vec<_>>(), [("A-2", false), ("A-1", false), ("A-1", true)]);
+        assert_eq!(
+            paths.iter().map(|p| (p.alert.as_deref().unwrap(), p.thread_only)).collect::<Vec<_>>(),
+            [("A-2", false), ("A-1", false), ("A-1", true)]
+        );
         // with the rarity walk: the alert paths first, the walk's other routes after
         let t = trace_with_alerts(&[], &[], &w.catalog, &w.fleet, &config);
         assert!(t.paths.is_empty(), "no logins, no alerts: nothing");

@@ -47,24 +47,60 @@ fn fleet_2019() -> World {
         host("jp-web-01", "tokyo", "Japan"),
         jewel(host("jp-crm-01", "tokyo", "Japan")),
     ];
-    let data = vec![holding("jp-crm-01", "Kaito Logistics K.K.", false), holding("jp-crm-01", "Defence Communications Agency", true)];
+    let data = vec![
+        holding("jp-crm-01", "Kaito Logistics K.K.", false),
+        holding("jp-crm-01", "Defence Communications Agency", true),
+    ];
     let mut w = World::new(hosts, data);
     w.host_id("internet");
     background(&mut w, BACKGROUND, t("2019-08-01T00:00:00Z"), 153, 2);
     // the forgotten server answers SSH from the internet (weeks before: during the warmup)
-    w.login_with(t("2019-08-05T22:10:00Z"), "internet", "sg-ops-03", "svc_backup", "password", |e| {
-        e.logon_type = LogonType::RemoteInteractive
-    });
+    w.login_with(
+        t("2019-08-05T22:10:00Z"),
+        "internet",
+        "sg-ops-03",
+        "svc_backup",
+        "password",
+        |e| e.logon_type = LogonType::RemoteInteractive,
+    );
     w
 }
 
 fn intrude(w: &mut World) {
     let ssh = |e: &mut hopscope_model::Event| e.logon_type = LogonType::RemoteInteractive;
-    w.login_with(t("2019-09-12T03:04:05Z"), "sg-ops-03", "th-app-02", "svc_backup", "publickey", ssh);
+    w.login_with(
+        t("2019-09-12T03:04:05Z"),
+        "sg-ops-03",
+        "th-app-02",
+        "svc_backup",
+        "publickey",
+        ssh,
+    );
     // three months later, back on the Thai server, then on to the US and Japan
-    w.login_with(t("2019-12-14T14:50:00Z"), "sg-ops-03", "th-app-02", "svc_backup", "publickey", ssh);
-    w.login_with(t("2019-12-14T15:00:00Z"), "th-app-02", "us-web-01", "svc_backup", "publickey", ssh);
-    w.login_with(t("2019-12-14T16:20:00Z"), "us-web-01", "jp-web-01", "svc_backup", "publickey", ssh);
+    w.login_with(
+        t("2019-12-14T14:50:00Z"),
+        "sg-ops-03",
+        "th-app-02",
+        "svc_backup",
+        "publickey",
+        ssh,
+    );
+    w.login_with(
+        t("2019-12-14T15:00:00Z"),
+        "th-app-02",
+        "us-web-01",
+        "svc_backup",
+        "publickey",
+        ssh,
+    );
+    w.login_with(
+        t("2019-12-14T16:20:00Z"),
+        "us-web-01",
+        "jp-web-01",
+        "svc_backup",
+        "publickey",
+        ssh,
+    );
     w.login_with(t("2019-12-14T16:41:00Z"), "jp-web-01", "jp-crm-01", "jp_admin", "NTLM", |_| {});
 }
 
@@ -81,31 +117,64 @@ fn four_hops_singapore_thailand_us_japan_make_one_alert_raised_at_the_first_hop(
     let path: Vec<(String, String)> = a
         .hops
         .iter()
-        .map(|h| (w.catalog.hosts.name(h.hop.src).unwrap().to_string(), w.catalog.hosts.name(h.hop.dst).unwrap().to_string()))
+        .map(|h| {
+            (
+                w.catalog.hosts.name(h.hop.src).unwrap().to_string(),
+                w.catalog.hosts.name(h.hop.dst).unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         path,
-        [("sg-ops-03", "th-app-02"), ("th-app-02", "us-web-01"), ("us-web-01", "jp-web-01"), ("jp-web-01", "jp-crm-01")]
-            .map(|(a, b)| (a.to_string(), b.to_string()))
+        [
+            ("sg-ops-03", "th-app-02"),
+            ("th-app-02", "us-web-01"),
+            ("us-web-01", "jp-web-01"),
+            ("jp-web-01", "jp-crm-01")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
     );
     assert_eq!(a.raised_at, t("2019-09-12T03:04:05Z"), "raised at the first hop");
     assert_eq!(a.first_time, t("2019-09-12T03:04:05Z"));
     assert_eq!(a.last_time, t("2019-12-14T16:41:00Z"));
     assert_eq!(w.catalog.hosts.name(a.entry_host), Some("sg-ops-03"));
-    assert_eq!(w.catalog.hosts.name(a.chain_origin), Some("sg-ops-03"), "entered from the internet");
+    assert_eq!(
+        w.catalog.hosts.name(a.chain_origin),
+        Some("sg-ops-03"),
+        "entered from the internet"
+    );
     assert!(a.id.starts_with("A-20190912-"), "{}", a.id);
-    assert!(a.reasons[0].starts_with("first login ever from sg-ops-03 to th-app-02;"), "{}", a.reasons[0]);
+    assert!(
+        a.reasons[0].starts_with("first login ever from sg-ops-03 to th-app-02;"),
+        "{}",
+        a.reasons[0]
+    );
     assert!(
         a.reasons[0].contains("sg-ops-03 is being decommissioned, was last patched 2018-03-14, is internet-facing and has accepted logins from the internet"),
         "{}",
         a.reasons[0]
     );
-    assert!(a.reasons[0].contains("crosses from Singapore to Thailand (a country pair never hopped before)"), "{}", a.reasons[0]);
+    assert!(
+        a.reasons[0]
+            .contains("crosses from Singapore to Thailand (a country pair never hopped before)"),
+        "{}",
+        a.reasons[0]
+    );
     // the last hop continues the US → Japan chain, switching credentials, onto the crown jewel
     let last = &a.hops[3];
     assert_eq!(last.trail.causal, Causal::Clear(w.user_id("svc_backup")));
-    assert!(a.reasons[3].contains("the chain switched from svc_backup to jp_admin"), "{}", a.reasons[3]);
-    assert!(a.reasons[3].contains("jp-crm-01 is critical, holds data of 2 client organisations and holds restricted data"), "{}", a.reasons[3]);
+    assert!(
+        a.reasons[3].contains("the chain switched from svc_backup to jp_admin"),
+        "{}",
+        a.reasons[3]
+    );
+    assert!(
+        a.reasons[3].contains(
+            "jp-crm-01 is critical, holds data of 2 client organisations and holds restricted data"
+        ),
+        "{}",
+        a.reasons[3]
+    );
     assert_eq!(a.hops[0].techniques, vec!["T1021.004", "T1078"]);
     // print the worked example for docs/detection.md
     for (h, r) in a.hops.iter().zip(&a.reasons) {
@@ -151,7 +220,11 @@ fn clock_skew_links_across_hosts() {
     assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
     let a = &d.alerts[0];
     assert_eq!(a.hops.len(), 2);
-    assert_eq!(w.catalog.hosts.name(a.chain_origin), Some("jp-jump-01"), "the later-stamped login came first");
+    assert_eq!(
+        w.catalog.hosts.name(a.chain_origin),
+        Some("jp-jump-01"),
+        "the later-stamped login came first"
+    );
     assert_eq!(a.hops[0].trail.depth, 2);
     let d = run(&mut w, DetectConfig { skew: 0, ..cfg });
     assert_eq!(d.alerts.len(), 2, "without skew tolerance they are unrelated");
@@ -182,14 +255,25 @@ fn overlapping_chains_merge_unrelated_ones_do_not() {
 #[test]
 fn budget_keeps_the_best_of_each_day_and_counts_the_rest() {
     let mut w = fleet_2019();
-    let sources = ["sg-jump-01", "th-jump-01", "us-jump-01", "jp-jump-01", "sg-app-01", "th-db-01", "jp-ops-01", "us-web-01"];
+    let sources = [
+        "sg-jump-01",
+        "th-jump-01",
+        "us-jump-01",
+        "jp-jump-01",
+        "sg-app-01",
+        "th-db-01",
+        "jp-ops-01",
+        "us-web-01",
+    ];
     for (i, s) in sources.iter().enumerate() {
         // eight unrelated accounts, each to a host it never reached, on one day
         let dst = if s.starts_with("sg") { "jp-crm-01" } else { "sg-ops-03" };
         w.login(Time(t("2019-09-03T01:00:00Z").0 + i as i64 * H), s, dst, &format!("x{i}"), "NTLM");
     }
-    let all = run(&mut w, DetectConfig { min_score: 0.0, budget_per_day: 0, ..DetectConfig::default() });
-    let kept = run(&mut w, DetectConfig { min_score: 0.0, budget_per_day: 5, ..DetectConfig::default() });
+    let all =
+        run(&mut w, DetectConfig { min_score: 0.0, budget_per_day: 0, ..DetectConfig::default() });
+    let kept =
+        run(&mut w, DetectConfig { min_score: 0.0, budget_per_day: 5, ..DetectConfig::default() });
     assert!(all.alerts.len() > 5, "{}", all.alerts.len());
     assert_eq!(kept.alerts.len(), 5);
     assert_eq!(kept.dropped_by_budget, all.alerts.len() - 5);
@@ -256,7 +340,13 @@ fn state_stays_bounded_on_a_long_busy_stream() {
             if s == dd {
                 continue;
             }
-            let e = w.event(Time(day * D + k * 200 * S), &format!("h{s}"), &format!("h{dd}"), &format!("u{}", (x >> 40) % 200), "Kerberos");
+            let e = w.event(
+                Time(day * D + k * 200 * S),
+                &format!("h{s}"),
+                &format!("h{dd}"),
+                &format!("u{}", (x >> 40) % 200),
+                "Kerberos",
+            );
             b.push(&e);
         }
         d.feed(&b);
@@ -271,14 +361,23 @@ fn state_stays_bounded_on_a_long_busy_stream() {
 fn brute_force_through_the_detector() {
     let mut w = fleet_2019();
     for s in 0..4 {
-        w.login_with(Time(t("2019-09-05T14:00:00Z").0 + s * S), "us-web-01", "jp-crm-01", "jp_admin", "NTLM", |e| {
-            e.outcome = hopscope_model::Outcome::Failure
-        });
+        w.login_with(
+            Time(t("2019-09-05T14:00:00Z").0 + s * S),
+            "us-web-01",
+            "jp-crm-01",
+            "jp_admin",
+            "NTLM",
+            |e| e.outcome = hopscope_model::Outcome::Failure,
+        );
     }
     w.login(t("2019-09-05T14:00:30Z"), "us-web-01", "jp-crm-01", "jp_admin", "NTLM");
     let d = run(&mut w, DetectConfig { min_score: 0.0, ..DetectConfig::default() });
     let h = &d.alerts[0].hops[0];
-    assert!(h.contributions.iter().any(|c| c.feature.name() == "brute-force"), "{:?}", h.contributions);
+    assert!(
+        h.contributions.iter().any(|c| c.feature.name() == "brute-force"),
+        "{:?}",
+        h.contributions
+    );
     assert_eq!(h.evidence.len(), 2, "the first failure is evidence too");
     assert!(h.techniques.contains(&"T1110"));
 }
@@ -302,9 +401,15 @@ fn a_login_logged_at_both_ends_is_one_hop_with_every_record_as_evidence() {
         e.logon_type = LogonType::RemoteInteractive;
         e.src_user = svc;
     });
-    let d = run(&mut w, DetectConfig { warmup: 14 * hopscope_engine::DAY, ..DetectConfig::default() });
+    let d =
+        run(&mut w, DetectConfig { warmup: 14 * hopscope_engine::DAY, ..DetectConfig::default() });
     assert_eq!(d.stats.merged_hops, 2);
-    let hops: Vec<_> = d.alerts.iter().flat_map(|a| &a.hops).filter(|h| h.hop.dst == w.host_id("jp-crm-01") && h.hop.time.0 >= at.0).collect();
+    let hops: Vec<_> = d
+        .alerts
+        .iter()
+        .flat_map(|a| &a.hops)
+        .filter(|h| h.hop.dst == w.host_id("jp-crm-01") && h.hop.time.0 >= at.0)
+        .collect();
     assert_eq!(hops.len(), 1, "one login, one hop");
     let h = hops[0];
     assert_eq!(h.evidence.len(), 3, "{:?}", h.evidence);
@@ -334,12 +439,15 @@ fn the_investigation_sees_a_login_logged_at_both_ends_as_one_hop_with_the_destin
     let mut logins = Vec::new();
     hopscope_engine::collect_logins(&events, Time::MAX, &mut logins);
     let (src, dst) = (w.host_id("us-jump-01"), w.host_id("jp-crm-01"));
-    let hops: Vec<_> = logins.iter().filter(|h| h.src == src && h.dst == dst && h.time.0 >= at.0).collect();
+    let hops: Vec<_> =
+        logins.iter().filter(|h| h.src == src && h.dst == dst && h.time.0 >= at.0).collect();
     assert_eq!(hops.len(), 2, "{hops:?}");
     assert_eq!(hops[0].time, at);
     assert_eq!(hops[0].logon_type, LogonType::RemoteInteractive);
     assert_eq!(w.catalog.auths.name(hops[0].auth), Some("Negotiate"));
-    let record = |id: u16| (0..events.len()).map(|i| events.get(i)).find(|e| e.event_id == id).unwrap().evidence;
+    let record = |id: u16| {
+        (0..events.len()).map(|i| events.get(i)).find(|e| e.event_id == id).unwrap().evidence
+    };
     assert_eq!(hops[0].evidence, record(4624), "the destination's own record is the evidence");
     assert!(hops[0].primary);
 }
@@ -414,7 +522,8 @@ fn a_detector_restored_from_a_checkpoint_continues_like_one_never_stopped() {
         let mut events = d.drain_events(&w.catalog);
         let bytes = bincode::serialize(&(&w.catalog, &d)).unwrap();
         drop(d);
-        let (catalog, mut d): (hopscope_model::Catalog, Detector) = bincode::deserialize(&bytes).unwrap();
+        let (catalog, mut d): (hopscope_model::Catalog, Detector) =
+            bincode::deserialize(&bytes).unwrap();
         d.restore_fleet(&catalog, &w.inventory);
         d.feed(&slice(cut..n));
         d.settle_all();
@@ -437,27 +546,50 @@ fn a_noisy_day_keeps_only_its_best_alerts_once_it_is_over() {
         // the next days' ordinary work moves time on past the noisy day
         w.login(t("2019-09-22T09:00:00Z"), "jp-jump-01", "jp-ops-01", "jp_admin", "Kerberos");
         w.events.sort_by_time();
-        let mut d = Detector::new(&w.catalog, &w.inventory, DetectConfig { min_score: 0.0, budget_per_day: budget, ..DetectConfig::default() });
+        let mut d = Detector::new(
+            &w.catalog,
+            &w.inventory,
+            DetectConfig { min_score: 0.0, budget_per_day: budget, ..DetectConfig::default() },
+        );
         d.feed(&w.events);
         let open_alerts = d.state_sizes().1;
         (d.finish(&w.catalog), open_alerts)
     };
     let ((all, open_all), (one, open_one)) = (noisy_day(0), noisy_day(1));
-    assert!(open_one <= 10 && open_all >= 25, "memory: {open_one} alerts held with a budget, {open_all} without");
-    let on_day = |d: &Detection| d.alerts.iter().filter(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).count();
-    assert!(on_day(&all) >= 25, "every hop raises its own alert without a budget: {}", on_day(&all));
+    assert!(
+        open_one <= 10 && open_all >= 25,
+        "memory: {open_one} alerts held with a budget, {open_all} without"
+    );
+    let on_day = |d: &Detection| {
+        d.alerts.iter().filter(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).count()
+    };
+    assert!(
+        on_day(&all) >= 25,
+        "every hop raises its own alert without a budget: {}",
+        on_day(&all)
+    );
     assert_eq!(on_day(&one), 1);
     assert_eq!(one.stats.raised, all.stats.raised, "retired alerts were raised");
     assert_eq!(one.dropped_by_budget + one.alerts.len(), all.alerts.len());
     // the one kept is the day's best
-    let best = all.alerts.iter().filter(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).map(|a| a.score).fold(0.0, f64::max);
-    let kept = one.alerts.iter().find(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).unwrap();
+    let best = all
+        .alerts
+        .iter()
+        .filter(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20"))
+        .map(|a| a.score)
+        .fold(0.0, f64::max);
+    let kept =
+        one.alerts.iter().find(|a| a.raised_at.to_rfc3339().starts_with("2019-09-20")).unwrap();
     assert_eq!(kept.score, best);
 }
 
 /// `h` with inventory role `r`, or with none when `roles` is false (an inventory that does not
 /// say which hosts are workstations).
-fn with_role(mut h: hopscope_model::InventoryHost, r: &str, roles: bool) -> hopscope_model::InventoryHost {
+fn with_role(
+    mut h: hopscope_model::InventoryHost,
+    r: &str,
+    roles: bool,
+) -> hopscope_model::InventoryHost {
     h.role = if roles { r.into() } else { String::new() };
     h
 }
@@ -502,10 +634,14 @@ fn an_intruder_first_seen_on_an_inner_host_entered_at_the_workstation_whose_sess
         assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
         let a = &d.alerts[0];
         let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
-        let threads = hopscope_engine::threads(a, |h| Fleet::new(&w.catalog, &w.inventory).foothold(h));
+        let threads =
+            hopscope_engine::threads(a, |h| Fleet::new(&w.catalog, &w.inventory).foothold(h));
         assert_eq!(threads.len(), 1);
         assert_eq!(threads[0].entry_host, a.entry_host, "the alert's entry is its first thread's");
-        (name(a.entry_host), name(a.first_host(|h| Fleet::new(&w.catalog, &w.inventory).foothold(h))))
+        (
+            name(a.entry_host),
+            name(a.first_host(|h| Fleet::new(&w.catalog, &w.inventory).foothold(h))),
+        )
     };
     assert_eq!(entry(true), ("ws-alice".to_string(), "jump-01".to_string()));
     assert_eq!(entry(false), ("jump-01".to_string(), "jump-01".to_string()));
@@ -525,7 +661,11 @@ fn a_routine_login_into_a_workstation_is_no_lead_in_but_into_an_inner_host_it_is
         let d = run(&mut w, DetectConfig { min_score: 0.0, ..DetectConfig::default() });
         assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
         let a = &d.alerts[0];
-        a.hops.iter().filter(|h| h.is_lead_in()).map(|h| w.catalog.hosts.name(h.hop.src).unwrap().to_string()).collect::<Vec<_>>()
+        a.hops
+            .iter()
+            .filter(|h| h.is_lead_in())
+            .map(|h| w.catalog.hosts.name(h.hop.src).unwrap().to_string())
+            .collect::<Vec<_>>()
     };
     assert_eq!(lead_ins("ws-alice"), Vec::<String>::new());
     assert_eq!(lead_ins("db-01"), vec!["ws-bob".to_string()]);
@@ -552,13 +692,21 @@ fn an_intruder_who_sat_on_an_inner_host_for_days_entered_where_the_likeliest_log
         background(&mut w, &[("ops-01", "file-01", "svc_mon")], t("2021-03-01T00:00:00Z"), 50, 2);
         w.login(t("2021-04-12T09:00:00Z"), "ws-alice", "file-01", "alice", "Kerberos");
         w.login(t("2021-04-14T01:00:00Z"), "file-01", "crm-01", "svc_backup", "NTLM");
-        let d = run(&mut w, DetectConfig { arrival_window: arrival_window * hopscope_engine::HOUR, ..DetectConfig::default() });
+        let d = run(
+            &mut w,
+            DetectConfig {
+                arrival_window: arrival_window * hopscope_engine::HOUR,
+                ..DetectConfig::default()
+            },
+        );
         assert_eq!(d.alerts.len(), 1, "{:#?}", d.alerts);
         let a = &d.alerts[0];
         let fleet = Fleet::new(&w.catalog, &w.inventory);
         let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
         let arrival = match a.entry_basis(|h| fleet.foothold(h)) {
-            hopscope_engine::alert::EntryBasis::Arrival(x) => Some((name(x.hop.src), x.hop.time.to_rfc3339())),
+            hopscope_engine::alert::EntryBasis::Arrival(x) => {
+                Some((name(x.hop.src), x.hop.time.to_rfc3339()))
+            }
             _ => None,
         };
         (name(a.entry_host), name(a.first_host(|h| fleet.foothold(h))), arrival)
@@ -593,7 +741,11 @@ fn an_intruder_first_seen_on_an_internet_facing_server_entered_where_a_login_new
             jewel(with_role(host("crm-01", "osaka", "Japan"), "crm", true)),
         ];
         let mut w = World::new(hosts, vec![]);
-        let routes = [("ws-alice", "file-01", "alice"), ("ws-alice", "app-01", "alice"), ("ws-bob", "web-01", "bob")];
+        let routes = [
+            ("ws-alice", "file-01", "alice"),
+            ("ws-alice", "app-01", "alice"),
+            ("ws-bob", "web-01", "bob"),
+        ];
         background(&mut w, &routes, t("2021-03-01T00:00:00Z"), 40, 1);
         if alice {
             w.login(t("2021-04-12T09:00:00Z"), "ws-alice", "web-01", "alice", "Kerberos");
@@ -605,7 +757,11 @@ fn an_intruder_first_seen_on_an_internet_facing_server_entered_where_a_login_new
         let d = run(&mut w, DetectConfig::default());
         let fleet = Fleet::new(&w.catalog, &w.inventory);
         let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
-        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
+        let a = d
+            .alerts
+            .iter()
+            .find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01"))
+            .expect("an alert into crm-01");
         let arrival = match a.entry_basis(|h| fleet.foothold(h)) {
             hopscope_engine::alert::EntryBasis::Arrival(x) => Some(name(x.hop.src)),
             _ => None,
@@ -613,8 +769,16 @@ fn an_intruder_first_seen_on_an_internet_facing_server_entered_where_a_login_new
         (name(a.entry_host), arrival)
     };
     let s = |x: &str| x.to_string();
-    assert_eq!(entry(true, false), (s("ws-alice"), Some(s("ws-alice"))), "Alice's first login into the web server");
-    assert_eq!(entry(false, false), (s("web-01"), None), "only Bob's routine logins: the server itself");
+    assert_eq!(
+        entry(true, false),
+        (s("ws-alice"), Some(s("ws-alice"))),
+        "Alice's first login into the web server"
+    );
+    assert_eq!(
+        entry(false, false),
+        (s("web-01"), None),
+        "only Bob's routine logins: the server itself"
+    );
     assert_eq!(entry(true, true), (s("web-01"), None), "a login from the internet since");
 }
 
@@ -632,17 +796,34 @@ fn a_login_new_to_the_host_outweighs_a_routine_session_of_hours_before() {
         background(&mut w, &[("ws-alice", "db-01", "alice")], t("2021-03-01T00:00:00Z"), 40, 1);
         w.login(t("2021-04-12T20:00:00Z"), "ws-alice", "app-01", "alice", "Kerberos");
         let hop = t("2021-04-14T02:00:00Z");
-        w.login(Time(hop.0 - bob_minutes_before * 60 * hopscope_engine::SECOND), "ws-bob", "app-01", "bob", "Kerberos");
+        w.login(
+            Time(hop.0 - bob_minutes_before * 60 * hopscope_engine::SECOND),
+            "ws-bob",
+            "app-01",
+            "bob",
+            "Kerberos",
+        );
         w.login(hop, "app-01", "crm-01", "svc_backup", "NTLM");
         let d = run(&mut w, DetectConfig { lead_in_window: 0, ..DetectConfig::default() });
         let fleet = Fleet::new(&w.catalog, &w.inventory);
         let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
-        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
-        assert!(a.hops.iter().all(|h| name(h.hop.src) != "ws-alice"), "Alice's login is not suspicious itself");
+        let a = d
+            .alerts
+            .iter()
+            .find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01"))
+            .expect("an alert into crm-01");
+        assert!(
+            a.hops.iter().all(|h| name(h.hop.src) != "ws-alice"),
+            "Alice's login is not suspicious itself"
+        );
         (name(a.entry_host), a.passed_over_session(|h| fleet.foothold(h)).map(name))
     };
     let s = |x: &str| x.to_string();
-    assert_eq!(entry(180), (s("ws-alice"), Some(s("ws-bob"))), "Bob's session of three hours before");
+    assert_eq!(
+        entry(180),
+        (s("ws-alice"), Some(s("ws-bob"))),
+        "Bob's session of three hours before"
+    );
     assert_eq!(entry(2), (s("ws-bob"), None), "Bob's session two minutes before");
 }
 
@@ -656,16 +837,35 @@ fn a_login_new_to_the_host_outweighs_a_routine_session_of_hours_before() {
 fn the_login_that_brought_the_hops_account_outweighs_a_session_of_hours_before_that_did_not() {
     let entry = |account: &str| {
         let mut w = office(true);
-        background(&mut w, &[("ws-alice", "app-01", "adm_alice")], t("2021-03-01T00:00:00Z"), 40, 1);
+        background(
+            &mut w,
+            &[("ws-alice", "app-01", "adm_alice")],
+            t("2021-03-01T00:00:00Z"),
+            40,
+            1,
+        );
         w.login(t("2021-04-12T20:00:00Z"), "ws-alice", "app-01", "adm_alice", "Kerberos");
         let hop = t("2021-04-14T05:00:00Z");
-        w.login(Time(hop.0 - 180 * 60 * hopscope_engine::SECOND), "ws-bob", "app-01", "bob", "Kerberos");
+        w.login(
+            Time(hop.0 - 180 * 60 * hopscope_engine::SECOND),
+            "ws-bob",
+            "app-01",
+            "bob",
+            "Kerberos",
+        );
         w.login(hop, "app-01", "crm-01", account, "NTLM");
         let d = run(&mut w, DetectConfig { lead_in_window: 0, ..DetectConfig::default() });
         let fleet = Fleet::new(&w.catalog, &w.inventory);
         let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
-        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
-        assert!(a.hops.iter().all(|h| name(h.hop.src) != "ws-alice"), "Alice's login is not suspicious itself");
+        let a = d
+            .alerts
+            .iter()
+            .find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01"))
+            .expect("an alert into crm-01");
+        assert!(
+            a.hops.iter().all(|h| name(h.hop.src) != "ws-alice"),
+            "Alice's login is not suspicious itself"
+        );
         let novel = match a.entry_basis(|h| fleet.foothold(h)) {
             hopscope_engine::alert::EntryBasis::Arrival(x) => Some(x.novel),
             _ => None,
@@ -673,7 +873,11 @@ fn the_login_that_brought_the_hops_account_outweighs_a_session_of_hours_before_t
         (name(a.entry_host), a.passed_over_session(|h| fleet.foothold(h)).map(name), novel)
     };
     let s = |x: &str| x.to_string();
-    assert_eq!(entry("adm_alice"), (s("ws-alice"), Some(s("ws-bob")), Some(false)), "Alice's account left the server");
+    assert_eq!(
+        entry("adm_alice"),
+        (s("ws-alice"), Some(s("ws-bob")), Some(false)),
+        "Alice's account left the server"
+    );
     assert_eq!(entry("svc_backup"), (s("ws-bob"), None, None), "an account neither login brought");
 }
 
@@ -688,20 +892,44 @@ fn the_other_sessions_that_reached_the_host_are_named_as_other_candidates_for_th
         let mut w = office(true);
         let hop = t("2021-04-14T05:00:00Z");
         if alice {
-            w.login(Time(hop.0 - 180 * 60 * hopscope_engine::SECOND), "ws-alice", "jump-01", "alice", "Kerberos");
+            w.login(
+                Time(hop.0 - 180 * 60 * hopscope_engine::SECOND),
+                "ws-alice",
+                "jump-01",
+                "alice",
+                "Kerberos",
+            );
         }
-        w.login(Time(hop.0 - 120 * 60 * hopscope_engine::SECOND), "ws-bob", "jump-01", "bob", "Kerberos");
+        w.login(
+            Time(hop.0 - 120 * 60 * hopscope_engine::SECOND),
+            "ws-bob",
+            "jump-01",
+            "bob",
+            "Kerberos",
+        );
         w.login(hop, "jump-01", "crm-01", "svc_backup", "NTLM");
         let d = run(&mut w, DetectConfig { lead_in_window: 0, ..DetectConfig::default() });
         let fleet = Fleet::new(&w.catalog, &w.inventory);
         let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
-        let a = d.alerts.iter().find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01")).expect("an alert into crm-01");
+        let a = d
+            .alerts
+            .iter()
+            .find(|a| a.hops.iter().any(|h| name(h.hop.dst) == "crm-01"))
+            .expect("an alert into crm-01");
         let foothold = |h: u32| fleet.foothold(h);
         let threads = hopscope_engine::alert::threads(a, foothold);
-        assert_eq!(threads[0].other_entries, a.other_entries(foothold), "the thread names what the alert names");
+        assert_eq!(
+            threads[0].other_entries,
+            a.other_entries(foothold),
+            "the thread names what the alert names"
+        );
         (name(a.entry_host), a.other_entries(foothold).into_iter().map(name).collect::<Vec<_>>())
     };
     let s = |x: &str| x.to_string();
-    assert_eq!(run_with(true), (s("ws-bob"), vec![s("ws-alice")]), "both sessions reached the jump host");
+    assert_eq!(
+        run_with(true),
+        (s("ws-bob"), vec![s("ws-alice")]),
+        "both sessions reached the jump host"
+    );
     assert_eq!(run_with(false), (s("ws-bob"), vec![]), "Bob's session alone");
 }

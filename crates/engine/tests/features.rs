@@ -41,10 +41,25 @@ impl Lab {
             self.history.observe(&h, &self.fleet, Some(h.user));
         }
     }
-    fn score(&mut self, at: &str, src: &str, dst: &str, user: &str, auth: &str) -> Vec<Contribution> {
+    fn score(
+        &mut self,
+        at: &str,
+        src: &str,
+        dst: &str,
+        user: &str,
+        auth: &str,
+    ) -> Vec<Contribution> {
         self.score_with(at, src, dst, user, auth, |_| {})
     }
-    fn score_with(&mut self, at: &str, src: &str, dst: &str, user: &str, auth: &str, f: impl FnOnce(&mut Event)) -> Vec<Contribution> {
+    fn score_with(
+        &mut self,
+        at: &str,
+        src: &str,
+        dst: &str,
+        user: &str,
+        auth: &str,
+        f: impl FnOnce(&mut Event),
+    ) -> Vec<Contribution> {
         let mut e = self.w.event(t(at), src, dst, user, auth);
         f(&mut e);
         let h = hop_of(&e);
@@ -108,10 +123,13 @@ fn credential_switch() {
     let alice = lab.w.user_id("alice");
     let e = lab.w.event(t("2019-09-01T01:00:00Z"), "b", "c", "bob", "Kerberos");
     let h = hop_of(&e);
-    let chained = Trail { origin: 1, causal: Causal::Clear(alice), start: h.time, depth: 2, alert: 0 };
+    let chained =
+        Trail { origin: 1, causal: Causal::Clear(alice), start: h.time, depth: 2, alert: 0 };
     let c = score_hop(&h, &chained, &lab.history, &lab.fleet);
     assert!(c.iter().any(|c| c.feature == Feature::CredentialSwitch { from: alice }), "{c:?}");
-    let has_switch = |c: &[Contribution]| c.iter().any(|c| matches!(c.feature, Feature::CredentialSwitch { .. }));
+    let has_switch = |c: &[Contribution]| {
+        c.iter().any(|c| matches!(c.feature, Feature::CredentialSwitch { .. }))
+    };
     // the same hop in a chain of unclear cause, or as a chain's own start, is no switch
     let unclear = Trail { causal: Causal::Unclear, ..chained };
     assert!(!has_switch(&score_hop(&h, &unclear, &lab.history, &lab.fleet)));
@@ -137,8 +155,16 @@ fn cross_country_weighted_by_rarity_and_cross_site() {
     let mut lab = Lab::new(World::new(hosts, vec![]));
     lab.learn(200, "2019-08-01T01:00:00Z", "jp1", "jp2", "alice", "Kerberos");
     lab.learn(20, "2019-08-01T01:00:00Z", "sg1", "jp1", "alice", "Kerberos");
-    let rare = bits(&lab.score("2019-09-01T01:00:00Z", "sg1", "th1", "alice", "Kerberos"), "cross-country").unwrap();
-    let common = bits(&lab.score("2019-09-01T01:00:00Z", "sg1", "jp2", "alice", "Kerberos"), "cross-country").unwrap();
+    let rare = bits(
+        &lab.score("2019-09-01T01:00:00Z", "sg1", "th1", "alice", "Kerberos"),
+        "cross-country",
+    )
+    .unwrap();
+    let common = bits(
+        &lab.score("2019-09-01T01:00:00Z", "sg1", "jp2", "alice", "Kerberos"),
+        "cross-country",
+    )
+    .unwrap();
     // SG→TH never seen among 220 located hops: log2(221/0.5); SG→JP seen 20 times
     assert!((rare - (221.0f64 / 0.5).log2()).abs() < 1e-9, "{rare}");
     assert!((common - (221.0f64 / 20.5).log2()).abs() < 1e-9, "{common}");
@@ -153,7 +179,11 @@ fn cross_country_weighted_by_rarity_and_cross_site() {
 
 #[test]
 fn weak_source() {
-    let hosts = vec![weak(host("old", "singapore", "Singapore"), "2018-03-14"), host("new", "singapore", "Singapore"), host("b", "singapore", "Singapore")];
+    let hosts = vec![
+        weak(host("old", "singapore", "Singapore"), "2018-03-14"),
+        host("new", "singapore", "Singapore"),
+        host("b", "singapore", "Singapore"),
+    ];
     let mut w = World::new(hosts, vec![]);
     w.host_id("internet"); // the fleet is built from a complete catalog
     let mut lab = Lab::new(w);
@@ -182,15 +212,26 @@ fn weak_source() {
 
 #[test]
 fn crown_jewel_destination() {
-    let hosts = vec![host("a", "tokyo", "Japan"), jewel(host("crm", "tokyo", "Japan")), host("wiki", "tokyo", "Japan")];
-    let data = vec![holding("crm", "Kaito Logistics", false), holding("crm", "Defence Agency", true), holding("crm", "kaito logistics", false)];
+    let hosts = vec![
+        host("a", "tokyo", "Japan"),
+        jewel(host("crm", "tokyo", "Japan")),
+        host("wiki", "tokyo", "Japan"),
+    ];
+    let data = vec![
+        holding("crm", "Kaito Logistics", false),
+        holding("crm", "Defence Agency", true),
+        holding("crm", "kaito logistics", false),
+    ];
     let mut lab = Lab::new(World::new(hosts, data));
     let c = lab.score("2019-09-12T03:00:00Z", "a", "crm", "alice", "Kerberos");
     assert_eq!(bits(&c, "crown-jewel"), Some(3.0));
     assert!(c.iter().any(|c| c.feature == Feature::HoldsData { clients: 2 }), "clients fold case");
     assert_eq!(bits(&c, "restricted-data"), Some(3.0));
     let c = lab.score("2019-09-12T03:00:00Z", "a", "wiki", "alice", "Kerberos");
-    assert!(c.iter().all(|c| !matches!(c.feature, Feature::CrownJewel { .. } | Feature::HoldsData { .. } | Feature::RestrictedData)));
+    assert!(c.iter().all(|c| !matches!(
+        c.feature,
+        Feature::CrownJewel { .. } | Feature::HoldsData { .. } | Feature::RestrictedData
+    )));
 }
 
 #[test]
@@ -202,16 +243,24 @@ fn unusual_protocol_for_the_account() {
     let b = bits(&c, "unusual-auth").unwrap();
     assert!((b - (31.0f64 / 0.5).log2()).abs() < 1e-9);
     assert!(is_suspicious(&c));
-    assert_eq!(bits(&lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos"), "unusual-auth"), None);
+    assert_eq!(
+        bits(&lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos"), "unusual-auth"),
+        None
+    );
     // password where keys are usual
     lab.learn(30, "2019-08-01T01:00:00Z", "a", "c", "deploy", "publickey");
     let c = lab.score("2019-09-01T01:00:00Z", "a", "c", "deploy", "password");
     assert!(c.iter().any(|c| matches!(c.feature, Feature::UnusualAuth { .. })));
     // too little history: no habit to break
     lab.learn(2, "2019-08-01T01:00:00Z", "a", "c", "carol", "Kerberos");
-    assert_eq!(bits(&lab.score("2019-09-01T01:00:00Z", "a", "c", "carol", "NTLM"), "unusual-auth"), None);
+    assert_eq!(
+        bits(&lab.score("2019-09-01T01:00:00Z", "a", "c", "carol", "NTLM"), "unusual-auth"),
+        None
+    );
     // a logon type the account never used
-    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos", |e| e.logon_type = LogonType::RemoteInteractive);
+    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "Kerberos", |e| {
+        e.logon_type = LogonType::RemoteInteractive
+    });
     assert!(c.iter().any(|c| c.feature == Feature::UnusualLogonType { usual: 3 }));
 }
 
@@ -225,9 +274,14 @@ fn pass_the_hash() {
     });
     assert_eq!(bits(&c, "pass-the-hash"), Some(6.0));
     assert_eq!(bits(&c, "unusual-logon-type"), None, "type 9 is scored once, as pass-the-hash");
-    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM", |e| e.logon_type = LogonType::NewCredentials);
+    let c = lab.score_with("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM", |e| {
+        e.logon_type = LogonType::NewCredentials
+    });
     assert_eq!(bits(&c, "pass-the-hash"), Some(3.0));
-    assert_eq!(bits(&lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM"), "pass-the-hash"), None);
+    assert_eq!(
+        bits(&lab.score("2019-09-01T01:00:00Z", "a", "b", "alice", "NTLM"), "pass-the-hash"),
+        None
+    );
 }
 
 #[test]
@@ -242,7 +296,10 @@ fn unusual_hour() {
     let b = bits(&c, "unusual-hour").unwrap();
     assert!((b - ((48.0f64).log2() - 3.0)).abs() < 1e-9, "{b}");
     assert!(!is_suspicious(&c), "an odd hour alone is context");
-    assert_eq!(bits(&lab.score("2019-09-01T02:30:00Z", "a", "b", "alice", "Kerberos"), "unusual-hour"), None);
+    assert_eq!(
+        bits(&lab.score("2019-09-01T02:30:00Z", "a", "b", "alice", "Kerberos"), "unusual-hour"),
+        None
+    );
 }
 
 #[test]
@@ -252,7 +309,12 @@ fn brute_force_that_worked() {
     let (a, b) = (lab.w.host_id("a"), lab.w.host_id("b"));
     let fail = |lab: &mut Lab, at: &str| {
         let e = lab.w.event(t(at), "a", "b", "alice", "password");
-        lab.history.observe_failure(&FailedLogin { time: t(at), src: a, dst: b, evidence: e.evidence });
+        lab.history.observe_failure(&FailedLogin {
+            time: t(at),
+            src: a,
+            dst: b,
+            evidence: e.evidence,
+        });
     };
     for i in 0..8 {
         fail(&mut lab, &format!("2019-09-01T01:00:{:02}Z", i));
@@ -260,11 +322,14 @@ fn brute_force_that_worked() {
     let c = lab.score("2019-09-01T01:01:00Z", "a", "b", "alice", "password");
     assert!(c.iter().any(|c| c.feature == Feature::BruteForce { failures: 8 }));
     assert_eq!(bits(&c, "brute-force"), Some(5.0)); // 2 + log2(8)
-    // a typo before a success is not a brute force
+                                                    // a typo before a success is not a brute force
     let e = lab.w.event(t("2019-09-01T01:01:00Z"), "a", "b", "alice", "password");
     lab.history.observe(&hop_of(&e), &lab.fleet, None);
     fail(&mut lab, "2019-09-02T01:00:00Z");
-    assert_eq!(bits(&lab.score("2019-09-02T01:00:30Z", "a", "b", "alice", "password"), "brute-force"), None);
+    assert_eq!(
+        bits(&lab.score("2019-09-02T01:00:30Z", "a", "b", "alice", "password"), "brute-force"),
+        None
+    );
 }
 
 #[test]
@@ -282,7 +347,10 @@ fn remote_service_install_and_admin_share() {
 
 #[test]
 fn internet_login_into_a_host_that_rarely_accepts_one() {
-    let mut w = World::new(vec![host("web", "ashburn", "United States"), host("ops", "ashburn", "United States")], vec![]);
+    let mut w = World::new(
+        vec![host("web", "ashburn", "United States"), host("ops", "ashburn", "United States")],
+        vec![],
+    );
     w.host_id("internet");
     let mut lab = Lab::new(w);
     lab.learn(62, "2019-08-01T00:00:00Z", "ops", "web", "www-admin", "publickey");
@@ -298,5 +366,11 @@ fn internet_login_into_a_host_that_rarely_accepts_one() {
     let c = lab.score("2019-09-01T00:00:00Z", "internet", "web", "www-admin", "password");
     assert_eq!(bits(&c, "internet-login"), None);
     // logins from inside never fire it
-    assert_eq!(bits(&lab.score("2019-09-01T00:00:00Z", "ops", "web", "www-admin", "publickey"), "internet-login"), None);
+    assert_eq!(
+        bits(
+            &lab.score("2019-09-01T00:00:00Z", "ops", "web", "www-admin", "publickey"),
+            "internet-login"
+        ),
+        None
+    );
 }

@@ -9,13 +9,25 @@ fn main() {
     let mut cat = Catalog::default();
     let mut n = 0u64;
     let t = std::time::Instant::now();
-    let s = run(&files, &IngestOptions::default(), &mut cat, &Inventory::default(), &mut |i| {
-        if let SinkItem::Events(e) = i {
-            n += e.len() as u64;
-        }
-        Ok(())
-    }, &|_| {})
+    let s = run(
+        &files,
+        &IngestOptions::default(),
+        &mut cat,
+        &Inventory::default(),
+        &mut |i| {
+            if let SinkItem::Events(e) = i {
+                n += e.len() as u64;
+            }
+            Ok(())
+        },
+        &|_| {},
+    )
     .expect("ingest");
     let secs = t.elapsed().as_secs_f64();
-    eprintln!("{} events ({} problems) in {secs:.2}s = {:.2} M/s", n, s.problems.total(), n as f64 / secs / 1e6);
+    eprintln!(
+        "{} events ({} problems) in {secs:.2}s = {:.2} M/s",
+        n,
+        s.problems.total(),
+        n as f64 / secs / 1e6
+    );
 }

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use ahash::AHashMap;
 use hopscope_model::{
-    canonical_ip, Catalog, EventFlags, EventTable, Inventory, LogonType, Orientation, Outcome, Position, SourceFormat,
-    Time, NONE,
+    canonical_ip, Catalog, EventFlags, EventTable, Inventory, LogonType, Orientation, Outcome,
+    Position, SourceFormat, Time, NONE,
 };
 
 use crate::problems::{LineError, ProblemKind};
@@ -201,7 +201,9 @@ fn le_in(line: &[u8], at: usize, n: usize) -> u64 {
     }
     let end = at + n;
     match end.checked_sub(8).and_then(|from| line.get(from..end)) {
-        Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")).checked_shr(8 * (8 - n) as u32).unwrap_or(0),
+        Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes"))
+            .checked_shr(8 * (8 - n) as u32)
+            .unwrap_or(0),
         None => line.get(at..end).map_or(0, le),
     }
 }
@@ -217,7 +219,8 @@ fn le(s: &[u8]) -> u64 {
         [a, b, c, d, ..] if s.len() < 8 => {
             let n = s.len();
             let [e, f, g, h] = [s[n - 4], s[n - 3], s[n - 2], s[n - 1]];
-            u64::from(u32::from_le_bytes([a, b, c, d])) | u64::from(u32::from_le_bytes([e, f, g, h])) << (8 * (n - 4))
+            u64::from(u32::from_le_bytes([a, b, c, d]))
+                | u64::from(u32::from_le_bytes([e, f, g, h])) << (8 * (n - 4))
         }
         [a, b, c, d, e, f, g, h, ..] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
         _ => 0,
@@ -259,7 +262,9 @@ fn prefetch<T>(p: &T) {
     // SAFETY: a prefetch never faults and has no effect on memory contents; SSE, which it
     // needs, is part of every x86_64 CPU.
     unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>((p as *const T).cast::<i8>())
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+            (p as *const T).cast::<i8>(),
+        )
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
@@ -269,7 +274,12 @@ fn prefetch<T>(p: &T) {
 /// for it, its string made by `s` and pushed to `list`. Same ids as [`intern_str`] gives the
 /// name's string.
 #[inline]
-fn intern_key(ids: &mut LocalIds, list: &mut Vec<String>, key: &NameKey, s: impl FnOnce() -> String) -> u32 {
+fn intern_key(
+    ids: &mut LocalIds,
+    list: &mut Vec<String>,
+    key: &NameKey,
+    s: impl FnOnce() -> String,
+) -> u32 {
     if list.len() * 2 >= ids.slots.len() {
         ids.grow(list);
     }
@@ -343,8 +353,11 @@ impl NameKey {
             return NameKey::account(&line[at..at + n], domain);
         }
         let (l0, l1) = (len.min(7), len.min(15) - len.min(7));
-        let mut w =
-            [len as u64 | le_in(line, at, l0) << 8, le_in(line, at + l0, l1), le_in(line, at + l0 + l1, len - l0 - l1)];
+        let mut w = [
+            len as u64 | le_in(line, at, l0) << 8,
+            le_in(line, at + l0, l1),
+            le_in(line, at + l0 + l1, len - l0 - l1),
+        ];
         // the byte after the name is the separator: packed byte n + 1
         let (i, shift) = ((n + 1) / 8, (n + 1) % 8 * 8);
         w[i] = w[i] & !(0xff << shift) | 1 << shift;
@@ -494,7 +507,10 @@ impl BatchBuilder {
     /// A builder continuing `worker`'s dictionary; give it back with [`BatchBuilder::finish_keep`].
     pub fn with_dictionary(format: SourceFormat, dict: Dictionary, worker: u32) -> BatchBuilder {
         let base = dict.lens();
-        BatchBuilder { batch: Batch { format, worker: Some(worker), base, ..Default::default() }, dict }
+        BatchBuilder {
+            batch: Batch { format, worker: Some(worker), base, ..Default::default() },
+            dict,
+        }
     }
 
     /// Prefetch the table slot of host name `name`, about to be looked up (see
@@ -527,7 +543,9 @@ impl BatchBuilder {
 
     fn host_keyed(&mut self, h: Option<&KeyedName<'_>>) -> u32 {
         match h {
-            Some(h) => intern_key(&mut self.dict.hosts, &mut self.dict.host_names, &h.key, || h.name.to_string()),
+            Some(h) => intern_key(&mut self.dict.hosts, &mut self.dict.host_names, &h.key, || {
+                h.name.to_string()
+            }),
             None => NONE,
         }
     }
@@ -559,7 +577,9 @@ impl BatchBuilder {
             (s, _) => self.account_keyed(s.as_ref()),
         };
         let auth = match &e.auth {
-            Some(a) => intern_key(&mut self.dict.auths, &mut self.dict.auth_list, &a.key, || a.name.to_string()),
+            Some(a) => intern_key(&mut self.dict.auths, &mut self.dict.auth_list, &a.key, || {
+                a.name.to_string()
+            }),
             None => NONE,
         };
         self.batch.events.push(&hopscope_model::Event {
@@ -596,8 +616,9 @@ impl BatchBuilder {
         }
         let t = s.trim_start_matches('[').trim_end_matches(']');
         let t = t.split('%').next().unwrap_or(t);
-        let ip: IpAddr =
-            t.parse().map_err(|_| LineError::new(ProblemKind::BadAddress, format!("not an IP address: {s:?}")))?;
+        let ip: IpAddr = t.parse().map_err(|_| {
+            LineError::new(ProblemKind::BadAddress, format!("not an IP address: {s:?}"))
+        })?;
         let ip = canonical_ip(ip);
         let d = &mut self.dict;
         let id = match d.ip_index.get(&ip) {
@@ -762,7 +783,11 @@ struct Known {
 impl Known {
     /// Take in a batch's new strings, giving them global ids in first-seen order.
     fn learn(&mut self, batch: &mut Batch, catalog: &mut Catalog) {
-        debug_assert_eq!(batch.base[0] as usize, self.host_names.len(), "batches of a worker absorbed out of order");
+        debug_assert_eq!(
+            batch.base[0] as usize,
+            self.host_names.len(),
+            "batches of a worker absorbed out of order"
+        );
         self.host_names.append(&mut batch.host_names);
         for ip in batch.addresses.drain(..) {
             self.addr.push(catalog.addresses.intern(&ip.to_string()));
@@ -998,7 +1023,13 @@ mod tests {
         };
         b.push(&ev, Position::Line(1)).unwrap();
         b.push(
-            &RawEvent { time: Time(1), src_host: None, src_ip: Some("::ffff:127.0.0.1"), dst_host: Some("C2"), ..ev },
+            &RawEvent {
+                time: Time(1),
+                src_host: None,
+                src_ip: Some("::ffff:127.0.0.1"),
+                dst_host: Some("C2"),
+                ..ev
+            },
             Position::Line(2),
         )
         .unwrap();

@@ -13,7 +13,8 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         return Some(Format::Winjson);
     }
     let text = String::from_utf8_lossy(head);
-    let mut lines = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).take(50).peekable();
+    let mut lines =
+        text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).take(50).peekable();
     let first = *lines.peek()?;
 
     if first.starts_with('{') || first.starts_with('[') || first.starts_with("Record ") {
@@ -63,14 +64,19 @@ fn is_normalized_csv_header(line: &str) -> bool {
 /// `1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success`
 fn is_lanl_auth(line: &str) -> bool {
     let f: Vec<&str> = line.split(',').collect();
-    f.len() == 9 && f[0].bytes().all(|b| b.is_ascii_digit()) && !f[0].is_empty()
+    f.len() == 9
+        && f[0].bytes().all(|b| b.is_ascii_digit())
+        && !f[0].is_empty()
         && matches!(f[8], "Success" | "Fail" | "?")
 }
 
 /// `151036,U748@DOM1,C17693,C728`
 fn is_lanl_redteam(line: &str) -> bool {
     let f: Vec<&str> = line.split(',').collect();
-    f.len() == 4 && !f[0].is_empty() && f[0].bytes().all(|b| b.is_ascii_digit()) && f[1].contains('@')
+    f.len() == 4
+        && !f[0].is_empty()
+        && f[0].bytes().all(|b| b.is_ascii_digit())
+        && f[1].contains('@')
 }
 
 #[cfg(test)]
@@ -79,30 +85,57 @@ mod tests {
 
     #[test]
     fn recognises_each_format() {
-        assert_eq!(detect(b"1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success\n"), Some(Format::Lanl));
+        assert_eq!(
+            detect(b"1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success\n"),
+            Some(Format::Lanl)
+        );
         assert_eq!(detect(b"151036,U748@DOM1,C17693,C728\n"), Some(Format::LanlRedteam));
         assert_eq!(
-            detect(b"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n"),
+            detect(
+                b"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n"
+            ),
             Some(Format::Sshd)
         );
-        assert_eq!(detect(b"time,src_host,src_ip,dst_host,dst_ip,user,outcome\n"), Some(Format::Csv));
         assert_eq!(
-            detect(b"{\"time\":\"2019-01-01T00:00:00Z\",\"dst_host\":\"a\",\"outcome\":\"success\"}\n"),
+            detect(b"time,src_host,src_ip,dst_host,dst_ip,user,outcome\n"),
+            Some(Format::Csv)
+        );
+        assert_eq!(
+            detect(
+                b"{\"time\":\"2019-01-01T00:00:00Z\",\"dst_host\":\"a\",\"outcome\":\"success\"}\n"
+            ),
             Some(Format::Jsonl)
         );
         assert_eq!(detect(b"ElfFile\0\0\0"), Some(Format::Evtx));
         assert_eq!(detect(b"PK\x03\x04rest"), Some(Format::Winjson));
         assert_eq!(detect(b"{\"EventID\":4624,\"Hostname\":\"WS6\"}\n"), Some(Format::Winjson));
-        assert_eq!(detect(b"Record 1\n{\n  \"Event\": {\n    \"System\": {}\n"), Some(Format::Winjson));
+        assert_eq!(
+            detect(b"Record 1\n{\n  \"Event\": {\n    \"System\": {}\n"),
+            Some(Format::Winjson)
+        );
         assert_eq!(detect(b"{\"winlog\":{\"event_id\":4624}}\n"), Some(Format::Winjson));
-        assert_eq!(detect(b"#separator \\x09\n#set_separator\t,\n#fields\tts\tuid\n"), Some(Format::Zeek));
-        assert_eq!(detect(b"### BTest baseline\n#separator |\n#fields|ts|uid\n"), Some(Format::Zeek));
-        assert_eq!(detect(b"### BTest baseline\nts\tuid\tid.orig_h\tid.orig_p\n"), Some(Format::Zeek));
+        assert_eq!(
+            detect(b"#separator \\x09\n#set_separator\t,\n#fields\tts\tuid\n"),
+            Some(Format::Zeek)
+        );
+        assert_eq!(
+            detect(b"### BTest baseline\n#separator |\n#fields|ts|uid\n"),
+            Some(Format::Zeek)
+        );
+        assert_eq!(
+            detect(b"### BTest baseline\nts\tuid\tid.orig_h\tid.orig_p\n"),
+            Some(Format::Zeek)
+        );
         assert_eq!(
             detect(b"{\"ts\":1521911725.396014,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"10.0.0.2\"}\n"),
             Some(Format::Zeek)
         );
-        assert_eq!(detect(b"{\"ts\":\"2018-03-24T17:15:25Z\",\"uid\":\"C1\",\"id_orig_h\":\"10.0.0.1\"}\n"), Some(Format::Zeek));
+        assert_eq!(
+            detect(
+                b"{\"ts\":\"2018-03-24T17:15:25Z\",\"uid\":\"C1\",\"id_orig_h\":\"10.0.0.1\"}\n"
+            ),
+            Some(Format::Zeek)
+        );
         assert_eq!(detect(b"{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"}\n"), None);
         assert_eq!(detect(b"{\"a\":1}\n"), None);
         assert_eq!(detect(b"hello world\n"), None);

@@ -91,7 +91,9 @@ impl Format {
             Format::Csv => Box::new(crate::normalized::CsvParser::new(ctx.header.as_deref())?),
             Format::Jsonl => Box::new(crate::normalized::JsonlParser::new()),
             Format::Zeek => Box::new(crate::zeek::ZeekParser::new(ctx)),
-            Format::Evtx | Format::Winjson => return Err(format!("{self} is read per file, not per line")),
+            Format::Evtx | Format::Winjson => {
+                return Err(format!("{self} is read per file, not per line"))
+            }
         })
     }
 }
@@ -151,7 +153,12 @@ pub enum LineKind {
 /// Architecture invariant: a parser never panics and never stops the run: a line it cannot
 /// use is an `Err` with a reason, and the framework counts and locates it.
 pub trait LineParser: Send {
-    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError>;
+    fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError>;
 
     /// Called once after the last line of the input (or chunk), with the last batch: for
     /// notes that sum up the file.

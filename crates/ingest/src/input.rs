@@ -23,7 +23,8 @@ pub struct InputError {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| InputError { path: p.display().to_string(), message: io_message(&e) })?;
+        let meta = std::fs::metadata(p)
+            .map_err(|e| InputError { path: p.display().to_string(), message: io_message(&e) })?;
         if meta.is_dir() {
             let mut found = Vec::new();
             for entry in walkdir::WalkDir::new(p).follow_links(true).sort_by_file_name() {
@@ -42,7 +43,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
             }
             out.extend(found);
         } else {
-            File::open(p).map_err(|e| InputError { path: p.display().to_string(), message: io_message(&e) })?;
+            File::open(p).map_err(|e| InputError {
+                path: p.display().to_string(),
+                message: io_message(&e),
+            })?;
             out.push(p.clone());
         }
     }

@@ -23,7 +23,10 @@ pub struct LoadedInventory {
 /// Read whichever of the three files exist in `dir`. The directory itself must exist.
 pub fn load(dir: &Path) -> Result<LoadedInventory, crate::InputError> {
     if !dir.is_dir() {
-        return Err(crate::InputError { path: dir.display().to_string(), message: "not a directory".into() });
+        return Err(crate::InputError {
+            path: dir.display().to_string(),
+            message: "not a directory".into(),
+        });
     }
     let mut out = LoadedInventory::default();
     let hosts = read_rows(&dir.join("hosts.csv"), &["host"], &mut out, host_row);
@@ -55,14 +58,20 @@ fn read_rows<T>(
         return rows;
     }
     let file = path.display().to_string();
-    let problem = |line: u64, kind, message: String| Problem { file: file.clone(), position: Position::Line(line), kind, message };
-    let mut rdr = match csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_path(path) {
-        Ok(r) => r,
-        Err(e) => {
-            out.problems.push(problem(1, ProblemKind::Unreadable, e.to_string()));
-            return rows;
-        }
+    let problem = |line: u64, kind, message: String| Problem {
+        file: file.clone(),
+        position: Position::Line(line),
+        kind,
+        message,
     };
+    let mut rdr =
+        match csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_path(path) {
+            Ok(r) => r,
+            Err(e) => {
+                out.problems.push(problem(1, ProblemKind::Unreadable, e.to_string()));
+                return rows;
+            }
+        };
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
         Err(e) => {
@@ -70,9 +79,14 @@ fn read_rows<T>(
             return rows;
         }
     };
-    let missing: Vec<&str> = required.iter().copied().filter(|r| !headers.iter().any(|h| h == r)).collect();
+    let missing: Vec<&str> =
+        required.iter().copied().filter(|r| !headers.iter().any(|h| h == r)).collect();
     if !missing.is_empty() {
-        out.problems.push(problem(1, ProblemKind::Truncated, format!("header lacks column(s) {}", missing.join(", "))));
+        out.problems.push(problem(
+            1,
+            ProblemKind::Truncated,
+            format!("header lacks column(s) {}", missing.join(", ")),
+        ));
         return rows;
     }
     for rec in rdr.records() {
@@ -80,13 +94,19 @@ fn read_rows<T>(
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { ProblemKind::InvalidUtf8 } else { ProblemKind::Truncated };
+                let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    ProblemKind::InvalidUtf8
+                } else {
+                    ProblemKind::Truncated
+                };
                 out.problems.push(problem(line, kind, e.to_string()));
                 continue;
             }
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let get = |name: &str| -> &str { headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("") };
+        let get = |name: &str| -> &str {
+            headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("")
+        };
         match parse(&get) {
             Ok(r) => rows.push(r),
             Err(msg) => out.problems.push(problem(line, ProblemKind::BadValue, msg)),
@@ -103,15 +123,23 @@ fn host_row(get: Row<'_>) -> Result<InventoryHost, String> {
     }
     let mut ips = Vec::new();
     for ip in get("ips").split([';', ' ', '|']).filter(|s| !s.is_empty()) {
-        ips.push(ip.parse::<IpAddr>().map_err(|_| format!("column ips: not an IP address: {ip:?}"))?);
+        ips.push(
+            ip.parse::<IpAddr>().map_err(|_| format!("column ips: not an IP address: {ip:?}"))?,
+        );
     }
-    let lifecycle = Lifecycle::parse(get("lifecycle"))
-        .ok_or_else(|| format!("column lifecycle: expected active, decommissioning or retired, found {:?}", get("lifecycle")))?;
+    let lifecycle = Lifecycle::parse(get("lifecycle")).ok_or_else(|| {
+        format!(
+            "column lifecycle: expected active, decommissioning or retired, found {:?}",
+            get("lifecycle")
+        )
+    })?;
     let lp = get("last_patched");
     let last_patched = if lp.is_empty() {
         None
     } else {
-        Some(lp.parse::<jiff::civil::Date>().map_err(|_| format!("column last_patched: expected a date YYYY-MM-DD, found {lp:?}"))?)
+        Some(lp.parse::<jiff::civil::Date>().map_err(|_| {
+            format!("column last_patched: expected a date YYYY-MM-DD, found {lp:?}")
+        })?)
     };
     Ok(InventoryHost {
         name: name.to_string(),
@@ -122,7 +150,8 @@ fn host_row(get: Row<'_>) -> Result<InventoryHost, String> {
         owner: get("owner").to_string(),
         lifecycle,
         last_patched,
-        internet_facing: parse_bool("internet_facing", get("internet_facing")).map_err(|e| e.to_string())?,
+        internet_facing: parse_bool("internet_facing", get("internet_facing"))
+            .map_err(|e| e.to_string())?,
         criticality: parse_criticality(get("criticality")).map_err(|e| e.to_string())?,
     })
 }
@@ -133,7 +162,11 @@ fn site_row(get: Row<'_>) -> Result<Site, String> {
         .parse::<ipnet::IpNet>()
         .or_else(|_| cidr.parse::<IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("column cidr: expected a CIDR such as 10.1.0.0/16, found {cidr:?}"))?;
-    Ok(Site { cidr: net.trunc(), site: get("site").to_string(), country: get("country").to_string() })
+    Ok(Site {
+        cidr: net.trunc(),
+        site: get("site").to_string(),
+        country: get("country").to_string(),
+    })
 }
 
 fn data_row(get: Row<'_>) -> Result<DataHolding, String> {
@@ -145,7 +178,9 @@ fn data_row(get: Row<'_>) -> Result<DataHolding, String> {
         records: if records.is_empty() {
             0
         } else {
-            records.parse().map_err(|_| format!("column records: expected a whole number, found {records:?}"))?
+            records.parse().map_err(|_| {
+                format!("column records: expected a whole number, found {records:?}")
+            })?
         },
         restricted: parse_bool("restricted", get("restricted")).map_err(|e| e.to_string())?,
     })
@@ -166,7 +201,11 @@ mod tests {
              bad-01,10.9.9.9,x,y,z,w,zombie,,false,low\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("sites.csv"), "cidr,site,country\n10.3.0.0/16,singapore,Singapore\nnope,a,b\n").unwrap();
+        std::fs::write(
+            dir.path().join("sites.csv"),
+            "cidr,site,country\n10.3.0.0/16,singapore,Singapore\nnope,a,b\n",
+        )
+        .unwrap();
         std::fs::write(
             dir.path().join("data.csv"),
             "host,client,data_class,records,restricted\njp-crm-01,Client 001,contracts,1200,false\n",
@@ -177,8 +216,14 @@ mod tests {
         assert_eq!(l.inventory.sites.len(), 1);
         assert_eq!(l.inventory.data.len(), 1);
         assert_eq!(l.problems.len(), 2, "{:?}", l.problems);
-        assert!(l.problems.iter().any(|p| p.position == Position::Line(4) && p.message.contains("lifecycle")));
-        assert!(l.problems.iter().any(|p| p.file.ends_with("sites.csv") && p.position == Position::Line(3)));
+        assert!(l
+            .problems
+            .iter()
+            .any(|p| p.position == Position::Line(4) && p.message.contains("lifecycle")));
+        assert!(l
+            .problems
+            .iter()
+            .any(|p| p.file.ends_with("sites.csv") && p.position == Position::Line(3)));
         let sg = &l.inventory.hosts[0];
         assert_eq!(sg.lifecycle, Lifecycle::Decommissioning);
         assert_eq!(sg.ips.len(), 2);

@@ -23,7 +23,9 @@ fn commas(line: &[u8], out: &mut [usize]) -> usize {
     let mut base = 0;
     #[cfg(target_arch = "x86_64")]
     {
-        use core::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        use core::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
         // sixteen bytes at a time while there are sixteen: a compare and a mask per block
         let mut blocks = line.chunks_exact(16);
         for b in &mut blocks {
@@ -79,9 +81,16 @@ fn fields<const N: usize>(line: &str) -> Result<[&str; N], LineError> {
 }
 
 /// The `N` fields of `line` given what [`commas`] found in it, with room for `N - 1`.
-fn split<'a, const N: usize>(line: &'a str, found: usize, cuts: &[usize]) -> Result<[&'a str; N], LineError> {
+fn split<'a, const N: usize>(
+    line: &'a str,
+    found: usize,
+    cuts: &[usize],
+) -> Result<[&'a str; N], LineError> {
     if found > N - 1 {
-        return Err(LineError::new(ProblemKind::BadValue, format!("more than {N} comma-separated fields")));
+        return Err(LineError::new(
+            ProblemKind::BadValue,
+            format!("more than {N} comma-separated fields"),
+        ));
     }
     if found != N - 1 {
         return Err(LineError::new(
@@ -102,9 +111,12 @@ fn split<'a, const N: usize>(line: &'a str, found: usize, cuts: &[usize]) -> Res
 fn time(start: Time, s: &str) -> Result<Time, LineError> {
     let secs = match digits(s.as_bytes()) {
         Some(n) => n,
-        None => s
-            .parse()
-            .map_err(|_| LineError::new(ProblemKind::BadTime, format!("expected seconds as an integer, found {s:?}")))?,
+        None => s.parse().map_err(|_| {
+            LineError::new(
+                ProblemKind::BadTime,
+                format!("expected seconds as an integer, found {s:?}"),
+            )
+        })?,
     };
     Ok(Time(start.0.saturating_add(secs.saturating_mul(1_000_000))))
 }
@@ -147,8 +159,9 @@ fn logon_type(s: &str) -> Result<LogonType, LineError> {
         "NewCredentials" => LogonType::NewCredentials,
         "CachedInteractive" => LogonType::CachedInteractive,
         "Unlock" => LogonType::Unlock,
-        other => LogonType::parse(other)
-            .ok_or_else(|| LineError::new(ProblemKind::BadValue, format!("unknown logon type {other:?}")))?,
+        other => LogonType::parse(other).ok_or_else(|| {
+            LineError::new(ProblemKind::BadValue, format!("unknown logon type {other:?}"))
+        })?,
     })
 }
 
@@ -160,7 +173,12 @@ fn orientation(s: &str) -> Result<Orientation, LineError> {
         "TGT" => Orientation::Tgt,
         "AuthMap" => Orientation::AuthMap,
         "?" | "" => Orientation::Unknown,
-        other => return Err(LineError::new(ProblemKind::BadValue, format!("unknown orientation {other:?}"))),
+        other => {
+            return Err(LineError::new(
+                ProblemKind::BadValue,
+                format!("unknown orientation {other:?}"),
+            ))
+        }
     })
 }
 
@@ -169,7 +187,9 @@ fn outcome(s: &str) -> Result<Outcome, LineError> {
         "Success" => Outcome::Success,
         "Fail" => Outcome::Failure,
         "?" | "" => Outcome::Unknown,
-        other => return Err(LineError::new(ProblemKind::BadValue, format!("unknown outcome {other:?}"))),
+        other => {
+            return Err(LineError::new(ProblemKind::BadValue, format!("unknown outcome {other:?}")))
+        }
     })
 }
 
@@ -366,7 +386,12 @@ impl AuthParser {
 
     /// A line the hint did not prepare: split and read from its text, with reasons for
     /// what is wrong with it.
-    fn parse_text(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn parse_text(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         let [t, src_user, dst_user, src, dst, auth, lt, orient, result] = fields::<9>(line)?;
         let (src_user, src_domain) = user_domain(src_user);
         let (user, domain) = user_domain(dst_user);
@@ -390,7 +415,12 @@ impl AuthParser {
 }
 
 impl LineParser for AuthParser {
-    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         if line.is_empty() {
             return Ok(LineKind::Ignored);
         }
@@ -399,7 +429,8 @@ impl LineParser for AuthParser {
         };
         let p = &self.seen[i].line;
         let name = |n: &Option<Name>| n.as_ref().map(|n| n.get(line));
-        let (src_host, dst_host, user, src_user) = (name(&p.src_host), name(&p.dst_host), name(&p.user), name(&p.src_user));
+        let (src_host, dst_host, user, src_user) =
+            (name(&p.src_host), name(&p.dst_host), name(&p.user), name(&p.src_user));
         let auth = name(&p.auth);
         // offsets made from these very bytes are on character boundaries (next to ASCII
         // bytes); should one not be, the text is read the ordinary way
@@ -467,7 +498,12 @@ impl RedteamParser {
 }
 
 impl LineParser for RedteamParser {
-    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         if line.is_empty() {
             return Ok(LineKind::Ignored);
         }
@@ -495,7 +531,8 @@ mod tests {
     fn parse(lines: &[&str]) -> (crate::batch::Batch, Vec<Result<LineKind, LineError>>) {
         let mut b = BatchBuilder::new(SourceFormat::Lanl);
         let mut p = AuthParser::new(Time(0));
-        let r = lines.iter().enumerate().map(|(i, l)| p.parse_line(l, i as u64 + 1, &mut b)).collect();
+        let r =
+            lines.iter().enumerate().map(|(i, l)| p.parse_line(l, i as u64 + 1, &mut b)).collect();
         (b.finish(), r)
     }
 
@@ -543,7 +580,13 @@ mod tests {
         let kinds: Vec<ProblemKind> = r.into_iter().map(|r| r.unwrap_err().kind).collect();
         assert_eq!(
             kinds,
-            [ProblemKind::Truncated, ProblemKind::BadTime, ProblemKind::BadValue, ProblemKind::BadValue, ProblemKind::BadValue]
+            [
+                ProblemKind::Truncated,
+                ProblemKind::BadTime,
+                ProblemKind::BadValue,
+                ProblemKind::BadValue,
+                ProblemKind::BadValue
+            ]
         );
     }
 
@@ -579,7 +622,10 @@ mod tests {
             results.push(format!("{:?}", p.parse_line(line, i as u64 + 1, &mut b)));
         }
         let batch = b.finish();
-        let seen = format!("{:?} {:?} {:?} {:?}", batch.events, batch.host_names, batch.accounts, batch.auths);
+        let seen = format!(
+            "{:?} {:?} {:?} {:?}",
+            batch.events, batch.host_names, batch.accounts, batch.auths
+        );
         (seen, results)
     }
 

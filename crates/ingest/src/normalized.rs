@@ -113,14 +113,21 @@ impl<'a> ExportRow<'a> {
             event_id: (e.event_id != 0).then_some(e.event_id),
             flags: e.flags.names().map(Borrowed).collect(),
             format: Borrowed(e.format.as_str()),
-            evidence: cat.sources.name(e.evidence.source).map(|f| EvidenceRef { file: Borrowed(f), line, record }),
+            evidence: cat.sources.name(e.evidence.source).map(|f| EvidenceRef {
+                file: Borrowed(f),
+                line,
+                record,
+            }),
         }
     }
 
     /// The row as a raw event (the inverse of [`ExportRow::from_event`]).
     fn to_raw(&self) -> Result<(RawEvent<'_>, Option<Position>), LineError> {
-        let bad = |what: &str, v: &str| LineError::new(ProblemKind::BadValue, format!("unknown {what} {v:?}"));
-        let time = Time::parse(&self.time).map_err(|e| LineError::new(ProblemKind::BadTime, e.to_string()))?;
+        let bad = |what: &str, v: &str| {
+            LineError::new(ProblemKind::BadValue, format!("unknown {what} {v:?}"))
+        };
+        let time = Time::parse(&self.time)
+            .map_err(|e| LineError::new(ProblemKind::BadTime, e.to_string()))?;
         let mut flags = EventFlags::default();
         for f in &self.flags {
             flags.insert(EventFlags::from_name(f).ok_or_else(|| bad("flag", f))?);
@@ -141,9 +148,11 @@ impl<'a> ExportRow<'a> {
             src_user: self.src_user.as_deref(),
             src_domain: self.src_domain.as_deref(),
             auth: self.auth.as_deref(),
-            logon_type: LogonType::parse(&self.logon_type).ok_or_else(|| bad("logon_type", &self.logon_type))?,
+            logon_type: LogonType::parse(&self.logon_type)
+                .ok_or_else(|| bad("logon_type", &self.logon_type))?,
             outcome: Outcome::parse(&self.outcome).ok_or_else(|| bad("outcome", &self.outcome))?,
-            orientation: Orientation::parse(&self.orientation).ok_or_else(|| bad("orientation", &self.orientation))?,
+            orientation: Orientation::parse(&self.orientation)
+                .ok_or_else(|| bad("orientation", &self.orientation))?,
             event_id: self.event_id.unwrap_or(0),
             flags,
             // no format: the event was first read in this normalised file
@@ -152,13 +161,21 @@ impl<'a> ExportRow<'a> {
             } else {
                 Some(SourceFormat::parse(&self.format).ok_or_else(|| bad("format", &self.format))?)
             },
-            evidence_file: if position.is_some() { self.evidence.as_ref().map(|e| e.file.as_ref()) } else { None },
+            evidence_file: if position.is_some() {
+                self.evidence.as_ref().map(|e| e.file.as_ref())
+            } else {
+                None
+            },
         };
         Ok((ev, position))
     }
 }
 
-fn push_row(row: &ExportRow<'_>, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+fn push_row(
+    row: &ExportRow<'_>,
+    line_no: u64,
+    out: &mut BatchBuilder,
+) -> Result<LineKind, LineError> {
     let (ev, position) = row.to_raw()?;
     out.push(&ev, position.unwrap_or(Position::Line(line_no)))?;
     Ok(LineKind::Event)
@@ -182,7 +199,9 @@ pub fn write_csv<W: Write>(w: &mut csv::Writer<W>, row: &ExportRow<'_>) -> io::R
     let o = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().unwrap_or("").to_string();
     let flags: Vec<&str> = row.flags.iter().map(|f| f.as_ref()).collect();
     let (file, line, record) = match &row.evidence {
-        Some(e) => (e.file.to_string(), e.line.map(|n| n.to_string()), e.record.map(|n| n.to_string())),
+        Some(e) => {
+            (e.file.to_string(), e.line.map(|n| n.to_string()), e.record.map(|n| n.to_string()))
+        }
         None => (String::new(), None, None),
     };
     w.write_record([
@@ -220,12 +239,17 @@ impl JsonlParser {
 }
 
 impl LineParser for JsonlParser {
-    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         if line.trim().is_empty() {
             return Ok(LineKind::Ignored);
         }
-        let row: ExportRow<'_> =
-            serde_json::from_str(line).map_err(|e| LineError::new(ProblemKind::BadJson, e.to_string()))?;
+        let row: ExportRow<'_> = serde_json::from_str(line)
+            .map_err(|e| LineError::new(ProblemKind::BadJson, e.to_string()))?;
         push_row(&row, line_no, out)
     }
 }
@@ -241,7 +265,8 @@ pub struct CsvParser {
 
 impl CsvParser {
     pub fn new(header: Option<&str>) -> Result<CsvParser, String> {
-        let header = header.ok_or("normalised CSV needs a header line")?.trim_end_matches('\r').to_string();
+        let header =
+            header.ok_or("normalised CSV needs a header line")?.trim_end_matches('\r').to_string();
         let mut cols = Vec::new();
         split_csv(&header, &mut cols).map_err(|e| format!("header: {e}"))?;
         let mut index = [None; CSV_COLUMNS.len()];
@@ -296,33 +321,49 @@ fn split_csv(line: &str, out: &mut Vec<String>) -> Result<(), String> {
 }
 
 impl LineParser for CsvParser {
-    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         if line.trim().is_empty() || line == self.header {
             return Ok(LineKind::Ignored);
         }
         let mut fields = std::mem::take(&mut self.fields);
         let r = (|| {
             split_csv(line, &mut fields).map_err(|e| LineError::new(ProblemKind::Truncated, e))?;
-            let get = |k: usize| self.index[k].and_then(|i| fields.get(i)).map(String::as_str).unwrap_or("");
+            let get = |k: usize| {
+                self.index[k].and_then(|i| fields.get(i)).map(String::as_str).unwrap_or("")
+            };
             if self.index.iter().flatten().any(|&i| i >= fields.len()) {
                 return Err(LineError::new(
                     ProblemKind::Truncated,
                     format!("{} fields, the header names more", fields.len()),
                 ));
             }
-            let cow = |k: usize| Some(get(k)).filter(|s| !s.is_empty()).map(std::borrow::Cow::Borrowed);
+            let cow =
+                |k: usize| Some(get(k)).filter(|s| !s.is_empty()).map(std::borrow::Cow::Borrowed);
             let num = |k: usize| -> Result<Option<u64>, LineError> {
                 let s = get(k);
                 if s.is_empty() {
                     return Ok(None);
                 }
-                s.parse()
-                    .map(Some)
-                    .map_err(|_| LineError::new(ProblemKind::BadValue, format!("{}: not a number: {s:?}", CSV_COLUMNS[k])))
+                s.parse().map(Some).map_err(|_| {
+                    LineError::new(
+                        ProblemKind::BadValue,
+                        format!("{}: not a number: {s:?}", CSV_COLUMNS[k]),
+                    )
+                })
             };
             let event_id = match num(13)? {
                 Some(n) if n <= u16::MAX as u64 => Some(n as u16),
-                Some(n) => return Err(LineError::new(ProblemKind::BadValue, format!("event_id out of range: {n}"))),
+                Some(n) => {
+                    return Err(LineError::new(
+                        ProblemKind::BadValue,
+                        format!("event_id out of range: {n}"),
+                    ))
+                }
                 None => None,
             };
             let evidence = cow(16).map(|file| EvidenceRef { file, line: None, record: None });
@@ -338,12 +379,28 @@ impl LineParser for CsvParser {
                 src_user: cow(7),
                 src_domain: cow(8),
                 auth: cow(9),
-                logon_type: std::borrow::Cow::Borrowed(if get(10).is_empty() { "unknown" } else { get(10) }),
-                outcome: std::borrow::Cow::Borrowed(if get(11).is_empty() { "unknown" } else { get(11) }),
-                orientation: std::borrow::Cow::Borrowed(if get(12).is_empty() { "unknown" } else { get(12) }),
+                logon_type: std::borrow::Cow::Borrowed(if get(10).is_empty() {
+                    "unknown"
+                } else {
+                    get(10)
+                }),
+                outcome: std::borrow::Cow::Borrowed(if get(11).is_empty() {
+                    "unknown"
+                } else {
+                    get(11)
+                }),
+                orientation: std::borrow::Cow::Borrowed(if get(12).is_empty() {
+                    "unknown"
+                } else {
+                    get(12)
+                }),
                 event_id,
                 flags: get(14).split_whitespace().map(std::borrow::Cow::Borrowed).collect(),
-                format: std::borrow::Cow::Borrowed(if get(15).is_empty() { "csv" } else { get(15) }),
+                format: std::borrow::Cow::Borrowed(if get(15).is_empty() {
+                    "csv"
+                } else {
+                    get(15)
+                }),
                 evidence: evidence.map(|e| EvidenceRef { line: line_n, record: record_n, ..e }),
             };
             push_row(&row, line_no, out)
@@ -372,7 +429,10 @@ mod tests {
         let ok = r#"{"time":"2019-09-01T00:00:00Z","src_host":"a","src_ip":null,"dst_host":"b","dst_ip":null,"user":"u","domain":null,"src_user":null,"src_domain":null,"auth":"NTLM","logon_type":"network","outcome":"success","orientation":"logon","event_id":4624,"flags":["privileged"],"format":"winjson","evidence":{"file":"x.json","record":5}}"#;
         assert_eq!(p.parse_line(ok, 1, &mut b), Ok(LineKind::Event));
         // only `time` is required
-        assert_eq!(p.parse_line(r#"{"time":"2019-09-01T00:00:00Z","dst_host":"b"}"#, 9, &mut b), Ok(LineKind::Event));
+        assert_eq!(
+            p.parse_line(r#"{"time":"2019-09-01T00:00:00Z","dst_host":"b"}"#, 9, &mut b),
+            Ok(LineKind::Event)
+        );
         let bad = ok.replace("\"network\"", "\"teleport\"");
         assert_eq!(p.parse_line(&bad, 2, &mut b).unwrap_err().kind, ProblemKind::BadValue);
         assert_eq!(p.parse_line("{", 3, &mut b).unwrap_err().kind, ProblemKind::BadJson);

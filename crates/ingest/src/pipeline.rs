@@ -203,7 +203,10 @@ pub fn run(
                 ),
             });
         }
-        let header = head.split(|&b| b == b'\n').next().map(|l| String::from_utf8_lossy(l).trim_end().to_string());
+        let header = head
+            .split(|&b| b == b'\n')
+            .next()
+            .map(|l| String::from_utf8_lossy(l).trim_end().to_string());
         let ctx = ParseContext {
             path: display.clone(),
             lanl_start: opts.lanl_start,
@@ -214,7 +217,14 @@ pub fn run(
             header,
         };
         summary.sources.push(report);
-        plans.push(format.map(|format| Plan { path: path.clone(), display, format: Some(format), compression, size, ctx }));
+        plans.push(format.map(|format| Plan {
+            path: path.clone(),
+            display,
+            format: Some(format),
+            compression,
+            size,
+            ctx,
+        }));
     }
 
     // Every planned file gets either chunk units, which hash the file as they read it, or a
@@ -224,7 +234,10 @@ pub fn run(
     for (i, plan) in plans.iter().enumerate() {
         let Some(plan) = plan else { continue };
         let format = plan.format.expect("planned files have a format");
-        if format.chunkable() && plan.compression == Compression::None && plan.size > opts.chunk_bytes {
+        if format.chunkable()
+            && plan.compression == Compression::None
+            && plan.size > opts.chunk_bytes
+        {
             hashes[i] = Some(ChunkHash::default());
             let mut start = 0;
             while start < plan.size {
@@ -238,7 +251,8 @@ pub fn run(
         }
     }
 
-    let threads = if opts.threads == 0 { rayon::current_num_threads().max(1) } else { opts.threads };
+    let threads =
+        if opts.threads == 0 { rayon::current_num_threads().max(1) } else { opts.threads };
     let ahead = threads * 2;
     let next = AtomicUsize::new(0);
     let done = Mutex::new(0usize);
@@ -249,7 +263,8 @@ pub fn run(
     let result = std::thread::scope(|s| {
         for worker in 0..threads {
             let tx = tx.clone();
-            let (units, plans, hashes, next, done, cv, abort) = (&units, &plans, &hashes, &next, &done, &cv, &abort);
+            let (units, plans, hashes, next, done, cv, abort) =
+                (&units, &plans, &hashes, &next, &done, &cv, &abort);
             // the worker's dictionary lives as long as the worker
             let mut dict = Some(Dictionary::default());
             let mut buf = Vec::new();
@@ -266,9 +281,17 @@ pub fn run(
                     }
                 }
                 let unit = &units[idx];
-                let plan = plans[unit.file()].as_ref().expect("units are only made for planned files");
+                let plan =
+                    plans[unit.file()].as_ref().expect("units are only made for planned files");
                 let hash = hashes[unit.file()].as_ref();
-                let mut w = Worker { id: worker as u32, dict: &mut dict, buf: &mut buf, line_bytes, hash, abort };
+                let mut w = Worker {
+                    id: worker as u32,
+                    dict: &mut dict,
+                    buf: &mut buf,
+                    line_bytes,
+                    hash,
+                    abort,
+                };
                 let ok = work(idx, unit, plan, opts, &tx, abort, &mut w);
                 line_bytes = w.line_bytes;
                 if !ok {
@@ -316,19 +339,34 @@ pub fn run(
                                 Position::Line(n) => Position::Line(n + offset),
                                 p => p,
                             };
-                            let p = Problem { file: plan.display.clone(), position, kind: err.kind, message: err.message };
+                            let p = Problem {
+                                file: plan.display.clone(),
+                                position,
+                                kind: err.kind,
+                                message: err.message,
+                            };
                             if opts.strict {
                                 finish(&abort);
                                 return Err(IngestError::Strict(p));
                             }
                             report.problems.add(p);
                         }
-                        let (events, labels) = absorber.absorb(&mut batch, catalog, inventory, report.source_id, offset);
+                        let (events, labels) = absorber.absorb(
+                            &mut batch,
+                            catalog,
+                            inventory,
+                            report.source_id,
+                            offset,
+                        );
                         report.events += events.len() as u64;
                         report.labels += labels.len() as u64;
-                        if let (Some(&first), Some(&last)) = (events.time.first(), events.time.last()) {
-                            report.first_time = Some(report.first_time.map_or(Time(first), |t| t.min(Time(first))));
-                            report.last_time = Some(report.last_time.map_or(Time(last), |t| t.max(Time(last))));
+                        if let (Some(&first), Some(&last)) =
+                            (events.time.first(), events.time.last())
+                        {
+                            report.first_time =
+                                Some(report.first_time.map_or(Time(first), |t| t.min(Time(first))));
+                            report.last_time =
+                                Some(report.last_time.map_or(Time(last), |t| t.max(Time(last))));
                         }
                         if !events.is_empty() {
                             if let Err(e) = sink(SinkItem::Events(events)) {
@@ -446,7 +484,11 @@ impl ChunkHash {
                 return;
             }
             // a timeout, not only the notification: an abort does not notify this condvar
-            turn = self.moved.wait_timeout(turn, std::time::Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner()).0;
+            turn = self
+                .moved
+                .wait_timeout(turn, std::time::Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         match bytes {
             Ok(b) if turn.failed.is_none() => {
@@ -485,7 +527,11 @@ struct Worker<'a> {
 
 impl Worker<'_> {
     fn builder(&mut self, format: Format) -> BatchBuilder {
-        BatchBuilder::with_dictionary(format.source_format(), self.dict.take().unwrap_or_default(), self.id)
+        BatchBuilder::with_dictionary(
+            format.source_format(),
+            self.dict.take().unwrap_or_default(),
+            self.id,
+        )
     }
     /// Finish a batch, keeping the dictionary for the next one.
     fn finish(&mut self, b: BatchBuilder) -> Batch {
@@ -519,12 +565,19 @@ fn work(
         Unit::Whole(_) => {
             let mut seq = 0u32;
             let mut send = |batch: Batch, last: bool| {
-                let ok = tx.send(Msg { unit: idx, seq, last, payload: Payload::Batch(batch) }).is_ok();
+                let ok =
+                    tx.send(Msg { unit: idx, seq, last, payload: Payload::Batch(batch) }).is_ok();
                 seq += 1;
                 ok
             };
             if format.whole_file() {
-                return crate::windows::parse_file(&plan.path, format, &plan.ctx, opts.batch_events, &mut send);
+                return crate::windows::parse_file(
+                    &plan.path,
+                    format,
+                    &plan.ctx,
+                    opts.batch_events,
+                    &mut send,
+                );
             }
             parse_stream(plan, format, opts.batch_events, abort, &mut send, w)
         }
@@ -556,10 +609,19 @@ fn new_parser(plan: &Plan, format: Format, b: &mut BatchBuilder) -> Option<Box<d
 }
 
 /// Feed one raw line (without `\n`) to the parser, counting and locating what goes wrong.
-pub(crate) fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
+pub(crate) fn handle_line(
+    raw: &[u8],
+    overlong: bool,
+    line_no: u64,
+    parser: &mut dyn LineParser,
+    b: &mut BatchBuilder,
+) {
     b.count_line();
     if overlong || raw.len() > MAX_LINE {
-        b.problem(Position::Line(line_no), LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")));
+        b.problem(
+            Position::Line(line_no),
+            LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")),
+        );
         return;
     }
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -568,7 +630,10 @@ pub(crate) fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut
         Err(e) => {
             b.problem(
                 Position::Line(line_no),
-                LineError::new(ProblemKind::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+                LineError::new(
+                    ProblemKind::InvalidUtf8,
+                    format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                ),
             );
             return;
         }
@@ -580,7 +645,10 @@ pub(crate) fn handle_line(raw: &[u8], overlong: bool, line_no: u64, parser: &mut
 fn handle_text_line(line: &str, line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder) {
     b.count_line();
     if line.len() > MAX_LINE {
-        b.problem(Position::Line(line_no), LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")));
+        b.problem(
+            Position::Line(line_no),
+            LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes")),
+        );
         return;
     }
     parse_text_line(line.strip_suffix('\r').unwrap_or(line), line_no, parser, b);
@@ -626,7 +694,10 @@ fn read_chunk(path: &Path, start: u64, end: u64, buf: &mut Vec<u8>) -> std::io::
     f.seek(SeekFrom::Start(from))?;
     let n = (&mut f).take(len).read_to_end(buf)?;
     if (n as u64) < len {
-        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file shorter than when ingest began"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "file shorter than when ingest began",
+        ));
     }
     // extend to the end of the line that crosses `end`
     if buf.last() != Some(&b'\n') {
@@ -681,7 +752,10 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
             // UTF-8 checked once for the whole chunk (nearly always valid); lines are then cut
             // out of the text. Otherwise each line is checked and located on its own.
             let text = std::str::from_utf8(buf).ok();
-            let handle = |line: &[u8], line_no: u64, parser: &mut dyn LineParser, b: &mut BatchBuilder| match text {
+            let handle = |line: &[u8],
+                          line_no: u64,
+                          parser: &mut dyn LineParser,
+                          b: &mut BatchBuilder| match text {
                 Some(text) => {
                     let from = line.as_ptr() as usize - buf.as_ptr() as usize;
                     // cut next to `\n` bytes or the ends: always on character boundaries
@@ -805,7 +879,10 @@ fn parse_stream(
             Err(e) => {
                 b.problem(
                     Position::Line(line_no + 1),
-                    LineError::new(ProblemKind::Unreadable, format!("after line {lines_total}: {}", io_message(&e))),
+                    LineError::new(
+                        ProblemKind::Unreadable,
+                        format!("after line {lines_total}: {}", io_message(&e)),
+                    ),
                 );
                 break;
             }

@@ -98,7 +98,9 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
             Position::Line(n) => write!(f, "{}:{}: {}: {}", self.file, n, self.kind, self.message),
-            Position::Record(n) => write!(f, "{} record {}: {}: {}", self.file, n, self.kind, self.message),
+            Position::Record(n) => {
+                write!(f, "{} record {}: {}: {}", self.file, n, self.kind, self.message)
+            }
         }
     }
 }

@@ -161,7 +161,10 @@ impl SshdParser {
         if !self.noted_tz {
             self.noted_tz = true;
             out.note(if self.tz_given {
-                format!("syslog times without a zone read in {}", self.tz.iana_name().unwrap_or("the --tz zone"))
+                format!(
+                    "syslog times without a zone read in {}",
+                    self.tz.iana_name().unwrap_or("the --tz zone")
+                )
             } else {
                 "syslog times read as UTC (no --tz)".to_string()
             });
@@ -184,7 +187,9 @@ impl SshdParser {
         let bad = || {
             LineError::new(
                 ProblemKind::BadTime,
-                format!("no such time: {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"),
+                format!(
+                    "no such time: {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
+                ),
             )
         };
         if !(0..=59).contains(&second) && second != 60 {
@@ -195,9 +200,12 @@ impl SshdParser {
             Some(m) if self.minute_key == key => m,
             _ => {
                 let y = i16::try_from(year).map_err(|_| bad())?;
-                let dt = jiff::civil::DateTime::new(y, month, day, hour, minute, 0, 0).map_err(|_| bad())?;
+                let dt = jiff::civil::DateTime::new(y, month, day, hour, minute, 0, 0)
+                    .map_err(|_| bad())?;
                 let ts = match offset {
-                    Some(o) => jiff::tz::Offset::from_seconds(o).map_err(|_| bad())?.to_timestamp(dt),
+                    Some(o) => {
+                        jiff::tz::Offset::from_seconds(o).map_err(|_| bad())?.to_timestamp(dt)
+                    }
                     None => self.tz.to_timestamp(dt),
                 }
                 .map_err(|_| bad())?;
@@ -213,7 +221,12 @@ impl SshdParser {
     }
 
     /// The line's time; `year` is the one [`SshdParser::year_for`] chose for a year-less stamp.
-    fn time(&mut self, stamp: Stamp, year: Option<i32>, out: &mut BatchBuilder) -> Result<Time, LineError> {
+    fn time(
+        &mut self,
+        stamp: Stamp,
+        year: Option<i32>,
+        out: &mut BatchBuilder,
+    ) -> Result<Time, LineError> {
         match stamp {
             Stamp::NoYear { month, day, hour, minute, second, micros } => {
                 let year = year.unwrap_or(1970);
@@ -253,7 +266,10 @@ fn unframed_message(line: &str) -> Option<(&str, bool)> {
 /// it is not later than the mtime), and each roll-over before it steps one year back.
 /// Exact for files of any span, where the first-line rule alone fails past one year.
 /// `None` when the file has no year-less timestamps or no mtime is known.
-pub fn first_year_from_mtime(lines: impl Iterator<Item = Vec<u8>>, ctx: &ParseContext) -> Option<i32> {
+pub fn first_year_from_mtime(
+    lines: impl Iterator<Item = Vec<u8>>,
+    ctx: &ParseContext,
+) -> Option<i32> {
     let mtime = ctx.mtime?;
     let tz = ctx.tz.clone().unwrap_or(jiff::tz::TimeZone::UTC);
     let z = mtime.to_jiff().to_zoned_datetime(tz);
@@ -263,8 +279,10 @@ pub fn first_year_from_mtime(lines: impl Iterator<Item = Vec<u8>>, ctx: &ParseCo
     let mut last: Option<(i32, TimeOfYear)> = None;
     for raw in lines {
         let Ok(line) = std::str::from_utf8(&raw) else { continue };
-        if let Some(syslog::Envelope { stamp: Stamp::NoYear { month, day, hour, minute, second, .. }, .. }) =
-            syslog::envelope(line)
+        if let Some(syslog::Envelope {
+            stamp: Stamp::NoYear { month, day, hour, minute, second, .. },
+            ..
+        }) = syslog::envelope(line)
         {
             let when = (month, day, hour, minute, second);
             let rel = probe.year_for(month, when);
@@ -281,13 +299,21 @@ pub fn first_year_from_mtime(lines: impl Iterator<Item = Vec<u8>>, ctx: &ParseCo
 }
 
 impl LineParser for SshdParser {
-    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         let Some(env) = syslog::envelope(line) else {
             // not syslog: an sshd authentication message without a readable time is a
             // problem; anything else (comments, other formats' lines) is not ours
             return match unframed_message(line) {
                 Some((m, dropbear)) => match message::parse(m, dropbear)? {
-                    Some(_) => Err(LineError::new(ProblemKind::BadTime, "sshd message without a syslog timestamp")),
+                    Some(_) => Err(LineError::new(
+                        ProblemKind::BadTime,
+                        "sshd message without a syslog timestamp",
+                    )),
                     None => Ok(LineKind::Ignored),
                 },
                 None => Ok(LineKind::Ignored),
@@ -301,7 +327,9 @@ impl LineParser for SshdParser {
             _ => None,
         };
         let Some(dropbear) = program_kind(env.program) else { return Ok(LineKind::Ignored) };
-        let Some(auth) = message::parse(env.message, dropbear)? else { return Ok(LineKind::Ignored) };
+        let Some(auth) = message::parse(env.message, dropbear)? else {
+            return Ok(LineKind::Ignored);
+        };
         let time = self.time(env.stamp, year, out)?;
         let (src_ip, src_host) = match auth.peer {
             Some(Peer::Ip(ip)) => (Some(ip), None),
@@ -357,13 +385,23 @@ mod tests {
         ParseContext { year, ..Default::default() }
     }
 
-    fn run(ctx: &ParseContext, lines: &[&str]) -> (Vec<Row>, Vec<Result<LineKind, LineError>>, Vec<String>) {
+    fn run(
+        ctx: &ParseContext,
+        lines: &[&str],
+    ) -> (Vec<Row>, Vec<Result<LineKind, LineError>>, Vec<String>) {
         let mut b = BatchBuilder::new(SourceFormat::Sshd);
         let mut p = SshdParser::new(ctx);
-        let results = lines.iter().enumerate().map(|(i, l)| p.parse_line(l, i as u64 + 1, &mut b)).collect();
+        let results =
+            lines.iter().enumerate().map(|(i, l)| p.parse_line(l, i as u64 + 1, &mut b)).collect();
         let batch = b.finish();
         let t = &batch.events;
-        let s = |v: &[String], id: u32| if id == 0 { String::new() } else { v[id as usize - 1].clone() };
+        let s = |v: &[String], id: u32| {
+            if id == 0 {
+                String::new()
+            } else {
+                v[id as usize - 1].clone()
+            }
+        };
         let rows = (0..t.len())
             .map(|i| {
                 let e = t.get(i);
@@ -375,7 +413,11 @@ mod tests {
                         s(&batch.host_names, e.src_host)
                     },
                     dst: s(&batch.host_names, e.dst_host),
-                    user: if e.user == 0 { String::new() } else { batch.accounts[e.user as usize - 1].0.clone() },
+                    user: if e.user == 0 {
+                        String::new()
+                    } else {
+                        batch.accounts[e.user as usize - 1].0.clone()
+                    },
                     auth: s(&batch.auths, e.auth),
                     what: match (e.orientation, e.outcome) {
                         (Orientation::LogOn, Outcome::Success) => "accepted",
@@ -399,7 +441,15 @@ mod tests {
         rows.remove(0)
     }
 
-    fn row(time: &str, src: &str, dst: &str, user: &str, auth: &str, what: &'static str, invalid: bool) -> Row {
+    fn row(
+        time: &str,
+        src: &str,
+        dst: &str,
+        user: &str,
+        auth: &str,
+        what: &'static str,
+        invalid: bool,
+    ) -> Row {
         let s = |x: &str| x.to_string();
         Row { time: s(time), src: s(src), dst: s(dst), user: s(user), auth: s(auth), what, invalid }
     }
@@ -437,7 +487,8 @@ mod tests {
         assert_eq!(one(l), row(T, "181.214.87.4", "LabSZ", "0", "none", "failed", true));
         let l = "Dec 10 06:55:46 s sshd[1]: Failed hostbased for dan from 127.0.0.1 port 45785 ssh2: RSA 8c:e3, client user \"dan\", client host \"x\"";
         assert_eq!(one(l), row(T, "127.0.0.1", "s", "dan", "hostbased", "failed", false));
-        let l = "Dec 10 06:55:46 s sshd[1]: Failed gssapi-with-mic for bob from 10.0.0.1 port 1 ssh2";
+        let l =
+            "Dec 10 06:55:46 s sshd[1]: Failed gssapi-with-mic for bob from 10.0.0.1 port 1 ssh2";
         assert_eq!(one(l).auth, "gssapi-with-mic");
         let l = "Dec 10 06:55:46 s sshd[1]: Failed publickey for invalid user graysky from 127.0.0.1 port 37954 ssh2: RSA SHA256:v3d";
         assert_eq!(one(l), row(T, "127.0.0.1", "s", "graysky", "publickey", "failed", true));
@@ -470,7 +521,10 @@ mod tests {
         let l = "Dec 10 06:55:46 LabSZ sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=173.234.31.186 ";
         assert_eq!(one(l), row(T, "173.234.31.186", "LabSZ", "", "", "failed", false));
         let l = "Dec 10 06:55:46 combo sshd(pam_unix)[20882]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root";
-        assert_eq!(one(l), row(T, "220-135-151-1.hinet-ip.hinet.net", "combo", "root", "", "failed", false));
+        assert_eq!(
+            one(l),
+            row(T, "220-135-151-1.hinet-ip.hinet.net", "combo", "root", "", "failed", false)
+        );
         let l = "Dec 10 06:55:46 vaio sshd[16004]: (pam_unix) authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root";
         assert_eq!(one(l).src, "1.2.3.4");
         let l = "Dec 10 06:55:46 LabSZ sshd[1]: PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=183.62.140.253  user=root";
@@ -535,7 +589,10 @@ mod tests {
         assert_eq!(one(l).what, "closed");
         let l = "Dec 10 06:55:46 b dropbear[825]: Exit (root) from <192.0.2.3:52325>: Disconnect received";
         assert_eq!(one(l), row(T, "192.0.2.3", "b", "root", "", "closed", false));
-        assert_eq!(kind("Dec 10 06:55:46 b dropbear[825]: Child connection from 192.0.2.3:52325"), Ok(LineKind::Ignored));
+        assert_eq!(
+            kind("Dec 10 06:55:46 b dropbear[825]: Child connection from 192.0.2.3:52325"),
+            Ok(LineKind::Ignored)
+        );
     }
 
     #[test]
@@ -596,16 +653,29 @@ mod tests {
     #[test]
     fn timestamps_with_their_own_zone() {
         let l = "<38>1 2019-07-08T17:40:16.954167-04:00 hostname.example.com sshd 57915 - - Failed unknown for invalid user redmond from 192.0.2.1 port 59197 ssh2";
-        assert_eq!(one(l), row("2019-07-08T21:40:16.954167Z", "192.0.2.1", "hostname.example.com", "redmond", "unknown", "failed", true));
+        assert_eq!(
+            one(l),
+            row(
+                "2019-07-08T21:40:16.954167Z",
+                "192.0.2.1",
+                "hostname.example.com",
+                "redmond",
+                "unknown",
+                "failed",
+                true
+            )
+        );
         let l = "2015-04-16T18:02:50.568798+00:00 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
         assert_eq!(one(l).time, "2015-04-16T18:02:50.568798Z");
-        let l = "2015-04-16T18:02:50+0200 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
+        let l =
+            "2015-04-16T18:02:50+0200 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
         assert_eq!(one(l).time, "2015-04-16T16:02:50Z");
         let l = "Thu 2015-04-16 18:02:50 UTC host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
         assert_eq!(one(l).time, "2015-04-16T18:02:50Z");
         let l = "1429200170.25 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
         assert_eq!(one(l).time, "2015-04-16T16:02:50.250000Z");
-        let l = "Dec 10 06:55:46.123456 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
+        let l =
+            "Dec 10 06:55:46.123456 host sshd[2716]: Connection closed by 192.0.2.112 [preauth]";
         assert_eq!(one(l).time, "2019-12-10T06:55:46.123456Z");
         let l = "Jul 10 23:53:52 fail2ban-test dropbear[825]: [825] Jul 10 23:53:52 Bad password attempt for 'root' from 1.2.3.4:52289";
         assert_eq!(one(l).time, "2019-07-10T23:53:52Z");
@@ -625,9 +695,18 @@ mod tests {
             ],
         );
         let times: Vec<&str> = rows.iter().map(|r| r.time.as_str()).collect();
-        assert_eq!(times, ["2019-07-01T16:00:00Z", "2019-12-01T17:00:00Z", "2019-07-01T12:00:00Z", "2019-07-01T16:00:00Z"]);
+        assert_eq!(
+            times,
+            [
+                "2019-07-01T16:00:00Z",
+                "2019-12-01T17:00:00Z",
+                "2019-07-01T12:00:00Z",
+                "2019-07-01T16:00:00Z"
+            ]
+        );
         assert!(notes.iter().any(|n| n.contains("America/New_York")), "{notes:?}");
-        let (_, _, notes) = run(&ctx(Some(2019)), &["Jul  1 12:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
+        let (_, _, notes) =
+            run(&ctx(Some(2019)), &["Jul  1 12:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
         assert!(notes.contains(&"syslog times read as UTC (no --tz)".to_string()), "{notes:?}");
     }
 
@@ -649,7 +728,13 @@ mod tests {
         let times: Vec<&str> = rows.iter().map(|r| r.time.as_str()).collect();
         assert_eq!(
             times,
-            ["2019-12-31T23:59:58Z", "2020-01-01T00:00:01Z", "2019-12-31T23:59:59Z", "2020-01-01T00:00:02Z", "2020-02-28T00:00:00Z"]
+            [
+                "2019-12-31T23:59:58Z",
+                "2020-01-01T00:00:01Z",
+                "2019-12-31T23:59:59Z",
+                "2020-01-01T00:00:02Z",
+                "2020-02-28T00:00:00Z"
+            ]
         );
         assert_eq!(notes[0], "syslog year from --year: 2019 (first line in Dec)");
     }
@@ -661,7 +746,10 @@ mod tests {
         let c = ParseContext { mtime: mtime("2020-03-05T10:00:00Z"), ..Default::default() };
         let (rows, _, notes) = run(
             &c,
-            &["Nov 30 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4", "Mar  5 09:00:00 h sshd[1]: Invalid user a from 1.2.3.4"],
+            &[
+                "Nov 30 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Mar  5 09:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+            ],
         );
         assert_eq!(rows[0].time, "2019-11-30T10:00:00Z");
         assert_eq!(rows[1].time, "2020-03-05T09:00:00Z");
@@ -671,7 +759,11 @@ mod tests {
         let (rows, _, _) = run(&c, &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
         assert_eq!(rows[0].time, "2020-02-01T10:00:00Z");
         // --year wins over the mtime
-        let c = ParseContext { year: Some(2005), mtime: mtime("2020-03-05T10:00:00Z"), ..Default::default() };
+        let c = ParseContext {
+            year: Some(2005),
+            mtime: mtime("2020-03-05T10:00:00Z"),
+            ..Default::default()
+        };
         let (rows, _, _) = run(&c, &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
         assert_eq!(rows[0].time, "2005-02-01T10:00:00Z");
         // a file spanning more than a year: the pre-pass anchors the LAST line to the mtime
@@ -700,11 +792,18 @@ mod tests {
             "Jan  1 09:30:00 h sshd[1]: x",
         ];
         let c = ParseContext { mtime: mtime("2021-01-01T09:00:00Z"), ..Default::default() };
-        assert_eq!(first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c), Some(2018));
+        assert_eq!(
+            first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c),
+            Some(2018)
+        );
         let c = ParseContext { mtime: mtime("2021-01-01T10:00:00Z"), ..Default::default() };
-        assert_eq!(first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c), Some(2019));
+        assert_eq!(
+            first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c),
+            Some(2019)
+        );
         // neither: 1970, said out loud
-        let (rows, _, notes) = run(&ctx(None), &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
+        let (rows, _, notes) =
+            run(&ctx(None), &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
         assert_eq!(rows[0].time, "1970-02-01T10:00:00Z");
         assert!(notes[0].starts_with("syslog year unknown"), "{notes:?}");
     }
@@ -723,7 +822,12 @@ mod tests {
         ] {
             assert!(looks_like_syslog(l), "{l}");
         }
-        for l in ["hello world", "1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success", "# failJSON: {}", ""] {
+        for l in [
+            "hello world",
+            "1,C625$@DOM1,U147@DOM1,C625,C625,Negotiate,Batch,LogOn,Success",
+            "# failJSON: {}",
+            "",
+        ] {
             assert!(!looks_like_syslog(l), "{l}");
         }
     }

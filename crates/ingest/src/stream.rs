@@ -35,7 +35,10 @@ pub struct Parsed {
 enum Parser {
     Lines(Box<dyn LineParser>),
     /// Windows JSON lines, held back for the join (file order).
-    Windows { held: Vec<Located>, newest: i64 },
+    Windows {
+        held: Vec<Located>,
+        newest: i64,
+    },
 }
 
 /// One followed input: a format, its parser's state and the lines read so far.
@@ -55,7 +58,12 @@ impl LineSource {
     /// A source for `format` (not [`Format::Evtx`]), evidence named `display` in `catalog`.
     /// For sshd without a year, `ctx.inferred_year` should come from
     /// [`crate::sshd::first_year_from_mtime`] over what the file holds now.
-    pub fn new(format: Format, display: &str, ctx: ParseContext, catalog: &mut Catalog) -> Result<LineSource, String> {
+    pub fn new(
+        format: Format,
+        display: &str,
+        ctx: ParseContext,
+        catalog: &mut Catalog,
+    ) -> Result<LineSource, String> {
         let parser = match format {
             Format::Evtx => return Err("EVTX files are read when complete, not followed".into()),
             Format::Winjson => Parser::Windows { held: Vec::new(), newest: i64::MIN },
@@ -122,7 +130,11 @@ impl LineSource {
     /// Parse `bytes`, which must be whole lines (each ending in `\n`; a last line without one
     /// is taken whole too, for the end of a closed file).
     pub fn parse(&mut self, bytes: &[u8], catalog: &mut Catalog, inventory: &Inventory) -> Parsed {
-        let mut b = BatchBuilder::with_dictionary(self.format.source_format(), self.dict.take().unwrap_or_default(), 0);
+        let mut b = BatchBuilder::with_dictionary(
+            self.format.source_format(),
+            self.dict.take().unwrap_or_default(),
+            0,
+        );
         let mut win = FileOutput::default();
         for raw in lines_of(bytes) {
             self.lines += 1;
@@ -152,7 +164,11 @@ impl LineSource {
     /// The input ended (closed, rotated away, or the run stops): release what is held and
     /// let the parser sum up.
     pub fn release_all(&mut self, catalog: &mut Catalog, inventory: &Inventory) -> Parsed {
-        let mut b = BatchBuilder::with_dictionary(self.format.source_format(), self.dict.take().unwrap_or_default(), 0);
+        let mut b = BatchBuilder::with_dictionary(
+            self.format.source_format(),
+            self.dict.take().unwrap_or_default(),
+            0,
+        );
         match &mut self.parser {
             Parser::Lines(p) => p.finish(&mut b),
             Parser::Windows { held, .. } => release(held, i64::MAX, &mut b),
@@ -166,10 +182,16 @@ impl LineSource {
         let problems = batch
             .problems
             .drain(..)
-            .map(|(position, e)| Problem { file: self.display.clone(), position, kind: e.kind, message: e.message })
+            .map(|(position, e)| Problem {
+                file: self.display.clone(),
+                position,
+                kind: e.kind,
+                message: e.message,
+            })
             .collect();
         let (ignored, notes) = (batch.ignored, std::mem::take(&mut batch.notes));
-        let (events, _labels) = self.absorber.absorb(&mut batch, catalog, inventory, self.source, 0);
+        let (events, _labels) =
+            self.absorber.absorb(&mut batch, catalog, inventory, self.source, 0);
         Parsed { events, problems, ignored, notes }
     }
 }
@@ -218,7 +240,12 @@ pub fn read_whole(
                 Position::Line(n) => Position::Line(n + offset),
                 p => p,
             };
-            out.problems.push(Problem { file: ctx.path.clone(), position, kind: e.kind, message: e.message });
+            out.problems.push(Problem {
+                file: ctx.path.clone(),
+                position,
+                kind: e.kind,
+                message: e.message,
+            });
         }
         out.ignored += batch.ignored;
         out.notes.append(&mut batch.notes);
@@ -230,8 +257,14 @@ pub fn read_whole(
     if format.whole_file() {
         windows::parse_file(path, format, ctx, 1 << 16, &mut send);
     } else {
-        let err = LineError::new(ProblemKind::UnrecognisedFormat, format!("{format} is not read whole"));
-        out.problems.push(Problem { file: ctx.path.clone(), position: Position::Line(1), kind: err.kind, message: err.message });
+        let err =
+            LineError::new(ProblemKind::UnrecognisedFormat, format!("{format} is not read whole"));
+        out.problems.push(Problem {
+            file: ctx.path.clone(),
+            position: Position::Line(1),
+            kind: err.kind,
+            message: err.message,
+        });
     }
     out.events.sort_by_time();
     out
@@ -256,7 +289,11 @@ mod tests {
     ];
 
     /// Feed `lines` in pieces of `step` lines; returns the events and problems.
-    fn follow(format: Format, lines: &[&str], step: usize) -> (Vec<hopscope_model::Event>, Vec<String>) {
+    fn follow(
+        format: Format,
+        lines: &[&str],
+        step: usize,
+    ) -> (Vec<hopscope_model::Event>, Vec<String>) {
         let mut catalog = Catalog::default();
         let inventory = Inventory::default();
         let ctx = ParseContext { path: "f".into(), year: Some(2019), ..ParseContext::default() };
@@ -292,7 +329,10 @@ mod tests {
     fn windows_events_are_joined_across_pieces() {
         let (events, problems) = follow(Format::Winjson, WINJSON, 1);
         // the 4672 and the 7045 mark the logon before them; the 4672 itself is not an event
-        let logon = events.iter().find(|e| e.evidence.position == Position::Line(2)).expect("the first logon");
+        let logon = events
+            .iter()
+            .find(|e| e.evidence.position == Position::Line(2))
+            .expect("the first logon");
         let flags = logon.flags;
         assert!(flags.contains(hopscope_model::EventFlags::PRIVILEGED), "{flags:?}");
         assert!(flags.contains(hopscope_model::EventFlags::SERVICE_INSTALL), "{flags:?}");
@@ -322,12 +362,17 @@ mod tests {
                     new.keep_last_held(old.held());
                     assert_eq!((new.held(), new.lines()), (old.held(), old.lines()));
                     let mut rest = |s: &mut LineSource| {
-                        let mut p = s.parse(text(&lines[cut..]).as_bytes(), &mut catalog, &inventory);
+                        let mut p =
+                            s.parse(text(&lines[cut..]).as_bytes(), &mut catalog, &inventory);
                         let end = s.release_all(&mut catalog, &inventory);
                         p.events.extend_from(&end.events);
                         p.events.iter().collect::<Vec<_>>()
                     };
-                    assert_eq!(rest(&mut new), rest(&mut old), "{format} cut after {cut} lines, idle release {idle_release}");
+                    assert_eq!(
+                        rest(&mut new),
+                        rest(&mut old),
+                        "{format} cut after {cut} lines, idle release {idle_release}"
+                    );
                 }
             }
         }

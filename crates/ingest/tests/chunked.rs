@@ -51,7 +51,9 @@ fn chunks_read_like_one_piece() {
     let whole = read(1 << 30, 1);
     assert!(whole.events.len() > 2900, "{}", whole.events.len());
     assert!(whole.summary.problems.total() >= 20, "{:?}", whole.summary.problems);
-    assert!(whole.summary.problems.counts.get(&hopscope_ingest::ProblemKind::InvalidUtf8) >= Some(&10));
+    assert!(
+        whole.summary.problems.counts.get(&hopscope_ingest::ProblemKind::InvalidUtf8) >= Some(&10)
+    );
     // chunked files are hashed from the chunks as they are read; the whole file on its own
     assert_eq!(whole.summary.sources[0].sha256.as_ref().map(String::len), Some(64));
     for (chunk_bytes, threads) in [(64, 1), (100, 2), (1000, 3), (4096, 2), (50_000, 2)] {
@@ -60,17 +62,24 @@ fn chunks_read_like_one_piece() {
         assert_eq!(got.events, whole.events, "{what}");
         assert_eq!(got.summary.sources[0].lines, whole.summary.sources[0].lines, "{what}");
         assert_eq!(got.summary.problems.counts, whole.summary.problems.counts, "{what}");
-        assert_eq!(got.summary.problems.examples, whole.summary.problems.examples, "{what}: problems located alike");
+        assert_eq!(
+            got.summary.problems.examples, whole.summary.problems.examples,
+            "{what}: problems located alike"
+        );
         assert_eq!(got.summary.sources[0].sha256, whole.summary.sources[0].sha256, "{what}");
-        let names = |x: &support::Ingested| (0..x.events.len()).map(|i| {
-            let e = x.events.get(i);
-            (
-                x.catalog.hosts.name(e.src_host).map(str::to_string),
-                x.catalog.hosts.name(e.dst_host).map(str::to_string),
-                x.catalog.accounts.get(e.user).map(|a| a.display()),
-                x.catalog.accounts.get(e.src_user).map(|a| a.display()),
-            )
-        }).collect::<Vec<_>>();
+        let names = |x: &support::Ingested| {
+            (0..x.events.len())
+                .map(|i| {
+                    let e = x.events.get(i);
+                    (
+                        x.catalog.hosts.name(e.src_host).map(str::to_string),
+                        x.catalog.hosts.name(e.dst_host).map(str::to_string),
+                        x.catalog.accounts.get(e.user).map(|a| a.display()),
+                        x.catalog.accounts.get(e.src_user).map(|a| a.display()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&got), names(&whole), "{what}");
     }
 }
@@ -97,13 +106,18 @@ fn cuts_do_not_depend_on_the_chunk_size() {
             }
             Ok(())
         };
-        run(&files, &opts, &mut Catalog::default(), &Inventory::default(), &mut sink, &|_| {}).unwrap();
+        run(&files, &opts, &mut Catalog::default(), &Inventory::default(), &mut sink, &|_| {})
+            .unwrap();
         sizes
     };
     let expect = groups(16_384, 1);
     assert!(expect.len() > 5, "{expect:?}");
     assert_eq!(expect.last(), Some(&0), "a cut after the last piece");
     for (chunk_bytes, threads) in [(4096, 2), (1024, 2), (8192, 3)] {
-        assert_eq!(groups(chunk_bytes, threads), expect, "{chunk_bytes}-byte chunks, {threads} workers");
+        assert_eq!(
+            groups(chunk_bytes, threads),
+            expect,
+            "{chunk_bytes}-byte chunks, {threads} workers"
+        );
     }
 }

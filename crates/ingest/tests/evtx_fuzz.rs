@@ -8,7 +8,8 @@ use hopscope_model::Inventory;
 use proptest::prelude::*;
 
 fn sample() -> Option<Vec<u8>> {
-    support::corpus("windows-evtx/evtx-crate-samples/security.evtx").map(|p| std::fs::read(p).unwrap())
+    support::corpus("windows-evtx/evtx-crate-samples/security.evtx")
+        .map(|p| std::fs::read(p).unwrap())
 }
 
 proptest! {

@@ -15,7 +15,10 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use hopscope_ingest::{run, Format, IngestOptions, IngestSummary, ProblemKind, SinkItem};
-use hopscope_model::{canonical_ip, fold_host_name, Catalog, Event, EventFlags, Inventory, Orientation, Outcome, Position};
+use hopscope_model::{
+    canonical_ip, fold_host_name, Catalog, Event, EventFlags, Inventory, Orientation, Outcome,
+    Position,
+};
 
 /// An event with its ids resolved to strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +50,10 @@ fn src_key(s: &str) -> String {
 }
 
 /// Ingest `files` through the public pipeline; events grouped by line, per file.
-fn ingest(files: &[PathBuf], opts: &IngestOptions) -> (IngestSummary, Vec<BTreeMap<u64, Vec<Seen>>>) {
+fn ingest(
+    files: &[PathBuf],
+    opts: &IngestOptions,
+) -> (IngestSummary, Vec<BTreeMap<u64, Vec<Seen>>>) {
     let mut cat = Catalog::default();
     let mut tables = Vec::new();
     let summary = run(
@@ -67,14 +73,24 @@ fn ingest(files: &[PathBuf], opts: &IngestOptions) -> (IngestSummary, Vec<BTreeM
     let mut by_file: Vec<BTreeMap<u64, Vec<Seen>>> = vec![BTreeMap::new(); files.len()];
     for t in &tables {
         for e in t.iter() {
-            let Position::Line(line) = e.evidence.position else { panic!("sshd evidence is a line") };
-            let file = summary.sources.iter().position(|s| s.source_id == e.evidence.source).expect("known source");
+            let Position::Line(line) = e.evidence.position else {
+                panic!("sshd evidence is a line")
+            };
+            let file = summary
+                .sources
+                .iter()
+                .position(|s| s.source_id == e.evidence.source)
+                .expect("known source");
             let src = if e.src_ip != 0 {
                 cat.addresses.name(e.src_ip).unwrap().to_string()
             } else {
                 cat.hosts.name(e.src_host).map(|n| n.to_lowercase()).unwrap_or_default()
             };
-            let user = if e.user == 0 { String::new() } else { cat.accounts.get(e.user).unwrap().name.clone() };
+            let user = if e.user == 0 {
+                String::new()
+            } else {
+                cat.accounts.get(e.user).unwrap().name.clone()
+            };
             by_file[file].entry(line).or_default().push(Seen {
                 line,
                 time: e.time.unix_secs(),
@@ -162,7 +178,8 @@ fn loghub_oracle(
     let events = &by_file[0];
 
     let mut rdr = csv::Reader::from_path(&structured).unwrap();
-    let cols: HashMap<String, usize> = rdr.headers().unwrap().iter().enumerate().map(|(i, h)| (h.to_string(), i)).collect();
+    let cols: HashMap<String, usize> =
+        rdr.headers().unwrap().iter().enumerate().map(|(i, h)| (h.to_string(), i)).collect();
     let (mut auth, mut matched, mut by_id) = (0, 0, BTreeMap::new());
     let mut mismatches = Vec::new();
     for rec in rdr.records() {
@@ -175,7 +192,11 @@ fn loghub_oracle(
             .unwrap_or_else(|| panic!("line {line}: template does not match its content"));
         let got = events.get(&line).cloned().unwrap_or_default();
         let Some((what, user, src, invalid, times)) = want(&rec, &cols, &p) else {
-            assert!(got.is_empty(), "line {line} ({}) should yield no event: {got:?}", get("EventId"));
+            assert!(
+                got.is_empty(),
+                "line {line} ({}) should yield no event: {got:?}",
+                get("EventId")
+            );
             continue;
         };
         auth += 1;
@@ -190,7 +211,12 @@ fn loghub_oracle(
             mismatches.push(format!("line {line}: want {times} × {expect:?}, got {got:?}"));
         }
     }
-    assert!(mismatches.is_empty(), "{} mismatches, first: {:#?}", mismatches.len(), &mismatches[..mismatches.len().min(5)]);
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches, first: {:#?}",
+        mismatches.len(),
+        &mismatches[..mismatches.len().min(5)]
+    );
     Some((auth, matched, by_id))
 }
 
@@ -217,7 +243,9 @@ fn linux_2k_matches_loghub_parse() {
     let Some((auth, matched, by_id)) = loghub_oracle(
         "linux-ssh/loghub/Linux_2k.log",
         "linux-ssh/loghub/Linux_2k.log_structured.csv",
-        |rec, cols, p| linux_want(rec.get(cols["Component"]).unwrap(), rec.get(cols["EventId"]).unwrap(), p),
+        |rec, cols, p| {
+            linux_want(rec.get(cols["Component"]).unwrap(), rec.get(cols["EventId"]).unwrap(), p)
+        },
     ) else {
         return;
     };
@@ -245,7 +273,9 @@ fn cases(file: &'static str, path: &Path) -> Vec<Case> {
     let mut pending: Option<serde_json::Value> = None;
     for (i, line) in text.lines().enumerate() {
         if let Some(j) = line.strip_prefix("# failJSON:") {
-            pending = Some(serde_json::from_str(j.trim()).unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1)));
+            pending = Some(
+                serde_json::from_str(j.trim()).unwrap_or_else(|e| panic!("{file}:{}: {e}", i + 1)),
+            );
         } else if line.starts_with('#') || line.trim().is_empty() {
             continue;
         } else if let Some(exp) = pending.take() {
@@ -310,13 +340,21 @@ const CONNECTION_LEVEL: [&str; 11] = [
     "refused connect from",
     "fatal: Write failed",
 ];
-const CLOSES: [&str; 5] =
-    ["Connection closed by", "Connection reset by", "Disconnected from", "Received disconnect from", "Disconnecting "];
+const CLOSES: [&str; 5] = [
+    "Connection closed by",
+    "Connection reset by",
+    "Disconnected from",
+    "Received disconnect from",
+    "Disconnecting ",
+];
 
 fn classify(c: &Case) -> Check {
     let l = c.line.as_str();
     let matched = c.exp["match"].as_bool().unwrap();
-    let sshd = l.contains("sshd[") || l.contains("sshd-session[") || l.contains("[sshd]") || l.contains("dropbear[")
+    let sshd = l.contains("sshd[")
+        || l.contains("sshd-session[")
+        || l.contains("[sshd]")
+        || l.contains("dropbear[")
         || l.contains(" sshd ");
     if !sshd {
         return Check::Differ(Differ::NotSshd);
@@ -369,7 +407,11 @@ fn parse_case(c: &Case, dir: &Path) -> (Vec<Seen>, IngestSummary) {
     let year = c.exp["time"].as_str().and_then(|t| t.get(..4)).map_or(2005, |y| y.parse().unwrap());
     // sshd-journal holds journal messages without a time (fail2ban feeds the journal's own
     // time); a fixed syslog stamp makes them syslog lines
-    let line = if c.file == "sshd-journal" { format!("Jan  1 00:00:00 {}", c.line) } else { c.line.clone() };
+    let line = if c.file == "sshd-journal" {
+        format!("Jan  1 00:00:00 {}", c.line)
+    } else {
+        c.line.clone()
+    };
     let path = dir.join(format!("{}-{}.log", c.file, c.line_no));
     std::fs::write(&path, format!("{line}\n")).unwrap();
     let opts = IngestOptions {
@@ -411,7 +453,10 @@ fn fail2ban_expectations() {
             Check::Close => "closed",
             Check::NoFailure => {
                 if events.iter().any(|e| e.what == "failed") {
-                    failures.push(format!("{}:{}: match false but a failure: {events:?}", c.file, c.line_no));
+                    failures.push(format!(
+                        "{}:{}: match false but a failure: {events:?}",
+                        c.file, c.line_no
+                    ));
                 }
                 continue;
             }
@@ -421,13 +466,16 @@ fn fail2ban_expectations() {
                     Differ::ConnectionLevel | Differ::AddressOnAnotherLine | Differ::NotSshd => {
                         events.is_empty() && problems.is_empty()
                     }
-                    Differ::AmbiguousAddress => events.is_empty() && problems == [ProblemKind::BadAddress],
+                    Differ::AmbiguousAddress => {
+                        events.is_empty() && problems == [ProblemKind::BadAddress]
+                    }
                     Differ::PublickeyPolicy | Differ::PamHeldBack => {
                         events.len() == 1 && events[0].what == "failed" && problems.is_empty()
                     }
                 };
                 if !ok {
-                    failures.push(format!("{}:{}: {d:?}: {events:?} {problems:?}", c.file, c.line_no));
+                    failures
+                        .push(format!("{}:{}: {d:?}: {events:?} {problems:?}", c.file, c.line_no));
                 }
                 continue;
             }
@@ -442,7 +490,10 @@ fn fail2ban_expectations() {
                 && user.is_none_or(|u| u == e.user)
         });
         if !ok {
-            failures.push(format!("{}:{}: want {want_what} from {host} at {time:?} user {user:?}: {events:?}", c.file, c.line_no));
+            failures.push(format!(
+                "{}:{}: want {want_what} from {host} at {time:?} user {user:?}: {events:?}",
+                c.file, c.line_no
+            ));
         }
     }
     eprintln!("fail2ban expectations: {} in all; {tally:?}", all.len());
@@ -486,14 +537,27 @@ fn every_corpus_sshd_file_ingests() {
         let Some(p) = support::corpus(&format!("linux-ssh/{f}")) else { return };
         files.push(p);
     }
-    let opts = IngestOptions { format: Some(Format::Sshd), year: Some(2005), threads: 1, ..Default::default() };
+    let opts = IngestOptions {
+        format: Some(Format::Sshd),
+        year: Some(2005),
+        threads: 1,
+        ..Default::default()
+    };
     let (summary, _) = ingest(&files, &opts);
     let mut table: Vec<FileCounts> = Vec::new();
     for r in &summary.sources {
         let name = Path::new(&r.path).file_name().unwrap().to_string_lossy().to_string();
-        let problems: BTreeMap<&str, u64> = r.problems.counts.iter().map(|(k, n)| (k.as_str(), *n)).collect();
-        eprintln!("{name:>14}: {} lines, {} events, {} ignored, problems {problems:?}", r.lines, r.events, r.ignored);
-        assert!(!r.problems.counts.contains_key(&ProblemKind::UnknownMessage), "{name}: {:?}", r.problems);
+        let problems: BTreeMap<&str, u64> =
+            r.problems.counts.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        eprintln!(
+            "{name:>14}: {} lines, {} events, {} ignored, problems {problems:?}",
+            r.lines, r.events, r.ignored
+        );
+        assert!(
+            !r.problems.counts.contains_key(&ProblemKind::UnknownMessage),
+            "{name}: {:?}",
+            r.problems
+        );
         table.push((name, r.lines, r.events, r.ignored, problems));
     }
     // sshd-journal holds journal messages without any time: each authentication message in

@@ -66,13 +66,15 @@ fn otrf_datasets_show_the_hop_from_workstation5_and_nothing_else() {
     for zip in &zips {
         let name = zip.file_stem().unwrap().to_string_lossy().to_string();
         // the sc.exe query dataset only records the hop to the domain controller
-        let target = if name.starts_with("covenant_sc_query") { "MORDORDC" } else { "WORKSTATION6" };
+        let target =
+            if name.starts_with("covenant_sc_query") { "MORDORDC" } else { "WORKSTATION6" };
         let got = ingest(std::slice::from_ref(zip), None, &lab);
         let report = &got.summary.sources[0];
         assert_eq!(report.format, Some(Format::Winjson), "{name}: detected as Windows JSON");
         assert!(report.events > 0, "{name}: yields events");
         assert!(
-            report.problems.counts.keys().all(|k| *k == ProblemKind::BadJson) && report.problems.total() <= 1,
+            report.problems.counts.keys().all(|k| *k == ProblemKind::BadJson)
+                && report.problems.total() <= 1,
             "{name}: problems {:?}",
             report.problems.counts
         );
@@ -84,7 +86,8 @@ fn otrf_datasets_show_the_hop_from_workstation5_and_nothing_else() {
                 && e.outcome == Outcome::Success
                 && matches!(e.orientation, Orientation::LogOn | Orientation::Tgs)
         });
-        let hop = hop.unwrap_or_else(|| panic!("{name}: no WORKSTATION5 -> {target} hop by pgustavo"));
+        let hop =
+            hop.unwrap_or_else(|| panic!("{name}: no WORKSTATION5 -> {target} hop by pgustavo"));
         // evidence: a line of the member file inside the zip
         let source = got.catalog.sources.name(hop.evidence.source).unwrap();
         assert!(source.contains(".zip!") && source.ends_with(".json"), "{name}: evidence {source}");
@@ -94,11 +97,18 @@ fn otrf_datasets_show_the_hop_from_workstation5_and_nothing_else() {
             let (src, dst, user) = (got.host(e.src_host), got.host(e.dst_host), got.user(&e));
             // every hop a person made between two hosts starts at the attacker's foothold
             if !src.is_empty() && src != dst && is_person(&user) {
-                assert_eq!(src, "WORKSTATION5", "{name}: invented hop {src} -> {dst} ({user}, event {})", e.event_id);
+                assert_eq!(
+                    src, "WORKSTATION5",
+                    "{name}: invented hop {src} -> {dst} ({user}, event {})",
+                    e.event_id
+                );
             }
             // WORKSTATION7 only appears in the PurpleSharp playbook, and never as a person's source
             if !name.starts_with("purplesharp") {
-                assert!(src != "WORKSTATION7" && dst != "WORKSTATION7", "{name}: WORKSTATION7 in {e:?}");
+                assert!(
+                    src != "WORKSTATION7" && dst != "WORKSTATION7",
+                    "{name}: WORKSTATION7 in {e:?}"
+                );
             } else if src == "WORKSTATION7" && dst != "WORKSTATION7" {
                 assert!(!is_person(&user), "{name}: WORKSTATION7 -> {dst} by {user}");
             }
@@ -108,8 +118,9 @@ fn otrf_datasets_show_the_hop_from_workstation5_and_nothing_else() {
 
 #[test]
 fn otrf_psexec_style_logons_carry_their_evidence() {
-    let Some(zip) = support::corpus("windows-json/otrf-lateral-movement/covenant_sharpsc_create_dcerpc_smb_svcctl.zip")
-    else {
+    let Some(zip) = support::corpus(
+        "windows-json/otrf-lateral-movement/covenant_sharpsc_create_dcerpc_smb_svcctl.zip",
+    ) else {
         return;
     };
     let got = ingest(&[zip], None, &otrf_lab());
@@ -126,11 +137,15 @@ fn otrf_psexec_style_logons_carry_their_evidence() {
     assert_eq!(logon.logon_type, LogonType::Network);
     assert_eq!(got.host(logon.src_host), "WORKSTATION5");
     assert!(logon.flags.contains(EventFlags::PRIVILEGED), "4672 marks the same logon id");
-    assert!(got.events.iter().any(|e| e.event_id == 5145 && e.flags.contains(EventFlags::ADMIN_SHARE)));
+    assert!(got
+        .events
+        .iter()
+        .any(|e| e.event_id == 5145 && e.flags.contains(EventFlags::ADMIN_SHARE)));
 }
 
 fn evtx_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walk(dir).into_iter().filter(|p| p.extension().is_some_and(|x| x == "evtx")).collect();
+    let mut v: Vec<PathBuf> =
+        walk(dir).into_iter().filter(|p| p.extension().is_some_and(|x| x == "evtx")).collect();
     v.sort();
     v
 }
@@ -162,11 +177,16 @@ fn mitre_lateral_movement_samples() {
         assert!(report.problems.is_empty(), "{name}: {:?}", report.problems);
         let ids: Vec<u16> = got.events.event_id.clone();
         // which files hold hop evidence, from their ATT&CK sample names
-        let holds = ["4624", "4625", "4648", "5140", "5145", "4778", "4779"].iter().any(|id| name.contains(id));
+        let holds = ["4624", "4625", "4648", "5140", "5145", "4778", "4779"]
+            .iter()
+            .any(|id| name.contains(id));
         if holds {
             assert!(!ids.is_empty(), "{name}: yields its logon/share/RDP records");
             for e in got.events.iter() {
-                assert!(matches!(e.evidence.position, Position::Record(n) if n > 0), "{name}: record evidence");
+                assert!(
+                    matches!(e.evidence.position, Position::Record(n) if n > 0),
+                    "{name}: record evidence"
+                );
                 let ip = got.src_ip(&e);
                 if !ip.is_empty() {
                     addresses.insert(ip);
@@ -183,7 +203,10 @@ fn mitre_lateral_movement_samples() {
             assert_eq!(pth.src_host, pth.dst_host, "pass-the-hash is seen on the source itself");
         }
         if name.contains("PSexec") {
-            let logon = got.events.iter().find(|e| e.event_id == 4624 && e.flags.contains(EventFlags::SERVICE_INSTALL));
+            let logon = got
+                .events
+                .iter()
+                .find(|e| e.event_id == 4624 && e.flags.contains(EventFlags::SERVICE_INSTALL));
             assert!(logon.is_some(), "{name}: the 4697 tags its logon");
         }
     }
@@ -205,9 +228,16 @@ fn evtx_crate_samples_all_processed_corrupt_ones_located() {
     let by_name = |n: &str| got.summary.sources.iter().find(|r| r.path.ends_with(n)).unwrap();
     for corrupt in ["sample_with_a_bad_chunk_magic.evtx", "sample-with-zero-data-size-event.evtx"] {
         let r = by_name(corrupt);
-        assert!(r.problems.counts.get(&ProblemKind::BadRecord).copied().unwrap_or(0) > 0, "{corrupt}: {:?}", r.problems);
+        assert!(
+            r.problems.counts.get(&ProblemKind::BadRecord).copied().unwrap_or(0) > 0,
+            "{corrupt}: {:?}",
+            r.problems
+        );
         let ex = r.problems.first().unwrap();
-        assert!(matches!(ex.position, Position::Record(n) if n > 0), "{corrupt}: located by record: {ex}");
+        assert!(
+            matches!(ex.position, Position::Record(n) if n > 0),
+            "{corrupt}: located by record: {ex}"
+        );
         assert!(ex.file.ends_with(corrupt));
         // the rest of the file is still read
         assert!(r.lines > 100, "{corrupt}: {} records", r.lines);
@@ -215,13 +245,16 @@ fn evtx_crate_samples_all_processed_corrupt_ones_located() {
     let security = by_name("/security.evtx");
     assert!(security.problems.is_empty());
     let sid = security.source_id;
-    let logons = got.events.iter().filter(|e| e.evidence.source == sid && e.event_id == 4624).count();
+    let logons =
+        got.events.iter().filter(|e| e.evidence.source == sid && e.event_id == 4624).count();
     assert_eq!(logons, 583);
 }
 
 #[test]
 fn truncated_evtx_is_counted_and_the_rest_read() {
-    let Some(src) = support::corpus("windows-evtx/evtx-crate-samples/security.evtx") else { return };
+    let Some(src) = support::corpus("windows-evtx/evtx-crate-samples/security.evtx") else {
+        return;
+    };
     let bytes = std::fs::read(&src).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("cut.evtx");

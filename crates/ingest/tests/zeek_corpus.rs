@@ -58,7 +58,9 @@ impl Ingested {
         self.events
             .iter()
             .map(|e| {
-                let Position::Line(n) = e.evidence.position else { panic!("Zeek evidence is a line: {e:?}") };
+                let Position::Line(n) = e.evidence.position else {
+                    panic!("Zeek evidence is a line: {e:?}")
+                };
                 (self.row(&e), n)
             })
             .collect()
@@ -177,11 +179,19 @@ fn zeek_testsuite_every_file_explained() {
         for (i, file) in files.iter().enumerate() {
             let name = format!("{folder}/{}", file.file_name().unwrap().to_string_lossy());
             let d = &detected_run.summary.sources[i];
-            assert_eq!(d.format == Some(Format::Zeek), detected, "{name}: detection ({:?})", d.format);
+            assert_eq!(
+                d.format == Some(Format::Zeek),
+                detected,
+                "{name}: detection ({:?})",
+                d.format
+            );
             assert!(d.format.is_none() || d.format == Some(Format::Zeek), "{name}: {:?}", d.format);
             let r = &forced_run.summary.sources[i];
             assert_eq!(r.events, 0, "{name}");
-            assert!(!counts(r).contains_key("unknown-message") && !counts(r).contains_key("bad-json"), "{name}");
+            assert!(
+                !counts(r).contains_key("unknown-message") && !counts(r).contains_key("bad-json"),
+                "{name}"
+            );
             for ex in r.problems.examples.values().flatten() {
                 assert!(matches!(ex.position, Position::Line(n) if n > 1), "{name}: located: {ex}");
                 if ex.kind == ProblemKind::BadTime {
@@ -190,8 +200,13 @@ fn zeek_testsuite_every_file_explained() {
             }
         }
         // folders with two logs (mapi, smb2) are summed
-        let sum = |f: fn(&SourceReport) -> u64| forced_run.summary.sources.iter().map(f).sum::<u64>();
-        assert_eq!((sum(|r| r.lines), sum(|r| r.ignored)), (lines, ignored), "{folder}: lines, ignored");
+        let sum =
+            |f: fn(&SourceReport) -> u64| forced_run.summary.sources.iter().map(f).sum::<u64>();
+        assert_eq!(
+            (sum(|r| r.lines), sum(|r| r.ignored)),
+            (lines, ignored),
+            "{folder}: lines, ignored"
+        );
         let mut got: BTreeMap<&str, u64> = BTreeMap::new();
         for r in &forced_run.summary.sources {
             for (k, n) in counts(r) {
@@ -265,22 +280,36 @@ fn zed_tsv_and_json_yield_identical_events() {
 #[test]
 fn zed_events_mean_what_the_logs_say() {
     let Some(dir) = support::corpus("zeek/zed-sample-data") else { return };
-    let by = |rows: &[(Row, u64)], f: &dyn Fn(&Row) -> bool| rows.iter().filter(|(r, _)| f(r)).count();
+    let by =
+        |rows: &[(Row, u64)], f: &dyn Fn(&Row) -> bool| rows.iter().filter(|(r, _)| f(r)).count();
 
     let (ssh, _) = zed_pair(&dir, "ssh");
     let rows = ssh.rows();
-    assert!(rows.iter().all(|(r, _)| r.auth == "ssh" && r.logon_type == LogonType::RemoteInteractive && r.user.is_empty()));
+    assert!(rows.iter().all(|(r, _)| r.auth == "ssh"
+        && r.logon_type == LogonType::RemoteInteractive
+        && r.user.is_empty()));
     assert_eq!(by(&rows, &|r| r.outcome == Outcome::Success && r.flags == 0), 5);
     assert_eq!(by(&rows, &|r| r.outcome == Outcome::Failure && r.flags == 0), 2);
-    assert_eq!(by(&rows, &|r| r.outcome == Outcome::Unknown && r.flags == EventFlags::NETWORK_ONLY.0), 15);
+    assert_eq!(
+        by(&rows, &|r| r.outcome == Outcome::Unknown && r.flags == EventFlags::NETWORK_ONLY.0),
+        15
+    );
     let first = rows.iter().find(|(_, l)| *l == 9).unwrap();
-    assert_eq!((first.0.src_ip.as_str(), first.0.dst_ip.as_str(), first.0.time), ("10.0.0.227", "10.47.8.50", 1_521_911_799_739_898));
+    assert_eq!(
+        (first.0.src_ip.as_str(), first.0.dst_ip.as_str(), first.0.time),
+        ("10.0.0.227", "10.47.8.50", 1_521_911_799_739_898)
+    );
     let note = &ssh.summary.sources[0].notes;
-    assert!(note.iter().any(|n| n.contains("22 connections, 7 authentication attempts")), "{note:?}");
+    assert!(
+        note.iter().any(|n| n.contains("22 connections, 7 authentication attempts")),
+        "{note:?}"
+    );
 
     let (rdp, _) = zed_pair(&dir, "rdp");
     let rows = rdp.rows();
-    assert!(rows.iter().all(|(r, _)| r.auth == "rdp" && r.logon_type == LogonType::RemoteInteractive && r.user.is_empty()));
+    assert!(rows.iter().all(|(r, _)| r.auth == "rdp"
+        && r.logon_type == LogonType::RemoteInteractive
+        && r.user.is_empty()));
     // cookies: the client's claimed user name, kept as src_user
     assert_eq!(by(&rows, &|r| r.src_user == "nessus"), 11);
     assert_eq!(by(&rows, &|r| r.src_user == "jerry"), 2);
@@ -289,9 +318,16 @@ fn zed_events_mean_what_the_logs_say() {
 
     let (ntlm, _) = zed_pair(&dir, "ntlm");
     let rows = ntlm.rows();
-    assert_eq!(by(&rows, &|r| r.user.eq_ignore_ascii_case("Administrator@FACTORY") && r.outcome == Outcome::Success), 14);
+    assert_eq!(
+        by(&rows, &|r| r.user.eq_ignore_ascii_case("Administrator@FACTORY")
+            && r.outcome == Outcome::Success),
+        14
+    );
     // the server's NetBIOS name names the destination
-    assert!(by(&rows, &|r| r.dst_host.eq_ignore_ascii_case("snozberry") && r.dst_ip == "10.47.8.208") > 0);
+    assert!(
+        by(&rows, &|r| r.dst_host.eq_ignore_ascii_case("snozberry") && r.dst_ip == "10.47.8.208")
+            > 0
+    );
     assert!(rows.iter().all(|(r, _)| r.auth == "ntlm" && r.logon_type == LogonType::Network));
     // the `NULL` workstation name some tools send is no host
     assert_eq!(by(&rows, &|r| r.src_host.eq_ignore_ascii_case("null")), 0);
@@ -300,7 +336,9 @@ fn zed_events_mean_what_the_logs_say() {
 
     let (krb, _) = zed_pair(&dir, "kerberos");
     let rows = krb.rows();
-    assert!(rows.iter().all(|(r, _)| r.orientation == Orientation::Tgt && r.auth == "kerberos" && r.user.is_empty()));
+    assert!(rows.iter().all(|(r, _)| r.orientation == Orientation::Tgt
+        && r.auth == "kerberos"
+        && r.user.is_empty()));
     assert_eq!(by(&rows, &|r| r.outcome == Outcome::Failure), 1);
 
     let (smb, _) = zed_pair(&dir, "smb_mapping");
@@ -311,8 +349,14 @@ fn zed_events_mean_what_the_logs_say() {
 
     let (dce, _) = zed_pair(&dir, "dce_rpc");
     let rows = dce.rows();
-    assert_eq!(by(&rows, &|r| r.flags == EventFlags::SERVICE_INSTALL.0), 9, "svcctl CreateServiceW");
-    assert!(rows.iter().all(|(r, _)| r.auth == "dce_rpc" && !r.src_ip.is_empty() && !r.dst_ip.is_empty()));
+    assert_eq!(
+        by(&rows, &|r| r.flags == EventFlags::SERVICE_INSTALL.0),
+        9,
+        "svcctl CreateServiceW"
+    );
+    assert!(rows
+        .iter()
+        .all(|(r, _)| r.auth == "dce_rpc" && !r.src_ip.is_empty() && !r.dst_ip.is_empty()));
 }
 
 #[test]

@@ -7,7 +7,19 @@ pub const NONE: u32 = 0;
 
 /// How a logon happened. Codes follow Windows logon types where one exists, so that
 /// `logon_type` 3 means the same thing in every source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum LogonType {
     #[default]
@@ -69,8 +81,11 @@ impl LogonType {
         if let Ok(n) = s.parse::<u8>() {
             return LogonType::from_code(n);
         }
-        let norm: String =
-            s.chars().filter(|c| *c != '-' && *c != '_' && *c != ' ').collect::<String>().to_ascii_lowercase();
+        let norm: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_' && *c != ' ')
+            .collect::<String>()
+            .to_ascii_lowercase();
         Some(match norm.as_str() {
             "unknown" | "" => LogonType::Unknown,
             "interactive" => LogonType::Interactive,
@@ -178,7 +193,19 @@ impl Orientation {
 }
 
 /// The input format an event was read from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum SourceFormat {
     #[default]
@@ -224,7 +251,9 @@ impl SourceFormat {
 }
 
 /// Facts about one event that later stages use and most sources cannot express.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct EventFlags(pub u16);
 
 impl EventFlags {
@@ -271,7 +300,9 @@ impl EventFlags {
 }
 
 /// Where in an input file an event came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Position {
     /// 1-based line number in the (decompressed) file.
     Line(u64),
@@ -280,7 +311,9 @@ pub enum Position {
 }
 
 /// An evidence reference: an input source (an id into the case's source list) and a position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Evidence {
     pub source: u32,
     pub position: Position,
@@ -333,22 +366,70 @@ pub struct EventTable {
 
 macro_rules! each_column {
     ($self:ident, $c:ident, $body:expr) => {{
-        { let $c = &mut $self.time; $body; }
-        { let $c = &mut $self.src_host; $body; }
-        { let $c = &mut $self.src_ip; $body; }
-        { let $c = &mut $self.dst_host; $body; }
-        { let $c = &mut $self.dst_ip; $body; }
-        { let $c = &mut $self.user; $body; }
-        { let $c = &mut $self.src_user; $body; }
-        { let $c = &mut $self.auth; $body; }
-        { let $c = &mut $self.logon_type; $body; }
-        { let $c = &mut $self.outcome; $body; }
-        { let $c = &mut $self.orientation; $body; }
-        { let $c = &mut $self.format; $body; }
-        { let $c = &mut $self.event_id; $body; }
-        { let $c = &mut $self.flags; $body; }
-        { let $c = &mut $self.source; $body; }
-        { let $c = &mut $self.position; $body; }
+        {
+            let $c = &mut $self.time;
+            $body;
+        }
+        {
+            let $c = &mut $self.src_host;
+            $body;
+        }
+        {
+            let $c = &mut $self.src_ip;
+            $body;
+        }
+        {
+            let $c = &mut $self.dst_host;
+            $body;
+        }
+        {
+            let $c = &mut $self.dst_ip;
+            $body;
+        }
+        {
+            let $c = &mut $self.user;
+            $body;
+        }
+        {
+            let $c = &mut $self.src_user;
+            $body;
+        }
+        {
+            let $c = &mut $self.auth;
+            $body;
+        }
+        {
+            let $c = &mut $self.logon_type;
+            $body;
+        }
+        {
+            let $c = &mut $self.outcome;
+            $body;
+        }
+        {
+            let $c = &mut $self.orientation;
+            $body;
+        }
+        {
+            let $c = &mut $self.format;
+            $body;
+        }
+        {
+            let $c = &mut $self.event_id;
+            $body;
+        }
+        {
+            let $c = &mut $self.flags;
+            $body;
+        }
+        {
+            let $c = &mut $self.source;
+            $body;
+        }
+        {
+            let $c = &mut $self.position;
+            $body;
+        }
     }};
 }
 
@@ -500,10 +581,21 @@ impl EventTable {
         fn cap<T>(v: &Vec<T>) -> usize {
             v.capacity() * std::mem::size_of::<T>()
         }
-        cap(&self.time) + cap(&self.src_host) + cap(&self.src_ip) + cap(&self.dst_host)
-            + cap(&self.dst_ip) + cap(&self.user) + cap(&self.src_user) + cap(&self.auth)
-            + cap(&self.logon_type) + cap(&self.outcome) + cap(&self.orientation)
-            + cap(&self.format) + cap(&self.event_id) + cap(&self.flags) + cap(&self.source)
+        cap(&self.time)
+            + cap(&self.src_host)
+            + cap(&self.src_ip)
+            + cap(&self.dst_host)
+            + cap(&self.dst_ip)
+            + cap(&self.user)
+            + cap(&self.src_user)
+            + cap(&self.auth)
+            + cap(&self.logon_type)
+            + cap(&self.outcome)
+            + cap(&self.orientation)
+            + cap(&self.format)
+            + cap(&self.event_id)
+            + cap(&self.flags)
+            + cap(&self.source)
             + cap(&self.position)
     }
 }

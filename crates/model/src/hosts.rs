@@ -10,7 +10,9 @@ use crate::inventory::{canonical_ip, AddressClass, Inventory};
 pub const INTERNET: &str = "internet";
 
 /// How a host came to be in the case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum HostKind {
     /// A row of `hosts.csv`.
@@ -176,13 +178,15 @@ impl HostDirectory {
                     country: Some(site.country.clone()),
                 })
             }
-            (Some(ip), Some(AddressClass::Private)) => self.insert(format!("@{ip}"), || HostRecord {
-                name: ip.to_string(),
-                kind: HostKind::Address,
-                inventory: None,
-                site: None,
-                country: None,
-            }),
+            (Some(ip), Some(AddressClass::Private)) => {
+                self.insert(format!("@{ip}"), || HostRecord {
+                    name: ip.to_string(),
+                    kind: HostKind::Address,
+                    inventory: None,
+                    site: None,
+                    country: None,
+                })
+            }
             (Some(_), Some(AddressClass::Internet)) => self.internet(),
             _ => crate::NONE,
         }
@@ -218,7 +222,10 @@ impl HostDirectory {
         if name.trim().eq_ignore_ascii_case(INTERNET) {
             return self.by_key.get("#internet").copied();
         }
-        name.trim().parse::<IpAddr>().ok().and_then(|ip| self.by_key.get(&format!("@{}", canonical_ip(ip))).copied())
+        name.trim()
+            .parse::<IpAddr>()
+            .ok()
+            .and_then(|ip| self.by_key.get(&format!("@{}", canonical_ip(ip))).copied())
     }
     pub fn len(&self) -> usize {
         self.records.len()
@@ -252,7 +259,11 @@ mod tests {
                 site: "tokyo".into(),
                 ..Default::default()
             }],
-            vec![Site { cidr: "10.1.0.0/16".parse().unwrap(), site: "tokyo".into(), country: "Japan".into() }],
+            vec![Site {
+                cidr: "10.1.0.0/16".parse().unwrap(),
+                site: "tokyo".into(),
+                country: "Japan".into(),
+            }],
             vec![],
         )
         .0

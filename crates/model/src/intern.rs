@@ -59,7 +59,9 @@ pub fn fold_domain(d: &str) -> String {
 }
 
 /// An account: a user name and, where the source gives one, its domain.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Account {
     pub name: String,
     pub domain: Option<String>,
@@ -99,7 +101,8 @@ impl AccountTable {
         if let Some(&id) = self.map.get(&key) {
             return id;
         }
-        self.accounts.push(Account { name: name.trim().to_string(), domain: domain.map(str::to_string) });
+        self.accounts
+            .push(Account { name: name.trim().to_string(), domain: domain.map(str::to_string) });
         let id = self.accounts.len() as u32;
         self.map.insert(key, id);
         id
@@ -113,7 +116,8 @@ impl AccountTable {
     /// Accounts with this name, in any domain.
     pub fn find_by_name(&self, name: &str) -> Vec<u32> {
         let k = fold_key(name);
-        let mut v: Vec<u32> = self.map.iter().filter(|((n, _), _)| *n == k).map(|(_, &id)| id).collect();
+        let mut v: Vec<u32> =
+            self.map.iter().filter(|((n, _), _)| *n == k).map(|(_, &id)| id).collect();
         v.sort_unstable();
         v
     }
@@ -148,7 +152,11 @@ mod tests {
         let a = t.intern("PGustavo", Some("THESHIRE"));
         let b = t.intern("pgustavo", Some("theshire"));
         let c = t.intern("pgustavo", None);
-        assert_eq!(t.intern("pgustavo", Some("theshire.local")), a, "realm and NetBIOS domain are one");
+        assert_eq!(
+            t.intern("pgustavo", Some("theshire.local")),
+            a,
+            "realm and NetBIOS domain are one"
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(t.get(a).unwrap().display(), "PGustavo@THESHIRE");

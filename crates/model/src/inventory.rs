@@ -158,14 +158,21 @@ pub struct Inventory {
 impl Inventory {
     /// Build the indexes. Later rows with a name or address already taken are reported as
     /// conflicts (name, what) and do not override the first.
-    pub fn new(hosts: Vec<InventoryHost>, sites: Vec<Site>, data: Vec<DataHolding>) -> (Inventory, Vec<String>) {
+    pub fn new(
+        hosts: Vec<InventoryHost>,
+        sites: Vec<Site>,
+        data: Vec<DataHolding>,
+    ) -> (Inventory, Vec<String>) {
         let mut inv = Inventory { hosts, sites, data, ..Default::default() };
         let mut conflicts = Vec::new();
         for (i, h) in inv.hosts.iter().enumerate() {
             match fold_host_name(&h.name) {
                 Some(k) => {
                     if let Some(&j) = inv.by_name.get(&k) {
-                        conflicts.push(format!("host {:?} folds to the same name as {:?}", h.name, inv.hosts[j].name));
+                        conflicts.push(format!(
+                            "host {:?} folds to the same name as {:?}",
+                            h.name, inv.hosts[j].name
+                        ));
                     } else {
                         inv.by_name.insert(k, i);
                     }
@@ -176,7 +183,10 @@ impl Inventory {
                 let ip = canonical_ip(*ip);
                 if let Some(&j) = inv.by_ip.get(&ip) {
                     if j != i {
-                        conflicts.push(format!("address {ip} belongs to {:?} and {:?}", inv.hosts[j].name, h.name));
+                        conflicts.push(format!(
+                            "address {ip} belongs to {:?} and {:?}",
+                            inv.hosts[j].name, h.name
+                        ));
                     }
                 } else {
                     inv.by_ip.insert(ip, i);
@@ -258,7 +268,10 @@ pub fn is_private(ip: IpAddr) -> bool {
         }
         IpAddr::V6(v6) => {
             let s = v6.segments();
-            v6.is_loopback() || v6.is_unspecified() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
         }
     }
 }
@@ -276,12 +289,28 @@ mod tests {
                 country: "Japan".into(),
                 ..Default::default()
             },
-            InventoryHost { name: "sg-ops-03.corp.example".into(), ips: vec![], ..Default::default() },
+            InventoryHost {
+                name: "sg-ops-03.corp.example".into(),
+                ips: vec![],
+                ..Default::default()
+            },
         ];
         let sites = vec![
-            Site { cidr: "10.1.0.0/16".parse().unwrap(), site: "tokyo".into(), country: "Japan".into() },
-            Site { cidr: "10.1.5.0/24".parse().unwrap(), site: "tokyo-lab".into(), country: "Japan".into() },
-            Site { cidr: "203.0.113.0/24".parse().unwrap(), site: "dmz-sg".into(), country: "Singapore".into() },
+            Site {
+                cidr: "10.1.0.0/16".parse().unwrap(),
+                site: "tokyo".into(),
+                country: "Japan".into(),
+            },
+            Site {
+                cidr: "10.1.5.0/24".parse().unwrap(),
+                site: "tokyo-lab".into(),
+                country: "Japan".into(),
+            },
+            Site {
+                cidr: "203.0.113.0/24".parse().unwrap(),
+                site: "dmz-sg".into(),
+                country: "Singapore".into(),
+            },
         ];
         Inventory::new(hosts, sites, vec![]).0
     }

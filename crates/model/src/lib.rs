@@ -17,8 +17,8 @@ mod time;
 
 pub use catalog::Catalog;
 pub use event::{
-    Event, EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat,
-    NONE,
+    Event, EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position,
+    SourceFormat, NONE,
 };
 pub use hosts::{fold_host_name, HostDirectory, HostKind, HostRecord, INTERNET};
 pub use intern::{fold_domain, fold_key, Account, AccountTable, Interner};

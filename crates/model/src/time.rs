@@ -6,7 +6,19 @@ use std::fmt;
 ///
 /// Microseconds because that is what Zeek, DuckDB and Parquet `TIMESTAMP` use natively;
 /// EVTX's 100 ns ticks are truncated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Time(pub i64);
 
 /// A time string that could not be understood.
@@ -62,7 +74,9 @@ impl Time {
             }
         }
         if let Ok(d) = s.parse::<jiff::civil::Date>() {
-            if let Ok(ts) = jiff::tz::TimeZone::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight())) {
+            if let Ok(ts) =
+                jiff::tz::TimeZone::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            {
                 return Ok(Time::from_jiff(ts));
             }
         }
@@ -97,7 +111,10 @@ mod tests {
         for s in ["2019-09-12T03:04:05Z", "1970-01-01T00:00:01Z", "2020-05-01T00:00:00.250000Z"] {
             assert_eq!(Time::parse(s).unwrap().to_rfc3339(), s);
         }
-        assert_eq!(Time::parse("2019-09-12T05:04:05+02:00").unwrap().to_rfc3339(), "2019-09-12T03:04:05Z");
+        assert_eq!(
+            Time::parse("2019-09-12T05:04:05+02:00").unwrap().to_rfc3339(),
+            "2019-09-12T03:04:05Z"
+        );
         assert_eq!(Time::parse("2019-09-12").unwrap().to_rfc3339(), "2019-09-12T00:00:00Z");
         assert!(Time::parse("yesterday").is_err());
     }

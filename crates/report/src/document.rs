@@ -7,7 +7,11 @@
 //! is computed from what it gathered, so the same case gives the same bytes.
 
 use hopscope_case::Case;
-use hopscope_engine::{audit, collect_logins, same_entry_alerts, scope, threads, trace_with_alerts, Alert, AuditConfig, DetectConfig, Detector, EntryReason, Feature, Fleet, ScopeConfig, Seed, TraceConfig, weaknesses, DAY, SECOND};
+use hopscope_engine::{
+    audit, collect_logins, same_entry_alerts, scope, threads, trace_with_alerts, weaknesses, Alert,
+    AuditConfig, DetectConfig, Detector, EntryReason, Feature, Fleet, ScopeConfig, Seed,
+    TraceConfig, DAY, SECOND,
+};
 use hopscope_model::{Catalog, Inventory, Orientation, Outcome, Time, INTERNET};
 use serde::{Deserialize, Serialize};
 
@@ -157,20 +161,28 @@ impl Document {
         let fleet = Fleet::new(cat, &case.inventory);
 
         let alert = match &opts.alert {
-            Some(id) => Some(
-                detection
-                    .alerts
-                    .iter()
-                    .find(|a| a.id.eq_ignore_ascii_case(id))
-                    .ok_or_else(|| ReportError::NoAlert(format!("no alert {id} in this case (hopscope detect --case {} lists them)", case.dir.display())))?,
-            ),
+            Some(id) => {
+                Some(detection.alerts.iter().find(|a| a.id.eq_ignore_ascii_case(id)).ok_or_else(
+                    || {
+                        ReportError::NoAlert(format!(
+                            "no alert {id} in this case (hopscope detect --case {} lists them)",
+                            case.dir.display()
+                        ))
+                    },
+                )?)
+            }
             None => detection.alerts.first(),
         };
         let narrowed = match (alert, opts.thread) {
             (Some(a), Some(n)) => {
                 let threads = threads(a, |h| fleet.foothold(h));
                 let t = n.checked_sub(1).and_then(|i| threads.get(i)).ok_or_else(|| {
-                    ReportError::NoAlert(format!("alert {} has {} thread(s); --thread takes 1 to {}", a.id, threads.len(), threads.len()))
+                    ReportError::NoAlert(format!(
+                        "alert {} has {} thread(s); --thread takes 1 to {}",
+                        a.id,
+                        threads.len(),
+                        threads.len()
+                    ))
                 })?;
                 Some(a.thread(t))
             }
@@ -179,33 +191,68 @@ impl Document {
         let alert = narrowed.as_ref().or(alert);
         let key = if opts.redact { Some(RedactionKey::of_case(&case.dir)?) } else { None };
         // the end of the data, rounded up to a whole second: the last login still counts
-        let contained = opts.contained_at.unwrap_or(Time((end.0 + SECOND - 1).div_euclid(SECOND) * SECOND));
+        let contained =
+            opts.contained_at.unwrap_or(Time((end.0 + SECOND - 1).div_euclid(SECOND) * SECOND));
 
         let trace_view = alert.map(|a| {
             let host = frontier(a);
-            let tc = TraceConfig { host, at: a.last_time, warmup: config.warmup, ..TraceConfig::default() };
+            let tc = TraceConfig {
+                host,
+                at: a.last_time,
+                warmup: config.warmup,
+                ..TraceConfig::default()
+            };
             let t = trace_with_alerts(&logins, &detection.alerts, cat, &fleet, &tc);
             TraceView::new(&t, cat, host, a.last_time)
         });
         let scope_view = alert.map(|a| {
-            let config = ScopeConfig { contained_at: contained, exposure_window: opts.exposure_window_days as i64 * DAY };
+            let config = ScopeConfig {
+                contained_at: contained,
+                exposure_window: opts.exposure_window_days as i64 * DAY,
+            };
             // as `hopscope scope --alert` does: with the alerts that began on its entry
             let joined = same_entry_alerts(a, &detection.alerts, |h| fleet.foothold(h), contained);
             let s = scope(&logins, &Seed::from_alerts(a, &joined), cat, &case.inventory, &config);
             let joined: Vec<String> = joined.iter().map(|b| b.id.clone()).collect();
             let seed = match joined.len() {
                 0 => format!("alert {}", a.id),
-                _ => format!("alert {} with {} (begun on its entry within 5 days)", a.id, joined.join(", ")),
+                _ => format!(
+                    "alert {} with {} (begun on its entry within 5 days)",
+                    a.id,
+                    joined.join(", ")
+                ),
             };
-            ScopeView { joined_alerts: joined, ..ScopeView::new(&s, cat, seed, contained, opts.exposure_window_days, key.as_ref()) }
+            ScopeView {
+                joined_alerts: joined,
+                ..ScopeView::new(&s, cat, seed, contained, opts.exposure_window_days, key.as_ref())
+            }
         });
         let as_of = end;
-        let audit_result = audit(&logins, cat, &fleet, &AuditConfig { as_of, patch_age: opts.patch_age_days as i64 * DAY, ..AuditConfig::default() });
+        let audit_result = audit(
+            &logins,
+            cat,
+            &fleet,
+            &AuditConfig {
+                as_of,
+                patch_age: opts.patch_age_days as i64 * DAY,
+                ..AuditConfig::default()
+            },
+        );
         let audit_view = AuditView::new(&audit_result, cat, as_of, opts.patch_age_days);
 
         let detection_view = DetectionView::new(&detection, cat, &fleet, "hopper", &config, None);
-        let alert_view = alert.map(|a| AlertView { thread: narrowed.as_ref().and(opts.thread), ..AlertView::new(a, cat, &fleet) });
-        let summary = summarise(case, &fleet, alert_view.as_ref(), trace_view.as_ref(), scope_view.as_ref(), &audit_view);
+        let alert_view = alert.map(|a| AlertView {
+            thread: narrowed.as_ref().and(opts.thread),
+            ..AlertView::new(a, cat, &fleet)
+        });
+        let summary = summarise(
+            case,
+            &fleet,
+            alert_view.as_ref(),
+            trace_view.as_ref(),
+            scope_view.as_ref(),
+            &audit_view,
+        );
         let m = &case.manifest;
         let doc = Document {
             schema: SCHEMA.to_string(),
@@ -217,7 +264,15 @@ impl Document {
                 last_time: m.last_time.clone(),
                 hosts: m.hosts,
                 accounts: m.accounts,
-                sources: m.sources.iter().map(|s| SourceSummary { file: s.path.clone(), format: s.format.clone(), events: s.events }).collect(),
+                sources: m
+                    .sources
+                    .iter()
+                    .map(|s| SourceSummary {
+                        file: s.path.clone(),
+                        format: s.format.clone(),
+                        events: s.events,
+                    })
+                    .collect(),
                 problems: m.problem_total(),
             },
             summary,
@@ -235,8 +290,15 @@ impl Document {
     }
 
     /// The document with every client name of `inventory` replaced wherever it occurs.
-    fn redacted_with(self, inventory: &Inventory, key: &RedactionKey) -> Result<Document, ReportError> {
-        let names = redact::replacements(inventory.data.iter().map(|d| (d.client.clone(), d.restricted)), key);
+    fn redacted_with(
+        self,
+        inventory: &Inventory,
+        key: &RedactionKey,
+    ) -> Result<Document, ReportError> {
+        let names = redact::replacements(
+            inventory.data.iter().map(|d| (d.client.clone(), d.restricted)),
+            key,
+        );
         let mut v = serde_json::to_value(&self)?;
         redact::scrub(&mut v, &names);
         Ok(serde_json::from_value(v)?)
@@ -251,7 +313,12 @@ impl Document {
 
 /// The trace, when it found a path and its entry point is the alert's entry.
 fn agreeing_trace<'a>(trace: Option<&'a TraceView>, alert: &AlertView) -> Option<&'a TraceView> {
-    trace.filter(|t| !t.path.is_empty() && t.entry_point.as_ref().is_some_and(|e| e.host.eq_ignore_ascii_case(&alert.entry_host)))
+    trace.filter(|t| {
+        !t.path.is_empty()
+            && t.entry_point
+                .as_ref()
+                .is_some_and(|e| e.host.eq_ignore_ascii_case(&alert.entry_host))
+    })
 }
 
 fn story_hops<'a>(trace: Option<&'a TraceView>, alert: Option<&'a AlertView>) -> Vec<StoryHop<'a>> {
@@ -331,10 +398,21 @@ struct ActivityCounter {
 
 impl ActivityCounter {
     fn new(span: Option<(Time, Time)>) -> ActivityCounter {
-        let Some((first, last)) = span else { return ActivityCounter { bucket: 3600 * SECOND, start: 0, logins: Vec::new(), failures: Vec::new() } };
+        let Some((first, last)) = span else {
+            return ActivityCounter {
+                bucket: 3600 * SECOND,
+                start: 0,
+                logins: Vec::new(),
+                failures: Vec::new(),
+            };
+        };
         let length = last.0.saturating_sub(first.0);
         // hourly up to 90 days; whole days beyond, more of them when even days are too many
-        let bucket = if length <= 90 * DAY { 3600 * SECOND } else { DAY * (1 + length / DAY / MAX_BUCKETS).max(1) };
+        let bucket = if length <= 90 * DAY {
+            3600 * SECOND
+        } else {
+            DAY * (1 + length / DAY / MAX_BUCKETS).max(1)
+        };
         let start = first.0.div_euclid(bucket) * bucket;
         let n = (last.0.saturating_sub(start) / bucket + 1) as usize;
         ActivityCounter { bucket, start, logins: vec![0; n], failures: vec![0; n] }
@@ -343,7 +421,11 @@ impl ActivityCounter {
     fn count(&mut self, times: &[i64], outcomes: &[u8], orientations: &[u8]) {
         for ((&t, &o), &r) in times.iter().zip(outcomes).zip(orientations) {
             let bucket = t.checked_sub(self.start).map(|d| d.div_euclid(self.bucket));
-            let Some(i) = bucket.and_then(|b| usize::try_from(b).ok()).filter(|&i| i < self.logins.len()) else { continue };
+            let Some(i) =
+                bucket.and_then(|b| usize::try_from(b).ok()).filter(|&i| i < self.logins.len())
+            else {
+                continue;
+            };
             if o == Outcome::Failure as u8 {
                 self.failures[i] += 1;
             } else if o == Outcome::Success as u8 && r != Orientation::LogOff as u8 {
@@ -364,9 +446,15 @@ impl ActivityCounter {
 
 /// Why the alert's entry host is its entry (as `trace` says it, `EntryReason`), then its
 /// weaknesses when the intrusion began, as the audit judges them.
-fn entry_reasons(cat: &Catalog, fleet: &Fleet, alert: &AlertView, patch_age_days: u32) -> Vec<String> {
+fn entry_reasons(
+    cat: &Catalog,
+    fleet: &Fleet,
+    alert: &AlertView,
+    patch_age_days: u32,
+) -> Vec<String> {
     let first = alert.hops.first();
-    let arrival = alert.arrived_by.as_ref().and_then(|a| Some((a, Time::parse(&a.login.time).ok()?)));
+    let arrival =
+        alert.arrived_by.as_ref().and_then(|a| Some((a, Time::parse(&a.login.time).ok()?)));
     let reason = match (alert.first_seen_on.as_deref(), arrival) {
         (Some(seen), Some((a, at))) => EntryReason::Arrival {
             first_seen: seen,
@@ -379,18 +467,24 @@ fn entry_reasons(cat: &Catalog, fleet: &Fleet, alert: &AlertView, patch_age_days
             bits: a.score,
         },
         (Some(seen), _) => EntryReason::Chain { first_seen: seen },
-        _ if first.is_some_and(|h| h.src_host.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(INTERNET))) => {
+        _ if first.is_some_and(|h| {
+            h.src_host.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(INTERNET))
+        }) =>
+        {
             EntryReason::Internet
         }
         _ => EntryReason::Source {
-            lead_in: first.is_some_and(|h| h.features.iter().any(|f| f.name == Feature::LeadIn.name())),
+            lead_in: first
+                .is_some_and(|h| h.features.iter().any(|f| f.name == Feature::LeadIn.name())),
         },
     };
     let mut why = vec![reason.to_string()];
     if !alert.other_entries.is_empty() {
         why.push(hopscope_engine::alert::other_entries_reason(&alert.other_entries));
     }
-    if let (Some(host), Ok(began)) = (cat.hosts.find(&alert.entry_host), Time::parse(&alert.first_time)) {
+    if let (Some(host), Ok(began)) =
+        (cat.hosts.find(&alert.entry_host), Time::parse(&alert.first_time))
+    {
         why.extend(weaknesses(fleet.host(host), began, patch_age_days as i64 * DAY));
     }
     why
@@ -410,7 +504,14 @@ fn date(s: &str) -> &str {
     s.get(..10).unwrap_or(s)
 }
 
-fn summarise(case: &Case, fleet: &Fleet, alert: Option<&AlertView>, trace: Option<&TraceView>, scope: Option<&ScopeView>, audit: &AuditView) -> Summary {
+fn summarise(
+    case: &Case,
+    fleet: &Fleet,
+    alert: Option<&AlertView>,
+    trace: Option<&TraceView>,
+    scope: Option<&ScopeView>,
+    audit: &AuditView,
+) -> Summary {
     let cat: &Catalog = &case.catalog;
     let m = &case.manifest;
     let Some(alert) = alert else {
@@ -455,8 +556,14 @@ fn summarise(case: &Case, fleet: &Fleet, alert: Option<&AlertView>, trace: Optio
     };
     let hops = story_hops(trace, Some(alert));
     let mut countries: Vec<String> = Vec::new();
-    let entry_country = cat.hosts.find(&entry_host).and_then(|id| cat.hosts.get(id)).and_then(|r| r.country.clone());
-    for c in entry_country.iter().map(String::as_str).chain(hops.iter().filter_map(|h| h.dst_country)) {
+    let entry_country = cat
+        .hosts
+        .find(&entry_host)
+        .and_then(|id| cat.hosts.get(id))
+        .and_then(|r| r.country.clone());
+    for c in
+        entry_country.iter().map(String::as_str).chain(hops.iter().filter_map(|h| h.dst_country))
+    {
         if countries.last().map(String::as_str) != Some(c) {
             countries.push(c.to_string());
         }
@@ -479,10 +586,21 @@ fn summarise(case: &Case, fleet: &Fleet, alert: Option<&AlertView>, trace: Optio
             .iter()
             .map(|h| {
                 let place = h.dst_country.map(|c| format!(" ({c})")).unwrap_or_default();
-                format!("{} → {}{place} on {} as {} over {}", h.src_host, h.dst_host, date(h.time), h.user.unwrap_or("?"), h.auth.unwrap_or("?"))
+                format!(
+                    "{} → {}{place} on {} as {} over {}",
+                    h.src_host,
+                    h.dst_host,
+                    date(h.time),
+                    h.user.unwrap_or("?"),
+                    h.auth.unwrap_or("?")
+                )
             })
             .collect();
-        text.push_str(&format!("; {} hop{} followed", hops.len(), if hops.len() == 1 { "" } else { "s" }));
+        text.push_str(&format!(
+            "; {} hop{} followed",
+            hops.len(),
+            if hops.len() == 1 { "" } else { "s" }
+        ));
         if countries.len() > 1 {
             text.push_str(&format!(" across {}", countries.join(" → ")));
         }
@@ -550,7 +668,12 @@ mod tests {
         assert_eq!(c.bucket, DAY);
         assert_eq!(Time(c.start).to_rfc3339(), "2019-06-01T00:00:00Z");
         let c = counter(80 * 365);
-        assert!(c.logins.len() < MAX_BUCKETS as usize && c.bucket % DAY == 0, "{} buckets of {}", c.logins.len(), c.bucket);
+        assert!(
+            c.logins.len() < MAX_BUCKETS as usize && c.bucket % DAY == 0,
+            "{} buckets of {}",
+            c.logins.len(),
+            c.bucket
+        );
         assert!(ActivityCounter::new(None).finish().start.is_none());
     }
 
@@ -558,10 +681,15 @@ mod tests {
     fn counts_successes_and_failures_not_logoffs() {
         let mut c = counter(1);
         let t = c.start;
-        let (s, f, off) = (Outcome::Success as u8, Outcome::Failure as u8, Orientation::LogOff as u8);
+        let (s, f, off) =
+            (Outcome::Success as u8, Outcome::Failure as u8, Orientation::LogOff as u8);
         let on = Orientation::LogOn as u8;
         // the last time is outside the counted span and is skipped, not a panic
-        c.count(&[t, t + 1, t + 3600 * SECOND, t, i64::MAX, i64::MIN], &[s, f, s, s, s, s], &[on, on, on, off, on, on]);
+        c.count(
+            &[t, t + 1, t + 3600 * SECOND, t, i64::MAX, i64::MIN],
+            &[s, f, s, s, s, s],
+            &[on, on, on, off, on, on],
+        );
         let a = c.finish();
         assert_eq!((a.logins[0], a.failures[0], a.logins[1]), (1, 1, 1));
     }
@@ -613,17 +741,32 @@ mod tests {
     #[test]
     fn the_story_follows_the_alert_and_a_trace_only_when_it_agrees() {
         let a = alert("ws-1", Some("jump"), &[("2021-05-01T10:20:00Z", "jump", "db")]);
-        let stray = trace_from("ws-9", &[("2021-04-01T00:00:00Z", "ws-9", "file"), ("2021-05-01T10:00:00Z", "file", "db")]);
-        let hops = |t: &TraceView| story_hops(Some(t), Some(&a)).iter().map(|h| h.src_host.to_string()).collect::<Vec<_>>();
+        let stray = trace_from(
+            "ws-9",
+            &[("2021-04-01T00:00:00Z", "ws-9", "file"), ("2021-05-01T10:00:00Z", "file", "db")],
+        );
+        let hops = |t: &TraceView| {
+            story_hops(Some(t), Some(&a)).iter().map(|h| h.src_host.to_string()).collect::<Vec<_>>()
+        };
         assert_eq!(hops(&stray), vec!["jump"], "a trace from another entry tells another story");
-        let agreeing = trace_from("WS-1", &[("2021-05-01T10:00:00Z", "ws-1", "jump"), ("2021-05-01T10:20:00Z", "jump", "db")]);
-        assert_eq!(hops(&agreeing), vec!["ws-1", "jump"], "it adds the unremarkable session from the entry");
+        let agreeing = trace_from(
+            "WS-1",
+            &[("2021-05-01T10:00:00Z", "ws-1", "jump"), ("2021-05-01T10:20:00Z", "jump", "db")],
+        );
+        assert_eq!(
+            hops(&agreeing),
+            vec!["ws-1", "jump"],
+            "it adds the unremarkable session from the entry"
+        );
         let (cat, inventory) = (Catalog::default(), Inventory::default());
         let fleet = Fleet::new(&cat, &inventory);
         let why = entry_reasons(&cat, &fleet, &a, 365);
         assert!(why[0].contains("first seen on jump, an inner host"), "{why:?}");
         let from_internet = alert("web", None, &[("2021-05-01T10:20:00Z", "Internet", "web")]);
-        assert_eq!(entry_reasons(&cat, &fleet, &from_internet, 365), vec!["its first suspicious login came from the internet"]);
+        assert_eq!(
+            entry_reasons(&cat, &fleet, &from_internet, 365),
+            vec!["its first suspicious login came from the internet"]
+        );
         let plain = alert("ws-2", None, &[("2021-05-01T10:20:00Z", "ws-2", "db")]);
         assert_eq!(
             entry_reasons(&cat, &fleet, &plain, 365),

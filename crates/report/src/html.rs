@@ -57,7 +57,9 @@ pub fn render_html(doc: &Value) -> String {
     js_section(&mut o, "activity", "Login volume over time", "timeline");
     js_section(&mut o, "hosts", "Hosts in scope", "hosts-table");
     js_section(&mut o, "accounts", "Accounts in scope", "accounts-table");
-    let clients_title = if doc["redacted"].as_bool() == Some(true) || doc["scope"]["redacted"].as_bool() == Some(true) {
+    let clients_title = if doc["redacted"].as_bool() == Some(true)
+        || doc["scope"]["redacted"].as_bool() == Some(true)
+    {
         "Client organisations in scope (pseudonymised)"
     } else {
         "Client organisations in scope"
@@ -71,8 +73,16 @@ pub fn render_html(doc: &Value) -> String {
         "<footer><p>Written by hopscope from the report document (schema hopscope-report). \
          This file is self-contained: it loads nothing from the network. Times are UTC.</p></footer>\n",
     );
-    let _ = writeln!(o, "<script type=\"application/json\" id=\"report-data\">{}</script>", script_json(doc));
-    let _ = writeln!(o, "<script type=\"application/json\" id=\"report-hops\">{}</script>", script_json(&Value::Array(hops)));
+    let _ = writeln!(
+        o,
+        "<script type=\"application/json\" id=\"report-data\">{}</script>",
+        script_json(doc)
+    );
+    let _ = writeln!(
+        o,
+        "<script type=\"application/json\" id=\"report-hops\">{}</script>",
+        script_json(&Value::Array(hops))
+    );
     let _ = writeln!(o, "<script>\n{JS}</script>\n</body>\n</html>");
     o
 }
@@ -87,11 +97,17 @@ pub fn story_hops(doc: &Value) -> Vec<Value> {
     // the trace's path only when it agrees with the summary on the entry (the summary is the
     // alert's; a trace ranking other logins higher tells another story, in its own section)
     let entry = |v: &Value| v.as_str().map(str::to_ascii_lowercase);
-    let agrees = entry(&doc["trace"]["entry_point"]["host"]).is_some_and(|e| Some(e) == entry(&doc["summary"]["entry_host"]));
-    let lists = [doc["alert"]["hops"].as_array(), doc["trace"]["path"].as_array().filter(|_| agrees)];
+    let agrees = entry(&doc["trace"]["entry_point"]["host"])
+        .is_some_and(|e| Some(e) == entry(&doc["summary"]["entry_host"]));
+    let lists =
+        [doc["alert"]["hops"].as_array(), doc["trace"]["path"].as_array().filter(|_| agrees)];
     for hop in lists.into_iter().flatten().flatten() {
         let Some(h) = hop.as_object() else { continue };
-        let key = (str_of(hop, "time").to_string(), str_of(hop, "src_host").to_string(), str_of(hop, "dst_host").to_string());
+        let key = (
+            str_of(hop, "time").to_string(),
+            str_of(hop, "src_host").to_string(),
+            str_of(hop, "dst_host").to_string(),
+        );
         match index.get(&key) {
             Some(&i) => {
                 let have = &mut hops[i];
@@ -127,9 +143,12 @@ pub fn story_hops(doc: &Value) -> Vec<Value> {
     }
     for h in &mut hops {
         for end in ["src", "dst"] {
-            let host = h.get(&format!("{end}_host")).and_then(Value::as_str).unwrap_or("").to_string();
+            let host =
+                h.get(&format!("{end}_host")).and_then(Value::as_str).unwrap_or("").to_string();
             if let Some((site, country)) = places.get(host.as_str()) {
-                for (field, v) in [(format!("{end}_site"), site), (format!("{end}_country"), country)] {
+                for (field, v) in
+                    [(format!("{end}_site"), site), (format!("{end}_country"), country)]
+                {
                     if h.get(&field).is_none_or(Value::is_null) && !v.is_null() {
                         h.insert(field, (*v).clone());
                     }
@@ -139,12 +158,13 @@ pub fn story_hops(doc: &Value) -> Vec<Value> {
     }
     let mut hops: Vec<Value> = hops.into_iter().map(Value::Object).collect();
     hops.sort_by(|a, b| {
-        (epoch(str_of(a, "time")), str_of(a, "time"), str_of(a, "src_host"), str_of(a, "dst_host")).cmp(&(
-            epoch(str_of(b, "time")),
-            str_of(b, "time"),
-            str_of(b, "src_host"),
-            str_of(b, "dst_host"),
-        ))
+        (epoch(str_of(a, "time")), str_of(a, "time"), str_of(a, "src_host"), str_of(a, "dst_host"))
+            .cmp(&(
+                epoch(str_of(b, "time")),
+                str_of(b, "time"),
+                str_of(b, "src_host"),
+                str_of(b, "dst_host"),
+            ))
     });
     hops
 }
@@ -186,7 +206,8 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
     if alert.is_null() {
         o.push_str("<h1>No alert in this case</h1>\n");
     } else {
-        let mut countries: Vec<String> = s["countries"].as_array().into_iter().flatten().filter_map(text).collect();
+        let mut countries: Vec<String> =
+            s["countries"].as_array().into_iter().flatten().filter_map(text).collect();
         if countries.is_empty() {
             for h in hops {
                 for c in [text(&h["src_country"]), text(&h["dst_country"])].into_iter().flatten() {
@@ -196,7 +217,11 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
                 }
             }
         }
-        let h1 = if countries.is_empty() { "Intrusion path".to_string() } else { countries.join(" → ") };
+        let h1 = if countries.is_empty() {
+            "Intrusion path".to_string()
+        } else {
+            countries.join(" → ")
+        };
         let _ = writeln!(o, "<h1 id=\"story\">{}</h1>", esc(&h1));
         let mut line = format!("Alert {}", plain(&alert["id"]));
         if let Some(t) = text(&alert["raised_at"]).or_else(|| text(&s["raised_at"])) {
@@ -208,7 +233,9 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
         let _ = writeln!(o, "<p class=\"alert-line\">{}</p>", esc(&line));
     }
     if doc["redacted"].as_bool() == Some(true) {
-        o.push_str("<p class=\"badge\">Disclosure view: client organisations are pseudonymised</p>\n");
+        o.push_str(
+            "<p class=\"badge\">Disclosure view: client organisations are pseudonymised</p>\n",
+        );
     }
     o.push_str("<dl class=\"figures\">\n");
     let mut fig = |label: &str, value: String, note: Option<String>| {
@@ -219,19 +246,32 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
         o.push_str("</div>\n");
     };
     if !alert.is_null() {
-        let why: Vec<String> = s["entry_why"].as_array().into_iter().flatten().filter_map(text).collect();
-        let entry = text(&s["entry_host"]).or_else(|| text(&doc["trace"]["entry_point"]["host"])).unwrap_or_else(|| "unknown".into());
+        let why: Vec<String> =
+            s["entry_why"].as_array().into_iter().flatten().filter_map(text).collect();
+        let entry = text(&s["entry_host"])
+            .or_else(|| text(&doc["trace"]["entry_point"]["host"]))
+            .unwrap_or_else(|| "unknown".into());
         fig("Entry host", entry, (!why.is_empty()).then(|| why.join("; ")));
         match text(&s["first_malicious_time"]) {
-            Some(t) => fig("First malicious login", day(&t).to_string(), Some(format!("{} UTC", clock(&t)))),
+            Some(t) => fig(
+                "First malicious login",
+                day(&t).to_string(),
+                Some(format!("{} UTC", clock(&t))),
+            ),
             None => fig("First malicious login", "—".into(), None),
         }
         // dwell: first malicious login → alert raised; exposure: → containment
-        let days = |v: &Value| v.as_f64().map(|d| format!("{d} days")).unwrap_or_else(|| "—".into());
+        let days =
+            |v: &Value| v.as_f64().map(|d| format!("{d} days")).unwrap_or_else(|| "—".into());
         let raised = text(&s["raised_at"]).or_else(|| text(&alert["raised_at"]));
-        fig("Dwell time", days(&s["dwell_days"]), raised.map(|t| format!("to the alert, {}", day(&t))));
+        fig(
+            "Dwell time",
+            days(&s["dwell_days"]),
+            raised.map(|t| format!("to the alert, {}", day(&t))),
+        );
         if !s["exposure_days"].is_null() {
-            let contained = text(&s["contained_at"]).map(|t| format!("to containment, {}", day(&t)));
+            let contained =
+                text(&s["contained_at"]).map(|t| format!("to containment, {}", day(&t)));
             fig("Exposure", days(&s["exposure_days"]), contained);
         }
         let hop_count = s["hop_count"].as_u64().unwrap_or(hops.len() as u64);
@@ -239,8 +279,12 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
         fig("Hops", hop_count.to_string(), drawn);
     }
     let clients = s["client_count"].as_u64().or_else(|| doc["scope"]["client_count"].as_u64());
-    let restricted = s["restricted_client_count"].as_u64().or_else(|| doc["scope"]["restricted_client_count"].as_u64());
-    let observed = s["observed_client_count"].as_u64().or_else(|| doc["scope"]["observed_client_count"].as_u64());
+    let restricted = s["restricted_client_count"]
+        .as_u64()
+        .or_else(|| doc["scope"]["restricted_client_count"].as_u64());
+    let observed = s["observed_client_count"]
+        .as_u64()
+        .or_else(|| doc["scope"]["observed_client_count"].as_u64());
     let observed_restricted = s["observed_restricted_client_count"]
         .as_u64()
         .or_else(|| doc["scope"]["observed_restricted_client_count"].as_u64());
@@ -257,7 +301,11 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
                     thousands(restricted.unwrap_or(0))
                 )),
             ),
-            None => fig("Clients in scope", thousands(c), restricted.map(|r| format!("{} restricted", thousands(r)))),
+            None => fig(
+                "Clients in scope",
+                thousands(c),
+                restricted.map(|r| format!("{} restricted", thousands(r))),
+            ),
         }
     }
     if let Some(n) = doc["audit"]["findings"].as_array().map(Vec::len) {
@@ -269,7 +317,11 @@ fn header(o: &mut String, doc: &Value, hops: &[Value]) {
 /// The summary paragraph: under the picture when there is one, else under the header.
 fn summary_section(o: &mut String, doc: &Value) {
     let t = text(&doc["summary"]["text"]).unwrap_or_else(|| {
-        if doc["alert"].is_null() { "No alert in this case.".into() } else { "The document has no summary.".into() }
+        if doc["alert"].is_null() {
+            "No alert in this case.".into()
+        } else {
+            "The document has no summary.".into()
+        }
     });
     let _ = writeln!(o, "<section id=\"story-text\">\n<h2>Summary</h2>\n<p class=\"summary\" id=\"summary\">{}</p>\n</section>", esc(&t));
 }
@@ -295,7 +347,11 @@ fn nav(o: &mut String) {
 fn path_section(o: &mut String, doc: &Value, hops: &[Value]) {
     o.push_str("<section id=\"path\">\n<h2>Hop path across countries over time</h2>\n");
     if hops.is_empty() {
-        let why = if doc["alert"].is_null() { "No alert in this case: there is no hop path to draw." } else { "The alert holds no hops." };
+        let why = if doc["alert"].is_null() {
+            "No alert in this case: there is no hop path to draw."
+        } else {
+            "The alert holds no hops."
+        };
         let _ = writeln!(o, "<p class=\"empty\">{why}</p>\n</section>");
         return;
     }
@@ -303,10 +359,17 @@ fn path_section(o: &mut String, doc: &Value, hops: &[Value]) {
         "<p class=\"hint\">One lane per country, one arrow per login of the intruder, in time order; the axis gives \
          the time between hops. <span class=\"screen-only\">Click a hop for its evidence.</span></p>\n",
     );
-    let entry = text(&doc["summary"]["entry_host"]).or_else(|| text(&doc["trace"]["entry_point"]["host"]));
-    let mut why: Vec<String> = doc["summary"]["entry_why"].as_array().into_iter().flatten().filter_map(text).collect();
+    let entry =
+        text(&doc["summary"]["entry_host"]).or_else(|| text(&doc["trace"]["entry_point"]["host"]));
+    let mut why: Vec<String> =
+        doc["summary"]["entry_why"].as_array().into_iter().flatten().filter_map(text).collect();
     if why.is_empty() {
-        why = doc["trace"]["entry_point"]["why"].as_array().into_iter().flatten().filter_map(text).collect();
+        why = doc["trace"]["entry_point"]["why"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(text)
+            .collect();
     }
     o.push_str("<div class=\"path-wrap\">\n");
     o.push_str(&path_svg(hops, entry.as_deref(), &why));
@@ -340,7 +403,12 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
     let cx = |i: usize| GUTTER + 90.0 + i as f64 * COL;
     let is_internet = |h: &Value, end: &str| str_of(h, &format!("{end}_host")) == "internet";
     if hops.iter().any(|h| is_internet(h, "src") || is_internet(h, "dst")) {
-        lanes.push(Lane { name: "Internet".into(), sites: vec!["outside every site".into()], hosts: vec![], internet: true });
+        lanes.push(Lane {
+            name: "Internet".into(),
+            sites: vec!["outside every site".into()],
+            hosts: vec![],
+            internet: true,
+        });
     }
     for (i, h) in hops.iter().enumerate() {
         for (end, x) in [("src", cx(i) - REACH), ("dst", cx(i) + REACH)] {
@@ -352,11 +420,17 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
             let lane = if is_internet(h, end) {
                 0
             } else {
-                let country = text(&h[format!("{end}_country")]).unwrap_or_else(|| "Unknown country".into());
+                let country =
+                    text(&h[format!("{end}_country")]).unwrap_or_else(|| "Unknown country".into());
                 match lanes.iter().position(|l| !l.internet && l.name == country) {
                     Some(p) => p,
                     None => {
-                        lanes.push(Lane { name: country, sites: vec![], hosts: vec![], internet: false });
+                        lanes.push(Lane {
+                            name: country,
+                            sites: vec![],
+                            hosts: vec![],
+                            internet: false,
+                        });
                         lanes.len() - 1
                     }
                 }
@@ -407,20 +481,44 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
     );
     let story: Vec<String> = hops
         .iter()
-        .map(|h| format!("{} → {} on {}", str_of(h, "src_host"), str_of(h, "dst_host"), day(str_of(h, "time"))))
+        .map(|h| {
+            format!(
+                "{} → {} on {}",
+                str_of(h, "src_host"),
+                str_of(h, "dst_host"),
+                day(str_of(h, "time"))
+            )
+        })
         .collect();
-    let _ = writeln!(s, "<title id=\"hop-path-title\">Hop path: {}</title>", esc(&story.join("; ")));
+    let _ =
+        writeln!(s, "<title id=\"hop-path-title\">Hop path: {}</title>", esc(&story.join("; ")));
     s.push_str(
         "<defs><marker id=\"arrowhead\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"13\" markerHeight=\"13\" \
          orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"context-stroke\"/></marker></defs>\n",
     );
     // lanes
     for (k, (lane, (ly, lh))) in lanes.iter().zip(&lane_box).enumerate() {
-        let class = if lane.internet { "lane internet" } else if k % 2 == 0 { "lane even" } else { "lane odd" };
+        let class = if lane.internet {
+            "lane internet"
+        } else if k % 2 == 0 {
+            "lane even"
+        } else {
+            "lane odd"
+        };
         let _ = writeln!(s, "<rect class=\"{class}\" x=\"0\" y=\"{ly:.1}\" width=\"{width:.0}\" height=\"{lh:.1}\"/>");
-        let _ = writeln!(s, "<text class=\"lane-name\" x=\"14\" y=\"{:.1}\">{}</text>", ly + 24.0, esc(&lane.name));
+        let _ = writeln!(
+            s,
+            "<text class=\"lane-name\" x=\"14\" y=\"{:.1}\">{}</text>",
+            ly + 24.0,
+            esc(&lane.name)
+        );
         if !lane.sites.is_empty() {
-            let _ = writeln!(s, "<text class=\"lane-site\" x=\"14\" y=\"{:.1}\">{}</text>", ly + 40.0, esc(&clip(&lane.sites.join(", "), 30)));
+            let _ = writeln!(
+                s,
+                "<text class=\"lane-site\" x=\"14\" y=\"{:.1}\">{}</text>",
+                ly + 40.0,
+                esc(&clip(&lane.sites.join(", "), 30))
+            );
         }
         if let Some(e) = entry.filter(|e| lane.hosts.iter().any(|h| h == e)) {
             let _ = writeln!(
@@ -431,14 +529,23 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
                 esc(&clip(e, 22))
             );
             for (k, w) in why_lines.iter().enumerate() {
-                let _ = writeln!(s, "<text class=\"why\" x=\"14\" y=\"{:.1}\">{}</text>", ly + 78.0 + 14.0 * k as f64, esc(w));
+                let _ = writeln!(
+                    s,
+                    "<text class=\"why\" x=\"14\" y=\"{:.1}\">{}</text>",
+                    ly + 78.0 + 14.0 * k as f64,
+                    esc(w)
+                );
             }
         }
     }
     let _ = writeln!(s, "<line class=\"gutter\" x1=\"{GUTTER}\" y1=\"{top}\" x2=\"{GUTTER}\" y2=\"{lanes_bottom:.1}\"/>");
     // columns: a faint guide from the lanes to the axis
     for i in 0..hops.len() {
-        let _ = writeln!(s, "<line class=\"guide\" x1=\"{0:.1}\" y1=\"{top}\" x2=\"{0:.1}\" y2=\"{axis_y:.1}\"/>", cx(i));
+        let _ = writeln!(
+            s,
+            "<line class=\"guide\" x1=\"{0:.1}\" y1=\"{top}\" x2=\"{0:.1}\" y2=\"{axis_y:.1}\"/>",
+            cx(i)
+        );
     }
     // hosts: a line from the moment the path reaches them
     let mut hosts: Vec<(&str, f64, f64)> =
@@ -446,7 +553,11 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
     hosts.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.total_cmp(&b.2)).then(a.0.cmp(b.0)));
     for (host, x, y) in &hosts {
         let class = if *host == "internet" { "reach internet" } else { "reach" };
-        let _ = writeln!(s, "<line class=\"{class}\" x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/>", width - 16.0);
+        let _ = writeln!(
+            s,
+            "<line class=\"{class}\" x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/>",
+            width - 16.0
+        );
     }
     // hops
     for (i, h) in hops.iter().enumerate() {
@@ -470,14 +581,35 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
             esc(&label),
             esc(&label)
         );
-        let d = format!("M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}", x1 + 45.0, x2 - 45.0);
+        let d = format!(
+            "M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}",
+            x1 + 45.0,
+            x2 - 45.0
+        );
         let _ = writeln!(s, "<path class=\"hit\" d=\"{d}\"/><path class=\"arrow\" d=\"{d}\" marker-end=\"url(#arrowhead)\"/>");
         let _ = writeln!(s, "<circle class=\"dot\" cx=\"{x1:.1}\" cy=\"{y1:.1}\" r=\"3.5\"/>");
         let _ = writeln!(s, "<circle class=\"badge\" cx=\"{mx:.1}\" cy=\"{my:.1}\" r=\"10\"/>");
-        let _ = writeln!(s, "<text class=\"badge-num\" x=\"{mx:.1}\" y=\"{:.1}\">{}</text>", my + 4.0, i + 1);
-        let _ = writeln!(s, "<text class=\"hop-user\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my - 1.0, esc(&clip(account, 22)));
+        let _ = writeln!(
+            s,
+            "<text class=\"badge-num\" x=\"{mx:.1}\" y=\"{:.1}\">{}</text>",
+            my + 4.0,
+            i + 1
+        );
+        let _ = writeln!(
+            s,
+            "<text class=\"hop-user\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            mx + 15.0,
+            my - 1.0,
+            esc(&clip(account, 22))
+        );
         let proto: Vec<&str> = [auth, logon].into_iter().filter(|l| !l.is_empty()).collect();
-        let _ = writeln!(s, "<text class=\"hop-auth\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", mx + 15.0, my + 11.0, esc(&clip(&proto.join(" · "), 30)));
+        let _ = writeln!(
+            s,
+            "<text class=\"hop-auth\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            mx + 15.0,
+            my + 11.0,
+            esc(&clip(&proto.join(" · "), 30))
+        );
         s.push_str("</g>\n");
     }
     // nodes on top, with their names
@@ -491,26 +623,74 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
                 y + 10.0,
                 x - 10.0
             );
-            let _ = writeln!(s, "<text class=\"host entry\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 14.0, y + 4.5, esc(&clip(host, 28)));
+            let _ = writeln!(
+                s,
+                "<text class=\"host entry\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                x + 14.0,
+                y + 4.5,
+                esc(&clip(host, 28))
+            );
         } else if *host == "internet" {
             let _ = writeln!(s, "<rect class=\"node internet\" x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"14\" rx=\"2\"/>", x - 7.0, y - 7.0);
-            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">internet</text>", x + 12.0, y + 4.5);
+            let _ = writeln!(
+                s,
+                "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">internet</text>",
+                x + 12.0,
+                y + 4.5
+            );
         } else {
             let _ = writeln!(s, "<circle class=\"node\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\"/>");
-            let _ = writeln!(s, "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">{}</text>", x + 12.0, y + 4.5, esc(&clip(host, 28)));
+            let _ = writeln!(
+                s,
+                "<text class=\"host\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                x + 12.0,
+                y + 4.5,
+                esc(&clip(host, 28))
+            );
         }
     }
     // axis: the hop times, and the time between them
-    let _ = writeln!(s, "<line class=\"axis\" x1=\"{GUTTER}\" y1=\"{axis_y:.1}\" x2=\"{:.1}\" y2=\"{axis_y:.1}\"/>", width - 16.0);
-    let _ = writeln!(s, "<text class=\"axis-note\" x=\"14\" y=\"{:.1}\">time (UTC) →</text>", axis_y + 4.0);
-    let _ = writeln!(s, "<text class=\"axis-sub\" x=\"14\" y=\"{:.1}\">hops evenly spaced,</text>", axis_y + 20.0);
-    let _ = writeln!(s, "<text class=\"axis-sub\" x=\"14\" y=\"{:.1}\">gaps not to scale</text>", axis_y + 34.0);
+    let _ = writeln!(
+        s,
+        "<line class=\"axis\" x1=\"{GUTTER}\" y1=\"{axis_y:.1}\" x2=\"{:.1}\" y2=\"{axis_y:.1}\"/>",
+        width - 16.0
+    );
+    let _ = writeln!(
+        s,
+        "<text class=\"axis-note\" x=\"14\" y=\"{:.1}\">time (UTC) →</text>",
+        axis_y + 4.0
+    );
+    let _ = writeln!(
+        s,
+        "<text class=\"axis-sub\" x=\"14\" y=\"{:.1}\">hops evenly spaced,</text>",
+        axis_y + 20.0
+    );
+    let _ = writeln!(
+        s,
+        "<text class=\"axis-sub\" x=\"14\" y=\"{:.1}\">gaps not to scale</text>",
+        axis_y + 34.0
+    );
     for (i, h) in hops.iter().enumerate() {
         let x = cx(i);
         let t = str_of(h, "time");
-        let _ = writeln!(s, "<line class=\"tick\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>", axis_y - 5.0, axis_y + 5.0);
-        let _ = writeln!(s, "<text class=\"tick-day\" x=\"{x:.1}\" y=\"{:.1}\">{}</text>", axis_y + 20.0, esc(day(t)));
-        let _ = writeln!(s, "<text class=\"tick-time\" x=\"{x:.1}\" y=\"{:.1}\">{}</text>", axis_y + 34.0, esc(&clock(t)));
+        let _ = writeln!(
+            s,
+            "<line class=\"tick\" x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
+            axis_y - 5.0,
+            axis_y + 5.0
+        );
+        let _ = writeln!(
+            s,
+            "<text class=\"tick-day\" x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
+            axis_y + 20.0,
+            esc(day(t))
+        );
+        let _ = writeln!(
+            s,
+            "<text class=\"tick-time\" x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
+            axis_y + 34.0,
+            esc(&clock(t))
+        );
         if i + 1 < hops.len() {
             let gap = match (epoch(t), epoch(str_of(&hops[i + 1], "time"))) {
                 (Some(a), Some(b)) => Some(b - a),
@@ -528,7 +708,12 @@ fn path_svg(hops: &[Value], entry: Option<&str>, why: &[String]) -> String {
                         axis_y + 6.0
                     );
                 }
-                let _ = writeln!(s, "<text class=\"gap\" x=\"{gx:.1}\" y=\"{:.1}\">+{}</text>", axis_y - 8.0, esc(&duration(g)));
+                let _ = writeln!(
+                    s,
+                    "<text class=\"gap\" x=\"{gx:.1}\" y=\"{:.1}\">+{}</text>",
+                    axis_y - 8.0,
+                    esc(&duration(g))
+                );
             }
         }
     }
@@ -577,16 +762,36 @@ fn hop_table_section(o: &mut String, hops: &[Value]) {
                 None => host.to_string(),
             }
         };
-        let techniques: Vec<String> = h["techniques"].as_array().into_iter().flatten().filter_map(text).collect();
-        let evidence: Vec<String> = h["evidence"].as_array().into_iter().flatten().map(evidence_text).collect();
+        let techniques: Vec<String> =
+            h["techniques"].as_array().into_iter().flatten().filter_map(text).collect();
+        let evidence: Vec<String> =
+            h["evidence"].as_array().into_iter().flatten().map(evidence_text).collect();
         // a lead-in ([`hopscope_engine::AlertHop::is_lead_in`]) is listed, not counted: say so
-        let lead_in = h["features"].as_array().into_iter().flatten().any(|f| f["name"] == "lead-in");
+        let lead_in =
+            h["features"].as_array().into_iter().flatten().any(|f| f["name"] == "lead-in");
         let score = h["score"].as_f64().map(|x| x.to_string()).unwrap_or_default();
         let score = if lead_in { format!("{score} (lead-in, not counted)") } else { score };
-        let class = if lead_in { " class=\"lead-in\" title=\"a routine-looking login that reached the source of a suspicious hop\"" } else { "" };
+        let class = if lead_in {
+            " class=\"lead-in\" title=\"a routine-looking login that reached the source of a suspicious hop\""
+        } else {
+            ""
+        };
         let _ = write!(o, "<tr data-hop=\"{i}\"{class} tabindex=\"0\"><td>{}</td>", i + 1);
-        let _ = write!(o, "<td data-sort=\"{}\">{}</td>", esc(str_of(h, "time")), esc(&when_short(str_of(h, "time"))));
-        for cell in [place("src"), place("dst"), plain(&h["user"]), plain(&h["auth"]), plain(&h["logon_type"]), score, techniques.join(" ")] {
+        let _ = write!(
+            o,
+            "<td data-sort=\"{}\">{}</td>",
+            esc(str_of(h, "time")),
+            esc(&when_short(str_of(h, "time")))
+        );
+        for cell in [
+            place("src"),
+            place("dst"),
+            plain(&h["user"]),
+            plain(&h["auth"]),
+            plain(&h["logon_type"]),
+            score,
+            techniques.join(" "),
+        ] {
             let _ = write!(o, "<td>{}</td>", esc(&cell));
         }
         let _ = writeln!(o, "<td class=\"evidence\">{}</td></tr>", esc(&evidence.join("\n")));
@@ -730,7 +935,11 @@ fn duration(secs: i64) -> String {
         format!("{} min", secs / 60)
     } else if secs < 2 * 86_400 {
         let (h, m) = (secs / 3600, secs % 3600 / 60);
-        if m == 0 { format!("{h} h") } else { format!("{h} h {m} min") }
+        if m == 0 {
+            format!("{h} h")
+        } else {
+            format!("{h} h {m} min")
+        }
     } else {
         format!("{} days", (secs as f64 / 86_400.0).round())
     }
@@ -778,10 +987,16 @@ mod tests {
         assert_eq!(embedded(&html, "report-data"), doc, "the document round-trips");
         // the trace's path (from the internet) and the alert's hops, once each
         let hops = story_hops(&doc);
-        let route: Vec<(&str, &str)> = hops.iter().map(|h| (str_of(h, "src_host"), str_of(h, "dst_host"))).collect();
+        let route: Vec<(&str, &str)> =
+            hops.iter().map(|h| (str_of(h, "src_host"), str_of(h, "dst_host"))).collect();
         assert_eq!(
             route,
-            [("internet", "sg-ops-03"), ("sg-ops-03", "th-app-02"), ("th-app-02", "us-web-01"), ("us-web-01", "jp-crm-01")]
+            [
+                ("internet", "sg-ops-03"),
+                ("sg-ops-03", "th-app-02"),
+                ("th-app-02", "us-web-01"),
+                ("us-web-01", "jp-crm-01")
+            ]
         );
         assert_eq!(embedded(&html, "report-hops"), Value::Array(hops.clone()));
         let body = &html[..html.find("<script").unwrap()];
@@ -798,7 +1013,10 @@ mod tests {
         assert!(html.contains("last patched 2018-03-14"));
         // nothing from the network
         for needle in ["http://", "https://", "//cdn", "@import", "src=\"", "<link"] {
-            let hits: Vec<&str> = html.match_indices(needle).map(|(i, _)| &html[i.saturating_sub(40)..(i + 60).min(html.len())]).collect();
+            let hits: Vec<&str> = html
+                .match_indices(needle)
+                .map(|(i, _)| &html[i.saturating_sub(40)..(i + 60).min(html.len())])
+                .collect();
             let allowed = hits.iter().all(|h| h.contains("http://www.w3.org/2000/svg"));
             assert!(allowed, "{needle}: {hits:?}");
         }
@@ -859,7 +1077,16 @@ mod tests {
     /// The script builds every element itself and writes text only.
     #[test]
     fn the_script_never_parses_markup() {
-        for banned in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "fetch(", "XMLHttpRequest"] {
+        for banned in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
             assert!(!JS.contains(banned), "{banned} in assets/report.js");
         }
         assert!(!CSS.contains("url("), "the stylesheet loads nothing");
@@ -880,8 +1107,14 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(esc("<img src=x onerror=\"a\">&'"), "&lt;img src=x onerror=&quot;a&quot;&gt;&amp;&#39;");
-        assert_eq!(script_json(&serde_json::json!({"a": "</script><!--"})), r#"{"a":"\u003c/script\u003e\u003c!--"}"#);
+        assert_eq!(
+            esc("<img src=x onerror=\"a\">&'"),
+            "&lt;img src=x onerror=&quot;a&quot;&gt;&amp;&#39;"
+        );
+        assert_eq!(
+            script_json(&serde_json::json!({"a": "</script><!--"})),
+            r#"{"a":"\u003c/script\u003e\u003c!--"}"#
+        );
         assert_eq!(duration(50 * 60), "50 min");
         assert_eq!(duration(3 * 3600 + 6 * 60), "3 h 6 min");
         assert_eq!(duration(82 * 86_400 + 3000), "82 days");
@@ -889,7 +1122,10 @@ mod tests {
         assert_eq!(clock("2019-09-05T12:04:00Z"), "12:04");
         assert_eq!(day("garbage"), "garbage");
         assert_eq!(clip("abcdef", 4), "abc…");
-        assert_eq!(wrap("its first suspicious login came from the internet", 30), ["its first suspicious login", "came from the internet"]);
+        assert_eq!(
+            wrap("its first suspicious login came from the internet", 30),
+            ["its first suspicious login", "came from the internet"]
+        );
         assert_eq!(wrap("x", 3), ["x"]);
         assert!(wrap("", 3).is_empty());
     }
@@ -901,10 +1137,20 @@ mod tests {
                 "features": features, "techniques": [], "evidence": []})
         };
         let mut o = String::new();
-        hop_table_section(&mut o, &[hop(serde_json::json!([{"name": "lead-in", "bits": 0.0}])), hop(serde_json::json!([{"name": "new-edge", "bits": 3.0}]))]);
+        hop_table_section(
+            &mut o,
+            &[
+                hop(serde_json::json!([{"name": "lead-in", "bits": 0.0}])),
+                hop(serde_json::json!([{"name": "new-edge", "bits": 3.0}])),
+            ],
+        );
         let rows: Vec<&str> = o.lines().filter(|l| l.starts_with("<tr data-hop")).collect();
         assert_eq!(rows.len(), 2, "{o}");
-        assert!(rows[0].contains("class=\"lead-in\"") && rows[0].contains("lead-in, not counted"), "{}", rows[0]);
+        assert!(
+            rows[0].contains("class=\"lead-in\"") && rows[0].contains("lead-in, not counted"),
+            "{}",
+            rows[0]
+        );
         assert!(!rows[1].contains("lead-in"), "{}", rows[1]);
     }
 }

@@ -43,11 +43,24 @@ pub fn render(doc: &Document) -> String {
     if let Some(a) = &doc.alert {
         line(o, &format!("## Hops of alert {}", a.id));
         line(o, "");
-        line(o, &format!("Score {:.1} bits, raised {}. Evidence is `file:line` or `file#record`.", a.score, utc(&a.raised_at)));
+        line(
+            o,
+            &format!(
+                "Score {:.1} bits, raised {}. Evidence is `file:line` or `file#record`.",
+                a.score,
+                utc(&a.raised_at)
+            ),
+        );
         line(o, "");
         hop_table(o, &a.hops);
         if a.hops_omitted > 0 {
-            line(o, &format!("{} more hops omitted by detection (the alert keeps its first ones).", a.hops_omitted));
+            line(
+                o,
+                &format!(
+                    "{} more hops omitted by detection (the alert keeps its first ones).",
+                    a.hops_omitted
+                ),
+            );
             line(o, "");
         }
         if !a.reasons.is_empty() {
@@ -65,7 +78,9 @@ pub fn render(doc: &Document) -> String {
         match &t.entry_point {
             Some(e) => {
                 line(o, &format!("Entry point **{}**: {}.", e.host, e.why.join("; ")));
-                if let Some(entry) = doc.summary.entry_host.as_deref().filter(|h| !h.eq_ignore_ascii_case(&e.host)) {
+                if let Some(entry) =
+                    doc.summary.entry_host.as_deref().filter(|h| !h.eq_ignore_ascii_case(&e.host))
+                {
                     line(o, "");
                     line(
                         o,
@@ -77,17 +92,36 @@ pub fn render(doc: &Document) -> String {
                 }
                 line(o, "");
                 for (i, h) in t.path.iter().enumerate() {
-                    line(o, &format!("{}. {} — {:.1} bits: {}", i + 1, login(&h.hop), h.score, h.reasons.join(", ")));
+                    line(
+                        o,
+                        &format!(
+                            "{}. {} — {:.1} bits: {}",
+                            i + 1,
+                            login(&h.hop),
+                            h.score,
+                            h.reasons.join(", ")
+                        ),
+                    );
                 }
                 line(o, "");
                 if !t.alternatives.is_empty() {
-                    let alts: Vec<String> = t.alternatives.iter().map(|p| format!("{} ({:.1} bits)", p.entry_point.host, p.score)).collect();
+                    let alts: Vec<String> = t
+                        .alternatives
+                        .iter()
+                        .map(|p| format!("{} ({:.1} bits)", p.entry_point.host, p.score))
+                        .collect();
                     line(o, &format!("Other possible entry points: {}.", alts.join(", ")));
                     line(o, "");
                 }
             }
             None => {
-                line(o, &format!("No suspicious login reached {} before then ({} logins looked at).", t.host, t.logins));
+                line(
+                    o,
+                    &format!(
+                        "No suspicious login reached {} before then ({} logins looked at).",
+                        t.host, t.logins
+                    ),
+                );
                 line(o, "");
             }
         }
@@ -139,7 +173,16 @@ fn opt(s: &Option<String>) -> &str {
 
 /// `2019-09-05 12:04:05 UTC sg-ops-03 → th-app-02 as opsadmin (password network), events.jsonl:61`.
 fn login(h: &LoginView) -> String {
-    format!("{} {} → {} as {} ({} {}), `{}`", utc(&h.time), h.src_host, h.dst_host, opt(&h.user), opt(&h.auth), h.logon_type, h.evidence)
+    format!(
+        "{} {} → {} as {} ({} {}), `{}`",
+        utc(&h.time),
+        h.src_host,
+        h.dst_host,
+        opt(&h.user),
+        opt(&h.auth),
+        h.logon_type,
+        h.evidence
+    )
 }
 
 fn summary(o: &mut String, doc: &Document) {
@@ -159,18 +202,73 @@ fn summary(o: &mut String, doc: &Document) {
     };
     let days = |d: Option<f64>| d.map(|d| format!("{d:.1} days")).unwrap_or_else(|| "?".into());
     row(o, &["Where did it start?".into(), entry]);
-    row(o, &["Which path?".into(), format!("{} hop{}: {}", s.hop_count, plural(s.hop_count), s.countries.join(" → "))]);
-    row(o, &["First malicious login".into(), s.first_malicious_time.as_deref().map(utc).unwrap_or_else(|| "?".into())]);
-    row(o, &["Alert raised".into(), format!("{} ({} after the first malicious login)", s.raised_at.as_deref().map(utc).unwrap_or_else(|| "?".into()), days(s.dwell_days))]);
-    row(o, &["Contained".into(), format!("{} ({} after the first malicious login)", s.contained_at.as_deref().map(utc).unwrap_or_else(|| "?".into()), days(s.exposure_days))]);
-    row(o, &["Clients exposed".into(), format!("{} ({} restricted)", s.client_count, s.restricted_client_count)]);
+    row(
+        o,
+        &[
+            "Which path?".into(),
+            format!("{} hop{}: {}", s.hop_count, plural(s.hop_count), s.countries.join(" → ")),
+        ],
+    );
+    row(
+        o,
+        &[
+            "First malicious login".into(),
+            s.first_malicious_time.as_deref().map(utc).unwrap_or_else(|| "?".into()),
+        ],
+    );
+    row(
+        o,
+        &[
+            "Alert raised".into(),
+            format!(
+                "{} ({} after the first malicious login)",
+                s.raised_at.as_deref().map(utc).unwrap_or_else(|| "?".into()),
+                days(s.dwell_days)
+            ),
+        ],
+    );
+    row(
+        o,
+        &[
+            "Contained".into(),
+            format!(
+                "{} ({} after the first malicious login)",
+                s.contained_at.as_deref().map(utc).unwrap_or_else(|| "?".into()),
+                days(s.exposure_days)
+            ),
+        ],
+    );
+    row(
+        o,
+        &[
+            "Clients exposed".into(),
+            format!("{} ({} restricted)", s.client_count, s.restricted_client_count),
+        ],
+    );
     line(o, "");
 }
 
 fn hop_table(o: &mut String, hops: &[AlertHopView]) {
-    header(o, &["#", "time (UTC)", "from → to", "countries", "account", "protocol", "techniques", "bits", "evidence"]);
+    header(
+        o,
+        &[
+            "#",
+            "time (UTC)",
+            "from → to",
+            "countries",
+            "account",
+            "protocol",
+            "techniques",
+            "bits",
+            "evidence",
+        ],
+    );
     for (i, h) in hops.iter().enumerate() {
-        let countries = format!("{} → {}", h.src_country.as_deref().unwrap_or("-"), h.dst_country.as_deref().unwrap_or("-"));
+        let countries = format!(
+            "{} → {}",
+            h.src_country.as_deref().unwrap_or("-"),
+            h.dst_country.as_deref().unwrap_or("-")
+        );
         let evidence = match h.evidence.as_slice() {
             [] => "-".to_string(),
             [one] => one.to_string(),
@@ -219,17 +317,46 @@ fn scope(o: &mut String, s: &ScopeView) {
     header(o, &["host", "country", "tier", "compromised at (UTC)", "exposed days", "how"]);
     for h in s.fleet_hosts().take(MAX_ROWS) {
         let how = match &h.via {
-            Some(v) => format!("{} from {} as {} (`{}`)", h.via_reason, v.src_host, opt(&v.user), v.evidence),
+            Some(v) => format!(
+                "{} from {} as {} (`{}`)",
+                h.via_reason,
+                v.src_host,
+                opt(&v.user),
+                v.evidence
+            ),
             None => h.via_reason.clone(),
         };
-        row(o, &[h.host.clone(), opt(&h.country).to_string(), h.tier.clone(), short_rfc3339(&h.compromised_at), format!("{:.1}", h.exposure_days), how]);
+        row(
+            o,
+            &[
+                h.host.clone(),
+                opt(&h.country).to_string(),
+                h.tier.clone(),
+                short_rfc3339(&h.compromised_at),
+                format!("{:.1}", h.exposure_days),
+                how,
+            ],
+        );
     }
     more(o, hosts);
     line(o, "### Accounts");
     line(o, "");
-    header(o, &["account", "exposed on", "from (UTC)", "until (UTC)", "logins it spread", "evidence"]);
+    header(
+        o,
+        &["account", "exposed on", "from (UTC)", "until (UTC)", "logins it spread", "evidence"],
+    );
     for a in s.accounts.iter().take(MAX_ROWS) {
-        row(o, &[a.account.clone(), a.exposed_on.clone(), short_rfc3339(&a.exposed_at), short_rfc3339(&a.exposed_until), a.spread.to_string(), a.evidence.to_string()]);
+        row(
+            o,
+            &[
+                a.account.clone(),
+                a.exposed_on.clone(),
+                short_rfc3339(&a.exposed_at),
+                short_rfc3339(&a.exposed_until),
+                a.spread.to_string(),
+                a.evidence.to_string(),
+            ],
+        );
     }
     more(o, s.accounts.len());
     line(o, "### Client organisations");
@@ -237,7 +364,18 @@ fn scope(o: &mut String, s: &ScopeView) {
     if s.redacted {
         client_counts(o, s);
     } else {
-        header(o, &["client", "restricted", "tier", "data classes", "records", "hosts", "exposed from (UTC)"]);
+        header(
+            o,
+            &[
+                "client",
+                "restricted",
+                "tier",
+                "data classes",
+                "records",
+                "hosts",
+                "exposed from (UTC)",
+            ],
+        );
         for c in s.clients.iter().take(MAX_ROWS) {
             row(
                 o,
@@ -267,7 +405,13 @@ fn more(o: &mut String, n: usize) {
 
 /// The disclosure view: how many clients, by tier and by data class; no names.
 fn client_counts(o: &mut String, s: &ScopeView) {
-    line(o, &format!("{} client organisations exposed, {} of them restricted (names withheld).", s.client_count, s.restricted_client_count));
+    line(
+        o,
+        &format!(
+            "{} client organisations exposed, {} of them restricted (names withheld).",
+            s.client_count, s.restricted_client_count
+        ),
+    );
     line(o, "");
     // a client holding several classes counts once in each (records are per client, not per
     // class, so they are not split here; the scope paragraph has the total)
@@ -290,12 +434,34 @@ fn audit(o: &mut String, doc: &Document) {
     let a = &doc.audit;
     line(o, "## Audit findings");
     line(o, "");
-    line(o, &format!("As of {}, patches older than {} days stale, {} logins looked at.", utc(&a.as_of), a.patch_age_days, a.logins));
+    line(
+        o,
+        &format!(
+            "As of {}, patches older than {} days stale, {} logins looked at.",
+            utc(&a.as_of),
+            a.patch_age_days,
+            a.logins
+        ),
+    );
     line(o, "");
     header(o, &["severity", "host", "finding", "detail", "first evidence", "last evidence"]);
     for f in a.findings.iter().take(MAX_ROWS) {
-        let seen = |s: &Option<crate::view::SightingView>| s.as_ref().map(|s| format!("{} `{}`", short_rfc3339(&s.time), s.evidence)).unwrap_or_else(|| "-".into());
-        row(o, &[f.severity.clone(), f.host.clone(), f.kind.clone(), f.detail.clone(), seen(&f.first), seen(&f.last)]);
+        let seen = |s: &Option<crate::view::SightingView>| {
+            s.as_ref()
+                .map(|s| format!("{} `{}`", short_rfc3339(&s.time), s.evidence))
+                .unwrap_or_else(|| "-".into())
+        };
+        row(
+            o,
+            &[
+                f.severity.clone(),
+                f.host.clone(),
+                f.kind.clone(),
+                f.detail.clone(),
+                seen(&f.first),
+                seen(&f.last),
+            ],
+        );
     }
     more(o, a.findings.len());
 }
@@ -305,14 +471,26 @@ fn evidence(o: &mut String, doc: &Document) {
     let mut items: Vec<(String, Vec<&EvidenceRef>)> = Vec::new();
     if let Some(a) = &doc.alert {
         for h in &a.hops {
-            items.push((format!("alert hop {} {} → {}", utc(&h.time), opt(&h.src_host), opt(&h.dst_host)), h.evidence.iter().collect()));
+            items.push((
+                format!("alert hop {} {} → {}", utc(&h.time), opt(&h.src_host), opt(&h.dst_host)),
+                h.evidence.iter().collect(),
+            ));
         }
     }
     if let Some(t) = &doc.trace {
         // a traced login the alert already cites is listed once
-        let cited: std::collections::BTreeSet<&EvidenceRef> = items.iter().flat_map(|(_, refs)| refs.iter().copied()).collect();
+        let cited: std::collections::BTreeSet<&EvidenceRef> =
+            items.iter().flat_map(|(_, refs)| refs.iter().copied()).collect();
         for h in t.path.iter().filter(|h| !cited.contains(&h.hop.evidence)) {
-            items.push((format!("traced login {} {} → {}", utc(&h.hop.time), h.hop.src_host, h.hop.dst_host), vec![&h.hop.evidence]));
+            items.push((
+                format!(
+                    "traced login {} {} → {}",
+                    utc(&h.hop.time),
+                    h.hop.src_host,
+                    h.hop.dst_host
+                ),
+                vec![&h.hop.evidence],
+            ));
         }
     }
     if items.is_empty() {
@@ -337,7 +515,16 @@ fn other_alerts(o: &mut String, doc: &Document) {
     line(o, "");
     header(o, &["alert", "score", "raised (UTC)", "entry", "hops"]);
     for a in others.iter().take(MAX_ROWS) {
-        row(o, &[a.id.clone(), format!("{:.1}", a.score), short_rfc3339(&a.raised_at), a.entry_host.clone(), a.hops.len().to_string()]);
+        row(
+            o,
+            &[
+                a.id.clone(),
+                format!("{:.1}", a.score),
+                short_rfc3339(&a.raised_at),
+                a.entry_host.clone(),
+                a.hops.len().to_string(),
+            ],
+        );
     }
     more(o, others.len());
 }

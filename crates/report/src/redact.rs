@@ -32,16 +32,21 @@ impl RedactionKey {
         let path = dir.join("redaction.key");
         if let Ok(s) = std::fs::read_to_string(&path) {
             let s = s.trim();
-            let bytes: Option<Vec<u8>> =
-                (0..s.len() / 2).map(|i| s.get(2 * i..2 * i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect();
+            let bytes: Option<Vec<u8>> = (0..s.len() / 2)
+                .map(|i| s.get(2 * i..2 * i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+                .collect();
             return match bytes {
                 Some(b) if b.len() >= 16 && s.len() % 2 == 0 => Ok(RedactionKey(b)),
-                _ => Err(ReportError::Invalid(format!("{} is not a hex key; delete it to make a new one", path.display()))),
+                _ => Err(ReportError::Invalid(format!(
+                    "{} is not a hex key; delete it to make a new one",
+                    path.display()
+                ))),
             };
         }
         let key: [u8; 32] = rand::random();
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        std::fs::write(&path, format!("{hex}\n")).map_err(|e| ReportError::Io(path.display().to_string(), e))?;
+        std::fs::write(&path, format!("{hex}\n"))
+            .map_err(|e| ReportError::Io(path.display().to_string(), e))?;
         Ok(RedactionKey(key.to_vec()))
     }
 
@@ -69,12 +74,16 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
 /// Every client name of the inventory and what stands for it in a disclosure: its pseudonym,
 /// or `a restricted client`. Longest names first, so a name inside another is not replaced
 /// before the longer one.
-pub fn replacements(clients: impl IntoIterator<Item = (String, bool)>, key: &RedactionKey) -> Vec<(String, String)> {
+pub fn replacements(
+    clients: impl IntoIterator<Item = (String, bool)>,
+    key: &RedactionKey,
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = clients
         .into_iter()
         .filter(|(name, _)| !name.trim().is_empty())
         .map(|(name, restricted)| {
-            let with = if restricted { "a restricted client".to_string() } else { key.pseudonym(&name) };
+            let with =
+                if restricted { "a restricted client".to_string() } else { key.pseudonym(&name) };
             (name.trim().to_string(), with)
         })
         .collect();
@@ -87,7 +96,10 @@ pub fn replacements(clients: impl IntoIterator<Item = (String, bool)>, key: &Red
 /// letters). The views already write pseudonyms; this pass makes sure no free text — an
 /// explanation, a detail — carries a name into a disclosure.
 pub fn scrub(v: &mut Value, replacements: &[(String, String)]) {
-    let folded: Vec<(String, &str)> = replacements.iter().map(|(name, with)| (name.to_ascii_lowercase(), with.as_str())).collect();
+    let folded: Vec<(String, &str)> = replacements
+        .iter()
+        .map(|(name, with)| (name.to_ascii_lowercase(), with.as_str()))
+        .collect();
     scrub_folded(v, &folded);
 }
 
@@ -144,7 +156,10 @@ mod tests {
     #[test]
     fn scrub_reaches_every_string() {
         let key = RedactionKey::from_bytes(b"0123456789abcdef");
-        let r = replacements([("Kaito".to_string(), false), ("Defence Agency".to_string(), true)], &key);
+        let r = replacements(
+            [("Kaito".to_string(), false), ("Defence Agency".to_string(), true)],
+            &key,
+        );
         let mut v = serde_json::json!({"a": ["data of KAITO and of defence agency", 3], "b": {"c": "東京 Kaito"}});
         scrub(&mut v, &r);
         let s = v.to_string();

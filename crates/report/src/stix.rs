@@ -53,7 +53,13 @@ struct Ids {
 
 impl Ids {
     fn id(&self, kind: &str, about: &str) -> String {
-        let digest = Sha256::new().chain_update(self.case.as_bytes()).chain_update([0]).chain_update(kind.as_bytes()).chain_update([0]).chain_update(about.as_bytes()).finalize();
+        let digest = Sha256::new()
+            .chain_update(self.case.as_bytes())
+            .chain_update([0])
+            .chain_update(kind.as_bytes())
+            .chain_update([0])
+            .chain_update(about.as_bytes())
+            .finalize();
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&digest[..16]);
         format!("{kind}--{}", uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated())
@@ -103,13 +109,19 @@ fn evidence_list(refs: &[EvidenceRef]) -> String {
 fn bundle(doc: &Document) -> Value {
     let c = &doc.case;
     let sources: Vec<&str> = c.sources.iter().map(|s| s.file.as_str()).collect();
-    let ids = Ids { case: format!("{}|{}|{}|{}", c.events, c.first_time.as_deref().unwrap_or("-"), c.last_time.as_deref().unwrap_or("-"), sources.join("|")) };
+    let ids = Ids {
+        case: format!(
+            "{}|{}|{}|{}",
+            c.events,
+            c.first_time.as_deref().unwrap_or("-"),
+            c.last_time.as_deref().unwrap_or("-"),
+            sources.join("|")
+        ),
+    };
     // the report describes the data as of its last event
     let now = stix_time(c.last_time.as_deref().unwrap_or("1970-01-01T00:00:00Z"));
     let identity = ids.id("identity", "hopscope");
-    let common = |kind: &str, id: &str| {
-        json!({"type": kind, "spec_version": "2.1", "id": id, "created": now, "modified": now, "created_by_ref": identity})
-    };
+    let common = |kind: &str, id: &str| json!({"type": kind, "spec_version": "2.1", "id": id, "created": now, "modified": now, "created_by_ref": identity});
     let with = |mut base: Value, more: Value| {
         if let (Some(b), Value::Object(m)) = (base.as_object_mut(), more) {
             b.extend(m);
@@ -121,9 +133,16 @@ fn bundle(doc: &Document) -> Value {
         json!({"name": "hopscope", "identity_class": "system", "description": "Traces an intruder's hops across a server fleet from authentication logs."}),
     )];
     let mut relationships = Vec::new();
-    let relationship = |kind: &str, src: &str, dst: &str, description: String, start: Option<&str>| {
+    let relationship = |kind: &str,
+                        src: &str,
+                        dst: &str,
+                        description: String,
+                        start: Option<&str>| {
         let id = ids.id("relationship", &format!("{kind}|{src}|{dst}"));
-        let mut r = with(common("relationship", &id), json!({"relationship_type": kind, "source_ref": src, "target_ref": dst, "description": description}));
+        let mut r = with(
+            common("relationship", &id),
+            json!({"relationship_type": kind, "source_ref": src, "target_ref": dst, "description": description}),
+        );
         if let (Some(t), Some(o)) = (start, r.as_object_mut()) {
             o.insert("start_time".into(), json!(stix_time(t)));
         }
@@ -132,7 +151,8 @@ fn bundle(doc: &Document) -> Value {
 
     let hops: &[AlertHopView] = doc.alert.as_ref().map(|a| a.hops.as_slice()).unwrap_or_default();
     // ATT&CK techniques, each once, by id
-    let mut techniques: Vec<&str> = hops.iter().flat_map(|h| h.techniques.iter().map(String::as_str)).collect();
+    let mut techniques: Vec<&str> =
+        hops.iter().flat_map(|h| h.techniques.iter().map(String::as_str)).collect();
     techniques.sort_unstable();
     techniques.dedup();
     for t in &techniques {
@@ -151,7 +171,9 @@ fn bundle(doc: &Document) -> Value {
     let mut hosts: Vec<(String, Option<String>, String)> = Vec::new();
     for h in hops {
         for (name, country) in [(&h.src_host, &h.src_country), (&h.dst_host, &h.dst_country)] {
-            if let Some(n) = name.as_deref().filter(|n| *n != "internet" && !hosts.iter().any(|x| x.0 == *n)) {
+            if let Some(n) =
+                name.as_deref().filter(|n| *n != "internet" && !hosts.iter().any(|x| x.0 == *n))
+            {
                 hosts.push((n.to_string(), country.clone(), h.time.clone()));
             }
         }
@@ -163,8 +185,11 @@ fn bundle(doc: &Document) -> Value {
             description.push_str(&format!(" in {c}"));
         }
         description.push_str(&format!(", on the intruder's path from {first}."));
-        if doc.summary.entry_host.as_deref() == Some(name.as_str()) && !doc.summary.entry_why.is_empty() {
-            description.push_str(&format!(" The entry point: {}.", doc.summary.entry_why.join("; ")));
+        if doc.summary.entry_host.as_deref() == Some(name.as_str())
+            && !doc.summary.entry_why.is_empty()
+        {
+            description
+                .push_str(&format!(" The entry point: {}.", doc.summary.entry_why.join("; ")));
         }
         objects.push(with(
             common("infrastructure", &infra(name)),
@@ -180,7 +205,8 @@ fn bundle(doc: &Document) -> Value {
         let user = h.user.as_deref().unwrap_or("?");
         let about = format!("{alert_id}|{i}|{}|{src}|{dst}|{user}", h.time);
         let indicator = ids.id("indicator", &about);
-        let reason = doc.alert.as_ref().and_then(|a| a.reasons.get(i)).map(String::as_str).unwrap_or("");
+        let reason =
+            doc.alert.as_ref().and_then(|a| a.reasons.get(i)).map(String::as_str).unwrap_or("");
         objects.push(with(
             common("indicator", &indicator),
             json!({
@@ -209,13 +235,31 @@ fn bundle(doc: &Document) -> Value {
             }),
         ));
         for t in &h.techniques {
-            relationships.push(relationship("indicates", &indicator, &ids.id("attack-pattern", t), format!("the hop shows {t} ({})", technique_name(t)), None));
+            relationships.push(relationship(
+                "indicates",
+                &indicator,
+                &ids.id("attack-pattern", t),
+                format!("the hop shows {t} ({})", technique_name(t)),
+                None,
+            ));
         }
         if dst != "internet" && dst != "?" {
-            relationships.push(relationship("indicates", &indicator, &infra(dst), format!("the hop reached {dst}"), None));
+            relationships.push(relationship(
+                "indicates",
+                &indicator,
+                &infra(dst),
+                format!("the hop reached {dst}"),
+                None,
+            ));
         }
         if src != "internet" && src != "?" && dst != "internet" && dst != "?" {
-            relationships.push(relationship("communicates-with", &infra(src), &infra(dst), format!("{src} logged in to {dst} as {user} at {}", h.time), Some(&h.time)));
+            relationships.push(relationship(
+                "communicates-with",
+                &infra(src),
+                &infra(dst),
+                format!("{src} logged in to {dst} as {user} at {}", h.time),
+                Some(&h.time),
+            ));
         }
     }
     // a host pair hopped twice is one relationship, with its first time
@@ -276,6 +320,9 @@ mod tests {
             techniques: vec![],
             evidence: vec![],
         };
-        assert_eq!(pattern(&h), r"[network-traffic:dst_ref.value = 'o\'brien'] AND [user-account:user_id = 'CORP\\adm']");
+        assert_eq!(
+            pattern(&h),
+            r"[network-traffic:dst_ref.value = 'o\'brien'] AND [user-account:user_id = 'CORP\\adm']"
+        );
     }
 }

@@ -28,7 +28,10 @@ fn missing() -> Option<String> {
         return Some(format!("{chromium} is missing (run crates/report/tests/browser/setup.sh)"));
     }
     if !browser_dir().join("node_modules/playwright-core/package.json").exists() {
-        return Some("tests/browser/node_modules is missing (run crates/report/tests/browser/setup.sh)".into());
+        return Some(
+            "tests/browser/node_modules is missing (run crates/report/tests/browser/setup.sh)"
+                .into(),
+        );
     }
     if Command::new("node").arg("--version").output().is_err() {
         return Some("node is not on PATH".into());
@@ -124,8 +127,13 @@ fn check(doc: &Value, name: &str, extra: Value) -> (Value, Value) {
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{name}: node check.mjs failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    let result: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: {e}: {stdout}"));
+    assert!(
+        out.status.success(),
+        "{name}: node check.mjs failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: {e}: {stdout}"));
     assert!(result["error"].is_null(), "{name}: {}", result["error"]);
     (result, expected)
 }
@@ -146,7 +154,8 @@ fn report_in_chromium_shows_every_hop_and_its_evidence() {
         return;
     }
     let doc = small();
-    let (r, exp) = check(&doc, "small", json!({"filter": {"table": "clients-table", "term": "kaito"}}));
+    let (r, exp) =
+        check(&doc, "small", json!({"filter": {"table": "clients-table", "term": "kaito"}}));
     assert_clean(&r, "small");
     // the case: internet → sg-ops-03 → th-app-02 → us-web-01 → jp-crm-01
     let hops = exp["hops"].as_array().unwrap();
@@ -161,14 +170,21 @@ fn report_in_chromium_shows_every_hop_and_its_evidence() {
         assert_eq!(h["missing_evidence"], json!([]), "{h}");
     }
     assert_eq!(r["hops"].as_array().unwrap().len(), hops.len());
-    assert!(r["keyboard_detail"].as_str().unwrap().starts_with("Hop 1: internet → sg-ops-03"), "{r:#}");
+    assert!(
+        r["keyboard_detail"].as_str().unwrap().starts_with("Hop 1: internet → sg-ops-03"),
+        "{r:#}"
+    );
     assert_eq!(r["h1"], "Singapore → Thailand → United States → Japan");
     assert!(r["summary"].as_str().unwrap().contains("sg-ops-03"));
     // the whole picture is in the first screen of a 1280×800 window
     assert!(r["svg_box"]["bottom"].as_i64().unwrap() <= 800, "{r:#}");
     let shot = &r["screenshot"];
     assert_eq!(shot["png"], true);
-    assert_eq!((shot["width"].as_u64(), shot["height"].as_u64()), (Some(1280), Some(800)), "{shot}");
+    assert_eq!(
+        (shot["width"].as_u64(), shot["height"].as_u64()),
+        (Some(1280), Some(800)),
+        "{shot}"
+    );
     assert!(shot["bytes"].as_u64().unwrap() > 40_000, "a blank page is smaller: {shot}");
     assert_eq!(r["tables"], exp["tables"], "{r:#}");
     assert_eq!(r["filter"]["visible"], 1, "{r:#}");
@@ -183,7 +199,10 @@ fn report_in_chromium_shows_every_hop_and_its_evidence() {
     assert_ne!(t["dragged_range"], t["reset_range"], "drag-to-zoom: {t}");
     assert_ne!(t["wheel_range"], t["reset_range"], "wheel zoom: {t}");
     assert!(r["row_detail"].as_str().unwrap().starts_with("Hop 2: sg-ops-03 → th-app-02"), "{r:#}");
-    assert!(r["narrow_overflow"].as_i64().unwrap() <= 0, "the page scrolls sideways at 420 px: {r:#}");
+    assert!(
+        r["narrow_overflow"].as_i64().unwrap() <= 0,
+        "the page scrolls sideways at 420 px: {r:#}"
+    );
     assert_eq!(r["print_hidden_toc"], true);
     assert_eq!(r["print_svg_fits"], true);
     assert_eq!(r["pdf"]["magic"], "%PDF-");
@@ -209,7 +228,11 @@ fn hostile_names_from_logs_stay_text() {
     replace_all(&mut doc, "th-app-02", HOSTILE);
     replace_all(&mut doc, "svc_backup", HOSTILE_USER);
     replace_all(&mut doc, "events.jsonl", "\"><svg onload=alert(2)>.log");
-    let (r, _) = check(&doc, "hostile", json!({"text": [HOSTILE, HOSTILE_USER, "\"><svg onload=alert(2)>.log:64"]}));
+    let (r, _) = check(
+        &doc,
+        "hostile",
+        json!({"text": [HOSTILE, HOSTILE_USER, "\"><svg onload=alert(2)>.log:64"]}),
+    );
     assert_clean(&r, "hostile");
     assert_eq!(r["pwned"], false);
     assert_eq!(r["img_elements"], 0, "{r:#}");
@@ -254,11 +277,15 @@ fn large_client_table_stays_fast() {
         })
         .collect();
     doc["scope"]["clients"] = Value::Array(clients);
-    let (r, _) = check(&doc, "large", json!({"filter": {"table": "clients-table", "term": "1234"}}));
+    let (r, _) =
+        check(&doc, "large", json!({"filter": {"table": "clients-table", "term": "1234"}}));
     assert_clean(&r, "large");
     assert_eq!(r["tables"]["clients-table"], 5000);
     assert_eq!(r["filter"]["visible"], 1, "only Client 1234: {r:#}");
-    println!("5000 clients: load {} ms, filter {} ms, two sorts {} ms", r["load_ms"], r["filter"]["ms"], r["sort"]["ms"]);
+    println!(
+        "5000 clients: load {} ms, filter {} ms, two sorts {} ms",
+        r["load_ms"], r["filter"]["ms"], r["sort"]["ms"]
+    );
     assert!(r["load_ms"].as_u64().unwrap() < 5000, "{r:#}");
     assert!(r["filter"]["ms"].as_u64().unwrap() < 2000, "{r:#}");
     assert!(r["sort"]["ms"].as_u64().unwrap() < 4000, "{r:#}");

@@ -26,7 +26,10 @@ fn main() {
         opts.scale = s.parse().expect("scale is a number");
     }
     if let Some(s) = args.get(3) {
-        opts.formats = s.split(',').map(|f| OutFormat::parse(f).unwrap_or_else(|| panic!("unknown format {f:?}"))).collect();
+        opts.formats = s
+            .split(',')
+            .map(|f| OutFormat::parse(f).unwrap_or_else(|| panic!("unknown format {f:?}")))
+            .collect();
     }
     if let Some(s) = args.get(4) {
         opts.seed = s.parse().expect("seed is a number");

@@ -80,9 +80,31 @@ fn port(r: &mut Rng) -> u16 {
 
 impl Gen<'_> {
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, time: i64, src: Src, dst: u32, account: u32, method: Method, ok: bool, flags: u8, duration: u32) {
+    fn push(
+        &mut self,
+        time: i64,
+        src: Src,
+        dst: u32,
+        account: u32,
+        method: Method,
+        ok: bool,
+        flags: u8,
+        duration: u32,
+    ) {
         let src_port = port(self.r);
-        self.out.push(Login { time, uid: 0, src, dst, account, subject: account, method, ok, flags, duration, src_port });
+        self.out.push(Login {
+            time,
+            uid: 0,
+            src,
+            dst,
+            account,
+            subject: account,
+            method,
+            ok,
+            flags,
+            duration,
+            src_port,
+        });
     }
 
     fn active(&self, h: u32, day: u32) -> bool {
@@ -117,7 +139,11 @@ impl Gen<'_> {
                 .people
                 .persons
                 .iter()
-                .filter(|q| q.employed(day) && (p.duty == Duty::GlobalAdmin || q.site == p.site) && q.workstation != p.workstation)
+                .filter(|q| {
+                    q.employed(day)
+                        && (p.duty == Duty::GlobalAdmin || q.site == p.site)
+                        && q.workstation != p.workstation
+                })
                 .map(|q| q.workstation)
                 .collect();
             if let Some(&target) = ws.choose(self.r) {
@@ -125,7 +151,16 @@ impl Gen<'_> {
                     let t = sd.at(working_hours(self.r));
                     let adm = p.admin.unwrap_or(p.user);
                     let dur = self.r.gen_range(300..2400);
-                    self.push(t, Src::Host(p.workstation), target, adm, Method::Rdp, true, flag::EXPLICIT, dur);
+                    self.push(
+                        t,
+                        Src::Host(p.workstation),
+                        target,
+                        adm,
+                        Method::Rdp,
+                        true,
+                        flag::EXPLICIT,
+                        dur,
+                    );
                     if let Some(l) = self.out.last_mut() {
                         l.subject = p.user;
                     }
@@ -153,19 +188,38 @@ impl Gen<'_> {
         let start = around(self.r, 8.75, 1.0);
         let end = (start + 3600.0 * 2.0).max(around(self.r, 18.0, 1.2));
         let t0 = sd.at(start);
-        self.push(t0, Src::Local, ws, p.user, Method::Console, true, flag::TGT, (end - start) as u32);
+        self.push(
+            t0,
+            Src::Local,
+            ws,
+            p.user,
+            Method::Console,
+            true,
+            flag::TGT,
+            (end - start) as u32,
+        );
         for _ in 0..self.r.gen_range(0..=2) {
             let t = self.r.gen_range(start..end);
             let dur = self.r.gen_range(300..3600);
             self.push(sd.at(t), Src::Local, ws, p.user, Method::Unlock, true, 0, dur);
         }
         let site = p.site as usize;
-        let files: Vec<u32> = w.file[site].iter().copied().filter(|&f| self.active(f, day)).collect();
+        let files: Vec<u32> =
+            w.file[site].iter().copied().filter(|&f| self.active(f, day)).collect();
         if let Some(&f) = files.choose(self.r) {
             for _ in 0..self.r.gen_range(1..=2) {
                 let t = self.r.gen_range(start..end);
                 let dur = self.r.gen_range(60..1800);
-                self.push(sd.at(t), Src::Host(ws), f, p.user, Method::NetworkKerberos, true, 0, dur);
+                self.push(
+                    sd.at(t),
+                    Src::Host(ws),
+                    f,
+                    p.user,
+                    Method::NetworkKerberos,
+                    true,
+                    0,
+                    dur,
+                );
             }
         }
         if let Some(m) = w.mail.filter(|&m| self.active(m, day)) {
@@ -190,7 +244,11 @@ impl Gen<'_> {
             for _ in 0..4 {
                 let h = self.r.gen_range(0..n);
                 let host = w.fleet.host(h);
-                if host.os == Os::Windows && host.role.is_server() && host.role != Role::DomainController && self.active(h, day) {
+                if host.os == Os::Windows
+                    && host.role.is_server()
+                    && host.role != Role::DomainController
+                    && self.active(h, day)
+                {
                     let t = sd.at(self.r.gen_range(start..end));
                     let ok = self.r.gen_bool(0.9);
                     let dur = self.r.gen_range(30..600);
@@ -209,13 +267,20 @@ impl Gen<'_> {
             return None;
         }
         // servers added in the last two weeks get attention: first-time edges
-        let fresh: Vec<u32> =
-            active.iter().copied().filter(|&h| { let a = w.fleet.host(h).added; a > 0 && day >= a && day < a + 14 }).collect();
+        let fresh: Vec<u32> = active
+            .iter()
+            .copied()
+            .filter(|&h| {
+                let a = w.fleet.host(h).added;
+                a > 0 && day >= a && day < a + 14
+            })
+            .collect();
         if !fresh.is_empty() && self.r.gen_bool(0.3) {
             return fresh.choose(self.r).copied();
         }
         if p.duty == Duty::GlobalAdmin && self.r.gen_bool(0.5) {
-            let home: Vec<u32> = active.iter().copied().filter(|&h| w.fleet.host(h).site == p.site).collect();
+            let home: Vec<u32> =
+                active.iter().copied().filter(|&h| w.fleet.host(h).site == p.site).collect();
             if let Some(&h) = home.choose(self.r) {
                 return Some(h);
             }
@@ -232,17 +297,20 @@ impl Gen<'_> {
         let adm = p.admin.unwrap_or(user);
         let host = w.fleet.host(dst);
         let site = host.site as usize;
-        let day = ((t / 1_000_000).div_euclid(86_400) - w.first_day()).clamp(0, w.cal.days as i64 - 1) as u32;
+        let day = ((t / 1_000_000).div_euclid(86_400) - w.first_day())
+            .clamp(0, w.cal.days as i64 - 1) as u32;
         let gap = |r: &mut Rng| r.gen_range(5_000_000..120_000_000i64);
         let dur = |r: &mut Rng| r.gen_range(60..2400u32);
         if host.os == Os::Linux {
-            let via = w.bastion[site].filter(|&b| b != dst && self.active(b, day) && self.r.gen_bool(0.8));
+            let via = w.bastion[site]
+                .filter(|&b| b != dst && self.active(b, day) && self.r.gen_bool(0.8));
             let account = if self.r.gen_bool(0.3) {
                 *w.people.role_accounts.get(&host.role).unwrap_or(&w.people.root)
             } else {
                 user
             };
-            let method = if self.r.gen_bool(0.9) { Method::SshPublickey } else { Method::SshPassword };
+            let method =
+                if self.r.gen_bool(0.9) { Method::SshPublickey } else { Method::SshPassword };
             match via {
                 Some(b) => {
                     let d = dur(self.r) + 600;
@@ -257,23 +325,46 @@ impl Gen<'_> {
                 }
             }
         } else {
-            let via = w.jump[site].filter(|&j| j != dst && self.active(j, day) && self.r.gen_bool(0.8));
+            let via =
+                w.jump[site].filter(|&j| j != dst && self.active(j, day) && self.r.gen_bool(0.8));
             match via {
                 Some(j) => {
                     let d = dur(self.r) + 900;
-                    self.push(t, Src::Host(ws), j, adm, Method::Rdp, true, flag::EXPLICIT | flag::TGT, d);
+                    self.push(
+                        t,
+                        Src::Host(ws),
+                        j,
+                        adm,
+                        Method::Rdp,
+                        true,
+                        flag::EXPLICIT | flag::TGT,
+                        d,
+                    );
                     // the admin is logged on at the workstation as themselves
                     if let Some(l) = self.out.last_mut() {
                         l.subject = user;
                     }
                     let t2 = t + gap(self.r);
-                    let (m, f) = if self.r.gen_bool(0.5) { (Method::Rdp, flag::EXPLICIT) } else { (Method::NetworkKerberos, 0) };
+                    let (m, f) = if self.r.gen_bool(0.5) {
+                        (Method::Rdp, flag::EXPLICIT)
+                    } else {
+                        (Method::NetworkKerberos, 0)
+                    };
                     let d2 = dur(self.r);
                     self.push(t2, Src::Host(j), dst, adm, m, true, f, d2);
                 }
                 None => {
                     let d = dur(self.r);
-                    self.push(t, Src::Host(ws), dst, adm, Method::NetworkKerberos, true, flag::EXPLICIT, d);
+                    self.push(
+                        t,
+                        Src::Host(ws),
+                        dst,
+                        adm,
+                        Method::NetworkKerberos,
+                        true,
+                        flag::EXPLICIT,
+                        d,
+                    );
                     if let Some(l) = self.out.last_mut() {
                         l.subject = user;
                     }
@@ -292,7 +383,9 @@ impl Gen<'_> {
             .scope
             .iter()
             .copied()
-            .filter(|&h| w.fleet.host(h).site == p.site && self.active(h, day) && (h as usize) % 2 == sunday)
+            .filter(|&h| {
+                w.fleet.host(h).site == p.site && self.active(h, day) && (h as usize) % 2 == sunday
+            })
             .collect();
         for h in mine {
             let t = sd.at(between(self.r, 9.0, 17.0));
@@ -309,9 +402,23 @@ impl Gen<'_> {
         let sd = w.cal.day(w.fleet.host(job.src).site as usize, day);
         let times: Vec<f64> = match job.schedule {
             Schedule::Daily(h) => vec![h * 3600.0],
-            Schedule::Weekly(h) => if sd.weekday == 6 { vec![h * 3600.0] } else { vec![] },
-            Schedule::Weekdays(h) => if sd.working { vec![h * 3600.0] } else { vec![] },
-            Schedule::EveryHours(n) => (0..24 / n.max(1)).map(|k| (k * n) as f64 * 3600.0 + 420.0).collect(),
+            Schedule::Weekly(h) => {
+                if sd.weekday == 6 {
+                    vec![h * 3600.0]
+                } else {
+                    vec![]
+                }
+            }
+            Schedule::Weekdays(h) => {
+                if sd.working {
+                    vec![h * 3600.0]
+                } else {
+                    vec![]
+                }
+            }
+            Schedule::EveryHours(n) => {
+                (0..24 / n.max(1)).map(|k| (k * n) as f64 * 3600.0 + 420.0).collect()
+            }
         };
         for base in times {
             for (k, &dst) in job.dsts.iter().enumerate() {
@@ -323,7 +430,11 @@ impl Gen<'_> {
                 let (src, method) = if dst == job.src {
                     (Src::Local, Method::Batch)
                 } else if w.is_windows(dst) {
-                    let m = if w.is_windows(job.src) { Method::NetworkKerberos } else { Method::NetworkNtlm };
+                    let m = if w.is_windows(job.src) {
+                        Method::NetworkKerberos
+                    } else {
+                        Method::NetworkNtlm
+                    };
                     (Src::Host(job.src), m)
                 } else {
                     (Src::Host(job.src), Method::SshPublickey)

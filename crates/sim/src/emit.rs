@@ -84,7 +84,12 @@ impl Sink {
                     std::fs::create_dir_all(dir)?;
                 }
             }
-            let mut f = OpenOptions::new().create(true).write(true).append(self.created).truncate(!self.created).open(&self.path)?;
+            let mut f = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(self.created)
+                .truncate(!self.created)
+                .open(&self.path)?;
             f.write_all(&self.buf)?;
             Ok(())
         })();
@@ -110,7 +115,9 @@ impl Sink {
         }
         match self.kind {
             FileKind::Sshd(h) => writers::sshd::render(ctx, h, recs, logins, &mut self.buf),
-            FileKind::Winjson(h) => writers::winjson::render(ctx, h, recs, logins, &mut self.record, &mut self.buf),
+            FileKind::Winjson(h) => {
+                writers::winjson::render(ctx, h, recs, logins, &mut self.record, &mut self.buf)
+            }
             FileKind::Lanl => writers::lanl::render(ctx, recs, logins, &mut self.buf),
             FileKind::Zeek(_, log) => writers::zeek::render(ctx, log, recs, logins, &mut self.buf),
         }
@@ -137,9 +144,13 @@ impl Sink {
         self.flush();
         // ingest infers a syslog year from the mtime: make it the last line's time
         if self.error.is_none() {
-            let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(self.last.max(0) as u64);
-            if let Err(e) = File::options().write(true).open(&self.path).and_then(|f| f.set_modified(t)) {
-                self.error = Some(format!("{}: setting the modification time: {e}", self.path.display()));
+            let t =
+                std::time::UNIX_EPOCH + std::time::Duration::from_micros(self.last.max(0) as u64);
+            if let Err(e) =
+                File::options().write(true).open(&self.path).and_then(|f| f.set_modified(t))
+            {
+                self.error =
+                    Some(format!("{}: setting the modification time: {e}", self.path.display()));
             }
         }
     }
@@ -156,7 +167,13 @@ struct Files {
 
 impl Files {
     fn new(w: &World, formats: &[OutFormat], out: &Path) -> Files {
-        let mut f = Files { sinks: Vec::new(), sshd: vec![None; w.fleet.hosts.len()], win: vec![None; w.fleet.hosts.len()], lanl: None, zeek: vec![None; w.fleet.sites.len()] };
+        let mut f = Files {
+            sinks: Vec::new(),
+            sshd: vec![None; w.fleet.hosts.len()],
+            win: vec![None; w.fleet.hosts.len()],
+            lanl: None,
+            zeek: vec![None; w.fleet.sites.len()],
+        };
         let add = |sinks: &mut Vec<Sink>, kind, rel: String, fmt| {
             sinks.push(Sink::new(kind, rel, out, fmt));
             sinks.len() as u32 - 1
@@ -164,19 +181,40 @@ impl Files {
         for h in w.fleet.ids() {
             let host = w.fleet.host(h);
             if host.os == Os::Linux && formats.contains(&OutFormat::Sshd) {
-                f.sshd[h as usize] = Some(add(&mut f.sinks, FileKind::Sshd(h), format!("logs/linux/{}/auth.log", host.name), OutFormat::Sshd));
+                f.sshd[h as usize] = Some(add(
+                    &mut f.sinks,
+                    FileKind::Sshd(h),
+                    format!("logs/linux/{}/auth.log", host.name),
+                    OutFormat::Sshd,
+                ));
             }
             if host.os == Os::Windows && formats.contains(&OutFormat::Winjson) {
-                f.win[h as usize] = Some(add(&mut f.sinks, FileKind::Winjson(h), format!("logs/windows/{}.jsonl", host.name), OutFormat::Winjson));
+                f.win[h as usize] = Some(add(
+                    &mut f.sinks,
+                    FileKind::Winjson(h),
+                    format!("logs/windows/{}.jsonl", host.name),
+                    OutFormat::Winjson,
+                ));
             }
         }
         if formats.contains(&OutFormat::Lanl) {
-            f.lanl = Some(add(&mut f.sinks, FileKind::Lanl, "lanl/auth.txt".into(), OutFormat::Lanl));
+            f.lanl =
+                Some(add(&mut f.sinks, FileKind::Lanl, "lanl/auth.txt".into(), OutFormat::Lanl));
         }
         if formats.contains(&OutFormat::Zeek) {
             for (s, site) in w.fleet.sites.iter().enumerate() {
-                let c = add(&mut f.sinks, FileKind::Zeek(s as u16, Log::Conn), format!("zeek/{}/conn.log", site.name), OutFormat::Zeek);
-                let x = add(&mut f.sinks, FileKind::Zeek(s as u16, Log::Ssh), format!("zeek/{}/ssh.log", site.name), OutFormat::Zeek);
+                let c = add(
+                    &mut f.sinks,
+                    FileKind::Zeek(s as u16, Log::Conn),
+                    format!("zeek/{}/conn.log", site.name),
+                    OutFormat::Zeek,
+                );
+                let x = add(
+                    &mut f.sinks,
+                    FileKind::Zeek(s as u16, Log::Ssh),
+                    format!("zeek/{}/ssh.log", site.name),
+                    OutFormat::Zeek,
+                );
                 f.zeek[s] = Some((c, x));
             }
         }
@@ -261,7 +299,13 @@ pub struct Emitted {
 }
 
 /// Generate and write everything.
-pub fn run(w: &World, intrusions: &[Intrusion], formats: &[OutFormat], out: &Path, lanl_start: i64) -> Result<Emitted, SimError> {
+pub fn run(
+    w: &World,
+    intrusions: &[Intrusion],
+    formats: &[OutFormat],
+    out: &Path,
+    lanl_start: i64,
+) -> Result<Emitted, SimError> {
     let ctx = Ctx::new(w, lanl_start);
     let mut files = Files::new(w, formats, out);
     let actors = actors(w);
@@ -341,7 +385,11 @@ pub fn run(w: &World, intrusions: &[Intrusion], formats: &[OutFormat], out: &Pat
             ranges[f] = (i, j);
             i = j;
         }
-        files.sinks.par_iter_mut().zip(ranges.par_iter()).for_each(|(sink, &(a, b))| sink.write(&ctx, &recs[a..b], &logins));
+        files
+            .sinks
+            .par_iter_mut()
+            .zip(ranges.par_iter())
+            .for_each(|(sink, &(a, b))| sink.write(&ctx, &recs[a..b], &logins));
         if let Some(e) = files.sinks.iter().find_map(|s| s.error.clone()) {
             return Err(SimError::Io(e));
         }
@@ -350,6 +398,9 @@ pub fn run(w: &World, intrusions: &[Intrusion], formats: &[OutFormat], out: &Pat
     if let Some(e) = files.sinks.iter().find_map(|s| s.error.clone()) {
         return Err(SimError::Io(e));
     }
-    debug_assert!(files.sinks.iter().all(|s| s.out_of_order == 0), "a file got records out of time order");
+    debug_assert!(
+        files.sinks.iter().all(|s| s.out_of_order == 0),
+        "a file got records out of time order"
+    );
     Ok(Emitted { sinks: files.sinks, logins: total })
 }

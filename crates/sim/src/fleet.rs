@@ -78,8 +78,18 @@ impl Role {
     }
     pub fn os(self) -> Os {
         match self {
-            Role::Workstation | Role::DomainController | Role::Jump | Role::File | Role::Mail | Role::Crm => Os::Windows,
-            Role::Bastion | Role::Database | Role::Application | Role::Ops | Role::Web | Role::Backup => Os::Linux,
+            Role::Workstation
+            | Role::DomainController
+            | Role::Jump
+            | Role::File
+            | Role::Mail
+            | Role::Crm => Os::Windows,
+            Role::Bastion
+            | Role::Database
+            | Role::Application
+            | Role::Ops
+            | Role::Web
+            | Role::Backup => Os::Linux,
         }
     }
     /// 1 low … 4 critical.
@@ -87,7 +97,12 @@ impl Role {
         match self {
             Role::Workstation => 1,
             Role::Application | Role::Ops | Role::Web => 2,
-            Role::Jump | Role::Bastion | Role::File | Role::Mail | Role::Database | Role::Backup => 3,
+            Role::Jump
+            | Role::Bastion
+            | Role::File
+            | Role::Mail
+            | Role::Database
+            | Role::Backup => 3,
             Role::DomainController | Role::Crm => 4,
         }
     }
@@ -190,11 +205,19 @@ impl Fleet {
         let code = &self.sites[site].code;
         let prefix = format!("{}-{}-", code, role.code());
         let n = (1..).find(|i| {
-            let name = if role == Role::Workstation { format!("{prefix}{i:03}") } else { format!("{prefix}{i:02}") };
+            let name = if role == Role::Workstation {
+                format!("{prefix}{i:03}")
+            } else {
+                format!("{prefix}{i:02}")
+            };
             !self.by_name.contains_key(&name)
         });
         let n = n.expect("a free number");
-        let name = if role == Role::Workstation { format!("{prefix}{n:03}") } else { format!("{prefix}{n:02}") };
+        let name = if role == Role::Workstation {
+            format!("{prefix}{n:03}")
+        } else {
+            format!("{prefix}{n:02}")
+        };
         let octet = self.sites[site].octet;
         let ip = if role == Role::Workstation {
             let k = self.next_ws[site];
@@ -241,7 +264,11 @@ impl Fleet {
 
     /// Hosts of `role` at `site`, in id order.
     pub fn of_role(&self, site: usize, role: Role) -> Vec<u32> {
-        self.ids().filter(|&h| self.hosts[h as usize].site as usize == site && self.hosts[h as usize].role == role).collect()
+        self.ids()
+            .filter(|&h| {
+                self.hosts[h as usize].site as usize == site && self.hosts[h as usize].role == role
+            })
+            .collect()
     }
 
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
@@ -269,7 +296,15 @@ mod tests {
     #[test]
     fn names_and_addresses() {
         let tz = jiff::tz::TimeZone::UTC;
-        let site = Site { name: "singapore".into(), code: "sg".into(), country: "Singapore".into(), tz_name: "UTC".into(), tz, octet: 30, hq: false };
+        let site = Site {
+            name: "singapore".into(),
+            code: "sg".into(),
+            country: "Singapore".into(),
+            tz_name: "UTC".into(),
+            tz,
+            octet: 30,
+            hq: false,
+        };
         let mut f = Fleet::new(vec![site]);
         let d = jiff::civil::date(2019, 1, 1);
         let a = f.add(0, Role::Ops, d);

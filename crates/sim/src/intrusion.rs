@@ -55,7 +55,8 @@ pub enum Stealth {
 }
 
 impl Stealth {
-    pub const ALL: [Stealth; 4] = [Stealth::Agnostic, Stealth::PriorEdges, Stealth::ActiveCreds, Stealth::Both];
+    pub const ALL: [Stealth; 4] =
+        [Stealth::Agnostic, Stealth::PriorEdges, Stealth::ActiveCreds, Stealth::Both];
     pub fn as_str(self) -> &'static str {
         match self {
             Stealth::Agnostic => "agnostic",
@@ -207,7 +208,11 @@ impl AccessGraph {
 /// WinRM/SMB network logons to Windows).
 pub fn attack_login(w: &World, r: &mut Rng, time: i64, src: Src, dst: u32, account: u32) -> Login {
     let method = if w.fleet.host(dst).os == Os::Linux {
-        if r.gen_bool(0.6) { Method::SshPassword } else { Method::SshPublickey }
+        if r.gen_bool(0.6) {
+            Method::SshPassword
+        } else {
+            Method::SshPublickey
+        }
     } else {
         *[Method::Rdp, Method::NetworkNtlm, Method::NetworkKerberos].choose(r).expect("methods")
     };
@@ -219,12 +224,25 @@ pub fn attack_login(w: &World, r: &mut Rng, time: i64, src: Src, dst: u32, accou
         flags |= flag::EXPLICIT;
     }
     let duration = r.gen_range(120..5400);
-    Login { time, uid: 0, src, dst, account, subject: account, method, ok: true, flags, duration, src_port: r.gen_range(32_768..61_000) }
+    Login {
+        time,
+        uid: 0,
+        src,
+        dst,
+        account,
+        subject: account,
+        method,
+        ok: true,
+        flags,
+        duration,
+        src_port: r.gen_range(32_768..61_000),
+    }
 }
 
 /// Move `t` into local working hours (9–17) at `site` when it falls outside them.
 pub fn into_working_hours(w: &World, r: &mut Rng, site: usize, t: i64) -> i64 {
-    let day = ((t.div_euclid(US)).div_euclid(DAY) - w.first_day()).clamp(0, w.cal.days as i64 - 1) as u32;
+    let day =
+        ((t.div_euclid(US)).div_euclid(DAY) - w.first_day()).clamp(0, w.cal.days as i64 - 1) as u32;
     let sd = w.cal.day(site, day);
     let h = sd.local_hour(t);
     if (9..17).contains(&h) && sd.working {
@@ -249,19 +267,32 @@ pub fn start_days(days: u32, quiet_days: u32) -> (u32, u32) {
 
 /// Plan one generic intrusion, starting no earlier than day `quiet_days` (capped at three
 /// fifths of the period) nor than a quarter of it.
-pub fn plan_generic(w: &World, g: &AccessGraph, id: u32, goal: Goal, stealth: Stealth, quiet_days: u32, r: &mut Rng) -> Intrusion {
+pub fn plan_generic(
+    w: &World,
+    g: &AccessGraph,
+    id: u32,
+    goal: Goal,
+    stealth: Stealth,
+    quiet_days: u32,
+    r: &mut Rng,
+) -> Intrusion {
     let days = w.cal.days;
     let (lo, hi) = start_days(days, quiet_days);
     let start_day = r.gen_range(lo..hi);
     let hosts: Vec<u32> = w.fleet.ids().filter(|&h| w.fleet.host(h).active(start_day)).collect();
-    let exposed: Vec<u32> =
-        hosts.iter().copied().filter(|&h| w.fleet.host(h).internet_facing && w.fleet.host(h).os == Os::Linux).collect();
-    let workstations: Vec<u32> = hosts.iter().copied().filter(|&h| w.fleet.host(h).role == Role::Workstation).collect();
+    let exposed: Vec<u32> = hosts
+        .iter()
+        .copied()
+        .filter(|&h| w.fleet.host(h).internet_facing && w.fleet.host(h).os == Os::Linux)
+        .collect();
+    let workstations: Vec<u32> =
+        hosts.iter().copied().filter(|&h| w.fleet.host(h).role == Role::Workstation).collect();
     let mut logins = Vec::new();
     let mut stolen: BTreeSet<u32> = BTreeSet::new();
     let entry_site;
     let mut t;
-    let (entry, entry_from) = if !exposed.is_empty() && (workstations.is_empty() || r.gen_bool(0.3)) {
+    let (entry, entry_from) = if !exposed.is_empty() && (workstations.is_empty() || r.gen_bool(0.3))
+    {
         // in from the internet with a guessed or leaked password
         let e = *exposed.choose(r).expect("exposed");
         entry_site = w.fleet.host(e).site as usize;
@@ -287,7 +318,10 @@ pub fn plan_generic(w: &World, g: &AccessGraph, id: u32, goal: Goal, stealth: St
         let jewels: Vec<u32> = hosts
             .iter()
             .copied()
-            .filter(|&h| matches!(w.fleet.host(h).role, Role::Crm | Role::Database | Role::File) && h != entry)
+            .filter(|&h| {
+                matches!(w.fleet.host(h).role, Role::Crm | Role::Database | Role::File)
+                    && h != entry
+            })
             .collect();
         *jewels.choose(r).unwrap_or(&entry)
     });
@@ -305,12 +339,28 @@ pub fn plan_generic(w: &World, g: &AccessGraph, id: u32, goal: Goal, stealth: St
         let (src, dst) = if goal == Goal::Targeted {
             (owned[owned.len() - 1], path[hop as usize])
         } else {
-            let src = if goal == Goal::AggressiveSpread && r.gen_bool(0.7) { owned[owned.len() - 1] } else { *owned.choose(r).expect("owned") };
+            let src = if goal == Goal::AggressiveSpread && r.gen_bool(0.7) {
+                owned[owned.len() - 1]
+            } else {
+                *owned.choose(r).expect("owned")
+            };
             let day = ((t / US).div_euclid(DAY) - w.first_day()).clamp(0, days as i64 - 1) as u32;
             let cands: Vec<u32> = if stealth.prior_edges() {
-                g.edges.range((src, 0)..(src + 1, 0)).map(|&(_, d)| d).filter(|d| !owned.contains(d) && w.fleet.host(*d).active(day)).collect()
+                g.edges
+                    .range((src, 0)..(src + 1, 0))
+                    .map(|&(_, d)| d)
+                    .filter(|d| !owned.contains(d) && w.fleet.host(*d).active(day))
+                    .collect()
             } else {
-                hosts.iter().copied().filter(|d| !owned.contains(d) && w.fleet.host(*d).active(day) && w.fleet.host(*d).role != Role::Workstation).collect()
+                hosts
+                    .iter()
+                    .copied()
+                    .filter(|d| {
+                        !owned.contains(d)
+                            && w.fleet.host(*d).active(day)
+                            && w.fleet.host(*d).role != Role::Workstation
+                    })
+                    .collect()
             };
             match cands.choose(r) {
                 Some(&d) => (src, d),
@@ -362,7 +412,15 @@ pub fn plan_generic(w: &World, g: &AccessGraph, id: u32, goal: Goal, stealth: St
 
 /// A path from `from` to `to`: along access-graph edges (shortest, by BFS) for stealth that
 /// keeps to known pairs, else one or two random servers and then the target.
-fn path_to(w: &World, g: &AccessGraph, from: u32, to: u32, stealth: Stealth, r: &mut Rng, day: u32) -> Vec<u32> {
+fn path_to(
+    w: &World,
+    g: &AccessGraph,
+    from: u32,
+    to: u32,
+    stealth: Stealth,
+    r: &mut Rng,
+    day: u32,
+) -> Vec<u32> {
     if stealth.prior_edges() {
         let mut prev: BTreeMap<u32, u32> = BTreeMap::new();
         let mut queue = std::collections::VecDeque::from([from]);
@@ -386,8 +444,13 @@ fn path_to(w: &World, g: &AccessGraph, from: u32, to: u32, stealth: Stealth, r: 
             }
         }
     }
-    let servers: Vec<u32> =
-        w.fleet.ids().filter(|&h| w.fleet.host(h).role.is_server() && h != from && h != to && w.fleet.host(h).active(day)).collect();
+    let servers: Vec<u32> = w
+        .fleet
+        .ids()
+        .filter(|&h| {
+            w.fleet.host(h).role.is_server() && h != from && h != to && w.fleet.host(h).active(day)
+        })
+        .collect();
     let n = r.gen_range(1..=2);
     let mut path: Vec<u32> = servers.choose_multiple(r, n).copied().collect();
     path.push(to);

@@ -33,7 +33,9 @@ fn row(out: &mut String, fields: &[&str]) {
 
 /// `hosts.csv`: every host that existed during the simulation, sorted by name.
 pub fn hosts_csv(w: &World) -> String {
-    let mut out = String::from("host,ips,site,country,role,owner,lifecycle,last_patched,internet_facing,criticality\n");
+    let mut out = String::from(
+        "host,ips,site,country,role,owner,lifecycle,last_patched,internet_facing,criticality\n",
+    );
     let mut ids: Vec<u32> = w.fleet.ids().collect();
     ids.sort_by(|a, b| w.fleet.host(*a).name.cmp(&w.fleet.host(*b).name));
     for h in ids {
@@ -64,7 +66,8 @@ pub fn hosts_csv(w: &World) -> String {
 
 /// `sites.csv`: one `10.<octet>.0.0/16` per site, sorted by CIDR.
 pub fn sites_csv(w: &World) -> String {
-    let mut rows: Vec<(u8, String, String)> = w.fleet.sites.iter().map(|s| (s.octet, s.name.clone(), s.country.clone())).collect();
+    let mut rows: Vec<(u8, String, String)> =
+        w.fleet.sites.iter().map(|s| (s.octet, s.name.clone(), s.country.clone())).collect();
     rows.sort();
     let mut out = String::from("cidr,site,country\n");
     for (octet, name, country) in rows {
@@ -77,14 +80,25 @@ pub fn sites_csv(w: &World) -> String {
 pub fn data_csv(rows: &[Holding]) -> String {
     let mut out = String::from("host,client,data_class,records,restricted\n");
     for h in rows {
-        row(&mut out, &[&h.host, &h.client, &h.data_class, &h.records.to_string(), if h.restricted { "true" } else { "false" }]);
+        row(
+            &mut out,
+            &[
+                &h.host,
+                &h.client,
+                &h.data_class,
+                &h.records.to_string(),
+                if h.restricted { "true" } else { "false" },
+            ],
+        );
     }
     out
 }
 
 /// Write the three files into `dir`.
 pub fn write(w: &World, data: &[Holding], dir: &Path) -> Result<(), SimError> {
-    for (name, text) in [("hosts.csv", hosts_csv(w)), ("sites.csv", sites_csv(w)), ("data.csv", data_csv(data))] {
+    for (name, text) in
+        [("hosts.csv", hosts_csv(w)), ("sites.csv", sites_csv(w)), ("data.csv", data_csv(data))]
+    {
         let p = dir.join(name);
         std::fs::write(&p, text).map_err(|e| SimError::Io(format!("{}: {e}", p.display())))?;
     }

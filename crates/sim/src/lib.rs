@@ -77,7 +77,8 @@ pub enum OutFormat {
 }
 
 impl OutFormat {
-    pub const ALL: [OutFormat; 4] = [OutFormat::Sshd, OutFormat::Winjson, OutFormat::Lanl, OutFormat::Zeek];
+    pub const ALL: [OutFormat; 4] =
+        [OutFormat::Sshd, OutFormat::Winjson, OutFormat::Lanl, OutFormat::Zeek];
     pub fn as_str(self) -> &'static str {
         match self {
             OutFormat::Sshd => "sshd",
@@ -208,12 +209,20 @@ pub fn simulate(opts: &SimOptions, out_dir: &Path) -> Result<SimSummary, SimErro
     }
     let built = scenarios::build(opts)?;
     let w = &built.world;
-    std::fs::create_dir_all(out_dir).map_err(|e| SimError::Io(format!("{}: {e}", out_dir.display())))?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| SimError::Io(format!("{}: {e}", out_dir.display())))?;
     // LANL time 0: midnight UTC the day before the first day, so that eastern sites'
     // first local morning (the previous UTC day) is still positive
     let lanl_start = (w.first_day() - 1) * 86_400;
     inventory::write(w, &built.data, out_dir)?;
-    let truth = truth::build(w, &built.intrusions, &built.data, opts.scenario.as_str(), opts.scale, lanl_start);
+    let truth = truth::build(
+        w,
+        &built.intrusions,
+        &built.data,
+        opts.scenario.as_str(),
+        opts.scale,
+        lanl_start,
+    );
     let text = serde_json::to_string_pretty(&truth).expect("truth serialises") + "\n";
     let tp = out_dir.join("truth.json");
     std::fs::write(&tp, text).map_err(|e| SimError::Io(format!("{}: {e}", tp.display())))?;
@@ -221,7 +230,12 @@ pub fn simulate(opts: &SimOptions, out_dir: &Path) -> Result<SimSummary, SimErro
     Ok(summarise(opts, &built, &truth, emitted))
 }
 
-fn summarise(opts: &SimOptions, built: &scenarios::Built, truth: &truth::Truth, emitted: emit::Emitted) -> SimSummary {
+fn summarise(
+    opts: &SimOptions,
+    built: &scenarios::Built,
+    truth: &truth::Truth,
+    emitted: emit::Emitted,
+) -> SimSummary {
     use writers::Kind;
     let w = &built.world;
     let mut per_format: BTreeMap<&'static str, FormatSummary> = BTreeMap::new();
@@ -258,7 +272,12 @@ fn summarise(opts: &SimOptions, built: &scenarios::Built, truth: &truth::Truth, 
                 *sshd.entry(name).or_default() += k(kind);
             }
         }
-        files.push(FileSummary { path: s.rel.clone(), format: s.format.as_str(), lines: s.lines, events });
+        files.push(FileSummary {
+            path: s.rel.clone(),
+            format: s.format.as_str(),
+            lines: s.lines,
+            events,
+        });
     }
     // 4624 and 4625 share a record kind; the split is counted from the logins' outcomes
     let logons: u64 = emitted.sinks.iter().map(|s| s.by_kind[Kind::WinLogon as usize]).sum();

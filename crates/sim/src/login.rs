@@ -40,7 +40,9 @@ pub enum Method {
 impl Method {
     pub fn logon_type(self) -> LogonType {
         match self {
-            Method::SshPassword | Method::SshPublickey | Method::Rdp => LogonType::RemoteInteractive,
+            Method::SshPassword | Method::SshPublickey | Method::Rdp => {
+                LogonType::RemoteInteractive
+            }
             Method::NetworkKerberos | Method::NetworkNtlm => LogonType::Network,
             Method::Console => LogonType::Interactive,
             Method::Unlock => LogonType::Unlock,
@@ -73,7 +75,9 @@ impl Method {
         match self {
             Method::SshPassword => "password",
             Method::SshPublickey => "publickey",
-            Method::Rdp | Method::Console | Method::Unlock | Method::Batch | Method::Service => "Negotiate",
+            Method::Rdp | Method::Console | Method::Unlock | Method::Batch | Method::Service => {
+                "Negotiate"
+            }
             Method::NetworkKerberos => "Kerberos",
             Method::NetworkNtlm => "NTLM",
         }

@@ -105,35 +105,126 @@ pub struct People {
 }
 
 const GIVEN: &[(&str, &[&str])] = &[
-    ("Japan", &["Haruto", "Yui", "Sota", "Aoi", "Ren", "Hina", "Kaito", "Mio", "Yuto", "Sakura", "Daiki", "Emi"]),
-    ("United States", &["James", "Mary", "Robert", "Linda", "Michael", "Emily", "David", "Sarah", "Carlos", "Aisha"]),
+    (
+        "Japan",
+        &[
+            "Haruto", "Yui", "Sota", "Aoi", "Ren", "Hina", "Kaito", "Mio", "Yuto", "Sakura",
+            "Daiki", "Emi",
+        ],
+    ),
+    (
+        "United States",
+        &[
+            "James", "Mary", "Robert", "Linda", "Michael", "Emily", "David", "Sarah", "Carlos",
+            "Aisha",
+        ],
+    ),
     ("Singapore", &["Wei", "Mei", "Jun", "Hui", "Arjun", "Siti", "Kai", "Ling", "Ravi", "Nur"]),
-    ("Thailand", &["Somchai", "Malee", "Anan", "Kanya", "Niran", "Ploy", "Chai", "Suda", "Krit", "Dao"]),
-    ("Germany", &["Lukas", "Anna", "Felix", "Lea", "Jonas", "Marie", "Paul", "Sophie", "Finn", "Lena"]),
-    ("Australia", &["Jack", "Olivia", "Liam", "Chloe", "Noah", "Isla", "Oscar", "Ruby", "Henry", "Zoe"]),
+    (
+        "Thailand",
+        &["Somchai", "Malee", "Anan", "Kanya", "Niran", "Ploy", "Chai", "Suda", "Krit", "Dao"],
+    ),
+    (
+        "Germany",
+        &["Lukas", "Anna", "Felix", "Lea", "Jonas", "Marie", "Paul", "Sophie", "Finn", "Lena"],
+    ),
+    (
+        "Australia",
+        &["Jack", "Olivia", "Liam", "Chloe", "Noah", "Isla", "Oscar", "Ruby", "Henry", "Zoe"],
+    ),
 ];
 const FAMILY: &[(&str, &[&str])] = &[
-    ("Japan", &["Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato", "Yoshida", "Yamada"]),
-    ("United States", &["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Lopez", "Wilson"]),
+    (
+        "Japan",
+        &[
+            "Sato",
+            "Suzuki",
+            "Takahashi",
+            "Tanaka",
+            "Watanabe",
+            "Ito",
+            "Yamamoto",
+            "Nakamura",
+            "Kobayashi",
+            "Kato",
+            "Yoshida",
+            "Yamada",
+        ],
+    ),
+    (
+        "United States",
+        &[
+            "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Lopez",
+            "Wilson",
+        ],
+    ),
     ("Singapore", &["Tan", "Lim", "Lee", "Ng", "Ong", "Wong", "Goh", "Chua", "Koh", "Teo"]),
-    ("Thailand", &["Saetang", "Srisuk", "Chaiyaporn", "Wongsa", "Boonmee", "Kaewkla", "Rattana", "Somboon", "Thongdee", "Phrom"]),
-    ("Germany", &["Mueller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann"]),
-    ("Australia", &["Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Nguyen", "Johnson", "Martin", "White"]),
+    (
+        "Thailand",
+        &[
+            "Saetang",
+            "Srisuk",
+            "Chaiyaporn",
+            "Wongsa",
+            "Boonmee",
+            "Kaewkla",
+            "Rattana",
+            "Somboon",
+            "Thongdee",
+            "Phrom",
+        ],
+    ),
+    (
+        "Germany",
+        &[
+            "Mueller",
+            "Schmidt",
+            "Schneider",
+            "Fischer",
+            "Weber",
+            "Meyer",
+            "Wagner",
+            "Becker",
+            "Schulz",
+            "Hoffmann",
+        ],
+    ),
+    (
+        "Australia",
+        &[
+            "Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Nguyen", "Johnson",
+            "Martin", "White",
+        ],
+    ),
 ];
 
-fn names_for(list: &'static [(&'static str, &'static [&'static str])], country: &str) -> &'static [&'static str] {
+fn names_for(
+    list: &'static [(&'static str, &'static [&'static str])],
+    country: &str,
+) -> &'static [&'static str] {
     list.iter().find(|(c, _)| *c == country).map(|(_, n)| *n).unwrap_or(list[1].1)
 }
 
 impl People {
     /// The account `name` in `domain`, created on first use.
-    pub fn account(&mut self, name: &str, domain: Option<&str>, kind: AccountKind, privileged: bool) -> u32 {
+    pub fn account(
+        &mut self,
+        name: &str,
+        domain: Option<&str>,
+        kind: AccountKind,
+        privileged: bool,
+    ) -> u32 {
         let key = (name.to_string(), domain.map(str::to_string));
         if let Some(&id) = self.by_key.get(&key) {
             return id;
         }
         let id = self.accounts.len() as u32;
-        self.accounts.push(Account { name: name.into(), domain: domain.map(str::to_string), kind, privileged });
+        self.accounts.push(Account {
+            name: name.into(),
+            domain: domain.map(str::to_string),
+            kind,
+            privileged,
+        });
         self.by_key.insert(key, id);
         id
     }
@@ -152,12 +243,18 @@ impl People {
         let mut p = People::default();
         let domain = fleet.domain.clone();
         p.root = p.account("root", None, AccountKind::Local, true);
-        for (role, name) in [(Role::Database, "oracle"), (Role::Application, "appadm"), (Role::Ops, "opsadmin"), (Role::Web, "www-admin")] {
+        for (role, name) in [
+            (Role::Database, "oracle"),
+            (Role::Application, "appadm"),
+            (Role::Ops, "opsadmin"),
+            (Role::Web, "www-admin"),
+        ] {
             let id = p.account(name, None, AccountKind::Local, true);
             p.role_accounts.insert(role, id);
         }
         let mut used = BTreeMap::<String, u32>::new();
-        let ws: Vec<u32> = fleet.ids().filter(|&h| fleet.host(h).role == Role::Workstation).collect();
+        let ws: Vec<u32> =
+            fleet.ids().filter(|&h| fleet.host(h).role == Role::Workstation).collect();
         for &w in &ws {
             let site = fleet.host(w).site;
             let country = fleet.sites[site as usize].country.clone();
@@ -186,12 +283,19 @@ impl People {
         // Admins: about one in eight at each site (at least one), and global admins at HQ.
         let nsites = fleet.sites.len();
         for s in 0..nsites {
-            let mut staff: Vec<usize> =
-                (0..p.persons.len()).filter(|&i| p.persons[i].site as usize == s && p.persons[i].hired == 0).collect();
+            let mut staff: Vec<usize> = (0..p.persons.len())
+                .filter(|&i| p.persons[i].site as usize == s && p.persons[i].hired == 0)
+                .collect();
             staff.shuffle(rng);
             let hq = fleet.sites[s].hq;
             let n_admin = ((staff.len() as f64 / 8.0).ceil() as usize).max(1).min(staff.len());
-            let n_global = if hq { ((2.0 * scale.sqrt()).round() as usize).max(2).min(staff.len().saturating_sub(n_admin)) } else { 0 };
+            let n_global = if hq {
+                ((2.0 * scale.sqrt()).round() as usize)
+                    .max(2)
+                    .min(staff.len().saturating_sub(n_admin))
+            } else {
+                0
+            };
             for (k, &i) in staff.iter().take(n_admin + n_global).enumerate() {
                 let duty = if k < n_global { Duty::GlobalAdmin } else { Duty::SiteAdmin };
                 let name = format!("adm-{}", p.accounts[p.persons[i].user as usize].name);
@@ -206,9 +310,13 @@ impl People {
                 Duty::Staff => continue,
                 Duty::SiteAdmin => fleet
                     .ids()
-                    .filter(|&h| fleet.host(h).role.is_server() && fleet.host(h).site == p.persons[i].site)
+                    .filter(|&h| {
+                        fleet.host(h).role.is_server() && fleet.host(h).site == p.persons[i].site
+                    })
                     .collect(),
-                Duty::GlobalAdmin => fleet.ids().filter(|&h| fleet.host(h).role.is_server()).collect(),
+                Duty::GlobalAdmin => {
+                    fleet.ids().filter(|&h| fleet.host(h).role.is_server()).collect()
+                }
             };
             p.persons[i].scope = scope;
         }
@@ -223,10 +331,14 @@ impl People {
         let deploy = self.account("svc-deploy", Some(&domain), AccountKind::Service, false);
         let hq = fleet.sites.iter().position(|s| s.hq).unwrap_or(0);
         let servers = |f: &dyn Fn(Role) -> bool| -> Vec<u32> {
-            fleet.ids().filter(|&h| fleet.host(h).role.is_server() && f(fleet.host(h).role)).collect()
+            fleet
+                .ids()
+                .filter(|&h| fleet.host(h).role.is_server() && f(fleet.host(h).role))
+                .collect()
         };
         if let Some(&bak) = fleet.of_role(hq, Role::Backup).first() {
-            let data_roles = |r: Role| matches!(r, Role::Database | Role::File | Role::Crm | Role::Mail);
+            let data_roles =
+                |r: Role| matches!(r, Role::Database | Role::File | Role::Crm | Role::Mail);
             self.jobs.push(Job {
                 name: "nightly backup of data servers".into(),
                 account: backup,
@@ -248,24 +360,44 @@ impl People {
                     .ids()
                     .filter(|&h| {
                         let x = fleet.host(h);
-                        x.site as usize == s && x.os == Os::Linux && matches!(x.role, Role::Database | Role::Application | Role::Web)
+                        x.site as usize == s
+                            && x.os == Os::Linux
+                            && matches!(x.role, Role::Database | Role::Application | Role::Web)
                     })
                     .collect();
-                self.jobs.push(Job { name: format!("health checks at {}", fleet.sites[s].name), account: monitor, src: ops, dsts, schedule: Schedule::EveryHours(12) });
+                self.jobs.push(Job {
+                    name: format!("health checks at {}", fleet.sites[s].name),
+                    account: monitor,
+                    src: ops,
+                    dsts,
+                    schedule: Schedule::EveryHours(12),
+                });
             }
         }
         if let Some(&ci) = fleet.of_role(hq, Role::Application).first() {
             let mut dsts: Vec<u32> = servers(&|r| r == Role::Application);
             dsts.retain(|&h| h != ci);
             let hour = rng.gen_range(13.0..15.0);
-            self.jobs.push(Job { name: "application deployment".into(), account: deploy, src: ci, dsts, schedule: Schedule::Weekdays(hour) });
+            self.jobs.push(Job {
+                name: "application deployment".into(),
+                account: deploy,
+                src: ci,
+                dsts,
+                schedule: Schedule::Weekdays(hour),
+            });
         }
         // scheduled tasks (batch logons) on Windows data servers: the host logs on to itself
         // service logons when Windows servers reboot (see background::Actor::Reboots)
         self.account("svc-app", Some(&domain), AccountKind::Service, false);
         let etl = self.account("svc-etl", Some(&domain), AccountKind::Service, false);
         for h in servers(&|r| matches!(r, Role::Crm | Role::File)) {
-            self.jobs.push(Job { name: format!("ETL task on {}", fleet.host(h).name), account: etl, src: h, dsts: vec![h], schedule: Schedule::Daily(2.25) });
+            self.jobs.push(Job {
+                name: format!("ETL task on {}", fleet.host(h).name),
+                account: etl,
+                src: h,
+                dsts: vec![h],
+                schedule: Schedule::Daily(2.25),
+            });
         }
     }
 }

@@ -13,11 +13,53 @@ use crate::timefmt::{civil_from_days, DAY, US};
 /// Songkran) are approximated by fixed dates: the rhythm matters, not the calendar's accuracy.
 pub fn holidays(country: &str) -> &'static [(u32, u32)] {
     match country {
-        "Japan" => &[(1, 1), (1, 2), (1, 3), (2, 11), (4, 29), (5, 3), (5, 4), (5, 5), (8, 13), (8, 14), (8, 15), (11, 3), (11, 23), (12, 30), (12, 31)],
-        "United States" => &[(1, 1), (1, 20), (5, 25), (7, 4), (9, 7), (11, 26), (11, 27), (12, 24), (12, 25), (12, 31)],
+        "Japan" => &[
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (2, 11),
+            (4, 29),
+            (5, 3),
+            (5, 4),
+            (5, 5),
+            (8, 13),
+            (8, 14),
+            (8, 15),
+            (11, 3),
+            (11, 23),
+            (12, 30),
+            (12, 31),
+        ],
+        "United States" => &[
+            (1, 1),
+            (1, 20),
+            (5, 25),
+            (7, 4),
+            (9, 7),
+            (11, 26),
+            (11, 27),
+            (12, 24),
+            (12, 25),
+            (12, 31),
+        ],
         "Singapore" => &[(1, 1), (1, 25), (1, 26), (5, 1), (8, 9), (10, 27), (12, 25)],
-        "Thailand" => &[(1, 1), (4, 6), (4, 13), (4, 14), (4, 15), (5, 1), (7, 28), (8, 12), (10, 13), (12, 5), (12, 10), (12, 31)],
-        "Germany" => &[(1, 1), (4, 10), (4, 13), (5, 1), (10, 3), (12, 24), (12, 25), (12, 26), (12, 31)],
+        "Thailand" => &[
+            (1, 1),
+            (4, 6),
+            (4, 13),
+            (4, 14),
+            (4, 15),
+            (5, 1),
+            (7, 28),
+            (8, 12),
+            (10, 13),
+            (12, 5),
+            (12, 10),
+            (12, 31),
+        ],
+        "Germany" => {
+            &[(1, 1), (4, 10), (4, 13), (5, 1), (10, 3), (12, 24), (12, 25), (12, 26), (12, 31)]
+        }
         "Australia" => &[(1, 1), (1, 26), (4, 10), (4, 13), (4, 25), (6, 8), (12, 25), (12, 26)],
         _ => &[(1, 1), (12, 25)],
     }
@@ -65,13 +107,18 @@ impl Calendar {
                 (0..days as i64)
                     .map(|d| {
                         let unix_day = first_day + d;
-                        let noon = jiff::Timestamp::from_second(unix_day * DAY + 12 * 3600).expect("in range");
+                        let noon = jiff::Timestamp::from_second(unix_day * DAY + 12 * 3600)
+                            .expect("in range");
                         let offset = tz.to_offset(noon).seconds() as i64;
                         let (_, m, dd) = civil_from_days(unix_day);
                         // 1970-01-01 was a Thursday (weekday 3 with Monday = 0)
                         let weekday = (unix_day + 3).rem_euclid(7) as u8;
                         let holiday = hol.contains(&(m, dd));
-                        SiteDay { midnight_us: (unix_day * DAY - offset) * US, working: weekday < 5 && !holiday, weekday }
+                        SiteDay {
+                            midnight_us: (unix_day * DAY - offset) * US,
+                            working: weekday < 5 && !holiday,
+                            weekday,
+                        }
                     })
                     .collect()
             })

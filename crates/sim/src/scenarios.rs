@@ -10,7 +10,9 @@ use rand::Rng as _;
 
 use crate::clients::{client_names, holdings, Holding, RESTRICTED};
 use crate::fleet::{Fleet, Role, Site};
-use crate::intrusion::{attack_login, plan_generic, AccessGraph, Goal, HopKind, Intrusion, MaliciousLogin, Stealth};
+use crate::intrusion::{
+    attack_login, plan_generic, AccessGraph, Goal, HopKind, Intrusion, MaliciousLogin, Stealth,
+};
 use crate::login::{flag, Method, Src};
 use crate::people::{Duty, People};
 use crate::rhythm::Calendar;
@@ -42,12 +44,66 @@ const COMMON: &[(Role, u32)] = &[
 ];
 
 const SITES: &[SiteSpec] = &[
-    SiteSpec { name: "tokyo", code: "jp", country: "Japan", tz: "Asia/Tokyo", octet: 10, hq: true, workstations: 12.0, roles: &[(Role::Mail, 1), (Role::Backup, 1), (Role::Crm, 1)] },
-    SiteSpec { name: "ashburn", code: "us", country: "United States", tz: "America/New_York", octet: 20, hq: false, workstations: 6.0, roles: &[(Role::Web, 1)] },
-    SiteSpec { name: "singapore", code: "sg", country: "Singapore", tz: "Asia/Singapore", octet: 30, hq: false, workstations: 4.0, roles: &[(Role::Ops, 2)] },
-    SiteSpec { name: "bangkok", code: "th", country: "Thailand", tz: "Asia/Bangkok", octet: 40, hq: false, workstations: 4.0, roles: &[] },
-    SiteSpec { name: "frankfurt", code: "de", country: "Germany", tz: "Europe/Berlin", octet: 50, hq: false, workstations: 5.0, roles: &[(Role::Web, 1)] },
-    SiteSpec { name: "sydney", code: "au", country: "Australia", tz: "Australia/Sydney", octet: 60, hq: false, workstations: 3.0, roles: &[(Role::Web, 1)] },
+    SiteSpec {
+        name: "tokyo",
+        code: "jp",
+        country: "Japan",
+        tz: "Asia/Tokyo",
+        octet: 10,
+        hq: true,
+        workstations: 12.0,
+        roles: &[(Role::Mail, 1), (Role::Backup, 1), (Role::Crm, 1)],
+    },
+    SiteSpec {
+        name: "ashburn",
+        code: "us",
+        country: "United States",
+        tz: "America/New_York",
+        octet: 20,
+        hq: false,
+        workstations: 6.0,
+        roles: &[(Role::Web, 1)],
+    },
+    SiteSpec {
+        name: "singapore",
+        code: "sg",
+        country: "Singapore",
+        tz: "Asia/Singapore",
+        octet: 30,
+        hq: false,
+        workstations: 4.0,
+        roles: &[(Role::Ops, 2)],
+    },
+    SiteSpec {
+        name: "bangkok",
+        code: "th",
+        country: "Thailand",
+        tz: "Asia/Bangkok",
+        octet: 40,
+        hq: false,
+        workstations: 4.0,
+        roles: &[],
+    },
+    SiteSpec {
+        name: "frankfurt",
+        code: "de",
+        country: "Germany",
+        tz: "Europe/Berlin",
+        octet: 50,
+        hq: false,
+        workstations: 5.0,
+        roles: &[(Role::Web, 1)],
+    },
+    SiteSpec {
+        name: "sydney",
+        code: "au",
+        country: "Australia",
+        tz: "Australia/Sydney",
+        octet: 60,
+        hq: false,
+        workstations: 3.0,
+        roles: &[(Role::Web, 1)],
+    },
 ];
 
 /// Roles whose count grows with the scale.
@@ -79,10 +135,15 @@ pub struct Built {
 /// Build the scenario the options ask for.
 pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
     if !(opts.scale > 0.0 && opts.scale.is_finite()) {
-        return Err(SimError::Options(format!("scale must be a positive number, found {}", opts.scale)));
+        return Err(SimError::Options(format!(
+            "scale must be a positive number, found {}",
+            opts.scale
+        )));
     }
     let (start, days, protect): (Date, u32, &[&str]) = match opts.scenario {
-        Scenario::Ntt2019 => (date(2019, 6, 1), 366, &["sg-ops-03", "th-app-02", "us-jump-01", "jp-crm-01"]),
+        Scenario::Ntt2019 => {
+            (date(2019, 6, 1), 366, &["sg-ops-03", "th-app-02", "us-jump-01", "jp-crm-01"])
+        }
         Scenario::Generic => (date(2021, 3, 1), generic_days(opts.scale, opts.intrusions), &[]),
     };
     let start = opts.start.unwrap_or(start);
@@ -91,12 +152,18 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
             let d = days_from_civil(end.year() as i32, end.month() as u32, end.day() as u32)
                 - days_from_civil(start.year() as i32, start.month() as u32, start.day() as u32);
             if d < 7 {
-                return Err(SimError::Options("the simulated period must be at least 7 days".into()));
+                return Err(SimError::Options(
+                    "the simulated period must be at least 7 days".into(),
+                ));
             }
             d as u32
         }
         None => match opts.days {
-            Some(d) if d < 7 => return Err(SimError::Options("the simulated period must be at least 7 days".into())),
+            Some(d) if d < 7 => {
+                return Err(SimError::Options(
+                    "the simulated period must be at least 7 days".into(),
+                ))
+            }
             Some(d) => d,
             None => days,
         },
@@ -105,10 +172,13 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
     let mut r = rng(opts.seed, Stream::Fleet, 0, 0);
     // the maintenance weekend: the Saturday closest to the middle
     let mid = days / 2;
-    let maintenance = (mid..days).find(|d| (first_day + *d as i64 + 3).rem_euclid(7) == 5).unwrap_or(mid);
+    let maintenance =
+        (mid..days).find(|d| (first_day + *d as i64 + 3).rem_euclid(7) == 5).unwrap_or(mid);
     let mut fleet = build_fleet(opts.scale, start, days, maintenance, protect, &mut r)?;
     if opts.scenario == Scenario::Ntt2019 {
-        let sg = fleet.by_name("sg-ops-03").ok_or_else(|| SimError::Options("scale too small for the case".into()))?;
+        let sg = fleet
+            .by_name("sg-ops-03")
+            .ok_or_else(|| SimError::Options("scale too small for the case".into()))?;
         let h = &mut fleet.hosts[sg as usize];
         h.lifecycle = Lifecycle::Decommissioning;
         h.stale = true;
@@ -117,7 +187,8 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
     }
     let mut pr = rng(opts.seed, Stream::People, 0, 0);
     let people = People::build(&mut fleet, &mut pr, days, opts.scale);
-    let sites: Vec<(jiff::tz::TimeZone, String)> = fleet.sites.iter().map(|s| (s.tz.clone(), s.country.clone())).collect();
+    let sites: Vec<(jiff::tz::TimeZone, String)> =
+        fleet.sites.iter().map(|s| (s.tz.clone(), s.country.clone())).collect();
     let cal = Calendar::new(first_day, days, &sites);
     let world = World::new(opts.seed, fleet, people, cal, maintenance);
     let graph = AccessGraph::from_world(&world);
@@ -142,12 +213,28 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
     Ok(Built { world, intrusions, data })
 }
 
-fn build_fleet(scale: f64, start: Date, days: u32, maintenance: u32, protect: &[&str], r: &mut Rng) -> Result<Fleet, SimError> {
+fn build_fleet(
+    scale: f64,
+    start: Date,
+    days: u32,
+    maintenance: u32,
+    protect: &[&str],
+    r: &mut Rng,
+) -> Result<Fleet, SimError> {
     let sites = SITES
         .iter()
         .map(|s| {
-            let tz = jiff::tz::TimeZone::get(s.tz).map_err(|e| SimError::Options(format!("time zone {}: {e}", s.tz)))?;
-            Ok(Site { name: s.name.into(), code: s.code.into(), country: s.country.into(), tz_name: s.tz.into(), tz, octet: s.octet, hq: s.hq })
+            let tz = jiff::tz::TimeZone::get(s.tz)
+                .map_err(|e| SimError::Options(format!("time zone {}: {e}", s.tz)))?;
+            Ok(Site {
+                name: s.name.into(),
+                code: s.code.into(),
+                country: s.country.into(),
+                tz_name: s.tz.into(),
+                tz,
+                octet: s.octet,
+                hq: s.hq,
+            })
         })
         .collect::<Result<Vec<_>, SimError>>()?;
     let mut f = Fleet::new(sites);
@@ -164,7 +251,11 @@ fn build_fleet(scale: f64, start: Date, days: u32, maintenance: u32, protect: &[
         counts.push((Role::Workstation, spec.workstations as u32));
         for (role, base) in counts {
             // scaled roles never drop below two (the case needs th-app-02) or their base
-            let n = if scales(role) { ((base as f64 * scale).round() as u32).max(base.min(2)) } else { base };
+            let n = if scales(role) {
+                ((base as f64 * scale).round() as u32).max(base.min(2))
+            } else {
+                base
+            };
             for _ in 0..n {
                 f.add(si, role, maint_date);
             }
@@ -177,7 +268,8 @@ fn build_fleet(scale: f64, start: Date, days: u32, maintenance: u32, protect: &[
     let ws: Vec<u32> = f.ids().filter(|&h| f.host(h).role == Role::Workstation).collect();
     let churnable = |f: &Fleet, h: u32| {
         let x = f.host(h);
-        !protect.contains(&x.name.as_str()) && matches!(x.role, Role::Database | Role::Application | Role::Ops | Role::Web)
+        !protect.contains(&x.name.as_str())
+            && matches!(x.role, Role::Database | Role::Application | Role::Ops | Role::Web)
             && !x.internet_facing
     };
     let mid_day = |r: &mut Rng| r.gen_range(days / 10..days - days / 10);
@@ -218,7 +310,10 @@ fn build_fleet(scale: f64, start: Date, days: u32, maintenance: u32, protect: &[
         x.last_patched = if x.stale {
             start.checked_sub(jiff::Span::new().days(r.gen_range(400..900))).unwrap_or(start)
         } else if x.role == Role::Workstation {
-            let last = x.retired.map(|d| d.saturating_sub(5)).unwrap_or(days.saturating_sub(r.gen_range(1..35)));
+            let last = x
+                .retired
+                .map(|d| d.saturating_sub(5))
+                .unwrap_or(days.saturating_sub(r.gen_range(1..35)));
             day_date(last.max(x.added))
         } else if x.retired.is_some_and(|d| d <= maintenance) {
             start.checked_sub(jiff::Span::new().days(r.gen_range(10..200))).unwrap_or(start)
@@ -252,7 +347,8 @@ fn build_fleet(scale: f64, start: Date, days: u32, maintenance: u32, protect: &[
 fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
     let f = &w.fleet;
     let host = |n: &str| f.by_name(n).expect("case hosts exist at every scale");
-    let (sg, th, us, jp) = (host("sg-ops-03"), host("th-app-02"), host("us-jump-01"), host("jp-crm-01"));
+    let (sg, th, us, jp) =
+        (host("sg-ops-03"), host("th-app-02"), host("us-jump-01"), host("jp-crm-01"));
     let opsadmin = *w.people.role_accounts.get(&Role::Ops).expect("opsadmin");
     let svc_backup = w.people.find("svc-backup", Some(&f.domain)).expect("svc-backup");
     // the stolen admin: a headquarters global admin (their work reaches the US jump host)
@@ -263,7 +359,11 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
         .or_else(|| persons.iter().find(|p| p.duty != Duty::Staff))
         .and_then(|p| p.admin)
         .unwrap_or(w.people.root);
-    let ips = [Ipv4Addr::new(198, 51, 100, 201), Ipv4Addr::new(198, 51, 100, 207), Ipv4Addr::new(198, 51, 100, 213)];
+    let ips = [
+        Ipv4Addr::new(198, 51, 100, 201),
+        Ipv4Addr::new(198, 51, 100, 207),
+        Ipv4Addr::new(198, 51, 100, 213),
+    ];
     let at = |y: i16, m: i8, d: i8, h: f64| -> i64 {
         let day = days_from_civil(y as i32, m as u32, d as u32);
         day * DAY * US + (h * 3600.0 * US as f64) as i64
@@ -271,9 +371,10 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
     let detected = at(2020, 5, 11, 6.5);
     let contained = at(2020, 5, 13, 9.0);
     let mut logins: Vec<MaliciousLogin> = Vec::new();
-    let push = |l: crate::login::Login, hop: u32, kind: HopKind, logins: &mut Vec<MaliciousLogin>| {
-        logins.push(MaliciousLogin { login: l, hop, kind });
-    };
+    let push =
+        |l: crate::login::Login, hop: u32, kind: HopKind, logins: &mut Vec<MaliciousLogin>| {
+            logins.push(MaliciousLogin { login: l, hop, kind });
+        };
     // entry: a short password-guessing run, then a success (2019-08-22)
     let mut t = at(2019, 8, 22, 13.0) + r.gen_range(0..3600) * US;
     for _ in 0..4 {
@@ -377,7 +478,13 @@ fn data_holdings(w: &World, opts: &SimOptions, case: bool) -> Vec<Holding> {
             _ if case && x.name == "jp-crm-01" => {
                 let mut v = holdings(&mut r, &x.name, &pool, 621 - RESTRICTED.len());
                 for (name, class) in RESTRICTED {
-                    v.push(Holding { host: x.name.clone(), client: (*name).into(), data_class: (*class).into(), records: r.gen_range(5..400), restricted: true });
+                    v.push(Holding {
+                        host: x.name.clone(),
+                        client: (*name).into(),
+                        data_class: (*class).into(),
+                        records: r.gen_range(5..400),
+                        restricted: true,
+                    });
                 }
                 rows.extend(v);
                 continue;
@@ -401,9 +508,18 @@ mod tests {
     fn generic_periods_give_each_intrusion_four_days_and_days_override_it() {
         assert_eq!(generic_days(1.0, 1), 45, "the demo size, by scale");
         assert_eq!(generic_days(4.0, 1), 90);
-        assert_eq!(generic_days(1.0, 50), 200, "50 intrusions: 0.7 a day, as in Hopper's evaluation");
+        assert_eq!(
+            generic_days(1.0, 50),
+            200,
+            "50 intrusions: 0.7 a day, as in Hopper's evaluation"
+        );
         assert_eq!(generic_days(0.01, 0), 14, "never under two weeks");
-        let opts = |days| SimOptions { scenario: Scenario::Generic, intrusions: 50, days, ..SimOptions::default() };
+        let opts = |days| SimOptions {
+            scenario: Scenario::Generic,
+            intrusions: 50,
+            days,
+            ..SimOptions::default()
+        };
         assert_eq!(build(&opts(None)).unwrap().world.cal.days, 200);
         assert_eq!(build(&opts(Some(45))).unwrap().world.cal.days, 45);
         assert!(matches!(build(&opts(Some(3))), Err(SimError::Options(_))));

@@ -94,7 +94,14 @@ pub struct LoginTruth {
 }
 
 /// Build the truth for a run.
-pub fn build(w: &World, intrusions: &[Intrusion], data: &[Holding], scenario: &str, scale: f64, lanl_start: i64) -> Truth {
+pub fn build(
+    w: &World,
+    intrusions: &[Intrusion],
+    data: &[Holding],
+    scenario: &str,
+    scale: f64,
+    lanl_start: i64,
+) -> Truth {
     let f = &w.fleet;
     let day_str = |d: i64| rfc3339(d * 86_400 * 1_000_000)[..10].to_string();
     let mut logins = Vec::new();
@@ -113,35 +120,51 @@ pub fn build(w: &World, intrusions: &[Intrusion], data: &[Holding], scenario: &s
                 Src::Host(h) => (f.host(h).name.clone(), f.host(h).ip.to_string()),
                 Src::External(ip) => ("internet".to_string(), ip.to_string()),
             };
-            logins.push((l.time, i.id, m.hop, LoginTruth {
-                time: rfc3339(l.time - l.time.rem_euclid(1_000_000)),
-                intrusion: i.id,
-                hop: m.hop,
-                kind: m.kind.as_str(),
-                src_host,
-                src_ip,
-                dst_host: f.host(l.dst).name.clone(),
-                dst_ip: f.host(l.dst).ip.to_string(),
-                account: a.name.clone(),
-                domain: a.domain.clone().or_else(|| (a.kind == AccountKind::Local).then(|| f.host(l.dst).name.clone())),
-                protocol: l.method.protocol(),
-                auth: l.method.auth(),
-                logon_type: l.method.logon_type().as_str(),
-                outcome: if l.ok { "success" } else { "failure" },
-                service_install: l.has(flag::SERVICE_INSTALL),
-            }));
+            logins.push((
+                l.time,
+                i.id,
+                m.hop,
+                LoginTruth {
+                    time: rfc3339(l.time - l.time.rem_euclid(1_000_000)),
+                    intrusion: i.id,
+                    hop: m.hop,
+                    kind: m.kind.as_str(),
+                    src_host,
+                    src_ip,
+                    dst_host: f.host(l.dst).name.clone(),
+                    dst_ip: f.host(l.dst).ip.to_string(),
+                    account: a.name.clone(),
+                    domain: a.domain.clone().or_else(|| {
+                        (a.kind == AccountKind::Local).then(|| f.host(l.dst).name.clone())
+                    }),
+                    protocol: l.method.protocol(),
+                    auth: l.method.auth(),
+                    logon_type: l.method.logon_type().as_str(),
+                    outcome: if l.ok { "success" } else { "failure" },
+                    service_install: l.has(flag::SERVICE_INSTALL),
+                },
+            ));
         }
         let hosts: Vec<HostReached> = i
             .hosts()
             .into_iter()
             .map(|h| {
-                let ok: Vec<&crate::intrusion::MaliciousLogin> = i.logins.iter().filter(|m| m.login.dst == h && m.login.ok).collect();
+                let ok: Vec<&crate::intrusion::MaliciousLogin> =
+                    i.logins.iter().filter(|m| m.login.dst == h && m.login.ok).collect();
                 HostReached {
                     host: f.host(h).name.clone(),
                     country: f.site_of(h).country.clone(),
                     hop: ok.first().map(|m| m.hop).unwrap_or(0),
-                    first: ok.iter().map(|m| m.login.time).min().map(|t| rfc3339(t - t.rem_euclid(1_000_000))),
-                    last: ok.iter().map(|m| m.login.time).max().map(|t| rfc3339(t - t.rem_euclid(1_000_000))),
+                    first: ok
+                        .iter()
+                        .map(|m| m.login.time)
+                        .min()
+                        .map(|t| rfc3339(t - t.rem_euclid(1_000_000))),
+                    last: ok
+                        .iter()
+                        .map(|m| m.login.time)
+                        .max()
+                        .map(|t| rfc3339(t - t.rem_euclid(1_000_000))),
                 }
             })
             .collect();
@@ -149,7 +172,8 @@ pub fn build(w: &World, intrusions: &[Intrusion], data: &[Holding], scenario: &s
         let held: Vec<&Holding> = data.iter().filter(|d| names.contains(d.host.as_str())).collect();
         let data_hosts: BTreeSet<String> = held.iter().map(|d| d.host.clone()).collect();
         let clients: BTreeSet<&str> = held.iter().map(|d| d.client.as_str()).collect();
-        let restricted: BTreeSet<&str> = held.iter().filter(|d| d.restricted).map(|d| d.client.as_str()).collect();
+        let restricted: BTreeSet<&str> =
+            held.iter().filter(|d| d.restricted).map(|d| d.client.as_str()).collect();
         let times: Vec<i64> = i.logins.iter().map(|m| m.login.time).collect();
         let t = |v: Option<i64>| v.map(|t| rfc3339(t - t.rem_euclid(1_000_000)));
         its.push(IntrusionTruth {

@@ -36,8 +36,35 @@ impl World {
         let file = (0..n).map(|s| fleet.of_role(s, Role::File)).collect();
         let hq = fleet.sites.iter().position(|s| s.hq).unwrap_or(0);
         let mail = first(hq, Role::Mail);
-        let mut w = World { seed, fleet, people, cal, maintenance, dc, jump, bastion, file, mail, guesses: Vec::new() };
-        for g in ["admin", "test", "user", "ubuntu", "postgres", "git", "guest", "support", "ftpuser", "pi", "deploy", "nagios", "hadoop", "minecraft"] {
+        let mut w = World {
+            seed,
+            fleet,
+            people,
+            cal,
+            maintenance,
+            dc,
+            jump,
+            bastion,
+            file,
+            mail,
+            guesses: Vec::new(),
+        };
+        for g in [
+            "admin",
+            "test",
+            "user",
+            "ubuntu",
+            "postgres",
+            "git",
+            "guest",
+            "support",
+            "ftpuser",
+            "pi",
+            "deploy",
+            "nagios",
+            "hadoop",
+            "minecraft",
+        ] {
             let id = w.people.account(g, None, crate::people::AccountKind::Guess, false);
             w.guesses.push(id);
         }

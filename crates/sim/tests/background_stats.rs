@@ -54,11 +54,19 @@ fn first_time_edges_happen_on_most_days() {
     // pairs (LANL day 1 is the first simulated day; weekday from the UTC date)
     let start = support::lanl_start(&case().truth).unix_secs() / 86_400;
     let weekday = |d: i64| (start + d + 3).rem_euclid(7);
-    let days: Vec<u64> = per_day.iter().filter(|(d, _)| **d > 31 && weekday(**d) < 5).map(|(_, n)| *n).collect();
+    let days: Vec<u64> =
+        per_day.iter().filter(|(d, _)| **d > 31 && weekday(**d) < 5).map(|(_, n)| *n).collect();
     let with_new = days.iter().filter(|n| **n > 0).count();
     let mean = days.iter().sum::<u64>() as f64 / days.len() as f64;
-    eprintln!("first-time edges: {with_new} of {} working days, mean {mean:.2} per working day", days.len());
-    assert!(with_new * 10 >= days.len() * 6, "{with_new} of {} days have first-time edges", days.len());
+    eprintln!(
+        "first-time edges: {with_new} of {} working days, mean {mean:.2} per working day",
+        days.len()
+    );
+    assert!(
+        with_new * 10 >= days.len() * 6,
+        "{with_new} of {} days have first-time edges",
+        days.len()
+    );
 }
 
 #[test]
@@ -67,7 +75,10 @@ fn admins_mostly_come_through_jump_hosts() {
     let mut all = 0u64;
     for l in lines().iter().filter(|l| l.logon && l.ok && l.logon_type == "RemoteInteractive") {
         let dst_role = role_of(&l.dst);
-        if matches!(dst_role, "jump" | "bastion" | "ws") || l.user.starts_with("svc-") || l.src.contains('.') {
+        if matches!(dst_role, "jump" | "bastion" | "ws")
+            || l.user.starts_with("svc-")
+            || l.src.contains('.')
+        {
             continue;
         }
         all += 1;
@@ -85,13 +96,25 @@ fn admins_mostly_come_through_jump_hosts() {
 fn credential_switches_and_cross_country_work_are_benign_and_common() {
     let ls = lines();
     // on bastions, sessions go on as root or a role account
-    let switched = ls.iter().filter(|l| l.logon && role_of(&l.src) == "bastion" && (l.user.starts_with("root@") || l.user.starts_with("oracle@"))).count();
+    let switched = ls
+        .iter()
+        .filter(|l| {
+            l.logon
+                && role_of(&l.src) == "bastion"
+                && (l.user.starts_with("root@") || l.user.starts_with("oracle@"))
+        })
+        .count();
     eprintln!("bastion sessions continuing as root/oracle: {switched}");
     assert!(switched > 100, "{switched}");
     // admins at headquarters work on servers abroad
     let abroad = ls
         .iter()
-        .filter(|l| l.logon && l.user.starts_with("adm-") && l.src.starts_with("jp-") && !l.dst.starts_with("jp-"))
+        .filter(|l| {
+            l.logon
+                && l.user.starts_with("adm-")
+                && l.src.starts_with("jp-")
+                && !l.dst.starts_with("jp-")
+        })
         .count();
     eprintln!("adm- logins from Japan to servers abroad: {abroad}");
     assert!(abroad > 50, "{abroad}");
@@ -134,7 +157,8 @@ fn diurnal_curve_follows_local_working_hours() {
 #[test]
 fn internet_scanners_hit_internet_facing_hosts_only() {
     let ls = lines();
-    let external: BTreeSet<&str> = ls.iter().filter(|l| l.src.contains('.')).map(|l| l.dst.as_str()).collect();
+    let external: BTreeSet<&str> =
+        ls.iter().filter(|l| l.src.contains('.')).map(|l| l.dst.as_str()).collect();
     assert!(external.contains("sg-ops-03"));
     assert!(external.iter().all(|h| h.contains("-web-") || *h == "sg-ops-03"), "{external:?}");
     let failures = ls.iter().filter(|l| l.src.contains('.') && !l.ok).count();

@@ -20,7 +20,10 @@ fn hashes(dir: &Path) -> BTreeMap<String, (u64, u64)> {
                 for b in &bytes {
                     h = (h ^ *b as u64).wrapping_mul(0x100_0000_01b3);
                 }
-                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), (bytes.len() as u64, h));
+                out.insert(
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    (bytes.len() as u64, h),
+                );
             }
         }
     }
@@ -35,7 +38,14 @@ fn once(opts: &SimOptions) -> BTreeMap<String, (u64, u64)> {
 
 #[test]
 fn same_seed_same_bytes_different_seed_different_bytes() {
-    let opts = SimOptions { scenario: Scenario::Generic, scale: 0.5, intrusions: 6, formats: OutFormat::ALL.to_vec(), seed: 7, ..Default::default() };
+    let opts = SimOptions {
+        scenario: Scenario::Generic,
+        scale: 0.5,
+        intrusions: 6,
+        formats: OutFormat::ALL.to_vec(),
+        seed: 7,
+        ..Default::default()
+    };
     let a = once(&opts);
     let b = once(&opts);
     assert!(a.len() > 20, "expected many files, got {}", a.len());
@@ -48,7 +58,11 @@ fn same_seed_same_bytes_different_seed_different_bytes() {
 
 #[test]
 fn thread_count_does_not_matter() {
-    let opts = SimOptions { scale: 0.3, formats: vec![OutFormat::Sshd, OutFormat::Winjson, OutFormat::Lanl], ..Default::default() };
+    let opts = SimOptions {
+        scale: 0.3,
+        formats: vec![OutFormat::Sshd, OutFormat::Winjson, OutFormat::Lanl],
+        ..Default::default()
+    };
     let a = once(&opts);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let b = pool.install(|| once(&opts));

@@ -42,14 +42,18 @@ fn hops_use_real_protocols_and_stolen_credentials() {
     assert_eq!(hop(3)["protocol"], "rdp");
     assert!(hop(3)["account"].as_str().unwrap().starts_with("adm-"));
     // access kept: revisits of the Japanese server until detection
-    let revisits = logins.iter().filter(|l| l["dst_host"] == "jp-crm-01" && l["kind"] == "revisit").count();
+    let revisits =
+        logins.iter().filter(|l| l["dst_host"] == "jp-crm-01" && l["kind"] == "revisit").count();
     assert!(revisits > 10, "{revisits}");
     // sorted by time
     let times: Vec<&str> = logins.iter().map(|l| l["time"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
     // the entry came from the internet after failed guesses
     let entry: Vec<_> = logins.iter().filter(|l| l["kind"] == "entry").collect();
-    assert!(entry.iter().any(|l| l["outcome"] == "failure") && entry.iter().any(|l| l["outcome"] == "success"));
+    assert!(
+        entry.iter().any(|l| l["outcome"] == "failure")
+            && entry.iter().any(|l| l["outcome"] == "success")
+    );
     assert!(entry.iter().all(|l| l["src_host"] == "internet"));
 }
 
@@ -73,7 +77,15 @@ fn malicious_logins_are_in_the_logs() {
     let log = std::fs::read_to_string(run.path().join("logs/linux/th-app-02/auth.log")).unwrap();
     assert!(log.lines().any(|l| l.contains("Accepted password for opsadmin from 10.30.")));
     // the hop into Japan is a 4624 type 10 on jp-crm-01 from us-jump-01's address
-    let us_ip = run.truth["logins"].as_array().unwrap().iter().find(|l| l["src_host"] == "us-jump-01").unwrap()["src_ip"].as_str().unwrap().to_string();
+    let us_ip = run.truth["logins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["src_host"] == "us-jump-01")
+        .unwrap()["src_ip"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let win = std::fs::read_to_string(run.path().join("logs/windows/jp-crm-01.jsonl")).unwrap();
     let needle = format!("\"LogonType\":\"10\",\"LogonProcessName\":\"User32 \",\"AuthenticationPackageName\":\"Negotiate\",\"WorkstationName\":\"US-JUMP-01\",\"LmPackageName\":\"-\",\"IpAddress\":\"{us_ip}\"");
     assert!(win.lines().any(|l| l.contains(&needle)));
@@ -82,7 +94,10 @@ fn malicious_logins_are_in_the_logs() {
         let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
         for line in text.lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            assert!(v["EventID"].is_u64() && v["RecordNumber"].is_u64() && v["Channel"].is_string(), "{line}");
+            assert!(
+                v["EventID"].is_u64() && v["RecordNumber"].is_u64() && v["Channel"].is_string(),
+                "{line}"
+            );
         }
     }
     for line in win.lines().take(2000) {
@@ -96,6 +111,7 @@ fn malicious_logins_are_in_the_logs() {
     let meta = std::fs::metadata(run.path().join("logs/linux/th-app-02/auth.log")).unwrap();
     let mtime = meta.modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let last = log.lines().last().unwrap();
-    let ts = jiff::Timestamp::from_second(mtime as i64).unwrap().strftime("%b %e %H:%M:%S").to_string();
+    let ts =
+        jiff::Timestamp::from_second(mtime as i64).unwrap().strftime("%b %e %H:%M:%S").to_string();
     assert!(last.starts_with(&ts), "{last} vs mtime {ts}");
 }

@@ -44,7 +44,8 @@ fn inventory_loads_without_problems() {
 #[test]
 fn sshd_ingests_without_problems_and_counts_match() {
     let run = case();
-    let (events, summary) = ingest(run.path(), &[run.path().join("logs/linux")], lanl_start(&run.truth));
+    let (events, summary) =
+        ingest(run.path(), &[run.path().join("logs/linux")], lanl_start(&run.truth));
     assert!(summary.problems.is_empty(), "{:?}", summary.problems.first());
     // Accepted/Failed and Invalid user lines are events; pam_unix session opened/closed
     // lines carry no source address and are read as ignored lines (docs/formats.md)
@@ -58,7 +59,8 @@ fn sshd_ingests_without_problems_and_counts_match() {
 #[test]
 fn winjson_ingests_without_problems_and_counts_match() {
     let run = case();
-    let (events, summary) = ingest(run.path(), &[run.path().join("logs/windows")], lanl_start(&run.truth));
+    let (events, summary) =
+        ingest(run.path(), &[run.path().join("logs/windows")], lanl_start(&run.truth));
     assert!(summary.problems.is_empty(), "{:?}", summary.problems.first());
     // every line is a Windows event, but a 4672 (special privileges) is folded into its
     // logon as the `privileged` flag rather than kept as an event of its own

@@ -8,7 +8,12 @@ use std::process::{Command, Output};
 
 /// Run `hopscope ARGS` in `cwd` without colour.
 pub fn hopscope(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hopscope")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_hopscope"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
 }
 
 /// Run it, insist on success, return standard output.
@@ -26,5 +31,9 @@ pub fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(actual == expected, "output differs from {} (UPDATE_EXPECT=1 to accept):\n{actual}", path.display());
+    assert!(
+        actual == expected,
+        "output differs from {} (UPDATE_EXPECT=1 to accept):\n{actual}",
+        path.display()
+    );
 }

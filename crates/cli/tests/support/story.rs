@@ -29,7 +29,11 @@ old-db-01,Forgotten Client Ltd.,billing,5,false
 ";
 
 fn line(out: &mut String, time: &str, src: &str, dst: &str, user: &str, auth: &str, outcome: &str) {
-    let src = if src.starts_with("203.") { format!(r#""src_ip":"{src}""#) } else { format!(r#""src_host":"{src}""#) };
+    let src = if src.starts_with("203.") {
+        format!(r#""src_ip":"{src}""#)
+    } else {
+        format!(r#""src_host":"{src}""#)
+    };
     writeln!(
         out,
         r#"{{"time":"{time}",{src},"dst_host":"{dst}","user":"{user}","auth":"{auth}","logon_type":"network","outcome":"{outcome}","orientation":"logon","format":"jsonl"}}"#
@@ -39,7 +43,10 @@ fn line(out: &mut String, time: &str, src: &str, dst: &str, user: &str, auth: &s
 
 /// Six days of admins at work: each (source, destination, account) route twice a day, the
 /// k-th at 01:15 + k h and 05:15 + k h; `login(time, src, dst, user)` writes one.
-pub fn admins_at_work(routes: &[(&str, &str, &str)], mut login: impl FnMut(&str, &str, &str, &str)) {
+pub fn admins_at_work(
+    routes: &[(&str, &str, &str)],
+    mut login: impl FnMut(&str, &str, &str, &str),
+) {
     for day in 1..=6 {
         for (k, (src, dst, user)) in routes.iter().enumerate() {
             for hour in [1 + k, 5 + k] {
@@ -58,11 +65,45 @@ fn events() -> String {
         ("jp-jump-01", "jp-crm-01", "jp_admin"),
         ("jp-jump-01", "old-db-01", "jp_admin"),
     ];
-    admins_at_work(&routes, |time, src, dst, user| line(&mut s, time, src, dst, user, "Kerberos", "success"));
-    line(&mut s, "2019-09-04T22:00:00Z", "203.0.113.66", "sg-ops-03", "opsadmin", "password", "failure");
-    line(&mut s, "2019-09-04T22:01:00Z", "203.0.113.66", "sg-ops-03", "opsadmin", "password", "success");
-    line(&mut s, "2019-09-05T12:04:05Z", "sg-ops-03", "th-app-02", "opsadmin", "password", "success");
-    line(&mut s, "2019-09-05T13:10:00Z", "th-app-02", "us-web-01", "svc_backup", "publickey", "success");
+    admins_at_work(&routes, |time, src, dst, user| {
+        line(&mut s, time, src, dst, user, "Kerberos", "success")
+    });
+    line(
+        &mut s,
+        "2019-09-04T22:00:00Z",
+        "203.0.113.66",
+        "sg-ops-03",
+        "opsadmin",
+        "password",
+        "failure",
+    );
+    line(
+        &mut s,
+        "2019-09-04T22:01:00Z",
+        "203.0.113.66",
+        "sg-ops-03",
+        "opsadmin",
+        "password",
+        "success",
+    );
+    line(
+        &mut s,
+        "2019-09-05T12:04:05Z",
+        "sg-ops-03",
+        "th-app-02",
+        "opsadmin",
+        "password",
+        "success",
+    );
+    line(
+        &mut s,
+        "2019-09-05T13:10:00Z",
+        "th-app-02",
+        "us-web-01",
+        "svc_backup",
+        "publickey",
+        "success",
+    );
     line(&mut s, "2019-09-05T14:00:30Z", "us-web-01", "jp-crm-01", "jp_admin", "NTLM", "success");
     s
 }

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use hopscope_model::{
-    Catalog, DataHolding, Event, EventFlags, EventTable, Evidence, Inventory, InventoryHost, Lifecycle, LogonType,
-    Orientation, Outcome, Position, SourceFormat, Time,
+    Catalog, DataHolding, Event, EventFlags, EventTable, Evidence, Inventory, InventoryHost,
+    Lifecycle, LogonType, Orientation, Outcome, Position, SourceFormat, Time,
 };
 
 pub const S: i64 = 1_000_000;
@@ -17,7 +17,12 @@ pub fn t(s: &str) -> Time {
 
 /// An inventory host.
 pub fn host(name: &str, site: &str, country: &str) -> InventoryHost {
-    InventoryHost { name: name.into(), site: site.into(), country: country.into(), ..Default::default() }
+    InventoryHost {
+        name: name.into(),
+        site: site.into(),
+        country: country.into(),
+        ..Default::default()
+    }
 }
 
 pub fn weak(mut h: InventoryHost, patched: &str) -> InventoryHost {
@@ -33,7 +38,13 @@ pub fn jewel(mut h: InventoryHost) -> InventoryHost {
 }
 
 pub fn holding(host: &str, client: &str, restricted: bool) -> DataHolding {
-    DataHolding { host: host.into(), client: client.into(), data_class: "contracts".into(), records: 10, restricted }
+    DataHolding {
+        host: host.into(),
+        client: client.into(),
+        data_class: "contracts".into(),
+        records: 10,
+        restricted,
+    }
 }
 
 pub struct World {
@@ -91,7 +102,15 @@ impl World {
         self.events.push(&e);
     }
 
-    pub fn login_with(&mut self, time: Time, src: &str, dst: &str, user: &str, auth: &str, f: impl FnOnce(&mut Event)) {
+    pub fn login_with(
+        &mut self,
+        time: Time,
+        src: &str,
+        dst: &str,
+        user: &str,
+        auth: &str,
+        f: impl FnOnce(&mut Event),
+    ) {
         let mut e = self.event(time, src, dst, user, auth);
         f(&mut e);
         self.events.push(&e);
@@ -105,7 +124,13 @@ impl World {
 
 /// Benign background: every `(src, dst, user)` route logs in every `every` from `from` for
 /// `days`, at a fixed offset per route so hours look like office hours.
-pub fn background(w: &mut World, routes: &[(&str, &str, &str)], from: Time, days: i64, per_day: i64) {
+pub fn background(
+    w: &mut World,
+    routes: &[(&str, &str, &str)],
+    from: Time,
+    days: i64,
+    per_day: i64,
+) {
     for day in 0..days {
         for (k, (s, d, u)) in routes.iter().enumerate() {
             for j in 0..per_day {

@@ -202,7 +202,12 @@ fn pam_error(s: &str) -> Parsed<'_> {
         return Err(err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")));
     };
     let (name, invalid) = maybe_invalid(who);
-    Ok(Some(Auth { user: user(name), peer: Some(peer(addr)?), invalid_user: invalid, ..Auth::new(Act::Failed) }))
+    Ok(Some(Auth {
+        user: user(name),
+        peer: Some(peer(addr)?),
+        invalid_user: invalid,
+        ..Auth::new(Act::Failed)
+    }))
 }
 
 /// `'name'` → `name`.
@@ -233,22 +238,38 @@ fn dropbear(s: &str) -> Parsed<'_> {
         let (b, q) = (s.as_bytes(), p.as_bytes());
         b.len() >= q.len() && b[0].eq_ignore_ascii_case(&q[0]) && b[1..].starts_with(&q[1..])
     };
-    if let Some(r) = s.strip_prefix("Password auth succeeded for ").or_else(|| s.strip_prefix("Pubkey auth succeeded for ")) {
+    if let Some(r) = s
+        .strip_prefix("Password auth succeeded for ")
+        .or_else(|| s.strip_prefix("Pubkey auth succeeded for "))
+    {
         let method = if s.starts_with("Password") { "password" } else { "publickey" };
         let (name, _) = quoted(r).unwrap_or(("", r));
-        let addr = from(r).ok_or_else(|| err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")))?;
-        return Ok(Some(Auth { user: user(name), method: Some(method), peer: Some(dropbear_peer(addr)?), ..Auth::new(Act::Accepted) }));
+        let addr = from(r)
+            .ok_or_else(|| err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")))?;
+        return Ok(Some(Auth {
+            user: user(name),
+            method: Some(method),
+            peer: Some(dropbear_peer(addr)?),
+            ..Auth::new(Act::Accepted)
+        }));
     }
     if lower_first("Bad password attempt for ") || lower_first("Bad PAM password attempt for ") {
         let r = &s[s.find(" for ").unwrap_or(0) + 5..];
         let (name, _) = quoted(r).unwrap_or(("", r));
-        let addr = from(r).ok_or_else(|| err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")))?;
-        return Ok(Some(Auth { user: user(name), method: Some("password"), peer: Some(dropbear_peer(addr)?), ..Auth::new(Act::Failed) }));
+        let addr = from(r)
+            .ok_or_else(|| err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")))?;
+        return Ok(Some(Auth {
+            user: user(name),
+            method: Some("password"),
+            peer: Some(dropbear_peer(addr)?),
+            ..Auth::new(Act::Failed)
+        }));
     }
     if lower_first("Login attempt for nonexistent user") {
         let r = &s["Login attempt for nonexistent user".len()..];
         let name = r.strip_prefix(' ').and_then(quoted).map(|(n, _)| n);
-        let addr = from(r).ok_or_else(|| err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")))?;
+        let addr = from(r)
+            .ok_or_else(|| err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")))?;
         return Ok(Some(Auth {
             user: name.and_then(user),
             peer: Some(dropbear_peer(addr)?),
@@ -277,14 +298,25 @@ fn dropbear(s: &str) -> Parsed<'_> {
         let invalid = tail_user == Some("is invalid");
         let name = named.map(|(n, _)| n).or(tail_user.filter(|_| !invalid));
         let act = if fails > 0 || max_tries { Act::Failed } else { Act::Closed };
-        return Ok(Some(Auth { user: name.and_then(user), peer: Some(peer), invalid_user: invalid, ..Auth::new(act) }));
+        return Ok(Some(Auth {
+            user: name.and_then(user),
+            peer: Some(peer),
+            invalid_user: invalid,
+            ..Auth::new(act)
+        }));
     }
     if let Some(r) = s.strip_prefix("Exit (") {
         // "Exit (root) from <A:P>: Disconnect received" / "Exit (root): ..."
         let Some(end) = r.find(')') else { return Ok(None) };
         let name = &r[..end];
-        let Some(addr) = r[end..].strip_prefix(") from ").and_then(|a| a.split(' ').next()) else { return Ok(None) };
-        return Ok(Some(Auth { user: user(name), peer: Some(dropbear_peer(addr)?), ..Auth::new(Act::Closed) }));
+        let Some(addr) = r[end..].strip_prefix(") from ").and_then(|a| a.split(' ').next()) else {
+            return Ok(None);
+        };
+        return Ok(Some(Auth {
+            user: user(name),
+            peer: Some(dropbear_peer(addr)?),
+            ..Auth::new(Act::Closed)
+        }));
     }
     Ok(None)
 }
@@ -295,13 +327,18 @@ fn unwrap(mut s: &str) -> Result<(&str, u32), LineError> {
     let mut repeat = 1;
     // rsyslog: "message repeated 5 times: [ Failed password for root from ...]"
     if let Some(r) = s.strip_prefix("message repeated ") {
-        let (n, r) = r.split_once(" times: [").ok_or_else(|| err(ProblemKind::UnknownMessage, format!("{s:?}")))?;
-        repeat = n.parse().map_err(|_| err(ProblemKind::BadValue, format!("repeat count {n:?}")))?;
+        let (n, r) = r
+            .split_once(" times: [")
+            .ok_or_else(|| err(ProblemKind::UnknownMessage, format!("{s:?}")))?;
+        repeat =
+            n.parse().map_err(|_| err(ProblemKind::BadValue, format!("repeat count {n:?}")))?;
         s = r.trim_start().strip_suffix(']').unwrap_or(r).trim_end();
     }
     // journald forwarding a kernel-stamped entry: "kernel:[  970.699396]: Failed ..."
     if let Some(r) = s.strip_prefix("kernel:") {
-        if let Some(r) = r.trim_start().strip_prefix('[').and_then(|r| r.split_once(']')).map(|(_, r)| r) {
+        if let Some(r) =
+            r.trim_start().strip_prefix('[').and_then(|r| r.split_once(']')).map(|(_, r)| r)
+        {
             s = r.strip_prefix(':').unwrap_or(r).trim_start();
         }
     }
@@ -346,9 +383,13 @@ fn openssh(s: &str) -> Parsed<'_> {
             }
         }
         b'I' => {
-            if let Some(r) = s.strip_prefix("Invalid user ").or_else(|| s.strip_prefix("Illegal user ")) {
+            if let Some(r) =
+                s.strip_prefix("Invalid user ").or_else(|| s.strip_prefix("Illegal user "))
+            {
                 // "Invalid user NAME from ADDR[ port N]"; NAME may be empty or hold spaces
-                let Some((name, addr)) = user_from(r).or_else(|| r.strip_prefix("from ").map(|a| ("", a))) else {
+                let Some((name, addr)) =
+                    user_from(r).or_else(|| r.strip_prefix("from ").map(|a| ("", a)))
+                else {
                     return Err(err(ProblemKind::Truncated, format!("no \"from ADDRESS\": {s:?}")));
                 };
                 let addr = addr.split(' ').next().unwrap_or(addr);
@@ -377,7 +418,11 @@ fn openssh(s: &str) -> Parsed<'_> {
         b'R' => {
             if let Some(r) = s.strip_prefix("ROOT LOGIN REFUSED FROM ") {
                 let addr = r.split(' ').next().unwrap_or(r);
-                return Ok(Some(Auth { user: Some("root"), peer: Some(peer(addr)?), ..Auth::new(Act::Failed) }));
+                return Ok(Some(Auth {
+                    user: Some("root"),
+                    peer: Some(peer(addr)?),
+                    ..Auth::new(Act::Failed)
+                }));
             }
             if let Some(r) = s.strip_prefix("Received disconnect from ") {
                 // "ADDR: 11: Bye Bye [preauth]" / "ADDR port N:11: ..." (IPv6 too: one colon
@@ -402,7 +447,10 @@ fn openssh(s: &str) -> Parsed<'_> {
             }
             // "Disconnecting invalid user X ADDR port N: reason [preauth]"
             if let Some(r) = s.strip_prefix("Disconnecting ") {
-                if r.starts_with("invalid user ") || r.starts_with("authenticating user ") || r.starts_with("user ") {
+                if r.starts_with("invalid user ")
+                    || r.starts_with("authenticating user ")
+                    || r.starts_with("user ")
+                {
                     let Some(colon) = r.find(": ") else { return Ok(None) };
                     let (before, peer) = trailing_peer(&r[..colon])?;
                     return Ok(Some(closed(before, peer)));
@@ -471,10 +519,17 @@ mod tests {
 
     #[test]
     fn from_is_taken_where_sshd_writes_it() {
-        let a = ok("Failed password for invalid user from 10.10.1.1 from 127.0.0.1 port 58946 ssh2");
-        assert_eq!((a.user, a.peer, a.invalid_user), (Some("from 10.10.1.1"), Some(Peer::Ip("127.0.0.1")), true));
+        let a =
+            ok("Failed password for invalid user from 10.10.1.1 from 127.0.0.1 port 58946 ssh2");
+        assert_eq!(
+            (a.user, a.peer, a.invalid_user),
+            (Some("from 10.10.1.1"), Some(Peer::Ip("127.0.0.1")), true)
+        );
         let a = ok("Failed password for invalid user test from 10.10.1.2 port 55555 ssh2 from 127.0.0.1 port 58946 ssh2");
-        assert_eq!((a.user, a.peer), (Some("test from 10.10.1.2 port 55555 ssh2"), Some(Peer::Ip("127.0.0.1"))));
+        assert_eq!(
+            (a.user, a.peer),
+            (Some("test from 10.10.1.2 port 55555 ssh2"), Some(Peer::Ip("127.0.0.1")))
+        );
         let a = ok("Failed password for invalid user test from 127.0.0.1 port 58946 ssh2: from 10.10.1.2 port 55555 ssh2");
         assert_eq!((a.user, a.peer), (Some("test"), Some(Peer::Ip("127.0.0.1"))));
         let a = ok("Failed password for user from 127.0.0.1 port 20000 ssh1: ruser from 1.2.3.4");
@@ -487,7 +542,10 @@ mod tests {
         assert_eq!((a.repeat, a.user, a.peer), (5, Some("root"), Some(Peer::Ip("1.2.3.4"))));
         let a = ok("[ID 800047 auth.info] Failed keyboard-interactive for <invalid username> from 205.186.180.55 port 42742 ssh2");
         assert_eq!((a.user, a.invalid_user, a.method), (None, true, Some("keyboard-interactive")));
-        let a = parse("[825] Jul 10 23:53:52 Bad password attempt for 'root' from 1.2.3.4:52289", true).unwrap().unwrap();
+        let a =
+            parse("[825] Jul 10 23:53:52 Bad password attempt for 'root' from 1.2.3.4:52289", true)
+                .unwrap()
+                .unwrap();
         assert_eq!((a.user, a.peer), (Some("root"), Some(Peer::Ip("1.2.3.4"))));
         for m in [
             "kernel:[  970.699396]: Failed password for admin from 192.0.2.10 port 42745 ssh2",
@@ -495,7 +553,10 @@ mod tests {
         ] {
             assert_eq!(ok(m).peer, Some(Peer::Ip("192.0.2.10")), "{m}");
         }
-        let a = parse("[825] Jul  1 03:53:52 Bad password attempt for 'root' from 1.2.3.4:52289", true).unwrap().unwrap();
+        let a =
+            parse("[825] Jul  1 03:53:52 Bad password attempt for 'root' from 1.2.3.4:52289", true)
+                .unwrap()
+                .unwrap();
         assert_eq!(a.user, Some("root"));
     }
 
@@ -504,7 +565,10 @@ mod tests {
         assert_eq!(peer("1.2.3.4").unwrap(), Peer::Ip("1.2.3.4"));
         assert_eq!(peer("::ffff:1.2.3.4").unwrap(), Peer::Ip("::ffff:1.2.3.4"));
         assert_eq!(peer("example.com").unwrap(), Peer::Host("example.com"));
-        assert_eq!(peer("220-135-151-1.hinet-ip.hinet.net").unwrap(), Peer::Host("220-135-151-1.hinet-ip.hinet.net"));
+        assert_eq!(
+            peer("220-135-151-1.hinet-ip.hinet.net").unwrap(),
+            Peer::Host("220-135-151-1.hinet-ip.hinet.net")
+        );
         for bad in ["192.030.0.6", "999.1.1.1", "1.2.3", "fe80:::1", "a b", "", "x\"y"] {
             assert_eq!(peer(bad).unwrap_err().kind, ProblemKind::BadAddress, "{bad}");
         }

@@ -25,7 +25,16 @@ pub(crate) enum Stamp {
     NoYear { month: i8, day: i8, hour: i8, minute: i8, second: i8, micros: i32 },
     /// A full date; `offset` in seconds east of UTC, `None` when the line names no zone
     /// the parser can use (read in `--tz`).
-    Full { year: i16, month: i8, day: i8, hour: i8, minute: i8, second: i8, micros: i32, offset: Option<i32> },
+    Full {
+        year: i16,
+        month: i8,
+        day: i8,
+        hour: i8,
+        minute: i8,
+        second: i8,
+        micros: i32,
+        offset: Option<i32>,
+    },
     /// Seconds since the Unix epoch (`short-unix`).
     Unix { micros: i64 },
     /// The timestamp field is there but cannot be read.
@@ -42,8 +51,9 @@ pub(crate) struct Envelope<'a> {
     pub message: &'a str,
 }
 
-const MONTHS: [&[u8; 3]; 12] =
-    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
 
 /// Month number (1..=12) of a three-letter English abbreviation.
 pub(crate) fn month_number(b: &[u8]) -> Option<i8> {
@@ -127,13 +137,18 @@ fn offset(b: &[u8]) -> Option<i32> {
 
 /// `2019-07-08T17:40:16.954167-04:00` (also with a space-free `+0200` or `Z`, or none).
 fn iso(b: &[u8]) -> Stamp {
-    let Some((year, month, day)) = b.get(..10).and_then(date) else { return Stamp::Bad("expected YYYY-MM-DD") };
+    let Some((year, month, day)) = b.get(..10).and_then(date) else {
+        return Stamp::Bad("expected YYYY-MM-DD");
+    };
     if b.get(10) != Some(&b'T') && b.get(10) != Some(&b't') {
         return Stamp::Bad("expected T after the date");
     }
     let rest = &b[11..];
-    let zone_at = rest.iter().position(|c| matches!(c, b'Z' | b'z' | b'+' | b'-')).unwrap_or(rest.len());
-    let Some((hour, minute, second, micros)) = clock(&rest[..zone_at]) else { return Stamp::Bad("expected HH:MM:SS") };
+    let zone_at =
+        rest.iter().position(|c| matches!(c, b'Z' | b'z' | b'+' | b'-')).unwrap_or(rest.len());
+    let Some((hour, minute, second, micros)) = clock(&rest[..zone_at]) else {
+        return Stamp::Bad("expected HH:MM:SS");
+    };
     let offset = if zone_at == rest.len() {
         None
     } else {
@@ -291,7 +306,8 @@ pub(crate) fn envelope(line: &str) -> Option<Envelope<'_>> {
         let (d, rest) = token(&l[4..])?;
         let (c, rest) = token(rest)?;
         let (zone, rest) = token(rest)?;
-        let (Some((year, month, day)), Some((hour, minute, second, micros))) = (date(d.as_bytes()), clock(c.as_bytes()))
+        let (Some((year, month, day)), Some((hour, minute, second, micros))) =
+            (date(d.as_bytes()), clock(c.as_bytes()))
         else {
             return None;
         };
@@ -312,9 +328,18 @@ mod tests {
 
     #[test]
     fn rfc3164_shapes() {
-        let e = envelope("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186").unwrap();
-        assert_eq!(e.stamp, Stamp::NoYear { month: 12, day: 10, hour: 6, minute: 55, second: 46, micros: 0 });
-        assert_eq!((e.host, e.program, e.message), (Some("LabSZ"), "sshd", "Invalid user webmaster from 173.234.31.186"));
+        let e = envelope(
+            "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186",
+        )
+        .unwrap();
+        assert_eq!(
+            e.stamp,
+            Stamp::NoYear { month: 12, day: 10, hour: 6, minute: 55, second: 46, micros: 0 }
+        );
+        assert_eq!(
+            (e.host, e.program, e.message),
+            (Some("LabSZ"), "sshd", "Invalid user webmaster from 173.234.31.186")
+        );
         let e = envelope("Jul  3 14:59:17 host sshd-session[1571]: x").unwrap();
         assert_eq!((e.host, e.program), (Some("host"), "sshd-session"));
         let e = envelope("Feb 17 17:40:17 sshd[19725]: x y").unwrap();
@@ -323,13 +348,17 @@ mod tests {
         assert_eq!((e.host, e.program, e.message), (None, "sshd", "User root"));
         let e = envelope("Jun 25 23:53:34 [sshd] User root").unwrap();
         assert_eq!((e.host, e.program), (None, "sshd"));
-        let e = envelope("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure;").unwrap();
+        let e = envelope("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure;")
+            .unwrap();
         assert_eq!(e.program, "sshd(pam_unix)");
         let e = envelope("<38>Feb  7 15:10:42 example pure-ftpd: (pam_unix) x").unwrap();
         assert_eq!((e.host, e.program, e.message), (Some("example"), "pure-ftpd", "(pam_unix) x"));
         let e = envelope("Dec 10 06:55:46.250 h sshd[1]: m").unwrap();
         assert!(matches!(e.stamp, Stamp::NoYear { micros: 250_000, .. }));
-        assert!(matches!(envelope("Dec 99x 06:55:46 h sshd[1]: m"), None | Some(Envelope { stamp: Stamp::Bad(_), .. })));
+        assert!(matches!(
+            envelope("Dec 99x 06:55:46 h sshd[1]: m"),
+            None | Some(Envelope { stamp: Stamp::Bad(_), .. })
+        ));
         assert!(matches!(envelope("Dec 10 6:5:46 h sshd[1]: m").unwrap().stamp, Stamp::Bad(_)));
         assert_eq!(envelope("hello world"), None);
         assert_eq!(envelope("Decimal numbers"), None);
@@ -341,7 +370,16 @@ mod tests {
         let e = envelope("2015-04-16T18:02:50.321974+00:00 host sshd[2716]: m").unwrap();
         assert_eq!(
             e.stamp,
-            Stamp::Full { year: 2015, month: 4, day: 16, hour: 18, minute: 2, second: 50, micros: 321_974, offset: Some(0) }
+            Stamp::Full {
+                year: 2015,
+                month: 4,
+                day: 16,
+                hour: 18,
+                minute: 2,
+                second: 50,
+                micros: 321_974,
+                offset: Some(0)
+            }
         );
         let e = envelope("2015-04-16T18:02:50+0200 host sshd[2716]: m").unwrap();
         assert!(matches!(e.stamp, Stamp::Full { offset: Some(7200), .. }));
@@ -358,9 +396,15 @@ mod tests {
 
     #[test]
     fn rfc5424_shapes() {
-        let e = envelope("<38>1 2019-07-08T17:40:16.954167-04:00 hostname.example.com sshd 57915 - - Failed x").unwrap();
+        let e = envelope(
+            "<38>1 2019-07-08T17:40:16.954167-04:00 hostname.example.com sshd 57915 - - Failed x",
+        )
+        .unwrap();
         assert!(matches!(e.stamp, Stamp::Full { offset: Some(-14400), micros: 954_167, .. }));
-        assert_eq!((e.host, e.program, e.message), (Some("hostname.example.com"), "sshd", "Failed x"));
+        assert_eq!(
+            (e.host, e.program, e.message),
+            (Some("hostname.example.com"), "sshd", "Failed x")
+        );
         let e = envelope(
             "<38>1 2019-07-08T17:40:17.954167-04:00 h sshd 55555 - [timeQuality tzKnown=\"1\"][xxx@123 test=\"[brackets]\"] Failed y",
         )

@@ -48,9 +48,15 @@ fn render(record: evtx::EvtxRecord<'_>, lanl_start: Time) -> evtx::err::Result<R
         }
     }
     let what = match std::str::from_utf8(&bytes) {
-        Err(e) => Rendered::Bad(LineError::new(ProblemKind::InvalidUtf8, format!("rendered record is not UTF-8: {e}"))),
+        Err(e) => Rendered::Bad(LineError::new(
+            ProblemKind::InvalidUtf8,
+            format!("rendered record is not UTF-8: {e}"),
+        )),
         Ok(text) => match Fields::from_json(text) {
-            Err(e) => Rendered::Bad(LineError::new(ProblemKind::BadRecord, format!("rendered record: {e}"))),
+            Err(e) => Rendered::Bad(LineError::new(
+                ProblemKind::BadRecord,
+                format!("rendered record: {e}"),
+            )),
             Ok(f) => match interpret(&f, &RecordContext { time: Some(time), lanl_start }) {
                 Ok(Some(ev)) => Rendered::Event(Box::new(ev)),
                 Ok(None) => Rendered::Skipped,
@@ -81,13 +87,27 @@ fn problem_of(e: &EvtxError, last_id: u64) -> (Position, LineError) {
                 ChunkError::FailedToSeekToChunk(_) => ProblemKind::Unreadable,
                 _ => ProblemKind::BadRecord,
             };
-            (after, LineError::new(kind, format!("chunk {chunk_id} (after record {last_id}) skipped: {}", chain(&**source))))
+            (
+                after,
+                LineError::new(
+                    kind,
+                    format!(
+                        "chunk {chunk_id} (after record {last_id}) skipped: {}",
+                        chain(&**source)
+                    ),
+                ),
+            )
         }
         EvtxError::FailedToParseRecord { record_id, .. } => {
             (Position::Record(*record_id), LineError::new(ProblemKind::BadRecord, chain(e)))
         }
-        EvtxError::IoError(_) | EvtxError::InputError(_) => (after, LineError::new(ProblemKind::Unreadable, chain(e))),
-        _ => (after, LineError::new(ProblemKind::BadRecord, format!("after record {last_id}: {}", chain(e)))),
+        EvtxError::IoError(_) | EvtxError::InputError(_) => {
+            (after, LineError::new(ProblemKind::Unreadable, chain(e)))
+        }
+        _ => (
+            after,
+            LineError::new(ProblemKind::BadRecord, format!("after record {last_id}: {}", chain(e))),
+        ),
     }
 }
 
@@ -97,14 +117,22 @@ pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
     let reader = match input::open(path) {
         Ok((r, c)) => (r, c),
         Err(e) => {
-            out.problem(0, Position::Record(0), LineError::new(ProblemKind::Unreadable, io_message(&e)));
+            out.problem(
+                0,
+                Position::Record(0),
+                LineError::new(ProblemKind::Unreadable, io_message(&e)),
+            );
             return;
         }
     };
     match reader {
         (_, Compression::None) => match std::fs::File::open(path) {
             Ok(f) => run(EvtxParser::from_read_seek(f), size, ctx, out),
-            Err(e) => out.problem(0, Position::Record(0), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+            Err(e) => out.problem(
+                0,
+                Position::Record(0),
+                LineError::new(ProblemKind::Unreadable, io_message(&e)),
+            ),
         },
         (mut r, _) => {
             let mut buf = Vec::new();
@@ -113,7 +141,11 @@ pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
                     let len = buf.len() as u64;
                     run(EvtxParser::from_buffer(buf), len, ctx, out)
                 }
-                Err(e) => out.problem(0, Position::Record(0), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+                Err(e) => out.problem(
+                    0,
+                    Position::Record(0),
+                    LineError::new(ProblemKind::Unreadable, io_message(&e)),
+                ),
             }
         }
     }
@@ -130,7 +162,11 @@ fn run<T: std::io::Read + std::io::Seek + Send + 'static>(
         Ok(p) => p,
         Err(e) => {
             let kind = if len < HEADER { ProblemKind::Truncated } else { ProblemKind::Unreadable };
-            out.problem(0, Position::Record(0), LineError::new(kind, format!("not a readable EVTX file: {e}")));
+            out.problem(
+                0,
+                Position::Record(0),
+                LineError::new(kind, format!("not a readable EVTX file: {e}")),
+            );
             return;
         }
     };
@@ -150,9 +186,12 @@ fn run<T: std::io::Read + std::io::Seek + Send + 'static>(
                 last_id = id;
                 match what {
                     Rendered::Skipped => out.ignored += 1,
-                    Rendered::Event(ev) => {
-                        out.events.push(Located { ev: *ev, order: seq, position: Position::Record(id), member: None })
-                    }
+                    Rendered::Event(ev) => out.events.push(Located {
+                        ev: *ev,
+                        order: seq,
+                        position: Position::Record(id),
+                        member: None,
+                    }),
                     Rendered::Bad(err) => out.problem(seq, Position::Record(id), err),
                 }
             }

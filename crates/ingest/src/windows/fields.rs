@@ -185,7 +185,9 @@ fn system(rest: &[Cow<'_, str>]) -> Option<Key> {
         ["Channel"] => Some(Key::Channel),
         ["Computer"] => Some(Key::Computer),
         ["EventRecordID"] => Some(Key::RecordId),
-        ["Provider", "#attributes", "Name"] | ["Provider_attributes", "Name"] => Some(Key::Provider),
+        ["Provider", "#attributes", "Name"] | ["Provider_attributes", "Name"] => {
+            Some(Key::Provider)
+        }
         ["TimeCreated", "#attributes", "SystemTime"] | ["TimeCreated_attributes", "SystemTime"] => {
             Some(Key::TimeCreated)
         }

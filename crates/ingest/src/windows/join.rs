@@ -59,7 +59,11 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
     // share a logon GUID; the ticket's client address is the logon's source.
     for i in 0..events.len() {
         let e = &events[i].ev;
-        if e.role != Role::Logon || e.src_ip.is_some() || e.src_host.is_some() || e.logon_type != LogonType::Network {
+        if e.role != Role::Logon
+            || e.src_ip.is_some()
+            || e.src_host.is_some()
+            || e.logon_type != LogonType::Network
+        {
             continue;
         }
         let Some(t) = e.logon_guid.as_ref().and_then(|g| tickets.get(g)).copied() else { continue };
@@ -70,7 +74,11 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
     let mut seen_shares: AHashMap<(&str, u64, String), ()> = AHashMap::new();
     for i in 0..events.len() {
         let role = events[i].ev.role.clone();
-        let logon = events[i].ev.logon_id.filter(|id| *id != 0).and_then(|id| logons.get(&(keys[i].as_str(), id)).copied());
+        let logon = events[i]
+            .ev
+            .logon_id
+            .filter(|id| *id != 0)
+            .and_then(|id| logons.get(&(keys[i].as_str(), id)).copied());
         match role {
             Role::Privileges => {
                 emit[i] = false;
@@ -80,7 +88,11 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
             }
             Role::Logoff => {
                 if let Some(j) = logon {
-                    let (h, ip, lt) = (events[j].ev.src_host.clone(), events[j].ev.src_ip.clone(), events[j].ev.logon_type);
+                    let (h, ip, lt) = (
+                        events[j].ev.src_host.clone(),
+                        events[j].ev.src_ip.clone(),
+                        events[j].ev.logon_type,
+                    );
                     let e = &mut events[i].ev;
                     e.src_host = e.src_host.take().or(h);
                     e.src_ip = e.src_ip.take().or(ip);
@@ -92,19 +104,24 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
             Role::Share { admin, share } => {
                 if let Some(id) = events[i].ev.logon_id.filter(|id| *id != 0) {
                     if events[i].ev.event_id == 5145
-                        && seen_shares.insert((keys[i].as_str(), id, share.to_ascii_uppercase()), ()).is_some()
+                        && seen_shares
+                            .insert((keys[i].as_str(), id, share.to_ascii_uppercase()), ())
+                            .is_some()
                     {
                         emit[i] = false;
                     }
                 }
-                let j = logon.or_else(|| recent_network_logon(events, &network, &keys[i], i, true, None));
+                let j = logon
+                    .or_else(|| recent_network_logon(events, &network, &keys[i], i, true, None));
                 if let (Some(j), true) = (j, admin) {
                     events[j].ev.flags.insert(EventFlags::ADMIN_SHARE);
                 }
             }
             Role::ServiceInstall => {
                 let user = events[i].ev.user.clone();
-                let j = logon.or_else(|| recent_network_logon(events, &network, &keys[i], i, false, user.as_deref()));
+                let j = logon.or_else(|| {
+                    recent_network_logon(events, &network, &keys[i], i, false, user.as_deref())
+                });
                 if let Some(j) = j {
                     events[j].ev.flags.insert(EventFlags::SERVICE_INSTALL);
                     let (h, ip) = (events[j].ev.src_host.clone(), events[j].ev.src_ip.clone());
@@ -140,12 +157,14 @@ fn recent_network_logon(
     let t = e.time;
     let from = list.partition_point(|&j| events[j].ev.time.0 < t.0.saturating_sub(WINDOW_MICROS));
     let to = list.partition_point(|&j| events[j].ev.time <= t);
-    let candidates = list[from..to].iter().copied().filter(|&j| {
-        !same_source || (e.address.is_some() && events[j].ev.src_ip == e.address)
-    });
+    let candidates = list[from..to]
+        .iter()
+        .copied()
+        .filter(|&j| !same_source || (e.address.is_some() && events[j].ev.src_ip == e.address));
     candidates.max_by_key(|&j| {
         let c = &events[j].ev;
-        let same_user = user.is_some_and(|u| c.user.as_deref().is_some_and(|cu| cu.eq_ignore_ascii_case(u)));
+        let same_user =
+            user.is_some_and(|u| c.user.as_deref().is_some_and(|cu| cu.eq_ignore_ascii_case(u)));
         (same_user, !is_machine(c.user.as_deref()), c.time, j)
     })
 }
@@ -164,7 +183,12 @@ mod tests {
             .map(|(n, j)| {
                 let f = Fields::from_json(j).unwrap();
                 let ev = interpret(&f, &RecordContext::default()).unwrap().unwrap();
-                Located { ev, order: n as u64 + 1, position: Position::Line(n as u64 + 1), member: None }
+                Located {
+                    ev,
+                    order: n as u64 + 1,
+                    position: Position::Line(n as u64 + 1),
+                    member: None,
+                }
             })
             .collect()
     }
@@ -183,9 +207,21 @@ mod tests {
         let emit = join(&mut ev);
         assert_eq!(emit, vec![false, true, true, true, false, true, true]);
         let f = ev[1].ev.flags;
-        assert!(f.contains(EventFlags::PRIVILEGED) && f.contains(EventFlags::ADMIN_SHARE) && f.contains(EventFlags::SERVICE_INSTALL));
-        assert_eq!(ev[5].ev.src_ip.as_deref(), Some("10.0.0.5"), "the install takes the logon's source");
-        assert_eq!(ev[6].ev.src_ip.as_deref(), Some("10.0.0.5"), "the logoff takes the logon's source");
+        assert!(
+            f.contains(EventFlags::PRIVILEGED)
+                && f.contains(EventFlags::ADMIN_SHARE)
+                && f.contains(EventFlags::SERVICE_INSTALL)
+        );
+        assert_eq!(
+            ev[5].ev.src_ip.as_deref(),
+            Some("10.0.0.5"),
+            "the install takes the logon's source"
+        );
+        assert_eq!(
+            ev[6].ev.src_ip.as_deref(),
+            Some("10.0.0.5"),
+            "the logoff takes the logon's source"
+        );
     }
 
     #[test]

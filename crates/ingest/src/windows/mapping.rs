@@ -12,8 +12,27 @@ use crate::problems::{LineError, ProblemKind};
 pub(crate) fn wanted(id: u32) -> bool {
     matches!(
         id,
-        4624 | 4625 | 4634 | 4647 | 4648 | 4672 | 4697 | 4768 | 4769 | 4771 | 4776 | 4778 | 4779 | 5140 | 5145
-            | 7045 | 1149 | 21 | 22 | 23 | 24 | 25
+        4624 | 4625
+            | 4634
+            | 4647
+            | 4648
+            | 4672
+            | 4697
+            | 4768
+            | 4769
+            | 4771
+            | 4776
+            | 4778
+            | 4779
+            | 5140
+            | 5145
+            | 7045
+            | 1149
+            | 21
+            | 22
+            | 23
+            | 24
+            | 25
     )
 }
 
@@ -118,14 +137,18 @@ fn share_name(s: &str) -> String {
 /// `ADMIN$`, `IPC$` and drive shares (`C$`).
 pub(crate) fn is_admin_share(share: &str) -> bool {
     let u = share.to_ascii_uppercase();
-    u == "ADMIN$" || u == "IPC$" || (u.len() == 2 && u.ends_with('$') && u.as_bytes()[0].is_ascii_alphabetic())
+    u == "ADMIN$"
+        || u == "IPC$"
+        || (u.len() == 2 && u.ends_with('$') && u.as_bytes()[0].is_ascii_alphabetic())
 }
 
 /// The authentication label: `NTLM V2` when `LmPackageName` says so, `NTLM` for the MSV1_0
 /// package name, else the package as written (`Kerberos`, `Negotiate`).
 fn auth_label(package: Option<String>, lm: Option<String>) -> Option<String> {
     let p = package?;
-    if p.eq_ignore_ascii_case("NTLM") || p.eq_ignore_ascii_case("MICROSOFT_AUTHENTICATION_PACKAGE_V1_0") {
+    if p.eq_ignore_ascii_case("NTLM")
+        || p.eq_ignore_ascii_case("MICROSOFT_AUTHENTICATION_PACKAGE_V1_0")
+    {
         return Some(match lm {
             Some(lm) if lm.to_ascii_uppercase().starts_with("NTLM V") => lm,
             _ => "NTLM".into(),
@@ -135,9 +158,13 @@ fn auth_label(package: Option<String>, lm: Option<String>) -> Option<String> {
 }
 
 fn logon_type(f: &Fields<'_>) -> LogonType {
-    f.get(Key::LogonType).and_then(Val::uint).and_then(|n| u8::try_from(n).ok()).and_then(LogonType::from_code).unwrap_or_else(
-        || s(f, Key::LogonType).and_then(|v| LogonType::parse(&v)).unwrap_or_default(),
-    )
+    f.get(Key::LogonType)
+        .and_then(Val::uint)
+        .and_then(|n| u8::try_from(n).ok())
+        .and_then(LogonType::from_code)
+        .unwrap_or_else(|| {
+            s(f, Key::LogonType).and_then(|v| LogonType::parse(&v)).unwrap_or_default()
+        })
 }
 
 /// Kerberos and NTLM result codes: `0x0` is success.
@@ -187,16 +214,21 @@ fn time(f: &Fields<'_>, ctx: &RecordContext) -> Result<Time, LineError> {
         return t;
     }
     if let Some(v) = f.get(Key::EpochTime) {
-        let secs = v
-            .float()
-            .filter(|x| x.is_finite() && x.abs() < 1e12)
-            .ok_or_else(|| LineError::new(ProblemKind::BadTime, format!("Time: expected seconds, found {:?}", v.text())))?;
+        let secs = v.float().filter(|x| x.is_finite() && x.abs() < 1e12).ok_or_else(|| {
+            LineError::new(
+                ProblemKind::BadTime,
+                format!("Time: expected seconds, found {:?}", v.text()),
+            )
+        })?;
         return Ok(Time(ctx.lanl_start.0.saturating_add((secs * 1e6) as i64)));
     }
     if let Some(t) = parse(Key::EventTime) {
         return t;
     }
-    Err(LineError::new(ProblemKind::BadTime, "no event time (TimeCreated, EventTime, @timestamp or Time)"))
+    Err(LineError::new(
+        ProblemKind::BadTime,
+        "no event time (TimeCreated, EventTime, @timestamp or Time)",
+    ))
 }
 
 fn channel_is(f: &Fields<'_>, needle: &str) -> bool {
@@ -205,15 +237,19 @@ fn channel_is(f: &Fields<'_>, needle: &str) -> bool {
 }
 
 /// Interpret one record. `Ok(None)`: not an event hopscope uses (skipped, not a problem).
-pub(crate) fn interpret(f: &Fields<'_>, ctx: &RecordContext) -> Result<Option<WinEvent>, LineError> {
-    let id = f
-        .get(Key::EventId)
-        .or_else(|| f.get(Key::EventCode))
-        .ok_or_else(|| LineError::new(ProblemKind::BadJson, "no event id (EventID, winlog.event_id, Event.System.EventID)"))?;
-    let id = id
-        .uint()
-        .filter(|n| *n <= u64::from(u16::MAX))
-        .ok_or_else(|| LineError::new(ProblemKind::BadValue, format!("event id is not a number: {:?}", id.text())))? as u16;
+pub(crate) fn interpret(
+    f: &Fields<'_>,
+    ctx: &RecordContext,
+) -> Result<Option<WinEvent>, LineError> {
+    let id = f.get(Key::EventId).or_else(|| f.get(Key::EventCode)).ok_or_else(|| {
+        LineError::new(
+            ProblemKind::BadJson,
+            "no event id (EventID, winlog.event_id, Event.System.EventID)",
+        )
+    })?;
+    let id = id.uint().filter(|n| *n <= u64::from(u16::MAX)).ok_or_else(|| {
+        LineError::new(ProblemKind::BadValue, format!("event id is not a number: {:?}", id.text()))
+    })? as u16;
     if !wanted(u32::from(id)) {
         return Ok(None);
     }
@@ -227,9 +263,13 @@ pub(crate) fn interpret(f: &Fields<'_>, ctx: &RecordContext) -> Result<Option<Wi
     if id == 7045 && s(f, Key::Channel).is_some_and(|c| !c.eq_ignore_ascii_case("System")) {
         return Ok(None);
     }
-    let computer = given(f, Key::Computer)
-        .or_else(|| given(f, Key::HostName))
-        .ok_or_else(|| LineError::new(ProblemKind::BadJson, "no computer name (Computer, Hostname, host.name, LogHost)"))?;
+    let computer =
+        given(f, Key::Computer).or_else(|| given(f, Key::HostName)).ok_or_else(|| {
+            LineError::new(
+                ProblemKind::BadJson,
+                "no computer name (Computer, Hostname, host.name, LogHost)",
+            )
+        })?;
     let time = time(f, ctx)?;
     let mut e = WinEvent {
         event_id: id,
@@ -280,7 +320,9 @@ pub(crate) fn interpret(f: &Fields<'_>, ctx: &RecordContext) -> Result<Option<Wi
             e.domain = given(f, Key::TargetDomainName);
             e.src_user = given(f, Key::SubjectUserName);
             e.src_domain = given(f, Key::SubjectDomainName);
-            if given(f, Key::TargetInfo).is_some_and(|t| t.to_ascii_uppercase().starts_with("TERMSRV/")) {
+            if given(f, Key::TargetInfo)
+                .is_some_and(|t| t.to_ascii_uppercase().starts_with("TERMSRV/"))
+            {
                 e.logon_type = LogonType::RemoteInteractive;
             }
         }
@@ -299,7 +341,8 @@ pub(crate) fn interpret(f: &Fields<'_>, ctx: &RecordContext) -> Result<Option<Wi
             } else {
                 // NXLog resolves the installing user into AccountName/Domain; evtx's
                 // AccountName is the service's own account (LocalSystem), not a person.
-                e.user = given(f, Key::AccountName).filter(|a| !a.eq_ignore_ascii_case("LocalSystem") && !a.contains('\\'));
+                e.user = given(f, Key::AccountName)
+                    .filter(|a| !a.eq_ignore_ascii_case("LocalSystem") && !a.contains('\\'));
                 e.domain = e.user.as_ref().and_then(|_| given(f, Key::AccountDomain));
             }
         }
@@ -351,7 +394,11 @@ pub(crate) fn interpret(f: &Fields<'_>, ctx: &RecordContext) -> Result<Option<Wi
             e.user = given(f, Key::AccountName);
             e.domain = given(f, Key::AccountDomain);
             e.logon_id = logon_id(Key::LogonId);
-            remote_source(&mut e, address(f, Key::ClientAddress), given(f, Key::ClientName).filter(|n| n != "Unknown"));
+            remote_source(
+                &mut e,
+                address(f, Key::ClientAddress),
+                given(f, Key::ClientName).filter(|n| n != "Unknown"),
+            );
         }
         5140 | 5145 => {
             let share = given(f, Key::ShareName).map(|s| share_name(&s)).unwrap_or_default();
@@ -378,7 +425,8 @@ pub(crate) fn interpret(f: &Fields<'_>, ctx: &RecordContext) -> Result<Option<Wi
         }
         21..=25 => {
             e.role = if matches!(id, 21 | 22 | 25) { Role::Logon } else { Role::Plain };
-            e.orientation = if matches!(id, 23 | 24) { Orientation::LogOff } else { Orientation::LogOn };
+            e.orientation =
+                if matches!(id, 23 | 24) { Orientation::LogOff } else { Orientation::LogOn };
             e.auth = Some("rdp".into());
             if let Some(u) = given(f, Key::User) {
                 let (u, d) = split_account(&u);
@@ -426,14 +474,16 @@ fn logon(f: &Fields<'_>, e: &mut WinEvent, failed: bool) {
     e.domain = given(f, Key::TargetDomainName).or_else(|| given(f, Key::DomainName));
     e.logon_id = f.get(Key::TargetLogonId).or_else(|| f.get(Key::LogonId)).and_then(Val::uint);
     e.logon_guid = guid(f);
-    let package = given(f, Key::AuthenticationPackageName).or_else(|| given(f, Key::AuthenticationPackage));
+    let package =
+        given(f, Key::AuthenticationPackageName).or_else(|| given(f, Key::AuthenticationPackage));
     e.auth = auth_label(package, given(f, Key::LmPackageName));
 
     // LANL wls: `Source` is the client, by name or address
     let (mut ip, mut name) = (address(f, Key::IpAddress), given(f, Key::WorkstationName));
     if ip.is_none() && name.is_none() {
         if let Some(src) = given(f, Key::Source) {
-            if src.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok() {
+            if src.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok()
+            {
                 ip = Some(src);
             } else {
                 name = Some(src);
@@ -442,8 +492,13 @@ fn logon(f: &Fields<'_>, e: &mut WinEvent, failed: bool) {
     }
     let local = matches!(
         e.logon_type,
-        LogonType::Interactive | LogonType::Unlock | LogonType::CachedInteractive | LogonType::Service | LogonType::Batch
-    ) || e.logon_type == LogonType::Unknown && f.get(Key::LogonType).and_then(Val::uint) == Some(0);
+        LogonType::Interactive
+            | LogonType::Unlock
+            | LogonType::CachedInteractive
+            | LogonType::Service
+            | LogonType::Batch
+    ) || e.logon_type == LogonType::Unknown
+        && f.get(Key::LogonType).and_then(Val::uint) == Some(0);
     if e.logon_type == LogonType::NewCredentials {
         // runas /netonly and pass-the-hash: a logon on the source itself, credentials for later
         e.src_host = Some(e.computer.clone());
@@ -541,7 +596,9 @@ mod tests {
     #[test]
     fn lanl_wls() {
         let f = Fields::from_json(r##"{"UserName":"User1","EventID":4624,"LogHost":"Comp2","LogonID":"0x3e7","DomainName":"Domain001","LogonType":3,"AuthenticationPackage":"Kerberos","Source":"Comp1","Time":10}"##).unwrap();
-        let e = interpret(&f, &RecordContext { time: None, lanl_start: Time(1_000_000) }).unwrap().unwrap();
+        let e = interpret(&f, &RecordContext { time: None, lanl_start: Time(1_000_000) })
+            .unwrap()
+            .unwrap();
         assert_eq!(e.time, Time(11_000_000));
         assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref()), (Some("Comp1"), Some("Comp2")));
         assert_eq!(e.auth.as_deref(), Some("Kerberos"));
@@ -553,7 +610,10 @@ mod tests {
         let f = Fields::from_json(r##"{"EventID":4624}"##).unwrap();
         assert!(interpret(&f, &RecordContext::default()).is_err());
         let f = Fields::from_json(r##"{"EventID":"x"}"##).unwrap();
-        assert_eq!(interpret(&f, &RecordContext::default()).unwrap_err().kind, ProblemKind::BadValue);
+        assert_eq!(
+            interpret(&f, &RecordContext::default()).unwrap_err().kind,
+            ProblemKind::BadValue
+        );
         let f = Fields::from_json(r##"{"EventID":1}"##).unwrap();
         assert!(interpret(&f, &RecordContext::default()).unwrap().is_none());
     }

@@ -104,7 +104,8 @@ fn emit_batches(
     send: &mut dyn FnMut(Batch, bool) -> bool,
 ) -> bool {
     let FileOutput { events, problems, lines, ignored, notes, members } = out;
-    let kept: Vec<&Located> = events.iter().zip(emit).filter(|(_, e)| **e).map(|(l, _)| l).collect();
+    let kept: Vec<&Located> =
+        events.iter().zip(emit).filter(|(_, e)| **e).map(|(l, _)| l).collect();
     let mut base = 0u64;
     let mut next_problem = 0usize;
     let mut start = 0usize;

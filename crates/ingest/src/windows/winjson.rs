@@ -35,26 +35,41 @@ struct Cursor {
 pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
     let rc = RecordContext { time: None, lanl_start: ctx.lanl_start };
     let mut magic = [0u8; 4];
-    let is_zip = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == ZIP_MAGIC;
+    let is_zip = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
+        && &magic == ZIP_MAGIC;
     if is_zip {
         return read_zip(path, ctx, rc, out);
     }
     let mut cur = Cursor { base: 0, member: None, member_name: None, ctx: rc };
     match input::open(path) {
         Ok((r, _)) => read_stream(r, &mut cur, out),
-        Err(e) => out.problem(1, Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+        Err(e) => out.problem(
+            1,
+            Position::Line(1),
+            LineError::new(ProblemKind::Unreadable, io_message(&e)),
+        ),
     }
 }
 
 fn read_zip(path: &Path, ctx: &ParseContext, rc: RecordContext, out: &mut FileOutput) {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) => return out.problem(1, Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e))),
+        Err(e) => {
+            return out.problem(
+                1,
+                Position::Line(1),
+                LineError::new(ProblemKind::Unreadable, io_message(&e)),
+            )
+        }
     };
     let mut archive = match zip::ZipArchive::new(file) {
         Ok(a) => a,
         Err(e) => {
-            return out.problem(1, Position::Line(1), LineError::new(ProblemKind::Unreadable, format!("zip archive: {e}")))
+            return out.problem(
+                1,
+                Position::Line(1),
+                LineError::new(ProblemKind::Unreadable, format!("zip archive: {e}")),
+            )
         }
     };
     for i in 0..archive.len() {
@@ -62,7 +77,11 @@ fn read_zip(path: &Path, ctx: &ParseContext, rc: RecordContext, out: &mut FileOu
             Ok(e) => e,
             Err(e) => {
                 let at = out.lines + 1;
-                out.problem(at, Position::Line(at), LineError::new(ProblemKind::Unreadable, format!("zip member {i}: {e}")));
+                out.problem(
+                    at,
+                    Position::Line(at),
+                    LineError::new(ProblemKind::Unreadable, format!("zip member {i}: {e}")),
+                );
                 continue;
             }
         };
@@ -71,14 +90,18 @@ fn read_zip(path: &Path, ctx: &ParseContext, rc: RecordContext, out: &mut FileOu
         }
         let name = entry.name().to_string();
         out.members.push(format!("{}!{}", ctx.path, name));
-        let mut cur = Cursor { base: out.lines, member: Some(out.members.len() as u32 - 1), member_name: Some(name), ctx: rc };
+        let mut cur = Cursor {
+            base: out.lines,
+            member: Some(out.members.len() as u32 - 1),
+            member_name: Some(name),
+            ctx: rc,
+        };
         read_stream(Box::new(entry), &mut cur, out);
     }
     if out.members.is_empty() {
         out.notes.push("zip archive holds no files".into());
     }
 }
-
 
 fn where_(cur: &Cursor, line: u64) -> String {
     match &cur.member_name {
@@ -100,14 +123,28 @@ fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput
             Ok(_) => {}
             Err(e) => {
                 let at = cur.base + n + 1;
-                out.problem(at, Position::Line(at), LineError::new(ProblemKind::Unreadable, format!("{}after line {n}: {}", where_(cur, n), io_message(&e))));
+                out.problem(
+                    at,
+                    Position::Line(at),
+                    LineError::new(
+                        ProblemKind::Unreadable,
+                        format!("{}after line {n}: {}", where_(cur, n), io_message(&e)),
+                    ),
+                );
                 break;
             }
         }
         n += 1;
         let order = cur.base + n;
         if line.len() > MAX_LINE && !line.ends_with(b"\n") {
-            out.problem(order, Position::Line(order), LineError::new(ProblemKind::OverlongLine, format!("{}line longer than {MAX_LINE} bytes", where_(cur, n))));
+            out.problem(
+                order,
+                Position::Line(order),
+                LineError::new(
+                    ProblemKind::OverlongLine,
+                    format!("{}line longer than {MAX_LINE} bytes", where_(cur, n)),
+                ),
+            );
             // skip the rest of the line
             let mut sink = Vec::new();
             if reader.read_until(b'\n', &mut sink).is_err() {
@@ -118,7 +155,14 @@ fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput
         let text = match std::str::from_utf8(&line) {
             Ok(t) => t.trim(),
             Err(e) => {
-                out.problem(order, Position::Line(order), LineError::new(ProblemKind::InvalidUtf8, format!("{}invalid UTF-8 at byte {}", where_(cur, n), e.valid_up_to())));
+                out.problem(
+                    order,
+                    Position::Line(order),
+                    LineError::new(
+                        ProblemKind::InvalidUtf8,
+                        format!("{}invalid UTF-8 at byte {}", where_(cur, n), e.valid_up_to()),
+                    ),
+                );
                 continue;
             }
         };
@@ -126,7 +170,14 @@ fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput
         if starts_document {
             let mut doc = line.clone();
             if let Err(e) = reader.read_to_end(&mut doc) {
-                out.problem(order, Position::Line(order), LineError::new(ProblemKind::Unreadable, format!("{}{}", where_(cur, n), io_message(&e))));
+                out.problem(
+                    order,
+                    Position::Line(order),
+                    LineError::new(
+                        ProblemKind::Unreadable,
+                        format!("{}{}", where_(cur, n), io_message(&e)),
+                    ),
+                );
             }
             read_document(&doc, n - 1, cur, out);
             return;
@@ -143,22 +194,39 @@ fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput
 /// One line of a followed JSON-lines file (`hopscope watch`), numbered in the file: what
 /// [`read_stream`] does with a line that does not open a document. A line that opens a
 /// document (`[`, a lone `{`, `Record N`) is a problem here: documents cannot be followed.
-pub(crate) fn follow_line(raw: &[u8], line: u64, lanl_start: hopscope_model::Time, out: &mut FileOutput) {
-    let cur = Cursor { base: 0, member: None, member_name: None, ctx: RecordContext { time: None, lanl_start } };
+pub(crate) fn follow_line(
+    raw: &[u8],
+    line: u64,
+    lanl_start: hopscope_model::Time,
+    out: &mut FileOutput,
+) {
+    let cur = Cursor {
+        base: 0,
+        member: None,
+        member_name: None,
+        ctx: RecordContext { time: None, lanl_start },
+    };
     out.lines = out.lines.max(line);
     if raw.len() > MAX_LINE {
-        let err = LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes"));
+        let err =
+            LineError::new(ProblemKind::OverlongLine, format!("line longer than {MAX_LINE} bytes"));
         return out.problem(line, Position::Line(line), err);
     }
     let text = match std::str::from_utf8(raw) {
         Ok(t) => t.trim(),
         Err(e) => {
-            let err = LineError::new(ProblemKind::InvalidUtf8, format!("invalid UTF-8 at byte {}", e.valid_up_to()));
+            let err = LineError::new(
+                ProblemKind::InvalidUtf8,
+                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+            );
             return out.problem(line, Position::Line(line), err);
         }
     };
     if text == "{" || text.starts_with('[') || is_record_header(text) {
-        let err = LineError::new(ProblemKind::BadJson, "a JSON document (not JSON lines) cannot be followed; ingest it instead");
+        let err = LineError::new(
+            ProblemKind::BadJson,
+            "a JSON document (not JSON lines) cannot be followed; ingest it instead",
+        );
         return out.problem(line, Position::Line(line), err);
     }
     if text.is_empty() {
@@ -170,7 +238,8 @@ pub(crate) fn follow_line(raw: &[u8], line: u64, lanl_start: hopscope_model::Tim
 
 /// `evtx_dump -o json` writes `Record 12` before each pretty-printed record.
 fn is_record_header(line: &str) -> bool {
-    line.strip_prefix("Record ").is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
+    line.strip_prefix("Record ")
+        .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// One JSON object, on line `line` of the stream (`order` in the file).
@@ -182,7 +251,14 @@ fn record(text: &str, line: u64, order: u64, cur: &Cursor, out: &mut FileOutput)
         }
     }
     if !text.starts_with('{') {
-        out.problem(order, Position::Line(order), LineError::new(ProblemKind::BadJson, format!("{}expected a JSON object", where_(cur, line))));
+        out.problem(
+            order,
+            Position::Line(order),
+            LineError::new(
+                ProblemKind::BadJson,
+                format!("{}expected a JSON object", where_(cur, line)),
+            ),
+        );
         return;
     }
     let fields = match Fields::from_json(text) {
@@ -194,7 +270,12 @@ fn record(text: &str, line: u64, order: u64, cur: &Cursor, out: &mut FileOutput)
         }
     };
     match interpret(&fields, &cur.ctx) {
-        Ok(Some(ev)) => out.events.push(Located { ev, order, position: Position::Line(line), member: cur.member }),
+        Ok(Some(ev)) => out.events.push(Located {
+            ev,
+            order,
+            position: Position::Line(line),
+            member: cur.member,
+        }),
         Ok(None) => out.ignored += 1,
         Err(mut e) => {
             e.message = format!("{}{}", where_(cur, line), e.message);
@@ -209,10 +290,19 @@ fn read_document(doc: &[u8], first: u64, cur: &mut Cursor, out: &mut FileOutput)
     let text = String::from_utf8_lossy(doc);
     if let std::borrow::Cow::Owned(_) = text {
         let at = cur.base + first + 1;
-        out.problem(at, Position::Line(at), LineError::new(ProblemKind::InvalidUtf8, format!("{}document is not UTF-8; bad bytes replaced", where_(cur, first + 1))));
+        out.problem(
+            at,
+            Position::Line(at),
+            LineError::new(
+                ProblemKind::InvalidUtf8,
+                format!("{}document is not UTF-8; bad bytes replaced", where_(cur, first + 1)),
+            ),
+        );
     }
     let text: &str = &text;
-    let total_lines = first + memchr_iter(b'\n', text.as_bytes()).count() as u64 + u64::from(!text.ends_with('\n') && !text.is_empty());
+    let total_lines = first
+        + memchr_iter(b'\n', text.as_bytes()).count() as u64
+        + u64::from(!text.ends_with('\n') && !text.is_empty());
     // line of a byte offset, counted incrementally
     let mut counted = (0usize, first + 1);
     let mut line_at = |off: usize| -> u64 {
@@ -232,7 +322,8 @@ fn read_document(doc: &[u8], first: u64, cur: &mut Cursor, out: &mut FileOutput)
             }
             b'[' => {
                 let line = line_at(pos);
-                let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<Vec<&RawValue>>();
+                let mut stream =
+                    serde_json::Deserializer::from_str(&text[pos..]).into_iter::<Vec<&RawValue>>();
                 match stream.next().unwrap_or_else(|| Ok(Vec::new())) {
                     Ok(items) => {
                         for item in items {
@@ -244,14 +335,22 @@ fn read_document(doc: &[u8], first: u64, cur: &mut Cursor, out: &mut FileOutput)
                     }
                     Err(e) => {
                         let order = cur.base + line;
-                        out.problem(order, Position::Line(order), LineError::new(ProblemKind::BadJson, format!("{}array: {e}", where_(cur, line))));
+                        out.problem(
+                            order,
+                            Position::Line(order),
+                            LineError::new(
+                                ProblemKind::BadJson,
+                                format!("{}array: {e}", where_(cur, line)),
+                            ),
+                        );
                         break;
                     }
                 }
             }
             _ => {
                 let line = line_at(pos);
-                let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<&RawValue>();
+                let mut stream =
+                    serde_json::Deserializer::from_str(&text[pos..]).into_iter::<&RawValue>();
                 match stream.next() {
                     Some(Ok(v)) => {
                         record(v.get(), line, cur.base + line, cur, out);
@@ -259,11 +358,22 @@ fn read_document(doc: &[u8], first: u64, cur: &mut Cursor, out: &mut FileOutput)
                     }
                     Some(Err(e)) => {
                         let order = cur.base + line;
-                        out.problem(order, Position::Line(order), LineError::new(ProblemKind::BadJson, format!("{}{e}", where_(cur, line))));
+                        out.problem(
+                            order,
+                            Position::Line(order),
+                            LineError::new(
+                                ProblemKind::BadJson,
+                                format!("{}{e}", where_(cur, line)),
+                            ),
+                        );
                         // resynchronise at the next line that opens a record
-                        let mut next = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
-                        while next < bytes.len() && !(bytes[next] == b'{' || bytes[next..].starts_with(b"Record ")) {
-                            next = memchr::memchr(b'\n', &bytes[next..]).map_or(bytes.len(), |i| next + i + 1);
+                        let mut next = memchr::memchr(b'\n', &bytes[pos..])
+                            .map_or(bytes.len(), |i| pos + i + 1);
+                        while next < bytes.len()
+                            && !(bytes[next] == b'{' || bytes[next..].starts_with(b"Record "))
+                        {
+                            next = memchr::memchr(b'\n', &bytes[next..])
+                                .map_or(bytes.len(), |i| next + i + 1);
                         }
                         pos = next;
                     }
@@ -277,7 +387,9 @@ fn read_document(doc: &[u8], first: u64, cur: &mut Cursor, out: &mut FileOutput)
 
 /// Whether the first bytes of a (decompressed) file look like Windows events as JSON.
 pub(crate) fn looks_like(head: &str) -> bool {
-    ["\"EventID\"", "\"winlog\"", "\"EventRecordID\"", "\"LogHost\""].iter().any(|k| head.contains(k))
+    ["\"EventID\"", "\"winlog\"", "\"EventRecordID\"", "\"LogHost\""]
+        .iter()
+        .any(|k| head.contains(k))
         || (head.contains("\"Event\"") && head.contains("\"System\""))
 }
 
@@ -312,7 +424,8 @@ mod tests {
         assert_eq!(lines_of(&out), vec![Position::Line(1), Position::Line(6)]);
         assert_eq!(out.lines, 6);
         assert_eq!(out.ignored, 2); // the Sysmon record and the empty line
-        let at: Vec<(u64, ProblemKind)> = out.problems.iter().map(|(o, _, e)| (*o, e.kind)).collect();
+        let at: Vec<(u64, ProblemKind)> =
+            out.problems.iter().map(|(o, _, e)| (*o, e.kind)).collect();
         assert_eq!(at, vec![(3, ProblemKind::BadJson), (4, ProblemKind::BadJson)]);
     }
 
@@ -345,7 +458,8 @@ mod tests {
         let mut out = FileOutput::default();
         read(&p, &ParseContext { path: "x.zip".into(), ..Default::default() }, &mut out);
         assert_eq!(out.members, vec!["x.zip!a.json".to_string(), "x.zip!b.json".to_string()]);
-        let got: Vec<(Option<u32>, Position, u64)> = out.events.iter().map(|l| (l.member, l.position, l.order)).collect();
+        let got: Vec<(Option<u32>, Position, u64)> =
+            out.events.iter().map(|l| (l.member, l.position, l.order)).collect();
         assert_eq!(got, vec![(Some(0), Position::Line(2), 2), (Some(1), Position::Line(1), 3)]);
         assert_eq!(out.lines, 3);
     }
@@ -358,10 +472,16 @@ mod tests {
         let p = dir.path().join("x.json");
         std::fs::write(&p, text).unwrap();
         let mut batches = Vec::new();
-        assert!(parse_file(&p, crate::Format::Winjson, &ParseContext::default(), 2, &mut |b, _| {
-            batches.push(b);
-            true
-        }));
+        assert!(parse_file(
+            &p,
+            crate::Format::Winjson,
+            &ParseContext::default(),
+            2,
+            &mut |b, _| {
+                batches.push(b);
+                true
+            }
+        ));
         let mut offset = 0;
         let mut lines = Vec::new();
         let mut problems = Vec::new();
@@ -384,7 +504,9 @@ mod tests {
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::Bool),
             any::<i64>().prop_map(|n| serde_json::json!(n)),
-            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| serde_json::json!(f)),
             prop_oneof![
                 ".*",
                 Just("-".to_string()),
@@ -427,8 +549,11 @@ mod tests {
     }
 
     fn event_id_value() -> impl Strategy<Value = serde_json::Value> {
-        prop::sample::select(vec![4624u32, 4625, 4634, 4648, 4672, 4697, 4768, 4769, 4776, 4778, 5140, 5145, 7045, 1149, 21, 24, 1])
-            .prop_map(|n| serde_json::json!(n))
+        prop::sample::select(vec![
+            4624u32, 4625, 4634, 4648, 4672, 4697, 4768, 4769, 4776, 4778, 5140, 5145, 7045, 1149,
+            21, 24, 1,
+        ])
+        .prop_map(|n| serde_json::json!(n))
     }
 
     proptest! {

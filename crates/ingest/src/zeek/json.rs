@@ -23,7 +23,12 @@ pub(crate) fn record<'l>(line: &'l str, rec: &mut Record<'l>) -> Result<(), Line
     res.map_err(|e| {
         if line.contains(MASKED_TIME) {
             // Zeek's test baselines mask times as a bare XXXXXXXXXX.XXXXXX, which is not JSON
-            LineError::new(ProblemKind::BadTime, format!("masked timestamp {MASKED_TIME:?} (Zeek test baselines hide times this way)"))
+            LineError::new(
+                ProblemKind::BadTime,
+                format!(
+                    "masked timestamp {MASKED_TIME:?} (Zeek test baselines hide times this way)"
+                ),
+            )
         } else {
             LineError::new(ProblemKind::BadJson, e.to_string())
         }
@@ -111,7 +116,16 @@ mod tests {
     fn read(line: &str) -> Result<Vec<(Field, String)>, ProblemKind> {
         let mut r = Record::default();
         record(line, &mut r).map_err(|e| e.kind)?;
-        let all = [Field::Stream, Field::Ts, Field::OrigH, Field::RespH, Field::RespP, Field::AuthSuccess, Field::SharePath, Field::Cookie];
+        let all = [
+            Field::Stream,
+            Field::Ts,
+            Field::OrigH,
+            Field::RespH,
+            Field::RespP,
+            Field::AuthSuccess,
+            Field::SharePath,
+            Field::Cookie,
+        ];
         Ok(all.into_iter().filter_map(|f| r.get(f).map(|v| (f, v.to_string()))).collect())
     }
 
@@ -124,7 +138,13 @@ mod tests {
         assert!(a.contains(&(Field::Ts, "1521911799.739898".to_string())));
         assert!(a.contains(&(Field::AuthSuccess, "T".to_string())));
         let c = read(r#"{"path":"\\\\10.47.21.25\\ADMIN$","cookie":"","auth_success":null,"ts":"2018-03-24T17:15:21.382822Z"}"#).unwrap();
-        assert_eq!(c, vec![(Field::Ts, "2018-03-24T17:15:21.382822Z".into()), (Field::SharePath, "\\\\10.47.21.25\\ADMIN$".into())]);
+        assert_eq!(
+            c,
+            vec![
+                (Field::Ts, "2018-03-24T17:15:21.382822Z".into()),
+                (Field::SharePath, "\\\\10.47.21.25\\ADMIN$".into())
+            ]
+        );
         // escaped keys are still recognised
         let d = read(r#"{"id\u002eorig_h":"1.2.3.4"}"#).unwrap();
         assert_eq!(d, vec![(Field::OrigH, "1.2.3.4".into())]);
@@ -136,6 +156,9 @@ mod tests {
         assert_eq!(read("[1,2]").unwrap_err(), ProblemKind::BadJson);
         assert_eq!(read(r#"{"ts":1} trailing"#).unwrap_err(), ProblemKind::BadJson);
         assert_eq!(read(r#"{"ts":1,"ts":2}"#).map(|v| v.len()), Ok(1));
-        assert_eq!(read(r#"{"b":true,"t":XXXXXXXXXX.XXXXXX,"s":"hurz"}"#).unwrap_err(), ProblemKind::BadTime);
+        assert_eq!(
+            read(r#"{"b":true,"t":XXXXXXXXXX.XXXXXX,"s":"hurz"}"#).unwrap_err(),
+            ProblemKind::BadTime
+        );
     }
 }

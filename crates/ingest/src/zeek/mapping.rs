@@ -71,7 +71,9 @@ fn remote_execution(endpoint: &str, operation: Option<&str>) -> Option<EventFlag
         } else {
             EventFlags::default()
         }),
-        "atsvc" | "ITaskSchedulerService" | "IWbemServices" | "IWbemLevel1Login" => Some(EventFlags::default()),
+        "atsvc" | "ITaskSchedulerService" | "IWbemServices" | "IWbemLevel1Login" => {
+            Some(EventFlags::default())
+        }
         _ => None,
     }
 }
@@ -82,7 +84,10 @@ fn boolean(rec: &Record<'_>, f: Field) -> Result<Option<bool>, LineError> {
         None => Ok(None),
         Some("T") | Some("true") => Ok(Some(true)),
         Some("F") | Some("false") => Ok(Some(false)),
-        Some(v) => Err(LineError::new(ProblemKind::BadValue, format!("{}: expected T or F, found {v:?}", f.name()))),
+        Some(v) => Err(LineError::new(
+            ProblemKind::BadValue,
+            format!("{}: expected T or F, found {v:?}", f.name()),
+        )),
     }
 }
 
@@ -105,7 +110,11 @@ fn split_backslash(a: &str) -> (&str, Option<&str>) {
 /// `\\HOST\SHARE` → (host, share). The host is `None` when the path is not of that shape.
 fn share_path(p: &str) -> (Option<&str>, &str) {
     let share = p.rsplit('\\').next().unwrap_or(p);
-    let host = p.strip_prefix("\\\\").and_then(|r| r.split_once('\\')).map(|(h, _)| h).filter(|h| !h.is_empty());
+    let host = p
+        .strip_prefix("\\\\")
+        .and_then(|r| r.split_once('\\'))
+        .map(|(h, _)| h)
+        .filter(|h| !h.is_empty());
     (host, share)
 }
 
@@ -122,7 +131,9 @@ pub(crate) const MASKED_TIME: &str = "XXXXXXXXXX.XXXXXX";
 pub(crate) fn parse_ts(s: &str) -> Result<Time, LineError> {
     let bad = |why: String| LineError::new(ProblemKind::BadTime, why);
     if s.bytes().all(|b| b == b'X' || b == b'.') {
-        return Err(bad(format!("masked timestamp {s:?} (Zeek test baselines hide times this way)")));
+        return Err(bad(format!(
+            "masked timestamp {s:?} (Zeek test baselines hide times this way)"
+        )));
     }
     let (neg, digits) = match s.strip_prefix('-') {
         Some(r) => (true, r),
@@ -160,7 +171,8 @@ pub(crate) fn map<'r>(kind: LogKind, rec: &'r Record<'_>) -> Result<Mapped<'r>, 
             if rec.get(Field::Proto).is_some_and(|p| p != "tcp") {
                 return Ok(Mapped::Ignored);
             }
-            service = rec.get(Field::RespP).and_then(|p| p.parse().ok()).and_then(remote_access_port);
+            service =
+                rec.get(Field::RespP).and_then(|p| p.parse().ok()).and_then(remote_access_port);
             if service.is_none() {
                 service = rec.get(Field::Service).and_then(remote_access_service);
             }
@@ -169,7 +181,10 @@ pub(crate) fn map<'r>(kind: LogKind, rec: &'r Record<'_>) -> Result<Mapped<'r>, 
                 return Ok(Mapped::Ignored);
             }
         }
-        LogKind::DceRpc => match rec.get(Field::Endpoint).and_then(|e| remote_execution(e, rec.get(Field::Operation))) {
+        LogKind::DceRpc => match rec
+            .get(Field::Endpoint)
+            .and_then(|e| remote_execution(e, rec.get(Field::Operation)))
+        {
             Some(f) => flags = f,
             None => return Ok(Mapped::Ignored),
         },
@@ -177,12 +192,19 @@ pub(crate) fn map<'r>(kind: LogKind, rec: &'r Record<'_>) -> Result<Mapped<'r>, 
         _ => {}
     }
 
-    let missing: Vec<&str> =
-        [Field::Ts, Field::OrigH, Field::RespH].into_iter().filter(|f| !rec.has(*f)).map(Field::name).collect();
+    let missing: Vec<&str> = [Field::Ts, Field::OrigH, Field::RespH]
+        .into_iter()
+        .filter(|f| !rec.has(*f))
+        .map(Field::name)
+        .collect();
     if !missing.is_empty() {
         return Err(LineError::new(
             ProblemKind::Truncated,
-            format!("{} row without {}: hopscope needs ts, id.orig_h and id.resp_h", kind.name(), missing.join(", ")),
+            format!(
+                "{} row without {}: hopscope needs ts, id.orig_h and id.resp_h",
+                kind.name(),
+                missing.join(", ")
+            ),
         ));
     }
     let time = parse_ts(rec.get(Field::Ts).unwrap_or_default())?;
@@ -305,7 +327,11 @@ mod tests {
     }
 
     fn base(extra: &[(Field, &'static str)]) -> Record<'static> {
-        let mut v = vec![(Field::Ts, "1521911799.739898"), (Field::OrigH, "10.0.0.227"), (Field::RespH, "10.47.8.50")];
+        let mut v = vec![
+            (Field::Ts, "1521911799.739898"),
+            (Field::OrigH, "10.0.0.227"),
+            (Field::RespH, "10.47.8.50"),
+        ];
         v.extend_from_slice(extra);
         rec(&v)
     }
@@ -335,7 +361,10 @@ mod tests {
     fn ssh_outcomes() {
         let r = base(&[(Field::AuthSuccess, "T"), (Field::AuthAttempts, "3")]);
         let e = event(LogKind::Ssh, &r);
-        assert_eq!((e.outcome, e.logon_type, e.auth, e.flags), (Outcome::Success, LogonType::RemoteInteractive, Some("ssh"), EventFlags::default()));
+        assert_eq!(
+            (e.outcome, e.logon_type, e.auth, e.flags),
+            (Outcome::Success, LogonType::RemoteInteractive, Some("ssh"), EventFlags::default())
+        );
         assert_eq!((e.src_ip, e.dst_ip, e.user), (Some("10.0.0.227"), Some("10.47.8.50"), None));
         let r = base(&[(Field::AuthSuccess, "F")]);
         assert_eq!(event(LogKind::Ssh, &r).outcome, Outcome::Failure);
@@ -352,7 +381,8 @@ mod tests {
         let err = map(LogKind::Ssh, &r).unwrap_err();
         assert_eq!(err.kind, ProblemKind::Truncated);
         assert!(err.message.contains("id.resp_h"), "{}", err.message);
-        let r = rec(&[(Field::Ts, MASKED_TIME), (Field::OrigH, "1.2.3.4"), (Field::RespH, "1.2.3.5")]);
+        let r =
+            rec(&[(Field::Ts, MASKED_TIME), (Field::OrigH, "1.2.3.4"), (Field::RespH, "1.2.3.5")]);
         assert_eq!(map(LogKind::Rdp, &r).unwrap_err().kind, ProblemKind::BadTime);
     }
 
@@ -360,31 +390,56 @@ mod tests {
     fn rdp_cookie_is_a_source_side_hint() {
         let r = base(&[(Field::Cookie, "FTBCO\\A70"), (Field::Result, "Success")]);
         let e = event(LogKind::Rdp, &r);
-        assert_eq!((e.src_user, e.src_domain, e.user, e.outcome), (Some("A70"), Some("FTBCO"), None, Outcome::Success));
+        assert_eq!(
+            (e.src_user, e.src_domain, e.user, e.outcome),
+            (Some("A70"), Some("FTBCO"), None, Outcome::Success)
+        );
         let r = base(&[(Field::Cookie, "JOHN-PC  "), (Field::Result, "SSL_NOT_ALLOWED_BY_SERVER")]);
         let e = event(LogKind::Rdp, &r);
         assert_eq!((e.src_user, e.outcome), (Some("JOHN-PC"), Outcome::Failure));
         let r = base(&[(Field::Result, "encrypted")]);
         let e = event(LogKind::Rdp, &r);
-        assert_eq!((e.src_user, e.outcome, e.flags), (None, Outcome::Unknown, EventFlags::default()));
+        assert_eq!(
+            (e.src_user, e.outcome, e.flags),
+            (None, Outcome::Unknown, EventFlags::default())
+        );
     }
 
     #[test]
     fn ntlm_and_kerberos_accounts() {
-        let r = base(&[(Field::Username, "Administrator"), (Field::Domainname, "JERRY"), (Field::Hostname, "NULL"), (Field::ServerNbComputerName, "SNOZBERRY"), (Field::Success, "T")]);
+        let r = base(&[
+            (Field::Username, "Administrator"),
+            (Field::Domainname, "JERRY"),
+            (Field::Hostname, "NULL"),
+            (Field::ServerNbComputerName, "SNOZBERRY"),
+            (Field::Success, "T"),
+        ]);
         let e = event(LogKind::Ntlm, &r);
-        assert_eq!((e.user, e.domain, e.src_host, e.dst_host, e.outcome), (Some("Administrator"), Some("JERRY"), None, Some("SNOZBERRY"), Outcome::Success));
+        assert_eq!(
+            (e.user, e.domain, e.src_host, e.dst_host, e.outcome),
+            (Some("Administrator"), Some("JERRY"), None, Some("SNOZBERRY"), Outcome::Success)
+        );
         let r = base(&[(Field::Username, "sasladmin@slapd.ldap")]);
         let e = event(LogKind::Ntlm, &r);
-        assert_eq!((e.user, e.domain, e.outcome, e.flags), (Some("sasladmin"), Some("slapd.ldap"), Outcome::Unknown, EventFlags::default()));
+        assert_eq!(
+            (e.user, e.domain, e.outcome, e.flags),
+            (Some("sasladmin"), Some("slapd.ldap"), Outcome::Unknown, EventFlags::default())
+        );
         let r = base(&[(Field::ServerNbComputerName, "SATURN")]);
         assert_eq!(event(LogKind::Ntlm, &r).flags, EventFlags::NETWORK_ONLY);
         let r = base(&[(Field::Status, "SUCCESS"), (Field::Username, "bob")]);
         assert_eq!(event(LogKind::Ntlm, &r).outcome, Outcome::Success);
 
-        let r = base(&[(Field::Client, "host/web01/TEST.LOCAL"), (Field::RequestType, "TGS"), (Field::Success, "F")]);
+        let r = base(&[
+            (Field::Client, "host/web01/TEST.LOCAL"),
+            (Field::RequestType, "TGS"),
+            (Field::Success, "F"),
+        ]);
         let e = event(LogKind::Kerberos, &r);
-        assert_eq!((e.user, e.domain, e.orientation, e.outcome), (Some("host/web01"), Some("TEST.LOCAL"), Orientation::Tgs, Outcome::Failure));
+        assert_eq!(
+            (e.user, e.domain, e.orientation, e.outcome),
+            (Some("host/web01"), Some("TEST.LOCAL"), Orientation::Tgs, Outcome::Failure)
+        );
         let r = base(&[(Field::Client, "/NM"), (Field::RequestType, "AS")]);
         let e = event(LogKind::Kerberos, &r);
         assert_eq!((e.user, e.domain, e.orientation), (None, None, Orientation::Tgt));
@@ -394,7 +449,10 @@ mod tests {
     fn smb_shares_and_dce_rpc_calls() {
         let r = base(&[(Field::SharePath, "\\\\SNOZBERRY\\admin$")]);
         let e = event(LogKind::SmbMapping, &r);
-        assert_eq!((e.dst_host, e.flags, e.auth), (Some("SNOZBERRY"), EventFlags::ADMIN_SHARE, Some("smb")));
+        assert_eq!(
+            (e.dst_host, e.flags, e.auth),
+            (Some("SNOZBERRY"), EventFlags::ADMIN_SHARE, Some("smb"))
+        );
         let r = base(&[(Field::SharePath, "\\\\10.47.21.25\\C$")]);
         let e = event(LogKind::SmbMapping, &r);
         assert_eq!((e.dst_host, e.flags), (None, EventFlags::ADMIN_SHARE));
@@ -403,7 +461,10 @@ mod tests {
 
         let r = base(&[(Field::Endpoint, "svcctl"), (Field::Operation, "CreateServiceW")]);
         assert_eq!(event(LogKind::DceRpc, &r).flags, EventFlags::SERVICE_INSTALL);
-        let r = base(&[(Field::Endpoint, "ITaskSchedulerService"), (Field::Operation, "SchRpcRegisterTask")]);
+        let r = base(&[
+            (Field::Endpoint, "ITaskSchedulerService"),
+            (Field::Operation, "SchRpcRegisterTask"),
+        ]);
         assert_eq!(event(LogKind::DceRpc, &r).auth, Some("dce_rpc"));
         let r = base(&[(Field::Endpoint, "samr"), (Field::Operation, "SamrConnect2")]);
         assert!(matches!(map(LogKind::DceRpc, &r).unwrap(), Mapped::Ignored));
@@ -412,22 +473,46 @@ mod tests {
     #[test]
     fn conn_keeps_established_remote_access_only() {
         let conn = |p: &'static str, st: &'static str, hist: &'static str| {
-            base(&[(Field::Proto, "tcp"), (Field::RespP, p), (Field::ConnState, st), (Field::History, hist)])
+            base(&[
+                (Field::Proto, "tcp"),
+                (Field::RespP, p),
+                (Field::ConnState, st),
+                (Field::History, hist),
+            ])
         };
         let r = conn("22", "SF", "ShADadFf");
         let e = event(LogKind::Conn, &r);
-        assert_eq!((e.auth, e.flags, e.logon_type), (Some("ssh"), EventFlags::NETWORK_ONLY, LogonType::RemoteInteractive));
+        assert_eq!(
+            (e.auth, e.flags, e.logon_type),
+            (Some("ssh"), EventFlags::NETWORK_ONLY, LogonType::RemoteInteractive)
+        );
         let r = conn("445", "RSTO", "ShADdR");
         assert_eq!(event(LogKind::Conn, &r).auth, Some("smb"));
-        for (p, st, h) in [("80", "SF", "ShADadFf"), ("22", "REJ", "Sr"), ("22", "S0", "S"), ("3389", "SF", "ShAFf"), ("5985", "OTH", "D")] {
+        for (p, st, h) in [
+            ("80", "SF", "ShADadFf"),
+            ("22", "REJ", "Sr"),
+            ("22", "S0", "S"),
+            ("3389", "SF", "ShAFf"),
+            ("5985", "OTH", "D"),
+        ] {
             let r = conn(p, st, h);
             assert!(matches!(map(LogKind::Conn, &r).unwrap(), Mapped::Ignored), "{p} {st} {h}");
         }
         // sshd on another port, recognised by Zeek's protocol detection
-        let r = base(&[(Field::RespP, "2200"), (Field::Service, "ssh"), (Field::ConnState, "SF"), (Field::History, "ShADadFf")]);
+        let r = base(&[
+            (Field::RespP, "2200"),
+            (Field::Service, "ssh"),
+            (Field::ConnState, "SF"),
+            (Field::History, "ShADadFf"),
+        ]);
         assert_eq!(event(LogKind::Conn, &r).auth, Some("ssh"));
         // no history: byte counts decide
-        let r = base(&[(Field::RespP, "5986"), (Field::ConnState, "S1"), (Field::OrigBytes, "0"), (Field::RespBytes, "0")]);
+        let r = base(&[
+            (Field::RespP, "5986"),
+            (Field::ConnState, "S1"),
+            (Field::OrigBytes, "0"),
+            (Field::RespBytes, "0"),
+        ]);
         assert!(matches!(map(LogKind::Conn, &r).unwrap(), Mapped::Ignored));
         let r = base(&[(Field::RespP, "5986"), (Field::ConnState, "S1"), (Field::OrigBytes, "10")]);
         assert_eq!(event(LogKind::Conn, &r).auth, Some("winrm"));

@@ -43,11 +43,57 @@ pub(crate) enum LogKind {
 /// Zeek's other standard logs: recognised by name so that their rows are ignored with a
 /// note instead of being guessed at from their fields.
 const OTHER_LOGS: &[&str] = &[
-    "analyzer", "capture_loss", "cluster", "config", "conn_long", "dhcp", "dnp3", "dns", "dpd", "files", "ftp",
-    "http", "intel", "irc", "known_certs", "known_hosts", "known_services", "ldap", "ldap_search", "loaded_scripts",
-    "modbus", "mqtt", "mysql", "netcontrol", "notice", "notice_alarm", "ntp", "ocsp", "packet_filter", "pe", "quic",
-    "radius", "reporter", "signatures", "sip", "smb_cmd", "smb_files", "smtp", "snmp", "socks", "software", "ssl",
-    "stats", "syslog", "telemetry", "traceroute", "tunnel", "unified2", "weird", "websocket", "x509",
+    "analyzer",
+    "capture_loss",
+    "cluster",
+    "config",
+    "conn_long",
+    "dhcp",
+    "dnp3",
+    "dns",
+    "dpd",
+    "files",
+    "ftp",
+    "http",
+    "intel",
+    "irc",
+    "known_certs",
+    "known_hosts",
+    "known_services",
+    "ldap",
+    "ldap_search",
+    "loaded_scripts",
+    "modbus",
+    "mqtt",
+    "mysql",
+    "netcontrol",
+    "notice",
+    "notice_alarm",
+    "ntp",
+    "ocsp",
+    "packet_filter",
+    "pe",
+    "quic",
+    "radius",
+    "reporter",
+    "signatures",
+    "sip",
+    "smb_cmd",
+    "smb_files",
+    "smtp",
+    "snmp",
+    "socks",
+    "software",
+    "ssl",
+    "stats",
+    "syslog",
+    "telemetry",
+    "traceroute",
+    "tunnel",
+    "unified2",
+    "weird",
+    "websocket",
+    "x509",
 ];
 
 impl LogKind {
@@ -76,7 +122,9 @@ impl LogKind {
             LogKind::Rdp
         } else if has(Field::RequestType) {
             LogKind::Kerberos
-        } else if has(Field::ServerNbComputerName) || (has(Field::Username) && has(Field::Domainname)) {
+        } else if has(Field::ServerNbComputerName)
+            || (has(Field::Username) && has(Field::Domainname))
+        {
             LogKind::Ntlm
         } else if has(Field::ShareType) {
             LogKind::SmbMapping
@@ -177,7 +225,12 @@ impl ZeekParser {
         }
     }
 
-    fn tsv_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn tsv_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         if line.starts_with('#') {
             return match self.header.header_line(line)? {
                 HeaderChange::Nothing => Ok(LineKind::Ignored),
@@ -212,7 +265,12 @@ impl ZeekParser {
         self.emit(kind, &rec, line_no, out)
     }
 
-    fn json_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn json_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         let mut rec = Record::default();
         json::record(line, &mut rec)?;
         let kind = match rec.get(Field::Stream) {
@@ -235,13 +293,22 @@ impl ZeekParser {
         self.emit(kind, &rec, line_no, out)
     }
 
-    fn emit(&mut self, kind: LogKind, rec: &Record<'_>, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn emit(
+        &mut self,
+        kind: LogKind,
+        rec: &Record<'_>,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         match mapping::map(kind, rec)? {
             Mapped::Ignored => Ok(LineKind::Ignored),
             Mapped::Event(e) => {
                 out.push(&e, Position::Line(line_no))?;
                 if kind == LogKind::Ssh {
-                    let n = rec.get(Field::AuthAttempts).and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
+                    let n = rec
+                        .get(Field::AuthAttempts)
+                        .and_then(|a| a.parse::<u64>().ok())
+                        .unwrap_or(0);
                     self.ssh.connections += 1;
                     self.ssh.attempts += n;
                     self.ssh.repeated += u64::from(n > 1);
@@ -253,7 +320,12 @@ impl ZeekParser {
 }
 
 impl LineParser for ZeekParser {
-    fn parse_line(&mut self, line: &str, line_no: u64, out: &mut BatchBuilder) -> Result<LineKind, LineError> {
+    fn parse_line(
+        &mut self,
+        line: &str,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
         if line.trim().is_empty() {
             return Ok(LineKind::Ignored);
         }
@@ -280,9 +352,7 @@ impl LineParser for ZeekParser {
 /// `id.orig_h` (or `id_orig_h`).
 pub(crate) fn looks_like(lines: &[&str]) -> bool {
     lines.iter().any(|l| {
-        l.starts_with("#separator ")
-            || l.starts_with("#fields")
-            || l.starts_with("ts\tuid\t")
+        l.starts_with("#separator ") || l.starts_with("#fields") || l.starts_with("ts\tuid\t")
     }) || lines.first().is_some_and(|l| l.starts_with('{') && is_zeek_json(l))
 }
 

@@ -21,7 +21,11 @@ fn parse(path: &str, text: &str) -> (Batch, Vec<(u64, ProblemKind)>) {
     }
     p.finish(&mut b);
     let batch = b.finish();
-    let problems = batch.problems.iter().map(|(p, e)| (if let Position::Line(n) = p { *n } else { 0 }, e.kind)).collect();
+    let problems = batch
+        .problems
+        .iter()
+        .map(|(p, e)| (if let Position::Line(n) = p { *n } else { 0 }, e.kind))
+        .collect();
     (batch, problems)
 }
 
@@ -51,7 +55,12 @@ XXXXXXXXXX.XXXXXX\tC4\t10.0.0.227\t59851\t10.47.8.52\t22\t2\t-\t0
     assert_eq!(b.events.outcome, vec![Outcome::Success as u8, Outcome::Failure as u8]);
     assert_eq!(problems, vec![(11, ProblemKind::BadTime), (12, ProblemKind::Truncated)]);
     assert_eq!(b.ignored, 9); // 8 header lines and #close
-    assert!(b.notes.iter().any(|n| n.contains("2 connections, 4 authentication attempts") && n.contains("1 with more than one")), "{:?}", b.notes);
+    assert!(
+        b.notes.iter().any(|n| n.contains("2 connections, 4 authentication attempts")
+            && n.contains("1 with more than one")),
+        "{:?}",
+        b.notes
+    );
 }
 
 #[test]
@@ -87,7 +96,10 @@ fn log_type_from_file_name_then_fields() {
     assert_eq!(b.auths, vec!["ssh".to_string()]);
     let (b, _) = parse("capture.txt", rows); // the field set says ssh
     assert_eq!(b.auths, vec!["ssh".to_string()]);
-    let (b, _) = parse("capture.txt", "#fields\tts\tid.orig_h\tid.resp_h\tfoo\n1.0\t10.0.0.1\t10.0.0.2\tx\n");
+    let (b, _) = parse(
+        "capture.txt",
+        "#fields\tts\tid.orig_h\tid.resp_h\tfoo\n1.0\t10.0.0.1\t10.0.0.2\tx\n",
+    );
     assert_eq!((b.events.len(), b.ignored, b.problems.len()), (0, 2, 0));
     assert!(b.notes.iter().any(|n| n.contains("unknown type")));
 }
@@ -121,7 +133,8 @@ not json
 
 #[test]
 fn bad_addresses_and_column_counts_are_located() {
-    let text = "#path\tconn\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\tproto\tconn_state\thistory\n\
+    let text =
+        "#path\tconn\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\tproto\tconn_state\thistory\n\
                 1.0\tnot-an-ip\t10.0.0.2\t22\ttcp\tSF\tShADadFf\n\
                 1.0\t10.0.0.1\t10.0.0.2\t22\ttcp\tSF\tShADadFf\textra\n\
                 1.0\t10.0.0.1\t10.0.0.2\t22\ttcp\tSF\tShADadFf\n";
@@ -172,9 +185,32 @@ fn zeekish_line() -> impl Strategy<Value = String> {
 
 fn json_line() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec![
-        "_path", "@stream", "ts", "uid", "id.orig_h", "id_orig_h", "id.resp_h", "id_resp_h", "id.resp_p", "proto",
-        "conn_state", "history", "auth_success", "auth_attempts", "cookie", "result", "username", "domainname",
-        "hostname", "success", "client", "request_type", "path", "endpoint", "operation", "x",
+        "_path",
+        "@stream",
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id_orig_h",
+        "id.resp_h",
+        "id_resp_h",
+        "id.resp_p",
+        "proto",
+        "conn_state",
+        "history",
+        "auth_success",
+        "auth_attempts",
+        "cookie",
+        "result",
+        "username",
+        "domainname",
+        "hostname",
+        "success",
+        "client",
+        "request_type",
+        "path",
+        "endpoint",
+        "operation",
+        "x",
     ]);
     let val = prop_oneof![
         Just("null".to_string()),
@@ -185,8 +221,25 @@ fn json_line() -> impl Strategy<Value = String> {
         Just("1521911799.739898".to_string()),
         Just("-1e300".to_string()),
         Just("\"2018-03-24T17:15:21.382822Z\"".to_string()),
-        prop::sample::select(vec!["ssh", "rdp", "conn", "ntlm", "kerberos", "smb_mapping", "dce_rpc", "dns", "10.0.0.1", "::1", "22", "SF", "svcctl", "T", "a/B/C", "\\\\\\\\h\\\\C$"])
-            .prop_map(|s| format!("\"{s}\"")),
+        prop::sample::select(vec![
+            "ssh",
+            "rdp",
+            "conn",
+            "ntlm",
+            "kerberos",
+            "smb_mapping",
+            "dce_rpc",
+            "dns",
+            "10.0.0.1",
+            "::1",
+            "22",
+            "SF",
+            "svcctl",
+            "T",
+            "a/B/C",
+            "\\\\\\\\h\\\\C$"
+        ])
+        .prop_map(|s| format!("\"{s}\"")),
         ".{0,10}".prop_map(|s| serde_json::to_string(&s).unwrap()),
     ];
     prop::collection::vec((key, val), 0..12).prop_map(|kv| {

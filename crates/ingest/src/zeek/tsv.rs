@@ -30,7 +30,14 @@ pub(crate) struct Header {
 
 impl Default for Header {
     fn default() -> Self {
-        Header { sep: "\t".into(), unset: "-".into(), empty: "(empty)".into(), path: None, columns: Vec::new(), names: Vec::new() }
+        Header {
+            sep: "\t".into(),
+            unset: "-".into(),
+            empty: "(empty)".into(),
+            path: None,
+            columns: Vec::new(),
+            names: Vec::new(),
+        }
     }
 }
 
@@ -109,7 +116,10 @@ impl Header {
         if let Some(v) = line.strip_prefix("#separator ") {
             let sep = unescape(v);
             if sep.is_empty() || sep.contains('\u{FFFD}') {
-                return Err(LineError::new(ProblemKind::BadValue, format!("#separator {v:?}: not a usable separator")));
+                return Err(LineError::new(
+                    ProblemKind::BadValue,
+                    format!("#separator {v:?}: not a usable separator"),
+                ));
             }
             *self = Header { sep: sep.into_owned(), ..Header::default() };
             return Ok(HeaderChange::Restart);
@@ -157,7 +167,8 @@ impl Header {
         let mut names = Vec::new();
         split(line, &self.sep, |_, n| names.push(n));
         let name_like = |n: &str| {
-            !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
                 && !n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         };
         if names.len() < 2 || !names.contains(&"ts") || !names.iter().all(|n| name_like(n)) {
@@ -189,8 +200,12 @@ impl Header {
             }
         });
         if n != columns.len() {
-            let kind = if n < columns.len() { ProblemKind::Truncated } else { ProblemKind::BadValue };
-            return Err(LineError::new(kind, format!("{n} fields where the #fields header has {}", columns.len())));
+            let kind =
+                if n < columns.len() { ProblemKind::Truncated } else { ProblemKind::BadValue };
+            return Err(LineError::new(
+                kind,
+                format!("{n} fields where the #fields header has {}", columns.len()),
+            ));
         }
         Ok(())
     }
@@ -232,13 +247,28 @@ mod tests {
         assert_eq!(h.sep, "||");
         assert_eq!(h.header_line("#path||ssh").unwrap(), HeaderChange::Fields);
         assert_eq!(h.header_line("#empty_field||EMPTY").unwrap(), HeaderChange::Nothing);
-        assert_eq!(h.header_line("#fields||ts||id.orig_h||x||id.resp_h||cookie").unwrap(), HeaderChange::Fields);
+        assert_eq!(
+            h.header_line("#fields||ts||id.orig_h||x||id.resp_h||cookie").unwrap(),
+            HeaderChange::Fields
+        );
         assert_eq!(h.header_line("#open XXXX-XX-XX").unwrap(), HeaderChange::Nothing);
         assert_eq!(h.path.as_deref(), Some("ssh"));
-        assert_eq!(h.columns, vec![Some(Field::Ts), Some(Field::OrigH), None, Some(Field::RespH), Some(Field::Cookie)]);
+        assert_eq!(
+            h.columns,
+            vec![
+                Some(Field::Ts),
+                Some(Field::OrigH),
+                None,
+                Some(Field::RespH),
+                Some(Field::Cookie)
+            ]
+        );
         let mut r = Record::default();
         h.row("1.5||1.2.3.4||zz||-||EMPTY", &mut r).unwrap();
-        assert_eq!((r.get(Field::Ts), r.get(Field::OrigH), r.get(Field::RespH), r.get(Field::Cookie)), (Some("1.5"), Some("1.2.3.4"), None, None));
+        assert_eq!(
+            (r.get(Field::Ts), r.get(Field::OrigH), r.get(Field::RespH), r.get(Field::Cookie)),
+            (Some("1.5"), Some("1.2.3.4"), None, None)
+        );
         let mut r = Record::default();
         assert_eq!(h.row("1.5||1.2.3.4", &mut r).unwrap_err().kind, ProblemKind::Truncated);
         // a new #separator forgets the old header

@@ -17,7 +17,10 @@ pub fn corpus(rel: &str) -> Option<PathBuf> {
         return Some(path);
     }
     if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
-        panic!("corpus missing under CI=true: {} (expected ../shared/corpus beside the checkout)", path.display());
+        panic!(
+            "corpus missing under CI=true: {} (expected ../shared/corpus beside the checkout)",
+            path.display()
+        );
     }
     eprintln!("SKIPPED: corpus not found at {}", path.display());
     None

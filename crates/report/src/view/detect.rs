@@ -1,7 +1,9 @@
 //! `hopscope detect --json`: alerts with their hops, features, techniques and evidence.
 
 use hopscope_engine::alert::EntryBasis;
-use hopscope_engine::{same_entry_as, threads, Alert, AlertHop, Arrival, Causal, DetectConfig, Detection, Fleet};
+use hopscope_engine::{
+    same_entry_as, threads, Alert, AlertHop, Arrival, Causal, DetectConfig, Detection, Fleet,
+};
 use hopscope_model::Catalog;
 use serde::{Deserialize, Serialize};
 
@@ -162,7 +164,8 @@ impl ArrivalView {
             score: round2(a.score as f64),
             steps: a.steps,
             new_to_host: a.novel,
-            session_passed_over: passed_over.map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
+            session_passed_over: passed_over
+                .map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
         }
     }
 }
@@ -194,7 +197,14 @@ pub struct FeatureView {
 
 impl DetectionView {
     /// `rule` and `baseline` as the user named them.
-    pub fn new(d: &Detection, c: &Catalog, fleet: &Fleet, rule: &str, config: &DetectConfig, baseline: Option<String>) -> DetectionView {
+    pub fn new(
+        d: &Detection,
+        c: &Catalog,
+        fleet: &Fleet,
+        rule: &str,
+        config: &DetectConfig,
+        baseline: Option<String>,
+    ) -> DetectionView {
         let s = &d.stats;
         DetectionView {
             rule: rule.to_string(),
@@ -205,7 +215,10 @@ impl DetectionView {
                 .filter(|(_, earlier)| !earlier.is_empty())
                 .map(|(j, earlier)| SameEntryView {
                     alert: d.alerts[j].id.clone(),
-                    begun_on_the_entry_of: earlier.iter().map(|&i| d.alerts[i].id.clone()).collect(),
+                    begun_on_the_entry_of: earlier
+                        .iter()
+                        .map(|&i| d.alerts[i].id.clone())
+                        .collect(),
                 })
                 .collect(),
             dropped_by_budget: d.dropped_by_budget,
@@ -249,7 +262,9 @@ impl AlertView {
                 .filter(|&h| h != a.entry_host)
                 .map(|h| c.hosts.name(h).unwrap_or_default().to_string()),
             arrived_by: match a.entry_basis(foothold) {
-                EntryBasis::Arrival(x) => Some(ArrivalView::new(&x, a.passed_over_session(foothold), c)),
+                EntryBasis::Arrival(x) => {
+                    Some(ArrivalView::new(&x, a.passed_over_session(foothold), c))
+                }
                 _ => None,
             },
             other_entries: names(c, &a.other_entries(foothold)),
@@ -271,13 +286,21 @@ impl AlertView {
                         .map(|t| ThreadView {
                             earlier_thread: t.earlier.map(|(n, at)| EarlierThreadView {
                                 thread: n + 1,
-                                entry_host: c.hosts.name(entries[n]).unwrap_or_default().to_string(),
+                                entry_host: c
+                                    .hosts
+                                    .name(entries[n])
+                                    .unwrap_or_default()
+                                    .to_string(),
                                 at: at.to_rfc3339(),
                             }),
                             entry_host: c.hosts.name(t.entry_host).unwrap_or_default().to_string(),
-                            first_seen_on: (t.first_host != t.entry_host)
-                                .then(|| c.hosts.name(t.first_host).unwrap_or_default().to_string()),
-                            arrived_by: t.arrival.as_ref().map(|x| ArrivalView::new(x, t.passed_over, c)),
+                            first_seen_on: (t.first_host != t.entry_host).then(|| {
+                                c.hosts.name(t.first_host).unwrap_or_default().to_string()
+                            }),
+                            arrived_by: t
+                                .arrival
+                                .as_ref()
+                                .map(|x| ArrivalView::new(x, t.passed_over, c)),
                             other_entries: names(c, &t.other_entries),
                             chain_origin: c.hosts.name(t.origin).unwrap_or_default().to_string(),
                             hops: t.hops,
@@ -311,7 +334,11 @@ impl AlertHopView {
             src_country: s.and_then(|r| r.country.clone()),
             dst_country: d.and_then(|r| r.country.clone()),
             score: round2(h.score),
-            features: h.contributions.iter().map(|x| FeatureView { name: x.feature.name().to_string(), bits: round2(x.bits) }).collect(),
+            features: h
+                .contributions
+                .iter()
+                .map(|x| FeatureView { name: x.feature.name().to_string(), bits: round2(x.bits) })
+                .collect(),
             techniques: h.techniques.iter().map(|t| t.to_string()).collect(),
             evidence: h.evidence.iter().map(|&e| EvidenceRef::new(c, e)).collect(),
         }

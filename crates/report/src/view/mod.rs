@@ -12,7 +12,10 @@ mod scope;
 mod trace;
 
 pub use audit::{AuditView, FindingView, SightingView};
-pub use detect::{AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView, DetectionView, EarlierThreadView, FeatureView, ThreadView};
+pub use detect::{
+    AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView, DetectionView,
+    EarlierThreadView, FeatureView, ThreadView,
+};
 pub use scope::{AccountExposureView, ClientExposureView, HostExposureView, ScopeView};
 pub use trace::{EntryPointView, TraceHopView, TracePathView, TraceView};
 
@@ -130,7 +133,8 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     }
     let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: f64 = n.parse().map_err(|_| format!("expected a duration such as 24h or 14d, found {s:?}"))?;
+    let n: f64 =
+        n.parse().map_err(|_| format!("expected a duration such as 24h or 14d, found {s:?}"))?;
     let unit = match unit {
         "s" => SECOND,
         "m" => 60 * SECOND,
@@ -166,7 +170,8 @@ mod tests {
         let json = serde_json::to_string(&e).unwrap();
         assert_eq!(json, r#"{"file":"auth.log","line":7}"#);
         assert_eq!(serde_json::from_str::<EvidenceRef>(&json).unwrap(), e);
-        let r: EvidenceRef = serde_json::from_str(r#"{"file":"Security.evtx","record":42}"#).unwrap();
+        let r: EvidenceRef =
+            serde_json::from_str(r#"{"file":"Security.evtx","record":42}"#).unwrap();
         assert_eq!(r.to_string(), "Security.evtx#42");
     }
 }

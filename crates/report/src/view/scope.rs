@@ -80,7 +80,14 @@ impl ScopeView {
     }
 
     /// `seed` says in words where the walk started; `key` turns on the disclosure view.
-    pub fn new(s: &Scope, c: &Catalog, seed: String, contained: Time, exposure_window_days: u32, key: Option<&RedactionKey>) -> ScopeView {
+    pub fn new(
+        s: &Scope,
+        c: &Catalog,
+        seed: String,
+        contained: Time,
+        exposure_window_days: u32,
+        key: Option<&RedactionKey>,
+    ) -> ScopeView {
         let hosts = s
             .hosts
             .iter()
@@ -91,7 +98,10 @@ impl ScopeView {
                     compromised_at: h.compromised_at.to_rfc3339(),
                     tier: h.tier.as_str().to_string(),
                     exposed_until: h.exposed_until.to_rfc3339(),
-                    exposure_days: ((h.exposed_until.0 - h.compromised_at.0) as f64 / DAY as f64 * 10.0).round() / 10.0,
+                    exposure_days: ((h.exposed_until.0 - h.compromised_at.0) as f64 / DAY as f64
+                        * 10.0)
+                        .round()
+                        / 10.0,
                     site: r.and_then(|r| r.site.clone()),
                     country: r.and_then(|r| r.country.clone()),
                     via: h.via.as_ref().map(|v| LoginView::new(c, v)),

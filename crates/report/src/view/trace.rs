@@ -57,7 +57,11 @@ pub struct TracePathView {
 fn hops(c: &Catalog, p: &TracePath) -> Vec<TraceHopView> {
     p.hops
         .iter()
-        .map(|h| TraceHopView { hop: LoginView::new(c, &h.hop), score: round2(h.score), reasons: h.reasons.iter().map(|r| r.to_string()).collect() })
+        .map(|h| TraceHopView {
+            hop: LoginView::new(c, &h.hop),
+            score: round2(h.score),
+            reasons: h.reasons.iter().map(|r| r.to_string()).collect(),
+        })
         .collect()
 }
 

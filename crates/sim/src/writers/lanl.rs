@@ -30,7 +30,9 @@ fn account(ctx: &Ctx<'_>, out: &mut Vec<u8>, acct: u32, dst: u32) {
     out.push(b'@');
     match (&a.domain, a.kind) {
         (Some(d), _) => out.extend_from_slice(d.as_bytes()),
-        (None, AccountKind::Local | AccountKind::Guess) => out.extend_from_slice(ctx.host_upper[dst as usize].as_bytes()),
+        (None, AccountKind::Local | AccountKind::Guess) => {
+            out.extend_from_slice(ctx.host_upper[dst as usize].as_bytes())
+        }
         _ => out.push(b'?'),
     }
 }
@@ -49,7 +51,9 @@ pub fn render(ctx: &Ctx<'_>, recs: &[Rec], logins: &[Login], out: &mut Vec<u8>) 
         match l.src {
             Src::Local => out.extend_from_slice(ctx.host[l.dst as usize].as_bytes()),
             Src::Host(h) => out.extend_from_slice(ctx.host[h as usize].as_bytes()),
-            Src::External(_) => out.extend_from_slice(ctx.src_ip(l, &mut ipbuf).unwrap_or("?").as_bytes()),
+            Src::External(_) => {
+                out.extend_from_slice(ctx.src_ip(l, &mut ipbuf).unwrap_or("?").as_bytes())
+            }
         }
         out.push(b',');
         out.extend_from_slice(ctx.host[l.dst as usize].as_bytes());
@@ -58,6 +62,10 @@ pub fn render(ctx: &Ctx<'_>, recs: &[Rec], logins: &[Login], out: &mut Vec<u8>) 
         out.push(b',');
         out.extend_from_slice(logon_type(l));
         out.extend_from_slice(if r.kind == Kind::LanlLogOff { b",LogOff," } else { b",LogOn," });
-        out.extend_from_slice(if l.ok || r.kind == Kind::LanlLogOff { b"Success\n" } else { b"Fail\n" });
+        out.extend_from_slice(if l.ok || r.kind == Kind::LanlLogOff {
+            b"Success\n"
+        } else {
+            b"Fail\n"
+        });
     }
 }

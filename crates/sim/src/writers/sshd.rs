@@ -42,7 +42,11 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], out: &mu
             }
             Kind::SshAuth => {
                 out.extend_from_slice(if l.ok { b"Accepted " } else { b"Failed " });
-                out.extend_from_slice(if l.method == Method::SshPublickey { b"publickey for " } else { b"password for " });
+                out.extend_from_slice(if l.method == Method::SshPublickey {
+                    b"publickey for "
+                } else {
+                    b"password for "
+                });
                 if l.has(flag::INVALID_USER) {
                     out.extend_from_slice(b"invalid user ");
                 }

@@ -13,8 +13,8 @@
 //!   ticket) for Kerberos; the destination site's domain controller: 4776 for NTLM.
 
 use crate::login::{flag, Login, Method, Src};
-use crate::writers::{json_str, num, Ctx, Kind, Rec};
 use crate::timefmt::rfc3339_ms;
+use crate::writers::{json_str, num, Ctx, Kind, Rec};
 
 /// `PrivilegeList` as Windows writes it (`\r\n\t\t\t` between names), already JSON-escaped.
 const PRIVILEGES: &[u8] = br#","PrivilegeList":"SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeTakeOwnershipPrivilege\r\n\t\t\tSeDebugPrivilege\r\n\t\t\tSeSystemEnvironmentPrivilege\r\n\t\t\tSeLoadDriverPrivilege\r\n\t\t\tSeImpersonatePrivilege""#;
@@ -55,7 +55,14 @@ impl Obj<'_> {
 }
 
 /// Render one Windows host's records; `record` is the host's running `RecordNumber`.
-pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: &mut u64, out: &mut Vec<u8>) {
+pub fn render(
+    ctx: &Ctx<'_>,
+    host: u32,
+    recs: &[Rec],
+    logins: &[Login],
+    record: &mut u64,
+    out: &mut Vec<u8>,
+) {
     let fqdn = ctx.fqdn[host as usize].as_bytes();
     let mut ipbuf = String::new();
     let domain = ctx.w.fleet.domain.as_str();
@@ -64,15 +71,33 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
         let l = &logins[r.login as usize];
         *record += 1;
         let (id, channel, source, etype): (u16, &[u8], &[u8], &[u8]) = match r.kind {
-            Kind::WinLogon if l.ok => (4624, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS"),
-            Kind::WinLogon => (4625, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_FAILURE"),
-            Kind::Win4634 => (4634, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS"),
-            Kind::Win4648 => (4648, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS"),
-            Kind::Win4672 => (4672, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS"),
-            Kind::Win4768 => (4768, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS"),
-            Kind::Win4769 => (4769, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS"),
-            Kind::Win4776 if l.ok => (4776, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS"),
-            Kind::Win4776 => (4776, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_FAILURE"),
+            Kind::WinLogon if l.ok => {
+                (4624, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS")
+            }
+            Kind::WinLogon => {
+                (4625, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_FAILURE")
+            }
+            Kind::Win4634 => {
+                (4634, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS")
+            }
+            Kind::Win4648 => {
+                (4648, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS")
+            }
+            Kind::Win4672 => {
+                (4672, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS")
+            }
+            Kind::Win4768 => {
+                (4768, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS")
+            }
+            Kind::Win4769 => {
+                (4769, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS")
+            }
+            Kind::Win4776 if l.ok => {
+                (4776, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_SUCCESS")
+            }
+            Kind::Win4776 => {
+                (4776, b"Security", b"Microsoft-Windows-Security-Auditing", b"AUDIT_FAILURE")
+            }
             Kind::Win7045 => (7045, b"System", b"Service Control Manager", b"INFO"),
             _ => unreachable!("not a Windows record"),
         };
@@ -126,7 +151,9 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
                 if l.ok {
                     o.hex("TargetLogonId", logon_id);
                 }
-                o.n("LogonType", lt).s("LogonProcessName", process).s("AuthenticationPackageName", package);
+                o.n("LogonType", lt)
+                    .s("LogonProcessName", process)
+                    .s("AuthenticationPackageName", package);
                 o.s("WorkstationName", ws).s("LmPackageName", lm).s("IpAddress", ip);
                 match port {
                     Some(p) => o.n("IpPort", p as u64),
@@ -138,44 +165,76 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], record: 
                 }
             }
             Kind::Win4634 => {
-                o.s("TargetUserName", user).s("TargetDomainName", dom).hex("TargetLogonId", logon_id).n("LogonType", lt);
+                o.s("TargetUserName", user)
+                    .s("TargetDomainName", dom)
+                    .hex("TargetLogonId", logon_id)
+                    .n("LogonType", lt);
             }
             Kind::Win4672 => {
-                o.s("SubjectUserName", user).s("SubjectDomainName", dom).hex("SubjectLogonId", logon_id);
+                o.s("SubjectUserName", user)
+                    .s("SubjectDomainName", dom)
+                    .hex("SubjectLogonId", logon_id);
                 o.out.extend_from_slice(PRIVILEGES);
             }
             Kind::Win4648 => {
                 let subject = ctx.w.people.get(l.subject);
-                let sdom = subject.domain.as_deref().unwrap_or(ctx.host_upper[host as usize].as_str());
+                let sdom =
+                    subject.domain.as_deref().unwrap_or(ctx.host_upper[host as usize].as_str());
                 let spn = if l.method == Method::Rdp { "TERMSRV" } else { "cifs" };
                 let target = &ctx.host_upper[l.dst as usize];
                 o.s("SubjectUserName", &subject.name).s("SubjectDomainName", sdom);
                 o.hex("SubjectLogonId", 0x10_0000 + ctx.derive(l, 3) % 0xff_0000);
-                o.s("TargetUserName", user).s("TargetDomainName", dom).s("TargetServerName", target);
+                o.s("TargetUserName", user)
+                    .s("TargetDomainName", dom)
+                    .s("TargetServerName", target);
                 o.s("TargetInfo", &format!("{spn}/{target}"));
-                o.s("IpAddress", &ctx.ip[l.dst as usize]).s("IpPort", if l.method == Method::Rdp { "3389" } else { "445" });
-                o.s("ProcessName", if l.method == Method::Rdp { "C:\\Windows\\System32\\mstsc.exe" } else { "C:\\Windows\\System32\\svchost.exe" });
+                o.s("IpAddress", &ctx.ip[l.dst as usize])
+                    .s("IpPort", if l.method == Method::Rdp { "3389" } else { "445" });
+                o.s(
+                    "ProcessName",
+                    if l.method == Method::Rdp {
+                        "C:\\Windows\\System32\\mstsc.exe"
+                    } else {
+                        "C:\\Windows\\System32\\svchost.exe"
+                    },
+                );
             }
             Kind::Win4768 | Kind::Win4769 => {
                 let ip = format!("::ffff:{}", src_ip.unwrap_or(&ctx.ip[l.dst as usize]));
                 if r.kind == Kind::Win4768 {
-                    o.s("TargetUserName", user).s("TargetDomainName", &realm).s("ServiceName", "krbtgt");
+                    o.s("TargetUserName", user)
+                        .s("TargetDomainName", &realm)
+                        .s("ServiceName", "krbtgt");
                     o.s("PreAuthType", "2");
                 } else {
                     let svc = format!("{}$", ctx.host_upper[l.dst as usize]);
-                    o.s("TargetUserName", &format!("{user}@{realm}")).s("TargetDomainName", &realm).s("ServiceName", &svc);
+                    o.s("TargetUserName", &format!("{user}@{realm}"))
+                        .s("TargetDomainName", &realm)
+                        .s("ServiceName", &svc);
                 }
-                o.s("IpAddress", &ip).n("IpPort", l.src_port as u64).s("Status", "0x0").s("TicketEncryptionType", "0x12");
+                o.s("IpAddress", &ip)
+                    .n("IpPort", l.src_port as u64)
+                    .s("Status", "0x0")
+                    .s("TicketEncryptionType", "0x12");
             }
             Kind::Win4776 => {
                 o.s("TargetUserName", user).s("Workstation", src_name);
-                o.s("PackageName", "MICROSOFT_AUTHENTICATION_PACKAGE_V1_0").s("Status", if l.ok { "0x0" } else { "0xc000006a" });
+                o.s("PackageName", "MICROSOFT_AUTHENTICATION_PACKAGE_V1_0")
+                    .s("Status", if l.ok { "0x0" } else { "0xc000006a" });
             }
             Kind::Win7045 => {
                 let k = ctx.derive(l, 4);
-                let svc: String = (0..4).map(|i| (b'A' + ((k >> (i * 5)) % 26) as u8) as char).collect();
-                let image = format!("%systemroot%\\{}.exe", (0..8).map(|i| (b'a' + ((k >> (20 + i * 5)) % 26) as u8) as char).collect::<String>());
-                o.s("ServiceName", &svc).s("ImagePath", &image).s("ServiceType", "user mode service");
+                let svc: String =
+                    (0..4).map(|i| (b'A' + ((k >> (i * 5)) % 26) as u8) as char).collect();
+                let image = format!(
+                    "%systemroot%\\{}.exe",
+                    (0..8)
+                        .map(|i| (b'a' + ((k >> (20 + i * 5)) % 26) as u8) as char)
+                        .collect::<String>()
+                );
+                o.s("ServiceName", &svc)
+                    .s("ImagePath", &image)
+                    .s("ServiceType", "user mode service");
                 o.s("StartType", "demand start").s("AccountName", "LocalSystem");
             }
             _ => unreachable!(),

@@ -32,7 +32,9 @@ pub fn header(log: Log, first: i64, out: &mut Vec<u8>) {
         Log::Conn => ("conn", CONN_FIELDS, CONN_TYPES),
         Log::Ssh => ("ssh", SSH_FIELDS, SSH_TYPES),
     };
-    out.extend_from_slice(b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t");
+    out.extend_from_slice(
+        b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t",
+    );
     out.extend_from_slice(path.as_bytes());
     out.extend_from_slice(b"\n#open\t");
     stamp(out, first);
@@ -100,7 +102,11 @@ pub fn render(ctx: &Ctx<'_>, _log: Log, recs: &[Rec], logins: &[Login], out: &mu
                 out.extend_from_slice(b"\ttcp\t");
                 out.extend_from_slice(service);
                 out.push(b'\t');
-                let dur = if l.ok { l.duration.max(1) as i64 * US + (k % 1000) as i64 * 1000 } else { 2 * US + (k % 900_000) as i64 };
+                let dur = if l.ok {
+                    l.duration.max(1) as i64 * US + (k % 1000) as i64 * 1000
+                } else {
+                    2 * US + (k % 900_000) as i64
+                };
                 epoch_micros(out, dur);
                 let ob = 1500 + k % 200_000;
                 let rb = 3000 + (k >> 20) % 2_000_000;

@@ -21,7 +21,8 @@ impl Run {
 
 fn run_into(opts: &SimOptions, path: PathBuf) -> Run {
     let summary = simulate(opts, &path).expect("simulation runs");
-    let truth = serde_json::from_str(&std::fs::read_to_string(path.join("truth.json")).unwrap()).unwrap();
+    let truth =
+        serde_json::from_str(&std::fs::read_to_string(path.join("truth.json")).unwrap()).unwrap();
     Run { path, summary, truth }
 }
 
@@ -31,7 +32,8 @@ fn run_into(opts: &SimOptions, path: PathBuf) -> Run {
 pub fn case() -> &'static Run {
     static RUN: OnceLock<Run> = OnceLock::new();
     RUN.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-{}", env!("CARGO_CRATE_NAME")));
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("sim-{}", env!("CARGO_CRATE_NAME")));
         if path.exists() {
             std::fs::remove_dir_all(&path).expect("the previous run's output removed");
         }
@@ -41,7 +43,11 @@ pub fn case() -> &'static Run {
 }
 
 /// Ingest `paths` through the real pipeline: (events, problems, summary).
-pub fn ingest(root: &Path, paths: &[PathBuf], lanl_start: Time) -> (u64, hopscope_ingest::IngestSummary) {
+pub fn ingest(
+    root: &Path,
+    paths: &[PathBuf],
+    lanl_start: Time,
+) -> (u64, hopscope_ingest::IngestSummary) {
     let files = hopscope_ingest::discover(paths).expect("inputs exist");
     let inv = hopscope_ingest::inventory_csv::load(root).expect("inventory").inventory;
     let mut cat = Catalog::default();
