@@ -2,7 +2,7 @@
 //! logins, observed paths from weak hosts to crown jewels). Also the argument and loading
 //! helpers the investigation commands (audit, scope, trace) share.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -67,8 +67,7 @@ pub fn run(a: Args) -> Result<()> {
         AuditConfig { as_of, patch_age: a.patch_age as i64 * DAY, ..AuditConfig::default() };
     let result = audit(&hops, &case.catalog, &fleet, &config);
     let c = &case.catalog;
-    let out = std::io::stdout();
-    let mut w = BufWriter::new(out.lock());
+    let mut w = crate::out::stdout();
     if a.json {
         let report = AuditView::new(&result, c, as_of, a.patch_age);
         serde_json::to_writer_pretty(&mut w, &report)?;

@@ -6,7 +6,7 @@ use anyhow::Result;
 use hopscope_case::Case;
 use hopscope_model::HostKind;
 
-use crate::out::num;
+use crate::out::{num, term};
 
 #[derive(clap::Subcommand)]
 pub enum CaseCommand {
@@ -30,21 +30,21 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
     let case = Case::open(&dir)?;
     let m = &case.manifest;
     if json {
-        println!("{}", serde_json::to_string_pretty(m)?);
+        outln!("{}", serde_json::to_string_pretty(m)?);
         return Ok(());
     }
     let mut kinds = [0u64; 5];
     for (_, h) in case.catalog.hosts.iter() {
         kinds[h.kind as usize] += 1;
     }
-    println!("case        {} (generation {})", dir.display(), m.generation);
-    println!(
+    outln!("case        {} (generation {})", dir.display(), m.generation);
+    outln!(
         "events      {}   {} .. {}",
         num(m.events),
         m.first_time.as_deref().unwrap_or("-"),
         m.last_time.as_deref().unwrap_or("-")
     );
-    println!(
+    outln!(
         "hosts       {} (inventory {}, named by logs {}, by address {}, internet {})",
         num(m.hosts),
         num(kinds[HostKind::Inventory as usize]),
@@ -52,34 +52,40 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
         num(kinds[HostKind::Address as usize]),
         num(kinds[HostKind::Internet as usize])
     );
-    println!("accounts    {}", num(m.accounts));
-    println!("addresses   {}", num(m.addresses));
+    outln!("accounts    {}", num(m.accounts));
+    outln!("addresses   {}", num(m.addresses));
     if m.labels > 0 {
-        println!("labels      {}", num(m.labels));
+        outln!("labels      {}", num(m.labels));
     }
     match &m.inventory.dir {
-        Some(d) => println!(
+        Some(d) => outln!(
             "inventory   {} ({} hosts, {} sites, {} data rows)",
             d,
             num(m.inventory.hosts),
             num(m.inventory.sites),
             num(m.inventory.data)
         ),
-        None => println!("inventory   none (give --inventory DIR to ingest)"),
+        None => outln!("inventory   none (give --inventory DIR to ingest)"),
     }
-    println!("sources     {}", num(m.sources.len() as u64));
-    let w = m.sources.iter().map(|s| s.path.len()).max().unwrap_or(4).clamp(4, 60);
-    println!(
+    outln!("sources     {}", num(m.sources.len() as u64));
+    let w = m.sources.iter().map(|s| term(&s.path).chars().count()).max().unwrap_or(4).clamp(4, 60);
+    outln!(
         "  {:<w$}  {:<12} {:>12} {:>10} {:>9}  sha256",
-        "path", "format", "events", "ignored", "problems"
+        "path",
+        "format",
+        "events",
+        "ignored",
+        "problems"
     );
     for s in &m.sources {
-        let path = if s.path.len() > w {
-            format!("…{}", &s.path[s.path.len() - (w - 1)..])
+        // the end of a long path (its file name), cut between characters
+        let path: Vec<char> = term(&s.path).chars().collect();
+        let path: String = if path.len() > w {
+            std::iter::once('…').chain(path[path.len() - (w - 1)..].iter().copied()).collect()
         } else {
-            s.path.clone()
+            path.into_iter().collect()
         };
-        println!(
+        outln!(
             "  {:<w$}  {:<12} {:>12} {:>10} {:>9}  {}",
             path,
             s.format.as_deref().unwrap_or("?"),
@@ -90,16 +96,16 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
         );
     }
     if m.problems.is_empty() {
-        println!("problems    none");
+        outln!("problems    none");
     } else {
         let by: Vec<String> = m.problems.iter().map(|(k, n)| format!("{k} {}", num(*n))).collect();
-        println!("problems    {} ({})", num(m.problem_total()), by.join(", "));
+        outln!("problems    {} ({})", num(m.problem_total()), by.join(", "));
         for ex in &m.problem_examples {
-            println!("  {}: {}: {}", ex.at, ex.kind, ex.message);
+            outln!("  {}: {}: {}", ex.at, ex.kind, ex.message);
         }
     }
     for n in &m.notes {
-        println!("note        {n}");
+        outln!("note        {n}");
     }
     Ok(())
 }

@@ -28,11 +28,11 @@ pub fn run(a: Args) -> Result<()> {
         std::fs::remove_dir_all(&case_dir)
             .with_context(|| format!("{}: cannot replace", case_dir.display()))?;
     }
-    println!("hopscope demo: the 2019 intrusion (Singapore → Thailand → United States → Japan) on a simulated fleet\n");
+    outln!("hopscope demo: the 2019 intrusion (Singapore → Thailand → United States → Japan) on a simulated fleet\n");
 
     let t = Instant::now();
     let sim = simulate(&SimOptions { seed: a.seed, ..SimOptions::default() }, &fleet)?;
-    println!(
+    outln!(
         "1. simulated {} hosts in {} sites, {} to {}: {} log events  ({:.1}s, {})",
         sim.hosts,
         sim.sites,
@@ -50,7 +50,7 @@ pub fn run(a: Args) -> Result<()> {
         Some(fleet.clone()),
     );
     let m = crate::cmd_ingest::ingest(&args, true)?;
-    println!(
+    outln!(
         "2. ingested {} files: {} events, {} problems  ({:.1}s, {})",
         num(m.sources.len() as u64),
         num(m.events),
@@ -66,7 +66,7 @@ pub fn run(a: Args) -> Result<()> {
         anyhow::bail!("the simulated truth has no intrusion 1");
     };
     let inv = &case.inventory;
-    println!("\n3. the injected intrusion (simulator ground truth), checked against the case's evidence:");
+    outln!("\n3. the injected intrusion (simulator ground truth), checked against the case's evidence:");
     if let Some(h) = inv.host_by_name(&intr.entry_host).map(|i| &inv.hosts[i]) {
         let mut weak = Vec::new();
         if h.lifecycle != Lifecycle::Active {
@@ -78,7 +78,7 @@ pub fn run(a: Args) -> Result<()> {
         if h.internet_facing {
             weak.push("internet-facing".to_string());
         }
-        println!("   entry host {} ({}): {}", h.name, h.country, weak.join(", "));
+        outln!("   entry host {} ({}): {}", h.name, h.country, weak.join(", "));
     }
 
     // each successful hop of the story, found in the case with its evidence
@@ -124,7 +124,7 @@ pub fn run(a: Args) -> Result<()> {
             }
             None => "NOT FOUND in the case".to_string(),
         };
-        println!(
+        outln!(
             "   {}  {:<10} → {:<10} {:<16} {:<13} {:<4} {}",
             &l.time[..10],
             l.src_host,
@@ -138,7 +138,7 @@ pub fn run(a: Args) -> Result<()> {
     if let (Ok(first), Some(Ok(det))) =
         (Time::parse(&intr.first_malicious), intr.detected.as_deref().map(Time::parse))
     {
-        println!(
+        outln!(
             "   dwell: first malicious login {} → detected {}: {} days{}",
             &intr.first_malicious[..10],
             &intr.detected.as_deref().unwrap_or("")[..10],
@@ -156,7 +156,7 @@ pub fn run(a: Args) -> Result<()> {
             rows.iter().map(|d| d.client.as_str()).collect();
         let restricted: std::collections::BTreeSet<&str> =
             rows.iter().filter(|d| d.restricted).map(|d| d.client.as_str()).collect();
-        println!(
+        outln!(
             "   data on {target}: {} client organisations, {} of them restricted (from data.csv)",
             num(clients.len() as u64),
             num(restricted.len() as u64)
@@ -181,8 +181,8 @@ pub fn run(a: Args) -> Result<()> {
     investigation_step(&case, &events, &alert_hops, &alerts, &told)?;
 
     report_step(&case, &a.out.join("report"), alert_id, when(intr.contained.as_deref()))?;
-    println!("\n7. live: `hopscope watch LOGS --inventory DIR --alerts FILE` runs the same detection as logs grow.");
-    println!(
+    outln!("\n7. live: `hopscope watch LOGS --inventory DIR --alerts FILE` runs the same detection as logs grow.");
+    outln!(
         "\nexplore: hopscope detect --case {0}   |   hopscope scope --case {0} --alert ID --redact\n         hopscope eval --case {0} --truth {1}",
         case_dir.display(),
         fleet.join("truth.json").display()
@@ -205,13 +205,13 @@ fn report_step(
         ..hopscope_report::ReportOptions::default()
     };
     let formats: Vec<String> = ["html", "md", "json", "stix"].map(String::from).to_vec();
-    println!("\n6. the report: the story above in files for a ticket, a CERT and a browser");
+    outln!("\n6. the report: the story above in files for a ticket, a CERT and a browser");
     let written = crate::cmd_report::write(case, &opts, out, &formats)?;
     for path in &written {
-        println!("   {}", path.display());
+        outln!("   {}", path.display());
     }
-    println!("   ({:.1}s)", t.elapsed().as_secs_f64());
-    println!(
+    outln!("   ({:.1}s)", t.elapsed().as_secs_f64());
+    outln!(
         "   (hopscope report --case {} --out DIR --redact: the same without client names)",
         case.dir.display()
     );
@@ -249,10 +249,7 @@ fn investigation_step(
     collect_logins(events, Time::MAX, &mut logins);
     let fleet = Fleet::new(cat, &case.inventory);
     let name = |h: u32| cat.hosts.name(h).unwrap_or("?").to_string();
-    println!(
-        "\n5. investigation on the same case  ({} successful logins)",
-        num(logins.len() as u64)
-    );
+    outln!("\n5. investigation on the same case  ({} successful logins)", num(logins.len() as u64));
 
     // trace: from the server where the breach was found, at the detection date
     match (target.and_then(|t| cat.hosts.find(t)), detected) {
@@ -273,34 +270,34 @@ fn investigation_step(
                             format!("{} ({})", name(h.hop.dst), &h.hop.time.to_rfc3339()[..10])
                         })
                         .collect();
-                    println!(
+                    outln!(
                         "   trace back from {} at {}: entry point {}",
                         name(host),
                         &at.to_rfc3339()[..10],
                         name(p.entry_host)
                     );
-                    println!(
+                    outln!(
                         "     {} → {}",
                         p.hops.first().map(|h| name(h.hop.src)).unwrap_or_default(),
                         hops.join(" → ")
                     );
                     if let Some(why) = p.entry_reasons.first() {
-                        println!("     why the entry: {why}");
+                        outln!("     why the entry: {why}");
                     }
                 }
-                None => println!(
+                None => outln!(
                     "   trace from {} at {}: no suspicious login reached it",
                     name(host),
                     &at.to_rfc3339()[..10]
                 ),
             }
         }
-        _ => println!("   trace: the truth names no target host or detection date"),
+        _ => outln!("   trace: the truth names no target host or detection date"),
     }
 
     // scope: forward from the alert's hops to containment
     if alert_hops.is_empty() {
-        println!("   scope: no alert to start from");
+        outln!("   scope: no alert to start from");
     } else {
         let config =
             ScopeConfig { contained_at: contained.unwrap_or(Time::MAX), exposure_window: 7 * DAY };
@@ -311,13 +308,13 @@ fn investigation_step(
         };
         let observed = sc.hosts.iter().filter(real).filter(|h| h.tier == Tier::Observed).count();
         let possible = sc.hosts.iter().filter(real).count() - observed;
-        println!(
+        outln!(
             "   scope from the alert to containment{}: {} hosts compromised (observed), {} more within reach",
             contained.map(|c| format!(" ({})", &c.to_rfc3339()[..10])).unwrap_or_default(),
             observed,
             possible
         );
-        println!(
+        outln!(
             "     client organisations exposed: {} observed ({} restricted); {} possible in all ({} restricted)",
             num(sc.observed_client_count as u64),
             num(sc.observed_restricted_client_count as u64),
@@ -333,18 +330,18 @@ fn investigation_step(
         let au = audit(&before, cat, &fleet, &AuditConfig { as_of, ..AuditConfig::default() });
         match au.findings.first() {
             Some(f) => {
-                println!(
+                outln!(
                     "   audit as of {} (before the intrusion): {} findings; the top one is {}:",
                     &as_of.to_rfc3339()[..10],
                     au.findings.len(),
                     name(f.host)
                 );
-                println!("     {}", f.detail);
+                outln!("     {}", f.detail);
             }
-            None => println!("   audit as of {}: no findings", &as_of.to_rfc3339()[..10]),
+            None => outln!("   audit as of {}: no findings", &as_of.to_rfc3339()[..10]),
         }
     }
-    println!("   ({:.1}s)", t0.elapsed().as_secs_f64());
+    outln!("   ({:.1}s)", t0.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -365,7 +362,7 @@ fn detection_step(
     let f =
         eval::figures(&detection.alerts, &case.catalog, &engine_fleet, truth, detection.warmup_end);
     let n = detection.alerts.len();
-    println!(
+    outln!(
         "\n4. detection (hop chains scored in bits of surprise, budget {}/day): {} alert{} in {:.0} days after the warmup  ({:.1}s)",
         config.budget_per_day,
         n,
@@ -375,15 +372,15 @@ fn detection_step(
     );
     let cat = &case.catalog;
     let Some(r) = f.per_intrusion.iter().find(|r| r.id == 1) else {
-        println!("   the truth has no intrusion 1 to look for");
+        outln!("   the truth has no intrusion 1 to look for");
         return Ok((None, Vec::new(), detection.alerts));
     };
     let Some(alert) = r.alert.as_ref().and_then(|id| detection.alerts.iter().find(|a| &a.id == id))
     else {
-        println!("   no alert holds the injected hops: detection missed this intrusion ({n} other alerts)");
+        outln!("   no alert holds the injected hops: detection missed this intrusion ({n} other alerts)");
         return Ok((None, Vec::new(), detection.alerts));
     };
-    println!(
+    outln!(
         "   {}  raised {}  score {:.1}  entry {}: holds {} of the {} injected logins (entry and hops)",
         alert.id,
         hopscope_report::view::short_time(alert.raised_at),
@@ -399,7 +396,7 @@ fn detection_step(
             cat.hosts.get(hop.dst).and_then(|r| r.country.clone()).unwrap_or_else(|| "?".into());
         let protocol =
             format!("{} {}", cat.auths.name(hop.auth).unwrap_or("?"), hop.logon_type.as_str());
-        println!(
+        outln!(
             "   {}  {:<10} → {:<10} {:<16} {:<16} {:<26} {:>5.1} bits",
             &hop.time.to_rfc3339()[..10],
             cat.hosts.name(hop.src).unwrap_or("?"),
@@ -411,16 +408,16 @@ fn detection_step(
         );
     }
     if alert.hops.len() > SHOWN {
-        println!("   … and {} more hops (returns along the same path)", alert.hops.len() - SHOWN);
+        outln!("   … and {} more hops (returns along the same path)", alert.hops.len() - SHOWN);
     }
     if let Some(d) = r.delay {
-        println!(
+        outln!(
             "   raised {} days after the first malicious login (the real intrusion went unseen for {} days)",
             d.div_euclid(86_400_000_000),
             dwell_days.map_or("?".into(), |x| x.to_string())
         );
     }
-    println!("   why (first hops):");
+    outln!("   why (first hops):");
     for reason in alert.reasons.iter().take(4) {
         // two lines per hop at most
         let mut lines = Vec::new();
@@ -439,11 +436,11 @@ fn detection_step(
         lines.truncate(2);
         for (i, l) in lines.iter().enumerate() {
             let tail = if more && i == 1 { " …" } else { "" };
-            println!("   {} {l}{tail}", if i == 0 { "-" } else { " " });
+            outln!("   {} {l}{tail}", if i == 0 { "-" } else { " " });
         }
     }
     let others = n - 1;
-    println!(
+    outln!(
         "   {} other alert{} in the whole year ({:.2} a day); hopscope detect --case {} lists them",
         others,
         if others == 1 { "" } else { "s" },

@@ -1,6 +1,6 @@
 //! `hopscope detect`: run the detection engine over a case and print its alerts.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -129,8 +129,7 @@ pub fn run(a: Args) -> Result<()> {
         d.finish(&case.catalog)
     };
     let fleet = Fleet::new(&case.catalog, &case.inventory);
-    let out = std::io::stdout();
-    let mut w = BufWriter::new(out.lock());
+    let mut w = crate::out::stdout();
     if a.json || a.jsonl {
         let report = DetectionView::new(
             &detection,
@@ -148,7 +147,7 @@ pub fn run(a: Args) -> Result<()> {
                 serde_json::to_writer(&mut w, alert)?;
                 writeln!(w)?;
             }
-            eprintln!(
+            errln!(
                 "{} alerts, {} dropped by the budget",
                 report.alerts.len(),
                 report.dropped_by_budget

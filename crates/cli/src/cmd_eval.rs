@@ -1,7 +1,7 @@
 //! `hopscope eval`: run detection on a case and score it against ground truth
 //! (the simulator's `truth.json`), next to the unseen-edge baseline rule.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -417,8 +417,7 @@ pub fn run(a: Args) -> Result<()> {
         clients,
         traces,
     };
-    let out = std::io::stdout();
-    let mut w = BufWriter::new(out.lock());
+    let mut w = crate::out::stdout();
     if a.json {
         serde_json::to_writer_pretty(&mut w, &report)?;
         writeln!(w)?;

@@ -1,7 +1,7 @@
 //! `hopscope export`.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -34,6 +34,11 @@ pub fn run(a: Args) -> Result<()> {
         }
         None => Box::new(std::io::stdout().lock()),
     };
+    // JSON lines are escaped for a terminal wherever they go (the escapes are JSON's own: the
+    // same strings); CSV is written as it is, escaped only for a terminal's eyes
+    let escape = a.format == "jsonl" || (a.out.is_none() && std::io::stdout().is_terminal());
+    let sink: Box<dyn Write> =
+        if escape { Box::new(crate::out::Terminal::new(sink, false)) } else { sink };
     let mut w = BufWriter::with_capacity(1 << 20, sink);
     let cat = &case.catalog;
     if a.format == "csv" {

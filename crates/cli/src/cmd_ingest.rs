@@ -235,14 +235,14 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     let secs = started.elapsed().as_secs_f64();
 
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&manifest)?);
+        outln!("{}", serde_json::to_string_pretty(&manifest)?);
         return Ok(manifest);
     }
     if quiet {
         return Ok(manifest);
     }
     let new_events = summary.events;
-    eprintln!(
+    errln!(
         "ingested {} file(s): {} events{} in {:.2}s ({}/s) into {}",
         num(summary.sources.len() as u64),
         num(new_events),
@@ -256,7 +256,7 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         a.case.display()
     );
     if existing.is_some() {
-        eprintln!(
+        errln!(
             "case now holds {} events from {} sources",
             num(manifest.events),
             num(manifest.sources.len() as u64)
@@ -264,7 +264,7 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     }
     print_problems(&tally);
     for n in &manifest.notes {
-        eprintln!("note: {n}");
+        errln!("note: {n}");
     }
     Ok(manifest)
 }
@@ -279,13 +279,13 @@ fn example(p: &Problem) -> ProblemExample {
 
 fn print_problems(t: &ProblemTally) {
     if t.is_empty() {
-        eprintln!("no problems");
+        errln!("no problems");
         return;
     }
     let by: Vec<String> = t.counts.iter().map(|(k, n)| format!("{k} {}", num(*n))).collect();
-    eprintln!("{} problem(s), lines skipped: {}", num(t.total()), by.join(", "));
+    errln!("{} problem(s), lines skipped: {}", num(t.total()), by.join(", "));
     for ex in t.examples.values().flatten().take(10) {
-        eprintln!("  {ex}");
+        errln!("  {ex}");
     }
 }
 

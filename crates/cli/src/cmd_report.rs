@@ -71,7 +71,7 @@ pub fn run(a: Args) -> Result<()> {
         ..ReportOptions::default()
     };
     for path in write(&case, &opts, &a.out, &a.formats)? {
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     Ok(())
 }

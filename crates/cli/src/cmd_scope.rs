@@ -1,7 +1,7 @@
 //! `hopscope scope`: walk forward from a compromise to containment — hosts, accounts,
 //! exposure windows, data, client organisations — with a redacted disclosure view.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -199,8 +199,7 @@ pub fn run(a: Args) -> Result<()> {
         joined_alerts,
         ..ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref())
     };
-    let out = std::io::stdout();
-    let mut w = BufWriter::new(out.lock());
+    let mut w = crate::out::stdout();
     if a.json {
         serde_json::to_writer_pretty(&mut w, &r)?;
         writeln!(w)?;

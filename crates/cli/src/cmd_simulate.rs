@@ -78,10 +78,10 @@ pub fn run(a: Args) -> Result<()> {
     let secs = t.elapsed().as_secs_f64();
     if a.json {
         s.files.clear();
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        outln!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(());
     }
-    eprintln!(
+    errln!(
         "simulated {} ({} to {}): {} hosts, {} accounts, {} intrusion(s), {} events in {:.1}s into {}",
         s.scenario,
         s.start,
@@ -94,8 +94,8 @@ pub fn run(a: Args) -> Result<()> {
         a.out.display()
     );
     for (f, fs) in &s.per_format {
-        eprintln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
+        errln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
     }
-    eprintln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", a.out.display());
+    errln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", a.out.display());
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `hopscope trace`: walk backward from a host and time to the entry point and the path.
 
 use std::borrow::Borrow;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -106,8 +106,7 @@ pub fn run(a: Args) -> Result<()> {
     let t = trace_up_to(tables, &case, &fleet, a.tuning.config(0, a.warmup), &config)?;
     let best = t.paths.first();
     let report = TraceView::new(&t, c, host, a.at);
-    let out = std::io::stdout();
-    let mut w = BufWriter::new(out.lock());
+    let mut w = crate::out::stdout();
     if a.json {
         serde_json::to_writer_pretty(&mut w, &report)?;
         writeln!(w)?;

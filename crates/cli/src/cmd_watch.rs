@@ -204,7 +204,7 @@ impl Reader {
             self.problems.add(p);
         }
         for n in parsed.notes {
-            eprintln!("hopscope watch: {}: note: {n}", inp.display);
+            errln!("hopscope watch: {}: note: {n}", inp.display);
         }
         if let Some(&last) = parsed.events.time.iter().max() {
             inp.newest = inp.newest.max(last);
@@ -227,7 +227,7 @@ impl Reader {
         let Some(format) = format else {
             let lines = head.iter().filter(|&&b| b == b'\n').count();
             if complete || lines >= 50 || head.len() as u64 >= HEAD {
-                eprintln!(
+                errln!(
                     "hopscope watch: {}: not a format hopscope reads; give --format to force one",
                     inp.display
                 );
@@ -258,7 +258,7 @@ impl Reader {
                 inp.closed = None;
             }
             Err(e) => {
-                eprintln!("hopscope watch: {}: {e}", inp.display);
+                errln!("hopscope watch: {}: {e}", inp.display);
                 inp.stage = Stage::Unrecognised;
             }
         }
@@ -284,7 +284,7 @@ impl Reader {
             let read =
                 hopscope_ingest::open(&path).and_then(|(mut r, _)| r.read_to_end(&mut bytes));
             if let Err(e) = read {
-                eprintln!("hopscope watch: {}: {e}", inp.display);
+                errln!("hopscope watch: {}: {e}", inp.display);
             }
             let head = &bytes[..bytes.len().min(HEAD as usize)];
             self.start(inp, head, true);
@@ -294,7 +294,7 @@ impl Reader {
             merge_parsed(&mut p, rest);
             p
         };
-        eprintln!("hopscope watch: {}: read whole (not followed: EVTX and compressed files are read when they appear)", inp.display);
+        errln!("hopscope watch: {}: read whole (not followed: EVTX and compressed files are read when they appear)", inp.display);
         self.take(inp, parsed);
         inp.stage = Stage::Read;
         inp.source = None;
@@ -343,15 +343,12 @@ impl Reader {
         if let Some(old) = inp.identity.filter(|&id| id != identity) {
             read_any |= self.drain_old(inp);
             self.retired.insert(old);
-            eprintln!(
-                "hopscope watch: {}: rotated; reading the new file from the start",
-                inp.display
-            );
+            errln!("hopscope watch: {}: rotated; reading the new file from the start", inp.display);
             self.close(inp);
             inp.file = None;
             inp.offset = 0;
         } else if meta.len() < inp.offset {
-            eprintln!(
+            errln!(
                 "hopscope watch: {}: truncated to {} bytes (was {}); reading from the start",
                 inp.display,
                 meta.len(),
@@ -367,7 +364,7 @@ impl Reader {
                     inp.identity = Some(identity);
                 }
                 Err(e) => {
-                    eprintln!("hopscope watch: {}: {e}", inp.display);
+                    errln!("hopscope watch: {}: {e}", inp.display);
                     return read_any;
                 }
             }
@@ -419,7 +416,7 @@ impl Reader {
         let n = match file.read_at(&mut buf, inp.offset) {
             Ok(n) => n,
             Err(e) => {
-                eprintln!("hopscope watch: {}: {e}", inp.display);
+                errln!("hopscope watch: {}: {e}", inp.display);
                 return false;
             }
         };
@@ -512,7 +509,7 @@ impl Reader {
         let file = match File::open(&path) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("hopscope watch: {}: {e}", inp.display);
+                errln!("hopscope watch: {}: {e}", inp.display);
                 return;
             }
         };
@@ -529,7 +526,7 @@ impl Reader {
             _ => return,
         }
         if len < saved.offset {
-            eprintln!(
+            errln!(
                 "hopscope watch: {}: truncated to {len} bytes while watch was stopped (was {}); reading from the start",
                 inp.display, saved.offset
             );
@@ -549,7 +546,7 @@ impl Reader {
         let mut src = match LineSource::new(format, &inp.display, ctx, &mut self.catalog) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("hopscope watch: {}: {e}", inp.display);
+                errln!("hopscope watch: {}: {e}", inp.display);
                 return;
             }
         };
@@ -578,7 +575,7 @@ impl Reader {
         }
         src.keep_last_held(saved.held);
         if src.lines() != saved.lines {
-            eprintln!(
+            errln!(
                 "hopscope watch: {}: {} lines up to byte {} now, {} when checkpointed: the file changed while watch was stopped",
                 inp.display,
                 src.lines(),
@@ -586,7 +583,7 @@ impl Reader {
                 saved.lines
             );
         }
-        eprintln!(
+        errln!(
             "hopscope watch: {}: resumed from checkpoint at byte {} (line {}; {})",
             inp.display,
             saved.offset,
@@ -612,9 +609,9 @@ impl Reader {
         self.problems_reported = total;
         let by: Vec<String> =
             self.problems.counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        eprintln!("hopscope watch: {total} bad line(s) skipped so far: {}", by.join(", "));
+        errln!("hopscope watch: {total} bad line(s) skipped so far: {}", by.join(", "));
         for ex in self.problems.examples.values().flatten().take(5) {
-            eprintln!("  {ex}");
+            errln!("  {ex}");
         }
     }
 }
@@ -626,7 +623,7 @@ fn announce(inp: &mut Input) {
         inp.announced = true;
         let format = inp.source.as_ref().map_or("?", |s| s.format().name());
         let lines = inp.source.as_ref().map_or(0, |s| s.lines());
-        eprintln!("hopscope watch: {}: following ({format}; {lines} lines read)", inp.display);
+        errln!("hopscope watch: {}: following ({format}; {lines} lines read)", inp.display);
     }
 }
 
@@ -672,7 +669,7 @@ impl Outlet {
         let mut written = HashSet::new();
         let mut seq = 0;
         let out: Box<dyn Write> = match alerts {
-            None => Box::new(std::io::stdout()),
+            None => Box::new(crate::out::Terminal::new(std::io::stdout(), false)),
             Some(path) => {
                 if let Ok(text) = std::fs::read(path) {
                     // a line cut short by a crash is dropped, and written again whole
@@ -680,7 +677,7 @@ impl Outlet {
                     if complete < text.len() {
                         let f = std::fs::OpenOptions::new().write(true).open(path)?;
                         f.set_len(complete as u64)?;
-                        eprintln!(
+                        errln!(
                             "hopscope watch: {}: dropped a partly written last line",
                             path.display()
                         );
@@ -764,7 +761,7 @@ impl Outlet {
                 short_time(h.hop.time)
             )
         });
-        eprintln!(
+        errln!(
             "hopscope watch: {} {} score {:.1}, {} hop{}, entry {}: {hop}",
             e.kind.as_str(),
             a.id,
@@ -822,7 +819,7 @@ pub fn run(a: Args) -> Result<()> {
             dirs.push(p.clone());
         } else {
             if !p.exists() {
-                eprintln!("hopscope watch: {}: does not exist yet; waiting for it", p.display());
+                errln!("hopscope watch: {}: does not exist yet; waiting for it", p.display());
             }
             known.insert(p.clone());
             inputs.push(Input::new(Some(p.clone()), p.display().to_string()));
@@ -845,7 +842,7 @@ pub fn run(a: Args) -> Result<()> {
             }
             fed_newest = cp.fed_newest;
             restore(cp, &mut reader, &mut detector, &mut outlet, &mut inputs, &mut retired);
-            eprintln!(
+            errln!(
                 "hopscope watch: restored the checkpoint {} ({} events fed before)",
                 at.display(),
                 detector.stats().events
@@ -936,7 +933,7 @@ pub fn run(a: Args) -> Result<()> {
             last_checkpoint = Instant::now();
         }
         if stop.load(Ordering::Relaxed) {
-            eprintln!("hopscope watch: stopping (signal)");
+            errln!("hopscope watch: stopping (signal)");
             break;
         }
         if last_problem_report.elapsed() >= PROBLEM_REPORT {
@@ -973,7 +970,7 @@ pub fn run(a: Args) -> Result<()> {
         let started = Instant::now();
         let bytes =
             checkpoint(dir, &config, &reader, &detector, &outlet, &inputs, &retired, fed_newest)?;
-        eprintln!(
+        errln!(
             "hopscope watch: checkpoint {} written ({bytes} bytes in {:.0?})",
             dir.join(watch_state::FILE).display(),
             started.elapsed()
@@ -981,7 +978,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     reader.report_problems(true);
     let s = detector.stats();
-    eprintln!(
+    errln!(
         "hopscope watch: {} events, {} hops, {} suspicious; {} alert event(s) written{}{}",
         s.events,
         s.hops,
@@ -1091,7 +1088,7 @@ fn restore(
         let Some(id) = inp.path.as_deref().and_then(identity) else { continue };
         if let Some(s) = take(&|s: &InputState| s.identity == Some(id) && s.path.is_some()) {
             if s.path != inp.path {
-                eprintln!(
+                errln!(
                     "hopscope watch: {}: renamed while watch was stopped (was {}); continuing it",
                     inp.display,
                     s.path.as_deref().map_or(String::new(), |p| p.display().to_string())
@@ -1126,7 +1123,7 @@ fn restore(
                 } else {
                     "gone; waiting for it"
                 };
-                eprintln!(
+                errln!(
                     "hopscope watch: {}: {what}; the old file's rest after byte {} was not found in a watched directory and is not read",
                     inp.display, s.offset
                 );
@@ -1135,7 +1132,7 @@ fn restore(
                 retired.insert(id);
             }
         } else if id.is_some_and(|id| retired.contains(&id)) {
-            eprintln!(
+            errln!(
                 "hopscope watch: {}: a rotated copy of a log already read; not read again",
                 inp.display
             );
@@ -1145,7 +1142,7 @@ fn restore(
     }
     for s in saved.into_iter().flatten() {
         if !s.queue.is_empty() {
-            eprintln!(
+            errln!(
                 "hopscope watch: {}: in the checkpoint but not an input now; its {} events read and not yet fed are dropped",
                 s.path.as_deref().map_or("-".to_string(), |p| p.display().to_string()),
                 s.queue.len()
@@ -1213,7 +1210,7 @@ fn scan_dirs(
             let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let compressed = [".gz", ".zst", ".bz2", ".xz"].iter().any(|e| name.ends_with(e));
             if rotated || compressed {
-                eprintln!("hopscope watch: {display}: a rotated copy of a log already read; not read again");
+                errln!("hopscope watch: {display}: a rotated copy of a log already read; not read again");
                 continue;
             }
         }

@@ -1,7 +1,13 @@
 //! `hopscope`: trace an intruder's hops across a server fleet from authentication logs.
 //!
 //! Thin glue over the library crates: argument parsing, progress, and printing.
+//!
+//! Every line printed goes through `out` (escaped for a terminal, quiet on a closed pipe):
+//! `println!`/`eprintln!` print raw and panic on a closed pipe, so clippy refuses them.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
+#[macro_use]
+mod out;
 mod cmd_audit;
 mod cmd_case;
 mod cmd_demo;
@@ -14,7 +20,6 @@ mod cmd_scope;
 mod cmd_simulate;
 mod cmd_trace;
 mod cmd_watch;
-mod out;
 mod watch_state;
 
 use clap::{Parser, Subcommand};
@@ -95,12 +100,21 @@ fn main() {
     };
     if let Err(e) = result {
         // a closed pipe (`hopscope export | head`) is not an error worth a message
-        if e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-        {
+        if broken_pipe(&e) {
             std::process::exit(0);
         }
-        eprintln!("hopscope: error: {e:#}");
+        errln!("hopscope: error: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// Whether `e` comes from writing into a closed pipe, wherever in its chain the I/O error
+/// sits (serde_json keeps its I/O error out of the chain: asked by kind).
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
 }

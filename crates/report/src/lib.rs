@@ -1,5 +1,6 @@
 //! hopscope's reports: the JSON views of engine results ([`view`]), the report document built
-//! from a case ([`document`]), the disclosure view ([`redact`]) and the renderers: HTML ([`html`]), JSON
+//! from a case ([`document`]), the disclosure view ([`redact`]), the escaping of
+//! text for a terminal ([`escape`]) and the renderers: HTML ([`html`]), JSON
 //! ([`json`]), Markdown ([`markdown`]) and STIX 2.1 ([`stix`]).
 //!
 //! Architecture invariants:
@@ -10,6 +11,7 @@
 //!   clock, no random ids, no hash-map order).
 
 pub mod document;
+pub mod escape;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::ok;
 
-const HOSTS: &str = "\
+pub const HOSTS: &str = "\
 host,ips,site,country,role,owner,lifecycle,last_patched,internet_facing,criticality
 sg-ops-03,10.30.0.3,singapore,Singapore,operations,infra,decommissioning,2018-03-14,true,medium
 sg-jump-01,10.30.0.9,singapore,Singapore,jump,infra,active,2019-08-01,false,medium
@@ -56,7 +56,7 @@ pub fn admins_at_work(
     }
 }
 
-fn events() -> String {
+pub fn events() -> String {
     let mut s = String::new();
     let routes = [
         ("sg-jump-01", "sg-ops-03", "sg_admin"),
