@@ -104,5 +104,17 @@ pub fn write(
             _ => put("report.html", html::render_html(&serde_json::to_value(&doc)?))?,
         }
     }
+    // a folder holds one report: a format this run did not write is another report's (an
+    // unredacted one beside a redacted one), and goes
+    for name in ["report.json", "report.md", "report.stix.json", "report.html"] {
+        let path = out.join(name);
+        if !written.contains(&path) && path.exists() {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            errln!(
+                "hopscope report: removed {} (an earlier report's; a folder holds one report)",
+                path.display()
+            );
+        }
+    }
     Ok(written)
 }

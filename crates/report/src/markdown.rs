@@ -1,5 +1,9 @@
 //! `report.md`: the story for a ticket or an e-mail — summary, hop table, trace, scope
 //! (clients as counts when redacted), audit findings, evidence, the other alerts.
+//!
+//! Every text taken from the case (names, reasons, paths, the summary) goes through [`md`]
+//! or [`code`] so that it shows literally in any CommonMark or GitHub viewer: no HTML, no
+//! link, no emphasis, no table cell or line it did not come with.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +18,8 @@ pub fn render(doc: &Document) -> String {
     let o = &mut out;
     let title = match &doc.summary.alert_id {
         Some(id) => match doc.alert.as_ref().and_then(|a| a.thread) {
-            Some(n) => format!("# hopscope report: alert {id}, thread {n}"),
-            None => format!("# hopscope report: alert {id}"),
+            Some(n) => format!("# hopscope report: alert {}, thread {n}", md(id)),
+            None => format!("# hopscope report: alert {}", md(id)),
         },
         None => "# hopscope report: no alert".to_string(),
     };
@@ -41,7 +45,7 @@ pub fn render(doc: &Document) -> String {
     line(o, "");
     summary(o, doc);
     if let Some(a) = &doc.alert {
-        line(o, &format!("## Hops of alert {}", a.id));
+        line(o, &format!("## Hops of alert {}", md(&a.id)));
         line(o, "");
         line(
             o,
@@ -67,17 +71,17 @@ pub fn render(doc: &Document) -> String {
             line(o, "Why, hop by hop:");
             line(o, "");
             for (i, r) in a.reasons.iter().enumerate() {
-                line(o, &format!("{}. {}", i + 1, r));
+                line(o, &format!("{}. {}", i + 1, md_start(r)));
             }
             line(o, "");
         }
     }
     if let Some(t) = &doc.trace {
-        line(o, &format!("## Trace back from {} at {}", t.host, utc(&t.at)));
+        line(o, &format!("## Trace back from {} at {}", md(&t.host), utc(&t.at)));
         line(o, "");
         match &t.entry_point {
             Some(e) => {
-                line(o, &format!("Entry point **{}**: {}.", e.host, e.why.join("; ")));
+                line(o, &format!("Entry point **{}**: {}.", md(&e.host), md(&e.why.join("; "))));
                 if let Some(entry) =
                     doc.summary.entry_host.as_deref().filter(|h| !h.eq_ignore_ascii_case(&e.host))
                 {
@@ -85,8 +89,9 @@ pub fn render(doc: &Document) -> String {
                     line(
                         o,
                         &format!(
-                            "The trace ranks every login into {} by its detection scores and names another entry than the alert's own hops ({entry}); the summary follows the alert.",
-                            t.host
+                            "The trace ranks every login into {} by its detection scores and names another entry than the alert's own hops ({}); the summary follows the alert.",
+                            md(&t.host),
+                            md(entry)
                         ),
                     );
                 }
@@ -99,7 +104,7 @@ pub fn render(doc: &Document) -> String {
                             i + 1,
                             login(&h.hop),
                             h.score,
-                            h.reasons.join(", ")
+                            md(&h.reasons.join(", "))
                         ),
                     );
                 }
@@ -108,7 +113,7 @@ pub fn render(doc: &Document) -> String {
                     let alts: Vec<String> = t
                         .alternatives
                         .iter()
-                        .map(|p| format!("{} ({:.1} bits)", p.entry_point.host, p.score))
+                        .map(|p| format!("{} ({:.1} bits)", md(&p.entry_point.host), p.score))
                         .collect();
                     line(o, &format!("Other possible entry points: {}.", alts.join(", ")));
                     line(o, "");
@@ -119,7 +124,8 @@ pub fn render(doc: &Document) -> String {
                     o,
                     &format!(
                         "No suspicious login reached {} before then ({} logins looked at).",
-                        t.host, t.logins
+                        md(&t.host),
+                        t.logins
                     ),
                 );
                 line(o, "");
@@ -149,16 +155,71 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn utc(s: &str) -> String {
-    format!("{} UTC", short_rfc3339(s))
+    format!("{} UTC", md(&short_rfc3339(s)))
 }
 
-/// A table cell: no line breaks, no column separators.
-fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+/// Text from the case as Markdown that shows it literally. Control characters become visible
+/// escapes first ([`crate::escape::terminal`]: a newline cannot end a line or a table row),
+/// then a backslash goes before every character that could begin markup in CommonMark or
+/// GitHub Markdown: HTML and entities (`<`, `>`, `&`), links and images (`[`, `]`), code
+/// (`` ` ``), emphasis and strikethrough (`*`, `~`, and `_` unless it joins two letters or
+/// digits, where it cannot), table cells (`|`) and the backslash itself. Hand-written: the
+/// CommonMark escape is one rule (a backslash before ASCII punctuation), only the choice of
+/// characters is ours. Text that begins a line or a list item goes through [`md_start`].
+pub fn md(s: &str) -> String {
+    let s = crate::escape::terminal(s);
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '&' | '|' | '~' => true,
+            '_' => {
+                let before = i > 0 && chars[i - 1].is_alphanumeric();
+                let after = chars.get(i + 1).is_some_and(|c| c.is_alphanumeric());
+                !(before && after)
+            }
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
+/// [`md`] for text that begins a line or a list item: a heading, list, quote, rule or
+/// numbered-list marker at its start is escaped too.
+fn md_start(s: &str) -> String {
+    let t = md(s);
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    match t[digits..].chars().next() {
+        Some('#' | '-' | '+' | '=' | '>' | '_') if digits == 0 => format!("\\{t}"),
+        Some('.' | ')') if digits > 0 => format!("{}\\{}", &t[..digits], &t[digits..]),
+        _ => t,
+    }
+}
+
+/// Text from the case as a code span (an evidence reference): fenced by more backticks than
+/// any run inside it, control characters made visible, and `|` escaped when `in_table` (GFM
+/// splits a table row before it reads code spans).
+fn code(s: &str, in_table: bool) -> String {
+    let s = crate::escape::terminal(s);
+    let s = if in_table { s.replace('|', "\\|") } else { s.into_owned() };
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    // a space keeps a backtick at either end from joining the fence (CommonMark strips one)
+    let pad = if s.starts_with('`') || s.ends_with('`') || s.starts_with(' ') { " " } else { "" };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A table row of cells already in Markdown ([`md`], [`code`]).
 fn row(o: &mut String, cells: &[String]) {
-    let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
     line(o, &format!("| {} |", cells.join(" | ")));
 }
 
@@ -174,14 +235,14 @@ fn opt(s: &Option<String>) -> &str {
 /// `2019-09-05 12:04:05 UTC sg-ops-03 → th-app-02 as opsadmin (password network), events.jsonl:61`.
 fn login(h: &LoginView) -> String {
     format!(
-        "{} {} → {} as {} ({} {}), `{}`",
+        "{} {} → {} as {} ({} {}), {}",
         utc(&h.time),
-        h.src_host,
-        h.dst_host,
-        opt(&h.user),
-        opt(&h.auth),
-        h.logon_type,
-        h.evidence
+        md(&h.src_host),
+        md(&h.dst_host),
+        md(opt(&h.user)),
+        md(opt(&h.auth)),
+        md(&h.logon_type),
+        code(&h.evidence.to_string(), false)
     )
 }
 
@@ -189,15 +250,15 @@ fn summary(o: &mut String, doc: &Document) {
     let s = &doc.summary;
     line(o, "## Summary");
     line(o, "");
-    line(o, &s.text);
+    line(o, &md_start(&s.text));
     line(o, "");
     if s.alert_id.is_none() {
         return;
     }
     header(o, &["question", "answer"]);
     let entry = match &s.entry_host {
-        Some(h) if s.entry_why.is_empty() => h.clone(),
-        Some(h) => format!("{h}: {}", s.entry_why.join("; ")),
+        Some(h) if s.entry_why.is_empty() => md(h),
+        Some(h) => md(&format!("{h}: {}", s.entry_why.join("; "))),
         None => "?".into(),
     };
     let days = |d: Option<f64>| d.map(|d| format!("{d:.1} days")).unwrap_or_else(|| "?".into());
@@ -206,7 +267,7 @@ fn summary(o: &mut String, doc: &Document) {
         o,
         &[
             "Which path?".into(),
-            format!("{} hop{}: {}", s.hop_count, plural(s.hop_count), s.countries.join(" → ")),
+            format!("{} hop{}: {}", s.hop_count, plural(s.hop_count), md(&s.countries.join(" → "))),
         ],
     );
     row(
@@ -271,19 +332,19 @@ fn hop_table(o: &mut String, hops: &[AlertHopView]) {
         );
         let evidence = match h.evidence.as_slice() {
             [] => "-".to_string(),
-            [one] => one.to_string(),
-            [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
+            [one] => md(&one.to_string()),
+            [first, rest @ ..] => format!("{} (+{} more)", md(&first.to_string()), rest.len()),
         };
         row(
             o,
             &[
                 (i + 1).to_string(),
-                short_rfc3339(&h.time),
-                format!("{} → {}", opt(&h.src_host), opt(&h.dst_host)),
-                countries,
-                opt(&h.user).to_string(),
-                format!("{} {}", opt(&h.auth), h.logon_type),
-                h.techniques.join(", "),
+                md(&short_rfc3339(&h.time)),
+                md(&format!("{} → {}", opt(&h.src_host), opt(&h.dst_host))),
+                md(&countries),
+                md(opt(&h.user)),
+                md(&format!("{} {}", opt(&h.auth), h.logon_type)),
+                md(&h.techniques.join(", ")),
                 format!("{:.1}", h.score),
                 evidence,
             ],
@@ -300,7 +361,7 @@ fn scope(o: &mut String, s: &ScopeView) {
         o,
         &format!(
             "From {} until containment at {} (accounts stay exposed {} days after their last use on a compromised host): {} hosts ({} observed), {} accounts, {} client organisations ({} restricted), {} records.",
-            s.seed,
+            md(&s.seed),
             utc(&s.contained_at),
             s.exposure_window_days,
             hosts,
@@ -318,21 +379,19 @@ fn scope(o: &mut String, s: &ScopeView) {
     for h in s.fleet_hosts().take(MAX_ROWS) {
         let how = match &h.via {
             Some(v) => format!(
-                "{} from {} as {} (`{}`)",
-                h.via_reason,
-                v.src_host,
-                opt(&v.user),
-                v.evidence
+                "{} ({})",
+                md(&format!("{} from {} as {}", h.via_reason, v.src_host, opt(&v.user))),
+                code(&v.evidence.to_string(), true)
             ),
-            None => h.via_reason.clone(),
+            None => md(&h.via_reason),
         };
         row(
             o,
             &[
-                h.host.clone(),
-                opt(&h.country).to_string(),
-                h.tier.clone(),
-                short_rfc3339(&h.compromised_at),
+                md(&h.host),
+                md(opt(&h.country)),
+                md(&h.tier),
+                md(&short_rfc3339(&h.compromised_at)),
                 format!("{:.1}", h.exposure_days),
                 how,
             ],
@@ -349,12 +408,12 @@ fn scope(o: &mut String, s: &ScopeView) {
         row(
             o,
             &[
-                a.account.clone(),
-                a.exposed_on.clone(),
-                short_rfc3339(&a.exposed_at),
-                short_rfc3339(&a.exposed_until),
+                md(&a.account),
+                md(&a.exposed_on),
+                md(&short_rfc3339(&a.exposed_at)),
+                md(&short_rfc3339(&a.exposed_until)),
                 a.spread.to_string(),
-                a.evidence.to_string(),
+                md(&a.evidence.to_string()),
             ],
         );
     }
@@ -380,13 +439,13 @@ fn scope(o: &mut String, s: &ScopeView) {
             row(
                 o,
                 &[
-                    c.client.clone(),
+                    md(&c.client),
                     if c.restricted { "yes" } else { "no" }.to_string(),
-                    c.tier.clone(),
-                    c.data_classes.join(", "),
+                    md(&c.tier),
+                    md(&c.data_classes.join(", ")),
                     c.records.to_string(),
-                    c.hosts.join(", "),
-                    short_rfc3339(&c.earliest_exposure),
+                    md(&c.hosts.join(", ")),
+                    md(&short_rfc3339(&c.earliest_exposure)),
                 ],
             );
         }
@@ -425,7 +484,7 @@ fn client_counts(o: &mut String, s: &ScopeView) {
     }
     header(o, &["tier", "data class", "clients", "restricted"]);
     for ((tier, class), (n, r)) in by {
-        row(o, &[tier.to_string(), class.to_string(), n.to_string(), r.to_string()]);
+        row(o, &[md(tier), md(class), n.to_string(), r.to_string()]);
     }
     line(o, "");
 }
@@ -448,16 +507,22 @@ fn audit(o: &mut String, doc: &Document) {
     for f in a.findings.iter().take(MAX_ROWS) {
         let seen = |s: &Option<crate::view::SightingView>| {
             s.as_ref()
-                .map(|s| format!("{} `{}`", short_rfc3339(&s.time), s.evidence))
+                .map(|s| {
+                    format!(
+                        "{} {}",
+                        md(&short_rfc3339(&s.time)),
+                        code(&s.evidence.to_string(), true)
+                    )
+                })
                 .unwrap_or_else(|| "-".into())
         };
         row(
             o,
             &[
-                f.severity.clone(),
-                f.host.clone(),
-                f.kind.clone(),
-                f.detail.clone(),
+                md(&f.severity),
+                md(&f.host),
+                md(&f.kind),
+                md(&f.detail),
                 seen(&f.first),
                 seen(&f.last),
             ],
@@ -472,7 +537,11 @@ fn evidence(o: &mut String, doc: &Document) {
     if let Some(a) = &doc.alert {
         for h in &a.hops {
             items.push((
-                format!("alert hop {} {} → {}", utc(&h.time), opt(&h.src_host), opt(&h.dst_host)),
+                format!(
+                    "alert hop {} {}",
+                    utc(&h.time),
+                    md(&format!("{} → {}", opt(&h.src_host), opt(&h.dst_host)))
+                ),
                 h.evidence.iter().collect(),
             ));
         }
@@ -484,10 +553,9 @@ fn evidence(o: &mut String, doc: &Document) {
         for h in t.path.iter().filter(|h| !cited.contains(&h.hop.evidence)) {
             items.push((
                 format!(
-                    "traced login {} {} → {}",
+                    "traced login {} {}",
                     utc(&h.hop.time),
-                    h.hop.src_host,
-                    h.hop.dst_host
+                    md(&format!("{} → {}", h.hop.src_host, h.hop.dst_host))
                 ),
                 vec![&h.hop.evidence],
             ));
@@ -499,7 +567,7 @@ fn evidence(o: &mut String, doc: &Document) {
     line(o, "## Evidence");
     line(o, "");
     for (what, refs) in items {
-        let refs: Vec<String> = refs.iter().map(|e| format!("`{e}`")).collect();
+        let refs: Vec<String> = refs.iter().map(|e| code(&e.to_string(), false)).collect();
         line(o, &format!("- {what}: {}", refs.join(", ")));
     }
     line(o, "");
@@ -518,13 +586,32 @@ fn other_alerts(o: &mut String, doc: &Document) {
         row(
             o,
             &[
-                a.id.clone(),
+                md(&a.id),
                 format!("{:.1}", a.score),
-                short_rfc3339(&a.raised_at),
-                a.entry_host.clone(),
+                md(&short_rfc3339(&a.raised_at)),
+                md(&a.entry_host),
                 a.hops.len().to_string(),
             ],
         );
     }
     more(o, others.len());
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_beginning_a_line_starts_no_block() {
+        for (s, want) in [
+            ("# h", "\\# h"),
+            ("- x", "\\- x"),
+            ("> q", "\\> q"),
+            ("12. x", "12\\. x"),
+            ("3) x", "3\\) x"),
+            ("2019-09-05", "2019-09-05"),
+            ("a - b", "a - b"),
+        ] {
+            assert_eq!(super::md_start(s), want);
+        }
+        assert_eq!(super::md("- → Japan"), "- → Japan", "a cell is no block");
+    }
 }

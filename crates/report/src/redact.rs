@@ -45,14 +45,27 @@ impl RedactionKey {
         }
         let key: [u8; 32] = rand::random();
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        std::fs::write(&path, format!("{hex}\n"))
-            .map_err(|e| ReportError::Io(path.display().to_string(), e))?;
-        Ok(RedactionKey(key.to_vec()))
+        // readable by its owner only, from the moment it exists (never widened after)
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&path).and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(format!("{hex}\n").as_bytes())?;
+            f.sync_all()
+        });
+        match written {
+            Ok(()) => Ok(RedactionKey(key.to_vec())),
+            // another process made it first: use theirs
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => RedactionKey::of_case(dir),
+            Err(e) => Err(ReportError::Io(path.display().to_string(), e)),
+        }
     }
 
-    /// `client-` and 10 hex digits of the keyed hash of the folded name.
+    /// `client-` and 10 hex digits of the keyed hash of the folded name ([`fold`]).
     pub fn pseudonym(&self, client: &str) -> String {
-        let mac = hmac_sha256(&self.0, client.trim().to_lowercase().as_bytes());
+        let mac = hmac_sha256(&self.0, fold(client).trim().as_bytes());
         let hex: String = mac[..5].iter().map(|b| format!("{b:02x}")).collect();
         format!("client-{hex}")
     }
@@ -71,67 +84,207 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
     Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
 }
 
-/// Every client name of the inventory and what stands for it in a disclosure: its pseudonym,
-/// or `a restricted client`. Longest names first, so a name inside another is not replaced
-/// before the longer one.
-pub fn replacements(
-    clients: impl IntoIterator<Item = (String, bool)>,
-    key: &RedactionKey,
-) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = clients
-        .into_iter()
-        .filter(|(name, _)| !name.trim().is_empty())
-        .map(|(name, restricted)| {
-            let with =
-                if restricted { "a restricted client".to_string() } else { key.pseudonym(&name) };
-            (name.trim().to_string(), with)
-        })
-        .collect();
-    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-    out.dedup_by(|a, b| a.0 == b.0);
+/// A name as redaction compares it: NFKC (so `Ｅｃｏｌｅ`, the ligature `ﬁ` and a decomposed
+/// `É` are the letters they show), lower case, and every run of spaces, `_` and `-` one
+/// space (so `Secret_Ministry-of  Defence` is the ministry). Lower case after NFKC, not a
+/// full case fold: the names here are organisations, hosts and accounts, where the two differ
+/// only for a few letters (`ß` against `ss`), and lower case keeps the folded text's letters
+/// one for one with the original's, so a match can be cut out of the original.
+pub fn fold(name: &str) -> String {
+    folded(name).into_iter().map(|(c, _)| c).collect()
+}
+
+/// The folded characters of `text` (composed by NFC first), each with the byte range of the
+/// original character it came from.
+fn folded(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out: Vec<(char, std::ops::Range<usize>)> = Vec::with_capacity(text.len());
+    // a character with the combining marks after it, normalised together (a decomposed `É`
+    // is `E` and U+0301), all its folded characters standing for its whole range
+    let mut clusters: Vec<std::ops::Range<usize>> = Vec::new();
+    for (at, c) in text.char_indices() {
+        match clusters.last_mut() {
+            Some(last) if unicode_normalization::char::is_combining_mark(c) => {
+                last.end = at + c.len_utf8()
+            }
+            _ => clusters.push(at..at + c.len_utf8()),
+        }
+    }
+    for range in clusters {
+        for k in text[range.clone()].nfkc() {
+            for l in k.to_lowercase() {
+                let l = if l.is_whitespace() || l == '_' || l == '-' { ' ' } else { l };
+                if l == ' ' && out.last().is_some_and(|(p, _)| *p == ' ') {
+                    out.last_mut().unwrap().1.end = range.end;
+                    continue;
+                }
+                out.push((l, range.clone()));
+            }
+        }
+    }
     out
 }
 
-/// Replace every client name left in any string of `v` (case-insensitively for ASCII
-/// letters). The views already write pseudonyms; this pass makes sure no free text — an
-/// explanation, a detail — carries a name into a disclosure.
-pub fn scrub(v: &mut Value, replacements: &[(String, String)]) {
-    let folded: Vec<(String, &str)> = replacements
-        .iter()
-        .map(|(name, with)| (name.to_ascii_lowercase(), with.as_str()))
-        .collect();
-    scrub_folded(v, &folded);
+/// Whether `c`, next to a match, continues a word (so the match is part of a longer name).
+fn joins(c: Option<char>) -> bool {
+    c.is_some_and(char::is_alphanumeric)
 }
 
-fn scrub_folded(v: &mut Value, names: &[(String, &str)]) {
-    match v {
-        Value::String(s) => {
-            let mut lower = s.to_ascii_lowercase();
-            for (name, with) in names {
-                if !name.is_empty() && lower.contains(name.as_str()) {
-                    *s = replace_at(s, &lower, name, with);
-                    lower = s.to_ascii_lowercase();
+/// The one redaction pass of every output (`scope --redact` and every format of `report
+/// --redact`): each client name of the inventory is replaced by its keyed pseudonym, a
+/// restricted one by `a restricted client`, wherever it appears as a name in any text of the
+/// output — an account, a host named by the logs, an evidence file's path, a sentence.
+///
+/// - Compared folded ([`fold`]): `ÉCOLE` in a log is `École` in data.csv.
+/// - Only as a whole name: `Japan` is not replaced inside `Japanese`, nor `Ab` inside `Lab`.
+/// - Never inside the inventory's own facts: a host name, a site or a country of
+///   hosts.csv/sites.csv is left as it is wherever it appears, so a client named `Japan` does
+///   not replace the country and one named `CRM` does not rename `jp-crm-01` (a fact the
+///   reader needs, and no secret the inventory does not already tell). The price: a client
+///   named exactly like a host, site or country is not replaced anywhere, even as an account
+///   name, since the text cannot tell which of the two it is.
+/// - Longest names first, so a name inside another is not replaced before the longer one;
+///   a name listed twice (any case or form) is restricted if any of its rows is.
+pub struct Redactor {
+    /// (folded name, what stands for it), longest first.
+    names: Vec<(Vec<char>, String)>,
+    /// Folded inventory facts that are never rewritten.
+    facts: Vec<Vec<char>>,
+}
+
+impl Redactor {
+    pub fn new(inventory: &hopscope_model::Inventory, key: &RedactionKey) -> Redactor {
+        Redactor::from_names(
+            inventory.data.iter().map(|d| (d.client.clone(), d.restricted)),
+            inventory
+                .hosts
+                .iter()
+                .flat_map(|h| [h.name.clone(), h.site.clone(), h.country.clone()])
+                .chain(inventory.sites.iter().flat_map(|s| [s.site.clone(), s.country.clone()])),
+            key,
+        )
+    }
+
+    /// From client names (with whether each is restricted) and the facts never rewritten.
+    pub fn from_names(
+        clients: impl IntoIterator<Item = (String, bool)>,
+        facts: impl IntoIterator<Item = String>,
+        key: &RedactionKey,
+    ) -> Redactor {
+        let mut by: std::collections::BTreeMap<String, bool> = Default::default();
+        for (name, restricted) in clients {
+            let f = fold(name.trim());
+            if f.trim().is_empty() {
+                continue;
+            }
+            *by.entry(f.trim().to_string()).or_default() |= restricted;
+        }
+        let mut names: Vec<(Vec<char>, String)> = by
+            .into_iter()
+            .map(|(f, restricted)| {
+                let with =
+                    if restricted { "a restricted client".to_string() } else { key.pseudonym(&f) };
+                (f.chars().collect(), with)
+            })
+            .collect();
+        names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        // the words a redaction writes are never taken for a client's name either
+        let written: Vec<String> = names.iter().map(|(_, with)| with.clone()).collect();
+        let mut facts: Vec<Vec<char>> = facts
+            .into_iter()
+            .chain(written)
+            .chain(["restricted client".to_string()])
+            .map(|f| fold(f.trim()).trim().chars().collect::<Vec<char>>())
+            .filter(|f| !f.is_empty())
+            .collect();
+        facts.sort();
+        facts.dedup();
+        Redactor { names, facts }
+    }
+
+    /// `text` with every client name replaced, or `None` when it names none.
+    pub fn text(&self, text: &str) -> Option<String> {
+        if self.names.is_empty() {
+            return None;
+        }
+        let f = folded(text);
+        let chars: Vec<char> = f.iter().map(|(c, _)| *c).collect();
+        let occurs = |name: &[char], at: usize| {
+            chars[at..].starts_with(name)
+                && !(joins(name.first().copied()) && joins(at.checked_sub(1).map(|i| chars[i])))
+                && !(joins(name.last().copied()) && joins(chars.get(at + name.len()).copied()))
+        };
+        // folded positions inside an inventory fact are never rewritten
+        let mut fact = vec![false; chars.len()];
+        for name in &self.facts {
+            for at in 0..chars.len().saturating_sub(name.len() - 1) {
+                if occurs(name, at) {
+                    fact[at..at + name.len()].iter_mut().for_each(|x| *x = true);
                 }
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| scrub_folded(x, names)),
-        Value::Object(o) => o.values_mut().for_each(|x| scrub_folded(x, names)),
-        _ => {}
+        // (original byte range, replacement), in order, not overlapping
+        let mut cuts: Vec<(std::ops::Range<usize>, &str)> = Vec::new();
+        let mut taken = vec![false; chars.len()];
+        for (name, with) in &self.names {
+            for at in 0..chars.len().saturating_sub(name.len() - 1) {
+                let span = at..at + name.len();
+                if occurs(name, at)
+                    && !fact[span.clone()].iter().any(|&x| x)
+                    && !taken[span.clone()].iter().any(|&x| x)
+                {
+                    taken[span.clone()].iter_mut().for_each(|x| *x = true);
+                    cuts.push((f[at].1.start..f[span.end - 1].1.end, with));
+                }
+            }
+        }
+        if cuts.is_empty() {
+            return None;
+        }
+        cuts.sort_by_key(|(r, _)| r.start);
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (r, with) in cuts {
+            if r.start < last {
+                continue;
+            }
+            out.push_str(&text[last..r.start]);
+            out.push_str(with);
+            last = r.end;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
     }
-}
 
-/// `hay` with every occurrence of `needle` in `lower` (`hay` with ASCII letters folded: the
-/// same byte positions) replaced by `with`.
-fn replace_at(hay: &str, lower: &str, needle: &str, with: &str) -> String {
-    let mut out = String::with_capacity(hay.len());
-    let mut last = 0;
-    for (i, _) in lower.match_indices(needle) {
-        out.push_str(&hay[last..i]);
-        out.push_str(with);
-        last = i + needle.len();
+    /// Every string of `v` (keys too) redacted.
+    pub fn json(&self, v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                if let Some(r) = self.text(s) {
+                    *s = r;
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| self.json(x)),
+            Value::Object(o) => {
+                let old = std::mem::take(o);
+                for (k, mut x) in old {
+                    self.json(&mut x);
+                    o.insert(self.text(&k).unwrap_or(k), x);
+                }
+            }
+            _ => {}
+        }
     }
-    out.push_str(&hay[last..]);
-    out
+
+    /// A view or document with every string redacted (through its JSON form).
+    pub fn apply<T: serde::Serialize + serde::de::DeserializeOwned>(
+        &self,
+        t: &T,
+    ) -> Result<T, ReportError> {
+        let mut v = serde_json::to_value(t)?;
+        self.json(&mut v);
+        Ok(serde_json::from_value(v)?)
+    }
 }
 
 #[cfg(test)]
@@ -153,20 +306,74 @@ mod tests {
         assert!(!k1.pseudonym("Kaito").contains("Kaito"));
     }
 
-    #[test]
-    fn scrub_reaches_every_string() {
+    fn redactor(clients: &[(&str, bool)], facts: &[&str]) -> (Redactor, RedactionKey) {
         let key = RedactionKey::from_bytes(b"0123456789abcdef");
-        let r = replacements(
-            [("Kaito".to_string(), false), ("Defence Agency".to_string(), true)],
+        let r = Redactor::from_names(
+            clients.iter().map(|(n, r)| (n.to_string(), *r)),
+            facts.iter().map(|f| f.to_string()),
             &key,
         );
-        let mut v = serde_json::json!({"a": ["data of KAITO and of defence agency", 3], "b": {"c": "東京 Kaito"}});
-        scrub(&mut v, &r);
+        (r, key)
+    }
+
+    #[test]
+    fn redaction_reaches_every_string_and_key() {
+        let (r, key) = redactor(&[("Kaito", false), ("Defence Agency", true)], &[]);
+        let mut v = serde_json::json!({"a": ["data of KAITO and of defence agency", 3], "b": {"c": "東京 Kaito", "Kaito": 1}});
+        r.json(&mut v);
         let s = v.to_string();
         assert!(!s.to_lowercase().contains("kaito"), "{s}");
         assert!(s.contains(&key.pseudonym("Kaito")), "{s}");
         assert!(s.contains("a restricted client"), "{s}");
         assert!(s.contains("東京 client-"), "{s}");
-        assert_eq!(replace_at("aXbx", "axbx", "x", "-"), "a-b-");
+    }
+
+    #[test]
+    fn unicode_forms_and_cases_of_a_name_are_the_name() {
+        let (r, key) = redactor(&[("École Supérieure", true), ("Kaito", false)], &[]);
+        for leak in [
+            "ÉCOLE SUPÉRIEURE",
+            "e\u{301}cole supe\u{301}rieure",
+            "/evidence/École_Supérieure/auth.log",
+            "école-supérieure\\admin",
+        ] {
+            let out = r.text(leak).unwrap_or_else(|| panic!("{leak} not redacted"));
+            assert!(out.contains("a restricted client"), "{leak} → {out}");
+            assert!(!fold(&out).contains("cole"), "{leak} → {out}");
+        }
+        assert_eq!(r.text("ＫＡＩＴＯ"), Some(key.pseudonym("kaito")), "NFKC");
+        assert_eq!(key.pseudonym("KAITO"), key.pseudonym(" kaito "));
+        // a name listed twice, once restricted: restricted wins
+        let (r, _) = redactor(&[("ACME", false), ("acme", true)], &[]);
+        assert_eq!(r.text("acme").as_deref(), Some("a restricted client"));
+    }
+
+    #[test]
+    fn only_whole_names_and_never_inventory_facts() {
+        let (r, key) = redactor(
+            &[("Japan", false), ("CRM", true), ("Ab", true), ("A*B (UK) [x]|$^.+?", true)],
+            &["Japan", "jp-crm-01", "tokyo"],
+        );
+        assert_eq!(r.text("Japanese"), None);
+        assert_eq!(r.text("Japan"), None, "a country is a fact");
+        assert_eq!(r.text("Singapore → Japan"), None);
+        assert_eq!(r.text("jp-crm-01"), None, "a host name is a fact");
+        // a client named like a fact of the inventory is that fact wherever it appears
+        assert_eq!(r.text("from jp-crm-01 as japan"), None);
+        let (r2, _) = redactor(&[("Japan", false), ("CRM", true)], &["Japan", "jp-crm-01"]);
+        assert_eq!(
+            r2.text("from jp-crm-01 as crm in Japan").as_deref(),
+            Some("from jp-crm-01 as a restricted client in Japan")
+        );
+        let _ = key;
+        assert_eq!(r.text("lab"), None);
+        assert_eq!(r.text("AB\\svc").as_deref(), Some("a restricted client\\svc"));
+        assert_eq!(r.text("crm-backup").as_deref(), Some("a restricted client-backup"));
+        assert_eq!(r.text("x A*B (uk) [X]|$^.+? y").as_deref(), Some("x a restricted client y"));
+        // what a redaction wrote is not redacted again by clients named like its words
+        let (r, key) = redactor(&[("client", true), ("Restricted", true), ("Kaito", false)], &[]);
+        let p = key.pseudonym("kaito");
+        assert_eq!(r.text(&format!("{p} and a restricted client")), None);
+        assert_eq!(r.text("restricted client #2"), None);
     }
 }

@@ -16,7 +16,9 @@ pub use detect::{
     AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView, DetectionView,
     EarlierThreadView, FeatureView, ThreadView,
 };
-pub use scope::{AccountExposureView, ClientExposureView, HostExposureView, ScopeView};
+pub use scope::{
+    check_containment, AccountExposureView, ClientExposureView, HostExposureView, ScopeView,
+};
 pub use trace::{EntryPointView, TraceHopView, TracePathView, TraceView};
 
 use hopscope_engine::{Hop, DAY, HOUR, SECOND};

@@ -66,6 +66,25 @@ pub struct ClientExposureView {
     pub earliest_exposure: String,
 }
 
+/// Refuses a containment at or before the first compromise of `seeds`: nothing could have
+/// spread, and a scope of it would say "0 client organisations" as if that were a finding.
+pub fn check_containment(
+    seeds: &[hopscope_engine::Seed],
+    c: &Catalog,
+    contained: Time,
+) -> Result<(), String> {
+    match seeds.iter().min_by_key(|s| s.time) {
+        Some(first) if contained <= first.time => Err(format!(
+            "containment at {} is not after the first compromise ({} at {}): nothing to scope; \
+             give a --contained-at after it",
+            contained.to_rfc3339(),
+            super::host_name(c, first.host),
+            first.time.to_rfc3339()
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl ScopeView {
     /// The hosts within reach, without the pseudo-host `internet`: an alert that starts with
     /// a login from the internet seeds it, but it is where the intruder came from, not a host

@@ -1,0 +1,205 @@
+//! Redaction against hostile client names: every output of every command with `--redact`
+//! (`scope` table and JSON, `report` in every format) names no restricted client, in any
+//! case, Unicode form or separator, and pseudonymising a client corrupts no other fact.
+
+mod support;
+
+use std::path::Path;
+
+use support::story::{events, HOSTS};
+use support::{hopscope, ok};
+use unicode_normalization::UnicodeNormalization;
+
+/// Restricted clients with hostile names: accents (written in other forms in the logs), a
+/// name that is also an account, regex, Markdown and HTML metacharacters, a very short one.
+const RESTRICTED: [&str; 5] = [
+    "Secret Ministry of Defence",
+    "École Supérieure de Guerre",
+    "svc_backup",
+    "A*B (UK) [x]|$^.+? <b>&",
+    "Ab",
+];
+
+/// `cmdb/data.csv`: the restricted clients, and unrestricted ones named like a country and
+/// like a host of the inventory.
+fn data_csv() -> String {
+    let mut s = String::from("host,client,data_class,records,restricted\n");
+    for (i, c) in RESTRICTED.iter().enumerate() {
+        let host = ["jp-crm-01", "th-app-02", "us-web-01"][i % 3];
+        s.push_str(&format!("{host},\"{c}\",class-{i},{},true\n", 10 + i));
+    }
+    s.push_str("jp-crm-01,Japan,contracts,100,false\n");
+    s.push_str("jp-crm-01,old-db-01,billing,5,false\n");
+    s.push_str("jp-crm-01,Kaito Logistics K.K.,customer-contracts,12840,false\n");
+    s
+}
+
+/// The story with the restricted names in the logs as the intruder's accounts (another case
+/// and Unicode form), a workstation's name, and the evidence folder's name.
+fn hostile_case(p: &Path) {
+    let js = |s: &str| serde_json::to_string(s).unwrap();
+    let shouted: String = "ÉCOLE SUPÉRIEURE DE GUERRE".nfd().collect();
+    let mut ev = events().replace("\"opsadmin\"", &js(&shouted));
+    ev.push_str(&format!(
+        "{{\"time\":\"2019-09-05T12:30:00Z\",\"src_host\":\"ab\",\"dst_host\":\"th-app-02\",\"user\":{},\"auth\":\"NTLM\",\"logon_type\":\"network\",\"outcome\":\"success\",\"orientation\":\"logon\",\"format\":\"jsonl\"}}\n",
+        js("a*b (uk) [X]|$^.+? <B>&")
+    ));
+    let dir = p.join("SECRET_MINISTRY_OF_DEFENCE");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("auth.jsonl"), ev).unwrap();
+    std::fs::create_dir_all(p.join("cmdb")).unwrap();
+    std::fs::write(p.join("cmdb/hosts.csv"), HOSTS).unwrap();
+    std::fs::write(p.join("cmdb/data.csv"), data_csv()).unwrap();
+    ok(&["ingest", "SECRET_MINISTRY_OF_DEFENCE", "--inventory", "cmdb", "--case", "c"], p);
+}
+
+/// Text as a reader sees it, folded: HTML entities and Markdown/JSON backslashes undone,
+/// NFKC, lower case, `_` and `-` as spaces.
+fn fold(text: &str) -> String {
+    let t = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+        .replace("\\\"", "\"")
+        .replace('\\', "");
+    t.nfkc()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == '_' || c == '-' { ' ' } else { c })
+        .collect()
+}
+
+/// The restricted names `text` shows as a name (not inside a longer word).
+fn leaks(text: &str) -> Vec<&'static str> {
+    let t: Vec<char> = fold(text).chars().collect();
+    RESTRICTED
+        .iter()
+        .filter(|name| {
+            let n: Vec<char> = fold(name).chars().collect();
+            (0..t.len().saturating_sub(n.len() - 1)).any(|i| {
+                t[i..].starts_with(&n)
+                    && !(n[0].is_alphanumeric() && i > 0 && t[i - 1].is_alphanumeric())
+                    && !(n[n.len() - 1].is_alphanumeric()
+                        && t.get(i + n.len()).is_some_and(|c| c.is_alphanumeric()))
+            })
+        })
+        .copied()
+        .collect()
+}
+
+#[test]
+fn no_output_with_redact_names_a_restricted_client() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    hostile_case(p);
+    let det: serde_json::Value =
+        serde_json::from_str(&ok(&["detect", "--case", "c", "--warmup", "2d", "--json"], p))
+            .unwrap();
+    let id = det["alerts"][0]["id"].as_str().unwrap().to_string();
+    let contained = ["--contained-at", "2019-09-06T00:00:00Z"];
+    let scope_alert = ["scope", "--case", "c", "--alert", &id, "--warmup", "2d", "--redact"];
+    let scope_host =
+        ["scope", "--case", "c", "--host", "sg-ops-03", "--at", "2019-09-04T22:01:00Z", "--redact"];
+
+    // without --redact the names are there (else this test proves nothing)
+    let plain = ok(&[&scope_alert[..7], &contained[..], &["--json"]].concat(), p);
+    assert_eq!(leaks(&plain).len(), RESTRICTED.len(), "{:?}\n{plain}", leaks(&plain));
+
+    let mut outputs: Vec<(String, String)> = Vec::new();
+    for base in [&scope_alert[..], &scope_host[..]] {
+        for extra in [&[][..], &["--json"][..]] {
+            let args = [base, &contained[..], extra].concat();
+            outputs.push((format!("{args:?}"), ok(&args, p)));
+        }
+    }
+    let all = "json,md,stix,html";
+    let report = ["report", "--case", "c", "--warmup", "2d", "--formats", all];
+    ok(&[&report[..], &contained[..], &["--out", "plain"]].concat(), p);
+    // a redacted report of only some formats into the folder of an unredacted one
+    let o = hopscope(
+        &[&report[..6], &["md", "--redact", "--out", "plain"], &contained[..]].concat(),
+        p,
+    );
+    assert!(o.status.success());
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("removed") && said.contains("report.html"), "{said}");
+    ok(&[&report[..], &contained[..], &["--out", "red", "--redact"]].concat(), p);
+    for dir in ["plain", "red"] {
+        let mut files: Vec<_> =
+            std::fs::read_dir(p.join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for f in files {
+            outputs.push((f.display().to_string(), std::fs::read_to_string(&f).unwrap()));
+        }
+    }
+    assert_eq!(outputs.len(), 4 + 1 + 4, "plain/ holds the redacted report.md alone");
+    for (what, text) in &outputs {
+        assert_eq!(leaks(text), Vec::<&str>::new(), "{what}:\n{text}");
+    }
+
+    // pseudonymising corrupts no fact: the country Japan and the host old-db-01 stay
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("red/report.json")).unwrap()).unwrap();
+    assert_eq!(
+        v["summary"]["countries"],
+        serde_json::json!(["Singapore", "Thailand", "United States", "Japan"])
+    );
+    assert!(v["audit"].to_string().contains("old-db-01"), "{}", v["audit"]);
+    let clients = v["scope"]["clients"].to_string();
+    assert!(!clients.contains("Japan") && !clients.contains("old-db-01"), "{clients}");
+    assert!(clients.contains("client-"), "{clients}");
+}
+
+#[test]
+fn the_redaction_key_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    support::story::make_case(p);
+    ok(
+        &[
+            "scope",
+            "--case",
+            "c",
+            "--host",
+            "sg-ops-03",
+            "--at",
+            "2019-09-04T22:01:00Z",
+            "--redact",
+        ],
+        p,
+    );
+    let mode = std::fs::metadata(p.join("c/redaction.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
+
+#[test]
+fn a_containment_before_the_first_compromise_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    support::story::make_case(p);
+    for at in ["1601-01-01T00:00:00Z", "2019-09-04T22:00:00Z", "2019-09-04T22:01:00Z"] {
+        for args in [
+            vec!["report", "--case", "c", "--warmup", "2d", "--out", "r", "--contained-at", at],
+            vec![
+                "scope",
+                "--case",
+                "c",
+                "--host",
+                "sg-ops-03",
+                "--at",
+                "2019-09-04T22:01:00Z",
+                "--contained-at",
+                at,
+            ],
+        ] {
+            let o = hopscope(&args, p);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains("not after the first compromise"), "{args:?}: {err}");
+            assert!(!p.join("r/report.json").exists());
+        }
+    }
+}
