@@ -20,6 +20,7 @@ pub mod alert;
 pub mod arrival;
 pub mod attack;
 pub mod audit;
+pub mod behaviour;
 pub mod budget;
 pub mod chain;
 mod detector;
@@ -45,6 +46,7 @@ pub use audit::{
     audit, collect_logins, weaknesses, Audit, AuditConfig, Finding, FindingKind, Severity,
     Sighting, DEFAULT_PATCH_AGE,
 };
+pub use behaviour::{AccountKind, Behaviour};
 pub use budget::apply_budget;
 pub use chain::{Causal, Trail};
 pub use detector::{alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND};
