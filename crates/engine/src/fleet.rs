@@ -284,7 +284,7 @@ impl Fleet {
         f.internet_facing && !f.is_internet && !self.is_workstation(id) && !self.is_pool(id)
     }
     /// Whether the detector keeps the likeliest logins into host `id`
-    /// ([`crate::arrival`]): an inner host, or an internet-facing server.
+    /// ([`crate::detect::arrival`]): an inner host, or an internet-facing server.
     pub fn keeps_arrivals(&self, id: u32) -> bool {
         self.foothold(id) == Foothold::Inner || self.exposed_server(id)
     }
