@@ -140,6 +140,9 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
             opts.scale
         )));
     }
+    if opts.attacker == crate::Attacker::Hopper {
+        return Err(SimError::Options("the hopper attacker is not built yet".into()));
+    }
     let (start, days, protect): (Date, u32, &[&str]) = match opts.scenario {
         Scenario::Ntt2019 => {
             (date(2019, 6, 1), 366, &["sg-ops-03", "th-app-02", "us-jump-01", "jp-crm-01"])
@@ -185,12 +188,17 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
         h.last_patched = date(2018, 3, 14);
         fleet.expose(sg);
     }
+    let maint_date = start.checked_add(jiff::Span::new().days(maintenance as i64)).unwrap_or(start);
+    let mut routines =
+        crate::worlds::draw_fleet(opts.world, opts.seed, &mut fleet, start, days, maint_date);
     let mut pr = rng(opts.seed, Stream::People, 0, 0);
     let people = People::build(&mut fleet, &mut pr, days, opts.scale);
     let sites: Vec<(jiff::tz::TimeZone, String)> =
         fleet.sites.iter().map(|s| (s.tz.clone(), s.country.clone())).collect();
     let cal = Calendar::new(first_day, days, &sites);
-    let world = World::new(opts.seed, fleet, people, cal, maintenance);
+    let mut world = World::new(opts.seed, fleet, people, cal, maintenance);
+    crate::worlds::draw_people(&mut routines, opts.seed, &world.fleet, &mut world.people);
+    world.routines = routines;
     let graph = AccessGraph::from_world(&world);
     let mut intrusions = Vec::new();
     let mut ir = rng(opts.seed, Stream::Intrusion, 0, 0);

@@ -17,6 +17,12 @@ use crate::world::World;
 pub struct Truth {
     pub schema: &'static str,
     pub scenario: String,
+    /// The world (omitted for `baseline`, so the baseline's truth is what it always was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world: Option<&'static str>,
+    /// Who generated the generic intrusions (omitted for `hopscope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attacker: Option<&'static str>,
     pub seed: u64,
     pub scale: f64,
     /// First and last simulated day (UTC dates; local days of eastern sites begin earlier).
@@ -202,6 +208,8 @@ pub fn build(
     Truth {
         schema: "hopscope-sim-truth/1",
         scenario: scenario.into(),
+        world: (w.routines.world != crate::WorldName::Baseline).then(|| w.routines.world.as_str()),
+        attacker: None,
         seed: w.seed,
         scale,
         start: day_str(first),
