@@ -746,7 +746,7 @@ impl Gen<'_> {
         let sd = w.cal.day(w.fleet.host(c.scanner).site as usize, day);
         let period = (1.0 / c.scan_share).ceil().max(1.0) as u32;
         for h in w.fleet.ids() {
-            if h == c.scanner || !self.active(h, day) || (h + day) % period != 0 {
+            if h == c.scanner || !self.active(h, day) || !(h + day).is_multiple_of(period) {
                 continue;
             }
             let t = sd.at(between(self.r, 1.0, 5.0));

@@ -136,7 +136,7 @@ pub enum Attacker {
     #[default]
     Hopscope,
     /// Ho et al.'s (USENIX Security 2021) attacker, over the generated logins: see
-    /// [`hopper`].
+    /// the `hopper` module.
     Hopper,
 }
 
