@@ -20,6 +20,7 @@ pub mod background;
 pub mod clients;
 pub mod emit;
 pub mod fleet;
+pub mod hopper;
 pub mod intrusion;
 pub mod inventory;
 pub mod login;

@@ -140,9 +140,6 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
             opts.scale
         )));
     }
-    if opts.attacker == crate::Attacker::Hopper {
-        return Err(SimError::Options("the hopper attacker is not built yet".into()));
-    }
     let (start, days, protect): (Date, u32, &[&str]) = match opts.scenario {
         Scenario::Ntt2019 => {
             (date(2019, 6, 1), 366, &["sg-ops-03", "th-app-02", "us-jump-01", "jp-crm-01"])
@@ -209,13 +206,33 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
         Scenario::Ntt2019 => opts.intrusions.saturating_sub(1),
         Scenario::Generic => opts.intrusions,
     };
+    // the Hopper attacker moves over the generated logins: generate them once to plan
+    let seen = (opts.attacker == crate::Attacker::Hopper && generic > 0)
+        .then(|| crate::hopper::history(&world));
+    let know = seen.as_ref().map(|s| crate::hopper::Knowledge::new(&world, s));
     for k in 0..generic {
         // spread over goals × stealth: 12 combinations in turn
         let goal = Goal::ALL[k % 3];
         let stealth = Stealth::ALL[(k / 3) % 4];
         let id = intrusions.len() as u32 + 1;
-        let mut kr = rng(opts.seed, Stream::Intrusion, id as u64, 1);
-        intrusions.push(plan_generic(&world, &graph, id, goal, stealth, opts.quiet_days, &mut kr));
+        match &know {
+            Some(kn) => {
+                let (lo, hi) = crate::intrusion::start_days(world.cal.days, opts.quiet_days);
+                intrusions.push(crate::hopper::plan(&world, kn, id, goal, stealth, lo, hi));
+            }
+            None => {
+                let mut kr = rng(opts.seed, Stream::Intrusion, id as u64, 1);
+                intrusions.push(plan_generic(
+                    &world,
+                    &graph,
+                    id,
+                    goal,
+                    stealth,
+                    opts.quiet_days,
+                    &mut kr,
+                ));
+            }
+        }
     }
     let data = data_holdings(&world, opts, opts.scenario == Scenario::Ntt2019);
     Ok(Built { world, intrusions, data })
@@ -470,6 +487,7 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
         logins,
         detected: Some(detected),
         contained: Some(contained),
+        start: None,
         story: "Internet → sg-ops-03 (decommissioning, unpatched since 2018-03) → th-app-02 (Sep 2019) → us-jump-01 (Dec 2019) → jp-crm-01 (mid-Dec 2019, 621 client organisations); detected May 2020".into(),
     }
 }

@@ -45,6 +45,9 @@ pub struct IntrusionTruth {
     pub name: String,
     pub goal: &'static str,
     pub stealth: &'static str,
+    /// The Hopper attacker's start strategy (omitted for hopscope's own intrusions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<&'static str>,
     pub story: String,
     pub entry_host: String,
     /// Internet address of the first entry, when the attacker came from outside.
@@ -187,6 +190,7 @@ pub fn build(
             name: i.name.clone(),
             goal: i.goal.as_str(),
             stealth: i.stealth.as_str(),
+            start: i.start,
             story: i.story.clone(),
             entry_host: f.host(i.entry).name.clone(),
             entry_from: i.entry_from.map(|ip| ip.to_string()),
