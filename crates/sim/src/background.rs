@@ -801,13 +801,31 @@ impl Gen<'_> {
                 matches!(w.fleet.host(h).role, Role::Application | Role::Web) && self.active(h, day)
             })
             .collect();
-        for _ in 0..self.r.gen_range(4..=c.max_deploys.max(4)) {
+        let octet = w.fleet.site_of(first).octet;
+        for k in 0..self.r.gen_range(4..=c.max_deploys.max(4)) {
             let agent = *c.agents.choose(self.r).expect("agents");
+            // autoscaled runners: a VM of the day with an address no inventory row names
+            let ephemeral = self
+                .r
+                .gen_bool(c.ephemeral_share)
+                .then(|| Ipv4Addr::new(10, octet, 210, 10 + ((day * 37 + k) % 240) as u8));
             let mut t = sd.at(between(self.r, 8.0, 20.0));
             let n = self.r.gen_range(1..=4);
             for &h in targets.choose_multiple(self.r, n) {
                 let dur = self.r.gen_range(10..400);
-                self.service_login(t, agent, h, c.account, dur);
+                match ephemeral {
+                    Some(ip) => self.push(
+                        t,
+                        Src::External(ip),
+                        h,
+                        c.account,
+                        Method::SshPublickey,
+                        true,
+                        0,
+                        dur,
+                    ),
+                    None => self.service_login(t, agent, h, c.account, dur),
+                }
                 t += self.r.gen_range(2_000_000..60_000_000);
             }
         }

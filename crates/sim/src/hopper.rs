@@ -37,7 +37,7 @@ use rayon::prelude::*;
 use crate::background::{actors, generate};
 use crate::fleet::{Os, Role};
 use crate::intrusion::{attack_login, Goal, HopKind, Intrusion, MaliciousLogin, Stealth};
-use crate::login::{flag, Method, Src};
+use crate::login::{flag, Login, Method, Src};
 use crate::people::{AccountKind, Duty};
 use crate::rng::{rng, Rng, Stream};
 use crate::timefmt::{DAY, US};
@@ -97,28 +97,37 @@ pub struct Seen {
 
 /// The background's successful logins, every day of the period, in time order.
 pub fn history(w: &World) -> Vec<Seen> {
+    let mut out: Vec<Seen> = background_logins(w, 0..w.cal.days)
+        .into_iter()
+        .filter(|l| l.ok)
+        .map(|l| Seen {
+            time: l.time,
+            src: match l.src {
+                Src::Host(h) if h != l.dst => Some(h),
+                _ => None,
+            },
+            dst: l.dst,
+            account: l.account,
+            method: l.method,
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Every background login (successful and failed) of `days`, day by day in the order the
+/// logs get them (uids left 0).
+pub fn background_logins(w: &World, days: std::ops::Range<u32>) -> Vec<Login> {
     let acts = actors(w);
-    let mut out: Vec<Seen> = (0..w.cal.days)
-        .into_par_iter()
+    days.into_par_iter()
         .flat_map_iter(|day| {
             let mut v = Vec::new();
             for &a in &acts {
                 generate(w, a, day, &mut v);
             }
-            v.into_iter().filter(|l| l.ok).map(|l| Seen {
-                time: l.time,
-                src: match l.src {
-                    Src::Host(h) if h != l.dst => Some(h),
-                    _ => None,
-                },
-                dst: l.dst,
-                account: l.account,
-                method: l.method,
-            })
+            v
         })
-        .collect();
-    out.sort_unstable();
-    out
+        .collect()
 }
 
 /// The history indexed the way the attacker queries it.

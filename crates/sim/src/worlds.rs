@@ -223,6 +223,9 @@ pub struct CiDeploy {
     pub account: u32,
     /// Deploys on a working day: 4 to this many (8–24); each to 1–4 servers.
     pub max_deploys: u32,
+    /// Share of deploys run on an autoscaled runner of the day (an address in
+    /// `10.<hq>.210.0/24` no inventory row names) instead of a fixed agent: 0.3–0.7.
+    pub ephemeral_share: f64,
 }
 
 /// On-call rotation.
@@ -381,8 +384,12 @@ pub fn draw_fleet(
                 for &h in &agents {
                     fleet.hosts[h as usize].owner = "devops".into();
                 }
-                rt.ci =
-                    Some(CiDeploy { agents, account: u32::MAX, max_deploys: r.gen_range(8..=24) });
+                rt.ci = Some(CiDeploy {
+                    agents,
+                    account: u32::MAX,
+                    max_deploys: r.gen_range(8..=24),
+                    ephemeral_share: r.gen_range(0.3..0.7),
+                });
             }
             Routine::OnCall => {
                 rt.on_call = Some(OnCall { max_pages: r.gen_range(1..=4) });
