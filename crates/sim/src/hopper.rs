@@ -633,18 +633,14 @@ fn on_paths(w: &World, k: &Knowledge<'_>, from: u32, to: &BTreeSet<u32>) -> BTre
             continue;
         }
         for &n in rev_edges.get(&h).into_iter().flatten() {
-            if !bwd.contains_key(&n) {
-                bwd.insert(n, d + 1);
+            if let std::collections::btree_map::Entry::Vacant(e) = bwd.entry(n) {
+                e.insert(d + 1);
                 q.push_back(n);
             }
         }
     }
     fwd.iter()
-        .filter(|(n, &a)| {
-            bwd.get(n).is_some_and(|&b| a + b <= MAX_PATH) && to.contains(n) || {
-                bwd.get(n).is_some_and(|&b| a + b <= MAX_PATH) && **n != from
-            }
-        })
+        .filter(|(&n, &a)| n != from && bwd.get(&n).is_some_and(|&b| a + b <= MAX_PATH))
         .map(|(&n, _)| n)
         .collect()
 }
