@@ -442,10 +442,20 @@ impl Detector {
             _ => 0,
         };
         let (window, skew) = (self.config.arrival_window, self.config.skew);
+        // the intruder of a raised alert on the source, moving on with an account the alert
+        // brought there, when no person's own session explains the hop
+        let explained = {
+            let (fleet, book) = (&self.fleet, &mut self.book);
+            self.chains.explained_by_session(&hop, |h| fleet.host(h).workstation, |a| book.root(a))
+        };
+        let present = self.book.present(&hop, explained);
+        if trail.alert == 0 && present != 0 {
+            trail.alert = present;
+        }
         let mut score = 0.0;
         let mut novel = false;
         if scoring {
-            let reached = self.book.reached(hop.src, hop.time);
+            let reached = present != 0;
             score_hop_into(&hop, &trail, &self.history, &self.fleet, reached, &mut self.scored);
             let contributions = &self.scored;
             score = total(contributions);
@@ -481,6 +491,15 @@ impl Detector {
                 };
                 self.scratch.clear();
                 self.chains.parent_alerts(&hop, &mut self.scratch);
+                if present != 0 {
+                    self.scratch.push(present);
+                } else if score >= self.config.min_score {
+                    let first_out = self.history.logins_from(hop.user, hop.src) == 0;
+                    let taken = self.book.could_have_taken(&hop, explained, first_out);
+                    if taken != 0 {
+                        self.scratch.push(taken);
+                    }
+                }
                 let from_internet = self.fleet.host(hop.src).is_internet;
                 // how the intruder reached the source (the phished workstation's first hop)
                 let leads = self.lead_ins.take_path(
@@ -515,6 +534,9 @@ impl Detector {
                 Arrival { hop, score: score as f32, origin, door, steps, novel: novel || upstream },
                 window,
             );
+        }
+        if trail.alert != 0 {
+            self.book.touch(trail.alert, &hop);
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
         self.chains.record(&hop, trail);

@@ -34,6 +34,10 @@ pub const CAP_INTERNET_LOGIN: f64 = 10.0;
 /// An internet login is novelty when the destination accepts fewer than one in eight of its
 /// logins from outside (3 bits): the door is not one people routinely use.
 pub const INTERNET_LOGIN_NOVELTY: f64 = 3.0;
+/// An account that has logged in to a host from the internet this many times before reaches it
+/// from outside by habit (an administrator from home, a partner's daily transfer): its next
+/// login from outside is not novelty. Twice, not once: one earlier login may be the intruder's.
+pub const ROUTINE_REMOTE_LOGINS: u32 = 2;
 /// Fixed weights (no probability exists).
 pub const W_CREDENTIAL_SWITCH: f64 = 6.0;
 pub const W_PASS_THE_HASH_FLAG: f64 = 6.0;
@@ -279,7 +283,9 @@ pub fn score_hop_into(
     }
     // a login from outside the fleet, into a host that rarely accepts one (after the unseen
     // edge: how rarely the destination is entered from the internet)
-    if fleet.host(hop.src).is_internet {
+    if fleet.host(hop.src).is_internet
+        && (hop.user == 0 || history.remote_logins(hop.user, hop.dst) < ROUTINE_REMOTE_LOGINS)
+    {
         let p = (hd.internet_in as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
         let bits = surprise(p, CAP_INTERNET_LOGIN);
         if bits >= INTERNET_LOGIN_NOVELTY {
