@@ -933,3 +933,62 @@ fn the_other_sessions_that_reached_the_host_are_named_as_other_candidates_for_th
     );
     assert_eq!(run_with(false), (s("ws-bob"), vec![]), "Bob's session alone");
 }
+
+/// A jump host every administrator passes through daily, from their own workstation, and
+/// from which each of them reaches a server nobody reached before now and then (new hires'
+/// servers, a maintenance night). An intruder enters the hub from the internet with one
+/// administrator's account and moves on as `root`. The intruder's alert holds the intruder's
+/// hops only: a hub an alert once reached does not pull its traffic into the alert, because
+/// each administrator's own session from their workstation explains their hops out of it.
+#[test]
+fn a_hub_every_admin_passes_through_does_not_pull_its_traffic_into_an_alert() {
+    let mut hosts = vec![with_role(host("hub", "tokyo", "Japan"), "jump", true)];
+    for i in 0..10 {
+        hosts.push(with_role(host(&format!("ws-a{i}"), "tokyo", "Japan"), "workstation", true));
+    }
+    for i in 0..30 {
+        hosts.push(with_role(host(&format!("srv-{i:02}"), "osaka", "Japan"), "server", true));
+    }
+    for i in 0..40 {
+        hosts.push(with_role(host(&format!("new-{i:02}"), "osaka", "Japan"), "server", true));
+    }
+    let mut w = World::new(hosts, vec![]);
+    w.host_id("internet");
+    let start = t("2021-03-01T00:00:00Z");
+    let at = |day: i64, hour: i64, min: i64| Time(start.0 + day * D + hour * H + min * 60 * S);
+    for day in 0..60 {
+        for i in 0..10i64 {
+            let (ws, user) = (format!("ws-a{i}"), format!("a{i}"));
+            w.login(at(day, 8, i), &ws, "hub", &user, "Kerberos");
+            let srv = format!("srv-{:02}", i * 3 + day % 3);
+            w.login(at(day, 8, 10 + i), "hub", &srv, &user, "Kerberos");
+        }
+        if day >= 20 {
+            // an administrator reaches a server nobody reached before, through the hub
+            let i = day % 10;
+            let new = format!("new-{:02}", day - 20);
+            w.login(at(day, 9, 30), "hub", &new, &format!("a{i}"), "Kerberos");
+        }
+    }
+    // the intruder: an administrator's account from the internet, then root onwards
+    w.login(at(16, 2, 0), "internet", "hub", "a5", "password");
+    w.login(at(16, 2, 5), "hub", "srv-00", "root", "password");
+    w.login(at(16, 2, 9), "srv-00", "srv-01", "root", "password");
+    let d = run(&mut w, DetectConfig::default());
+    let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+    let intruder = d
+        .alerts
+        .iter()
+        .find(|a| a.hops.iter().any(|h| name(h.hop.src) == "internet"))
+        .expect("the intruder's entry is alerted");
+    let hops: Vec<(String, String)> =
+        intruder.hops.iter().map(|h| (name(h.hop.src), name(h.hop.dst))).collect();
+    assert!(
+        intruder.hops.iter().all(|h| h.hop.time.0 < at(17, 0, 0).0),
+        "only the intruder's night: {hops:?}"
+    );
+    assert!(hops.contains(&("hub".into(), "srv-00".into())), "{hops:?}");
+    for a in &d.alerts {
+        assert!(a.hops.len() <= 4, "no alert gathers the hub's traffic: {} hops", a.hops.len());
+    }
+}
