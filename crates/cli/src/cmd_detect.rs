@@ -62,7 +62,8 @@ pub struct Tuning {
     /// How long after a login into a host a login out of it continues the chain.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     window: i64,
-    /// A suspicious hop out of a host an alert already reached joins it for this long.
+    /// The dwell window: how long an intruder stays present on a host its alert entered; a
+    /// hop out of it with an account the alert brought there joins the alert.
     #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
     campaign_window: i64,
     /// Bits an alert needs to be raised.

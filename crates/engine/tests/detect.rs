@@ -992,3 +992,50 @@ fn a_hub_every_admin_passes_through_does_not_pull_its_traffic_into_an_alert() {
         assert!(a.hops.len() <= 4, "no alert gathers the hub's traffic: {} hops", a.hops.len());
     }
 }
+
+/// A deploy account that logs in from a new runner almost every time (a pool of autoscaled
+/// CI runners) roams: its new source is its habit and raises nothing, while a person's
+/// account appearing on a machine it never used is still suspicious.
+#[test]
+fn an_account_that_roams_over_new_sources_is_routine_a_person_on_a_new_machine_is_not() {
+    let mut hosts = vec![
+        with_role(host("app-01", "tokyo", "Japan"), "server", true),
+        with_role(host("app-02", "tokyo", "Japan"), "server", true),
+        with_role(host("ws-carol", "tokyo", "Japan"), "workstation", true),
+        with_role(host("ws-dave", "tokyo", "Japan"), "workstation", true),
+    ];
+    for i in 0..80 {
+        hosts.push(with_role(host(&format!("runner-{i:02}"), "osaka", "Japan"), "", true));
+    }
+    let mut w = World::new(hosts, vec![]);
+    let start = t("2021-03-01T00:00:00Z");
+    let at = |day: i64, hour: i64| Time(start.0 + day * D + hour * H);
+    for day in 0..40 {
+        // two deploys a day, each from a runner never used before
+        for k in 0..2 {
+            let runner = format!("runner-{:02}", day * 2 + k);
+            w.login(at(day, 10 + k), &runner, "app-01", "svc-ci", "publickey");
+            w.login(at(day, 10 + k), &runner, "app-02", "svc-ci", "publickey");
+        }
+        w.login(at(day, 9), "ws-carol", "app-01", "carol", "Kerberos");
+        w.login(at(day, 9), "ws-dave", "app-02", "dave", "Kerberos");
+    }
+    // any suspicious hop raises an alert: the runners' hops must not be suspicious at all
+    let config = DetectConfig { min_score: 0.5, budget_per_day: 0, ..DetectConfig::default() };
+    let d = run(&mut w, config.clone());
+    let runner_hops = d
+        .alerts
+        .iter()
+        .flat_map(|a| &a.hops)
+        .filter(|h| w.catalog.hosts.name(h.hop.src).unwrap().starts_with("runner-"))
+        .count();
+    assert_eq!(runner_hops, 0, "the runners' deploys raise nothing");
+    // carol on dave's workstation: a person on a machine they never used
+    w.login(at(39, 15), "ws-dave", "app-01", "carol", "Kerberos");
+    let d = run(&mut w, config);
+    let carol =
+        d.alerts.iter().flat_map(|a| &a.hops).any(|h| {
+            w.catalog.hosts.name(h.hop.src) == Some("ws-dave") && h.hop.time == at(39, 15)
+        });
+    assert!(carol, "a person on a new machine stays suspicious: {:#?}", d.alerts);
+}

@@ -1,11 +1,13 @@
-//! Alerts: suspicious hops gathered into campaigns.
+//! Alerts: suspicious hops gathered into one intruder's story, on causal evidence only.
 //!
-//! A suspicious hop joins the alert of (a) any chain it continues, (b) any *raised* alert
-//! that already holds its source host within the campaign window (the intruder moving on from
-//! a host they reached, possibly months later), (c) any alert whose chains had the same clear causal
-//! account from the same origin within the chain window. When it could join several, they are merged (the oldest
-//! absorbs the others). An alert is *raised* the moment its summed score reaches the
-//! threshold.
+//! A suspicious hop joins (a) the alert of a login it continues, (b) the alert whose intruder
+//! is present on its source ([`Intruder`]) when it moves on with an account that alert
+//! brought there, or with a credential first used out of that host, and no person's own
+//! session explains it, (c) the alert whose chains had the same clear causal account from the
+//! same origin within the chain window, (d) for a login from the internet, the alert that
+//! entered its destination from outside with the same account. When it could join several,
+//! they are merged (the oldest absorbs the others). An alert is *raised* the moment its summed
+//! score reaches the threshold. docs/detection.md#alerts says why each link is evidence.
 
 use ahash::AHashMap;
 
@@ -13,8 +15,8 @@ use crate::units::{DAY, SECOND};
 
 use crate::detect::arrival::Arrival;
 use crate::detect::chain::{Causal, Trail};
-use crate::detect::history::pair;
 pub use crate::detect::chain::{Doors, OTHER_SESSIONS};
+use crate::detect::history::pair;
 use crate::detect::score::{Contribution, Feature};
 use crate::fleet::Foothold;
 use crate::graph::Hop;
@@ -871,12 +873,17 @@ impl AlertBook {
         // one alert. Hosts *entered* count, not the sources: a benign alert's entry is a
         // person's own workstation.
         if was_raised {
-            self.presence.entry(hop.dst).or_insert(Intruder::new(target, hop.time)).enter(target, &hop);
+            self.presence
+                .entry(hop.dst)
+                .or_insert(Intruder::new(target, hop.time))
+                .enter(target, &hop);
         } else if o.raised_at.is_some() {
-            let hops: Vec<Hop> =
-                o.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop).collect();
+            let hops: Vec<Hop> = o.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop).collect();
             for h in hops {
-                self.presence.entry(h.dst).or_insert(Intruder::new(target, h.time)).enter(target, &h);
+                self.presence
+                    .entry(h.dst)
+                    .or_insert(Intruder::new(target, h.time))
+                    .enter(target, &h);
             }
         }
         if from_internet {

@@ -38,8 +38,10 @@ pub struct DetectConfig {
     pub skew: i64,
     /// Candidate parents remembered per host (8).
     pub parents_per_host: usize,
-    /// A suspicious hop out of a host an alert already reached joins that alert for this
-    /// long (120 days: the 2019 intrusion paused three months in Thailand).
+    /// The dwell window: a raised alert's intruder is taken to be present on a host it entered
+    /// for this long after it last touched the host, and a hop out of it with an account the
+    /// alert brought there, unexplained by a person's own session, joins the alert (120 days:
+    /// the 2019 intrusion paused three months in Thailand; [`crate::detect::alert`]).
     pub campaign_window: i64,
     /// An alert is raised when its summed score reaches this many bits
     /// ([`DetectConfig::DEFAULT_MIN_SCORE`]).

@@ -42,6 +42,9 @@ pub struct AccountHistory {
     pub logins: u32,
     /// Distinct destinations the account logged on to.
     pub dst_distinct: u32,
+    /// Distinct sources the account logged in out of.
+    #[serde(default)]
+    pub sources_distinct: u32,
     /// Logins per hour of day (UTC).
     pub hours: [u32; 24],
     /// (auth label id, logins), first-seen order.
@@ -217,6 +220,7 @@ impl History {
             let a = &mut self.accounts[hop.user as usize];
             a.logins = a.logins.saturating_add(1);
             a.dst_distinct += new_account as u32;
+            a.sources_distinct += new_out_account as u32;
             a.hours[hour_of_day(hop.time)] += 1;
             match a.auths.iter_mut().find(|(x, _)| *x == hop.auth) {
                 Some((_, n)) => *n += 1,
