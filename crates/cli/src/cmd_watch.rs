@@ -5,10 +5,10 @@
 //! about files, rotation, standard input and output; nothing here parses a log line or
 //! scores a hop. docs/watch.md is the user's page.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -157,6 +157,9 @@ struct Input {
     /// Format and lines read of the parser [`Reader::close`] let go (a checkpoint after the
     /// end of a `--once` run still knows where the file stands).
     closed: Option<(Format, u64)>,
+    /// Why the path cannot be read now, as last said on stderr (said again only when it
+    /// changes).
+    complaint: Option<String>,
 }
 
 impl Input {
@@ -181,6 +184,7 @@ impl Input {
             from_dir: false,
             inferred_year: None,
             closed: None,
+            complaint: None,
         }
     }
 }
@@ -243,7 +247,7 @@ impl Reader {
         if format == Format::Sshd && ctx.year.is_none() {
             if let Some(path) = &inp.path {
                 // the same inference as ingest: anchor the last line to the mtime
-                if let Ok(f) = File::open(path) {
+                if let Ok(f) = open_regular(path) {
                     let lines = BufReader::new(f).split(b'\n').map_while(std::result::Result::ok);
                     ctx.inferred_year = hopscope_ingest::sshd::first_year_from_mtime(lines, &ctx);
                 }
@@ -333,10 +337,25 @@ impl Reader {
                 _ => return false,
             }
         }
+        // anything but a regular file (a dangling link, a link loop, a FIFO, a directory, …)
+        // is said once and looked at again every poll; what an open handle holds is finished
         let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            // gone (rotated away, not yet replaced): finish what the open handle holds
-            Err(_) => return self.drain_old(inp),
+            Ok(m) if m.is_file() => m,
+            Ok(m) => {
+                complain(inp, &format!("{}; not read, looked at again every poll", file_kind(&m)));
+                return self.drain_old(inp);
+            }
+            // gone (rotated away, not yet replaced)
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_link(&path) => {
+                return self.drain_old(inp)
+            }
+            Err(e) => {
+                complain(
+                    inp,
+                    &format!("{}; not read, looked at again every poll", why_path(&path, &e)),
+                );
+                return self.drain_old(inp);
+            }
         };
         let identity = (meta.dev(), meta.ino());
         let mut read_any = false;
@@ -361,16 +380,22 @@ impl Reader {
             inp.offset = 0;
         }
         if inp.file.is_none() {
-            match File::open(&path) {
+            match open_regular(&path) {
                 Ok(f) => {
                     inp.file = Some(f);
                     inp.identity = Some(identity);
                 }
                 Err(e) => {
-                    eprintln!("hopscope watch: {}: {e}", inp.display);
+                    complain(
+                        inp,
+                        &format!("{}; not read, tried again every poll", why_path(&path, &e)),
+                    );
                     return read_any;
                 }
             }
+        }
+        if inp.complaint.take().is_some() {
+            eprintln!("hopscope watch: {}: readable again", inp.display);
         }
         if inp.stage == Stage::Unknown {
             let mut head = vec![0u8; meta.len().min(HEAD) as usize];
@@ -509,7 +534,7 @@ impl Reader {
         inp.newest = saved.newest;
         inp.from_dir |= saved.from_dir;
         inp.inferred_year = saved.inferred_year;
-        let file = match File::open(&path) {
+        let file = match open_regular(&path) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("hopscope watch: {}: {e}", inp.display);
@@ -640,7 +665,7 @@ fn merge_parsed(into: &mut Parsed, more: Parsed) {
 /// Windows JSON lines can be followed; documents (`[`, pretty-printed records) cannot.
 fn is_lines(path: &Path) -> bool {
     let mut head = [0u8; 1];
-    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head[0] == b'{'
+    open_regular(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head[0] == b'{'
 }
 
 /// One JSON line of output.
@@ -669,44 +694,15 @@ struct Outlet {
 
 impl Outlet {
     fn open(alerts: Option<&Path>, budget: usize) -> Result<Outlet> {
-        let mut written = HashSet::new();
-        let mut seq = 0;
-        let out: Box<dyn Write> = match alerts {
-            None => Box::new(std::io::stdout()),
-            Some(path) => {
-                if let Ok(text) = std::fs::read(path) {
-                    // a line cut short by a crash is dropped, and written again whole
-                    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                    if complete < text.len() {
-                        let f = std::fs::OpenOptions::new().write(true).open(path)?;
-                        f.set_len(complete as u64)?;
-                        eprintln!(
-                            "hopscope watch: {}: dropped a partly written last line",
-                            path.display()
-                        );
-                    }
-                    for (i, line) in text[..complete].split(|&b| b == b'\n').enumerate() {
-                        if line.is_empty() {
-                            continue;
-                        }
-                        let v: serde_json::Value =
-                            serde_json::from_slice(line).with_context(|| {
-                                format!("{}:{}: not an alert event line", path.display(), i + 1)
-                            })?;
-                        let id = v["alert"]["id"].as_str().unwrap_or_default().to_string();
-                        let hops = v["alert"]["hops"].as_array().map_or(0, |h| h.len() as u64)
-                            + v["alert"]["hops_omitted"].as_u64().unwrap_or(0);
-                        seq = seq.max(v["seq"].as_u64().unwrap_or(0));
-                        written.insert((id, hops));
-                    }
+        let (out, written, seq): (Box<dyn Write>, _, _) = match alerts {
+            None => (Box::new(std::io::stdout()), HashSet::new(), 0),
+            Some(path) => match open_sink(path)? {
+                Sink::File(f) => {
+                    let (written, seq) = read_back(&f, path)?;
+                    (Box::new(f), written, seq)
                 }
-                let f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("--alerts {}", path.display()))?;
-                Box::new(f)
-            }
+                Sink::Stream(f) => (Box::new(f), HashSet::new(), 0),
+            },
         };
         Ok(Outlet {
             out,
@@ -777,6 +773,189 @@ impl Outlet {
     }
 }
 
+/// Where `--alerts` writes.
+enum Sink {
+    /// A regular file, locked for this process: what it holds is read back (exactly-once).
+    File(File),
+    /// A FIFO, a terminal or `/dev/null`: written to, never read back.
+    Stream(File),
+}
+
+/// Open `--alerts PATH` for appending. A regular file (created if missing) is locked (a
+/// second watch on it refuses) and read back; a FIFO, a terminal or `/dev/null` is written to
+/// without reading back; anything else (a directory, `/dev/zero`, a disk, a socket) cannot
+/// hold alert events and is refused with what it is.
+fn open_sink(path: &Path) -> Result<Sink> {
+    use std::os::unix::fs::FileTypeExt;
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => anyhow::bail!("--alerts {shown}: {}", io_why(&e)),
+    };
+    let kind = meta.as_ref().map(|m| m.file_type());
+    if kind.is_some_and(|k| k.is_fifo()) {
+        eprintln!(
+            "hopscope watch: --alerts {shown}: a FIFO; alert events are written as they come and not read \
+             back (a restart writes them again: give a regular file for exactly-once); waiting for its reader"
+        );
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("--alerts {shown}"))?;
+        return Ok(Sink::Stream(f));
+    }
+    if let Some(m) = meta.as_ref().filter(|m| !m.is_file()) {
+        let null = std::fs::metadata("/dev/null").ok().map(|n| n.rdev());
+        let char_dev = m.file_type().is_char_device();
+        if char_dev {
+            let f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .with_context(|| format!("--alerts {shown}"))?;
+            if Some(m.rdev()) == null {
+                eprintln!(
+                    "hopscope watch: --alerts {shown}: /dev/null; alert events are discarded"
+                );
+                return Ok(Sink::Stream(f));
+            }
+            if std::io::IsTerminal::is_terminal(&f) {
+                return Ok(Sink::Stream(f));
+            }
+        }
+        anyhow::bail!(
+            "--alerts {shown}: {}, not a regular file: alert events could not be kept there or read \
+             back; give a regular file (or a FIFO, a terminal, /dev/null)",
+            file_kind(m)
+        );
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(|| format!("--alerts {shown}"))?;
+    // what was opened, not what the path was a moment before
+    let m = f.metadata().with_context(|| format!("--alerts {shown}"))?;
+    if !m.is_file() {
+        anyhow::bail!(
+            "--alerts {shown}: {} (it changed while being opened); give a regular file",
+            file_kind(&m)
+        );
+    }
+    if !watch_state::try_lock(&f).with_context(|| format!("locking --alerts {shown}"))? {
+        anyhow::bail!(
+            "--alerts {shown}: another hopscope watch is writing to this file (it holds its lock); \
+             stop it, or give each watch its own --alerts file"
+        );
+    }
+    Ok(Sink::File(f))
+}
+
+/// The keys (alert id, hops) and the last `seq` of the alert events a regular `--alerts`
+/// file holds, read line by line; a last line cut short by a crash is cut off (written again
+/// whole later).
+fn read_back(f: &File, path: &Path) -> Result<(HashSet<(String, u64)>, u64)> {
+    let mut written = HashSet::new();
+    let mut seq = 0;
+    let mut r = BufReader::new(f);
+    let (mut complete, mut line, mut n) = (0u64, Vec::new(), 0u64);
+    loop {
+        line.clear();
+        let got = r
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if got == 0 {
+            break;
+        }
+        n += 1;
+        if line.last() != Some(&b'\n') {
+            f.set_len(complete)?;
+            eprintln!("hopscope watch: {}: dropped a partly written last line", path.display());
+            break;
+        }
+        complete += got as u64;
+        let body = &line[..line.len() - 1];
+        if body.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(body)
+            .with_context(|| format!("{}:{n}: not an alert event line", path.display()))?;
+        let id = v["alert"]["id"].as_str().unwrap_or_default().to_string();
+        let hops = v["alert"]["hops"].as_array().map_or(0, |h| h.len() as u64)
+            + v["alert"]["hops_omitted"].as_u64().unwrap_or(0);
+        seq = seq.max(v["seq"].as_u64().unwrap_or(0));
+        written.insert((id, hops));
+    }
+    Ok((written, seq))
+}
+
+/// Say why `inp` cannot be read, unless that was the last thing said about it.
+fn complain(inp: &mut Input, why: &str) {
+    if inp.complaint.as_deref() != Some(why) {
+        eprintln!("hopscope watch: {}: {why}", inp.display);
+        inp.complaint = Some(why.to_string());
+    }
+}
+
+/// Whether `path` is itself a symbolic link.
+fn is_link(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Why `path` cannot be looked at: [`io_why`], and a dangling link named as one.
+fn why_path(path: &Path, e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound && is_link(path) {
+        "a dangling symbolic link (its target does not exist)".into()
+    } else {
+        io_why(e)
+    }
+}
+
+/// Open a file for reading only if it is a regular file: never blocks (a FIFO put in a
+/// log's place would block a plain open until a writer came) and checks what was opened,
+/// not what the path was a moment before.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(std::io::Error::other(format!("{}, not a regular file", file_kind(&m))));
+    }
+    Ok(f)
+}
+
+/// Why an input cannot be opened or looked at, in words.
+fn io_why(e: &std::io::Error) -> String {
+    match (e.kind(), e.raw_os_error()) {
+        (_, Some(libc::ELOOP)) => "a symbolic link loop (the links lead back to themselves)".into(),
+        (std::io::ErrorKind::NotFound, _) => "does not exist".into(),
+        (std::io::ErrorKind::PermissionDenied, _) => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// What a directory entry that is not a regular file is, for messages.
+fn file_kind(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
 pub fn run(a: Args) -> Result<()> {
     let lanl_start =
         Time::parse(&a.lanl_start).map_err(|e| anyhow::anyhow!("--lanl-start: {e}"))?;
@@ -807,6 +986,14 @@ pub fn run(a: Args) -> Result<()> {
         once: a.once,
         retired: HashSet::new(),
     };
+    // one watch per state directory and per alerts file (OS locks: a crash releases them)
+    let _state_lock = match &a.state {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("--state {}", dir.display()))?;
+            Some(watch_state::lock_dir(dir)?)
+        }
+        None => None,
+    };
     let mut outlet = Outlet::open(a.alerts.as_deref(), a.budget)?;
 
     // inputs: files as given, directories walked (and walked again for new files)
@@ -821,7 +1008,7 @@ pub fn run(a: Args) -> Result<()> {
         } else if p.is_dir() {
             dirs.push(p.clone());
         } else {
-            if !p.exists() {
+            if !p.exists() && !is_link(p) {
                 eprintln!("hopscope watch: {}: does not exist yet; waiting for it", p.display());
             }
             known.insert(p.clone());
@@ -830,10 +1017,10 @@ pub fn run(a: Args) -> Result<()> {
     }
     // sources are named in the order ingest names them (inputs as given, walks sorted)
     let mut retired: HashSet<(u64, u64)> = HashSet::new();
-    scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, true)?;
+    let mut skipped: BTreeMap<PathBuf, String> = BTreeMap::new();
+    scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, &mut skipped, true)?;
     let mut fed_newest = i64::MIN;
     if let Some(dir) = &a.state {
-        std::fs::create_dir_all(dir).with_context(|| format!("--state {}", dir.display()))?;
         if let Some(cp) = watch_state::load(dir)? {
             let at = dir.join(watch_state::FILE);
             if cp.config != config {
@@ -873,7 +1060,7 @@ pub fn run(a: Args) -> Result<()> {
         if round.is_multiple_of(RESCAN_ROUNDS) && !a.once {
             forget_gone(&mut inputs, &mut known, &mut reader.retired);
             retired.extend(reader.retired.drain());
-            scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, false)?;
+            scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, &mut skipped, false)?;
         }
         let mut read_any = false;
         for inp in inputs.iter_mut() {
@@ -897,7 +1084,10 @@ pub fn run(a: Args) -> Result<()> {
                 }
             }
         }
-        let finished = a.once && !inputs.iter().any(|i| i.more);
+        // a replay ends when every file is read to its end and standard input is closed
+        let finished = a.once
+            && !inputs.iter().any(|i| i.more)
+            && inputs.iter().all(|i| i.path.is_some() || (i.stdin_closed && i.partial.is_empty()));
         if finished {
             for inp in inputs.iter_mut() {
                 reader.close(inp);
@@ -1187,12 +1377,25 @@ fn scan_dirs(
     known: &mut HashSet<PathBuf>,
     inputs: &mut Vec<Input>,
     retired: &mut HashSet<(u64, u64)>,
+    skipped: &mut BTreeMap<PathBuf, String>,
     startup: bool,
 ) -> Result<()> {
     if dirs.is_empty() {
         return Ok(());
     }
-    let found = hopscope_ingest::discover(dirs)?;
+    let (found, cannot) = walk_dirs(dirs);
+    // entries that cannot be followed: said once (again if the reason changes), looked at
+    // again every walk; a path that becomes a regular file is found as a new file
+    let now: BTreeMap<PathBuf, String> = cannot.into_iter().collect();
+    for (path, why) in &now {
+        if skipped.get(path) != Some(why) {
+            eprintln!(
+                "hopscope watch: {}: {why}; skipped, looked at again every walk",
+                path.display()
+            );
+        }
+    }
+    *skipped = now;
     let identity = |f: &Path| std::fs::metadata(f).ok().map(|m| (m.dev(), m.ino()));
     // files rotated away that no longer exist need not be remembered
     let present: HashSet<(u64, u64)> = found.iter().filter_map(|f| identity(f)).collect();
@@ -1222,6 +1425,52 @@ fn scan_dirs(
         inputs.push(inp);
     }
     Ok(())
+}
+
+/// The regular files under the watched directories (sorted, hidden files and context files
+/// left out, as ingest walks; links followed), and the entries that cannot be followed with
+/// why: a dangling link, a link loop, a FIFO, a socket, a device, a directory that cannot be
+/// read. Never fails: one bad entry must not stop or blind a live monitor.
+fn walk_dirs(dirs: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+    let hidden = |p: &Path| {
+        p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| {
+            n.starts_with('.') || hopscope_ingest::CONTEXT_FILES.contains(&n.as_ref())
+        })
+    };
+    let (mut found, mut cannot) = (Vec::new(), Vec::new());
+    for dir in dirs {
+        for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    if !hidden(e.path()) {
+                        found.push(e.into_path());
+                    }
+                }
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => {
+                    if !hidden(e.path()) {
+                        let why = e.metadata().map_or("not a regular file", |m| file_kind(&m));
+                        cannot.push((e.into_path(), format!("{why}, not a log file")));
+                    }
+                }
+                Err(err) => {
+                    let path = err.path().unwrap_or(dir).to_path_buf();
+                    if hidden(&path) {
+                        continue;
+                    }
+                    let why = match (err.loop_ancestor(), err.io_error()) {
+                        (Some(a), _) => {
+                            format!("a symbolic link loop (leads back to {})", a.display())
+                        }
+                        (None, Some(io)) => why_path(&path, io),
+                        (None, None) => err.to_string(),
+                    };
+                    cannot.push((path, why));
+                }
+            }
+        }
+    }
+    (found, cannot)
 }
 
 /// Forget inputs found in a directory whose file is gone and fully read: the file table stays

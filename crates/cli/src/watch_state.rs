@@ -164,3 +164,57 @@ pub fn load(dir: &Path) -> Result<Option<Checkpoint>> {
     })?;
     Ok(Some(cp))
 }
+
+/// An exclusive advisory lock (`flock(2)`) on an open file, held as long as the file is
+/// open: by this process until it ends, whichever way it ends (the kernel releases it at
+/// `kill -9` too), so a crash never leaves a stale lock behind. Hand-written over `libc`
+/// because the standard library's `File::try_lock` is newer than the workspace's
+/// rust-version (1.88).
+pub fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this `File` owns; no memory is passed.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Name of the lock file in a state directory.
+pub const LOCK: &str = "lock";
+
+/// Lock the state directory `dir` for this process (`dir/lock`, holding the process id of
+/// the holder for the message a second process gives). Another `watch` holding it is an
+/// error naming it. The returned file must be kept open for the run.
+pub fn lock_dir(dir: &Path) -> Result<File> {
+    use std::io::{Read, Seek};
+    let path = dir.join(LOCK);
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("--state {}: cannot open {}", dir.display(), path.display()))?;
+    if !try_lock(&f).with_context(|| format!("locking {}", path.display()))? {
+        let mut holder = String::new();
+        let _ = f.read_to_string(&mut holder);
+        let holder: String = holder.chars().filter(char::is_ascii_digit).take(12).collect();
+        bail!(
+            "--state {}: another hopscope watch{} is using this state directory (it holds the lock on {}); \
+             stop it, or give each watch its own --state directory",
+            dir.display(),
+            if holder.is_empty() { String::new() } else { format!(" (process {holder})") },
+            path.display()
+        );
+    }
+    f.set_len(0)?;
+    f.rewind()?;
+    writeln!(f, "{}", std::process::id())?;
+    Ok(f)
+}
