@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use hopscope_report::view::{parse_duration, short_time, AlertView};
 
-use crate::watch_state::{self, Checkpoint, CheckpointRef, InputState};
+use crate::watch_state::{self, Checkpoint, CheckpointRef, InputState, ReadLog};
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -106,6 +106,12 @@ const READ_STEP: u64 = 8 << 20;
 const HEAD: u64 = 1 << 16;
 /// Directories are walked again for new files every this many rounds.
 const RESCAN_ROUNDS: u32 = 10;
+/// First bytes of a log kept to know it again (a copy, a compressed copy, a rewrite).
+const FP_HEAD: usize = 4096;
+/// Last bytes before the read offset kept to know a rewrite.
+const FP_TAIL: usize = 64;
+/// Logs read before, remembered to know their copies.
+const READ_LOGS: usize = 1024;
 /// Problem summaries on stderr at most this often.
 const PROBLEM_REPORT: Duration = Duration::from_secs(30);
 
@@ -160,6 +166,15 @@ struct Input {
     /// Why the path cannot be read now, as last said on stderr (said again only when it
     /// changes).
     complaint: Option<String>,
+    /// The file's first bytes as read (up to [`FP_HEAD`]) and the last ones read before
+    /// `offset` (up to [`FP_TAIL`]): a file rewritten under watch (truncated and filled
+    /// again past `offset` between two polls) no longer has them.
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    /// (length, modification time) when the marks were last checked.
+    looked: Option<(u64, i64)>,
+    /// The file's length at the last poll.
+    last_len: u64,
 }
 
 impl Input {
@@ -185,6 +200,10 @@ impl Input {
             inferred_year: None,
             closed: None,
             complaint: None,
+            head: Vec::new(),
+            tail: Vec::new(),
+            looked: None,
+            last_len: 0,
         }
     }
 }
@@ -200,6 +219,8 @@ struct Reader {
     once: bool,
     /// Identities of files rotated away since the last directory walk.
     retired: HashSet<(u64, u64)>,
+    /// Logs read before (rotated away, truncated, replaced, gone), newest last.
+    read_logs: std::collections::VecDeque<ReadLog>,
 }
 
 impl Reader {
@@ -291,6 +312,7 @@ impl Reader {
                 eprintln!("hopscope watch: {}: {e}", inp.display);
             }
             let head = &bytes[..bytes.len().min(HEAD as usize)];
+            inp.head = bytes[..bytes.len().min(FP_HEAD)].to_vec();
             self.start(inp, head, true);
             let Some(src) = inp.source.as_mut() else { return };
             let mut p = src.parse(&bytes, &mut self.catalog, &self.inventory);
@@ -322,6 +344,99 @@ impl Reader {
         inp.stage = Stage::Unknown;
     }
 
+    /// Remember the log `inp` read (from its first byte), to know a copy of it later; a head
+    /// of fewer than two whole lines is not enough to know a copy by (a CSV header alone
+    /// would match every file of the kind).
+    fn remember(&mut self, inp: &Input) {
+        if inp.head.iter().filter(|&&b| b == b'\n').count() < 2 {
+            return;
+        }
+        let (format, lines) = match (&inp.source, inp.closed) {
+            (Some(src), _) => (Some(src.format()), src.lines()),
+            (None, Some((f, lines))) => (Some(f), lines),
+            (None, None) => (None, 0),
+        };
+        if self.read_logs.len() >= READ_LOGS {
+            self.read_logs.pop_front();
+        }
+        self.read_logs.push_back(ReadLog {
+            display: inp.display.clone(),
+            head_hash: watch_state::fnv(&inp.head),
+            head_len: inp.head.len() as u32,
+            offset: (inp.stage != Stage::Read).then_some(inp.offset),
+            format: format.map(|f| f.name().to_string()),
+            lines,
+            inferred_year: inp.inferred_year,
+        });
+    }
+
+    /// The file `inp` reads ended (rotated away, truncated, rewritten): remember it, release
+    /// its parser, and read what is at the path from its start.
+    fn restart(&mut self, inp: &mut Input) {
+        self.remember(inp);
+        self.close(inp);
+        inp.offset = 0;
+        inp.head.clear();
+        inp.tail.clear();
+        inp.looked = None;
+    }
+
+    /// Count events that may have been lost from `inp` as a problem (at the line after the
+    /// last one read), and say it.
+    fn lost(&mut self, inp: &Input, why: &str) {
+        let line = inp.source.as_ref().map_or(0, |s| s.lines()) + 1;
+        eprintln!("hopscope watch: {}: {why}", inp.display);
+        self.problems.add(hopscope_ingest::Problem {
+            file: inp.display.clone(),
+            position: hopscope_model::Position::Line(line),
+            kind: hopscope_ingest::ProblemKind::Unreadable,
+            message: why.to_string(),
+        });
+    }
+
+    /// What a file that appeared in a watched directory is, judged by its first bytes
+    /// (decompressed): a copy of a log already read, the rest of one (a copy made before a
+    /// truncation, longer than what was read), or a new log.
+    fn copy_of(&self, path: &Path, inputs: &[Input]) -> Copy {
+        let Ok((head, _)) = hopscope_ingest::head(path, FP_HEAD) else {
+            return Copy::New;
+        };
+        let mut magic = [0u8; 4];
+        let compressed = open_regular(path)
+            .and_then(|f| f.read_at(&mut magic, 0))
+            .is_ok_and(|n| n == 4 && read_whole_magic(&magic));
+        let len = std::fs::metadata(path).map_or(0, |m| m.len());
+        for log in self.read_logs.iter().rev() {
+            let n = log.head_len as usize;
+            if n > head.len() || watch_state::fnv(&head[..n]) != log.head_hash {
+                continue;
+            }
+            return match log.offset {
+                Some(offset) if !compressed && len > offset && log.format.is_some() => {
+                    Copy::Rest(log.clone())
+                }
+                _ => Copy::Read(log.display.clone(), n),
+            };
+        }
+        for inp in inputs {
+            let lines = inp.head.iter().filter(|&&b| b == b'\n').count();
+            if lines >= 2 && head.starts_with(&inp.head) && inp.path.as_deref() != Some(path) {
+                // a copy of a log still followed, unless that log was truncated or rewritten
+                // since its last poll: then the copy may hold its rest, known after the poll
+                let intact =
+                    inp.path.as_deref().and_then(|p| std::fs::metadata(p).ok()).is_some_and(|m| {
+                        m.len() >= inp.offset && Some((m.dev(), m.ino())) == inp.identity
+                    }) && same_marks(inp);
+                return if intact {
+                    Copy::Read(inp.display.clone(), inp.head.len())
+                } else {
+                    Copy::Later
+                };
+            }
+        }
+        Copy::New
+    }
+
     /// One look at a file. Returns whether anything was read.
     fn poll_file(&mut self, inp: &mut Input) -> bool {
         let Some(path) = inp.path.clone() else { return self.poll_stdin(inp) };
@@ -329,10 +444,13 @@ impl Reader {
             // a file replaced at the same path starts again
             match std::fs::metadata(&path) {
                 Ok(m) if Some((m.dev(), m.ino())) != inp.identity && inp.identity.is_some() => {
+                    self.remember(inp);
                     inp.stage = Stage::Unknown;
                     inp.file = None;
                     inp.identity = None;
                     inp.offset = 0;
+                    inp.head.clear();
+                    inp.tail.clear();
                 }
                 _ => return false,
             }
@@ -366,9 +484,8 @@ impl Reader {
                 "hopscope watch: {}: rotated; reading the new file from the start",
                 inp.display
             );
-            self.close(inp);
+            self.restart(inp);
             inp.file = None;
-            inp.offset = 0;
         } else if meta.len() < inp.offset {
             eprintln!(
                 "hopscope watch: {}: truncated to {} bytes (was {}); reading from the start",
@@ -376,9 +493,28 @@ impl Reader {
                 meta.len(),
                 inp.offset
             );
-            self.close(inp);
-            inp.offset = 0;
+            if inp.last_len > inp.offset {
+                let unread = inp.last_len - inp.offset;
+                self.lost(inp, &format!("truncated before its last {unread} bytes were read: their events are lost unless a copy of the file is in a watched directory"));
+            }
+            self.restart(inp);
+        } else if inp.stage == Stage::Following && inp.offset > 0 {
+            // truncated and filled again past the offset between two polls: the length alone
+            // cannot tell, the bytes before the offset can
+            let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
+            if inp.looked != Some(stamp) {
+                inp.looked = Some(stamp);
+                if !same_marks(inp) {
+                    eprintln!(
+                        "hopscope watch: {}: rewritten between two polls (its bytes before {} changed: truncated and filled again past where watch had read); reading it from the start",
+                        inp.display, inp.offset
+                    );
+                    self.lost(inp, &format!("truncated and filled again between two polls: events written after byte {} of the old content before the truncation are lost unless a copy of the file is in a watched directory", inp.offset));
+                    self.restart(inp);
+                }
+            }
         }
+        inp.last_len = meta.len();
         if inp.file.is_none() {
             match open_regular(&path) {
                 Ok(f) => {
@@ -401,10 +537,7 @@ impl Reader {
             let mut head = vec![0u8; meta.len().min(HEAD) as usize];
             let n = inp.file.as_ref().and_then(|f| f.read_at(&mut head, 0).ok()).unwrap_or(0);
             head.truncate(n);
-            let magic_whole = head.starts_with(b"ElfFile\0")
-                || head.starts_with(&[0x1f, 0x8b])
-                || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-                || head.starts_with(b"PK\x03\x04");
+            let magic_whole = read_whole_magic(&head);
             if magic_whole || self.format == Some(Format::Evtx) {
                 let format = self.format.or_else(|| hopscope_ingest::detect(&head));
                 self.read_once(inp, format);
@@ -457,6 +590,7 @@ impl Reader {
             None if n as u64 == READ_STEP => buf.len(),
             None => return false,
         };
+        keep_marks(inp, &buf[..cut]);
         inp.offset += cut as u64;
         inp.more = !last_step;
         self.parse(inp, &buf[..cut]);
@@ -528,7 +662,7 @@ impl Reader {
     /// file again up to the offset, without feeding the detector; what that gives is dropped
     /// (it was fed, or is in the checkpointed queue), and the Windows events held are cut to
     /// the ones the checkpointed parser held.
-    fn resume(&mut self, inp: &mut Input, saved: InputState) {
+    fn resume(&mut self, inp: &mut Input, saved: InputState, label: &str) {
         let Some(path) = inp.path.clone() else { return };
         inp.queue = saved.queue;
         inp.newest = saved.newest;
@@ -612,7 +746,7 @@ impl Reader {
             );
         }
         eprintln!(
-            "hopscope watch: {}: resumed from checkpoint at byte {} (line {}; {})",
+            "hopscope watch: {}: {label} at byte {} (line {}; {})",
             inp.display,
             saved.offset,
             src.lines(),
@@ -625,6 +759,7 @@ impl Reader {
         inp.source = Some(src);
         inp.stage = Stage::Following;
         inp.offset = saved.offset;
+        load_marks(inp, &file);
         inp.file = Some(file);
         inp.announced = true;
     }
@@ -642,6 +777,66 @@ impl Reader {
             eprintln!("  {ex}");
         }
     }
+}
+
+/// Whether a file starting with `head` is read whole, not followed: EVTX, gzip, zstd, zip.
+fn read_whole_magic(head: &[u8]) -> bool {
+    head.starts_with(b"ElfFile\0")
+        || head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || head.starts_with(b"PK\x03\x04")
+}
+
+/// What a file appearing in a watched directory is (see [`Reader::copy_of`]).
+enum Copy {
+    New,
+    /// A copy of a followed log that changed since its last poll: judged at the next walk.
+    Later,
+    /// A copy of the log read as this input, known by this many first bytes.
+    Read(String, usize),
+    /// A copy of a log read up to its offset that holds more: read from there.
+    Rest(ReadLog),
+}
+
+/// Keep the first bytes of a file and the last ones before the offset, from `consumed` (the
+/// bytes read at `inp.offset`).
+fn keep_marks(inp: &mut Input, consumed: &[u8]) {
+    if inp.head.len() as u64 == inp.offset && inp.head.len() < FP_HEAD {
+        let take = (FP_HEAD - inp.head.len()).min(consumed.len());
+        inp.head.extend_from_slice(&consumed[..take]);
+    }
+    if consumed.len() >= FP_TAIL {
+        inp.tail.clear();
+        inp.tail.extend_from_slice(&consumed[consumed.len() - FP_TAIL..]);
+    } else {
+        inp.tail.extend_from_slice(consumed);
+        let extra = inp.tail.len().saturating_sub(FP_TAIL);
+        inp.tail.drain(..extra);
+    }
+}
+
+/// Load the marks of a file read up to `inp.offset` (a resumed input) from the file.
+fn load_marks(inp: &mut Input, file: &File) {
+    let mut head = vec![0u8; inp.offset.min(FP_HEAD as u64) as usize];
+    let n = file.read_at(&mut head, 0).unwrap_or(0);
+    head.truncate(n);
+    let t = inp.offset.min(FP_TAIL as u64);
+    let mut tail = vec![0u8; t as usize];
+    let n = file.read_at(&mut tail, inp.offset - t).unwrap_or(0);
+    tail.truncate(n);
+    inp.head = head;
+    inp.tail = tail;
+}
+
+/// Whether the open file still holds the bytes `inp` read at its start and just before its
+/// offset.
+fn same_marks(inp: &Input) -> bool {
+    let Some(file) = inp.file.as_ref() else { return true };
+    let same = |mark: &[u8], at: u64| {
+        let mut now = vec![0u8; mark.len()];
+        matches!(file.read_at(&mut now, at), Ok(n) if n == mark.len()) && now == mark
+    };
+    same(&inp.head, 0) && same(&inp.tail, inp.offset - inp.tail.len() as u64)
 }
 
 /// Say once per file that it is followed, after its first read (so a reader of stderr knows
@@ -985,6 +1180,7 @@ pub fn run(a: Args) -> Result<()> {
         problems_reported: 0,
         once: a.once,
         retired: HashSet::new(),
+        read_logs: Default::default(),
     };
     // one watch per state directory and per alerts file (OS locks: a crash releases them)
     let _state_lock = match &a.state {
@@ -1018,7 +1214,7 @@ pub fn run(a: Args) -> Result<()> {
     // sources are named in the order ingest names them (inputs as given, walks sorted)
     let mut retired: HashSet<(u64, u64)> = HashSet::new();
     let mut skipped: BTreeMap<PathBuf, String> = BTreeMap::new();
-    scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, &mut skipped, true)?;
+    scan_dirs(&mut reader, &dirs, &mut known, &mut inputs, &mut retired, &mut skipped, true)?;
     let mut fed_newest = i64::MIN;
     if let Some(dir) = &a.state {
         if let Some(cp) = watch_state::load(dir)? {
@@ -1058,9 +1254,19 @@ pub fn run(a: Args) -> Result<()> {
     loop {
         round += 1;
         if round.is_multiple_of(RESCAN_ROUNDS) && !a.once {
-            forget_gone(&mut inputs, &mut known, &mut reader.retired);
+            let mut gone = HashSet::new();
+            forget_gone(&mut reader, &mut inputs, &mut known, &mut gone);
+            retired.extend(gone);
             retired.extend(reader.retired.drain());
-            scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, &mut skipped, false)?;
+            scan_dirs(
+                &mut reader,
+                &dirs,
+                &mut known,
+                &mut inputs,
+                &mut retired,
+                &mut skipped,
+                false,
+            )?;
         }
         let mut read_any = false;
         for inp in inputs.iter_mut() {
@@ -1219,6 +1425,8 @@ fn checkpoint(
         seq: outlet.seq,
         per_day: &outlet.per_day,
         over_budget,
+        read_logs: reader.read_logs.iter().collect(),
+        recent_times: Vec::new(),
     };
     watch_state::save(dir, &cp)
 }
@@ -1270,6 +1478,7 @@ fn restore(
     outlet.per_day = cp.per_day;
     outlet.over_budget = cp.over_budget.into_iter().collect();
     retired.extend(cp.retired);
+    reader.read_logs = cp.read_logs.into_iter().collect();
     let mut saved: Vec<Option<InputState>> = cp.inputs.into_iter().map(Some).collect();
     let mut take = |pred: &dyn Fn(&InputState) -> bool| {
         saved.iter_mut().find(|s| s.as_ref().is_some_and(pred)).and_then(Option::take)
@@ -1287,7 +1496,7 @@ fn restore(
                     s.path.as_deref().map_or(String::new(), |p| p.display().to_string())
                 );
             }
-            reader.resume(inp, s);
+            reader.resume(inp, s, "resumed from checkpoint");
             matched[i] = true;
         }
     }
@@ -1373,6 +1582,7 @@ fn release(inputs: &mut [Input], all: bool) -> EventTable {
 /// Add files that appeared in the watched directories (sorted, hidden and context files
 /// skipped, as ingest walks).
 fn scan_dirs(
+    reader: &mut Reader,
     dirs: &[PathBuf],
     known: &mut HashSet<PathBuf>,
     inputs: &mut Vec<Input>,
@@ -1405,23 +1615,54 @@ fn scan_dirs(
             continue;
         }
         let display = f.display().to_string();
+        let mut inp = Input::new(Some(f.clone()), display.clone());
+        inp.from_dir = true;
         if !startup {
             // A file appearing later is a new log, unless it is one already read under
-            // another name (`auth.log` renamed `auth.log.1`) or a compressed copy of one
-            // (`auth.log.2.gz`): those were read when they were written.
+            // another name (`auth.log` renamed `auth.log.1`: the same device and inode) or a
+            // copy of one (`auth.log.1` of copytruncate, `auth.log.2.gz`: the same first
+            // bytes, decompressed); a copy holding more than was read is read from there.
+            // The name says nothing: a new `host.jsonl.gz` is a new log.
             let id = identity(&f);
-            let rotated = id.is_some_and(|id| {
+            let renamed = id.is_some_and(|id| {
                 retired.contains(&id) || inputs.iter().any(|i| i.identity == Some(id))
             });
-            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let compressed = [".gz", ".zst", ".bz2", ".xz"].iter().any(|e| name.ends_with(e));
-            if rotated || compressed {
-                eprintln!("hopscope watch: {display}: a rotated copy of a log already read; not read again");
+            if renamed {
+                eprintln!("hopscope watch: {display}: a rotated copy of a log already read (the same file, renamed); not read again");
                 continue;
             }
+            match reader.copy_of(&f, inputs) {
+                Copy::New => {}
+                Copy::Later => {
+                    known.remove(&f);
+                    continue;
+                }
+                Copy::Read(of, n) => {
+                    eprintln!("hopscope watch: {display}: a copy of {of}, already read (the same first {n} bytes); not read again");
+                    continue;
+                }
+                Copy::Rest(log) => {
+                    let saved = InputState {
+                        path: Some(f.clone()),
+                        identity: id,
+                        offset: log.offset.unwrap_or(0),
+                        stage: "following".into(),
+                        format: log.format.clone(),
+                        inferred_year: log.inferred_year,
+                        lines: log.lines,
+                        held: 0,
+                        queue: EventTable::default(),
+                        newest: i64::MIN,
+                        from_dir: true,
+                    };
+                    let label = format!(
+                        "a copy of {}, made before it was truncated, holds more than was read: continued",
+                        log.display
+                    );
+                    reader.resume(&mut inp, saved, &label);
+                }
+            }
         }
-        let mut inp = Input::new(Some(f), display);
-        inp.from_dir = true;
         inputs.push(inp);
     }
     Ok(())
@@ -1476,6 +1717,7 @@ fn walk_dirs(dirs: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
 /// Forget inputs found in a directory whose file is gone and fully read: the file table stays
 /// as large as the directories are.
 fn forget_gone(
+    reader: &mut Reader,
     inputs: &mut Vec<Input>,
     known: &mut HashSet<PathBuf>,
     retired: &mut HashSet<(u64, u64)>,
@@ -1486,6 +1728,7 @@ fn forget_gone(
             && i.queue.is_empty()
             && i.source.as_ref().is_none_or(|s| s.held() == 0);
         if gone {
+            reader.remember(i);
             if let Some(id) = i.identity {
                 retired.insert(id);
             }

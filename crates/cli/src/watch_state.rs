@@ -26,9 +26,10 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// Bumped whenever a checkpointed type changes shape or meaning (4: chain origins move to
 /// the last door left; 5: lead-in hops held without their alert-hop vectors, expired
 /// lazily; 6: arrivals into internet-facing servers, and whether each was new to its host; 7:
-/// each alert hop keeps the doors of the other sessions into its source): an older checkpoint
-/// is refused.
-pub const VERSION: u32 = 7;
+/// each alert hop keeps the doors of the other sessions into its source; 8: the logs read
+/// before, known by their first bytes, and the recent event times that place the stream's
+/// bulk): an older checkpoint is refused.
+pub const VERSION: u32 = 8;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 
@@ -49,6 +50,28 @@ pub struct Checkpoint {
     pub seq: u64,
     pub per_day: BTreeMap<i64, usize>,
     pub over_budget: Vec<String>,
+    /// Logs read before (rotated away, truncated, gone), known by their first bytes.
+    pub read_logs: Vec<ReadLog>,
+    /// The latest event times read, which place the stream's bulk.
+    pub recent_times: Vec<i64>,
+}
+
+/// One log read before, from its first byte: how a copy of it is known (its first bytes)
+/// and where reading it stopped.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReadLog {
+    /// The input it was read as.
+    pub display: String,
+    /// FNV-1a 64 of its first `head_len` bytes (up to 4 KiB, at least two whole lines).
+    pub head_hash: u64,
+    pub head_len: u32,
+    /// Bytes of complete lines read; `None`: read whole (a compressed file, EVTX).
+    pub offset: Option<u64>,
+    /// The format its parser read, its lines read and the syslog year inferred, to continue
+    /// a copy of it after `offset`.
+    pub format: Option<String>,
+    pub lines: u64,
+    pub inferred_year: Option<i32>,
 }
 
 /// [`Checkpoint`] borrowed, for writing without copying the detector (the same encoding:
@@ -64,6 +87,8 @@ pub struct CheckpointRef<'a> {
     pub seq: u64,
     pub per_day: &'a BTreeMap<i64, usize>,
     pub over_budget: Vec<&'a String>,
+    pub read_logs: Vec<&'a ReadLog>,
+    pub recent_times: Vec<i64>,
 }
 
 /// One input as the checkpoint saw it.
@@ -91,7 +116,7 @@ pub struct InputState {
     pub from_dir: bool,
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
+pub fn fnv(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= b as u64;
