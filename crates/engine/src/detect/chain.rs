@@ -193,7 +193,8 @@ impl Chains {
 
     /// Whether a person's own session explains `hop` better than an intruder on its source:
     /// a login into the source within the window, by the hop's account, that no live alert
-    /// carried, from a person's seat (`seat`: a workstation) or along a chain that began at
+    /// carried, from a person's seat (`seat`: a workstation, learned or inventoried, or an
+    /// address pool people sit behind) or along a chain that began at
     /// one. A login from the internet or from another server explains nothing: that is where
     /// an intruder comes from too. `alert_root` resolves an alert id (0 when gone).
     pub fn explained_by_session(

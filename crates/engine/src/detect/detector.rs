@@ -451,7 +451,11 @@ impl Detector {
         // brought there, when no person's own session explains the hop
         let explained = {
             let (fleet, book) = (&self.fleet, &mut self.book);
-            self.chains.explained_by_session(&hop, |h| fleet.host(h).workstation, |a| book.root(a))
+            self.chains.explained_by_session(
+                &hop,
+                |h| fleet.is_workstation(h) || fleet.is_pool(h),
+                |a| book.root(a),
+            )
         };
         let present = self.book.present(&hop, explained);
         if trail.alert == 0 && present != 0 {
