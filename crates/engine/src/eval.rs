@@ -330,7 +330,9 @@ pub fn figures(
             .into_iter()
             .flatten()
             .copied()
-            .filter(|&ai| lateral.iter().all(|(i, _)| covered[i].contains(&ai)))
+            .filter(|&ai| {
+                lateral.iter().all(|(i, _)| covered.get(i).is_some_and(|c| c.contains(&ai)))
+            })
             .min_by_key(|&ai| (alerts[ai].raised_at, ai));
         let first_lateral = lateral.iter().map(|(_, l)| l.time).min();
         let whole_at_entry = whole
@@ -858,7 +860,7 @@ mod tests {
     }
 
     /// Three intrusions: one held whole by an alert raised at its entry from the internet, one
-    /// whose two hops lie in two alerts, one held whole by an alert raised an hour after its
+    /// whose hops lie in two alerts and in none, one held whole by an alert raised an hour after its
     /// only hop. The first alert also holds a benign hop in a thread of its own and omits
     /// three more hops.
     #[test]
@@ -892,6 +894,11 @@ mod tests {
                 TruthLogin {
                     intrusion: 2,
                     ..login(4 * DAY, LoginKind::Hop, "ws-a", "app-1", "alice")
+                },
+                // one no alert holds
+                TruthLogin {
+                    intrusion: 2,
+                    ..login(4 * DAY + HR / 2, LoginKind::Hop, "app-1", "web-1", "alice")
                 },
                 TruthLogin {
                     intrusion: 2,
