@@ -149,7 +149,7 @@ pub struct Figures {
     /// rank among equals).
     pub largest_alert_hops: usize,
     pub largest_alert: Option<String>,
-    /// The most [`crate::alert::threads`] of any alert (over its listed hops).
+    /// The most [`crate::detect::alert::threads`] of any alert (over its listed hops).
     pub largest_alert_threads: usize,
     /// Intrusions one alert holds whole ([`IntrusionResult::whole_alert`]), and of them those
     /// that alert raised at their entry ([`IntrusionResult::whole_at_entry`]).
@@ -276,7 +276,7 @@ pub fn figures(
             largest = Some((size, ai));
         }
         largest_alert_threads =
-            largest_alert_threads.max(crate::alert::threads(a, |h| fleet.foothold(h)).len());
+            largest_alert_threads.max(crate::detect::alert::threads(a, |h| fleet.foothold(h)).len());
         for (hi, h) in a.hops.iter().enumerate() {
             alert_hops += 1;
             let dst = catalog.hosts.name(h.hop.dst).unwrap_or("");
@@ -867,7 +867,7 @@ mod tests {
     /// three more hops.
     #[test]
     fn largest_alert_hop_precision_and_intrusions_held_whole_at_their_entry() {
-        use crate::audit::fixture::world;
+        use crate::investigate::audit::fixture::world;
         use hopscope_model::Lifecycle::Active;
         let w = world(
             &[
