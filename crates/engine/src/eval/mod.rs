@@ -275,8 +275,8 @@ pub fn figures(
         if largest.is_none_or(|(n, _)| size > n) {
             largest = Some((size, ai));
         }
-        largest_alert_threads =
-            largest_alert_threads.max(crate::detect::alert::threads(a, |h| fleet.foothold(h)).len());
+        largest_alert_threads = largest_alert_threads
+            .max(crate::detect::alert::threads(a, |h| fleet.foothold(h)).len());
         for (hi, h) in a.hops.iter().enumerate() {
             alert_hops += 1;
             let dst = catalog.hosts.name(h.hop.dst).unwrap_or("");
