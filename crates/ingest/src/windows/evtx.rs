@@ -12,7 +12,7 @@ use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxParser, ParserSettings};
 use hopscope_model::{Position, Time};
 
-use super::fields::{sniff_event_id, Fields};
+use super::fields::{sniff_event_id, sniff_uint, Fields};
 use super::mapping::{interpret, wanted, RecordContext, WinEvent};
 use super::{FileOutput, Located};
 use crate::format::ParseContext;
@@ -34,14 +34,27 @@ enum Rendered {
 }
 
 struct Record {
+    /// The record's `System/EventRecordID` (what Event Viewer, `evtx_dump` and SIEMs show),
+    /// or the record header's number when the event names none.
     id: u64,
     what: Rendered,
 }
 
+/// The record header's time, unless it is zero (1601-01-01: trimmed and filtered exports
+/// leave it unset on some records).
+fn header_time(record: &evtx::EvtxRecord<'_>) -> Option<Time> {
+    const FILETIME_ZERO_MICROS: i64 = -11_644_473_600_000_000;
+    let t = record.timestamp.as_microsecond();
+    (t != FILETIME_ZERO_MICROS).then_some(Time(t))
+}
+
 fn render(record: evtx::EvtxRecord<'_>, lanl_start: Time) -> evtx::err::Result<Record> {
-    let id = record.event_record_id;
-    let time = Time(record.timestamp.as_microsecond());
+    let header_id = record.event_record_id;
+    let fallback = header_time(&record);
     let bytes = record.into_json_bytes()?.data;
+    // the event's own record id; a filtered or trimmed export renumbers the record headers
+    // (1, 2, 3 ...) but keeps `EventRecordID` as the log wrote it
+    let id = sniff_uint(&bytes, b"\"EventRecordID\"").unwrap_or(header_id);
     if let Some(eid) = sniff_event_id(&bytes) {
         if !wanted(eid) {
             return Ok(Record { id, what: Rendered::Skipped });
@@ -57,7 +70,9 @@ fn render(record: evtx::EvtxRecord<'_>, lanl_start: Time) -> evtx::err::Result<R
                 ProblemKind::BadRecord,
                 format!("rendered record: {e}"),
             )),
-            Ok(f) => match interpret(&f, &RecordContext { time: Some(time), lanl_start }) {
+            // the event's time is `System/TimeCreated/@SystemTime`; the header's time is
+            // when the record was written, and only stands in when the event names no time
+            Ok(f) => match interpret(&f, &RecordContext { fallback_time: fallback, lanl_start }) {
                 Ok(Some(ev)) => Rendered::Event(Box::new(ev)),
                 Ok(None) => Rendered::Skipped,
                 Err(e) => Rendered::Bad(e),

@@ -33,7 +33,7 @@ struct Cursor {
 
 /// Read one file of Windows JSON.
 pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
-    let rc = RecordContext { time: None, lanl_start: ctx.lanl_start };
+    let rc = RecordContext { fallback_time: None, lanl_start: ctx.lanl_start };
     let mut magic = [0u8; 4];
     let is_zip = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
         && &magic == ZIP_MAGIC;
@@ -204,7 +204,7 @@ pub(crate) fn follow_line(
         base: 0,
         member: None,
         member_name: None,
-        ctx: RecordContext { time: None, lanl_start },
+        ctx: RecordContext { fallback_time: None, lanl_start },
     };
     out.lines = out.lines.max(line);
     if raw.len() > MAX_LINE {
