@@ -431,3 +431,44 @@ fn time_and_channel_traps() {
     assert_eq!(got.events.len(), 0, "{:?}", got.events.event_id);
     assert!(r.ignored >= 38 && r.problems.is_empty(), "{r:?}");
 }
+
+#[test]
+fn a_record_altered_after_it_was_written_fails_its_chunk_checksum_and_is_located() {
+    let Some(src) = support::corpus("windows-evtx/evtx-crate-samples/security.evtx") else {
+        return;
+    };
+    let bytes = std::fs::read(&src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // one byte of each of three user names, in three different chunks
+    let name: Vec<u8> = "archir".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut flipped = bytes.clone();
+    let mut chunks = std::collections::BTreeSet::new();
+    let mut from = 4096;
+    while let Some(i) = flipped[from..].windows(name.len()).position(|w| w == name) {
+        let at = from + i;
+        if chunks.insert((at - 4096) / 65536) {
+            flipped[at] = b'b'; // archir -> brchir
+        }
+        from = at + name.len();
+    }
+    assert!(chunks.len() >= 2, "archir appears in chunks {chunks:?}");
+    let path = dir.path().join("flipped.evtx");
+    std::fs::write(&path, &flipped).unwrap();
+
+    let intact = ingest(std::slice::from_ref(&src), None, &Inventory::default());
+    assert!(intact.summary.sources[0].problems.is_empty());
+    let got = ingest(&[path], None, &Inventory::default());
+    let r = &got.summary.sources[0];
+    assert_eq!(
+        r.problems.counts.get(&ProblemKind::BadRecord).copied(),
+        Some(chunks.len() as u64),
+        "one problem per altered chunk: {:?}",
+        r.problems
+    );
+    let ex = r.problems.first().unwrap();
+    assert!(ex.to_string().contains("CRC32"), "{ex}");
+    assert!(matches!(ex.position, Position::Record(n) if n > 0), "located by record: {ex}");
+    // nothing is dropped: the altered records are read, the problem says which to distrust
+    assert_eq!(got.events.len(), intact.events.len());
+    assert!(got.events.iter().any(|e| got.user(&e) == "brchir"));
+}
