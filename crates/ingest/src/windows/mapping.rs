@@ -502,7 +502,38 @@ pub(crate) fn interpret(
         }
         _ => return Ok(None),
     }
+    local_is_local(&mut e);
     Ok(Some(e))
+}
+
+/// A loopback address, `localhost` or the computer's own name on either side of an event is
+/// the computer itself. A local logon (a service on the box authenticating over `::1`,
+/// `runas` to `localhost`, a 4648 naming the computer) is kept, with its evidence, as an
+/// event whose source and destination are both the computer; the login graph never takes an
+/// event whose two ends are one host for a hop (`hopscope_engine::graph::classify`).
+fn local_is_local(e: &mut WinEvent) {
+    let own = hopscope_model::fold_host_name(&e.computer);
+    let is_self = |n: &str| {
+        let n = n.trim();
+        is_loopback(n)
+            || n.eq_ignore_ascii_case("localhost")
+            || n.to_ascii_lowercase().starts_with("localhost.")
+            || (own.is_some() && hopscope_model::fold_host_name(n) == own)
+    };
+    if e.src_ip.as_deref().is_some_and(is_loopback) {
+        e.src_ip = None;
+        e.src_host = Some(e.computer.clone());
+    }
+    if e.dst_ip.as_deref().is_some_and(is_loopback) {
+        e.dst_ip = None;
+        e.dst_host = Some(e.computer.clone());
+    }
+    if e.src_host.as_deref().is_some_and(is_self) {
+        e.src_host = Some(e.computer.clone());
+    }
+    if e.dst_host.as_deref().is_some_and(is_self) {
+        e.dst_host = Some(e.computer.clone());
+    }
 }
 
 /// A source seen by address and/or name; loopback is the host itself.
@@ -608,6 +639,38 @@ mod tests {
         assert_eq!(e.src_host.as_deref(), Some("DC1"));
         let e = run(r##"{"EventID":4624,"Hostname":"DC1","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"-","WorkstationName":"-","TargetUserName":"bob"}"##).unwrap();
         assert_eq!(e.src_host, None, "a network logon with no source says nothing about it");
+    }
+
+    #[test]
+    fn same_host_logons_name_the_computer_at_both_ends() {
+        let ends = |j: &str| {
+            let e = run(j).unwrap();
+            (e.src_host, e.dst_host, e.src_ip, e.dst_ip)
+        };
+        let local = |h: &str| (Some(h.to_string()), Some(h.to_string()), None, None);
+        for target in ["127.0.0.1", "::1", "localhost", "LOCALHOST.localdomain", "ws5.corp.local"] {
+            let j = format!(
+                r##"{{"EventID":4648,"Hostname":"WS5.corp.local","TimeCreated":"2020-01-01T00:00:00Z","SubjectUserName":"alice","TargetUserName":"admin","TargetServerName":"{target}","IpAddress":"-"}}"##
+            );
+            assert_eq!(ends(&j), local("WS5.corp.local"), "4648 to {target}");
+        }
+        for (ip, ws) in
+            [("::ffff:127.0.0.1", "-"), ("-", "127.0.0.1"), ("-", "WS5"), ("[::1]", "OTHER")]
+        {
+            let j = format!(
+                r##"{{"EventID":4624,"Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"{ip}","WorkstationName":"{ws}","TargetUserName":"bob"}}"##
+            );
+            assert_eq!(ends(&j), local("WS5"), "4624 from {ip} / {ws}");
+        }
+        let e = ends(
+            r##"{"EventID":4776,"Hostname":"DC1","TimeCreated":"2020-01-01T00:00:00Z","TargetUserName":"bob","Workstation":"dc1","Status":"0x0"}"##,
+        );
+        assert_eq!(e, local("DC1"));
+        // another host stays another host
+        let e = ends(
+            r##"{"EventID":4624,"Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.6","WorkstationName":"WS6","TargetUserName":"bob"}"##,
+        );
+        assert_eq!((e.0.as_deref(), e.2.as_deref()), (Some("WS6"), Some("10.0.0.6")));
     }
 
     #[test]
