@@ -330,6 +330,11 @@ impl Known for Statics<'_> {
             .is_some_and(|f| f.by_address || f.role == RoleClass::Pool)
     }
     #[inline]
+    fn address_range(&self, id: u32) -> Option<u32> {
+        let f = id.checked_sub(1).and_then(|i| self.hosts.get(i as usize))?;
+        f.by_address.then_some(f.site)
+    }
+    #[inline]
     fn account_kind(&self, id: u32) -> AccountKind {
         id.checked_sub(1).and_then(|i| self.accounts.get(i as usize)).copied().unwrap_or_default()
     }
