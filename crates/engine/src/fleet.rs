@@ -228,6 +228,13 @@ impl Fleet {
         &self.learned
     }
 
+    /// This fleet with what a detector learned ([`crate::Detection::learned`]): a view of a
+    /// detection sees the doors and pools the detector saw at the end of its pass.
+    pub fn with_learned(mut self, learned: Behaviour) -> Fleet {
+        self.learned = learned;
+        self
+    }
+
     /// Whether host `id` is a person's own machine: the inventory's role says so, or, when the
     /// inventory gives no role or none of a known word (docs/formats.md#host-roles), people
     /// log on at its console on many days ([`Behaviour::is_door`]). A role of a server class
