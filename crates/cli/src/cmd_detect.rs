@@ -66,7 +66,8 @@ pub struct Tuning {
     #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
     campaign_window: i64,
     /// Bits an alert needs to be raised.
-    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
+    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE,
+          value_parser = crate::args::finite)]
     min_score: f64,
     /// A routine-looking first login into a host joins the alert of a suspicious hop out of
     /// it for this long (the phished workstation → first server step); 0 turns it off.
@@ -128,7 +129,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         d.finish(&case.catalog)
     };
-    let fleet = Fleet::new(&case.catalog, &case.inventory);
+    let fleet = Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json || a.jsonl {

@@ -112,6 +112,11 @@ const FP_HEAD: usize = 4096;
 const FP_TAIL: usize = 64;
 /// Logs read before, remembered to know their copies.
 const READ_LOGS: usize = 1024;
+/// Event times kept to place the stream's bulk.
+const RECENT_TIMES: usize = 1001;
+/// No authentication log hopscope reads is dated before 1990-01-01.
+const EPOCH_FLOOR: i64 = 631_152_000_000_000;
+const YEAR: i64 = 365 * DAY;
 /// Problem summaries on stderr at most this often.
 const PROBLEM_REPORT: Duration = Duration::from_secs(30);
 
@@ -221,20 +226,90 @@ struct Reader {
     retired: HashSet<(u64, u64)>,
     /// Logs read before (rotated away, truncated, replaced, gone), newest last.
     read_logs: std::collections::VecDeque<ReadLog>,
+    /// The latest event times within bounds, which place the stream's bulk.
+    recent: std::collections::VecDeque<i64>,
 }
 
 impl Reader {
-    fn take(&mut self, inp: &mut Input, parsed: Parsed) {
+    fn take(&mut self, inp: &mut Input, mut parsed: Parsed) {
         for p in parsed.problems {
             self.problems.add(p);
         }
         for n in parsed.notes {
             eprintln!("hopscope watch: {}: note: {n}", inp.display);
         }
+        // the absolute bounds at once (an input's newest time orders the merge); the bulk's
+        // when the merged batch is fed, when every input has been read as far
+        parsed.events = self.screen_times(std::mem::take(&mut parsed.events), false);
         if let Some(&last) = parsed.events.time.iter().max() {
             inp.newest = inp.newest.max(last);
         }
         inp.queue.extend_from(&parsed.events);
+    }
+
+    /// Keep the events dated within the stream's bulk; count the others as problems, not
+    /// fed to detection: one absurd time must not start the warm-up in 1601 or move the
+    /// detector's clock to 9999. Out of bounds: before 1990, more than a day after the wall
+    /// clock, or more than a year before or after the bulk — the median of the latest
+    /// [`RECENT_TIMES`] event times kept and the times of this piece. Times before the bulk
+    /// never join the latest times (a flood of old-dated lines cannot pull the bulk back);
+    /// times after it do (a stream that moves on for good is followed after half of
+    /// [`RECENT_TIMES`] events, each earlier one counted).
+    /// `against_bulk`: judge against the bulk too (the batch about to be fed), else only against
+    /// the absolute bounds.
+    fn screen_times(&mut self, events: EventTable, against_bulk: bool) -> EventTable {
+        if events.is_empty() {
+            return events;
+        }
+        let latest = now_micros() + DAY;
+        let (floor, ceiling, centre) = if against_bulk {
+            let mut times: Vec<i64> = self.recent.iter().chain(&events.time).copied().collect();
+            let mid = times.len() / 2;
+            let centre = *times.select_nth_unstable(mid).1;
+            (
+                EPOCH_FLOOR.max(centre.saturating_sub(YEAR)),
+                latest.min(centre.saturating_add(YEAR)),
+                centre,
+            )
+        } else {
+            (EPOCH_FLOOR, latest, 0)
+        };
+        let mut kept = EventTable::with_capacity(events.len());
+        for e in events.iter() {
+            let t = e.time.0;
+            if t >= floor && t <= ceiling {
+                kept.push(&e);
+            } else {
+                let why = if t < EPOCH_FLOOR {
+                    "before 1990".to_string()
+                } else if t > latest {
+                    "more than a day after the wall clock".to_string()
+                } else {
+                    format!(
+                        "more than a year {} the stream's bulk (around {})",
+                        if t < centre { "before" } else { "after" },
+                        short_time(Time(centre))
+                    )
+                };
+                let file = self.catalog.sources.name(e.evidence.source).unwrap_or("?");
+                self.problems.add(hopscope_ingest::Problem {
+                    file: file.to_string(),
+                    position: e.evidence.position,
+                    kind: hopscope_ingest::ProblemKind::BadTime,
+                    message: format!(
+                        "dated {}: {why}; counted, not fed to detection",
+                        e.time.to_rfc3339()
+                    ),
+                });
+            }
+            if against_bulk && t >= floor && t <= latest {
+                if self.recent.len() >= RECENT_TIMES {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(t);
+            }
+        }
+        kept
     }
 
     fn context(&self, inp: &Input, header: Option<String>) -> ParseContext {
@@ -1181,6 +1256,7 @@ pub fn run(a: Args) -> Result<()> {
         once: a.once,
         retired: HashSet::new(),
         read_logs: Default::default(),
+        recent: Default::default(),
     };
     // one watch per state directory and per alerts file (OS locks: a crash releases them)
     let _state_lock = match &a.state {
@@ -1299,7 +1375,7 @@ pub fn run(a: Args) -> Result<()> {
                 reader.close(inp);
             }
         }
-        let batch = release(&mut inputs, finished);
+        let batch = reader.screen_times(release(&mut inputs, finished), true);
         dirty |= read_any || !batch.is_empty();
         if !batch.is_empty() {
             fed_this_run += batch.len() as u64;
@@ -1347,7 +1423,7 @@ pub fn run(a: Args) -> Result<()> {
                 for inp in inputs.iter_mut() {
                     reader.close(inp);
                 }
-                let batch = release(&mut inputs, true);
+                let batch = reader.screen_times(release(&mut inputs, true), true);
                 fed_this_run += batch.len() as u64;
                 detector.refresh_fleet(&reader.catalog, &reader.inventory);
                 detector.feed(&batch);
@@ -1426,7 +1502,7 @@ fn checkpoint(
         per_day: &outlet.per_day,
         over_budget,
         read_logs: reader.read_logs.iter().collect(),
-        recent_times: Vec::new(),
+        recent_times: reader.recent.iter().copied().collect(),
     };
     watch_state::save(dir, &cp)
 }
@@ -1479,6 +1555,7 @@ fn restore(
     outlet.over_budget = cp.over_budget.into_iter().collect();
     retired.extend(cp.retired);
     reader.read_logs = cp.read_logs.into_iter().collect();
+    reader.recent = cp.recent_times.into_iter().collect();
     let mut saved: Vec<Option<InputState>> = cp.inputs.into_iter().map(Some).collect();
     let mut take = |pred: &dyn Fn(&InputState) -> bool| {
         saved.iter_mut().find(|s| s.as_ref().is_some_and(pred)).and_then(Option::take)

@@ -850,3 +850,40 @@ fn copytruncate_reads_the_rest_from_the_copy() {
     let (_, err) = w.finish();
     assert_eq!(events_read(&err), 6, "3 + 2 from the copy + 1: {err}");
 }
+
+/// One absurd time must not change watch's conclusions: rows dated 1601, 1970, 9000, a
+/// year far in the future and one more than a year before the simulated 2019 bulk, added
+/// beside the simulated logs, are counted as problems (file and line) and not fed: the alert
+/// events are those of the logs alone (the 1601 row used to end the warm-up in 1601).
+#[test]
+fn absurd_times_are_counted_and_do_not_move_the_warmup() {
+    let sim = Sim::new();
+    let p = sim.path();
+    ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
+    let run = |logs: &[&str]| {
+        let mut args = vec!["watch"];
+        args.extend_from_slice(logs);
+        args.extend_from_slice(&["--inventory", "sim", "--once", "--budget", "0"]);
+        let out = hopscope(&args, p);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{err}");
+        (String::from_utf8(out.stdout).unwrap(), err)
+    };
+    let (clean, clean_err) = run(&["all.jsonl"]);
+    assert!(!clean.is_empty());
+    let absurd = [
+        "1601-01-01T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "2005-06-01T12:00:00Z",
+        "2999-01-01T00:00:00Z",
+        "9000-01-01T00:00:00Z",
+    ];
+    let rows: String = absurd.iter().map(|t| event_line(t, "sg-ops-03", "th-app-02")).collect();
+    std::fs::write(p.join("absurd.jsonl"), rows).unwrap();
+    let (out, err) = run(&["absurd.jsonl", "all.jsonl"]);
+    let strip = |s: &str| s.replace("\"file\":\"absurd.jsonl\"", "");
+    assert_eq!(strip(&out), clean, "the absurd rows changed the alert events");
+    assert_eq!(events_read(&err), events_read(&clean_err), "{err}");
+    assert!(err.contains("bad-time 5"), "each absurd row is a counted problem: {err}");
+    assert!(err.contains("absurd.jsonl:1") && err.contains("before 1990"), "{err}");
+}
