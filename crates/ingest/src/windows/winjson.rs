@@ -722,7 +722,8 @@ mod tests {
             };
             let text = &text[..text.floor_char_boundary(cut.index(text.len() + 1))];
             let out = read_text(text);
-            let lines = text.lines().count() as u64;
+            // a lone CR ends a line too (input::open_text)
+            let lines = text.replace("\r\n", "\n").replace('\r', "\n").lines().count() as u64;
             prop_assert_eq!(out.lines, lines);
         }
 
