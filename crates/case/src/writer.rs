@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use hopscope_model::{Catalog, EventTable, Inventory};
 use parquet::arrow::ArrowWriter;
 
+use crate::lock::WriterLock;
 use crate::manifest::{Manifest, RunEntry, MANIFEST, VERSION};
 use crate::reader::{read_manifest, Label};
 use crate::schema::{events_schema, into_batch};
@@ -32,6 +33,8 @@ pub struct CaseWriter {
     run_events: usize,
     labels: Vec<Label>,
     encoder: Option<Encoder>,
+    /// Held from `open` until the writer is dropped (after `commit`, or on failure).
+    _lock: WriterLock,
 }
 
 /// A run to write: its path, its name in the manifest, its events (in pieces).
@@ -148,6 +151,11 @@ impl CaseWriter {
                 });
             }
         }
+        std::fs::create_dir_all(dir).map_err(|e| CaseError::io(dir, e))?;
+        // one writer at a time; the manifest is read again under the lock (another writer
+        // may have committed since the check above)
+        let lock = WriterLock::for_case(dir)?;
+        let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
         std::fs::create_dir_all(dir.join("events")).map_err(|e| CaseError::io(dir, e))?;
         let (catalog, inventory, labels) = match &existing {
             Some(_) => {
@@ -166,6 +174,7 @@ impl CaseWriter {
             run_events: RUN_EVENTS,
             labels,
             encoder: None,
+            _lock: lock,
         };
         Ok((w, existing, catalog, inventory))
     }
