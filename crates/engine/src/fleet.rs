@@ -207,7 +207,7 @@ impl Fleet {
         f.internet_facing && !f.workstation && !f.is_internet
     }
     /// Whether the detector keeps the likeliest logins into host `id`
-    /// ([`crate::arrival`]): an inner host, or an internet-facing server.
+    /// ([`crate::detect::arrival`]): an inner host, or an internet-facing server.
     pub fn keeps_arrivals(&self, id: u32) -> bool {
         self.foothold(id) == Foothold::Inner || self.exposed_server(id)
     }

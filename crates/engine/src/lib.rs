@@ -16,28 +16,18 @@
 //! - deterministic: no hash-map iteration reaches an output; alerts are sorted by a total
 //!   order.
 
-pub mod alert;
-pub mod arrival;
-pub mod attack;
-pub mod audit;
-pub mod budget;
-pub mod chain;
-mod detector;
+pub mod detect;
 pub mod eval;
-pub mod explain;
 pub mod fleet;
 pub mod graph;
-pub mod history;
-pub mod lead;
-mod pairs;
-mod prefetch;
-pub mod probe;
-mod remap;
-pub mod rule;
-pub mod scope;
-pub mod score;
-pub mod stream;
-pub mod trace;
+pub mod investigate;
+pub mod units;
+
+// The detection and investigation modules keep their short paths for the crates above.
+pub use detect::{
+    alert, arrival, attack, budget, chain, explain, history, lead, probe, rule, score, stream,
+};
+pub use investigate::{audit, scope, trace};
 
 pub use alert::{threads, Alert, AlertHop, EntryReason, Thread, MAX_ALERT_HOPS};
 pub use arrival::Arrival;
@@ -46,12 +36,14 @@ pub use audit::{
     Sighting, DEFAULT_PATCH_AGE,
 };
 pub use budget::apply_budget;
-pub use chain::{Causal, Trail};
-pub use detector::{alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND};
+pub use detect::chain::{Causal, Trail};
+pub use detect::detector::{
+    alert_id, DetectConfig, DetectStats, Detection, Detector, DAY, HOUR, SECOND,
+};
+pub use eval::remap::IdRemap;
 pub use fleet::{AuthKind, Fleet, Foothold, HostFacts};
 pub use graph::{classify, GraphEvent, Hop};
 pub use probe::{Probe, ProbedHop};
-pub use remap::IdRemap;
 pub use rule::UnseenEdgeRule;
 pub use scope::{
     same_entry_alerts, same_entry_as, scope, AccountExposure, ClientExposure, HostExposure, Scope,

@@ -649,7 +649,7 @@ fn an_intruder_first_seen_on_an_inner_host_entered_at_the_workstation_whose_sess
 
 /// A routine first login into a workstation is not how an intruder got there (an intrusion
 /// can begin on a workstation): it is not taken into the alert of a suspicious hop out of it,
-/// while the same login into an inner host is (the lead-in of `crate::lead`).
+/// while the same login into an inner host is (the lead-in of `crate::detect::lead`).
 #[test]
 fn a_routine_login_into_a_workstation_is_no_lead_in_but_into_an_inner_host_it_is() {
     let lead_ins = |into: &str| {

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use hopscope_model::{Catalog, EventTable, Evidence, Lifecycle, Time};
 
-use crate::detector::{DetectConfig, DAY};
+use crate::detect::detector::DetectConfig;
 use crate::fleet::{Fleet, HostFacts};
 use crate::graph::{classify, GraphEvent, Hop};
+use crate::units::DAY;
 
 /// Two records of one login may disagree on the time by this much (the detector's default
 /// clock skew).

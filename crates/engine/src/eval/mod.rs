@@ -11,13 +11,15 @@
 //! warmup, entry host found, time from the first malicious login to the alert, recall per
 //! goal × stealth, and recall at several budgets.
 
+pub mod remap;
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::alert::Alert;
-use crate::budget::apply_budget;
-use crate::detector::DAY;
+use crate::detect::alert::Alert;
+use crate::detect::budget::apply_budget;
+use crate::detect::probe::{Probe, ProbedHop};
 use crate::fleet::Fleet;
-use crate::probe::{Probe, ProbedHop};
+use crate::units::DAY;
 use hopscope_model::{Catalog, Evidence, Time};
 
 /// Time tolerance between an alert hop and a truth login (5 s).
@@ -91,12 +93,12 @@ pub struct IntrusionResult {
     pub delay_from_first_hop: Option<i64>,
     pub entry_truth: String,
     /// The entry host of the alert's thread holding the intrusion's first covered hop
-    /// ([`crate::alert::threads`]).
+    /// ([`crate::detect::alert::threads`]).
     pub entry_found: Option<String>,
     /// The other candidates that thread names for its entry, likeliest first
-    /// ([`crate::alert::Thread::other_entries`]).
+    /// ([`crate::detect::alert::Thread::other_entries`]).
     pub entry_candidates: Vec<String>,
-    /// Which of that alert's [`crate::alert::threads`] holds its first covered hop.
+    /// Which of that alert's [`crate::detect::alert::threads`] holds its first covered hop.
     pub thread: Option<usize>,
     /// The alert's threads holding any of its covered logins (its scope is theirs).
     pub threads: Vec<usize>,
@@ -316,7 +318,7 @@ pub fn figures(
             .map(|&(t, _, dst)| (dst, t));
         let (thread, held) = match best {
             Some((_, ai)) => {
-                let threads = crate::alert::threads(&alerts[ai], |h| fleet.foothold(h));
+                let threads = crate::detect::alert::threads(&alerts[ai], |h| fleet.foothold(h));
                 let hops = matched.get(&(ai, intr.id)).map_or(&[][..], Vec::as_slice);
                 let first = threads
                     .iter()
@@ -541,8 +543,8 @@ pub fn probe_for(truth: &Truth, catalog: &Catalog) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::AlertHop;
-    use crate::chain::{Causal, Trail};
+    use crate::detect::alert::AlertHop;
+    use crate::detect::chain::{Causal, Trail};
     use crate::graph::Hop;
 
     const S: i64 = 1_000_000;
@@ -576,7 +578,7 @@ mod tests {
                 alert: 0,
             },
             arrival: None,
-            other_sessions: crate::alert::Doors::NONE,
+            other_sessions: crate::detect::alert::Doors::NONE,
         }
     }
 
@@ -738,7 +740,7 @@ mod tests {
     /// another candidate. The intruder rode the earlier one: not found first, but named.
     #[test]
     fn an_entry_among_the_other_candidates_is_named_not_found() {
-        use crate::audit::fixture::world;
+        use crate::investigate::audit::fixture::world;
         use hopscope_model::Lifecycle::Active;
         // internet-facing hosts are doors (no roles in this inventory)
         let w = world(
@@ -771,7 +773,7 @@ mod tests {
             depth: 2,
             alert: 0,
         };
-        let judge = |other_sessions: crate::alert::Doors| {
+        let judge = |other_sessions: crate::detect::alert::Doors| {
             let alerts =
                 vec![alert("A-1", 2 * DAY, vec![AlertHop { other_sessions, ..h.clone() }])];
             let f = figures(&alerts, &w.catalog, &w.fleet, &truth, Some(Time(0)));
@@ -790,7 +792,7 @@ mod tests {
             (s("ws-b"), vec![s("ws-a")], 0, 1, 1)
         );
         assert_eq!(
-            judge(crate::alert::Doors::NONE),
+            judge(crate::detect::alert::Doors::NONE),
             (s("ws-b"), vec![], 0, 0, 0),
             "no other session: nothing named"
         );

@@ -9,13 +9,14 @@
 
 use ahash::AHashMap;
 
-use crate::detector::{DAY, SECOND};
+use crate::units::{DAY, SECOND};
 
-use crate::arrival::Arrival;
-use crate::chain::{Causal, Trail};
+use crate::detect::arrival::Arrival;
+use crate::detect::chain::{Causal, Trail};
+pub use crate::detect::chain::{Doors, OTHER_SESSIONS};
+use crate::detect::score::{Contribution, Feature};
 use crate::fleet::Foothold;
 use crate::graph::Hop;
-use crate::score::{Contribution, Feature};
 use hopscope_model::{Evidence, Time};
 
 /// Hops listed per alert at most; more are counted in [`Alert::hops_omitted`].
@@ -29,7 +30,7 @@ pub struct AlertHop {
     pub score: f64,
     pub contributions: Vec<Contribution>,
     /// ATT&CK technique ids, sorted.
-    #[serde(deserialize_with = "crate::attack::deserialize_techniques")]
+    #[serde(deserialize_with = "crate::detect::attack::deserialize_techniques")]
     pub techniques: Vec<&'static str>,
     /// The hop's own event first, then supporting events (the first failure of a brute
     /// force).
@@ -38,7 +39,7 @@ pub struct AlertHop {
     /// book's id at that moment, which later compactions renumber: history, not a reference).
     pub trail: Trail,
     /// For a hop out of an inner host: the login that most likely brought the intruder there
-    /// ([`crate::arrival`]), as it stood when the hop happened.
+    /// ([`crate::detect::arrival`]), as it stood when the hop happened.
     #[serde(default)]
     pub arrival: Option<Arrival>,
     /// For a hop out of an inner host: the doors, other than its chain's origin, whose sessions
@@ -50,61 +51,8 @@ pub struct AlertHop {
     pub other_sessions: Doors,
 }
 
-/// Doors of other sessions kept per hop ([`AlertHop::other_sessions`]).
-pub const OTHER_SESSIONS: usize = 3;
-
-/// Up to [`OTHER_SESSIONS`] distinct hosts, in the order added, held inline: an alert hop is
-/// kept for every alert below the threshold too (1.6 M at once in a simulated maintenance
-/// weekend), and a vector there cost a pointer and an allocation each, 87 MiB of peak
-/// (docs/performance-detect.md, session 11).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Doors([u32; OTHER_SESSIONS]);
-
-impl Doors {
-    const EMPTY_SLOT: u32 = u32::MAX;
-    pub const NONE: Doors = Doors([Doors::EMPTY_SLOT; OTHER_SESSIONS]);
-
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().copied().take_while(|&h| h != Doors::EMPTY_SLOT)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0[0] == Doors::EMPTY_SLOT
-    }
-
-    pub fn is_full(&self) -> bool {
-        self.0[OTHER_SESSIONS - 1] != Doors::EMPTY_SLOT
-    }
-
-    /// Add `host` unless it is held already or all slots are taken.
-    pub fn push(&mut self, host: u32) {
-        if host == Doors::EMPTY_SLOT || self.iter().any(|h| h == host) {
-            return;
-        }
-        if let Some(slot) = self.0.iter_mut().find(|h| **h == Doors::EMPTY_SLOT) {
-            *slot = host;
-        }
-    }
-}
-
-impl Default for Doors {
-    fn default() -> Doors {
-        Doors::NONE
-    }
-}
-
-impl FromIterator<u32> for Doors {
-    fn from_iter<I: IntoIterator<Item = u32>>(hosts: I) -> Doors {
-        let mut d = Doors::NONE;
-        for h in hosts {
-            d.push(h);
-        }
-        d
-    }
-}
-
 impl AlertHop {
-    /// A routine-looking login that reached the source of a suspicious hop ([`crate::lead`]):
+    /// A routine-looking login that reached the source of a suspicious hop ([`crate::detect::lead`]):
     /// listed in the alert, not counted in its score.
     pub fn is_lead_in(&self) -> bool {
         self.contributions.iter().any(|c| c.feature == Feature::LeadIn)
@@ -125,7 +73,7 @@ pub struct Alert {
     pub last_time: Time,
     /// The source of the first suspicious hop: where the intruder was when first seen.
     pub entry_host: u32,
-    /// Where the first hop's chain started ([`crate::chain::Trail::origin`]: the last door it
+    /// Where the first hop's chain started ([`crate::detect::chain::Trail::origin`]: the last door it
     /// left; may be upstream of the entry).
     pub chain_origin: u32,
     /// The first hop's causal account.
@@ -221,7 +169,7 @@ pub struct Thread {
     /// Where it was first seen: the source of its earliest hop, or the host entered when that
     /// hop came from the internet. The entry, unless [`entry_of`] moved it back.
     pub first_host: u32,
-    /// Where its earliest hop's chain started ([`crate::chain::Trail::origin`]; may be upstream
+    /// Where its earliest hop's chain started ([`crate::detect::chain::Trail::origin`]; may be upstream
     /// of the entry, as [`Alert::chain_origin`] is for the whole alert).
     pub origin: u32,
     /// Indexes into the alert's hops, in time order.
@@ -264,7 +212,7 @@ pub enum EntryBasis {
     Chain,
     /// The first hop left an inner host no such session reached, or an internet-facing server
     /// that a login new to it had reached: the door at the start of the likeliest login into
-    /// it ([`crate::arrival`]), this one.
+    /// it ([`crate::detect::arrival`]), this one.
     Arrival(Arrival),
     /// The first hop's own source.
     Source,
@@ -745,7 +693,7 @@ impl AlertBook {
     ///
     /// `from_internet`: the hop came from the `internet` pseudo-host; it joins an alert that
     /// entered its destination (the intruder coming back in). `lead_ins`: the hops that
-    /// reached its source ([`crate::lead`]); they join the same alert, before it.
+    /// reached its source ([`crate::detect::lead`]); they join the same alert, before it.
     pub fn attach(
         &mut self,
         ah: AlertHop,
@@ -959,7 +907,7 @@ impl AlertBook {
     /// absorbs the others, a chain passes on its oldest alert), a merged alert's id still
     /// resolves to its survivor's new id (paths compressed), and a held id of a forgotten
     /// alert still resolves to 0 through a forgotten slot, distinct from 0 ("no alert"). Held
-    /// ids must stay distinct from 0 because [`crate::chain::Chains::same_account_alert`]
+    /// ids must stay distinct from 0 because [`crate::detect::chain::Chains::same_account_alert`]
     /// takes the oldest *unresolved* id: a forgotten one there means none, even when a
     /// younger parent's alert is alive. Forgotten ids with no live id between them share one
     /// slot. Ids of alerts nothing holds any more, and the hops of forgotten alerts, are
@@ -1145,7 +1093,7 @@ mod tests {
             evidence: vec![hop.evidence],
             trail,
             arrival: None,
-            other_sessions: crate::alert::Doors::NONE,
+            other_sessions: crate::detect::chain::Doors::NONE,
         }
     }
 

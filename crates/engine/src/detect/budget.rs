@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use crate::alert::Alert;
+use crate::detect::alert::Alert;
 
 const DAY: i64 = 86_400_000_000;
 

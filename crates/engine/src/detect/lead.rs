@@ -20,13 +20,13 @@ use std::collections::VecDeque;
 
 use ahash::AHashMap;
 
-use crate::alert::AlertHop;
-use crate::attack::techniques;
-use crate::chain::Trail;
-use crate::detector::DAY;
+use crate::detect::alert::AlertHop;
+use crate::detect::attack::techniques;
+use crate::detect::chain::Trail;
+use crate::detect::score::{is_suspicious, Contribution, Feature};
 use crate::fleet::Fleet;
 use crate::graph::Hop;
-use crate::score::{is_suspicious, Contribution, Feature};
+use crate::units::DAY;
 use hopscope_model::{Evidence, Time};
 
 /// Lead-in hops kept per destination host (the newest).
@@ -71,7 +71,7 @@ impl LeadIn {
             hop: self.hop,
             trail: self.trail,
             arrival: None,
-            other_sessions: crate::alert::Doors::NONE,
+            other_sessions: crate::detect::chain::Doors::NONE,
         }
     }
 }
@@ -140,7 +140,7 @@ impl LeadIns {
             }
             frontier = next;
         }
-        crate::alert::sort_hops(&mut out);
+        crate::detect::alert::sort_hops(&mut out);
         out
     }
 
@@ -168,7 +168,7 @@ impl LeadIns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::Causal;
+    use crate::detect::chain::Causal;
 
     const H: i64 = 3_600_000_000;
 

@@ -8,7 +8,7 @@
 //! same list `finish` gives before the budget: the two views are built by one function
 //! from one book, so they cannot diverge (tested in `tests/stream.rs`).
 
-use crate::alert::Alert;
+use crate::detect::alert::Alert;
 
 /// What happened to an alert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -6,9 +6,9 @@
 
 use ahash::AHashMap;
 
-use crate::chain::Trail;
+use crate::detect::chain::Trail;
+use crate::detect::score::Contribution;
 use crate::graph::Hop;
-use crate::score::Contribution;
 use hopscope_model::Time;
 
 /// One hop as the detector scored it.
@@ -69,7 +69,7 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::Causal;
+    use crate::detect::chain::Causal;
 
     #[test]
     fn records_only_wanted_destinations_within_the_slack() {

@@ -1,9 +1,9 @@
 //! Reasons in plain words: "first login ever from sg-ops-03 to th-app-02; sg-ops-03 is
 //! being decommissioned and was last patched 2018-03-14".
 
-use crate::alert::AlertHop;
+use crate::detect::alert::AlertHop;
+use crate::detect::score::Feature;
 use crate::fleet::Fleet;
-use crate::score::Feature;
 use hopscope_model::{criticality_name, Catalog, LogonType};
 
 /// Names for the ids an explanation mentions.

@@ -3,15 +3,15 @@
 
 use ahash::AHashSet;
 
-use crate::alert::{Alert, AlertHop};
-use crate::attack::techniques;
-use crate::budget::apply_budget;
-use crate::chain::{Causal, Trail};
-use crate::detector::{alert_id, DetectStats, Detection};
-use crate::explain::{reason, Names};
+use crate::detect::alert::{Alert, AlertHop};
+use crate::detect::attack::techniques;
+use crate::detect::budget::apply_budget;
+use crate::detect::chain::{Causal, Trail};
+use crate::detect::detector::{alert_id, DetectStats, Detection};
+use crate::detect::explain::{reason, Names};
+use crate::detect::score::{Contribution, Feature};
 use crate::fleet::Fleet;
 use crate::graph::{classify, GraphEvent, Hop};
-use crate::score::{Contribution, Feature};
 use hopscope_model::{Catalog, EventTable, Time};
 
 /// Score given to every unseen-edge alert: the rule has no notion of surprise, so the budget
@@ -91,7 +91,7 @@ impl UnseenEdgeRule {
                     hop,
                     trail,
                     arrival: None,
-                    other_sessions: crate::alert::Doors::NONE,
+                    other_sessions: crate::detect::chain::Doors::NONE,
                 };
                 Alert {
                     id: alert_id(&ah, catalog),

@@ -14,10 +14,10 @@
 //!
 //! The formula and a worked example are in `docs/detection.md`.
 
-use crate::chain::Trail;
+use crate::detect::chain::Trail;
+use crate::detect::history::{hour_of_day, History};
 use crate::fleet::Fleet;
 use crate::graph::Hop;
-use crate::history::{hour_of_day, History};
 use hopscope_model::{EventFlags, Lifecycle, LogonType};
 
 const DAY: i64 = 86_400_000_000;
@@ -120,7 +120,7 @@ pub enum Feature {
     /// suspicious. Never applied out of a host a raised alert reached.
     RoutineSource { logins: u32, rate: u16 },
     /// Not a reason of its own (0 bits): the hop reached the source of a suspicious hop
-    /// shortly before it, and joined that hop's alert as its lead-in ([`crate::lead`]).
+    /// shortly before it, and joined that hop's alert as its lead-in ([`crate::detect::lead`]).
     LeadIn,
 }
 

@@ -12,10 +12,10 @@
 use ahash::AHashMap;
 use hopscope_model::{Catalog, Time};
 
-use crate::alert::{entry_basis, passed_over_session, Alert, EntryBasis, EntryReason};
-use crate::audit::DEFAULT_PATCH_AGE;
+use crate::detect::alert::{entry_basis, passed_over_session, Alert, EntryBasis, EntryReason};
 use crate::fleet::Fleet;
 use crate::graph::Hop;
+use crate::investigate::audit::DEFAULT_PATCH_AGE;
 
 /// Why a login was rare when it happened.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +42,7 @@ pub struct TracePath {
     /// reaches further back ([`alert_paths`]): the other reading, a second intruder.
     pub thread_only: bool,
     /// The other candidates for the entry that the alert's logins leave open, likeliest first
-    /// ([`crate::alert::other_entries`] of the path's first hop); none for the rarity walk.
+    /// ([`crate::detect::alert::other_entries`] of the path's first hop); none for the rarity walk.
     pub other_entries: Vec<u32>,
 }
 
@@ -85,7 +85,7 @@ impl Default for TraceConfig {
 const CONTINUITY: f64 = 2.0;
 
 fn weak(f: &crate::fleet::HostFacts, at: Time) -> bool {
-    crate::audit::weakness(f, at, DEFAULT_PATCH_AGE) != 0
+    crate::investigate::audit::weakness(f, at, DEFAULT_PATCH_AGE) != 0
 }
 
 /// Trace back from `config.host` at `config.at` over `hops` (successful logins, any order).
@@ -252,17 +252,17 @@ pub fn trace_with_alerts(
 
 /// The host's weaknesses as an entry point at `at`, as the audit judges them.
 fn weaknesses(fleet: &Fleet, host: u32, at: Time) -> Vec<String> {
-    crate::audit::weaknesses(fleet.host(host), at, DEFAULT_PATCH_AGE)
+    crate::investigate::audit::weaknesses(fleet.host(host), at, DEFAULT_PATCH_AGE)
 }
 
 /// The paths the detector's alerts took into `host` up to `at`, the latest into it first (then
 /// the highest summed score): for each alert raised by then holding a hop into `host` at or
 /// before `at`, the latest such hop, then the alert's hop that last entered its source before
-/// it, and so on back (compromise, as [`crate::alert::threads`] links hops, without their quiet
+/// it, and so on back (compromise, as [`crate::detect::alert::threads`] links hops, without their quiet
 /// gap: the trace follows an intrusion through its pauses, as the 2019 intruder's three
 /// months on a Thai server). The detection scores prune and rank: an alert holds suspicious
 /// hops, where the rarity walk of [`trace`] sums every login's novelty and favours long chains
-/// of ordinary administration. The entry is [`crate::alert::entry_of`] the path's first hop
+/// of ordinary administration. The entry is [`crate::detect::alert::entry_of`] the path's first hop
 /// (where intrusions begin).
 ///
 /// When the hop into `host` belongs to a thread that began later than the path reaches back
@@ -312,7 +312,7 @@ pub fn alert_paths(
             chain
         };
         let through = walk(&every);
-        let own = crate::alert::threads(a, foothold)
+        let own = crate::detect::alert::threads(a, foothold)
             .into_iter()
             .find(|t| t.hops.contains(&end))
             .map(|t| walk(&t.hops));
@@ -362,10 +362,10 @@ fn path_of(
         EntryBasis::Source => EntryReason::Source { lead_in: first.is_lead_in() },
     };
     let mut entry_reasons = vec![reason.to_string()];
-    let other_entries = crate::alert::other_entries(first, foothold);
+    let other_entries = crate::detect::alert::other_entries(first, foothold);
     let others: Vec<&str> = other_entries.iter().map(|&h| name(h)).collect();
     if !others.is_empty() {
-        entry_reasons.push(crate::alert::other_entries_reason(&others));
+        entry_reasons.push(crate::detect::alert::other_entries_reason(&others));
     }
     if thread_only {
         entry_reasons.push(
@@ -399,7 +399,7 @@ fn path_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::fixture::*;
+    use crate::investigate::audit::fixture::*;
     use hopscope_model::Lifecycle;
 
     #[test]
@@ -493,18 +493,18 @@ mod tests {
 
     /// An alert of hops (hour, src, dst), raised at hour `raised`.
     fn alert_of(w: &World, id: &str, raised: i64, hops: &[(i64, &str, &str)]) -> Alert {
-        let hops: Vec<crate::alert::AlertHop> = hops
+        let hops: Vec<crate::detect::alert::AlertHop> = hops
             .iter()
             .map(|&(t, s, d)| {
                 let hop = Hop::test(t * H, w.host(s), w.host(d), 1);
-                let trail = crate::chain::Trail {
+                let trail = crate::detect::chain::Trail {
                     origin: hop.src,
-                    causal: crate::chain::Causal::Unclear,
+                    causal: crate::detect::chain::Causal::Unclear,
                     start: hop.time,
                     depth: 1,
                     alert: 0,
                 };
-                crate::alert::AlertHop {
+                crate::detect::alert::AlertHop {
                     hop,
                     score: 10.0,
                     contributions: vec![],
@@ -512,7 +512,7 @@ mod tests {
                     evidence: vec![hop.evidence],
                     trail,
                     arrival: None,
-                    other_sessions: crate::alert::Doors::NONE,
+                    other_sessions: crate::detect::alert::Doors::NONE,
                 }
             })
             .collect();
@@ -524,7 +524,7 @@ mod tests {
             last_time: hops[hops.len() - 1].hop.time,
             entry_host: hops[0].hop.src,
             chain_origin: hops[0].hop.src,
-            causal_account: crate::chain::Causal::Unclear,
+            causal_account: crate::detect::chain::Causal::Unclear,
             reasons: vec![String::new(); hops.len()],
             hops,
             hops_omitted: 0,

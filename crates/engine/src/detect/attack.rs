@@ -1,8 +1,8 @@
 //! MITRE ATT&CK technique ids for a hop.
 
+use crate::detect::score::{Contribution, Feature};
 use crate::fleet::{AuthKind, Fleet};
 use crate::graph::Hop;
-use crate::score::{Contribution, Feature};
 use hopscope_model::{EventFlags, LogonType, SourceFormat};
 
 pub const SSH: &str = "T1021.004";

@@ -71,7 +71,7 @@ impl<V: Copy + Default, const B: usize> PairTable<V, B> {
     #[inline]
     pub fn prefetch(&self, key: u64) {
         if !self.buckets.is_empty() {
-            crate::prefetch::prefetch_one(&self.buckets[self.first_bucket(key)]);
+            crate::detect::prefetch::prefetch_one(&self.buckets[self.first_bucket(key)]);
         }
     }
 

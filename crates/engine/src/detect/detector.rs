@@ -4,24 +4,22 @@ use std::collections::VecDeque;
 
 use ahash::AHashMap;
 
-use crate::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
-use crate::arrival::{Arrival, Arrivals};
-use crate::attack::techniques;
-use crate::budget::apply_budget;
-use crate::chain::Chains;
-use crate::explain::{reason, Names};
+use crate::detect::alert::{Alert, AlertBook, AlertHop, RaisedAlert};
+use crate::detect::arrival::{Arrival, Arrivals};
+use crate::detect::attack::techniques;
+use crate::detect::budget::apply_budget;
+use crate::detect::chain::Chains;
+use crate::detect::explain::{reason, Names};
+use crate::detect::history::{pair, History};
+use crate::detect::lead::{is_lead_in, LeadIn, LeadIns};
+use crate::detect::probe::Probe;
+use crate::detect::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
+use crate::detect::stream::{AlertEvent, AlertEventKind};
 use crate::fleet::{Fleet, Foothold};
 use crate::graph::{classify, GraphEvent, Hop};
-use crate::history::{pair, History};
-use crate::lead::{is_lead_in, LeadIn, LeadIns};
-use crate::probe::Probe;
-use crate::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
-use crate::stream::{AlertEvent, AlertEventKind};
 use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
-pub const SECOND: i64 = 1_000_000;
-pub const HOUR: i64 = 3600 * SECOND;
-pub const DAY: i64 = 24 * HOUR;
+pub use crate::units::{DAY, HOUR, SECOND};
 
 /// With a budget of N alerts a day, the best `N × RETIRE_SLACK` raised alerts of each day are
 /// kept once the day is over and the rest forgotten: memory is bounded by days, not by how
@@ -50,10 +48,10 @@ pub struct DetectConfig {
     pub budget_per_day: usize,
     /// A routine-looking novel login into a host joins the alert of a suspicious hop out of
     /// that host for this long (72 h): the phished workstation → first server step
-    /// ([`crate::lead`]).
+    /// ([`crate::detect::lead`]).
     pub lead_in_window: i64,
     /// A login into an inner host stays a candidate for how an intruder reached it for this
-    /// long ([`crate::arrival`]).
+    /// long ([`crate::detect::arrival`]).
     #[serde(default = "DetectConfig::default_arrival_window")]
     pub arrival_window: i64,
 }
@@ -324,7 +322,7 @@ impl Detector {
     }
 
     /// Ask for the state `hop` will touch when it has waited out the skew to be brought into
-    /// cache ([`crate::prefetch`]): the logins into and arrivals at both its hosts, its hosts'
+    /// cache ([`crate::detect::prefetch`]): the logins into and arrivals at both its hosts, its hosts'
     /// and account's history.
     fn prefetch(&self, hop: &Hop) {
         for h in [hop.src, hop.dst] {
@@ -548,7 +546,7 @@ impl Detector {
 
     /// The alert events since the last drain, oldest first: an alert raised, or a raised
     /// alert that grew, each with the full alert as it stood at that moment. Folding them
-    /// ([`crate::stream::fold`]) gives what [`Detector::finish`] reports before the budget.
+    /// ([`crate::detect::stream::fold`]) gives what [`Detector::finish`] reports before the budget.
     pub fn drain_events(&mut self, catalog: &Catalog) -> Vec<AlertEvent> {
         let Some(journal) = self.book.journal.as_mut() else { return Vec::new() };
         std::mem::take(journal)
@@ -640,7 +638,7 @@ pub(crate) fn explain_alert(raised: RaisedAlert, catalog: &Catalog, fleet: &Flee
         raised_at,
         first_time: first.hop.time,
         last_time: hops.iter().map(|h| h.hop.time).max().unwrap_or(first.hop.time),
-        entry_host: crate::alert::entry_of(&first, |h| fleet.foothold(h)),
+        entry_host: crate::detect::alert::entry_of(&first, |h| fleet.foothold(h)),
         chain_origin: first.trail.origin,
         causal_account: first.trail.causal,
         reasons: hops.iter().map(|h| reason(h, &names)).collect(),
@@ -807,9 +805,9 @@ mod tests {
                 (c.hosts.resolve(&inv, Some("a"), None), c.hosts.resolve(&inv, Some("b"), None));
             let mut hop = Hop::test(1_000_000, a, b, 0);
             hop.evidence.source = src;
-            let trail = crate::chain::Trail {
+            let trail = crate::detect::chain::Trail {
                 origin: a,
-                causal: crate::chain::Causal::Unclear,
+                causal: crate::detect::chain::Causal::Unclear,
                 start: hop.time,
                 depth: 1,
                 alert: 0,
@@ -823,7 +821,7 @@ mod tests {
                     evidence: vec![hop.evidence],
                     trail,
                     arrival: None,
-                    other_sessions: crate::alert::Doors::NONE,
+                    other_sessions: crate::detect::chain::Doors::NONE,
                 },
                 &c,
             )

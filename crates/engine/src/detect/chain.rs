@@ -5,7 +5,6 @@
 //! source and account), each carrying the summary of its chain ([`Trail`]), never the chain's
 //! hops. Memory therefore grows with hosts, not events.
 
-use crate::alert::Doors;
 use crate::fleet::Foothold;
 use crate::graph::Hop;
 use hopscope_model::Time;
@@ -146,7 +145,7 @@ impl Chains {
 
     /// For a hop out of an inner host ([`Foothold::Inner`]): the doors other than `trail`'s
     /// origin whose sessions reached its source within the window before it, latest first, at
-    /// most [`crate::alert::OTHER_SESSIONS`] ([`crate::alert::AlertHop::other_sessions`]).
+    /// most [`crate::detect::alert::OTHER_SESSIONS`] ([`crate::detect::alert::AlertHop::other_sessions`]).
     /// Every remembered login counts, whatever its account: an intruder rides whichever
     /// session they sat in.
     pub fn other_sessions(
@@ -225,7 +224,7 @@ impl Chains {
     /// into it is coming).
     pub(crate) fn prefetch(&self, host: u32) {
         if let Some(ring) = self.inbound.get(host as usize) {
-            crate::prefetch::prefetch_slice(ring);
+            crate::detect::prefetch::prefetch_slice(ring);
         }
     }
 
@@ -256,6 +255,59 @@ impl Chains {
     /// Links remembered in total (for statistics).
     pub fn links(&self) -> usize {
         self.inbound.iter().map(Vec::len).sum()
+    }
+}
+
+/// Doors of other sessions kept per hop ([`crate::detect::alert::AlertHop::other_sessions`]).
+pub const OTHER_SESSIONS: usize = 3;
+
+/// Up to [`OTHER_SESSIONS`] distinct hosts, in the order added, held inline: an alert hop is
+/// kept for every alert below the threshold too (1.6 M at once in a simulated maintenance
+/// weekend), and a vector there cost a pointer and an allocation each, 87 MiB of peak
+/// (docs/performance-detect.md, session 11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Doors([u32; OTHER_SESSIONS]);
+
+impl Doors {
+    const EMPTY_SLOT: u32 = u32::MAX;
+    pub const NONE: Doors = Doors([Doors::EMPTY_SLOT; OTHER_SESSIONS]);
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().copied().take_while(|&h| h != Doors::EMPTY_SLOT)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0[0] == Doors::EMPTY_SLOT
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.0[OTHER_SESSIONS - 1] != Doors::EMPTY_SLOT
+    }
+
+    /// Add `host` unless it is held already or all slots are taken.
+    pub fn push(&mut self, host: u32) {
+        if host == Doors::EMPTY_SLOT || self.iter().any(|h| h == host) {
+            return;
+        }
+        if let Some(slot) = self.0.iter_mut().find(|h| **h == Doors::EMPTY_SLOT) {
+            *slot = host;
+        }
+    }
+}
+
+impl Default for Doors {
+    fn default() -> Doors {
+        Doors::NONE
+    }
+}
+
+impl FromIterator<u32> for Doors {
+    fn from_iter<I: IntoIterator<Item = u32>>(hosts: I) -> Doors {
+        let mut d = Doors::NONE;
+        for h in hosts {
+            d.push(h);
+        }
+        d
     }
 }
 

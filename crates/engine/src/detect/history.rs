@@ -5,9 +5,9 @@
 
 use ahash::{AHashMap, AHashSet};
 
+use crate::detect::pairs::{PairCounts, PairSet};
 use crate::fleet::Fleet;
 use crate::graph::{FailedLogin, Hop};
-use crate::pairs::{PairCounts, PairSet};
 use hopscope_model::{Evidence, Time};
 
 const HOUR: i64 = 3_600_000_000;
@@ -149,11 +149,11 @@ impl History {
         }
         for h in [hop.src, hop.dst] {
             if let Some(h) = self.hosts.get(h as usize) {
-                crate::prefetch::prefetch_one(h);
+                crate::detect::prefetch::prefetch_one(h);
             }
         }
         if let Some(a) = self.accounts.get(hop.user as usize) {
-            crate::prefetch::prefetch_one(a);
+            crate::detect::prefetch::prefetch_one(a);
         }
     }
 

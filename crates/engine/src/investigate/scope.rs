@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use hopscope_model::{Catalog, Evidence, HostKind, Inventory, Time};
 
-use crate::alert::{threads, Alert, THREAD_GAP};
+use crate::detect::alert::{threads, Alert, THREAD_GAP};
 use crate::fleet::Foothold;
 use crate::graph::Hop;
 
@@ -39,7 +39,7 @@ impl Seed {
 
     /// The seeds of an alert ([`Seed::from_hops`] of its hops) and its entry host, when that is
     /// upstream of its first hop (a door whose session reached the inner host where the
-    /// intruder was first seen: [`crate::alert::entry_of`]), compromised from that hop's time.
+    /// intruder was first seen: [`crate::detect::alert::entry_of`]), compromised from that hop's time.
     pub fn from_alert(alert: &Alert) -> Vec<Seed> {
         let hops: Vec<Hop> = alert.hops.iter().map(|h| h.hop).collect();
         let mut seeds = Seed::from_hops(&hops);
@@ -331,7 +331,7 @@ pub fn scope(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::fixture::*;
+    use crate::investigate::audit::fixture::*;
     use hopscope_model::Lifecycle;
 
     fn w() -> World {
@@ -471,14 +471,14 @@ mod tests {
     fn an_alert_seeds_its_entry_when_it_is_upstream_of_its_first_hop() {
         let hop = |t: i64, src: u32, dst: u32| {
             let hop = Hop::test(t, src, dst, 1);
-            let trail = crate::chain::Trail {
+            let trail = crate::detect::chain::Trail {
                 origin: src,
-                causal: crate::chain::Causal::Unclear,
+                causal: crate::detect::chain::Causal::Unclear,
                 start: hop.time,
                 depth: 1,
                 alert: 0,
             };
-            crate::alert::AlertHop {
+            crate::detect::alert::AlertHop {
                 hop,
                 score: 10.0,
                 contributions: vec![],
@@ -486,10 +486,10 @@ mod tests {
                 evidence: vec![hop.evidence],
                 trail,
                 arrival: None,
-                other_sessions: crate::alert::Doors::NONE,
+                other_sessions: crate::detect::alert::Doors::NONE,
             }
         };
-        let alert = |entry: u32| crate::alert::Alert {
+        let alert = |entry: u32| crate::detect::alert::Alert {
             id: "A".into(),
             score: 20.0,
             raised_at: Time(10),
@@ -497,7 +497,7 @@ mod tests {
             last_time: Time(20),
             entry_host: entry,
             chain_origin: entry,
-            causal_account: crate::chain::Causal::Unclear,
+            causal_account: crate::detect::chain::Causal::Unclear,
             hops: vec![hop(10, 3, 4), hop(20, 4, 5)],
             hops_omitted: 0,
             reasons: vec![String::new(); 2],
@@ -513,19 +513,19 @@ mod tests {
 
     #[test]
     fn alerts_that_began_on_the_entry_within_the_thread_gap_after_its_compromise_are_joined() {
-        const D: i64 = crate::detector::DAY;
+        const D: i64 = crate::units::DAY;
         // 1 and 2 are doors, 3.. inner hosts
         let foothold = |h: u32| if h <= 2 { Foothold::Door } else { Foothold::Inner };
         let alert = |id: &str, t: i64, src: u32, dst: u32| {
             let hop = Hop::test(t, src, dst, 1);
-            let trail = crate::chain::Trail {
+            let trail = crate::detect::chain::Trail {
                 origin: src,
-                causal: crate::chain::Causal::Unclear,
+                causal: crate::detect::chain::Causal::Unclear,
                 start: hop.time,
                 depth: 1,
                 alert: 0,
             };
-            let h = crate::alert::AlertHop {
+            let h = crate::detect::alert::AlertHop {
                 hop,
                 score: 10.0,
                 contributions: vec![],
@@ -533,7 +533,7 @@ mod tests {
                 evidence: vec![hop.evidence],
                 trail,
                 arrival: None,
-                other_sessions: crate::alert::Doors::NONE,
+                other_sessions: crate::detect::alert::Doors::NONE,
             };
             Alert {
                 id: id.into(),
@@ -543,7 +543,7 @@ mod tests {
                 last_time: Time(t),
                 entry_host: src,
                 chain_origin: src,
-                causal_account: crate::chain::Causal::Unclear,
+                causal_account: crate::detect::chain::Causal::Unclear,
                 hops: vec![h],
                 hops_omitted: 0,
                 reasons: vec![String::new()],

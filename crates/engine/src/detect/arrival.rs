@@ -145,7 +145,7 @@ impl Arrivals {
     /// coming).
     pub(crate) fn prefetch(&self, host: u32) {
         if let Some(kept) = self.into.get(host as usize) {
-            crate::prefetch::prefetch_slice(kept);
+            crate::detect::prefetch::prefetch_slice(kept);
         }
     }
 

@@ -1,0 +1,25 @@
+//! Detection: one streaming pass in time order, events in, alerts out.
+//!
+//! The files import one way, in the order the pass uses them: what was seen before
+//! ([`history`], its tables in `pairs`), logins linked into hop chains ([`chain`], with the
+//! likeliest [`arrival`] into each inner host), each hop scored in bits of surprise
+//! ([`score`], worded by [`explain`], tagged by [`attack`]), suspicious hops gathered into
+//! alerts ([`alert`], with their lead-in hops from [`lead`]), the daily [`budget`], and the
+//! [`detector`] that drives them, with [`stream`] handing alert events to `watch` and
+//! [`probe`] answering questions about one hop. [`rule`] is the unseen-edge baseline.
+
+pub mod alert;
+pub mod arrival;
+pub mod attack;
+pub mod budget;
+pub mod chain;
+pub(crate) mod detector;
+pub mod explain;
+pub mod history;
+pub mod lead;
+mod pairs;
+pub(crate) mod prefetch;
+pub mod probe;
+pub mod rule;
+pub mod score;
+pub mod stream;
