@@ -89,11 +89,30 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         None => None,
         Some(z) => Some(parse_tz(z).with_context(|| format!("--tz: unknown time zone {z:?} (use an IANA name such as Asia/Tokyo, or an offset such as +09:00)"))?),
     };
-    let files = ingest::discover(&a.logs)?;
+    let found = ingest::discover_all(&a.logs)?;
+    // what a directory walk could not read is a located problem; the run goes on
+    let walk_problems: Vec<Problem> = found
+        .skipped
+        .iter()
+        .map(|s| Problem {
+            file: s.path.clone(),
+            position: Position::Line(1),
+            kind: ingest::ProblemKind::Unreadable,
+            message: s.message.clone(),
+        })
+        .collect();
+    if let (true, Some(p)) = (a.strict, walk_problems.first()) {
+        bail!("{p} (--strict stops at the first problem)");
+    }
+    let files = found.files;
     if files.is_empty() {
         bail!(
-            "no files found in {}",
-            a.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            "no files found in {}{}",
+            a.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            match walk_problems.first() {
+                Some(p) => format!(" ({} left out; the first: {p})", walk_problems.len()),
+                None => String::new(),
+            }
         );
     }
 
@@ -179,7 +198,7 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     // The manifest: earlier sources kept, new ones added; problems over everything.
     let mut manifest = existing.clone().unwrap_or_default();
     let mut tally = ProblemTally::default();
-    for p in inv_problems {
+    for p in inv_problems.into_iter().chain(walk_problems) {
         tally.add(p);
     }
     tally.merge(&summary.problems);

@@ -13,8 +13,12 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         return Some(Format::Winjson);
     }
     let text = String::from_utf8_lossy(head);
-    let mut lines =
-        text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).take(50).peekable();
+    let mut lines = text
+        .split(['\n', '\r'])
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .take(50)
+        .peekable();
     let first = *lines.peek()?;
 
     if first.starts_with('{') || first.starts_with('[') || first.starts_with("Record ") {

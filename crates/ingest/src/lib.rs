@@ -24,6 +24,9 @@ mod zeek;
 pub use batch::{absorb, Batch, BatchBuilder, RawEvent, RawLabel};
 pub use detect::detect;
 pub use format::{Format, LineKind, LineParser, ParseContext};
-pub use input::{discover, head, mtime, open, InputError, CONTEXT_FILES};
+pub use input::{
+    discover, discover_all, head, mtime, open, Discovered, InputError, InputKind, LineReader,
+    Skipped, CONTEXT_FILES,
+};
 pub use pipeline::{run, IngestError, IngestOptions, IngestSummary, SinkItem, SourceReport};
 pub use problems::{LineError, Problem, ProblemKind, ProblemTally};

@@ -5,19 +5,18 @@
 //! Memory is bounded by the units in flight (a few chunks per worker), not by the input.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
 use hopscope_model::{Catalog, EventTable, Inventory, Position, Time};
-use memchr::memchr;
 use sha2::{Digest, Sha256};
 
 use crate::batch::{Absorber, Batch, BatchBuilder, Dictionary, RawLabel};
 use crate::detect::detect;
 use crate::format::{Format, LineKind, LineParser, ParseContext};
-use crate::input::{self, io_message, Compression, MAX_LINE};
+use crate::input::{self, io_message, Compression, InputKind, StreamEnd, Tee, MAX_LINE};
 use crate::problems::{LineError, Problem, ProblemKind, ProblemTally};
 
 /// How to ingest.
@@ -123,6 +122,40 @@ struct Plan {
     compression: Compression,
     size: u64,
     ctx: ParseContext,
+    /// Set when the input is a stream (a pipe, a device): opened once while planning, read
+    /// once by one unit.
+    stream: Option<StreamPlan>,
+}
+
+/// A stream's single reader, taken by the unit that reads it, and what it held once read.
+struct StreamPlan {
+    reader: Mutex<Option<Tee>>,
+    end: Mutex<Option<StreamEnd>>,
+}
+
+impl Plan {
+    /// The input's decompressed text from its first byte: the file opened anew, or the
+    /// stream's one reader (which only one unit ever asks for).
+    fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        match &self.stream {
+            None => input::open(&self.path).map(|(r, _)| r),
+            Some(s) => {
+                let tee = s.reader.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let tee = tee.ok_or_else(|| std::io::Error::other("stream already read"))?;
+                input::decode(Box::new(tee)).map(|(r, _)| r)
+            }
+        }
+    }
+
+    /// For a stream: read what is left of it and keep its size and hash for the report.
+    fn finish_stream(&self) {
+        if let Some(s) = &self.stream {
+            let tee = s.reader.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(tee) = tee {
+                *s.end.lock().unwrap_or_else(|e| e.into_inner()) = Some(tee.finish());
+            }
+        }
+    }
 }
 
 enum Unit {
@@ -165,13 +198,43 @@ pub fn run(
 ) -> Result<IngestSummary, IngestError> {
     let mut summary = IngestSummary::default();
     let mut plans = Vec::new();
+    // streams already opened, by device and inode: a pipe named twice is read once
+    let mut streams: BTreeMap<(u64, u64), String> = BTreeMap::new();
     for path in files {
+        use std::os::unix::fs::MetadataExt;
         let display = path.display().to_string();
         let source_id = catalog.sources.intern(&display);
         let mut report = SourceReport { path: display.clone(), source_id, ..Default::default() };
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let meta = std::fs::metadata(path);
+        // regular or not is told by metadata, whatever the name (`/dev/stdin`, `/dev/fd/63`)
+        let kind = meta.as_ref().map_or(InputKind::File, InputKind::of);
+        let size = match (&meta, kind) {
+            (Ok(m), InputKind::File) => m.len(),
+            _ => 0,
+        };
         report.bytes = size;
-        let (head, compression) = match input::head(path, 1 << 16) {
+        if let (Ok(m), InputKind::Stream(what)) = (&meta, kind) {
+            if let Some(first) = streams.get(&(m.dev(), m.ino())) {
+                report.problems.add(Problem {
+                    file: display.clone(),
+                    position: Position::Line(1),
+                    kind: ProblemKind::Unreadable,
+                    message: format!("the same {what} as {first}, which is read in its place: a {what} can be read only once"),
+                });
+                summary.sources.push(report);
+                plans.push(None);
+                continue;
+            }
+            streams.insert((m.dev(), m.ino()), display.clone());
+        }
+        let opened = match kind {
+            InputKind::File => input::head(path, 1 << 16).map(|(h, c)| (h, c, None)),
+            InputKind::Stream(_) => input::open_stream(path, 1 << 16).map(|s| {
+                let plan = StreamPlan { reader: Mutex::new(Some(s.raw)), end: Mutex::new(None) };
+                (s.head, s.compression, Some(plan))
+            }),
+        };
+        let (head, compression, stream) = match opened {
             Ok(h) => h,
             Err(e) => {
                 report.problems.add(Problem {
@@ -203,9 +266,7 @@ pub fn run(
                 ),
             });
         }
-        let header = head
-            .split(|&b| b == b'\n')
-            .next()
+        let header = input::next_line(&mut &head[..])
             .map(|l| String::from_utf8_lossy(l).trim_end().to_string());
         let ctx = ParseContext {
             path: display.clone(),
@@ -213,7 +274,8 @@ pub fn run(
             year: opts.year,
             inferred_year: None,
             tz: opts.tz.clone(),
-            mtime: input::mtime(path),
+            // a stream's mtime is when it was last written to, not when its lines were
+            mtime: if stream.is_some() { None } else { input::mtime(path) },
             header,
         };
         summary.sources.push(report);
@@ -224,6 +286,7 @@ pub fn run(
             compression,
             size,
             ctx,
+            stream,
         }));
     }
 
@@ -234,7 +297,10 @@ pub fn run(
     for (i, plan) in plans.iter().enumerate() {
         let Some(plan) = plan else { continue };
         let format = plan.format.expect("planned files have a format");
-        if format.chunkable()
+        if plan.stream.is_some() {
+            // a stream is read once, start to end, by one unit that also hashes it
+            units.push(Unit::Whole(i));
+        } else if format.chunkable()
             && plan.compression == Compression::None
             && plan.size > opts.chunk_bytes
         {
@@ -403,10 +469,34 @@ pub fn run(
                         return Err(IngestError::Sink(e));
                     }
                 }
+                let mut read = 0;
+                if let (true, Some(stream)) = (msg.last, &plan.stream) {
+                    let end = stream.end.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    if let Some(end) = end {
+                        read = end.bytes;
+                        report.bytes = end.bytes;
+                        match end.sha256 {
+                            Ok(h) => report.sha256 = Some(h),
+                            Err(e) => {
+                                let p = Problem {
+                                    file: plan.display.clone(),
+                                    position: Position::Line(report.lines + 1),
+                                    kind: ProblemKind::Unreadable,
+                                    message: format!("after line {}: {e}", report.lines),
+                                };
+                                if opts.strict {
+                                    finish(&abort);
+                                    return Err(IngestError::Strict(p));
+                                }
+                                report.problems.add(p);
+                            }
+                        }
+                    }
+                }
                 if msg.last {
                     progress(match &units[msg.unit] {
                         Unit::Chunk { start, end, .. } => end - start,
-                        Unit::Whole(_) => plan.size,
+                        Unit::Whole(_) => plan.size.max(read),
                         Unit::Hash(_) => 0,
                     });
                     cursor = (cursor.0 + 1, 0);
@@ -565,12 +655,19 @@ fn work(
         Unit::Whole(_) => {
             let mut seq = 0u32;
             let mut send = |batch: Batch, last: bool| {
+                if last {
+                    // a stream's size and hash are known before its last batch is absorbed
+                    plan.finish_stream();
+                }
                 let ok =
                     tx.send(Msg { unit: idx, seq, last, payload: Payload::Batch(batch) }).is_ok();
                 seq += 1;
                 ok
             };
             if format.whole_file() {
+                if plan.stream.is_some() {
+                    return parse_spooled(plan, format, opts, &mut send, w);
+                }
                 return crate::windows::parse_file(
                     &plan.path,
                     format,
@@ -580,6 +677,41 @@ fn work(
                 );
             }
             parse_stream(plan, format, opts.batch_events, abort, &mut send, w)
+        }
+    }
+}
+
+/// A Windows file that arrives as a stream (EVTX and zip archives need to seek; JSON is joined
+/// per file): copied once to a temporary file, read from there, and the copy removed.
+fn parse_spooled(
+    plan: &Plan,
+    format: Format,
+    opts: &IngestOptions,
+    send: &mut dyn FnMut(Batch, bool) -> bool,
+    w: &mut Worker<'_>,
+) -> bool {
+    let spool = || -> std::io::Result<tempfile::NamedTempFile> {
+        let stream = plan.stream.as_ref().expect("a stream plan");
+        let tee = stream.reader.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut tee = tee.ok_or_else(|| std::io::Error::other("stream already read"))?;
+        let mut tmp = tempfile::Builder::new().prefix("hopscope-stream-").tempfile()?;
+        std::io::copy(&mut tee, tmp.as_file_mut())?;
+        Ok(tmp)
+    };
+    match spool() {
+        Ok(tmp) => {
+            crate::windows::parse_file(tmp.path(), format, &plan.ctx, opts.batch_events, send)
+        }
+        Err(e) => {
+            let mut b = w.builder(format);
+            b.problem(
+                Position::Line(1),
+                LineError::new(
+                    ProblemKind::Unreadable,
+                    format!("copying the stream to a temporary file: {}", io_message(&e)),
+                ),
+            );
+            send(w.finish(b), true)
         }
     }
 }
@@ -666,26 +798,21 @@ fn parse_text_line(line: &str, line_no: u64, parser: &mut dyn LineParser, b: &mu
 /// waits of that many lines to overlap, few enough that what they bring stays in cache.
 const LOOKAHEAD: usize = 8;
 
-/// The next line of `rest` (without its `\n`), advancing past it.
-#[inline]
-fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    if rest.is_empty() {
-        return None;
-    }
-    let (line, next) = match memchr(b'\n', rest) {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => (*rest, &rest[rest.len()..]),
-    };
-    *rest = next;
-    Some(line)
-}
-
 /// Read the bytes of `[start - 1, end)` of `path` into `buf`, and on to the end of the line
 /// that crosses `end`. Reads into the buffer's spare room (not zero-filled first: the buffer
 /// is reused from chunk to chunk, and zeroing it cost as much as a copy).
 fn read_chunk(path: &Path, start: u64, end: u64, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = std::fs::File::open(path)?;
+    read_chunk_from(std::fs::File::open(path)?, start, end, buf)
+}
+
+/// [`read_chunk`] from any seekable reader.
+fn read_chunk_from<F: Read + std::io::Seek>(
+    mut f: F,
+    start: u64,
+    end: u64,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    use std::io::SeekFrom;
     // one byte before the chunk, to know whether a line starts at `start`
     let from = start.saturating_sub(1);
     let len = end - from;
@@ -699,15 +826,15 @@ fn read_chunk(path: &Path, start: u64, end: u64, buf: &mut Vec<u8>) -> std::io::
             "file shorter than when ingest began",
         ));
     }
-    // extend to the end of the line that crosses `end`
-    if buf.last() != Some(&b'\n') {
+    // extend to the end of the line that crosses `end` (`\n`, `\r\n` or a lone `\r`)
+    if !matches!(buf.last(), Some(b'\n' | b'\r')) {
         let mut tail = vec![0u8; 1 << 16];
         loop {
             let n = f.read(&mut tail)?;
             if n == 0 {
                 break;
             }
-            if let Some(i) = memchr(b'\n', &tail[..n]) {
+            if let Some(i) = memchr::memchr2(b'\n', b'\r', &tail[..n]) {
                 buf.extend_from_slice(&tail[..=i]);
                 break;
             }
@@ -737,10 +864,12 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
         *w.buf = buf;
         return w.finish(b);
     };
-    // the chunk's lines are `buf[begin..]`: past the partial line of the previous chunk
+    // the chunk's lines are `buf[begin..]`: past the partial line of the previous chunk, or
+    // past a byte order mark at the start of the file
     let read = read.map(|()| match start {
+        0 if buf.starts_with(input::BOM) => input::BOM.len(),
         0 => 0,
-        _ => memchr(b'\n', &buf).map_or(buf.len(), |i| i + 1),
+        _ => input::first_line_start(&buf),
     });
     match read {
         Ok(begin) => {
@@ -772,7 +901,7 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
                 let (mut head, mut queued) = (0usize, 0usize);
                 loop {
                     while queued < LOOKAHEAD {
-                        let Some(l) = next_line(&mut rest) else { break };
+                        let Some(l) = input::next_line(&mut rest) else { break };
                         parser.hint(l, &b);
                         ring[(head + queued) % LOOKAHEAD] = l;
                         queued += 1;
@@ -786,7 +915,7 @@ fn parse_chunk(plan: &Plan, format: Format, start: u64, end: u64, w: &mut Worker
                     handle(line, line_no, parser.as_mut(), &mut b);
                 }
             } else {
-                while let Some(line) = next_line(&mut rest) {
+                while let Some(line) = input::next_line(&mut rest) {
                     line_no += 1;
                     handle(line, line_no, parser.as_mut(), &mut b);
                 }
@@ -814,10 +943,16 @@ fn parse_stream(
 ) -> bool {
     let mut b = w.builder(format);
     let mut ctx = plan.ctx.clone();
-    if format == Format::Sshd && ctx.year.is_none() && ctx.mtime.is_some() {
+    let prepass = ctx.year.is_none() && ctx.mtime.is_some() && plan.stream.is_none();
+    if format == Format::Sshd && prepass {
         // syslog has no year: anchor the last line to the mtime, count roll-overs back
-        if let Ok((r, _)) = input::open(&plan.path) {
-            let lines = BufReader::with_capacity(1 << 20, r).split(b'\n').map_while(Result::ok);
+        if let Ok(r) = plan.open() {
+            let mut lines = input::LineReader::new(BufReader::with_capacity(1 << 20, r));
+            let mut line = Vec::new();
+            let lines = std::iter::from_fn(|| match lines.next_line(&mut line) {
+                Ok(Some(_)) => Some(line.clone()),
+                _ => None,
+            });
             ctx.inferred_year = crate::sshd::first_year_from_mtime(lines, &ctx);
         }
     }
@@ -828,50 +963,21 @@ fn parse_stream(
             return send(w.finish(b), true);
         }
     };
-    let reader = match input::open(&plan.path) {
-        Ok((r, _)) => r,
+    let reader = match plan.open() {
+        Ok(r) => r,
         Err(e) => {
             b.problem(Position::Line(1), LineError::new(ProblemKind::Unreadable, io_message(&e)));
             return send(w.finish(b), true);
         }
     };
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut reader = input::LineReader::new(BufReader::with_capacity(1 << 20, reader));
     let mut line = Vec::new();
     let mut line_no = 0u64; // relative to the current batch
     let mut lines_total = 0u64;
     loop {
-        line.clear();
-        let mut overlong = false;
-        let got = loop {
-            let buf = match reader.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => break Err(e),
-            };
-            if buf.is_empty() {
-                break Ok(!line.is_empty() || overlong);
-            }
-            let (take, found) = match memchr(b'\n', buf) {
-                Some(i) => (i + 1, true),
-                None => (buf.len(), false),
-            };
-            let piece = &buf[..if found { take - 1 } else { take }];
-            if !overlong {
-                if line.len() + piece.len() > MAX_LINE {
-                    overlong = true;
-                    line.clear();
-                } else {
-                    line.extend_from_slice(piece);
-                }
-            }
-            reader.consume(take);
-            if found {
-                break Ok(true);
-            }
-        };
-        match got {
-            Ok(false) => break,
-            Ok(true) => {
+        match reader.next_line(&mut line) {
+            Ok(None) => break,
+            Ok(Some(overlong)) => {
                 line_no += 1;
                 lines_total += 1;
                 handle_line(&line, overlong, line_no, parser.as_mut(), &mut b);
@@ -902,4 +1008,106 @@ fn parse_stream(
     }
     parser.finish(&mut b);
     send(w.finish(b), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The lines of `data` as the manual says: a line ends at `\n`, `\r\n` or a lone `\r`.
+    fn reference_lines(data: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut line = Vec::new();
+        let mut i = 0;
+        while i < data.len() {
+            match data[i] {
+                b'\n' => out.push(std::mem::take(&mut line)),
+                b'\r' => {
+                    out.push(std::mem::take(&mut line));
+                    if data.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                }
+                b => line.push(b),
+            }
+            i += 1;
+        }
+        if !line.is_empty() {
+            out.push(line);
+        }
+        out
+    }
+
+    /// The lines the chunked reader finds in `data` cut every `chunk` bytes.
+    fn chunked_lines(data: &[u8], chunk: u64) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut start = 0u64;
+        let mut buf = Vec::new();
+        while start < data.len() as u64 {
+            let end = (start + chunk).min(data.len() as u64);
+            read_chunk_from(std::io::Cursor::new(data), start, end, &mut buf).unwrap();
+            let begin = match start {
+                0 if buf.starts_with(input::BOM) => input::BOM.len(),
+                0 => 0,
+                _ => input::first_line_start(&buf),
+            };
+            let mut rest = &buf[begin..];
+            while let Some(l) = input::next_line(&mut rest) {
+                out.push(l.to_vec());
+            }
+            start = end;
+        }
+        out
+    }
+
+    /// The lines the streaming reader finds, its buffer `cap` bytes.
+    fn streamed_lines(data: &[u8], cap: usize) -> Vec<Vec<u8>> {
+        let mut r = input::LineReader::new(BufReader::with_capacity(cap, data));
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        while let Some(overlong) = r.next_line(&mut line).unwrap() {
+            assert!(!overlong);
+            out.push(line.clone());
+        }
+        out
+    }
+
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        // line ends of every kind, empty lines, a BOM-like prefix never in the middle
+        proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b'b'), Just(b'\r'), Just(b'\n'), Just(0xc3u8)],
+            0..300,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn chunks_and_streams_cut_lines_as_the_manual_says(
+            data in text(),
+            chunk in 1u64..40,
+            cap in 1usize..17,
+        ) {
+            let want = reference_lines(&data);
+            prop_assert_eq!(&chunked_lines(&data, chunk), &want);
+            prop_assert_eq!(&streamed_lines(&data, cap), &want);
+        }
+
+        #[test]
+        fn a_byte_order_mark_is_no_part_of_the_first_line(
+            data in text(),
+            chunk in 1u64..40,
+            cap in 1usize..17,
+        ) {
+            let want = reference_lines(&data);
+            let mut with = input::BOM.to_vec();
+            with.extend_from_slice(&data);
+            prop_assert_eq!(&chunked_lines(&with, chunk.max(4)), &want);
+            // the text readers (`input::open`, `input::decode`) drop it before the line reader
+            let (mut r, _) = input::decode(Box::new(std::io::Cursor::new(with))).unwrap();
+            let mut stripped = Vec::new();
+            r.read_to_end(&mut stripped).unwrap();
+            prop_assert_eq!(&streamed_lines(&stripped, cap), &want);
+        }
+    }
 }
