@@ -15,6 +15,7 @@
 
 pub mod lock;
 mod manifest;
+mod range;
 mod reader;
 mod schema;
 mod tables;
@@ -22,8 +23,9 @@ mod writer;
 
 pub use lock::WriterLock;
 pub use manifest::{
-    InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, MANIFEST, VERSION,
+    InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, TimeRange, MANIFEST, VERSION,
 };
+pub use range::OUT_OF_RANGE;
 pub use reader::{Case, EventStream, Label};
 pub use writer::CaseWriter;
 
