@@ -237,6 +237,16 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
             manifest.notes.push(n);
         }
     }
+    // inventory roles the vocabulary does not know (docs/formats.md#host-roles): said once,
+    // and said again only when a new inventory replaces the case's
+    if a.inventory.is_some() {
+        manifest.notes.retain(|n| !n.starts_with(hopscope_model::RoleCensus::NOTE_PREFIX));
+    }
+    if let Some(n) = inventory.role_census().note() {
+        if !manifest.notes.contains(&n) {
+            manifest.notes.push(n);
+        }
+    }
     if summary.sources.iter().any(|s| s.format == Some(Format::Lanl)) {
         let n = format!("LANL second 0 is {}", lanl_start.to_rfc3339());
         if !manifest.notes.contains(&n) {

@@ -26,9 +26,9 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// Bumped whenever a checkpointed type changes shape or meaning (4: chain origins move to
 /// the last door left; 5: lead-in hops held without their alert-hop vectors, expired
 /// lazily; 6: arrivals into internet-facing servers, and whether each was new to its host; 7:
-/// each alert hop keeps the doors of the other sessions into its source): an older checkpoint
-/// is refused.
-pub const VERSION: u32 = 7;
+/// each alert hop keeps the doors of the other sessions into its source; 8: the doors and
+/// address pools learned from behaviour): an older checkpoint is refused.
+pub const VERSION: u32 = 8;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

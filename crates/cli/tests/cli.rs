@@ -137,6 +137,44 @@ fn append_and_inventory_resolution() {
     assert!(last.contains(r#""dst_host":"C586.dom1.example""#), "{last}");
 }
 
+/// Inventory roles the vocabulary does not know are counted and named once in the case's
+/// notes (docs/formats.md#host-roles); a new inventory replaces the note.
+#[test]
+fn unrecognised_inventory_roles_are_noted_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir(p.join("cmdb")).unwrap();
+    std::fs::write(
+        p.join("cmdb/hosts.csv"),
+        "host,role\nC625,WS\nC586,Frobnicator\nC1065,frobnicator\nC1250,gizmo\nC529,db server\nC9,\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("auth.txt"), LANL).unwrap();
+    std::fs::write(p.join("more.txt"), "9,U9@DOM1,U9@DOM1,C9,c586,NTLM,Network,LogOn,Success\n")
+        .unwrap();
+    let notes = |p: &std::path::Path| -> Vec<String> {
+        let info: serde_json::Value =
+            serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
+        let notes = info["notes"].as_array().unwrap().iter();
+        notes.map(|n| n.as_str().unwrap().to_string()).filter(|n| n.contains("roles")).collect()
+    };
+    ok(&["ingest", "auth.txt", "--case", "c", "--inventory", "cmdb"], p);
+    ok(&["ingest", "more.txt", "--case", "c"], p);
+    assert_eq!(
+        notes(p),
+        vec![
+            r#"inventory roles not recognised, counted as unknown (3 hosts): "frobnicator", "gizmo""#
+        ]
+    );
+    let text = ok(&["case", "info", "--case", "c"], p);
+    assert!(text.contains(r#"note        inventory roles not recognised"#), "{text}");
+    std::fs::write(p.join("cmdb/hosts.csv"), "host,role\nC625,laptop\nC586,srv\n").unwrap();
+    std::fs::write(p.join("again.txt"), "10,U9@DOM1,U9@DOM1,C9,c586,NTLM,Network,LogOn,Success\n")
+        .unwrap();
+    ok(&["ingest", "again.txt", "--case", "c", "--inventory", "cmdb"], p);
+    assert!(notes(p).is_empty(), "{:?}", notes(p));
+}
+
 #[test]
 fn killed_ingest_leaves_no_readable_half_case() {
     let d = tempfile::tempdir().unwrap();

@@ -1,12 +1,15 @@
 //! What the engine knows about each host and authentication label, by id.
 //!
 //! Built once from the case's [`Catalog`] and [`Inventory`], so the hot loop reads plain
-//! vectors instead of strings.
+//! vectors instead of strings; and what hosts are learned to be from what they do
+//! ([`crate::behaviour`]), online, as the events pass ([`Fleet::observe`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ahash::AHashMap;
-use hopscope_model::{Catalog, HostKind, Inventory, Lifecycle, Time};
+use hopscope_model::{Catalog, EventTable, HostKind, Inventory, Lifecycle, RoleClass, Time};
+
+use crate::behaviour::{AccountKind, Behaviour, Known};
 
 /// Facts about one host that scoring uses.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -27,14 +30,22 @@ pub struct HostFacts {
     pub restricted_data: bool,
     /// The pseudo-host `internet`.
     pub is_internet: bool,
-    /// A person's own machine: the inventory role says `workstation` (or `desktop`, `laptop`,
-    /// `vdi`).
+    /// A person's own machine, as the inventory says: its role's class is
+    /// [`RoleClass::Workstation`] (`workstation`, `ws`, `pc`, `laptop`, `vdi`, ...:
+    /// docs/formats.md#host-roles). [`Fleet::is_door`] also knows the doors learned from
+    /// behaviour.
     pub workstation: bool,
+    /// The class of the inventory role ([`hopscope_model::read_role`]); unknown without a row.
+    pub role: RoleClass,
     /// The host has an inventory row (`hosts.csv`).
     pub inventoried: bool,
+    /// Known only by an address in our ranges ([`HostKind::Address`]): no inventory row, no
+    /// name in any log. Such a host may be an address pool ([`Fleet::is_pool`]).
+    pub by_address: bool,
 }
 
-/// Whether an intrusion can begin on a host without a login into it, as the inventory tells.
+/// Whether an intrusion can begin on a host without a login into it, as the inventory tells
+/// and behaviour shows ([`Fleet::foothold`]).
 ///
 /// Intrusions begin where the outside world touches the fleet: a person's workstation (a
 /// phishing mail, a malicious download) or a host that serves the internet (an exploited
@@ -43,6 +54,10 @@ pub struct HostFacts {
 pub enum Foothold {
     /// The `internet` pseudo-host itself.
     Internet,
+    /// An address pool (NAT, VPN, DHCP, VDI; [`Fleet::is_pool`]): logins come from it, from
+    /// whichever machine held the address then; nobody is *on* it. Like the internet, a place
+    /// outside the hosts we know.
+    Pool,
     /// A workstation or an internet-facing host: an intrusion can begin on it.
     Door,
     /// An inventoried host that is neither: an intruder on it arrived by a login.
@@ -51,13 +66,10 @@ pub enum Foothold {
     Unknown,
 }
 
-/// Inventory roles that name a person's own machine.
-const WORKSTATION_ROLES: [&str; 4] = ["workstation", "desktop", "laptop", "vdi"];
-
-/// Whether an inventory role names a person's own machine (case-insensitive).
+/// Whether an inventory role names a person's own machine (case-insensitive; the vocabulary
+/// is [`hopscope_model::ROLE_WORDS`]).
 pub fn is_workstation_role(role: &str) -> bool {
-    let r = role.trim();
-    WORKSTATION_ROLES.iter().any(|w| r.eq_ignore_ascii_case(w))
+    RoleClass::of(role) == RoleClass::Workstation
 }
 
 /// What an authentication label means, as far as the engine cares.
@@ -95,13 +107,23 @@ impl AuthKind {
     }
 }
 
-/// Host facts and label kinds for one case.
-#[derive(Clone, Debug, Default)]
+/// Host facts and label kinds for one case, and what hosts were learned to be.
+///
+/// Only the learned part ([`Behaviour`]) is serialised (a `watch` checkpoint): the rest is
+/// derived from the catalog and inventory and rebuilt ([`Fleet::rebuild`]).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Fleet {
+    #[serde(skip)]
     hosts: Vec<HostFacts>,
+    #[serde(skip)]
     auths: Vec<AuthKind>,
+    #[serde(skip)]
+    accounts: Vec<AccountKind>,
+    #[serde(skip)]
     sites: Vec<String>,
+    #[serde(skip)]
     countries: Vec<String>,
+    learned: Behaviour,
 }
 
 static UNKNOWN_HOST: HostFacts = HostFacts {
@@ -115,7 +137,9 @@ static UNKNOWN_HOST: HostFacts = HostFacts {
     restricted_data: false,
     is_internet: false,
     workstation: false,
+    role: RoleClass::Unknown,
     inventoried: false,
+    by_address: false,
 };
 
 impl Fleet {
@@ -152,6 +176,7 @@ impl Fleet {
                     site: small_id(&mut site_ids, &mut sites, &r.site),
                     country: small_id(&mut country_ids, &mut countries, &r.country),
                     is_internet: r.kind == HostKind::Internet,
+                    by_address: r.kind == HostKind::Address,
                     ..HostFacts::default()
                 };
                 if let Some(h) = r.inventory.and_then(|i| inventory.hosts.get(i as usize)) {
@@ -159,7 +184,8 @@ impl Fleet {
                     f.last_patched = h.last_patched.and_then(|d| Time::parse(&d.to_string()).ok());
                     f.internet_facing = h.internet_facing;
                     f.criticality = h.criticality;
-                    f.workstation = is_workstation_role(&h.role);
+                    f.role = RoleClass::of(&h.role);
+                    f.workstation = f.role == RoleClass::Workstation;
                     f.inventoried = true;
                 }
                 if let Some((c, restricted)) = clients.get(&id) {
@@ -170,12 +196,60 @@ impl Fleet {
             })
             .collect();
         let auths = catalog.auths.iter().map(|(_, l)| AuthKind::of_label(l)).collect();
-        Fleet { hosts, auths, sites, countries }
+        let accounts =
+            catalog.accounts.iter().map(|(_, a)| AccountKind::of_name(&a.name)).collect();
+        Fleet { hosts, auths, accounts, sites, countries, learned: Behaviour::default() }
     }
 
-    /// Whether `catalog` holds hosts or labels this fleet was not built with.
+    /// Rebuild the facts derived from `catalog` and `inventory`, keeping what was learned
+    /// (a detector restored from a checkpoint, or one whose catalog grew).
+    pub fn rebuild(&mut self, catalog: &Catalog, inventory: &Inventory) {
+        let learned = std::mem::take(&mut self.learned);
+        *self = Fleet { learned, ..Fleet::new(catalog, inventory) };
+    }
+
+    /// Whether `catalog` holds hosts, accounts or labels this fleet was not built with.
     pub fn is_behind(&self, catalog: &Catalog) -> bool {
-        catalog.hosts.len() != self.hosts.len() || catalog.auths.len() != self.auths.len()
+        catalog.hosts.len() != self.hosts.len()
+            || catalog.auths.len() != self.auths.len()
+            || catalog.accounts.len() != self.accounts.len()
+    }
+
+    /// Learn what hosts are from row `i` of `t` ([`crate::behaviour`]). The detector calls
+    /// this for every event, in time order, before anything else looks at it.
+    #[inline]
+    pub fn observe(&mut self, t: &EventTable, i: usize) {
+        let Fleet { hosts, accounts, learned, .. } = self;
+        learned.observe(t, i, &Statics { hosts, accounts });
+    }
+
+    /// What was learned from behaviour so far.
+    pub fn learned(&self) -> &Behaviour {
+        &self.learned
+    }
+
+    /// Whether host `id` is a person's own machine: the inventory's role says so, or, when the
+    /// inventory gives no role or none of a known word (docs/formats.md#host-roles), people
+    /// log on at its console on many days ([`Behaviour::is_door`]). A role of a server class
+    /// or a pool is trusted over behaviour.
+    pub fn is_workstation(&self, id: u32) -> bool {
+        let f = self.host(id);
+        f.workstation
+            || (f.role == RoleClass::Unknown && !f.is_internet && self.learned.is_door(id))
+    }
+
+    /// Whether an intrusion can begin on host `id` without a login into it: a person's machine
+    /// ([`Fleet::is_workstation`]) or an internet-facing host.
+    pub fn is_door(&self, id: u32) -> bool {
+        !self.is_pool(id) && (self.is_workstation(id) || self.host(id).internet_facing)
+    }
+
+    /// Whether host `id` is an address pool: an inventory row whose role is a pool (`nat`,
+    /// `vdi pool`), or a host known only by its address that many accounts log in out of
+    /// within a day ([`Behaviour::is_pool`]).
+    pub fn is_pool(&self, id: u32) -> bool {
+        let f = self.host(id);
+        f.role == RoleClass::Pool || (f.by_address && self.learned.is_pool(id))
     }
 
     /// Facts of host `id`; hosts the fleet was not built with (0, or added later) have
@@ -186,12 +260,15 @@ impl Fleet {
         }
         self.hosts.get(id as usize - 1).unwrap_or(&UNKNOWN_HOST)
     }
-    /// Whether an intrusion can begin on host `id` ([`Foothold`]).
+    /// Whether an intrusion can begin on host `id` ([`Foothold`]), as the inventory tells and
+    /// behaviour shows so far.
     pub fn foothold(&self, id: u32) -> Foothold {
         let f = self.host(id);
         if f.is_internet {
             Foothold::Internet
-        } else if f.workstation || f.internet_facing {
+        } else if self.is_pool(id) {
+            Foothold::Pool
+        } else if self.is_door(id) {
             Foothold::Door
         } else if f.inventoried {
             Foothold::Inner
@@ -204,12 +281,16 @@ impl Fleet {
     /// exploited service that leaves none).
     pub fn exposed_server(&self, id: u32) -> bool {
         let f = self.host(id);
-        f.internet_facing && !f.workstation && !f.is_internet
+        f.internet_facing && !f.is_internet && !self.is_workstation(id) && !self.is_pool(id)
     }
     /// Whether the detector keeps the likeliest logins into host `id`
     /// ([`crate::detect::arrival`]): an inner host, or an internet-facing server.
     pub fn keeps_arrivals(&self, id: u32) -> bool {
         self.foothold(id) == Foothold::Inner || self.exposed_server(id)
+    }
+    /// What account `id` is (a person's, a machine's, a system identity).
+    pub fn account(&self, id: u32) -> AccountKind {
+        id.checked_sub(1).and_then(|i| self.accounts.get(i as usize)).copied().unwrap_or_default()
     }
     pub fn auth(&self, id: u32) -> AuthKind {
         if id == 0 {
@@ -232,6 +313,25 @@ impl Fleet {
             self.hosts.resize(id as usize, HostFacts::default());
         }
         self.hosts[id as usize - 1] = facts;
+    }
+}
+
+/// The static facts [`Behaviour::observe`] reads.
+struct Statics<'a> {
+    hosts: &'a [HostFacts],
+    accounts: &'a [AccountKind],
+}
+
+impl Known for Statics<'_> {
+    #[inline]
+    fn may_be_pool(&self, id: u32) -> bool {
+        id.checked_sub(1)
+            .and_then(|i| self.hosts.get(i as usize))
+            .is_some_and(|f| f.by_address || f.role == RoleClass::Pool)
+    }
+    #[inline]
+    fn account_kind(&self, id: u32) -> AccountKind {
+        id.checked_sub(1).and_then(|i| self.accounts.get(i as usize)).copied().unwrap_or_default()
     }
 }
 

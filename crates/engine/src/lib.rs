@@ -16,6 +16,7 @@
 //! - deterministic: no hash-map iteration reaches an output; alerts are sorted by a total
 //!   order.
 
+pub mod behaviour;
 pub mod detect;
 pub mod eval;
 pub mod fleet;
@@ -35,6 +36,7 @@ pub use audit::{
     audit, collect_logins, weaknesses, Audit, AuditConfig, Finding, FindingKind, Severity,
     Sighting, DEFAULT_PATCH_AGE,
 };
+pub use behaviour::{AccountKind, Behaviour};
 pub use budget::apply_budget;
 pub use detect::chain::{Causal, Trail};
 pub use detect::detector::{

@@ -19,7 +19,10 @@ pub enum HostKind {
     Inventory = 1,
     /// Named by a log, not in the inventory.
     Named = 2,
-    /// Known only by an address inside our ranges (a site or a private range).
+    /// Known only by an address inside our ranges (a site or a private range). One host per
+    /// address, the address its name: whether the address is a machine's or an address pool's
+    /// (DHCP, VPN, VDI, NAT) shows only in what it does, and the engine learns it
+    /// (docs/formats.md#address-pools).
     Address = 3,
     /// The pseudo-host `internet`.
     Internet = 4,

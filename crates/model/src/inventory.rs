@@ -94,6 +94,320 @@ pub fn criticality_name(c: u8) -> &'static str {
     }
 }
 
+/// What a host is for, as far as tracing an intruder cares: the class of its inventory role.
+///
+/// Inventories name roles in their own words; [`read_role`] maps them to these classes with a
+/// fixed vocabulary ([`ROLE_WORDS`], documented in docs/formats.md#host-roles). A role with no
+/// word of the vocabulary is [`RoleClass::Unknown`]: never guessed, counted
+/// ([`Inventory::role_census`]).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub enum RoleClass {
+    /// No role, a role of no known word, or words of a person's machine and of a server at
+    /// once.
+    #[default]
+    Unknown,
+    /// A person's own machine (desktop, laptop, VDI desktop): a door, where an intrusion can
+    /// begin.
+    Workstation,
+    /// A server of no more specific class (application, web, file, mail, backup, ...).
+    Server,
+    /// A database server.
+    Database,
+    /// A jump host or bastion: admins log in to it and go on from it.
+    Jump,
+    /// A domain controller or other identity server (Kerberos, LDAP).
+    DomainController,
+    /// An address pool (NAT, DHCP or VPN range, VDI pool): the addresses stand for many
+    /// machines, and logins from them for whoever held the address then.
+    Pool,
+}
+
+impl RoleClass {
+    pub const ALL: [RoleClass; 7] = [
+        RoleClass::Unknown,
+        RoleClass::Workstation,
+        RoleClass::Server,
+        RoleClass::Database,
+        RoleClass::Jump,
+        RoleClass::DomainController,
+        RoleClass::Pool,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleClass::Unknown => "unknown",
+            RoleClass::Workstation => "workstation",
+            RoleClass::Server => "server",
+            RoleClass::Database => "database",
+            RoleClass::Jump => "jump",
+            RoleClass::DomainController => "domain-controller",
+            RoleClass::Pool => "pool",
+        }
+    }
+
+    /// The class of an inventory role ([`read_role`]).
+    pub fn of(role: &str) -> RoleClass {
+        read_role(role).class()
+    }
+
+    /// A server of any kind (server, database, jump host, domain controller).
+    pub fn is_server(self) -> bool {
+        matches!(
+            self,
+            RoleClass::Server | RoleClass::Database | RoleClass::Jump | RoleClass::DomainController
+        )
+    }
+
+    /// Among server classes, the more specific wins (`db server` is a database).
+    fn specificity(self) -> u8 {
+        match self {
+            RoleClass::Server => 1,
+            RoleClass::Database => 2,
+            RoleClass::Jump => 3,
+            RoleClass::DomainController => 4,
+            _ => 0,
+        }
+    }
+}
+
+/// The role vocabulary: words (lower case, as they appear after splitting a role at
+/// everything that is not a letter or digit and dropping trailing digits) and the class each
+/// names. A phrase of two or three words is also looked up joined (`domain controller` as
+/// `domaincontroller`, `poste de travail` as `postedetravail`).
+pub const ROLE_WORDS: &[(&str, RoleClass)] = {
+    use RoleClass::*;
+    &[
+        // a person's own machine
+        ("workstation", Workstation),
+        ("ws", Workstation),
+        ("wks", Workstation),
+        ("wkst", Workstation),
+        ("wkstn", Workstation),
+        ("pc", Workstation),
+        ("desktop", Workstation),
+        ("laptop", Workstation),
+        ("notebook", Workstation),
+        ("client", Workstation),
+        ("endpoint", Workstation),
+        ("vdi", Workstation),
+        ("thinclient", Workstation),
+        ("paw", Workstation),
+        ("kiosk", Workstation),
+        ("arbeitsplatz", Workstation),
+        ("arbeitsplatzrechner", Workstation),
+        ("poste", Workstation),
+        ("postedetravail", Workstation),
+        ("portable", Workstation),
+        ("estacion", Workstation),
+        ("estación", Workstation),
+        ("estaciondetrabajo", Workstation),
+        ("estacióndetrabajo", Workstation),
+        ("portatil", Workstation),
+        ("portátil", Workstation),
+        ("escritorio", Workstation),
+        ("werkplek", Workstation),
+        ("postazione", Workstation),
+        ("端末", Workstation),
+        ("パソコン", Workstation),
+        ("工作站", Workstation),
+        // servers
+        ("server", Server),
+        ("srv", Server),
+        ("svr", Server),
+        ("serveur", Server),
+        ("servidor", Server),
+        ("サーバ", Server),
+        ("サーバー", Server),
+        ("服务器", Server),
+        ("app", Server),
+        ("application", Server),
+        ("web", Server),
+        ("www", Server),
+        ("api", Server),
+        ("file", Server),
+        ("fs", Server),
+        ("nas", Server),
+        ("storage", Server),
+        ("mail", Server),
+        ("smtp", Server),
+        ("exchange", Server),
+        ("print", Server),
+        ("backup", Server),
+        ("bak", Server),
+        ("build", Server),
+        ("ci", Server),
+        ("dns", Server),
+        ("dhcp", Server),
+        ("proxy", Server),
+        ("vpn", Server),
+        ("ops", Server),
+        ("operations", Server),
+        ("monitoring", Server),
+        ("log", Server),
+        ("siem", Server),
+        ("crm", Server),
+        ("erp", Server),
+        ("hypervisor", Server),
+        ("esx", Server),
+        ("esxi", Server),
+        // databases
+        ("db", Database),
+        ("dbs", Database),
+        ("database", Database),
+        ("sql", Database),
+        ("mssql", Database),
+        ("mysql", Database),
+        ("mariadb", Database),
+        ("postgres", Database),
+        ("postgresql", Database),
+        ("pg", Database),
+        ("oracle", Database),
+        ("mongodb", Database),
+        ("datenbank", Database),
+        ("bdd", Database),
+        ("basededatos", Database),
+        // jump hosts
+        ("jump", Jump),
+        ("jumphost", Jump),
+        ("jumpbox", Jump),
+        ("jumpserver", Jump),
+        ("bastion", Jump),
+        ("rebond", Jump),
+        ("sprungserver", Jump),
+        // domain controllers and identity servers
+        ("dc", DomainController),
+        ("domaincontroller", DomainController),
+        ("addc", DomainController),
+        ("pdc", DomainController),
+        ("bdc", DomainController),
+        ("rodc", DomainController),
+        ("kdc", DomainController),
+        ("ldap", DomainController),
+        ("freeipa", DomainController),
+        ("domänencontroller", DomainController),
+        ("contrôleurdedomaine", DomainController),
+        ("controleurdedomaine", DomainController),
+        ("controladordedominio", DomainController),
+        // address pools
+        ("pool", Pool),
+        ("nat", Pool),
+        ("natpool", Pool),
+        ("ippool", Pool),
+        ("addresspool", Pool),
+    ]
+};
+
+/// How a role was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RoleReading {
+    /// The role is empty: the inventory says nothing.
+    Empty,
+    /// Some word of the vocabulary names the class.
+    Recognised(RoleClass),
+    /// No word of the vocabulary: unknown.
+    Unrecognised,
+    /// Words of a person's machine and of a server at once (`pc server`): unknown.
+    Ambiguous,
+}
+
+impl RoleReading {
+    pub fn class(self) -> RoleClass {
+        match self {
+            RoleReading::Recognised(c) => c,
+            _ => RoleClass::Unknown,
+        }
+    }
+}
+
+/// Read an inventory role with the vocabulary ([`ROLE_WORDS`]), case-insensitively.
+///
+/// The role is split into words at everything that is not a letter or digit, trailing digits
+/// dropped (`DC01` is `dc`); each word, and each run of two or three words joined, is looked
+/// up. A pool word makes a pool (`vdi pool`); otherwise words of a person's machine make a
+/// workstation, words of servers the most specific server class (`db server` is a database);
+/// both at once are ambiguous.
+pub fn read_role(role: &str) -> RoleReading {
+    let lower = role.trim().to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return if role.trim().is_empty() { RoleReading::Empty } else { RoleReading::Unrecognised };
+    }
+    let lookup = |w: &str| ROLE_WORDS.iter().find(|(k, _)| *k == w).map(|(_, c)| *c);
+    let (mut pool, mut door, mut server) = (false, false, RoleClass::Unknown);
+    let mut note = |c: RoleClass| match c {
+        RoleClass::Pool => pool = true,
+        RoleClass::Workstation => door = true,
+        c if c.specificity() > server.specificity() => server = c,
+        _ => {}
+    };
+    for n in 1..=3 {
+        for run in words.windows(n) {
+            if let Some(c) = lookup(&run.concat()) {
+                note(c);
+            }
+        }
+    }
+    match (pool, door, server) {
+        (true, _, _) => RoleReading::Recognised(RoleClass::Pool),
+        (false, true, RoleClass::Unknown) => RoleReading::Recognised(RoleClass::Workstation),
+        (false, true, _) => RoleReading::Ambiguous,
+        (false, false, RoleClass::Unknown) => RoleReading::Unrecognised,
+        (false, false, s) => RoleReading::Recognised(s),
+    }
+}
+
+/// How an inventory's roles were read: hosts per class, and the roles not recognised.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoleCensus {
+    /// Hosts per class, in [`RoleClass::ALL`] order.
+    pub hosts: [usize; 7],
+    /// Hosts whose role is not empty and not recognised (or ambiguous).
+    pub unrecognised_hosts: usize,
+    /// Those roles, distinct (folded to lower case), sorted.
+    pub unrecognised: Vec<String>,
+}
+
+impl RoleCensus {
+    /// How [`RoleCensus::note`] begins.
+    pub const NOTE_PREFIX: &'static str = "inventory roles not recognised";
+
+    /// The note ingest and `case info` give when some roles were not recognised: the roles,
+    /// quoted with control characters escaped, at most 20.
+    pub fn note(&self) -> Option<String> {
+        if self.unrecognised.is_empty() {
+            return None;
+        }
+        const SHOWN: usize = 20;
+        let mut words: Vec<String> =
+            self.unrecognised.iter().take(SHOWN).map(|r| format!("{r:?}")).collect();
+        if self.unrecognised.len() > SHOWN {
+            words.push(format!("and {} more", self.unrecognised.len() - SHOWN));
+        }
+        Some(format!(
+            "{}, counted as unknown ({} hosts): {}",
+            Self::NOTE_PREFIX,
+            self.unrecognised_hosts,
+            words.join(", ")
+        ))
+    }
+}
+
 /// One row of `hosts.csv`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct InventoryHost {
@@ -237,6 +551,22 @@ impl Inventory {
         }
     }
 
+    /// How the hosts' roles read with the role vocabulary ([`read_role`]).
+    pub fn role_census(&self) -> RoleCensus {
+        let mut census = RoleCensus::default();
+        let mut unrecognised = std::collections::BTreeSet::new();
+        for h in &self.hosts {
+            let reading = read_role(&h.role);
+            census.hosts[reading.class() as usize] += 1;
+            if matches!(reading, RoleReading::Unrecognised | RoleReading::Ambiguous) {
+                census.unrecognised_hosts += 1;
+                unrecognised.insert(h.role.trim().to_lowercase());
+            }
+        }
+        census.unrecognised = unrecognised.into_iter().collect();
+        census
+    }
+
     /// Country of a site by its name (from `sites.csv`), for hosts whose row leaves it blank.
     pub fn country_of_site(&self, site: &str) -> Option<&str> {
         self.sites.iter().find(|s| s.site.eq_ignore_ascii_case(site)).map(|s| s.country.as_str())
@@ -364,5 +694,125 @@ mod tests {
         assert!(parse_criticality("9").is_err());
         assert!(parse_bool("internet_facing", "yes").unwrap());
         assert!(parse_bool("internet_facing", "maybe").is_err());
+    }
+
+    #[test]
+    fn role_words_name_classes() {
+        use RoleClass::*;
+        let cases: &[(&str, RoleClass)] = &[
+            ("workstation", Workstation),
+            ("WS", Workstation),
+            ("wks", Workstation),
+            ("PC", Workstation),
+            (" Client ", Workstation),
+            ("Notebook", Workstation),
+            ("thin client", Workstation),
+            ("user-laptop", Workstation),
+            ("VDI", Workstation),
+            ("Poste de travail", Workstation),
+            ("Arbeitsplatz", Workstation),
+            ("portátil", Workstation),
+            ("端末", Workstation),
+            ("srv", Server),
+            ("Web Server", Server),
+            ("file", Server),
+            ("crm", Server),
+            ("serveur", Server),
+            ("db", Database),
+            ("DB server", Database),
+            ("PostgreSQL", Database),
+            ("jump", Jump),
+            ("Jump Host", Jump),
+            ("JumpHost", Jump),
+            ("bastion", Jump),
+            ("serveur de rebond", Jump),
+            ("DC", DomainController),
+            ("DC01", DomainController),
+            ("Domain Controller", DomainController),
+            ("domain-controller", DomainController),
+            ("contrôleur de domaine", DomainController),
+            ("NAT", Pool),
+            ("vdi pool", Pool),
+            ("workstation-pool", Pool),
+        ];
+        for &(role, class) in cases {
+            assert_eq!(read_role(role), RoleReading::Recognised(class), "{role:?}");
+            assert_eq!(RoleClass::of(role), class, "{role:?}");
+        }
+        // the simulator's roles are all known
+        for role in [
+            "workstation",
+            "domain-controller",
+            "jump",
+            "bastion",
+            "file",
+            "mail",
+            "database",
+            "application",
+            "ops",
+            "web",
+            "backup",
+            "crm",
+        ] {
+            assert!(matches!(read_role(role), RoleReading::Recognised(_)), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_roles_are_not_guessed() {
+        assert_eq!(read_role(""), RoleReading::Empty);
+        assert_eq!(read_role("  "), RoleReading::Empty);
+        assert_eq!(read_role("frobnicator"), RoleReading::Unrecognised);
+        assert_eq!(read_role("---"), RoleReading::Unrecognised);
+        assert_eq!(read_role("42"), RoleReading::Unrecognised);
+        assert_eq!(read_role("pc server"), RoleReading::Ambiguous);
+        // words inside other words are not words: `dc` in `dcim`, `ws` in `news`
+        assert_eq!(read_role("dcim"), RoleReading::Unrecognised);
+        assert_eq!(read_role("news"), RoleReading::Unrecognised);
+        for r in ["", "frobnicator", "pc server"] {
+            assert_eq!(RoleClass::of(r), RoleClass::Unknown);
+        }
+    }
+
+    #[test]
+    fn role_census_counts_unrecognised_roles_once() {
+        let host = |name: &str, role: &str| InventoryHost {
+            name: name.into(),
+            role: role.into(),
+            ..Default::default()
+        };
+        let hosts = vec![
+            host("a", "Workstation"),
+            host("b", "wks"),
+            host("c", "db"),
+            host("d", "Frobnicator"),
+            host("e", "frobnicator"),
+            host("f", "frob\u{1b}[2J"),
+            host("g", ""),
+        ];
+        let (inv, _) = Inventory::new(hosts, vec![], vec![]);
+        let c = inv.role_census();
+        assert_eq!(c.hosts[RoleClass::Workstation as usize], 2);
+        assert_eq!(c.hosts[RoleClass::Database as usize], 1);
+        assert_eq!(c.hosts[RoleClass::Unknown as usize], 4);
+        assert_eq!(c.unrecognised_hosts, 3);
+        assert_eq!(c.unrecognised, vec!["frob\u{1b}[2j".to_string(), "frobnicator".to_string()]);
+        let note = c.note().unwrap();
+        assert!(note.contains("(3 hosts)") && note.contains("\"frobnicator\""), "{note}");
+        assert!(!note.contains('\u{1b}'), "control characters are escaped: {note}");
+        let (clean, _) = Inventory::new(vec![host("a", "ws")], vec![], vec![]);
+        assert_eq!(clean.role_census().note(), None);
+    }
+
+    proptest::proptest! {
+        /// Any role reads without panicking, and its reading does not depend on case.
+        #[test]
+        fn any_role_reads(role in "\\PC{0,40}") {
+            let a = read_role(&role);
+            let b = read_role(&role.to_uppercase());
+            if role.is_ascii() {
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
     }
 }

@@ -23,7 +23,8 @@ pub use event::{
 pub use hosts::{fold_host_name, HostDirectory, HostKind, HostRecord, INTERNET};
 pub use intern::{fold_domain, fold_key, Account, AccountTable, Interner};
 pub use inventory::{
-    canonical_ip, criticality_name, is_private, parse_bool, parse_criticality, AddressClass,
-    DataHolding, Inventory, InventoryError, InventoryHost, Lifecycle, Site,
+    canonical_ip, criticality_name, is_private, parse_bool, parse_criticality, read_role,
+    AddressClass, DataHolding, Inventory, InventoryError, InventoryHost, Lifecycle, RoleCensus,
+    RoleClass, RoleReading, Site, ROLE_WORDS,
 };
 pub use time::{Time, TimeError};

@@ -108,7 +108,8 @@ impl Arrivals {
         skew: i64,
     ) -> (u32, bool, u8, bool) {
         match foothold(hop.src) {
-            Foothold::Internet => (hop.dst, true, 0, false),
+            // from outside the hosts we know: the chain begins on the host entered
+            Foothold::Internet | Foothold::Pool => (hop.dst, true, 0, false),
             Foothold::Door => (hop.src, true, 1, false),
             Foothold::Inner => {
                 self.best(hop.src, hop.time, window, skew).map_or((hop.src, false, 1, false), |a| {

@@ -190,8 +190,8 @@ impl From<Waiting> for VecDeque<Pending> {
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Detector {
     config: DetectConfig,
-    /// Derived from the catalog and inventory: rebuilt on restore, not checkpointed.
-    #[serde(skip)]
+    /// Derived from the catalog and inventory (rebuilt on restore), and what hosts were
+    /// learned to be from behaviour (checkpointed: [`Fleet::rebuild`] keeps it).
     fleet: Fleet,
     history: History,
     chains: Chains,
@@ -301,6 +301,9 @@ impl Detector {
             if now >= self.next_sweep {
                 self.sweep(Time(now));
             }
+            // learned host facts (doors, address pools: crate::behaviour) see every event,
+            // local console logons included, before any hop is processed
+            self.fleet.observe(t, i);
             match classify(t, i) {
                 GraphEvent::Hop(h) => {
                     self.stats.hops += !self.learning as u64;
@@ -525,17 +528,18 @@ impl Detector {
     /// facts a detector built over the finished catalog would: ids only ever grow.
     pub fn refresh_fleet(&mut self, catalog: &Catalog, inventory: &Inventory) {
         if self.fleet.is_behind(catalog) {
-            self.fleet = Fleet::new(catalog, inventory);
+            self.fleet.rebuild(catalog, inventory);
         }
     }
 
     /// Finish restoring a detector read back from a checkpoint (`hopscope watch --state`).
     /// The detector is `Serialize`/`Deserialize`: its history, open chains, alert book
     /// (open and raised alerts, the event journal), hops waiting out the skew, counters and
-    /// warmup end are in the checkpoint; the fleet is derived from the catalog and inventory
-    /// and is rebuilt here (the catalog must be the one checkpointed with it, so ids agree).
+    /// warmup end are in the checkpoint, and so is what the fleet learned from behaviour; the
+    /// rest of the fleet is derived from the catalog and inventory and is rebuilt here (the
+    /// catalog must be the one checkpointed with it, so ids agree).
     pub fn restore_fleet(&mut self, catalog: &Catalog, inventory: &Inventory) {
-        self.fleet = Fleet::new(catalog, inventory);
+        self.fleet.rebuild(catalog, inventory);
     }
 
     /// Record alert events as they happen, for [`Detector::drain_events`] (`hopscope
