@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
-use hopscope_sim::{simulate, OutFormat, Scenario, SimOptions};
+use hopscope_sim::{simulate, Attacker, OutFormat, Scenario, SimOptions, WorldName};
 
 use crate::out::num;
 
@@ -16,14 +16,26 @@ injected malicious login). The same options always give byte-identical files.
 Examples:
   hopscope simulate --scenario ntt-2019 --out fleet
   hopscope ingest fleet/logs --inventory fleet --case case1
-  hopscope simulate --scenario generic --intrusions 50 --scale 4 --out bench-fleet")]
+  hopscope simulate --scenario generic --intrusions 50 --scale 4 --out bench-fleet
+  hopscope simulate --world partner-sftp --scenario generic --intrusions 20 --attacker hopper --out f
+  hopscope simulate --list-worlds")]
 pub struct Args {
     /// `ntt-2019` (the 2019 case) or `generic` (Hopper-style intrusions).
     #[arg(long, default_value = "ntt-2019")]
     scenario: String,
     /// Output directory.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "list_worlds")]
+    out: Option<PathBuf>,
+    /// The world: routines the fleet has beyond the baseline (`--list-worlds` names them).
+    #[arg(long, default_value = "baseline", value_name = "NAME")]
+    world: String,
+    /// Print the worlds' names, one a line, and exit.
+    #[arg(long)]
+    list_worlds: bool,
+    /// Who generates the generic intrusions: `hopscope` (the simulator's own) or `hopper`
+    /// (Ho et al., USENIX Security 2021, over the generated logins).
+    #[arg(long, default_value = "hopscope", value_name = "NAME")]
+    attacker: String,
     #[arg(long, default_value_t = 2019)]
     seed: u64,
     /// Grows hosts, accounts and activity (1 = about 300k events).
@@ -63,7 +75,24 @@ pub fn options(a: &Args) -> Result<SimOptions> {
                 .ok_or_else(|| anyhow!("unknown format {f:?} (sshd, winjson, lanl, zeek)"))
         })
         .collect::<Result<Vec<_>>>()?;
+    let names = |v: Vec<&str>| v.join(", ");
+    let world = WorldName::parse(&a.world).ok_or_else(|| {
+        anyhow!(
+            "unknown world {:?} ({})",
+            a.world,
+            names(WorldName::ALL.iter().map(|w| w.as_str()).collect())
+        )
+    })?;
+    let attacker = Attacker::parse(&a.attacker).ok_or_else(|| {
+        anyhow!(
+            "unknown attacker {:?} ({})",
+            a.attacker,
+            names(Attacker::ALL.iter().map(|w| w.as_str()).collect())
+        )
+    })?;
     Ok(SimOptions {
+        world,
+        attacker,
         scenario,
         seed: a.seed,
         scale: a.scale,
@@ -76,10 +105,17 @@ pub fn options(a: &Args) -> Result<SimOptions> {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    if a.list_worlds {
+        for w in WorldName::ALL {
+            println!("{}", w.as_str());
+        }
+        return Ok(());
+    }
     let opts = options(&a)?;
-    claim_out(&a.out, a.force)?;
+    let out = a.out.clone().ok_or_else(|| anyhow!("--out DIR is required"))?;
+    claim_out(&out, a.force)?;
     let t = std::time::Instant::now();
-    let mut s = simulate(&opts, &a.out)?;
+    let mut s = simulate(&opts, &out)?;
     let secs = t.elapsed().as_secs_f64();
     if a.json {
         s.files.clear();
@@ -87,8 +123,9 @@ pub fn run(a: Args) -> Result<()> {
         return Ok(());
     }
     eprintln!(
-        "simulated {} ({} to {}): {} hosts, {} accounts, {} intrusion(s), {} events in {:.1}s into {}",
+        "simulated {} in world {} ({} to {}): {} hosts, {} accounts, {} intrusion(s), {} events in {:.1}s into {}",
         s.scenario,
+        s.world,
         s.start,
         s.end,
         num(s.hosts as u64),
@@ -96,12 +133,12 @@ pub fn run(a: Args) -> Result<()> {
         s.intrusions,
         num(s.events),
         secs,
-        a.out.display()
+        out.display()
     );
     for (f, fs) in &s.per_format {
         eprintln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
     }
-    eprintln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", a.out.display());
+    eprintln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", out.display());
     Ok(())
 }
 

@@ -39,6 +39,12 @@ pub enum Role {
     Backup,
     /// Customer-relationship system holding client data.
     Crm,
+    /// Internet-facing SFTP server partners fetch files from (worlds with partners).
+    Transfer,
+    /// Configuration management or vulnerability scanning (worlds with them).
+    Management,
+    /// CI/CD build agent (worlds with deploy pipelines).
+    Build,
 }
 
 impl Role {
@@ -57,6 +63,9 @@ impl Role {
             Role::Web => "web",
             Role::Backup => "backup",
             Role::Crm => "crm",
+            Role::Transfer => "file-transfer",
+            Role::Management => "management",
+            Role::Build => "build-agent",
         }
     }
     /// Short form used in host names.
@@ -74,6 +83,9 @@ impl Role {
             Role::Web => "web",
             Role::Backup => "bak",
             Role::Crm => "crm",
+            Role::Transfer => "sftp",
+            Role::Management => "mgmt",
+            Role::Build => "ci",
         }
     }
     pub fn os(self) -> Os {
@@ -89,20 +101,25 @@ impl Role {
             | Role::Application
             | Role::Ops
             | Role::Web
-            | Role::Backup => Os::Linux,
+            | Role::Backup
+            | Role::Transfer
+            | Role::Management
+            | Role::Build => Os::Linux,
         }
     }
     /// 1 low … 4 critical.
     pub fn criticality(self) -> u8 {
         match self {
             Role::Workstation => 1,
-            Role::Application | Role::Ops | Role::Web => 2,
+            Role::Application | Role::Ops | Role::Web | Role::Build => 2,
             Role::Jump
             | Role::Bastion
             | Role::File
             | Role::Mail
             | Role::Database
-            | Role::Backup => 3,
+            | Role::Backup
+            | Role::Transfer
+            | Role::Management => 3,
             Role::DomainController | Role::Crm => 4,
         }
     }

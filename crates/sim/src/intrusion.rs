@@ -121,6 +121,9 @@ pub struct Intrusion {
     pub contained: Option<i64>,
     /// A sentence for the report.
     pub story: String,
+    /// The Hopper attacker's start strategy (`random`, `long-path`, `ambiguous-path`,
+    /// `stealth-path`); none for hopscope's own intrusions.
+    pub start: Option<&'static str>,
 }
 
 impl Intrusion {
@@ -407,6 +410,7 @@ pub fn plan_generic(
         detected: Some(detected),
         contained: Some(detected + r.gen_range(1..3) * DAY * US),
         story: format!("{} intrusion, {} stealth", goal.as_str(), stealth.as_str()),
+        start: None,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod background;
 pub mod clients;
 pub mod emit;
 pub mod fleet;
+pub mod hopper;
 pub mod intrusion;
 pub mod inventory;
 pub mod login;
@@ -30,7 +31,10 @@ pub mod scenarios;
 pub mod timefmt;
 pub mod truth;
 pub mod world;
+pub mod worlds;
 pub mod writers;
+
+pub use worlds::WorldName;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -119,6 +123,35 @@ pub struct SimOptions {
     /// history before it is judged). Capped at three fifths of the period so short runs
     /// still hold intrusions. The ntt-2019 case keeps its dates.
     pub quiet_days: u32,
+    /// The world: which routines the fleet has beyond the baseline (default `baseline`).
+    pub world: WorldName,
+    /// Who generates the generic intrusions (default `hopscope`).
+    pub attacker: Attacker,
+}
+
+/// The generator of generic intrusions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Attacker {
+    /// hopscope's own: goals × stealth over the access model, entry from the internet or a
+    /// phished workstation.
+    #[default]
+    Hopscope,
+    /// Ho et al.'s (USENIX Security 2021) attacker, over the generated logins: see
+    /// the `hopper` module.
+    Hopper,
+}
+
+impl Attacker {
+    pub const ALL: [Attacker; 2] = [Attacker::Hopscope, Attacker::Hopper];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attacker::Hopscope => "hopscope",
+            Attacker::Hopper => "hopper",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Attacker> {
+        Attacker::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
+    }
 }
 
 /// Days before the first generic intrusion: one past detection's default 14-day warmup.
@@ -136,6 +169,8 @@ impl Default for SimOptions {
             end: None,
             days: None,
             quiet_days: DEFAULT_QUIET_DAYS,
+            world: WorldName::Baseline,
+            attacker: Attacker::Hopscope,
         }
     }
 }
@@ -172,6 +207,8 @@ pub struct FormatSummary {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SimSummary {
     pub scenario: &'static str,
+    pub world: &'static str,
+    pub attacker: &'static str,
     pub seed: u64,
     pub scale: f64,
     pub start: String,
@@ -215,7 +252,7 @@ pub fn simulate(opts: &SimOptions, out_dir: &Path) -> Result<SimSummary, SimErro
     // first local morning (the previous UTC day) is still positive
     let lanl_start = (w.first_day() - 1) * 86_400;
     inventory::write(w, &built.data, out_dir)?;
-    let truth = truth::build(
+    let mut truth = truth::build(
         w,
         &built.intrusions,
         &built.data,
@@ -223,6 +260,9 @@ pub fn simulate(opts: &SimOptions, out_dir: &Path) -> Result<SimSummary, SimErro
         opts.scale,
         lanl_start,
     );
+    if opts.attacker != Attacker::Hopscope {
+        truth.attacker = Some(opts.attacker.as_str());
+    }
     let text = serde_json::to_string_pretty(&truth).expect("truth serialises") + "\n";
     let tp = out_dir.join("truth.json");
     std::fs::write(&tp, text).map_err(|e| SimError::Io(format!("{}: {e}", tp.display())))?;
@@ -292,6 +332,8 @@ fn summarise(
     let events = per_format.values().map(|f| f.events).sum();
     SimSummary {
         scenario: opts.scenario.as_str(),
+        world: opts.world.as_str(),
+        attacker: opts.attacker.as_str(),
         seed: opts.seed,
         scale: opts.scale,
         start: truth.start.clone(),

@@ -27,6 +27,10 @@ pub enum Stream {
     Intrusion = 5,
     Clients = 6,
     Ids = 7,
+    /// World routines: their rates, hosts and per-day decisions.
+    World = 8,
+    /// The Hopper attacker's plans.
+    Hopper = 9,
 }
 
 /// A generator for `(seed, stream, a, b)`.

@@ -185,12 +185,17 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
         h.last_patched = date(2018, 3, 14);
         fleet.expose(sg);
     }
+    let maint_date = start.checked_add(jiff::Span::new().days(maintenance as i64)).unwrap_or(start);
+    let mut routines =
+        crate::worlds::draw_fleet(opts.world, opts.seed, &mut fleet, start, days, maint_date);
     let mut pr = rng(opts.seed, Stream::People, 0, 0);
     let people = People::build(&mut fleet, &mut pr, days, opts.scale);
     let sites: Vec<(jiff::tz::TimeZone, String)> =
         fleet.sites.iter().map(|s| (s.tz.clone(), s.country.clone())).collect();
     let cal = Calendar::new(first_day, days, &sites);
-    let world = World::new(opts.seed, fleet, people, cal, maintenance);
+    let mut world = World::new(opts.seed, fleet, people, cal, maintenance);
+    crate::worlds::draw_people(&mut routines, opts.seed, &world.fleet, &mut world.people);
+    world.routines = routines;
     let graph = AccessGraph::from_world(&world);
     let mut intrusions = Vec::new();
     let mut ir = rng(opts.seed, Stream::Intrusion, 0, 0);
@@ -201,13 +206,33 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
         Scenario::Ntt2019 => opts.intrusions.saturating_sub(1),
         Scenario::Generic => opts.intrusions,
     };
+    // the Hopper attacker moves over the generated logins: generate them once to plan
+    let seen = (opts.attacker == crate::Attacker::Hopper && generic > 0)
+        .then(|| crate::hopper::history(&world));
+    let know = seen.as_ref().map(|s| crate::hopper::Knowledge::new(&world, s));
     for k in 0..generic {
         // spread over goals × stealth: 12 combinations in turn
         let goal = Goal::ALL[k % 3];
         let stealth = Stealth::ALL[(k / 3) % 4];
         let id = intrusions.len() as u32 + 1;
-        let mut kr = rng(opts.seed, Stream::Intrusion, id as u64, 1);
-        intrusions.push(plan_generic(&world, &graph, id, goal, stealth, opts.quiet_days, &mut kr));
+        match &know {
+            Some(kn) => {
+                let (lo, hi) = crate::intrusion::start_days(world.cal.days, opts.quiet_days);
+                intrusions.push(crate::hopper::plan(&world, kn, id, goal, stealth, lo, hi));
+            }
+            None => {
+                let mut kr = rng(opts.seed, Stream::Intrusion, id as u64, 1);
+                intrusions.push(plan_generic(
+                    &world,
+                    &graph,
+                    id,
+                    goal,
+                    stealth,
+                    opts.quiet_days,
+                    &mut kr,
+                ));
+            }
+        }
     }
     let data = data_holdings(&world, opts, opts.scenario == Scenario::Ntt2019);
     Ok(Built { world, intrusions, data })
@@ -462,6 +487,7 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
         logins,
         detected: Some(detected),
         contained: Some(contained),
+        start: None,
         story: "Internet → sg-ops-03 (decommissioning, unpatched since 2018-03) → th-app-02 (Sep 2019) → us-jump-01 (Dec 2019) → jp-crm-01 (mid-Dec 2019, 621 client organisations); detected May 2020".into(),
     }
 }

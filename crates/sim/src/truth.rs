@@ -17,6 +17,12 @@ use crate::world::World;
 pub struct Truth {
     pub schema: &'static str,
     pub scenario: String,
+    /// The world (omitted for `baseline`, so the baseline's truth is what it always was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world: Option<&'static str>,
+    /// Who generated the generic intrusions (omitted for `hopscope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attacker: Option<&'static str>,
     pub seed: u64,
     pub scale: f64,
     /// First and last simulated day (UTC dates; local days of eastern sites begin earlier).
@@ -39,6 +45,9 @@ pub struct IntrusionTruth {
     pub name: String,
     pub goal: &'static str,
     pub stealth: &'static str,
+    /// The Hopper attacker's start strategy (omitted for hopscope's own intrusions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<&'static str>,
     pub story: String,
     pub entry_host: String,
     /// Internet address of the first entry, when the attacker came from outside.
@@ -181,6 +190,7 @@ pub fn build(
             name: i.name.clone(),
             goal: i.goal.as_str(),
             stealth: i.stealth.as_str(),
+            start: i.start,
             story: i.story.clone(),
             entry_host: f.host(i.entry).name.clone(),
             entry_from: i.entry_from.map(|ip| ip.to_string()),
@@ -202,6 +212,8 @@ pub fn build(
     Truth {
         schema: "hopscope-sim-truth/1",
         scenario: scenario.into(),
+        world: (w.routines.world != crate::WorldName::Baseline).then(|| w.routines.world.as_str()),
+        attacker: None,
         seed: w.seed,
         scale,
         start: day_str(first),

@@ -24,6 +24,8 @@ pub struct World {
     pub mail: Option<u32>,
     /// Accounts internet scanners guess (`admin`, `test`, ...) and `root`.
     pub guesses: Vec<u32>,
+    /// The world's routines beyond the baseline, with their rates for this seed.
+    pub routines: crate::worlds::Routines,
 }
 
 impl World {
@@ -48,6 +50,7 @@ impl World {
             file,
             mail,
             guesses: Vec::new(),
+            routines: crate::worlds::Routines::default(),
         };
         for g in [
             "admin",
