@@ -66,7 +66,8 @@ pub struct Tuning {
     #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
     campaign_window: i64,
     /// Bits an alert needs to be raised.
-    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
+    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE,
+          value_parser = crate::args::finite)]
     min_score: f64,
     /// A routine-looking first login into a host joins the alert of a suspicious hop out of
     /// it for this long (the phished workstation → first server step); 0 turns it off.

@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long, default_value_t = 2019)]
     seed: u64,
     /// Grows hosts, accounts and activity (1 = about 300k events).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::args::positive)]
     scale: f64,
     /// Comma-separated: sshd, winjson, lanl, zeek.
     #[arg(long, default_value = "sshd,winjson", value_delimiter = ',')]

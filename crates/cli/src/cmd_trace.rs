@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Time,
     /// Bits of rarity a login needs to be part of a path.
-    #[arg(long, value_name = "BITS", default_value_t = 4.0)]
+    #[arg(long, value_name = "BITS", default_value_t = 4.0, value_parser = crate::args::finite)]
     min_bits: f64,
     /// Alternatives listed after the most likely path.
     #[arg(long, value_name = "N", default_value_t = 3)]

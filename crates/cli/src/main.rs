@@ -2,6 +2,7 @@
 //!
 //! Thin glue over the library crates: argument parsing, progress, and printing.
 
+mod args;
 mod cmd_audit;
 mod cmd_case;
 mod cmd_demo;
