@@ -28,9 +28,10 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// lazily; 6: arrivals into internet-facing servers, and whether each was new to its host; 7:
 /// each alert hop keeps the doors of the other sessions into its source; 8: the doors and
 /// address pools learned from behaviour; 9: the logs read before, known by their first
-/// bytes, and the recent event times that place the stream's bulk): an older checkpoint is
-/// refused.
-pub const VERSION: u32 = 9;
+/// bytes, and the recent event times that place the stream's bulk; 10: ranges that hand
+/// addresses out, learned from accounts moving between their addresses): an older checkpoint
+/// is refused.
+pub const VERSION: u32 = 10;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 
