@@ -130,7 +130,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         d.finish(&case.catalog)
     };
-    let fleet = Fleet::new(&case.catalog, &case.inventory);
+    let fleet = Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
     let out = std::io::stdout();
     let mut w = BufWriter::new(out.lock());
     if a.json || a.jsonl {

@@ -432,6 +432,8 @@ pub fn run(a: Args) -> Result<()> {
         } else {
             (crate::cmd_detect::detect_case(&case, &config, rule)?, None)
         };
+        // the hosts as the detector saw them (doors and address pools learned from behaviour)
+        let fleet = fleet.clone().with_learned(d.learned.clone());
         let e = evaluate(&d.alerts, &case.catalog, &fleet, &truth, d.warmup_end, a.budget);
         if rule == "hopper" {
             clients = client_counts(&case, &fleet, &d.alerts, &e, &client_truth(&file))?;

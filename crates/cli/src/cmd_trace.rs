@@ -85,8 +85,10 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
         }
         collect_logins(t, until, &mut hops);
     }
-    let alerts = detector.finish(c).alerts;
-    Ok(trace_with_alerts(&hops, &alerts, c, fleet, config))
+    let detection = detector.finish(c);
+    // the hosts as the detector saw them (doors and address pools learned from behaviour)
+    let fleet = fleet.clone().with_learned(detection.learned);
+    Ok(trace_with_alerts(&hops, &detection.alerts, c, &fleet, config))
 }
 
 pub fn run(a: Args) -> Result<()> {

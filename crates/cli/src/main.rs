@@ -16,6 +16,7 @@ mod cmd_simulate;
 mod cmd_trace;
 mod cmd_watch;
 mod out;
+mod overwrite;
 mod watch_state;
 
 use clap::{Parser, Subcommand};

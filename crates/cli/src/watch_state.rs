@@ -28,10 +28,12 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// lazily; 6: arrivals into internet-facing servers, and whether each was new to its host; 7:
 /// each alert hop keeps the doors of the other sessions into its source; 8: the doors and
 /// address pools learned from behaviour; 9: the logs read before, known by their first
-/// bytes, and the recent event times that place the stream's bulk; 10: an alert's intruder
-/// present on the hosts it entered with the accounts it brought, internet re-entry keyed by
-/// account, each account's sources and logins from outside): an older checkpoint is refused.
-pub const VERSION: u32 = 10;
+/// bytes, and the recent event times that place the stream's bulk; 10: ranges that hand
+/// addresses out, learned from accounts moving between their addresses; 11: an alert's
+/// intruder present on the hosts it entered with the accounts it brought, internet re-entry
+/// keyed by account, each account's sources and logins from outside): an older checkpoint is
+/// refused.
+pub const VERSION: u32 = 11;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

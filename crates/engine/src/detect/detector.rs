@@ -120,6 +120,10 @@ pub struct Detection {
     /// When alerts started being possible (first event + warmup).
     pub warmup_end: Option<Time>,
     pub stats: DetectStats,
+    /// What hosts were learned to be from behaviour by the end of the pass (doors, address
+    /// pools: [`crate::behaviour`]). A view of the alerts builds its fleet with it
+    /// ([`Fleet::with_learned`]) to see the hosts as the detector did.
+    pub learned: crate::behaviour::Behaviour,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -655,6 +659,7 @@ impl Detector {
             dropped_by_budget: dropped + retired as usize,
             warmup_end: self.warmup_end,
             stats,
+            learned: self.fleet.learned().clone(),
         }
     }
 }
@@ -807,7 +812,9 @@ mod tests {
                 // a checkpoint of a compacted detector reads back and carries on the same
                 let bytes = bincode::serialize(&compacted).unwrap();
                 compacted = bincode::deserialize(&bytes).unwrap();
-                compacted.fleet = fleet.clone();
+                // the static facts are rebuilt, what was learned is checkpointed
+                let learned = compacted.fleet.learned().clone();
+                compacted.fleet = fleet.clone().with_learned(learned);
             }
             plain_slots = plain.book.slots();
             compacted_slots = compacted.book.slots();
