@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Detection quality on simulated fleets: `hopscope eval` (hopper vs the unseen-edge rule) on
-# ntt-2019 and on the generic scenario with 50 intrusions, three seeds each.
-# Figures go to docs/detection.md#detection-quality.
+# `hopscope eval`'s full table (hopper vs the unseen-edge rule) on ntt-2019 and on the generic
+# scenario with 50 intrusions, three seeds each, in the simulator's default world: to read one
+# case closely. The figures docs/detection.md#detection-quality shows come from
+# bench/detection-matrix.sh (every world, both attackers).
 #
 #   bench/detection-quality.sh [OUT_DIR]      (HOPSCOPE=path/to/hopscope to pick a binary)
 set -euo pipefail

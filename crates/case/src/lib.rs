@@ -13,15 +13,19 @@
 //! manifest is still consistent; the manifest is written to a temporary name and renamed
 //! last. A killed ingest leaves the previous case (or no case) readable, never a half one.
 
+pub mod lock;
 mod manifest;
+mod range;
 mod reader;
 mod schema;
 mod tables;
 mod writer;
 
+pub use lock::WriterLock;
 pub use manifest::{
-    InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, MANIFEST, VERSION,
+    InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, TimeRange, MANIFEST, VERSION,
 };
+pub use range::OUT_OF_RANGE;
 pub use reader::{Case, EventStream, Label};
 pub use writer::CaseWriter;
 
@@ -34,6 +38,9 @@ pub enum CaseError {
     Io { path: String, message: String },
     #[error("{path}: {message}")]
     Corrupt { path: String, message: String },
+    /// Another process holds the writer's lock.
+    #[error("{path}: {message}")]
+    Locked { path: String, message: String },
 }
 
 impl CaseError {

@@ -48,6 +48,32 @@ pub struct RunEntry {
     /// Microseconds since the epoch, UTC.
     pub min_time: i64,
     pub max_time: i64,
+    /// SHA-256 of the file as written, checked before any of it is read. Runs written before
+    /// checksums were recorded have none (they are read unchecked).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sha256: Option<String>,
+}
+
+/// Where the bulk of the case's events lie. Events outside are kept in the runs, counted as
+/// problems (`out-of-range-time`) and read only on request ([`crate::Case::events_outside_range`]):
+/// one absurd timestamp must not move detection's warm-up, containment or the histograms.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    /// Microseconds since the epoch, UTC: the range is `start <= time < end` (whole days).
+    pub start: i64,
+    pub end: i64,
+    /// Events before `start` and at or after `end`.
+    pub before: u64,
+    pub after: u64,
+}
+
+impl TimeRange {
+    pub fn outside(&self) -> u64 {
+        self.before + self.after
+    }
+    pub fn contains(&self, time: i64) -> bool {
+        self.start <= time && time < self.end
+    }
 }
 
 /// The fleet context the case was resolved against.
@@ -71,8 +97,13 @@ pub struct Manifest {
     pub hosts: u64,
     pub accounts: u64,
     pub addresses: u64,
+    /// The first and last event inside the time range (what analysis reads).
     pub first_time: Option<String>,
     pub last_time: Option<String>,
+    /// Where the bulk of the events lie; absent in cases written before it was recorded
+    /// (all their events are inside).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub time_range: Option<TimeRange>,
     pub sources: Vec<SourceEntry>,
     pub runs: Vec<RunEntry>,
     pub inventory: InventoryEntry,

@@ -1,7 +1,7 @@
 //! Reading a case: manifest, dictionaries, and events merged into time order.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use hopscope_model::{Catalog, EventTable, Inventory, Time};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -51,9 +51,40 @@ pub struct Case {
 }
 
 impl Case {
+    /// Open a case: its manifest, checked for consistency (row counts, run paths inside the
+    /// case), and its dictionaries, checked against the manifest's counts. Each run's
+    /// checksum is checked when the run is first read.
     pub fn open(dir: &Path) -> Result<Case, CaseError> {
         let manifest = read_manifest(dir)?;
+        let mpath = dir.join(MANIFEST);
+        for r in &manifest.runs {
+            run_path(dir, &r.file)?;
+        }
+        let rows: u64 = manifest.runs.iter().map(|r| r.rows).sum();
+        if rows != manifest.events {
+            return Err(CaseError::corrupt(
+                &mpath,
+                format!(
+                    "says {} events but its runs hold {rows} rows: the manifest was edited or damaged",
+                    manifest.events
+                ),
+            ));
+        }
         let (catalog, inventory) = read_catalog(dir)?;
+        // dictionaries only grow, so a newer one (from a writer killed before its commit) may
+        // hold more; fewer than the manifest counted means rows were lost
+        for (file, have, want) in [
+            ("hosts.parquet", catalog.hosts.len() as u64, manifest.hosts),
+            ("accounts.parquet", catalog.accounts.len() as u64, manifest.accounts),
+            ("addresses.parquet", catalog.addresses.len() as u64, manifest.addresses),
+        ] {
+            if have < want {
+                return Err(CaseError::corrupt(
+                    &dir.join(file),
+                    format!("holds {have} rows, the manifest counted {want}: rows are missing"),
+                ));
+            }
+        }
         Ok(Case { dir: dir.to_path_buf(), manifest, catalog, inventory })
     }
 
@@ -61,13 +92,52 @@ impl Case {
     /// lazily from the runs. A run is opened only when the merge reaches its first time and
     /// dropped when exhausted, so memory holds one batch per run *overlapping* the current
     /// time: a case ingested from time-ordered input reads its runs one after another.
+    ///
+    /// Only events inside the case's time range (`manifest.time_range`): what every analysis
+    /// reads. [`Case::events_outside_range`] gives the others, [`Case::all_events`] both.
     pub fn events(&self, batch: usize) -> Result<EventStream, CaseError> {
-        let mut waiting: Vec<(i64, PathBuf)> =
-            self.manifest.runs.iter().map(|r| (r.min_time, self.dir.join(&r.file))).collect();
+        let keep = match &self.manifest.time_range {
+            Some(r) => Keep::Inside(r.start, r.end),
+            None => Keep::All,
+        };
+        self.stream(batch, keep)
+    }
+
+    /// The events dated outside the case's time range, in time order (none when it has none).
+    pub fn events_outside_range(&self, batch: usize) -> Result<EventStream, CaseError> {
+        let keep = match &self.manifest.time_range {
+            Some(r) => Keep::Outside(r.start, r.end),
+            None => Keep::Nothing,
+        };
+        self.stream(batch, keep)
+    }
+
+    /// Every event, inside the time range or not, in time order.
+    pub fn all_events(&self, batch: usize) -> Result<EventStream, CaseError> {
+        self.stream(batch, Keep::All)
+    }
+
+    fn stream(&self, batch: usize, keep: Keep) -> Result<EventStream, CaseError> {
+        let mut waiting: Vec<(i64, PathBuf, u64, Option<String>)> = Vec::new();
+        for r in &self.manifest.runs {
+            let path = run_path(&self.dir, &r.file)?;
+            // a run with no row to keep is not opened; one whose first rows are dropped opens
+            // when its first kept row can come
+            let open_at = match keep {
+                Keep::All => r.min_time,
+                Keep::Nothing => continue,
+                Keep::Inside(s, e) if r.max_time < s || r.min_time >= e => continue,
+                Keep::Inside(s, _) => r.min_time.max(s),
+                Keep::Outside(s, e) if r.min_time >= s && r.max_time < e => continue,
+                Keep::Outside(..) => r.min_time,
+            };
+            waiting.push((open_at, path, r.rows, r.sha256.clone()));
+        }
         // opened from the back: latest first time at the front
         waiting.sort_by(|a, b| b.cmp(a));
         Ok(EventStream {
             open: Vec::new(),
+            keep,
             waiting,
             batch: batch.max(1),
             rows_per_read: batch.clamp(1024, 1 << 20),
@@ -88,22 +158,108 @@ impl Case {
     }
 }
 
+/// Which events of the runs a stream gives.
+#[derive(Clone, Copy, Debug)]
+enum Keep {
+    All,
+    Nothing,
+    /// `start <= time < end`
+    Inside(i64, i64),
+    Outside(i64, i64),
+}
+
 struct RunCursor {
     path: PathBuf,
+    keep: Keep,
     reader: ParquetRecordBatchReader,
     chunk: EventTable,
     pos: usize,
     done: bool,
 }
 
-fn open_run(path: PathBuf, rows: usize) -> Result<RunCursor, CaseError> {
+/// The path of a run the manifest names, refused unless it is a plain file name in
+/// `events/`, and (through symbolic links) inside the case directory: an edited manifest
+/// must not make hopscope read `../../etc/passwd` as evidence.
+pub(crate) fn run_path(dir: &Path, file: &str) -> Result<PathBuf, CaseError> {
+    let refuse = |why: &str| {
+        Err(CaseError::corrupt(
+            &dir.join(MANIFEST),
+            format!("names run {:?}, which {why}; refused", file.escape_debug().to_string()),
+        ))
+    };
+    let rel = Path::new(file);
+    let mut parts = rel.components();
+    let plain = matches!(parts.next(), Some(Component::Normal(e)) if e == "events")
+        && matches!(parts.next(), Some(Component::Normal(_)))
+        && parts.next().is_none();
+    if !plain || file.contains('\\') {
+        return refuse("is not a file in the case's events/ directory");
+    }
+    let path = dir.join(rel);
+    inside(dir, &path)?;
+    Ok(path)
+}
+
+/// Refuse `path` when, through symbolic links, it leads outside `dir`. A missing file is
+/// left for the open that follows to report.
+pub(crate) fn inside(dir: &Path, path: &Path) -> Result<(), CaseError> {
+    let Ok(real) = std::fs::canonicalize(path) else { return Ok(()) };
+    let root = std::fs::canonicalize(dir).map_err(|e| CaseError::io(dir, e))?;
+    if real.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(CaseError::corrupt(
+            path,
+            format!("leads outside the case directory (to {}); refused", real.display()),
+        ))
+    }
+}
+
+/// The SHA-256 of a file, in hex.
+fn sha256_of(path: &Path) -> Result<String, CaseError> {
+    use sha2::Digest;
+    let mut f = File::open(path).map_err(|e| CaseError::io(path, e))?;
+    let mut h = sha2::Sha256::default();
+    std::io::copy(&mut f, &mut h).map_err(|e| CaseError::io(path, e))?;
+    Ok(crate::writer::hex(&h.finalize()))
+}
+
+fn open_run(
+    path: PathBuf,
+    rows: usize,
+    expect_rows: u64,
+    sha256: Option<&str>,
+) -> Result<RunCursor, CaseError> {
+    if let Some(want) = sha256 {
+        let got = sha256_of(&path)?;
+        if got != want {
+            return Err(CaseError::corrupt(
+                &path,
+                format!(
+                    "damaged or changed since it was written: its SHA-256 is {got}, the manifest recorded {want}"
+                ),
+            ));
+        }
+    }
     let f = File::open(&path).map_err(|e| CaseError::io(&path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(|e| CaseError::corrupt(&path, e))?
-        .with_batch_size(rows)
-        .build()
-        .map_err(|e| CaseError::corrupt(&path, e))?;
-    Ok(RunCursor { path, reader, chunk: EventTable::default(), pos: 0, done: false })
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| CaseError::corrupt(&path, e))?;
+    let have = builder.metadata().file_metadata().num_rows();
+    if u64::try_from(have).ok() != Some(expect_rows) {
+        return Err(CaseError::corrupt(
+            &path,
+            format!("holds {have} rows, the manifest recorded {expect_rows}"),
+        ));
+    }
+    let reader = builder.with_batch_size(rows).build().map_err(|e| CaseError::corrupt(&path, e))?;
+    Ok(RunCursor {
+        path,
+        keep: Keep::All,
+        reader,
+        chunk: EventTable::default(),
+        pos: 0,
+        done: false,
+    })
 }
 
 impl RunCursor {
@@ -116,6 +272,7 @@ impl RunCursor {
                     self.pos = 0;
                     append_batch(&mut self.chunk, &b)
                         .map_err(|e| CaseError::corrupt(&self.path, e))?;
+                    self.filter();
                 }
                 Some(Err(e)) => return Err(CaseError::corrupt(&self.path, e)),
                 None => self.done = true,
@@ -123,6 +280,34 @@ impl RunCursor {
         }
         Ok(())
     }
+    /// Drop the rows of the chunk the stream does not give (rows of a run are in time order,
+    /// so those inside a range are one block).
+    fn filter(&mut self) {
+        let t = &self.chunk.time;
+        let (start, end) = match self.keep {
+            Keep::All => return,
+            Keep::Nothing => (0, 0),
+            Keep::Inside(s, e) | Keep::Outside(s, e) => {
+                (t.partition_point(|&x| x < s), t.partition_point(|&x| x < e))
+            }
+        };
+        if matches!(self.keep, Keep::Inside(..)) && end < t.len() {
+            // the rest of the run lies after the range
+            self.done = true;
+        }
+        let mut kept = EventTable::default();
+        match self.keep {
+            Keep::Inside(..) if (start, end) == (0, t.len()) => return,
+            Keep::Inside(..) => kept.extend_from_range(&self.chunk, start..end),
+            Keep::Outside(..) if start == end => return,
+            _ => {
+                kept.extend_from_range(&self.chunk, 0..start);
+                kept.extend_from_range(&self.chunk, end..t.len());
+            }
+        }
+        self.chunk = kept;
+    }
+
     fn head(&self) -> Option<(i64, u32, u64, u16)> {
         (self.pos < self.chunk.len()).then(|| self.chunk.order_key(self.pos))
     }
@@ -132,8 +317,10 @@ impl RunCursor {
 pub struct EventStream {
     /// Runs being merged.
     open: Vec<RunCursor>,
-    /// Runs not opened yet, by first time, latest first (the next to open is last).
-    waiting: Vec<(i64, PathBuf)>,
+    keep: Keep,
+    /// Runs not opened yet (first time, path, rows, checksum), by first time, latest first
+    /// (the next to open is last).
+    waiting: Vec<(i64, PathBuf, u64, Option<String>)>,
     batch: usize,
     rows_per_read: usize,
 }
@@ -144,12 +331,13 @@ impl EventStream {
     /// Open every waiting run that starts at or before `time` (all of them may hold rows
     /// ordered before anything later).
     fn open_until(&mut self, time: i64) -> Result<(), CaseError> {
-        while let Some((t, _)) = self.waiting.last() {
+        while let Some((t, ..)) = self.waiting.last() {
             if *t > time {
                 break;
             }
-            let (_, path) = self.waiting.pop().expect("checked");
-            let mut run = open_run(path, self.rows_per_read)?;
+            let (_, path, rows, sha) = self.waiting.pop().expect("checked");
+            let mut run = open_run(path, self.rows_per_read, rows, sha.as_deref())?;
+            run.keep = self.keep;
             run.fill()?;
             self.open.push(run);
         }
@@ -196,7 +384,7 @@ impl Iterator for EventStream {
             let frontier = match self.best().0 {
                 Some((_, k)) => k.0,
                 None => match self.waiting.last() {
-                    Some((t, _)) => *t,
+                    Some((t, ..)) => *t,
                     None => break,
                 },
             };
@@ -206,7 +394,7 @@ impl Iterator for EventStream {
             let (best, mut second) = self.best();
             let Some((i, _)) = best else { continue };
             // rows at or after the next waiting run's first time wait for it to open
-            if let Some((t, _)) = self.waiting.last() {
+            if let Some((t, ..)) = self.waiting.last() {
                 let bound = (*t, 0, 0, 0);
                 if second.is_none_or(|s| bound < s) {
                     second = Some(bound);
@@ -230,4 +418,48 @@ impl Iterator for EventStream {
         }
         (!out.is_empty()).then_some(Ok(out))
     }
+}
+
+/// Events per day of one run, from its time and evidence columns only.
+pub(crate) fn histogram_of_run(path: &Path) -> Result<crate::range::TimeHistogram, CaseError> {
+    use arrow_array::{Array, TimestampMicrosecondArray, UInt16Array, UInt32Array, UInt64Array};
+    use parquet::arrow::ProjectionMask;
+    let f = File::open(path).map_err(|e| CaseError::io(path, e))?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| CaseError::corrupt(path, e))?;
+    let mask = ProjectionMask::columns(b.parquet_schema(), ["time", "source", "position", "flags"]);
+    let reader = b
+        .with_projection(mask)
+        .with_batch_size(1 << 16)
+        .build()
+        .map_err(|e| CaseError::corrupt(path, e))?;
+    let mut h = crate::range::TimeHistogram::default();
+    let mut t = EventTable::default();
+    for batch in reader {
+        let batch = batch.map_err(|e| CaseError::corrupt(path, e))?;
+        fn col<'a, T: Array + 'static>(
+            b: &'a arrow_array::RecordBatch,
+            path: &Path,
+            name: &str,
+        ) -> Result<&'a T, CaseError> {
+            b.column_by_name(name).and_then(|c| c.as_any().downcast_ref::<T>()).ok_or_else(|| {
+                CaseError::corrupt(path, format!("column {name} missing or of the wrong type"))
+            })
+        }
+        t.time.clear();
+        t.source.clear();
+        t.position.clear();
+        t.flags.clear();
+        t.time.extend_from_slice(col::<TimestampMicrosecondArray>(&batch, path, "time")?.values());
+        t.source.extend_from_slice(col::<UInt32Array>(&batch, path, "source")?.values());
+        t.position.extend_from_slice(col::<UInt64Array>(&batch, path, "position")?.values());
+        t.flags.extend_from_slice(col::<UInt16Array>(&batch, path, "flags")?.values());
+        if t.source.len() != t.time.len()
+            || t.position.len() != t.time.len()
+            || t.flags.len() != t.time.len()
+        {
+            return Err(CaseError::corrupt(path, "columns of different lengths"));
+        }
+        h.add(&t);
+    }
+    Ok(h)
 }

@@ -84,6 +84,9 @@ pub(crate) fn write_atomic(path: &Path, batch: &RecordBatch) -> Result<(), CaseE
 
 /// Every batch of a Parquet file, concatenated logically.
 pub(crate) fn read_all(path: &Path) -> Result<Vec<RecordBatch>, CaseError> {
+    if let Some(dir) = path.parent() {
+        crate::reader::inside(dir, path)?;
+    }
     let f = File::open(path).map_err(|e| CaseError::io(path, e))?;
     let r = ParquetRecordBatchReaderBuilder::try_new(f)
         .map_err(|e| CaseError::corrupt(path, e))?

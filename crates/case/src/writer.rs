@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use hopscope_model::{Catalog, EventTable, Inventory};
 use parquet::arrow::ArrowWriter;
 
-use crate::manifest::{Manifest, RunEntry, MANIFEST, VERSION};
-use crate::reader::{read_manifest, Label};
+use crate::lock::WriterLock;
+use crate::manifest::{Manifest, ProblemExample, RunEntry, TimeRange, MANIFEST, VERSION};
+use crate::range::{TimeHistogram, OUT_OF_RANGE};
+use crate::reader::{histogram_of_run, read_manifest, run_path, Label};
 use crate::schema::{events_schema, into_batch};
 use crate::tables::{events_writer_props, read_catalog, read_labels, write_catalog, write_labels};
 use crate::CaseError;
@@ -32,6 +34,12 @@ pub struct CaseWriter {
     run_events: usize,
     labels: Vec<Label>,
     encoder: Option<Encoder>,
+    /// Held from `open` until the writer is dropped (after `commit`, or on failure).
+    _lock: WriterLock,
+    /// Events per day of the runs written by this writer.
+    hist: TimeHistogram,
+    /// Runs of earlier generations (counted at commit, read from their files).
+    earlier_runs: usize,
 }
 
 /// A run to write: its path, its name in the manifest, its events (in pieces).
@@ -39,7 +47,7 @@ type RunJob = (PathBuf, String, Vec<EventTable>);
 /// The background encoder: where to send runs, and the runs it wrote.
 type Encoder = (
     std::sync::mpsc::SyncSender<RunJob>,
-    std::thread::JoinHandle<Result<Vec<RunEntry>, CaseError>>,
+    std::thread::JoinHandle<Result<Vec<(RunEntry, TimeHistogram)>, CaseError>>,
 );
 
 /// True when `t`'s rows are already in the order `EventTable::sort_by_time` gives.
@@ -83,7 +91,7 @@ fn write_run(
     path: &Path,
     name: String,
     mut pieces: Vec<EventTable>,
-) -> Result<RunEntry, CaseError> {
+) -> Result<(RunEntry, TimeHistogram), CaseError> {
     pieces.retain(|p| !p.is_empty());
     let in_order = pieces.iter().all(ordered)
         && pieces.windows(2).all(|w| w[0].order_key(w[0].len() - 1) <= w[1].order_key(0));
@@ -96,25 +104,82 @@ fn write_run(
         t.sort_by_time();
         pieces = vec![t];
     }
-    let entry = RunEntry {
+    let mut entry = RunEntry {
         file: name,
         rows: pieces.iter().map(|p| p.len() as u64).sum(),
         min_time: pieces.first().and_then(|p| p.time.first()).copied().unwrap_or_default(),
         max_time: pieces.last().and_then(|p| p.time.last()).copied().unwrap_or_default(),
+        sha256: None,
     };
+    let mut hist = TimeHistogram::default();
+    for p in &pieces {
+        hist.add(p);
+    }
     let tmp = path.with_extension("parquet.tmp");
     let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
     let props = events_writer_props(&constant_columns(&pieces));
-    let mut w = ArrowWriter::try_new(f, events_schema(), Some(props))
+    // the checksum is taken of the bytes as they are written: no second read of the file
+    let mut w = ArrowWriter::try_new(HashingWriter::new(f), events_schema(), Some(props))
         .map_err(|e| CaseError::io(&tmp, e))?;
     // the writer cuts row groups at the configured size, whatever the batches
     for p in pieces {
         w.write(&into_batch(p)).map_err(|e| CaseError::io(&tmp, e))?;
     }
-    w.close().map_err(|e| CaseError::io(&tmp, e))?;
+    let hashed = w.into_inner().map_err(|e| CaseError::io(&tmp, e))?;
+    entry.sha256 = Some(hashed.finish());
     std::fs::rename(&tmp, path).map_err(|e| CaseError::io(path, e))?;
-    Ok(entry)
+    Ok((entry, hist))
 }
+
+/// A writer that feeds every byte it passes on into a SHA-256.
+struct HashingWriter<W> {
+    inner: W,
+    hash: sha2::Sha256,
+}
+
+impl<W: std::io::Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        HashingWriter { inner, hash: sha2::Sha256::default() }
+    }
+    fn finish(self) -> String {
+        use sha2::Digest;
+        hex(&self.hash.finalize())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// True for a run file (or its temporary) this generation's writer names: only such files,
+/// when no manifest names them, are removed (left by a writer of this generation that died
+/// before its commit). Anything else in `events/` was not written by this generation and
+/// stays where it is.
+fn own_leftover(name: &str, generation: u32) -> bool {
+    let prefix = format!("run-{generation:05}-");
+    let Some(rest) = name.strip_prefix(&prefix) else { return false };
+    let Some(n) = rest.strip_suffix(".parquet").or_else(|| rest.strip_suffix(".parquet.tmp"))
+    else {
+        return false;
+    };
+    n.len() >= 5 && n.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The note naming the files in `events/` that no manifest names and this writer leaves alone.
+const STRAY_NOTE: &str =
+    "events/ holds files the manifest does not name (left in place, never read):";
 
 impl CaseWriter {
     /// Open `dir` for writing. Returns the writer, the existing manifest (when appending) and
@@ -148,6 +213,11 @@ impl CaseWriter {
                 });
             }
         }
+        std::fs::create_dir_all(dir).map_err(|e| CaseError::io(dir, e))?;
+        // one writer at a time; the manifest is read again under the lock (another writer
+        // may have committed since the check above)
+        let lock = WriterLock::for_case(dir)?;
+        let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
         std::fs::create_dir_all(dir.join("events")).map_err(|e| CaseError::io(dir, e))?;
         let (catalog, inventory, labels) = match &existing {
             Some(_) => {
@@ -166,6 +236,9 @@ impl CaseWriter {
             run_events: RUN_EVENTS,
             labels,
             encoder: None,
+            _lock: lock,
+            hist: TimeHistogram::default(),
+            earlier_runs: existing.as_ref().map_or(0, |m| m.runs.len()),
         };
         Ok((w, existing, catalog, inventory))
     }
@@ -244,7 +317,10 @@ impl CaseWriter {
                 path: self.dir.display().to_string(),
                 message: "run encoder panicked".into(),
             })??;
-            self.runs.extend(runs);
+            for (run, hist) in runs {
+                self.runs.push(run);
+                self.hist.merge(&hist);
+            }
         }
         Ok(())
     }
@@ -272,9 +348,40 @@ impl CaseWriter {
         manifest.hosts = catalog.hosts.len() as u64;
         manifest.accounts = catalog.accounts.len() as u64;
         manifest.addresses = catalog.addresses.len() as u64;
-        let t = |us: i64| hopscope_model::Time(us).to_rfc3339();
-        manifest.first_time = self.runs.iter().map(|r| r.min_time).min().map(t);
-        manifest.last_time = self.runs.iter().map(|r| r.max_time).max().map(t);
+        for r in &self.runs[..self.earlier_runs] {
+            let h = histogram_of_run(&run_path(&self.dir, &r.file)?)?;
+            self.hist.merge(&h);
+        }
+        set_time_range(&mut manifest, &self.hist, catalog);
+
+        // Remove this generation's runs no manifest names (left by a writer of this generation
+        // killed before its commit); name every other file nobody names, and leave it.
+        let mut strays = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(self.dir.join("events")) {
+            for e in rd.flatten() {
+                let file = e.file_name().to_string_lossy().to_string();
+                let name = format!("events/{file}");
+                if self.runs.iter().any(|r| r.file == name) {
+                    continue;
+                }
+                if own_leftover(&file, self.generation) {
+                    let _ = std::fs::remove_file(e.path());
+                } else {
+                    strays.push(file.escape_debug().to_string());
+                }
+            }
+        }
+        strays.sort();
+        manifest.notes.retain(|n| !n.starts_with(STRAY_NOTE));
+        if !strays.is_empty() {
+            let more = strays.len().saturating_sub(5);
+            strays.truncate(5);
+            let mut n = format!("{STRAY_NOTE} {}", strays.join(", "));
+            if more > 0 {
+                n.push_str(&format!(" and {more} more"));
+            }
+            manifest.notes.push(n);
+        }
 
         let path = self.dir.join(MANIFEST);
         let tmp = self.dir.join("manifest.json.tmp");
@@ -282,18 +389,78 @@ impl CaseWriter {
         std::fs::write(&tmp, json).map_err(|e| CaseError::io(&tmp, e))?;
         File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| CaseError::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))?;
-
-        // Remove runs no manifest names (left by an ingest that was killed).
-        if let Ok(rd) = std::fs::read_dir(self.dir.join("events")) {
-            for e in rd.flatten() {
-                let name = format!("events/{}", e.file_name().to_string_lossy());
-                if !self.runs.iter().any(|r| r.file == name) {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
         Ok(manifest)
     }
+}
+
+/// The note that tells of events outside the time range.
+const RANGE_NOTE: &str = "events dated outside the case's time range";
+
+/// Record the case's time range, the first and last event inside it, and the events outside
+/// it: counted as problems, the earliest and latest named, and said in a note.
+fn set_time_range(m: &mut Manifest, hist: &TimeHistogram, catalog: &Catalog) {
+    let t = |us: i64| hopscope_model::Time(us).to_rfc3339();
+    m.problems.remove(OUT_OF_RANGE);
+    m.problem_examples.retain(|e| e.kind != OUT_OF_RANGE);
+    m.notes.retain(|n| !n.contains(RANGE_NOTE));
+    let Some((start, end)) = hist.range() else {
+        m.time_range = None;
+        m.first_time = None;
+        m.last_time = None;
+        return;
+    };
+    let span = hist.inside_span(start, end);
+    m.first_time = span.map(|s| t(s.0));
+    m.last_time = span.map(|s| t(s.1));
+    let outside: Vec<_> = hist.outside(start, end).collect();
+    let before: u64 = outside.iter().filter(|b| b.last_time < start).map(|b| b.count).sum();
+    let after: u64 = outside.iter().filter(|b| b.first.0 >= end).map(|b| b.count).sum();
+    m.time_range = Some(TimeRange { start, end, before, after });
+    if before + after == 0 {
+        return;
+    }
+    m.problems.insert(OUT_OF_RANGE.to_string(), before + after);
+    let range = format!("{} .. {}", day(start), day(end.saturating_sub(1)));
+    // the earliest outside buckets before the range and the latest after it
+    let early = outside.iter().copied().filter(|b| b.last_time < start).take(3);
+    let late: Vec<_> = outside.iter().copied().filter(|b| b.first.0 >= end).collect();
+    let late = late[late.len().saturating_sub(3)..].iter().copied();
+    for b in early.chain(late) {
+        let (time, source, position, record) = b.first;
+        let file = catalog.sources.name(source).unwrap_or("?");
+        let at =
+            if record { format!("{file} record {position}") } else { format!("{file}:{position}") };
+        let side = if time < start { "before" } else { "after" };
+        let more = if b.count > 1 {
+            format!(" (and {} more that day)", b.count - 1)
+        } else {
+            String::new()
+        };
+        m.problem_examples.push(ProblemExample {
+            kind: OUT_OF_RANGE.to_string(),
+            at,
+            message: format!(
+                "dated {}, {side} the case's time range {range}{more}; kept, not analysed",
+                t(time)
+            ),
+        });
+    }
+    let first = outside.first().map_or(start, |b| b.first.0);
+    let last = outside.last().map_or(start, |b| b.last_time);
+    m.notes.push(format!(
+        "{} {RANGE_NOTE} {range} (earliest {}, latest {}) are kept but not analysed: \
+         detect, trace, scope, audit and report read the range only; \
+         `hopscope export --include-out-of-range` writes them",
+        before + after,
+        t(first),
+        t(last)
+    ));
+}
+
+/// The UTC day of `us`, as `YYYY-MM-DD`.
+fn day(us: i64) -> String {
+    let s = hopscope_model::Time(us).to_rfc3339();
+    s.get(..10).unwrap_or(&s).to_string()
 }
 
 #[cfg(test)]

@@ -44,6 +44,20 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
         m.first_time.as_deref().unwrap_or("-"),
         m.last_time.as_deref().unwrap_or("-")
     );
+    if let Some(r) = m.time_range.as_ref().filter(|r| r.outside() > 0) {
+        let day = |us: i64| {
+            let s = hopscope_model::Time(us).to_rfc3339();
+            s.get(..10).unwrap_or(&s).to_string()
+        };
+        outln!(
+            "outside     {} events dated outside the time range {} .. {} ({} before, {} after): kept, not analysed",
+            num(r.outside()),
+            day(r.start),
+            day(r.end.saturating_sub(1)),
+            num(r.before),
+            num(r.after)
+        );
+    }
     outln!(
         "hosts       {} (inventory {}, named by logs {}, by address {}, internet {})",
         num(m.hosts),

@@ -62,11 +62,13 @@ pub struct Tuning {
     /// How long after a login into a host a login out of it continues the chain.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     window: i64,
-    /// A suspicious hop out of a host an alert already reached joins it for this long.
+    /// The dwell window: how long an intruder stays present on a host its alert entered; a
+    /// hop out of it with an account the alert brought there joins the alert.
     #[arg(long, value_name = "DURATION", default_value = "120d", value_parser = parse_duration)]
     campaign_window: i64,
     /// Bits an alert needs to be raised.
-    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE)]
+    #[arg(long, value_name = "BITS", default_value_t = DetectConfig::DEFAULT_MIN_SCORE,
+          value_parser = crate::args::finite)]
     min_score: f64,
     /// A routine-looking first login into a host joins the alert of a suspicious hop out of
     /// it for this long (the phished workstation → first server step); 0 turns it off.
@@ -128,7 +130,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         d.finish(&case.catalog)
     };
-    let fleet = Fleet::new(&case.catalog, &case.inventory);
+    let fleet = Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
     let mut w = crate::out::stdout();
     if a.json || a.jsonl {
         let report = DetectionView::new(

@@ -1,10 +1,9 @@
 //! `hopscope export`.
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hopscope_case::Case;
 use hopscope_ingest::normalized::{csv_writer, write_csv, write_jsonl, ExportRow};
 
@@ -21,29 +20,63 @@ pub struct Args {
     case: PathBuf,
     #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
     format: String,
-    /// Output file (default: standard output).
+    /// Output file (default: standard output). Written whole or not at all; never inside a
+    /// case directory.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write the events dated outside the case's time range (`case info` counts them),
+    /// in time order with the others.
+    #[arg(long)]
+    include_out_of_range: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let sink: Box<dyn Write> = match &a.out {
+    match &a.out {
         Some(p) => {
-            Box::new(File::create(p).with_context(|| format!("{}: cannot create", p.display()))?)
+            crate::overwrite::refuse_inside_case(p, "--out")?;
+            // whole or not at all: a failed export leaves the previous file as it was
+            // JSON lines are escaped wherever they go (the escapes are JSON's own: the same
+            // strings); CSV is written as it is (its formula guard is in the writer)
+            if a.format == "jsonl" {
+                crate::overwrite::write_file(p, |w| {
+                    let mut t = crate::out::Terminal::new(w, false);
+                    export(&case, &a, &mut t)
+                })?;
+            } else {
+                crate::overwrite::write_file(p, |w| export(&case, &a, w))?;
+            }
         }
-        None => Box::new(std::io::stdout().lock()),
-    };
-    // JSON lines are escaped for a terminal wherever they go (the escapes are JSON's own: the
-    // same strings); CSV is written as it is, escaped only for a terminal's eyes
-    let escape = a.format == "jsonl" || (a.out.is_none() && std::io::stdout().is_terminal());
-    let sink: Box<dyn Write> =
-        if escape { Box::new(crate::out::Terminal::new(sink, false)) } else { sink };
-    let mut w = BufWriter::with_capacity(1 << 20, sink);
+        None => {
+            // on standard output CSV is escaped too when a terminal shows it
+            let escape = a.format == "jsonl" || std::io::stdout().is_terminal();
+            let sink: Box<dyn Write> = if escape {
+                Box::new(crate::out::Terminal::new(std::io::stdout(), false))
+            } else {
+                Box::new(std::io::stdout().lock())
+            };
+            let mut w = BufWriter::with_capacity(1 << 20, sink);
+            export(&case, &a, &mut w)?;
+            w.flush()?;
+        }
+    }
+    let outside = case.manifest.time_range.as_ref().map_or(0, |r| r.outside());
+    if outside > 0 && !a.include_out_of_range {
+        errln!(
+            "note: {outside} event(s) dated outside the case's time range not written \
+             (--include-out-of-range writes them)"
+        );
+    }
+    Ok(())
+}
+
+fn export(case: &Case, a: &Args, mut w: &mut dyn Write) -> Result<()> {
     let cat = &case.catalog;
+    let events =
+        || if a.include_out_of_range { case.all_events(1 << 16) } else { case.events(1 << 16) };
     if a.format == "csv" {
         let mut c = csv_writer(w)?;
-        for t in case.events(1 << 16)? {
+        for t in events()? {
             let t = t?;
             for e in t.iter() {
                 write_csv(&mut c, &ExportRow::from_event(&e, cat))?;
@@ -51,7 +84,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         c.flush()?;
     } else {
-        for t in case.events(1 << 16)? {
+        for t in events()? {
             let t = t?;
             for e in t.iter() {
                 write_jsonl(&mut w, &ExportRow::from_event(&e, cat))?;

@@ -53,6 +53,10 @@ pub struct Args {
     /// Print the case manifest as JSON on stdout instead of a summary.
     #[arg(long)]
     pub json: bool,
+    /// Ingest an input whose content (SHA-256) the case already holds, or that is given
+    /// twice; without it such an ingest is refused and nothing is written.
+    #[arg(long)]
+    pub allow_duplicates: bool,
 }
 
 impl Args {
@@ -69,6 +73,7 @@ impl Args {
             strict: false,
             threads: 0,
             json: false,
+            allow_duplicates: false,
         }
     }
 }
@@ -195,8 +200,23 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         b.finish_and_clear();
     }
 
+    // The same content twice (a file ingested again, or named twice) would double its events.
+    let duplicates = duplicates(existing.as_ref(), &summary.sources);
+    if let (false, Some(first)) = (a.allow_duplicates, duplicates.first()) {
+        bail!(
+            "{first}{}; nothing was written (give --allow-duplicates to ingest it again)",
+            match duplicates.len() {
+                1 => String::new(),
+                n => format!(", and {} more input(s) likewise", n - 1),
+            }
+        );
+    }
+
     // The manifest: earlier sources kept, new ones added; problems over everything.
     let mut manifest = existing.clone().unwrap_or_default();
+    for d in &duplicates {
+        manifest.notes.push(format!("{d}: ingested again as --allow-duplicates asks"));
+    }
     let mut tally = ProblemTally::default();
     for p in inv_problems.into_iter().chain(walk_problems) {
         tally.add(p);
@@ -296,6 +316,37 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         errln!("note: {n}");
     }
     Ok(manifest)
+}
+
+/// Inputs whose content (SHA-256, non-empty) the case already holds or an earlier input of
+/// this run has, each said in a sentence.
+fn duplicates(
+    existing: Option<&hopscope_case::Manifest>,
+    sources: &[ingest::SourceReport],
+) -> Vec<String> {
+    let mut seen: std::collections::BTreeMap<&str, (&str, bool)> =
+        std::collections::BTreeMap::new();
+    for s in existing.map_or(&[][..], |m| &m.sources[..]) {
+        if let (Some(h), true) = (&s.sha256, s.bytes > 0) {
+            seen.entry(h.as_str()).or_insert((s.path.as_str(), true));
+        }
+    }
+    let mut out = Vec::new();
+    for s in sources {
+        let (Some(h), true) = (&s.sha256, s.bytes > 0) else { continue };
+        match seen.get(h.as_str()) {
+            Some((first, in_case)) => out.push(format!(
+                "{} has the same content (sha256 {}) as {first}, {}",
+                s.path,
+                &h[..16.min(h.len())],
+                if *in_case { "which the case already holds" } else { "given before it" }
+            )),
+            None => {
+                seen.insert(h.as_str(), (s.path.as_str(), false));
+            }
+        }
+    }
+    out
 }
 
 fn example(p: &Problem) -> ProblemExample {

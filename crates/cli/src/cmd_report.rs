@@ -1,5 +1,6 @@
 //! `hopscope report`: the case's story in files — JSON, Markdown, STIX 2.1 (and HTML).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -77,32 +78,49 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Build the report of `case` and write it in `formats` into `out`; the paths written.
+///
+/// Every file is rendered and written to a temporary name first, and renamed into place only
+/// when all are written: a report that fails midway leaves the previous one as it was, never
+/// a mix of the two.
 pub fn write(
     case: &Case,
     opts: &ReportOptions,
     out: &Path,
     formats: &[String],
 ) -> Result<Vec<PathBuf>> {
+    crate::overwrite::refuse_inside_case(out, "--out")?;
     let doc = Document::build(case, opts)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut written = Vec::new();
-    let mut put = |name: &str, text: String| -> Result<()> {
-        let path = out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        written.push(path);
-        Ok(())
-    };
+    let mut rendered = Vec::new();
     // in a fixed order, whatever order the formats were given in
     for format in ["json", "md", "stix", "html"] {
         if !formats.iter().any(|f| f == format) {
             continue;
         }
-        match format {
-            "json" => put("report.json", json::render(&doc)?)?,
-            "md" => put("report.md", markdown::render(&doc))?,
-            "stix" => put("report.stix.json", stix::render(&doc)?)?,
-            _ => put("report.html", html::render_html(&serde_json::to_value(&doc)?))?,
-        }
+        rendered.push(match format {
+            "json" => ("report.json", json::render(&doc)?),
+            "md" => ("report.md", markdown::render(&doc)),
+            "stix" => ("report.stix.json", stix::render(&doc)?),
+            _ => ("report.html", html::render_html(&serde_json::to_value(&doc)?)),
+        });
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut staged = Vec::new();
+    for (name, text) in rendered {
+        let path = out.join(name);
+        let mut tmp = crate::overwrite::temporary_beside(&path)?;
+        tmp.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        staged.push((tmp, path));
+    }
+    // a name that cannot be replaced fails the report before any file is
+    if let Some((_, path)) =
+        staged.iter().find(|(_, p)| p.symlink_metadata().is_ok_and(|m| m.is_dir()))
+    {
+        anyhow::bail!("{}: is a directory; the report was not written", path.display());
+    }
+    let mut written = Vec::new();
+    for (tmp, path) in staged {
+        crate::overwrite::commit(tmp, &path)?;
+        written.push(path);
     }
     // a folder holds one report: a format this run did not write is another report's (an
     // unredacted one beside a redacted one), and goes

@@ -119,7 +119,8 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
                 a.case.display()
             );
         };
-        let fleet = Fleet::new(&case.catalog, &case.inventory);
+        let fleet =
+            Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
         let threads = threads(alert, |h| fleet.foothold(h));
         let (alert, seed) = if a.thread.is_empty() {
             let all = if threads.len() > 1 {

@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long, default_value_t = 2019)]
     seed: u64,
     /// Grows hosts, accounts and activity (1 = about 300k events).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::args::positive)]
     scale: f64,
     /// Comma-separated: sshd, winjson, lanl, zeek.
     #[arg(long, default_value = "sshd,winjson", value_delimiter = ',')]
@@ -58,6 +58,10 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Write into --out even when it holds files `simulate` did not make (they may be
+    /// overwritten).
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn options(a: &Args) -> Result<SimOptions> {
@@ -109,6 +113,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let opts = options(&a)?;
     let out = a.out.clone().ok_or_else(|| anyhow!("--out DIR is required"))?;
+    claim_out(&out, a.force)?;
     let t = std::time::Instant::now();
     let mut s = simulate(&opts, &out)?;
     let secs = t.elapsed().as_secs_f64();
@@ -134,5 +139,36 @@ pub fn run(a: Args) -> Result<()> {
         errln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
     }
     errln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", out.display());
+    Ok(())
+}
+
+/// The file that marks a directory as made by `simulate` (so a rerun may write over it).
+const MADE_BY_SIMULATE: &str = ".hopscope-simulate";
+
+/// Refuse to write a simulated fleet over real files: `--out` must be new, empty, or made by
+/// `simulate` before, unless `force`; never inside a case. Marks the directory as ours.
+fn claim_out(out: &std::path::Path, force: bool) -> Result<()> {
+    crate::overwrite::refuse_inside_case(out, "--out")?;
+    if let Ok(rd) = std::fs::read_dir(out) {
+        let mut held: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().escape_debug().to_string())
+            .collect();
+        held.sort();
+        if !held.is_empty() && !held.iter().any(|n| n == MADE_BY_SIMULATE) && !force {
+            anyhow::bail!(
+                "--out {}: is not empty and was not made by `hopscope simulate` (holds {}); \
+                 simulate writes hosts.csv, logs/ and more there. Choose a new directory, or \
+                 give --force to write over it",
+                out.display(),
+                held.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join(MADE_BY_SIMULATE),
+        "made by hopscope simulate: a rerun may write over this directory\n",
+    )?;
     Ok(())
 }

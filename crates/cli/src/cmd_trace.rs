@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Time,
     /// Bits of rarity a login needs to be part of a path.
-    #[arg(long, value_name = "BITS", default_value_t = 4.0)]
+    #[arg(long, value_name = "BITS", default_value_t = 4.0, value_parser = crate::args::finite)]
     min_bits: f64,
     /// Alternatives listed after the most likely path.
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -85,8 +85,10 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
         }
         collect_logins(t, until, &mut hops);
     }
-    let alerts = detector.finish(c).alerts;
-    Ok(trace_with_alerts(&hops, &alerts, c, fleet, config))
+    let detection = detector.finish(c);
+    // the hosts as the detector saw them (doors and address pools learned from behaviour)
+    let fleet = fleet.clone().with_learned(detection.learned);
+    Ok(trace_with_alerts(&hops, &detection.alerts, c, &fleet, config))
 }
 
 pub fn run(a: Args) -> Result<()> {

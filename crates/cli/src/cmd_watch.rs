@@ -5,10 +5,10 @@
 //! about files, rotation, standard input and output; nothing here parses a log line or
 //! scores a hop. docs/watch.md is the user's page.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use hopscope_report::view::{parse_duration, short_time, AlertView};
 
-use crate::watch_state::{self, Checkpoint, CheckpointRef, InputState};
+use crate::watch_state::{self, Checkpoint, CheckpointRef, InputState, ReadLog};
 
 #[derive(clap::Args)]
 #[command(after_long_help = "\
@@ -106,6 +106,17 @@ const READ_STEP: u64 = 8 << 20;
 const HEAD: u64 = 1 << 16;
 /// Directories are walked again for new files every this many rounds.
 const RESCAN_ROUNDS: u32 = 10;
+/// First bytes of a log kept to know it again (a copy, a compressed copy, a rewrite).
+const FP_HEAD: usize = 4096;
+/// Last bytes before the read offset kept to know a rewrite.
+const FP_TAIL: usize = 64;
+/// Logs read before, remembered to know their copies.
+const READ_LOGS: usize = 1024;
+/// Event times kept to place the stream's bulk.
+const RECENT_TIMES: usize = 1001;
+/// No authentication log hopscope reads is dated before 1990-01-01.
+const EPOCH_FLOOR: i64 = 631_152_000_000_000;
+const YEAR: i64 = 365 * DAY;
 /// Problem summaries on stderr at most this often.
 const PROBLEM_REPORT: Duration = Duration::from_secs(30);
 
@@ -157,6 +168,18 @@ struct Input {
     /// Format and lines read of the parser [`Reader::close`] let go (a checkpoint after the
     /// end of a `--once` run still knows where the file stands).
     closed: Option<(Format, u64)>,
+    /// Why the path cannot be read now, as last said on stderr (said again only when it
+    /// changes).
+    complaint: Option<String>,
+    /// The file's first bytes as read (up to [`FP_HEAD`]) and the last ones read before
+    /// `offset` (up to [`FP_TAIL`]): a file rewritten under watch (truncated and filled
+    /// again past `offset` between two polls) no longer has them.
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    /// (length, modification time) when the marks were last checked.
+    looked: Option<(u64, i64)>,
+    /// The file's length at the last poll.
+    last_len: u64,
 }
 
 impl Input {
@@ -181,6 +204,11 @@ impl Input {
             from_dir: false,
             inferred_year: None,
             closed: None,
+            complaint: None,
+            head: Vec::new(),
+            tail: Vec::new(),
+            looked: None,
+            last_len: 0,
         }
     }
 }
@@ -196,20 +224,92 @@ struct Reader {
     once: bool,
     /// Identities of files rotated away since the last directory walk.
     retired: HashSet<(u64, u64)>,
+    /// Logs read before (rotated away, truncated, replaced, gone), newest last.
+    read_logs: std::collections::VecDeque<ReadLog>,
+    /// The latest event times within bounds, which place the stream's bulk.
+    recent: std::collections::VecDeque<i64>,
 }
 
 impl Reader {
-    fn take(&mut self, inp: &mut Input, parsed: Parsed) {
+    fn take(&mut self, inp: &mut Input, mut parsed: Parsed) {
         for p in parsed.problems {
             self.problems.add(p);
         }
         for n in parsed.notes {
             errln!("hopscope watch: {}: note: {n}", inp.display);
         }
+        // the absolute bounds at once (an input's newest time orders the merge); the bulk's
+        // when the merged batch is fed, when every input has been read as far
+        parsed.events = self.screen_times(std::mem::take(&mut parsed.events), false);
         if let Some(&last) = parsed.events.time.iter().max() {
             inp.newest = inp.newest.max(last);
         }
         inp.queue.extend_from(&parsed.events);
+    }
+
+    /// Keep the events dated within the stream's bulk; count the others as problems, not
+    /// fed to detection: one absurd time must not start the warm-up in 1601 or move the
+    /// detector's clock to 9999. Out of bounds: before 1990, more than a day after the wall
+    /// clock, or more than a year before or after the bulk — the median of the latest
+    /// [`RECENT_TIMES`] event times kept and the times of this piece. Times before the bulk
+    /// never join the latest times (a flood of old-dated lines cannot pull the bulk back);
+    /// times after it do (a stream that moves on for good is followed after half of
+    /// [`RECENT_TIMES`] events, each earlier one counted).
+    /// `against_bulk`: judge against the bulk too (the batch about to be fed), else only against
+    /// the absolute bounds.
+    fn screen_times(&mut self, events: EventTable, against_bulk: bool) -> EventTable {
+        if events.is_empty() {
+            return events;
+        }
+        let latest = now_micros() + DAY;
+        let (floor, ceiling, centre) = if against_bulk {
+            let mut times: Vec<i64> = self.recent.iter().chain(&events.time).copied().collect();
+            let mid = times.len() / 2;
+            let centre = *times.select_nth_unstable(mid).1;
+            (
+                EPOCH_FLOOR.max(centre.saturating_sub(YEAR)),
+                latest.min(centre.saturating_add(YEAR)),
+                centre,
+            )
+        } else {
+            (EPOCH_FLOOR, latest, 0)
+        };
+        let mut kept = EventTable::with_capacity(events.len());
+        for e in events.iter() {
+            let t = e.time.0;
+            if t >= floor && t <= ceiling {
+                kept.push(&e);
+            } else {
+                let why = if t < EPOCH_FLOOR {
+                    "before 1990".to_string()
+                } else if t > latest {
+                    "more than a day after the wall clock".to_string()
+                } else {
+                    format!(
+                        "more than a year {} the stream's bulk (around {})",
+                        if t < centre { "before" } else { "after" },
+                        short_time(Time(centre))
+                    )
+                };
+                let file = self.catalog.sources.name(e.evidence.source).unwrap_or("?");
+                self.problems.add(hopscope_ingest::Problem {
+                    file: file.to_string(),
+                    position: e.evidence.position,
+                    kind: hopscope_ingest::ProblemKind::BadTime,
+                    message: format!(
+                        "dated {}: {why}; counted, not fed to detection",
+                        e.time.to_rfc3339()
+                    ),
+                });
+            }
+            if against_bulk && t >= floor && t <= latest {
+                if self.recent.len() >= RECENT_TIMES {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(t);
+            }
+        }
+        kept
     }
 
     fn context(&self, inp: &Input, header: Option<String>) -> ParseContext {
@@ -243,7 +343,7 @@ impl Reader {
         if format == Format::Sshd && ctx.year.is_none() {
             if let Some(path) = &inp.path {
                 // the same inference as ingest: anchor the last line to the mtime
-                if let Ok(f) = File::open(path) {
+                if let Ok(f) = open_regular(path) {
                     let lines = BufReader::new(f).split(b'\n').map_while(std::result::Result::ok);
                     ctx.inferred_year = hopscope_ingest::sshd::first_year_from_mtime(lines, &ctx);
                 }
@@ -287,6 +387,7 @@ impl Reader {
                 errln!("hopscope watch: {}: {e}", inp.display);
             }
             let head = &bytes[..bytes.len().min(HEAD as usize)];
+            inp.head = bytes[..bytes.len().min(FP_HEAD)].to_vec();
             self.start(inp, head, true);
             let Some(src) = inp.source.as_mut() else { return };
             let mut p = src.parse(&bytes, &mut self.catalog, &self.inventory);
@@ -318,6 +419,99 @@ impl Reader {
         inp.stage = Stage::Unknown;
     }
 
+    /// Remember the log `inp` read (from its first byte), to know a copy of it later; a head
+    /// of fewer than two whole lines is not enough to know a copy by (a CSV header alone
+    /// would match every file of the kind).
+    fn remember(&mut self, inp: &Input) {
+        if inp.head.iter().filter(|&&b| b == b'\n').count() < 2 {
+            return;
+        }
+        let (format, lines) = match (&inp.source, inp.closed) {
+            (Some(src), _) => (Some(src.format()), src.lines()),
+            (None, Some((f, lines))) => (Some(f), lines),
+            (None, None) => (None, 0),
+        };
+        if self.read_logs.len() >= READ_LOGS {
+            self.read_logs.pop_front();
+        }
+        self.read_logs.push_back(ReadLog {
+            display: inp.display.clone(),
+            head_hash: watch_state::fnv(&inp.head),
+            head_len: inp.head.len() as u32,
+            offset: (inp.stage != Stage::Read).then_some(inp.offset),
+            format: format.map(|f| f.name().to_string()),
+            lines,
+            inferred_year: inp.inferred_year,
+        });
+    }
+
+    /// The file `inp` reads ended (rotated away, truncated, rewritten): remember it, release
+    /// its parser, and read what is at the path from its start.
+    fn restart(&mut self, inp: &mut Input) {
+        self.remember(inp);
+        self.close(inp);
+        inp.offset = 0;
+        inp.head.clear();
+        inp.tail.clear();
+        inp.looked = None;
+    }
+
+    /// Count events that may have been lost from `inp` as a problem (at the line after the
+    /// last one read), and say it.
+    fn lost(&mut self, inp: &Input, why: &str) {
+        let line = inp.source.as_ref().map_or(0, |s| s.lines()) + 1;
+        errln!("hopscope watch: {}: {why}", inp.display);
+        self.problems.add(hopscope_ingest::Problem {
+            file: inp.display.clone(),
+            position: hopscope_model::Position::Line(line),
+            kind: hopscope_ingest::ProblemKind::Unreadable,
+            message: why.to_string(),
+        });
+    }
+
+    /// What a file that appeared in a watched directory is, judged by its first bytes
+    /// (decompressed): a copy of a log already read, the rest of one (a copy made before a
+    /// truncation, longer than what was read), or a new log.
+    fn copy_of(&self, path: &Path, inputs: &[Input]) -> Copy {
+        let Ok((head, _)) = hopscope_ingest::head(path, FP_HEAD) else {
+            return Copy::New;
+        };
+        let mut magic = [0u8; 4];
+        let compressed = open_regular(path)
+            .and_then(|f| f.read_at(&mut magic, 0))
+            .is_ok_and(|n| n == 4 && read_whole_magic(&magic));
+        let len = std::fs::metadata(path).map_or(0, |m| m.len());
+        for log in self.read_logs.iter().rev() {
+            let n = log.head_len as usize;
+            if n > head.len() || watch_state::fnv(&head[..n]) != log.head_hash {
+                continue;
+            }
+            return match log.offset {
+                Some(offset) if !compressed && len > offset && log.format.is_some() => {
+                    Copy::Rest(log.clone())
+                }
+                _ => Copy::Read(log.display.clone(), n),
+            };
+        }
+        for inp in inputs {
+            let lines = inp.head.iter().filter(|&&b| b == b'\n').count();
+            if lines >= 2 && head.starts_with(&inp.head) && inp.path.as_deref() != Some(path) {
+                // a copy of a log still followed, unless that log was truncated or rewritten
+                // since its last poll: then the copy may hold its rest, known after the poll
+                let intact =
+                    inp.path.as_deref().and_then(|p| std::fs::metadata(p).ok()).is_some_and(|m| {
+                        m.len() >= inp.offset && Some((m.dev(), m.ino())) == inp.identity
+                    }) && same_marks(inp);
+                return if intact {
+                    Copy::Read(inp.display.clone(), inp.head.len())
+                } else {
+                    Copy::Later
+                };
+            }
+        }
+        Copy::New
+    }
+
     /// One look at a file. Returns whether anything was read.
     fn poll_file(&mut self, inp: &mut Input) -> bool {
         let Some(path) = inp.path.clone() else { return self.poll_stdin(inp) };
@@ -325,18 +519,36 @@ impl Reader {
             // a file replaced at the same path starts again
             match std::fs::metadata(&path) {
                 Ok(m) if Some((m.dev(), m.ino())) != inp.identity && inp.identity.is_some() => {
+                    self.remember(inp);
                     inp.stage = Stage::Unknown;
                     inp.file = None;
                     inp.identity = None;
                     inp.offset = 0;
+                    inp.head.clear();
+                    inp.tail.clear();
                 }
                 _ => return false,
             }
         }
+        // anything but a regular file (a dangling link, a link loop, a FIFO, a directory, …)
+        // is said once and looked at again every poll; what an open handle holds is finished
         let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            // gone (rotated away, not yet replaced): finish what the open handle holds
-            Err(_) => return self.drain_old(inp),
+            Ok(m) if m.is_file() => m,
+            Ok(m) => {
+                complain(inp, &format!("{}; not read, looked at again every poll", file_kind(&m)));
+                return self.drain_old(inp);
+            }
+            // gone (rotated away, not yet replaced)
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_link(&path) => {
+                return self.drain_old(inp)
+            }
+            Err(e) => {
+                complain(
+                    inp,
+                    &format!("{}; not read, looked at again every poll", why_path(&path, &e)),
+                );
+                return self.drain_old(inp);
+            }
         };
         let identity = (meta.dev(), meta.ino());
         let mut read_any = false;
@@ -344,9 +556,8 @@ impl Reader {
             read_any |= self.drain_old(inp);
             self.retired.insert(old);
             errln!("hopscope watch: {}: rotated; reading the new file from the start", inp.display);
-            self.close(inp);
+            self.restart(inp);
             inp.file = None;
-            inp.offset = 0;
         } else if meta.len() < inp.offset {
             errln!(
                 "hopscope watch: {}: truncated to {} bytes (was {}); reading from the start",
@@ -354,29 +565,51 @@ impl Reader {
                 meta.len(),
                 inp.offset
             );
-            self.close(inp);
-            inp.offset = 0;
+            if inp.last_len > inp.offset {
+                let unread = inp.last_len - inp.offset;
+                self.lost(inp, &format!("truncated before its last {unread} bytes were read: their events are lost unless a copy of the file is in a watched directory"));
+            }
+            self.restart(inp);
+        } else if inp.stage == Stage::Following && inp.offset > 0 {
+            // truncated and filled again past the offset between two polls: the length alone
+            // cannot tell, the bytes before the offset can
+            let stamp = (meta.len(), meta.mtime() * 1_000_000_000 + meta.mtime_nsec());
+            if inp.looked != Some(stamp) {
+                inp.looked = Some(stamp);
+                if !same_marks(inp) {
+                    errln!(
+                        "hopscope watch: {}: rewritten between two polls (its bytes before {} changed: truncated and filled again past where watch had read); reading it from the start",
+                        inp.display, inp.offset
+                    );
+                    self.lost(inp, &format!("truncated and filled again between two polls: events written after byte {} of the old content before the truncation are lost unless a copy of the file is in a watched directory", inp.offset));
+                    self.restart(inp);
+                }
+            }
         }
+        inp.last_len = meta.len();
         if inp.file.is_none() {
-            match File::open(&path) {
+            match open_regular(&path) {
                 Ok(f) => {
                     inp.file = Some(f);
                     inp.identity = Some(identity);
                 }
                 Err(e) => {
-                    errln!("hopscope watch: {}: {e}", inp.display);
+                    complain(
+                        inp,
+                        &format!("{}; not read, tried again every poll", why_path(&path, &e)),
+                    );
                     return read_any;
                 }
             }
+        }
+        if inp.complaint.take().is_some() {
+            errln!("hopscope watch: {}: readable again", inp.display);
         }
         if inp.stage == Stage::Unknown {
             let mut head = vec![0u8; meta.len().min(HEAD) as usize];
             let n = inp.file.as_ref().and_then(|f| f.read_at(&mut head, 0).ok()).unwrap_or(0);
             head.truncate(n);
-            let magic_whole = head.starts_with(b"ElfFile\0")
-                || head.starts_with(&[0x1f, 0x8b])
-                || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-                || head.starts_with(b"PK\x03\x04");
+            let magic_whole = read_whole_magic(&head);
             if magic_whole || self.format == Some(Format::Evtx) {
                 let format = self.format.or_else(|| hopscope_ingest::detect(&head));
                 self.read_once(inp, format);
@@ -429,6 +662,7 @@ impl Reader {
             None if n as u64 == READ_STEP => buf.len(),
             None => return false,
         };
+        keep_marks(inp, &buf[..cut]);
         inp.offset += cut as u64;
         inp.more = !last_step;
         self.parse(inp, &buf[..cut]);
@@ -500,13 +734,13 @@ impl Reader {
     /// file again up to the offset, without feeding the detector; what that gives is dropped
     /// (it was fed, or is in the checkpointed queue), and the Windows events held are cut to
     /// the ones the checkpointed parser held.
-    fn resume(&mut self, inp: &mut Input, saved: InputState) {
+    fn resume(&mut self, inp: &mut Input, saved: InputState, label: &str) {
         let Some(path) = inp.path.clone() else { return };
         inp.queue = saved.queue;
         inp.newest = saved.newest;
         inp.from_dir |= saved.from_dir;
         inp.inferred_year = saved.inferred_year;
-        let file = match File::open(&path) {
+        let file = match open_regular(&path) {
             Ok(f) => f,
             Err(e) => {
                 errln!("hopscope watch: {}: {e}", inp.display);
@@ -584,7 +818,7 @@ impl Reader {
             );
         }
         errln!(
-            "hopscope watch: {}: resumed from checkpoint at byte {} (line {}; {})",
+            "hopscope watch: {}: {label} at byte {} (line {}; {})",
             inp.display,
             saved.offset,
             src.lines(),
@@ -597,6 +831,7 @@ impl Reader {
         inp.source = Some(src);
         inp.stage = Stage::Following;
         inp.offset = saved.offset;
+        load_marks(inp, &file);
         inp.file = Some(file);
         inp.announced = true;
     }
@@ -614,6 +849,66 @@ impl Reader {
             errln!("  {ex}");
         }
     }
+}
+
+/// Whether a file starting with `head` is read whole, not followed: EVTX, gzip, zstd, zip.
+fn read_whole_magic(head: &[u8]) -> bool {
+    head.starts_with(b"ElfFile\0")
+        || head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || head.starts_with(b"PK\x03\x04")
+}
+
+/// What a file appearing in a watched directory is (see [`Reader::copy_of`]).
+enum Copy {
+    New,
+    /// A copy of a followed log that changed since its last poll: judged at the next walk.
+    Later,
+    /// A copy of the log read as this input, known by this many first bytes.
+    Read(String, usize),
+    /// A copy of a log read up to its offset that holds more: read from there.
+    Rest(ReadLog),
+}
+
+/// Keep the first bytes of a file and the last ones before the offset, from `consumed` (the
+/// bytes read at `inp.offset`).
+fn keep_marks(inp: &mut Input, consumed: &[u8]) {
+    if inp.head.len() as u64 == inp.offset && inp.head.len() < FP_HEAD {
+        let take = (FP_HEAD - inp.head.len()).min(consumed.len());
+        inp.head.extend_from_slice(&consumed[..take]);
+    }
+    if consumed.len() >= FP_TAIL {
+        inp.tail.clear();
+        inp.tail.extend_from_slice(&consumed[consumed.len() - FP_TAIL..]);
+    } else {
+        inp.tail.extend_from_slice(consumed);
+        let extra = inp.tail.len().saturating_sub(FP_TAIL);
+        inp.tail.drain(..extra);
+    }
+}
+
+/// Load the marks of a file read up to `inp.offset` (a resumed input) from the file.
+fn load_marks(inp: &mut Input, file: &File) {
+    let mut head = vec![0u8; inp.offset.min(FP_HEAD as u64) as usize];
+    let n = file.read_at(&mut head, 0).unwrap_or(0);
+    head.truncate(n);
+    let t = inp.offset.min(FP_TAIL as u64);
+    let mut tail = vec![0u8; t as usize];
+    let n = file.read_at(&mut tail, inp.offset - t).unwrap_or(0);
+    tail.truncate(n);
+    inp.head = head;
+    inp.tail = tail;
+}
+
+/// Whether the open file still holds the bytes `inp` read at its start and just before its
+/// offset.
+fn same_marks(inp: &Input) -> bool {
+    let Some(file) = inp.file.as_ref() else { return true };
+    let same = |mark: &[u8], at: u64| {
+        let mut now = vec![0u8; mark.len()];
+        matches!(file.read_at(&mut now, at), Ok(n) if n == mark.len()) && now == mark
+    };
+    same(&inp.head, 0) && same(&inp.tail, inp.offset - inp.tail.len() as u64)
 }
 
 /// Say once per file that it is followed, after its first read (so a reader of stderr knows
@@ -637,7 +932,7 @@ fn merge_parsed(into: &mut Parsed, more: Parsed) {
 /// Windows JSON lines can be followed; documents (`[`, pretty-printed records) cannot.
 fn is_lines(path: &Path) -> bool {
     let mut head = [0u8; 1];
-    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head[0] == b'{'
+    open_regular(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head[0] == b'{'
 }
 
 /// One JSON line of output.
@@ -666,44 +961,17 @@ struct Outlet {
 
 impl Outlet {
     fn open(alerts: Option<&Path>, budget: usize) -> Result<Outlet> {
-        let mut written = HashSet::new();
-        let mut seq = 0;
-        let out: Box<dyn Write> = match alerts {
-            None => Box::new(crate::out::Terminal::new(std::io::stdout(), false)),
-            Some(path) => {
-                if let Ok(text) = std::fs::read(path) {
-                    // a line cut short by a crash is dropped, and written again whole
-                    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                    if complete < text.len() {
-                        let f = std::fs::OpenOptions::new().write(true).open(path)?;
-                        f.set_len(complete as u64)?;
-                        errln!(
-                            "hopscope watch: {}: dropped a partly written last line",
-                            path.display()
-                        );
-                    }
-                    for (i, line) in text[..complete].split(|&b| b == b'\n').enumerate() {
-                        if line.is_empty() {
-                            continue;
-                        }
-                        let v: serde_json::Value =
-                            serde_json::from_slice(line).with_context(|| {
-                                format!("{}:{}: not an alert event line", path.display(), i + 1)
-                            })?;
-                        let id = v["alert"]["id"].as_str().unwrap_or_default().to_string();
-                        let hops = v["alert"]["hops"].as_array().map_or(0, |h| h.len() as u64)
-                            + v["alert"]["hops_omitted"].as_u64().unwrap_or(0);
-                        seq = seq.max(v["seq"].as_u64().unwrap_or(0));
-                        written.insert((id, hops));
-                    }
-                }
-                let f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("--alerts {}", path.display()))?;
-                Box::new(f)
+        let (out, written, seq): (Box<dyn Write>, _, _) = match alerts {
+            None => {
+                (Box::new(crate::out::Terminal::new(std::io::stdout(), false)), HashSet::new(), 0)
             }
+            Some(path) => match open_sink(path)? {
+                Sink::File(f) => {
+                    let (written, seq) = read_back(&f, path)?;
+                    (Box::new(f), written, seq)
+                }
+                Sink::Stream(f) => (Box::new(f), HashSet::new(), 0),
+            },
         };
         Ok(Outlet {
             out,
@@ -774,6 +1042,187 @@ impl Outlet {
     }
 }
 
+/// Where `--alerts` writes.
+enum Sink {
+    /// A regular file, locked for this process: what it holds is read back (exactly-once).
+    File(File),
+    /// A FIFO, a terminal or `/dev/null`: written to, never read back.
+    Stream(File),
+}
+
+/// Open `--alerts PATH` for appending. A regular file (created if missing) is locked (a
+/// second watch on it refuses) and read back; a FIFO, a terminal or `/dev/null` is written to
+/// without reading back; anything else (a directory, `/dev/zero`, a disk, a socket) cannot
+/// hold alert events and is refused with what it is.
+fn open_sink(path: &Path) -> Result<Sink> {
+    use std::os::unix::fs::FileTypeExt;
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => anyhow::bail!("--alerts {shown}: {}", io_why(&e)),
+    };
+    let kind = meta.as_ref().map(|m| m.file_type());
+    if kind.is_some_and(|k| k.is_fifo()) {
+        errln!(
+            "hopscope watch: --alerts {shown}: a FIFO; alert events are written as they come and not read \
+             back (a restart writes them again: give a regular file for exactly-once); waiting for its reader"
+        );
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .with_context(|| format!("--alerts {shown}"))?;
+        return Ok(Sink::Stream(f));
+    }
+    if let Some(m) = meta.as_ref().filter(|m| !m.is_file()) {
+        let null = std::fs::metadata("/dev/null").ok().map(|n| n.rdev());
+        let char_dev = m.file_type().is_char_device();
+        if char_dev {
+            let f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .with_context(|| format!("--alerts {shown}"))?;
+            if Some(m.rdev()) == null {
+                errln!("hopscope watch: --alerts {shown}: /dev/null; alert events are discarded");
+                return Ok(Sink::Stream(f));
+            }
+            if std::io::IsTerminal::is_terminal(&f) {
+                return Ok(Sink::Stream(f));
+            }
+        }
+        anyhow::bail!(
+            "--alerts {shown}: {}, not a regular file: alert events could not be kept there or read \
+             back; give a regular file (or a FIFO, a terminal, /dev/null)",
+            file_kind(m)
+        );
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(|| format!("--alerts {shown}"))?;
+    // what was opened, not what the path was a moment before
+    let m = f.metadata().with_context(|| format!("--alerts {shown}"))?;
+    if !m.is_file() {
+        anyhow::bail!(
+            "--alerts {shown}: {} (it changed while being opened); give a regular file",
+            file_kind(&m)
+        );
+    }
+    if !watch_state::try_lock(&f).with_context(|| format!("locking --alerts {shown}"))? {
+        anyhow::bail!(
+            "--alerts {shown}: another hopscope watch is writing to this file (it holds its lock); \
+             stop it, or give each watch its own --alerts file"
+        );
+    }
+    Ok(Sink::File(f))
+}
+
+/// The keys (alert id, hops) and the last `seq` of the alert events a regular `--alerts`
+/// file holds, read line by line; a last line cut short by a crash is cut off (written again
+/// whole later).
+fn read_back(f: &File, path: &Path) -> Result<(HashSet<(String, u64)>, u64)> {
+    let mut written = HashSet::new();
+    let mut seq = 0;
+    let mut r = BufReader::new(f);
+    let (mut complete, mut line, mut n) = (0u64, Vec::new(), 0u64);
+    loop {
+        line.clear();
+        let got = r
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if got == 0 {
+            break;
+        }
+        n += 1;
+        if line.last() != Some(&b'\n') {
+            f.set_len(complete)?;
+            errln!("hopscope watch: {}: dropped a partly written last line", path.display());
+            break;
+        }
+        complete += got as u64;
+        let body = &line[..line.len() - 1];
+        if body.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(body)
+            .with_context(|| format!("{}:{n}: not an alert event line", path.display()))?;
+        let id = v["alert"]["id"].as_str().unwrap_or_default().to_string();
+        let hops = v["alert"]["hops"].as_array().map_or(0, |h| h.len() as u64)
+            + v["alert"]["hops_omitted"].as_u64().unwrap_or(0);
+        seq = seq.max(v["seq"].as_u64().unwrap_or(0));
+        written.insert((id, hops));
+    }
+    Ok((written, seq))
+}
+
+/// Say why `inp` cannot be read, unless that was the last thing said about it.
+fn complain(inp: &mut Input, why: &str) {
+    if inp.complaint.as_deref() != Some(why) {
+        errln!("hopscope watch: {}: {why}", inp.display);
+        inp.complaint = Some(why.to_string());
+    }
+}
+
+/// Whether `path` is itself a symbolic link.
+fn is_link(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Why `path` cannot be looked at: [`io_why`], and a dangling link named as one.
+fn why_path(path: &Path, e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound && is_link(path) {
+        "a dangling symbolic link (its target does not exist)".into()
+    } else {
+        io_why(e)
+    }
+}
+
+/// Open a file for reading only if it is a regular file: never blocks (a FIFO put in a
+/// log's place would block a plain open until a writer came) and checks what was opened,
+/// not what the path was a moment before.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(std::io::Error::other(format!("{}, not a regular file", file_kind(&m))));
+    }
+    Ok(f)
+}
+
+/// Why an input cannot be opened or looked at, in words.
+fn io_why(e: &std::io::Error) -> String {
+    match (e.kind(), e.raw_os_error()) {
+        (_, Some(libc::ELOOP)) => "a symbolic link loop (the links lead back to themselves)".into(),
+        (std::io::ErrorKind::NotFound, _) => "does not exist".into(),
+        (std::io::ErrorKind::PermissionDenied, _) => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// What a directory entry that is not a regular file is, for messages.
+fn file_kind(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
 pub fn run(a: Args) -> Result<()> {
     let lanl_start =
         Time::parse(&a.lanl_start).map_err(|e| anyhow::anyhow!("--lanl-start: {e}"))?;
@@ -803,6 +1252,16 @@ pub fn run(a: Args) -> Result<()> {
         problems_reported: 0,
         once: a.once,
         retired: HashSet::new(),
+        read_logs: Default::default(),
+        recent: Default::default(),
+    };
+    // one watch per state directory and per alerts file (OS locks: a crash releases them)
+    let _state_lock = match &a.state {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("--state {}", dir.display()))?;
+            Some(watch_state::lock_dir(dir)?)
+        }
+        None => None,
     };
     let mut outlet = Outlet::open(a.alerts.as_deref(), a.budget)?;
 
@@ -818,7 +1277,7 @@ pub fn run(a: Args) -> Result<()> {
         } else if p.is_dir() {
             dirs.push(p.clone());
         } else {
-            if !p.exists() {
+            if !p.exists() && !is_link(p) {
                 errln!("hopscope watch: {}: does not exist yet; waiting for it", p.display());
             }
             known.insert(p.clone());
@@ -827,10 +1286,10 @@ pub fn run(a: Args) -> Result<()> {
     }
     // sources are named in the order ingest names them (inputs as given, walks sorted)
     let mut retired: HashSet<(u64, u64)> = HashSet::new();
-    scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, true)?;
+    let mut skipped: BTreeMap<PathBuf, String> = BTreeMap::new();
+    scan_dirs(&mut reader, &dirs, &mut known, &mut inputs, &mut retired, &mut skipped, true)?;
     let mut fed_newest = i64::MIN;
     if let Some(dir) = &a.state {
-        std::fs::create_dir_all(dir).with_context(|| format!("--state {}", dir.display()))?;
         if let Some(cp) = watch_state::load(dir)? {
             let at = dir.join(watch_state::FILE);
             if cp.config != config {
@@ -868,9 +1327,19 @@ pub fn run(a: Args) -> Result<()> {
     loop {
         round += 1;
         if round.is_multiple_of(RESCAN_ROUNDS) && !a.once {
-            forget_gone(&mut inputs, &mut known, &mut reader.retired);
+            let mut gone = HashSet::new();
+            forget_gone(&mut reader, &mut inputs, &mut known, &mut gone);
+            retired.extend(gone);
             retired.extend(reader.retired.drain());
-            scan_dirs(&dirs, &mut known, &mut inputs, &mut retired, false)?;
+            scan_dirs(
+                &mut reader,
+                &dirs,
+                &mut known,
+                &mut inputs,
+                &mut retired,
+                &mut skipped,
+                false,
+            )?;
         }
         let mut read_any = false;
         for inp in inputs.iter_mut() {
@@ -894,13 +1363,16 @@ pub fn run(a: Args) -> Result<()> {
                 }
             }
         }
-        let finished = a.once && !inputs.iter().any(|i| i.more);
+        // a replay ends when every file is read to its end and standard input is closed
+        let finished = a.once
+            && !inputs.iter().any(|i| i.more)
+            && inputs.iter().all(|i| i.path.is_some() || (i.stdin_closed && i.partial.is_empty()));
         if finished {
             for inp in inputs.iter_mut() {
                 reader.close(inp);
             }
         }
-        let batch = release(&mut inputs, finished);
+        let batch = reader.screen_times(release(&mut inputs, finished), true);
         dirty |= read_any || !batch.is_empty();
         if !batch.is_empty() {
             fed_this_run += batch.len() as u64;
@@ -948,7 +1420,7 @@ pub fn run(a: Args) -> Result<()> {
                 for inp in inputs.iter_mut() {
                     reader.close(inp);
                 }
-                let batch = release(&mut inputs, true);
+                let batch = reader.screen_times(release(&mut inputs, true), true);
                 fed_this_run += batch.len() as u64;
                 detector.refresh_fleet(&reader.catalog, &reader.inventory);
                 detector.feed(&batch);
@@ -1026,6 +1498,8 @@ fn checkpoint(
         seq: outlet.seq,
         per_day: &outlet.per_day,
         over_budget,
+        read_logs: reader.read_logs.iter().collect(),
+        recent_times: reader.recent.iter().copied().collect(),
     };
     watch_state::save(dir, &cp)
 }
@@ -1077,6 +1551,8 @@ fn restore(
     outlet.per_day = cp.per_day;
     outlet.over_budget = cp.over_budget.into_iter().collect();
     retired.extend(cp.retired);
+    reader.read_logs = cp.read_logs.into_iter().collect();
+    reader.recent = cp.recent_times.into_iter().collect();
     let mut saved: Vec<Option<InputState>> = cp.inputs.into_iter().map(Some).collect();
     let mut take = |pred: &dyn Fn(&InputState) -> bool| {
         saved.iter_mut().find(|s| s.as_ref().is_some_and(pred)).and_then(Option::take)
@@ -1094,7 +1570,7 @@ fn restore(
                     s.path.as_deref().map_or(String::new(), |p| p.display().to_string())
                 );
             }
-            reader.resume(inp, s);
+            reader.resume(inp, s, "resumed from checkpoint");
             matched[i] = true;
         }
     }
@@ -1180,16 +1656,30 @@ fn release(inputs: &mut [Input], all: bool) -> EventTable {
 /// Add files that appeared in the watched directories (sorted, hidden and context files
 /// skipped, as ingest walks).
 fn scan_dirs(
+    reader: &mut Reader,
     dirs: &[PathBuf],
     known: &mut HashSet<PathBuf>,
     inputs: &mut Vec<Input>,
     retired: &mut HashSet<(u64, u64)>,
+    skipped: &mut BTreeMap<PathBuf, String>,
     startup: bool,
 ) -> Result<()> {
     if dirs.is_empty() {
         return Ok(());
     }
-    let found = hopscope_ingest::discover(dirs)?;
+    let (found, cannot) = walk_dirs(dirs);
+    // entries that cannot be followed: said once (again if the reason changes), looked at
+    // again every walk; a path that becomes a regular file is found as a new file
+    let now: BTreeMap<PathBuf, String> = cannot.into_iter().collect();
+    for (path, why) in &now {
+        if skipped.get(path) != Some(why) {
+            errln!(
+                "hopscope watch: {}: {why}; skipped, looked at again every walk",
+                path.display()
+            );
+        }
+    }
+    *skipped = now;
     let identity = |f: &Path| std::fs::metadata(f).ok().map(|m| (m.dev(), m.ino()));
     // files rotated away that no longer exist need not be remembered
     let present: HashSet<(u64, u64)> = found.iter().filter_map(|f| identity(f)).collect();
@@ -1199,31 +1689,109 @@ fn scan_dirs(
             continue;
         }
         let display = f.display().to_string();
+        let mut inp = Input::new(Some(f.clone()), display.clone());
+        inp.from_dir = true;
         if !startup {
             // A file appearing later is a new log, unless it is one already read under
-            // another name (`auth.log` renamed `auth.log.1`) or a compressed copy of one
-            // (`auth.log.2.gz`): those were read when they were written.
+            // another name (`auth.log` renamed `auth.log.1`: the same device and inode) or a
+            // copy of one (`auth.log.1` of copytruncate, `auth.log.2.gz`: the same first
+            // bytes, decompressed); a copy holding more than was read is read from there.
+            // The name says nothing: a new `host.jsonl.gz` is a new log.
             let id = identity(&f);
-            let rotated = id.is_some_and(|id| {
+            let renamed = id.is_some_and(|id| {
                 retired.contains(&id) || inputs.iter().any(|i| i.identity == Some(id))
             });
-            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let compressed = [".gz", ".zst", ".bz2", ".xz"].iter().any(|e| name.ends_with(e));
-            if rotated || compressed {
-                errln!("hopscope watch: {display}: a rotated copy of a log already read; not read again");
+            if renamed {
+                errln!("hopscope watch: {display}: a rotated copy of a log already read (the same file, renamed); not read again");
                 continue;
             }
+            match reader.copy_of(&f, inputs) {
+                Copy::New => {}
+                Copy::Later => {
+                    known.remove(&f);
+                    continue;
+                }
+                Copy::Read(of, n) => {
+                    errln!("hopscope watch: {display}: a copy of {of}, already read (the same first {n} bytes); not read again");
+                    continue;
+                }
+                Copy::Rest(log) => {
+                    let saved = InputState {
+                        path: Some(f.clone()),
+                        identity: id,
+                        offset: log.offset.unwrap_or(0),
+                        stage: "following".into(),
+                        format: log.format.clone(),
+                        inferred_year: log.inferred_year,
+                        lines: log.lines,
+                        held: 0,
+                        queue: EventTable::default(),
+                        newest: i64::MIN,
+                        from_dir: true,
+                    };
+                    let label = format!(
+                        "a copy of {}, made before it was truncated, holds more than was read: continued",
+                        log.display
+                    );
+                    reader.resume(&mut inp, saved, &label);
+                }
+            }
         }
-        let mut inp = Input::new(Some(f), display);
-        inp.from_dir = true;
         inputs.push(inp);
     }
     Ok(())
 }
 
+/// The regular files under the watched directories (sorted, hidden files and context files
+/// left out, as ingest walks; links followed), and the entries that cannot be followed with
+/// why: a dangling link, a link loop, a FIFO, a socket, a device, a directory that cannot be
+/// read. Never fails: one bad entry must not stop or blind a live monitor.
+fn walk_dirs(dirs: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+    let hidden = |p: &Path| {
+        p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| {
+            n.starts_with('.') || hopscope_ingest::CONTEXT_FILES.contains(&n.as_ref())
+        })
+    };
+    let (mut found, mut cannot) = (Vec::new(), Vec::new());
+    for dir in dirs {
+        for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    if !hidden(e.path()) {
+                        found.push(e.into_path());
+                    }
+                }
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => {
+                    if !hidden(e.path()) {
+                        let why = e.metadata().map_or("not a regular file", |m| file_kind(&m));
+                        cannot.push((e.into_path(), format!("{why}, not a log file")));
+                    }
+                }
+                Err(err) => {
+                    let path = err.path().unwrap_or(dir).to_path_buf();
+                    if hidden(&path) {
+                        continue;
+                    }
+                    let why = match (err.loop_ancestor(), err.io_error()) {
+                        (Some(a), _) => {
+                            format!("a symbolic link loop (leads back to {})", a.display())
+                        }
+                        (None, Some(io)) => why_path(&path, io),
+                        (None, None) => err.to_string(),
+                    };
+                    cannot.push((path, why));
+                }
+            }
+        }
+    }
+    (found, cannot)
+}
+
 /// Forget inputs found in a directory whose file is gone and fully read: the file table stays
 /// as large as the directories are.
 fn forget_gone(
+    reader: &mut Reader,
     inputs: &mut Vec<Input>,
     known: &mut HashSet<PathBuf>,
     retired: &mut HashSet<(u64, u64)>,
@@ -1234,6 +1802,7 @@ fn forget_gone(
             && i.queue.is_empty()
             && i.source.as_ref().is_none_or(|s| s.held() == 0);
         if gone {
+            reader.remember(i);
             if let Some(id) = i.identity {
                 retired.insert(id);
             }

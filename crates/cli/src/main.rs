@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod out;
+mod args;
 mod cmd_audit;
 mod cmd_case;
 mod cmd_demo;
@@ -20,6 +21,7 @@ mod cmd_scope;
 mod cmd_simulate;
 mod cmd_trace;
 mod cmd_watch;
+mod overwrite;
 mod watch_state;
 
 use clap::{Parser, Subcommand};

@@ -27,8 +27,13 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// the last door left; 5: lead-in hops held without their alert-hop vectors, expired
 /// lazily; 6: arrivals into internet-facing servers, and whether each was new to its host; 7:
 /// each alert hop keeps the doors of the other sessions into its source; 8: the doors and
-/// address pools learned from behaviour): an older checkpoint is refused.
-pub const VERSION: u32 = 8;
+/// address pools learned from behaviour; 9: the logs read before, known by their first
+/// bytes, and the recent event times that place the stream's bulk; 10: ranges that hand
+/// addresses out, learned from accounts moving between their addresses; 11: an alert's
+/// intruder present on the hosts it entered with the accounts it brought, internet re-entry
+/// keyed by account, each account's sources and logins from outside): an older checkpoint is
+/// refused.
+pub const VERSION: u32 = 11;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 
@@ -49,6 +54,28 @@ pub struct Checkpoint {
     pub seq: u64,
     pub per_day: BTreeMap<i64, usize>,
     pub over_budget: Vec<String>,
+    /// Logs read before (rotated away, truncated, gone), known by their first bytes.
+    pub read_logs: Vec<ReadLog>,
+    /// The latest event times read, which place the stream's bulk.
+    pub recent_times: Vec<i64>,
+}
+
+/// One log read before, from its first byte: how a copy of it is known (its first bytes)
+/// and where reading it stopped.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReadLog {
+    /// The input it was read as.
+    pub display: String,
+    /// FNV-1a 64 of its first `head_len` bytes (up to 4 KiB, at least two whole lines).
+    pub head_hash: u64,
+    pub head_len: u32,
+    /// Bytes of complete lines read; `None`: read whole (a compressed file, EVTX).
+    pub offset: Option<u64>,
+    /// The format its parser read, its lines read and the syslog year inferred, to continue
+    /// a copy of it after `offset`.
+    pub format: Option<String>,
+    pub lines: u64,
+    pub inferred_year: Option<i32>,
 }
 
 /// [`Checkpoint`] borrowed, for writing without copying the detector (the same encoding:
@@ -64,6 +91,8 @@ pub struct CheckpointRef<'a> {
     pub seq: u64,
     pub per_day: &'a BTreeMap<i64, usize>,
     pub over_budget: Vec<&'a String>,
+    pub read_logs: Vec<&'a ReadLog>,
+    pub recent_times: Vec<i64>,
 }
 
 /// One input as the checkpoint saw it.
@@ -91,7 +120,7 @@ pub struct InputState {
     pub from_dir: bool,
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
+pub fn fnv(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= b as u64;
@@ -163,4 +192,58 @@ pub fn load(dir: &Path) -> Result<Option<Checkpoint>> {
         format!("{}: cannot decode the watch checkpoint; remove it", path.display())
     })?;
     Ok(Some(cp))
+}
+
+/// An exclusive advisory lock (`flock(2)`) on an open file, held as long as the file is
+/// open: by this process until it ends, whichever way it ends (the kernel releases it at
+/// `kill -9` too), so a crash never leaves a stale lock behind. Hand-written over `libc`
+/// because the standard library's `File::try_lock` is newer than the workspace's
+/// rust-version (1.88).
+pub fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this `File` owns; no memory is passed.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Name of the lock file in a state directory.
+pub const LOCK: &str = "lock";
+
+/// Lock the state directory `dir` for this process (`dir/lock`, holding the process id of
+/// the holder for the message a second process gives). Another `watch` holding it is an
+/// error naming it. The returned file must be kept open for the run.
+pub fn lock_dir(dir: &Path) -> Result<File> {
+    use std::io::{Read, Seek};
+    let path = dir.join(LOCK);
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("--state {}: cannot open {}", dir.display(), path.display()))?;
+    if !try_lock(&f).with_context(|| format!("locking {}", path.display()))? {
+        let mut holder = String::new();
+        let _ = f.read_to_string(&mut holder);
+        let holder: String = holder.chars().filter(char::is_ascii_digit).take(12).collect();
+        bail!(
+            "--state {}: another hopscope watch{} is using this state directory (it holds the lock on {}); \
+             stop it, or give each watch its own --state directory",
+            dir.display(),
+            if holder.is_empty() { String::new() } else { format!(" (process {holder})") },
+            path.display()
+        );
+    }
+    f.set_len(0)?;
+    f.rewind()?;
+    writeln!(f, "{}", std::process::id())?;
+    Ok(f)
 }

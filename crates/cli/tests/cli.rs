@@ -245,9 +245,37 @@ fn eval_scores_the_simulated_2019_intrusion_as_one_alert_at_its_entry() {
     assert_eq!(intr["entry_host_found"], "sg-ops-03");
     assert!(intr["detected_at"].as_str().unwrap() < "2019-09-13", "{intr}");
     assert!(hopper["figures"]["benign_alerts_per_day"].as_f64().unwrap() <= 1.0);
+    // the 2019 case: one alert holds the entry and the four hops, raised at the entry, at
+    // 2 alerts a day as at 5
+    assert_eq!((&intr["whole_alert"], &intr["whole_at_entry"]), (&intr["alert"], &true.into()));
+    let budgets: Vec<u64> = hopper["by_budget"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["budget"].as_u64().unwrap())
+        .collect();
+    assert_eq!(budgets, [1, 2, 5, 9, 20]);
+    for b in &hopper["by_budget"].as_array().unwrap()[1..3] {
+        assert_eq!(
+            (&b["intrusions_alerted"], &b["intrusions_whole_at_entry"]),
+            (&1.into(), &1.into()),
+            "{b}"
+        );
+    }
+    let f = &hopper["figures"];
+    assert!(f["largest_alert_hops"].as_u64().unwrap() >= 4, "{f}");
+    assert!(f["largest_alert_threads"].as_u64().unwrap() >= 1, "{f}");
+    assert!(f["hop_precision"].as_f64().unwrap() > 0.0, "{f}");
+    // the unseen-edge rule's alerts are single hops
+    let edge = &v["rules"][1]["figures"];
+    assert_eq!(
+        (&edge["largest_alert_hops"], &edge["largest_alert_threads"]),
+        (&1.into(), &1.into())
+    );
     let table = ok(&["eval", "--case", "case", "--truth", "fleet/truth.json"], p);
     assert!(
         table.contains("hop recall")
+            && table.contains("largest alert (hops, threads)")
             && table.contains(
                 "client count found (scope from the intrusion's alert's threads): 1 of 1 exact"
             ),

@@ -120,3 +120,52 @@ fn a_directory_walk_goes_on_past_what_it_cannot_read() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!d.path().join("s/manifest.json").exists());
 }
+
+/// The same content ingested again — the same file, a copy under another name, or one file
+/// named twice — is refused with a sentence and nothing written; `--allow-duplicates` takes it.
+#[test]
+fn the_same_content_twice_is_refused_unless_asked() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("a.txt"), lanl(40)).unwrap();
+    std::fs::write(d.path().join("copy.txt"), lanl(40)).unwrap();
+    std::fs::write(d.path().join("b.txt"), lanl(41)).unwrap();
+    ok(&["ingest", "a.txt", "--case", "c"], d.path());
+    let before = std::fs::read(d.path().join("c/manifest.json")).unwrap();
+    for args in [
+        &["ingest", "a.txt", "--case", "c"][..],
+        &["ingest", "b.txt", "copy.txt", "--case", "c"],
+        &["ingest", "b.txt", "b.txt", "--case", "fresh"],
+    ] {
+        let o = hopscope(args, d.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("same content") && err.contains("--allow-duplicates"), "{err}");
+        assert!(err.contains("nothing was written"), "{err}");
+    }
+    assert_eq!(std::fs::read(d.path().join("c/manifest.json")).unwrap(), before);
+    assert!(!d.path().join("fresh/manifest.json").exists());
+    ok(&["ingest", "copy.txt", "--case", "c", "--allow-duplicates"], d.path());
+    let m = manifest(&d.path().join("c"));
+    assert_eq!(m["events"], 80);
+    assert!(m["notes"].to_string().contains("ingested again"), "{m}");
+}
+
+/// Every number option refuses NaN and infinities (every comparison with NaN is false: an
+/// alert threshold of NaN would silently raise nothing).
+#[test]
+fn number_options_refuse_nan_and_infinity() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [
+        &["detect", "--case", "c", "--min-score", "NaN"][..],
+        &["detect", "--case", "c", "--min-score", "inf"],
+        &["scope", "--case", "c", "--min-score", "nan"],
+        &["trace", "--case", "c", "--host", "h", "--at", "2019-01-01", "--min-bits", "NaN"],
+        &["simulate", "--out", "s", "--scale", "NaN"],
+        &["simulate", "--out", "s", "--scale=-1"],
+    ] {
+        let o = hopscope(args, d.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("expected a") && err.contains("number"), "{args:?}: {err}");
+    }
+}

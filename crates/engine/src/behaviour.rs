@@ -10,8 +10,12 @@
 //!   person's machine, where an intrusion can begin (a phishing mail, a malicious download).
 //! - **An address pool**: a host known only by its address ([`HostKind::Address`]: no
 //!   inventory row, no name in any log) that [`POOL_ACCOUNTS`] distinct accounts log in out
-//!   of within one UTC day. A NAT, VPN, DHCP or VDI address stands for whoever held it then:
-//!   it is not a host an intruder can be on, and its history is many people's.
+//!   of within one UTC day; or any such address of a range (a site of `sites.csv`, or all
+//!   private addresses no site holds) in which [`POOL_ACCOUNTS`] accounts were each seen
+//!   leaving three different addresses within [`MOVE_DAYS`] days (DHCP leases, VPN
+//!   sessions: the range hands addresses out). A NAT, VPN, DHCP or VDI address stands for
+//!   whoever held it then: it is not a host an intruder can be on, and its history is many
+//!   people's.
 //!
 //! [`Behaviour`] learns both in the detector's one pass in time order
 //! ([`crate::Fleet::observe`], called for every event), with a fixed few bytes per host:
@@ -26,8 +30,13 @@ use hopscope_model::{EventTable, LogonType, Orientation, Outcome};
 /// Days with a console logon by a person that make a host a door.
 pub const DOOR_DAYS: u16 = 3;
 
-/// Distinct accounts logging in out of one address within a UTC day that make it a pool.
+/// Distinct accounts logging in out of one address within a UTC day that make it a pool;
+/// accounts seen moving between addresses of one range that make the range's addresses pools.
 pub const POOL_ACCOUNTS: usize = 5;
+
+/// An account seen leaving three different addresses of a range within this many days moved
+/// between them: the range hands addresses out.
+pub const MOVE_DAYS: i32 = 7;
 
 const DAY: i64 = 86_400_000_000;
 const NO_DAY: i32 = i32::MIN;
@@ -88,6 +97,8 @@ struct HostBehaviour {
     out_accounts: [u32; POOL_ACCOUNTS - 1],
     /// Learned to be an address pool.
     pool: bool,
+    /// The range of an address host seen leaving (its site id + 1; 0 = not seen so).
+    range: u32,
 }
 
 impl Default for HostBehaviour {
@@ -100,6 +111,7 @@ impl Default for HostBehaviour {
             out_day: NO_DAY,
             out_accounts: [0; POOL_ACCOUNTS - 1],
             pool: false,
+            range: 0,
         }
     }
 }
@@ -112,16 +124,36 @@ fn count_day(last: &mut i32, days: &mut u16, day: i32) {
     }
 }
 
+/// The two latest different addresses (of kind `address`) an account left, with the day each
+/// was last left: (host, day); host 0 = none.
+type Recent = [(u32, i32); 2];
+
+/// Accounts seen moving between the addresses of one range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct RangeBehaviour {
+    /// Distinct accounts seen moving (0 = free slot), up to one fewer than [`POOL_ACCOUNTS`].
+    movers: [u32; POOL_ACCOUNTS - 1],
+    /// The range hands its addresses out: every address of it is a pool.
+    dynamic: bool,
+}
+
 /// Doors and pools learned so far, by host id.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Behaviour {
     hosts: Vec<HostBehaviour>,
+    /// By account id - 1.
+    accounts: Vec<Recent>,
+    /// By range (site id; 0 = private addresses no site holds).
+    ranges: Vec<RangeBehaviour>,
 }
 
 /// What [`Behaviour::observe`] needs to know about an event's hosts and accounts.
 pub trait Known {
     /// Whether host `id` may be a pool: known only by its address, or an inventory pool.
     fn may_be_pool(&self, id: u32) -> bool;
+    /// The range of a host known only by its address (its site id, 0 for a private address
+    /// no site holds); `None` for every other host.
+    fn address_range(&self, id: u32) -> Option<u32>;
     fn account_kind(&self, id: u32) -> AccountKind;
 }
 
@@ -170,6 +202,10 @@ impl Behaviour {
             if account == 0 || known.account_kind(account) == AccountKind::System {
                 return;
             }
+            if let Some(range) = known.address_range(src) {
+                self.host_mut(src).range = range + 1;
+                self.moved(account, src, range, day, known);
+            }
             let h = self.host_mut(src);
             if h.pool {
                 return;
@@ -188,6 +224,41 @@ impl Behaviour {
         }
     }
 
+    /// `account` left address host `src` of `range` on `day`: a third different address of the
+    /// range within [`MOVE_DAYS`] makes it a mover, and [`POOL_ACCOUNTS`] movers make the
+    /// range dynamic.
+    fn moved(&mut self, account: u32, src: u32, range: u32, day: i32, known: &impl Known) {
+        let i = account as usize - 1;
+        if self.accounts.len() <= i {
+            self.accounts.resize(i + 1, [(0, NO_DAY); 2]);
+        }
+        let recent = &mut self.accounts[i];
+        if let Some(slot) = recent.iter_mut().find(|s| s.0 == src) {
+            slot.1 = day;
+            return;
+        }
+        let third = recent.iter().all(|&(h, d)| {
+            h != 0 && d != NO_DAY && day - d <= MOVE_DAYS && known.address_range(h) == Some(range)
+        });
+        let older = if recent[0].1 <= recent[1].1 { 0 } else { 1 };
+        recent[older] = (src, day);
+        if !third {
+            return;
+        }
+        let r = range as usize;
+        if self.ranges.len() <= r {
+            self.ranges.resize(r + 1, RangeBehaviour::default());
+        }
+        let range = &mut self.ranges[r];
+        if range.dynamic || range.movers.contains(&account) {
+            return;
+        }
+        match range.movers.iter_mut().find(|a| **a == 0) {
+            Some(free) => *free = account,
+            None => range.dynamic = true,
+        }
+    }
+
     /// Whether host `id` has been seen used as a person's machine: console logons by a person
     /// on at least [`DOOR_DAYS`] days, and on at least half of the days anyone logged on to it.
     pub fn is_door(&self, id: u32) -> bool {
@@ -197,9 +268,19 @@ impl Behaviour {
     }
 
     /// Whether host `id` (a host known only by its address) has been seen used by
-    /// [`POOL_ACCOUNTS`] accounts within a day.
+    /// [`POOL_ACCOUNTS`] accounts within a day, or left as an address of a range whose
+    /// addresses are handed out ([`Behaviour::is_dynamic_range`]).
     pub fn is_pool(&self, id: u32) -> bool {
-        self.host(id).is_some_and(|h| h.pool)
+        self.host(id).is_some_and(|h| {
+            h.pool || h.range.checked_sub(1).is_some_and(|r| self.is_dynamic_range(r))
+        })
+    }
+
+    /// Whether range `range` (a site id; 0 = private addresses no site holds) hands its
+    /// addresses out: [`POOL_ACCOUNTS`] accounts were each seen leaving three different
+    /// addresses of it within [`MOVE_DAYS`] days.
+    pub fn is_dynamic_range(&self, range: u32) -> bool {
+        self.ranges.get(range as usize).is_some_and(|r| r.dynamic)
     }
 
     /// Days with a console logon by a person on host `id`.

@@ -228,6 +228,13 @@ impl Fleet {
         &self.learned
     }
 
+    /// This fleet with what a detector learned ([`crate::Detection::learned`]): a view of a
+    /// detection sees the doors and pools the detector saw at the end of its pass.
+    pub fn with_learned(mut self, learned: Behaviour) -> Fleet {
+        self.learned = learned;
+        self
+    }
+
     /// Whether host `id` is a person's own machine: the inventory's role says so, or, when the
     /// inventory gives no role or none of a known word (docs/formats.md#host-roles), people
     /// log on at its console on many days ([`Behaviour::is_door`]). A role of a server class
@@ -328,6 +335,11 @@ impl Known for Statics<'_> {
         id.checked_sub(1)
             .and_then(|i| self.hosts.get(i as usize))
             .is_some_and(|f| f.by_address || f.role == RoleClass::Pool)
+    }
+    #[inline]
+    fn address_range(&self, id: u32) -> Option<u32> {
+        let f = id.checked_sub(1).and_then(|i| self.hosts.get(i as usize))?;
+        f.by_address.then_some(f.site)
     }
     #[inline]
     fn account_kind(&self, id: u32) -> AccountKind {

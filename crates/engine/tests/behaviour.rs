@@ -181,6 +181,59 @@ fn addresses_many_accounts_share_are_pools() {
     assert_eq!(w.catalog.hosts.name(pool), Some("10.9.0.5"));
 }
 
+/// A range whose addresses are handed out (DHCP, VPN) is a pool as a whole, though no one
+/// address of it is shared within a day: five accounts each seen leaving a third different
+/// address of it within a week. A person with a desktop and a laptop at fixed addresses of
+/// another range moves between two, and that range stays addresses of hosts.
+#[test]
+fn ranges_that_hand_addresses_out_are_pools() {
+    let hosts = vec![host("app-01", "tokyo", "Japan")];
+    let mut w = World::new(hosts.clone(), vec![]);
+    let site = |cidr: &str, name: &str| hopscope_model::Site {
+        cidr: cidr.parse().unwrap(),
+        site: name.into(),
+        country: "Japan".into(),
+    };
+    let sites = vec![site("10.20.0.0/16", "tokyo-dhcp"), site("10.30.0.0/16", "tokyo-office")];
+    w.inventory = hopscope_model::Inventory::new(hosts, sites, vec![]).0;
+    let day0 = t("2026-03-02T00:00:00Z");
+    for day in 0..4 {
+        let at = |m: i64| Time(day0.0 + day * D + 8 * H + m * 60 * S);
+        for k in 1..=5 {
+            // a new lease every day
+            let addr = format!("10.20.{day}.{k}");
+            w.login(at(k), &addr, "app-01", &format!("u{k}"), "Kerberos");
+        }
+        for (m, addr) in [(10, "10.30.0.6"), (11, "10.30.0.7"), (12, "10.30.0.6")] {
+            w.login(at(m), addr, "app-01", "carol", "Kerberos");
+        }
+        w.login(at(13), "10.30.0.8", "app-01", "dave", "Kerberos");
+    }
+    // a lease first seen once the range is known to hand addresses out
+    w.login(Time(day0.0 + 3 * D + 9 * H), "10.20.9.9", "app-01", "u9", "Kerberos");
+    let id = |w: &mut World, n: &str| w.host_id(n);
+    let (first, late, desk, laptop, dave) = (
+        id(&mut w, "10.20.0.1"),
+        id(&mut w, "10.20.9.9"),
+        id(&mut w, "10.30.0.6"),
+        id(&mut w, "10.30.0.7"),
+        id(&mut w, "10.30.0.8"),
+    );
+    let mut seen = Vec::new();
+    day_by_day(&mut w, 4, |day, d| {
+        let f = d.fleet();
+        seen.push(f.foothold(first));
+        for h in [desk, laptop, dave] {
+            assert_eq!(f.foothold(h), Foothold::Unknown, "day {day}: host {h}");
+        }
+        if day == 3 {
+            assert_eq!(f.foothold(late), Foothold::Pool);
+        }
+    });
+    use Foothold::*;
+    assert_eq!(seen, vec![Unknown, Unknown, Pool, Pool], "a pool from the third lease");
+}
+
 /// What was learned survives a `watch` checkpoint: a detector stopped mid-stream and restored
 /// knows the same doors and pools as one that never stopped.
 #[test]

@@ -933,3 +933,109 @@ fn the_other_sessions_that_reached_the_host_are_named_as_other_candidates_for_th
     );
     assert_eq!(run_with(false), (s("ws-bob"), vec![]), "Bob's session alone");
 }
+
+/// A jump host every administrator passes through daily, from their own workstation, and
+/// from which each of them reaches a server nobody reached before now and then (new hires'
+/// servers, a maintenance night). An intruder enters the hub from the internet with one
+/// administrator's account and moves on as `root`. The intruder's alert holds the intruder's
+/// hops only: a hub an alert once reached does not pull its traffic into the alert, because
+/// each administrator's own session from their workstation explains their hops out of it.
+#[test]
+fn a_hub_every_admin_passes_through_does_not_pull_its_traffic_into_an_alert() {
+    let mut hosts = vec![with_role(host("hub", "tokyo", "Japan"), "jump", true)];
+    for i in 0..10 {
+        hosts.push(with_role(host(&format!("ws-a{i}"), "tokyo", "Japan"), "workstation", true));
+    }
+    for i in 0..30 {
+        hosts.push(with_role(host(&format!("srv-{i:02}"), "osaka", "Japan"), "server", true));
+    }
+    for i in 0..40 {
+        hosts.push(with_role(host(&format!("new-{i:02}"), "osaka", "Japan"), "server", true));
+    }
+    let mut w = World::new(hosts, vec![]);
+    w.host_id("internet");
+    let start = t("2021-03-01T00:00:00Z");
+    let at = |day: i64, hour: i64, min: i64| Time(start.0 + day * D + hour * H + min * 60 * S);
+    for day in 0..60 {
+        for i in 0..10i64 {
+            let (ws, user) = (format!("ws-a{i}"), format!("a{i}"));
+            w.login(at(day, 8, i), &ws, "hub", &user, "Kerberos");
+            let srv = format!("srv-{:02}", i * 3 + day % 3);
+            w.login(at(day, 8, 10 + i), "hub", &srv, &user, "Kerberos");
+        }
+        if day >= 20 {
+            // an administrator reaches a server nobody reached before, through the hub
+            let i = day % 10;
+            let new = format!("new-{:02}", day - 20);
+            w.login(at(day, 9, 30), "hub", &new, &format!("a{i}"), "Kerberos");
+        }
+    }
+    // the intruder: an administrator's account from the internet, then root onwards
+    w.login(at(16, 2, 0), "internet", "hub", "a5", "password");
+    w.login(at(16, 2, 5), "hub", "srv-00", "root", "password");
+    w.login(at(16, 2, 9), "srv-00", "srv-01", "root", "password");
+    let d = run(&mut w, DetectConfig::default());
+    let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+    let intruder = d
+        .alerts
+        .iter()
+        .find(|a| a.hops.iter().any(|h| name(h.hop.src) == "internet"))
+        .expect("the intruder's entry is alerted");
+    let hops: Vec<(String, String)> =
+        intruder.hops.iter().map(|h| (name(h.hop.src), name(h.hop.dst))).collect();
+    assert!(
+        intruder.hops.iter().all(|h| h.hop.time.0 < at(17, 0, 0).0),
+        "only the intruder's night: {hops:?}"
+    );
+    assert!(hops.contains(&("hub".into(), "srv-00".into())), "{hops:?}");
+    for a in &d.alerts {
+        assert!(a.hops.len() <= 4, "no alert gathers the hub's traffic: {} hops", a.hops.len());
+    }
+}
+
+/// A deploy account that logs in from a new runner almost every time (a pool of autoscaled
+/// CI runners) roams: its new source is its habit and raises nothing, while a person's
+/// account appearing on a machine it never used is still suspicious.
+#[test]
+fn an_account_that_roams_over_new_sources_is_routine_a_person_on_a_new_machine_is_not() {
+    let mut hosts = vec![
+        with_role(host("app-01", "tokyo", "Japan"), "server", true),
+        with_role(host("app-02", "tokyo", "Japan"), "server", true),
+        with_role(host("ws-carol", "tokyo", "Japan"), "workstation", true),
+        with_role(host("ws-dave", "tokyo", "Japan"), "workstation", true),
+    ];
+    for i in 0..80 {
+        hosts.push(with_role(host(&format!("runner-{i:02}"), "osaka", "Japan"), "", true));
+    }
+    let mut w = World::new(hosts, vec![]);
+    let start = t("2021-03-01T00:00:00Z");
+    let at = |day: i64, hour: i64| Time(start.0 + day * D + hour * H);
+    for day in 0..40 {
+        // two deploys a day, each from a runner never used before
+        for k in 0..2 {
+            let runner = format!("runner-{:02}", day * 2 + k);
+            w.login(at(day, 10 + k), &runner, "app-01", "svc-ci", "publickey");
+            w.login(at(day, 10 + k), &runner, "app-02", "svc-ci", "publickey");
+        }
+        w.login(at(day, 9), "ws-carol", "app-01", "carol", "Kerberos");
+        w.login(at(day, 9), "ws-dave", "app-02", "dave", "Kerberos");
+    }
+    // any suspicious hop raises an alert: the runners' hops must not be suspicious at all
+    let config = DetectConfig { min_score: 0.5, budget_per_day: 0, ..DetectConfig::default() };
+    let d = run(&mut w, config.clone());
+    let runner_hops = d
+        .alerts
+        .iter()
+        .flat_map(|a| &a.hops)
+        .filter(|h| w.catalog.hosts.name(h.hop.src).unwrap().starts_with("runner-"))
+        .count();
+    assert_eq!(runner_hops, 0, "the runners' deploys raise nothing");
+    // carol on dave's workstation: a person on a machine they never used
+    w.login(at(39, 15), "ws-dave", "app-01", "carol", "Kerberos");
+    let d = run(&mut w, config);
+    let carol =
+        d.alerts.iter().flat_map(|a| &a.hops).any(|h| {
+            w.catalog.hosts.name(h.hop.src) == Some("ws-dave") && h.hop.time == at(39, 15)
+        });
+    assert!(carol, "a person on a new machine stays suspicious: {:#?}", d.alerts);
+}

@@ -12,6 +12,23 @@ use hopscope_model::{
 
 use crate::problems::{LineError, ProblemKind};
 
+/// An event time must be one RFC 3339 can write (years 0000 to 9999): a time outside, from
+/// an epoch or an offset too big, is a damaged time, counted; never clamped into range.
+pub(crate) fn writable(t: Time) -> Result<(), LineError> {
+    if t.is_writable() {
+        return Ok(());
+    }
+    let secs = t.0.div_euclid(1_000_000);
+    Err(LineError::new(
+        ProblemKind::BadTime,
+        format!(
+            "time {secs} s from 1970 is {} year {}: beyond what RFC 3339 can write",
+            if t.0 < 0 { "before" } else { "after" },
+            if t.0 < 0 { "0000" } else { "9999" }
+        ),
+    ))
+}
+
 /// One event as a parser sees it: borrowed strings, nothing resolved yet.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RawEvent<'a> {
@@ -565,7 +582,8 @@ impl BatchBuilder {
 
     /// Add one event keyed in advance: the same as [`BatchBuilder::push`] of the same event
     /// (same ids, in the same order), with each name hashed once.
-    pub fn push_keyed(&mut self, e: &KeyedEvent<'_>, position: Position) {
+    pub fn push_keyed(&mut self, e: &KeyedEvent<'_>, position: Position) -> Result<(), LineError> {
+        writable(e.time)?;
         let src_host = self.host_keyed(e.src_host.as_ref());
         let dst_host = match (&e.dst_host, &e.src_host) {
             (Some(d), Some(s)) if d.key == s.key => src_host,
@@ -599,6 +617,7 @@ impl BatchBuilder {
             flags: EventFlags::default(),
             evidence: hopscope_model::Evidence { source: 0, position },
         });
+        Ok(())
     }
 
     fn host(&mut self, s: Option<&str>) -> u32 {
@@ -662,8 +681,10 @@ impl BatchBuilder {
         self.host(name)
     }
 
-    /// Add one event. Fails (and adds nothing) only when an address does not parse.
+    /// Add one event. Fails (and adds nothing) when an address does not parse, or when the
+    /// time is one RFC 3339 cannot write (before year 0000 or after 9999).
     pub fn push(&mut self, e: &RawEvent<'_>, position: Position) -> Result<(), LineError> {
+        writable(e.time)?;
         let src_ip = self.address(e.src_ip)?;
         let dst_ip = self.address(e.dst_ip)?;
         // a login from a host to itself, or with the same account at both ends, is common

@@ -481,3 +481,73 @@ pub struct Discovered {
     pub files: Vec<PathBuf>,
     pub skipped: Vec<Skipped>,
 }
+
+/// Open a text file as [`open`] does, with its line ends made `\n` (`\r\n` and a lone `\r`
+/// alike), for readers that cut lines themselves (Windows JSON): they then end lines where
+/// [`LineReader`] does. Not for binary formats.
+pub fn open_text(path: &Path) -> io::Result<(Box<dyn Read + Send>, Compression)> {
+    let (r, c) = open(path)?;
+    Ok((Box::new(LfLineEnds { inner: r, after_cr: false }), c))
+}
+
+/// A reader that makes `\r\n` and a lone `\r` into `\n`.
+struct LfLineEnds<R> {
+    inner: R,
+    /// The last byte read was a `\r` (made `\n`): a `\n` right after it is dropped.
+    after_cr: bool,
+}
+
+impl<R: Read> Read for LfLineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut w = 0;
+            for r in 0..n {
+                let b = buf[r];
+                if b == b'\n' && std::mem::take(&mut self.after_cr) {
+                    continue;
+                }
+                self.after_cr = b == b'\r';
+                buf[w] = if self.after_cr { b'\n' } else { b };
+                w += 1;
+            }
+            // a read of only the `\n` of a `\r\n` gives nothing: read on rather than end
+            if w > 0 {
+                return Ok(w);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Made into `\n` line ends, a text has the lines [`LineReader`] finds in it.
+        #[test]
+        fn lf_line_ends_keep_the_lines(
+            data in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b'\r'), Just(b'\n')], 0..200),
+            cap in 1usize..9,
+        ) {
+            let lines = |bytes: &[u8], cap: usize| {
+                let mut r = LineReader::new(BufReader::with_capacity(cap, bytes));
+                let (mut line, mut out) = (Vec::new(), Vec::new());
+                while r.next_line(&mut line).unwrap().is_some() {
+                    out.push(line.clone());
+                }
+                out
+            };
+            let mut lf = Vec::new();
+            let mut r = LfLineEnds { inner: BufReader::with_capacity(cap, &data[..]), after_cr: false };
+            r.read_to_end(&mut lf).unwrap();
+            prop_assert!(!lf.contains(&b'\r'));
+            prop_assert_eq!(lines(&lf, 64), lines(&data, cap));
+        }
+    }
+}

@@ -64,14 +64,24 @@ fn read_rows<T>(
         kind,
         message,
     };
-    let mut rdr =
-        match csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_path(path) {
-            Ok(r) => r,
-            Err(e) => {
-                out.problems.push(problem(1, ProblemKind::Unreadable, e.to_string()));
-                return rows;
-            }
-        };
+    // inventory files are small: read whole, so that the rows after a broken one can be
+    // read again on their own
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            out.problems.push(problem(1, ProblemKind::Unreadable, crate::input::io_message(&e)));
+            return rows;
+        }
+    };
+    let text = text.strip_prefix(crate::input::BOM).unwrap_or(&text);
+    let reader = |bytes, headers| {
+        csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .has_headers(headers)
+            .from_reader(bytes)
+    };
+    let mut rdr = reader(text, true);
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
         Err(e) => {
@@ -89,27 +99,56 @@ fn read_rows<T>(
         ));
         return rows;
     }
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                    ProblemKind::InvalidUtf8
-                } else {
-                    ProblemKind::Truncated
-                };
-                out.problems.push(problem(line, kind, e.to_string()));
-                continue;
+    // the file line of the reader's line 1 is `base + 1`, its byte 0 the file's `base_byte`
+    let (mut base, mut base_byte) = (0u64, 0usize);
+    loop {
+        let mut restart = None;
+        for rec in rdr.records() {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.position().map(|p| base + p.line()).unwrap_or(0);
+                    let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                        ProblemKind::InvalidUtf8
+                    } else {
+                        ProblemKind::Truncated
+                    };
+                    out.problems.push(problem(line, kind, e.to_string()));
+                    continue;
+                }
+            };
+            let (line, byte) =
+                rec.position().map_or((0, 0), |p| (base + p.line(), base_byte + p.byte() as usize));
+            // a field over several lines is a quote left open (no inventory value holds a
+            // line break): it swallowed the rows after it. Said, and those rows read again.
+            if let Some(f) = rec.iter().find(|f| f.contains(['\n', '\r'])) {
+                let lines = f.split(['\n', '\r']).count();
+                out.problems.push(problem(
+                    line,
+                    ProblemKind::Truncated,
+                    format!(
+                        "a quote opened on this line is not closed on it (the field runs over {lines} lines): the row is skipped, the lines after it are read on their own"
+                    ),
+                ));
+                let next =
+                    memchr::memchr(b'\n', &text[byte..]).map_or(text.len(), |i| byte + i + 1);
+                restart = Some((line, next));
+                break;
             }
-        };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let get = |name: &str| -> &str {
-            headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("")
-        };
-        match parse(&get) {
-            Ok(r) => rows.push(r),
-            Err(msg) => out.problems.push(problem(line, ProblemKind::BadValue, msg)),
+            let get = |name: &str| -> &str {
+                headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("")
+            };
+            match parse(&get) {
+                Ok(r) => rows.push(r),
+                Err(msg) => out.problems.push(problem(line, ProblemKind::BadValue, msg)),
+            }
+        }
+        match restart {
+            Some((line, next)) if next < text.len() => {
+                (base, base_byte) = (line, next);
+                rdr = reader(&text[next..], false);
+            }
+            _ => break,
         }
     }
     out.files.push((file, rows.len()));
@@ -230,5 +269,40 @@ mod tests {
         assert!(sg.internet_facing);
         assert_eq!(l.inventory.host_by_name("JP-CRM-01"), Some(1));
         assert!(load(&dir.path().join("missing")).is_err());
+    }
+
+    /// A quote left open swallowed every row after it: now the broken row is a problem at its
+    /// line, and the rows after it are read (another open quote further on, too).
+    #[test]
+    fn an_unterminated_quote_is_located_and_swallows_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("hosts.csv"),
+            "\u{feff}host,ips,site,lifecycle\n\
+             a-01,10.0.0.1,x,active\n\
+             \"b-02,10.0.0.2,x,active\n\
+             c-03,10.0.0.3,x,active\n\
+             d-04,\"10.0.0.4,x,active\n\
+             e-05,10.0.0.5,x,active\n\
+             f-06,10.0.0.6,x,active\n",
+        )
+        .unwrap();
+        let l = load(dir.path()).unwrap();
+        let names: Vec<&str> = l.inventory.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["a-01", "c-03", "e-05", "f-06"], "{:?}", l.problems);
+        let at: Vec<(Position, ProblemKind)> =
+            l.problems.iter().map(|p| (p.position, p.kind)).collect();
+        assert_eq!(
+            at,
+            [
+                (Position::Line(3), ProblemKind::Truncated),
+                (Position::Line(5), ProblemKind::Truncated)
+            ]
+        );
+        assert!(l
+            .problems
+            .iter()
+            .all(|p| p.file.ends_with("hosts.csv")
+                && p.message.contains("quote opened on this line")));
     }
 }

@@ -188,3 +188,136 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A few lines of every text format, each giving events without a problem.
+fn samples() -> Vec<(&'static str, String)> {
+    let zeek_tsv = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n\
+        #path\tssh\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tauth_success\tauth_attempts\n\
+        #types\ttime\tstring\taddr\tport\taddr\tport\tcount\tbool\tcount\n\
+        1521911799.739898\tC2\t10.0.0.227\t59849\t10.47.8.50\t22\t2\tT\t3\n\
+        1521911800.000001\tC3\t10.0.0.227\t59850\t10.47.8.51\t22\t2\tF\t1\n";
+    let zeek_json = concat!(
+        r#"{"_path":"ssh","ts":1521911799.739898,"uid":"C2","id.orig_h":"10.0.0.227","id.resp_h":"10.47.8.50","auth_success":true,"auth_attempts":1}"#,
+        "\n",
+        r#"{"_path":"ssh","ts":1521911800.5,"uid":"C3","id.orig_h":"10.0.0.227","id.resp_h":"10.47.8.51","auth_success":false,"auth_attempts":2}"#,
+        "\n"
+    );
+    let logon = r#"{"EventID":4624,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","TargetUserName":"bob"}"#;
+    let winjson = format!("{logon}\n{}\n", logon.replace("bob", "alice"));
+    let sshd = "Dec 10 06:55:46 LabSZ sshd[24200]: Accepted password for root from 173.234.31.186 port 38926 ssh2\n\
+        Dec 10 06:55:48 LabSZ sshd[24201]: Failed password for invalid user webmaster from 173.234.31.186 port 38927 ssh2\n\
+        Dec 10 07:02:47 LabSZ sshd[24203]: Accepted publickey for fztu from 119.137.62.142 port 49116 ssh2\n";
+    let csv = "time,src_host,src_ip,dst_host,dst_ip,user,outcome\n\
+        2019-01-01T00:00:00Z,h1,,d1,,u1,success\n2019-01-01T00:00:05Z,h2,,d2,,u2,failure\n";
+    let jsonl = concat!(
+        r#"{"time":"2019-01-01T00:00:00Z","src_host":"h1","dst_host":"d1","user":"u1","outcome":"success"}"#,
+        "\n",
+        r#"{"time":"2019-01-01T00:00:05Z","src_host":"h2","dst_host":"d2","user":"u2","outcome":"failure"}"#,
+        "\n"
+    );
+    vec![
+        ("lanl", lanl(300).replace("not,a,lanl,line\n", "")),
+        ("lanl-redteam", "151036,U748@DOM1,C17693,C728\n151040,U748@DOM1,C728,C1\n".into()),
+        ("sshd", sshd.into()),
+        ("csv", csv.into()),
+        ("jsonl", jsonl.into()),
+        ("zeek-tsv", zeek_tsv.into()),
+        ("zeek-json", zeek_json.into()),
+        ("winjson", winjson),
+    ]
+}
+
+/// What one input gave: events and labels, lines, problems.
+fn outcome(path: &Path, opts: IngestOptions) -> (usize, u64, u64, u64) {
+    let got = ingest(path, opts);
+    let s = &got.summary.sources[0];
+    (got.events.len(), s.labels, s.lines, got.summary.problems.total())
+}
+
+/// A UTF-8 byte order mark, CRLF line ends, lone CR line ends, or both: every text format
+/// reads the same events and lines as with plain `\n`, as a file (whole, and cut in chunks)
+/// and through a pipe.
+#[test]
+fn bom_and_every_line_end_read_alike_in_every_text_format() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in samples() {
+        let plain = d.path().join(format!("{name}.plain"));
+        std::fs::write(&plain, &text).unwrap();
+        let want = outcome(&plain, opts());
+        assert!(want.0 + want.1 as usize >= 2, "{name}: {want:?}");
+        assert_eq!(want.3, 0, "{name}: the sample reads without a problem");
+        let crlf = text.replace('\n', "\r\n");
+        let cr = text.replace('\n', "\r");
+        for (variant, body) in [
+            ("bom", format!("\u{feff}{text}")),
+            ("crlf", crlf.clone()),
+            ("cr", cr.clone()),
+            ("bom-cr", format!("\u{feff}{cr}")),
+            ("bom-crlf", format!("\u{feff}{crlf}")),
+        ] {
+            let what = format!("{name} {variant}");
+            let path = d.path().join(format!("{name}.{variant}"));
+            std::fs::write(&path, &body).unwrap();
+            assert_eq!(outcome(&path, opts()), want, "{what}: a file in chunks");
+            let whole = IngestOptions { chunk_bytes: 1 << 30, ..opts() };
+            assert_eq!(outcome(&path, whole), want, "{what}: a file in one piece");
+            let (r, w) = std::io::pipe().unwrap();
+            let writer = feed(w, body.into_bytes());
+            let piped = outcome(&PathBuf::from(format!("/proc/self/fd/{}", r.as_raw_fd())), opts());
+            writer.join().unwrap();
+            assert_eq!(piped, want, "{what}: a pipe");
+        }
+    }
+}
+
+/// RFC 3339 reaches 9999-12-31T23:59:59Z: such a time is read. A time past it (an epoch or
+/// LANL second too big, which used to be clamped into range) is a counted, located problem.
+#[test]
+fn times_past_year_9999_are_problems_and_9999_itself_is_read() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = d.path().join("events.csv");
+    std::fs::write(
+        &csv,
+        "time,src_host,src_ip,dst_host,dst_ip,user,outcome\n\
+         9999-12-31T23:59:59Z,h1,,d1,,u1,success\n\
+         2019-01-01T00:00:00Z,h1,,d1,,u1,success\n",
+    )
+    .unwrap();
+    let got = ingest(&csv, opts());
+    assert_eq!(got.events.len(), 2, "{:?}", got.summary.problems);
+    assert_eq!(
+        got.summary.sources[0].last_time.map(|t| t.to_rfc3339()).as_deref(),
+        Some("9999-12-31T23:59:59Z")
+    );
+
+    let cases = [
+        (
+            "zeek.json",
+            concat!(
+                r#"{"_path":"ssh","ts":1521911799.5,"uid":"C2","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2","auth_success":true}"#,
+                "\n",
+                r#"{"_path":"ssh","ts":100000000000000.5,"uid":"C3","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2","auth_success":true}"#,
+                "\n"
+            )
+            .to_string(),
+        ),
+        (
+            "auth.txt",
+            "1,U1@DOM1,U1@DOM1,C1,C2,NTLM,Network,LogOn,Success\n\
+             999999999999999,U1@DOM1,U1@DOM1,C1,C2,NTLM,Network,LogOn,Success\n"
+                .to_string(),
+        ),
+        ("redteam.txt", "151036,U748@DOM1,C17693,C728\n999999999999999,U1@DOM1,C1,C2\n".into()),
+    ];
+    for (name, text) in cases {
+        let path = d.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let got = ingest(&path, opts());
+        let s = &got.summary.sources[0];
+        assert_eq!(got.events.len() as u64 + s.labels, 1, "{name}");
+        assert_eq!(got.summary.problems.counts.get(&ProblemKind::BadTime), Some(&1), "{name}");
+        let p = got.summary.problems.first().unwrap();
+        assert_eq!(p.position, hopscope_model::Position::Line(2), "{name}");
+        assert!(p.message.contains("after year 9999"), "{name}: {}", p.message);
+    }
+}

@@ -270,3 +270,205 @@ fn truncated_evtx_is_counted_and_the_rest_read() {
     assert_eq!(tiny.format, Some(Format::Evtx));
     assert_eq!(tiny.problems.counts.get(&ProblemKind::Truncated), Some(&1), "{:?}", tiny.problems);
 }
+
+/// One EVTX record as the `evtx` crate renders it to JSON, read apart from hopscope's own
+/// reading of records (no `Fields`, no mapping): the truth the stored events are held to.
+#[derive(Debug)]
+struct Truth {
+    event_id: u64,
+    channel: String,
+    provider: String,
+    /// `System/TimeCreated/@SystemTime`, microseconds since 1970 UTC.
+    system_time: Option<i64>,
+}
+
+/// Every record of `path` that the crate renders, by `System/EventRecordID` (a record id seen
+/// twice is kept twice, so that the test can refuse to pick one).
+fn truth(path: &Path) -> std::collections::BTreeMap<u64, Vec<Truth>> {
+    let mut by_id: std::collections::BTreeMap<u64, Vec<Truth>> = Default::default();
+    let Ok(mut parser) = evtx::EvtxParser::from_path(path) else { return by_id };
+    for r in parser.records_json_value().flatten() {
+        let sys = &r.data["Event"]["System"];
+        let event_id = sys["EventID"].as_u64().or_else(|| sys["EventID"]["#text"].as_u64());
+        let (Some(event_id), Some(record_id)) = (event_id, sys["EventRecordID"].as_u64()) else {
+            continue;
+        };
+        let system_time = sys["TimeCreated"]["#attributes"]["SystemTime"]
+            .as_str()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_microsecond());
+        by_id.entry(record_id).or_default().push(Truth {
+            event_id,
+            channel: sys["Channel"].as_str().unwrap_or("").to_string(),
+            provider: sys["Provider"]["#attributes"]["Name"].as_str().unwrap_or("").to_string(),
+            system_time,
+        });
+    }
+    by_id
+}
+
+/// The (channel, provider, event id)s hopscope maps, written out apart from the code's own
+/// table (docs/formats-windows.md).
+fn mapped(t: &Truth) -> bool {
+    let (c, p) = (t.channel.to_ascii_lowercase(), t.provider.to_ascii_lowercase());
+    match (c.as_str(), p.as_str()) {
+        ("security", "microsoft-windows-security-auditing") => matches!(
+            t.event_id,
+            4624 | 4625
+                | 4634
+                | 4647
+                | 4648
+                | 4672
+                | 4697
+                | 4768
+                | 4769
+                | 4771
+                | 4776
+                | 4778
+                | 4779
+                | 5140
+                | 5145
+        ),
+        ("system", "service control manager") => t.event_id == 7045,
+        (
+            "microsoft-windows-terminalservices-remoteconnectionmanager/operational",
+            "microsoft-windows-terminalservices-remoteconnectionmanager",
+        ) => t.event_id == 1149,
+        (
+            "microsoft-windows-terminalservices-localsessionmanager/operational",
+            "microsoft-windows-terminalservices-localsessionmanager",
+        ) => (21..=25).contains(&t.event_id),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_evtx_event_has_its_system_time_record_id_and_a_mapped_channel() {
+    let Some(dir) = support::corpus("windows-evtx") else { return };
+    let files = evtx_files(&dir);
+    assert!(files.len() >= 41, "{} EVTX files", files.len());
+    let mut checked = 0usize;
+    for f in &files {
+        let name = f.strip_prefix(&dir).unwrap().display().to_string();
+        let truth = truth(f);
+        let got = ingest(std::slice::from_ref(f), Some(Format::Evtx), &Inventory::default());
+        for e in got.events.iter() {
+            let Position::Record(id) = e.evidence.position else {
+                panic!("{name}: EVTX evidence is a record, not {:?}", e.evidence.position)
+            };
+            let records = truth.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+            let [t] = records else {
+                panic!(
+                    "{name}: stored event {} names EventRecordID {id}, which {} records carry",
+                    e.event_id,
+                    records.len()
+                )
+            };
+            assert_eq!(u64::from(e.event_id), t.event_id, "{name}: record {id}");
+            assert!(
+                mapped(t),
+                "{name}: record {id} ({}, {}, {}) is stored though unmapped",
+                t.channel,
+                t.provider,
+                t.event_id
+            );
+            assert_eq!(
+                Some(e.time.0),
+                t.system_time,
+                "{name}: record {id}: stored {} but SystemTime says {:?}",
+                e.time,
+                t.system_time.map(hopscope_model::Time)
+            );
+            checked += 1;
+        }
+        // every mapped record is stored (4672 folds into its logon, repeated 5145 checks of one
+        // share by one session into the first), unless the ingest counted a problem
+        let stored: std::collections::BTreeSet<u64> = got
+            .events
+            .iter()
+            .filter_map(|e| match e.evidence.position {
+                Position::Record(n) => Some(n),
+                Position::Line(_) => None,
+            })
+            .collect();
+        let report = &got.summary.sources[0];
+        for (id, ts) in &truth {
+            for t in ts.iter().filter(|t| mapped(t) && t.event_id != 4672 && t.event_id != 5145) {
+                assert!(
+                    stored.contains(id) || !report.problems.is_empty(),
+                    "{name}: mapped record {id} ({t:?}) not stored, no problem counted"
+                );
+            }
+        }
+    }
+    assert!(checked > 1_700, "{checked} events checked");
+}
+
+#[test]
+fn time_and_channel_traps() {
+    let Some(dir) = support::corpus("windows-evtx/time-and-channel") else { return };
+    // the last record's header time is zero (1601); its SystemTime is 2020-09-09T13:18:27Z
+    let got = ingest(
+        &[dir.join("CA_4624_4625_LogonType2_LogonProc_chrome.evtx")],
+        None,
+        &Inventory::default(),
+    );
+    assert!(got.summary.sources[0].problems.is_empty(), "{:?}", got.summary.sources[0].problems);
+    let times: Vec<String> = got.events.iter().map(|e| e.time.to_rfc3339()).collect();
+    assert!(!times.is_empty());
+    assert!(times.iter().all(|t| t.starts_with("2020-09-09T")), "{times:?}");
+    assert!(times.iter().any(|t| t.starts_with("2020-09-09T13:18:27")), "{times:?}");
+    // EventRecordIDs as the log wrote them, not the trimmed file's record numbers
+    assert!(
+        got.events.iter().all(|e| matches!(e.evidence.position, Position::Record(n) if n > 100)),
+        "{:?}",
+        got.events.position
+    );
+
+    // 38 EventSystem events of the Application log use id 4625: not failed logons
+    let got = ingest(&[dir.join("many-events-application.evtx")], None, &Inventory::default());
+    let r = &got.summary.sources[0];
+    assert_eq!(got.events.len(), 0, "{:?}", got.events.event_id);
+    assert!(r.ignored >= 38 && r.problems.is_empty(), "{r:?}");
+}
+
+#[test]
+fn a_record_altered_after_it_was_written_fails_its_chunk_checksum_and_is_located() {
+    let Some(src) = support::corpus("windows-evtx/evtx-crate-samples/security.evtx") else {
+        return;
+    };
+    let bytes = std::fs::read(&src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // one byte of each of three user names, in three different chunks
+    let name: Vec<u8> = "archir".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut flipped = bytes.clone();
+    let mut chunks = std::collections::BTreeSet::new();
+    let mut from = 4096;
+    while let Some(i) = flipped[from..].windows(name.len()).position(|w| w == name) {
+        let at = from + i;
+        if chunks.insert((at - 4096) / 65536) {
+            flipped[at] = b'b'; // archir -> brchir
+        }
+        from = at + name.len();
+    }
+    assert!(chunks.len() >= 2, "archir appears in chunks {chunks:?}");
+    let path = dir.path().join("flipped.evtx");
+    std::fs::write(&path, &flipped).unwrap();
+
+    let intact = ingest(std::slice::from_ref(&src), None, &Inventory::default());
+    assert!(intact.summary.sources[0].problems.is_empty());
+    let got = ingest(&[path], None, &Inventory::default());
+    let r = &got.summary.sources[0];
+    assert_eq!(
+        r.problems.counts.get(&ProblemKind::BadRecord).copied(),
+        Some(chunks.len() as u64),
+        "one problem per altered chunk: {:?}",
+        r.problems
+    );
+    let ex = r.problems.first().unwrap();
+    assert!(ex.to_string().contains("CRC32"), "{ex}");
+    assert!(matches!(ex.position, Position::Record(n) if n > 0), "located by record: {ex}");
+    // nothing is dropped: the altered records are read, the problem says which to distrust
+    assert_eq!(got.events.len(), intact.events.len());
+    assert!(got.events.iter().any(|e| got.user(&e) == "brchir"));
+}

@@ -158,7 +158,7 @@ impl Document {
         // an empty case ends at the epoch
         let end = if end == Time::MIN { Time(0) } else { end };
         let detection = detector.finish(cat);
-        let fleet = Fleet::new(cat, &case.inventory);
+        let fleet = Fleet::new(cat, &case.inventory).with_learned(detection.learned.clone());
 
         let alert = match &opts.alert {
             Some(id) => {

@@ -1,11 +1,13 @@
-//! Alerts: suspicious hops gathered into campaigns.
+//! Alerts: suspicious hops gathered into one intruder's story, on causal evidence only.
 //!
-//! A suspicious hop joins the alert of (a) any chain it continues, (b) any *raised* alert
-//! that already holds its source host within the campaign window (the intruder moving on from
-//! a host they reached, possibly months later), (c) any alert whose chains had the same clear causal
-//! account from the same origin within the chain window. When it could join several, they are merged (the oldest
-//! absorbs the others). An alert is *raised* the moment its summed score reaches the
-//! threshold.
+//! A suspicious hop joins (a) the alert of a login it continues, (b) the alert whose intruder
+//! is present on its source ([`Intruder`]) when it moves on with an account that alert
+//! brought there, or with a credential first used out of that host, and no person's own
+//! session explains it, (c) the alert whose chains had the same clear causal account from the
+//! same origin within the chain window, (d) for a login from the internet, the alert that
+//! entered its destination from outside with the same account. When it could join several,
+//! they are merged (the oldest absorbs the others). An alert is *raised* the moment its summed
+//! score reaches the threshold. docs/detection.md#alerts says why each link is evidence.
 
 use ahash::AHashMap;
 
@@ -14,6 +16,7 @@ use crate::units::{DAY, SECOND};
 use crate::detect::arrival::Arrival;
 use crate::detect::chain::{Causal, Trail};
 pub use crate::detect::chain::{Doors, OTHER_SESSIONS};
+use crate::detect::history::pair;
 use crate::detect::score::{Contribution, Feature};
 use crate::fleet::Foothold;
 use crate::graph::Hop;
@@ -596,14 +599,62 @@ impl AlertRemap {
 /// A raised alert before it is explained: (raised at, score, hops in time order, hops omitted).
 pub(crate) type RaisedAlert = (Time, f64, Vec<AlertHop>, u32);
 
+/// Accounts a presence remembers per host ([`Intruder::brought`]).
+const BROUGHT: usize = 4;
+
+/// A raised alert's intruder on a host it entered: the causal evidence a later hop out of the
+/// host must share to be the same intruder's. Kept per host for the dwell window after the
+/// alert last touched the host (the 2019 intruder sat three months on the Thai server and
+/// moved on with what was there); replaced when another raised alert enters the host.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Intruder {
+    alert: u32,
+    last: Time,
+    /// The accounts the alert's logins into the host used (destination and source side), most
+    /// recent last; 0 = empty slot.
+    accounts: [u32; BROUGHT],
+}
+
+impl Intruder {
+    fn new(alert: u32, at: Time) -> Intruder {
+        Intruder { alert, last: at, accounts: [0; BROUGHT] }
+    }
+
+    /// The alert's login `hop` into the host: remember its accounts (the oldest forgotten when
+    /// full); a different alert replaces the presence.
+    fn enter(&mut self, alert: u32, hop: &Hop) {
+        if alert != self.alert {
+            *self = Intruder::new(alert, hop.time);
+        }
+        self.last = self.last.max(hop.time);
+        for acc in [hop.user, hop.src_user] {
+            if acc == 0 || self.accounts.contains(&acc) {
+                continue;
+            }
+            self.accounts.rotate_left(1);
+            self.accounts[BROUGHT - 1] = acc;
+        }
+    }
+
+    /// Whether `hop` out of the host uses an account the alert brought there.
+    fn brought(&self, hop: &Hop) -> bool {
+        [hop.user, hop.src_user].iter().any(|&a| a != 0 && self.accounts.contains(&a))
+    }
+}
+
 /// Open and raised alerts, and the indexes that decide what a new suspicious hop joins.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AlertBook {
     open: Vec<Open>,
-    /// host entered by a raised alert → (alert, last time a suspicious hop touched it)
-    by_host: AHashMap<u32, (u32, Time)>,
+    /// host a raised alert entered → the intruder's presence there: the alert, when it last
+    /// touched the host, and the accounts it brought in ([`Intruder`])
+    presence: AHashMap<u32, Intruder>,
     /// host an alert entered from the internet → (alert, last time)
-    by_internet: AHashMap<u32, (u32, Time)>,
+    /// (host, account) an alert entered from the internet → (alert, last time): the same
+    /// account coming back in from outside. Keyed by account too: partners and administrators
+    /// reach internet-facing servers from outside every day, and an intruder's return is the
+    /// account the intruder used, not any login from outside.
+    by_internet: AHashMap<u64, (u32, Time)>,
     /// (causal account, chain origin) → (alert, last time): the same actor
     by_causal: AHashMap<(u32, u32), (u32, Time)>,
     min_score: f64,
@@ -643,7 +694,7 @@ impl AlertBook {
             live: Vec::new(),
             keep_per_day,
             retired: 0,
-            by_host: AHashMap::new(),
+            presence: AHashMap::new(),
             by_internet: AHashMap::new(),
             by_causal: AHashMap::new(),
             min_score,
@@ -680,12 +731,59 @@ impl AlertBook {
         r != 0 && self.open[r as usize].raised_at.is_some()
     }
 
-    /// Whether a raised alert reached `host` within the campaign window before `now`.
-    pub fn reached(&mut self, host: u32, now: Time) -> bool {
-        match self.by_host.get(&host).copied() {
-            Some((a, t)) if now.0 - t.0 <= self.campaign => self.is_raised(a),
-            _ => false,
+    /// The raised alert whose intruder is on `hop`'s source and, by the causal evidence the
+    /// logs give, made `hop` (0 = none): the alert entered the source within the dwell window
+    /// (`campaign`) before `hop`, and `hop` uses an account that alert brought there (its
+    /// own account or the source-side one), and no routine session explains it
+    /// (`explained`: the account's own login into the source from a person's seat within the
+    /// chain window, [`crate::detect::chain::Chains::explained_by_session`]). A hub every
+    /// administrator passes through is therefore never claimed whole: only the intruder's own
+    /// credentials moving on from it are.
+    pub fn present(&mut self, hop: &Hop, explained: bool) -> u32 {
+        if explained {
+            return 0;
         }
+        let Some(p) = self.presence.get(&hop.src).copied() else { return 0 };
+        if hop.time.0 - p.last.0 > self.campaign || !p.brought(hop) {
+            return 0;
+        }
+        self.raised_root(p.alert)
+    }
+
+    /// The raised alert on `hop`'s source whose intruder could have taken the credential
+    /// `hop` uses there (0 = none): an account that never logged in out of the source before
+    /// (`first_out`), not explained by a routine session, while the alert's presence lasts.
+    /// Weaker evidence than [`AlertBook::present`]: the caller asks it only for a hop strong
+    /// enough to raise an alert on its own.
+    pub fn could_have_taken(&mut self, hop: &Hop, explained: bool, first_out: bool) -> u32 {
+        if explained || !first_out {
+            return 0;
+        }
+        let Some(p) = self.presence.get(&hop.src).copied() else { return 0 };
+        if hop.time.0 - p.last.0 > self.campaign {
+            return 0;
+        }
+        self.raised_root(p.alert)
+    }
+
+    /// The alert `a` was merged into when it is raised, else 0.
+    fn raised_root(&mut self, a: u32) -> u32 {
+        let r = self.root(a);
+        if r != 0 && self.open[r as usize].raised_at.is_some() {
+            r
+        } else {
+            0
+        }
+    }
+
+    /// Record that alert `a` (raised or not yet) moved through `hop` into its destination with
+    /// its accounts: an unremarkable hop the same credential carried on, or a hop of the alert.
+    pub fn touch(&mut self, a: u32, hop: &Hop) {
+        let a = self.root(a);
+        if a == 0 || self.open[a as usize].raised_at.is_none() {
+            return;
+        }
+        self.presence.entry(hop.dst).or_insert(Intruder::new(a, hop.time)).enter(a, hop);
     }
 
     /// Add a suspicious hop. `candidates` holds alerts of the chains it continues; the
@@ -703,18 +801,10 @@ impl AlertBook {
     ) -> u32 {
         let hop = ah.hop;
         if from_internet {
-            if let Some(&(a, t)) = self.by_internet.get(&hop.dst) {
+            if let Some(&(a, t)) = self.by_internet.get(&pair(hop.dst, hop.user)) {
                 if hop.time.0 - t.0 <= self.campaign {
                     candidates.push(a);
                 }
-            }
-        }
-        // Only a hop strong enough to raise an alert on its own joins a campaign through a
-        // host: weaker novelty out of a busy host (a jump host an admin's alert touched) is
-        // ordinary work far more often than an intruder's return.
-        if let Some(&(a, t)) = self.by_host.get(&hop.src).filter(|_| ah.score >= self.min_score) {
-            if hop.time.0 - t.0 <= self.campaign {
-                candidates.push(a);
             }
         }
         // the same account from the same origin: a service account many chains share (and
@@ -778,26 +868,30 @@ impl AlertBook {
             });
         }
         let o = &self.open[target as usize];
-        // Only a raised alert's hosts count as reached for the campaign window: benign
-        // novelty below the threshold is common, and letting it claim hosts for months
-        // would snowball unrelated hops into one alert.
-        // Hosts *entered* count, not the sources: a benign alert's entry is a person's own
-        // workstation, and claiming it would pull their every later novelty into the alert.
+        // Only a raised alert is present on the hosts it entered: benign novelty below the
+        // threshold is common, and letting it claim hosts would snowball unrelated hops into
+        // one alert. Hosts *entered* count, not the sources: a benign alert's entry is a
+        // person's own workstation.
         if was_raised {
-            self.by_host.insert(hop.dst, (target, hop.time));
+            self.presence
+                .entry(hop.dst)
+                .or_insert(Intruder::new(target, hop.time))
+                .enter(target, &hop);
         } else if o.raised_at.is_some() {
-            let hosts: Vec<u32> =
-                o.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop.dst).collect();
-            for h in hosts {
-                self.by_host.insert(h, (target, hop.time));
+            let hops: Vec<Hop> = o.hops.iter().filter(|h| !h.is_lead_in()).map(|h| h.hop).collect();
+            for h in hops {
+                self.presence
+                    .entry(h.dst)
+                    .or_insert(Intruder::new(target, h.time))
+                    .enter(target, &h);
             }
         }
         if from_internet {
-            self.by_internet.insert(hop.dst, (target, hop.time));
+            self.by_internet.insert(pair(hop.dst, hop.user), (target, hop.time));
         }
         // an alert still growing keeps the doors it came in through open: the intruder
         // returns from the internet for as long as the campaign lasts
-        let doors: Vec<(u32, u32)> = self.by_internet.iter().map(|(&h, &(a, _))| (h, a)).collect();
+        let doors: Vec<(u64, u32)> = self.by_internet.iter().map(|(&h, &(a, _))| (h, a)).collect();
         for (h, a) in doors {
             if self.root(a) == target {
                 self.by_internet.insert(h, (target, hop.time));
@@ -838,7 +932,7 @@ impl AlertBook {
     /// to outgrow many of its day's alerts later to be reported.
     pub fn expire(&mut self, now: Time) {
         let (campaign, window) = (self.campaign, self.window);
-        self.by_host.retain(|_, (_, t)| now.0 - t.0 <= campaign);
+        self.presence.retain(|_, p| now.0 - p.last.0 <= campaign);
         self.by_internet.retain(|_, (_, t)| now.0 - t.0 <= campaign);
         self.by_causal.retain(|_, (_, t)| now.0 - t.0 <= window);
         let today = now.0.div_euclid(DAY);
@@ -919,8 +1013,11 @@ impl AlertBook {
         let n = self.open.len();
         let mut keep = vec![0u8; n];
         let indexed: Vec<u32> = self
-            .by_host
+            .presence
             .values()
+            .map(|p| (p.alert, p.last))
+            .collect::<Vec<_>>()
+            .iter()
             .chain(self.by_internet.values())
             .chain(self.by_causal.values())
             .map(|&(a, _)| a)
@@ -976,8 +1073,8 @@ impl AlertBook {
         self.open.truncate(filled);
         self.open.shrink_to_fit();
         let remap = AlertRemap(map);
-        for (_, (a, _)) in self.by_host.iter_mut() {
-            *a = remap.id(*a);
+        for p in self.presence.values_mut() {
+            p.alert = remap.id(p.alert);
         }
         for (_, (a, _)) in self.by_internet.iter_mut() {
             *a = remap.id(*a);
@@ -993,6 +1090,15 @@ impl AlertBook {
             .collect();
         self.live.dedup();
         remap
+    }
+
+    /// The raised alert present on `host` at `now`, whatever the account (0 = none).
+    #[cfg(test)]
+    pub fn present_on(&mut self, host: u32, now: Time) -> u32 {
+        match self.presence.get(&host).copied() {
+            Some(p) if now.0 - p.last.0 <= self.campaign => self.raised_root(p.alert),
+            _ => 0,
+        }
     }
 
     /// Slots in the book: one per alert id that can still be looked up.
@@ -1138,7 +1244,7 @@ mod tests {
         let mut book = book_with_history();
         let now = Time(60 * H);
         assert_eq!((book.root(12), book.root(13), book.root(5)), (11, 0, 0));
-        assert!(book.is_raised(11) && book.reached(5, now));
+        assert!(book.is_raised(11) && book.present_on(5, now) != 0);
         assert_eq!((book.slots(), book.open_count()), (15, 2));
         // the chains hold a merged alert, forgotten ones, both survivors and "none"
         let held = [12, 13, 5, 11, 14, 0, 3];
@@ -1163,8 +1269,7 @@ mod tests {
         assert_eq!(book.open_count(), 2);
         assert_eq!(book.live, vec![new(11), new(14)]);
         // the campaign indexes follow: hosts the raised alert reached, the open alert's account
-        assert!(book.reached(5, now) && book.reached(7, now));
-        assert_eq!(book.by_host.get(&7).map(|&(a, _)| a), Some(new(11)));
+        assert_eq!((book.present_on(5, now), book.present_on(7, now)), (new(11), new(11)));
         assert_eq!(
             book.attach(ah(61 * H, 41, 50, 42, 43), Vec::new(), &mut Vec::new(), false),
             new(14)

@@ -191,6 +191,26 @@ impl Chains {
         );
     }
 
+    /// Whether a person's own session explains `hop` better than an intruder on its source:
+    /// a login into the source within the window, by the hop's account, that no live alert
+    /// carried, from a person's seat (`seat`: a workstation, learned or inventoried, or an
+    /// address pool people sit behind) or along a chain that began at
+    /// one. A login from the internet or from another server explains nothing: that is where
+    /// an intruder comes from too. `alert_root` resolves an alert id (0 when gone).
+    pub fn explained_by_session(
+        &self,
+        hop: &Hop,
+        seat: impl Fn(u32) -> bool,
+        mut alert_root: impl FnMut(u32) -> u32,
+    ) -> bool {
+        hop.user != 0
+            && self.parents(hop.src, hop.time).any(|p| {
+                p.user == hop.user
+                    && (seat(p.src) || seat(p.trail.origin))
+                    && (p.trail.alert == 0 || alert_root(p.trail.alert) == 0)
+            })
+    }
+
     /// The oldest alert among `hop`'s parents that used `hop`'s own account (0 = none): the
     /// same credential moving on carries an alert through an unremarkable hop.
     pub fn same_account_alert(&self, hop: &Hop) -> u32 {

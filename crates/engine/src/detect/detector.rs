@@ -38,8 +38,10 @@ pub struct DetectConfig {
     pub skew: i64,
     /// Candidate parents remembered per host (8).
     pub parents_per_host: usize,
-    /// A suspicious hop out of a host an alert already reached joins that alert for this
-    /// long (120 days: the 2019 intrusion paused three months in Thailand).
+    /// The dwell window: a raised alert's intruder is taken to be present on a host it entered
+    /// for this long after it last touched the host, and a hop out of it with an account the
+    /// alert brought there, unexplained by a person's own session, joins the alert (120 days:
+    /// the 2019 intrusion paused three months in Thailand; [`crate::detect::alert`]).
     pub campaign_window: i64,
     /// An alert is raised when its summed score reaches this many bits
     /// ([`DetectConfig::DEFAULT_MIN_SCORE`]).
@@ -118,6 +120,10 @@ pub struct Detection {
     /// When alerts started being possible (first event + warmup).
     pub warmup_end: Option<Time>,
     pub stats: DetectStats,
+    /// What hosts were learned to be from behaviour by the end of the pass (doors, address
+    /// pools: [`crate::behaviour`]). A view of the alerts builds its fleet with it
+    /// ([`Fleet::with_learned`]) to see the hosts as the detector did.
+    pub learned: crate::behaviour::Behaviour,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -445,10 +451,24 @@ impl Detector {
             _ => 0,
         };
         let (window, skew) = (self.config.arrival_window, self.config.skew);
+        // the intruder of a raised alert on the source, moving on with an account the alert
+        // brought there, when no person's own session explains the hop
+        let explained = {
+            let (fleet, book) = (&self.fleet, &mut self.book);
+            self.chains.explained_by_session(
+                &hop,
+                |h| fleet.is_workstation(h) || fleet.is_pool(h),
+                |a| book.root(a),
+            )
+        };
+        let present = self.book.present(&hop, explained);
+        if trail.alert == 0 && present != 0 {
+            trail.alert = present;
+        }
         let mut score = 0.0;
         let mut novel = false;
         if scoring {
-            let reached = self.book.reached(hop.src, hop.time);
+            let reached = present != 0;
             score_hop_into(&hop, &trail, &self.history, &self.fleet, reached, &mut self.scored);
             let contributions = &self.scored;
             score = total(contributions);
@@ -484,6 +504,15 @@ impl Detector {
                 };
                 self.scratch.clear();
                 self.chains.parent_alerts(&hop, &mut self.scratch);
+                if present != 0 {
+                    self.scratch.push(present);
+                } else if score >= self.config.min_score {
+                    let first_out = self.history.logins_from(hop.user, hop.src) == 0;
+                    let taken = self.book.could_have_taken(&hop, explained, first_out);
+                    if taken != 0 {
+                        self.scratch.push(taken);
+                    }
+                }
                 let from_internet = self.fleet.host(hop.src).is_internet;
                 // how the intruder reached the source (the phished workstation's first hop)
                 let leads = self.lead_ins.take_path(
@@ -518,6 +547,9 @@ impl Detector {
                 Arrival { hop, score: score as f32, origin, door, steps, novel: novel || upstream },
                 window,
             );
+        }
+        if trail.alert != 0 {
+            self.book.touch(trail.alert, &hop);
         }
         self.history.observe(&hop, &self.fleet, trail.causal.account());
         self.chains.record(&hop, trail);
@@ -627,6 +659,7 @@ impl Detector {
             dropped_by_budget: dropped + retired as usize,
             warmup_end: self.warmup_end,
             stats,
+            learned: self.fleet.learned().clone(),
         }
     }
 }
@@ -779,7 +812,9 @@ mod tests {
                 // a checkpoint of a compacted detector reads back and carries on the same
                 let bytes = bincode::serialize(&compacted).unwrap();
                 compacted = bincode::deserialize(&bytes).unwrap();
-                compacted.fleet = fleet.clone();
+                // the static facts are rebuilt, what was learned is checkpointed
+                let learned = compacted.fleet.learned().clone();
+                compacted.fleet = fleet.clone().with_learned(learned);
             }
             plain_slots = plain.book.slots();
             compacted_slots = compacted.book.slots();

@@ -59,6 +59,10 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
                 rate as f64 / 10.0
             )),
             Feature::LeadIn => clauses.push(format!("a suspicious hop left {dst} soon after this login reached it")),
+            Feature::RoamingAccount { sources, rate } => clauses.push(format!(
+                "{user} logs in from a source it never used before in {:.1} % of its logins ({sources} sources so far)",
+                rate as f64 / 10.0
+            )),
             Feature::CredentialSwitch { from } => {
                 let from = names.account(from);
                 clauses.push(format!("the chain switched from {from} to {user}, an account {from} never used"))

@@ -42,6 +42,9 @@ pub struct AccountHistory {
     pub logins: u32,
     /// Distinct destinations the account logged on to.
     pub dst_distinct: u32,
+    /// Distinct sources the account logged in out of.
+    #[serde(default)]
+    pub sources_distinct: u32,
     /// Logins per hour of day (UTC).
     pub hours: [u32; 24],
     /// (auth label id, logins), first-seen order.
@@ -92,6 +95,9 @@ pub struct History {
     account_on_host: PairSet,
     /// (account, source host): the account has logged in *out of* the host.
     account_from_host: PairCounts,
+    /// (account, destination): logins of the account into the destination from the internet.
+    #[serde(default)]
+    remote_account_on_host: PairCounts,
     /// (causal account, account used) pairs seen along chains.
     switches: AHashSet<u64>,
     hosts: Vec<HostHistory>,
@@ -117,6 +123,10 @@ impl History {
     /// Logins of `user` out of `src` so far.
     pub fn logins_from(&self, user: u32, src: u32) -> u32 {
         self.account_from_host.get(pair(user, src)).unwrap_or(0)
+    }
+    /// Logins of `user` into `dst` from the internet so far.
+    pub fn remote_logins(&self, user: u32, dst: u32) -> u32 {
+        self.remote_account_on_host.get(pair(user, dst)).unwrap_or(0)
     }
     pub fn switch_seen(&self, causal: u32, user: u32) -> bool {
         self.switches.contains(&pair(causal, user))
@@ -198,6 +208,10 @@ impl History {
         if fleet.host(hop.src).is_internet {
             d.internet_logins = true;
             d.internet_in = d.internet_in.saturating_add(1);
+            if hop.user != 0 {
+                let (n, _) = self.remote_account_on_host.entry(pair(hop.user, hop.dst));
+                *n = n.saturating_add(1);
+            }
         }
         if hop.user != 0 {
             if self.accounts.len() <= hop.user as usize {
@@ -206,6 +220,7 @@ impl History {
             let a = &mut self.accounts[hop.user as usize];
             a.logins = a.logins.saturating_add(1);
             a.dst_distinct += new_account as u32;
+            a.sources_distinct += new_out_account as u32;
             a.hours[hour_of_day(hop.time)] += 1;
             match a.auths.iter_mut().find(|(x, _)| *x == hop.auth) {
                 Some((_, n)) => *n += 1,

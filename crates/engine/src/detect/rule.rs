@@ -113,6 +113,7 @@ impl UnseenEdgeRule {
         stats.raised = self.hits.len() as u64;
         stats.suspicious_hops = self.hits.len() as u64;
         let (alerts, dropped_by_budget) = apply_budget(alerts, budget_per_day);
-        Detection { alerts, dropped_by_budget, warmup_end: self.warmup_end, stats }
+        let learned = fleet.learned().clone();
+        Detection { alerts, dropped_by_budget, warmup_end: self.warmup_end, stats, learned }
     }
 }

@@ -34,6 +34,10 @@ pub const CAP_INTERNET_LOGIN: f64 = 10.0;
 /// An internet login is novelty when the destination accepts fewer than one in eight of its
 /// logins from outside (3 bits): the door is not one people routinely use.
 pub const INTERNET_LOGIN_NOVELTY: f64 = 3.0;
+/// An account that has logged in to a host from the internet this many times before reaches it
+/// from outside by habit (an administrator from home, a partner's daily transfer): its next
+/// login from outside is not novelty. Twice, not once: one earlier login may be the intruder's.
+pub const ROUTINE_REMOTE_LOGINS: u32 = 2;
 /// Fixed weights (no probability exists).
 pub const W_CREDENTIAL_SWITCH: f64 = 6.0;
 pub const W_PASS_THE_HASH_FLAG: f64 = 6.0;
@@ -63,6 +67,11 @@ pub const STALE_PATCH_DAYS: i64 = 365;
 /// Logins of an account out of a source that make the pair *familiar*: the account's own
 /// origin (a person's workstation, an admin's jump host).
 pub const FAMILIAR_LOGINS: u32 = 5;
+/// An account roams when at least one of its logins in four came from a source it had never
+/// logged in out of ([`Feature::RoamingAccount`]): a person keeps to one or two machines over
+/// hundreds of logins (a rate near 0), a pool of runners or addresses shows a new source
+/// every few logins.
+pub const ROAMING_RATE: f64 = 0.25;
 
 /// One reason a hop is surprising, with what the explanation needs.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -122,6 +131,13 @@ pub enum Feature {
     /// Not a reason of its own (0 bits): the hop reached the source of a suspicious hop
     /// shortly before it, and joined that hop's alert as its lead-in ([`crate::detect::lead`]).
     LeadIn,
+    /// The account logs in out of sources it never used before routinely (`rate` of its
+    /// logins came from a new source, per mille, over `sources` sources) and it is not yet at
+    /// home on this source ([`Feature::RoutineSource`]): a pool of CI
+    /// runners, a roaming laptop's addresses. Its new source and new edge are discounted to
+    /// that habit (negative bits) and do not make the hop suspicious. Never applied to a hop
+    /// a raised alert's intruder is present for.
+    RoamingAccount { sources: u32, rate: u16 },
 }
 
 impl Feature {
@@ -167,6 +183,7 @@ impl Feature {
             Feature::AdminShare => "admin-share",
             Feature::RoutineSource { .. } => "routine-source",
             Feature::LeadIn => "lead-in",
+            Feature::RoamingAccount { .. } => "roaming-account",
         }
     }
 }
@@ -279,7 +296,9 @@ pub fn score_hop_into(
     }
     // a login from outside the fleet, into a host that rarely accepts one (after the unseen
     // edge: how rarely the destination is entered from the internet)
-    if fleet.host(hop.src).is_internet {
+    if fleet.host(hop.src).is_internet
+        && (hop.user == 0 || history.remote_logins(hop.user, hop.dst) < ROUTINE_REMOTE_LOGINS)
+    {
         let p = (hd.internet_in as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
         let bits = surprise(p, CAP_INTERNET_LOGIN);
         if bits >= INTERNET_LOGIN_NOVELTY {
@@ -367,6 +386,27 @@ pub fn score_hop_into(
     if hop.flags.contains(EventFlags::ADMIN_SHARE) {
         add(Feature::AdminShare, W_ADMIN_SHARE);
     }
+    // an account that routinely appears on new sources: its new source is its habit
+    if !reached && familiar < FAMILIAR_LOGINS && hop.user != 0 {
+        if let Some(a) = account.filter(|a| a.logins >= MIN_HABIT_LOGINS) {
+            let rate = (a.sources_distinct as f64 + 1.0) / (a.logins as f64 + 2.0);
+            let novel: f64 = out
+                .iter()
+                .filter(|c| matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnSource))
+                .map(|c| c.bits)
+                .sum();
+            if rate >= ROAMING_RATE && novel > 0.0 {
+                let keep = surprise(rate, CAP_NEW_ACCOUNT).min(novel);
+                out.push(Contribution {
+                    feature: Feature::RoamingAccount {
+                        sources: a.sources_distinct,
+                        rate: (rate * 1000.0).round() as u16,
+                    },
+                    bits: keep - novel,
+                });
+            }
+        }
+    }
     // NoDoze-style discount: an account going somewhere new from its own origin is only as
     // surprising as its habit of going somewhere new (Hopper: a user's own first login to a
     // server is access, not movement)
@@ -386,13 +426,16 @@ pub fn score_hop_into(
 }
 
 /// Whether a hop with these contributions is suspicious: it has a novelty feature, not
-/// counting a new edge or destination that is [`Feature::RoutineSource`] for its account.
+/// counting a new edge or destination that is [`Feature::RoutineSource`] for its account, nor
+/// a new edge or source that is its [`Feature::RoamingAccount`] habit.
 pub fn is_suspicious(c: &[Contribution]) -> bool {
     let routine = c.iter().any(|c| matches!(c.feature, Feature::RoutineSource { .. }));
+    let roaming = c.iter().any(|c| matches!(c.feature, Feature::RoamingAccount { .. }));
     c.iter().any(|c| {
         c.feature.is_novelty()
             && !(routine
                 && matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnDestination))
+            && !(roaming && matches!(c.feature, Feature::NewEdge | Feature::NewAccountOnSource))
     })
 }
 

@@ -8,8 +8,9 @@
 //!
 //! Figures: intrusions alerted, hop recall (malicious `entry`/`hop` logins covered by an
 //! alert), precision (alert hops matching any malicious login), alerts per day after the
-//! warmup, entry host found, time from the first malicious login to the alert, recall per
-//! goal × stealth, and recall at several budgets.
+//! warmup, entry host found, time from the first malicious login to the alert, the largest
+//! alert (hops, threads), intrusions held whole by one alert (and raised at their entry),
+//! recall per goal × stealth, and all of them at several budgets ([`EVAL_BUDGETS`]).
 
 pub mod remap;
 
@@ -25,8 +26,9 @@ use hopscope_model::{Catalog, Evidence, Time};
 /// Time tolerance between an alert hop and a truth login (5 s).
 pub const MATCH_SLACK: i64 = 5_000_000;
 
-/// Budgets `eval` reports recall at.
-pub const EVAL_BUDGETS: [usize; 4] = [1, 5, 9, 20];
+/// Budgets (alerts kept per UTC day) `eval` reports every figure at: 2 and 5 are the ones
+/// detection is judged at (docs/detection.md#detection-quality).
+pub const EVAL_BUDGETS: [usize; 5] = [1, 2, 5, 9, 20];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginKind {
@@ -109,6 +111,12 @@ pub struct IntrusionResult {
     /// Every successful login of the intrusion happened before the warmup ended: detection
     /// was still learning and could not alert it.
     pub in_warmup: bool,
+    /// The first raised alert holding every one of its successful `entry`/`hop` logins (none
+    /// when it has none, or no alert holds them all).
+    pub whole_alert: Option<String>,
+    /// That alert was raised no later than the first of those logins (within
+    /// [`MATCH_SLACK`]): the intrusion was alerted at its entry, whole.
+    pub whole_at_entry: bool,
 }
 
 /// Figures for one set of alerts.
@@ -133,6 +141,20 @@ pub struct Figures {
     pub alert_hops_malicious: usize,
     pub precision: f64,
     pub hops_omitted: u64,
+    /// Alert hops that are malicious, over every alert hop, listed or omitted: the omitted
+    /// ones are not judged and count as not malicious (a lower bound; `precision` when no
+    /// alert omits any).
+    pub hop_precision: f64,
+    /// The most hops of any alert (listed and omitted), and that alert's id (the first by
+    /// rank among equals).
+    pub largest_alert_hops: usize,
+    pub largest_alert: Option<String>,
+    /// The most [`crate::detect::alert::threads`] of any alert (over its listed hops).
+    pub largest_alert_threads: usize,
+    /// Intrusions one alert holds whole ([`IntrusionResult::whole_alert`]), and of them those
+    /// that alert raised at their entry ([`IntrusionResult::whole_at_entry`]).
+    pub intrusions_whole: usize,
+    pub intrusions_whole_at_entry: usize,
     pub entry_found: usize,
     /// Alerted intrusions whose true entry is the one found or among the other candidates the
     /// thread names ([`IntrusionResult::entry_candidates`]).
@@ -243,9 +265,18 @@ pub fn figures(
     let mut matched: BTreeMap<(usize, u32), Vec<usize>> = BTreeMap::new();
     // (alert index, intrusion) → the latest of the alert's hops matching its entry or hop logins
     let mut latest_lateral: BTreeMap<(usize, u32), (Time, Evidence, u32)> = BTreeMap::new();
+    // (hops, alert index) of the alert with the most hops; the most threads of any alert
+    let mut largest: Option<(usize, usize)> = None;
+    let mut largest_alert_threads = 0;
     for (ai, a) in alerts.iter().enumerate() {
         let mut any = false;
         hops_omitted += a.hops_omitted as u64;
+        let size = a.hops.len() + a.hops_omitted as usize;
+        if largest.is_none_or(|(n, _)| size > n) {
+            largest = Some((size, ai));
+        }
+        largest_alert_threads = largest_alert_threads
+            .max(crate::detect::alert::threads(a, |h| fleet.foothold(h)).len());
         for (hi, h) in a.hops.iter().enumerate() {
             alert_hops += 1;
             let dst = catalog.hosts.name(h.hop.dst).unwrap_or("");
@@ -294,6 +325,21 @@ pub fn figures(
             .filter(|(_, l)| matches!(l.kind, LoginKind::Entry | LoginKind::Hop))
             .collect();
         let hops_covered = lateral.iter().filter(|(i, _)| covered.contains_key(i)).count();
+        // the first raised alert holding every entry and hop login
+        let whole = lateral
+            .first()
+            .and_then(|(i, _)| covered.get(i))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&ai| {
+                lateral.iter().all(|(i, _)| covered.get(i).is_some_and(|c| c.contains(&ai)))
+            })
+            .min_by_key(|&ai| (alerts[ai].raised_at, ai));
+        let first_lateral = lateral.iter().map(|(_, l)| l.time).min();
+        let whole_at_entry = whole
+            .zip(first_lateral)
+            .is_some_and(|(ai, t)| alerts[ai].raised_at.0 <= t.0.saturating_add(MATCH_SLACK));
         // the alert that knew first
         let mut best: Option<(Time, usize)> = None;
         let mut best_hop = 0;
@@ -363,6 +409,8 @@ pub fn figures(
             threads: held,
             latest_covered,
             in_warmup: warmup_end.is_some_and(|w| logins.iter().all(|(_, l)| l.time < w)),
+            whole_alert: whole.map(|ai| alerts[ai].id.clone()),
+            whole_at_entry,
         });
     }
     let days = match warmup_end {
@@ -387,6 +435,12 @@ pub fn figures(
         alert_hops_malicious,
         precision: ratio(alert_hops_malicious, alert_hops),
         hops_omitted,
+        hop_precision: ratio(alert_hops_malicious, alert_hops + hops_omitted as usize),
+        largest_alert_hops: largest.map_or(0, |(n, _)| n),
+        largest_alert: largest.map(|(_, ai)| alerts[ai].id.clone()),
+        largest_alert_threads,
+        intrusions_whole: per_intrusion.iter().filter(|r| r.whole_alert.is_some()).count(),
+        intrusions_whole_at_entry: per_intrusion.iter().filter(|r| r.whole_at_entry).count(),
         entry_found: per_intrusion
             .iter()
             .filter(|r| {
@@ -796,5 +850,161 @@ mod tests {
             (s("ws-b"), vec![], 0, 0, 0),
             "no other session: nothing named"
         );
+    }
+
+    fn intrusion(id: u32, entry: &str) -> TruthIntrusion {
+        TruthIntrusion {
+            id,
+            goal: "targeted".into(),
+            stealth: "agnostic".into(),
+            entry_host: entry.into(),
+        }
+    }
+
+    /// Three intrusions: one held whole by an alert raised at its entry from the internet, one
+    /// whose hops lie in two alerts and in none, one held whole by an alert raised an hour after its
+    /// only hop. The first alert also holds a benign hop in a thread of its own and omits
+    /// three more hops.
+    #[test]
+    fn largest_alert_hop_precision_and_intrusions_held_whole_at_their_entry() {
+        use crate::investigate::audit::fixture::world;
+        use hopscope_model::Lifecycle::Active;
+        let w = world(
+            &[
+                ("ws-a", Active, "", true, 1),
+                ("web-1", Active, "", true, 2),
+                ("app-1", Active, "", false, 3),
+                ("db-1", Active, "", false, 4),
+            ],
+            &[],
+        );
+        let h = |n: &str| w.host(n);
+        let u = |n: &str| w.user(n);
+        let internet = w.catalog.hosts.find("internet").unwrap();
+        const HR: i64 = 3600 * S;
+        let truth = Truth {
+            scenario: "test".into(),
+            start: Time(0),
+            end: Time(10 * DAY),
+            intrusions: vec![intrusion(1, "web-1"), intrusion(2, "ws-a"), intrusion(3, "app-1")],
+            logins: vec![
+                login(DAY, LoginKind::Entry, "internet", "web-1", "mallory"),
+                login(DAY + HR, LoginKind::Hop, "web-1", "app-1", "mallory"),
+                login(DAY + 2 * HR, LoginKind::Hop, "app-1", "db-1", "svc"),
+                // a return to a host already reached: not needed whole
+                login(DAY + 3 * HR, LoginKind::Revisit, "internet", "web-1", "mallory"),
+                TruthLogin {
+                    intrusion: 2,
+                    ..login(4 * DAY, LoginKind::Hop, "ws-a", "app-1", "alice")
+                },
+                // one no alert holds
+                TruthLogin {
+                    intrusion: 2,
+                    ..login(4 * DAY + HR / 2, LoginKind::Hop, "app-1", "web-1", "alice")
+                },
+                TruthLogin {
+                    intrusion: 2,
+                    ..login(4 * DAY + HR, LoginKind::Hop, "app-1", "db-1", "alice")
+                },
+                TruthLogin {
+                    intrusion: 3,
+                    ..login(6 * DAY, LoginKind::Hop, "app-1", "db-1", "bob")
+                },
+            ],
+        };
+        let mut first = alert(
+            "A-1",
+            DAY,
+            vec![
+                hop(DAY, internet, h("web-1"), u("mallory")),
+                hop(DAY + HR, h("web-1"), h("app-1"), u("mallory")),
+                hop(DAY + 2 * HR, h("app-1"), h("db-1"), u("svc")),
+                // benign, out of a host no hop of the alert entered: a thread of its own
+                hop(DAY + 5 * HR, h("ws-a"), h("db-1"), u("carol")),
+            ],
+        );
+        first.hops_omitted = 3;
+        let alerts = vec![
+            first,
+            alert("A-2", 4 * DAY, vec![hop(4 * DAY, h("ws-a"), h("app-1"), u("alice"))]),
+            alert("A-3", 4 * DAY + HR, vec![hop(4 * DAY + HR, h("app-1"), h("db-1"), u("alice"))]),
+            alert("A-4", 6 * DAY + HR, vec![hop(6 * DAY, h("app-1"), h("db-1"), u("bob"))]),
+        ];
+        let f = figures(&alerts, &w.catalog, &w.fleet, &truth, Some(Time(0)));
+        assert_eq!(f.intrusions_alerted, 3);
+        assert_eq!((f.alert_hops, f.alert_hops_malicious, f.hops_omitted), (7, 6, 3));
+        assert!((f.precision - 6.0 / 7.0).abs() < 1e-9, "{}", f.precision);
+        assert!((f.hop_precision - 6.0 / 10.0).abs() < 1e-9, "omitted hops judged not malicious");
+        assert_eq!(
+            (f.largest_alert_hops, f.largest_alert.as_deref(), f.largest_alert_threads),
+            (7, Some("A-1"), 2),
+            "4 listed + 3 omitted; the intrusion's thread and the benign hop's"
+        );
+        let whole: Vec<_> =
+            f.per_intrusion.iter().map(|r| (r.whole_alert.as_deref(), r.whole_at_entry)).collect();
+        assert_eq!(whole, vec![(Some("A-1"), true), (None, false), (Some("A-4"), false)]);
+        assert_eq!((f.intrusions_whole, f.intrusions_whole_at_entry), (2, 1));
+        // no alert at all: nothing to measure, nothing divided by zero
+        let none = figures(&[], &w.catalog, &w.fleet, &truth, Some(Time(0)));
+        assert_eq!(
+            (none.largest_alert_hops, none.largest_alert, none.largest_alert_threads),
+            (0, None, 0)
+        );
+        assert_eq!((none.hop_precision, none.intrusions_whole), (0.0, 0));
+    }
+
+    /// One detection run judged at every budget: the intrusion's alert ranks third on its
+    /// day, so it is kept at 5 a day and dropped at 2; alerts a day follow the budget.
+    #[test]
+    fn every_figure_is_judged_at_budgets_2_and_5_from_one_run() {
+        let c = catalog();
+        let id = |n: &str| c.hosts.find(n).unwrap();
+        let acc = |n: &str| c.accounts.iter().find(|(_, a)| a.name == n).unwrap().0;
+        let truth = Truth {
+            scenario: "test".into(),
+            start: Time(0),
+            end: Time(10 * DAY),
+            intrusions: vec![intrusion(1, "sg-ops-03")],
+            logins: vec![login(
+                2 * DAY + 120 * S,
+                LoginKind::Hop,
+                "sg-ops-03",
+                "th-app-02",
+                "opsadmin",
+            )],
+        };
+        // day 2: six alerts, scores 60, 50, 40 (the intrusion's), 30, 20, 10 (one hop each);
+        // day 3: one benign alert
+        let mut alerts = Vec::new();
+        for k in 0..6i64 {
+            let t = 2 * DAY + k * 60 * S;
+            let mut a = if k == 2 {
+                alert("A-mal", t, vec![hop(t, id("sg-ops-03"), id("th-app-02"), acc("opsadmin"))])
+            } else {
+                alert(
+                    &format!("A-{k}"),
+                    t,
+                    vec![hop(t, id("jp-ws-001"), id("us-jump-01"), acc("alice"))],
+                )
+            };
+            a.score = 60.0 - 10.0 * k as f64;
+            alerts.push(a);
+        }
+        alerts.push(alert(
+            "A-7",
+            3 * DAY,
+            vec![hop(3 * DAY, id("jp-ws-001"), id("th-app-02"), acc("alice"))],
+        ));
+        let e = evaluate(&alerts, &c, &Fleet::default(), &truth, Some(Time(0)), 5);
+        let at = |b: usize| &e.by_budget.iter().find(|x| x.budget == b).unwrap().figures;
+        assert_eq!((at(2).alerts, at(2).intrusions_alerted, at(2).alert_hops_malicious), (3, 0, 0));
+        assert_eq!((at(5).alerts, at(5).intrusions_alerted, at(5).alert_hops_malicious), (6, 1, 1));
+        assert!((at(2).alerts_per_day - 0.3).abs() < 1e-9);
+        assert!((at(5).alerts_per_day - 0.6).abs() < 1e-9);
+        assert!((at(5).hop_precision - 1.0 / 6.0).abs() < 1e-9);
+        assert_eq!(at(5).entry_found, 1);
+        assert_eq!(at(2).entry_found, 0);
+        assert_eq!(e.figures, *at(5), "the headline budget is one of them");
+        assert_eq!(at(20).alerts, 7);
     }
 }

@@ -12,7 +12,7 @@ use evtx::err::{ChunkError, EvtxError};
 use evtx::{EvtxParser, ParserSettings};
 use hopscope_model::{Position, Time};
 
-use super::fields::{sniff_event_id, Fields};
+use super::fields::{sniff_event_id, sniff_uint, Fields};
 use super::mapping::{interpret, wanted, RecordContext, WinEvent};
 use super::{FileOutput, Located};
 use crate::format::ParseContext;
@@ -34,17 +34,32 @@ enum Rendered {
 }
 
 struct Record {
+    /// The record's `System/EventRecordID` (what Event Viewer, `evtx_dump` and SIEMs show),
+    /// or the record header's number when the event names none.
     id: u64,
+    /// The record header's number (what chunk headers count in).
+    header_id: u64,
     what: Rendered,
 }
 
+/// The record header's time, unless it is zero (1601-01-01: trimmed and filtered exports
+/// leave it unset on some records).
+fn header_time(record: &evtx::EvtxRecord<'_>) -> Option<Time> {
+    const FILETIME_ZERO_MICROS: i64 = -11_644_473_600_000_000;
+    let t = record.timestamp.as_microsecond();
+    (t != FILETIME_ZERO_MICROS).then_some(Time(t))
+}
+
 fn render(record: evtx::EvtxRecord<'_>, lanl_start: Time) -> evtx::err::Result<Record> {
-    let id = record.event_record_id;
-    let time = Time(record.timestamp.as_microsecond());
+    let header_id = record.event_record_id;
+    let fallback = header_time(&record);
     let bytes = record.into_json_bytes()?.data;
+    // the event's own record id; a filtered or trimmed export renumbers the record headers
+    // (1, 2, 3 ...) but keeps `EventRecordID` as the log wrote it
+    let id = sniff_uint(&bytes, b"\"EventRecordID\"").unwrap_or(header_id);
     if let Some(eid) = sniff_event_id(&bytes) {
         if !wanted(eid) {
-            return Ok(Record { id, what: Rendered::Skipped });
+            return Ok(Record { id, header_id, what: Rendered::Skipped });
         }
     }
     let what = match std::str::from_utf8(&bytes) {
@@ -57,14 +72,78 @@ fn render(record: evtx::EvtxRecord<'_>, lanl_start: Time) -> evtx::err::Result<R
                 ProblemKind::BadRecord,
                 format!("rendered record: {e}"),
             )),
-            Ok(f) => match interpret(&f, &RecordContext { time: Some(time), lanl_start }) {
+            // the event's time is `System/TimeCreated/@SystemTime`; the header's time is
+            // when the record was written, and only stands in when the event names no time
+            Ok(f) => match interpret(&f, &RecordContext { fallback_time: fallback, lanl_start }) {
                 Ok(Some(ev)) => Rendered::Event(Box::new(ev)),
                 Ok(None) => Rendered::Skipped,
                 Err(e) => Rendered::Bad(e),
             },
         },
     };
-    Ok(Record { id, what })
+    Ok(Record { id, header_id, what })
+}
+
+/// A chunk whose stored CRC32 does not match its bytes: its records were changed after
+/// Windows wrote them (or the log was copied while being written: a dirty chunk).
+struct BadChunk {
+    number: u64,
+    /// Record-header numbers the chunk header names.
+    first: u64,
+    last: u64,
+    what: String,
+    reported: bool,
+}
+
+/// The chunks whose checksums fail, through the crate's own checks
+/// ([`evtx::EvtxChunkData::validate_header_checksum`], `validate_data_checksum`). The crate can
+/// skip such chunks (`ParserSettings::validate_checksums`), but that would drop every record of
+/// a chunk for one altered byte, and live copies of logs have dirty chunks whose checksums lag:
+/// hopscope reads the records and counts one located problem per chunk instead.
+fn bad_chunks<T: std::io::Read + std::io::Seek>(parser: &mut EvtxParser<T>) -> Vec<BadChunk> {
+    let mut bad = Vec::new();
+    for chunk in parser.chunks().flatten() {
+        let (header_ok, data_ok) =
+            (chunk.validate_header_checksum(), chunk.validate_data_checksum());
+        if header_ok && data_ok {
+            continue;
+        }
+        let h = &chunk.header;
+        let which = match (header_ok, data_ok) {
+            (false, false) => "its header's and its records' CRC32s do not match",
+            (false, true) => "its header's CRC32 does not match",
+            _ => "its records' CRC32 does not match",
+        };
+        let dirty = if h.flags.contains(evtx::ChunkFlags::DIRTY) {
+            " (the chunk is marked dirty: the log was copied while being written)"
+        } else {
+            ""
+        };
+        bad.push(BadChunk {
+            number: chunk.number.unwrap_or(0),
+            first: h.first_event_record_id,
+            last: h.last_event_record_id,
+            what: format!("{which}{dirty}"),
+            reported: false,
+        });
+    }
+    bad
+}
+
+impl BadChunk {
+    fn problem(&self, first_read: Option<u64>) -> LineError {
+        let read = match first_read {
+            Some(id) => format!("read from EventRecordID {id} on, but they may have been altered"),
+            None => "none of them could be read".to_string(),
+        };
+        LineError::new(
+            ProblemKind::BadRecord,
+            format!(
+                "chunk {} (records {}-{} by record header) fails its CRC32 check: {}; its records are {read}",
+                self.number, self.first, self.last, self.what
+            ),
+        )
+    }
 }
 
 /// Why a part of the file could not be read, and which record it is at (or after).
@@ -176,14 +255,21 @@ fn run<T: std::io::Read + std::io::Seek + Send + 'static>(
     parser = parser.with_configuration(settings);
     let lanl_start = ctx.lanl_start;
 
+    let mut bad = bad_chunks(&mut parser);
     let mut seq = 0u64;
     let mut last_id = 0u64;
     let records = parser.serialized_records(move |r| r.and_then(|r| render(r, lanl_start)));
     for item in records {
         seq += 1;
         match item {
-            Ok(Record { id, what }) => {
+            Ok(Record { id, header_id, what }) => {
                 last_id = id;
+                if let Some(b) =
+                    bad.iter_mut().find(|b| !b.reported && (b.first..=b.last).contains(&header_id))
+                {
+                    b.reported = true;
+                    out.problem(seq, Position::Record(id), b.problem(Some(id)));
+                }
                 match what {
                     Rendered::Skipped => out.ignored += 1,
                     Rendered::Event(ev) => out.events.push(Located {
@@ -200,6 +286,9 @@ fn run<T: std::io::Read + std::io::Seek + Send + 'static>(
                 out.problem(seq, pos, err);
             }
         }
+    }
+    for b in bad.iter().filter(|b| !b.reported) {
+        out.problem(seq, Position::Record(b.first), b.problem(None));
     }
     out.lines = seq;
     // the crate stops quietly at the last whole chunk

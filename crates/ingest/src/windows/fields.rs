@@ -164,6 +164,9 @@ pub(crate) fn classify(path: &[Cow<'_, str>]) -> Option<Key> {
             ("winlog", "provider_name") => Some(Key::Provider),
             ("winlog", "computer_name") => Some(Key::Computer),
             ("winlog", "record_id") => Some(Key::RecordId),
+            // the record's own `TimeCreated`, where a Winlogbeat pipeline keeps it
+            ("winlog", "time_created") => Some(Key::TimeCreated),
+            ("event", "provider") => Some(Key::Provider),
             ("event", "code") => Some(Key::EventCode),
             ("host", "name") | ("host", "hostname") => Some(Key::HostName),
             _ => None,
@@ -356,30 +359,44 @@ impl<'de> Visitor<'de> for Walk<'_, 'de> {
 /// (evtx's `{"#text": 7045}` form): the caller then parses the record fully.
 pub(crate) fn sniff_event_id(text: &[u8]) -> Option<u32> {
     for key in [&b"\"EventID\""[..], &b"\"event_id\""[..]] {
-        let mut from = 0;
-        while let Some(i) = memchr::memmem::find(&text[from..], key) {
-            let at = from + i;
-            from = at + key.len();
-            // inside a JSON string a quote is always escaped: `\"EventID\"` is text, not a key
-            if at > 0 && text[at - 1] == b'\\' {
-                continue;
-            }
-            let rest = &text[from..];
-            let rest = trim_ws(rest);
-            let rest = rest.strip_prefix(b":")?;
-            let rest = trim_ws(rest);
-            let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
-            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-            if digits == 0 || digits > 9 {
-                return None;
-            }
-            let n = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-            // a number followed by a fraction or exponent is not an id we trust
-            return match rest.get(digits) {
-                Some(b'.') | Some(b'e') | Some(b'E') => None,
-                _ => Some(n),
-            };
+        if let Some(found) = sniff_key(text, key) {
+            return found.filter(|n| *n <= 999_999_999).map(|n| n as u32);
         }
+    }
+    None
+}
+
+/// The unsigned number after the first `key` (a quoted JSON key) of a JSON text, read
+/// without parsing it; `None` when the key is absent or its value is not a plain number.
+pub(crate) fn sniff_uint(text: &[u8], key: &[u8]) -> Option<u64> {
+    sniff_key(text, key).flatten()
+}
+
+/// `Some(value)` once `key` is found as a key (`None` inside when its value is not a plain
+/// number of at most 19 digits, quoted or not); `None` when it is not found.
+fn sniff_key(text: &[u8], key: &[u8]) -> Option<Option<u64>> {
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&text[from..], key) {
+        let at = from + i;
+        from = at + key.len();
+        // inside a JSON string a quote is always escaped: `\"EventID\"` is text, not a key
+        if at > 0 && text[at - 1] == b'\\' {
+            continue;
+        }
+        let rest = trim_ws(&text[from..]);
+        let Some(rest) = rest.strip_prefix(b":") else { return Some(None) };
+        let rest = trim_ws(rest);
+        let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 19 {
+            return Some(None);
+        }
+        let n = std::str::from_utf8(&rest[..digits]).ok().and_then(|d| d.parse().ok());
+        // a number followed by a fraction or exponent is not an id we trust
+        return Some(match rest.get(digits) {
+            Some(b'.') | Some(b'e') | Some(b'E') => None,
+            _ => n,
+        });
     }
     None
 }

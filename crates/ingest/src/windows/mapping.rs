@@ -8,32 +8,9 @@ use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, Time};
 use super::fields::{parse_uint, Fields, Key, Val};
 use crate::problems::{LineError, ProblemKind};
 
-/// Event ids read (per channel where an id is reused); every other id is skipped unread.
+/// Event ids read (each in its channel: [`home`]); every other id is skipped unread.
 pub(crate) fn wanted(id: u32) -> bool {
-    matches!(
-        id,
-        4624 | 4625
-            | 4634
-            | 4647
-            | 4648
-            | 4672
-            | 4697
-            | 4768
-            | 4769
-            | 4771
-            | 4776
-            | 4778
-            | 4779
-            | 5140
-            | 5145
-            | 7045
-            | 1149
-            | 21
-            | 22
-            | 23
-            | 24
-            | 25
-    )
+    home(id).is_some()
 }
 
 /// What part an event plays in the per-file joins.
@@ -86,8 +63,10 @@ pub(crate) struct WinEvent {
 /// What the caller knows about the record beyond its fields.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RecordContext {
-    /// The record's own time (EVTX record header); preferred to any field.
-    pub time: Option<Time>,
+    /// The EVTX record header's time: used only when the event names no time of its own
+    /// (`System/TimeCreated/@SystemTime` is the event's time; the header's is when the record
+    /// was written, and trimmed or filtered exports leave it zero).
+    pub fallback_time: Option<Time>,
     /// LANL time 0, for "wls" `Time` in seconds.
     pub lanl_start: Time,
 }
@@ -183,27 +162,39 @@ fn status_outcome(f: &Fields<'_>) -> Outcome {
     }
 }
 
-/// The event's time, in order of trust: the EVTX record header; `TimeCreated` (RFC 3339);
-/// NXLog's local `EventTime` moved to UTC by the offset between its local
-/// `EventReceivedTime` and the UTC `@timestamp` of the same moment; `@timestamp`
-/// (Winlogbeat: the event time); LANL wls `Time` (seconds from `--lanl-start`); a bare
-/// `EventTime` taken as UTC.
+/// The event's time, in order of trust (docs/formats-windows.md, "Time"):
+/// 1. `TimeCreated` — `System/TimeCreated/@SystemTime` (EVTX, `evtx_dump`), Winlogbeat's
+///    `winlog.time_created`, a flat `TimeCreated` (PowerShell's `/Date(ms)/` too); the time
+///    Windows gave the event, in UTC;
+/// 2. NXLog's `EventTime` when it carries a zone (`2020-09-22T14:53:30-04:00`);
+/// 3. NXLog's zone-less `EventTime` (the collector's local time) moved to UTC by the offset
+///    between its local `EventReceivedTime` and the UTC `@timestamp` of the same moment;
+/// 4. `@timestamp` (Winlogbeat: the time the record was generated);
+/// 5. the EVTX record header's time (only when the record names no time);
+/// 6. LANL wls `Time` (seconds from `--lanl-start`);
+/// 7. a zone-less `EventTime` alone, taken as UTC.
 fn time(f: &Fields<'_>, ctx: &RecordContext) -> Result<Time, LineError> {
-    if let Some(t) = ctx.time {
-        return Ok(t);
-    }
     let parse = |k: Key| -> Option<Result<Time, LineError>> {
         s(f, k).map(|v| {
-            Time::parse(&v).map_err(|e| LineError::new(ProblemKind::BadTime, format!("{k:?}: {e}")))
+            parse_time(&v).map_err(|e| LineError::new(ProblemKind::BadTime, format!("{k:?}: {e}")))
         })
     };
     if let Some(t) = parse(Key::TimeCreated) {
         return t;
     }
+    let event_time = s(f, Key::EventTime);
+    if let Some(v) = event_time.as_deref().filter(|v| has_zone(v)) {
+        return parse_time(v)
+            .map_err(|e| LineError::new(ProblemKind::BadTime, format!("EventTime: {e}")));
+    }
     if let (Some(local), Some(received), Some(utc)) =
         (parse(Key::EventTime), parse(Key::EventReceivedTime), parse(Key::Timestamp))
     {
-        if let (Ok(local), Ok(received), Ok(utc)) = (&local, &received, &utc) {
+        let received_local = s(f, Key::EventReceivedTime).is_some_and(|v| !has_zone(&v));
+        let utc_zoned = s(f, Key::Timestamp).is_some_and(|v| has_zone(&v));
+        if let (Ok(local), Ok(received), Ok(utc), true, true) =
+            (&local, &received, &utc, received_local, utc_zoned)
+        {
             // the collector's zone offset, to the nearest quarter hour
             const QUARTER: i64 = 15 * 60 * 1_000_000;
             let offset = ((utc.0 - received.0) as f64 / QUARTER as f64).round() as i64 * QUARTER;
@@ -212,6 +203,9 @@ fn time(f: &Fields<'_>, ctx: &RecordContext) -> Result<Time, LineError> {
     }
     if let Some(t) = parse(Key::Timestamp) {
         return t;
+    }
+    if let Some(t) = ctx.fallback_time {
+        return Ok(t);
     }
     if let Some(v) = f.get(Key::EpochTime) {
         let secs = v.float().filter(|x| x.is_finite() && x.abs() < 1e12).ok_or_else(|| {
@@ -231,9 +225,79 @@ fn time(f: &Fields<'_>, ctx: &RecordContext) -> Result<Time, LineError> {
     ))
 }
 
-fn channel_is(f: &Fields<'_>, needle: &str) -> bool {
-    let hit = |k| s(f, k).is_some_and(|c| c.to_ascii_lowercase().contains(needle));
-    hit(Key::Channel) || hit(Key::Provider)
+/// Whether a time text names its zone (`Z` or an offset), so it is an instant on its own.
+fn has_zone(v: &str) -> bool {
+    v.trim().parse::<jiff::Timestamp>().is_ok()
+}
+
+/// RFC 3339 (a zone-less time is UTC), or PowerShell `ConvertTo-Json`'s `/Date(ms)/`
+/// (milliseconds since 1970 UTC, with an optional offset that does not change the instant).
+fn parse_time(v: &str) -> Result<Time, hopscope_model::TimeError> {
+    let t = v.trim();
+    if let Some(inner) = t
+        .strip_prefix("/Date(")
+        .or_else(|| t.strip_prefix("\\/Date("))
+        .and_then(|r| r.strip_suffix(")/").or_else(|| r.strip_suffix(")\\/")))
+    {
+        // the offset after the number (`+0200`) only says how to display it
+        let end = inner.char_indices().skip(1).find(|(_, c)| matches!(c, '+' | '-'));
+        let ms = &inner[..end.map_or(inner.len(), |(i, _)| i)];
+        if let Ok(ms) = ms.parse::<i64>() {
+            if ms.unsigned_abs() < 253_402_300_800_000 {
+                return Ok(Time(ms * 1000));
+            }
+        }
+    }
+    Time::parse(t)
+}
+
+/// Where an event id means what the table says: the channel it is logged in and the
+/// provider that writes it there (both compared without case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Home {
+    pub channel: &'static str,
+    pub provider: &'static str,
+}
+
+pub(crate) const SECURITY: Home =
+    Home { channel: "Security", provider: "Microsoft-Windows-Security-Auditing" };
+pub(crate) const SERVICE_CONTROL_MANAGER: Home =
+    Home { channel: "System", provider: "Service Control Manager" };
+pub(crate) const REMOTE_CONNECTION_MANAGER: Home = Home {
+    channel: "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+    provider: "Microsoft-Windows-TerminalServices-RemoteConnectionManager",
+};
+pub(crate) const LOCAL_SESSION_MANAGER: Home = Home {
+    channel: "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+    provider: "Microsoft-Windows-TerminalServices-LocalSessionManager",
+};
+
+/// The channel and provider in which event id `id` is one hopscope reads. Ids mean
+/// something only within their channel (the Application log's EventSystem writes 4625,
+/// Sysmon writes 3 and 22), so every id names its home.
+pub(crate) fn home(id: u32) -> Option<Home> {
+    match id {
+        4624 | 4625 | 4634 | 4647 | 4648 | 4672 | 4697 | 4768 | 4769 | 4771 | 4776 | 4778
+        | 4779 | 5140 | 5145 => Some(SECURITY),
+        7045 => Some(SERVICE_CONTROL_MANAGER),
+        1149 => Some(REMOTE_CONNECTION_MANAGER),
+        21..=25 => Some(LOCAL_SESSION_MANAGER),
+        _ => None,
+    }
+}
+
+/// Whether a record with id `id` comes from that id's home. A record that names its channel
+/// or provider must name the home's (both, when it names both); one that names neither
+/// (LANL wls, hand-made exports) is read only for the Security log's ids, which are the only
+/// ones such exports carry.
+fn from_home(f: &Fields<'_>, id: u32) -> bool {
+    let Some(home) = home(id) else { return false };
+    let (channel, provider) = (given(f, Key::Channel), given(f, Key::Provider));
+    if channel.is_none() && provider.is_none() {
+        return home == SECURITY;
+    }
+    channel.is_none_or(|c| c.eq_ignore_ascii_case(home.channel))
+        && provider.is_none_or(|p| p.eq_ignore_ascii_case(home.provider))
 }
 
 /// Interpret one record. `Ok(None)`: not an event hopscope uses (skipped, not a problem).
@@ -253,14 +317,8 @@ pub(crate) fn interpret(
     if !wanted(u32::from(id)) {
         return Ok(None);
     }
-    // ids below 1149 are reused by other channels (Sysmon 22 is a DNS query)
-    if id < 1000 && !channel_is(f, "localsessionmanager") {
-        return Ok(None);
-    }
-    if id == 1149 && !channel_is(f, "remoteconnectionmanager") {
-        return Ok(None);
-    }
-    if id == 7045 && s(f, Key::Channel).is_some_and(|c| !c.eq_ignore_ascii_case("System")) {
+    // an id read outside its channel is another event (skipped, not a problem)
+    if !from_home(f, u32::from(id)) {
         return Ok(None);
     }
     let computer =
@@ -444,7 +502,38 @@ pub(crate) fn interpret(
         }
         _ => return Ok(None),
     }
+    local_is_local(&mut e);
     Ok(Some(e))
+}
+
+/// A loopback address, `localhost` or the computer's own name on either side of an event is
+/// the computer itself. A local logon (a service on the box authenticating over `::1`,
+/// `runas` to `localhost`, a 4648 naming the computer) is kept, with its evidence, as an
+/// event whose source and destination are both the computer; the login graph never takes an
+/// event whose two ends are one host for a hop (`hopscope_engine::graph::classify`).
+fn local_is_local(e: &mut WinEvent) {
+    let own = hopscope_model::fold_host_name(&e.computer);
+    let is_self = |n: &str| {
+        let n = n.trim();
+        is_loopback(n)
+            || n.eq_ignore_ascii_case("localhost")
+            || n.to_ascii_lowercase().starts_with("localhost.")
+            || (own.is_some() && hopscope_model::fold_host_name(n) == own)
+    };
+    if e.src_ip.as_deref().is_some_and(is_loopback) {
+        e.src_ip = None;
+        e.src_host = Some(e.computer.clone());
+    }
+    if e.dst_ip.as_deref().is_some_and(is_loopback) {
+        e.dst_ip = None;
+        e.dst_host = Some(e.computer.clone());
+    }
+    if e.src_host.as_deref().is_some_and(is_self) {
+        e.src_host = Some(e.computer.clone());
+    }
+    if e.dst_host.as_deref().is_some_and(is_self) {
+        e.dst_host = Some(e.computer.clone());
+    }
 }
 
 /// A source seen by address and/or name; loopback is the host itself.
@@ -553,6 +642,38 @@ mod tests {
     }
 
     #[test]
+    fn same_host_logons_name_the_computer_at_both_ends() {
+        let ends = |j: &str| {
+            let e = run(j).unwrap();
+            (e.src_host, e.dst_host, e.src_ip, e.dst_ip)
+        };
+        let local = |h: &str| (Some(h.to_string()), Some(h.to_string()), None, None);
+        for target in ["127.0.0.1", "::1", "localhost", "LOCALHOST.localdomain", "ws5.corp.local"] {
+            let j = format!(
+                r##"{{"EventID":4648,"Hostname":"WS5.corp.local","TimeCreated":"2020-01-01T00:00:00Z","SubjectUserName":"alice","TargetUserName":"admin","TargetServerName":"{target}","IpAddress":"-"}}"##
+            );
+            assert_eq!(ends(&j), local("WS5.corp.local"), "4648 to {target}");
+        }
+        for (ip, ws) in
+            [("::ffff:127.0.0.1", "-"), ("-", "127.0.0.1"), ("-", "WS5"), ("[::1]", "OTHER")]
+        {
+            let j = format!(
+                r##"{{"EventID":4624,"Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"{ip}","WorkstationName":"{ws}","TargetUserName":"bob"}}"##
+            );
+            assert_eq!(ends(&j), local("WS5"), "4624 from {ip} / {ws}");
+        }
+        let e = ends(
+            r##"{"EventID":4776,"Hostname":"DC1","TimeCreated":"2020-01-01T00:00:00Z","TargetUserName":"bob","Workstation":"dc1","Status":"0x0"}"##,
+        );
+        assert_eq!(e, local("DC1"));
+        // another host stays another host
+        let e = ends(
+            r##"{"EventID":4624,"Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.6","WorkstationName":"WS6","TargetUserName":"bob"}"##,
+        );
+        assert_eq!((e.0.as_deref(), e.2.as_deref()), (Some("WS6"), Some("10.0.0.6")));
+    }
+
+    #[test]
     fn pass_the_hash() {
         let e = run(r##"{"EventID":4624,"Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"9","LogonProcessName":"seclogo","SubjectUserName":"alice","TargetUserName":"alice","TargetOutboundUserName":"admin","TargetOutboundDomainName":"CORP"}"##).unwrap();
         assert!(e.flags.contains(EventFlags::PASS_THE_HASH));
@@ -594,9 +715,108 @@ mod tests {
     }
 
     #[test]
+    fn time_comes_from_the_event_not_the_record_header() {
+        let header = Some(Time::parse("1601-01-01T00:00:00Z").unwrap());
+        let ctx = RecordContext { fallback_time: header, lanl_start: Time(0) };
+        let evtx = r##"{"Event":{"System":{"EventID":4624,"Channel":"Security","Computer":"WS6","TimeCreated":{"#attributes":{"SystemTime":"2020-09-09T13:18:27.1234567Z"}}},"EventData":{"LogonType":2}}}"##;
+        let e = interpret(&Fields::from_json(evtx).unwrap(), &ctx).unwrap().unwrap();
+        assert_eq!(e.time, Time::parse("2020-09-09T13:18:27.123456Z").unwrap());
+        // the header's time stands in only when the event names none
+        let bare = r##"{"Event":{"System":{"EventID":4624,"Channel":"Security","Computer":"WS6"},"EventData":{"LogonType":2}}}"##;
+        let e = interpret(&Fields::from_json(bare).unwrap(), &ctx).unwrap().unwrap();
+        assert_eq!(Some(e.time), header);
+    }
+
+    #[test]
+    fn every_dialect_takes_the_event_time() {
+        let at = |j: &str| run(j).unwrap().time.to_rfc3339();
+        // Winlogbeat: the record's own time over `@timestamp`, then `@timestamp`
+        assert_eq!(
+            at(
+                r##"{"@timestamp":"2020-01-01T00:05:00Z","winlog":{"event_id":4624,"channel":"Security","computer_name":"WS6","time_created":"2020-01-01T00:00:01Z","event_data":{"LogonType":"2"}}}"##
+            ),
+            "2020-01-01T00:00:01Z"
+        );
+        assert_eq!(
+            at(
+                r##"{"@timestamp":"2020-01-01T00:05:00Z","winlog":{"event_id":4624,"channel":"Security","computer_name":"WS6","event_data":{"LogonType":"2"}}}"##
+            ),
+            "2020-01-01T00:05:00Z"
+        );
+        // NXLog: an EventTime with its zone is taken as it is, not shifted again
+        assert_eq!(
+            at(
+                r##"{"EventID":4624,"Hostname":"WS6","EventTime":"2020-09-22T14:53:30-04:00","EventReceivedTime":"2020-09-22 14:53:32","@timestamp":"2020-09-22T18:53:32.339Z","LogonType":"2"}"##
+            ),
+            "2020-09-22T18:53:30Z"
+        );
+        // NXLog: a local EventTime with no received time is UTC only as a last resort
+        assert_eq!(
+            at(
+                r##"{"EventID":4624,"Hostname":"WS6","EventTime":"2020-09-22 14:53:30","LogonType":"2"}"##
+            ),
+            "2020-09-22T14:53:30Z"
+        );
+        // PowerShell ConvertTo-Json
+        assert_eq!(
+            at(
+                r##"{"Id":1,"EventID":4624,"MachineName":"x","Hostname":"WS6","TimeCreated":"/Date(1600786410123)/","LogonType":"2"}"##
+            ),
+            "2020-09-22T14:53:30.123000Z"
+        );
+        assert_eq!(
+            at(
+                r##"{"EventID":4624,"Hostname":"WS6","TimeCreated":"\/Date(1600786410000+0200)\/","LogonType":"2"}"##
+            ),
+            "2020-09-22T14:53:30Z"
+        );
+    }
+
+    #[test]
+    fn ids_are_read_only_in_their_channel() {
+        let ev = |channel: &str, provider: &str, id: u32| {
+            let mut j = format!(
+                r##"{{"EventID":{id},"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","User":"CORP\\bob","Address":"10.0.0.5","Param1":"bob","Param3":"10.0.0.5""##
+            );
+            if !channel.is_empty() {
+                j += &format!(r##","Channel":"{channel}""##);
+            }
+            if !provider.is_empty() {
+                j += &format!(r##","SourceName":"{provider}""##);
+            }
+            run(&(j + "}")).is_some()
+        };
+        let sec = "Microsoft-Windows-Security-Auditing";
+        // the Application log's EventSystem 4625 is not a failed logon
+        assert!(!ev("Application", "Microsoft-Windows-EventSystem", 4625));
+        assert!(!ev("Application", "", 4625));
+        assert!(!ev("", "Microsoft-Windows-EventSystem", 4625));
+        // a Security id written by another provider into the Security log
+        assert!(!ev("Security", "Microsoft-Windows-Eventlog", 4624));
+        assert!(ev("Security", sec, 4625));
+        assert!(ev("security", "", 4625), "OTRF writes the channel in lower case");
+        assert!(ev("", sec, 4625), "an export with only a provider name");
+        assert!(ev("", "", 4625), "LANL wls and hand-made exports name neither");
+        // ids below 1149 and 1149 itself mean something only in the TerminalServices logs
+        let lsm = "Microsoft-Windows-TerminalServices-LocalSessionManager";
+        assert!(ev(&format!("{lsm}/Operational"), lsm, 21));
+        assert!(ev("", lsm, 21));
+        assert!(!ev("Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", 22));
+        assert!(!ev("", "", 21), "a session-manager id needs its channel");
+        let rcm = "Microsoft-Windows-TerminalServices-RemoteConnectionManager";
+        assert!(ev(&format!("{rcm}/Operational"), rcm, 1149));
+        assert!(!ev("Application", "", 1149));
+        assert!(!ev(&format!("{rcm}/Admin"), "", 1149));
+        // 7045 is the Service Control Manager's, in the System log
+        assert!(ev("System", "Service Control Manager", 7045));
+        assert!(!ev("System", "Some-Other-Provider", 7045));
+        assert!(!ev("", "", 7045));
+    }
+
+    #[test]
     fn lanl_wls() {
         let f = Fields::from_json(r##"{"UserName":"User1","EventID":4624,"LogHost":"Comp2","LogonID":"0x3e7","DomainName":"Domain001","LogonType":3,"AuthenticationPackage":"Kerberos","Source":"Comp1","Time":10}"##).unwrap();
-        let e = interpret(&f, &RecordContext { time: None, lanl_start: Time(1_000_000) })
+        let e = interpret(&f, &RecordContext { fallback_time: None, lanl_start: Time(1_000_000) })
             .unwrap()
             .unwrap();
         assert_eq!(e.time, Time(11_000_000));

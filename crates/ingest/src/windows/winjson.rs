@@ -33,7 +33,7 @@ struct Cursor {
 
 /// Read one file of Windows JSON.
 pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
-    let rc = RecordContext { time: None, lanl_start: ctx.lanl_start };
+    let rc = RecordContext { fallback_time: None, lanl_start: ctx.lanl_start };
     let mut magic = [0u8; 4];
     let is_zip = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
         && &magic == ZIP_MAGIC;
@@ -41,7 +41,8 @@ pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
         return read_zip(path, ctx, rc, out);
     }
     let mut cur = Cursor { base: 0, member: None, member_name: None, ctx: rc };
-    match input::open(path) {
+    // line ends made `\n` (CR-only and CRLF files), as every text format reads them
+    match input::open_text(path) {
         Ok((r, _)) => read_stream(r, &mut cur, out),
         Err(e) => out.problem(
             1,
@@ -168,18 +169,9 @@ fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput
         };
         let starts_document = text == "{" || text.starts_with('[') || is_record_header(text);
         if starts_document {
-            let mut doc = line.clone();
-            if let Err(e) = reader.read_to_end(&mut doc) {
-                out.problem(
-                    order,
-                    Position::Line(order),
-                    LineError::new(
-                        ProblemKind::Unreadable,
-                        format!("{}{}", where_(cur, n), io_message(&e)),
-                    ),
-                );
-            }
-            read_document(&doc, n - 1, cur, out);
+            // the rest is one document, read element by element: memory holds one record
+            let first = std::io::Cursor::new(std::mem::take(&mut line));
+            read_document(BufReader::new(first.chain(reader)), n - 1, cur, out);
             return;
         }
         if text.is_empty() {
@@ -204,7 +196,7 @@ pub(crate) fn follow_line(
         base: 0,
         member: None,
         member_name: None,
-        ctx: RecordContext { time: None, lanl_start },
+        ctx: RecordContext { fallback_time: None, lanl_start },
     };
     out.lines = out.lines.max(line);
     if raw.len() > MAX_LINE {
@@ -284,105 +276,189 @@ fn record(text: &str, line: u64, order: u64, cur: &Cursor, out: &mut FileOutput)
     }
 }
 
-/// A whole JSON document starting at line `first + 1` of the stream: a sequence of objects
-/// (with `Record N` lines between them) or an array of objects.
-fn read_document(doc: &[u8], first: u64, cur: &mut Cursor, out: &mut FileOutput) {
-    let text = String::from_utf8_lossy(doc);
-    if let std::borrow::Cow::Owned(_) = text {
-        let at = cur.base + first + 1;
-        out.problem(
-            at,
-            Position::Line(at),
-            LineError::new(
-                ProblemKind::InvalidUtf8,
-                format!("{}document is not UTF-8; bad bytes replaced", where_(cur, first + 1)),
-            ),
-        );
+/// A reader that counts the lines it has handed out, so that a record parsed from it is
+/// located without the document being held in memory.
+struct Lines<R> {
+    inner: R,
+    newlines: u64,
+    last: Option<u8>,
+}
+
+impl<R: BufRead> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count(&buf[..n]);
+        Ok(n)
     }
-    let text: &str = &text;
-    let total_lines = first
-        + memchr_iter(b'\n', text.as_bytes()).count() as u64
-        + u64::from(!text.ends_with('\n') && !text.is_empty());
-    // line of a byte offset, counted incrementally
-    let mut counted = (0usize, first + 1);
-    let mut line_at = |off: usize| -> u64 {
-        let (from, line) = counted;
-        let l = line + memchr_iter(b'\n', &text.as_bytes()[from..off.max(from)]).count() as u64;
-        counted = (off.max(from), l);
-        l
-    };
-    let bytes = text.as_bytes();
-    let mut pos = 0usize;
-    while pos < bytes.len() {
-        match bytes[pos] {
-            b' ' | b'\t' | b'\r' | b'\n' | b',' => pos += 1,
-            b'R' if bytes[pos..].starts_with(b"Record ") => {
-                // `Record N` header line
-                pos = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
+}
+
+impl<R: BufRead> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        let (newlines, last) = match self.inner.fill_buf() {
+            Ok(b) => {
+                let b = &b[..amt.min(b.len())];
+                (memchr_iter(b'\n', b).count() as u64, b.last().copied())
             }
-            b'[' => {
-                let line = line_at(pos);
-                let mut stream =
-                    serde_json::Deserializer::from_str(&text[pos..]).into_iter::<Vec<&RawValue>>();
-                match stream.next().unwrap_or_else(|| Ok(Vec::new())) {
-                    Ok(items) => {
-                        for item in items {
-                            let off = item.get().as_ptr() as usize - text.as_ptr() as usize;
-                            let l = line_at(off);
-                            record(item.get(), l, cur.base + l, cur, out);
-                        }
-                        pos += stream.byte_offset().max(1);
-                    }
-                    Err(e) => {
-                        let order = cur.base + line;
-                        out.problem(
-                            order,
-                            Position::Line(order),
-                            LineError::new(
-                                ProblemKind::BadJson,
-                                format!("{}array: {e}", where_(cur, line)),
-                            ),
-                        );
-                        break;
-                    }
-                }
-            }
-            _ => {
-                let line = line_at(pos);
-                let mut stream =
-                    serde_json::Deserializer::from_str(&text[pos..]).into_iter::<&RawValue>();
-                match stream.next() {
-                    Some(Ok(v)) => {
-                        record(v.get(), line, cur.base + line, cur, out);
-                        pos += stream.byte_offset();
-                    }
-                    Some(Err(e)) => {
-                        let order = cur.base + line;
-                        out.problem(
-                            order,
-                            Position::Line(order),
-                            LineError::new(
-                                ProblemKind::BadJson,
-                                format!("{}{e}", where_(cur, line)),
-                            ),
-                        );
-                        // resynchronise at the next line that opens a record
-                        let mut next = memchr::memchr(b'\n', &bytes[pos..])
-                            .map_or(bytes.len(), |i| pos + i + 1);
-                        while next < bytes.len()
-                            && !(bytes[next] == b'{' || bytes[next..].starts_with(b"Record "))
-                        {
-                            next = memchr::memchr(b'\n', &bytes[next..])
-                                .map_or(bytes.len(), |i| next + i + 1);
-                        }
-                        pos = next;
-                    }
-                    None => break,
+            Err(_) => (0, None),
+        };
+        self.newlines += newlines;
+        self.last = last.or(self.last);
+        self.inner.consume(amt);
+    }
+}
+
+impl<R> Lines<R> {
+    fn count(&mut self, bytes: &[u8]) {
+        self.newlines += memchr_iter(b'\n', bytes).count() as u64;
+        if let Some(b) = bytes.last() {
+            self.last = Some(*b);
+        }
+    }
+}
+
+impl<R: BufRead> Lines<R> {
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        Ok(self.fill_buf()?.first().copied())
+    }
+    /// Skip the rest of the current line, then every line that does not open a record.
+    fn resync(&mut self) -> std::io::Result<()> {
+        self.skip_until(b'\n')?;
+        loop {
+            match self.peek()? {
+                None | Some(b'{') | Some(b'R') | Some(b'[') => return Ok(()),
+                Some(_) => {
+                    self.skip_until(b'\n')?;
                 }
             }
         }
     }
-    out.lines = cur.base + total_lines;
+}
+
+/// One JSON value from the reader, kept as its text (`None` at the end of the input).
+fn next_value<R: BufRead>(r: &mut Lines<R>) -> Result<Box<RawValue>, serde_json::Error> {
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_reader(r);
+    Box::<RawValue>::deserialize(&mut de)
+}
+
+/// A whole JSON document starting at line `first + 1` of the stream: a sequence of objects
+/// (with `Record N` lines between them) or an array of objects. Read from the stream one
+/// record at a time (serde_json over the reader, each element taken as its raw text), so a
+/// document of any size takes the memory of its largest record.
+fn read_document<R: BufRead>(r: R, first: u64, cur: &Cursor, out: &mut FileOutput) {
+    let mut r = Lines { inner: r, newlines: 0, last: None };
+    let result = document(&mut r, first, cur, out);
+    let total = first + r.newlines + u64::from(r.last.is_some_and(|b| b != b'\n'));
+    if let Err(e) = result {
+        let at = cur.base + total.max(first + 1);
+        out.problem(
+            at,
+            Position::Line(at),
+            LineError::new(
+                ProblemKind::Unreadable,
+                format!("{}{}", where_(cur, total.max(first + 1)), io_message(&e)),
+            ),
+        );
+    }
+    out.lines = cur.base + total;
+}
+
+fn document<R: BufRead>(
+    r: &mut Lines<R>,
+    first: u64,
+    cur: &Cursor,
+    out: &mut FileOutput,
+) -> std::io::Result<()> {
+    let problem = |out: &mut FileOutput, line: u64, kind: ProblemKind, msg: String| {
+        let order = cur.base + line;
+        out.problem(order, Position::Line(order), LineError::new(kind, msg));
+    };
+    loop {
+        let line = first + r.newlines + 1;
+        let Some(b) = r.peek()? else { return Ok(()) };
+        match b {
+            // a `]` here closes an array left after a damaged element
+            b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' => r.consume(1),
+            b'{' => match next_value(r) {
+                Ok(v) => record(v.get(), line, cur.base + line, cur, out),
+                Err(e) => {
+                    problem(out, line, ProblemKind::BadJson, format!("{}{e}", where_(cur, line)));
+                    if e.is_io() || e.is_eof() {
+                        return Ok(());
+                    }
+                    r.resync()?;
+                }
+            },
+            b'[' => {
+                r.consume(1);
+                if !array(r, first, cur, out)? {
+                    r.resync()?;
+                }
+            }
+            _ => {
+                // `Record N` lines name the record that follows; anything else is not JSON
+                let mut head = Vec::new();
+                r.by_ref().take(64).read_until(b'\n', &mut head)?;
+                let text = String::from_utf8_lossy(&head);
+                if !is_record_header(text.trim()) {
+                    problem(
+                        out,
+                        line,
+                        ProblemKind::BadJson,
+                        format!("{}expected a JSON object", where_(cur, line)),
+                    );
+                }
+                if !head.ends_with(b"\n") {
+                    r.skip_until(b'\n')?;
+                }
+            }
+        }
+    }
+}
+
+/// The elements of an array whose `[` has been read; false when it ended in an error.
+fn array<R: BufRead>(
+    r: &mut Lines<R>,
+    first: u64,
+    cur: &Cursor,
+    out: &mut FileOutput,
+) -> std::io::Result<bool> {
+    loop {
+        let line = first + r.newlines + 1;
+        match r.peek()? {
+            None => {
+                let order = cur.base + line;
+                let msg = format!("{}array: the input ends before its `]`", where_(cur, line));
+                out.problem(
+                    order,
+                    Position::Line(order),
+                    LineError::new(ProblemKind::BadJson, msg),
+                );
+                return Ok(true);
+            }
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b',') => r.consume(1),
+            Some(b']') => {
+                r.consume(1);
+                return Ok(true);
+            }
+            Some(_) => match next_value(r) {
+                Ok(v) => record(v.get(), line, cur.base + line, cur, out),
+                Err(e) => {
+                    let order = cur.base + line;
+                    let msg = format!("{}array: {e}", where_(cur, line));
+                    out.problem(
+                        order,
+                        Position::Line(order),
+                        LineError::new(ProblemKind::BadJson, msg),
+                    );
+                    return Ok(false);
+                }
+            },
+        }
+    }
 }
 
 /// Whether the first bytes of a (decompressed) file look like Windows events as JSON.
@@ -442,6 +518,62 @@ mod tests {
         let out = read_text(&format!("[\n{LOGON},\n{SYSMON},\n{LOGON}\n]\n"));
         assert_eq!(lines_of(&out), vec![Position::Line(2), Position::Line(4)]);
         assert_eq!(out.ignored, 1);
+    }
+
+    #[test]
+    fn damaged_documents_are_located_and_the_rest_read() {
+        // a bad element ends the array; the objects after it are read again
+        let out =
+            read_text(&format!("[\n{LOGON},\n{{\"EventID\": 4624,,}},\n{LOGON}\n]\n{LOGON}\n"));
+        assert_eq!(lines_of(&out), vec![Position::Line(2), Position::Line(4), Position::Line(6)]);
+        let at: Vec<(u64, ProblemKind)> =
+            out.problems.iter().map(|(o, _, e)| (*o, e.kind)).collect();
+        assert_eq!(at, vec![(3, ProblemKind::BadJson)]);
+        assert_eq!(out.lines, 6);
+        // garbage between records and an array cut short
+        let out =
+            read_text(&format!("Record 1\n{LOGON}\nnonsense here\nRecord 2\n[{LOGON},\n{LOGON}"));
+        assert_eq!(lines_of(&out), vec![Position::Line(2), Position::Line(5), Position::Line(6)]);
+        let at: Vec<(u64, ProblemKind)> =
+            out.problems.iter().map(|(o, _, e)| (*o, e.kind)).collect();
+        assert_eq!(at, vec![(3, ProblemKind::BadJson), (6, ProblemKind::BadJson)]);
+        assert_eq!(out.lines, 6);
+        // invalid UTF-8 inside one element costs that element only
+        let mut bytes = format!("[{LOGON},\n").into_bytes();
+        bytes.extend_from_slice(b"{\"EventID\":4624,\"Hostname\":\"W\xff\"},\n");
+        bytes.extend_from_slice(format!("{LOGON}]\n").as_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        std::fs::write(&p, &bytes).unwrap();
+        let mut out = FileOutput::default();
+        read(&p, &ParseContext::default(), &mut out);
+        assert_eq!(lines_of(&out), vec![Position::Line(1), Position::Line(3)]);
+        let at: Vec<u64> = out.problems.iter().map(|(o, _, _)| *o).collect();
+        assert_eq!(at, vec![2], "{:?}", out.problems);
+    }
+
+    #[test]
+    fn a_large_array_is_read_element_by_element_with_its_lines() {
+        // 20,000 elements, half of them logons: every one read, on its own line
+        let mut doc = String::from("[\n");
+        for i in 0..20_000 {
+            doc += if i % 2 == 0 { LOGON } else { SYSMON };
+            doc += ",\n";
+        }
+        doc += "{}]\n";
+        let mut cur = Cursor {
+            base: 0,
+            member: None,
+            member_name: None,
+            ctx: RecordContext { fallback_time: None, lanl_start: hopscope_model::Time(0) },
+        };
+        let mut out = FileOutput::default();
+        read_stream(Box::new(std::io::Cursor::new(doc.into_bytes())), &mut cur, &mut out);
+        assert_eq!(out.events.len(), 10_000);
+        assert_eq!(out.events[9_999].position, Position::Line(20_000));
+        assert_eq!(out.lines, 20_002);
+        assert_eq!(out.ignored, 10_000);
+        assert_eq!(out.problems.len(), 1, "the empty object: no event id");
     }
 
     #[test]
@@ -559,8 +691,40 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics_on_arbitrary_lines(lines in prop::collection::vec(".{0,200}", 0..20)) {
-            let out = read_text(&lines.join("\n"));
-            prop_assert!(out.lines as usize <= lines.len() + 1);
+            let text = lines.join("\n");
+            let out = read_text(&text);
+            // a lone `\r` ends a line too (as in every text format)
+            let crs = text.matches('\r').count();
+            prop_assert!(out.lines as usize <= lines.len() + 1 + crs);
+        }
+
+        #[test]
+        fn documents_never_panic_and_count_every_line(
+            values in prop::collection::vec((arb_json(), event_id_value()), 0..8),
+            junk in prop::collection::vec(prop_oneof![Just("]".to_string()), Just("Record 7".to_string()), Just("{".to_string()), ".{0,20}"], 0..4),
+            cut in any::<prop::sample::Index>(),
+            array in any::<bool>(),
+        ) {
+            let mut parts: Vec<String> = values
+                .into_iter()
+                .map(|(mut v, id)| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("EventID".into(), id);
+                    }
+                    serde_json::to_string_pretty(&v).unwrap()
+                })
+                .collect();
+            parts.extend(junk);
+            let text = if array {
+                format!("[\n{}\n]\n", parts.join(",\n"))
+            } else {
+                format!("Record 1\n{}\n", parts.join("\nRecord 2\n"))
+            };
+            let text = &text[..text.floor_char_boundary(cut.index(text.len() + 1))];
+            let out = read_text(text);
+            // a lone CR ends a line too (input::open_text)
+            let lines = text.replace("\r\n", "\n").replace('\r', "\n").lines().count() as u64;
+            prop_assert_eq!(out.lines, lines);
         }
 
         #[test]

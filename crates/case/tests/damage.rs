@@ -1,0 +1,203 @@
+//! The case store does not trust its files: a damaged run, an edited manifest, a run path
+//! leading out of the case and files it did not write are all met with a clear refusal (or
+//! left alone), never with different data and success.
+
+use std::path::Path;
+
+use hopscope_case::{Case, CaseError, CaseWriter, Manifest};
+use hopscope_model::*;
+
+fn events(cat: &mut Catalog, n: usize, from: i64) -> EventTable {
+    let mut t = EventTable::default();
+    let src = cat.sources.intern("a.log");
+    for i in 0..n {
+        let user = cat.accounts.intern(&format!("user{}", i % 13), Some("CORP"));
+        let dst = cat.hosts.resolve(&Inventory::default(), Some(&format!("srv{}", i % 7)), None);
+        t.push(&Event {
+            time: Time((from + i as i64 * 37) * 1_000_000),
+            src_host: 0,
+            src_ip: 0,
+            dst_host: dst,
+            dst_ip: 0,
+            user,
+            src_user: 0,
+            auth: 0,
+            logon_type: LogonType::Network,
+            outcome: if i % 5 == 0 { Outcome::Failure } else { Outcome::Success },
+            orientation: Orientation::LogOn,
+            format: SourceFormat::Lanl,
+            event_id: 4624,
+            flags: EventFlags::default(),
+            evidence: Evidence { source: src, position: Position::Line(i as u64 + 1) },
+        });
+    }
+    t
+}
+
+/// A committed case of `n` events in runs of `run` events; returns its events sorted.
+fn make(dir: &Path, n: usize, run: usize) -> EventTable {
+    let (mut w, _, mut cat, _) = CaseWriter::open(dir).unwrap();
+    w.set_run_events(run);
+    let t = events(&mut cat, n, 1_560_000_000);
+    // runs end at pushes: push a run's worth at a time
+    for from in (0..n).step_by(run) {
+        let mut p = EventTable::default();
+        p.extend_from_range(&t, from..(from + run).min(n));
+        w.push(&p).unwrap();
+    }
+    w.commit(&cat, &Inventory::default(), Manifest::default()).unwrap();
+    let mut t = t;
+    t.sort_by_time();
+    t
+}
+
+fn read(dir: &Path) -> Result<EventTable, CaseError> {
+    Case::open(dir)?.load_events()
+}
+
+fn edit_manifest(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let p = dir.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    f(&mut m);
+    std::fs::write(&p, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+}
+
+#[test]
+fn every_single_bit_flip_in_a_run_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("c");
+    let expect = make(&case, 3000, 5000);
+    assert_eq!(read(&case).unwrap(), expect);
+    let m = Case::open(&case).unwrap().manifest;
+    assert_eq!(m.runs.len(), 1);
+    let run = case.join(&m.runs[0].file);
+    let good = std::fs::read(&run).unwrap();
+    // bytes spread over the whole file: magic, pages of every column, the footer
+    let len = good.len();
+    let mut offsets: Vec<usize> = (0..24).map(|i| i * (len - 1) / 23).collect();
+    offsets.extend([4, len / 2 + 1, len - 9, len - 5]);
+    for (k, &at) in offsets.iter().enumerate() {
+        let mut bad = good.clone();
+        bad[at] ^= 1 << (k % 8);
+        std::fs::write(&run, &bad).unwrap();
+        match read(&case) {
+            Ok(t) => panic!(
+                "bit {} of byte {at} flipped: read back {} rows ({}), no error",
+                k % 8,
+                t.len(),
+                if t == expect { "the same" } else { "different data" }
+            ),
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.contains(&m.runs[0].file), "byte {at}: {msg}");
+            }
+        }
+    }
+    std::fs::write(&run, &good).unwrap();
+    assert_eq!(read(&case).unwrap(), expect);
+}
+
+#[test]
+fn manifest_row_counts_that_disagree_with_the_runs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("c");
+    make(&case, 3000, 1000);
+    // the total against the runs
+    edit_manifest(&case, |m| m["events"] = serde_json::json!(6000));
+    let e = read(&case).unwrap_err().to_string();
+    assert!(e.contains("manifest.json") && e.contains("6000"), "{e}");
+    // a run's count against its file (and the total made to agree)
+    edit_manifest(&case, |m| {
+        m["events"] = serde_json::json!(3500);
+        m["runs"][1]["rows"] = serde_json::json!(1500);
+    });
+    let e = read(&case).unwrap_err().to_string();
+    assert!(e.contains("run-00001-00002") && e.contains("1500"), "{e}");
+    // a run dropped from the manifest with the total lowered to match: its rows are gone
+    // from what the case says it holds, but nothing else can be checked... the remaining
+    // runs still read whole
+    edit_manifest(&case, |m| {
+        m["runs"][1]["rows"] = serde_json::json!(1000);
+        m["events"] = serde_json::json!(3000);
+    });
+    assert_eq!(read(&case).unwrap().len(), 3000);
+    // a dictionary shorter than the manifest counted
+    edit_manifest(&case, |m| m["accounts"] = serde_json::json!(500));
+    let e = read(&case).unwrap_err().to_string();
+    assert!(e.contains("accounts.parquet") && e.contains("500"), "{e}");
+}
+
+#[test]
+fn run_paths_leading_out_of_the_case_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("c");
+    make(&case, 300, 1000);
+    let secret = dir.path().join("secret.parquet");
+    let run = Case::open(&case).unwrap().manifest.runs[0].file.clone();
+    std::fs::copy(case.join(&run), &secret).unwrap();
+    let outside = secret.display().to_string();
+    for path in [
+        "../../etc/passwd",
+        "events/../../secret.parquet",
+        "../secret.parquet",
+        outside.as_str(),
+        "/etc/passwd",
+        "events",
+        "events/",
+        "hosts.parquet",
+        "events/sub/run.parquet",
+        "events\\..\\..\\secret.parquet",
+    ] {
+        edit_manifest(&case, |m| m["runs"][0]["file"] = serde_json::json!(path));
+        let e = read(&case).err().unwrap_or_else(|| panic!("{path}: read")).to_string();
+        assert!(e.contains("refused"), "{path}: {e}");
+    }
+    // a symbolic link in events/ leading out of the case
+    std::os::unix::fs::symlink(&secret, case.join("events/run-00009-00001.parquet")).unwrap();
+    edit_manifest(&case, |m| {
+        m["runs"][0]["file"] = serde_json::json!("events/run-00009-00001.parquet");
+        m["runs"][0]["sha256"] = serde_json::Value::Null;
+    });
+    let e = read(&case).unwrap_err().to_string();
+    assert!(e.contains("outside the case directory"), "{e}");
+    // and a dictionary replaced by one
+    edit_manifest(&case, |m| m["runs"][0]["file"] = serde_json::json!(run));
+    assert_eq!(read(&case).unwrap().len(), 300);
+    std::fs::remove_file(case.join("hosts.parquet")).unwrap();
+    std::os::unix::fs::symlink(&secret, case.join("hosts.parquet")).unwrap();
+    let e = read(&case).unwrap_err().to_string();
+    assert!(e.contains("hosts.parquet") && e.contains("outside the case directory"), "{e}");
+}
+
+#[test]
+fn an_append_deletes_only_its_own_leftovers_and_names_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("c");
+    make(&case, 300, 1000);
+    let ev = case.join("events");
+    // the user's files, another tool's, a run of a generation this writer is not
+    let theirs =
+        ["notes.txt", "run-00001-00099.parquet", "copy of run.parquet", "run-00002-x.parquet"];
+    for f in theirs {
+        std::fs::write(ev.join(f), b"not hopscope's to delete").unwrap();
+    }
+    // left by a writer of generation 2 killed before its commit
+    std::fs::write(ev.join("run-00002-00007.parquet"), b"half a run").unwrap();
+    std::fs::write(ev.join("run-00002-00008.parquet.tmp"), b"half a run").unwrap();
+
+    let (mut w, existing, mut cat, _) = CaseWriter::open(&case).unwrap();
+    assert_eq!(existing.unwrap().generation, 1);
+    w.push(&events(&mut cat, 50, 1_560_100_000)).unwrap();
+    let m = w.commit(&cat, &Inventory::default(), Manifest::default()).unwrap();
+
+    for f in theirs {
+        assert_eq!(std::fs::read(ev.join(f)).unwrap(), b"not hopscope's to delete", "{f}");
+    }
+    assert!(!ev.join("run-00002-00007.parquet").exists());
+    assert!(!ev.join("run-00002-00008.parquet.tmp").exists());
+    let note = m.notes.iter().find(|n| n.contains("does not name")).expect("a note");
+    for f in theirs {
+        assert!(note.contains(f), "{note}");
+    }
+    assert_eq!(read(&case).unwrap().len(), 350);
+}

@@ -1,0 +1,103 @@
+//! Writing output without destroying what the user did not ask to overwrite: never into a
+//! case directory, never half a file in place of a good one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// `path` made absolute with symbolic links resolved, as far as it exists (the rest, not
+/// created yet, appended as given).
+fn resolved(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut rest = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(cur) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (cur.file_name(), cur.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// The case directory `path` is in (or is), if any: a directory holding `manifest.json` and
+/// `events/`.
+pub fn case_containing(path: &Path) -> Option<PathBuf> {
+    let p = resolved(path);
+    p.ancestors()
+        .find(|a| a.join(hopscope_case::MANIFEST).is_file() && a.join("events").is_dir())
+        .map(Path::to_path_buf)
+}
+
+/// Refuse an output path inside a case directory: writing there could destroy the case
+/// (`--out CASE/manifest.json`) or leave files no manifest names.
+pub fn refuse_inside_case(path: &Path, flag: &str) -> Result<()> {
+    if let Some(case) = case_containing(path) {
+        bail!(
+            "{flag} {}: is inside the case directory {}; hopscope does not write into a case \
+             (choose a path outside it)",
+            path.display(),
+            case.display()
+        );
+    }
+    Ok(())
+}
+
+/// Write a file whole or not at all: into a temporary file in the same directory, renamed
+/// over `path` once `fill` has succeeded. A failure leaves the previous file as it was. A
+/// path that is not a regular file (`/dev/stdout`, a pipe) is written directly.
+pub fn write_file(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("{}: cannot open for writing", path.display()))?;
+        fill(&mut f)?;
+        return f.flush().with_context(|| format!("writing {}", path.display()));
+    }
+    let tmp = temporary_beside(path)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    fill(&mut w)?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("writing {}", path.display()))?;
+    commit(tmp, path)
+}
+
+/// A temporary file in `path`'s directory (removed when dropped unless committed).
+pub fn temporary_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("{}: cannot create a file in {}", path.display(), dir.display()))
+}
+
+/// Flush a temporary file to disk and rename it over `path`.
+pub fn commit(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    tmp.as_file().sync_all().with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
