@@ -118,6 +118,10 @@ cat >"$out/lanl/redteam.txt" <<'EOF'
 151648,U748@DOM1,C17693,C728
 EOF
 
+# wtmp: the login records made with util-linux utmpdump for the ingest tests (wtmp, btmp)
+cp "$root/crates/ingest/tests/data/linux/th-app-02/wtmp" "$out/wtmp/wtmp"
+cp "$root/crates/ingest/tests/data/linux/th-app-02/btmp" "$out/wtmp/btmp"
+
 # csv, jsonl: hopscope's own export of a small real log (the sshd sample), round-tripped
 case="$(mktemp -d)/case"
 "$hopscope" ingest "$out/sshd/openssh_2k.log" "$out/sshd/fail2ban_sshd.log" --case "$case" --year 2020 >/dev/null 2>&1 || true
@@ -139,6 +143,7 @@ cp "$out/sshd/openssh_2k.log" "$out/lanl/auth.txt" "$out/winjson/0.jsonl" "$out/
 cp "$out/zeek/testsuite_ssh.log" "$out/detect/" 2>/dev/null || true
 [ -f "$out/csv/export.csv" ] && cp "$out/csv/export.csv" "$out/detect/"
 gzip -c "$out/sshd/linux_2k.log" >"$out/detect/linux_2k.log.gz"
+cp "$out/wtmp/wtmp" "$out/detect/wtmp"
 
 # case: the template case's files, each behind the byte that selects it
 "$fuzz" --case-seeds "$out/case"
@@ -162,7 +167,7 @@ printf '%s\n' 'host,client,data_class,records,restricted' 'db01,Acme Bank,pii,12
 
 for t in $targets; do
   n=$(find "$out/$t" -maxdepth 1 -type f | wc -l)
-  b=$(du -sb "$out/$t" | cut -f1)
+  b=$(find "$out/$t" -maxdepth 1 -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
   printf '%-12s %3d seeds %8d bytes\n' "$t" "$n" "$b"
   [ "$n" -gt 0 ] || { echo "seed.sh: no seed for $t" >&2; exit 1; }
 done
