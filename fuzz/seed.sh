@@ -122,6 +122,10 @@ EOF
 cp "$root/crates/ingest/tests/data/linux/th-app-02/wtmp" "$out/wtmp/wtmp"
 cp "$root/crates/ingest/tests/data/linux/th-app-02/btmp" "$out/wtmp/btmp"
 
+# audit: auditd's log of the same host's logins, written for the ingest tests
+cut_lines "$root/crates/ingest/tests/data/linux/th-app-02/audit/audit.log" 4096 >"$out/audit/audit.log"
+tail -c 2048 "$root/crates/ingest/tests/data/linux/th-app-02/audit/audit.log" | sed 1d >"$out/audit/audit_tail.log"
+
 # csv, jsonl: hopscope's own export of a small real log (the sshd sample), round-tripped
 case="$(mktemp -d)/case"
 "$hopscope" ingest "$out/sshd/openssh_2k.log" "$out/sshd/fail2ban_sshd.log" --case "$case" --year 2020 >/dev/null 2>&1 || true

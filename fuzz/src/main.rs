@@ -31,6 +31,7 @@ const TARGETS: &[(&str, &str)] = &[
     ("zeek", "Zeek TSV and JSON logs (ingest and watch)"),
     ("lanl", "LANL auth.txt and redteam.txt (ingest and watch)"),
     ("wtmp", "Linux wtmp/utmp/btmp login records, every layout"),
+    ("audit", "Linux auditd audit.log login records (ingest and watch)"),
     ("csv", "hopscope's normalised CSV (ingest and watch)"),
     ("jsonl", "hopscope's normalised JSON lines (ingest and watch)"),
     ("detect", "any file with no format given: detection, decompression, then its parser"),
@@ -65,6 +66,7 @@ fn main() {
     afl::fuzz!(|data: &[u8]| {
         match target.as_str() {
             "sshd" => lines(Format::Sshd, data, &scratch),
+            "audit" => lines(Format::Audit, data, &scratch),
             "zeek" => lines(Format::Zeek, data, &scratch),
             "csv" => lines(Format::Csv, data, &scratch),
             "jsonl" => lines(Format::Jsonl, data, &scratch),
