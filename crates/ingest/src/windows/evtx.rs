@@ -87,7 +87,10 @@ fn render(
             )),
             // the event's time is `System/TimeCreated/@SystemTime`; the header's time is
             // when the record was written, and only stands in when the event names no time
-            Ok(f) => match interpret(&f, &RecordContext { fallback_time: fallback, lanl_start }) {
+            Ok(f) => match interpret(
+                &f,
+                &RecordContext { fallback_time: fallback, lanl_start, tz: None },
+            ) {
                 Ok(Some(ev)) => Rendered::Event(Box::new(ev)),
                 Ok(None) => Rendered::Skipped,
                 Err(e) => Rendered::Bad(e),

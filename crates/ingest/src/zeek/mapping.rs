@@ -132,7 +132,7 @@ pub(crate) const MASKED_TIME: &str = "XXXXXXXXXX.XXXXXX";
 /// would be past year 5138); or ISO 8601 with a zone (`JSON::TS_ISO8601` writes `Z`).
 /// Anything else is a `bad-time` problem, never a guessed time: an ISO time without a zone
 /// (the zone cannot be known), a bare date, `nan`, `inf`, a masked baseline time, a value
-/// beyond ±292,000 years. Sub-microsecond digits are truncated, as EVTX's 100 ns are.
+/// beyond ±292,000 years (a time past year 9999 is refused later, as for every format). Sub-microsecond digits are truncated, as EVTX's 100 ns are.
 pub(crate) fn parse_ts(s: &str) -> Result<Time, LineError> {
     let bad = |why: String| LineError::new(ProblemKind::BadTime, why);
     if s.bytes().all(|b| b == b'X' || b == b'.') {
@@ -141,7 +141,10 @@ pub(crate) fn parse_ts(s: &str) -> Result<Time, LineError> {
         )));
     }
     if let Some(t) = epoch(s) {
-        return t.ok_or_else(|| bad(format!("ts: {s:?} is beyond the times hopscope can hold")));
+        return t.ok_or_else(|| {
+            let when = if s.starts_with('-') { "before year 0000" } else { "after year 9999" };
+            bad(format!("ts: {s:?} is {when}: beyond what RFC 3339 can write"))
+        });
     }
     use jiff::fmt::temporal::Pieces;
     match Pieces::parse(s.trim()) {
@@ -454,7 +457,8 @@ mod tests {
             assert_eq!(e.kind, ProblemKind::BadTime, "{bad}");
         }
         assert!(parse_ts("2018-03-24T17:15:25").unwrap_err().message.contains("no zone"));
-        assert!(parse_ts("1e400").unwrap_err().message.contains("beyond"));
+        assert!(parse_ts("1e400").unwrap_err().message.contains("after year 9999"));
+        assert!(parse_ts("-1e400").unwrap_err().message.contains("before year 0000"));
     }
 
     /// Epoch seconds as Zeek writes them (`%.6f`).
