@@ -28,10 +28,14 @@ pub enum Format {
     /// Zeek `conn`, `ssh`, `rdp`, `ntlm`, `kerberos`, `smb_mapping`, `dce_rpc` logs, TSV or
     /// JSON lines.
     Zeek,
+    /// Linux `wtmp`/`utmp` binary login records (logins and logouts).
+    Wtmp,
+    /// Linux `btmp` binary records of failed logins.
+    Btmp,
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 10] = [
         Format::Lanl,
         Format::LanlRedteam,
         Format::Sshd,
@@ -40,6 +44,8 @@ impl Format {
         Format::Evtx,
         Format::Winjson,
         Format::Zeek,
+        Format::Wtmp,
+        Format::Btmp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +58,8 @@ impl Format {
             Format::Evtx => "evtx",
             Format::Winjson => "winjson",
             Format::Zeek => "zeek",
+            Format::Wtmp => "wtmp",
+            Format::Btmp => "btmp",
         }
     }
     pub fn parse(s: &str) -> Option<Format> {
@@ -67,6 +75,8 @@ impl Format {
             Format::Evtx => SourceFormat::Evtx,
             Format::Winjson => SourceFormat::Winjson,
             Format::Zeek => SourceFormat::Zeek,
+            Format::Wtmp => SourceFormat::Wtmp,
+            Format::Btmp => SourceFormat::Btmp,
         }
     }
     /// Lines are independent: a file can be cut into chunks parsed in parallel.
@@ -82,6 +92,11 @@ impl Format {
         matches!(self, Format::Evtx | Format::Winjson)
     }
 
+    /// Fixed-size binary records (`linux::utmp`), read in order from the decompressed input.
+    pub fn binary_records(self) -> bool {
+        matches!(self, Format::Wtmp | Format::Btmp)
+    }
+
     /// A parser for one input (or one chunk of it). Errs for [`Format::whole_file`] formats.
     pub fn line_parser(self, ctx: &ParseContext) -> Result<Box<dyn LineParser>, String> {
         Ok(match self {
@@ -91,7 +106,7 @@ impl Format {
             Format::Csv => Box::new(crate::normalized::CsvParser::new(ctx.header.as_deref())?),
             Format::Jsonl => Box::new(crate::normalized::JsonlParser::new()),
             Format::Zeek => Box::new(crate::zeek::ZeekParser::new(ctx)),
-            Format::Evtx | Format::Winjson => {
+            Format::Evtx | Format::Winjson | Format::Wtmp | Format::Btmp => {
                 return Err(format!("{self} is read per file, not per line"))
             }
         })

@@ -66,6 +66,9 @@ impl LineSource {
     ) -> Result<LineSource, String> {
         let parser = match format {
             Format::Evtx => return Err("EVTX files are read when complete, not followed".into()),
+            Format::Wtmp | Format::Btmp => {
+                return Err(format!("{format} files are read by ingest, not followed"))
+            }
             Format::Winjson => Parser::Windows { held: Vec::new(), newest: i64::MIN },
             f => Parser::Lines(f.line_parser(&ctx)?),
         };
