@@ -48,6 +48,9 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     if most(is_lanl_redteam) {
         return Some(Format::LanlRedteam);
     }
+    if most(crate::linux::audit::looks_like) {
+        return Some(Format::Audit);
+    }
     let syslog = sample.iter().filter(|l| crate::sshd::looks_like_syslog(l)).count();
     if syslog * 2 >= sample.len() && syslog > 0 {
         return Some(Format::Sshd);

@@ -32,10 +32,12 @@ pub enum Format {
     Wtmp,
     /// Linux `btmp` binary records of failed logins.
     Btmp,
+    /// Linux auditd `audit.log` login records.
+    Audit,
 }
 
 impl Format {
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::Lanl,
         Format::LanlRedteam,
         Format::Sshd,
@@ -46,6 +48,7 @@ impl Format {
         Format::Zeek,
         Format::Wtmp,
         Format::Btmp,
+        Format::Audit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +63,7 @@ impl Format {
             Format::Zeek => "zeek",
             Format::Wtmp => "wtmp",
             Format::Btmp => "btmp",
+            Format::Audit => "audit",
         }
     }
     pub fn parse(s: &str) -> Option<Format> {
@@ -77,12 +81,14 @@ impl Format {
             Format::Zeek => SourceFormat::Zeek,
             Format::Wtmp => SourceFormat::Wtmp,
             Format::Btmp => SourceFormat::Btmp,
+            Format::Audit => SourceFormat::Audit,
         }
     }
     /// Lines are independent: a file can be cut into chunks parsed in parallel.
     /// sshd is not: a syslog year is inferred from the sequence of months. Windows formats
     /// are not: events are joined within a file (4672 → logon, 7045 → logon). Zeek is not: a
-    /// TSV log's columns come from its `#fields` header, which may change mid-file.
+    /// TSV log's columns come from its `#fields` header, which may change mid-file. audit is
+    /// not: one login's records are joined by process and session across lines.
     pub fn chunkable(self) -> bool {
         matches!(self, Format::Lanl | Format::LanlRedteam | Format::Csv | Format::Jsonl)
     }
@@ -106,6 +112,7 @@ impl Format {
             Format::Csv => Box::new(crate::normalized::CsvParser::new(ctx.header.as_deref())?),
             Format::Jsonl => Box::new(crate::normalized::JsonlParser::new()),
             Format::Zeek => Box::new(crate::zeek::ZeekParser::new(ctx)),
+            Format::Audit => Box::new(crate::linux::audit::AuditParser::new(ctx)),
             Format::Evtx | Format::Winjson | Format::Wtmp | Format::Btmp => {
                 return Err(format!("{self} is read per file, not per line"))
             }

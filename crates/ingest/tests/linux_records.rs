@@ -214,3 +214,102 @@ fn text_is_not_mistaken_for_login_records() {
     assert_eq!(got.summary.sources[0].format, None);
     assert!(hopscope_ingest::detect(b"hello world, this is a text file of some length").is_none());
 }
+
+/// Each event as `time src dst user logon_type outcome/orientation line flags auth`.
+fn line_rows(got: &support::Ingested) -> Vec<String> {
+    got.events
+        .iter()
+        .map(|e| {
+            let r = ExportRow::from_event(&e, &got.catalog);
+            let s = |v: &Option<std::borrow::Cow<'_, str>>| v.as_deref().unwrap_or("-").to_string();
+            format!(
+                "{} {}/{} {} {} {} {}/{} :{} [{}] {}",
+                r.time,
+                s(&r.src_host),
+                s(&r.src_ip),
+                s(&r.dst_host),
+                s(&r.user),
+                r.logon_type,
+                r.outcome,
+                r.orientation,
+                r.evidence.as_ref().and_then(|e| e.line).unwrap_or(0),
+                r.flags.join(","),
+                s(&r.auth),
+            )
+        })
+        .collect()
+}
+
+/// One console login, one SSH session's eight records, a sudo session, a syscall event, failed
+/// attempts (PAM's and sshd's record of each), a duplicated serial, a logout and an enriched
+/// record: seven events, each login once.
+#[test]
+fn audit_log_one_event_per_login() {
+    let got = ingest(&[data("th-app-02/audit/audit.log")]);
+    let src = &got.summary.sources[0];
+    assert_eq!(src.format, Some(Format::Audit));
+    assert_eq!(
+        line_rows(&got),
+        [
+            "2019-09-10T08:14:52.112000Z -/- th-app-02 root interactive success/logon :5 [] -",
+            "2019-09-12T03:04:00.310000Z 10.30.0.3/10.30.0.3 th-app-02 opsadmin remote-interactive failure/logon :7 [] -",
+            "2019-09-12T03:04:05.123000Z 10.30.0.3/10.30.0.3 th-app-02 opsadmin remote-interactive success/logon :14 [] -",
+            "2019-09-12T06:33:22.500000Z internet/203.0.113.77 th-app-02 root remote-interactive failure/logon :23 [] -",
+            "2019-09-12T06:33:29.100000Z internet/203.0.113.77 th-app-02 - remote-interactive failure/logon :25 [invalid-user] -",
+            "2019-09-12T08:10:00.002000Z 10.30.0.3/10.30.0.3 th-app-02 opsadmin remote-interactive unknown/logoff :28 [] -",
+            "2019-09-12T08:13:20.140000Z sg-ops-03/10.30.0.3 th-app-02 svc_backup remote-interactive success/logon :30 [] -",
+        ]
+    );
+    assert_eq!((src.lines, src.events, src.ignored), (30, 7, 23));
+    assert_eq!(got.summary.problems.total(), 0);
+}
+
+/// Real audit records from SELinux machines (fail2ban's test lines, read in place): failed
+/// logins of existing, unknown and invalid users; `USER_ERR` is not a login.
+#[test]
+fn audit_corpus_lines() {
+    let Some(path) = support::corpus("linux-ssh/fail2ban/selinux-ssh") else { return };
+    let got = ingest(&[path]);
+    let src = &got.summary.sources[0];
+    assert_eq!(src.format, Some(Format::Audit));
+    assert_eq!(got.summary.problems.total(), 0, "{:?}", got.summary.problems);
+    // the file names no host: the directory it lies in stands for it, as documented
+    assert_eq!(
+        line_rows(&got),
+        [
+            "2013-06-29T23:02:08Z internet/113.240.248.18 fail2ban sshd remote-interactive failure/logon :14 [] -",
+            "2013-06-30T01:58:20Z internet/113.240.248.18 fail2ban - remote-interactive failure/logon :20 [invalid-user] -",
+            "2013-07-06T16:48:00Z internet/194.228.20.113 fail2ban root remote-interactive failure/logon :23 [] publickey",
+            "2013-07-09T00:45:16.415000Z internet/173.242.116.187 fail2ban root remote-interactive failure/logon :2 [] -",
+            "2013-07-09T00:45:17Z internet/173.242.116.187 fail2ban - remote-interactive failure/logon :5 [] -",
+            "2013-07-09T00:45:17Z internet/173.242.116.187 fail2ban - remote-interactive failure/logon :11 [invalid-user] -",
+            "2013-10-30T06:54:08Z 192.168.3.100/192.168.3.100 fail2ban dan remote-interactive failure/logon :29 [] -",
+            "2013-10-30T06:57:43Z 192.168.3.100/192.168.3.100 fail2ban dan remote-interactive failure/logon :26 [] password",
+            "2022-11-13T23:11:11Z internet/192.0.2.111 fail2ban root remote-interactive failure/logon :32 [] -",
+        ]
+    );
+    // the two USER_ERR records and the fail2ban comments are not logins
+    assert_eq!((src.events, src.ignored), (9, src.lines - 9));
+}
+
+/// A host's directory as collected: wtmp, btmp and audit.log, each recognised from content.
+#[test]
+fn a_host_directory_of_every_linux_record() {
+    let got = ingest(&[data("th-app-02")]);
+    let formats: Vec<_> = got
+        .summary
+        .sources
+        .iter()
+        .map(|s| (s.path.rsplit('/').next().unwrap().to_string(), s.format))
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            ("audit.log".to_string(), Some(Format::Audit)),
+            ("btmp".to_string(), Some(Format::Btmp)),
+            ("wtmp".to_string(), Some(Format::Wtmp)),
+        ]
+    );
+    assert_eq!(got.events.len(), 7 + 5 + 9);
+    assert_eq!(got.summary.problems.total(), 0);
+}

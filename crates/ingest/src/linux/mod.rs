@@ -2,6 +2,7 @@
 //! auditd's `audit.log` (`audit`). `docs/formats-linux-records.md` lists what is read and how
 //! each record maps to the model.
 
+pub mod audit;
 pub mod utmp;
 
 use std::net::IpAddr;
