@@ -313,3 +313,41 @@ fn a_host_directory_of_every_linux_record() {
     assert_eq!(got.events.len(), 7 + 5 + 9);
     assert_eq!(got.summary.problems.total(), 0);
 }
+
+/// The fixtures are what the system's own tool makes of their dumps: `utmpdump -r` (util-linux)
+/// writes them byte for byte, and reads them back to the same dump.
+#[test]
+fn fixtures_are_what_utmpdump_writes() {
+    use std::process::{Command, Stdio};
+    if Command::new("utmpdump").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "utmpdump (util-linux) missing under CI=true"
+        );
+        eprintln!("SKIPPED: utmpdump (util-linux) not installed");
+        return;
+    }
+    for name in ["wtmp", "btmp"] {
+        let dump = std::fs::read(data(&format!("dumps/th-app-02.{name}.txt"))).unwrap();
+        let mut child = Command::new("utmpdump")
+            .arg("-r")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, &dump).unwrap();
+        drop(stdin);
+        let made = child.wait_with_output().unwrap();
+        assert!(made.status.success());
+        assert_eq!(
+            made.stdout,
+            std::fs::read(data(&format!("th-app-02/{name}"))).unwrap(),
+            "{name}"
+        );
+        let back =
+            Command::new("utmpdump").arg(data(&format!("th-app-02/{name}"))).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&back.stdout), String::from_utf8_lossy(&dump), "{name}");
+    }
+}

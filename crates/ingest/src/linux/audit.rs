@@ -189,7 +189,8 @@ struct Process {
     /// Its last record was a failed authentication or account check, not yet followed by
     /// sshd's own `USER_LOGIN` failure for the same attempt.
     failed: bool,
-    /// Line it was last seen at, for forgetting the oldest.
+    /// The login record it was last seen in (a count over the file), for forgetting the
+    /// oldest.
     seen: u64,
 }
 
@@ -205,11 +206,13 @@ pub struct AuditParser {
     noted_host: bool,
     noted_lossy: bool,
     processes: BTreeMap<u32, Process>,
-    /// Audit sessions a login was read from, with the line last seen.
+    /// Audit sessions a login was read from, with the login record last seen in.
     sessions: BTreeMap<u32, u64>,
     /// Serials of login records already read (duplicates of one audit event).
     serials: BTreeSet<(i64, u64)>,
     serial_order: VecDeque<(i64, u64)>,
+    /// Login records read so far (line numbers start again with each batch).
+    records: u64,
 }
 
 impl AuditParser {
@@ -222,21 +225,27 @@ impl AuditParser {
             sessions: BTreeMap::new(),
             serials: BTreeSet::new(),
             serial_order: VecDeque::new(),
+            records: 0,
         }
     }
 
+    /// At [`MAX_REMEMBERED`] (before one more is added), keep the newer half: one sort per that many new entries,
+    /// so forgetting costs little per record however long the log.
     fn forget_oldest(&mut self) {
-        if self.processes.len() > MAX_REMEMBERED {
-            if let Some((&pid, _)) = self.processes.iter().min_by_key(|(_, p)| p.seen) {
-                self.processes.remove(&pid);
-            }
+        fn newer_half(seen: impl Iterator<Item = u64>) -> u64 {
+            let mut seen: Vec<u64> = seen.collect();
+            let mid = seen.len() / 2;
+            *seen.select_nth_unstable(mid).1
         }
-        if self.sessions.len() > MAX_REMEMBERED {
-            if let Some((&ses, _)) = self.sessions.iter().min_by_key(|(_, &seen)| seen) {
-                self.sessions.remove(&ses);
-            }
+        if self.processes.len() >= MAX_REMEMBERED {
+            let cut = newer_half(self.processes.values().map(|p| p.seen));
+            self.processes.retain(|_, p| p.seen >= cut);
         }
-        while self.serial_order.len() > MAX_REMEMBERED {
+        if self.sessions.len() >= MAX_REMEMBERED {
+            let cut = newer_half(self.sessions.values().copied());
+            self.sessions.retain(|_, seen| *seen >= cut);
+        }
+        while self.serial_order.len() >= MAX_REMEMBERED {
             if let Some(k) = self.serial_order.pop_front() {
                 self.serials.remove(&k);
             }
@@ -329,10 +338,17 @@ impl LineParser for AuditParser {
         let remote = ip.is_some() || name.is_some();
         let console = !remote && login_program;
         let key = (time.0, serial);
+        if !remote && !console {
+            // not a login: a switch of account (sudo, su), a service (cron, systemd)
+            return Ok(LineKind::Ignored);
+        }
+        self.records += 1;
+        let now = self.records;
+        self.forget_oldest();
 
         let state = pid.map(|p| {
             let e = self.processes.entry(p).or_default();
-            e.seen = line_no;
+            e.seen = now;
             if e.acct.is_none() {
                 e.acct.clone_from(&acct);
             }
@@ -347,7 +363,6 @@ impl LineParser for AuditParser {
         // what the record is: Some((orientation, outcome)) for an event, None when it is a
         // step of a login read elsewhere (joined) or not a login at all (ignored)
         let what = match (kind, success) {
-            _ if !remote && !console => None,
             (Kind::UserStart | Kind::UserLogin, true) => {
                 let seen = state.as_ref().is_some_and(|p| p.logged_in)
                     || ses.is_some_and(|s| self.sessions.contains_key(&s));
@@ -356,7 +371,7 @@ impl LineParser for AuditParser {
                     p.failed = false;
                 });
                 if let Some(s) = ses {
-                    self.sessions.insert(s, line_no);
+                    self.sessions.insert(s, now);
                 }
                 (!seen).then_some((Orientation::LogOn, Outcome::Success))
             }
@@ -393,7 +408,6 @@ impl LineParser for AuditParser {
                 self.sessions.remove(&s);
             }
         }
-        self.forget_oldest();
         let Some((orientation, outcome)) = what else { return Ok(LineKind::Ignored) };
         if !self.serials.insert(key) {
             // another record of an audit event already read
@@ -612,6 +626,28 @@ mod tests {
             crate::detect::detect(b"type=DAEMON_START msg=audit(1568102400.001:1): op=start ver=2.8.4\ntype=USER_LOGIN msg=audit(1.0:2): pid=1 msg='res=success'\n"),
             Some(crate::format::Format::Audit)
         );
+    }
+
+    /// A brute force from many processes (no session ever ends): what is remembered stays
+    /// bounded, and every attempt is still read.
+    #[test]
+    fn memory_stays_bounded() {
+        let mut b = BatchBuilder::new(SourceFormat::Audit);
+        let mut p =
+            AuditParser::new(&ParseContext { path: "h/audit.log".into(), ..Default::default() });
+        let n = 3 * MAX_REMEMBERED as u32;
+        for i in 0..n {
+            let l = rec(
+                "USER_AUTH",
+                i,
+                10_000 + i,
+                "4294967295",
+                r#"op=PAM:authentication acct="root" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.9 terminal=ssh res=failed"#,
+            );
+            assert_eq!(p.parse_line(&l, u64::from(i % 1000) + 1, &mut b), Ok(LineKind::Event));
+            assert!(p.processes.len() <= MAX_REMEMBERED && p.serials.len() <= MAX_REMEMBERED);
+        }
+        assert_eq!(b.len(), n as usize);
     }
 
     proptest::proptest! {

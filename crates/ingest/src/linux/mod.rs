@@ -7,9 +7,12 @@ pub mod utmp;
 
 use std::net::IpAddr;
 
-/// Directory names that say where a log lies on a Linux machine, not which machine it is.
-const SYSTEM_DIRS: &[&str] =
-    &["var", "log", "logs", "run", "account", "adm", "audit", "wtmp", "btmp", "utmp", "[root]"];
+/// Directory names that say where a log lies on a Linux machine, not which machine it is;
+/// and those a stream is named under (`/dev/stdin`, `/proc/self/fd/63`), which name none.
+const SYSTEM_DIRS: &[&str] = &[
+    "var", "log", "logs", "run", "account", "adm", "audit", "wtmp", "btmp", "utmp", "[root]",
+    "dev", "proc", "self", "fd",
+];
 
 /// The host a log file that does not name its host belongs to: the nearest directory above
 /// it whose name is not one of the system's own log directories (`th-app-02/var/log/wtmp`
@@ -19,7 +22,10 @@ pub(crate) fn host_from_path(path: &str) -> Option<String> {
     for dir in p.parent()?.components().rev() {
         let std::path::Component::Normal(name) = dir else { return None };
         let name = name.to_string_lossy();
-        if name.is_empty() || SYSTEM_DIRS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+        if name.is_empty()
+            || name.bytes().all(|b| b.is_ascii_digit())
+            || SYSTEM_DIRS.iter().any(|s| name.eq_ignore_ascii_case(s))
+        {
             continue;
         }
         return Some(name.into_owned());
@@ -80,6 +86,9 @@ mod tests {
         assert_eq!(host_from_path("/var/log/wtmp"), None);
         assert_eq!(host_from_path("wtmp"), None);
         assert_eq!(host_from_path("../wtmp"), None);
+        for stream in ["/dev/stdin", "/proc/self/fd/63", "/dev/fd/3", "/proc/4242/fd/0"] {
+            assert_eq!(host_from_path(stream), None, "{stream}");
+        }
     }
 
     #[test]
