@@ -194,6 +194,9 @@ struct Process {
     seen: u64,
 }
 
+/// The display managers' own accounts: their greeter's session is not a person's login.
+const GREETERS: &[&str] = &["gdm", "Debian-gdm", "lightdm", "sddm", "gnome-initial-setup"];
+
 /// Programs whose records without a remote address are logins at the machine itself.
 const CONSOLE_LOGIN: &[&str] =
     &["login", "gdm-session-worker", "lightdm", "sddm-helper", "xdm", "kdm", "lxdm-binary"];
@@ -336,7 +339,8 @@ impl LineParser for AuditParser {
         let login_program = CONSOLE_LOGIN.contains(&program);
         let name = name.filter(|_| ip.is_some() || !login_program);
         let remote = ip.is_some() || name.is_some();
-        let console = !remote && login_program;
+        let greeter = acct.as_deref().is_some_and(|a| GREETERS.contains(&a));
+        let console = !remote && login_program && !greeter;
         let key = (time.0, serial);
         if !remote && !console {
             // not a login: a switch of account (sudo, su), a service (cron, systemd)
@@ -577,6 +581,20 @@ mod tests {
             assert!(rows.is_empty(), "{msg}");
             assert_eq!(results, [Ok(LineKind::Ignored)]);
         }
+        // a display manager's greeter opening its own session at boot
+        let greeter = rec(
+            "USER_START",
+            2,
+            900,
+            "4294967295",
+            r#"op=PAM:session_open grantors=pam_unix acct="Debian-gdm" exe="/usr/libexec/gdm-session-worker" hostname=th-app-02 addr=? terminal=/dev/tty1 res=success"#,
+        );
+        assert_eq!(run("h/audit.log", &[&greeter]).1, [Ok(LineKind::Ignored)]);
+        let person = greeter.replace("Debian-gdm", "alice");
+        assert_eq!(
+            run("h/audit.log", &[&person]).0,
+            ["2019-09-12T03:04:05.123000Z -->h alice success/logon :1"]
+        );
         for l in
             ["", "# comment", "----", "type=SYSCALL msg=audit(1.0:1): arch=c000003e syscall=59"]
         {

@@ -416,9 +416,13 @@ impl State {
             _ => {
                 // DEAD_PROCESS: the session on this line ended; Linux clears the user name,
                 // the login on the same line tells who it was and from where
-                if let Some(open) = self.sessions.remove(r.line) {
-                    if user.is_empty() {
-                        (user, name, ip) = open;
+                // (some systems keep the user name: then it must be the login's)
+                if let Some((u, n, a)) = self.sessions.remove(r.line) {
+                    if user.is_empty() || user == u {
+                        user = u;
+                        if name.is_none() && ip.is_none() {
+                            (name, ip) = (n, a);
+                        }
                     }
                 }
                 (Orientation::LogOff, Outcome::Unknown)
@@ -505,6 +509,41 @@ mod tests {
             notes.iter().any(|n| n.starts_with("1 wtmp records hold names that are not UTF-8")),
             "{notes:?}"
         );
+    }
+
+    /// A logout that keeps the user name still takes its source from the login on its line;
+    /// one naming another user does not.
+    #[test]
+    fn logouts_take_the_login_of_their_line() {
+        let l32 = Layout::Bits32 { big_endian: false };
+        let login = WTMP[5 * 384..6 * 384].to_vec(); // opsadmin on pts/0 from 10.30.0.3
+        let mut logout = WTMP[11 * 384..12 * 384].to_vec(); // DEAD_PROCESS on pts/0
+        assert_eq!(decode(&logout, l32).unwrap().kind, DEAD_PROCESS);
+        logout[44..52].copy_from_slice(b"opsadmin");
+        let mut other = logout.clone();
+        other[44..52].copy_from_slice(b"someone\0");
+        let ctx = ParseContext { path: "h/wtmp".into(), ..Default::default() };
+        for (logout, want) in [(&logout, 1), (&other, 0)] {
+            let file: Vec<u8> = [login.clone(), logout.clone()].concat();
+            let mut with_source = 0;
+            parse(
+                Box::new(std::io::Cursor::new(file)),
+                false,
+                None,
+                &ctx,
+                100,
+                &mut |b: Batch, _| {
+                    with_source += (0..b.events.len())
+                        .filter(|&i| {
+                            b.events.orientation[i] == Orientation::LogOff as u8
+                                && b.events.src_ip[i] != 0
+                        })
+                        .count();
+                    true
+                },
+            );
+            assert_eq!(with_source, want);
+        }
     }
 
     #[test]
