@@ -118,7 +118,7 @@ impl Case {
     }
 
     fn stream(&self, batch: usize, keep: Keep) -> Result<EventStream, CaseError> {
-        let mut waiting: Vec<(i64, PathBuf, u64, Option<String>)> = Vec::new();
+        let mut waiting: Vec<Waiting> = Vec::new();
         for r in &self.manifest.runs {
             let path = run_path(&self.dir, &r.file)?;
             // a run with no row to keep is not opened; one whose first rows are dropped opens
@@ -131,7 +131,7 @@ impl Case {
                 Keep::Outside(s, e) if r.min_time >= s && r.max_time < e => continue,
                 Keep::Outside(..) => r.min_time,
             };
-            waiting.push((open_at, path, r.rows, r.sha256.clone()));
+            waiting.push((open_at, path, r.rows, r.sha256.clone(), (r.min_time, r.max_time)));
         }
         // opened from the back: latest first time at the front
         waiting.sort_by(|a, b| b.cmp(a));
@@ -168,8 +168,15 @@ enum Keep {
     Outside(i64, i64),
 }
 
+/// A run not opened yet: when to open it, its path, rows, checksum and claimed time bounds.
+type Waiting = (i64, PathBuf, u64, Option<String>, (i64, i64));
+
 struct RunCursor {
     path: PathBuf,
+    /// The first and last time the manifest claims for the run, and the time of the last row
+    /// read: rows are checked against both (the merge trusts them).
+    bounds: (i64, i64),
+    last: i64,
     keep: Keep,
     reader: ParquetRecordBatchReader,
     chunk: EventTable,
@@ -229,6 +236,7 @@ fn open_run(
     rows: usize,
     expect_rows: u64,
     sha256: Option<&str>,
+    bounds: (i64, i64),
 ) -> Result<RunCursor, CaseError> {
     if let Some(want) = sha256 {
         let got = sha256_of(&path)?;
@@ -254,6 +262,8 @@ fn open_run(
     let reader = builder.with_batch_size(rows).build().map_err(|e| CaseError::corrupt(&path, e))?;
     Ok(RunCursor {
         path,
+        bounds,
+        last: i64::MIN,
         keep: Keep::All,
         reader,
         chunk: EventTable::default(),
@@ -272,14 +282,51 @@ impl RunCursor {
                     self.pos = 0;
                     append_batch(&mut self.chunk, &b)
                         .map_err(|e| CaseError::corrupt(&self.path, e))?;
+                    self.check_times()?;
                     self.filter();
                 }
                 Some(Err(e)) => return Err(CaseError::corrupt(&self.path, e)),
-                None => self.done = true,
+                None => {
+                    self.done = true;
+                    let (last, max) = (self.last, self.bounds.1);
+                    if last != i64::MIN && last != max {
+                        return Err(CaseError::corrupt(
+                            &self.path,
+                            format!("its last row's time is {last}, the manifest recorded {max}"),
+                        ));
+                    }
+                }
             }
         }
         Ok(())
     }
+    /// The merge opens a run when it reaches the first time the manifest claims for it and
+    /// takes its rows as sorted: a row before the previous one, or outside the claimed
+    /// bounds, would come out of time order. Refused, like a row count that disagrees; the
+    /// first and last rows must be the claimed bounds exactly.
+    fn check_times(&mut self) -> Result<(), CaseError> {
+        let (min, max) = self.bounds;
+        let first = self.last == i64::MIN;
+        for (i, &t) in self.chunk.time.iter().enumerate() {
+            let why = if first && i == 0 && t != min {
+                Some(format!("its first row's time is {t}, the manifest recorded {min}"))
+            } else if t < self.last {
+                Some(format!("a row's time {t} follows {}: not in time order", self.last))
+            } else if t > max {
+                Some(format!(
+                    "holds a row at time {t}, after the last the manifest recorded ({max})"
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(CaseError::corrupt(&self.path, why));
+            }
+            self.last = t;
+        }
+        Ok(())
+    }
+
     /// Drop the rows of the chunk the stream does not give (rows of a run are in time order,
     /// so those inside a range are one block).
     fn filter(&mut self) {
@@ -320,7 +367,7 @@ pub struct EventStream {
     keep: Keep,
     /// Runs not opened yet (first time, path, rows, checksum), by first time, latest first
     /// (the next to open is last).
-    waiting: Vec<(i64, PathBuf, u64, Option<String>)>,
+    waiting: Vec<Waiting>,
     batch: usize,
     rows_per_read: usize,
 }
@@ -335,8 +382,8 @@ impl EventStream {
             if *t > time {
                 break;
             }
-            let (_, path, rows, sha) = self.waiting.pop().expect("checked");
-            let mut run = open_run(path, self.rows_per_read, rows, sha.as_deref())?;
+            let (_, path, rows, sha, bounds) = self.waiting.pop().expect("checked");
+            let mut run = open_run(path, self.rows_per_read, rows, sha.as_deref(), bounds)?;
             run.keep = self.keep;
             run.fill()?;
             self.open.push(run);

@@ -127,6 +127,54 @@ fn manifest_row_counts_that_disagree_with_the_runs_are_refused() {
     assert!(e.contains("accounts.parquet") && e.contains("500"), "{e}");
 }
 
+/// Found by the `case` fuzz target: a run whose manifest entry claims an earlier first time
+/// than its rows hold was opened first, and its first row handed out before the rows of the
+/// run that really came first: events out of time order, with success. Every claimed bound
+/// of every run, too early or too late, on either side, is checked against the rows.
+#[test]
+fn run_time_bounds_that_disagree_with_the_rows_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("c");
+    let expect = make(&case, 3000, 1000);
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(case.join("manifest.json")).unwrap()).unwrap();
+    for run in 0..3 {
+        let min = original["runs"][run]["min_time"].as_i64().unwrap();
+        let max = original["runs"][run]["max_time"].as_i64().unwrap();
+        for (field, value) in [
+            ("min_time", 15_600_000_000_000),
+            ("min_time", min + 1),
+            ("max_time", max - 1),
+            ("max_time", min),
+        ] {
+            edit_manifest(&case, |m| {
+                *m = original.clone();
+                m["runs"][run][field] = serde_json::json!(value);
+            });
+            let name = original["runs"][run]["file"].as_str().unwrap().to_string();
+            let name = name.trim_start_matches("events/").trim_end_matches(".parquet");
+            let case = Case::open(&case).unwrap();
+            let got: Result<Vec<EventTable>, CaseError> = case.all_events(97).unwrap().collect();
+            match got {
+                Err(e) => {
+                    let e = e.to_string();
+                    assert!(e.contains(name) && e.contains("time"), "run {run} {field}: {e}");
+                }
+                Ok(tables) => {
+                    let times: Vec<i64> = tables.iter().flat_map(|t| t.time.clone()).collect();
+                    assert!(
+                        times.windows(2).all(|w| w[0] <= w[1]) && times.len() == expect.len(),
+                        "run {run} {field} = {value}: read with success, out of time order"
+                    );
+                    panic!("run {run} {field} = {value}: a false bound read with success");
+                }
+            }
+        }
+    }
+    edit_manifest(&case, |m| *m = original.clone());
+    assert_eq!(read(&case).unwrap(), expect);
+}
+
 #[test]
 fn run_paths_leading_out_of_the_case_are_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -53,7 +53,7 @@ pub struct Args {
     inventory: Option<PathBuf>,
     /// Input format; `auto` recognises each file from its content.
     #[arg(long, default_value = "auto", value_name = "FORMAT",
-          value_parser = ["auto", "lanl", "sshd", "evtx", "winjson", "zeek", "csv", "jsonl"])]
+          value_parser = ["auto", "lanl", "sshd", "evtx", "winjson", "zeek", "csv", "jsonl", "audit"])]
     format: String,
     /// Time of LANL second 0 (RFC 3339).
     #[arg(long, value_name = "TIME", default_value = "1970-01-01T00:00:00Z")]

@@ -169,3 +169,109 @@ fn number_options_refuse_nan_and_infinity() {
         assert!(err.contains("expected a") && err.contains("number"), "{args:?}: {err}");
     }
 }
+
+/// `hopscope ingest` of a directory of hosts' Linux logs: wtmp, btmp and audit.log beside
+/// auth.log, each recognised from content (a btmp by its name), the host taken from the
+/// directory, the inventory resolving the source named by DNS name and by address alike;
+/// a wtmp piped in (`hopscope ingest --format wtmp /dev/stdin`) is read like the file.
+#[test]
+fn linux_login_records_in_a_host_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ingest/tests/data/linux/th-app-02");
+    let host = p.join("logs/th-app-02/var/log");
+    std::fs::create_dir_all(host.join("audit")).unwrap();
+    for f in ["wtmp", "btmp", "audit/audit.log"] {
+        std::fs::copy(fixtures.join(f), host.join(f)).unwrap();
+    }
+    std::fs::write(
+        host.join("auth.log"),
+        "Sep 12 03:04:05 th-app-02 sshd[4242]: Accepted password for opsadmin from 10.30.0.3 port 51412 ssh2\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(p.join("cmdb")).unwrap();
+    std::fs::write(
+        p.join("cmdb/hosts.csv"),
+        "host,ips\nsg-ops-03,10.30.0.3\nth-app-02,10.20.0.2\n",
+    )
+    .unwrap();
+    ok(&["ingest", "logs", "--case", "c", "--inventory", "cmdb", "--year", "2019"], p);
+    let m = manifest(&p.join("c"));
+    let formats: Vec<(String, String)> = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let path = s["path"].as_str().unwrap();
+            (
+                path.rsplit('/').next().unwrap().to_string(),
+                s["format"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [("audit.log", "audit"), ("auth.log", "sshd"), ("btmp", "btmp"), ("wtmp", "wtmp")];
+    assert_eq!(formats, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    assert_eq!(m["events"], 1 + 7 + 5 + 9);
+    assert!(m["problems"].as_object().unwrap().is_empty(), "{}", m["problems"]);
+    // the SSH login of 03:04:05 as sshd, wtmp and auditd each recorded it: one source host,
+    // one destination host, each with its own evidence
+    let logins: Vec<serde_json::Value> = ok(&["export", "--case", "c"], p)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| {
+            v["user"] == "opsadmin"
+                && v["outcome"] == "success"
+                && v["time"].as_str().unwrap().starts_with("2019-09-12T03:04:05")
+        })
+        .collect();
+    let seen: Vec<(&str, &str, &str, String)> = logins
+        .iter()
+        .map(|v| {
+            let ev = &v["evidence"];
+            let at = if ev["line"].is_null() {
+                format!("record {}", ev["record"])
+            } else {
+                format!("line {}", ev["line"])
+            };
+            (
+                v["format"].as_str().unwrap(),
+                v["src_host"].as_str().unwrap(),
+                v["dst_host"].as_str().unwrap(),
+                at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("sshd", "sg-ops-03", "th-app-02", "line 1".to_string()),
+            ("audit", "sg-ops-03", "th-app-02", "line 14".to_string()),
+            ("wtmp", "sg-ops-03", "th-app-02", "record 6".to_string()),
+        ]
+    );
+
+    // the same wtmp through a pipe
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hopscope"))
+        .args(["ingest", "/dev/stdin", "--case", "piped", "--format", "wtmp"])
+        .current_dir(p)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(fixtures.join("wtmp")).unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let piped = manifest(&p.join("piped"));
+    assert_eq!(piped["events"], 9);
+    // a pipe lies in no host's directory: the logins have no destination, and the note says so
+    assert!(
+        piped["notes"]
+            .to_string()
+            .contains("wtmp names no host and lies in no directory named after one"),
+        "{}",
+        piped["notes"]
+    );
+    assert!(piped["problems"].as_object().unwrap().is_empty(), "{}", piped["problems"]);
+}

@@ -12,6 +12,10 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     if head.starts_with(crate::windows::winjson::ZIP_MAGIC) {
         return Some(Format::Winjson);
     }
+    // binary login records: a btmp is told from a wtmp only by its name (`detect_named`)
+    if crate::linux::utmp::looks_like(head) {
+        return Some(Format::Wtmp);
+    }
     let text = String::from_utf8_lossy(head);
     let mut lines = text
         .split(['\n', '\r'])
@@ -44,11 +48,33 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     if most(is_lanl_redteam) {
         return Some(Format::LanlRedteam);
     }
+    if most(crate::linux::audit::looks_like) {
+        return Some(Format::Audit);
+    }
     let syslog = sample.iter().filter(|l| crate::sshd::looks_like_syslog(l)).count();
     if syslog * 2 >= sample.len() && syslog > 0 {
         return Some(Format::Sshd);
     }
     None
+}
+
+/// [`detect`], with the file's name for what content alone cannot tell: a `btmp` holds
+/// failed logins in records shaped like a wtmp's, and an empty `wtmp`/`btmp`/`utmp` is a
+/// login-record file with no records (not an unrecognised file).
+pub fn detect_named(path: &str, head: &[u8]) -> Option<Format> {
+    use crate::linux::utmp;
+    let btmp = |f| if utmp::is_btmp_name(path) { Format::Btmp } else { f };
+    match detect(head) {
+        Some(Format::Wtmp) => Some(btmp(Format::Wtmp)),
+        // named as one, empty, or beginning with a login record (then damage further on
+        // does not hide it)
+        None if utmp::is_record_name(path)
+            && (head.is_empty() || utmp::layout(head, None).is_some()) =>
+        {
+            Some(btmp(Format::Wtmp))
+        }
+        f => f,
+    }
 }
 
 fn detect_json(first: &str) -> Option<Format> {
@@ -146,5 +172,36 @@ mod tests {
         let damaged = b"1,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n2,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n3,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\n4,U1@D,U1@D,C1,C2,NTLM,Network,LogOn,Success\nbad line\n";
         assert_eq!(detect(damaged), Some(Format::Lanl));
         assert_eq!(detect(b""), None);
+    }
+
+    #[test]
+    fn login_records_by_content_and_name() {
+        let wtmp = include_bytes!("../tests/data/linux/th-app-02/wtmp");
+        let btmp = include_bytes!("../tests/data/linux/th-app-02/btmp");
+        assert_eq!(detect(wtmp), Some(Format::Wtmp));
+        assert_eq!(detect_named("logs/h/wtmp.1", wtmp), Some(Format::Wtmp));
+        // a btmp's records are shaped like a wtmp's: only the name tells
+        assert_eq!(detect(btmp), Some(Format::Wtmp));
+        assert_eq!(detect_named("logs/h/btmp.1", btmp), Some(Format::Btmp));
+        // empty: a login-record file by name, nothing otherwise
+        assert_eq!(detect_named("logs/h/wtmp", b""), Some(Format::Wtmp));
+        assert_eq!(detect_named("logs/h/btmp", b""), Some(Format::Btmp));
+        assert_eq!(detect_named("logs/h/auth.log", b""), None);
+        // most records damaged: only a login-record name keeps it one
+        let mut damaged = wtmp.to_vec();
+        for r in 1..damaged.len() / 384 {
+            damaged[r * 384] = 0x63;
+        }
+        assert_eq!(detect(&damaged), None);
+        assert_eq!(detect_named("h/wtmp", &damaged), Some(Format::Wtmp));
+        // text under a login-record name is not read as records
+        assert_eq!(detect_named("h/wtmp", b"opsadmin pts/0 10.30.0.3 Thu Sep 12 03:04\n"), None);
+        assert_eq!(
+            detect_named(
+                "h/wtmp",
+                b"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user a from 1.2.3.4\n"
+            ),
+            Some(Format::Sshd)
+        );
     }
 }

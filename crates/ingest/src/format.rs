@@ -28,10 +28,16 @@ pub enum Format {
     /// Zeek `conn`, `ssh`, `rdp`, `ntlm`, `kerberos`, `smb_mapping`, `dce_rpc` logs, TSV or
     /// JSON lines.
     Zeek,
+    /// Linux `wtmp`/`utmp` binary login records (logins and logouts).
+    Wtmp,
+    /// Linux `btmp` binary records of failed logins.
+    Btmp,
+    /// Linux auditd `audit.log` login records.
+    Audit,
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 11] = [
         Format::Lanl,
         Format::LanlRedteam,
         Format::Sshd,
@@ -40,6 +46,9 @@ impl Format {
         Format::Evtx,
         Format::Winjson,
         Format::Zeek,
+        Format::Wtmp,
+        Format::Btmp,
+        Format::Audit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +61,9 @@ impl Format {
             Format::Evtx => "evtx",
             Format::Winjson => "winjson",
             Format::Zeek => "zeek",
+            Format::Wtmp => "wtmp",
+            Format::Btmp => "btmp",
+            Format::Audit => "audit",
         }
     }
     pub fn parse(s: &str) -> Option<Format> {
@@ -67,12 +79,16 @@ impl Format {
             Format::Evtx => SourceFormat::Evtx,
             Format::Winjson => SourceFormat::Winjson,
             Format::Zeek => SourceFormat::Zeek,
+            Format::Wtmp => SourceFormat::Wtmp,
+            Format::Btmp => SourceFormat::Btmp,
+            Format::Audit => SourceFormat::Audit,
         }
     }
     /// Lines are independent: a file can be cut into chunks parsed in parallel.
     /// sshd is not: a syslog year is inferred from the sequence of months. Windows formats
     /// are not: events are joined within a file (4672 → logon, 7045 → logon). Zeek is not: a
-    /// TSV log's columns come from its `#fields` header, which may change mid-file.
+    /// TSV log's columns come from its `#fields` header, which may change mid-file. audit is
+    /// not: one login's records are joined by process and session across lines.
     pub fn chunkable(self) -> bool {
         matches!(self, Format::Lanl | Format::LanlRedteam | Format::Csv | Format::Jsonl)
     }
@@ -80,6 +96,11 @@ impl Format {
     /// Read as a whole file by `windows::parse_file`, not line by line.
     pub fn whole_file(self) -> bool {
         matches!(self, Format::Evtx | Format::Winjson)
+    }
+
+    /// Fixed-size binary records (`linux::utmp`), read in order from the decompressed input.
+    pub fn binary_records(self) -> bool {
+        matches!(self, Format::Wtmp | Format::Btmp)
     }
 
     /// A parser for one input (or one chunk of it). Errs for [`Format::whole_file`] formats.
@@ -91,7 +112,8 @@ impl Format {
             Format::Csv => Box::new(crate::normalized::CsvParser::new(ctx.header.as_deref())?),
             Format::Jsonl => Box::new(crate::normalized::JsonlParser::new()),
             Format::Zeek => Box::new(crate::zeek::ZeekParser::new(ctx)),
-            Format::Evtx | Format::Winjson => {
+            Format::Audit => Box::new(crate::linux::audit::AuditParser::new(ctx)),
+            Format::Evtx | Format::Winjson | Format::Wtmp | Format::Btmp => {
                 return Err(format!("{self} is read per file, not per line"))
             }
         })

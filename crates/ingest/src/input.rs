@@ -144,7 +144,14 @@ pub fn open(path: &Path) -> io::Result<(Box<dyn Read + Send>, Compression)> {
 
 /// Decompress `raw` (compression recognised from its first bytes) and drop a UTF-8 byte
 /// order mark at the start of what it holds.
-pub(crate) fn decode(
+pub(crate) fn decode(raw: Box<dyn Read + Send>) -> io::Result<(Box<dyn Read + Send>, Compression)> {
+    let (r, c) = decode_binary(raw)?;
+    Ok((Box::new(StripBom::new(r)), c))
+}
+
+/// Decompress `raw` (compression recognised from its first bytes), keeping every byte: for
+/// binary formats, whose first bytes are never a byte order mark.
+pub(crate) fn decode_binary(
     mut raw: Box<dyn Read + Send>,
 ) -> io::Result<(Box<dyn Read + Send>, Compression)> {
     // four bytes tell the compression; a pipe may hand them over in more than one read
@@ -157,7 +164,7 @@ pub(crate) fn decode(
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(f)?),
         Compression::None => Box::new(f),
     };
-    Ok((Box::new(StripBom::new(r)), c))
+    Ok((r, c))
 }
 
 /// The first `limit` decompressed bytes (fewer if the file is shorter or damaged).

@@ -13,6 +13,7 @@ mod format;
 mod input;
 pub mod inventory_csv;
 mod lanl;
+pub mod linux;
 pub mod normalized;
 pub mod pipeline;
 mod problems;
@@ -22,7 +23,7 @@ mod windows;
 mod zeek;
 
 pub use batch::{absorb, Batch, BatchBuilder, RawEvent, RawLabel};
-pub use detect::detect;
+pub use detect::{detect, detect_named};
 pub use format::{Format, LineKind, LineParser, ParseContext};
 pub use input::{
     discover, discover_all, head, mtime, open, Discovered, InputError, InputKind, LineReader,

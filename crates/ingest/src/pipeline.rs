@@ -14,7 +14,7 @@ use hopscope_model::{Catalog, EventTable, Inventory, Position, Time};
 use sha2::{Digest, Sha256};
 
 use crate::batch::{Absorber, Batch, BatchBuilder, Dictionary, RawLabel};
-use crate::detect::detect;
+use crate::detect::detect_named;
 use crate::format::{Format, LineKind, LineParser, ParseContext};
 use crate::input::{self, io_message, Compression, InputKind, StreamEnd, Tee, MAX_LINE};
 use crate::problems::{LineError, Problem, ProblemKind, ProblemTally};
@@ -147,6 +147,20 @@ impl Plan {
         }
     }
 
+    /// [`Plan::open`] for binary formats: decompressed, every byte kept.
+    fn open_binary(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        match &self.stream {
+            None => {
+                input::decode_binary(Box::new(std::fs::File::open(&self.path)?)).map(|(r, _)| r)
+            }
+            Some(s) => {
+                let tee = s.reader.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let tee = tee.ok_or_else(|| std::io::Error::other("stream already read"))?;
+                input::decode_binary(Box::new(tee)).map(|(r, _)| r)
+            }
+        }
+    }
+
     /// For a stream: read what is left of it and keep its size and hash for the report.
     fn finish_stream(&self) {
         if let Some(s) = &self.stream {
@@ -253,7 +267,7 @@ pub fn run(
             Compression::Zstd => Some("zstd"),
             Compression::None => None,
         };
-        let format = opts.format.or_else(|| detect(&head));
+        let format = opts.format.or_else(|| detect_named(&display, &head));
         report.format = format;
         if format.is_none() {
             report.problems.add(Problem {
@@ -664,6 +678,9 @@ fn work(
                 seq += 1;
                 ok
             };
+            if format.binary_records() {
+                return parse_records(plan, format, opts, &mut send, w);
+            }
             if format.whole_file() {
                 if plan.stream.is_some() {
                     return parse_spooled(plan, format, opts, &mut send, w);
@@ -711,6 +728,36 @@ fn parse_spooled(
                     format!("copying the stream to a temporary file: {}", io_message(&e)),
                 ),
             );
+            send(w.finish(b), true)
+        }
+    }
+}
+
+/// A file of binary login records (wtmp, btmp), read in order from its decompressed bytes.
+fn parse_records(
+    plan: &Plan,
+    format: Format,
+    opts: &IngestOptions,
+    send: &mut dyn FnMut(Batch, bool) -> bool,
+    w: &mut Worker<'_>,
+) -> bool {
+    match plan.open_binary() {
+        Ok(r) => {
+            // the size tells the layout apart only when it is the records' own
+            let size = (plan.stream.is_none() && plan.compression == Compression::None)
+                .then_some(plan.size);
+            crate::linux::utmp::parse(
+                r,
+                format == Format::Btmp,
+                size,
+                &plan.ctx,
+                opts.batch_events.max(1),
+                send,
+            )
+        }
+        Err(e) => {
+            let mut b = w.builder(format);
+            b.problem(Position::Record(1), LineError::new(ProblemKind::Unreadable, io_message(&e)));
             send(w.finish(b), true)
         }
     }

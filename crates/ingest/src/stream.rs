@@ -66,6 +66,11 @@ impl LineSource {
     ) -> Result<LineSource, String> {
         let parser = match format {
             Format::Evtx => return Err("EVTX files are read when complete, not followed".into()),
+            Format::Wtmp | Format::Btmp => {
+                return Err(
+                    "binary login records (wtmp, btmp) are read by ingest, not followed".into()
+                )
+            }
             Format::Winjson => Parser::Windows { held: Vec::new(), newest: i64::MIN },
             f => Parser::Lines(f.line_parser(&ctx)?),
         };
@@ -102,10 +107,10 @@ impl LineSource {
 
     /// Whether what the parser carries from line to line depends on the lines before
     /// (sshd: the year and its roll-overs; Zeek: the `#fields` line; Windows JSON: the events
-    /// held for the join), rather than on nothing (JSONL, LANL) or only the file's first line
+    /// held for the join; audit: the processes and sessions one login's records are joined by), rather than on nothing (JSONL, LANL) or only the file's first line
     /// (CSV: its header, given in the [`ParseContext`]).
     pub fn carries_line_state(&self) -> bool {
-        matches!(self.format, Format::Sshd | Format::Zeek | Format::Winjson)
+        matches!(self.format, Format::Sshd | Format::Zeek | Format::Winjson | Format::Audit)
     }
 
     /// Restoring a checkpoint (`watch --state`) of a source that does not

@@ -217,10 +217,16 @@ pub enum SourceFormat {
     Evtx = 5,
     Winjson = 6,
     Zeek = 7,
+    /// Linux `wtmp`/`utmp` login records.
+    Wtmp = 8,
+    /// Linux `btmp` failed-login records.
+    Btmp = 9,
+    /// Linux auditd `audit.log`.
+    Audit = 10,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 8] = [
+    pub const ALL: [SourceFormat; 11] = [
         SourceFormat::Unknown,
         SourceFormat::Lanl,
         SourceFormat::Sshd,
@@ -229,6 +235,9 @@ impl SourceFormat {
         SourceFormat::Evtx,
         SourceFormat::Winjson,
         SourceFormat::Zeek,
+        SourceFormat::Wtmp,
+        SourceFormat::Btmp,
+        SourceFormat::Audit,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -240,6 +249,9 @@ impl SourceFormat {
             SourceFormat::Evtx => "evtx",
             SourceFormat::Winjson => "winjson",
             SourceFormat::Zeek => "zeek",
+            SourceFormat::Wtmp => "wtmp",
+            SourceFormat::Btmp => "btmp",
+            SourceFormat::Audit => "audit",
         }
     }
     pub fn parse(s: &str) -> Option<SourceFormat> {
