@@ -27,8 +27,8 @@ while IFS= read -r f; do
   evtx_dump -o jsonl "$f" 2>/dev/null || true
 done < "$work/files" > "$work/evtx_dump.jsonl"
 mapfile -t files < "$work/files"
-"$bin" ingest --format evtx --case "$work/case" --json "${files[@]}" > "$work/manifest.json"
-"$bin" export --case "$work/case" > "$work/events.jsonl"
+"$bin" ingest --format evtx --allow-duplicates --case "$work/case" --json "${files[@]}" > "$work/manifest.json"
+"$bin" export --include-out-of-range --case "$work/case" > "$work/events.jsonl"
 
 python3 - "$work" <<'PY'
 import json, sys, collections, datetime

@@ -41,7 +41,8 @@ pub struct Args {
     /// Year of syslog lines (they carry none); default: inferred from file modification time.
     #[arg(long, value_name = "YEAR")]
     pub year: Option<i32>,
-    /// Time zone of syslog lines (IANA name such as Asia/Tokyo, or +09:00); default UTC.
+    /// Time zone of times that name none (IANA name such as Asia/Tokyo, or +09:00): syslog
+    /// lines (default UTC) and NXLog EventTime with no received time (default: a problem).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Stop at the first bad line instead of counting it.

@@ -61,7 +61,8 @@ pub struct Args {
     /// Year of syslog lines; default: inferred from the file's modification time.
     #[arg(long, value_name = "YEAR")]
     year: Option<i32>,
-    /// Time zone of syslog lines (IANA name or +09:00); default UTC.
+    /// Time zone of times that name none (IANA name or +09:00): syslog lines (default UTC)
+    /// and NXLog EventTime with no received time (default: a problem).
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
     /// Append alert events to this file (flushed per event) instead of standard output;

@@ -8,8 +8,10 @@
 //! a reason. `docs/formats-sshd.md` lists the messages and the mapping.
 //!
 //! Syslog times carry no year and no zone: the year is `--year`, else inferred from the
-//! file's modification time, and rolls over when the month goes back (Dec → Jan); the zone
-//! is `--tz`, else UTC. Both inferences are noted once per file.
+//! file's modification time, and rolls over when the month goes back (Dec → Jan); with
+//! neither (a stream), a year-less line is a `bad-time` problem. The zone is `--tz`, else
+//! UTC; both inferences are noted once per file. A local time `--tz` skips (DST gap) is a
+//! problem; one it repeats (DST fold) is read by the lines around it, or is a problem.
 
 mod message;
 mod syslog;
@@ -20,7 +22,7 @@ use crate::batch::{BatchBuilder, RawEvent};
 use crate::format::{LineKind, LineParser, ParseContext};
 use crate::problems::{LineError, ProblemKind};
 use message::{Act, Peer};
-use syslog::Stamp;
+use syslog::{Abbrev, Stamp};
 
 /// True for lines shaped like syslog (RFC 3164, RFC 5424, ISO timestamps, journalctl
 /// `short`, `short-precise`, `short-iso`, `short-full`, `short-unix`).
@@ -75,6 +77,8 @@ pub struct SshdParser {
     /// Cache of the last minute converted: (year, month, day, hour, minute, offset) → µs.
     minute_key: (i32, i8, i8, i8, i8, i32),
     minute_micros: Option<i64>,
+    /// The time of the last line read: which of a repeated local time a line means.
+    last_time: Option<Time>,
 }
 
 impl SshdParser {
@@ -97,6 +101,7 @@ impl SshdParser {
             noted_tz: false,
             minute_key: (0, 0, 0, 0, 0, 0),
             minute_micros: None,
+            last_time: None,
         }
     }
 
@@ -152,7 +157,7 @@ impl SshdParser {
                 )
             }
             YearSource::Unknown => {
-                format!("syslog year unknown (no --year, no file mtime): lines read as {year}; give --year")
+                "syslog year unknown (no --year, no file mtime): year-less lines are bad-time problems; give --year".to_string()
             }
         });
     }
@@ -171,7 +176,17 @@ impl SshdParser {
         }
     }
 
-    /// Civil time (in `offset` seconds east of UTC, or the reading zone when `None`) → Time.
+    /// The reading zone's name, for messages.
+    fn tz_name(&self) -> &str {
+        if self.tz_given {
+            self.tz.iana_name().unwrap_or("the --tz zone")
+        } else {
+            "UTC"
+        }
+    }
+
+    /// Civil time → Time: in `offset` seconds east of UTC, else in the reading zone (`--tz`,
+    /// else UTC), where `zone` is the abbreviation the line names, if any.
     #[allow(clippy::too_many_arguments)]
     fn civil(
         &mut self,
@@ -183,41 +198,109 @@ impl SshdParser {
         second: i8,
         micros: i32,
         offset: Option<i32>,
+        zone: Option<Abbrev>,
     ) -> Result<Time, LineError> {
-        let bad = || {
-            LineError::new(
-                ProblemKind::BadTime,
-                format!(
-                    "no such time: {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
-                ),
-            )
-        };
+        let when = format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}");
+        let bad = |why: String| LineError::new(ProblemKind::BadTime, why);
         if !(0..=59).contains(&second) && second != 60 {
-            return Err(bad());
+            return Err(bad(format!("no such time: {when}")));
         }
-        let key = (year, month, day, hour, minute, offset.unwrap_or(i32::MIN));
-        let base = match self.minute_micros {
-            Some(m) if self.minute_key == key => m,
-            _ => {
-                let y = i16::try_from(year).map_err(|_| bad())?;
-                let dt = jiff::civil::DateTime::new(y, month, day, hour, minute, 0, 0)
-                    .map_err(|_| bad())?;
-                let ts = match offset {
-                    Some(o) => {
-                        jiff::tz::Offset::from_seconds(o).map_err(|_| bad())?.to_timestamp(dt)
-                    }
-                    None => self.tz.to_timestamp(dt),
-                }
-                .map_err(|_| bad())?;
-                let m = ts.as_microsecond();
-                self.minute_key = key;
-                self.minute_micros = Some(m);
-                m
-            }
-        };
         // a leap second is read as the last microsecond of its minute
         let us = if second == 60 { 59_999_999 } else { second as i64 * 1_000_000 + micros as i64 };
-        Ok(Time(base + us))
+        let key = (year, month, day, hour, minute, offset.unwrap_or(i32::MIN));
+        if zone.is_none() {
+            if let Some(m) = self.minute_micros.filter(|_| self.minute_key == key) {
+                return Ok(Time(m + us));
+            }
+        }
+        let dt = i16::try_from(year)
+            .ok()
+            .and_then(|y| jiff::civil::DateTime::new(y, month, day, hour, minute, 0, 0).ok())
+            .ok_or_else(|| bad(format!("no such time: {when}")))?;
+        let at = |o: jiff::tz::Offset| {
+            o.to_timestamp(dt)
+                .map(|t| t.as_microsecond())
+                .map_err(|_| bad(format!("no such time: {when}")))
+        };
+        if let Some(o) = offset {
+            let o = jiff::tz::Offset::from_seconds(o)
+                .map_err(|_| bad(format!("no such UTC offset: {o} s")))?;
+            let m = at(o)?;
+            (self.minute_key, self.minute_micros) = (key, Some(m));
+            return Ok(Time(m + us));
+        }
+        use jiff::tz::AmbiguousOffset;
+        let tz_name = self.tz_name().to_string();
+        let candidates = match self.tz.to_ambiguous_timestamp(dt).offset() {
+            AmbiguousOffset::Unambiguous { offset } => vec![at(offset)? + us],
+            AmbiguousOffset::Gap { .. } => {
+                return Err(bad(format!(
+                    "no such local time in {tz_name}: {when} falls in the hour its clocks skip (DST); the line's zone is another"
+                )))
+            }
+            // the earlier instant first
+            AmbiguousOffset::Fold { before, after } => vec![at(before)? + us, at(after)? + us],
+        };
+        if let Some(z) = zone {
+            // a named abbreviation: the instant at which --tz calls its time that
+            if !self.tz_given {
+                return Err(bad(format!(
+                    "the line's zone {} is an abbreviation, ambiguous on its own: give --tz with the zone it abbreviates",
+                    z.as_str()
+                )));
+            }
+            let named = |t: &i64| {
+                let ts = jiff::Timestamp::from_microsecond(t - us).ok();
+                ts.map(|ts| {
+                    self.tz.to_offset_info(ts).abbreviation().eq_ignore_ascii_case(z.as_str())
+                })
+                .unwrap_or(false)
+            };
+            return match candidates.iter().copied().find(named) {
+                Some(t) => Ok(Time(t)),
+                None => {
+                    let ours = jiff::Timestamp::from_microsecond(candidates[0] - us)
+                        .map(|ts| self.tz.to_offset_info(ts).abbreviation().to_string())
+                        .unwrap_or_default();
+                    Err(bad(format!(
+                        "the line's zone {} is not what {tz_name} calls {when} ({ours})",
+                        z.as_str()
+                    )))
+                }
+            };
+        }
+        match candidates[..] {
+            [t] => {
+                (self.minute_key, self.minute_micros) = (key, Some(t - us));
+                Ok(Time(t))
+            }
+            [early, late] => self.fold(early, late, &when, &tz_name),
+            _ => Err(bad(format!("no such time: {when}"))),
+        }
+    }
+
+    /// A local time the reading zone has twice (the hour DST gives back): the earlier, unless
+    /// the line before it is already later (the clocks have gone back) — a minute of disorder
+    /// allowed. With no line before it, or none within the fold's length before the earlier,
+    /// nothing says which: a problem.
+    fn fold(&self, early: i64, late: i64, when: &str, tz_name: &str) -> Result<Time, LineError> {
+        const DISORDER: i64 = 60_000_000;
+        let ambiguous = |why: &str| {
+            LineError::new(
+                ProblemKind::BadTime,
+                format!("{when} happens twice in {tz_name} (the hour DST gives back) and {why}"),
+            )
+        };
+        let Some(Time(prev)) = self.last_time else {
+            return Err(ambiguous("no line before it tells which"));
+        };
+        if early < prev - DISORDER {
+            Ok(Time(late))
+        } else if early - prev > late - early {
+            Err(ambiguous("the line before it is too far back to tell which"))
+        } else {
+            Ok(Time(early))
+        }
     }
 
     /// The line's time; `year` is the one [`SshdParser::year_for`] chose for a year-less stamp.
@@ -229,16 +312,25 @@ impl SshdParser {
     ) -> Result<Time, LineError> {
         match stamp {
             Stamp::NoYear { month, day, hour, minute, second, micros } => {
-                let year = year.unwrap_or(1970);
                 self.note_year(out, month);
+                let Some(year) = year.filter(|_| self.year_source != YearSource::Unknown) else {
+                    // a stream without --year: nothing says which year the line is from
+                    return Err(LineError::new(
+                        ProblemKind::BadTime,
+                        format!(
+                            "{} {day} {hour:02}:{minute:02}:{second:02} has no year, and there is neither --year nor a file modification time to infer it from: give --year",
+                            syslog::month_name(month)
+                        ),
+                    ));
+                };
                 self.note_tz(out);
-                self.civil(year, month, day, hour, minute, second, micros, None)
+                self.civil(year, month, day, hour, minute, second, micros, None, None)
             }
-            Stamp::Full { year, month, day, hour, minute, second, micros, offset } => {
+            Stamp::Full { year, month, day, hour, minute, second, micros, offset, zone } => {
                 if offset.is_none() {
                     self.note_tz(out);
                 }
-                self.civil(year as i32, month, day, hour, minute, second, micros, offset)
+                self.civil(year as i32, month, day, hour, minute, second, micros, offset, zone)
             }
             Stamp::Unix { micros } => Ok(Time(micros)),
             Stamp::Bad(why) => Err(LineError::new(ProblemKind::BadTime, why)),
@@ -331,6 +423,7 @@ impl LineParser for SshdParser {
             return Ok(LineKind::Ignored);
         };
         let time = self.time(env.stamp, year, out)?;
+        self.last_time = Some(time);
         let (src_ip, src_host) = match auth.peer {
             Some(Peer::Ip(ip)) => (Some(ip), None),
             Some(Peer::Host(h)) => (None, Some(h)),
@@ -710,6 +803,106 @@ mod tests {
         assert!(notes.contains(&"syslog times read as UTC (no --tz)".to_string()), "{notes:?}");
     }
 
+    fn in_zone(zone: &str) -> ParseContext {
+        let tz = jiff::tz::TimeZone::get(zone).unwrap();
+        ParseContext { year: Some(2019), tz: Some(tz), ..Default::default() }
+    }
+
+    fn times_and_errors(c: &ParseContext, lines: &[&str]) -> Vec<String> {
+        let (rows, results, _) = run(c, lines);
+        let mut rows = rows.into_iter();
+        results
+            .into_iter()
+            .map(|r| match r {
+                Ok(LineKind::Event) => rows.next().unwrap().time,
+                Ok(k) => format!("{k:?}"),
+                Err(e) => format!("{:?}: {}", e.kind, e.message),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dst_fold_is_read_by_the_lines_around_it() {
+        // New York went back from 02:00 EDT to 01:00 EST on 2019-11-03: 01:00-01:59 twice
+        let c = in_zone("America/New_York");
+        let got = times_and_errors(
+            &c,
+            &[
+                "Nov  3 00:59:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Nov  3 01:10:00 h sshd[1]: Invalid user a from 1.2.3.4", // first pass (EDT)
+                "Nov  3 01:50:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Nov  3 01:49:30 h sshd[1]: Invalid user a from 1.2.3.4", // 30 s of disorder
+                "Nov  3 01:05:00 h sshd[1]: Invalid user a from 1.2.3.4", // clocks went back (EST)
+                "Nov  3 01:30:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Nov  3 02:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+            ],
+        );
+        assert_eq!(
+            got,
+            [
+                "2019-11-03T04:59:00Z",
+                "2019-11-03T05:10:00Z",
+                "2019-11-03T05:50:00Z",
+                "2019-11-03T05:49:30Z",
+                "2019-11-03T06:05:00Z",
+                "2019-11-03T06:30:00Z",
+                "2019-11-03T07:00:00Z",
+            ]
+        );
+        // nothing before it, or nothing within the hour before it: cannot be known
+        let got = times_and_errors(
+            &c,
+            &[
+                "Nov  3 01:30:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Nov  2 20:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Nov  3 01:30:00 h sshd[1]: Invalid user a from 1.2.3.4",
+            ],
+        );
+        assert!(
+            got[0].starts_with("BadTime: 2019-11-03 01:30:00 happens twice in America/New_York"),
+            "{got:?}"
+        );
+        assert_eq!(got[1], "2019-11-03T00:00:00Z");
+        assert!(got[2].contains("too far back"), "{got:?}");
+    }
+
+    #[test]
+    fn dst_gap_and_zone_abbreviations() {
+        // New York skipped 02:00-02:59 on 2019-03-10
+        let c = in_zone("America/New_York");
+        let got = times_and_errors(
+            &c,
+            &[
+                "Mar 10 02:30:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "Mar 10 03:30:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                // journalctl short-full names its zone: read in --tz only when it says the same
+                "Sun 2019-11-03 01:30:00 EST h sshd[1]: Invalid user a from 1.2.3.4",
+                "Sun 2019-11-03 01:30:00 EDT h sshd[1]: Invalid user a from 1.2.3.4",
+                "Mon 2019-07-01 12:00:00 CEST h sshd[1]: Invalid user a from 1.2.3.4",
+                "Mon 2019-07-01 12:00:00 est h sshd[1]: Invalid user a from 1.2.3.4",
+            ],
+        );
+        assert!(got[0].starts_with("BadTime: no such local time in America/New_York"), "{got:?}");
+        assert_eq!(got[1], "2019-03-10T07:30:00Z");
+        assert_eq!(got[2], "2019-11-03T06:30:00Z");
+        assert_eq!(got[3], "2019-11-03T05:30:00Z");
+        assert!(got[4].contains("CEST is not what America/New_York calls"), "{got:?}");
+        assert!(
+            got[5].contains("est is not what America/New_York calls") && got[5].contains("(EDT)"),
+            "{got:?}"
+        );
+        // without --tz an abbreviation is never read as UTC
+        let got = times_and_errors(
+            &ctx(Some(2019)),
+            &[
+                "Thu 2015-04-16 18:02:50 CEST host sshd[2716]: Connection closed by 192.0.2.112 [preauth]",
+                "Thu 2015-04-16 18:02:50 C3ST host sshd[2716]: Connection closed by 192.0.2.112 [preauth]",
+            ],
+        );
+        assert!(got[0].contains("CEST is an abbreviation") && got[0].contains("--tz"), "{got:?}");
+        assert!(got[1].contains("unreadable time zone"), "{got:?}");
+    }
+
     #[test]
     fn year_from_flag_with_roll_over() {
         let (rows, _, notes) = run(
@@ -801,10 +994,25 @@ mod tests {
             first_year_from_mtime(lines.iter().map(|l| l.as_bytes().to_vec()), &c),
             Some(2019)
         );
-        // neither: 1970, said out loud
-        let (rows, _, notes) =
-            run(&ctx(None), &["Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4"]);
-        assert_eq!(rows[0].time, "1970-02-01T10:00:00Z");
+        // neither (a stream without --year): the year cannot be known, every year-less line
+        // is a located problem; lines with a full date are still read
+        let (rows, results, notes) = run(
+            &ctx(None),
+            &[
+                "Feb  1 10:00:00 h sshd[1]: Invalid user a from 1.2.3.4",
+                "2019-02-01T10:00:01Z h sshd[1]: Invalid user a from 1.2.3.4",
+                "Feb  1 10:00:02 h sshd[1]: Invalid user b from 1.2.3.4",
+            ],
+        );
+        assert_eq!(
+            rows.iter().map(|r| r.time.as_str()).collect::<Vec<_>>(),
+            ["2019-02-01T10:00:01Z"]
+        );
+        for i in [0, 2] {
+            let e = results[i].as_ref().unwrap_err();
+            assert_eq!(e.kind, ProblemKind::BadTime);
+            assert!(e.message.contains("Feb 1 10:00:0") && e.message.contains("--year"), "{e:?}");
+        }
         assert!(notes[0].starts_with("syslog year unknown"), "{notes:?}");
     }
 
@@ -878,6 +1086,34 @@ mod tests {
             let want = format!("2019-{:02}-{day:02}T{h:02}:{m:02}:{s:02}Z", month + 1);
             let what = if verb == "Accepted" { "accepted" } else { "failed" };
             proptest::prop_assert_eq!(&rows[0], &row(&want, &ip, &host, &user, method, what, !inv.is_empty()));
+        }
+
+        /// Every instant of a year, written as a year-less syslog line in a zone with DST,
+        /// is read back as that instant when lines come at least every ten minutes before it
+        /// (as in any busy auth.log): the night clocks go back included.
+        #[test]
+        fn local_times_in_a_dst_zone_read_back(
+            us in 1_546_398_000_000_000i64..1_577_660_400_000_000, // 2019-01-02 .. 2019-12-30
+            zone in proptest::sample::select(vec!["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]),
+        ) {
+            let c = in_zone(zone);
+            let tz = c.tz.clone().unwrap();
+            let line = |us: i64| {
+                let z = jiff::Timestamp::from_microsecond(us).unwrap().to_zoned_datetime(tz.clone());
+                format!("{} h sshd[1]: Invalid user a from 1.2.3.4", z.strftime("%b %e %H:%M:%S"))
+            };
+            let us = us - us % 1_000_000;
+            const MINUTE: i64 = 60_000_000;
+            let mut at: Vec<i64> = (1..=18).rev().map(|k| us - k * 10 * MINUTE).collect();
+            at.extend([us - MINUTE, us]);
+            // the first line of a file in the repeated hour cannot be known (tested above)
+            let first = jiff::Timestamp::from_microsecond(at[0]).unwrap().to_zoned_datetime(tz.clone());
+            proptest::prop_assume!(!tz.to_ambiguous_timestamp(first.datetime()).is_ambiguous());
+            let lines: Vec<String> = at.iter().map(|t| line(*t)).collect();
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let got = times_and_errors(&c, &refs);
+            let want: Vec<String> = at.iter().map(|t| Time(*t).to_rfc3339()).collect();
+            proptest::prop_assert_eq!(got, want, "{:?}", lines);
         }
     }
 }

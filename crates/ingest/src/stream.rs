@@ -147,7 +147,7 @@ impl LineSource {
                 Parser::Lines(p) => handle_line(raw, false, self.lines, p.as_mut(), &mut b),
                 Parser::Windows { .. } => {
                     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                    windows::winjson::follow_line(raw, self.lines, self.ctx.lanl_start, &mut win);
+                    windows::winjson::follow_line(raw, self.lines, &self.ctx, &mut win);
                 }
             }
         }

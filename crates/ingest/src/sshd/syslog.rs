@@ -23,8 +23,9 @@
 pub(crate) enum Stamp {
     /// No year and no zone (RFC 3164, journalctl short / short-precise).
     NoYear { month: i8, day: i8, hour: i8, minute: i8, second: i8, micros: i32 },
-    /// A full date; `offset` in seconds east of UTC, `None` when the line names no zone
-    /// the parser can use (read in `--tz`).
+    /// A full date; `offset` in seconds east of UTC, `None` when the line names none: then
+    /// `zone` is the zone abbreviation it names (`CEST`), if any, and the time is read in
+    /// `--tz`.
     Full {
         year: i16,
         month: i8,
@@ -34,11 +35,36 @@ pub(crate) enum Stamp {
         second: i8,
         micros: i32,
         offset: Option<i32>,
+        zone: Option<Abbrev>,
     },
     /// Seconds since the Unix epoch (`short-unix`).
     Unix { micros: i64 },
     /// The timestamp field is there but cannot be read.
     Bad(&'static str),
+}
+
+/// A zone abbreviation as a line names it (`CEST`, `EDT`): 2 to 8 ASCII letters. Ambiguous
+/// on its own (`CST` is US Central and China, `IST` India, Ireland and Israel): only `--tz`
+/// says which zone it abbreviates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Abbrev {
+    bytes: [u8; 8],
+    len: u8,
+}
+
+impl Abbrev {
+    pub(crate) fn new(s: &str) -> Option<Abbrev> {
+        if !(2..=8).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return None;
+        }
+        let mut bytes = [0; 8];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Some(Abbrev { bytes, len: s.len() as u8 })
+    }
+    pub(crate) fn as_str(&self) -> &str {
+        // only ASCII letters are ever stored
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
 }
 
 /// One syslog line cut into its parts.
@@ -157,7 +183,7 @@ fn iso(b: &[u8]) -> Stamp {
             None => return Stamp::Bad("unreadable UTC offset"),
         }
     };
-    Stamp::Full { year, month, day, hour, minute, second, micros, offset }
+    Stamp::Full { year, month, day, hour, minute, second, micros, offset, zone: None }
 }
 
 /// Split off the first space-delimited token (leading spaces skipped).
@@ -311,11 +337,18 @@ pub(crate) fn envelope(line: &str) -> Option<Envelope<'_>> {
         else {
             return None;
         };
-        let offset = match zone {
-            "UTC" | "GMT" | "Z" => Some(0),
-            z => offset(z.as_bytes()),
+        let (offset, zone) = match zone {
+            "UTC" | "GMT" | "Z" => (Some(0), None),
+            z => match offset(z.as_bytes()) {
+                Some(o) => (Some(o), None),
+                None => (None, Abbrev::new(z)),
+            },
         };
-        let stamp = Stamp::Full { year, month, day, hour, minute, second, micros, offset };
+        let stamp = if offset.is_none() && zone.is_none() {
+            Stamp::Bad("unreadable time zone")
+        } else {
+            Stamp::Full { year, month, day, hour, minute, second, micros, offset, zone }
+        };
         let (host, program, message) = host_tag_message(rest)?;
         return Some(Envelope { stamp, host, program, message });
     }
@@ -378,7 +411,8 @@ mod tests {
                 minute: 2,
                 second: 50,
                 micros: 321_974,
-                offset: Some(0)
+                offset: Some(0),
+                zone: None,
             }
         );
         let e = envelope("2015-04-16T18:02:50+0200 host sshd[2716]: m").unwrap();
@@ -386,7 +420,9 @@ mod tests {
         let e = envelope("2015-04-16T18:02:50 host sshd[2716]: m").unwrap();
         assert!(matches!(e.stamp, Stamp::Full { offset: None, .. }));
         let e = envelope("Thu 2015-04-16 18:02:50 CEST host sshd[2716]: m").unwrap();
-        assert!(matches!(e.stamp, Stamp::Full { offset: None, .. }));
+        assert!(
+            matches!(e.stamp, Stamp::Full { offset: None, zone: Some(z), .. } if z.as_str() == "CEST")
+        );
         assert_eq!((e.host, e.program, e.message), (Some("host"), "sshd", "m"));
         let e = envelope("Thu 2015-04-16 18:02:50 UTC host sshd[2716]: m").unwrap();
         assert!(matches!(e.stamp, Stamp::Full { offset: Some(0), .. }));

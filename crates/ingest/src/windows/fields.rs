@@ -6,6 +6,9 @@
 //! names a field hopscope uses ([`classify`]); strings stay borrowed from the input unless
 //! JSON escapes forced a copy, and unused leaves (the long `Message`) are never copied.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -358,7 +361,9 @@ impl<'de> Visitor<'de> for Walk<'_, 'de> {
 /// `"EventID":` or `"event_id":` key. `None` when there is none or it is not a plain number
 /// (evtx's `{"#text": 7045}` form): the caller then parses the record fully.
 pub(crate) fn sniff_event_id(text: &[u8]) -> Option<u32> {
-    for key in [&b"\"EventID\""[..], &b"\"event_id\""[..]] {
+    static KEYS: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| [Finder::new(b"\"EventID\""), Finder::new(b"\"event_id\"")]);
+    for key in KEYS.iter() {
         if let Some(found) = sniff_key(text, key) {
             return found.filter(|n| *n <= 999_999_999).map(|n| n as u32);
         }
@@ -366,19 +371,22 @@ pub(crate) fn sniff_event_id(text: &[u8]) -> Option<u32> {
     None
 }
 
-/// The unsigned number after the first `key` (a quoted JSON key) of a JSON text, read
-/// without parsing it; `None` when the key is absent or its value is not a plain number.
-pub(crate) fn sniff_uint(text: &[u8], key: &[u8]) -> Option<u64> {
-    sniff_key(text, key).flatten()
+/// The record's `EventRecordID` in a rendered EVTX record, read as [`sniff_event_id`] reads
+/// the event id.
+pub(crate) fn sniff_record_id(text: &[u8]) -> Option<u64> {
+    static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"EventRecordID\""));
+    sniff_key(text, &KEY).flatten()
 }
 
-/// `Some(value)` once `key` is found as a key (`None` inside when its value is not a plain
-/// number of at most 19 digits, quoted or not); `None` when it is not found.
-fn sniff_key(text: &[u8], key: &[u8]) -> Option<Option<u64>> {
+/// `Some(value)` once `key` (a quoted JSON key) is found as a key (`None` inside when its
+/// value is not a plain number of at most 19 digits, quoted or not); `None` when it is not
+/// found. The finders are built once: building one costs more than a search in a record.
+fn sniff_key(text: &[u8], key: &Finder<'_>) -> Option<Option<u64>> {
+    let key_len = key.needle().len();
     let mut from = 0;
-    while let Some(i) = memchr::memmem::find(&text[from..], key) {
+    while let Some(i) = key.find(&text[from..]) {
         let at = from + i;
-        from = at + key.len();
+        from = at + key_len;
         // inside a JSON string a quote is always escaped: `\"EventID\"` is text, not a key
         if at > 0 && text[at - 1] == b'\\' {
             continue;

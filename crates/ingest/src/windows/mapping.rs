@@ -61,8 +61,11 @@ pub(crate) struct WinEvent {
 }
 
 /// What the caller knows about the record beyond its fields.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct RecordContext {
+    /// `--tz`: the zone of a collector's local `EventTime` when nothing in the record gives
+    /// its offset.
+    pub tz: Option<jiff::tz::TimeZone>,
     /// The EVTX record header's time: used only when the event names no time of its own
     /// (`System/TimeCreated/@SystemTime` is the event's time; the header's is when the record
     /// was written, and trimmed or filtered exports leave it zero).
@@ -172,7 +175,8 @@ fn status_outcome(f: &Fields<'_>) -> Outcome {
 /// 4. `@timestamp` (Winlogbeat: the time the record was generated);
 /// 5. the EVTX record header's time (only when the record names no time);
 /// 6. LANL wls `Time` (seconds from `--lanl-start`);
-/// 7. a zone-less `EventTime` alone, taken as UTC.
+/// 7. a zone-less `EventTime` alone, in `--tz`; without `--tz` its instant cannot be known:
+///    a `bad-time` problem.
 fn time(f: &Fields<'_>, ctx: &RecordContext) -> Result<Time, LineError> {
     let parse = |k: Key| -> Option<Result<Time, LineError>> {
         s(f, k).map(|v| {
@@ -216,13 +220,34 @@ fn time(f: &Fields<'_>, ctx: &RecordContext) -> Result<Time, LineError> {
         })?;
         return Ok(Time(ctx.lanl_start.0.saturating_add((secs * 1e6) as i64)));
     }
-    if let Some(t) = parse(Key::EventTime) {
-        return t;
+    if let Some(v) = event_time {
+        return local_event_time(&v, ctx.tz.as_ref());
     }
     Err(LineError::new(
         ProblemKind::BadTime,
         "no event time (TimeCreated, EventTime, @timestamp or Time)",
     ))
+}
+
+/// NXLog's zone-less `EventTime` (the collector's local time) with nothing in the record to
+/// give its offset: in `--tz`, when that zone has the time once.
+fn local_event_time(v: &str, tz: Option<&jiff::tz::TimeZone>) -> Result<Time, LineError> {
+    let bad = |why: String| LineError::new(ProblemKind::BadTime, format!("EventTime: {why}"));
+    let dt = v.trim().replace(' ', "T").parse::<jiff::civil::DateTime>().map_err(|_| {
+        bad(format!("expected a date and time such as 2020-09-22 14:53:30, found {v:?}"))
+    })?;
+    let Some(tz) = tz else {
+        return Err(bad(format!(
+            "{v:?} is the collector's local time and the record gives no offset (no EventReceivedTime and @timestamp): give --tz with the collector's zone"
+        )));
+    };
+    let zone = tz.iana_name().unwrap_or("the --tz zone");
+    match tz.to_ambiguous_timestamp(dt).unambiguous() {
+        Ok(ts) => Ok(Time::from_jiff(ts)),
+        Err(_) => Err(bad(format!(
+            "{v:?} happens twice or never in {zone} (a DST change): its instant cannot be known"
+        ))),
+    }
 }
 
 /// Whether a time text names its zone (`Z` or an offset), so it is an instant on its own.
@@ -717,7 +742,7 @@ mod tests {
     #[test]
     fn time_comes_from_the_event_not_the_record_header() {
         let header = Some(Time::parse("1601-01-01T00:00:00Z").unwrap());
-        let ctx = RecordContext { fallback_time: header, lanl_start: Time(0) };
+        let ctx = RecordContext { fallback_time: header, lanl_start: Time(0), tz: None };
         let evtx = r##"{"Event":{"System":{"EventID":4624,"Channel":"Security","Computer":"WS6","TimeCreated":{"#attributes":{"SystemTime":"2020-09-09T13:18:27.1234567Z"}}},"EventData":{"LogonType":2}}}"##;
         let e = interpret(&Fields::from_json(evtx).unwrap(), &ctx).unwrap().unwrap();
         assert_eq!(e.time, Time::parse("2020-09-09T13:18:27.123456Z").unwrap());
@@ -750,13 +775,25 @@ mod tests {
             ),
             "2020-09-22T18:53:30Z"
         );
-        // NXLog: a local EventTime with no received time is UTC only as a last resort
-        assert_eq!(
-            at(
-                r##"{"EventID":4624,"Hostname":"WS6","EventTime":"2020-09-22 14:53:30","LogonType":"2"}"##
-            ),
-            "2020-09-22T14:53:30Z"
-        );
+        // NXLog: a local EventTime with nothing to give its offset is read in --tz, and is a
+        // problem without it (never taken as UTC)
+        let alone = r##"{"EventID":4624,"Hostname":"WS6","EventTime":"2020-09-22 14:53:30","LogonType":"2"}"##;
+        let err =
+            interpret(&Fields::from_json(alone).unwrap(), &RecordContext::default()).unwrap_err();
+        assert_eq!(err.kind, ProblemKind::BadTime);
+        assert!(err.message.contains("--tz"), "{}", err.message);
+        let in_tz = |v: &str| {
+            let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
+            let ctx = RecordContext { tz: Some(tz), ..Default::default() };
+            let j = alone.replace("2020-09-22 14:53:30", v);
+            interpret(&Fields::from_json(&j).unwrap(), &ctx).map(|e| e.unwrap().time.to_rfc3339())
+        };
+        assert_eq!(in_tz("2020-09-22 14:53:30").unwrap(), "2020-09-22T18:53:30Z");
+        assert_eq!(in_tz("2020-12-22 14:53:30").unwrap(), "2020-12-22T19:53:30Z");
+        // the hour New York has twice, and the one it skips
+        assert_eq!(in_tz("2020-11-01 01:30:00").unwrap_err().kind, ProblemKind::BadTime);
+        assert_eq!(in_tz("2020-03-08 02:30:00").unwrap_err().kind, ProblemKind::BadTime);
+        assert_eq!(in_tz("yesterday").unwrap_err().kind, ProblemKind::BadTime);
         // PowerShell ConvertTo-Json
         assert_eq!(
             at(
@@ -816,9 +853,12 @@ mod tests {
     #[test]
     fn lanl_wls() {
         let f = Fields::from_json(r##"{"UserName":"User1","EventID":4624,"LogHost":"Comp2","LogonID":"0x3e7","DomainName":"Domain001","LogonType":3,"AuthenticationPackage":"Kerberos","Source":"Comp1","Time":10}"##).unwrap();
-        let e = interpret(&f, &RecordContext { fallback_time: None, lanl_start: Time(1_000_000) })
-            .unwrap()
-            .unwrap();
+        let e = interpret(
+            &f,
+            &RecordContext { fallback_time: None, lanl_start: Time(1_000_000), tz: None },
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(e.time, Time(11_000_000));
         assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref()), (Some("Comp1"), Some("Comp2")));
         assert_eq!(e.auth.as_deref(), Some("Kerberos"));

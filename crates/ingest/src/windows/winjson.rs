@@ -33,7 +33,7 @@ struct Cursor {
 
 /// Read one file of Windows JSON.
 pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
-    let rc = RecordContext { fallback_time: None, lanl_start: ctx.lanl_start };
+    let rc = RecordContext { fallback_time: None, lanl_start: ctx.lanl_start, tz: ctx.tz.clone() };
     let mut magic = [0u8; 4];
     let is_zip = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
         && &magic == ZIP_MAGIC;
@@ -95,7 +95,7 @@ fn read_zip(path: &Path, ctx: &ParseContext, rc: RecordContext, out: &mut FileOu
             base: out.lines,
             member: Some(out.members.len() as u32 - 1),
             member_name: Some(name),
-            ctx: rc,
+            ctx: rc.clone(),
         };
         read_stream(Box::new(entry), &mut cur, out);
     }
@@ -186,17 +186,12 @@ fn read_stream<'r>(r: Box<dyn Read + 'r>, cur: &mut Cursor, out: &mut FileOutput
 /// One line of a followed JSON-lines file (`hopscope watch`), numbered in the file: what
 /// [`read_stream`] does with a line that does not open a document. A line that opens a
 /// document (`[`, a lone `{`, `Record N`) is a problem here: documents cannot be followed.
-pub(crate) fn follow_line(
-    raw: &[u8],
-    line: u64,
-    lanl_start: hopscope_model::Time,
-    out: &mut FileOutput,
-) {
+pub(crate) fn follow_line(raw: &[u8], line: u64, ctx: &ParseContext, out: &mut FileOutput) {
     let cur = Cursor {
         base: 0,
         member: None,
         member_name: None,
-        ctx: RecordContext { fallback_time: None, lanl_start },
+        ctx: RecordContext { fallback_time: None, lanl_start: ctx.lanl_start, tz: ctx.tz.clone() },
     };
     out.lines = out.lines.max(line);
     if raw.len() > MAX_LINE {
@@ -561,12 +556,8 @@ mod tests {
             doc += ",\n";
         }
         doc += "{}]\n";
-        let mut cur = Cursor {
-            base: 0,
-            member: None,
-            member_name: None,
-            ctx: RecordContext { fallback_time: None, lanl_start: hopscope_model::Time(0) },
-        };
+        let mut cur =
+            Cursor { base: 0, member: None, member_name: None, ctx: RecordContext::default() };
         let mut out = FileOutput::default();
         read_stream(Box::new(std::io::Cursor::new(doc.into_bytes())), &mut cur, &mut out);
         assert_eq!(out.events.len(), 10_000);

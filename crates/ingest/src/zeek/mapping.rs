@@ -125,9 +125,14 @@ fn is_address(s: &str) -> bool {
 /// The masked form Zeek's test baselines write instead of real times.
 pub(crate) const MASKED_TIME: &str = "XXXXXXXXXX.XXXXXX";
 
-/// A Zeek `ts`: epoch seconds with a fraction (`1521911725.396014`, read exactly, not
-/// through a float), integer epoch milliseconds (JSON `TS_MILLIS`), or ISO 8601
-/// (`JSON::TS_ISO8601`).
+/// A Zeek `ts`, read exactly (never through a float): epoch seconds with a fraction
+/// (`1521911725.396014`, Zeek's default `JSON::TS_EPOCH` and every TSV log), also in exponent
+/// form (`1.521911725396014e9`, as pipelines that re-serialise floats write); integer epoch
+/// milliseconds (`JSON::TS_MILLIS`: a whole number of 12 digits or more, which as seconds
+/// would be past year 5138); or ISO 8601 with a zone (`JSON::TS_ISO8601` writes `Z`).
+/// Anything else is a `bad-time` problem, never a guessed time: an ISO time without a zone
+/// (the zone cannot be known), a bare date, `nan`, `inf`, a masked baseline time, a value
+/// beyond ±292,000 years (a time past year 9999 is refused later, as for every format). Sub-microsecond digits are truncated, as EVTX's 100 ns are.
 pub(crate) fn parse_ts(s: &str) -> Result<Time, LineError> {
     let bad = |why: String| LineError::new(ProblemKind::BadTime, why);
     if s.bytes().all(|b| b == b'X' || b == b'.') {
@@ -135,30 +140,81 @@ pub(crate) fn parse_ts(s: &str) -> Result<Time, LineError> {
             "masked timestamp {s:?} (Zeek test baselines hide times this way)"
         )));
     }
-    let (neg, digits) = match s.strip_prefix('-') {
+    if let Some(t) = epoch(s) {
+        return t.ok_or_else(|| {
+            let when = if s.starts_with('-') { "before year 0000" } else { "after year 9999" };
+            bad(format!("ts: {s:?} is {when}: beyond what RFC 3339 can write"))
+        });
+    }
+    use jiff::fmt::temporal::Pieces;
+    match Pieces::parse(s.trim()) {
+        Ok(p) if p.offset().is_none() => Err(bad(format!(
+            "ts: {s:?} names no zone (Zeek writes ISO times in UTC with Z); its instant cannot be known"
+        ))),
+        Ok(_) => Time::parse(s).map_err(|e| bad(format!("ts: {e}"))),
+        Err(_) => Err(bad(format!(
+            "ts: not a time: {s:?} (expected epoch seconds such as 1521911725.396014, epoch milliseconds, or ISO 8601 with a zone)"
+        ))),
+    }
+}
+
+/// `Some(Some(t))` for a decimal number `[-]digits[.digits][e[+|-]digits]` (epoch seconds, or
+/// milliseconds for a plain whole number of 12 digits or more); `Some(None)` when it is such
+/// a number but out of range; `None` when it is not a number.
+fn epoch(s: &str) -> Option<Option<Time>> {
+    let (neg, rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s),
     };
-    let is_epoch = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    if !is_epoch {
-        return Time::parse(s).map_err(|e| bad(format!("ts: {e}")));
-    }
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if int.is_empty() || int.len() > 15 || frac.contains('.') {
-        return Err(bad(format!("ts: not epoch seconds: {s:?}")));
-    }
-    let whole: i64 = int.parse().map_err(|_| bad(format!("ts: not epoch seconds: {s:?}")))?;
-    let micros = if frac.is_empty() && whole >= 100_000_000_000 {
-        // no fraction and beyond year 5138 as seconds: milliseconds
-        whole.saturating_mul(1000)
-    } else {
-        let mut us: i64 = 0;
-        for i in 0..6 {
-            us = us * 10 + frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
-        }
-        whole.saturating_mul(1_000_000).saturating_add(us)
+    let (mantissa, exp) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
     };
-    Ok(Time(if neg { -micros } else { micros }))
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let exp: i64 = match exp {
+        None => 0,
+        Some(e) => {
+            let body = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if body.is_empty() || !digits(body) {
+                return None;
+            }
+            // an exponent this long moves every digit out of range (or to zero)
+            let v: i64 = body.get(..body.len().min(6))?.parse().ok()?;
+            let v = if body.len() > 6 { 1_000_000 } else { v };
+            if e.starts_with('-') {
+                -v
+            } else {
+                v
+            }
+        }
+    };
+    let plain_whole = frac.is_empty() && exp == 0 && !mantissa.contains('.');
+    let int = int.trim_start_matches('0');
+    // milliseconds: a whole number of at least 12 digits (as seconds, past year 5138)
+    let unit_exp = if plain_whole && int.len() >= 12 { 3 } else { 6 };
+    // the value in microseconds is int.frac × 10^(exp + unit_exp - frac.len())
+    let shift = exp + unit_exp;
+    let all: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    if all.iter().all(|b| *b == b'0') {
+        return Some(Some(Time(0)));
+    }
+    // how many of the digits stand before the microseconds' decimal point
+    let keep = int.len() as i64 + shift;
+    let mut us: i64 = 0;
+    if keep > 0 {
+        for i in 0..keep {
+            let d = all.get(i as usize).map_or(0, |b| i64::from(b - b'0'));
+            us = match us.checked_mul(10).and_then(|v| v.checked_add(d)) {
+                Some(v) => v,
+                None => return Some(None),
+            };
+        }
+    }
+    Some(Some(Time(if neg { -us } else { us })))
 }
 
 /// Interpret one row of a log of type `kind`.
@@ -355,6 +411,88 @@ mod tests {
             assert_eq!(parse_ts(bad).unwrap_err().kind, ProblemKind::BadTime, "{bad}");
         }
         assert!(parse_ts(MASKED_TIME).unwrap_err().message.contains("masked"));
+    }
+
+    #[test]
+    fn every_way_zeek_and_its_pipelines_write_ts() {
+        let t = Time(1_521_911_725_396_014);
+        for ok in [
+            "1521911725.396014",
+            "1521911725.3960149",  // beyond the microsecond: truncated
+            "1.521911725396014e9", // a float re-serialised
+            "1.521911725396014E+9",
+            "1521911725396014e-6",
+            "2018-03-24T17:15:25.396014Z",
+            "2018-03-24T19:15:25.396014+02:00",
+        ] {
+            assert_eq!(parse_ts(ok).unwrap(), t, "{ok}");
+        }
+        assert_eq!(parse_ts("1521911725396").unwrap(), Time(1_521_911_725_396_000));
+        assert_eq!(parse_ts("-1.5").unwrap(), Time(-1_500_000));
+        assert_eq!(parse_ts("0e999999").unwrap(), Time(0));
+        // a decimal point says seconds, however many digits
+        assert_eq!(parse_ts("100000000000.").unwrap(), Time(100_000_000_000_000_000));
+        for bad in [
+            "2018-03-24T17:15:25.396014", // no zone: its instant cannot be known
+            "2018-03-24 17:15:25",
+            "2018-03-24",
+            "nan",
+            "NaN",
+            "-nan",
+            "inf",
+            "-inf",
+            "Infinity",
+            "1e400",
+            "-1e400",
+            "9223372036854.775808",
+            "99999999999999999999.1",
+            "1e",
+            "e5",
+            "1.5e+",
+            "0x5f",
+            "+1521911725",
+            " 1521911725",
+        ] {
+            let e = parse_ts(bad).unwrap_err();
+            assert_eq!(e.kind, ProblemKind::BadTime, "{bad}");
+        }
+        assert!(parse_ts("2018-03-24T17:15:25").unwrap_err().message.contains("no zone"));
+        assert!(parse_ts("1e400").unwrap_err().message.contains("after year 9999"));
+        assert!(parse_ts("-1e400").unwrap_err().message.contains("before year 0000"));
+    }
+
+    /// Epoch seconds as Zeek writes them (`%.6f`).
+    fn zeek_seconds(us: i64) -> String {
+        let sign = if us < 0 { "-" } else { "" };
+        let a = us.unsigned_abs();
+        format!("{sign}{}.{:06}", a / 1_000_000, a % 1_000_000)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ts_round_trips_in_every_form(us in Time::FIRST_WRITABLE.0..=Time::LAST_WRITABLE.0) {
+            let t = Time(us);
+            proptest::prop_assert_eq!(parse_ts(&zeek_seconds(us)).unwrap(), t);
+            // the same number with its point moved into an exponent
+            let s = zeek_seconds(us).replace('.', "");
+            proptest::prop_assert_eq!(parse_ts(&format!("{s}e-6")).unwrap(), t);
+            proptest::prop_assert_eq!(parse_ts(&t.to_rfc3339()).unwrap(), t);
+            if us % 1000 == 0 && us >= 100_000_000_000_000 {
+                // JSON::TS_MILLIS
+                proptest::prop_assert_eq!(parse_ts(&(us / 1000).to_string()).unwrap(), t);
+            }
+        }
+
+        #[test]
+        fn ts_never_panics_and_never_reads_a_zoneless_time(s in "[-+0-9.eETZ:nainf ]{0,40}") {
+            let got = parse_ts(&s);
+            if let Ok(t) = got {
+                // whatever was read is a number or an instant that names its zone
+                let zoneless = s.trim().parse::<jiff::civil::DateTime>().is_ok()
+                    || s.trim().parse::<jiff::civil::Date>().is_ok();
+                proptest::prop_assert!(!zoneless || s.trim().parse::<jiff::Timestamp>().is_ok(), "{s:?} read as {t:?}");
+            }
+        }
     }
 
     #[test]
