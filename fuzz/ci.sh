@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# A short coverage-guided fuzz run of every target (default 20 s each): fails when any input
+# A short coverage-guided fuzz run of every target (default 10 s each): fails when any input
 # makes a target crash (a panic, an overflow, a failed invariant). Installs cargo-afl (which
 # builds AFL++ from its crate, with the machine's C compiler) when it is missing, builds the
 # targets, seeds them from ../shared/corpus (fuzz/seed.sh) and runs one fuzzer at a time.
 #
-#   bash fuzz/ci.sh                 # every target, 20 s each
+#   bash fuzz/ci.sh                 # every target, 10 s each
 #   FUZZ_SECONDS=60 FUZZ_PROFILE=release bash fuzz/ci.sh sshd evtx
 #
 # A crash is kept in $FUZZ_OUT/<target>/default/crashes/; reproduce it with
 #   fuzz/target/ci/hopscope-fuzz <target> < that-file
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-secs="${FUZZ_SECONDS:-20}"
+secs="${FUZZ_SECONDS:-10}"
 work="${FUZZ_OUT:-/tmp/hopscope-fuzz/ci}"
 start=$(date +%s)
 
@@ -43,6 +43,11 @@ FUZZ_BIN="$bin" bash "$here/seed.sh" "$work/seeds"
 if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets < <("$bin" --list | cut -f1); fi
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_QUIET=1
+# where the targets write their inputs as files (memory when /dev/shm exists); removed at the end
+shm=/dev/shm; [ -d "$shm" ] || shm="$work"
+export HOPSCOPE_FUZZ_SCRATCH="$shm/hopscope-fuzz-ci.$$"
+mkdir -p "$HOPSCOPE_FUZZ_SCRATCH"
+trap 'rm -rf "$HOPSCOPE_FUZZ_SCRATCH"' EXIT
 failed=()
 printf '%-12s %8s %10s %8s %6s %6s\n' target seconds execs exec/s crashes hangs
 for t in "${targets[@]}"; do
@@ -58,7 +63,7 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     for c in "$work/out/$t/default/crashes"/id:*; do
       echo "-- $t crash $c:" >&2
-      "$bin" "$t" <"$c" 2>&1 | tail -n 15 >&2 || true
+      "$bin" "$t" <"$c" 2>&1 | grep -A 4 -m 1 panicked >&2 || true
     done
   fi
 done
