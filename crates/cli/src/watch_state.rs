@@ -31,9 +31,10 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// bytes, and the recent event times that place the stream's bulk; 10: ranges that hand
 /// addresses out, learned from accounts moving between their addresses; 11: an alert's
 /// intruder present on the hosts it entered with the accounts it brought, internet re-entry
-/// keyed by account, each account's sources and logins from outside): an older checkpoint is
-/// refused.
-pub const VERSION: u32 = 11;
+/// keyed by account, each account's sources and logins from outside; 12: logins per account
+/// and destination, each account's recent rare reaches and its habit of spreading): an older
+/// checkpoint is refused.
+pub const VERSION: u32 = 12;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

@@ -510,13 +510,14 @@ fn standard_input_is_read_until_it_closes() {
     let p = sim.path();
     ok(&["export", "--case", "case", "--out", "all.jsonl"], p);
     let from_file = ok(&["watch", "all.jsonl", "--inventory", "sim", "--once", "--budget", "0"], p);
-    let w = Watcher::spawn(&["-", "--inventory", "sim", "--budget", "0"], p, Stdio::piped());
-    let mut w = w;
-    {
-        let mut stdin = w.child.stdin.take().unwrap();
-        stdin.write_all(&std::fs::read(p.join("all.jsonl")).unwrap()).unwrap();
-    }
+    let mut w = Watcher::spawn(&["-", "--inventory", "sim", "--budget", "0"], p, Stdio::piped());
+    // fed from a thread of its own: the alerts the watch writes meanwhile can fill its
+    // standard output's pipe before the input ends, and nothing reads that pipe until then
+    let mut stdin = w.child.stdin.take().unwrap();
+    let input = std::fs::read(p.join("all.jsonl")).unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
     let (out, _) = w.finish();
+    feeder.join().unwrap().unwrap();
     // evidence names the input: `-` rather than the file
     let strip = |s: &str| s.replace("\"file\":\"all.jsonl\"", "\"file\":\"-\"");
     let (_, a) = fold(&strip(&from_file));

@@ -38,7 +38,7 @@ impl Lab {
         for i in 0..n {
             let e = self.w.event(Time(t(from).0 + i * H), src, dst, user, auth);
             let h = hop_of(&e);
-            self.history.observe(&h, &self.fleet, Some(h.user));
+            self.history.observe(&h, &self.fleet, Some(h.user), false);
         }
     }
     fn score(
@@ -136,7 +136,7 @@ fn credential_switch() {
     assert!(!has_switch(&score_hop(&h, &root(&h), &lab.history, &lab.fleet)));
     // once alice's chains have used bob, it is no longer new
     let mut seen = History::default();
-    seen.observe(&h, &lab.fleet, Some(alice));
+    seen.observe(&h, &lab.fleet, Some(alice), false);
     assert!(!has_switch(&score_hop(&h, &chained, &seen, &lab.fleet)));
     // a service account that routinely logs out of b is not a switch, whoever came before
     lab.learn(20, "2019-08-01T01:00:00Z", "b", "a", "bob", "Kerberos");
@@ -198,7 +198,7 @@ fn weak_source() {
     assert_eq!(bits(&c, "source-stale-patch"), None);
     // logins from the internet make a host weak
     let h = hop_of(&lab.w.event(t("2019-09-01T00:00:00Z"), "internet", "new", "alice", "password"));
-    lab.history.observe(&h, &lab.fleet, None);
+    lab.history.observe(&h, &lab.fleet, None, false);
     let c = lab.score("2019-09-12T03:00:00Z", "new", "b", "alice", "Kerberos");
     assert_eq!(bits(&c, "source-internet-logins"), Some(3.0));
     // an active, patched host that never saw the internet: nothing
@@ -324,7 +324,7 @@ fn brute_force_that_worked() {
     assert_eq!(bits(&c, "brute-force"), Some(5.0)); // 2 + log2(8)
                                                     // a typo before a success is not a brute force
     let e = lab.w.event(t("2019-09-01T01:01:00Z"), "a", "b", "alice", "password");
-    lab.history.observe(&hop_of(&e), &lab.fleet, None);
+    lab.history.observe(&hop_of(&e), &lab.fleet, None, false);
     fail(&mut lab, "2019-09-02T01:00:00Z");
     assert_eq!(
         bits(&lab.score("2019-09-02T01:00:30Z", "a", "b", "alice", "password"), "brute-force"),
@@ -373,4 +373,75 @@ fn internet_login_into_a_host_that_rarely_accepts_one() {
         ),
         None
     );
+}
+
+/// A lab whose workstation `ws` reaches a usual file server and four it rarely visits.
+fn spread_lab() -> Lab {
+    let hosts = ["ws", "usual", "f1", "f2", "f3", "f4"].iter().map(|n| host(n, "tokyo", "Japan"));
+    Lab::new(World::new(hosts.collect(), vec![]))
+}
+
+#[test]
+fn spread_over_rare_destinations_beyond_the_accounts_habit() {
+    let mut lab = spread_lab();
+    for user in ["alice", "bob"] {
+        lab.learn(60, "2019-08-01T00:00:00Z", "ws", "usual", user, "Kerberos");
+        // one rare destination at a time, days apart: a habit of one rare reach per window
+        lab.learn(1, "2019-08-05T09:00:00Z", "ws", "f1", user, "Kerberos");
+        lab.learn(1, "2019-08-09T09:00:00Z", "ws", "f2", user, "Kerberos");
+        lab.learn(1, "2019-08-13T09:00:00Z", "ws", "f3", user, "Kerberos");
+    }
+    // bob once reached two rare destinations within a few hours: that is his habit
+    lab.learn(1, "2019-08-20T09:00:00Z", "ws", "f1", "bob", "Kerberos");
+    lab.learn(1, "2019-08-20T11:00:00Z", "ws", "f2", "bob", "Kerberos");
+
+    // a morning on which alice's credentials reach f1, then f2, two hours apart
+    lab.learn(1, "2019-09-02T08:00:00Z", "ws", "f1", "alice", "Kerberos");
+    let c = lab.score("2019-09-02T10:00:00Z", "ws", "f2", "alice", "Kerberos");
+    let spread = c.iter().find(|c| c.feature.name() == "spread").expect("two rare reaches");
+    assert_eq!(spread.feature, Feature::Spread { rare: 2, usual: 1 });
+    // the bits are how rarely alice goes to f2: once in her 64 logins, smoothed
+    let share: f64 = 1.5 / 65.0;
+    assert!((spread.bits - -share.log2()).abs() < 1e-9, "{}", spread.bits);
+    assert!(is_suspicious(&c), "{c:?}");
+    // the same edge alone is routine: every edge here was used before
+    assert_eq!(bits(&c, "new-edge"), None);
+
+    // the second rare reach a day later is a new window: nothing spreads
+    let c = lab.score("2019-09-03T09:00:00Z", "ws", "f2", "alice", "Kerberos");
+    assert_eq!(bits(&c, "spread"), None);
+    assert!(!is_suspicious(&c));
+    // bob's two rare reaches in one morning are his habit; a third is not
+    lab.learn(1, "2019-09-02T08:00:00Z", "ws", "f1", "bob", "Kerberos");
+    let c = lab.score("2019-09-02T10:00:00Z", "ws", "f2", "bob", "Kerberos");
+    assert_eq!(bits(&c, "spread"), None);
+    lab.learn(1, "2019-09-02T10:00:00Z", "ws", "f2", "bob", "Kerberos");
+    let c = lab.score("2019-09-02T11:00:00Z", "ws", "f3", "bob", "Kerberos");
+    let spread = c.iter().find(|c| c.feature.name() == "spread").expect("a third");
+    assert_eq!(spread.feature, Feature::Spread { rare: 3, usual: 2 });
+    // the usual server is never rare
+    let c = lab.score("2019-09-02T11:30:00Z", "ws", "usual", "alice", "Kerberos");
+    assert_eq!(bits(&c, "spread"), None);
+}
+
+#[test]
+fn hops_a_raised_alert_holds_teach_no_habit_of_spreading() {
+    let mut lab = spread_lab();
+    lab.learn(60, "2019-08-01T00:00:00Z", "ws", "usual", "alice", "Kerberos");
+    for (at, dst) in [("2019-08-05T09:00:00Z", "f1"), ("2019-08-06T09:00:00Z", "f2")] {
+        lab.learn(1, at, "ws", dst, "alice", "Kerberos");
+    }
+    // an intrusion's morning, held by a raised alert: two rare reaches
+    for (at, dst) in [("2019-08-20T01:00:00Z", "f1"), ("2019-08-20T02:00:00Z", "f2")] {
+        let e = lab.w.event(t(at), "ws", dst, "alice", "Kerberos");
+        let h = hop_of(&e);
+        lab.history.observe(&h, &lab.fleet, Some(h.user), true);
+    }
+    // the next intruder on alice's machine still stands out at two
+    lab.learn(1, "2019-09-02T08:00:00Z", "ws", "f1", "alice", "Kerberos");
+    let c = lab.score("2019-09-02T10:00:00Z", "ws", "f2", "alice", "Kerberos");
+    assert!(matches!(
+        c.iter().find(|c| c.feature.name() == "spread").map(|c| c.feature),
+        Some(Feature::Spread { rare: 2, usual: 1 })
+    ));
 }

@@ -551,7 +551,9 @@ impl Detector {
         if trail.alert != 0 {
             self.book.touch(trail.alert, &hop);
         }
-        self.history.observe(&hop, &self.fleet, trail.causal.account());
+        // a raised alert's hops are the intruder's: they teach no habit of spreading
+        let alerted = trail.alert != 0 && self.book.is_raised(trail.alert);
+        self.history.observe(&hop, &self.fleet, trail.causal.account(), alerted);
         self.chains.record(&hop, trail);
     }
 

@@ -2,8 +2,10 @@
 //! being decommissioned and was last patched 2018-03-14".
 
 use crate::detect::alert::AlertHop;
+use crate::detect::history::SPREAD_WINDOW;
 use crate::detect::score::Feature;
 use crate::fleet::Fleet;
+use crate::units::HOUR;
 use hopscope_model::{criticality_name, Catalog, LogonType};
 
 /// Names for the ids an explanation mentions.
@@ -53,6 +55,10 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
             Feature::NewEdge => clauses.push(format!("first login ever from {src} to {dst}")),
             Feature::NewAccountOnDestination => clauses.push(format!("{user} had never logged on to {dst}")),
             Feature::NewAccountOnSource => clauses.push(format!("{user} had never logged in out of {src}")),
+            Feature::Spread { rare, usual } => clauses.push(format!(
+                "{user} reached {rare} destinations it rarely visits within {} h, more than ever before ({usual})",
+                SPREAD_WINDOW / HOUR
+            )),
             Feature::RoutineSource { logins, rate } => clauses.push(format!(
                 "{user} logged in out of {src} {} before and goes somewhere new in {:.1} % of its logins",
                 times(logins),

@@ -51,9 +51,51 @@ pub struct AccountHistory {
     pub auths: Vec<(u32, u32)>,
     /// Logins per Windows logon type code (0..=11).
     pub logon_types: [u32; 12],
+    /// The account's latest rare reaches (source, destination, time), newest last, at most
+    /// [`RECENT_RARE`]: what [`AccountHistory::rare_within`] counts.
+    #[serde(default)]
+    pub recent_rare: Vec<(u32, u32, Time)>,
+    /// The most distinct rare destinations the account ever reached out of one source within
+    /// one [`SPREAD_WINDOW`]: its habit of spreading.
+    #[serde(default)]
+    pub rare_max: u8,
+}
+
+/// A destination is *rare* for an account when fewer than one of its logins in 16 went there
+/// (4 bits), counted once the account has [`RARE_MIN_LOGINS`] logins: the file server a user
+/// visits once a fortnight, the database an administrator touches once a month.
+pub const RARE_SHARE: f64 = 1.0 / 16.0;
+pub const RARE_MIN_LOGINS: u32 = 20;
+/// Rare reaches remembered per account (more than any habit the spread feature compares with).
+pub const RECENT_RARE: usize = 8;
+/// The window in which an account's rare reaches are counted together: one working day.
+pub const SPREAD_WINDOW: i64 = 12 * HOUR;
+/// Rare destinations within one [`SPREAD_WINDOW`] that can make a spread: two.
+pub const SPREAD_MIN: u32 = 2;
+
+/// `(visits + 0.5) / (logins + 1)`: the smoothed share of an account's logins that went to one
+/// destination.
+pub fn reach_share(visits: u32, logins: u32) -> f64 {
+    (visits as f64 + 0.5) / (logins as f64 + 1.0)
 }
 
 impl AccountHistory {
+    /// Distinct rare destinations other than `dst` the account reached out of `src` within
+    /// [`SPREAD_WINDOW`] before `now`.
+    pub fn rare_within(&self, src: u32, dst: u32, now: Time) -> u32 {
+        let mut seen: [u32; RECENT_RARE] = [0; RECENT_RARE];
+        let mut n = 0;
+        for &(s, d, t) in self.recent_rare.iter().rev() {
+            if now.0 - t.0 > SPREAD_WINDOW {
+                break;
+            }
+            if s == src && d != dst && !seen[..n].contains(&d) {
+                seen[n] = d;
+                n += 1;
+            }
+        }
+        n as u32
+    }
     pub fn auth_count(&self, auth: u32) -> u32 {
         self.auths.iter().find(|(a, _)| *a == auth).map_or(0, |(_, n)| *n)
     }
@@ -92,7 +134,8 @@ pub struct FailureRun {
 pub struct History {
     // the three sets looked up for every hop: prefetched when the hop is queued
     edges: PairSet,
-    account_on_host: PairSet,
+    /// (account, destination): the account's logins into the destination.
+    account_on_host: PairCounts,
     /// (account, source host): the account has logged in *out of* the host.
     account_from_host: PairCounts,
     /// (account, destination): logins of the account into the destination from the internet.
@@ -108,7 +151,19 @@ pub struct History {
     located_hops: u64,
     sited_hops: u64,
     failures: AHashMap<u64, FailureRun>,
+    /// Accounts that spread beyond their habit lately (account, time), newest last, at most
+    /// [`RECENT_SPREADERS`]: several at once make a change window.
+    #[serde(default)]
+    spreaders: Vec<(u32, Time)>,
 }
+
+/// Spreading accounts remembered fleet-wide.
+pub const RECENT_SPREADERS: usize = 16;
+/// Other accounts spreading beyond their habit within one [`SPREAD_WINDOW`] that make it a
+/// change window (a maintenance weekend, a migration), in which spreading is what
+/// administrators are doing: three. An intruder exploring quietly does so with one or two
+/// accounts at a time; one who takes many is caught by their new edges and switches.
+pub const CHANGE_WINDOW_SPREADERS: u32 = 3;
 
 impl History {
     pub fn edge_seen(&self, src: u32, dst: u32) -> bool {
@@ -116,6 +171,10 @@ impl History {
     }
     pub fn account_seen_on(&self, user: u32, dst: u32) -> bool {
         self.account_on_host.contains(pair(user, dst))
+    }
+    /// Logins of `user` into `dst` so far.
+    pub fn visits(&self, user: u32, dst: u32) -> u32 {
+        self.account_on_host.get(pair(user, dst)).unwrap_or(0)
     }
     pub fn account_seen_from(&self, user: u32, src: u32) -> bool {
         self.account_from_host.contains(pair(user, src))
@@ -143,6 +202,34 @@ impl History {
     }
     pub fn site_pair(&self, a: u32, b: u32) -> (u32, u64) {
         (self.site_pairs.get(&pair(a, b)).copied().unwrap_or(0), self.sited_hops)
+    }
+    /// Whether `hop` reaches more rare destinations out of its source within one window than
+    /// its account ever did: `(rare destinations now, the most before)`.
+    pub fn spread(&self, hop: &Hop) -> Option<(u32, u8)> {
+        let a = self.accounts.get(hop.user as usize).filter(|_| hop.user != 0)?;
+        if a.logins < RARE_MIN_LOGINS
+            || reach_share(self.visits(hop.user, hop.dst), a.logins) >= RARE_SHARE
+        {
+            return None;
+        }
+        let rare = a.rare_within(hop.src, hop.dst, hop.time) + 1;
+        (rare >= SPREAD_MIN && rare > a.rare_max as u32).then_some((rare, a.rare_max))
+    }
+    /// Other accounts than `user` that spread beyond their habit within one window before
+    /// `now`.
+    pub fn other_spreaders(&self, user: u32, now: Time) -> u32 {
+        let mut seen: [u32; RECENT_SPREADERS] = [0; RECENT_SPREADERS];
+        let mut n = 0;
+        for &(a, t) in self.spreaders.iter().rev() {
+            if now.0 - t.0 > SPREAD_WINDOW {
+                break;
+            }
+            if a != user && !seen[..n].contains(&a) {
+                seen[n] = a;
+                n += 1;
+            }
+        }
+        n as u32
     }
     /// Failures from `src` to `dst` still waiting for a success.
     pub fn failures(&self, src: u32, dst: u32) -> Option<&FailureRun> {
@@ -183,10 +270,24 @@ impl History {
     }
 
     /// Learn from a hop (after it was scored). `causal` is the chain's causal account when
-    /// clear.
-    pub fn observe(&mut self, hop: &Hop, fleet: &Fleet, causal: Option<u32>) {
+    /// clear; `alerted` when a raised alert holds the hop (it counts in the account's recent
+    /// rare reaches, but does not raise its habit of spreading).
+    pub fn observe(&mut self, hop: &Hop, fleet: &Fleet, causal: Option<u32>, alerted: bool) {
+        if self.spread(hop).is_some() {
+            if self.spreaders.len() == RECENT_SPREADERS {
+                self.spreaders.remove(0);
+            }
+            self.spreaders.push((hop.user, hop.time));
+        }
         let new_edge = self.edges.insert(pair(hop.src, hop.dst));
-        let new_account = hop.user != 0 && self.account_on_host.insert(pair(hop.user, hop.dst));
+        let mut visits = 0;
+        let mut new_account = false;
+        if hop.user != 0 {
+            let (n, _) = self.account_on_host.entry(pair(hop.user, hop.dst));
+            visits = *n;
+            new_account = *n == 0;
+            *n = n.saturating_add(1);
+        }
         let mut new_out_account = false;
         if hop.user != 0 {
             let (n, _) = self.account_from_host.entry(pair(hop.user, hop.src));
@@ -218,6 +319,16 @@ impl History {
                 self.accounts.resize(hop.user as usize + 1, AccountHistory::default());
             }
             let a = &mut self.accounts[hop.user as usize];
+            if a.logins >= RARE_MIN_LOGINS && reach_share(visits, a.logins) < RARE_SHARE {
+                let n = a.rare_within(hop.src, hop.dst, hop.time) + 1;
+                if !alerted {
+                    a.rare_max = a.rare_max.max(n.min(u8::MAX as u32) as u8);
+                }
+                if a.recent_rare.len() == RECENT_RARE {
+                    a.recent_rare.remove(0);
+                }
+                a.recent_rare.push((hop.src, hop.dst, hop.time));
+            }
             a.logins = a.logins.saturating_add(1);
             a.dst_distinct += new_account as u32;
             a.sources_distinct += new_out_account as u32;

@@ -15,7 +15,7 @@
 //! The formula and a worked example are in `docs/detection.md`.
 
 use crate::detect::chain::Trail;
-use crate::detect::history::{hour_of_day, History};
+use crate::detect::history::{hour_of_day, reach_share, History, CHANGE_WINDOW_SPREADERS};
 use crate::fleet::Fleet;
 use crate::graph::Hop;
 use hopscope_model::{EventFlags, Lifecycle, LogonType};
@@ -138,6 +138,12 @@ pub enum Feature {
     /// that habit (negative bits) and do not make the hop suspicious. Never applied to a hop
     /// a raised alert's intruder is present for.
     RoamingAccount { sources: u32, rate: u16 },
+    /// The account reached `rare` distinct destinations it rarely goes to (each fewer than
+    /// one of its logins in 16) out of one source within one spread window, more than it ever
+    /// did out of any source (`usual`):
+    /// an intruder exploring with a person's own credentials along edges that person has
+    /// used, one rarely-used server after another.
+    Spread { rare: u8, usual: u8 },
 }
 
 impl Feature {
@@ -154,6 +160,7 @@ impl Feature {
                 | Feature::PassTheHash { .. }
                 | Feature::BruteForce { .. }
                 | Feature::InternetLogin { .. }
+                | Feature::Spread { .. }
         )
     }
     /// A stable name for output (`new-edge`, `cross-country`, ...).
@@ -184,6 +191,7 @@ impl Feature {
             Feature::RoutineSource { .. } => "routine-source",
             Feature::LeadIn => "lead-in",
             Feature::RoamingAccount { .. } => "roaming-account",
+            Feature::Spread { .. } => "spread",
         }
     }
 }
@@ -234,6 +242,7 @@ pub fn score_hop_into(
     let familiar =
         if reached || hop.user == 0 { 0 } else { history.logins_from(hop.user, hop.src) };
     let mut exploration = 0.0;
+    let mut new_account_bits = 0.0;
     let mut add = |feature: Feature, bits: f64| {
         if bits > 0.0 {
             out.push(Contribution { feature, bits });
@@ -254,7 +263,18 @@ pub fn score_hop_into(
         let p = (hd.accounts_distinct as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
         let bits = surprise(p, CAP_NEW_ACCOUNT);
         exploration += bits;
+        new_account_bits = bits;
         add(Feature::NewAccountOnDestination, bits);
+    }
+    // more rarely-visited destinations within one window than the account ever reached,
+    // outside a change window in which several accounts spread at once
+    if let Some((rare, usual)) = history.spread(hop) {
+        if history.other_spreaders(hop.user, hop.time) < CHANGE_WINDOW_SPREADERS {
+            let logins = history.account(hop.user).map_or(0, |a| a.logins);
+            let share = reach_share(history.visits(hop.user, hop.dst), logins);
+            let bits = (surprise(share, CAP_NEW_ACCOUNT) - new_account_bits).max(1.0);
+            add(Feature::Spread { rare: rare.min(255) as u8, usual }, bits);
+        }
     }
     if hop.user != 0
         && history.logins_from(hop.user, hop.src) == 0
