@@ -73,6 +73,14 @@ pub const SPREAD_WINDOW: i64 = 12 * HOUR;
 /// Rare destinations within one [`SPREAD_WINDOW`] that can make a spread: two.
 pub const SPREAD_MIN: u32 = 2;
 
+fn spread_of(a: &AccountHistory, hop: &Hop, visits: u32) -> Option<(u32, u8)> {
+    if a.logins < RARE_MIN_LOGINS || reach_share(visits, a.logins) >= RARE_SHARE {
+        return None;
+    }
+    let rare = a.rare_within(hop.src, hop.dst, hop.time) + 1;
+    (rare >= SPREAD_MIN && rare > a.rare_max as u32).then_some((rare, a.rare_max))
+}
+
 /// `(visits + 0.5) / (logins + 1)`: the smoothed share of an account's logins that went to one
 /// destination.
 pub fn reach_share(visits: u32, logins: u32) -> f64 {
@@ -204,16 +212,11 @@ impl History {
         (self.site_pairs.get(&pair(a, b)).copied().unwrap_or(0), self.sited_hops)
     }
     /// Whether `hop` reaches more rare destinations out of its source within one window than
-    /// its account ever did: `(rare destinations now, the most before)`.
-    pub fn spread(&self, hop: &Hop) -> Option<(u32, u8)> {
+    /// its account ever did: `(rare destinations now, the most before)`. `visits`: the
+    /// account's logins into the destination so far ([`History::visits`]).
+    pub fn spread(&self, hop: &Hop, visits: u32) -> Option<(u32, u8)> {
         let a = self.accounts.get(hop.user as usize).filter(|_| hop.user != 0)?;
-        if a.logins < RARE_MIN_LOGINS
-            || reach_share(self.visits(hop.user, hop.dst), a.logins) >= RARE_SHARE
-        {
-            return None;
-        }
-        let rare = a.rare_within(hop.src, hop.dst, hop.time) + 1;
-        (rare >= SPREAD_MIN && rare > a.rare_max as u32).then_some((rare, a.rare_max))
+        spread_of(a, hop, visits)
     }
     /// Other accounts than `user` that spread beyond their habit within one window before
     /// `now`.
@@ -273,12 +276,6 @@ impl History {
     /// clear; `alerted` when a raised alert holds the hop (it counts in the account's recent
     /// rare reaches, but does not raise its habit of spreading).
     pub fn observe(&mut self, hop: &Hop, fleet: &Fleet, causal: Option<u32>, alerted: bool) {
-        if self.spread(hop).is_some() {
-            if self.spreaders.len() == RECENT_SPREADERS {
-                self.spreaders.remove(0);
-            }
-            self.spreaders.push((hop.user, hop.time));
-        }
         let new_edge = self.edges.insert(pair(hop.src, hop.dst));
         let mut visits = 0;
         let mut new_account = false;
@@ -319,6 +316,12 @@ impl History {
                 self.accounts.resize(hop.user as usize + 1, AccountHistory::default());
             }
             let a = &mut self.accounts[hop.user as usize];
+            if spread_of(a, hop, visits).is_some() {
+                if self.spreaders.len() == RECENT_SPREADERS {
+                    self.spreaders.remove(0);
+                }
+                self.spreaders.push((hop.user, hop.time));
+            }
             if a.logins >= RARE_MIN_LOGINS && reach_share(visits, a.logins) < RARE_SHARE {
                 let n = a.rare_within(hop.src, hop.dst, hop.time) + 1;
                 if !alerted {

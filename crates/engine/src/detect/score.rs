@@ -259,7 +259,8 @@ pub fn score_hop_into(
         exploration += bits;
         add(Feature::NewEdge, bits);
     }
-    if hop.user != 0 && !history.account_seen_on(hop.user, hop.dst) {
+    let visits = if hop.user != 0 { history.visits(hop.user, hop.dst) } else { 0 };
+    if hop.user != 0 && visits == 0 {
         let p = (hd.accounts_distinct as f64 + 1.0) / (hd.in_logins as f64 + 2.0);
         let bits = surprise(p, CAP_NEW_ACCOUNT);
         exploration += bits;
@@ -268,10 +269,10 @@ pub fn score_hop_into(
     }
     // more rarely-visited destinations within one window than the account ever reached,
     // outside a change window in which several accounts spread at once
-    if let Some((rare, usual)) = history.spread(hop) {
+    if let Some((rare, usual)) = history.spread(hop, visits) {
         if history.other_spreaders(hop.user, hop.time) < CHANGE_WINDOW_SPREADERS {
             let logins = history.account(hop.user).map_or(0, |a| a.logins);
-            let share = reach_share(history.visits(hop.user, hop.dst), logins);
+            let share = reach_share(visits, logins);
             let bits = (surprise(share, CAP_NEW_ACCOUNT) - new_account_bits).max(1.0);
             add(Feature::Spread { rare: rare.min(255) as u8, usual }, bits);
         }
