@@ -291,7 +291,7 @@ fn run<T: std::io::Read + std::io::Seek + Send + 'static>(
                 }
                 match what {
                     Rendered::Skipped => out.ignored += 1,
-                    Rendered::Event(ev) => out.events.push(Located {
+                    Rendered::Event(ev) => out.push_event(Located {
                         ev: *ev,
                         order: seq,
                         position: Position::Record(id),
