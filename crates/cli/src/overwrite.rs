@@ -57,6 +57,40 @@ pub fn refuse_inside_case(path: &Path, flag: &str) -> Result<()> {
     Ok(())
 }
 
+/// Claim `dir` for `command` (`simulate`, `demo`), which fills it with files of its own: it
+/// must be new, empty, or made by `command` before (it holds `.hopscope-COMMAND`, written
+/// here), unless `force`; never inside a case. `writes` names what the command writes there,
+/// for the refusal. So a rerun replaces its own output, and nothing the user put there.
+pub fn claim_dir(dir: &Path, force: bool, command: &str, writes: &str) -> Result<()> {
+    refuse_inside_case(dir, "--out")?;
+    let marker = format!(".hopscope-{command}");
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut held: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().escape_debug().to_string())
+            .collect();
+        held.sort();
+        if !held.is_empty() && !held.iter().any(|n| *n == marker) && !force {
+            bail!(
+                "--out {}: is not empty and was not made by `hopscope {command}` (holds {}); \
+                 {command} writes {writes} there. Choose a new directory, or give --force to \
+                 write over it",
+                dir.display(),
+                held.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    } else if dir.exists() {
+        bail!("--out {}: is not a directory", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+    std::fs::write(
+        dir.join(&marker),
+        format!("made by hopscope {command}: a rerun may write over this directory\n"),
+    )
+    .with_context(|| format!("--out {}", dir.display()))?;
+    Ok(())
+}
+
 /// Write a file whole or not at all: into a temporary file in the same directory, renamed
 /// over `path` once `fill` has succeeded. A failure leaves the previous file as it was. A
 /// path that is not a regular file (`/dev/stdout`, a pipe) is written directly.
@@ -100,4 +134,31 @@ pub fn commit(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_directory_is_claimed_when_new_empty_made_by_the_command_or_forced() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        let claim = |dir: &str, force: bool| super::claim_dir(&p.join(dir), force, "demo", "x");
+        claim("new/deeper", false).unwrap();
+        assert!(p.join("new/deeper/.hopscope-demo").is_file());
+        claim("new/deeper", false).unwrap(); // a rerun
+        std::fs::create_dir(p.join("empty")).unwrap();
+        claim("empty", false).unwrap();
+        std::fs::create_dir(p.join("theirs")).unwrap();
+        std::fs::write(p.join("theirs/hosts.csv"), "real").unwrap();
+        let err = claim("theirs", false).unwrap_err().to_string();
+        assert!(err.contains("hosts.csv") && err.contains("--force"), "{err}");
+        assert!(!p.join("theirs/.hopscope-demo").exists());
+        // made by another command is not made by this one
+        super::claim_dir(&p.join("sim"), false, "simulate", "x").unwrap();
+        assert!(claim("sim", false).is_err());
+        claim("theirs", true).unwrap();
+        assert_eq!(std::fs::read_to_string(p.join("theirs/hosts.csv")).unwrap(), "real");
+        std::fs::write(p.join("file"), "a file").unwrap();
+        assert!(claim("file", true).is_err(), "a file is not a directory");
+    }
 }

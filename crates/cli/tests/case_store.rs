@@ -290,3 +290,39 @@ fn simulate_refuses_a_directory_it_did_not_make() {
     ok(&args, p);
     assert!(p.join("fleet/hosts.csv").exists());
 }
+
+#[test]
+fn demo_refuses_a_directory_it_did_not_make_and_replaces_only_its_own_case() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // the user's files where the demo would write: the demo makes fleet/, case/ and report/
+    std::fs::create_dir_all(p.join("work/case")).unwrap();
+    std::fs::write(p.join("work/case/notes.txt"), "the user's notes").unwrap();
+    std::fs::create_dir_all(p.join("evidence/logs")).unwrap();
+    std::fs::write(p.join("evidence/logs/auth.log"), "the real evidence").unwrap();
+    for out in ["work", "evidence", "evidence/logs"] {
+        let o = hopscope(&["demo", "--out", out], p);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("not made by `hopscope demo`") && err.contains("--force"), "{err}");
+        assert!(o.stdout.is_empty(), "{out}: it began");
+    }
+    // with --force a directory of the user's is taken, but never what is not a case in case/
+    let o = hopscope(&["demo", "--out", "work", "--force"], p);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is not a hopscope case"), "{err}");
+    assert_eq!(std::fs::read_to_string(p.join("work/case/notes.txt")).unwrap(), "the user's notes");
+    assert_eq!(
+        std::fs::read_to_string(p.join("evidence/logs/auth.log")).unwrap(),
+        "the real evidence"
+    );
+    assert!(!p.join("work/fleet").exists() && !p.join("evidence/fleet").exists());
+    // into a case: refused even with --force
+    std::fs::write(p.join("a.txt"), lanl(10, 0)).unwrap();
+    ok(&["ingest", "a.txt", "--case", "c"], p);
+    let o = hopscope(&["demo", "--out", "c", "--force"], p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside the case"));
+    assert!(!p.join("c/fleet").exists() && !p.join("c/.hopscope-demo").exists());
+}
