@@ -1,7 +1,7 @@
 //! Redaction against hostile client names: every output of every command with `--redact`
-//! (`detect`, `trace`, `audit` and `scope` in every form, `report` in every format) names no
-//! restricted client, in any case, Unicode form or separator, and pseudonymising a client
-//! corrupts no other fact.
+//! (`detect`, `trace`, `audit`, `scope` and `case info` in every form, `report` in every
+//! format) names no restricted client, in any case, Unicode form or separator, and
+//! pseudonymising a client corrupts no other fact.
 
 mod support;
 
@@ -146,6 +146,7 @@ fn no_output_with_redact_names_a_restricted_client() {
         (&detect[..], &[&[][..], &["--json"][..], &["--jsonl"][..]][..]),
         (&trace[..], &[&[][..], &["--json"][..]][..]),
         (&["audit", "--case", "c"][..], &[&[][..], &["--json"][..]][..]),
+        (&["case", "info", "--case", "c"][..], &[&[][..], &["--json"][..]][..]),
     ] {
         for form in forms {
             let args = [base, form].concat();
@@ -176,7 +177,7 @@ fn no_output_with_redact_names_a_restricted_client() {
             }
         }
     }
-    assert_eq!(outputs.len(), 9 + 2 * 7);
+    assert_eq!(outputs.len(), 9 + 2 * 9);
     for (what, text) in &outputs {
         assert_eq!(leaks(text), Vec::<&str>::new(), "{what}:\n{text}");
     }
