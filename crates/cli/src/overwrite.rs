@@ -57,6 +57,46 @@ pub fn refuse_inside_case(path: &Path, flag: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuse to write over a file the case was read from: `--out` naming one of its evidence
+/// files (the same file as a source path it recorded, or a file of the same size and SHA-256
+/// as a source, wherever it was ingested from) would destroy the evidence.
+pub fn refuse_evidence(path: &Path, case: &hopscope_case::Case, flag: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let same_size: Vec<_> =
+        case.manifest.sources.iter().filter(|s| s.bytes == meta.len()).collect();
+    let same_file = case.manifest.sources.iter().find(|s| {
+        std::fs::metadata(&s.path).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+    });
+    let source = match same_file {
+        Some(s) => Some(s),
+        None if same_size.iter().any(|s| s.sha256.is_some()) => {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            let mut f = std::fs::File::open(path)
+                .with_context(|| format!("{flag} {}: cannot read", path.display()))?;
+            std::io::copy(&mut f, &mut h)
+                .with_context(|| format!("{flag} {}: cannot read", path.display()))?;
+            let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            same_size.into_iter().find(|s| s.sha256.as_deref() == Some(hex.as_str()))
+        }
+        None => None,
+    };
+    if let Some(s) = source {
+        bail!(
+            "{flag} {}: is evidence this case was read from (source {}, {}); hopscope does not \
+             write over evidence (choose another path)",
+            path.display(),
+            s.id,
+            s.path
+        );
+    }
+    Ok(())
+}
+
 /// Claim `dir` for `command` (`simulate`, `demo`), which fills it with files of its own: it
 /// must be new, empty, or made by `command` before (it holds `.hopscope-COMMAND`, written
 /// here), unless `force`; never inside a case. `writes` names what the command writes there,
@@ -70,7 +110,7 @@ pub fn claim_dir(dir: &Path, force: bool, command: &str, writes: &str) -> Result
             .map(|e| e.file_name().to_string_lossy().escape_debug().to_string())
             .collect();
         held.sort();
-        if !held.is_empty() && !held.iter().any(|n| *n == marker) && !force {
+        if !held.is_empty() && !held.contains(&marker) && !force {
             bail!(
                 "--out {}: is not empty and was not made by `hopscope {command}` (holds {}); \
                  {command} writes {writes} there. Choose a new directory, or give --force to \
