@@ -493,7 +493,7 @@ fn compressed_evtx_reads_like_the_file() {
     let want = ingest(&[plain], None, &Inventory::default());
     assert!(want.events.len() > 100, "{}", want.events.len());
     for p in [gz, zst] {
-        let got = ingest(&[p.clone()], None, &Inventory::default());
+        let got = ingest(std::slice::from_ref(&p), None, &Inventory::default());
         let (a, b) = (&got.summary.sources[0], &want.summary.sources[0]);
         assert_eq!(a.format, Some(Format::Evtx), "{p:?}");
         assert_eq!(
