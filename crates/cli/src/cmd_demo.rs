@@ -222,7 +222,7 @@ fn report_step(
     };
     let formats: Vec<String> = ["html", "md", "json", "stix"].map(String::from).to_vec();
     outln!("\n6. the report: the story above in files for a ticket, a CERT and a browser");
-    let written = crate::cmd_report::write(case, &opts, out, &formats)?;
+    let written = crate::cmd_report::write(case, &opts, out, &formats, false)?;
     for path in &written {
         outln!("   {}", path.display());
     }

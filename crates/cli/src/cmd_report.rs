@@ -59,7 +59,17 @@ pub struct Args {
     /// Detection's settings, as given to `detect`.
     #[command(flatten)]
     tuning: crate::cmd_detect::Tuning,
+    /// Write into --out even though it holds report files (`report.md`, ...) that `hopscope
+    /// report` did not write there.
+    #[arg(long)]
+    force: bool,
 }
+
+/// The file that marks a folder as written by `report` (its report files are ours to replace).
+const MADE_BY_REPORT: &str = ".hopscope-report";
+
+/// The files a report may write.
+const REPORT_FILES: [&str; 4] = ["report.json", "report.md", "report.stix.json", "report.html"];
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
@@ -71,7 +81,7 @@ pub fn run(a: Args) -> Result<()> {
         redact: a.redact,
         ..ReportOptions::default()
     };
-    for path in write(&case, &opts, &a.out, &a.formats)? {
+    for path in write(&case, &opts, &a.out, &a.formats, a.force)? {
         outln!("{}", path.display());
     }
     Ok(())
@@ -87,11 +97,26 @@ pub fn write(
     opts: &ReportOptions,
     out: &Path,
     formats: &[String],
+    force: bool,
 ) -> Result<Vec<PathBuf>> {
     crate::overwrite::refuse_inside_case(out, "--out")?;
     // every file a report writes or removes there (an evidence file could be named so)
-    for name in ["report.json", "report.md", "report.stix.json", "report.html"] {
+    for name in REPORT_FILES {
         crate::overwrite::refuse_evidence(&out.join(name), case, "--out")?;
+    }
+    // report files a report did not write there are the user's (their own report.md)
+    let theirs: Vec<&str> = if out.join(MADE_BY_REPORT).is_file() {
+        Vec::new()
+    } else {
+        REPORT_FILES.into_iter().filter(|n| out.join(n).symlink_metadata().is_ok()).collect()
+    };
+    if !theirs.is_empty() && !force {
+        anyhow::bail!(
+            "--out {}: holds {} that `hopscope report` did not write there; a report would \
+             replace or remove it. Choose another folder, or give --force",
+            out.display(),
+            theirs.join(", ")
+        );
     }
     let doc = Document::build(case, opts)?;
     let mut rendered = Vec::new();
@@ -121,6 +146,11 @@ pub fn write(
     {
         anyhow::bail!("{}: is a directory; the report was not written", path.display());
     }
+    std::fs::write(
+        out.join(MADE_BY_REPORT),
+        "written by hopscope report: a report here replaces the report files of the last one\n",
+    )
+    .with_context(|| format!("writing into {}", out.display()))?;
     let mut written = Vec::new();
     for (tmp, path) in staged {
         crate::overwrite::commit(tmp, &path)?;
@@ -128,7 +158,7 @@ pub fn write(
     }
     // a folder holds one report: a format this run did not write is another report's (an
     // unredacted one beside a redacted one), and goes
-    for name in ["report.json", "report.md", "report.stix.json", "report.html"] {
+    for name in REPORT_FILES {
         let path = out.join(name);
         if !written.contains(&path) && path.exists() {
             std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;

@@ -433,3 +433,29 @@ fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+#[test]
+fn report_refuses_report_files_it_did_not_write_unless_forced() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("a.txt"), lanl(100, 0)).unwrap();
+    ok(&["ingest", "a.txt", "--case", "c"], p);
+    // the user's own notes named like report files, in a folder report did not write
+    std::fs::create_dir_all(p.join("notes")).unwrap();
+    for (name, formats) in [("report.md", "md"), ("report.html", "json"), ("report.json", "json")] {
+        std::fs::write(p.join("notes").join(name), "the user's own").unwrap();
+        let o = hopscope(&["report", "--case", "c", "--formats", formats, "--out", "notes"], p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("did not write there") && err.contains(name), "{name}: {err}");
+        assert_eq!(std::fs::read_to_string(p.join("notes").join(name)).unwrap(), "the user's own");
+        std::fs::remove_file(p.join("notes").join(name)).unwrap();
+    }
+    assert_eq!(std::fs::read_dir(p.join("notes")).unwrap().count(), 0, "nothing written");
+    // --force takes it; then the folder is report's own: a rerun replaces without --force
+    std::fs::write(p.join("notes/report.md"), "the user's own").unwrap();
+    ok(&["report", "--case", "c", "--formats", "md", "--out", "notes", "--force"], p);
+    assert_ne!(std::fs::read_to_string(p.join("notes/report.md")).unwrap(), "the user's own");
+    ok(&["report", "--case", "c", "--formats", "json", "--out", "notes"], p);
+    assert!(p.join("notes/report.json").exists() && !p.join("notes/report.md").exists());
+}

@@ -128,8 +128,11 @@ fn no_output_with_redact_names_a_restricted_client() {
     assert!(said.contains("removed") && said.contains("report.html"), "{said}");
     ok(&[&report[..], &contained[..], &["--out", "red", "--redact"]].concat(), p);
     for dir in ["plain", "red"] {
-        let mut files: Vec<_> =
-            std::fs::read_dir(p.join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(p.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|f| f.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
+            .collect();
         files.sort();
         for f in files {
             outputs.push((f.display().to_string(), std::fs::read_to_string(&f).unwrap()));
