@@ -240,6 +240,8 @@ fn a_report_that_fails_leaves_the_previous_one_and_no_mix() {
     for f in ["report.json", "report.md", "report.html"] {
         std::fs::write(p.join("r").join(f), "the previous report").unwrap();
     }
+    // written by report, as its mark says
+    std::fs::write(p.join("r/.hopscope-report"), "written by hopscope report").unwrap();
     // a name that cannot be written (a directory stands there): the report fails...
     std::fs::create_dir(p.join("r/report.stix.json")).unwrap();
     let o = hopscope(&["report", "--case", "c", "--warmup", "2d", "--out", "r"], p);
@@ -250,7 +252,7 @@ fn a_report_that_fails_leaves_the_previous_one_and_no_mix() {
     }
     let names: Vec<_> =
         std::fs::read_dir(p.join("r")).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 5, "{names:?}");
     std::fs::remove_dir(p.join("r/report.stix.json")).unwrap();
     ok(&["report", "--case", "c", "--warmup", "2d", "--out", "r"], p);
     assert!(std::fs::read_to_string(p.join("r/report.md")).unwrap().contains("sg-ops-03"));
