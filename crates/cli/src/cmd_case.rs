@@ -1,12 +1,14 @@
-//! `hopscope case info`.
+//! `hopscope case info` and `hopscope case coverage`.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use hopscope_case::Case;
-use hopscope_model::HostKind;
+use hopscope_engine::coverage::CoverageBuilder;
+use hopscope_model::{HostKind, Time};
+use hopscope_report::view::{CoverageView, StreamView};
 
-use crate::out::{num, term};
+use crate::out::{fit, num, term, wrap, WIDTH};
 
 #[derive(clap::Subcommand)]
 pub enum CaseCommand {
@@ -18,12 +20,91 @@ pub enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
+    /// What the logs can and cannot show: per host, the periods the case holds its logs (all
+    /// together and by source format), gaps longer than the host's usual rhythm, tampering
+    /// (logs cleared, audit policy changed, event log stopped, clock jumps back), and the
+    /// inventory's hosts with no logs at all (docs/coverage.md).
+    Coverage {
+        #[arg(long, value_name = "DIR")]
+        case: PathBuf,
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(c: CaseCommand) -> Result<()> {
     match c {
         CaseCommand::Info { case, json } => info(case, json),
+        CaseCommand::Coverage { case, json } => coverage(case, json),
     }
+}
+
+fn coverage(dir: PathBuf, json: bool) -> Result<()> {
+    let case = Case::open(&dir)?;
+    let mut b = CoverageBuilder::new();
+    for t in case.events(1 << 16)? {
+        b.feed(&t?, Time::MAX);
+    }
+    let v = CoverageView::new(&b.finish(), &case.catalog, &case.inventory);
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
+    outln!(
+        "logs of {} hosts, {} .. {}",
+        num(v.hosts.len() as u64),
+        v.first.as_deref().map(day).unwrap_or_else(|| "-".into()),
+        v.last.as_deref().map(day).unwrap_or_else(|| "-".into())
+    );
+    let periods = |s: &StreamView| -> String {
+        let p: Vec<String> =
+            s.periods.iter().map(|p| format!("{} .. {}", day(&p.from), day(&p.to))).collect();
+        p.join(", ")
+    };
+    for h in &v.hosts {
+        let rhythm = h.all.rhythm.as_deref().unwrap_or("unknown");
+        outln!(
+            "{}",
+            fit(
+                &format!(
+                    "  {}  {} events  rhythm {rhythm}, gap after {}  {}",
+                    h.host,
+                    num(h.all.events),
+                    h.all.gap_after,
+                    periods(&h.all)
+                ),
+                WIDTH
+            )
+        );
+        if h.by_format.len() > 1 || !h.all.gaps.is_empty() {
+            for f in &h.by_format {
+                let line = format!(
+                    "      {:<8} {} events  {}",
+                    f.format,
+                    num(f.stream.events),
+                    periods(&f.stream)
+                );
+                outln!("{}", fit(&line, WIDTH));
+            }
+        }
+    }
+    if !v.tampering.is_empty() {
+        outln!("tampering and silences");
+        for t in &v.tampering {
+            for l in wrap(&format!("{} [{}]", t.text, t.evidence), "  ", WIDTH) {
+                outln!("{l}");
+            }
+        }
+    }
+    if !v.hosts_without_logs.is_empty() {
+        outln!("hosts of the inventory with no logs ({})", num(v.hosts_without_logs.len() as u64));
+        for l in wrap(&v.hosts_without_logs.join(", "), "  ", WIDTH) {
+            outln!("{l}");
+        }
+    }
+    Ok(())
 }
 
 fn info(dir: PathBuf, json: bool) -> Result<()> {

@@ -9,16 +9,7 @@ use crate::{EventTable, Evidence, Orientation, Position, SourceFormat, Time};
 
 /// What happened to a host's logs.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 pub enum TamperKind {
     /// Windows 1102: the Security log was cleared.

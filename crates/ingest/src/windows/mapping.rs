@@ -891,9 +891,12 @@ mod tests {
         // NXLog / OTRF, flat
         let nxlog = r##"{"EventID":4719,"Channel":"Security","SourceName":"Microsoft-Windows-Security-Auditing","Hostname":"th-app-02.corp","TimeCreated":"2019-10-02T03:04:05Z","SubjectUserName":"mallory","SubjectDomainName":"CORP","CategoryId":"%%8274"}"##;
         let stop = r##"{"EventID":1100,"Channel":"Security","SourceName":"Microsoft-Windows-Eventlog","Hostname":"th-app-02.corp","TimeCreated":"2019-10-02T03:04:05Z"}"##;
-        for (j, id, user) in
-            [(evtx, 1102, Some("mallory")), (beat, 104, Some("mallory")), (nxlog, 4719, Some("mallory")), (stop, 1100, None)]
-        {
+        for (j, id, user) in [
+            (evtx, 1102, Some("mallory")),
+            (beat, 104, Some("mallory")),
+            (nxlog, 4719, Some("mallory")),
+            (stop, 1100, None),
+        ] {
             let e = run(j).unwrap_or_else(|| panic!("{id} is read"));
             assert_eq!(e.event_id, id);
             assert_eq!(e.orientation, Orientation::Tampering);
