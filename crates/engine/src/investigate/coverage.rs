@@ -7,9 +7,10 @@
 //! NTLM validations (`tgt`, `tgs`) are the domain controller's and name it nowhere reliable;
 //! network-only records (Zeek) are the sensor's: neither counts for any host.
 //!
-//! A host's usual rhythm is the median, over the whole weeks (Monday to Sunday, UTC) its stream
-//! spans, of each week's longest silence; a silence is a gap when it is longer than one and a
-//! half times that, and never shorter than a day. A stream of less than two whole weeks has no
+//! A host's usual rhythm is its longest silence in an ordinary week: each whole week (Monday to
+//! Sunday, UTC) its stream spans has a longest silence, and the rhythm is the one four weeks in
+//! five stay within (the 80th percentile). A silence is a gap when it is longer than twice the
+//! rhythm, and never when it is a day or shorter. A stream of less than two whole weeks has no
 //! known rhythm: its gaps are silences of more than three days. The silence before a stream's
 //! first event (from the case's first) and after its last (to the case's last) count too.
 
@@ -58,7 +59,8 @@ pub struct Stream {
     pub first: Time,
     pub last: Time,
     pub events: u64,
-    /// The usual longest silence in a week (`None`: less than two whole weeks of the stream).
+    /// The longest silence of an ordinary week (`None`: less than two whole weeks of the
+    /// stream).
     pub rhythm: Option<i64>,
     /// A silence longer than this is a gap.
     pub allowed: i64,
@@ -129,14 +131,16 @@ impl Coverage {
         }
     }
 
-    /// The first moment in `from..=to` that `host` is blind, with why.
-    pub fn blind_within(&self, host: u32, from: Time, to: Time) -> Option<Blind> {
-        let Some(h) = self.host(host) else { return Some(Blind::NoLogs) };
+    /// Why `host` is blind at some time in `from..=to`: it has no logs, or each gap of its logs
+    /// that overlaps that time, in time order. Empty when its logs cover all of it.
+    pub fn blind_within(&self, host: u32, from: Time, to: Time) -> Vec<Blind> {
+        let Some(h) = self.host(host) else { return vec![Blind::NoLogs] };
         h.all
             .gaps
             .iter()
-            .find(|g| g.from <= to && g.to.is_none_or(|end| end >= from))
+            .filter(|g| g.from <= to && g.to.is_none_or(|end| end >= from))
             .map(|g| Blind::Gap(*g))
+            .collect()
     }
 
     /// The tampering events of `host` within `from..=to`.
@@ -210,10 +214,11 @@ impl StreamBuilder {
         };
         let rhythm = (whole.len() >= 2).then(|| {
             whole.sort_unstable();
-            whole[(whole.len() - 1) / 2]
+            // nearest rank: the smallest that at least four fifths of the weeks stay within
+            whole[(whole.len() * 4).div_ceil(5) - 1]
         });
         let allowed = match rhythm {
-            Some(r) => (r + r / 2).max(MIN_GAP),
+            Some(r) => r.saturating_mul(2).max(MIN_GAP),
             None => UNKNOWN_RHYTHM_GAP,
         };
         let mut gaps = Vec::new();
@@ -443,6 +448,8 @@ mod tests {
         assert_eq!(stops.len(), 2);
         assert!(stops.iter().all(|t| t.host == 1));
         assert!(c.blind_at(1, Time(g.from.0 + HOUR)).is_some());
+        assert_eq!(c.blind_within(1, Time(start), Time(start + 8 * WEEK)).len(), 2);
+        assert_eq!(c.blind_within(1, Time(start), Time(g.from.0 - HOUR)), vec![]);
         assert!(c.blind_at(1, Time(g.from.0 - HOUR)).is_none());
         assert_eq!(c.blind_at(3, Time(start)), Some(Blind::NoLogs));
     }

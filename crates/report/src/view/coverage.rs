@@ -205,23 +205,21 @@ pub fn hosts_without_logs(cov: &Coverage, c: &Catalog, inventory: &Inventory) ->
     out
 }
 
-/// What the logs cannot show about the hosts a path crosses (`hosts`, in path order) from
-/// `from` to `to`: the tampering each logged then, and the silence of its logs, as sentences
-/// ("th-app-02's logs stop on 2019-10-02: hops out of it after that would not be seen").
-///
-/// A host the case holds no logs of is named only when the inventory lists it (an address on
-/// the internet keeps no logs for anyone).
+/// What the logs cannot show about the hosts a path crosses: `hosts` are (host, when the path
+/// reached it), in path order; for each, from then to `to`, the tampering it logged and the
+/// silences of its logs, as sentences ("th-app-02's logs stop on 2019-10-02: hops out of it
+/// after that would not be seen"). A host the case holds no logs of is named only when the
+/// inventory lists it (an address on the internet keeps no logs for anyone).
 pub fn path_notes(
     cov: &Coverage,
     c: &Catalog,
     inventory: &Inventory,
-    hosts: &[u32],
-    from: Time,
+    hosts: &[(u32, Time)],
     to: Time,
 ) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for &h in hosts {
+    for &(h, from) in hosts {
         if h == 0 || !seen.insert(h) {
             continue;
         }
@@ -231,10 +229,11 @@ pub fn path_notes(
                 out.push(TamperingView::new(c, t).text);
             }
         }
-        match cov.blind_within(h, from, to) {
-            Some(Blind::NoLogs) if inventory.host_by_name(&name).is_none() => {}
-            Some(b) => out.push(blind_sentence(&name, &b)),
-            None => {}
+        for b in cov.blind_within(h, from, to) {
+            if b == Blind::NoLogs && inventory.host_by_name(&name).is_none() {
+                continue;
+            }
+            out.push(blind_sentence(&name, &b));
         }
     }
     out

@@ -113,7 +113,7 @@ impl TraceView {
     }
 
     /// With the notes on what the logs cannot show about the hosts of the most likely path,
-    /// from a day before its first hop to the trace's time.
+    /// each from when the path reached it to the trace's time.
     pub fn with_log_notes(
         mut self,
         t: &Trace,
@@ -124,13 +124,12 @@ impl TraceView {
     ) -> TraceView {
         if let Some(p) = t.paths.first() {
             let first = p.hops.first().map_or(at, |h| h.hop.time);
-            let from = Time(first.0.saturating_sub(hopscope_engine::DAY));
-            let mut hosts = vec![p.entry_host];
+            let mut hosts = vec![(p.entry_host, first)];
             for h in &p.hops {
-                hosts.push(h.hop.src);
-                hosts.push(h.hop.dst);
+                hosts.push((h.hop.src, h.hop.time));
+                hosts.push((h.hop.dst, h.hop.time));
             }
-            self.log_notes = super::path_notes(cov, c, inventory, &hosts, from, at);
+            self.log_notes = super::path_notes(cov, c, inventory, &hosts, at);
         }
         self
     }
