@@ -328,7 +328,11 @@ fn mapped(t: &Truth) -> bool {
                 | 4779
                 | 5140
                 | 5145
+                | 4719
         ),
+        // tampering with the log itself (docs/coverage.md)
+        ("security", "microsoft-windows-eventlog") => matches!(t.event_id, 1100 | 1102),
+        ("system", "microsoft-windows-eventlog") => t.event_id == 104,
         ("system", "service control manager") => t.event_id == 7045,
         (
             "microsoft-windows-terminalservices-remoteconnectionmanager/operational",
