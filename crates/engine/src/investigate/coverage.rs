@@ -244,13 +244,19 @@ impl StreamBuilder {
     }
 }
 
+#[derive(Default)]
+struct HostStreams {
+    all: StreamBuilder,
+    by_format: [Option<StreamBuilder>; SourceFormat::ALL.len()],
+}
+
 /// Builds a [`Coverage`] from a case's events, fed in time order.
 #[derive(Default)]
 pub struct CoverageBuilder {
     first: Option<i64>,
     last: Option<i64>,
-    /// (host, format; `None` for all formats together).
-    streams: BTreeMap<(u32, Option<SourceFormat>), StreamBuilder>,
+    /// By host id - 1: all its logs, and per source format (by format code).
+    streams: Vec<Option<Box<HostStreams>>>,
     stored: Vec<Tampering>,
     /// Syslog lines per (source, host): (line, time), to find the clock's jumps back.
     lines: BTreeMap<(u32, u32), Vec<(u64, i64)>>,
@@ -278,7 +284,8 @@ impl CoverageBuilder {
     pub fn feed(&mut self, t: &EventTable, until: Time) {
         for i in 0..t.len() {
             let time = t.time[i];
-            if time >= until.0 {
+            // a case holds only times RFC 3339 can write; anything else is no one's rhythm
+            if time >= until.0 || !Time(time).is_writable() {
                 continue;
             }
             self.first.get_or_insert(time);
@@ -297,8 +304,15 @@ impl CoverageBuilder {
                 },
             };
             let format = SourceFormat::from_code(t.format[i]).unwrap_or_default();
-            self.streams.entry((host, None)).or_default().add(time, evidence);
-            self.streams.entry((host, Some(format))).or_default().add(time, evidence);
+            let at = host as usize - 1;
+            if self.streams.len() <= at {
+                self.streams.resize_with(at + 1, || None);
+            }
+            let h = self.streams[at].get_or_insert_with(Box::default);
+            h.all.add(time, evidence);
+            h.by_format[format as usize]
+                .get_or_insert_with(StreamBuilder::default)
+                .add(time, evidence);
             if format == SourceFormat::Sshd && !record {
                 self.lines.entry((t.source[i], host)).or_default().push((t.position[i], time));
             }
@@ -310,16 +324,18 @@ impl CoverageBuilder {
             return Coverage::default();
         };
         let mut hosts: Vec<HostLogs> = Vec::new();
-        for ((host, format), b) in self.streams {
-            let s = b.finish(first, last);
-            match format {
-                None => hosts.push(HostLogs { host, all: s, by_format: Vec::new() }),
-                Some(f) => {
-                    if let Some(h) = hosts.last_mut().filter(|h| h.host == host) {
-                        h.by_format.push((f, s));
-                    }
-                }
-            }
+        for (i, h) in self.streams.into_iter().enumerate() {
+            let Some(h) = h else { continue };
+            let HostStreams { all, by_format } = *h;
+            hosts.push(HostLogs {
+                host: i as u32 + 1,
+                all: all.finish(first, last),
+                by_format: SourceFormat::ALL
+                    .into_iter()
+                    .zip(by_format)
+                    .filter_map(|(f, b)| b.map(|b| (f, b.finish(first, last))))
+                    .collect(),
+            });
         }
         let mut tampering = self.stored;
         for h in &hosts {
@@ -494,6 +510,41 @@ mod tests {
         assert_eq!(jumps.len(), 1);
         assert_eq!(jumps[0].evidence.position, Position::Line(3));
         assert_eq!((jumps[0].time, jumps[0].until), (Time(9 * HOUR), Some(Time(11 * HOUR))));
+    }
+
+    proptest::proptest! {
+        /// Any events, in time order or not, any time: no panic, and the same coverage from the
+        /// same events whatever the batches.
+        #[test]
+        fn never_panics_and_batches_do_not_matter(
+            rows in proptest::collection::vec((any_time(), 0u32..5, 0u32..5, 0u8..12, 0u16..5000, 0u64..50), 0..60),
+            cut in 0usize..60,
+        ) {
+            let mut t = EventTable::default();
+            for (time, src, dst, orientation, id, line) in rows {
+                login(&mut t, time, dst, line);
+                let i = t.len() - 1;
+                t.src_host[i] = src;
+                t.orientation[i] = orientation;
+                t.event_id[i] = id;
+            }
+            t.sort_by_time();
+            let mut one = CoverageBuilder::new();
+            one.feed(&t, Time::MAX);
+            let cut = cut.min(t.len());
+            let (mut a, mut b) = (EventTable::default(), EventTable::default());
+            a.extend_from_range(&t, 0..cut);
+            b.extend_from_range(&t, cut..t.len());
+            let mut two = CoverageBuilder::new();
+            two.feed(&a, Time::MAX);
+            two.feed(&b, Time::MAX);
+            proptest::prop_assert_eq!(one.finish(), two.finish());
+        }
+    }
+
+    fn any_time() -> impl proptest::strategy::Strategy<Value = i64> {
+        use proptest::prelude::*;
+        prop_oneof![Just(i64::MIN), Just(i64::MAX), 0i64..(40 * WEEK), any::<i64>(),]
     }
 
     #[test]

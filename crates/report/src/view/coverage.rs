@@ -144,7 +144,7 @@ pub struct FormatStreamView {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct HostCoverageView {
     pub host: String,
-    /// All its logs together: hops out of the host in its gaps would not be seen.
+    /// All its logs together: logins into the host in its gaps would not be seen.
     #[serde(flatten)]
     pub all: StreamView,
     pub by_format: Vec<FormatStreamView>,
@@ -207,8 +207,7 @@ pub fn hosts_without_logs(cov: &Coverage, c: &Catalog, inventory: &Inventory) ->
 
 /// What the logs cannot show about the hosts a path crosses: `hosts` are (host, when the path
 /// reached it), in path order; for each, from then to `to`, the tampering it logged and the
-/// silences of its logs, as sentences ("th-app-02's logs stop on 2019-10-02: hops out of it
-/// after that would not be seen"). A host the case holds no logs of is named only when the
+/// silences of its logs, as sentences ([`blind_sentence`]). A host the case holds no logs of is named only when the
 /// inventory lists it (an address on the internet keeps no logs for anyone).
 pub fn path_notes(
     cov: &Coverage,
@@ -239,14 +238,20 @@ pub fn path_notes(
     out
 }
 
-/// `th-app-02's logs stop on 2019-10-02: hops out of it after that would not be seen`.
+/// `th-app-02's logs stop on 2019-10-02: logins into it after that would not be seen, hops out
+/// of it only where the hosts they reach log them`. A host's own logs record the logins into it
+/// (and, for Windows, the credentials it used elsewhere: 4648); a hop out of it is still in the
+/// log of the host it reaches, when that host's logs are there.
 pub fn blind_sentence(name: &str, b: &Blind) -> String {
     let what = blind_phrase(b, day);
-    let consequence = match b {
-        Blind::NoLogs => "hops out of it would not be seen",
-        Blind::Gap(Gap { to: None, .. }) => "hops out of it after that would not be seen",
-        Blind::Gap(_) => "hops out of it then would not be seen",
+    let when = match b {
+        Blind::NoLogs => "",
+        Blind::Gap(Gap { to: None, .. }) => " after that",
+        Blind::Gap(_) => " then",
     };
+    let consequence = format!(
+        "logins into it{when} would not be seen, hops out of it only where the hosts they reach log them"
+    );
     match b {
         Blind::NoLogs => format!("{name} {what}: {consequence}"),
         Blind::Gap(_) => format!("{name}'s {what}: {consequence}"),
@@ -281,7 +286,7 @@ mod tests {
         });
         assert_eq!(
             blind_sentence("th-app-02", &stop),
-            "th-app-02's logs stop on 2019-10-02: hops out of it after that would not be seen"
+            "th-app-02's logs stop on 2019-10-02: logins into it after that would not be seen, hops out of it only where the hosts they reach log them"
         );
         let hole = Blind::Gap(Gap {
             from: t("2019-10-02T10:00:00Z"),
@@ -290,11 +295,11 @@ mod tests {
         });
         assert_eq!(
             blind_sentence("a", &hole),
-            "a's logs begin only on 2019-10-09: hops out of it then would not be seen"
+            "a's logs begin only on 2019-10-09: logins into it then would not be seen, hops out of it only where the hosts they reach log them"
         );
         assert_eq!(
             blind_sentence("a", &Blind::NoLogs),
-            "a has no logs in the case: hops out of it would not be seen"
+            "a has no logs in the case: logins into it would not be seen, hops out of it only where the hosts they reach log them"
         );
     }
 }

@@ -18,8 +18,8 @@ pub use coverage::{
     HostCoverageView, PeriodView, StreamView, TamperingView,
 };
 pub use detect::{
-    AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView, DetectionView,
-    EarlierThreadView, FeatureView, ThreadView,
+    note_tampering, AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView,
+    DetectionView, EarlierThreadView, FeatureView, ThreadView,
 };
 pub use scope::{
     check_containment, AccountExposureView, ClientExposureView, HostExposureView, ScopeView,
