@@ -1,12 +1,13 @@
 //! `hopscope case info`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use hopscope_case::Case;
 use hopscope_model::HostKind;
 
-use crate::out::{num, term};
+use crate::out::{num, redacted, term};
 
 #[derive(clap::Subcommand)]
 pub enum CaseCommand {
@@ -17,22 +18,35 @@ pub enum CaseCommand {
         /// Print the manifest as JSON.
         #[arg(long)]
         json: bool,
+        /// Client names (data.csv) as keyed pseudonyms wherever they appear (evidence paths,
+        /// problems, notes); restricted clients never named. The same pass as `scope --redact`.
+        #[arg(long)]
+        redact: bool,
     },
 }
 
 pub fn run(c: CaseCommand) -> Result<()> {
     match c {
-        CaseCommand::Info { case, json } => info(case, json),
+        CaseCommand::Info { case, json, redact } => info(case, json, redact),
     }
 }
 
-fn info(dir: PathBuf, json: bool) -> Result<()> {
+fn info(dir: PathBuf, json: bool, redact: bool) -> Result<()> {
     let case = Case::open(&dir)?;
+    if redact {
+        crate::out::redact_case(&dir, &case)?;
+    }
     let m = &case.manifest;
     if json {
-        outln!("{}", serde_json::to_string_pretty(m)?);
+        let m = crate::out::redact_value(m.clone())?;
+        let mut w = crate::out::json_stdout();
+        serde_json::to_writer_pretty(&mut w, &m)?;
+        writeln!(w)?;
+        w.flush()?;
         return Ok(());
     }
+    // redacted whole before a long path is cut to its end
+    let paths: Vec<String> = m.sources.iter().map(|s| redacted(&s.path).into_owned()).collect();
     let mut kinds = [0u64; 5];
     for (_, h) in case.catalog.hosts.iter() {
         kinds[h.kind as usize] += 1;
@@ -82,7 +96,7 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
         None => outln!("inventory   none (give --inventory DIR to ingest)"),
     }
     outln!("sources     {}", num(m.sources.len() as u64));
-    let w = m.sources.iter().map(|s| term(&s.path).chars().count()).max().unwrap_or(4).clamp(4, 60);
+    let w = paths.iter().map(|p| term(p).chars().count()).max().unwrap_or(4).clamp(4, 60);
     outln!(
         "  {:<w$}  {:<12} {:>12} {:>10} {:>9}  sha256",
         "path",
@@ -91,9 +105,9 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
         "ignored",
         "problems"
     );
-    for s in &m.sources {
+    for (s, path) in m.sources.iter().zip(&paths) {
         // the end of a long path (its file name), cut between characters
-        let path: Vec<char> = term(&s.path).chars().collect();
+        let path: Vec<char> = term(path).chars().collect();
         let path: String = if path.len() > w {
             std::iter::once('…').chain(path[path.len() - (w - 1)..].iter().copied()).collect()
         } else {

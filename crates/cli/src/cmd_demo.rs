@@ -13,18 +13,34 @@ use crate::out::num;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Where to write the simulated fleet and the case.
+    /// Where to write the simulated fleet, the case and the report: a new or empty directory,
+    /// or one an earlier demo made (its fleet, case and report are replaced).
     #[arg(long, value_name = "DIR", default_value = "demo-out")]
     out: PathBuf,
+    /// Write into --out even though it holds files the demo did not make (the demo's own
+    /// `fleet/`, `case/` and `report/` in it are replaced).
+    #[arg(long)]
+    force: bool,
     /// Simulator seed (the same seed tells the same story).
     #[arg(long, default_value_t = 2019)]
     seed: u64,
 }
 
 pub fn run(a: Args) -> Result<()> {
+    crate::overwrite::claim_dir(&a.out, a.force, "demo", "fleet/, case/ and report/")?;
     let fleet = a.out.join("fleet");
     let case_dir = a.out.join("case");
     if case_dir.exists() {
+        // even with --force, only a case is replaced
+        let is_case =
+            case_dir.join(hopscope_case::MANIFEST).is_file() && case_dir.join("events").is_dir();
+        if !is_case && std::fs::read_dir(&case_dir).map_or(true, |mut d| d.next().is_some()) {
+            anyhow::bail!(
+                "{}: is not a hopscope case; the demo replaces only the case it made there \
+                 (move it, or choose another --out)",
+                case_dir.display()
+            );
+        }
         std::fs::remove_dir_all(&case_dir)
             .with_context(|| format!("{}: cannot replace", case_dir.display()))?;
     }

@@ -10,7 +10,6 @@ use hopscope_engine::{
     collect_logins, same_entry_alerts, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY,
 };
 use hopscope_model::Time;
-use hopscope_report::redact::{RedactionKey, Redactor};
 use hopscope_report::view::{
     check_containment, host_name, parse_duration, short_rfc3339, short_time, ScopeView,
 };
@@ -198,21 +197,20 @@ pub fn run(a: Args) -> Result<()> {
     let config =
         ScopeConfig { contained_at: contained, exposure_window: a.exposure_window as i64 * DAY };
     let s = scope(&hops, &seeds, &case.catalog, &case.inventory, &config);
-    let key = if a.redact { Some(RedactionKey::of_case(&a.case)?) } else { None };
+    let key = if a.redact { Some(crate::out::redact_case(&a.case, &case)?) } else { None };
     let r = ScopeView {
         joined_alerts,
         ..ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref())
     };
     // the one redaction pass of every output: accounts, paths and words too, not only clients
-    let r = match &key {
-        Some(k) => Redactor::new(&case.inventory, k).apply(&r)?,
-        None => r,
-    };
-    let mut w = crate::out::stdout();
+    let r = crate::out::redact_value(r)?;
     if a.json {
+        let mut w = crate::out::json_stdout();
         serde_json::to_writer_pretty(&mut w, &r)?;
         writeln!(w)?;
+        w.flush()?;
     } else {
+        let mut w = crate::out::stdout();
         let st = Style::stdout();
         writeln!(
             w,
@@ -286,7 +284,7 @@ pub fn run(a: Args) -> Result<()> {
         for l in wrap(&total, "", WIDTH) {
             writeln!(w, "{l}")?;
         }
+        w.flush()?;
     }
-    w.flush()?;
     Ok(())
 }

@@ -113,7 +113,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let opts = options(&a)?;
     let out = a.out.clone().ok_or_else(|| anyhow!("--out DIR is required"))?;
-    claim_out(&out, a.force)?;
+    crate::overwrite::claim_dir(&out, a.force, "simulate", "hosts.csv, logs/ and more")?;
     let t = std::time::Instant::now();
     let mut s = simulate(&opts, &out)?;
     let secs = t.elapsed().as_secs_f64();
@@ -139,36 +139,5 @@ pub fn run(a: Args) -> Result<()> {
         errln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
     }
     errln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", out.display());
-    Ok(())
-}
-
-/// The file that marks a directory as made by `simulate` (so a rerun may write over it).
-const MADE_BY_SIMULATE: &str = ".hopscope-simulate";
-
-/// Refuse to write a simulated fleet over real files: `--out` must be new, empty, or made by
-/// `simulate` before, unless `force`; never inside a case. Marks the directory as ours.
-fn claim_out(out: &std::path::Path, force: bool) -> Result<()> {
-    crate::overwrite::refuse_inside_case(out, "--out")?;
-    if let Ok(rd) = std::fs::read_dir(out) {
-        let mut held: Vec<String> = rd
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().escape_debug().to_string())
-            .collect();
-        held.sort();
-        if !held.is_empty() && !held.iter().any(|n| n == MADE_BY_SIMULATE) && !force {
-            anyhow::bail!(
-                "--out {}: is not empty and was not made by `hopscope simulate` (holds {}); \
-                 simulate writes hosts.csv, logs/ and more there. Choose a new directory, or \
-                 give --force to write over it",
-                out.display(),
-                held.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-            );
-        }
-    }
-    std::fs::create_dir_all(out)?;
-    std::fs::write(
-        out.join(MADE_BY_SIMULATE),
-        "made by hopscope simulate: a rerun may write over this directory\n",
-    )?;
     Ok(())
 }

@@ -110,6 +110,7 @@ pub fn run(a: Args) -> Result<()> {
     let output = match &a.out {
         Some(p) => {
             crate::overwrite::refuse_inside_case(p, "--out")?;
+            crate::overwrite::refuse_evidence(p, &case, "--out")?;
             if !a.force && std::fs::symlink_metadata(p).is_ok() {
                 bail!("--out {}: exists; --force replaces it", p.display());
             }

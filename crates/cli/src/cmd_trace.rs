@@ -50,6 +50,10 @@ pub struct Args {
     /// One JSON document.
     #[arg(long)]
     json: bool,
+    /// Client names (data.csv) as keyed pseudonyms wherever they appear (accounts, hosts,
+    /// evidence paths); restricted clients never named. The same pass as `scope --redact`.
+    #[arg(long)]
+    redact: bool,
     #[command(flatten)]
     tuning: crate::cmd_detect::Tuning,
 }
@@ -93,6 +97,9 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
+    if a.redact {
+        crate::out::redact_case(&a.case, &case)?;
+    }
     let c = &case.catalog;
     let Some(host) = c.hosts.find(&a.host) else { bail!("no host {:?} in this case", a.host) };
     let fleet = Fleet::new(c, &case.inventory);
@@ -108,11 +115,13 @@ pub fn run(a: Args) -> Result<()> {
     let t = trace_up_to(tables, &case, &fleet, a.tuning.config(0, a.warmup), &config)?;
     let best = t.paths.first();
     let report = TraceView::new(&t, c, host, a.at);
-    let mut w = crate::out::stdout();
     if a.json {
-        serde_json::to_writer_pretty(&mut w, &report)?;
+        let mut w = crate::out::json_stdout();
+        serde_json::to_writer_pretty(&mut w, &crate::out::redact_value(report)?)?;
         writeln!(w)?;
+        w.flush()?;
     } else {
+        let mut w = crate::out::stdout();
         let st = Style::stdout();
         let (Some(best), Some(entry)) = (best, report.entry_point.as_ref()) else {
             writeln!(w, "no suspicious login reached {} before {}", report.host, short_time(a.at))?;
@@ -176,7 +185,7 @@ pub fn run(a: Args) -> Result<()> {
                 }
             }
         }
+        w.flush()?;
     }
-    w.flush()?;
     Ok(())
 }

@@ -472,3 +472,36 @@ fn a_record_altered_after_it_was_written_fails_its_chunk_checksum_and_is_located
     assert_eq!(got.events.len(), intact.events.len());
     assert!(got.events.iter().any(|e| got.user(&e) == "brchir"));
 }
+
+/// A compressed EVTX (gzip, zstd) is decompressed into a temporary file, not memory (a
+/// `.evtx.gz` may hold a file of any size): the same events and problems as the file itself.
+#[test]
+fn compressed_evtx_reads_like_the_file() {
+    let Some(src) = support::corpus("windows-evtx/evtx-crate-samples/security.evtx") else {
+        return;
+    };
+    let bytes = std::fs::read(&src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("security.evtx");
+    std::fs::write(&plain, &bytes).unwrap();
+    let gz = dir.path().join("security.evtx.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &bytes).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let zst = dir.path().join("security.evtx.zst");
+    std::fs::write(&zst, zstd::encode_all(&bytes[..], 1).unwrap()).unwrap();
+    let want = ingest(&[plain], None, &Inventory::default());
+    assert!(want.events.len() > 100, "{}", want.events.len());
+    for p in [gz, zst] {
+        let got = ingest(std::slice::from_ref(&p), None, &Inventory::default());
+        let (a, b) = (&got.summary.sources[0], &want.summary.sources[0]);
+        assert_eq!(a.format, Some(Format::Evtx), "{p:?}");
+        assert_eq!(
+            (a.events, a.lines, &a.problems.counts),
+            (b.events, b.lines, &b.problems.counts)
+        );
+        let (g, w) = (&got.events, &want.events);
+        assert!(g.time == w.time && g.position == w.position && g.event_id == w.event_id, "{p:?}");
+        assert_eq!((&g.flags, &g.user, &g.src_ip), (&w.flags, &w.user, &w.src_ip), "{p:?}");
+    }
+}

@@ -257,7 +257,7 @@ fn record(text: &str, line: u64, order: u64, cur: &Cursor, out: &mut FileOutput)
         }
     };
     match interpret(&fields, &cur.ctx) {
-        Ok(Some(ev)) => out.events.push(Located {
+        Ok(Some(ev)) => out.push_event(Located {
             ev,
             order,
             position: Position::Line(line),
@@ -475,7 +475,7 @@ mod tests {
     const LOGON: &str = r#"{"EventID":4624,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","TargetUserName":"bob"}"#;
     const SYSMON: &str = r#"{"EventID":1,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z"}"#;
 
-    fn read_text(text: &str) -> FileOutput {
+    fn read_text(text: &str) -> FileOutput<'static> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.json");
         std::fs::write(&p, text).unwrap();
