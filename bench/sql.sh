@@ -4,6 +4,8 @@
 #
 #   bench/sql.sh [SCALE]     (default 10; the case is SCALE=600, ~116 M events)
 #
+# HOPSCOPE=path/to/release/hopscope uses that binary instead of building one; RUNS=N timed
+# runs per command (default 5).
 # Needs: cargo, hyperfine (apt-get install hyperfine), python3 with duckdb (pip install
 # duckdb). Writes bench/data/sql-SCALE/ (the simulated fleet and its case; delete it after).
 set -euo pipefail
@@ -14,9 +16,12 @@ DIR=bench/data/sql-$SCALE
 command -v hyperfine >/dev/null || { echo "hyperfine missing: apt-get install hyperfine" >&2; exit 1; }
 python3 -c 'import duckdb' 2>/dev/null || { echo "duckdb missing: pip install duckdb" >&2; exit 1; }
 
-cargo build --release -q -p hopscope
-TARGET=${CARGO_TARGET_DIR:-target}
-BIN=$(realpath "$TARGET/release/hopscope")
+if [ -n "${HOPSCOPE:-}" ]; then
+  BIN=$(realpath "$HOPSCOPE")   # a release binary built already
+else
+  cargo build --release -q -p hopscope
+  BIN=$(realpath "${CARGO_TARGET_DIR:-target}/release/hopscope")
+fi
 mkdir -p "$DIR"
 if [ ! -s "$DIR/case/manifest.json" ]; then
   rm -rf "$DIR/fleet" "$DIR/case"
