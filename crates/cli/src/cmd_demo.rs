@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_model::{Lifecycle, Outcome, Time};
-use hopscope_sim::{simulate, SimOptions};
+use hopscope_sim::{simulate, LogGap, SimOptions};
 
 use crate::out::num;
 
@@ -47,7 +47,10 @@ pub fn run(a: Args) -> Result<()> {
     outln!("hopscope demo: the 2019 intrusion (Singapore → Thailand → United States → Japan) on a simulated fleet\n");
 
     let t = Instant::now();
-    let sim = simulate(&SimOptions { seed: a.seed, ..SimOptions::default() }, &fleet)?;
+    let sim = simulate(
+        &SimOptions { seed: a.seed, log_gaps: vec![demo_gap()], ..SimOptions::default() },
+        &fleet,
+    )?;
     outln!(
         "1. simulated {} hosts in {} sites, {} to {}: {} log events  ({:.1}s, {})",
         sim.hosts,
@@ -206,6 +209,17 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// The blind spot the demo's intruder leaves: three weeks before the breach is found, the
+/// backup account clears the US jump host's Security log and its logs stop (docs/coverage.md).
+fn demo_gap() -> LogGap {
+    LogGap {
+        host: "us-jump-01".into(),
+        from: Time::parse("2020-04-20T03:12:00Z").expect("a valid time").0,
+        to: None,
+        cleared_by: Some("svc-backup".into()),
+    }
+}
+
 /// Step 6: the report of the alert that holds the intrusion (the top-ranked one when none
 /// does), contained when the truth says it was.
 fn report_step(
@@ -299,6 +313,13 @@ fn investigation_step(
                     );
                     if let Some(why) = p.entry_reasons.first() {
                         outln!("     why the entry: {why}");
+                    }
+                    let mut cov = hopscope_engine::coverage::CoverageBuilder::new();
+                    cov.feed(events, Time::MAX);
+                    let view = hopscope_report::view::TraceView::new(&tr, cat, host, at)
+                        .with_log_notes(&tr, &cov.finish(), cat, &case.inventory, at);
+                    for n in &view.log_notes {
+                        outln!("     what the logs cannot show: {n}");
                     }
                 }
                 None => outln!(

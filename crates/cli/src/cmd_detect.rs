@@ -10,7 +10,7 @@ use hopscope_engine::{
     same_entry_as, threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread,
     UnseenEdgeRule, DAY,
 };
-use hopscope_model::Catalog;
+use hopscope_model::{Catalog, Time};
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
 
 use crate::out::{fit, wrap, Style, WIDTH};
@@ -114,6 +114,8 @@ pub fn run(a: Args) -> Result<()> {
         None => None,
     };
     let remap = baseline.as_ref().map(|b| IdRemap::new(&b.catalog, &case.catalog));
+    // the hops' tampering notes, for the JSON (docs/coverage.md)
+    let mut coverage = (a.json || a.jsonl).then(hopscope_engine::coverage::CoverageBuilder::new);
     let detection = if a.rule == "unseen-edge" {
         let mut rule = UnseenEdgeRule::new(config.warmup);
         if let (Some(b), Some(r)) = (&baseline, &remap) {
@@ -134,20 +136,28 @@ pub fn run(a: Args) -> Result<()> {
             }
         }
         for t in case.events(1 << 16)? {
-            d.feed(&t?);
+            let t = t?;
+            d.feed(&t);
+            if let Some(c) = coverage.as_mut() {
+                c.feed(&t, Time::MAX);
+            }
         }
         d.finish(&case.catalog)
     };
     let fleet = Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
     if a.json || a.jsonl {
-        let report = crate::out::redact_value(DetectionView::new(
+        let mut report = DetectionView::new(
             &detection,
             &case.catalog,
             &fleet,
             &a.rule,
             &config,
             a.baseline.as_ref().map(|p| p.display().to_string()),
-        ))?;
+        );
+        if let Some(c) = coverage.take() {
+            hopscope_report::view::note_tampering(&mut report.alerts, &c.finish(), &case.catalog);
+        }
+        let report = crate::out::redact_value(report)?;
         let mut w = crate::out::json_stdout();
         if a.json {
             serde_json::to_writer_pretty(&mut w, &report)?;

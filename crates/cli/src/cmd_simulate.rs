@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
-use hopscope_sim::{simulate, Attacker, OutFormat, Scenario, SimOptions, WorldName};
+use hopscope_sim::{simulate, Attacker, LogGap, OutFormat, Scenario, SimOptions, WorldName};
 
 use crate::out::num;
 
@@ -55,6 +55,11 @@ pub struct Args {
     /// or 4 per intrusion, whichever is longer].
     #[arg(long, value_name = "N")]
     days: Option<u32>,
+    /// A host's own logs missing from FROM (to TO, else to the end), optionally its Security
+    /// log cleared at FROM by ACCOUNT (Windows hosts): `HOST,FROM[,TO[,ACCOUNT]]`, times in
+    /// RFC 3339 or as dates (`us-jump-01,2020-04-20T03:00:00Z,,svc-backup`). Repeatable.
+    #[arg(long, value_name = "SPEC", value_parser = parse_log_gap)]
+    log_gap: Vec<LogGap>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -100,8 +105,25 @@ pub fn options(a: &Args) -> Result<SimOptions> {
         intrusions: a.intrusions,
         quiet_days: a.quiet_days,
         days: a.days,
+        log_gaps: a.log_gap.clone(),
         ..SimOptions::default()
     })
+}
+
+/// `HOST,FROM[,TO[,ACCOUNT]]` (see `--log-gap`).
+fn parse_log_gap(s: &str) -> Result<LogGap, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let time = |t: &str| -> Result<i64, String> { crate::cmd_audit::parse_time(t).map(|t| t.0) };
+    let (host, from) = match parts.as_slice() {
+        [h, f, ..] if !h.is_empty() && parts.len() <= 4 => (h.to_string(), time(f)?),
+        _ => return Err(format!("expected HOST,FROM[,TO[,ACCOUNT]], found {s:?}")),
+    };
+    let to = match parts.get(2) {
+        Some(t) if !t.is_empty() => Some(time(t)?),
+        _ => None,
+    };
+    let cleared_by = parts.get(3).filter(|a| !a.is_empty()).map(|a| a.to_string());
+    Ok(LogGap { host, from, to, cleared_by })
 }
 
 pub fn run(a: Args) -> Result<()> {

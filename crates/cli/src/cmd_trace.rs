@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
+use hopscope_engine::coverage::CoverageBuilder;
 use hopscope_engine::{
     collect_logins, trace_with_alerts, DetectConfig, Detector, Fleet, Trace, TraceConfig,
 };
@@ -68,6 +69,7 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
     fleet: &Fleet,
     detect: DetectConfig,
     config: &TraceConfig,
+    mut coverage: Option<&mut CoverageBuilder>,
 ) -> Result<Trace> {
     let c = &case.catalog;
     let until = Time(config.at.0.saturating_add(1));
@@ -88,6 +90,9 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
             detector.feed(&part);
         }
         collect_logins(t, until, &mut hops);
+        if let Some(cov) = coverage.as_deref_mut() {
+            cov.feed(t, until);
+        }
     }
     let detection = detector.finish(c);
     // the hosts as the detector saw them (doors and address pools learned from behaviour)
@@ -112,9 +117,19 @@ pub fn run(a: Args) -> Result<()> {
         ..TraceConfig::default()
     };
     let tables = case.events(1 << 16)?.map(|t| t.map_err(anyhow::Error::from));
-    let t = trace_up_to(tables, &case, &fleet, a.tuning.config(0, a.warmup), &config)?;
+    let mut coverage = CoverageBuilder::new();
+    let t = trace_up_to(
+        tables,
+        &case,
+        &fleet,
+        a.tuning.config(0, a.warmup),
+        &config,
+        Some(&mut coverage),
+    )?;
+    let coverage = coverage.finish();
     let best = t.paths.first();
-    let report = TraceView::new(&t, c, host, a.at);
+    let report =
+        TraceView::new(&t, c, host, a.at).with_log_notes(&t, &coverage, c, &case.inventory, a.at);
     if a.json {
         let mut w = crate::out::json_stdout();
         serde_json::to_writer_pretty(&mut w, &crate::out::redact_value(report)?)?;
@@ -182,6 +197,14 @@ pub fn run(a: Args) -> Result<()> {
                     format!("{}  [{}]", EvidenceRef::new(c, hop.evidence), h.reasons.join(", "));
                 for l in wrap(&why, "      ", WIDTH) {
                     writeln!(w, "{}{l}{}", st.dim, st.reset)?;
+                }
+            }
+        }
+        if !report.log_notes.is_empty() {
+            writeln!(w, "\nwhat the logs cannot show")?;
+            for n in &report.log_notes {
+                for l in wrap(n, "  ", WIDTH) {
+                    writeln!(w, "{l}")?;
                 }
             }
         }

@@ -98,6 +98,11 @@ pub struct Args {
     /// No alerts while history fills, from the first event.
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
     warmup: i64,
+    /// Client names (--inventory's data.csv) as keyed pseudonyms in every alert event and
+    /// notice; restricted clients never named. The key is kept in --state DIR (so pseudonyms
+    /// stay the same across restarts), as a case keeps its own for `scope --redact`.
+    #[arg(long, requires = "state")]
+    redact: bool,
 }
 
 /// Bytes read from one input per round: a replay of big files advances in steps, merged by
@@ -1011,7 +1016,7 @@ impl Outlet {
         let line = EventLine {
             seq: self.seq,
             event: e.kind.as_str(),
-            alert: AlertView::new(a, catalog, fleet),
+            alert: crate::out::redact_value(AlertView::new(a, catalog, fleet))?,
             absorbed: &e.absorbed,
         };
         let mut text = serde_json::to_string(&line)?;
@@ -1291,6 +1296,11 @@ pub fn run(a: Args) -> Result<()> {
         }
         None => None,
     };
+    if let (true, Some(dir)) = (a.redact, &a.state) {
+        // under the state directory's lock, taken above
+        let key = hopscope_report::redact::RedactionKey::in_locked_dir(dir)?;
+        crate::out::redact_with(hopscope_report::redact::Redactor::new(&reader.inventory, &key));
+    }
     let mut outlet = Outlet::open(a.alerts.as_deref(), a.budget)?;
 
     // inputs: files as given, directories walked (and walked again for new files)

@@ -378,3 +378,58 @@ fn export_and_report_refuse_to_write_over_the_evidence_the_case_was_read_from() 
     ok(&["export", "--case", "c", "--out", "old.jsonl"], p);
     assert_eq!(std::fs::read_to_string(p.join("old.jsonl")).unwrap().lines().count(), 100);
 }
+
+#[test]
+fn ingest_refuses_a_case_directory_holding_the_user_s_files() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir_all(p.join("evidence")).unwrap();
+    std::fs::write(p.join("evidence/a.txt"), lanl(50, 0)).unwrap();
+    for (dir, file) in [
+        ("evidence", "a.txt"),         // the evidence folder itself as the case
+        ("zeek", "flows.parquet"),     // another tool's Parquet
+        ("scratch", "notes.tmp"),      // a user's temporary file
+        ("nested", "events/keep.txt"), // a user's events/ folder beside a file
+    ] {
+        let at = p.join(dir).join(file);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        if !at.exists() {
+            std::fs::write(&at, "the user's").unwrap();
+        }
+        if dir == "nested" {
+            std::fs::write(p.join(dir).join("README"), "the user's").unwrap();
+        }
+        let before: Vec<_> = walk(&p.join(dir));
+        let o = hopscope(&["ingest", "evidence/a.txt", "--case", dir], p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{dir}: {err}");
+        assert!(err.contains("is not a hopscope case and is not empty"), "{dir}: {err}");
+        assert_eq!(walk(&p.join(dir)), before, "{dir}: changed");
+    }
+    // what a first ingest killed before its commit leaves is taken: the next one writes there
+    std::fs::create_dir_all(p.join("killed/events")).unwrap();
+    for f in ["hosts.parquet", "accounts.parquet.tmp", "manifest.json.tmp", ".lock"] {
+        std::fs::write(p.join("killed").join(f), "half written").unwrap();
+    }
+    ok(&["ingest", "evidence/a.txt", "--case", "killed"], p);
+    assert_eq!(ok(&["export", "--case", "killed"], p).lines().count(), 50);
+}
+
+/// Every path under `dir` with its bytes, sorted.
+fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                todo.push(path.clone());
+                out.push((path.display().to_string(), Vec::new()));
+            } else {
+                out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

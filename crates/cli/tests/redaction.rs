@@ -1,7 +1,7 @@
 //! Redaction against hostile client names: every output of every command with `--redact`
-//! (`detect`, `trace`, `audit`, `scope` and `case info` in every form, `report` in every
-//! format) names no restricted client, in any case, Unicode form or separator, and
-//! pseudonymising a client corrupts no other fact.
+//! (`detect`, `trace`, `audit`, `scope` and `case info` in every form, `watch`'s alert events
+//! and notices, `report` in every format) names no restricted client, in any case, Unicode
+//! form or separator, and pseudonymising a client corrupts no other fact.
 
 mod support;
 
@@ -177,7 +177,25 @@ fn no_output_with_redact_names_a_restricted_client() {
             }
         }
     }
-    assert_eq!(outputs.len(), 9 + 2 * 9);
+    // watch: alert events on stdout, notices on stderr; the key kept in --state
+    let watch = ["watch", "SECRET_MINISTRY_OF_DEFENCE", "--once", "--inventory", "cmdb"];
+    let watch = [&watch[..], &["--warmup", "2d", "--budget", "0"]].concat();
+    let o = hopscope(&watch, p);
+    let plain =
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success() && !leaks(&plain).is_empty(), "watch names no client:\n{plain}");
+    let o = hopscope(&[&watch[..], &["--state", "st", "--redact"]].concat(), p);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let alerts = String::from_utf8(o.stdout).unwrap();
+    for line in alerts.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    let n = plain.lines().filter(|l| l.starts_with("{\"seq\"")).count();
+    assert!(n > 0 && alerts.lines().count() == n, "{n} alert events without --redact:\n{alerts}");
+    outputs.push(("watch --redact".into(), alerts));
+    outputs.push(("watch --redact stderr".into(), String::from_utf8(o.stderr).unwrap()));
+    assert!(p.join("st/redaction.key").is_file());
+    assert_eq!(outputs.len(), 9 + 2 * 9 + 2);
     for (what, text) in &outputs {
         assert_eq!(leaks(text), Vec::<&str>::new(), "{what}:\n{text}");
     }

@@ -35,7 +35,13 @@ impl RedactionKey {
             return Ok(key);
         }
         let _lock = hopscope_case::WriterLock::for_case(dir)?;
-        // made by another process between the look above and the lock
+        RedactionKey::in_locked_dir(dir)
+    }
+
+    /// The key in `DIR/redaction.key`, created on first use, for a caller that holds the
+    /// directory's own writer lock (`watch --state DIR`).
+    pub fn in_locked_dir(dir: &Path) -> Result<RedactionKey, ReportError> {
+        // made by another process before the lock was taken
         if let Some(key) = RedactionKey::read(dir)? {
             return Ok(key);
         }

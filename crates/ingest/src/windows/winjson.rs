@@ -674,7 +674,7 @@ mod tests {
     fn event_id_value() -> impl Strategy<Value = serde_json::Value> {
         prop::sample::select(vec![
             4624u32, 4625, 4634, 4648, 4672, 4697, 4768, 4769, 4776, 4778, 5140, 5145, 7045, 1149,
-            21, 24, 1,
+            21, 24, 1, 1100, 1102, 104, 4719,
         ])
         .prop_map(|n| serde_json::json!(n))
     }
