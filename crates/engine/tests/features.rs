@@ -545,3 +545,23 @@ fn a_spread_an_alert_held_becomes_habit_when_the_account_repeats_it_another_day(
     let c = lab.score("2019-08-12T05:00:00Z", "ws", "f4", "svc-monitor", "publickey");
     assert!(bits(&c, "spread").is_some(), "{c:?}");
 }
+
+#[test]
+fn an_intruder_back_on_an_account_weeks_later_still_spreads_beyond_its_habit() {
+    let mut lab = spread_lab();
+    lab.learn(200, "2019-07-01T00:00:00Z", "ws", "usual", "alice", "Kerberos");
+    let held = |lab: &mut Lab, day: u32| {
+        for (i, dst) in ["f1", "f2", "f3"].iter().enumerate() {
+            let at = t(&format!("2019-08-{day:02}T0{i}:00:00Z"));
+            let h = hop_of(&lab.w.event(at, "ws", dst, "alice", "Kerberos"));
+            lab.history.observe(&h, &lab.fleet, Some(h.user), true);
+        }
+    };
+    // two intrusions on alice's machine two weeks apart, each held by its alert
+    held(&mut lab, 1);
+    held(&mut lab, 15);
+    // a third, a week later, stands out as the first did
+    lab.learn(1, "2019-08-22T00:00:00Z", "ws", "f1", "alice", "Kerberos");
+    let c = lab.score("2019-08-22T01:00:00Z", "ws", "f2", "alice", "Kerberos");
+    assert!(bits(&c, "spread").is_some(), "{c:?}");
+}

@@ -1163,6 +1163,18 @@ impl AlertBook {
         const ALIVE: u8 = 2;
         let n = self.open.len();
         let mut keep = vec![0u8; n];
+        // a presence of a forgotten alert claims nothing ([`AlertBook::present`]) and gives way
+        // first ([`AlertBook::enter`]): dropped here, it holds no id
+        let mut presence = std::mem::take(&mut self.presence);
+        presence.retain(|_, ps| {
+            for p in ps.0.iter_mut().filter(|p| p.alert != 0) {
+                if self.root(p.alert) == 0 {
+                    *p = Intruder::new(0, Time(i64::MIN));
+                }
+            }
+            ps.iter().next().is_some()
+        });
+        self.presence = presence;
         let indexed: Vec<u32> = self
             .presence
             .values()
@@ -1174,7 +1186,9 @@ impl AlertBook {
             .map(|&(a, _)| a)
             .collect();
         let live = std::mem::take(&mut self.live);
-        for a in held.into_iter().chain(indexed).chain(live.iter().copied()) {
+        // the alerts continuing full ones are looked up through them
+        let continuations: Vec<u32> = live.iter().map(|&a| self.open[a as usize].next).collect();
+        for a in held.into_iter().chain(indexed).chain(live.iter().copied()).chain(continuations) {
             if a == 0 || a as usize >= n {
                 continue;
             }

@@ -60,8 +60,8 @@ pub struct AccountHistory {
     #[serde(default)]
     pub rare_max: u8,
     /// The spread a raised alert held (most distinct rare destinations) and when that episode
-    /// began: taught to the habit once the account spreads again more than a
-    /// [`SPREAD_WINDOW`] later ([`History::observe`]).
+    /// began: taught to the habit once the account spreads again in a later
+    /// [`SPREAD_WINDOW`] within [`HELD_RECURS`] ([`History::observe`]).
     #[serde(default)]
     pub held_max: u8,
     #[serde(default)]
@@ -77,6 +77,9 @@ pub const RARE_MIN_LOGINS: u32 = 20;
 pub const RECENT_RARE: usize = 8;
 /// The window in which an account's rare reaches are counted together: one working day.
 pub const SPREAD_WINDOW: i64 = 12 * HOUR;
+/// A spread an alert held becomes the account's habit when the account spreads again within
+/// this long (two days) after the held one began, in a later [`SPREAD_WINDOW`]: a daily sweep.
+pub const HELD_RECURS: i64 = 48 * HOUR;
 /// Rare destinations within one [`SPREAD_WINDOW`] that can make a spread: two.
 pub const SPREAD_MIN: u32 = 2;
 
@@ -379,10 +382,14 @@ impl History {
                     a.rare_max = a.rare_max.max(n);
                 } else if n > a.rare_max {
                     // a spread an alert holds is the intruder's, not a habit — unless the
-                    // account does it again in a later window: a monitor's sweep that once
-                    // raised an alert repeats day after day, an intruder's burst does not
-                    if a.held_max > 0 && hop.time.0 - a.held_at.0 > SPREAD_WINDOW {
-                        a.rare_max = a.rare_max.max(a.held_max);
+                    // account does it again in the next windows: a monitor's sweep that once
+                    // raised an alert repeats day after day, an intruder's burst does not (an
+                    // intruder back on the same account weeks later still stands out)
+                    let since = hop.time.0 - a.held_at.0;
+                    if a.held_max > 0 && since > SPREAD_WINDOW {
+                        if since <= HELD_RECURS {
+                            a.rare_max = a.rare_max.max(a.held_max);
+                        }
                         a.held_max = 0;
                     }
                     if n > a.rare_max {
