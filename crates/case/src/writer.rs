@@ -177,6 +177,20 @@ fn own_leftover(name: &str, generation: u32) -> bool {
     n.len() >= 5 && n.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `name`, at the top of a directory that is not a case yet, is what a first ingest
+/// killed before its commit leaves (so the next one may write there): `events/`, the case's
+/// own tables (or their temporary files), the manifest's temporary file, the lock and other
+/// hidden files. Anything else is the user's: a directory holding it is not taken as a case.
+fn is_case_file(name: &str) -> bool {
+    const TABLES: [&str; 8] =
+        ["hosts", "accounts", "addresses", "auths", "sources", "sites", "data", "labels"];
+    let stem = name.strip_suffix(".parquet").or_else(|| name.strip_suffix(".parquet.tmp"));
+    name == "events"
+        || name == "manifest.json.tmp"
+        || name.starts_with('.')
+        || stem.is_some_and(|s| TABLES.contains(&s))
+}
+
 /// The note naming the files in `events/` that no manifest names and this writer leaves alone.
 const STRAY_NOTE: &str =
     "events/ holds files the manifest does not name (left in place, never read):";
@@ -196,12 +210,7 @@ impl CaseWriter {
                 .map_err(|e| CaseError::io(dir, e))?
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().to_string())
-                .filter(|n| {
-                    n != "events"
-                        && !n.ends_with(".parquet")
-                        && !n.ends_with(".tmp")
-                        && !n.starts_with('.')
-                })
+                .filter(|n| !is_case_file(n))
                 .collect::<Vec<_>>();
             if !foreign.is_empty() {
                 return Err(CaseError::Io {

@@ -37,6 +37,10 @@ pub struct Args {
     /// One JSON document.
     #[arg(long)]
     json: bool,
+    /// Client names (data.csv) as keyed pseudonyms wherever they appear (accounts, hosts,
+    /// evidence paths); restricted clients never named. The same pass as `scope --redact`.
+    #[arg(long)]
+    redact: bool,
 }
 
 pub fn parse_time(s: &str) -> Result<Time, String> {
@@ -60,6 +64,9 @@ pub fn load_logins(case: &Case, until: Time) -> Result<(Vec<Hop>, Time)> {
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
+    if a.redact {
+        crate::out::redact_case(&a.case, &case)?;
+    }
     let (hops, end) = load_logins(&case, a.as_of.unwrap_or(Time::MAX))?;
     let as_of = a.as_of.unwrap_or(end);
     let fleet = Fleet::new(&case.catalog, &case.inventory);
@@ -67,12 +74,14 @@ pub fn run(a: Args) -> Result<()> {
         AuditConfig { as_of, patch_age: a.patch_age as i64 * DAY, ..AuditConfig::default() };
     let result = audit(&hops, &case.catalog, &fleet, &config);
     let c = &case.catalog;
-    let mut w = crate::out::stdout();
     if a.json {
-        let report = AuditView::new(&result, c, as_of, a.patch_age);
+        let report = crate::out::redact_value(AuditView::new(&result, c, as_of, a.patch_age))?;
+        let mut w = crate::out::json_stdout();
         serde_json::to_writer_pretty(&mut w, &report)?;
         writeln!(w)?;
+        w.flush()?;
     } else {
+        let mut w = crate::out::stdout();
         let st = Style::stdout();
         for f in &result.findings {
             let severity = f.severity.as_str();
@@ -118,7 +127,7 @@ pub fn run(a: Args) -> Result<()> {
             result.logins,
             a.patch_age
         )?;
+        w.flush()?;
     }
-    w.flush()?;
     Ok(())
 }

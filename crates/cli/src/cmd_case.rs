@@ -1,12 +1,15 @@
-//! `hopscope case info`.
+//! `hopscope case info` and `hopscope case coverage`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use hopscope_case::Case;
-use hopscope_model::HostKind;
+use hopscope_engine::coverage::CoverageBuilder;
+use hopscope_model::{HostKind, Time};
+use hopscope_report::view::{CoverageView, StreamView};
 
-use crate::out::{num, term};
+use crate::out::{fit, num, redacted, term, wrap, WIDTH};
 
 #[derive(clap::Subcommand)]
 pub enum CaseCommand {
@@ -17,22 +20,125 @@ pub enum CaseCommand {
         /// Print the manifest as JSON.
         #[arg(long)]
         json: bool,
+        /// Client names (data.csv) as keyed pseudonyms wherever they appear (evidence paths,
+        /// problems, notes); restricted clients never named. The same pass as `scope --redact`.
+        #[arg(long)]
+        redact: bool,
+    },
+    /// What the logs can and cannot show: per host, the periods the case holds its logs (all
+    /// together and by source format), gaps longer than the host's usual rhythm, tampering
+    /// (logs cleared, audit policy changed, event log stopped, clock jumps back), and the
+    /// inventory's hosts with no logs at all (docs/coverage.md).
+    Coverage {
+        #[arg(long, value_name = "DIR")]
+        case: PathBuf,
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
+        /// Client names (data.csv) as keyed pseudonyms wherever they appear (evidence paths);
+        /// restricted clients never named. The same pass as `scope --redact`.
+        #[arg(long)]
+        redact: bool,
     },
 }
 
 pub fn run(c: CaseCommand) -> Result<()> {
     match c {
-        CaseCommand::Info { case, json } => info(case, json),
+        CaseCommand::Info { case, json, redact } => info(case, json, redact),
+        CaseCommand::Coverage { case, json, redact } => coverage(case, json, redact),
     }
 }
 
-fn info(dir: PathBuf, json: bool) -> Result<()> {
+fn coverage(dir: PathBuf, json: bool, redact: bool) -> Result<()> {
     let case = Case::open(&dir)?;
-    let m = &case.manifest;
+    if redact {
+        crate::out::redact_case(&dir, &case)?;
+    }
+    let mut b = CoverageBuilder::new();
+    for t in case.events(1 << 16)? {
+        b.feed(&t?, Time::MAX);
+    }
+    let v = CoverageView::new(&b.finish(), &case.catalog, &case.inventory);
     if json {
-        outln!("{}", serde_json::to_string_pretty(m)?);
+        let v = crate::out::redact_value(v)?;
+        let mut w = crate::out::json_stdout();
+        serde_json::to_writer_pretty(&mut w, &v)?;
+        writeln!(w)?;
+        w.flush()?;
         return Ok(());
     }
+    let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
+    outln!(
+        "logs of {} hosts, {} .. {}",
+        num(v.hosts.len() as u64),
+        v.first.as_deref().map(day).unwrap_or_else(|| "-".into()),
+        v.last.as_deref().map(day).unwrap_or_else(|| "-".into())
+    );
+    let periods = |s: &StreamView| -> String {
+        let p: Vec<String> =
+            s.periods.iter().map(|p| format!("{} .. {}", day(&p.from), day(&p.to))).collect();
+        p.join(", ")
+    };
+    for h in &v.hosts {
+        let rhythm = h.all.rhythm.as_deref().unwrap_or("unknown");
+        outln!(
+            "{}",
+            fit(
+                &format!(
+                    "  {}  {} events  rhythm {rhythm}, gap after {}  {}",
+                    h.host,
+                    num(h.all.events),
+                    h.all.gap_after,
+                    periods(&h.all)
+                ),
+                WIDTH
+            )
+        );
+        if h.by_format.len() > 1 || !h.all.gaps.is_empty() {
+            for f in &h.by_format {
+                let line = format!(
+                    "      {:<8} {} events  {}",
+                    f.format,
+                    num(f.stream.events),
+                    periods(&f.stream)
+                );
+                outln!("{}", fit(&line, WIDTH));
+            }
+        }
+    }
+    if !v.tampering.is_empty() {
+        outln!("tampering and silences");
+        for t in &v.tampering {
+            for l in wrap(&format!("{} [{}]", t.text, t.evidence), "  ", WIDTH) {
+                outln!("{l}");
+            }
+        }
+    }
+    if !v.hosts_without_logs.is_empty() {
+        outln!("hosts of the inventory with no logs ({})", num(v.hosts_without_logs.len() as u64));
+        for l in wrap(&v.hosts_without_logs.join(", "), "  ", WIDTH) {
+            outln!("{l}");
+        }
+    }
+    Ok(())
+}
+
+fn info(dir: PathBuf, json: bool, redact: bool) -> Result<()> {
+    let case = Case::open(&dir)?;
+    if redact {
+        crate::out::redact_case(&dir, &case)?;
+    }
+    let m = &case.manifest;
+    if json {
+        let m = crate::out::redact_value(m.clone())?;
+        let mut w = crate::out::json_stdout();
+        serde_json::to_writer_pretty(&mut w, &m)?;
+        writeln!(w)?;
+        w.flush()?;
+        return Ok(());
+    }
+    // redacted whole before a long path is cut to its end
+    let paths: Vec<String> = m.sources.iter().map(|s| redacted(&s.path).into_owned()).collect();
     let mut kinds = [0u64; 5];
     for (_, h) in case.catalog.hosts.iter() {
         kinds[h.kind as usize] += 1;
@@ -82,7 +188,7 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
         None => outln!("inventory   none (give --inventory DIR to ingest)"),
     }
     outln!("sources     {}", num(m.sources.len() as u64));
-    let w = m.sources.iter().map(|s| term(&s.path).chars().count()).max().unwrap_or(4).clamp(4, 60);
+    let w = paths.iter().map(|p| term(p).chars().count()).max().unwrap_or(4).clamp(4, 60);
     outln!(
         "  {:<w$}  {:<12} {:>12} {:>10} {:>9}  sha256",
         "path",
@@ -91,9 +197,9 @@ fn info(dir: PathBuf, json: bool) -> Result<()> {
         "ignored",
         "problems"
     );
-    for s in &m.sources {
+    for (s, path) in m.sources.iter().zip(&paths) {
         // the end of a long path (its file name), cut between characters
-        let path: Vec<char> = term(&s.path).chars().collect();
+        let path: Vec<char> = term(path).chars().collect();
         let path: String = if path.len() > w {
             std::iter::once('…').chain(path[path.len() - (w - 1)..].iter().copied()).collect()
         } else {

@@ -7,31 +7,50 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use hopscope_case::Case;
 use hopscope_model::{Lifecycle, Outcome, Time};
-use hopscope_sim::{simulate, SimOptions};
+use hopscope_sim::{simulate, LogGap, SimOptions};
 
 use crate::out::num;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Where to write the simulated fleet and the case.
+    /// Where to write the simulated fleet, the case and the report: a new or empty directory,
+    /// or one an earlier demo made (its fleet, case and report are replaced).
     #[arg(long, value_name = "DIR", default_value = "demo-out")]
     out: PathBuf,
+    /// Write into --out even though it holds files the demo did not make (the demo's own
+    /// `fleet/`, `case/` and `report/` in it are replaced).
+    #[arg(long)]
+    force: bool,
     /// Simulator seed (the same seed tells the same story).
     #[arg(long, default_value_t = 2019)]
     seed: u64,
 }
 
 pub fn run(a: Args) -> Result<()> {
+    crate::overwrite::claim_dir(&a.out, a.force, "demo", "fleet/, case/ and report/")?;
     let fleet = a.out.join("fleet");
     let case_dir = a.out.join("case");
     if case_dir.exists() {
+        // even with --force, only a case is replaced
+        let is_case =
+            case_dir.join(hopscope_case::MANIFEST).is_file() && case_dir.join("events").is_dir();
+        if !is_case && std::fs::read_dir(&case_dir).map_or(true, |mut d| d.next().is_some()) {
+            anyhow::bail!(
+                "{}: is not a hopscope case; the demo replaces only the case it made there \
+                 (move it, or choose another --out)",
+                case_dir.display()
+            );
+        }
         std::fs::remove_dir_all(&case_dir)
             .with_context(|| format!("{}: cannot replace", case_dir.display()))?;
     }
     outln!("hopscope demo: the 2019 intrusion (Singapore → Thailand → United States → Japan) on a simulated fleet\n");
 
     let t = Instant::now();
-    let sim = simulate(&SimOptions { seed: a.seed, ..SimOptions::default() }, &fleet)?;
+    let sim = simulate(
+        &SimOptions { seed: a.seed, log_gaps: vec![demo_gap()], ..SimOptions::default() },
+        &fleet,
+    )?;
     outln!(
         "1. simulated {} hosts in {} sites, {} to {}: {} log events  ({:.1}s, {})",
         sim.hosts,
@@ -190,6 +209,17 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// The blind spot the demo's intruder leaves: three weeks before the breach is found, the
+/// backup account clears the US jump host's Security log and its logs stop (docs/coverage.md).
+fn demo_gap() -> LogGap {
+    LogGap {
+        host: "us-jump-01".into(),
+        from: Time::parse("2020-04-20T03:12:00Z").expect("a valid time").0,
+        to: None,
+        cleared_by: Some("svc-backup".into()),
+    }
+}
+
 /// Step 6: the report of the alert that holds the intrusion (the top-ranked one when none
 /// does), contained when the truth says it was.
 fn report_step(
@@ -283,6 +313,13 @@ fn investigation_step(
                     );
                     if let Some(why) = p.entry_reasons.first() {
                         outln!("     why the entry: {why}");
+                    }
+                    let mut cov = hopscope_engine::coverage::CoverageBuilder::new();
+                    cov.feed(events, Time::MAX);
+                    let view = hopscope_report::view::TraceView::new(&tr, cat, host, at)
+                        .with_log_notes(&tr, &cov.finish(), cat, &case.inventory, at);
+                    for n in &view.log_notes {
+                        outln!("     what the logs cannot show: {n}");
                     }
                 }
                 None => outln!(

@@ -10,7 +10,7 @@ use hopscope_engine::{
     same_entry_as, threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread,
     UnseenEdgeRule, DAY, MAX_ALERT_HOPS,
 };
-use hopscope_model::Catalog;
+use hopscope_model::{Catalog, Time};
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
 
 use crate::out::{fit, wrap, Style, WIDTH};
@@ -29,7 +29,8 @@ Examples:
   hopscope detect --case c1
   hopscope detect --case c1 --json | jq '.alerts[0].reasons'
   hopscope detect --case c2 --baseline c1          # c1's history is normal; no warmup
-  hopscope detect --case c1 --rule unseen-edge --jsonl")]
+  hopscope detect --case c1 --rule unseen-edge --jsonl
+  hopscope detect --case c1 --redact      # no client name in any output (docs/report.md)")]
 pub struct Args {
     #[arg(long, value_name = "DIR")]
     case: PathBuf,
@@ -54,6 +55,10 @@ pub struct Args {
     /// One alert per line.
     #[arg(long)]
     jsonl: bool,
+    /// Client names (data.csv) as keyed pseudonyms wherever they appear (accounts, hosts,
+    /// evidence paths); restricted clients never named. The same pass as `scope --redact`.
+    #[arg(long)]
+    redact: bool,
 }
 
 /// The detection settings `detect`, `watch` and `eval` share.
@@ -98,6 +103,9 @@ impl Tuning {
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
+    if a.redact {
+        crate::out::redact_case(&a.case, &case)?;
+    }
     let config = a
         .tuning
         .config(a.budget, a.warmup.unwrap_or(if a.baseline.is_some() { 0 } else { 14 * DAY }));
@@ -106,6 +114,8 @@ pub fn run(a: Args) -> Result<()> {
         None => None,
     };
     let remap = baseline.as_ref().map(|b| IdRemap::new(&b.catalog, &case.catalog));
+    // the hops' tampering notes, for the JSON (docs/coverage.md)
+    let mut coverage = (a.json || a.jsonl).then(hopscope_engine::coverage::CoverageBuilder::new);
     let detection = if a.rule == "unseen-edge" {
         let mut rule = UnseenEdgeRule::new(config.warmup);
         if let (Some(b), Some(r)) = (&baseline, &remap) {
@@ -126,14 +136,17 @@ pub fn run(a: Args) -> Result<()> {
             }
         }
         for t in case.events(1 << 16)? {
-            d.feed(&t?);
+            let t = t?;
+            d.feed(&t);
+            if let Some(c) = coverage.as_mut() {
+                c.feed(&t, Time::MAX);
+            }
         }
         d.finish(&case.catalog)
     };
     let fleet = Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
-    let mut w = crate::out::stdout();
     if a.json || a.jsonl {
-        let report = DetectionView::new(
+        let mut report = DetectionView::new(
             &detection,
             &case.catalog,
             &fleet,
@@ -141,6 +154,11 @@ pub fn run(a: Args) -> Result<()> {
             &config,
             a.baseline.as_ref().map(|p| p.display().to_string()),
         );
+        if let Some(c) = coverage.take() {
+            hopscope_report::view::note_tampering(&mut report.alerts, &c.finish(), &case.catalog);
+        }
+        let report = crate::out::redact_value(report)?;
+        let mut w = crate::out::json_stdout();
         if a.json {
             serde_json::to_writer_pretty(&mut w, &report)?;
             writeln!(w)?;
@@ -155,10 +173,12 @@ pub fn run(a: Args) -> Result<()> {
                 report.dropped_by_budget
             );
         }
+        w.flush()?;
     } else {
+        let mut w = crate::out::stdout();
         table(&mut w, &detection, &case.catalog, &fleet, &config, Style::stdout())?;
+        w.flush()?;
     }
-    w.flush()?;
     Ok(())
 }
 

@@ -561,6 +561,7 @@ fn trace_entries(
             fleet,
             config.clone(),
             &trace_config,
+            None,
         )?;
         let best = trace.paths.first();
         let found = best.map(|p| host_name(c, p.entry_host));

@@ -35,6 +35,7 @@ pub fn run(a: Args) -> Result<()> {
     match &a.out {
         Some(p) => {
             crate::overwrite::refuse_inside_case(p, "--out")?;
+            crate::overwrite::refuse_evidence(p, &case, "--out")?;
             // whole or not at all: a failed export leaves the previous file as it was
             // JSON lines are escaped wherever they go (the escapes are JSON's own: the same
             // strings); CSV is written as it is (its formula guard is in the writer)

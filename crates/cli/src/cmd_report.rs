@@ -89,6 +89,10 @@ pub fn write(
     formats: &[String],
 ) -> Result<Vec<PathBuf>> {
     crate::overwrite::refuse_inside_case(out, "--out")?;
+    // every file a report writes or removes there (an evidence file could be named so)
+    for name in ["report.json", "report.md", "report.stix.json", "report.html"] {
+        crate::overwrite::refuse_evidence(&out.join(name), case, "--out")?;
+    }
     let doc = Document::build(case, opts)?;
     let mut rendered = Vec::new();
     // in a fixed order, whatever order the formats were given in

@@ -10,7 +10,6 @@ use hopscope_engine::{
     collect_logins, same_entry_alerts, scope, threads, Detector, Fleet, Hop, ScopeConfig, Seed, DAY,
 };
 use hopscope_model::Time;
-use hopscope_report::redact::{RedactionKey, Redactor};
 use hopscope_report::view::{
     check_containment, host_name, parse_duration, short_rfc3339, short_time, ScopeView,
 };
@@ -88,6 +87,8 @@ struct Start {
     seeds: Vec<Seed>,
     /// The end of the data.
     end: Time,
+    /// What the case's logs cover (docs/coverage.md).
+    coverage: hopscope_engine::coverage::Coverage,
     /// The seeds in words.
     label: String,
     /// The other alerts scoped with the one given.
@@ -97,6 +98,7 @@ struct Start {
 fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
     let mut hops = Vec::new();
     let mut end = Time::MIN;
+    let mut coverage = hopscope_engine::coverage::CoverageBuilder::new();
     let mut detector = a
         .alert
         .as_ref()
@@ -107,10 +109,12 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
             end = end.max(Time(last + 1));
         }
         collect_logins(&t, Time::MAX, &mut hops);
+        coverage.feed(&t, Time::MAX);
         if let Some(d) = detector.as_mut() {
             d.feed(&t);
         }
     }
+    let coverage = coverage.finish();
     if let (Some(id), Some(d)) = (&a.alert, detector) {
         let detection = d.finish(&case.catalog);
         let Some(alert) = detection.alerts.iter().find(|al| al.id.eq_ignore_ascii_case(id)) else {
@@ -173,6 +177,7 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
             hops,
             seeds,
             end,
+            coverage,
             label: seed,
             joined: joined.iter().map(|b| b.id.clone()).collect(),
         });
@@ -187,32 +192,33 @@ fn seeds_of(a: &Args, case: &Case) -> Result<Start> {
         seeds.push(Seed { host: id, time: at, via: None });
         names.push(format!("{} at {}", host_name(&case.catalog, id), at));
     }
-    Ok(Start { hops, seeds, end, label: names.join(", "), joined: Vec::new() })
+    Ok(Start { hops, seeds, end, coverage, label: names.join(", "), joined: Vec::new() })
 }
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
-    let Start { hops, seeds, end, label: seed, joined: joined_alerts } = seeds_of(&a, &case)?;
+    let Start { hops, seeds, end, coverage, label: seed, joined: joined_alerts } =
+        seeds_of(&a, &case)?;
     let contained = a.contained_at.unwrap_or(end);
     check_containment(&seeds, &case.catalog, contained).map_err(anyhow::Error::msg)?;
     let config =
         ScopeConfig { contained_at: contained, exposure_window: a.exposure_window as i64 * DAY };
     let s = scope(&hops, &seeds, &case.catalog, &case.inventory, &config);
-    let key = if a.redact { Some(RedactionKey::of_case(&a.case)?) } else { None };
+    let key = if a.redact { Some(crate::out::redact_case(&a.case, &case)?) } else { None };
     let r = ScopeView {
         joined_alerts,
         ..ScopeView::new(&s, &case.catalog, seed, contained, a.exposure_window, key.as_ref())
-    };
+    }
+    .with_blind_spots(&s, &coverage, &case.catalog, &case.inventory);
     // the one redaction pass of every output: accounts, paths and words too, not only clients
-    let r = match &key {
-        Some(k) => Redactor::new(&case.inventory, k).apply(&r)?,
-        None => r,
-    };
-    let mut w = crate::out::stdout();
+    let r = crate::out::redact_value(r)?;
     if a.json {
+        let mut w = crate::out::json_stdout();
         serde_json::to_writer_pretty(&mut w, &r)?;
         writeln!(w)?;
+        w.flush()?;
     } else {
+        let mut w = crate::out::stdout();
         let st = Style::stdout();
         writeln!(
             w,
@@ -238,16 +244,21 @@ pub fn run(a: Args) -> Result<()> {
                 })
                 .unwrap_or_default();
             let tier = if h.tier == "observed" { st.red } else { "" };
+            let blind = if h.through_blind_spot { " (through a blind spot)" } else { "" };
             let line = format!(
-                "  {:<9} {:<14} {}  {:>6.1}d  {:<14} {}",
+                "  {:<9} {:<14} {}  {:>6.1}d  {:<14} {via}{blind}",
                 h.tier,
                 h.host,
                 short_rfc3339(&h.compromised_at),
                 h.exposure_days,
                 h.country.as_deref().unwrap_or("?"),
-                via
             );
             writeln!(w, "{tier}{}{}", fit(&line, WIDTH), st.reset)?;
+            for b in &h.blind {
+                for l in wrap(b, "      ", WIDTH) {
+                    writeln!(w, "{}{l}{}", st.dim, st.reset)?;
+                }
+            }
         }
         writeln!(w, "\n{}accounts{} ({})", st.bold, st.reset, r.account_count)?;
         for x in r.accounts.iter().take(30) {
@@ -286,7 +297,7 @@ pub fn run(a: Args) -> Result<()> {
         for l in wrap(&total, "", WIDTH) {
             writeln!(w, "{l}")?;
         }
+        w.flush()?;
     }
-    w.flush()?;
     Ok(())
 }

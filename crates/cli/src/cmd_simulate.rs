@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Result};
-use hopscope_sim::{simulate, Attacker, OutFormat, Scenario, SimOptions, WorldName};
+use hopscope_sim::{simulate, Attacker, LogGap, OutFormat, Scenario, SimOptions, WorldName};
 
 use crate::out::num;
 
@@ -55,6 +55,11 @@ pub struct Args {
     /// or 4 per intrusion, whichever is longer].
     #[arg(long, value_name = "N")]
     days: Option<u32>,
+    /// A host's own logs missing from FROM (to TO, else to the end), optionally its Security
+    /// log cleared at FROM by ACCOUNT (Windows hosts): `HOST,FROM[,TO[,ACCOUNT]]`, times in
+    /// RFC 3339 or as dates (`us-jump-01,2020-04-20T03:00:00Z,,svc-backup`). Repeatable.
+    #[arg(long, value_name = "SPEC", value_parser = parse_log_gap)]
+    log_gap: Vec<LogGap>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -100,8 +105,25 @@ pub fn options(a: &Args) -> Result<SimOptions> {
         intrusions: a.intrusions,
         quiet_days: a.quiet_days,
         days: a.days,
+        log_gaps: a.log_gap.clone(),
         ..SimOptions::default()
     })
+}
+
+/// `HOST,FROM[,TO[,ACCOUNT]]` (see `--log-gap`).
+fn parse_log_gap(s: &str) -> Result<LogGap, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let time = |t: &str| -> Result<i64, String> { crate::cmd_audit::parse_time(t).map(|t| t.0) };
+    let (host, from) = match parts.as_slice() {
+        [h, f, ..] if !h.is_empty() && parts.len() <= 4 => (h.to_string(), time(f)?),
+        _ => return Err(format!("expected HOST,FROM[,TO[,ACCOUNT]], found {s:?}")),
+    };
+    let to = match parts.get(2) {
+        Some(t) if !t.is_empty() => Some(time(t)?),
+        _ => None,
+    };
+    let cleared_by = parts.get(3).filter(|a| !a.is_empty()).map(|a| a.to_string());
+    Ok(LogGap { host, from, to, cleared_by })
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -113,7 +135,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let opts = options(&a)?;
     let out = a.out.clone().ok_or_else(|| anyhow!("--out DIR is required"))?;
-    claim_out(&out, a.force)?;
+    crate::overwrite::claim_dir(&out, a.force, "simulate", "hosts.csv, logs/ and more")?;
     let t = std::time::Instant::now();
     let mut s = simulate(&opts, &out)?;
     let secs = t.elapsed().as_secs_f64();
@@ -139,36 +161,5 @@ pub fn run(a: Args) -> Result<()> {
         errln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
     }
     errln!("next: hopscope ingest {0}/logs --inventory {0} --case CASE", out.display());
-    Ok(())
-}
-
-/// The file that marks a directory as made by `simulate` (so a rerun may write over it).
-const MADE_BY_SIMULATE: &str = ".hopscope-simulate";
-
-/// Refuse to write a simulated fleet over real files: `--out` must be new, empty, or made by
-/// `simulate` before, unless `force`; never inside a case. Marks the directory as ours.
-fn claim_out(out: &std::path::Path, force: bool) -> Result<()> {
-    crate::overwrite::refuse_inside_case(out, "--out")?;
-    if let Ok(rd) = std::fs::read_dir(out) {
-        let mut held: Vec<String> = rd
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().escape_debug().to_string())
-            .collect();
-        held.sort();
-        if !held.is_empty() && !held.iter().any(|n| n == MADE_BY_SIMULATE) && !force {
-            anyhow::bail!(
-                "--out {}: is not empty and was not made by `hopscope simulate` (holds {}); \
-                 simulate writes hosts.csv, logs/ and more there. Choose a new directory, or \
-                 give --force to write over it",
-                out.display(),
-                held.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-            );
-        }
-    }
-    std::fs::create_dir_all(out)?;
-    std::fs::write(
-        out.join(MADE_BY_SIMULATE),
-        "made by hopscope simulate: a rerun may write over this directory\n",
-    )?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use hopscope_case::Case;
+use hopscope_engine::coverage::CoverageBuilder;
 use hopscope_engine::{
     collect_logins, trace_with_alerts, DetectConfig, Detector, Fleet, Trace, TraceConfig,
 };
@@ -50,6 +51,10 @@ pub struct Args {
     /// One JSON document.
     #[arg(long)]
     json: bool,
+    /// Client names (data.csv) as keyed pseudonyms wherever they appear (accounts, hosts,
+    /// evidence paths); restricted clients never named. The same pass as `scope --redact`.
+    #[arg(long)]
+    redact: bool,
     #[command(flatten)]
     tuning: crate::cmd_detect::Tuning,
 }
@@ -64,6 +69,7 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
     fleet: &Fleet,
     detect: DetectConfig,
     config: &TraceConfig,
+    mut coverage: Option<&mut CoverageBuilder>,
 ) -> Result<Trace> {
     let c = &case.catalog;
     let until = Time(config.at.0.saturating_add(1));
@@ -84,6 +90,9 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
             detector.feed(&part);
         }
         collect_logins(t, until, &mut hops);
+        if let Some(cov) = coverage.as_deref_mut() {
+            cov.feed(t, until);
+        }
     }
     let detection = detector.finish(c);
     // the hosts as the detector saw them (doors and address pools learned from behaviour)
@@ -93,6 +102,9 @@ pub fn trace_up_to<T: Borrow<EventTable>>(
 
 pub fn run(a: Args) -> Result<()> {
     let case = Case::open(&a.case)?;
+    if a.redact {
+        crate::out::redact_case(&a.case, &case)?;
+    }
     let c = &case.catalog;
     let Some(host) = c.hosts.find(&a.host) else { bail!("no host {:?} in this case", a.host) };
     let fleet = Fleet::new(c, &case.inventory);
@@ -105,14 +117,26 @@ pub fn run(a: Args) -> Result<()> {
         ..TraceConfig::default()
     };
     let tables = case.events(1 << 16)?.map(|t| t.map_err(anyhow::Error::from));
-    let t = trace_up_to(tables, &case, &fleet, a.tuning.config(0, a.warmup), &config)?;
+    let mut coverage = CoverageBuilder::new();
+    let t = trace_up_to(
+        tables,
+        &case,
+        &fleet,
+        a.tuning.config(0, a.warmup),
+        &config,
+        Some(&mut coverage),
+    )?;
+    let coverage = coverage.finish();
     let best = t.paths.first();
-    let report = TraceView::new(&t, c, host, a.at);
-    let mut w = crate::out::stdout();
+    let report =
+        TraceView::new(&t, c, host, a.at).with_log_notes(&t, &coverage, c, &case.inventory, a.at);
     if a.json {
-        serde_json::to_writer_pretty(&mut w, &report)?;
+        let mut w = crate::out::json_stdout();
+        serde_json::to_writer_pretty(&mut w, &crate::out::redact_value(report)?)?;
         writeln!(w)?;
+        w.flush()?;
     } else {
+        let mut w = crate::out::stdout();
         let st = Style::stdout();
         let (Some(best), Some(entry)) = (best, report.entry_point.as_ref()) else {
             writeln!(w, "no suspicious login reached {} before {}", report.host, short_time(a.at))?;
@@ -176,7 +200,15 @@ pub fn run(a: Args) -> Result<()> {
                 }
             }
         }
+        if !report.log_notes.is_empty() {
+            writeln!(w, "\nwhat the logs cannot show")?;
+            for n in &report.log_notes {
+                for l in wrap(n, "  ", WIDTH) {
+                    writeln!(w, "{l}")?;
+                }
+            }
+        }
+        w.flush()?;
     }
-    w.flush()?;
     Ok(())
 }

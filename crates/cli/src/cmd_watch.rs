@@ -98,6 +98,11 @@ pub struct Args {
     /// No alerts while history fills, from the first event.
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
     warmup: i64,
+    /// Client names (--inventory's data.csv) as keyed pseudonyms in every alert event and
+    /// notice; restricted clients never named. The key is kept in --state DIR (so pseudonyms
+    /// stay the same across restarts), as a case keeps its own for `scope --redact`.
+    #[arg(long, requires = "state")]
+    redact: bool,
 }
 
 /// Bytes read from one input per round: a replay of big files advances in steps, merged by
@@ -1011,7 +1016,7 @@ impl Outlet {
         let line = EventLine {
             seq: self.seq,
             event: e.kind.as_str(),
-            alert: AlertView::new(a, catalog, fleet),
+            alert: crate::out::redact_value(AlertView::new(a, catalog, fleet))?,
             absorbed: &e.absorbed,
         };
         let mut text = serde_json::to_string(&line)?;
@@ -1121,10 +1126,22 @@ fn open_sink(path: &Path) -> Result<Sink> {
     Ok(Sink::File(f))
 }
 
+/// How every alert event line begins (`EventLine`'s first field).
+const EVENT_LINE_START: &[u8] = b"{\"seq\":";
+
 /// The keys (alert id, hops) and the last `seq` of the alert events a regular `--alerts`
-/// file holds, read line by line; a last line cut short by a crash is cut off (written again
-/// whole later).
+/// file holds, read line by line; a last line cut short by a crash while writing an alert
+/// event is cut off (written again whole later). A file holding anything else (a log, a
+/// document, another program's JSON lines) is refused before anything is written or cut:
+/// watch appends to a file of its own alert events only.
 fn read_back(f: &File, path: &Path) -> Result<(HashSet<(String, u64)>, u64)> {
+    let not_ours = |n: u64, what: &str| {
+        anyhow::anyhow!(
+            "--alerts {}:{n}: {what}, not an alert event of hopscope watch; watch appends its \
+             alert events only to a file of them: give a new file",
+            path.display()
+        )
+    };
     let mut written = HashSet::new();
     let mut seq = 0;
     let mut r = BufReader::new(f);
@@ -1139,6 +1156,11 @@ fn read_back(f: &File, path: &Path) -> Result<(HashSet<(String, u64)>, u64)> {
         }
         n += 1;
         if line.last() != Some(&b'\n') {
+            // cut short: only the start of an alert event line is ours to cut
+            let k = line.len().min(EVENT_LINE_START.len());
+            if line[..k] != EVENT_LINE_START[..k] {
+                return Err(not_ours(n, "a last line without a line end"));
+            }
             f.set_len(complete)?;
             errln!("hopscope watch: {}: dropped a partly written last line", path.display());
             break;
@@ -1148,9 +1170,12 @@ fn read_back(f: &File, path: &Path) -> Result<(HashSet<(String, u64)>, u64)> {
         if body.is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_slice(body)
-            .with_context(|| format!("{}:{n}: not an alert event line", path.display()))?;
-        let id = v["alert"]["id"].as_str().unwrap_or_default().to_string();
+        let v: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| not_ours(n, "not JSON"))?;
+        let (Some(_), Some(id)) = (v["seq"].as_u64(), v["alert"]["id"].as_str()) else {
+            return Err(not_ours(n, "JSON without a seq and an alert id"));
+        };
+        let id = id.to_string();
         let hops = v["alert"]["hops"].as_array().map_or(0, |h| h.len() as u64)
             + v["alert"]["hops_omitted"].as_u64().unwrap_or(0);
         seq = seq.max(v["seq"].as_u64().unwrap_or(0));
@@ -1257,6 +1282,13 @@ pub fn run(a: Args) -> Result<()> {
         recent: Default::default(),
     };
     // one watch per state directory and per alerts file (OS locks: a crash releases them)
+    // never into a case (a file there no manifest names; `--state CASE` would sit beside it)
+    if let Some(dir) = &a.state {
+        crate::overwrite::refuse_inside_case(dir, "--state")?;
+    }
+    if let Some(path) = &a.alerts {
+        crate::overwrite::refuse_inside_case(path, "--alerts")?;
+    }
     let _state_lock = match &a.state {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("--state {}", dir.display()))?;
@@ -1264,6 +1296,11 @@ pub fn run(a: Args) -> Result<()> {
         }
         None => None,
     };
+    if let (true, Some(dir)) = (a.redact, &a.state) {
+        // under the state directory's lock, taken above
+        let key = hopscope_report::redact::RedactionKey::in_locked_dir(dir)?;
+        crate::out::redact_with(hopscope_report::redact::Redactor::new(&reader.inventory, &key));
+    }
     let mut outlet = Outlet::open(a.alerts.as_deref(), a.budget)?;
 
     // inputs: files as given, directories walked (and walked again for new files)

@@ -9,10 +9,61 @@
 //! panic when standard output is closed. A table cell is escaped with [`term`] before it is
 //! fitted to its column, so a hostile name keeps its width honest.
 
+use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
+use std::sync::OnceLock;
 
 pub use hopscope_report::escape::terminal as term;
 use hopscope_report::escape::terminal_text;
+use hopscope_report::redact::Redactor;
+
+/// The redaction of this process's output, set once by a command given `--redact`
+/// ([`redact_with`]).
+static REDACTOR: OnceLock<Redactor> = OnceLock::new();
+
+/// From now on everything this process prints goes through `r`, the one redaction pass
+/// ([`Redactor`]): every text written to standard output or error ([`Terminal`] holds it
+/// until it is flushed and redacts it whole, so a name a table wrapped over two lines is
+/// still one name), every cell before [`fit`] cuts it (a cut name would leak its start), and
+/// every value a command prints as JSON ([`redact_value`]).
+pub fn redact_with(r: Redactor) {
+    let _ = REDACTOR.set(r);
+}
+
+/// `--redact`: the case's key (`CASE/redaction.key`, created on first use under the case's
+/// writer lock) and, from now on, the one redaction pass over everything this process prints
+/// ([`redact_with`]). Returns the key (`scope` names clients by its pseudonyms).
+pub fn redact_case(
+    dir: &std::path::Path,
+    case: &hopscope_case::Case,
+) -> anyhow::Result<hopscope_report::redact::RedactionKey> {
+    let key = hopscope_report::redact::RedactionKey::of_case(dir)?;
+    redact_with(Redactor::new(&case.inventory, &key));
+    Ok(key)
+}
+
+/// Whether output is redacted ([`redact_with`]).
+pub fn redacting() -> bool {
+    REDACTOR.get().is_some()
+}
+
+/// `text` redacted when output is ([`redact_with`]).
+pub fn redacted(text: &str) -> Cow<'_, str> {
+    match REDACTOR.get().and_then(|r| r.text(text)) {
+        Some(r) => Cow::Owned(r),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// A value about to be printed as JSON, with every string (and key) redacted when output is
+/// ([`redact_with`]): JSON is redacted as a value, never as text (a text pass could cut through
+/// its syntax), so it is printed through [`json_stdout`].
+pub fn redact_value<T: serde::Serialize + serde::de::DeserializeOwned>(v: T) -> anyhow::Result<T> {
+    match REDACTOR.get() {
+        Some(r) => Ok(r.apply(&v)?),
+        None => Ok(v),
+    }
+}
 
 /// A writer that escapes what it is given for a terminal: every control character but the
 /// newline, DEL, C1 controls and the invisible characters that reorder or hide text
@@ -23,11 +74,31 @@ pub struct Terminal<W: Write> {
     colour: bool,
     /// The start of a UTF-8 character cut by the end of the last write.
     pending: Vec<u8>,
+    /// With redaction ([`redact_with`]), the text written since the last flush, redacted
+    /// whole when flushed.
+    held: Option<String>,
 }
 
 impl<W: Write> Terminal<W> {
     pub fn new(inner: W, colour: bool) -> Terminal<W> {
-        Terminal { inner, colour, pending: Vec::new() }
+        Terminal { inner, colour, pending: Vec::new(), held: None }
+    }
+
+    /// The same writer redacting what passes through it by `r`, flush by flush.
+    fn redacting(mut self, on: bool) -> Terminal<W> {
+        self.held = on.then(String::new);
+        self
+    }
+
+    /// Text, held for redaction or escaped and written.
+    fn text(&mut self, text: &str) -> io::Result<()> {
+        match &mut self.held {
+            Some(held) => {
+                held.push_str(text);
+                Ok(())
+            }
+            None => self.put(text),
+        }
     }
 
     fn put(&mut self, text: &str) -> io::Result<()> {
@@ -62,13 +133,13 @@ impl<W: Write> Write for Terminal<W> {
         while at < bytes.len() {
             match std::str::from_utf8(&bytes[at..]) {
                 Ok(s) => {
-                    self.put(s)?;
+                    self.text(s)?;
                     at = bytes.len();
                 }
                 Err(e) => {
                     let good = at + e.valid_up_to();
                     // SAFETY-free: the prefix was just validated
-                    self.put(std::str::from_utf8(&bytes[at..good]).unwrap_or_default())?;
+                    self.text(std::str::from_utf8(&bytes[at..good]).unwrap_or_default())?;
                     match e.error_len() {
                         // a character cut by the end of this write: wait for the rest
                         None => {
@@ -77,7 +148,7 @@ impl<W: Write> Write for Terminal<W> {
                         }
                         Some(n) => {
                             for b in &bytes[good..good + n] {
-                                write!(self.inner, "\\x{b:02x}")?;
+                                self.text(&format!("\\x{b:02x}"))?;
                             }
                             at = good + n;
                         }
@@ -92,8 +163,11 @@ impl<W: Write> Write for Terminal<W> {
         if !self.pending.is_empty() {
             let cut = std::mem::take(&mut self.pending);
             for b in cut {
-                write!(self.inner, "\\x{b:02x}")?;
+                self.text(&format!("\\x{b:02x}"))?;
             }
+        }
+        if let Some(held) = self.held.as_mut().map(std::mem::take) {
+            self.put(&redacted(&held))?;
         }
         self.inner.flush()
     }
@@ -105,14 +179,21 @@ impl<W: Write> Drop for Terminal<W> {
     }
 }
 
-/// Standard output, buffered and escaped: what every command prints its result through.
+/// Standard output, buffered, redacted ([`redact_with`]) and escaped: what every command
+/// prints its result through.
 pub fn stdout() -> Terminal<io::BufWriter<io::StdoutLock<'static>>> {
+    json_stdout().redacting(redacting())
+}
+
+/// Standard output for JSON, escaped: the value printed has been redacted as a value
+/// ([`redact_value`]).
+pub fn json_stdout() -> Terminal<io::BufWriter<io::StdoutLock<'static>>> {
     Terminal::new(io::BufWriter::new(io::stdout().lock()), !Style::stdout().bold.is_empty())
 }
 
-/// Standard error, escaped (no colours).
+/// Standard error, redacted ([`redact_with`]) and escaped (no colours).
 pub fn stderr() -> Terminal<io::StderrLock<'static>> {
-    Terminal::new(io::stderr().lock(), false)
+    Terminal::new(io::stderr().lock(), false).redacting(redacting())
 }
 
 /// What to do when standard output cannot be written: a closed pipe (`hopscope detect |
@@ -216,10 +297,11 @@ impl Style {
     }
 }
 
-/// `text` escaped for a terminal ([`term`]) and cut to `width` characters, the last one `…`
-/// when cut.
+/// `text` redacted ([`redacted`]), escaped for a terminal ([`term`]) and cut to `width`
+/// characters, the last one `…` when cut.
 pub fn fit(text: &str, width: usize) -> String {
-    let text = term(text);
+    let text = redacted(text);
+    let text = term(&text);
     if text.chars().count() <= width {
         return text.into_owned();
     }
@@ -228,10 +310,11 @@ pub fn fit(text: &str, width: usize) -> String {
     s
 }
 
-/// `text` escaped for a terminal ([`term`]) in lines of at most `width` characters, each
-/// starting with `indent` (a word longer than a line is cut).
+/// `text` redacted ([`redacted`]) and escaped for a terminal ([`term`]) in lines of at most
+/// `width` characters, each starting with `indent` (a word longer than a line is cut).
 pub fn wrap(text: &str, indent: &str, width: usize) -> Vec<String> {
-    let text = term(text);
+    let text = redacted(text);
+    let text = term(&text);
     let mut lines = Vec::new();
     let mut line = String::from(indent);
     let base = indent.chars().count();
@@ -278,12 +361,30 @@ mod tests {
         assert_eq!(lines, ["one \\x1b]52;c;AAAA\\x07 two"]);
     }
 
+    #[test]
+    fn redaction_sees_a_name_whole_before_it_is_cut_wrapped_or_written_in_pieces() {
+        use hopscope_report::redact::{RedactionKey, Redactor};
+        let key = RedactionKey::from_bytes(b"0123456789abcdef");
+        let names = [("Secret Ministry of Defence".to_string(), true)];
+        super::redact_with(Redactor::from_names(names, Vec::new(), &key));
+        let r = "a restricted client";
+        // cut by fit: the start of the name would show
+        let cut = super::fit("from host-1 as Secret Ministry of Defence (auth.log:12)", 30);
+        assert_eq!(cut, "from host-1 as a restricted c…");
+        // wrapped: the name over two lines
+        let lines = super::wrap("x SECRET_MINISTRY_OF_DEFENCE\\admin y", "  ", 16);
+        assert!(lines.iter().all(|l| !l.to_lowercase().contains("secret")), "{lines:?}");
+        // written in pieces, a line cut inside the name: held until the flush
+        let out = through(&[b"as Secret Minis", b"try of\n  Defence\n"], false);
+        assert_eq!(out, format!("as {r}\n"));
+    }
+
     /// Writes `chunks` through a [`super::Terminal`] and returns what came out.
     fn through(chunks: &[&[u8]], colour: bool) -> String {
         use std::io::Write;
         let mut out = Vec::new();
         {
-            let mut t = super::Terminal::new(&mut out, colour);
+            let mut t = super::Terminal::new(&mut out, colour).redacting(super::redacting());
             for c in chunks {
                 t.write_all(c).unwrap();
             }

@@ -57,6 +57,80 @@ pub fn refuse_inside_case(path: &Path, flag: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuse to write over a file the case was read from: `--out` naming one of its evidence
+/// files (the same file as a source path it recorded, or a file of the same size and SHA-256
+/// as a source, wherever it was ingested from) would destroy the evidence.
+pub fn refuse_evidence(path: &Path, case: &hopscope_case::Case, flag: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let same_size: Vec<_> =
+        case.manifest.sources.iter().filter(|s| s.bytes == meta.len()).collect();
+    let same_file = case.manifest.sources.iter().find(|s| {
+        std::fs::metadata(&s.path).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+    });
+    let source = match same_file {
+        Some(s) => Some(s),
+        None if same_size.iter().any(|s| s.sha256.is_some()) => {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            let mut f = std::fs::File::open(path)
+                .with_context(|| format!("{flag} {}: cannot read", path.display()))?;
+            std::io::copy(&mut f, &mut h)
+                .with_context(|| format!("{flag} {}: cannot read", path.display()))?;
+            let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            same_size.into_iter().find(|s| s.sha256.as_deref() == Some(hex.as_str()))
+        }
+        None => None,
+    };
+    if let Some(s) = source {
+        bail!(
+            "{flag} {}: is evidence this case was read from (source {}, {}); hopscope does not \
+             write over evidence (choose another path)",
+            path.display(),
+            s.id,
+            s.path
+        );
+    }
+    Ok(())
+}
+
+/// Claim `dir` for `command` (`simulate`, `demo`), which fills it with files of its own: it
+/// must be new, empty, or made by `command` before (it holds `.hopscope-COMMAND`, written
+/// here), unless `force`; never inside a case. `writes` names what the command writes there,
+/// for the refusal. So a rerun replaces its own output, and nothing the user put there.
+pub fn claim_dir(dir: &Path, force: bool, command: &str, writes: &str) -> Result<()> {
+    refuse_inside_case(dir, "--out")?;
+    let marker = format!(".hopscope-{command}");
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut held: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().escape_debug().to_string())
+            .collect();
+        held.sort();
+        if !held.is_empty() && !held.contains(&marker) && !force {
+            bail!(
+                "--out {}: is not empty and was not made by `hopscope {command}` (holds {}); \
+                 {command} writes {writes} there. Choose a new directory, or give --force to \
+                 write over it",
+                dir.display(),
+                held.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    } else if dir.exists() {
+        bail!("--out {}: is not a directory", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
+    std::fs::write(
+        dir.join(&marker),
+        format!("made by hopscope {command}: a rerun may write over this directory\n"),
+    )
+    .with_context(|| format!("--out {}", dir.display()))?;
+    Ok(())
+}
+
 /// Write a file whole or not at all: into a temporary file in the same directory, renamed
 /// over `path` once `fill` has succeeded. A failure leaves the previous file as it was. A
 /// path that is not a regular file (`/dev/stdout`, a pipe) is written directly.
@@ -100,4 +174,31 @@ pub fn commit(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_directory_is_claimed_when_new_empty_made_by_the_command_or_forced() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        let claim = |dir: &str, force: bool| super::claim_dir(&p.join(dir), force, "demo", "x");
+        claim("new/deeper", false).unwrap();
+        assert!(p.join("new/deeper/.hopscope-demo").is_file());
+        claim("new/deeper", false).unwrap(); // a rerun
+        std::fs::create_dir(p.join("empty")).unwrap();
+        claim("empty", false).unwrap();
+        std::fs::create_dir(p.join("theirs")).unwrap();
+        std::fs::write(p.join("theirs/hosts.csv"), "real").unwrap();
+        let err = claim("theirs", false).unwrap_err().to_string();
+        assert!(err.contains("hosts.csv") && err.contains("--force"), "{err}");
+        assert!(!p.join("theirs/.hopscope-demo").exists());
+        // made by another command is not made by this one
+        super::claim_dir(&p.join("sim"), false, "simulate", "x").unwrap();
+        assert!(claim("sim", false).is_err());
+        claim("theirs", true).unwrap();
+        assert_eq!(std::fs::read_to_string(p.join("theirs/hosts.csv")).unwrap(), "real");
+        std::fs::write(p.join("file"), "a file").unwrap();
+        assert!(claim("file", true).is_err(), "a file is not a directory");
+    }
 }

@@ -290,3 +290,146 @@ fn simulate_refuses_a_directory_it_did_not_make() {
     ok(&args, p);
     assert!(p.join("fleet/hosts.csv").exists());
 }
+
+#[test]
+fn demo_refuses_a_directory_it_did_not_make_and_replaces_only_its_own_case() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // the user's files where the demo would write: the demo makes fleet/, case/ and report/
+    std::fs::create_dir_all(p.join("work/case")).unwrap();
+    std::fs::write(p.join("work/case/notes.txt"), "the user's notes").unwrap();
+    std::fs::create_dir_all(p.join("evidence/logs")).unwrap();
+    std::fs::write(p.join("evidence/logs/auth.log"), "the real evidence").unwrap();
+    for out in ["work", "evidence", "evidence/logs"] {
+        let o = hopscope(&["demo", "--out", out], p);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("not made by `hopscope demo`") && err.contains("--force"), "{err}");
+        assert!(o.stdout.is_empty(), "{out}: it began");
+    }
+    // with --force a directory of the user's is taken, but never what is not a case in case/
+    let o = hopscope(&["demo", "--out", "work", "--force"], p);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is not a hopscope case"), "{err}");
+    assert_eq!(std::fs::read_to_string(p.join("work/case/notes.txt")).unwrap(), "the user's notes");
+    assert_eq!(
+        std::fs::read_to_string(p.join("evidence/logs/auth.log")).unwrap(),
+        "the real evidence"
+    );
+    assert!(!p.join("work/fleet").exists() && !p.join("evidence/fleet").exists());
+    // into a case: refused even with --force
+    std::fs::write(p.join("a.txt"), lanl(10, 0)).unwrap();
+    ok(&["ingest", "a.txt", "--case", "c"], p);
+    let o = hopscope(&["demo", "--out", "c", "--force"], p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside the case"));
+    assert!(!p.join("c/fleet").exists() && !p.join("c/.hopscope-demo").exists());
+}
+
+#[test]
+fn export_and_report_refuse_to_write_over_the_evidence_the_case_was_read_from() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let evidence = lanl(100, 0);
+    std::fs::create_dir_all(p.join("ev")).unwrap();
+    std::fs::write(p.join("ev/a.txt"), &evidence).unwrap();
+    ok(&["ingest", "ev/a.txt", "--case", "c"], p);
+    // the same file by its path, by another path, through a link, and a copy elsewhere
+    std::os::unix::fs::symlink(p.join("ev"), p.join("link")).unwrap();
+    std::fs::hard_link(p.join("ev/a.txt"), p.join("hard.txt")).unwrap();
+    std::fs::create_dir_all(p.join("elsewhere")).unwrap();
+    std::fs::write(p.join("elsewhere/copy.txt"), &evidence).unwrap();
+    for (out, cwd) in [
+        ("ev/a.txt", p.to_path_buf()),
+        ("./ev/../ev/a.txt", p.to_path_buf()),
+        ("link/a.txt", p.to_path_buf()),
+        ("hard.txt", p.to_path_buf()),
+        ("copy.txt", p.join("elsewhere")),
+    ] {
+        for format in ["jsonl", "csv"] {
+            let case = p.join("c");
+            let args =
+                ["export", "--case", case.to_str().unwrap(), "--format", format, "--out", out];
+            let o = support::hopscope(&args, &cwd);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{out}: {err}");
+            assert!(err.contains("is evidence this case was read from"), "{out}: {err}");
+        }
+    }
+    // a report into the folder of evidence named like one of its files (written or removed)
+    for name in ["report.json", "report.html"] {
+        std::fs::write(p.join("elsewhere").join(name), &evidence).unwrap();
+        let o = support::hopscope(
+            &["report", "--case", "c", "--formats", "md", "--out", "elsewhere"],
+            p,
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("is evidence this case was read from"), "{name}: {err}");
+        assert_eq!(std::fs::read_to_string(p.join("elsewhere").join(name)).unwrap(), evidence);
+        std::fs::remove_file(p.join("elsewhere").join(name)).unwrap();
+    }
+    assert!(!p.join("elsewhere/report.md").exists());
+    assert_eq!(std::fs::read_to_string(p.join("ev/a.txt")).unwrap(), evidence);
+    assert_eq!(std::fs::read_to_string(p.join("elsewhere/copy.txt")).unwrap(), evidence);
+    // any other file is written over as asked
+    std::fs::write(p.join("old.jsonl"), "an earlier export\n").unwrap();
+    ok(&["export", "--case", "c", "--out", "old.jsonl"], p);
+    assert_eq!(std::fs::read_to_string(p.join("old.jsonl")).unwrap().lines().count(), 100);
+}
+
+#[test]
+fn ingest_refuses_a_case_directory_holding_the_user_s_files() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir_all(p.join("evidence")).unwrap();
+    std::fs::write(p.join("evidence/a.txt"), lanl(50, 0)).unwrap();
+    for (dir, file) in [
+        ("evidence", "a.txt"),         // the evidence folder itself as the case
+        ("zeek", "flows.parquet"),     // another tool's Parquet
+        ("scratch", "notes.tmp"),      // a user's temporary file
+        ("nested", "events/keep.txt"), // a user's events/ folder beside a file
+    ] {
+        let at = p.join(dir).join(file);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        if !at.exists() {
+            std::fs::write(&at, "the user's").unwrap();
+        }
+        if dir == "nested" {
+            std::fs::write(p.join(dir).join("README"), "the user's").unwrap();
+        }
+        let before: Vec<_> = walk(&p.join(dir));
+        let o = hopscope(&["ingest", "evidence/a.txt", "--case", dir], p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{dir}: {err}");
+        assert!(err.contains("is not a hopscope case and is not empty"), "{dir}: {err}");
+        assert_eq!(walk(&p.join(dir)), before, "{dir}: changed");
+    }
+    // what a first ingest killed before its commit leaves is taken: the next one writes there
+    std::fs::create_dir_all(p.join("killed/events")).unwrap();
+    for f in ["hosts.parquet", "accounts.parquet.tmp", "manifest.json.tmp", ".lock"] {
+        std::fs::write(p.join("killed").join(f), "half written").unwrap();
+    }
+    ok(&["ingest", "evidence/a.txt", "--case", "killed"], p);
+    assert_eq!(ok(&["export", "--case", "killed"], p).lines().count(), 50);
+}
+
+/// Every path under `dir` with its bytes, sorted.
+fn walk(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                todo.push(path.clone());
+                out.push((path.display().to_string(), Vec::new()));
+            } else {
+                out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -77,8 +77,11 @@ fn hostile_names_reach_the_terminal_escaped_from_every_command() {
         vec!["audit", "--case", "c", "--as-of", "2019-09-07T00:00:00Z", "--json"],
         vec!["export", "--case", "c"],
         vec!["trace", "--case", "c", "--host", CONCEALED, "--at", "2019-09-05T15:00:00Z"],
+        // live: alert events on stdout, notifications and the bad line's problem on stderr
+        vec!["watch", FILE_NAME, "--once", "--inventory", "cmdb", "--warmup", "2d"],
     ];
     let mut seen = String::new();
+    let mut watched = String::new();
     for args in &runs {
         let o = hopscope(args, p);
         let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
@@ -87,7 +90,11 @@ fn hostile_names_reach_the_terminal_escaped_from_every_command() {
             assert!(bad.is_empty(), "hopscope {args:?} {stream} holds {bad:?}:\n{text}");
         }
         // JSON stays JSON (the names kept exactly: JSON's own escapes)
-        if args.contains(&"--jsonl") || args[0] == "export" {
+        if args[0] == "watch" {
+            assert!(o.status.success(), "{err}");
+            watched = format!("{out}{err}");
+        }
+        if args.contains(&"--jsonl") || args[0] == "export" || args[0] == "watch" {
             for line in out.lines() {
                 serde_json::from_str::<serde_json::Value>(line).unwrap();
             }
@@ -107,6 +114,8 @@ fn hostile_names_reach_the_terminal_escaped_from_every_command() {
     ] {
         assert!(seen.contains(shown), "{shown} shown nowhere:\n{seen}");
     }
+    // watch printed the intruder's names too (its alerts hold them)
+    assert!(watched.contains("ops\\x1b]52;c;") || watched.contains("\\u001b]52;c;"), "{watched}");
     let exported = ok(&["export", "--case", "c"], p);
     assert!(exported.contains("\\u001b]52;c;"), "export keeps the account as data");
 }

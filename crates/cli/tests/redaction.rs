@@ -1,6 +1,7 @@
 //! Redaction against hostile client names: every output of every command with `--redact`
-//! (`scope` table and JSON, `report` in every format) names no restricted client, in any
-//! case, Unicode form or separator, and pseudonymising a client corrupts no other fact.
+//! (`detect`, `trace`, `audit`, `scope` and `case info` in every form, `watch`'s alert events
+//! and notices, `report` in every format) names no restricted client, in any case, Unicode
+//! form or separator, and pseudonymising a client corrupts no other fact.
 
 mod support;
 
@@ -135,6 +136,66 @@ fn no_output_with_redact_names_a_restricted_client() {
         }
     }
     assert_eq!(outputs.len(), 4 + 1 + 4, "plain/ holds the redacted report.md alone");
+
+    // detect, trace and audit in every output form: each names restricted clients without
+    // --redact (else the check below proves nothing for it), none with it
+    let trace = ["trace", "--case", "c", "--host", "jp-crm-01", "--at", "2019-09-06T00:00:00Z"];
+    let trace = [&trace[..], &["--warmup", "2d"]].concat();
+    let detect = ["detect", "--case", "c", "--warmup", "2d"];
+    for (base, forms) in [
+        (&detect[..], &[&[][..], &["--json"][..], &["--jsonl"][..]][..]),
+        (&trace[..], &[&[][..], &["--json"][..]][..]),
+        (&["audit", "--case", "c"][..], &[&[][..], &["--json"][..]][..]),
+        (&["case", "info", "--case", "c"][..], &[&[][..], &["--json"][..]][..]),
+    ] {
+        for form in forms {
+            let args = [base, form].concat();
+            let plain = ok(&args, p);
+            assert!(
+                !leaks(&plain).is_empty(),
+                "{args:?} names no client without --redact:\n{plain}"
+            );
+            let args = [&args[..], &["--redact"]].concat();
+            let o = hopscope(&args, p);
+            assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+            outputs.push((format!("{args:?}"), String::from_utf8(o.stdout).unwrap()));
+            outputs.push((format!("{args:?} stderr"), String::from_utf8(o.stderr).unwrap()));
+            if form.is_empty() {
+                continue;
+            }
+            // JSON stays JSON, with the same shape as without --redact
+            let text = &outputs[outputs.len() - 2].1;
+            for (a, b) in plain.lines().zip(text.lines()).filter(|_| form == &["--jsonl"]) {
+                let (a, b): (serde_json::Value, serde_json::Value) =
+                    (serde_json::from_str(a).unwrap(), serde_json::from_str(b).unwrap());
+                assert_eq!(a.as_object().unwrap().len(), b.as_object().unwrap().len());
+            }
+            if form == &["--json"] {
+                let (a, b): (serde_json::Value, serde_json::Value) =
+                    (serde_json::from_str(&plain).unwrap(), serde_json::from_str(text).unwrap());
+                assert_eq!(a.as_object().unwrap().len(), b.as_object().unwrap().len());
+            }
+        }
+    }
+    // watch: alert events on stdout, notices on stderr; the key kept in --state
+    let watch = ["watch", "SECRET_MINISTRY_OF_DEFENCE", "--once", "--inventory", "cmdb"];
+    let watch = [&watch[..], &["--warmup", "2d", "--budget", "0"]].concat();
+    let o = hopscope(&watch, p);
+    let plain =
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success() && !leaks(&plain).is_empty(), "watch names no client:\n{plain}");
+    let o = hopscope(&[&watch[..], &["--state", "st", "--redact"]].concat(), p);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let alerts = String::from_utf8(o.stdout).unwrap();
+    for line in alerts.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    let n = plain.lines().filter(|l| l.starts_with("{\"seq\"")).count();
+    assert!(n > 0 && alerts.lines().count() == n, "{n} alert events without --redact:\n{alerts}");
+    outputs.push(("watch --redact".into(), alerts));
+    outputs.push(("watch --redact stderr".into(), String::from_utf8(o.stderr).unwrap()));
+    assert!(p.join("st/redaction.key").is_file());
+    assert_eq!(outputs.len(), 9 + 2 * 9 + 2);
     for (what, text) in &outputs {
         assert_eq!(leaks(text), Vec::<&str>::new(), "{what}:\n{text}");
     }
@@ -173,6 +234,42 @@ fn the_redaction_key_is_readable_by_its_owner_only() {
     );
     let mode = std::fs::metadata(p.join("c/redaction.key")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
+
+#[test]
+fn the_redaction_key_is_made_under_the_case_lock_and_read_without_it() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    support::story::make_case(p);
+    let scope = ["scope", "--case", "c", "--host", "sg-ops-03", "--at", "2019-09-04T22:01:00Z"];
+    let redacted = [&scope[..], &["--redact"]].concat();
+    let detect = ["detect", "--case", "c", "--warmup", "2d", "--redact"];
+    let report = ["report", "--case", "c", "--warmup", "2d", "--out", "r", "--redact"];
+    // an ingest holds the case: the first --redact of every command would write the key
+    let held = hopscope_case::WriterLock::for_case(&p.join("c")).unwrap();
+    for args in [&redacted[..], &detect[..], &report[..]] {
+        let o = hopscope(args, p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("is writing case") && err.contains("pid"), "{args:?}: {err}");
+        assert!(!p.join("c/redaction.key").exists(), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    ok(&scope, p); // without --redact nothing is written: the lock does not matter
+    drop(held);
+    let first = ok(&redacted, p);
+    let key = std::fs::read(p.join("c/redaction.key")).unwrap();
+    // once the key exists, reading it needs no lock: the same pseudonyms while a writer works
+    let _held = hopscope_case::WriterLock::for_case(&p.join("c")).unwrap();
+    assert_eq!(ok(&redacted, p), first);
+    ok(&detect, p);
+    assert_eq!(std::fs::read(p.join("c/redaction.key")).unwrap(), key);
+    let leftovers: Vec<_> = std::fs::read_dir(p.join("c"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

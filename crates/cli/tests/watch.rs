@@ -888,3 +888,58 @@ fn absurd_times_are_counted_and_do_not_move_the_warmup() {
     assert!(err.contains("bad-time 5"), "each absurd row is a counted problem: {err}");
     assert!(err.contains("absurd.jsonl:1") && err.contains("before 1990"), "{err}");
 }
+
+/// `--alerts` naming a file that is not watch's own (a log, another program's JSON lines, a
+/// one-line note without a line end) was appended to, and its last line cut: refused before
+/// anything is written or cut, the file byte for byte as it was. `--alerts` and `--state` in
+/// a case are refused too.
+#[test]
+fn alerts_into_a_file_that_is_not_watch_s_own_or_into_a_case_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    append(&p.join("auth.jsonl"), &event_line("2019-01-01T00:00:00Z", "a", "b"));
+    let files: [(&str, &[u8]); 5] = [
+        ("auth.log", b"Sep  5 12:00:01 h sshd[1]: Accepted password for a from 10.0.0.1\n"),
+        ("conn.json", b"{\"ts\":1567684800.0,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\"}\n"),
+        ("notes.txt", b"call the CERT back"),
+        ("cut.json", b"{\"seq\":1,\"alert\":{\"id\":\"A-1\"}}\n{\"ts\":1567684800.0,\"u"),
+        ("other.jsonl", b"{\"seq\":1,\"event\":\"raised\"}\n"),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(p.join(name), bytes).unwrap();
+        let out = hopscope(&["watch", "auth.jsonl", "--once", "--alerts", name], p);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("not an alert event of hopscope watch"), "{name}: {err}");
+        assert_eq!(std::fs::read(p.join(name)).unwrap(), bytes, "{name} changed");
+    }
+    // a file of watch's own alert events cut by a crash is still taken, its cut line dropped
+    let out = hopscope(&["watch", "auth.jsonl", "--once", "--alerts", "alerts.jsonl"], p);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut ours = std::fs::read(p.join("alerts.jsonl")).unwrap();
+    ours.extend_from_slice(b"{\"seq\":7,\"ev");
+    std::fs::write(p.join("alerts.jsonl"), &ours).unwrap();
+    let out = hopscope(&["watch", "auth.jsonl", "--once", "--alerts", "alerts.jsonl"], p);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dropped a partly written last line"));
+    // into a case
+    std::fs::write(p.join("events.jsonl"), event_line("2019-01-01T00:00:00Z", "a", "b")).unwrap();
+    let o = hopscope(&["ingest", "events.jsonl", "--case", "c"], p);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let before: Vec<_> =
+        std::fs::read_dir(p.join("c")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    for args in [
+        &["watch", "auth.jsonl", "--once", "--alerts", "c/alerts.jsonl"][..],
+        &["watch", "auth.jsonl", "--once", "--state", "c"][..],
+        &["watch", "auth.jsonl", "--once", "--state", "c/events/state"][..],
+    ] {
+        let o = hopscope(args, p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("inside the case directory"), "{args:?}: {err}");
+    }
+    let after: Vec<_> =
+        std::fs::read_dir(p.join("c")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(before, after);
+    assert!(!p.join("c/events/state").exists());
+}

@@ -28,7 +28,7 @@ pub mod units;
 pub use detect::{
     alert, arrival, attack, budget, chain, explain, history, lead, probe, rule, score, stream,
 };
-pub use investigate::{audit, scope, trace};
+pub use investigate::{audit, coverage, scope, trace};
 
 pub use alert::{threads, Alert, AlertHop, EntryReason, Thread, MAX_ALERT_HOPS};
 pub use arrival::Arrival;

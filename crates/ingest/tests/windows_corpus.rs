@@ -328,7 +328,11 @@ fn mapped(t: &Truth) -> bool {
                 | 4779
                 | 5140
                 | 5145
+                | 4719
         ),
+        // tampering with the log itself (docs/coverage.md)
+        ("security", "microsoft-windows-eventlog") => matches!(t.event_id, 1100 | 1102),
+        ("system", "microsoft-windows-eventlog") => t.event_id == 104,
         ("system", "service control manager") => t.event_id == 7045,
         (
             "microsoft-windows-terminalservices-remoteconnectionmanager/operational",
@@ -471,4 +475,74 @@ fn a_record_altered_after_it_was_written_fails_its_chunk_checksum_and_is_located
     // nothing is dropped: the altered records are read, the problem says which to distrust
     assert_eq!(got.events.len(), intact.events.len());
     assert!(got.events.iter().any(|e| got.user(&e) == "brchir"));
+}
+
+/// Every tampering event (1100, 1102, 104, 4719) in `file`, as (event id, time, host, user).
+fn tampering_in(file: &str) -> Option<Vec<(u16, String, String, String)>> {
+    let path = support::corpus(file)?;
+    let got = ingest(&[path], None, &Inventory::default());
+    Some(
+        got.events
+            .iter()
+            .filter(|e| e.orientation == Orientation::Tampering)
+            .map(|e| {
+                assert_eq!(e.src_host, 0, "a tampering event has no source");
+                assert_eq!(e.outcome, Outcome::Unknown, "nor an outcome");
+                (e.event_id, e.time.to_rfc3339(), got.host(e.dst_host), got.user(&e))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn real_system_log_reports_its_clearing() {
+    let Some(got) = tampering_in("windows-evtx/evtx-crate-samples/system.evtx") else { return };
+    // the sample's System log holds two 104s, both by tony on DESKTOP-2KGM189
+    let want = |t: &str| (104, t.to_string(), "DESKTOP-2KGM189".to_string(), "tony".to_string());
+    assert_eq!(got, vec![want("2017-12-26T13:06:45.140586Z"), want("2017-12-26T13:10:28.799280Z")]);
+}
+
+#[test]
+fn real_security_log_reports_each_event_log_shutdown() {
+    let Some(got) = tampering_in("windows-evtx/evtx-crate-samples/security.evtx") else { return };
+    // 36 × 1100 (the service shut down, naming no one), the first on another computer name
+    assert_eq!(got.len(), 36);
+    assert!(got.iter().all(|(id, _, _, user)| *id == 1100 && user.is_empty()));
+    assert_eq!(got[0].1, "2016-07-08T18:14:59.617465Z");
+    assert_eq!(got[0].2, "37L4247F27-25");
+    assert!(got[1..].iter().all(|(_, _, host, _)| host == "WIN-03DLIIOFRRA"));
+    assert_eq!(got[35].1, "2017-04-14T01:19:20.712744Z");
+}
+
+/// A compressed EVTX (gzip, zstd) is decompressed into a temporary file, not memory (a
+/// `.evtx.gz` may hold a file of any size): the same events and problems as the file itself.
+#[test]
+fn compressed_evtx_reads_like_the_file() {
+    let Some(src) = support::corpus("windows-evtx/evtx-crate-samples/security.evtx") else {
+        return;
+    };
+    let bytes = std::fs::read(&src).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("security.evtx");
+    std::fs::write(&plain, &bytes).unwrap();
+    let gz = dir.path().join("security.evtx.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &bytes).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let zst = dir.path().join("security.evtx.zst");
+    std::fs::write(&zst, zstd::encode_all(&bytes[..], 1).unwrap()).unwrap();
+    let want = ingest(&[plain], None, &Inventory::default());
+    assert!(want.events.len() > 100, "{}", want.events.len());
+    for p in [gz, zst] {
+        let got = ingest(std::slice::from_ref(&p), None, &Inventory::default());
+        let (a, b) = (&got.summary.sources[0], &want.summary.sources[0]);
+        assert_eq!(a.format, Some(Format::Evtx), "{p:?}");
+        assert_eq!(
+            (a.events, a.lines, &a.problems.counts),
+            (b.events, b.lines, &b.problems.counts)
+        );
+        let (g, w) = (&got.events, &want.events);
+        assert!(g.time == w.time && g.position == w.position && g.event_id == w.event_id, "{p:?}");
+        assert_eq!((&g.flags, &g.user, &g.src_ip), (&w.flags, &w.user, &w.src_ip), "{p:?}");
+    }
 }

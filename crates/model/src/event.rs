@@ -154,6 +154,10 @@ pub enum Orientation {
     Tgs = 4,
     /// LANL AuthMap: mapping of a Kerberos identity to a local account.
     AuthMap = 5,
+    /// Not a session at all: the host's own logging was tampered with (a log cleared, the
+    /// audit policy changed, the event log service stopped). `event_id` says which
+    /// ([`crate::TamperKind::from_event_id`]); `dst_host` is the host whose log it is.
+    Tampering = 6,
 }
 
 impl Orientation {
@@ -165,6 +169,7 @@ impl Orientation {
             Orientation::Tgt => "tgt",
             Orientation::Tgs => "tgs",
             Orientation::AuthMap => "authmap",
+            Orientation::Tampering => "tampering",
         }
     }
     pub fn parse(s: &str) -> Option<Orientation> {
@@ -174,6 +179,7 @@ impl Orientation {
             "tgt" => Orientation::Tgt,
             "tgs" => Orientation::Tgs,
             "authmap" => Orientation::AuthMap,
+            "tampering" => Orientation::Tampering,
             "unknown" | "" => Orientation::Unknown,
             _ => return None,
         })
@@ -186,6 +192,7 @@ impl Orientation {
             Orientation::Tgt,
             Orientation::Tgs,
             Orientation::AuthMap,
+            Orientation::Tampering,
         ]
         .into_iter()
         .find(|o| *o as u8 == n)

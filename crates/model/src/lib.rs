@@ -13,6 +13,7 @@ mod event;
 mod hosts;
 mod intern;
 mod inventory;
+mod tamper;
 mod time;
 
 pub use catalog::Catalog;
@@ -27,4 +28,5 @@ pub use inventory::{
     AddressClass, DataHolding, Inventory, InventoryError, InventoryHost, Lifecycle, RoleCensus,
     RoleClass, RoleReading, Site, ROLE_WORDS,
 };
+pub use tamper::{TamperKind, Tampering};
 pub use time::{Time, TimeError};

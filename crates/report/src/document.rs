@@ -16,8 +16,12 @@ use hopscope_model::{Catalog, Inventory, Orientation, Outcome, Time, INTERNET};
 use serde::{Deserialize, Serialize};
 
 use crate::redact::{self, RedactionKey};
-use crate::view::{AlertHopView, AlertView, AuditView, DetectionView, ScopeView, TraceView};
+use crate::view::{
+    AlertHopView, AlertView, AuditView, CoverageView, DetectionView, ScopeView, TamperingView,
+    TraceView,
+};
 use crate::ReportError;
+use hopscope_engine::coverage::CoverageBuilder;
 
 /// `schema` of every report document.
 pub const SCHEMA: &str = "hopscope-report";
@@ -42,6 +46,27 @@ pub struct Document {
     pub scope: Option<ScopeView>,
     pub audit: AuditView,
     pub activity: Activity,
+    /// What the logs cannot show (docs/coverage.md). Absent in reports written before it.
+    #[serde(default)]
+    pub blind_spots: BlindSpots,
+}
+
+/// What the logs cannot show: the blind spots of the story's path, every tampering event
+/// and silence of the case, and the inventory's hosts without logs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct BlindSpots {
+    /// About the hosts the trace's path crosses (the trace's `log_notes`).
+    pub on_path: Vec<String>,
+    /// Tampering events and silences, in time order.
+    pub tampering: Vec<TamperingView>,
+    /// Hosts of the inventory the case holds no logs of, by name.
+    pub hosts_without_logs: Vec<String>,
+}
+
+impl BlindSpots {
+    pub fn is_empty(&self) -> bool {
+        self.on_path.is_empty() && self.tampering.is_empty() && self.hosts_without_logs.is_empty()
+    }
 }
 
 /// What the case holds (as `hopscope case info` says it).
@@ -145,6 +170,7 @@ impl Document {
         let mut activity = ActivityCounter::new(span);
         let mut detector = Detector::new(cat, &case.inventory, config.clone());
         let mut logins = Vec::new();
+        let mut coverage = CoverageBuilder::new();
         let mut end = Time::MIN;
         for t in case.events(1 << 16)? {
             let t = t?;
@@ -152,12 +178,14 @@ impl Document {
                 end = end.max(Time(last + 1));
             }
             detector.feed(&t);
+            coverage.feed(&t, Time::MAX);
             collect_logins(&t, Time::MAX, &mut logins);
             activity.count(&t.time, &t.outcome, &t.orientation);
         }
         // an empty case ends at the epoch
         let end = if end == Time::MIN { Time(0) } else { end };
         let detection = detector.finish(cat);
+        let coverage = coverage.finish();
         let fleet = Fleet::new(cat, &case.inventory).with_learned(detection.learned.clone());
 
         let alert = match &opts.alert {
@@ -203,8 +231,20 @@ impl Document {
                 ..TraceConfig::default()
             };
             let t = trace_with_alerts(&logins, &detection.alerts, cat, &fleet, &tc);
-            TraceView::new(&t, cat, host, a.last_time)
+            TraceView::new(&t, cat, host, a.last_time).with_log_notes(
+                &t,
+                &coverage,
+                cat,
+                &case.inventory,
+                a.last_time,
+            )
         });
+        let coverage_view = CoverageView::new(&coverage, cat, &case.inventory);
+        let blind_spots = BlindSpots {
+            on_path: trace_view.as_ref().map(|t| t.log_notes.clone()).unwrap_or_default(),
+            tampering: coverage_view.tampering,
+            hosts_without_logs: coverage_view.hosts_without_logs,
+        };
         let scope_view = alert.map(|a| -> Result<ScopeView, ReportError> {
             let config = ScopeConfig {
                 contained_at: contained,
@@ -227,7 +267,8 @@ impl Document {
             Ok(ScopeView {
                 joined_alerts: joined,
                 ..ScopeView::new(&s, cat, seed, contained, opts.exposure_window_days, key.as_ref())
-            })
+            }
+            .with_blind_spots(&s, &coverage, cat, &case.inventory))
         });
         let scope_view = scope_view.transpose()?;
         let as_of = end;
@@ -243,11 +284,16 @@ impl Document {
         );
         let audit_view = AuditView::new(&audit_result, cat, as_of, opts.patch_age_days);
 
-        let detection_view = DetectionView::new(&detection, cat, &fleet, "hopper", &config, None);
-        let alert_view = alert.map(|a| AlertView {
+        let mut detection_view =
+            DetectionView::new(&detection, cat, &fleet, "hopper", &config, None);
+        crate::view::note_tampering(&mut detection_view.alerts, &coverage, cat);
+        let mut alert_view = alert.map(|a| AlertView {
             thread: narrowed.as_ref().and(opts.thread),
             ..AlertView::new(a, cat, &fleet)
         });
+        if let Some(a) = alert_view.as_mut() {
+            crate::view::note_tampering(std::slice::from_mut(a), &coverage, cat);
+        }
         let summary = summarise(
             case,
             &fleet,
@@ -285,6 +331,7 @@ impl Document {
             scope: scope_view,
             audit: audit_view,
             activity: activity.finish(),
+            blind_spots,
         };
         match key {
             Some(k) => doc.redacted_with(&case.inventory, &k),

@@ -54,6 +54,7 @@ pub fn render_html(doc: &Value) -> String {
         summary_section(&mut o, doc);
     }
     hop_table_section(&mut o, &hops);
+    blind_spots_section(&mut o, doc);
     js_section(&mut o, "activity", "Login volume over time", "timeline");
     js_section(&mut o, "hosts", "Hosts in scope", "hosts-table");
     js_section(&mut o, "accounts", "Accounts in scope", "accounts-table");
@@ -331,6 +332,7 @@ fn nav(o: &mut String) {
     for (id, label) in [
         ("path", "Path"),
         ("hops", "Hops"),
+        ("blind-spots", "Blind spots"),
         ("activity", "Timeline"),
         ("hosts", "Hosts"),
         ("accounts", "Accounts"),
@@ -799,6 +801,66 @@ fn hop_table_section(o: &mut String, hops: &[Value]) {
     o.push_str("</tbody></table></div></div>\n</section>\n");
 }
 
+/// Rows of the tampering table on the page; the rest are in the embedded document.
+const MAX_BLIND_ROWS: usize = 200;
+
+/// "What the logs cannot show" (docs/coverage.md), rendered here so it reads without script.
+fn blind_spots_section(o: &mut String, doc: &Value) {
+    let b = &doc["blind_spots"];
+    let list = |k: &str| b[k].as_array().cloned().unwrap_or_default();
+    let (on_path, tampering, silent) =
+        (list("on_path"), list("tampering"), list("hosts_without_logs"));
+    o.push_str("<section id=\"blind-spots\">\n<h2>What the logs cannot show</h2>\n");
+    if on_path.is_empty() && tampering.is_empty() && silent.is_empty() {
+        o.push_str("<p class=\"empty\">No gaps, no tampering, every host of the inventory has logs.</p>\n</section>\n");
+        return;
+    }
+    if !on_path.is_empty() {
+        o.push_str("<ul id=\"blind-on-path\">\n");
+        for n in &on_path {
+            let _ = writeln!(o, "<li>{}</li>", esc(&plain(n)));
+        }
+        o.push_str("</ul>\n");
+    }
+    if !tampering.is_empty() {
+        o.push_str(
+            "<div class=\"table-wrap\"><table id=\"tampering-table\" class=\"data\">\n<thead><tr>",
+        );
+        for label in ["time (UTC)", "host", "what", "evidence"] {
+            let _ = write!(o, "<th scope=\"col\">{}</th>", esc(label));
+        }
+        o.push_str("</tr></thead>\n<tbody>\n");
+        for t in tampering.iter().take(MAX_BLIND_ROWS) {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&when(str_of(t, "time"))),
+                esc(str_of(t, "host")),
+                esc(str_of(t, "text")),
+                esc(&evidence_text(&t["evidence"]))
+            );
+        }
+        o.push_str("</tbody></table></div>\n");
+        if tampering.len() > MAX_BLIND_ROWS {
+            let _ = writeln!(
+                o,
+                "<p>… and {} more in the embedded document (report.json).</p>",
+                tampering.len() - MAX_BLIND_ROWS
+            );
+        }
+    }
+    if !silent.is_empty() {
+        let names: Vec<String> = silent.iter().map(plain).collect();
+        let _ = writeln!(
+            o,
+            "<p id=\"hosts-without-logs\">Hosts of the inventory with no logs in the case ({}): {}.</p>",
+            silent.len(),
+            esc(&names.join(", "))
+        );
+    }
+    o.push_str("</section>\n");
+}
+
 fn js_section(o: &mut String, id: &str, title: &str, container: &str) {
     let _ = writeln!(
         o,
@@ -1072,6 +1134,29 @@ mod tests {
         assert_eq!(html.matches("</script>").count(), 3);
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert_eq!(embedded(&html, "report-data"), doc);
+    }
+
+    #[test]
+    fn blind_spots_are_rendered_escaped() {
+        let mut doc = fixture("small");
+        doc["blind_spots"] = serde_json::json!({
+            "on_path": ["<b>us-jump-01</b>'s logs stop on 2020-04-20"],
+            "tampering": [{"time": "2020-04-20T03:12:00Z", "host": "<img src=x>", "kind": "security-log-cleared",
+                "user": null, "text": "<img src=x>'s Security log was cleared", "evidence": {"file": "a&b.json", "line": 3}}],
+            "hosts_without_logs": ["<script>x</script>"]
+        });
+        let html = render_html(&doc);
+        let section = &html[html.find("<section id=\"blind-spots\">").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        assert!(
+            !section.contains("<img") && !section.contains("<b>") && !section.contains("<script>")
+        );
+        assert!(section.contains("&lt;img src=x&gt;&#39;s Security log was cleared"), "{section}");
+        assert!(section.contains("a&amp;b.json:3"), "{section}");
+        assert!(section.contains("(1): &lt;script&gt;x&lt;/script&gt;"), "{section}");
+        // a document without the section (written before it) says there is nothing to show
+        let old = fixture("small");
+        assert!(render_html(&old).contains("No gaps, no tampering"));
     }
 
     /// The script builds every element itself and writes text only.

@@ -136,9 +136,53 @@ pub fn render(doc: &Document) -> String {
         scope(o, s);
     }
     audit(o, doc);
+    blind_spots(o, doc);
     evidence(o, doc);
     other_alerts(o, doc);
     out
+}
+
+/// "What the logs cannot show": the path's blind spots, tampering and silences, hosts
+/// without logs (docs/coverage.md).
+fn blind_spots(o: &mut String, doc: &Document) {
+    let b = &doc.blind_spots;
+    if b.is_empty() {
+        return;
+    }
+    line(o, "## What the logs cannot show");
+    line(o, "");
+    for n in &b.on_path {
+        line(o, &format!("- {}", md(n)));
+    }
+    if !b.on_path.is_empty() {
+        line(o, "");
+    }
+    if !b.tampering.is_empty() {
+        header(o, &["time (UTC)", "host", "what", "evidence"]);
+        for t in b.tampering.iter().take(MAX_ROWS) {
+            row(
+                o,
+                &[
+                    md(&short_rfc3339(&t.time)),
+                    md(&t.host),
+                    md(&t.text),
+                    code(&t.evidence.to_string(), true),
+                ],
+            );
+        }
+        more(o, b.tampering.len());
+    }
+    if !b.hosts_without_logs.is_empty() {
+        line(
+            o,
+            &format!(
+                "Hosts of the inventory with no logs in the case ({}): {}.",
+                b.hosts_without_logs.len(),
+                md(&b.hosts_without_logs.join(", "))
+            ),
+        );
+        line(o, "");
+    }
 }
 
 fn line(o: &mut String, s: &str) {

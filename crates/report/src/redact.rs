@@ -27,8 +27,54 @@ impl RedactionKey {
     }
 
     /// The key in `CASE_DIR/redaction.key` (32 random bytes as hex), created on first use.
-    /// Never printed.
+    /// Never printed. Creating it writes into the case, so it is created holding the case's
+    /// writer lock ([`hopscope_case::WriterLock`]), like every other writer of a case: while
+    /// an ingest writes the case, a first `--redact` is refused, naming the ingest.
     pub fn of_case(dir: &Path) -> Result<RedactionKey, ReportError> {
+        if let Some(key) = RedactionKey::read(dir)? {
+            return Ok(key);
+        }
+        let _lock = hopscope_case::WriterLock::for_case(dir)?;
+        RedactionKey::in_locked_dir(dir)
+    }
+
+    /// The key in `DIR/redaction.key`, created on first use, for a caller that holds the
+    /// directory's own writer lock (`watch --state DIR`).
+    pub fn in_locked_dir(dir: &Path) -> Result<RedactionKey, ReportError> {
+        // made by another process before the lock was taken
+        if let Some(key) = RedactionKey::read(dir)? {
+            return Ok(key);
+        }
+        let path = dir.join("redaction.key");
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        // readable by its owner only, from the moment it exists (never widened after); written
+        // whole under another name and renamed, so a reader never sees half a key
+        let tmp = dir.join(".redaction.key.tmp");
+        let _ = std::fs::remove_file(&tmp); // a killed writer's, under the lock we now hold
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options
+            .open(&tmp)
+            .and_then(|mut f| {
+                use std::io::Write;
+                f.write_all(format!("{hex}\n").as_bytes())?;
+                f.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        match written {
+            Ok(()) => Ok(RedactionKey(key.to_vec())),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(ReportError::Io(path.display().to_string(), e))
+            }
+        }
+    }
+
+    /// The key `CASE_DIR/redaction.key` holds, `None` when there is none yet.
+    fn read(dir: &Path) -> Result<Option<RedactionKey>, ReportError> {
         let path = dir.join("redaction.key");
         if let Ok(s) = std::fs::read_to_string(&path) {
             let s = s.trim();
@@ -36,31 +82,14 @@ impl RedactionKey {
                 .map(|i| s.get(2 * i..2 * i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
                 .collect();
             return match bytes {
-                Some(b) if b.len() >= 16 && s.len() % 2 == 0 => Ok(RedactionKey(b)),
+                Some(b) if b.len() >= 16 && s.len() % 2 == 0 => Ok(Some(RedactionKey(b))),
                 _ => Err(ReportError::Invalid(format!(
                     "{} is not a hex key; delete it to make a new one",
                     path.display()
                 ))),
             };
         }
-        let key: [u8; 32] = rand::random();
-        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        // readable by its owner only, from the moment it exists (never widened after)
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&path).and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(format!("{hex}\n").as_bytes())?;
-            f.sync_all()
-        });
-        match written {
-            Ok(()) => Ok(RedactionKey(key.to_vec())),
-            // another process made it first: use theirs
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => RedactionKey::of_case(dir),
-            Err(e) => Err(ReportError::Io(path.display().to_string(), e)),
-        }
+        Ok(None)
     }
 
     /// `client-` and 10 hex digits of the keyed hash of the folded name ([`fold`]).

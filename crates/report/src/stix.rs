@@ -319,6 +319,7 @@ mod tests {
             features: vec![],
             techniques: vec![],
             evidence: vec![],
+            log_notes: vec![],
         };
         assert_eq!(
             pattern(&h),

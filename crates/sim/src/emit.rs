@@ -49,6 +49,10 @@ pub struct Sink {
     pub out_of_order: u64,
     /// 4625 lines (failed Windows logons).
     pub failed_logons: u64,
+    /// A Security log clearing still to write: (time, account, the host's FQDN).
+    clear: Option<(i64, String, String)>,
+    /// 1102 lines written.
+    pub cleared: u64,
     pub error: Option<String>,
 }
 
@@ -70,6 +74,8 @@ impl Sink {
             record: 0,
             out_of_order: 0,
             failed_logons: 0,
+            clear: None,
+            cleared: 0,
             error: None,
         }
     }
@@ -101,6 +107,32 @@ impl Sink {
     }
 
     fn write(&mut self, ctx: &Ctx<'_>, recs: &[Rec], logins: &[Login]) {
+        if let Some((t, ..)) = self.clear {
+            let k = recs.partition_point(|r| r.time < t);
+            if k < recs.len() {
+                self.write_recs(ctx, &recs[..k], logins);
+                self.write_clear();
+                self.write_recs(ctx, &recs[k..], logins);
+                return;
+            }
+        }
+        self.write_recs(ctx, recs, logins);
+    }
+
+    /// The 1102 this file's host writes when its Security log is cleared.
+    fn write_clear(&mut self) {
+        let Some((t, account, fqdn)) = self.clear.take() else { return };
+        if self.lines == 0 {
+            self.first = t;
+        }
+        self.record += 1;
+        writers::winjson::render_cleared(&fqdn, t, &account, self.record, &mut self.buf);
+        self.lines += 1;
+        self.cleared += 1;
+        self.last = t;
+    }
+
+    fn write_recs(&mut self, ctx: &Ctx<'_>, recs: &[Rec], logins: &[Login]) {
         if recs.is_empty() {
             return;
         }
@@ -135,6 +167,7 @@ impl Sink {
     }
 
     fn finish(&mut self) {
+        self.write_clear();
         if self.lines == 0 {
             return;
         }
@@ -292,6 +325,15 @@ impl Files {
     }
 }
 
+/// A period in which a host's own log files get no lines ([`crate::LogGap`], resolved).
+pub struct Gap {
+    pub host: u32,
+    pub from: i64,
+    /// Exclusive; `i64::MAX` for the end of the simulation.
+    pub to: i64,
+    pub cleared_by: Option<String>,
+}
+
 /// What the run wrote.
 pub struct Emitted {
     pub sinks: Vec<Sink>,
@@ -305,9 +347,21 @@ pub fn run(
     formats: &[OutFormat],
     out: &Path,
     lanl_start: i64,
+    gaps: &[Gap],
 ) -> Result<Emitted, SimError> {
     let ctx = Ctx::new(w, lanl_start);
     let mut files = Files::new(w, formats, out);
+    // the files a gap silences, and the clearings they begin with
+    let mut silenced: Vec<(u32, i64, i64)> = Vec::new();
+    for g in gaps {
+        for f in [files.sshd[g.host as usize], files.win[g.host as usize]].into_iter().flatten() {
+            silenced.push((f, g.from, g.to));
+        }
+        if let (Some(f), Some(by)) = (files.win[g.host as usize], &g.cleared_by) {
+            files.sinks[f as usize].clear =
+                Some((g.from, by.clone(), ctx.fqdn[g.host as usize].clone()));
+        }
+    }
     let actors = actors(w);
     let days = w.cal.days;
     let first = w.first_day();
@@ -363,6 +417,11 @@ pub fn run(
         // carry what belongs after the cut, with the logins it needs
         let (now, later): (Vec<Rec>, Vec<Rec>) = recs.into_iter().partition(|r| r.time < limit);
         let mut recs = now;
+        if !silenced.is_empty() {
+            recs.retain(|r| {
+                !silenced.iter().any(|&(f, from, to)| r.file == f && r.time >= from && r.time < to)
+            });
+        }
         let mut remap: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
         for mut r in later {
             let next = remap.len() as u32;

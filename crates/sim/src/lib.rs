@@ -127,6 +127,24 @@ pub struct SimOptions {
     pub world: WorldName,
     /// Who generates the generic intrusions (default `hopscope`).
     pub attacker: Attacker,
+    /// Periods in which hosts' own logs are missing (default none): what an intruder who
+    /// stops or clears a host's logging leaves behind.
+    pub log_gaps: Vec<LogGap>,
+}
+
+/// A period in which a host's own log files get no lines (every other file still sees the
+/// host's logins: the other end's logs, the domain controller's, LANL, Zeek).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogGap {
+    /// The host, by name (`th-app-02`).
+    pub host: String,
+    /// From this time (Unix microseconds) ...
+    pub from: i64,
+    /// ... to this one (exclusive; `None`: to the end of the simulation).
+    pub to: Option<i64>,
+    /// On a Windows host: the account that clears the Security log at `from` (a 1102 event
+    /// is its log's last line before the gap).
+    pub cleared_by: Option<String>,
 }
 
 /// The generator of generic intrusions.
@@ -171,6 +189,7 @@ impl Default for SimOptions {
             quiet_days: DEFAULT_QUIET_DAYS,
             world: WorldName::Baseline,
             attacker: Attacker::Hopscope,
+            log_gaps: Vec::new(),
         }
     }
 }
@@ -224,7 +243,8 @@ pub struct SimSummary {
     /// Events written over all log files.
     pub events: u64,
     pub per_format: BTreeMap<&'static str, FormatSummary>,
-    /// Windows event lines by event id (4624, 4625, 4634, 4648, 4672, 4768, 4769, 4776, 7045).
+    /// Windows event lines by event id (4624, 4625, 4634, 4648, 4672, 4768, 4769, 4776, 7045,
+    /// and 1102 for a Security log cleared in a [`LogGap`]).
     pub windows_event_ids: BTreeMap<u16, u64>,
     /// sshd lines by kind (`auth`, `invalid-user`, `session-opened`, `session-closed`).
     pub sshd_lines: BTreeMap<&'static str, u64>,
@@ -266,7 +286,25 @@ pub fn simulate(opts: &SimOptions, out_dir: &Path) -> Result<SimSummary, SimErro
     let text = serde_json::to_string_pretty(&truth).expect("truth serialises") + "\n";
     let tp = out_dir.join("truth.json");
     std::fs::write(&tp, text).map_err(|e| SimError::Io(format!("{}: {e}", tp.display())))?;
-    let emitted = emit::run(w, &built.intrusions, &formats, out_dir, lanl_start)?;
+    let mut gaps = Vec::new();
+    for g in &opts.log_gaps {
+        let host = w.fleet.by_name(&g.host).ok_or_else(|| {
+            SimError::Options(format!("log gap: no host {:?} in the simulated fleet", g.host))
+        })?;
+        if g.to.is_some_and(|to| to <= g.from) {
+            return Err(SimError::Options(format!(
+                "log gap on {}: it ends before it begins",
+                g.host
+            )));
+        }
+        gaps.push(emit::Gap {
+            host,
+            from: g.from,
+            to: g.to.unwrap_or(i64::MAX),
+            cleared_by: g.cleared_by.clone(),
+        });
+    }
+    let emitted = emit::run(w, &built.intrusions, &formats, out_dir, lanl_start, &gaps)?;
     Ok(summarise(opts, &built, &truth, emitted))
 }
 
@@ -297,6 +335,7 @@ fn summarise(
             (4769, k(Kind::Win4769)),
             (4776, k(Kind::Win4776)),
             (7045, k(Kind::Win7045)),
+            (1102, s.cleared),
         ] {
             if n > 0 {
                 *ids.entry(id).or_default() += n;

@@ -3,5 +3,6 @@
 //! reach, [`audit`] lists hygiene findings and paths from weak hosts to crown jewels.
 
 pub mod audit;
+pub mod coverage;
 pub mod scope;
 pub mod trace;

@@ -5,7 +5,6 @@
 //! read from the bytes ([`sniff_event_id`]); only records hopscope uses are deserialised.
 //! That work happens in the crate's per-chunk workers, in parallel.
 
-use std::io::Read;
 use std::path::Path;
 
 use evtx::err::{ChunkError, EvtxError};
@@ -211,7 +210,8 @@ fn problem_of(e: &EvtxError, last_id: u64) -> (Position, LineError) {
     }
 }
 
-/// Read every record of an EVTX file (compressed ones are read into memory first).
+/// Read every record of an EVTX file (compressed ones decompressed into a temporary file
+/// first).
 pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let reader = match input::open(path) {
@@ -235,12 +235,15 @@ pub(crate) fn read(path: &Path, ctx: &ParseContext, out: &mut FileOutput) {
             ),
         },
         (mut r, _) => {
-            let mut buf = Vec::new();
-            match r.read_to_end(&mut buf) {
-                Ok(_) => {
-                    let len = buf.len() as u64;
-                    run(EvtxParser::from_buffer(buf), len, ctx, out)
-                }
+            // decompressed into an unnamed temporary file, not memory: the parser needs to
+            // seek, and a compressed EVTX (or a gzip bomb named .evtx.gz) may be any size
+            let spooled = tempfile::tempfile().and_then(|mut f| {
+                let len = std::io::copy(&mut r, &mut f)?;
+                std::io::Seek::rewind(&mut f)?;
+                Ok((f, len))
+            });
+            match spooled {
+                Ok((f, len)) => run(EvtxParser::from_read_seek(f), len, ctx, out),
                 Err(e) => out.problem(
                     0,
                     Position::Record(0),
@@ -291,7 +294,7 @@ fn run<T: std::io::Read + std::io::Seek + Send + 'static>(
                 }
                 match what {
                     Rendered::Skipped => out.ignored += 1,
-                    Rendered::Event(ev) => out.events.push(Located {
+                    Rendered::Event(ev) => out.push_event(Located {
                         ev: *ev,
                         order: seq,
                         position: Position::Record(id),

@@ -24,11 +24,111 @@ fn is_machine(user: Option<&str>) -> bool {
     user.is_some_and(|u| u.ends_with('$'))
 }
 
+/// What a file's join remembers of the events it has already handed over, when it holds a
+/// bounded number of them ([`super::HELD_EVENTS`]): the sessions of successful logons (a
+/// logoff or a service install long after takes its source from them) and the Kerberos
+/// tickets' addresses, each at most [`REMEMBERED`], the oldest forgotten first.
+#[derive(Debug, Default)]
+pub(crate) struct Released {
+    logons: AHashMap<(String, u64), Session>,
+    logon_order: std::collections::VecDeque<(String, u64)>,
+    tickets: AHashMap<String, Option<String>>,
+    ticket_order: std::collections::VecDeque<String>,
+    /// Marks (privileges, an admin share, a service install) that belonged to a logon
+    /// already handed over, so could not be set on it.
+    pub lost_marks: u64,
+    /// Sessions and tickets forgotten to stay within [`REMEMBERED`].
+    pub forgotten: u64,
+}
+
+/// Sessions and tickets a [`Released`] remembers at most (each about 100 bytes).
+pub(crate) const REMEMBERED: usize = 1 << 18;
+
+/// What a later event takes from its logon.
+#[derive(Clone, Debug)]
+struct Session {
+    src_host: Option<String>,
+    src_ip: Option<String>,
+    logon_type: LogonType,
+    user: Option<String>,
+    domain: Option<String>,
+}
+
+impl Released {
+    /// Remember the sessions and tickets of `events`, about to be handed over.
+    pub(crate) fn remember(&mut self, events: &[Located]) {
+        for l in events {
+            let e = &l.ev;
+            if e.role == Role::Logon && e.outcome == Outcome::Success {
+                if let Some(id) = e.logon_id.filter(|id| *id != 0) {
+                    let key = (host_key(&e.computer), id);
+                    let session = Session {
+                        src_host: e.src_host.clone(),
+                        src_ip: e.src_ip.clone(),
+                        logon_type: e.logon_type,
+                        user: e.user.clone(),
+                        domain: e.domain.clone(),
+                    };
+                    // the first logon with the id wins, as in the join
+                    if !self.logons.contains_key(&key) {
+                        self.logons.insert(key.clone(), session);
+                        self.logon_order.push_back(key);
+                    }
+                }
+            }
+            if e.event_id == 4769 {
+                if let (Some(g), Some(_)) = (&e.logon_guid, &e.address) {
+                    if !self.tickets.contains_key(g) {
+                        self.tickets.insert(g.clone(), e.address.clone());
+                        self.ticket_order.push_back(g.clone());
+                    }
+                }
+            }
+        }
+        while self.logon_order.len() > REMEMBERED {
+            if let Some(k) = self.logon_order.pop_front() {
+                self.logons.remove(&k);
+                self.forgotten += 1;
+            }
+        }
+        while self.ticket_order.len() > REMEMBERED {
+            if let Some(k) = self.ticket_order.pop_front() {
+                self.tickets.remove(&k);
+                self.forgotten += 1;
+            }
+        }
+    }
+
+    fn session(&self, key: &str, id: u64) -> Option<&Session> {
+        if self.logons.is_empty() {
+            return None;
+        }
+        self.logons.get(&(key.to_string(), id))
+    }
+}
+
+/// Which events are handed over, and which are marks whose logon was handed over before
+/// them ([`Released`]).
+pub(crate) struct Joined {
+    pub emit: Vec<bool>,
+    pub lost: Vec<bool>,
+    /// Marks set on a logon this join holds.
+    pub marked: Vec<bool>,
+}
+
 /// Apply the joins; returns which events are emitted (4672 is a marker only, and repeated
 /// 5145 checks of one share by one session add nothing to the first).
 pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
+    join_with(events, &Released::default()).emit
+}
+
+/// [`join`] over the events a file's join holds, with what it remembers of those it has
+/// handed over.
+pub(crate) fn join_with(events: &mut [Located], released: &Released) -> Joined {
     let keys: Vec<String> = events.iter().map(|l| host_key(&l.ev.computer)).collect();
     let mut emit = vec![true; events.len()];
+    let mut lost = vec![false; events.len()];
+    let mut marked = vec![false; events.len()];
 
     // successful logons by (computer, logon id); the last one before wins
     let mut logons: AHashMap<(&str, u64), usize> = AHashMap::new();
@@ -66,33 +166,47 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
         {
             continue;
         }
-        let Some(t) = e.logon_guid.as_ref().and_then(|g| tickets.get(g)).copied() else { continue };
-        let addr = events[t].ev.address.clone();
+        let Some(g) = e.logon_guid.as_ref() else { continue };
+        let addr = match tickets.get(g) {
+            Some(&t) => events[t].ev.address.clone(),
+            None => match released.tickets.get(g) {
+                Some(a) => a.clone(),
+                None => continue,
+            },
+        };
         events[i].ev.src_ip = addr;
     }
 
     let mut seen_shares: AHashMap<(&str, u64, String), ()> = AHashMap::new();
     for i in 0..events.len() {
         let role = events[i].ev.role.clone();
-        let logon = events[i]
-            .ev
-            .logon_id
-            .filter(|id| *id != 0)
-            .and_then(|id| logons.get(&(keys[i].as_str(), id)).copied());
+        let id = events[i].ev.logon_id.filter(|id| *id != 0);
+        let logon = id.and_then(|id| logons.get(&(keys[i].as_str(), id)).copied());
+        // the logon was handed over before this event (a bounded join)
+        let gone = match (logon, id) {
+            (None, Some(id)) => released.session(&keys[i], id),
+            _ => None,
+        };
         match role {
             Role::Privileges => {
                 emit[i] = false;
                 if let Some(j) = logon {
                     events[j].ev.flags.insert(EventFlags::PRIVILEGED);
+                    marked[i] = true;
                 }
+                lost[i] = gone.is_some();
             }
             Role::Logoff => {
-                if let Some(j) = logon {
-                    let (h, ip, lt) = (
+                let from = match (logon, gone) {
+                    (Some(j), _) => Some((
                         events[j].ev.src_host.clone(),
                         events[j].ev.src_ip.clone(),
                         events[j].ev.logon_type,
-                    );
+                    )),
+                    (None, Some(s)) => Some((s.src_host.clone(), s.src_ip.clone(), s.logon_type)),
+                    (None, None) => None,
+                };
+                if let Some((h, ip, lt)) = from {
                     let e = &mut events[i].ev;
                     e.src_host = e.src_host.take().or(h);
                     e.src_ip = e.src_ip.take().or(ip);
@@ -113,8 +227,13 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
                 }
                 let j = logon
                     .or_else(|| recent_network_logon(events, &network, &keys[i], i, true, None));
-                if let (Some(j), true) = (j, admin) {
-                    events[j].ev.flags.insert(EventFlags::ADMIN_SHARE);
+                match (j, admin) {
+                    (Some(j), true) => {
+                        events[j].ev.flags.insert(EventFlags::ADMIN_SHARE);
+                        marked[i] = true;
+                    }
+                    (None, true) => lost[i] = gone.is_some(),
+                    _ => {}
                 }
             }
             Role::ServiceInstall => {
@@ -122,10 +241,30 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
                 let j = logon.or_else(|| {
                     recent_network_logon(events, &network, &keys[i], i, false, user.as_deref())
                 });
-                if let Some(j) = j {
-                    events[j].ev.flags.insert(EventFlags::SERVICE_INSTALL);
-                    let (h, ip) = (events[j].ev.src_host.clone(), events[j].ev.src_ip.clone());
-                    let (u, d) = (events[j].ev.user.clone(), events[j].ev.domain.clone());
+                let from = match (j, gone) {
+                    (Some(j), _) => {
+                        events[j].ev.flags.insert(EventFlags::SERVICE_INSTALL);
+                        marked[i] = true;
+                        let l = &events[j].ev;
+                        Some((
+                            l.src_host.clone(),
+                            l.src_ip.clone(),
+                            l.user.clone(),
+                            l.domain.clone(),
+                        ))
+                    }
+                    (None, Some(s)) => {
+                        lost[i] = true;
+                        Some((
+                            s.src_host.clone(),
+                            s.src_ip.clone(),
+                            s.user.clone(),
+                            s.domain.clone(),
+                        ))
+                    }
+                    (None, None) => None,
+                };
+                if let Some((h, ip, u, d)) = from {
                     let e = &mut events[i].ev;
                     e.src_host = h;
                     e.src_ip = ip;
@@ -138,7 +277,7 @@ pub(crate) fn join(events: &mut [Located]) -> Vec<bool> {
             Role::Logon | Role::Plain => {}
         }
     }
-    emit
+    Joined { emit, lost, marked }
 }
 
 /// The latest network logon on the same computer within [`WINDOW_MICROS`] before event `i`:

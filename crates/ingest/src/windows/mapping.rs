@@ -292,6 +292,12 @@ pub(crate) const REMOTE_CONNECTION_MANAGER: Home = Home {
     channel: "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
     provider: "Microsoft-Windows-TerminalServices-RemoteConnectionManager",
 };
+/// The event log service's own events about the Security log (1100, 1102).
+pub(crate) const EVENTLOG_SECURITY: Home =
+    Home { channel: "Security", provider: "Microsoft-Windows-Eventlog" };
+/// The event log service's report, in the System log, that a log was cleared (104).
+pub(crate) const EVENTLOG_SYSTEM: Home =
+    Home { channel: "System", provider: "Microsoft-Windows-Eventlog" };
 pub(crate) const LOCAL_SESSION_MANAGER: Home = Home {
     channel: "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
     provider: "Microsoft-Windows-TerminalServices-LocalSessionManager",
@@ -303,7 +309,9 @@ pub(crate) const LOCAL_SESSION_MANAGER: Home = Home {
 pub(crate) fn home(id: u32) -> Option<Home> {
     match id {
         4624 | 4625 | 4634 | 4647 | 4648 | 4672 | 4697 | 4768 | 4769 | 4771 | 4776 | 4778
-        | 4779 | 5140 | 5145 => Some(SECURITY),
+        | 4779 | 5140 | 5145 | 4719 => Some(SECURITY),
+        1100 | 1102 => Some(EVENTLOG_SECURITY),
+        104 => Some(EVENTLOG_SYSTEM),
         7045 => Some(SERVICE_CONTROL_MANAGER),
         1149 => Some(REMOTE_CONNECTION_MANAGER),
         21..=25 => Some(LOCAL_SESSION_MANAGER),
@@ -505,6 +513,15 @@ pub(crate) fn interpret(
             e.user = given(f, Key::Param1);
             e.domain = given(f, Key::Param2);
             remote_source(&mut e, address(f, Key::Param3), None);
+        }
+        1100 | 1102 | 104 | 4719 => {
+            // tampering with the computer's own logging: no session, no source; the one who
+            // did it (the subject) when the event names one (1100 names none)
+            e.orientation = Orientation::Tampering;
+            e.outcome = Outcome::Unknown;
+            e.user = given(f, Key::SubjectUserName);
+            e.domain = given(f, Key::SubjectDomainName);
+            return Ok(Some(e));
         }
         21..=25 => {
             e.role = if matches!(id, 21 | 22 | 25) { Role::Logon } else { Role::Plain };
@@ -863,6 +880,61 @@ mod tests {
         assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref()), (Some("Comp1"), Some("Comp2")));
         assert_eq!(e.auth.as_deref(), Some("Kerberos"));
         assert_eq!(e.user.as_deref(), Some("User1"));
+    }
+
+    #[test]
+    fn tampering_in_every_dialect() {
+        // evtx's rendering (and evtx_dump): the subject under UserData/LogFileCleared
+        let evtx = r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Eventlog"}},"EventID":1102,"Channel":"Security","Computer":"th-app-02.corp","TimeCreated":{"#attributes":{"SystemTime":"2019-10-02T03:04:05Z"}}},"UserData":{"LogFileCleared":{"SubjectUserName":"mallory","SubjectDomainName":"CORP"}}}}"##;
+        // Winlogbeat
+        let beat = r##"{"@timestamp":"2019-10-02T03:04:05Z","winlog":{"event_id":104,"channel":"System","provider_name":"Microsoft-Windows-Eventlog","computer_name":"th-app-02.corp","user_data":{"SubjectUserName":"mallory","SubjectDomainName":"CORP","Channel":"System"}}}"##;
+        // NXLog / OTRF, flat
+        let nxlog = r##"{"EventID":4719,"Channel":"Security","SourceName":"Microsoft-Windows-Security-Auditing","Hostname":"th-app-02.corp","TimeCreated":"2019-10-02T03:04:05Z","SubjectUserName":"mallory","SubjectDomainName":"CORP","CategoryId":"%%8274"}"##;
+        let stop = r##"{"EventID":1100,"Channel":"Security","SourceName":"Microsoft-Windows-Eventlog","Hostname":"th-app-02.corp","TimeCreated":"2019-10-02T03:04:05Z"}"##;
+        for (j, id, user) in [
+            (evtx, 1102, Some("mallory")),
+            (beat, 104, Some("mallory")),
+            (nxlog, 4719, Some("mallory")),
+            (stop, 1100, None),
+        ] {
+            let e = run(j).unwrap_or_else(|| panic!("{id} is read"));
+            assert_eq!(e.event_id, id);
+            assert_eq!(e.orientation, Orientation::Tampering);
+            assert_eq!(e.outcome, Outcome::Unknown);
+            assert_eq!((e.src_host.as_deref(), e.src_ip.as_deref()), (None, None));
+            assert_eq!(e.dst_host.as_deref(), Some("th-app-02.corp"));
+            assert_eq!(e.user.as_deref(), user);
+            assert_eq!(e.domain.is_some(), user.is_some());
+            assert_eq!(e.time, Time::parse("2019-10-02T03:04:05Z").unwrap());
+        }
+    }
+
+    #[test]
+    fn tampering_ids_are_read_only_in_their_channel() {
+        let ev = |channel: &str, provider: &str, id: u32| {
+            let mut j = format!(
+                r##"{{"EventID":{id},"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z""##
+            );
+            if !channel.is_empty() {
+                j += &format!(r##","Channel":"{channel}""##);
+            }
+            if !provider.is_empty() {
+                j += &format!(r##","SourceName":"{provider}""##);
+            }
+            run(&(j + "}")).is_some()
+        };
+        let eventlog = "Microsoft-Windows-Eventlog";
+        assert!(ev("Security", eventlog, 1102));
+        assert!(ev("Security", eventlog, 1100));
+        assert!(ev("System", eventlog, 104));
+        assert!(ev("Security", "Microsoft-Windows-Security-Auditing", 4719));
+        assert!(ev("", "", 4719), "a Security id, read from exports that name no channel");
+        // 104 is an Application/other provider's id elsewhere; 1102 in System is not a clearing
+        assert!(!ev("Application", "SomeApp", 104));
+        assert!(!ev("System", eventlog, 1102));
+        assert!(!ev("Security", "Microsoft-Windows-Security-Auditing", 1102));
+        assert!(!ev("", "", 1102), "the clearing needs its channel or provider named");
+        assert!(!ev("", "", 104));
     }
 
     #[test]

@@ -257,7 +257,7 @@ fn record(text: &str, line: u64, order: u64, cur: &Cursor, out: &mut FileOutput)
         }
     };
     match interpret(&fields, &cur.ctx) {
-        Ok(Some(ev)) => out.events.push(Located {
+        Ok(Some(ev)) => out.push_event(Located {
             ev,
             order,
             position: Position::Line(line),
@@ -475,7 +475,7 @@ mod tests {
     const LOGON: &str = r#"{"EventID":4624,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z","LogonType":"3","IpAddress":"10.0.0.5","TargetUserName":"bob"}"#;
     const SYSMON: &str = r#"{"EventID":1,"Hostname":"WS6","TimeCreated":"2020-01-01T00:00:00Z"}"#;
 
-    fn read_text(text: &str) -> FileOutput {
+    fn read_text(text: &str) -> FileOutput<'static> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.json");
         std::fs::write(&p, text).unwrap();
@@ -674,7 +674,7 @@ mod tests {
     fn event_id_value() -> impl Strategy<Value = serde_json::Value> {
         prop::sample::select(vec![
             4624u32, 4625, 4634, 4648, 4672, 4697, 4768, 4769, 4776, 4778, 5140, 5145, 7045, 1149,
-            21, 24, 1,
+            21, 24, 1, 1100, 1102, 104, 4719,
         ])
         .prop_map(|n| serde_json::json!(n))
     }

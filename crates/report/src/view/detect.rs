@@ -4,7 +4,7 @@ use hopscope_engine::alert::EntryBasis;
 use hopscope_engine::{
     same_entry_as, threads, Alert, AlertHop, Arrival, Causal, DetectConfig, Detection, Fleet,
 };
-use hopscope_model::Catalog;
+use hopscope_model::{Catalog, Time};
 use serde::{Deserialize, Serialize};
 
 use super::{account_name, duration, round2, EvidenceRef, LoginView};
@@ -192,6 +192,11 @@ pub struct AlertHopView {
     pub features: Vec<FeatureView>,
     pub techniques: Vec<String>,
     pub evidence: Vec<EvidenceRef>,
+    /// What was done to the logging of the hop's two hosts within a day of it: tampering
+    /// events and silences (docs/coverage.md), as sentences. Absent when nothing; never part
+    /// of the score.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_notes: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -347,6 +352,37 @@ impl AlertHopView {
                 .collect(),
             techniques: h.techniques.iter().map(|t| t.to_string()).collect(),
             evidence: h.evidence.iter().map(|&e| EvidenceRef::new(c, e)).collect(),
+            log_notes: Vec::new(),
+        }
+    }
+}
+
+/// Add to every hop of `alerts` the tampering and silences of its source's and destination's
+/// logs within a day of it ([`AlertHopView::log_notes`]).
+pub fn note_tampering(
+    alerts: &mut [AlertView],
+    cov: &hopscope_engine::coverage::Coverage,
+    c: &Catalog,
+) {
+    if cov.tampering.is_empty() {
+        return;
+    }
+    const NEAR: i64 = hopscope_engine::DAY;
+    for a in alerts {
+        for h in &mut a.hops {
+            let Ok(t) = hopscope_model::Time::parse(&h.time) else { continue };
+            let (from, to) = (Time(t.0.saturating_sub(NEAR)), Time(t.0.saturating_add(NEAR)));
+            let mut hosts: Vec<u32> = [&h.src_host, &h.dst_host]
+                .into_iter()
+                .flatten()
+                .filter_map(|n| c.hosts.find(n))
+                .collect();
+            hosts.dedup();
+            for host in hosts {
+                for x in cov.tampering_of(host, from, to) {
+                    h.log_notes.push(super::TamperingView::new(c, x).text);
+                }
+            }
         }
     }
 }

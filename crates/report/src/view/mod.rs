@@ -7,14 +7,19 @@
 //! and deserialise back, so a written report can be read again.
 
 mod audit;
+mod coverage;
 mod detect;
 mod scope;
 mod trace;
 
 pub use audit::{AuditView, FindingView, SightingView};
+pub use coverage::{
+    blind_sentence, day, hosts_without_logs, path_notes, CoverageView, FormatStreamView, GapView,
+    HostCoverageView, PeriodView, StreamView, TamperingView,
+};
 pub use detect::{
-    AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView, DetectionView,
-    EarlierThreadView, FeatureView, ThreadView,
+    note_tampering, AlertHopView, AlertView, ArrivalView, DetectSettings, DetectStatsView,
+    DetectionView, EarlierThreadView, FeatureView, ThreadView,
 };
 pub use scope::{
     check_containment, AccountExposureView, ClientExposureView, HostExposureView, ScopeView,

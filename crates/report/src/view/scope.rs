@@ -43,6 +43,14 @@ pub struct HostExposureView {
     pub country: Option<String>,
     pub via: Option<LoginView>,
     pub via_reason: String,
+    /// The login that reached it left a host whose own logs were missing then (a gap, or no
+    /// logs at all of an inventory host): how the intruder came to be on that host, and what
+    /// else reached it then, the logs cannot show (docs/coverage.md). Present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub through_blind_spot: bool,
+    /// The gaps of its own logs while it was exposed, as sentences. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blind: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -86,6 +94,37 @@ pub fn check_containment(
 }
 
 impl ScopeView {
+    /// With the blind spots of its hosts ([`HostExposureView::through_blind_spot`],
+    /// [`HostExposureView::blind`]); `s` is the scope the view was made of.
+    pub fn with_blind_spots(
+        mut self,
+        s: &Scope,
+        cov: &hopscope_engine::coverage::Coverage,
+        c: &Catalog,
+        inventory: &hopscope_model::Inventory,
+    ) -> ScopeView {
+        use hopscope_engine::coverage::Blind;
+        let listed = |h: u32| inventory.host_by_name(&host_name(c, h)).is_some();
+        for (v, h) in self.hosts.iter_mut().zip(&s.hosts) {
+            if v.host == "internet" {
+                continue;
+            }
+            v.through_blind_spot =
+                h.via.as_ref().is_some_and(|via| match cov.blind_at(via.src, via.time) {
+                    Some(Blind::NoLogs) => listed(via.src),
+                    Some(Blind::Gap(_)) => true,
+                    None => false,
+                });
+            v.blind = cov
+                .blind_within(h.host, h.compromised_at, h.exposed_until)
+                .iter()
+                .filter(|b| **b != Blind::NoLogs || listed(h.host))
+                .map(|b| super::blind_sentence(&v.host, b))
+                .collect();
+        }
+        self
+    }
+
     /// The hosts within reach, without the pseudo-host `internet`: an alert that starts with
     /// a login from the internet seeds it, but it is where the intruder came from, not a host
     /// they took.
@@ -131,6 +170,8 @@ impl ScopeView {
                         _ => "from a compromised host",
                     }
                     .to_string(),
+                    through_blind_spot: false,
+                    blind: Vec::new(),
                 }
             })
             .collect();

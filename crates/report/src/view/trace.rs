@@ -18,6 +18,11 @@ pub struct TraceView {
     pub alert: Option<String>,
     pub path: Vec<TraceHopView>,
     pub alternatives: Vec<TracePathView>,
+    /// What the logs cannot show about the hosts the path crosses, from its first hop to the
+    /// trace's time: their tampering events and the silences of their logs
+    /// (docs/coverage.md). Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_notes: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -103,6 +108,29 @@ impl TraceView {
                     path: hops(c, p),
                 })
                 .collect(),
+            log_notes: Vec::new(),
         }
+    }
+
+    /// With the notes on what the logs cannot show about the hosts of the most likely path,
+    /// each from when the path reached it to the trace's time.
+    pub fn with_log_notes(
+        mut self,
+        t: &Trace,
+        cov: &hopscope_engine::coverage::Coverage,
+        c: &Catalog,
+        inventory: &hopscope_model::Inventory,
+        at: Time,
+    ) -> TraceView {
+        if let Some(p) = t.paths.first() {
+            let first = p.hops.first().map_or(at, |h| h.hop.time);
+            let mut hosts = vec![(p.entry_host, first)];
+            for h in &p.hops {
+                hosts.push((h.hop.src, h.hop.time));
+                hosts.push((h.hop.dst, h.hop.time));
+            }
+            self.log_notes = super::path_notes(cov, c, inventory, &hosts, at);
+        }
+        self
     }
 }

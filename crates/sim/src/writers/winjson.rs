@@ -242,3 +242,21 @@ pub fn render(
         out.extend_from_slice(b"}\n");
     }
 }
+
+/// A 1102 (the Security log cleared by `account`) as the Windows host `fqdn` writes it.
+pub fn render_cleared(fqdn: &str, time: i64, account: &str, record: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"@timestamp\":\"");
+    rfc3339_ms(out, time);
+    out.extend_from_slice(b"\",\"Hostname\":\"");
+    json_str(out, fqdn);
+    out.extend_from_slice(b"\",\"EventID\":1102,\"Channel\":\"Security\",\"RecordNumber\":");
+    num(out, record);
+    out.extend_from_slice(b",\"SourceName\":\"Microsoft-Windows-Eventlog\",\"EventType\":\"INFO\"");
+    let (domain, user) = account.split_once('\\').unwrap_or(("", account));
+    let mut o = Obj { out };
+    o.s("SubjectUserName", user);
+    if !domain.is_empty() {
+        o.s("SubjectDomainName", domain);
+    }
+    out.extend_from_slice(b"}\n");
+}
