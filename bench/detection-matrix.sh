@@ -210,6 +210,25 @@ if ntt:
     print(f"| **worst** | {'every seed, every world' if not short else 'short in ' + ', '.join(short)} "
           f"| | {max(k['apd'] for k in ntt.values()):.2f} | {int(max(k['largest_hops'] for k in ntt.values()))}, "
           f"{int(max(k['largest_threads'] for k in ntt.values()))} |")
+# the worst single case (world, attacker, seed), not pooled over seeds
+single = []
+for meta, e in runs:
+    if meta["kind"] != "generic":
+        continue
+    r = rule(e, "hopper")
+    f2, f5 = at(r, 2), at(r, 5)
+    n = f5["intrusions"]
+    single.append((f"{meta['world']}/{meta['attacker']}/{meta['seed']}",
+                   frac(f2["intrusions_alerted"], n), frac(f5["intrusions_alerted"], n),
+                   frac(f5["alert_hops_malicious"], f5["alert_hops"] + f5["hops_omitted"])))
+if single:
+    print()
+    print("The worst single case (world/attacker/seed), not pooled: ", end="")
+    parts = []
+    for i, label in ((1, "alerted at 2/day"), (2, "at 5/day"), (3, "hop precision")):
+        w = min(single, key=lambda x: (x[i], x[0]))
+        parts.append(f"{label} {100 * w[i]:.1f} % ({w[0]})")
+    print("; ".join(parts) + ".")
 if failed:
     print()
     print(f"FAILED cases (no eval.json): {', '.join(failed)}")

@@ -27,6 +27,7 @@ pub use manifest::{
 };
 pub use range::OUT_OF_RANGE;
 pub use reader::{Case, EventStream, Label};
+pub use schema::events_schema;
 pub use writer::CaseWriter;
 
 /// Why a case could not be read or written.

@@ -153,6 +153,25 @@ impl Case {
         Ok(all)
     }
 
+    /// The run files the manifest lists, in its order, each refused unless it is a file in
+    /// the case's `events/` directory: what another engine (`hopscope sql`) reads. Runs left
+    /// by a writer killed before its commit are not listed, so they are not read.
+    pub fn run_files(&self) -> Result<Vec<PathBuf>, CaseError> {
+        self.manifest.runs.iter().map(|r| run_path(&self.dir, &r.file)).collect()
+    }
+
+    /// Check every run against the checksum the manifest recorded for it (runs written before
+    /// checksums were recorded have none and pass), several runs at once. For readers that do
+    /// not go through [`Case::events`], which checks each run as it opens it.
+    pub fn check_runs(&self) -> Result<(), CaseError> {
+        use rayon::prelude::*;
+        self.manifest.runs.par_iter().try_for_each(|r| {
+            let Some(want) = &r.sha256 else { return Ok(()) };
+            let path = run_path(&self.dir, &r.file)?;
+            check_sha256(&path, want)
+        })
+    }
+
     pub fn labels(&self) -> Result<Vec<Label>, CaseError> {
         read_labels(&self.dir.join("labels.parquet"))
     }
@@ -222,6 +241,20 @@ pub(crate) fn inside(dir: &Path, path: &Path) -> Result<(), CaseError> {
     }
 }
 
+/// Refuse a run whose SHA-256 is not the one the manifest recorded.
+fn check_sha256(path: &Path, want: &str) -> Result<(), CaseError> {
+    let got = sha256_of(path)?;
+    if got != want {
+        return Err(CaseError::corrupt(
+            path,
+            format!(
+                "damaged or changed since it was written: its SHA-256 is {got}, the manifest recorded {want}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The SHA-256 of a file, in hex.
 fn sha256_of(path: &Path) -> Result<String, CaseError> {
     use sha2::Digest;
@@ -239,15 +272,7 @@ fn open_run(
     bounds: (i64, i64),
 ) -> Result<RunCursor, CaseError> {
     if let Some(want) = sha256 {
-        let got = sha256_of(&path)?;
-        if got != want {
-            return Err(CaseError::corrupt(
-                &path,
-                format!(
-                    "damaged or changed since it was written: its SHA-256 is {got}, the manifest recorded {want}"
-                ),
-            ));
-        }
+        check_sha256(&path, want)?;
     }
     let f = File::open(&path).map_err(|e| CaseError::io(&path, e))?;
     let builder =

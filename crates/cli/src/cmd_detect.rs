@@ -8,7 +8,7 @@ use hopscope_case::Case;
 use hopscope_engine::alert::EntryBasis;
 use hopscope_engine::{
     same_entry_as, threads, Arrival, DetectConfig, Detection, Detector, Fleet, IdRemap, Thread,
-    UnseenEdgeRule, DAY,
+    UnseenEdgeRule, DAY, MAX_ALERT_HOPS,
 };
 use hopscope_model::{Catalog, Time};
 use hopscope_report::view::{account_name, parse_duration, short_time, DetectionView};
@@ -274,6 +274,15 @@ fn table(
             if a.hops.len() == 1 { "" } else { "s" },
             if threads.len() > 1 { format!(", {} threads", threads.len()) } else { String::new() }
         )?;
+        // the bound on an alert: this one took the hops a full one could not
+        if let Some(full) = &a.continues {
+            let line = format!(
+                "continues {full}, which holds {MAX_ALERT_HOPS} hops, the most an alert holds"
+            );
+            for l in wrap(&line, "  ", WIDTH) {
+                writeln!(w, "{dim}{l}{reset}")?;
+            }
+        }
         // an alert begun on the entry of earlier ones, days after: scope of those takes it too
         if let Some(&first) = same_entry.first() {
             let ids: Vec<&str> = same_entry.iter().map(|&i| d.alerts[i].id.as_str()).collect();

@@ -19,9 +19,11 @@ mod cmd_ingest;
 mod cmd_report;
 mod cmd_scope;
 mod cmd_simulate;
+mod cmd_sql;
 mod cmd_trace;
 mod cmd_watch;
 mod overwrite;
+mod sql_views;
 mod watch_state;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +45,7 @@ A typical investigation:
   hopscope audit --case case1              # weak hosts and paths to crown jewels
   hopscope report --case case1 --out report --redact   # JSON, Markdown, STIX, HTML
   hopscope export --case case1 --format csv --out events.csv
+  hopscope sql --case case1 \"SELECT account, count(*) FROM logins GROUP BY account\"
   hopscope watch /var/log/auth.log --inventory cmdb/ --alerts alerts.jsonl   # live
 
 Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
@@ -75,6 +78,8 @@ enum Command {
     Watch(cmd_watch::Args),
     /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
     Eval(cmd_eval::Args),
+    /// Ask a case anything in SQL (Apache DataFusion): logins, hosts, accounts with names.
+    Sql(cmd_sql::Args),
     /// Inspect a case.
     #[command(subcommand)]
     Case(cmd_case::CaseCommand),
@@ -96,6 +101,7 @@ fn main() {
         Command::Report(a) => cmd_report::run(a),
         Command::Watch(a) => cmd_watch::run(a),
         Command::Eval(a) => cmd_eval::run(a),
+        Command::Sql(a) => cmd_sql::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
         Command::Demo(a) => cmd_demo::run(a),
@@ -104,6 +110,11 @@ fn main() {
         // a closed pipe (`hopscope export | head`) is not an error worth a message
         if broken_pipe(&e) {
             std::process::exit(0);
+        }
+        // a query DataFusion refused or could not run: its message, status 2
+        if let Some(q) = e.downcast_ref::<cmd_sql::QueryFailed>() {
+            errln!("hopscope: sql: {q}");
+            std::process::exit(2);
         }
         errln!("hopscope: error: {e:#}");
         std::process::exit(1);

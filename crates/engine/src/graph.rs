@@ -19,6 +19,9 @@ pub struct Hop {
     pub format: SourceFormat,
     pub flags: EventFlags,
     pub evidence: Evidence,
+    /// The source address as logged (an address dictionary id; 0 = none logged): what tells
+    /// apart the many machines behind one pseudo-host (the `internet`, an address pool).
+    pub src_addr: u32,
     /// The destination's own logon record (not a domain controller's ticket, not the
     /// source's explicit-credential record 4648): when one login is logged at both ends,
     /// its fields win.
@@ -53,6 +56,9 @@ impl Hop {
         if keep.auth == 0 {
             keep.auth = gave_way.auth;
         }
+        if keep.src_addr == 0 {
+            keep.src_addr = gave_way.src_addr;
+        }
         if keep.logon_type == LogonType::Unknown {
             keep.logon_type = gave_way.logon_type;
         }
@@ -68,6 +74,10 @@ pub struct FailedLogin {
     pub time: Time,
     pub src: u32,
     pub dst: u32,
+    /// The source address as logged (0 = none), as [`Hop::src_addr`].
+    pub src_addr: u32,
+    /// The account tried (0 = none logged).
+    pub user: u32,
     pub evidence: Evidence,
 }
 
@@ -123,6 +133,7 @@ pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
             format: SourceFormat::from_code(t.format[i]).unwrap_or_default(),
             flags: EventFlags(flags.0 & !EventFlags::RECORD.0),
             evidence: evidence(),
+            src_addr: t.src_ip[i],
             primary: orientation == LOGON && t.event_id[i] != 4648,
         }),
         FAILURE if orientation == LOGON || orientation == UNKNOWN_ORIENTATION => {
@@ -130,6 +141,8 @@ pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
                 time: Time(t.time[i]),
                 src,
                 dst,
+                src_addr: t.src_ip[i],
+                user: t.user[i],
                 evidence: evidence(),
             })
         }
@@ -152,6 +165,7 @@ impl Hop {
             format: hopscope_model::SourceFormat::Jsonl,
             flags: hopscope_model::EventFlags::default(),
             primary: true,
+            src_addr: 0,
             evidence: hopscope_model::Evidence {
                 source: 1,
                 position: hopscope_model::Position::Line(t as u64),

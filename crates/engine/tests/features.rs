@@ -2,7 +2,6 @@
 
 mod support;
 
-use hopscope_engine::graph::FailedLogin;
 use hopscope_engine::history::History;
 use hopscope_engine::score::{is_suspicious, score_hop};
 use hopscope_engine::{classify, Causal, Contribution, Feature, Fleet, GraphEvent, Hop, Trail};
@@ -302,22 +301,26 @@ fn unusual_hour() {
     );
 }
 
+/// A failed logon src → dst for `user`, from source address id `addr` (0 = none logged), as
+/// the detector learns it.
+fn fail_from(lab: &mut Lab, at: &str, src: &str, dst: &str, user: &str, addr: u32) {
+    let mut e = lab.w.event(t(at), src, dst, user, "password");
+    e.outcome = hopscope_model::Outcome::Failure;
+    e.src_ip = addr;
+    let mut table = EventTable::default();
+    table.push(&e);
+    match classify(&table, 0) {
+        GraphEvent::Failure(f) => lab.history.observe_failure(&f, &lab.fleet),
+        other => panic!("not a failure: {other:?}"),
+    }
+}
+
 #[test]
 fn brute_force_that_worked() {
     let mut lab = plain();
     lab.learn(10, "2019-08-01T01:00:00Z", "a", "b", "alice", "password");
-    let (a, b) = (lab.w.host_id("a"), lab.w.host_id("b"));
-    let fail = |lab: &mut Lab, at: &str| {
-        let e = lab.w.event(t(at), "a", "b", "alice", "password");
-        lab.history.observe_failure(&FailedLogin {
-            time: t(at),
-            src: a,
-            dst: b,
-            evidence: e.evidence,
-        });
-    };
     for i in 0..8 {
-        fail(&mut lab, &format!("2019-09-01T01:00:{:02}Z", i));
+        fail_from(&mut lab, &format!("2019-09-01T01:00:{:02}Z", i), "a", "b", "alice", 0);
     }
     let c = lab.score("2019-09-01T01:01:00Z", "a", "b", "alice", "password");
     assert!(c.iter().any(|c| c.feature == Feature::BruteForce { failures: 8 }));
@@ -325,11 +328,76 @@ fn brute_force_that_worked() {
                                                     // a typo before a success is not a brute force
     let e = lab.w.event(t("2019-09-01T01:01:00Z"), "a", "b", "alice", "password");
     lab.history.observe(&hop_of(&e), &lab.fleet, None, false);
-    fail(&mut lab, "2019-09-02T01:00:00Z");
+    fail_from(&mut lab, "2019-09-02T01:00:00Z", "a", "b", "alice", 0);
     assert_eq!(
         bits(&lab.score("2019-09-02T01:00:30Z", "a", "b", "alice", "password"), "brute-force"),
         None
     );
+}
+
+/// The `internet` stands for every machine outside: scanners' failures from their addresses
+/// against other accounts say nothing of a partner's success from its own address, while a run
+/// from the success's own address, or against its own account from many addresses (a spray),
+/// is a brute force.
+#[test]
+fn brute_force_from_the_internet_is_told_apart_by_address_and_account() {
+    let mut w = World::new(vec![host("sftp", "singapore", "Singapore")], vec![]);
+    w.host_id("internet");
+    let mut lab = Lab::new(w);
+    lab.learn(30, "2019-08-01T00:00:00Z", "internet", "sftp", "xfer-acme", "password");
+    let partner_from = |e: &mut Event| e.src_ip = 900;
+    // forty scanners' failures, each address and account its own, then the partner's success
+    for i in 0..40u32 {
+        let at = format!("2019-09-01T01:{:02}:00Z", i);
+        fail_from(&mut lab, &at, "internet", "sftp", &format!("root{}", i % 3), 100 + i);
+    }
+    let c = lab.score_with(
+        "2019-09-01T02:00:00Z",
+        "internet",
+        "sftp",
+        "xfer-acme",
+        "password",
+        partner_from,
+    );
+    assert_eq!(bits(&c, "brute-force"), None, "{c:?}");
+    // a run from the success's own address
+    for i in 0..8 {
+        fail_from(
+            &mut lab,
+            &format!("2019-09-01T03:00:{:02}Z", i),
+            "internet",
+            "sftp",
+            "admin",
+            900,
+        );
+    }
+    let c = lab.score_with(
+        "2019-09-01T03:01:00Z",
+        "internet",
+        "sftp",
+        "xfer-acme",
+        "password",
+        partner_from,
+    );
+    assert!(c.iter().any(|c| c.feature == Feature::BruteForce { failures: 8 }), "{c:?}");
+    // a spray against the account from many addresses, then a success from yet another
+    for i in 0..16u32 {
+        let at = format!("2019-09-02T03:00:{:02}Z", i);
+        fail_from(&mut lab, &at, "internet", "sftp", "xfer-acme", 500 + i);
+    }
+    let c =
+        lab.score_with("2019-09-02T03:01:00Z", "internet", "sftp", "xfer-acme", "password", |e| {
+            e.src_ip = 777
+        });
+    assert!(c.iter().any(|c| c.feature == Feature::BruteForce { failures: 16 }), "{c:?}");
+    // an inner host is one machine: its failures count whatever address each names
+    let mut lab = plain();
+    lab.learn(10, "2019-08-01T01:00:00Z", "a", "b", "alice", "password");
+    for i in 0..8u32 {
+        fail_from(&mut lab, &format!("2019-09-01T01:00:{:02}Z", i), "a", "b", "bob", 10 + i);
+    }
+    let c = lab.score("2019-09-01T01:01:00Z", "a", "b", "alice", "password");
+    assert!(c.iter().any(|c| c.feature == Feature::BruteForce { failures: 8 }), "{c:?}");
 }
 
 #[test]
@@ -444,4 +512,56 @@ fn hops_a_raised_alert_holds_teach_no_habit_of_spreading() {
         c.iter().find(|c| c.feature.name() == "spread").map(|c| c.feature),
         Some(Feature::Spread { rare: 2, usual: 1 })
     ));
+}
+
+#[test]
+fn a_spread_an_alert_held_becomes_habit_when_the_account_repeats_it_another_day() {
+    let mut lab = spread_lab();
+    lab.learn(200, "2019-07-01T00:00:00Z", "ws", "usual", "svc-monitor", "publickey");
+    let sweep = ["f1", "f2", "f3"];
+    let held = |lab: &mut Lab, day: u32| {
+        for (i, dst) in sweep.iter().enumerate() {
+            let at = t(&format!("2019-08-{day:02}T0{i}:00:00Z"));
+            let h = hop_of(&lab.w.event(at, "ws", dst, "svc-monitor", "publickey"));
+            lab.history.observe(&h, &lab.fleet, Some(h.user), true);
+        }
+    };
+    // a sweep over three rarely visited hosts, held by a raised alert on the 10th
+    held(&mut lab, 10);
+    // within the same window nothing is learnt: one more rare host still stands out
+    let c = lab.score("2019-08-10T05:00:00Z", "ws", "f4", "svc-monitor", "publickey");
+    assert!(matches!(
+        c.iter().find(|c| c.feature.name() == "spread").map(|c| c.feature),
+        Some(Feature::Spread { rare: 4, usual: 0 })
+    ));
+    // the sweep again on the 11th, held again: the account does this day after day
+    held(&mut lab, 11);
+    // from then on the same sweep is its habit, and only more than it stands out
+    lab.learn(1, "2019-08-12T00:00:00Z", "ws", "f1", "svc-monitor", "publickey");
+    lab.learn(1, "2019-08-12T01:00:00Z", "ws", "f2", "svc-monitor", "publickey");
+    let c = lab.score("2019-08-12T02:00:00Z", "ws", "f3", "svc-monitor", "publickey");
+    assert_eq!(bits(&c, "spread"), None, "{c:?}");
+    lab.learn(1, "2019-08-12T02:00:00Z", "ws", "f3", "svc-monitor", "publickey");
+    let c = lab.score("2019-08-12T05:00:00Z", "ws", "f4", "svc-monitor", "publickey");
+    assert!(bits(&c, "spread").is_some(), "{c:?}");
+}
+
+#[test]
+fn an_intruder_back_on_an_account_weeks_later_still_spreads_beyond_its_habit() {
+    let mut lab = spread_lab();
+    lab.learn(200, "2019-07-01T00:00:00Z", "ws", "usual", "alice", "Kerberos");
+    let held = |lab: &mut Lab, day: u32| {
+        for (i, dst) in ["f1", "f2", "f3"].iter().enumerate() {
+            let at = t(&format!("2019-08-{day:02}T0{i}:00:00Z"));
+            let h = hop_of(&lab.w.event(at, "ws", dst, "alice", "Kerberos"));
+            lab.history.observe(&h, &lab.fleet, Some(h.user), true);
+        }
+    };
+    // two intrusions on alice's machine two weeks apart, each held by its alert
+    held(&mut lab, 1);
+    held(&mut lab, 15);
+    // a third, a week later, stands out as the first did
+    lab.learn(1, "2019-08-22T00:00:00Z", "ws", "f1", "alice", "Kerberos");
+    let c = lab.score("2019-08-22T01:00:00Z", "ws", "f2", "alice", "Kerberos");
+    assert!(bits(&c, "spread").is_some(), "{c:?}");
 }

@@ -59,6 +59,13 @@ pub struct AccountHistory {
     /// one [`SPREAD_WINDOW`]: its habit of spreading.
     #[serde(default)]
     pub rare_max: u8,
+    /// The spread a raised alert held (most distinct rare destinations) and when that episode
+    /// began: taught to the habit once the account spreads again in a later
+    /// [`SPREAD_WINDOW`] within [`HELD_RECURS`] ([`History::observe`]).
+    #[serde(default)]
+    pub held_max: u8,
+    #[serde(default)]
+    pub held_at: Time,
 }
 
 /// A destination is *rare* for an account when fewer than one of its logins in 16 went there
@@ -70,6 +77,9 @@ pub const RARE_MIN_LOGINS: u32 = 20;
 pub const RECENT_RARE: usize = 8;
 /// The window in which an account's rare reaches are counted together: one working day.
 pub const SPREAD_WINDOW: i64 = 12 * HOUR;
+/// A spread an alert held becomes the account's habit when the account spreads again within
+/// this long (two days) after the held one began, in a later [`SPREAD_WINDOW`]: a daily sweep.
+pub const HELD_RECURS: i64 = 48 * HOUR;
 /// Rare destinations within one [`SPREAD_WINDOW`] that can make a spread: two.
 pub const SPREAD_MIN: u32 = 2;
 
@@ -128,6 +138,29 @@ impl AccountHistory {
     }
 }
 
+/// Whether host `src` stands for many machines, each with its own address: the `internet`
+/// pseudo-host, an address pool. Failures from such a source are told apart by address and
+/// account, never pooled: an internet-facing server sees scanners' failures all day, and
+/// pooling them made every partner's routine login from outside look like a brute force.
+fn stands_for_many(fleet: &Fleet, src: u32) -> bool {
+    fleet.host(src).is_internet || fleet.is_pool(src)
+}
+
+/// Count failure `f` in the run under `key`, restarting a run quiet for [`FAILURE_MEMORY`].
+fn add_failure(runs: &mut AHashMap<u64, FailureRun>, key: u64, f: &FailedLogin) {
+    let run = runs.entry(key).or_insert(FailureRun {
+        count: 0,
+        first: f.time,
+        last: f.time,
+        first_evidence: f.evidence,
+    });
+    if f.time.0 - run.last.0 > FAILURE_MEMORY {
+        *run = FailureRun { count: 0, first: f.time, last: f.time, first_evidence: f.evidence };
+    }
+    run.count += 1;
+    run.last = f.time;
+}
+
 /// Failures from one source to one destination not yet followed by a success.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FailureRun {
@@ -158,7 +191,16 @@ pub struct History {
     /// Hops whose both ends have a known country (site): the denominators.
     located_hops: u64,
     sited_hops: u64,
+    /// (source host, destination) → failures not yet followed by a success.
     failures: AHashMap<u64, FailureRun>,
+    /// For a source that stands for many machines (the `internet`, an address pool;
+    /// [`stands_for_many`]): (source address, destination) and (account tried, destination) →
+    /// failures, in place of the source host's. A scanner's failures from one address say
+    /// nothing of a partner's success from another.
+    #[serde(default)]
+    address_failures: AHashMap<u64, FailureRun>,
+    #[serde(default)]
+    account_failures: AHashMap<u64, FailureRun>,
     /// Accounts that spread beyond their habit lately (account, time), newest last, at most
     /// [`RECENT_SPREADERS`]: several at once make a change window.
     #[serde(default)]
@@ -234,9 +276,21 @@ impl History {
         }
         n as u32
     }
-    /// Failures from `src` to `dst` still waiting for a success.
-    pub fn failures(&self, src: u32, dst: u32) -> Option<&FailureRun> {
-        self.failures.get(&pair(src, dst))
+    /// Failures still waiting for a success that `hop` would end: from its source host to its
+    /// destination, or — when the source stands for many machines ([`stands_for_many`]) — from
+    /// its source address or against its account, whichever run is longer.
+    pub fn failures(&self, hop: &Hop, fleet: &Fleet) -> Option<&FailureRun> {
+        if !stands_for_many(fleet, hop.src) {
+            return self.failures.get(&pair(hop.src, hop.dst));
+        }
+        let by_address =
+            (hop.src_addr != 0).then(|| self.address_failures.get(&pair(hop.src_addr, hop.dst)));
+        let by_account =
+            (hop.user != 0).then(|| self.account_failures.get(&pair(hop.user, hop.dst)));
+        [by_address.flatten(), by_account.flatten()]
+            .into_iter()
+            .flatten()
+            .max_by_key(|r| (r.count, std::cmp::Reverse(r.first)))
     }
 
     /// Ask for what scoring and learning `hop` reads to be brought into cache (it is coming):
@@ -257,19 +311,19 @@ impl History {
         }
     }
 
-    /// Learn from a failed login.
-    pub fn observe_failure(&mut self, f: &FailedLogin) {
-        let run = self.failures.entry(pair(f.src, f.dst)).or_insert(FailureRun {
-            count: 0,
-            first: f.time,
-            last: f.time,
-            first_evidence: f.evidence,
-        });
-        if f.time.0 - run.last.0 > FAILURE_MEMORY {
-            *run = FailureRun { count: 0, first: f.time, last: f.time, first_evidence: f.evidence };
+    /// Learn from a failed login: a run per source host, or — when the source stands for many
+    /// machines — per source address and per account tried ([`History::failures`]).
+    pub fn observe_failure(&mut self, f: &FailedLogin, fleet: &Fleet) {
+        if !stands_for_many(fleet, f.src) {
+            add_failure(&mut self.failures, pair(f.src, f.dst), f);
+            return;
         }
-        run.count += 1;
-        run.last = f.time;
+        if f.src_addr != 0 {
+            add_failure(&mut self.address_failures, pair(f.src_addr, f.dst), f);
+        }
+        if f.user != 0 {
+            add_failure(&mut self.account_failures, pair(f.user, f.dst), f);
+        }
     }
 
     /// Learn from a hop (after it was scored). `causal` is the chain's causal account when
@@ -323,9 +377,27 @@ impl History {
                 self.spreaders.push((hop.user, hop.time));
             }
             if a.logins >= RARE_MIN_LOGINS && reach_share(visits, a.logins) < RARE_SHARE {
-                let n = a.rare_within(hop.src, hop.dst, hop.time) + 1;
+                let n = a.rare_within(hop.src, hop.dst, hop.time).min(u8::MAX as u32 - 1) as u8 + 1;
                 if !alerted {
-                    a.rare_max = a.rare_max.max(n.min(u8::MAX as u32) as u8);
+                    a.rare_max = a.rare_max.max(n);
+                } else if n > a.rare_max {
+                    // a spread an alert holds is the intruder's, not a habit — unless the
+                    // account does it again in the next windows: a monitor's sweep that once
+                    // raised an alert repeats day after day, an intruder's burst does not (an
+                    // intruder back on the same account weeks later still stands out)
+                    let since = hop.time.0 - a.held_at.0;
+                    if a.held_max > 0 && since > SPREAD_WINDOW {
+                        if since <= HELD_RECURS {
+                            a.rare_max = a.rare_max.max(a.held_max);
+                        }
+                        a.held_max = 0;
+                    }
+                    if n > a.rare_max {
+                        if a.held_max == 0 {
+                            a.held_at = hop.time;
+                        }
+                        a.held_max = a.held_max.max(n);
+                    }
                 }
                 if a.recent_rare.len() == RECENT_RARE {
                     a.recent_rare.remove(0);
@@ -354,12 +426,19 @@ impl History {
             self.sited_hops += 1;
             *self.site_pairs.entry(pair(fs.site, fd.site)).or_default() += 1;
         }
-        self.failures.remove(&pair(hop.src, hop.dst));
+        if !stands_for_many(fleet, hop.src) {
+            self.failures.remove(&pair(hop.src, hop.dst));
+        } else {
+            self.address_failures.remove(&pair(hop.src_addr, hop.dst));
+            self.account_failures.remove(&pair(hop.user, hop.dst));
+        }
     }
 
     /// Forget failures older than [`FAILURE_MEMORY`] before `now`.
     pub fn expire(&mut self, now: Time) {
-        self.failures.retain(|_, r| now.0 - r.last.0 <= FAILURE_MEMORY);
+        for runs in [&mut self.failures, &mut self.address_failures, &mut self.account_failures] {
+            runs.retain(|_, r| now.0 - r.last.0 <= FAILURE_MEMORY);
+        }
     }
 
     /// Distinct edges learned (for statistics).
@@ -368,7 +447,7 @@ impl History {
     }
     /// Failure runs currently remembered.
     pub fn pending_failures(&self) -> usize {
-        self.failures.len()
+        self.failures.len() + self.address_failures.len() + self.account_failures.len()
     }
 }
 

@@ -105,6 +105,7 @@ impl UnseenEdgeRule {
                     reasons: vec![reason(&ah, &names)],
                     hops: vec![ah],
                     hops_omitted: 0,
+                    continues: None,
                 }
             })
             .collect();

@@ -331,7 +331,7 @@ pub fn score_hop_into(
     } else if hop.logon_type == LogonType::NewCredentials {
         add(Feature::PassTheHash { flagged: false }, W_NEW_CREDENTIALS);
     }
-    if let Some(run) = history.failures(hop.src, hop.dst) {
+    if let Some(run) = history.failures(hop, fleet) {
         if run.count >= BRUTE_FORCE_FAILURES && run.first <= hop.time {
             add(
                 Feature::BruteForce { failures: run.count },

@@ -649,6 +649,7 @@ mod tests {
             reasons: vec![String::new(); hops.len()],
             hops,
             hops_omitted: 0,
+            continues: None,
         }
     }
 

@@ -500,6 +500,7 @@ mod tests {
             causal_account: crate::detect::chain::Causal::Unclear,
             hops: vec![hop(10, 3, 4), hop(20, 4, 5)],
             hops_omitted: 0,
+            continues: None,
             reasons: vec![String::new(); 2],
         };
         let hosts = |s: Vec<Seed>| s.iter().map(|s| (s.host, s.time.0)).collect::<Vec<_>>();
@@ -546,6 +547,7 @@ mod tests {
                 causal_account: crate::detect::chain::Causal::Unclear,
                 hops: vec![h],
                 hops_omitted: 0,
+                continues: None,
                 reasons: vec![String::new()],
             }
         };

@@ -81,6 +81,11 @@ pub struct AlertView {
     pub causal_account: Option<String>,
     pub hops: Vec<AlertHopView>,
     pub hops_omitted: u32,
+    /// The alert this one continues: that one was full (100 hops, the bound an alert keeps;
+    /// docs/detection.md#the-bound-on-an-alert) when a hop that would have joined it came.
+    /// Absent for an alert that continues none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<String>,
     pub reasons: Vec<String>,
     /// When the alert gathered several threads (hops linked by compromise; several
     /// intrusions a campaign rule joined): each thread's entry host, origin and hop indexes.
@@ -280,6 +285,7 @@ impl AlertView {
             },
             hops: a.hops.iter().map(|h| AlertHopView::new(h, c)).collect(),
             hops_omitted: a.hops_omitted,
+            continues: a.continues.clone(),
             reasons: a.reasons.clone(),
             threads: {
                 let t = threads(a, foothold);

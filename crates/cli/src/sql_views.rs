@@ -1,0 +1,314 @@
+//! The tables and views `hopscope sql` sees: the case's Parquet files registered as they are,
+//! and views that resolve their ids to names with joins.
+//!
+//! - `events`: the event runs the manifest lists (ids as stored, 0 = none), read in place;
+//! - `store.hosts`, `store.accounts`, `store.addresses`, `store.auths`, `store.sources`,
+//!   `store.sites`, `store.data`, `store.labels`: the case's dictionaries and context tables;
+//! - `sources`, `problems`, `problem_examples`: the manifest's tables, small, in memory;
+//! - views `logins`, `hosts`, `accounts`, `sites`, `data` over those.
+//!
+//! Nothing of the events is copied: a query over `logins` streams the runs through the joins.
+//! The code-to-name mappings of the small enums (logon type, outcome, …) are generated from
+//! the model's own enums, so they cannot drift from what ingest writes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use datafusion::arrow::array::{
+    ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::{MemorySchemaProvider, TableProvider};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use hopscope_case::{Case, Manifest};
+use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, SourceFormat};
+
+/// A table over Parquet files, read in place.
+async fn parquet_table(ctx: &SessionContext, files: &[&Path]) -> Result<Arc<dyn TableProvider>> {
+    let mut urls = Vec::with_capacity(files.len());
+    for f in files {
+        // a URL, not a path string: a case directory named with `*` or `?` is not a glob
+        let abs = std::fs::canonicalize(f).with_context(|| format!("{}", f.display()))?;
+        let url = url::Url::from_file_path(&abs)
+            .map_err(|()| anyhow::anyhow!("{}: not an absolute path", abs.display()))?;
+        urls.push(ListingTableUrl::try_new(url, None)?);
+    }
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .infer_schema(&ctx.state())
+        .await?;
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+fn mem_table(schema: SchemaRef, cols: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
+    let batch = RecordBatch::try_new(schema.clone(), cols)?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+fn utc() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn micros(t: &Option<String>) -> Option<i64> {
+    t.as_deref()?.parse::<jiff::Timestamp>().ok().map(|t| t.as_microsecond())
+}
+
+/// `sources`: one row per input file, as the manifest records it.
+fn sources_table(m: &Manifest) -> Result<Arc<dyn TableProvider>> {
+    let s = &m.sources;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::UInt32, false),
+        Field::new("path", DataType::Utf8, false),
+        Field::new("format", DataType::Utf8, true),
+        Field::new("compressed", DataType::Utf8, true),
+        Field::new("bytes", DataType::UInt64, false),
+        Field::new("sha256", DataType::Utf8, true),
+        Field::new("lines", DataType::UInt64, false),
+        Field::new("events", DataType::UInt64, false),
+        Field::new("labels", DataType::UInt64, false),
+        Field::new("ignored", DataType::UInt64, false),
+        Field::new("problems", DataType::UInt64, false),
+        Field::new("first_time", utc(), true),
+        Field::new("last_time", utc(), true),
+    ]));
+    let u64s = |f: &dyn Fn(&hopscope_case::SourceEntry) -> u64| -> ArrayRef {
+        Arc::new(UInt64Array::from(s.iter().map(f).collect::<Vec<_>>()))
+    };
+    let strs = |f: &dyn Fn(&hopscope_case::SourceEntry) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from(s.iter().map(f).collect::<Vec<_>>()))
+    };
+    let times = |f: &dyn Fn(&hopscope_case::SourceEntry) -> &Option<String>| -> ArrayRef {
+        Arc::new(
+            TimestampMicrosecondArray::from(s.iter().map(|e| micros(f(e))).collect::<Vec<_>>())
+                .with_timezone("UTC"),
+        )
+    };
+    mem_table(
+        schema,
+        vec![
+            Arc::new(UInt32Array::from(s.iter().map(|e| e.id).collect::<Vec<_>>())),
+            strs(&|e| Some(&e.path)),
+            strs(&|e| e.format.as_deref()),
+            strs(&|e| e.compressed.as_deref()),
+            u64s(&|e| e.bytes),
+            strs(&|e| e.sha256.as_deref()),
+            u64s(&|e| e.lines),
+            u64s(&|e| e.events),
+            u64s(&|e| e.labels),
+            u64s(&|e| e.ignored),
+            u64s(&|e| e.problems.values().sum()),
+            times(&|e| &e.first_time),
+            times(&|e| &e.last_time),
+        ],
+    )
+}
+
+/// `problems`: counts by input file and reason; what the inventory (or anything not tied to
+/// one input file) counted has no file.
+fn problems_table(m: &Manifest) -> Result<Arc<dyn TableProvider>> {
+    let mut rows: Vec<(Option<&str>, &str, u64)> = Vec::new();
+    let mut rest = m.problems.clone();
+    for s in &m.sources {
+        for (reason, n) in &s.problems {
+            rows.push((Some(&s.path), reason, *n));
+            if let Some(r) = rest.get_mut(reason) {
+                *r = r.saturating_sub(*n);
+            }
+        }
+    }
+    for reason in m.problems.keys() {
+        let left = rest.get(reason).copied().unwrap_or(0);
+        if left > 0 {
+            rows.push((None, reason, left));
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("file", DataType::Utf8, true),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("count", DataType::UInt64, false),
+    ]));
+    mem_table(
+        schema,
+        vec![
+            Arc::new(StringArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
+            Arc::new(StringArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+            Arc::new(UInt64Array::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
+        ],
+    )
+}
+
+/// `problem_examples`: the first few located examples of each reason.
+fn problem_examples_table(m: &Manifest) -> Result<Arc<dyn TableProvider>> {
+    let e = &m.problem_examples;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("at", DataType::Utf8, false),
+        Field::new("message", DataType::Utf8, false),
+    ]));
+    mem_table(
+        schema,
+        vec![
+            Arc::new(StringArray::from(e.iter().map(|x| x.kind.as_str()).collect::<Vec<_>>())),
+            Arc::new(StringArray::from(e.iter().map(|x| x.at.as_str()).collect::<Vec<_>>())),
+            Arc::new(StringArray::from(e.iter().map(|x| x.message.as_str()).collect::<Vec<_>>())),
+        ],
+    )
+}
+
+/// `CASE col WHEN code THEN 'name' … END` for a small enum.
+fn case_of(col: &str, codes: impl IntoIterator<Item = (u8, &'static str)>) -> String {
+    let mut s = format!("CASE {col}");
+    for (code, name) in codes {
+        s.push_str(&format!(" WHEN {code} THEN '{name}'"));
+    }
+    s.push_str(" END");
+    s
+}
+
+/// The flag names of `col`, comma-separated in their documented order; NULL when none.
+fn flags_of(col: &str) -> String {
+    let parts: Vec<String> = EventFlags::NAMED
+        .iter()
+        .map(|(f, name)| format!("CASE WHEN {col} & {} <> 0 THEN '{name}' END", f.0))
+        .collect();
+    format!("NULLIF(concat_ws(',', {}), '')", parts.join(", "))
+}
+
+/// The `logins` view: every event of the case with its names resolved.
+pub fn logins_sql(m: &Manifest) -> String {
+    let logon = case_of("e.logon_type", LogonType::ALL.iter().map(|t| (t.code(), t.as_str())));
+    let outcome = case_of(
+        "e.outcome",
+        (0..=u8::MAX).filter_map(|c| Outcome::from_code(c).map(|o| (c, o.as_str()))),
+    );
+    let orientation = case_of(
+        "e.orientation",
+        (0..=u8::MAX).filter_map(|c| Orientation::from_code(c).map(|o| (c, o.as_str()))),
+    );
+    let format = case_of("e.format", SourceFormat::ALL.iter().map(|f| (*f as u8, f.as_str())));
+    let flags = flags_of("e.flags");
+    let record = EventFlags::RECORD.0;
+    let in_range = match &m.time_range {
+        Some(r) => format!(
+            "(arrow_cast(e.time, 'Int64') >= {} AND arrow_cast(e.time, 'Int64') < {})",
+            r.start, r.end
+        ),
+        None => "true".into(),
+    };
+    format!(
+        "CREATE VIEW logins AS SELECT \
+           e.time, \
+           sh.name AS src_host, sh.site AS src_site, sh.country AS src_country, sa.ip AS src_ip, \
+           dh.name AS dst_host, dh.site AS dst_site, dh.country AS dst_country, da.ip AS dst_ip, \
+           a.name AS account, a.domain AS domain, sa2.name AS src_account, \
+           au.auth AS auth, \
+           {logon} AS logon_type, {outcome} AS outcome, {orientation} AS orientation, \
+           {format} AS format, e.event_id, {flags} AS flags, \
+           so.path AS evidence_file, \
+           CASE WHEN e.flags & {record} = 0 THEN e.position END AS line, \
+           CASE WHEN e.flags & {record} <> 0 THEN e.position END AS record, \
+           {in_range} AS in_range \
+         FROM events e \
+         LEFT JOIN store.hosts sh ON sh.id = e.src_host \
+         LEFT JOIN store.hosts dh ON dh.id = e.dst_host \
+         LEFT JOIN store.addresses sa ON sa.id = e.src_ip \
+         LEFT JOIN store.addresses da ON da.id = e.dst_ip \
+         LEFT JOIN store.accounts a ON a.id = e.user \
+         LEFT JOIN store.accounts sa2 ON sa2.id = e.src_user \
+         LEFT JOIN store.auths au ON au.id = e.auth \
+         LEFT JOIN store.sources so ON so.id = e.source"
+    )
+}
+
+fn hosts_sql() -> String {
+    let crit =
+        case_of("h.criticality", (0..=4u8).map(|c| (c, hopscope_model::criticality_name(c))));
+    format!(
+        "CREATE VIEW hosts AS \
+         WITH seen AS ( \
+           SELECT host, sum(out) AS logins_from, sum(inn) AS logins_to, \
+                  min(time) AS first_seen, max(time) AS last_seen FROM ( \
+             SELECT src_host AS host, 1 AS out, 0 AS inn, time FROM events WHERE src_host <> 0 \
+             UNION ALL \
+             SELECT dst_host AS host, 0 AS out, 1 AS inn, time FROM events WHERE dst_host <> 0 \
+           ) GROUP BY host) \
+         SELECT h.id, h.name AS host, h.kind, h.site, h.country, h.ips, h.role, h.owner, \
+                h.lifecycle, h.last_patched, h.internet_facing, {crit} AS criticality, \
+                h.inventory_row IS NOT NULL AS in_inventory, \
+                COALESCE(s.logins_from, 0) AS logins_from, COALESCE(s.logins_to, 0) AS logins_to, \
+                s.first_seen, s.last_seen \
+         FROM store.hosts h LEFT JOIN seen s ON s.host = h.id"
+    )
+}
+
+const ACCOUNTS: &str = "CREATE VIEW accounts AS \
+    WITH seen AS ( \
+      SELECT user, count(*) AS events, \
+             count(*) FILTER (WHERE outcome = 1) AS successes, \
+             count(*) FILTER (WHERE outcome = 2) AS failures, \
+             count(DISTINCT dst_host) AS dst_hosts, count(DISTINCT src_host) AS src_hosts, \
+             min(time) AS first_seen, max(time) AS last_seen \
+      FROM events WHERE user <> 0 GROUP BY user) \
+    SELECT a.id, a.name AS account, a.domain, COALESCE(s.events, 0) AS events, \
+           COALESCE(s.successes, 0) AS successes, COALESCE(s.failures, 0) AS failures, \
+           COALESCE(s.dst_hosts, 0) AS dst_hosts, COALESCE(s.src_hosts, 0) AS src_hosts, \
+           s.first_seen, s.last_seen \
+    FROM store.accounts a LEFT JOIN seen s ON s.user = a.id";
+
+const SITES: &str = "CREATE VIEW sites AS \
+    SELECT s.cidr, s.site, s.country, COALESCE(h.hosts, 0) AS hosts \
+    FROM store.sites s LEFT JOIN ( \
+      SELECT site, count(*) AS hosts FROM store.hosts WHERE inventory_row IS NOT NULL GROUP BY site \
+    ) h ON h.site = s.site";
+
+const DATA: &str = "CREATE VIEW data AS \
+    SELECT d.host, d.client, d.data_class, d.records, d.restricted, \
+           h.site, h.country, h.lifecycle \
+    FROM store.data d LEFT JOIN ( \
+      SELECT name, site, country, lifecycle FROM store.hosts WHERE inventory_row IS NOT NULL \
+    ) h ON lower(h.name) = lower(d.host)";
+
+/// Register the case's files and the views over them in `ctx`.
+pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
+    let store = Arc::new(MemorySchemaProvider::new());
+    ctx.catalog("datafusion")
+        .context("DataFusion's default catalog is missing")?
+        .register_schema("store", store)?;
+
+    let runs = case.run_files()?;
+    let events: Arc<dyn TableProvider> = if runs.is_empty() {
+        let schema = hopscope_case::events_schema();
+        Arc::new(MemTable::try_new(schema, vec![vec![]])?)
+    } else {
+        let refs: Vec<&Path> = runs.iter().map(|p| p.as_path()).collect();
+        parquet_table(ctx, &refs).await?
+    };
+    ctx.register_table("events", events)?;
+
+    for name in ["hosts", "accounts", "addresses", "auths", "sources", "sites", "data", "labels"] {
+        let file = case.dir.join(format!("{name}.parquet"));
+        if name == "labels" && !file.exists() {
+            continue;
+        }
+        let t = parquet_table(ctx, &[&file]).await?;
+        ctx.register_table(format!("store.{name}"), t)?;
+    }
+    ctx.register_table("sources", sources_table(&case.manifest)?)?;
+    ctx.register_table("problems", problems_table(&case.manifest)?)?;
+    ctx.register_table("problem_examples", problem_examples_table(&case.manifest)?)?;
+
+    for view in
+        [logins_sql(&case.manifest), hosts_sql(), ACCOUNTS.into(), SITES.into(), DATA.into()]
+    {
+        ctx.sql(&view).await.with_context(|| format!("creating a view: {view}"))?;
+    }
+    Ok(())
+}
