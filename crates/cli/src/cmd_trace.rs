@@ -183,6 +183,14 @@ pub fn run(a: Args) -> Result<()> {
             }
             for h in &p.hops {
                 let hop = &h.hop;
+                if let Some(s) = &h.switch {
+                    // between the hop into the host and this hop out of it
+                    let v = hopscope_report::view::SwitchView::new(c, s);
+                    let line = format!("  then {}  ({})", v.text, v.evidence);
+                    for l in wrap(&line, "      ", WIDTH) {
+                        writeln!(w, "{l}")?;
+                    }
+                }
                 let line = format!(
                     "  {}  {} → {}  {} {}  {:.1} bits",
                     short_time(hop.time),

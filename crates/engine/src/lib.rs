@@ -53,4 +53,6 @@ pub use scope::{
 };
 pub use score::{Contribution, Feature};
 pub use stream::{fold, AlertEvent, AlertEventKind};
-pub use trace::{alert_paths, trace, trace_with_alerts, Trace, TraceConfig, TraceHop, TracePath};
+pub use trace::{
+    alert_paths, trace, trace_with_alerts, SwitchStep, Trace, TraceConfig, TraceHop, TracePath,
+};

@@ -14,6 +14,7 @@
 //! problem; one it repeats (DST fold) is read by the lines around it, or is a problem.
 
 mod message;
+mod switch;
 mod syslog;
 
 use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, Position, Time};
@@ -390,6 +391,38 @@ pub fn first_year_from_mtime(
     Some(last_year - rel)
 }
 
+impl SshdParser {
+    /// A line of `sudo`, `su`, `pkexec` or `runuser`: a credential switch on the logging host
+    /// (orientation `switch`, the account before as the source account, the program as the
+    /// authentication label), or nothing when the line records none.
+    fn switch_line(
+        &mut self,
+        program: switch::Program,
+        env: syslog::Envelope<'_>,
+        year: Option<i32>,
+        line_no: u64,
+        out: &mut BatchBuilder,
+    ) -> Result<LineKind, LineError> {
+        let Some(sw) = switch::parse(program, env.message)? else {
+            return Ok(LineKind::Ignored);
+        };
+        let time = self.time(env.stamp, year, out)?;
+        self.last_time = Some(time);
+        let ev = RawEvent {
+            time,
+            dst_host: env.host,
+            user: sw.to,
+            src_user: sw.from,
+            auth: Some(sw.program.label()),
+            outcome: if sw.ok { Outcome::Success } else { Outcome::Failure },
+            orientation: Orientation::Switch,
+            ..Default::default()
+        };
+        out.push(&ev, Position::Line(line_no))?;
+        Ok(LineKind::Event)
+    }
+}
+
 impl LineParser for SshdParser {
     fn parse_line(
         &mut self,
@@ -418,7 +451,12 @@ impl LineParser for SshdParser {
             }
             _ => None,
         };
-        let Some(dropbear) = program_kind(env.program) else { return Ok(LineKind::Ignored) };
+        let Some(dropbear) = program_kind(env.program) else {
+            return match switch::Program::of_tag(env.program) {
+                Some(p) => self.switch_line(p, env, year, line_no, out),
+                None => Ok(LineKind::Ignored),
+            };
+        };
         let Some(auth) = message::parse(env.message, dropbear)? else {
             return Ok(LineKind::Ignored);
         };
@@ -516,13 +554,16 @@ mod tests {
                         (Orientation::LogOn, Outcome::Success) => "accepted",
                         (Orientation::LogOn, Outcome::Failure) => "failed",
                         (Orientation::LogOff, Outcome::Unknown) => "closed",
+                        (Orientation::Switch, Outcome::Success) => "switch",
+                        (Orientation::Switch, Outcome::Failure) => "failed switch",
                         _ => "other",
                     },
                     invalid: e.flags.contains(EventFlags::INVALID_USER),
                 }
             })
             .collect();
-        assert!(t.logon_type.iter().all(|&l| l == LogonType::RemoteInteractive as u8));
+        assert!((0..t.len()).all(|i| t.orientation[i] == Orientation::Switch as u8
+            || t.logon_type[i] == LogonType::RemoteInteractive as u8));
         (rows, results, batch.notes)
     }
 
@@ -635,7 +676,6 @@ mod tests {
             "Dec 10 06:55:46 LabSZ sshd[1]: pam_unix(sshd:session): session opened for user fztu by (uid=0)",
             "Dec 10 06:55:46 LabSZ sshd[1]: pam_unix(sshd:auth): check pass; user unknown",
             "Dec 10 06:55:46 LabSZ sshd[1]: PAM service(sshd) ignoring max retries; 6 > 3",
-            "Dec 10 06:55:46 combo su(pam_unix)[1]: authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=1.2.3.4 user=x",
             "Dec 10 06:55:46 srv2 vsftpd: pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp ruser=a rhost=1.2.3.4",
         ] {
             assert_eq!(kind(l), Ok(LineKind::Ignored), "{l}");
@@ -1040,6 +1080,70 @@ mod tests {
         }
     }
 
+    /// A switch line read with `--year 2019`: (time, host, from, to, program, what).
+    fn switch_row(line: &str) -> (String, String, String, String, String, &'static str) {
+        let r = one(line);
+        // the account before the switch is the source account: read it back from the batch
+        let mut b = BatchBuilder::new(SourceFormat::Sshd);
+        SshdParser::new(&ctx(Some(2019))).parse_line(line, 1, &mut b).unwrap();
+        let batch = b.finish();
+        let from = match batch.events.src_user[0] {
+            0 => String::new(),
+            id => batch.accounts[id as usize - 1].0.clone(),
+        };
+        (r.time, r.dst, from, r.user, r.auth, r.what)
+    }
+
+    #[test]
+    fn credential_switches() {
+        let s = |x: &str| x.to_string();
+        assert_eq!(
+            switch_row("Dec 10 06:55:46 sg-ops-03 sudo: opsadmin : TTY=pts/0 ; PWD=/home/x ; USER=root ; COMMAND=/bin/bash"),
+            (s(T), s("sg-ops-03"), s("opsadmin"), s("root"), s("sudo"), "switch")
+        );
+        assert_eq!(
+            switch_row("Dec 10 06:55:46 sg-ops-03 sudo[812]: pam_unix(sudo:session): session opened for user root(uid=0) by opsadmin(uid=1000)"),
+            (s(T), s("sg-ops-03"), s("opsadmin"), s("root"), s("sudo"), "switch")
+        );
+        assert_eq!(
+            switch_row("Dec 10 06:55:46 h su[9]: (to root) opsadmin on pts/0"),
+            (s(T), s("h"), s("opsadmin"), s("root"), s("su"), "switch")
+        );
+        assert_eq!(
+            switch_row("Dec 10 06:55:46 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)"),
+            (s(T), s("combo"), s("root"), s("cyrus"), s("su"), "switch")
+        );
+        assert_eq!(
+            switch_row("Dec 10 06:55:46 combo su(pam_unix)[1]: authentication failure; logname= uid=0 euid=0 tty= ruser= rhost=1.2.3.4 user=x"),
+            (s(T), s("combo"), s(""), s("x"), s("su"), "failed switch")
+        );
+        assert_eq!(
+            switch_row("2019-12-10T06:55:46Z h pkexec[3]: opsadmin: Executing command [USER=root] [TTY=unknown] [CWD=/] [COMMAND=/bin/sh]"),
+            (s(T), s("h"), s("opsadmin"), s("root"), s("pkexec"), "switch")
+        );
+        assert_eq!(
+            switch_row("Thu 2019-12-10 06:55:46 UTC h runuser[4]: pam_unix(runuser-l:session): session opened for user postgres by (uid=0)"),
+            (s(T), s("h"), s("root"), s("postgres"), s("runuser"), "switch")
+        );
+        // the programs' other lines are not events; an ambiguous sudo line is a problem
+        for l in [
+            "Dec 10 06:55:46 h sudo: pam_unix(sudo:session): session closed for user root",
+            "Dec 10 06:55:46 h su(pam_unix)[1]: session closed for user news",
+            "Dec 10 06:55:46 h sudo[1]: unable to resolve host h: Name or service not known",
+            "Dec 10 06:55:46 h sudoedit[1]: opsadmin : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=x",
+        ] {
+            assert_eq!(kind(l), Ok(LineKind::Ignored), "{l}");
+        }
+        assert_eq!(
+            kind("Dec 10 06:55:46 h sudo: x : TTY=pts/0 ; PWD=/a ; USER=root ; b ; USER=y ; COMMAND=z"),
+            Err(ProblemKind::BadValue)
+        );
+        assert_eq!(
+            kind("Dec 32 06:55:46 h sudo: x : TTY=pts/0 ; PWD=/a ; USER=root ; COMMAND=z"),
+            Err(ProblemKind::BadTime)
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(line in "\\PC{0,200}") {
@@ -1059,6 +1163,49 @@ mod tests {
             let line = format!("{head}{prog}{verb}{rest}");
             let mut b = BatchBuilder::new(SourceFormat::Sshd);
             let _ = SshdParser::new(&ctx(Some(2019))).parse_line(&line, 1, &mut b);
+        }
+
+        #[test]
+        fn never_panics_on_switch_shaped_lines(
+            prog in "(sudo|su|pkexec|runuser|su\\(pam_unix\\))(\\[[0-9]{1,5}\\])?: ",
+            verb in "(pam_unix\\((sudo|su-l|polkit-1|runuser|cron):(session|auth)\\): |\\(to |FAILED SU |[+-] |[a-z]{1,8} : |[a-z]{1,8}: )?(session opened for user |authentication failure; |TTY=|USER=|Executing command |Successful su for )?",
+            rest in "[ -~]{0,80}",
+        ) {
+            let line = format!("Dec 10 06:55:46 h {prog}{verb}{rest}");
+            let mut b = BatchBuilder::new(SourceFormat::Sshd);
+            let _ = SshdParser::new(&ctx(Some(2019))).parse_line(&line, 1, &mut b);
+        }
+
+        #[test]
+        fn well_formed_switch_lines_parse(
+            host in "[a-z][a-z0-9-]{0,12}",
+            from in "[a-z_][a-z0-9_.-]{0,15}",
+            to in "[a-z_][a-z0-9_.-]{0,15}",
+            pwd in "/[ -:<-~]{0,30}",
+            command in "/[ -~]{0,40}",
+            shape in 0usize..4,
+        ) {
+            // the directory holds no ';' (a " ; USER=" in it would make the line ambiguous),
+            // the command anything
+            let (prog, msg) = match shape {
+                0 => ("sudo", format!("{from} : TTY=pts/0 ; PWD={pwd} ; USER={to} ; COMMAND={command}")),
+                1 => ("sudo", format!("pam_unix(sudo:session): session opened for user {to}(uid=0) by {from}(uid=1000)")),
+                2 => ("su", format!("(to {to}) {from} on pts/3")),
+                _ => ("pkexec", format!("{from}: Executing command [USER={to}] [TTY=unknown] [CWD={pwd}] [COMMAND={command}]")),
+            };
+            let line = format!("Dec 10 06:55:46 {host} {prog}[7]: {msg}");
+            let mut b = BatchBuilder::new(SourceFormat::Sshd);
+            let r = SshdParser::new(&ctx(Some(2019))).parse_line(&line, 1, &mut b);
+            proptest::prop_assert_eq!(r, Ok(LineKind::Event), "{}", line);
+            let batch = b.finish();
+            let name = |id: u32| batch.accounts[id as usize - 1].0.clone();
+            let e = batch.events.get(0);
+            proptest::prop_assert_eq!(e.orientation, Orientation::Switch);
+            proptest::prop_assert_eq!(e.outcome, Outcome::Success);
+            proptest::prop_assert_eq!(name(e.user), to.clone());
+            // the same name at both ends is interned once
+            proptest::prop_assert_eq!(name(e.src_user), from.clone());
+            proptest::prop_assert_eq!(&batch.auths[e.auth as usize - 1], prog);
         }
 
         #[test]

@@ -158,6 +158,11 @@ pub enum Orientation {
     /// audit policy changed, the event log service stopped). `event_id` says which
     /// ([`crate::TamperKind::from_event_id`]); `dst_host` is the host whose log it is.
     Tampering = 6,
+    /// Not a session between hosts: on `dst_host`, the account `src_user` became `user`
+    /// (`sudo`, `su`, `pkexec`, `runuser`; `auth` names the program). Windows' own records of
+    /// a switch (4648 to the host itself, 4624 logon type 9) keep their logon orientation;
+    /// [`crate::CredentialSwitch::from_row`] reads both.
+    Switch = 7,
 }
 
 impl Orientation {
@@ -170,6 +175,7 @@ impl Orientation {
             Orientation::Tgs => "tgs",
             Orientation::AuthMap => "authmap",
             Orientation::Tampering => "tampering",
+            Orientation::Switch => "switch",
         }
     }
     pub fn parse(s: &str) -> Option<Orientation> {
@@ -180,6 +186,7 @@ impl Orientation {
             "tgs" => Orientation::Tgs,
             "authmap" => Orientation::AuthMap,
             "tampering" => Orientation::Tampering,
+            "switch" => Orientation::Switch,
             "unknown" | "" => Orientation::Unknown,
             _ => return None,
         })
@@ -193,6 +200,7 @@ impl Orientation {
             Orientation::Tgs,
             Orientation::AuthMap,
             Orientation::Tampering,
+            Orientation::Switch,
         ]
         .into_iter()
         .find(|o| *o as u8 == n)
@@ -290,15 +298,22 @@ impl EventFlags {
     pub const INVALID_USER: EventFlags = EventFlags(1 << 5);
     /// Network-level evidence only (a connection, not a login).
     pub const NETWORK_ONLY: EventFlags = EventFlags(1 << 6);
+    /// Seen from the source alone: the source's own record that it connected, or used
+    /// credentials, to the destination (RDP client 1024/1102, WinRM client 6, Sysmon 3, 4648
+    /// to another server). Its outcome is what the destination decided, which the source does
+    /// not know; the engine joins it to the destination's record of the same login when both
+    /// exist.
+    pub const SOURCE_SIDE: EventFlags = EventFlags(1 << 7);
 
     /// Named flags, in the order they are written in the normalised formats.
-    pub const NAMED: [(EventFlags, &'static str); 6] = [
+    pub const NAMED: [(EventFlags, &'static str); 7] = [
         (EventFlags::PRIVILEGED, "privileged"),
         (EventFlags::PASS_THE_HASH, "pass-the-hash"),
         (EventFlags::SERVICE_INSTALL, "service-install"),
         (EventFlags::ADMIN_SHARE, "admin-share"),
         (EventFlags::INVALID_USER, "invalid-user"),
         (EventFlags::NETWORK_ONLY, "network-only"),
+        (EventFlags::SOURCE_SIDE, "source-side"),
     ];
 
     pub fn contains(self, other: EventFlags) -> bool {
@@ -670,5 +685,9 @@ mod tests {
         }
         assert_eq!(Orientation::parse("TGS"), Some(Orientation::Tgs));
         assert_eq!(Orientation::parse("AuthMap"), Some(Orientation::AuthMap));
+        for n in 0..=7 {
+            let o = Orientation::from_code(n).expect("every code up to 7 is an orientation");
+            assert_eq!(Orientation::parse(o.as_str()), Some(o));
+        }
     }
 }

@@ -13,6 +13,7 @@ mod event;
 mod hosts;
 mod intern;
 mod inventory;
+mod switch;
 mod tamper;
 mod time;
 
@@ -28,5 +29,6 @@ pub use inventory::{
     AddressClass, DataHolding, Inventory, InventoryError, InventoryHost, Lifecycle, RoleCensus,
     RoleClass, RoleReading, Site, ROLE_WORDS,
 };
+pub use switch::{CredentialSwitch, SwitchKind};
 pub use tamper::{TamperKind, Tampering};
 pub use time::{Time, TimeError};

@@ -42,7 +42,7 @@ pub struct Sink {
     created: bool,
     pub lines: u64,
     /// Lines per event kind (Windows event ids, sshd line kinds, ...), for the summary.
-    pub by_kind: [u64; 16],
+    pub by_kind: [u64; Kind::COUNT],
     pub first: i64,
     pub last: i64,
     record: u64,
@@ -68,7 +68,7 @@ impl Sink {
             buf: Vec::new(),
             created: false,
             lines: 0,
-            by_kind: [0; 16],
+            by_kind: [0; Kind::COUNT],
             first: i64::MAX,
             last: i64::MIN,
             record: 0,
@@ -274,6 +274,11 @@ impl Files {
             if l.ok {
                 rec(f, t, Kind::SshSessionOpened);
                 rec(f, end.max(t + US), Kind::SshSessionClosed);
+                if sudo(w, l) {
+                    let at = sudo_time(w, l);
+                    rec(f, at, Kind::SudoCommand);
+                    rec(f, at, Kind::SudoSession);
+                }
             }
         } else {
             let f = self.win[l.dst as usize];
@@ -323,6 +328,31 @@ impl Files {
             }
         }
     }
+}
+
+/// Whether a successful login into a Linux host is followed by `sudo` to root there: the
+/// intrusions say so themselves ([`flag::SUDO`]); of the background's SSH logins by a person's
+/// own account, one in three (drawn from the login's id, not from any random stream, so
+/// nothing else of the run changes).
+pub(crate) fn sudo(w: &World, l: &Login) -> bool {
+    if l.has(flag::SUDO) {
+        return true;
+    }
+    !l.has(flag::MALICIOUS)
+        && l.method.is_ssh()
+        && w.people.get(l.account).kind == crate::people::AccountKind::User
+        && crate::rng::key(w.seed, crate::rng::Stream::Ids, l.time as u64 ^ l.account as u64, 90)
+            % 3
+            == 0
+}
+
+/// When the `sudo` after login `l` happens: the shell is up and the admin types `sudo -i`, 6 to
+/// 40 s after the login, within its session. Drawn from the login's time and account (as the
+/// truth knows them), not from any random stream.
+pub(crate) fn sudo_time(w: &World, l: &Login) -> i64 {
+    let k = crate::rng::key(w.seed, crate::rng::Stream::Ids, l.time as u64 ^ l.account as u64, 91);
+    let at = l.time + (6_000 + k % 34_000) as i64 * 1000;
+    at.min(l.time + (l.duration as i64 * US).max(US) - 1)
 }
 
 /// A period in which a host's own log files get no lines ([`crate::LogGap`], resolved).

@@ -246,7 +246,8 @@ pub struct SimSummary {
     /// Windows event lines by event id (4624, 4625, 4634, 4648, 4672, 4768, 4769, 4776, 7045,
     /// and 1102 for a Security log cleared in a [`LogGap`]).
     pub windows_event_ids: BTreeMap<u16, u64>,
-    /// sshd lines by kind (`auth`, `invalid-user`, `session-opened`, `session-closed`).
+    /// sshd lines by kind (`auth`, `invalid-user`, `session-opened`, `session-closed`, and
+    /// sudo's `sudo` and `sudo-session`).
     pub sshd_lines: BTreeMap<&'static str, u64>,
     /// Every log file, sorted by path.
     pub files: Vec<FileSummary>,
@@ -346,6 +347,8 @@ fn summarise(
             ("invalid-user", Kind::SshInvalidUser),
             ("session-opened", Kind::SshSessionOpened),
             ("session-closed", Kind::SshSessionClosed),
+            ("sudo", Kind::SudoCommand),
+            ("sudo-session", Kind::SudoSession),
         ] {
             if k(kind) > 0 {
                 *sshd.entry(name).or_default() += k(kind);

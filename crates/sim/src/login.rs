@@ -96,6 +96,9 @@ pub mod flag {
     pub const INVALID_USER: u8 = 8;
     /// Part of an injected intrusion (never written to a log; truth only).
     pub const MALICIOUS: u8 = 16;
+    /// After logging in to a Linux host, the account became `root` there with `sudo` (sudo's
+    /// own line and its PAM session line in the host's auth.log, seconds later).
+    pub const SUDO: u8 = 32;
 }
 
 /// One login (successful or failed).

@@ -365,7 +365,8 @@ fn build_fleet(
 }
 
 /// The 2019–2020 case: internet → sg-ops-03 (decommissioning, unpatched since 2018) →
-/// th-app-02 (September 2019, reused local admin `opsadmin`) → us-jump-01 (early December,
+/// th-app-02 (September 2019: in as the local admin `opsadmin`, root with `sudo`, and on as
+/// `root`, whose password the two servers share) → us-jump-01 (early December,
 /// the backup service account found on the Thai server, PsExec-style) → jp-crm-01
 /// (mid-December, a headquarters admin's `adm-` account harvested on the US jump host,
 /// RDP); access kept until detection in May 2020.
@@ -412,6 +413,8 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
     }
     let mut l = attack_login(w, r, t, Src::External(ips[0]), sg, opsadmin);
     l.method = Method::SshPassword;
+    // in, the intruder becomes root: sudo's lines in sg-ops-03's auth.log
+    l.flags |= flag::SUDO;
     push(l, 0, HopKind::Entry, &mut logins);
     // keeping the foothold: back in from the internet every 3–10 days
     let mut t2 = t;
@@ -423,12 +426,29 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
         let ip = *ips.choose(r).expect("ips");
         let mut l = attack_login(w, r, t2, Src::External(ip), sg, opsadmin);
         l.method = Method::SshPassword;
+        l.flags |= flag::SUDO;
         push(l, 0, HopKind::Revisit, &mut logins);
     }
-    // hop 1: Singapore → Thailand, September 2019, the same local admin password
+    // hop 1: Singapore → Thailand, September 2019: root, whose password the two servers share.
+    // Each time, the intruder comes in to Singapore from outside as opsadmin 25 minutes before,
+    // becomes root with sudo, and goes on as root (made without a draw of the intrusion's
+    // random stream, so the rest of the case keeps its times)
+    let root = w.people.root;
+    let session = |l: &crate::login::Login, ip: Ipv4Addr| {
+        let mut s = *l;
+        s.time = l.time - 25 * 60 * US;
+        s.src = Src::External(ip);
+        s.dst = sg;
+        s.account = opsadmin;
+        s.subject = opsadmin;
+        s.flags |= flag::SUDO;
+        s.duration = 3600;
+        s
+    };
     let t_th = at(2019, 9, 12, 2.0) + r.gen_range(0..7200) * US;
-    let mut l = attack_login(w, r, t_th, Src::Host(sg), th, opsadmin);
+    let mut l = attack_login(w, r, t_th, Src::Host(sg), th, root);
     l.method = Method::SshPassword;
+    push(session(&l, ips[1]), 0, HopKind::Revisit, &mut logins);
     push(l, 1, HopKind::Hop, &mut logins);
     let mut t3 = t_th;
     loop {
@@ -436,8 +456,9 @@ fn ntt_intrusion(w: &World, r: &mut Rng) -> Intrusion {
         if t3 >= detected {
             break;
         }
-        let mut l = attack_login(w, r, t3, Src::Host(sg), th, opsadmin);
+        let mut l = attack_login(w, r, t3, Src::Host(sg), th, root);
         l.method = Method::SshPassword;
+        push(session(&l, ips[2]), 0, HopKind::Revisit, &mut logins);
         push(l, 1, HopKind::Revisit, &mut logins);
     }
     // hop 2: Thailand → United States, early December, svc-backup over SMB with a service install

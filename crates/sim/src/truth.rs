@@ -36,6 +36,22 @@ pub struct Truth {
     pub intrusions: Vec<IntrusionTruth>,
     /// Every malicious login of every intrusion, by time.
     pub logins: Vec<LoginTruth>,
+    /// Every credential switch of every intrusion (`sudo` after a login), by time; absent when
+    /// there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub switches: Vec<SwitchTruth>,
+}
+
+/// One malicious credential switch: on `host`, `from` became `to`.
+#[derive(Clone, Debug, Serialize, PartialEq, PartialOrd)]
+pub struct SwitchTruth {
+    pub time: String,
+    pub intrusion: u32,
+    pub host: String,
+    pub from: String,
+    pub to: String,
+    /// `sudo`.
+    pub method: &'static str,
 }
 
 /// One intrusion.
@@ -114,6 +130,7 @@ pub fn build(
     let f = &w.fleet;
     let day_str = |d: i64| rfc3339(d * 86_400 * 1_000_000)[..10].to_string();
     let mut logins = Vec::new();
+    let mut switches = Vec::new();
     let mut its = Vec::new();
     for i in intrusions {
         let mut accounts = BTreeSet::new();
@@ -124,6 +141,22 @@ pub fn build(
                 Some(d) => format!("{d}\\{}", a.name),
                 None => a.name.clone(),
             });
+            if l.ok && w.fleet.host(l.dst).os == crate::fleet::Os::Linux && crate::emit::sudo(w, l)
+            {
+                let t = crate::emit::sudo_time(w, l);
+                switches.push((
+                    t,
+                    i.id,
+                    SwitchTruth {
+                        time: rfc3339(t - t.rem_euclid(1_000_000)),
+                        intrusion: i.id,
+                        host: f.host(l.dst).name.clone(),
+                        from: a.name.clone(),
+                        to: w.people.get(w.people.root).name.clone(),
+                        method: "sudo",
+                    },
+                ));
+            }
             let (src_host, src_ip) = match l.src {
                 Src::Local => (f.host(l.dst).name.clone(), f.host(l.dst).ip.to_string()),
                 Src::Host(h) => (f.host(h).name.clone(), f.host(h).ip.to_string()),
@@ -207,6 +240,7 @@ pub fn build(
         });
     }
     logins.sort_by_key(|x| (x.0, x.1, x.2));
+    switches.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)).then(x.2.host.cmp(&y.2.host)));
     its.sort_by_key(|i| i.id);
     let first = w.first_day();
     Truth {
@@ -223,5 +257,6 @@ pub fn build(
         maintenance_weekend: day_str(first + w.maintenance as i64),
         intrusions: its,
         logins: logins.into_iter().map(|x| x.3).collect(),
+        switches: switches.into_iter().map(|x| x.2).collect(),
     }
 }

@@ -36,7 +36,31 @@ fn hops_use_real_protocols_and_stolen_credentials() {
     let logins = t["logins"].as_array().unwrap();
     let hop = |n: u64| logins.iter().find(|l| l["hop"] == n && l["kind"] == "hop").unwrap();
     assert_eq!(hop(1)["protocol"], "ssh");
-    assert_eq!(hop(1)["account"], "opsadmin");
+    // in to Singapore as opsadmin, root there with sudo, and on to Thailand as root
+    assert_eq!(hop(1)["account"], "root");
+    let switches = t["switches"].as_array().unwrap();
+    let entry = logins.iter().find(|l| l["kind"] == "entry" && l["outcome"] == "success").unwrap();
+    assert_eq!(entry["account"], "opsadmin");
+    // every hop into Thailand follows, within the hour, a login into Singapore from outside
+    // and its sudo
+    let secs = |v: &serde_json::Value| {
+        v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second()
+    };
+    for l in logins.iter().filter(|l| l["hop"] == 1) {
+        let at = secs(&l["time"]);
+        assert!(
+            switches.iter().any(|s| secs(&s["time"]) < at && secs(&s["time"]) > at - 3600),
+            "no sudo in the hour before {}",
+            l["time"]
+        );
+    }
+    let first = &switches[0];
+    assert_eq!(
+        (&first["host"], &first["from"], &first["to"], &first["method"]),
+        (&serde_json::json!("sg-ops-03"), &serde_json::json!("opsadmin"), &serde_json::json!("root"), &serde_json::json!("sudo"))
+    );
+    assert!(first["time"].as_str() > entry["time"].as_str(), "sudo after the login");
+    assert!(switches.iter().all(|s| s["host"] == "sg-ops-03"));
     assert_eq!(hop(2)["account"], "svc-backup");
     assert_eq!(hop(2)["service_install"], true);
     assert_eq!(hop(3)["protocol"], "rdp");
@@ -75,7 +99,15 @@ fn malicious_logins_are_in_the_logs() {
     let run = case();
     // the hop into Thailand is an sshd line in th-app-02's auth.log
     let log = std::fs::read_to_string(run.path().join("logs/linux/th-app-02/auth.log")).unwrap();
-    assert!(log.lines().any(|l| l.contains("Accepted password for opsadmin from 10.30.")));
+    assert!(log.lines().any(|l| l.contains("Accepted password for root from 10.30.")));
+    // the switch to root before it is sudo's pair of lines in sg-ops-03's auth.log
+    let sg = std::fs::read_to_string(run.path().join("logs/linux/sg-ops-03/auth.log")).unwrap();
+    assert!(sg.lines().any(|l| l.contains(
+        " sudo:  opsadmin : TTY=pts/"
+    ) && l.ends_with(" ; USER=root ; COMMAND=/bin/bash")));
+    assert!(sg.lines().any(|l| l.contains(
+        "pam_unix(sudo:session): session opened for user root(uid=0) by opsadmin(uid="
+    )));
     // the hop into Japan is a 4624 type 10 on jp-crm-01 from us-jump-01's address
     let us_ip = run.truth["logins"]
         .as_array()

@@ -47,10 +47,12 @@ fn sshd_ingests_without_problems_and_counts_match() {
     let (events, summary) =
         ingest(run.path(), &[run.path().join("logs/linux")], lanl_start(&run.truth));
     assert!(summary.problems.is_empty(), "{:?}", summary.problems.first());
-    // Accepted/Failed and Invalid user lines are events; pam_unix session opened/closed
-    // lines carry no source address and are read as ignored lines (docs/formats.md)
+    // Accepted/Failed and Invalid user lines are events, and so are sudo's two lines of each
+    // switch; pam_unix session opened/closed lines of sshd carry no source address and are
+    // read as ignored lines (docs/formats.md)
     let lines = &run.summary.sshd_lines;
-    assert_eq!(events, lines["auth"] + lines["invalid-user"]);
+    assert!(lines["sudo"] > 0 && lines["sudo"] == lines["sudo-session"], "{lines:?}");
+    assert_eq!(events, lines["auth"] + lines["invalid-user"] + lines["sudo"] + lines["sudo-session"]);
     let ignored: u64 = summary.sources.iter().map(|s| s.ignored).sum();
     assert_eq!(ignored, lines["session-opened"] + lines["session-closed"]);
     assert!(summary.sources.iter().all(|s| s.notes.iter().all(|n| !n.contains("time zone"))));

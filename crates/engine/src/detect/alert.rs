@@ -648,6 +648,19 @@ impl Intruder {
         }
     }
 
+    /// A switch on the host from `from` to `to`: when the alert brought `from`, `to` is its too
+    /// ([`crate::detect::switch`]).
+    fn took(&mut self, from: u32, to: u32, at: Time) {
+        if from == 0 || to == 0 || !self.accounts.contains(&from) {
+            return;
+        }
+        self.last = self.last.max(at);
+        if !self.accounts.contains(&to) {
+            self.accounts.rotate_left(1);
+            self.accounts[BROUGHT - 1] = to;
+        }
+    }
+
     /// Whether `hop` out of the host uses an account the alert brought there.
     fn brought(&self, hop: &Hop) -> bool {
         [hop.user, hop.src_user].iter().any(|&a| a != 0 && self.accounts.contains(&a))
@@ -835,6 +848,19 @@ impl AlertBook {
             }
         }
         best
+    }
+
+    /// A logged credential switch on `host` from `from` to `to` at `at`: every raised alert
+    /// present there within its dwell window that brought `from` now holds `to` as well, so a
+    /// later hop out of the host with `to` is that intruder's ([`AlertBook::present`]) — the
+    /// account its account became, as the host's own log says.
+    pub fn took(&mut self, host: u32, from: u32, to: u32, at: Time) {
+        let Some(ps) = self.presence.get_mut(&host) else { return };
+        for p in ps.0.iter_mut().filter(|p| p.alert != 0) {
+            if at.0 - p.last.0 <= self.campaign {
+                p.took(from, to, at);
+            }
+        }
     }
 
     /// Of two resolved alerts (0 = none), the one with the stronger evidence of an intruder:

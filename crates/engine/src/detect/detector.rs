@@ -15,9 +15,10 @@ use crate::detect::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::detect::probe::Probe;
 use crate::detect::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
 use crate::detect::stream::{AlertEvent, AlertEventKind};
+use crate::detect::switch::Switches;
 use crate::fleet::{Fleet, Foothold};
 use crate::graph::{classify, GraphEvent, Hop};
-use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
+use hopscope_model::{Catalog, CredentialSwitch, EventTable, Evidence, Inventory, Time};
 
 pub use crate::units::{DAY, HOUR, SECOND};
 
@@ -207,6 +208,9 @@ pub struct Detector {
     /// The likeliest ways into each inner host.
     #[serde(default)]
     arrivals: Arrivals,
+    /// The credential switches logged on each host within the chain window.
+    #[serde(default)]
+    switches: Switches,
     /// Hops waiting out the clock skew.
     pending: Waiting,
     pending_into: AHashMap<u32, u32>,
@@ -242,6 +246,7 @@ impl Detector {
             fleet,
             lead_ins: LeadIns::default(),
             arrivals: Arrivals::default(),
+            switches: Switches::default(),
             history: History::default(),
             pending: Waiting::default(),
             pending_into: AHashMap::new(),
@@ -310,6 +315,14 @@ impl Detector {
             // learned host facts (doors, address pools: crate::behaviour) see every event,
             // local console logons included, before any hop is processed
             self.fleet.observe(t, i);
+            // a logged switch, after every hop it follows was processed: the alert whose
+            // intruder brought its account there takes the account it became
+            if let Some(s) = CredentialSwitch::from_row(t, i) {
+                let (window, skew) = (self.config.window, self.config.skew);
+                if let Some(sw) = self.switches.observe(&s, window, skew) {
+                    self.book.took(s.host, sw.from, sw.to, sw.time);
+                }
+            }
             match classify(t, i) {
                 GraphEvent::Hop(h) => {
                     self.stats.hops += !self.learning as u64;
@@ -438,14 +451,19 @@ impl Detector {
 
     /// Link, score, attach and learn one hop.
     fn process(&mut self, hop: Hop, extra: Vec<Evidence>) {
+        // a logged switch on the source to the hop's account: the hop continues the logins of
+        // the account before it, and is linked, explained and claimed as made with it
+        let via = self.switches.link(&hop, &self.chains, self.config.window, self.config.skew);
+        let linked = via.map_or(hop, |s| Hop { user: s.from, ..hop });
         let fleet = &self.fleet;
         let book = &mut self.book;
-        let mut trail = self.chains.trail_for(&hop, |h| fleet.foothold(h), |a| book.root(a));
+        let mut trail =
+            self.chains.trail_for(&linked, |h| fleet.foothold(h), |a| book.root(a));
         let scoring = !self.learning && self.warmup_end.is_some_and(|w| hop.time >= w);
         // An unremarkable hop passes an alert on only when it is the same account moving on
         // from a raised alert; otherwise alerts would spread through every benign chain of a
         // busy fleet within a day and swallow unrelated hops.
-        trail.alert = match self.chains.same_account_alert(&hop) {
+        trail.alert = match self.chains.same_account_alert(&linked) {
             0 => 0,
             a if self.book.is_raised(a) => self.book.root(a),
             _ => 0,
@@ -456,12 +474,15 @@ impl Detector {
         let explained = {
             let (fleet, book) = (&self.fleet, &mut self.book);
             self.chains.explained_by_session(
-                &hop,
+                &linked,
                 |h| fleet.is_workstation(h) || fleet.is_pool(h),
                 |a| book.root(a),
             )
         };
-        let present = self.book.present(&hop, explained);
+        let present = match self.book.present(&hop, explained) {
+            0 if via.is_some() => self.book.present(&linked, explained),
+            p => p,
+        };
         if trail.alert == 0 && present != 0 {
             trail.alert = present;
         }
@@ -482,8 +503,21 @@ impl Detector {
                         evidence.push(run.first_evidence);
                     }
                 }
+                let mut contributions = contributions.to_vec();
+                if let Some(s) = via {
+                    // the switch's record is the hop's last evidence
+                    evidence.push(s.evidence);
+                    contributions.push(Contribution {
+                        feature: Feature::SwitchedOnSource {
+                            from: s.from,
+                            method: s.method,
+                            kind: s.kind,
+                        },
+                        bits: 0.0,
+                    });
+                }
                 if let Some(p) = self.probe.as_mut() {
-                    p.offer(&hop, &trail, contributions, true);
+                    p.offer(&hop, &trail, &contributions, true);
                 }
                 let arrival = if window > 0 && self.fleet.keeps_arrivals(hop.src) {
                     self.arrivals.best(hop.src, hop.time, window, skew).copied()
@@ -494,8 +528,8 @@ impl Detector {
                     self.chains.other_sessions(&hop, &trail, |h| self.fleet.foothold(h));
                 let ah = AlertHop {
                     score,
-                    techniques: techniques(&hop, contributions, &self.fleet),
-                    contributions: contributions.to_vec(),
+                    techniques: techniques(&hop, &contributions, &self.fleet),
+                    contributions,
                     evidence,
                     hop,
                     trail,
@@ -503,7 +537,7 @@ impl Detector {
                     other_sessions,
                 };
                 self.scratch.clear();
-                self.chains.parent_alerts(&hop, &mut self.scratch);
+                self.chains.parent_alerts(&linked, &mut self.scratch);
                 if present != 0 {
                     self.scratch.push(present);
                 } else if score >= self.config.min_score {

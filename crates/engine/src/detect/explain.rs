@@ -42,6 +42,17 @@ fn times(n: u32) -> String {
     }
 }
 
+/// How a switch was made, as the rest of "opsadmin became root on sg-ops-03 ...": `with sudo`,
+/// `with explicit credentials (4648)`, `by a new-credentials logon (4624 type 9)`.
+pub fn switch_method(kind: hopscope_model::SwitchKind, label: Option<&str>) -> String {
+    use hopscope_model::SwitchKind;
+    match kind {
+        SwitchKind::Program => format!("with {}", label.unwrap_or("a program")),
+        SwitchKind::ExplicitCredentials => "with explicit credentials (4648)".into(),
+        SwitchKind::NewCredentials => "by a new-credentials logon (4624 type 9)".into(),
+    }
+}
+
 /// One sentence for one suspicious hop: novelty first, then the source's weaknesses, the
 /// destination's value, the crossing and the rest.
 pub fn reason(h: &AlertHop, names: &Names) -> String {
@@ -63,6 +74,11 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
                 "{user} logged in out of {src} {} before and goes somewhere new in {:.1} % of its logins",
                 times(logins),
                 rate as f64 / 10.0
+            )),
+            Feature::SwitchedOnSource { from, method, kind } => clauses.push(format!(
+                "{} became {user} on {src} {} before this hop",
+                names.account(from),
+                switch_method(kind, names.catalog.auths.name(method))
             )),
             Feature::LeadIn => clauses.push(format!("a suspicious hop left {dst} soon after this login reached it")),
             Feature::RoamingAccount { sources, rate } => clauses.push(format!(

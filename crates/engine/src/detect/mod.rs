@@ -7,6 +7,8 @@
 //! alerts ([`alert`], with their lead-in hops from [`lead`]), the daily [`budget`], and the
 //! [`detector`] that drives them, with [`stream`] handing alert events to `watch` and
 //! [`probe`] answering questions about one hop. [`rule`] is the unseen-edge baseline.
+//! [`switch`] remembers the credential switches logged on each host, which the detector
+//! links chains and claims hops through.
 
 pub mod alert;
 pub mod arrival;
@@ -23,3 +25,4 @@ pub mod probe;
 pub mod rule;
 pub mod score;
 pub mod stream;
+pub mod switch;

@@ -144,6 +144,11 @@ pub enum Feature {
     /// an intruder exploring with a person's own credentials along edges that person has
     /// used, one rarely-used server after another.
     Spread { rare: u8, usual: u8 },
+    /// Not a reason of its own (0 bits): on the source, shortly before the hop, the host's log
+    /// recorded `from` becoming the hop's account (`method` the program's label, 0 for none), and
+    /// a login with `from` into the source is the chain the hop continues
+    /// ([`crate::detect::switch`]). The switch's record is the hop's last evidence.
+    SwitchedOnSource { from: u32, method: u32, kind: hopscope_model::SwitchKind },
 }
 
 impl Feature {
@@ -192,6 +197,7 @@ impl Feature {
             Feature::LeadIn => "lead-in",
             Feature::RoamingAccount { .. } => "roaming-account",
             Feature::Spread { .. } => "spread",
+            Feature::SwitchedOnSource { .. } => "switched-on-source",
         }
     }
 }

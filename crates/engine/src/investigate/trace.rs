@@ -10,7 +10,7 @@
 //! host before the detection time; alternatives are the next best chains.
 
 use ahash::AHashMap;
-use hopscope_model::{Catalog, Time};
+use hopscope_model::{Catalog, Evidence, SwitchKind, Time};
 
 use crate::detect::alert::{entry_basis, passed_over_session, Alert, EntryBasis, EntryReason};
 use crate::fleet::Fleet;
@@ -24,6 +24,44 @@ pub struct TraceHop {
     /// Bits of rarity (0 for routine).
     pub score: f64,
     pub reasons: Vec<&'static str>,
+    /// The logged credential switch on the hop's source that the hop continued (an alert's
+    /// hop the detector linked through it: [`crate::detect::switch`]); none otherwise.
+    pub switch: Option<SwitchStep>,
+}
+
+/// "opsadmin became root on sg-ops-03 with sudo": a credential switch on a path, between the
+/// hop into a host and the hop out of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SwitchStep {
+    /// The host it happened on (the next hop's source).
+    pub host: u32,
+    pub from: u32,
+    pub to: u32,
+    /// The authentication label of its record (the program), 0 for none.
+    pub method: u32,
+    pub kind: SwitchKind,
+    pub evidence: Evidence,
+}
+
+impl SwitchStep {
+    /// The switch an alert's hop continued, from its [`Feature::SwitchedOnSource`] and its last
+    /// evidence (where the detector puts the switch's record).
+    ///
+    /// [`Feature::SwitchedOnSource`]: crate::detect::score::Feature::SwitchedOnSource
+    pub fn of(h: &crate::detect::alert::AlertHop) -> Option<SwitchStep> {
+        use crate::detect::score::Feature;
+        h.contributions.iter().find_map(|c| match c.feature {
+            Feature::SwitchedOnSource { from, method, kind } => Some(SwitchStep {
+                host: h.hop.src,
+                from,
+                to: h.hop.user,
+                method,
+                kind,
+                evidence: *h.evidence.last()?,
+            }),
+            _ => None,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -168,7 +206,7 @@ pub fn trace(hops: &[Hop], catalog: &Catalog, fleet: &Fleet, config: &TraceConfi
                 *b = (v, i);
             }
         }
-        scored.push(TraceHop { hop: *h, score: bits, reasons });
+        scored.push(TraceHop { hop: *h, score: bits, reasons, switch: None });
         *edge.entry((h.src, h.dst)).or_default() += 1;
         *acct_dst.entry((h.user, h.dst)).or_default() += 1;
         *acct_src.entry((h.user, h.src)).or_default() += 1;
@@ -381,6 +419,7 @@ fn path_of(
                 hop: h.hop,
                 score: h.score,
                 reasons: h.contributions.iter().map(|c| c.feature.name()).collect(),
+                switch: SwitchStep::of(h),
             }
         })
         .collect();

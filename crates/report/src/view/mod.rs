@@ -24,7 +24,7 @@ pub use detect::{
 pub use scope::{
     check_containment, AccountExposureView, ClientExposureView, HostExposureView, ScopeView,
 };
-pub use trace::{EntryPointView, TraceHopView, TracePathView, TraceView};
+pub use trace::{EntryPointView, SwitchView, TraceHopView, TracePathView, TraceView};
 
 use hopscope_engine::{Hop, DAY, HOUR, SECOND};
 use hopscope_model::{Catalog, Evidence, Position, Time};

@@ -4,7 +4,7 @@ use hopscope_engine::{Trace, TracePath};
 use hopscope_model::{Catalog, Time};
 use serde::{Deserialize, Serialize};
 
-use super::{host_name, round2, LoginView};
+use super::{account_name, host_name, round2, EvidenceRef, LoginView};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct TraceView {
@@ -41,6 +41,50 @@ pub struct TraceHopView {
     pub hop: LoginView,
     pub score: f64,
     pub reasons: Vec<String>,
+    /// The credential switch on the hop's source the hop continued, logged before it; absent
+    /// when the hop used the account that reached its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_switch: Option<SwitchView>,
+}
+
+/// "opsadmin became root on sg-ops-03 with sudo", with the line that says so.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SwitchView {
+    pub host: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `sudo`, `su`, `pkexec`, `runuser`, `explicit-credentials` (4648), `new-credentials`
+    /// (4624 type 9).
+    pub method: String,
+    /// The sentence: `opsadmin became root on sg-ops-03 with sudo`.
+    pub text: String,
+    pub evidence: EvidenceRef,
+}
+
+impl SwitchView {
+    pub fn new(c: &Catalog, s: &hopscope_engine::SwitchStep) -> SwitchView {
+        use hopscope_model::SwitchKind;
+        let label = c.auths.name(s.method);
+        let (from, to) = (account_name(c, s.from), account_name(c, s.to));
+        let text = format!(
+            "{} became {} on {} {}",
+            from.as_deref().unwrap_or("an unknown account"),
+            to.as_deref().unwrap_or("an unknown account"),
+            host_name(c, s.host),
+            hopscope_engine::explain::switch_method(s.kind, label)
+        );
+        SwitchView {
+            host: host_name(c, s.host),
+            from,
+            to,
+            method: match s.kind {
+                SwitchKind::Program => label.unwrap_or("?").to_string(),
+                k => k.as_str().to_string(),
+            },
+            text,
+            evidence: EvidenceRef::new(c, s.evidence),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -66,6 +110,7 @@ fn hops(c: &Catalog, p: &TracePath) -> Vec<TraceHopView> {
             hop: LoginView::new(c, &h.hop),
             score: round2(h.score),
             reasons: h.reasons.iter().map(|r| r.to_string()).collect(),
+            after_switch: h.switch.as_ref().map(|s| SwitchView::new(c, s)),
         })
         .collect()
 }

@@ -34,6 +34,15 @@ pub enum Kind {
     LanlLogOff,
     ZeekConn,
     ZeekSsh,
+    /// `sudo: USER : TTY=... ; USER=root ; COMMAND=/bin/bash`.
+    SudoCommand,
+    /// `sudo[pid]: pam_unix(sudo:session): session opened for user root(uid=0) by USER(uid=N)`.
+    SudoSession,
+}
+
+impl Kind {
+    /// Record kinds there are (the length of per-kind counters).
+    pub const COUNT: usize = Kind::SudoSession as usize + 1;
 }
 
 /// One line to write: sorted by (file, time, login, kind).

@@ -12,6 +12,8 @@
 //! Sep 12 03:04:05 sg-ops-03 sshd[4242]: Invalid user admin from 192.0.2.7 port 40022
 //! Sep 12 03:04:07 sg-ops-03 sshd[4242]: Failed password for invalid user admin from 192.0.2.7 port 40022 ssh2
 //! Sep 12 03:04:07 sg-ops-03 sshd[4242]: Failed password for root from 192.0.2.7 port 40022 ssh2
+//! Sep 12 03:04:19 th-app-02 sudo:  jsmith : TTY=pts/0 ; PWD=/home/jsmith ; USER=root ; COMMAND=/bin/bash
+//! Sep 12 03:04:19 th-app-02 sudo[4250]: pam_unix(sudo:session): session opened for user root(uid=0) by jsmith(uid=1017)
 //! ```
 
 use crate::login::{flag, Login, Method};
@@ -29,10 +31,35 @@ pub fn render(ctx: &Ctx<'_>, host: u32, recs: &[Rec], logins: &[Login], out: &mu
         rfc3164(out, r.time);
         out.push(b' ');
         out.extend_from_slice(name);
+        let user = ctx.w.people.get(l.account).name.as_bytes();
+        match r.kind {
+            Kind::SudoCommand => {
+                out.extend_from_slice(b" sudo:  ");
+                out.extend_from_slice(user);
+                out.extend_from_slice(b" : TTY=pts/");
+                num(out, ctx.derive(l, 2) % 8);
+                out.extend_from_slice(b" ; PWD=/home/");
+                out.extend_from_slice(user);
+                out.extend_from_slice(b" ; USER=root ; COMMAND=/bin/bash\n");
+                continue;
+            }
+            Kind::SudoSession => {
+                out.extend_from_slice(b" sudo[");
+                num(out, 1000 + ctx.derive(l, 3) % 60_000);
+                out.extend_from_slice(
+                    b"]: pam_unix(sudo:session): session opened for user root(uid=0) by ",
+                );
+                out.extend_from_slice(user);
+                out.extend_from_slice(b"(uid=");
+                num(out, 1000 + l.account % 50_000);
+                out.extend_from_slice(b")\n");
+                continue;
+            }
+            _ => {}
+        }
         out.extend_from_slice(b" sshd[");
         num(out, 1000 + ctx.derive(l, 1) % 60_000);
         out.extend_from_slice(b"]: ");
-        let user = ctx.w.people.get(l.account).name.as_bytes();
         let ip = ctx.src_ip(l, &mut ipbuf).unwrap_or("127.0.0.1");
         match r.kind {
             Kind::SshInvalidUser => {
