@@ -96,12 +96,15 @@ const TGS: u8 = Orientation::Tgs as u8;
 const UNKNOWN_ORIENTATION: u8 = Orientation::Unknown as u8;
 const SUCCESS: u8 = Outcome::Success as u8;
 const FAILURE: u8 = Outcome::Failure as u8;
+const UNKNOWN_OUTCOME: u8 = Outcome::Unknown as u8;
 
 /// Classify row `i` of `t`.
 ///
 /// A hop is a successful logon (orientation `logon`, or `tgs` naming a service host other
 /// than the client) between two different, known hosts, that is not `network-only`
-/// corroboration. Failed logons between two known hosts are kept for brute-force scoring.
+/// corroboration; and a logon seen from its source alone (`source-side`, whose outcome the
+/// source cannot know), marked as not the destination's own record ([`Hop::primary`]). Failed
+/// logons between two known hosts are kept for brute-force scoring.
 #[inline]
 pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
     let (src, dst) = (t.src_host[i], t.dst_host[i]);
@@ -121,7 +124,13 @@ pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
             Position::Line(t.position[i])
         },
     };
-    match t.outcome[i] {
+    let outcome = match t.outcome[i] {
+        UNKNOWN_OUTCOME if orientation == LOGON && flags.contains(EventFlags::SOURCE_SIDE) => {
+            SUCCESS
+        }
+        o => o,
+    };
+    match outcome {
         SUCCESS if orientation == LOGON || orientation == TGS => GraphEvent::Hop(Hop {
             time: Time(t.time[i]),
             src,
@@ -134,7 +143,9 @@ pub fn classify(t: &EventTable, i: usize) -> GraphEvent {
             flags: EventFlags(flags.0 & !EventFlags::RECORD.0),
             evidence: evidence(),
             src_addr: t.src_ip[i],
-            primary: orientation == LOGON && t.event_id[i] != 4648,
+            primary: orientation == LOGON
+                && t.event_id[i] != 4648
+                && !flags.contains(EventFlags::SOURCE_SIDE),
         }),
         FAILURE if orientation == LOGON || orientation == UNKNOWN_ORIENTATION => {
             GraphEvent::Failure(FailedLogin {

@@ -12,6 +12,7 @@ use crate::detect::chain::Chains;
 use crate::detect::explain::{reason, Names};
 use crate::detect::history::{pair, History};
 use crate::detect::lead::{is_lead_in, LeadIn, LeadIns};
+use crate::detect::outgoing::{Outgoing, JOIN};
 use crate::detect::probe::Probe;
 use crate::detect::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
 use crate::detect::stream::{AlertEvent, AlertEventKind};
@@ -211,6 +212,9 @@ pub struct Detector {
     /// The credential switches logged on each host within the chain window.
     #[serde(default)]
     switches: Switches,
+    /// Hops seen from their source alone, waiting for their destination's record.
+    #[serde(default)]
+    outgoing: Outgoing,
     /// Hops waiting out the clock skew.
     pending: Waiting,
     pending_into: AHashMap<u32, u32>,
@@ -247,6 +251,7 @@ impl Detector {
             lead_ins: LeadIns::default(),
             arrivals: Arrivals::default(),
             switches: Switches::default(),
+            outgoing: Outgoing::default(),
             history: History::default(),
             pending: Waiting::default(),
             pending_into: AHashMap::new(),
@@ -306,6 +311,7 @@ impl Detector {
             }
             // hops waiting out the skew are settled before anything later changes history
             // (a sweep must not forget the failures a pending success is scored against)
+            self.release_outgoing(now.saturating_sub(JOIN));
             if self.config.skew > 0 {
                 self.flush_before(now - self.config.skew);
             }
@@ -326,16 +332,37 @@ impl Detector {
             match classify(t, i) {
                 GraphEvent::Hop(h) => {
                     self.stats.hops += !self.learning as u64;
+                    let skew = self.config.skew.max(0);
+                    if Outgoing::is_source_side(&h) {
+                        // seen from its source alone: another record of a pending login, or
+                        // held for the destination's own record
+                        if self.merge_duplicate(&h) || self.outgoing.hold(h, skew) {
+                            self.stats.merged_hops += !self.learning as u64;
+                        }
+                        continue;
+                    }
+                    let (mut h, mut extra) = (h, Vec::new());
+                    if let Some(held) = self.outgoing.claim(&h, skew) {
+                        // the source's record of this login becomes its evidence
+                        self.stats.merged_hops += !self.learning as u64;
+                        let other = h.absorb(held.hop);
+                        extra.push(other.evidence);
+                        extra.extend(held.extra);
+                    }
                     if self.config.skew <= 0 {
-                        self.process(h, Vec::new());
-                    } else if !self.merge_duplicate(&h) {
+                        self.process(h, extra);
+                    } else if !self.merge_duplicate_with(&h, &extra) {
                         self.prefetch(&h);
-                        self.pending.push_back(Pending { hop: h, done: false, extra: Vec::new() });
+                        self.pending.push_back(Pending { hop: h, done: false, extra });
                         *self.pending_into.entry(h.dst).or_default() += 1;
                     }
                 }
                 GraphEvent::Failure(f) => {
                     self.stats.failures += !self.learning as u64;
+                    if self.outgoing.claim_failure(&f, self.config.skew.max(0)).is_some() {
+                        // the connection the source saw was this failed attempt
+                        self.stats.merged_hops += !self.learning as u64;
+                    }
                     self.history.observe_failure(&f, &self.fleet);
                 }
                 GraphEvent::Ignored => {}
@@ -360,6 +387,12 @@ impl Detector {
     /// becomes evidence of that hop, whose missing fields it fills; the destination's own
     /// record wins. Returns whether `h` was merged.
     fn merge_duplicate(&mut self, h: &Hop) -> bool {
+        self.merge_duplicate_with(h, &[])
+    }
+
+    /// [`Detector::merge_duplicate`] of a hop that brings `extra` evidence of its own (the
+    /// source's records of it, [`crate::detect::outgoing`]).
+    fn merge_duplicate_with(&mut self, h: &Hop, extra: &[Evidence]) -> bool {
         if !self.pending.has_edge(h.src, h.dst) {
             return false;
         }
@@ -377,6 +410,7 @@ impl Detector {
             }
             let other = p.hop.absorb(*h);
             p.extra.push(other.evidence);
+            p.extra.extend_from_slice(extra);
             return true;
         }
         false
@@ -418,7 +452,19 @@ impl Detector {
     }
 
     fn flush_all(&mut self) {
+        self.release_outgoing(i64::MAX);
         self.flush_before(i64::MAX);
+    }
+
+    /// Process the source-side hops held since before `limit` that no destination's record
+    /// claimed: hops of their own ([`crate::detect::outgoing`]).
+    fn release_outgoing(&mut self, limit: i64) {
+        if self.outgoing.is_empty() {
+            return;
+        }
+        for held in self.outgoing.release(limit) {
+            self.process(held.hop, held.extra);
+        }
     }
 
     /// Process pending hop `idx`, first processing pending hops into its source stamped up to
@@ -636,6 +682,7 @@ impl Detector {
     /// later event had arrived: a follower calls this when its inputs are idle and the wall
     /// clock is past `limit + skew`, so an alert need not wait for the next login.
     pub fn settle(&mut self, limit: Time) {
+        self.release_outgoing(limit.0.saturating_add(self.config.skew.max(0)).saturating_sub(JOIN));
         self.flush_before(limit.0);
     }
 
@@ -644,9 +691,9 @@ impl Detector {
         self.flush_all();
     }
 
-    /// Hops waiting out the clock skew.
+    /// Hops waiting out the clock skew, or for their destination's record.
     pub fn pending_hops(&self) -> usize {
-        self.pending.queue.len()
+        self.pending.queue.len() + self.outgoing.len()
     }
 
     /// Record how the logins `probe` wants are scored (before feeding events).

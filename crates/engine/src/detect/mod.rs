@@ -8,7 +8,8 @@
 //! [`detector`] that drives them, with [`stream`] handing alert events to `watch` and
 //! [`probe`] answering questions about one hop. [`rule`] is the unseen-edge baseline.
 //! [`switch`] remembers the credential switches logged on each host, which the detector
-//! links chains and claims hops through.
+//! links chains and claims hops through; [`outgoing`] holds hops seen from their source alone
+//! until their destination's record claims them.
 
 pub mod alert;
 pub mod arrival;
@@ -19,6 +20,7 @@ pub(crate) mod detector;
 pub mod explain;
 pub mod history;
 pub mod lead;
+pub mod outgoing;
 mod pairs;
 pub(crate) mod prefetch;
 pub mod probe;

@@ -265,13 +265,16 @@ pub struct CoverageBuilder {
 /// The host whose own log row `i` of `t` is, if any (see the module's description).
 pub fn logging_host(t: &EventTable, i: usize) -> Option<u32> {
     let orientation = t.orientation[i];
+    let flags = EventFlags(t.flags[i]);
+    // a source's record of its own connection (Sysmon 3) is its own log, network-level or not
+    let source_side = flags.contains(EventFlags::SOURCE_SIDE);
     if orientation == Orientation::Tgt as u8
         || orientation == Orientation::Tgs as u8
-        || EventFlags(t.flags[i]).contains(EventFlags::NETWORK_ONLY)
+        || (flags.contains(EventFlags::NETWORK_ONLY) && !source_side)
     {
         return None;
     }
-    let host = if t.event_id[i] == 4648 { t.src_host[i] } else { t.dst_host[i] };
+    let host = if t.event_id[i] == 4648 || source_side { t.src_host[i] } else { t.dst_host[i] };
     (host != 0).then_some(host)
 }
 

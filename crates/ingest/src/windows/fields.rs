@@ -66,9 +66,22 @@ pub(crate) enum Key {
     Source,
     Destination,
     AuthenticationPackage,
+    /// RDP client (1024, 1102): the server as typed, or its address.
+    Value,
+    /// WinRM client (6): the connection string.
+    Connection,
+    /// Sysmon 3: whether the host opened the connection, and to where.
+    Initiated,
+    DestinationIp,
+    DestinationHostname,
+    DestinationPort,
+    Protocol,
+    /// Winlogbeat's `winlog.user`: the account the event's process ran as.
+    WinlogUserName,
+    WinlogUserDomain,
 }
 
-pub(crate) const KEYS: usize = Key::AuthenticationPackage as usize + 1;
+pub(crate) const KEYS: usize = Key::WinlogUserDomain as usize + 1;
 
 /// A leaf value: JSON strings borrowed where possible, numbers kept as numbers.
 #[derive(Clone, Debug, PartialEq)]
@@ -179,6 +192,11 @@ pub(crate) fn classify(path: &[Cow<'_, str>]) -> Option<Key> {
             ("Event", "EventData") if path.len() == 3 => data(p(2)),
             ("Event", "UserData") if path.len() == 4 => data(p(3)),
             ("winlog", "event_data") | ("winlog", "user_data") if path.len() == 3 => data(p(2)),
+            ("winlog", "user") if path.len() == 3 => match p(2) {
+                "name" => Some(Key::WinlogUserName),
+                "domain" => Some(Key::WinlogUserDomain),
+                _ => None,
+            },
             _ => None,
         },
     }
@@ -259,6 +277,13 @@ fn data(k: &str) -> Option<Key> {
         "User" => Key::User,
         "Address" => Key::Address,
         "LogonGuid" => Key::LogonGuid,
+        "Value" => Key::Value,
+        "connection" => Key::Connection,
+        "Initiated" => Key::Initiated,
+        "DestinationIp" => Key::DestinationIp,
+        "DestinationHostname" => Key::DestinationHostname,
+        "DestinationPort" => Key::DestinationPort,
+        "Protocol" => Key::Protocol,
         _ => return None,
     })
 }

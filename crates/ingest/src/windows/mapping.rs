@@ -8,9 +8,9 @@ use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, Time};
 use super::fields::{parse_uint, Fields, Key, Val};
 use crate::problems::{LineError, ProblemKind};
 
-/// Event ids read (each in its channel: [`home`]); every other id is skipped unread.
+/// Event ids read (each in its channel: [`homes`]); every other id is skipped unread.
 pub(crate) fn wanted(id: u32) -> bool {
-    home(id).is_some()
+    !homes(id).is_empty()
 }
 
 /// What part an event plays in the per-file joins.
@@ -302,35 +302,52 @@ pub(crate) const LOCAL_SESSION_MANAGER: Home = Home {
     channel: "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
     provider: "Microsoft-Windows-TerminalServices-LocalSessionManager",
 };
+/// The RDP client's own log on the machine it runs on (1024, 1102): outgoing RDP.
+pub(crate) const RDP_CLIENT: Home = Home {
+    channel: "Microsoft-Windows-TerminalServices-RDPClient/Operational",
+    provider: "Microsoft-Windows-TerminalServices-ClientActiveXCore",
+};
+/// The WinRM client's log (6: a WSMan session created towards a server).
+pub(crate) const WINRM: Home =
+    Home { channel: "Microsoft-Windows-WinRM/Operational", provider: "Microsoft-Windows-WinRM" };
+/// Sysmon (3: a network connection).
+pub(crate) const SYSMON: Home =
+    Home { channel: "Microsoft-Windows-Sysmon/Operational", provider: "Microsoft-Windows-Sysmon" };
 
-/// The channel and provider in which event id `id` is one hopscope reads. Ids mean
+/// The channels and providers in which event id `id` is one hopscope reads. Ids mean
 /// something only within their channel (the Application log's EventSystem writes 4625,
-/// Sysmon writes 3 and 22), so every id names its home.
-pub(crate) fn home(id: u32) -> Option<Home> {
+/// Sysmon writes 3 and 22, the RDP client writes 1102 as the Security log's clearing is),
+/// so every id names its homes.
+pub(crate) fn homes(id: u32) -> &'static [Home] {
     match id {
         4624 | 4625 | 4634 | 4647 | 4648 | 4672 | 4697 | 4768 | 4769 | 4771 | 4776 | 4778
-        | 4779 | 5140 | 5145 | 4719 => Some(SECURITY),
-        1100 | 1102 => Some(EVENTLOG_SECURITY),
-        104 => Some(EVENTLOG_SYSTEM),
-        7045 => Some(SERVICE_CONTROL_MANAGER),
-        1149 => Some(REMOTE_CONNECTION_MANAGER),
-        21..=25 => Some(LOCAL_SESSION_MANAGER),
-        _ => None,
+        | 4779 | 5140 | 5145 | 4719 => &[SECURITY],
+        1100 => &[EVENTLOG_SECURITY],
+        1102 => &[EVENTLOG_SECURITY, RDP_CLIENT],
+        104 => &[EVENTLOG_SYSTEM],
+        7045 => &[SERVICE_CONTROL_MANAGER],
+        1149 => &[REMOTE_CONNECTION_MANAGER],
+        21..=25 => &[LOCAL_SESSION_MANAGER],
+        1024 => &[RDP_CLIENT],
+        6 => &[WINRM],
+        3 => &[SYSMON],
+        _ => &[],
     }
 }
 
-/// Whether a record with id `id` comes from that id's home. A record that names its channel
-/// or provider must name the home's (both, when it names both); one that names neither
-/// (LANL wls, hand-made exports) is read only for the Security log's ids, which are the only
-/// ones such exports carry.
-fn from_home(f: &Fields<'_>, id: u32) -> bool {
-    let Some(home) = home(id) else { return false };
+/// The home of id `id` a record comes from, if any. A record that names its channel or
+/// provider must name the home's (both, when it names both); one that names neither (LANL
+/// wls, hand-made exports) is read only for the Security log's ids, which are the only ones
+/// such exports carry.
+fn from_home(f: &Fields<'_>, id: u32) -> Option<Home> {
     let (channel, provider) = (given(f, Key::Channel), given(f, Key::Provider));
-    if channel.is_none() && provider.is_none() {
-        return home == SECURITY;
-    }
-    channel.is_none_or(|c| c.eq_ignore_ascii_case(home.channel))
-        && provider.is_none_or(|p| p.eq_ignore_ascii_case(home.provider))
+    homes(id).iter().copied().find(|home| {
+        if channel.is_none() && provider.is_none() {
+            return *home == SECURITY;
+        }
+        channel.as_deref().is_none_or(|c| c.eq_ignore_ascii_case(home.channel))
+            && provider.as_deref().is_none_or(|p| p.eq_ignore_ascii_case(home.provider))
+    })
 }
 
 /// Interpret one record. `Ok(None)`: not an event hopscope uses (skipped, not a problem).
@@ -351,9 +368,9 @@ pub(crate) fn interpret(
         return Ok(None);
     }
     // an id read outside its channel is another event (skipped, not a problem)
-    if !from_home(f, u32::from(id)) {
+    let Some(home) = from_home(f, u32::from(id)) else {
         return Ok(None);
-    }
+    };
     let computer =
         given(f, Key::Computer).or_else(|| given(f, Key::HostName)).ok_or_else(|| {
             LineError::new(
@@ -385,6 +402,13 @@ pub(crate) fn interpret(
         address: None,
     };
     let logon_id = |k| f.get(k).and_then(Val::uint);
+    if home == RDP_CLIENT || home == WINRM || home == SYSMON {
+        if !outgoing(f, &mut e, home)? {
+            return Ok(None);
+        }
+        local_is_local(&mut e);
+        return Ok(Some(e));
+    }
     match id {
         4624 | 4625 => logon(f, &mut e, id == 4625),
         4634 | 4647 => {
@@ -545,7 +569,121 @@ pub(crate) fn interpret(
         _ => return Ok(None),
     }
     local_is_local(&mut e);
+    if id == 4648 && e.dst_host.as_deref() != Some(e.computer.as_str()) {
+        // explicit credentials used towards another server: that login seen from its source
+        e.flags.insert(EventFlags::SOURCE_SIDE);
+    }
     Ok(Some(e))
+}
+
+/// Remote-access ports whose Sysmon 3 connections are read, and the service each is.
+fn remote_access_port(port: u64) -> Option<(&'static str, LogonType)> {
+    Some(match port {
+        22 => ("ssh", LogonType::RemoteInteractive),
+        135 => ("dce_rpc", LogonType::Network),
+        445 => ("smb", LogonType::Network),
+        3389 => ("rdp", LogonType::RemoteInteractive),
+        5985 | 5986 => ("winrm", LogonType::Network),
+        _ => return None,
+    })
+}
+
+/// A server as a client names it (`th-app-02`, `10.0.0.5`, `th-app-02:3390`, `[2001:db8::1]:3389`,
+/// `http://th-app-02:5985/wsman?PSVersion=5.1`) → (host name, address): one of them.
+fn server(s: &str) -> (Option<String>, Option<String>) {
+    let s = s.trim();
+    let s = s.split_once("://").map_or(s, |(_, r)| r);
+    let s = s.split(['/', '?']).next().unwrap_or(s);
+    let bare = s.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return (None, Some(bare.to_string()));
+    }
+    // a port after the last ':' (IPv6 addresses are bracketed when a port follows)
+    let host = match s.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => s,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        (None, Some(host.to_string()))
+    } else if host.is_empty() {
+        (None, None)
+    } else {
+        (Some(host.to_string()), None)
+    }
+}
+
+/// `DOMAIN\user` of a process, as (user, domain); `None` for the machine's own accounts
+/// (`NT AUTHORITY\SYSTEM`, `LOCAL SERVICE`, `NETWORK SERVICE`, a computer account).
+fn person(f: &Fields<'_>) -> (Option<(String, Option<String>)>, bool) {
+    let (user, domain) = match (given(f, Key::User), given(f, Key::WinlogUserName)) {
+        (Some(u), _) => split_account(&u),
+        (None, Some(u)) => (u, given(f, Key::WinlogUserDomain)),
+        (None, None) => return (None, false),
+    };
+    let machine = user.ends_with('$')
+        || domain.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("NT AUTHORITY"))
+        || ["SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE"].iter().any(|s| user.eq_ignore_ascii_case(s));
+    (Some((user, domain)), machine)
+}
+
+/// An outgoing connection seen from the source (RDP client 1024/1102, WinRM client 6, Sysmon 3
+/// initiated to a remote-access port): a logon from the computer to the server it names,
+/// flagged `source-side`, its outcome unknown. Sysmon 3 of the machine's own accounts is
+/// `network-only` (SMB and RPC to domain controllers all day). `Ok(false)`: not one we read
+/// (a connection received, to another port, over UDP).
+fn outgoing(f: &Fields<'_>, e: &mut WinEvent, home: Home) -> Result<bool, LineError> {
+    let event_id = e.event_id;
+    let missing = |what: &str| {
+        LineError::new(ProblemKind::Truncated, format!("{} {event_id} without {what}", home.channel))
+    };
+    e.src_host = Some(e.computer.clone());
+    e.dst_host = None;
+    e.outcome = Outcome::Unknown;
+    e.flags.insert(EventFlags::SOURCE_SIDE);
+    let (account, machine) = person(f);
+    if let Some((u, d)) = account {
+        e.src_user = Some(u);
+        e.src_domain = d;
+    }
+    let target = if home == RDP_CLIENT {
+        e.auth = Some("rdp".into());
+        e.logon_type = LogonType::RemoteInteractive;
+        given(f, Key::Value).ok_or_else(|| missing("the server (Value)"))?
+    } else if home == WINRM {
+        e.auth = Some("winrm".into());
+        e.logon_type = LogonType::Network;
+        given(f, Key::Connection).ok_or_else(|| missing("the connection string (connection)"))?
+    } else {
+        let initiated = f.get(Key::Initiated).map(|v| v.text().trim().eq_ignore_ascii_case("true"));
+        if initiated != Some(true) {
+            return Ok(false);
+        }
+        if given(f, Key::Protocol).is_some_and(|p| !p.eq_ignore_ascii_case("tcp")) {
+            return Ok(false);
+        }
+        let port = f.get(Key::DestinationPort).and_then(Val::uint);
+        let Some((service, logon_type)) = port.and_then(remote_access_port) else { return Ok(false) };
+        e.auth = Some(service.into());
+        e.logon_type = logon_type;
+        if machine {
+            e.flags.insert(EventFlags::NETWORK_ONLY);
+        }
+        e.dst_host = given(f, Key::DestinationHostname);
+        address(f, Key::DestinationIp).ok_or_else(|| missing("DestinationIp"))?
+    };
+    let (name, ip) = server(&target);
+    if name.is_none() && ip.is_none() {
+        return Err(LineError::new(
+            ProblemKind::BadValue,
+            format!("{} {event_id}: no server in {target:?}", home.channel),
+        ));
+    }
+    if name.is_some() {
+        e.dst_host = name;
+    }
+    e.dst_ip = ip;
+    Ok(true)
 }
 
 /// A loopback address, `localhost` or the computer's own name on either side of an event is
@@ -729,6 +867,74 @@ mod tests {
         let e = run(r##"{"EventID":4648,"Hostname":"WS5.corp","TimeCreated":"2020-01-01T00:00:00Z","SubjectUserName":"alice","TargetUserName":"admin","TargetServerName":"WS6","IpAddress":"-"}"##).unwrap();
         assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref()), (Some("WS5.corp"), Some("WS6")));
         assert_eq!((e.user.as_deref(), e.src_user.as_deref()), (Some("admin"), Some("alice")));
+    }
+
+    #[test]
+    fn explicit_credentials_towards_another_server_are_source_side() {
+        let e = run(r##"{"EventID":4648,"Hostname":"WS5.corp","TimeCreated":"2020-01-01T00:00:00Z","SubjectUserName":"alice","TargetUserName":"admin","TargetServerName":"WS6","IpAddress":"-"}"##).unwrap();
+        assert!(e.flags.contains(EventFlags::SOURCE_SIDE));
+        let e = run(r##"{"EventID":4648,"Hostname":"WS5.corp","TimeCreated":"2020-01-01T00:00:00Z","SubjectUserName":"alice","TargetUserName":"admin","TargetServerName":"-","IpAddress":"10.0.0.6"}"##).unwrap();
+        assert!(e.flags.contains(EventFlags::SOURCE_SIDE), "by address alone");
+        let e = run(r##"{"EventID":4648,"Hostname":"WS5.corp","TimeCreated":"2020-01-01T00:00:00Z","SubjectUserName":"alice","TargetUserName":"admin","TargetServerName":"localhost","IpAddress":"-"}"##).unwrap();
+        assert!(!e.flags.contains(EventFlags::SOURCE_SIDE), "runas on the host itself");
+    }
+
+    #[test]
+    fn rdp_and_winrm_clients_are_outgoing_logins_seen_from_the_source() {
+        let rdp = |id: u32, value: &str| {
+            run(&format!(
+                r##"{{"winlog":{{"event_id":{id},"channel":"Microsoft-Windows-TerminalServices-RDPClient/Operational","provider_name":"Microsoft-Windows-TerminalServices-ClientActiveXCore","computer_name":"US-JUMP-01.corp","time_created":"2019-12-16T16:00:00Z","event_data":{{"Value":"{value}"}},"user":{{"name":"svc-backup","domain":"CORP"}}}}}}"##
+            ))
+        };
+        let e = rdp(1024, "jp-crm-01:3389").expect("1024 read");
+        assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref(), e.dst_ip.as_deref()), (Some("US-JUMP-01.corp"), Some("jp-crm-01"), None));
+        assert_eq!((e.src_user.as_deref(), e.src_domain.as_deref(), e.user.as_deref()), (Some("svc-backup"), Some("CORP"), None));
+        assert_eq!((e.orientation, e.outcome, e.logon_type), (Orientation::LogOn, Outcome::Unknown, LogonType::RemoteInteractive));
+        assert!(e.flags.contains(EventFlags::SOURCE_SIDE));
+        assert_eq!(e.auth.as_deref(), Some("rdp"));
+        // 1102 in the RDP client's log is the connection's address, not a clearing
+        let e = rdp(1102, "10.40.1.20").expect("1102 read");
+        assert_eq!((e.dst_host, e.dst_ip.as_deref(), e.orientation), (None, Some("10.40.1.20"), Orientation::LogOn));
+        assert_eq!(rdp(1102, "[2001:db8::7]:3390").unwrap().dst_ip.as_deref(), Some("2001:db8::7"));
+        // without its server: a problem, not an event
+        let f = Fields::from_json(r##"{"EventID":1024,"Channel":"Microsoft-Windows-TerminalServices-RDPClient/Operational","Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z"}"##).unwrap();
+        assert_eq!(interpret(&f, &RecordContext::default()).unwrap_err().kind, ProblemKind::Truncated);
+        let winrm = |c: &str| {
+            run(&format!(
+                r##"{{"EventID":6,"Channel":"Microsoft-Windows-WinRM/Operational","SourceName":"Microsoft-Windows-WinRM","Hostname":"WORKSTATION5","TimeCreated":"2020-01-01T00:00:00Z","connection":"{c}"}}"##
+            ))
+            .unwrap()
+        };
+        let e = winrm("WORKSTATION6/wsman?PSVersion=5.1.17763.592");
+        assert_eq!((e.dst_host.as_deref(), e.auth.as_deref(), e.logon_type), (Some("WORKSTATION6"), Some("winrm"), LogonType::Network));
+        assert!(e.flags.contains(EventFlags::SOURCE_SIDE));
+        assert_eq!(winrm("http://172.18.39.6:5985/wsman").dst_ip.as_deref(), Some("172.18.39.6"));
+        assert_eq!(winrm("https://ws6.corp:5986/wsman").dst_host.as_deref(), Some("ws6.corp"));
+        // WinRM's 6 elsewhere, and other ids of its log, are not read
+        assert!(run(r##"{"EventID":6,"Channel":"System","Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z","connection":"x"}"##).is_none());
+    }
+
+    #[test]
+    fn sysmon_connections_to_remote_access_ports() {
+        let sysmon = |initiated: &str, port: u32, user: &str, proto: &str| {
+            run(&format!(
+                r##"{{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","SourceName":"Microsoft-Windows-Sysmon","Hostname":"WORKSTATION5.theshire.local","UtcTime":"x","TimeCreated":"2020-08-06T15:56:04Z","Initiated":"{initiated}","Protocol":"{proto}","SourceIp":"172.18.39.5","DestinationIp":"172.18.39.6","DestinationHostname":"-","DestinationPort":"{port}","User":"{user}"}}"##
+            ))
+        };
+        let e = sysmon("true", 5985, "THESHIRE\\pgustavo", "tcp").expect("read");
+        assert_eq!((e.src_host.as_deref(), e.dst_ip.as_deref(), e.dst_host), (Some("WORKSTATION5.theshire.local"), Some("172.18.39.6"), None));
+        assert_eq!((e.src_user.as_deref(), e.src_domain.as_deref(), e.user), (Some("pgustavo"), Some("THESHIRE"), None));
+        assert_eq!((e.auth.as_deref(), e.outcome), (Some("winrm"), Outcome::Unknown));
+        assert_eq!(e.flags, EventFlags::SOURCE_SIDE);
+        for (port, auth, lt) in [(22, "ssh", LogonType::RemoteInteractive), (135, "dce_rpc", LogonType::Network), (445, "smb", LogonType::Network), (3389, "rdp", LogonType::RemoteInteractive), (5986, "winrm", LogonType::Network)] {
+            let e = sysmon("true", port, "THESHIRE\\pgustavo", "tcp").unwrap();
+            assert_eq!((e.auth.as_deref(), e.logon_type), (Some(auth), lt), "{port}");
+        }
+        let e = sysmon("true", 445, "NT AUTHORITY\\SYSTEM", "tcp").unwrap();
+        assert_eq!(e.flags, EventFlags::SOURCE_SIDE.with(EventFlags::NETWORK_ONLY), "the machine's own SMB");
+        assert!(sysmon("false", 5985, "NT AUTHORITY\\SYSTEM", "tcp").is_none(), "received");
+        assert!(sysmon("true", 443, "THESHIRE\\pgustavo", "tcp").is_none(), "not remote access");
+        assert!(sysmon("true", 3389, "THESHIRE\\pgustavo", "udp").is_none(), "RDP's UDP transport");
     }
 
     #[test]
