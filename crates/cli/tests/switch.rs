@@ -52,15 +52,28 @@ fn opsadmin_became_root_with_sudo_and_root_went_on_one_chain_with_its_evidence()
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     case(p);
-    let args =
-        ["trace", "--case", "c", "--host", "th-app-02", "--at", "2019-09-05T13:00:00Z", "--warmup", "2d"];
+    let args = [
+        "trace",
+        "--case",
+        "c",
+        "--host",
+        "th-app-02",
+        "--at",
+        "2019-09-05T13:00:00Z",
+        "--warmup",
+        "2d",
+    ];
     let t: serde_json::Value =
         serde_json::from_str(&ok(&[&args[..], &["--json"]].concat(), p)).unwrap();
     let path = t["path"].as_array().expect("a path");
     let hops: Vec<(&str, &str, &str)> = path
         .iter()
         .map(|h| {
-            (h["src_host"].as_str().unwrap(), h["dst_host"].as_str().unwrap(), h["user"].as_str().unwrap())
+            (
+                h["src_host"].as_str().unwrap(),
+                h["dst_host"].as_str().unwrap(),
+                h["user"].as_str().unwrap(),
+            )
         })
         .collect();
     assert_eq!(
@@ -72,7 +85,10 @@ fn opsadmin_became_root_with_sudo_and_root_went_on_one_chain_with_its_evidence()
     assert!(path[0].get("after_switch").is_none());
     let s = &path[1]["after_switch"];
     assert_eq!(s["text"], "opsadmin became root on sg-ops-03 with sudo", "{t}");
-    assert_eq!((&s["from"], &s["to"], &s["method"]), (&"opsadmin".into(), &"root".into(), &"sudo".into()));
+    assert_eq!(
+        (&s["from"], &s["to"], &s["method"]),
+        (&"opsadmin".into(), &"root".into(), &"sudo".into())
+    );
     // the first of sudo's two lines of the switch
     assert_eq!(s["evidence"]["line"], 3, "{t}");
     assert!(s["evidence"]["file"].as_str().unwrap().ends_with("sg-ops-03/auth.log"), "{t}");
@@ -86,26 +102,42 @@ fn opsadmin_became_root_with_sudo_and_root_went_on_one_chain_with_its_evidence()
 
     // detect's reason for the hop names the switch, and its evidence holds the sudo line
     let v: serde_json::Value =
-        serde_json::from_str(&ok(&["detect", "--case", "c", "--warmup", "2d", "--json"], p)).unwrap();
+        serde_json::from_str(&ok(&["detect", "--case", "c", "--warmup", "2d", "--json"], p))
+            .unwrap();
     let (alert, i) = v["alerts"]
         .as_array()
         .unwrap()
         .iter()
         .find_map(|a| {
             let hops = a["hops"].as_array().unwrap();
-            let i = hops.iter().position(|h| h["dst_host"] == "th-app-02" && h["user"] == "root")?;
+            let i =
+                hops.iter().position(|h| h["dst_host"] == "th-app-02" && h["user"] == "root")?;
             Some((a, i))
         })
         .unwrap_or_else(|| panic!("the hop as root is alerted: {v}"));
     let hop = &alert["hops"][i];
     let reason = alert["reasons"][i].as_str().unwrap();
-    assert!(reason.contains("opsadmin became root on sg-ops-03 with sudo before this hop"), "{reason}");
     assert!(
-        hop["features"].as_array().unwrap().iter().any(|f| f["name"] == "switched-on-source" && f["bits"] == 0.0),
+        reason.contains("opsadmin became root on sg-ops-03 with sudo before this hop"),
+        "{reason}"
+    );
+    assert!(
+        hop["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "switched-on-source" && f["bits"] == 0.0),
         "{hop}"
     );
     // the hop into sg-ops-03 is in the same alert: one chain
-    assert!(alert["hops"].as_array().unwrap().iter().any(|h| h["dst_host"] == "sg-ops-03" && h["user"] == "opsadmin"), "{alert}");
+    assert!(
+        alert["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["dst_host"] == "sg-ops-03" && h["user"] == "opsadmin"),
+        "{alert}"
+    );
     let evidence = serde_json::to_string(&hop["evidence"]).unwrap();
     assert!(evidence.contains("sg-ops-03/auth.log") && evidence.contains("\"line\":3"), "{hop}");
 }
@@ -130,7 +162,18 @@ fn without_the_sudo_lines_the_hop_as_root_is_not_linked_through_a_switch() {
         p,
     );
     let t: serde_json::Value = serde_json::from_str(&ok(
-        &["trace", "--case", "c", "--host", "th-app-02", "--at", "2019-09-05T13:00:00Z", "--warmup", "2d", "--json"],
+        &[
+            "trace",
+            "--case",
+            "c",
+            "--host",
+            "th-app-02",
+            "--at",
+            "2019-09-05T13:00:00Z",
+            "--warmup",
+            "2d",
+            "--json",
+        ],
         p,
     ))
     .unwrap();

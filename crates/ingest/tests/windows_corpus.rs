@@ -118,32 +118,41 @@ fn otrf_datasets_show_the_hop_from_workstation5_and_nothing_else() {
 
 #[test]
 fn otrf_powershell_remoting_seen_from_its_source() {
-    let Some(zip) = support::corpus(
-        "windows-json/otrf-lateral-movement/covenant_psremoting_command.zip",
-    ) else {
+    let Some(zip) =
+        support::corpus("windows-json/otrf-lateral-movement/covenant_psremoting_command.zip")
+    else {
         return;
     };
     let got = ingest(&[zip], None, &otrf_lab());
     let src_user = |e: &Event| {
-        got.catalog.accounts.get(e.src_user).map(|a| a.name.to_ascii_lowercase()).unwrap_or_default()
+        got.catalog
+            .accounts
+            .get(e.src_user)
+            .map(|a| a.name.to_ascii_lowercase())
+            .unwrap_or_default()
     };
     // Sysmon 3 on WORKSTATION5: GruntHTTP.exe, as pgustavo, opened WinRM (5985) to
     // WORKSTATION6 three times; WORKSTATION6's own Sysmon records of receiving them are not read
     let sysmon: Vec<Event> = got.events.iter().filter(|e| e.event_id == 3).collect();
-    let winrm: Vec<&Event> = sysmon
-        .iter()
-        .filter(|e| got.catalog.auths.name(e.auth) == Some("winrm"))
-        .collect();
+    let winrm: Vec<&Event> =
+        sysmon.iter().filter(|e| got.catalog.auths.name(e.auth) == Some("winrm")).collect();
     assert_eq!(winrm.len(), 3, "{sysmon:?}");
     for e in &winrm {
-        assert_eq!((got.host(e.src_host), got.host(e.dst_host)), ("WORKSTATION5".into(), "WORKSTATION6".into()));
+        assert_eq!(
+            (got.host(e.src_host), got.host(e.dst_host)),
+            ("WORKSTATION5".into(), "WORKSTATION6".into())
+        );
         assert_eq!(src_user(e), "pgustavo");
         assert_eq!(e.user, 0, "the account logged on with is the destination's to say");
         assert_eq!((e.orientation, e.outcome), (Orientation::LogOn, Outcome::Unknown));
-        assert!(e.flags.contains(EventFlags::SOURCE_SIDE) && !e.flags.contains(EventFlags::NETWORK_ONLY));
+        assert!(
+            e.flags.contains(EventFlags::SOURCE_SIDE)
+                && !e.flags.contains(EventFlags::NETWORK_ONLY)
+        );
     }
     // the machines' own SMB, RPC and LDAP-side traffic to the DC: network-only, never hops
-    let machine: Vec<&Event> = sysmon.iter().filter(|e| e.flags.contains(EventFlags::NETWORK_ONLY)).collect();
+    let machine: Vec<&Event> =
+        sysmon.iter().filter(|e| e.flags.contains(EventFlags::NETWORK_ONLY)).collect();
     assert!(!machine.is_empty());
     assert!(machine.iter().all(|e| e.flags.contains(EventFlags::SOURCE_SIDE)
         && matches!(src_user(e).as_str(), "system" | "network service" | "local service")));
@@ -157,7 +166,8 @@ fn otrf_powershell_remoting_seen_from_its_source() {
     // 4648: pgustavo's explicit credentials for HTTP/WORKSTATION6 (WinRM), five times, each
     // seen from its source; the computer's own 4648 to itself stays local
     let explicit: Vec<Event> = got.events.iter().filter(|e| e.event_id == 4648).collect();
-    let remote: Vec<&Event> = explicit.iter().filter(|e| got.host(e.dst_host) == "WORKSTATION6").collect();
+    let remote: Vec<&Event> =
+        explicit.iter().filter(|e| got.host(e.dst_host) == "WORKSTATION6").collect();
     assert_eq!(remote.len(), 5);
     assert!(remote.iter().all(|e| e.flags.contains(EventFlags::SOURCE_SIDE)
         && got.host(e.src_host) == "WORKSTATION5"
@@ -462,10 +472,9 @@ fn every_evtx_event_has_its_system_time_record_id_and_a_mapped_channel() {
             .collect();
         let report = &got.summary.sources[0];
         for (id, ts) in &truth {
-            for t in ts
-                .iter()
-                .filter(|t| mapped(t) && !conditional(t) && t.event_id != 4672 && t.event_id != 5145)
-            {
+            for t in ts.iter().filter(|t| {
+                mapped(t) && !conditional(t) && t.event_id != 4672 && t.event_id != 5145
+            }) {
                 assert!(
                     stored.contains(id) || !report.problems.is_empty(),
                     "{name}: mapped record {id} ({t:?}) not stored, no problem counted"

@@ -146,19 +146,26 @@ mod tests {
         let s = read(row(Orientation::Switch, 0, LogonType::Unknown)).expect("a switch row");
         assert_eq!((s.host, s.from, s.to, s.kind, s.method), (3, 1, 2, SwitchKind::Program, 7));
         assert_eq!(s.evidence.position, Position::Line(9));
-        let failed = Event { outcome: Outcome::Failure, ..row(Orientation::Switch, 0, LogonType::Unknown) };
+        let failed =
+            Event { outcome: Outcome::Failure, ..row(Orientation::Switch, 0, LogonType::Unknown) };
         assert_eq!(read(failed).map(|s| s.outcome), Some(Outcome::Failure));
         // an unnamed account before is kept; no account after, or the same one, is no switch
-        assert!(read(Event { src_user: 0, ..row(Orientation::Switch, 0, LogonType::Unknown) }).is_some());
-        assert!(read(Event { user: 0, ..row(Orientation::Switch, 0, LogonType::Unknown) }).is_none());
-        assert!(read(Event { user: 1, ..row(Orientation::Switch, 0, LogonType::Unknown) }).is_none());
+        assert!(read(Event { src_user: 0, ..row(Orientation::Switch, 0, LogonType::Unknown) })
+            .is_some());
+        assert!(
+            read(Event { user: 0, ..row(Orientation::Switch, 0, LogonType::Unknown) }).is_none()
+        );
+        assert!(
+            read(Event { user: 1, ..row(Orientation::Switch, 0, LogonType::Unknown) }).is_none()
+        );
     }
 
     #[test]
     fn windows_records_of_a_switch_are_read_where_windows_wrote_them() {
         let explicit = read(row(Orientation::LogOn, 4648, LogonType::Unknown)).expect("4648");
         assert_eq!((explicit.host, explicit.kind), (4, SwitchKind::ExplicitCredentials));
-        let netonly = read(row(Orientation::LogOn, 4624, LogonType::NewCredentials)).expect("type 9");
+        let netonly =
+            read(row(Orientation::LogOn, 4624, LogonType::NewCredentials)).expect("type 9");
         assert_eq!((netonly.host, netonly.kind), (3, SwitchKind::NewCredentials));
         // an ordinary logon, or a failed one, is no switch
         assert!(read(row(Orientation::LogOn, 4624, LogonType::Network)).is_none());

@@ -43,9 +43,8 @@ fn hops_use_real_protocols_and_stolen_credentials() {
     assert_eq!(entry["account"], "opsadmin");
     // every hop into Thailand follows, within the hour, a login into Singapore from outside
     // and its sudo
-    let secs = |v: &serde_json::Value| {
-        v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second()
-    };
+    let secs =
+        |v: &serde_json::Value| v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap().as_second();
     for l in logins.iter().filter(|l| l["hop"] == 1) {
         let at = secs(&l["time"]);
         assert!(
@@ -57,7 +56,12 @@ fn hops_use_real_protocols_and_stolen_credentials() {
     let first = &switches[0];
     assert_eq!(
         (&first["host"], &first["from"], &first["to"], &first["method"]),
-        (&serde_json::json!("sg-ops-03"), &serde_json::json!("opsadmin"), &serde_json::json!("root"), &serde_json::json!("sudo"))
+        (
+            &serde_json::json!("sg-ops-03"),
+            &serde_json::json!("opsadmin"),
+            &serde_json::json!("root"),
+            &serde_json::json!("sudo")
+        )
     );
     assert!(first["time"].as_str() > entry["time"].as_str(), "sudo after the login");
     assert!(switches.iter().all(|s| s["host"] == "sg-ops-03"));
@@ -102,12 +106,10 @@ fn malicious_logins_are_in_the_logs() {
     assert!(log.lines().any(|l| l.contains("Accepted password for root from 10.30.")));
     // the switch to root before it is sudo's pair of lines in sg-ops-03's auth.log
     let sg = std::fs::read_to_string(run.path().join("logs/linux/sg-ops-03/auth.log")).unwrap();
-    assert!(sg.lines().any(|l| l.contains(
-        " sudo:  opsadmin : TTY=pts/"
-    ) && l.ends_with(" ; USER=root ; COMMAND=/bin/bash")));
-    assert!(sg.lines().any(|l| l.contains(
-        "pam_unix(sudo:session): session opened for user root(uid=0) by opsadmin(uid="
-    )));
+    assert!(sg.lines().any(|l| l.contains(" sudo:  opsadmin : TTY=pts/")
+        && l.ends_with(" ; USER=root ; COMMAND=/bin/bash")));
+    assert!(sg.lines().any(|l| l
+        .contains("pam_unix(sudo:session): session opened for user root(uid=0) by opsadmin(uid=")));
     // the hop into Japan is a 4624 type 10 on jp-crm-01 from us-jump-01's address
     let us_ip = run.truth["logins"]
         .as_array()

@@ -52,7 +52,10 @@ fn sshd_ingests_without_problems_and_counts_match() {
     // read as ignored lines (docs/formats.md)
     let lines = &run.summary.sshd_lines;
     assert!(lines["sudo"] > 0 && lines["sudo"] == lines["sudo-session"], "{lines:?}");
-    assert_eq!(events, lines["auth"] + lines["invalid-user"] + lines["sudo"] + lines["sudo-session"]);
+    assert_eq!(
+        events,
+        lines["auth"] + lines["invalid-user"] + lines["sudo"] + lines["sudo-session"]
+    );
     let ignored: u64 = summary.sources.iter().map(|s| s.ignored).sum();
     assert_eq!(ignored, lines["session-opened"] + lines["session-closed"]);
     assert!(summary.sources.iter().all(|s| s.notes.iter().all(|n| !n.contains("time zone"))));

@@ -503,8 +503,7 @@ impl Detector {
         let linked = via.map_or(hop, |s| Hop { user: s.from, ..hop });
         let fleet = &self.fleet;
         let book = &mut self.book;
-        let mut trail =
-            self.chains.trail_for(&linked, |h| fleet.foothold(h), |a| book.root(a));
+        let mut trail = self.chains.trail_for(&linked, |h| fleet.foothold(h), |a| book.root(a));
         let scoring = !self.learning && self.warmup_end.is_some_and(|w| hop.time >= w);
         // An unremarkable hop passes an alert on only when it is the same account moving on
         // from a raised alert; otherwise alerts would spread through every benign chain of a

@@ -79,10 +79,8 @@ impl Outgoing {
 
     /// The held hop a failed logon at its destination answers, taken out.
     pub fn claim_failure(&mut self, f: &FailedLogin, skew: i64) -> Option<Held> {
-        let i = self
-            .held
-            .iter()
-            .position(|h| joins(&h.hop, f.src, f.dst, f.user, f.time.0, skew))?;
+        let i =
+            self.held.iter().position(|h| joins(&h.hop, f.src, f.dst, f.user, f.time.0, skew))?;
         self.held.remove(i)
     }
 
@@ -129,7 +127,10 @@ mod tests {
         assert!(o.claim(&Hop::test(30 * SECOND, 1, 3, 7), skew).is_none());
         assert!(o.claim(&Hop::test(JOIN + SECOND, 1, 2, 7), skew).is_none());
         let held = o.claim(&Hop::test(30 * SECOND, 1, 2, 7), skew).expect("claimed");
-        assert_eq!(held.extra, vec![hopscope_model::Evidence { source: 1, position: Position::Line(SECOND as u64) }]);
+        assert_eq!(
+            held.extra,
+            vec![hopscope_model::Evidence { source: 1, position: Position::Line(SECOND as u64) }]
+        );
         assert!(o.is_empty());
         // a failure at the destination answers it too
         o.hold(source_side(0, 1, 2, 0), skew);

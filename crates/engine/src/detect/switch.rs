@@ -53,7 +53,9 @@ impl Switches {
         let ring = self.by_host.entry(s.host).or_default();
         let horizon = s.time.0.saturating_sub(window);
         ring.retain(|x| x.time.0 >= horizon);
-        if ring.iter().any(|x| x.from == s.from && x.to == s.to && (x.time.0 - s.time.0).abs() <= skew)
+        if ring
+            .iter()
+            .any(|x| x.from == s.from && x.to == s.to && (x.time.0 - s.time.0).abs() <= skew)
         {
             return None;
         }

@@ -257,7 +257,10 @@ mod tests {
     fn pam_session_lines() {
         let ok = |f, t| Some((Some(f), Some(t), true));
         assert_eq!(
-            sw("sudo", "pam_unix(sudo:session): session opened for user root(uid=0) by opsadmin(uid=1000)"),
+            sw(
+                "sudo",
+                "pam_unix(sudo:session): session opened for user root(uid=0) by opsadmin(uid=1000)"
+            ),
             ok("opsadmin", "root")
         );
         assert_eq!(
@@ -268,9 +271,15 @@ mod tests {
             sw("su", "pam_unix(su-l:session): session opened for user postgres(uid=26) by opsadmin(uid=1000)"),
             ok("opsadmin", "postgres")
         );
-        assert_eq!(sw("su(pam_unix)", "session opened for user cyrus by (uid=0)"), ok("root", "cyrus"));
         assert_eq!(
-            sw("runuser", "pam_unix(runuser-l:session): session opened for user postgres by (uid=0)"),
+            sw("su(pam_unix)", "session opened for user cyrus by (uid=0)"),
+            ok("root", "cyrus")
+        );
+        assert_eq!(
+            sw(
+                "runuser",
+                "pam_unix(runuser-l:session): session opened for user postgres by (uid=0)"
+            ),
             ok("root", "postgres")
         );
         assert_eq!(
@@ -307,7 +316,10 @@ mod tests {
             Some((Some("opsadmin"), None, false))
         );
         assert_eq!(
-            sw("su(pam_unix)", "authentication failure; logname= uid=500 euid=0 tty= ruser=bob rhost=  user=root"),
+            sw(
+                "su(pam_unix)",
+                "authentication failure; logname= uid=500 euid=0 tty= ruser=bob rhost=  user=root"
+            ),
             Some((Some("bob"), Some("root"), false))
         );
     }
@@ -320,7 +332,8 @@ mod tests {
         assert_eq!(sw("sudo", l), Some((Some("opsadmin"), Some("postgres"), true)));
         let l = "opsadmin : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/x ; USER=root ; COMMAND=/bin/ls";
         assert_eq!(sw("sudo", l), Some((Some("opsadmin"), Some("root"), false)));
-        let l = "mallory : user NOT in sudoers ; TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/bin/sh";
+        let l =
+            "mallory : user NOT in sudoers ; TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/bin/sh";
         assert_eq!(sw("sudo", l), Some((Some("mallory"), Some("root"), false)));
         // a command holding " ; USER=" says nothing about the target
         let l = "opsadmin : TTY=pts/0 ; PWD=/ ; USER=backup ; COMMAND=/bin/echo x ; USER=root ; COMMAND=y";
@@ -335,15 +348,27 @@ mod tests {
 
     #[test]
     fn su_and_pkexec_lines() {
-        assert_eq!(sw("su", "(to root) opsadmin on pts/0"), Some((Some("opsadmin"), Some("root"), true)));
+        assert_eq!(
+            sw("su", "(to root) opsadmin on pts/0"),
+            Some((Some("opsadmin"), Some("root"), true))
+        );
         assert_eq!(
             sw("su", "FAILED SU (to root) opsadmin on pts/0"),
             Some((Some("opsadmin"), Some("root"), false))
         );
-        assert_eq!(sw("su", "Successful su for root by opsadmin"), Some((Some("opsadmin"), Some("root"), true)));
-        assert_eq!(sw("su", "FAILED su for root by opsadmin"), Some((Some("opsadmin"), Some("root"), false)));
+        assert_eq!(
+            sw("su", "Successful su for root by opsadmin"),
+            Some((Some("opsadmin"), Some("root"), true))
+        );
+        assert_eq!(
+            sw("su", "FAILED su for root by opsadmin"),
+            Some((Some("opsadmin"), Some("root"), false))
+        );
         assert_eq!(sw("su", "+ pts/0 opsadmin:root"), Some((Some("opsadmin"), Some("root"), true)));
-        assert_eq!(sw("su", "- pts/0 opsadmin:root"), Some((Some("opsadmin"), Some("root"), false)));
+        assert_eq!(
+            sw("su", "- pts/0 opsadmin:root"),
+            Some((Some("opsadmin"), Some("root"), false))
+        );
         assert_eq!(
             sw("pkexec", "opsadmin: Executing command [USER=root] [TTY=unknown] [CWD=/home/opsadmin] [COMMAND=/usr/bin/bash -c '[USER=x]']"),
             Some((Some("opsadmin"), Some("root"), true))

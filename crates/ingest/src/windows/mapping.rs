@@ -623,7 +623,9 @@ fn person(f: &Fields<'_>) -> (Option<(String, Option<String>)>, bool) {
     };
     let machine = user.ends_with('$')
         || domain.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("NT AUTHORITY"))
-        || ["SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE"].iter().any(|s| user.eq_ignore_ascii_case(s));
+        || ["SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE"]
+            .iter()
+            .any(|s| user.eq_ignore_ascii_case(s));
     (Some((user, domain)), machine)
 }
 
@@ -635,7 +637,10 @@ fn person(f: &Fields<'_>) -> (Option<(String, Option<String>)>, bool) {
 fn outgoing(f: &Fields<'_>, e: &mut WinEvent, home: Home) -> Result<bool, LineError> {
     let event_id = e.event_id;
     let missing = |what: &str| {
-        LineError::new(ProblemKind::Truncated, format!("{} {event_id} without {what}", home.channel))
+        LineError::new(
+            ProblemKind::Truncated,
+            format!("{} {event_id} without {what}", home.channel),
+        )
     };
     e.src_host = Some(e.computer.clone());
     e.dst_host = None;
@@ -663,7 +668,9 @@ fn outgoing(f: &Fields<'_>, e: &mut WinEvent, home: Home) -> Result<bool, LineEr
             return Ok(false);
         }
         let port = f.get(Key::DestinationPort).and_then(Val::uint);
-        let Some((service, logon_type)) = port.and_then(remote_access_port) else { return Ok(false) };
+        let Some((service, logon_type)) = port.and_then(remote_access_port) else {
+            return Ok(false);
+        };
         e.auth = Some(service.into());
         e.logon_type = logon_type;
         if machine {
@@ -887,18 +894,33 @@ mod tests {
             ))
         };
         let e = rdp(1024, "jp-crm-01:3389").expect("1024 read");
-        assert_eq!((e.src_host.as_deref(), e.dst_host.as_deref(), e.dst_ip.as_deref()), (Some("US-JUMP-01.corp"), Some("jp-crm-01"), None));
-        assert_eq!((e.src_user.as_deref(), e.src_domain.as_deref(), e.user.as_deref()), (Some("svc-backup"), Some("CORP"), None));
-        assert_eq!((e.orientation, e.outcome, e.logon_type), (Orientation::LogOn, Outcome::Unknown, LogonType::RemoteInteractive));
+        assert_eq!(
+            (e.src_host.as_deref(), e.dst_host.as_deref(), e.dst_ip.as_deref()),
+            (Some("US-JUMP-01.corp"), Some("jp-crm-01"), None)
+        );
+        assert_eq!(
+            (e.src_user.as_deref(), e.src_domain.as_deref(), e.user.as_deref()),
+            (Some("svc-backup"), Some("CORP"), None)
+        );
+        assert_eq!(
+            (e.orientation, e.outcome, e.logon_type),
+            (Orientation::LogOn, Outcome::Unknown, LogonType::RemoteInteractive)
+        );
         assert!(e.flags.contains(EventFlags::SOURCE_SIDE));
         assert_eq!(e.auth.as_deref(), Some("rdp"));
         // 1102 in the RDP client's log is the connection's address, not a clearing
         let e = rdp(1102, "10.40.1.20").expect("1102 read");
-        assert_eq!((e.dst_host, e.dst_ip.as_deref(), e.orientation), (None, Some("10.40.1.20"), Orientation::LogOn));
+        assert_eq!(
+            (e.dst_host, e.dst_ip.as_deref(), e.orientation),
+            (None, Some("10.40.1.20"), Orientation::LogOn)
+        );
         assert_eq!(rdp(1102, "[2001:db8::7]:3390").unwrap().dst_ip.as_deref(), Some("2001:db8::7"));
         // without its server: a problem, not an event
         let f = Fields::from_json(r##"{"EventID":1024,"Channel":"Microsoft-Windows-TerminalServices-RDPClient/Operational","Hostname":"WS5","TimeCreated":"2020-01-01T00:00:00Z"}"##).unwrap();
-        assert_eq!(interpret(&f, &RecordContext::default()).unwrap_err().kind, ProblemKind::Truncated);
+        assert_eq!(
+            interpret(&f, &RecordContext::default()).unwrap_err().kind,
+            ProblemKind::Truncated
+        );
         let winrm = |c: &str| {
             run(&format!(
                 r##"{{"EventID":6,"Channel":"Microsoft-Windows-WinRM/Operational","SourceName":"Microsoft-Windows-WinRM","Hostname":"WORKSTATION5","TimeCreated":"2020-01-01T00:00:00Z","connection":"{c}"}}"##
@@ -906,7 +928,10 @@ mod tests {
             .unwrap()
         };
         let e = winrm("WORKSTATION6/wsman?PSVersion=5.1.17763.592");
-        assert_eq!((e.dst_host.as_deref(), e.auth.as_deref(), e.logon_type), (Some("WORKSTATION6"), Some("winrm"), LogonType::Network));
+        assert_eq!(
+            (e.dst_host.as_deref(), e.auth.as_deref(), e.logon_type),
+            (Some("WORKSTATION6"), Some("winrm"), LogonType::Network)
+        );
         assert!(e.flags.contains(EventFlags::SOURCE_SIDE));
         assert_eq!(winrm("http://172.18.39.6:5985/wsman").dst_ip.as_deref(), Some("172.18.39.6"));
         assert_eq!(winrm("https://ws6.corp:5986/wsman").dst_host.as_deref(), Some("ws6.corp"));
@@ -922,16 +947,32 @@ mod tests {
             ))
         };
         let e = sysmon("true", 5985, "THESHIRE\\pgustavo", "tcp").expect("read");
-        assert_eq!((e.src_host.as_deref(), e.dst_ip.as_deref(), e.dst_host), (Some("WORKSTATION5.theshire.local"), Some("172.18.39.6"), None));
-        assert_eq!((e.src_user.as_deref(), e.src_domain.as_deref(), e.user), (Some("pgustavo"), Some("THESHIRE"), None));
+        assert_eq!(
+            (e.src_host.as_deref(), e.dst_ip.as_deref(), e.dst_host),
+            (Some("WORKSTATION5.theshire.local"), Some("172.18.39.6"), None)
+        );
+        assert_eq!(
+            (e.src_user.as_deref(), e.src_domain.as_deref(), e.user),
+            (Some("pgustavo"), Some("THESHIRE"), None)
+        );
         assert_eq!((e.auth.as_deref(), e.outcome), (Some("winrm"), Outcome::Unknown));
         assert_eq!(e.flags, EventFlags::SOURCE_SIDE);
-        for (port, auth, lt) in [(22, "ssh", LogonType::RemoteInteractive), (135, "dce_rpc", LogonType::Network), (445, "smb", LogonType::Network), (3389, "rdp", LogonType::RemoteInteractive), (5986, "winrm", LogonType::Network)] {
+        for (port, auth, lt) in [
+            (22, "ssh", LogonType::RemoteInteractive),
+            (135, "dce_rpc", LogonType::Network),
+            (445, "smb", LogonType::Network),
+            (3389, "rdp", LogonType::RemoteInteractive),
+            (5986, "winrm", LogonType::Network),
+        ] {
             let e = sysmon("true", port, "THESHIRE\\pgustavo", "tcp").unwrap();
             assert_eq!((e.auth.as_deref(), e.logon_type), (Some(auth), lt), "{port}");
         }
         let e = sysmon("true", 445, "NT AUTHORITY\\SYSTEM", "tcp").unwrap();
-        assert_eq!(e.flags, EventFlags::SOURCE_SIDE.with(EventFlags::NETWORK_ONLY), "the machine's own SMB");
+        assert_eq!(
+            e.flags,
+            EventFlags::SOURCE_SIDE.with(EventFlags::NETWORK_ONLY),
+            "the machine's own SMB"
+        );
         assert!(sysmon("false", 5985, "NT AUTHORITY\\SYSTEM", "tcp").is_none(), "received");
         assert!(sysmon("true", 443, "THESHIRE\\pgustavo", "tcp").is_none(), "not remote access");
         assert!(sysmon("true", 3389, "THESHIRE\\pgustavo", "udp").is_none(), "RDP's UDP transport");
