@@ -404,7 +404,8 @@ fn hunt_3_logins_out_of_decommissioning_hosts() {
         [vec![
             "sg-ops-03".to_string(),
             "th-app-02".into(),
-            "opsadmin".into(),
+            // in to sg-ops-03 as opsadmin, root there with sudo, on as root
+            "root".into(),
             truth.len().to_string(),
             first.as_str().unwrap().into(),
             last.as_str().unwrap().into()
@@ -506,7 +507,7 @@ fn hunt_9_the_evidence_behind_an_edge() {
     for r in &rows[1..] {
         let file = std::fs::read_to_string(fleet().path.join(&r[6])).unwrap();
         let line = file.lines().nth(r[7].parse::<usize>().unwrap() - 1).unwrap();
-        assert!(line.contains("Accepted password for opsadmin"), "{r:?}: {line}");
+        assert!(line.contains("Accepted password for root"), "{r:?}: {line}");
         assert_eq!(r[8], "", "a line, not a record");
     }
 }

@@ -946,7 +946,7 @@ mod tests {
                 r##"{{"EventID":3,"Channel":"Microsoft-Windows-Sysmon/Operational","SourceName":"Microsoft-Windows-Sysmon","Hostname":"WORKSTATION5.theshire.local","UtcTime":"x","TimeCreated":"2020-08-06T15:56:04Z","Initiated":"{initiated}","Protocol":"{proto}","SourceIp":"172.18.39.5","DestinationIp":"172.18.39.6","DestinationHostname":"-","DestinationPort":"{port}","User":"{user}"}}"##
             ))
         };
-        let e = sysmon("true", 5985, "THESHIRE\\pgustavo", "tcp").expect("read");
+        let e = sysmon("true", 5985, "THESHIRE\\\\pgustavo", "tcp").expect("read");
         assert_eq!(
             (e.src_host.as_deref(), e.dst_ip.as_deref(), e.dst_host),
             (Some("WORKSTATION5.theshire.local"), Some("172.18.39.6"), None)
@@ -964,18 +964,18 @@ mod tests {
             (3389, "rdp", LogonType::RemoteInteractive),
             (5986, "winrm", LogonType::Network),
         ] {
-            let e = sysmon("true", port, "THESHIRE\\pgustavo", "tcp").unwrap();
+            let e = sysmon("true", port, "THESHIRE\\\\pgustavo", "tcp").unwrap();
             assert_eq!((e.auth.as_deref(), e.logon_type), (Some(auth), lt), "{port}");
         }
-        let e = sysmon("true", 445, "NT AUTHORITY\\SYSTEM", "tcp").unwrap();
+        let e = sysmon("true", 445, "NT AUTHORITY\\\\SYSTEM", "tcp").unwrap();
         assert_eq!(
             e.flags,
             EventFlags::SOURCE_SIDE.with(EventFlags::NETWORK_ONLY),
             "the machine's own SMB"
         );
-        assert!(sysmon("false", 5985, "NT AUTHORITY\\SYSTEM", "tcp").is_none(), "received");
-        assert!(sysmon("true", 443, "THESHIRE\\pgustavo", "tcp").is_none(), "not remote access");
-        assert!(sysmon("true", 3389, "THESHIRE\\pgustavo", "udp").is_none(), "RDP's UDP transport");
+        assert!(sysmon("false", 5985, "NT AUTHORITY\\\\SYSTEM", "tcp").is_none(), "received");
+        assert!(sysmon("true", 443, "THESHIRE\\\\pgustavo", "tcp").is_none(), "not remote access");
+        assert!(sysmon("true", 3389, "THESHIRE\\\\pgustavo", "udp").is_none(), "RDP's UDP transport");
     }
 
     #[test]
