@@ -44,20 +44,30 @@ fn stealthy_hops_keep_to_pairs_and_credentials_the_background_shows() {
         let know = Knowledge::new(w, &seen);
         // kept attacks and the longest attempt of each discarded one (no prior-edge attack
         // can switch credentials in these worlds: the constraint is checked on the attempts)
-        let attempts: Vec<(String, Stealth, Option<&'static str>, u32, &[MaliciousLogin])> = b
+        let attempts: Vec<Attempt> = b
             .intrusions
             .iter()
-            .map(|i| (i.name.clone(), i.stealth, i.start, i.entry, i.logins.as_slice()))
+            .map(|i| Attempt {
+                name: i.name.clone(),
+                stealth: i.stealth,
+                start: i.start,
+                entry: i.entry,
+                logins: i.logins.as_slice(),
+            })
             .chain(b.discarded.iter().filter(|d| !d.attempt.is_empty()).map(|d| {
-                let entry = match d.attempt[0].login.src {
-                    Src::Host(h) => h,
-                    _ => panic!("discarded {} begins outside", d.id),
+                let Src::Host(entry) = d.attempt[0].login.src else {
+                    panic!("discarded {} begins outside", d.id)
                 };
-                (format!("discarded-{}", d.id), d.stealth, Some("any"), entry, d.attempt.as_slice())
+                Attempt {
+                    name: format!("discarded-{}", d.id),
+                    stealth: d.stealth,
+                    start: Some("any"),
+                    entry,
+                    logins: d.attempt.as_slice(),
+                }
             }))
             .collect();
-        for (name, stealth, start, entry, logins) in attempts {
-            let i = Attempt { name, stealth, start, entry, logins };
+        for i in attempts {
             let ws = w.fleet.host(i.entry);
             assert_eq!(ws.role, Role::Workstation, "{}: starts on a phished workstation", i.name);
             assert!(i.start.is_some());
