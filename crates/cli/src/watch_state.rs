@@ -32,10 +32,11 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// addresses out, learned from accounts moving between their addresses; 11: an alert's
 /// intruder present on the hosts it entered with the accounts it brought, internet re-entry
 /// keyed by account, each account's sources and logins from outside; 12: logins per account
-/// and destination, each account's recent rare reaches and its habit of spreading; 14: the
-/// credential switches logged on each host, and the feature naming one on an alert's hop): an
-/// older checkpoint is refused.
-pub const VERSION: u32 = 14;
+/// and destination, each account's recent rare reaches and its habit of spreading; 14: pooled
+/// addresses judged together; 15: the credential switches logged on each host, the feature
+/// naming one on an alert's hop, and the hops seen from their source alone held for their
+/// destination's record): an older checkpoint is refused.
+pub const VERSION: u32 = 15;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

@@ -18,7 +18,7 @@ use crate::detect::score::{is_suspicious, score_hop_into, total, Contribution, F
 use crate::detect::stream::{AlertEvent, AlertEventKind};
 use crate::detect::switch::Switches;
 use crate::fleet::{Fleet, Foothold};
-use crate::graph::{classify, GraphEvent, Hop};
+use crate::graph::{classify, FailedLogin, GraphEvent, Hop};
 use hopscope_model::{Catalog, CredentialSwitch, EventTable, Evidence, Inventory, Time};
 
 pub use crate::units::{DAY, HOUR, SECOND};
@@ -363,6 +363,7 @@ impl Detector {
                         // the connection the source saw was this failed attempt
                         self.stats.merged_hops += !self.learning as u64;
                     }
+                    let f = FailedLogin { src: self.fleet.history_source(f.src), ..f };
                     self.history.observe_failure(&f, &self.fleet);
                 }
                 GraphEvent::Ignored => {}
@@ -531,11 +532,13 @@ impl Detector {
         if trail.alert == 0 && present != 0 {
             trail.alert = present;
         }
+        // history knows a pooled address as its range's pooled addresses
+        let seen = Hop { src: self.fleet.history_source(hop.src), ..hop };
         let mut score = 0.0;
         let mut novel = false;
         if scoring {
             let reached = present != 0;
-            score_hop_into(&hop, &trail, &self.history, &self.fleet, reached, &mut self.scored);
+            score_hop_into(&seen, &trail, &self.history, &self.fleet, reached, &mut self.scored);
             let contributions = &self.scored;
             score = total(contributions);
             novel = contributions.iter().any(|c| c.feature.is_novelty());
@@ -544,7 +547,7 @@ impl Detector {
                 let mut evidence = vec![hop.evidence];
                 evidence.extend_from_slice(&extra);
                 if contributions.iter().any(|c| matches!(c.feature, Feature::BruteForce { .. })) {
-                    if let Some(run) = self.history.failures(&hop, &self.fleet) {
+                    if let Some(run) = self.history.failures(&seen, &self.fleet) {
                         evidence.push(run.first_evidence);
                     }
                 }
@@ -586,7 +589,7 @@ impl Detector {
                 if present != 0 {
                     self.scratch.push(present);
                 } else if score >= self.config.min_score {
-                    let first_out = self.history.logins_from(hop.user, hop.src) == 0;
+                    let first_out = self.history.logins_from(hop.user, seen.src) == 0;
                     let taken = self.book.could_have_taken(&hop, explained, first_out);
                     if taken != 0 {
                         self.scratch.push(taken);
@@ -632,7 +635,7 @@ impl Detector {
         }
         // a raised alert's hops are the intruder's: they teach no habit of spreading
         let alerted = trail.alert != 0 && self.book.is_raised(trail.alert);
-        self.history.observe(&hop, &self.fleet, trail.causal.account(), alerted);
+        self.history.observe(&seen, &self.fleet, trail.causal.account(), alerted);
         self.chains.record(&hop, trail);
     }
 
