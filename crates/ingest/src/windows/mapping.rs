@@ -975,7 +975,10 @@ mod tests {
         );
         assert!(sysmon("false", 5985, "NT AUTHORITY\\\\SYSTEM", "tcp").is_none(), "received");
         assert!(sysmon("true", 443, "THESHIRE\\\\pgustavo", "tcp").is_none(), "not remote access");
-        assert!(sysmon("true", 3389, "THESHIRE\\\\pgustavo", "udp").is_none(), "RDP's UDP transport");
+        assert!(
+            sysmon("true", 3389, "THESHIRE\\\\pgustavo", "udp").is_none(),
+            "RDP's UDP transport"
+        );
     }
 
     #[test]
