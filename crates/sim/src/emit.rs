@@ -342,8 +342,7 @@ pub(crate) fn sudo(w: &World, l: &Login) -> bool {
         && l.method.is_ssh()
         && w.people.get(l.account).kind == crate::people::AccountKind::User
         && crate::rng::key(w.seed, crate::rng::Stream::Ids, l.time as u64 ^ l.account as u64, 90)
-            % 3
-            == 0
+            .is_multiple_of(3)
 }
 
 /// When the `sudo` after login `l` happens: the shell is up and the admin types `sudo -i`, 6 to
