@@ -188,14 +188,10 @@ fn addresses_many_accounts_share_are_pools() {
 #[test]
 fn ranges_that_hand_addresses_out_are_pools() {
     let hosts = vec![host("app-01", "tokyo", "Japan")];
-    let mut w = World::new(hosts.clone(), vec![]);
-    let site = |cidr: &str, name: &str| hopscope_model::Site {
-        cidr: cidr.parse().unwrap(),
-        site: name.into(),
-        country: "Japan".into(),
-    };
-    let sites = vec![site("10.20.0.0/16", "tokyo-dhcp"), site("10.30.0.0/16", "tokyo-office")];
-    w.inventory = hopscope_model::Inventory::new(hosts, sites, vec![]).0;
+    let mut w = World::with_sites(
+        hosts,
+        &[("10.20.0.0/16", "tokyo-dhcp"), ("10.30.0.0/16", "tokyo-office")],
+    );
     let day0 = t("2026-03-02T00:00:00Z");
     for day in 0..4 {
         let at = |m: i64| Time(day0.0 + day * D + 8 * H + m * 60 * S);
@@ -241,14 +237,8 @@ fn ranges_that_hand_addresses_out_are_pools() {
 #[test]
 fn one_account_on_ever_new_addresses_makes_its_range_a_pool() {
     let hosts = vec![host("app-01", "tokyo", "Japan")];
-    let mut w = World::new(hosts.clone(), vec![]);
-    let site = |cidr: &str, name: &str| hopscope_model::Site {
-        cidr: cidr.parse().unwrap(),
-        site: name.into(),
-        country: "Japan".into(),
-    };
-    let sites = vec![site("10.20.0.0/16", "tokyo-ci"), site("10.30.0.0/16", "tokyo-office")];
-    w.inventory = hopscope_model::Inventory::new(hosts, sites, vec![]).0;
+    let mut w =
+        World::with_sites(hosts, &[("10.20.0.0/16", "tokyo-ci"), ("10.30.0.0/16", "tokyo-office")]);
     let day0 = t("2026-03-02T00:00:00Z");
     for day in 0..4 {
         for run in 0..2 {

@@ -1054,14 +1054,8 @@ fn the_addresses_of_a_pool_are_judged_together_a_fixed_unnamed_machine_by_itself
     for i in 0..6 {
         hosts.push(with_role(host(&format!("app-0{i}"), "tokyo", "Japan"), "server", true));
     }
-    let mut w = World::new(hosts.clone(), vec![]);
-    let site = |cidr: &str, name: &str| hopscope_model::Site {
-        cidr: cidr.parse().unwrap(),
-        site: name.into(),
-        country: "Japan".into(),
-    };
-    let sites = vec![site("10.20.0.0/16", "tokyo-ci"), site("10.30.0.0/16", "tokyo-office")];
-    w.inventory = hopscope_model::Inventory::new(hosts, sites, vec![]).0;
+    let mut w =
+        World::with_sites(hosts, &[("10.20.0.0/16", "tokyo-ci"), ("10.30.0.0/16", "tokyo-office")]);
     let start = t("2021-03-01T00:00:00Z");
     let at = |day: i64, hour: i64, sec: i64| Time(start.0 + day * D + hour * H + sec * S);
     for day in 0..40 {
