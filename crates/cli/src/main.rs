@@ -23,6 +23,7 @@ mod cmd_sql;
 mod cmd_trace;
 mod cmd_watch;
 mod overwrite;
+mod saved_alerts;
 mod sql_views;
 mod watch_state;
 
