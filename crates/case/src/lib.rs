@@ -31,10 +31,10 @@ pub use manifest::{
     InventoryEntry, Manifest, ProblemExample, RemapEntry, RunEntry, SavedTable, ShardEntry,
     SourceEntry, TimeRange, MANIFEST, VERSION, VERSION_REMAPPED,
 };
-pub use results::{save_tables, saved_table_path, RESULTS};
 pub use merge::{inventory_difference, merge, source_notes};
 pub use range::OUT_OF_RANGE;
 pub use reader::{Case, EventStream, Label};
+pub use results::{save_tables, saved_table_path, RESULTS};
 pub use schema::events_schema;
 pub use writer::CaseWriter;
 

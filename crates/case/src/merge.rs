@@ -64,7 +64,10 @@ pub fn merge(dir: &Path, shards: &[PathBuf]) -> Result<Manifest, CaseError> {
     for path in shards {
         let real = std::fs::canonicalize(path).map_err(|e| CaseError::io(path, e))?;
         if real == root {
-            return Err(refuse(path, "is the case being merged into; a shard cannot be merged into itself".into()));
+            return Err(refuse(
+                path,
+                "is the case being merged into; a shard cannot be merged into itself".into(),
+            ));
         }
         if seen.contains(&real) {
             return Err(refuse(path, "is given twice; its events would count twice".into()));
@@ -227,7 +230,11 @@ pub fn source_notes(sources: &[SourceEntry]) -> Vec<String> {
 fn shard_label(path: &Path) -> String {
     let s = path.display().to_string();
     let t = s.trim_end_matches('/');
-    if t.is_empty() { s } else { t.to_string() }
+    if t.is_empty() {
+        s
+    } else {
+        t.to_string()
+    }
 }
 
 /// Fold `shard`'s dictionaries into `catalog`: the case id of every shard id, and the
@@ -276,9 +283,11 @@ fn fold(
 
 /// The first difference between two inventories, in words; `None` when they are the same.
 pub fn inventory_difference(a: &Inventory, b: &Inventory) -> Option<String> {
-    for (what, x, y) in
-        [("hosts", a.hosts.len(), b.hosts.len()), ("sites", a.sites.len(), b.sites.len()), ("data", a.data.len(), b.data.len())]
-    {
+    for (what, x, y) in [
+        ("hosts", a.hosts.len(), b.hosts.len()),
+        ("sites", a.sites.len(), b.sites.len()),
+        ("data", a.data.len(), b.data.len()),
+    ] {
         if x != y {
             return Some(format!("{what}.csv rows: {x} there, {y} here"));
         }
@@ -288,7 +297,10 @@ pub fn inventory_difference(a: &Inventory, b: &Inventory) -> Option<String> {
             continue;
         }
         if x.name != y.name {
-            return Some(format!("host rows in another order or other hosts ({:?} there, {:?} here)", x.name, y.name));
+            return Some(format!(
+                "host rows in another order or other hosts ({:?} there, {:?} here)",
+                x.name, y.name
+            ));
         }
         let fields: [(&str, String, String); 9] = [
             ("ips", format!("{:?}", x.ips), format!("{:?}", y.ips)),

@@ -101,7 +101,8 @@ impl Remap {
 
     /// Give the case's ids to a label.
     pub fn apply_label(&self, l: &mut Label) -> Result<(), String> {
-        let one = |table: &[u32], v: &mut u32, what: &str| map(table, std::slice::from_mut(v), what);
+        let one =
+            |table: &[u32], v: &mut u32, what: &str| map(table, std::slice::from_mut(v), what);
         one(&self.accounts, &mut l.user, "account")?;
         one(&self.hosts, &mut l.src_host, "host")?;
         one(&self.hosts, &mut l.dst_host, "host")?;
@@ -205,7 +206,10 @@ impl Remap {
                     CaseError::corrupt(path, format!("unknown dictionary {:?}", d.escape_debug()))
                 })?;
                 if from.value(i) as usize != t.len() {
-                    return Err(CaseError::corrupt(path, format!("{d}: ids not dense and in order")));
+                    return Err(CaseError::corrupt(
+                        path,
+                        format!("{d}: ids not dense and in order"),
+                    ));
                 }
                 t.push(to.value(i));
             }
@@ -234,7 +238,10 @@ mod tests {
             *c = vec![0, 0];
         }
         r.apply(&mut t).unwrap();
-        assert_eq!((t.src_host.clone(), t.dst_host.clone(), t.source.clone()), (vec![3, 1], vec![0, 3], vec![5, 5]));
+        assert_eq!(
+            (t.src_host.clone(), t.dst_host.clone(), t.source.clone()),
+            (vec![3, 1], vec![0, 3], vec![5, 5])
+        );
         let mut t = EventTable::default();
         t.user = vec![0, 7];
         let e = r.apply(&mut t).unwrap_err();
@@ -244,7 +251,8 @@ mod tests {
     #[test]
     fn composes_and_round_trips_through_its_file() {
         let inner = remap(vec![0, 1, 2]);
-        let outer = Remap { hosts: vec![0, 10, 11, 12], sources: vec![0, 7, 8], ..Default::default() };
+        let outer =
+            Remap { hosts: vec![0, 10, 11, 12], sources: vec![0, 7, 8], ..Default::default() };
         let both = outer.after(&inner).unwrap();
         assert_eq!(both.hosts, vec![0, 12, 10]);
         assert_eq!(both.sources, vec![0, 7, 8]);

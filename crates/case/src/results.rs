@@ -125,9 +125,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let (w, ..) = crate::CaseWriter::open(d).unwrap();
-        let m = w
-            .commit(&Default::default(), &Default::default(), Manifest::default())
-            .unwrap();
+        let m = w.commit(&Default::default(), &Default::default(), Manifest::default()).unwrap();
         let batch = || {
             let col: arrow_array::ArrayRef = Arc::new(arrow_array::UInt32Array::from(vec![1, 2]));
             RecordBatch::try_from_iter(vec![("x", col)]).unwrap()

@@ -325,7 +325,8 @@ impl CaseWriter {
     /// Write a remap table (`remaps/remap-G-N.parquet`) for runs merged from `shard`; returns
     /// its name in the manifest, for [`CaseWriter::adopt_run`].
     pub(crate) fn add_remap(&mut self, r: Remap, shard: &str) -> Result<String, CaseError> {
-        std::fs::create_dir_all(self.dir.join("remaps")).map_err(|e| CaseError::io(&self.dir, e))?;
+        std::fs::create_dir_all(self.dir.join("remaps"))
+            .map_err(|e| CaseError::io(&self.dir, e))?;
         self.new_remaps += 1;
         let file = format!("remaps/remap-{:05}-{:05}.parquet", self.generation, self.new_remaps);
         let sha256 = r.write(&self.dir.join(&file))?;

@@ -159,8 +159,7 @@ pub fn run(a: Args) -> Result<()> {
             &config,
             a.baseline.as_ref().map(|p| p.display().to_string()),
         );
-        let (alerts, hops) =
-            crate::saved_alerts::save(&a.case, case.manifest.generation, &view)?;
+        let (alerts, hops) = crate::saved_alerts::save(&a.case, case.manifest.generation, &view)?;
         errln!("saved {alerts} alerts ({hops} hops) into {}", a.case.display());
     }
     if a.json || a.jsonl {

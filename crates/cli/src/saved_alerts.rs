@@ -25,7 +25,9 @@ fn micros(t: &str) -> Option<i64> {
 }
 
 fn times<'a>(v: impl Iterator<Item = &'a str>) -> ArrayRef {
-    Arc::new(TimestampMicrosecondArray::from(v.map(micros).collect::<Vec<_>>()).with_timezone("UTC"))
+    Arc::new(
+        TimestampMicrosecondArray::from(v.map(micros).collect::<Vec<_>>()).with_timezone("UTC"),
+    )
 }
 
 fn texts<'a>(v: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
@@ -108,8 +110,10 @@ pub fn alert_hops_batch(alerts: &[AlertView]) -> Result<RecordBatch> {
         Field::new("record", DataType::UInt64, true),
         list_field("evidence"),
     ]));
-    let rows: Vec<(&AlertView, usize, &hopscope_report::view::AlertHopView)> =
-        alerts.iter().flat_map(|a| a.hops.iter().enumerate().map(move |(i, h)| (a, i, h))).collect();
+    let rows: Vec<(&AlertView, usize, &hopscope_report::view::AlertHopView)> = alerts
+        .iter()
+        .flat_map(|a| a.hops.iter().enumerate().map(move |(i, h)| (a, i, h)))
+        .collect();
     let first = |h: &hopscope_report::view::AlertHopView| h.evidence.first().cloned();
     let cols: Vec<ArrayRef> = vec![
         texts(rows.iter().map(|(a, ..)| Some(a.id.as_str()))),
@@ -125,9 +129,11 @@ pub fn alert_hops_batch(alerts: &[AlertView]) -> Result<RecordBatch> {
         texts(rows.iter().map(|(.., h)| h.src_country.as_deref())),
         texts(rows.iter().map(|(.., h)| h.dst_country.as_deref())),
         Arc::new(Float64Array::from(rows.iter().map(|(.., h)| h.score).collect::<Vec<_>>())),
-        lists(rows.iter().map(|(.., h)| {
-            h.features.iter().map(|f| format!("{} {}", f.name, f.bits)).collect()
-        })),
+        lists(
+            rows.iter().map(|(.., h)| {
+                h.features.iter().map(|f| format!("{} {}", f.name, f.bits)).collect()
+            }),
+        ),
         lists(rows.iter().map(|(.., h)| h.techniques.clone())),
         Arc::new(StringArray::from(
             rows.iter().map(|(.., h)| first(h).map(|e| e.file().to_string())).collect::<Vec<_>>(),

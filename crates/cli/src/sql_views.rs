@@ -315,12 +315,21 @@ impl ScalarUDFImpl for RemapIds {
     fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
         Ok(DataType::UInt32)
     }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
         let [ids] = ColumnarValue::values_to_arrays(&args.args)?.try_into().map_err(|_| {
-            datafusion::error::DataFusionError::Execution(format!("{} takes one argument", self.name))
+            datafusion::error::DataFusionError::Execution(format!(
+                "{} takes one argument",
+                self.name
+            ))
         })?;
         let ids = ids.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| {
-            datafusion::error::DataFusionError::Execution(format!("{}: ids must be UInt32", self.name))
+            datafusion::error::DataFusionError::Execution(format!(
+                "{}: ids must be UInt32",
+                self.name
+            ))
         })?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids.values() {
@@ -331,7 +340,10 @@ impl ScalarUDFImpl for RemapIds {
                 ))
             })?);
         }
-        Ok(ColumnarValue::Array(Arc::new(UInt32Array::new(out.into(), datafusion::arrow::array::Array::nulls(ids).cloned()))))
+        Ok(ColumnarValue::Array(Arc::new(UInt32Array::new(
+            out.into(),
+            datafusion::arrow::array::Array::nulls(ids).cloned(),
+        ))))
     }
 }
 
@@ -376,7 +388,8 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
 
     let groups = case.run_groups()?;
     if groups.iter().all(|(remap, _)| remap.is_none()) {
-        let runs: Vec<&Path> = groups.iter().flat_map(|(_, r)| r.iter().map(|p| p.as_path())).collect();
+        let runs: Vec<&Path> =
+            groups.iter().flat_map(|(_, r)| r.iter().map(|p| p.as_path())).collect();
         let events: Arc<dyn TableProvider> = if runs.is_empty() {
             let schema = hopscope_case::events_schema();
             Arc::new(MemTable::try_new(schema, vec![vec![]])?)
@@ -440,9 +453,10 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
 /// What to add to DataFusion's message when a query names saved results the case does not
 /// hold yet.
 pub fn hint(case: &Case, message: &str) -> Option<String> {
-    let missing = ["alerts", "alert_hops"]
-        .into_iter()
-        .find(|t| message.contains(&format!("table '{t}' not found")) || message.contains(&format!("table 'datafusion.public.{t}' not found")))?;
+    let missing = ["alerts", "alert_hops"].into_iter().find(|t| {
+        message.contains(&format!("table '{t}' not found"))
+            || message.contains(&format!("table 'datafusion.public.{t}' not found"))
+    })?;
     (!case.manifest.saved.iter().any(|s| s.name == missing)).then(|| {
         format!(
             "the case holds no saved alerts: `hopscope detect --case {} --save` saves them",

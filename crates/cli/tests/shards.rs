@@ -239,7 +239,8 @@ fn a_merge_that_fails_midway_leaves_the_case_as_it_was() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("damaged or changed"), "{err}");
     assert!(
-        std::fs::read_dir(p.join("m/events")).unwrap().count() > before["runs"].as_array().unwrap().len(),
+        std::fs::read_dir(p.join("m/events")).unwrap().count()
+            > before["runs"].as_array().unwrap().len(),
         "the failure came after other shards' runs were linked in"
     );
     assert_eq!(info(p, "m"), before, "nothing of the failed merge is visible");
@@ -283,7 +284,10 @@ fn two_lanl_shards(p: &Path) {
     for (dir, lines) in [("site-a", LANL_A), ("site-b", LANL_B)] {
         std::fs::create_dir_all(p.join(dir)).unwrap();
         std::fs::write(p.join(dir).join("auth.txt"), lines).unwrap();
-        ok(&["ingest", "auth.txt", "--case", "shard", "--lanl-start", "2019-06-01T00:00:00Z"], &p.join(dir));
+        ok(
+            &["ingest", "auth.txt", "--case", "shard", "--lanl-start", "2019-06-01T00:00:00Z"],
+            &p.join(dir),
+        );
     }
 }
 
@@ -333,7 +337,10 @@ fn merges_that_would_mislead_are_refused_and_write_nothing() {
     // the same log ingested by two sites would count its events twice
     std::fs::create_dir_all(p.join("site-c")).unwrap();
     std::fs::write(p.join("site-c/copy.txt"), LANL_A).unwrap();
-    ok(&["ingest", "copy.txt", "--case", "shard", "--lanl-start", "2019-06-01T00:00:00Z"], &p.join("site-c"));
+    ok(
+        &["ingest", "copy.txt", "--case", "shard", "--lanl-start", "2019-06-01T00:00:00Z"],
+        &p.join("site-c"),
+    );
     refused(&["site-a/shard", "site-c/shard"], "same content");
     // shards ingested against different inventories resolve hosts differently
     std::fs::create_dir_all(p.join("cmdb")).unwrap();
@@ -346,18 +353,45 @@ fn merges_that_would_mislead_are_refused_and_write_nothing() {
     std::fs::create_dir_all(p.join("site-d")).unwrap();
     std::fs::write(p.join("site-d/d.txt"), LANL_B.replace("U9", "U8")).unwrap();
     ok(
-        &["ingest", "d.txt", "--case", "shard", "--inventory", "../cmdb", "--lanl-start", "2019-06-01T00:00:00Z"],
+        &[
+            "ingest",
+            "d.txt",
+            "--case",
+            "shard",
+            "--inventory",
+            "../cmdb",
+            "--lanl-start",
+            "2019-06-01T00:00:00Z",
+        ],
         &p.join("site-d"),
     );
     refused(&["site-a/shard", "site-d/shard"], "inventory conflicts");
     std::fs::create_dir_all(p.join("site-e")).unwrap();
-    std::fs::write(p.join("cmdb/hosts.csv"), std::fs::read_to_string(p.join("cmdb/hosts.csv")).unwrap().replace("active", "decommissioning")).unwrap();
+    std::fs::write(
+        p.join("cmdb/hosts.csv"),
+        std::fs::read_to_string(p.join("cmdb/hosts.csv"))
+            .unwrap()
+            .replace("active", "decommissioning"),
+    )
+    .unwrap();
     std::fs::write(p.join("site-e/e.txt"), LANL_B.replace("U9", "U7")).unwrap();
     ok(
-        &["ingest", "e.txt", "--case", "shard", "--inventory", "../cmdb", "--lanl-start", "2019-06-01T00:00:00Z"],
+        &[
+            "ingest",
+            "e.txt",
+            "--case",
+            "shard",
+            "--inventory",
+            "../cmdb",
+            "--lanl-start",
+            "2019-06-01T00:00:00Z",
+        ],
         &p.join("site-e"),
     );
-    refused(&["site-d/shard", "site-e/shard"], "host \"C2\": lifecycle \"active\" there, \"decommissioning\" here");
+    refused(
+        &["site-d/shard", "site-e/shard"],
+        "host \"C2\": lifecycle \"active\" there, \"decommissioning\" here",
+    );
     // into itself
     ok(&["case", "merge", "site-a/shard", "--case", "c"], p);
     let o = hopscope(&["case", "merge", "c", "--case", "c"], p);
@@ -394,7 +428,11 @@ fn a_changed_remap_table_is_refused() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
     std::fs::write(&path, bytes).unwrap();
-    for args in [&["case", "info", "--case", "c"][..], &["detect", "--case", "c"], &["sql", "--case", "c", "SELECT 1"]] {
+    for args in [
+        &["case", "info", "--case", "c"][..],
+        &["detect", "--case", "c"],
+        &["sql", "--case", "c", "SELECT 1"],
+    ] {
         let o = hopscope(args, p);
         assert!(!o.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("damaged or changed"), "{args:?}");

@@ -537,13 +537,28 @@ fn hunt_11_every_hop_of_the_alerts_with_its_evidence() {
     let rows = hunt(11);
     assert_eq!(
         rows[0],
-        ["alert", "score", "hop", "time", "src_host", "dst_host", "account", "dst_country", "evidence_file", "line"]
+        [
+            "alert",
+            "score",
+            "hop",
+            "time",
+            "src_host",
+            "dst_host",
+            "account",
+            "dst_country",
+            "evidence_file",
+            "line"
+        ]
     );
     let d = detected();
     let mut want: Vec<Vec<String>> = Vec::new();
     let mut alerts: Vec<&serde_json::Value> = d["alerts"].as_array().unwrap().iter().collect();
     alerts.sort_by(|a, b| {
-        b["score"].as_f64().partial_cmp(&a["score"].as_f64()).unwrap().then(a["id"].as_str().cmp(&b["id"].as_str()))
+        b["score"]
+            .as_f64()
+            .partial_cmp(&a["score"].as_f64())
+            .unwrap()
+            .then(a["id"].as_str().cmp(&b["id"].as_str()))
     });
     for a in alerts {
         for (i, h) in a["hops"].as_array().unwrap().iter().enumerate() {
@@ -560,7 +575,9 @@ fn hunt_11_every_hop_of_the_alerts_with_its_evidence() {
     }
     let got: Vec<Vec<String>> = rows[1..]
         .iter()
-        .map(|r| vec![r[0].clone(), r[4].clone(), r[5].clone(), r[2].clone(), r[8].clone(), r[9].clone()])
+        .map(|r| {
+            vec![r[0].clone(), r[4].clone(), r[5].clone(), r[2].clone(), r[8].clone(), r[9].clone()]
+        })
         .collect();
     assert_eq!(got, want);
     // the intruder's path is among them: Singapore → Thailand → United States → Japan
@@ -605,23 +622,44 @@ fn saved_alerts_are_committed_replaced_and_dated() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let n = printed["alerts"].as_array().unwrap().len();
-    let hops: usize =
-        printed["alerts"].as_array().unwrap().iter().map(|a| a["hops"].as_array().unwrap().len()).sum();
+    let hops: usize = printed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["hops"].as_array().unwrap().len())
+        .sum();
     assert!(n > 0);
-    let counts = "SELECT (SELECT count(*) FROM alerts) AS alerts, (SELECT count(*) FROM alert_hops) AS hops";
-    assert_eq!(ok(&["sql", "--case", "c", "--csv", counts], p), format!("alerts,hops\n{n},{hops}\n"));
+    let counts =
+        "SELECT (SELECT count(*) FROM alerts) AS alerts, (SELECT count(*) FROM alert_hops) AS hops";
+    assert_eq!(
+        ok(&["sql", "--case", "c", "--csv", counts], p),
+        format!("alerts,hops\n{n},{hops}\n")
+    );
     let m: serde_json::Value =
         serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
     let saved = m["saved"].as_array().unwrap();
-    assert_eq!(saved.iter().map(|s| s["name"].as_str().unwrap()).collect::<Vec<_>>(), ["alert_hops", "alerts"]);
+    assert_eq!(
+        saved.iter().map(|s| s["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["alert_hops", "alerts"]
+    );
     assert_eq!(saved[1]["rows"], n as u64);
     assert_eq!(m["generation"], 1, "a save adds no generation");
-    let first_files: Vec<String> = saved.iter().map(|s| s["file"].as_str().unwrap().to_string()).collect();
+    let first_files: Vec<String> =
+        saved.iter().map(|s| s["file"].as_str().unwrap().to_string()).collect();
 
     // a save with another budget replaces them; the files it replaced stay until the next
     ok(&["detect", "--case", "c", "--save", "--budget", "1"], p);
     let one = ok(&["sql", "--case", "c", "--csv", "SELECT count(*) AS n FROM alerts"], p);
-    let per_day = ok(&["sql", "--case", "c", "--csv", "SELECT count(DISTINCT date_trunc('day', raised_at)) AS n FROM alerts"], p);
+    let per_day = ok(
+        &[
+            "sql",
+            "--case",
+            "c",
+            "--csv",
+            "SELECT count(DISTINCT date_trunc('day', raised_at)) AS n FROM alerts",
+        ],
+        p,
+    );
     assert_eq!(one, per_day, "one alert a day");
     assert!(first_files.iter().all(|f| p.join("c").join(f).exists()));
     ok(&["detect", "--case", "c", "--save"], p);
@@ -629,7 +667,8 @@ fn saved_alerts_are_committed_replaced_and_dated() {
     assert_eq!(std::fs::read_dir(p.join("c/results")).unwrap().count(), 4);
 
     // an ingest makes a newer generation: the saved alerts are dated, not dropped
-    std::fs::write(p.join("more.txt"), "1,U1@DOM1,U1@DOM1,C1,C2,Kerberos,Network,LogOn,Success\n").unwrap();
+    std::fs::write(p.join("more.txt"), "1,U1@DOM1,U1@DOM1,C1,C2,Kerberos,Network,LogOn,Success\n")
+        .unwrap();
     ok(&["ingest", "more.txt", "--case", "c", "--lanl-start", "2019-10-01T00:00:00Z"], p);
     let o = hopscope(&["sql", "--case", "c", "--csv", "SELECT count(*) AS n FROM alerts"], p);
     assert!(o.status.success());
@@ -637,18 +676,16 @@ fn saved_alerts_are_committed_replaced_and_dated() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("saved over generation 1"));
 
     // a changed saved table is refused like a changed run
-    let file = p.join("c").join(first_files[0].replace("00001.parquet", "00005.parquet"));
-    let file = if file.exists() {
-        file
-    } else {
-        std::fs::read_dir(p.join("c/results")).unwrap().next().unwrap().unwrap().path()
-    };
+    let m: serde_json::Value =
+        serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
+    let file = p.join("c").join(m["saved"][0]["file"].as_str().unwrap());
     let mut bytes = std::fs::read(&file).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
     std::fs::write(&file, bytes).unwrap();
     let o = hopscope(&["sql", "--case", "c", "SELECT 1"], p);
     assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("damaged or changed"));
 }
 
 /// `--out` cannot destroy what it must not: a case's files (whatever path leads there), the
@@ -719,5 +756,8 @@ fn sql_out_never_writes_over_the_case_the_evidence_or_without_force() {
     assert!(!p.join("c/new.parquet").exists());
     assert_eq!(snapshot(p), before);
     // the case still reads, every run checked against its SHA-256
-    assert_eq!(ok(&["sql", "--case", "c", "--csv", "SELECT count(*) AS n FROM events"], p), "n\n6\n");
+    assert_eq!(
+        ok(&["sql", "--case", "c", "--csv", "SELECT count(*) AS n FROM events"], p),
+        "n\n6\n"
+    );
 }
