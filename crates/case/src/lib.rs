@@ -33,7 +33,7 @@ pub use manifest::{
 };
 pub use merge::{inventory_difference, merge, source_notes};
 pub use range::OUT_OF_RANGE;
-pub use reader::{Case, EventStream, Label};
+pub use reader::{Case, EventStream, Label, RunGroup};
 pub use results::{save_tables, saved_table_path, RESULTS};
 pub use schema::events_schema;
 pub use writer::CaseWriter;

@@ -108,6 +108,9 @@ pub(crate) fn read_remaps(
     Ok(out)
 }
 
+/// Runs whose ids go through one remap table (`None`: the case's own ids), by path.
+pub type RunGroup = (Option<Arc<Remap>>, Vec<PathBuf>);
+
 /// An opened case.
 pub struct Case {
     pub dir: PathBuf,
@@ -240,7 +243,7 @@ impl Case {
     /// The run files grouped by the remap table their ids go through (`None`: the case's
     /// own ids), groups in the order of their first run: what another engine must map the
     /// ids of before it joins them with the dictionaries.
-    pub fn run_groups(&self) -> Result<Vec<(Option<Arc<Remap>>, Vec<PathBuf>)>, CaseError> {
+    pub fn run_groups(&self) -> Result<Vec<RunGroup>, CaseError> {
         let mut groups: Vec<(Option<String>, Vec<PathBuf>)> = Vec::new();
         for r in &self.manifest.runs {
             let path = run_path(&self.dir, &r.file)?;

@@ -33,7 +33,8 @@ pub struct Args {
     #[arg(long)]
     list_worlds: bool,
     /// Who generates the generic intrusions: `hopscope` (the simulator's own) or `hopper`
-    /// (Ho et al., USENIX Security 2021, over the generated logins).
+    /// (Ho et al., USENIX Security 2021, over the generated logins; an attack that never
+    /// switches to a second user's credentials is discarded, as the paper's generator does).
     #[arg(long, default_value = "hopscope", value_name = "NAME")]
     attacker: String,
     #[arg(long, default_value_t = 2019)]
@@ -157,6 +158,12 @@ pub fn run(a: Args) -> Result<()> {
         secs,
         out.display()
     );
+    if s.discarded > 0 {
+        errln!(
+            "  {} Hopper attack(s) discarded: no start switched to a second user's credentials, the paper's test of a lateral movement attack (truth.json `discarded`)",
+            s.discarded
+        );
+    }
     for (f, fs) in &s.per_format {
         errln!("  {f:<8} {:>6} files {:>12} events", num(fs.files), num(fs.events));
     }

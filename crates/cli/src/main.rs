@@ -19,11 +19,13 @@ mod cmd_ingest;
 mod cmd_report;
 mod cmd_scope;
 mod cmd_simulate;
+#[cfg(feature = "sql")]
 mod cmd_sql;
 mod cmd_trace;
 mod cmd_watch;
 mod overwrite;
 mod saved_alerts;
+#[cfg(feature = "sql")]
 mod sql_views;
 mod watch_state;
 
@@ -80,6 +82,7 @@ enum Command {
     /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
     Eval(cmd_eval::Args),
     /// Ask a case anything in SQL (Apache DataFusion): logins, hosts, accounts with names.
+    #[cfg(feature = "sql")]
     Sql(cmd_sql::Args),
     /// Inspect a case.
     #[command(subcommand)]
@@ -102,6 +105,7 @@ fn main() {
         Command::Report(a) => cmd_report::run(a),
         Command::Watch(a) => cmd_watch::run(a),
         Command::Eval(a) => cmd_eval::run(a),
+        #[cfg(feature = "sql")]
         Command::Sql(a) => cmd_sql::run(a),
         Command::Case(c) => cmd_case::run(c),
         Command::Simulate(a) => cmd_simulate::run(a),
@@ -113,6 +117,7 @@ fn main() {
             std::process::exit(0);
         }
         // a query DataFusion refused or could not run: its message, status 2
+        #[cfg(feature = "sql")]
         if let Some(q) = e.downcast_ref::<cmd_sql::QueryFailed>() {
             errln!("hopscope: sql: {q}");
             std::process::exit(2);

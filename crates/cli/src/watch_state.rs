@@ -34,7 +34,7 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// keyed by account, each account's sources and logins from outside; 12: logins per account
 /// and destination, each account's recent rare reaches and its habit of spreading): an older
 /// checkpoint is refused.
-pub const VERSION: u32 = 13;
+pub const VERSION: u32 = 14;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

@@ -1,3 +1,4 @@
+#![cfg(feature = "sql")]
 //! `hopscope sql`: views with names, output forms, a read-only session, bad queries, and the
 //! hunts of docs/sql.md against the simulated 2019 case.
 

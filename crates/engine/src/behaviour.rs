@@ -128,6 +128,10 @@ fn count_day(last: &mut i32, days: &mut u16, day: i32) {
 /// was last left: (host, day); host 0 = none.
 type Recent = [(u32, i32); 2];
 
+/// An account's moves (a third different address of a range within [`MOVE_DAYS`]) counted
+/// from the first day of the current window: (moves, first day).
+type Moves = (u16, i32);
+
 /// Accounts seen moving between the addresses of one range.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct RangeBehaviour {
@@ -143,6 +147,8 @@ pub struct Behaviour {
     hosts: Vec<HostBehaviour>,
     /// By account id - 1.
     accounts: Vec<Recent>,
+    /// By account id - 1: its moves in the current [`MOVE_DAYS`] window.
+    moves: Vec<Moves>,
     /// By range (site id; 0 = private addresses no site holds).
     ranges: Vec<RangeBehaviour>,
 }
@@ -203,8 +209,10 @@ impl Behaviour {
                 return;
             }
             if let Some(range) = known.address_range(src) {
-                self.host_mut(src).range = range + 1;
-                self.moved(account, src, range, day, known);
+                let h = self.host_mut(src);
+                let fresh = h.range == 0;
+                h.range = range + 1;
+                self.moved(account, src, range, day, fresh, known);
             }
             let h = self.host_mut(src);
             if h.pool {
@@ -225,9 +233,20 @@ impl Behaviour {
     }
 
     /// `account` left address host `src` of `range` on `day`: a third different address of the
-    /// range within [`MOVE_DAYS`] makes it a mover, and [`POOL_ACCOUNTS`] movers make the
-    /// range dynamic.
-    fn moved(&mut self, account: u32, src: u32, range: u32, day: i32, known: &impl Known) {
+    /// range within [`MOVE_DAYS`] is a move and makes it a mover. [`POOL_ACCOUNTS`] movers make
+    /// the range dynamic — and so does one account making [`POOL_ACCOUNTS`] moves to `fresh`
+    /// addresses (never seen leaving before) within one [`MOVE_DAYS`] window: it keeps
+    /// appearing on addresses nobody used, as a CI job on new runners or a VPN session on a new
+    /// lease does; a person cycling between a few fixed machines does not.
+    fn moved(
+        &mut self,
+        account: u32,
+        src: u32,
+        range: u32,
+        day: i32,
+        fresh: bool,
+        known: &impl Known,
+    ) {
         let i = account as usize - 1;
         if self.accounts.len() <= i {
             self.accounts.resize(i + 1, [(0, NO_DAY); 2]);
@@ -245,11 +264,18 @@ impl Behaviour {
         if !third {
             return;
         }
+        if fresh {
+            self.count_move(i, day);
+        }
+        let churns = self.moves.get(i).is_some_and(|m| m.0 as usize >= POOL_ACCOUNTS);
         let r = range as usize;
         if self.ranges.len() <= r {
             self.ranges.resize(r + 1, RangeBehaviour::default());
         }
         let range = &mut self.ranges[r];
+        if churns {
+            range.dynamic = true;
+        }
         if range.dynamic || range.movers.contains(&account) {
             return;
         }
@@ -257,6 +283,19 @@ impl Behaviour {
             Some(free) => *free = account,
             None => range.dynamic = true,
         }
+    }
+
+    /// Count a move of account `i` (id - 1) to a fresh address on `day`, in the current
+    /// [`MOVE_DAYS`] window (a new window begins with a move after it).
+    fn count_move(&mut self, i: usize, day: i32) {
+        if self.moves.len() <= i {
+            self.moves.resize(i + 1, (0, NO_DAY));
+        }
+        let moves = &mut self.moves[i];
+        if moves.1 == NO_DAY || day - moves.1 > MOVE_DAYS {
+            *moves = (0, day);
+        }
+        moves.0 = moves.0.saturating_add(1);
     }
 
     /// Whether host `id` has been seen used as a person's machine: console logons by a person

@@ -123,6 +123,11 @@ pub struct Fleet {
     sites: Vec<String>,
     #[serde(skip)]
     countries: Vec<String>,
+    /// By host id - 1: for a host known only by its address, the first such host of its range
+    /// (site; 0 = private addresses no site holds), which stands for the range's pooled
+    /// addresses in history ([`Fleet::history_source`]); 0 for every other host.
+    #[serde(skip)]
+    collective: Vec<u32>,
     learned: Behaviour,
 }
 
@@ -195,10 +200,28 @@ impl Fleet {
                 f
             })
             .collect();
+        let hosts: Vec<HostFacts> = hosts;
+        let mut first_of_range: AHashMap<u32, u32> = AHashMap::new();
+        let collective = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match f.by_address {
+                true => *first_of_range.entry(f.site).or_insert(i as u32 + 1),
+                false => 0,
+            })
+            .collect();
         let auths = catalog.auths.iter().map(|(_, l)| AuthKind::of_label(l)).collect();
         let accounts =
             catalog.accounts.iter().map(|(_, a)| AccountKind::of_name(&a.name)).collect();
-        Fleet { hosts, auths, accounts, sites, countries, learned: Behaviour::default() }
+        Fleet {
+            hosts,
+            auths,
+            accounts,
+            sites,
+            countries,
+            collective,
+            learned: Behaviour::default(),
+        }
     }
 
     /// Rebuild the facts derived from `catalog` and `inventory`, keeping what was learned
@@ -257,6 +280,26 @@ impl Fleet {
     pub fn is_pool(&self, id: u32) -> bool {
         let f = self.host(id);
         f.role == RoleClass::Pool || (f.by_address && self.learned.is_pool(id))
+    }
+
+    /// The host whose history a login out of `src` is learned and judged by. An address pool
+    /// known only by its addresses ([`Fleet::is_pool`]: NAT, VPN, VDI, DHCP, CI runners) hands
+    /// each address to whichever machine asks: what one address did before says nothing about
+    /// the machine holding it now, and every fresh address made every login out of it a new
+    /// edge and a new account on its source. Its addresses are judged together, as the pooled
+    /// addresses of their range (the first address of the range seen stands for them:
+    /// [`Fleet::stands_for_range`]). Every other host is its own history.
+    pub fn history_source(&self, src: u32) -> u32 {
+        match src.checked_sub(1).and_then(|i| self.collective.get(i as usize)) {
+            Some(&c) if c != 0 && self.is_pool(src) => c,
+            _ => src,
+        }
+    }
+
+    /// Whether host `id` stands for its range's pooled addresses in history
+    /// ([`Fleet::history_source`]).
+    pub fn stands_for_range(&self, id: u32) -> bool {
+        id.checked_sub(1).and_then(|i| self.collective.get(i as usize)).is_some_and(|&c| c == id)
     }
 
     /// Facts of host `id`; hosts the fleet was not built with (0, or added later) have

@@ -188,14 +188,10 @@ fn addresses_many_accounts_share_are_pools() {
 #[test]
 fn ranges_that_hand_addresses_out_are_pools() {
     let hosts = vec![host("app-01", "tokyo", "Japan")];
-    let mut w = World::new(hosts.clone(), vec![]);
-    let site = |cidr: &str, name: &str| hopscope_model::Site {
-        cidr: cidr.parse().unwrap(),
-        site: name.into(),
-        country: "Japan".into(),
-    };
-    let sites = vec![site("10.20.0.0/16", "tokyo-dhcp"), site("10.30.0.0/16", "tokyo-office")];
-    w.inventory = hopscope_model::Inventory::new(hosts, sites, vec![]).0;
+    let mut w = World::with_sites(
+        hosts,
+        &[("10.20.0.0/16", "tokyo-dhcp"), ("10.30.0.0/16", "tokyo-office")],
+    );
     let day0 = t("2026-03-02T00:00:00Z");
     for day in 0..4 {
         let at = |m: i64| Time(day0.0 + day * D + 8 * H + m * 60 * S);
@@ -232,6 +228,39 @@ fn ranges_that_hand_addresses_out_are_pools() {
     });
     use Foothold::*;
     assert_eq!(seen, vec![Unknown, Unknown, Pool, Pool], "a pool from the third lease");
+}
+
+/// One account that keeps appearing on addresses nobody used before (a CI job on new runners)
+/// makes its range a pool on its own, from its fifth move to a fresh address within a week;
+/// a person cycling between three fixed machines of another range moves as often, but never
+/// to a fresh address, and that range stays addresses of hosts.
+#[test]
+fn one_account_on_ever_new_addresses_makes_its_range_a_pool() {
+    let hosts = vec![host("app-01", "tokyo", "Japan")];
+    let mut w =
+        World::with_sites(hosts, &[("10.20.0.0/16", "tokyo-ci"), ("10.30.0.0/16", "tokyo-office")]);
+    let day0 = t("2026-03-02T00:00:00Z");
+    for day in 0..4 {
+        for run in 0..2 {
+            let at = Time(day0.0 + day * D + (9 + run) * H);
+            w.login(at, &format!("10.20.{day}.{run}"), "app-01", "svc-ci", "publickey");
+        }
+        for (k, addr) in ["10.30.0.6", "10.30.0.7", "10.30.0.8"].iter().enumerate() {
+            let at = Time(day0.0 + day * D + 12 * H + k as i64 * H);
+            w.login(at, addr, "app-01", "carol", "Kerberos");
+        }
+    }
+    let first = w.host_id("10.20.0.0");
+    let desk = w.host_id("10.30.0.6");
+    let mut seen = Vec::new();
+    day_by_day(&mut w, 4, |day, d| {
+        let f = d.fleet();
+        seen.push(f.foothold(first));
+        assert_eq!(f.foothold(desk), Foothold::Unknown, "day {day}: carol's desk");
+    });
+    use Foothold::*;
+    // moves: the third address (day 1) and every one after it; the fifth on day 3
+    assert_eq!(seen, vec![Unknown, Unknown, Unknown, Pool], "a pool from the fifth move");
 }
 
 /// What was learned survives a `watch` checkpoint: a detector stopped mid-stream and restored

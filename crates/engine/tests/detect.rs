@@ -1039,3 +1039,61 @@ fn an_account_that_roams_over_new_sources_is_routine_a_person_on_a_new_machine_i
         });
     assert!(carol, "a person on a new machine stays suspicious: {:#?}", d.alerts);
 }
+
+/// Addresses a pool hands out are judged together: a deploy job on fresh CI runner addresses
+/// that no inventory names (one account, a new address every run, six servers within a
+/// minute each run: too many logins per address for the roaming discount) makes its range a
+/// pool within days, and from then on its deploys are the range's routine, not a new edge and
+/// a new account on a new source each time. Out of the same pool, an account that never left
+/// it is still a new account on its source; and an unnamed address of a person's fixed
+/// machine in another range keeps a history of its own, so another account leaving it is
+/// still suspicious.
+#[test]
+fn the_addresses_of_a_pool_are_judged_together_a_fixed_unnamed_machine_by_itself() {
+    let mut hosts = Vec::new();
+    for i in 0..6 {
+        hosts.push(with_role(host(&format!("app-0{i}"), "tokyo", "Japan"), "server", true));
+    }
+    let mut w =
+        World::with_sites(hosts, &[("10.20.0.0/16", "tokyo-ci"), ("10.30.0.0/16", "tokyo-office")]);
+    let start = t("2021-03-01T00:00:00Z");
+    let at = |day: i64, hour: i64, sec: i64| Time(start.0 + day * D + hour * H + sec * S);
+    for day in 0..40 {
+        for run in 0..3 {
+            let runner = format!("10.20.{day}.{run}");
+            for (k, app) in
+                ["app-00", "app-01", "app-02", "app-03", "app-04", "app-05"].iter().enumerate()
+            {
+                let sec = 10 * k as i64;
+                w.login(at(day, 9 + 2 * run, sec), &runner, app, "svc-ci", "publickey");
+            }
+        }
+        // carol's desktop, at a fixed address no inventory row names
+        w.login(at(day, 8, 0), "10.30.0.9", "app-00", "carol", "Kerberos");
+    }
+    let late = |h: &hopscope_engine::AlertHop| h.hop.time.0 >= at(20, 0, 0).0;
+    let config = DetectConfig { min_score: 0.5, budget_per_day: 0, ..DetectConfig::default() };
+    let d = run(&mut w, config.clone());
+    let name = |w: &World, h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+    let pooled: Vec<String> = d
+        .alerts
+        .iter()
+        .flat_map(|a| &a.hops)
+        .filter(|h| late(h) && name(&w, h.hop.src).starts_with("10.20."))
+        .map(|h| format!("{} -> {}", name(&w, h.hop.src), name(&w, h.hop.dst)))
+        .collect();
+    assert!(pooled.is_empty(), "the runners' deploys raise nothing once pooled: {pooled:?}");
+    // out of the pool, an account that never left it; out of carol's desk, another account
+    w.login(at(39, 15, 0), "10.20.99.1", "app-02", "mallory", "password");
+    w.login(at(39, 16, 0), "10.30.0.9", "app-01", "svc-ci", "publickey");
+    let d = run(&mut w, config);
+    let suspicious = |src: &str, hour: i64| {
+        d.alerts.iter().flat_map(|a| &a.hops).any(|h| {
+            name(&w, h.hop.src) == src
+                && h.hop.time == at(39, hour, 0)
+                && h.contributions.iter().any(|c| c.feature.name() == "new-account-on-source")
+        })
+    };
+    assert!(suspicious("10.20.99.1", 15), "a new account out of the pool: {:#?}", d.alerts);
+    assert!(suspicious("10.30.0.9", 16), "another account on carol's desk: {:#?}", d.alerts);
+}

@@ -238,9 +238,29 @@ struct Plan {
     target: Option<u32>,
 }
 
+/// An attack the generator could not make succeed: no start of [`ATTEMPTS`] switched to a
+/// second user's credentials. The paper's generator discards such an attempt
+/// (`is_synthetic_attack_successful`: an attack that never leaves the phished user's own
+/// credentials is not lateral movement by its definition); so does this one, and `truth.json`
+/// lists it under `discarded` so that the count of intrusions asked for still adds up.
+#[derive(Clone, Debug)]
+pub struct Discarded {
+    pub id: u32,
+    pub goal: Goal,
+    pub stealth: Stealth,
+    /// Hops of the longest attempt (all under the phished user's own account).
+    pub hops: usize,
+    /// The longest attempt's logins (never written to the logs; for checking the planner).
+    pub attempt: Vec<MaliciousLogin>,
+}
+
+/// Starts tried per intrusion before it is discarded.
+pub const ATTEMPTS: u64 = 30;
+
 /// Plan intrusion `id` with `goal` and `stealth`, starting in days `[lo, hi)`. Retries a
-/// new start (up to 30 times) until the attack switches credentials at least once, as the
-/// public generator's success test asks; else keeps the longest attempt.
+/// new start (up to [`ATTEMPTS`] times) until the attack switches credentials at least once,
+/// as the public generator's success test asks; an intrusion no start makes succeed is
+/// [`Discarded`], as the paper's is.
 #[allow(clippy::too_many_arguments)]
 pub fn plan(
     w: &World,
@@ -250,31 +270,27 @@ pub fn plan(
     stealth: Stealth,
     lo: u32,
     hi: u32,
-) -> Intrusion {
-    let mut best: Option<Plan> = None;
-    for attempt in 0..30u64 {
+) -> Result<Intrusion, Discarded> {
+    let mut longest: Vec<MaliciousLogin> = Vec::new();
+    let mut found: Option<Plan> = None;
+    for attempt in 0..ATTEMPTS {
         let mut r = rng(w.seed, Stream::Hopper, id as u64, attempt);
         let Some(p) = attempt_plan(w, k, goal, stealth, lo, hi, &mut r) else { continue };
-        let done = p.users.len() >= 2;
-        if best.as_ref().is_none_or(|b| p.logins.len() > b.logins.len()) || done {
-            best = Some(p);
-        }
-        if done {
+        if p.users.len() >= 2 {
+            found = Some(p);
             break;
         }
+        if p.logins.len() > longest.len() {
+            longest = p.logins;
+        }
     }
-    let p = best.unwrap_or(Plan {
-        start: Start::for_stealth(stealth),
-        foothold: w.fleet.ids().find(|&h| w.fleet.host(h).role == Role::Workstation).unwrap_or(0),
-        start_user: 0,
-        logins: Vec::new(),
-        users: BTreeSet::new(),
-        target: None,
-    });
+    let Some(p) = found else {
+        return Err(Discarded { id, goal, stealth, hops: longest.len(), attempt: longest });
+    };
     let last = p.logins.last().map(|m| m.login.time).unwrap_or(0);
     let mut dr = rng(w.seed, Stream::Hopper, id as u64, 1000);
     let detected = last + dr.gen_range(1..10) * DAY * US;
-    Intrusion {
+    Ok(Intrusion {
         id,
         name: format!("hopper-{id}"),
         goal,
@@ -293,7 +309,7 @@ pub fn plan(
             w.people.get(p.start_user).name
         ),
         start: Some(p.start.as_str()),
-    }
+    })
 }
 
 fn attempt_plan(

@@ -237,6 +237,8 @@ pub struct SimSummary {
     pub hosts: usize,
     pub accounts: usize,
     pub intrusions: usize,
+    /// Hopper attacks discarded (no credential switch; `truth.json` `discarded`).
+    pub discarded: usize,
     pub malicious_logins: usize,
     /// Logins simulated (benign and malicious, successful and failed).
     pub logins: u64,
@@ -283,6 +285,20 @@ pub fn simulate(opts: &SimOptions, out_dir: &Path) -> Result<SimSummary, SimErro
     if opts.attacker != Attacker::Hopscope {
         truth.attacker = Some(opts.attacker.as_str());
     }
+    truth.discarded = built
+        .discarded
+        .iter()
+        .map(|d| truth::DiscardedTruth {
+            id: d.id,
+            goal: d.goal.as_str(),
+            stealth: d.stealth.as_str(),
+            hops: d.hops,
+            reason: format!(
+                "no start of {} switched to a second user's credentials",
+                hopper::ATTEMPTS
+            ),
+        })
+        .collect();
     let text = serde_json::to_string_pretty(&truth).expect("truth serialises") + "\n";
     let tp = out_dir.join("truth.json");
     std::fs::write(&tp, text).map_err(|e| SimError::Io(format!("{}: {e}", tp.display())))?;
@@ -382,6 +398,7 @@ fn summarise(
         hosts: w.fleet.hosts.len(),
         accounts: w.people.accounts.len(),
         intrusions: built.intrusions.len(),
+        discarded: built.discarded.len(),
         malicious_logins: built.intrusions.iter().map(|i| i.logins.len()).sum(),
         logins: emitted.logins,
         events,

@@ -129,6 +129,8 @@ pub fn generic_days(scale: f64, intrusions: usize) -> u32 {
 pub struct Built {
     pub world: World,
     pub intrusions: Vec<Intrusion>,
+    /// Hopper attacks no start made succeed (`crate::hopper::Discarded`): not in the logs.
+    pub discarded: Vec<crate::hopper::Discarded>,
     pub data: Vec<Holding>,
 }
 
@@ -198,6 +200,7 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
     world.routines = routines;
     let graph = AccessGraph::from_world(&world);
     let mut intrusions = Vec::new();
+    let mut discarded = Vec::new();
     let mut ir = rng(opts.seed, Stream::Intrusion, 0, 0);
     if opts.scenario == Scenario::Ntt2019 && opts.intrusions > 0 {
         intrusions.push(ntt_intrusion(&world, &mut ir));
@@ -214,11 +217,15 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
         // spread over goals × stealth: 12 combinations in turn
         let goal = Goal::ALL[k % 3];
         let stealth = Stealth::ALL[(k / 3) % 4];
-        let id = intrusions.len() as u32 + 1;
+        // ids count what was asked for: a discarded Hopper attempt keeps its id
+        let id = (intrusions.len() + discarded.len()) as u32 + 1;
         match &know {
             Some(kn) => {
                 let (lo, hi) = crate::intrusion::start_days(world.cal.days, opts.quiet_days);
-                intrusions.push(crate::hopper::plan(&world, kn, id, goal, stealth, lo, hi));
+                match crate::hopper::plan(&world, kn, id, goal, stealth, lo, hi) {
+                    Ok(i) => intrusions.push(i),
+                    Err(d) => discarded.push(d),
+                }
             }
             None => {
                 let mut kr = rng(opts.seed, Stream::Intrusion, id as u64, 1);
@@ -235,7 +242,7 @@ pub fn build(opts: &SimOptions) -> Result<Built, SimError> {
         }
     }
     let data = data_holdings(&world, opts, opts.scenario == Scenario::Ntt2019);
-    Ok(Built { world, intrusions, data })
+    Ok(Built { world, intrusions, discarded, data })
 }
 
 fn build_fleet(

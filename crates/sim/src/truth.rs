@@ -34,8 +34,23 @@ pub struct Truth {
     pub sshd_time_zone: &'static str,
     pub maintenance_weekend: String,
     pub intrusions: Vec<IntrusionTruth>,
+    /// Hopper attacks discarded because no start made them switch credentials (the paper's
+    /// success test); their logins are not in the logs. Omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discarded: Vec<DiscardedTruth>,
     /// Every malicious login of every intrusion, by time.
     pub logins: Vec<LoginTruth>,
+}
+
+/// A Hopper attack the generator discarded ([`crate::hopper::Discarded`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct DiscardedTruth {
+    pub id: u32,
+    pub goal: &'static str,
+    pub stealth: &'static str,
+    /// Hops of its longest attempt, all under the phished user's own account.
+    pub hops: usize,
+    pub reason: String,
 }
 
 /// One intrusion.
@@ -222,6 +237,7 @@ pub fn build(
         sshd_time_zone: "UTC",
         maintenance_weekend: day_str(first + w.maintenance as i64),
         intrusions: its,
+        discarded: Vec::new(),
         logins: logins.into_iter().map(|x| x.3).collect(),
     }
 }

@@ -16,7 +16,7 @@ use crate::detect::probe::Probe;
 use crate::detect::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
 use crate::detect::stream::{AlertEvent, AlertEventKind};
 use crate::fleet::{Fleet, Foothold};
-use crate::graph::{classify, GraphEvent, Hop};
+use crate::graph::{classify, FailedLogin, GraphEvent, Hop};
 use hopscope_model::{Catalog, EventTable, Evidence, Inventory, Time};
 
 pub use crate::units::{DAY, HOUR, SECOND};
@@ -323,6 +323,7 @@ impl Detector {
                 }
                 GraphEvent::Failure(f) => {
                     self.stats.failures += !self.learning as u64;
+                    let f = FailedLogin { src: self.fleet.history_source(f.src), ..f };
                     self.history.observe_failure(&f, &self.fleet);
                 }
                 GraphEvent::Ignored => {}
@@ -465,11 +466,13 @@ impl Detector {
         if trail.alert == 0 && present != 0 {
             trail.alert = present;
         }
+        // history knows a pooled address as its range's pooled addresses
+        let seen = Hop { src: self.fleet.history_source(hop.src), ..hop };
         let mut score = 0.0;
         let mut novel = false;
         if scoring {
             let reached = present != 0;
-            score_hop_into(&hop, &trail, &self.history, &self.fleet, reached, &mut self.scored);
+            score_hop_into(&seen, &trail, &self.history, &self.fleet, reached, &mut self.scored);
             let contributions = &self.scored;
             score = total(contributions);
             novel = contributions.iter().any(|c| c.feature.is_novelty());
@@ -478,7 +481,7 @@ impl Detector {
                 let mut evidence = vec![hop.evidence];
                 evidence.extend_from_slice(&extra);
                 if contributions.iter().any(|c| matches!(c.feature, Feature::BruteForce { .. })) {
-                    if let Some(run) = self.history.failures(&hop, &self.fleet) {
+                    if let Some(run) = self.history.failures(&seen, &self.fleet) {
                         evidence.push(run.first_evidence);
                     }
                 }
@@ -507,7 +510,7 @@ impl Detector {
                 if present != 0 {
                     self.scratch.push(present);
                 } else if score >= self.config.min_score {
-                    let first_out = self.history.logins_from(hop.user, hop.src) == 0;
+                    let first_out = self.history.logins_from(hop.user, seen.src) == 0;
                     let taken = self.book.could_have_taken(&hop, explained, first_out);
                     if taken != 0 {
                         self.scratch.push(taken);
@@ -553,7 +556,7 @@ impl Detector {
         }
         // a raised alert's hops are the intruder's: they teach no habit of spreading
         let alerted = trail.alert != 0 && self.book.is_raised(trail.alert);
-        self.history.observe(&hop, &self.fleet, trail.causal.account(), alerted);
+        self.history.observe(&seen, &self.fleet, trail.causal.account(), alerted);
         self.chains.record(&hop, trail);
     }
 

@@ -139,11 +139,12 @@ impl AccountHistory {
 }
 
 /// Whether host `src` stands for many machines, each with its own address: the `internet`
-/// pseudo-host, an address pool. Failures from such a source are told apart by address and
+/// pseudo-host, an address pool, the pooled addresses of a range
+/// ([`Fleet::history_source`]). Failures from such a source are told apart by address and
 /// account, never pooled: an internet-facing server sees scanners' failures all day, and
 /// pooling them made every partner's routine login from outside look like a brute force.
 fn stands_for_many(fleet: &Fleet, src: u32) -> bool {
-    fleet.host(src).is_internet || fleet.is_pool(src)
+    fleet.host(src).is_internet || fleet.is_pool(src) || fleet.stands_for_range(src)
 }
 
 /// Count failure `f` in the run under `key`, restarting a run quiet for [`FAILURE_MEMORY`].

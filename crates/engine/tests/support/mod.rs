@@ -65,6 +65,22 @@ impl World {
         World { catalog, inventory, events: EventTable::default(), source, line: 0 }
     }
 
+    /// A world of `hosts` whose sites.csv holds `sites` (cidr, site name), all in Japan:
+    /// addresses no inventory row names get the site of their range.
+    pub fn with_sites(hosts: Vec<InventoryHost>, sites: &[(&str, &str)]) -> World {
+        let mut w = World::new(hosts.clone(), vec![]);
+        let sites = sites
+            .iter()
+            .map(|(cidr, name)| hopscope_model::Site {
+                cidr: cidr.parse().unwrap(),
+                site: (*name).into(),
+                country: "Japan".into(),
+            })
+            .collect();
+        w.inventory = Inventory::new(hosts, sites, vec![]).0;
+        w
+    }
+
     pub fn host_id(&mut self, name: &str) -> u32 {
         if name == "internet" {
             return self.catalog.hosts.internet();
