@@ -229,11 +229,13 @@ mod tests {
     #[test]
     fn applies_to_every_id_column_and_refuses_unknown_ids() {
         let r = remap(vec![0, 5]);
-        let mut t = EventTable::default();
-        t.time = vec![1, 2];
-        t.src_host = vec![1, 2];
-        t.dst_host = vec![0, 1];
-        t.source = vec![1, 1];
+        let mut t = EventTable {
+            time: vec![1, 2],
+            src_host: vec![1, 2],
+            dst_host: vec![0, 1],
+            source: vec![1, 1],
+            ..Default::default()
+        };
         for c in [&mut t.src_ip, &mut t.dst_ip, &mut t.user, &mut t.src_user, &mut t.auth] {
             *c = vec![0, 0];
         }
@@ -242,8 +244,7 @@ mod tests {
             (t.src_host.clone(), t.dst_host.clone(), t.source.clone()),
             (vec![3, 1], vec![0, 3], vec![5, 5])
         );
-        let mut t = EventTable::default();
-        t.user = vec![0, 7];
+        let mut t = EventTable { user: vec![0, 7], ..Default::default() };
         let e = r.apply(&mut t).unwrap_err();
         assert!(e.contains("account id 7"), "{e}");
     }
