@@ -26,8 +26,8 @@ mkdir -p "$DIR"
 if [ ! -s "$DIR/case/manifest.json" ]; then
   rm -rf "$DIR/fleet" "$DIR/case"
   "$BIN" simulate --scenario ntt-2019 --scale "$SCALE" --formats lanl --out "$DIR/fleet" >/dev/null
-  "$BIN" ingest "$DIR/fleet/logs" --inventory "$DIR/fleet" --case "$DIR/case" >/dev/null
-  rm -rf "$DIR/fleet/logs"   # the case holds what the queries read
+  "$BIN" ingest "$DIR/fleet/lanl" --inventory "$DIR/fleet" --case "$DIR/case" >/dev/null
+  rm -rf "$DIR/fleet/lanl"   # the case holds what the queries read
 fi
 CASE=$(realpath "$DIR/case")
 EVENTS=$("$BIN" case info --case "$CASE" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')

@@ -4,6 +4,8 @@
 //! CASE/
 //!   manifest.json          sources with hashes, counts, time span, problems, run list
 //!   events/run-G-N.parquet events, each run sorted by time (ids, not names)
+//!   remaps/remap-G-N.parquet  a merged shard's ids to the case's (merged cases only)
+//!   results/NAME-G-N.parquet  results saved into the case (`detect --save`: alerts, alert_hops)
 //!   hosts.parquet accounts.parquet addresses.parquet auths.parquet sources.parquet
 //!   sites.parquet data.parquet labels.parquet
 //! ```
@@ -15,18 +17,24 @@
 
 pub mod lock;
 mod manifest;
+mod merge;
 mod range;
 mod reader;
+pub mod remap;
+mod results;
 mod schema;
 mod tables;
 mod writer;
 
 pub use lock::WriterLock;
 pub use manifest::{
-    InventoryEntry, Manifest, ProblemExample, RunEntry, SourceEntry, TimeRange, MANIFEST, VERSION,
+    InventoryEntry, Manifest, ProblemExample, RemapEntry, RunEntry, SavedTable, ShardEntry,
+    SourceEntry, TimeRange, MANIFEST, VERSION, VERSION_REMAPPED,
 };
+pub use merge::{inventory_difference, merge, source_notes};
 pub use range::OUT_OF_RANGE;
-pub use reader::{Case, EventStream, Label};
+pub use reader::{Case, EventStream, Label, RunGroup};
+pub use results::{save_tables, saved_table_path, RESULTS};
 pub use schema::events_schema;
 pub use writer::CaseWriter;
 

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 pub const MANIFEST: &str = "manifest.json";
 /// Version of the case layout; bumped when a reader of an older version could misread.
 pub const VERSION: u32 = 1;
+/// The layout version of a case some of whose runs are read through a remap table (a merged
+/// shard's runs, [`RunEntry::remap`]): a reader of [`VERSION`] would take their shard ids
+/// for the case's. A case without such runs is still written as [`VERSION`].
+pub const VERSION_REMAPPED: u32 = 2;
 
 /// One input file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +56,52 @@ pub struct RunEntry {
     /// checksums were recorded have none (they are read unchecked).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sha256: Option<String>,
+    /// The remap table (`remaps/remap-G-N.parquet`, listed in [`Manifest::remaps`]) that
+    /// turns the run's ids into the case's: a run merged from a shard keeps the shard's ids
+    /// as written. None: the run holds the case's ids.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub remap: Option<String>,
+}
+
+/// A remap table: for each dictionary, the case id of every id of one shard.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemapEntry {
+    pub file: String,
+    /// SHA-256 of the file as written, checked before it is read.
+    pub sha256: String,
+    /// The shard whose ids it maps, as given to `case merge`.
+    pub shard: String,
+}
+
+/// A table of results saved into the case (`detect --save`): derived from the events, not
+/// evidence; replaced whole by the next save of the same name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedTable {
+    /// What the table is (`alerts`, `alert_hops`).
+    pub name: String,
+    /// `results/NAME-G-N.parquet`.
+    pub file: String,
+    /// SHA-256 of the file as written, checked before it is read.
+    pub sha256: String,
+    pub rows: u64,
+    /// The case's generation the results were computed over: when an ingest or merge has
+    /// made a newer one since, they describe fewer events than the case holds.
+    pub generation: u32,
+    /// How they were computed (the command's settings), in words.
+    pub settings: String,
+}
+
+/// A shard merged into the case by `hopscope case merge`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardEntry {
+    /// The shard's directory as given to `case merge`.
+    pub path: String,
+    /// The shard's generation when it was merged.
+    pub generation: u32,
+    pub events: u64,
+    pub sources: u64,
+    /// The generation of this case the merge made.
+    pub merged_into: u32,
 }
 
 /// Where the bulk of the case's events lie. Events outside are kept in the runs, counted as
@@ -84,6 +134,10 @@ pub struct InventoryEntry {
     pub sites: u64,
     pub data: u64,
     pub problems: u64,
+    /// The inventory's problems by reason (also counted in [`Manifest::problems`]), so that a
+    /// merge counts them once however many shards read the same inventory.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub reasons: BTreeMap<String, u64>,
 }
 
 /// The whole manifest.
@@ -113,6 +167,15 @@ pub struct Manifest {
     pub problem_examples: Vec<ProblemExample>,
     /// What ingest inferred or assumed (syslog years, time zones, LANL anchor).
     pub notes: Vec<String>,
+    /// The remap tables runs merged from shards are read through.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub remaps: Vec<RemapEntry>,
+    /// The shards merged into the case, in merge order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub shards: Vec<ShardEntry>,
+    /// Results saved into the case, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub saved: Vec<SavedTable>,
 }
 
 impl Manifest {

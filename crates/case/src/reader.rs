@@ -1,12 +1,15 @@
 //! Reading a case: manifest, dictionaries, and events merged into time order.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use hopscope_model::{Catalog, EventTable, Inventory, Time};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-use crate::manifest::{Manifest, MANIFEST, VERSION};
+use crate::manifest::{Manifest, MANIFEST, VERSION, VERSION_REMAPPED};
+use crate::remap::Remap;
 use crate::schema::append_batch;
 use crate::tables::{read_catalog, read_labels};
 use crate::CaseError;
@@ -33,14 +36,80 @@ pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, CaseError> {
         Err(e) => return Err(CaseError::io(&path, e)),
     };
     let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| CaseError::corrupt(&path, e))?;
-    if m.hopscope_case != VERSION {
+    if m.hopscope_case != VERSION && m.hopscope_case != VERSION_REMAPPED {
         return Err(CaseError::corrupt(
             &path,
-            format!("case layout version {} (this hopscope reads {VERSION})", m.hopscope_case),
+            format!(
+                "case layout version {} (this hopscope reads {VERSION} and {VERSION_REMAPPED})",
+                m.hopscope_case
+            ),
+        ));
+    }
+    let remapped = m.runs.iter().any(|r| r.remap.is_some());
+    if remapped && m.hopscope_case != VERSION_REMAPPED {
+        return Err(CaseError::corrupt(
+            &path,
+            format!("names remap tables but says layout version {}", m.hopscope_case),
         ));
     }
     Ok(m)
 }
+
+/// The path of a remap table the manifest names: a plain file name in `remaps/`, inside the
+/// case directory.
+pub(crate) fn remap_path(dir: &Path, file: &str) -> Result<PathBuf, CaseError> {
+    let rel = Path::new(file);
+    let mut parts = rel.components();
+    let plain = matches!(parts.next(), Some(Component::Normal(e)) if e == "remaps")
+        && matches!(parts.next(), Some(Component::Normal(_)))
+        && parts.next().is_none();
+    if !plain || file.contains('\\') {
+        return Err(CaseError::corrupt(
+            &dir.join(MANIFEST),
+            format!(
+                "names remap table {:?}, which is not a file in the case's remaps/ directory; refused",
+                file.escape_debug().to_string()
+            ),
+        ));
+    }
+    let path = dir.join(rel);
+    inside(dir, &path)?;
+    Ok(path)
+}
+
+/// The remap tables the manifest lists, read and checked (SHA-256, ids against `catalog`),
+/// by file name; a run naming a table the manifest does not list is refused.
+pub(crate) fn read_remaps(
+    dir: &Path,
+    m: &Manifest,
+    catalog: &Catalog,
+) -> Result<BTreeMap<String, Arc<Remap>>, CaseError> {
+    let mut out = BTreeMap::new();
+    for e in &m.remaps {
+        let path = remap_path(dir, &e.file)?;
+        let r = Remap::read(&path, &e.sha256)?;
+        r.check(catalog).map_err(|why| CaseError::corrupt(&path, why))?;
+        out.insert(e.file.clone(), Arc::new(r));
+    }
+    for r in &m.runs {
+        if let Some(f) = &r.remap {
+            if !out.contains_key(f) {
+                return Err(CaseError::corrupt(
+                    &dir.join(MANIFEST),
+                    format!(
+                        "run {} names remap table {:?}, which the manifest does not list",
+                        r.file,
+                        f.escape_debug().to_string()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Runs whose ids go through one remap table (`None`: the case's own ids), by path.
+pub type RunGroup = (Option<Arc<Remap>>, Vec<PathBuf>);
 
 /// An opened case.
 pub struct Case {
@@ -48,6 +117,8 @@ pub struct Case {
     pub manifest: Manifest,
     pub catalog: Catalog,
     pub inventory: Inventory,
+    /// The remap tables of runs merged from shards, by file name.
+    remaps: BTreeMap<String, Arc<Remap>>,
 }
 
 impl Case {
@@ -85,7 +156,8 @@ impl Case {
                 ));
             }
         }
-        Ok(Case { dir: dir.to_path_buf(), manifest, catalog, inventory })
+        let remaps = read_remaps(dir, &manifest, &catalog)?;
+        Ok(Case { dir: dir.to_path_buf(), manifest, catalog, inventory, remaps })
     }
 
     /// Events in time order (ties by evidence), in batches of up to `batch` rows, read
@@ -131,10 +203,18 @@ impl Case {
                 Keep::Outside(s, e) if r.min_time >= s && r.max_time < e => continue,
                 Keep::Outside(..) => r.min_time,
             };
-            waiting.push((open_at, path, r.rows, r.sha256.clone(), (r.min_time, r.max_time)));
+            let remap = r.remap.as_ref().and_then(|f| self.remaps.get(f)).cloned();
+            waiting.push(Waiting {
+                open_at,
+                path,
+                rows: r.rows,
+                sha256: r.sha256.clone(),
+                bounds: (r.min_time, r.max_time),
+                remap,
+            });
         }
         // opened from the back: latest first time at the front
-        waiting.sort_by(|a, b| b.cmp(a));
+        waiting.sort_by(|a, b| (b.open_at, &b.path).cmp(&(a.open_at, &a.path)));
         Ok(EventStream {
             open: Vec::new(),
             keep,
@@ -160,6 +240,24 @@ impl Case {
         self.manifest.runs.iter().map(|r| run_path(&self.dir, &r.file)).collect()
     }
 
+    /// The run files grouped by the remap table their ids go through (`None`: the case's
+    /// own ids), groups in the order of their first run: what another engine must map the
+    /// ids of before it joins them with the dictionaries.
+    pub fn run_groups(&self) -> Result<Vec<RunGroup>, CaseError> {
+        let mut groups: Vec<(Option<String>, Vec<PathBuf>)> = Vec::new();
+        for r in &self.manifest.runs {
+            let path = run_path(&self.dir, &r.file)?;
+            match groups.iter_mut().find(|(k, _)| *k == r.remap) {
+                Some((_, v)) => v.push(path),
+                None => groups.push((r.remap.clone(), vec![path])),
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(k, v)| (k.and_then(|f| self.remaps.get(&f).cloned()), v))
+            .collect())
+    }
+
     /// Check every run against the checksum the manifest recorded for it (runs written before
     /// checksums were recorded have none and pass), several runs at once. For readers that do
     /// not go through [`Case::events`], which checks each run as it opens it.
@@ -175,6 +273,11 @@ impl Case {
     pub fn labels(&self) -> Result<Vec<Label>, CaseError> {
         read_labels(&self.dir.join("labels.parquet"))
     }
+
+    /// The remap table of a run the manifest lists (`None` for a run with the case's ids).
+    pub fn remap_of(&self, run: &crate::RunEntry) -> Option<Arc<Remap>> {
+        run.remap.as_ref().and_then(|f| self.remaps.get(f)).cloned()
+    }
 }
 
 /// Which events of the runs a stream gives.
@@ -187,8 +290,16 @@ enum Keep {
     Outside(i64, i64),
 }
 
-/// A run not opened yet: when to open it, its path, rows, checksum and claimed time bounds.
-type Waiting = (i64, PathBuf, u64, Option<String>, (i64, i64));
+/// A run not opened yet: when to open it, its path, rows, checksum, claimed time bounds and
+/// remap table.
+struct Waiting {
+    open_at: i64,
+    path: PathBuf,
+    rows: u64,
+    sha256: Option<String>,
+    bounds: (i64, i64),
+    remap: Option<Arc<Remap>>,
+}
 
 struct RunCursor {
     path: PathBuf,
@@ -197,6 +308,8 @@ struct RunCursor {
     bounds: (i64, i64),
     last: i64,
     keep: Keep,
+    /// The shard's ids to the case's, for a merged run.
+    remap: Option<Arc<Remap>>,
     reader: ParquetRecordBatchReader,
     chunk: EventTable,
     pos: usize,
@@ -242,7 +355,7 @@ pub(crate) fn inside(dir: &Path, path: &Path) -> Result<(), CaseError> {
 }
 
 /// Refuse a run whose SHA-256 is not the one the manifest recorded.
-fn check_sha256(path: &Path, want: &str) -> Result<(), CaseError> {
+pub(crate) fn check_sha256(path: &Path, want: &str) -> Result<(), CaseError> {
     let got = sha256_of(path)?;
     if got != want {
         return Err(CaseError::corrupt(
@@ -256,7 +369,7 @@ fn check_sha256(path: &Path, want: &str) -> Result<(), CaseError> {
 }
 
 /// The SHA-256 of a file, in hex.
-fn sha256_of(path: &Path) -> Result<String, CaseError> {
+pub(crate) fn sha256_of(path: &Path) -> Result<String, CaseError> {
     use sha2::Digest;
     let mut f = File::open(path).map_err(|e| CaseError::io(path, e))?;
     let mut h = sha2::Sha256::default();
@@ -290,6 +403,7 @@ fn open_run(
         bounds,
         last: i64::MIN,
         keep: Keep::All,
+        remap: None,
         reader,
         chunk: EventTable::default(),
         pos: 0,
@@ -307,6 +421,9 @@ impl RunCursor {
                     self.pos = 0;
                     append_batch(&mut self.chunk, &b)
                         .map_err(|e| CaseError::corrupt(&self.path, e))?;
+                    if let Some(r) = &self.remap {
+                        r.apply(&mut self.chunk).map_err(|e| CaseError::corrupt(&self.path, e))?;
+                    }
                     self.check_times()?;
                     self.filter();
                 }
@@ -403,13 +520,15 @@ impl EventStream {
     /// Open every waiting run that starts at or before `time` (all of them may hold rows
     /// ordered before anything later).
     fn open_until(&mut self, time: i64) -> Result<(), CaseError> {
-        while let Some((t, ..)) = self.waiting.last() {
-            if *t > time {
+        while let Some(w) = self.waiting.last() {
+            if w.open_at > time {
                 break;
             }
-            let (_, path, rows, sha, bounds) = self.waiting.pop().expect("checked");
-            let mut run = open_run(path, self.rows_per_read, rows, sha.as_deref(), bounds)?;
+            let w = self.waiting.pop().expect("checked");
+            let mut run =
+                open_run(w.path, self.rows_per_read, w.rows, w.sha256.as_deref(), w.bounds)?;
             run.keep = self.keep;
+            run.remap = w.remap;
             run.fill()?;
             self.open.push(run);
         }
@@ -456,7 +575,7 @@ impl Iterator for EventStream {
             let frontier = match self.best().0 {
                 Some((_, k)) => k.0,
                 None => match self.waiting.last() {
-                    Some((t, ..)) => *t,
+                    Some(w) => w.open_at,
                     None => break,
                 },
             };
@@ -466,8 +585,8 @@ impl Iterator for EventStream {
             let (best, mut second) = self.best();
             let Some((i, _)) = best else { continue };
             // rows at or after the next waiting run's first time wait for it to open
-            if let Some((t, ..)) = self.waiting.last() {
-                let bound = (*t, 0, 0, 0);
+            if let Some(w) = self.waiting.last() {
+                let bound = (w.open_at, 0, 0, 0);
                 if second.is_none_or(|s| bound < s) {
                     second = Some(bound);
                 }
@@ -493,7 +612,10 @@ impl Iterator for EventStream {
 }
 
 /// Events per day of one run, from its time and evidence columns only.
-pub(crate) fn histogram_of_run(path: &Path) -> Result<crate::range::TimeHistogram, CaseError> {
+pub(crate) fn histogram_of_run(
+    path: &Path,
+    remap: Option<&Remap>,
+) -> Result<crate::range::TimeHistogram, CaseError> {
     use arrow_array::{Array, TimestampMicrosecondArray, UInt16Array, UInt32Array, UInt64Array};
     use parquet::arrow::ProjectionMask;
     let f = File::open(path).map_err(|e| CaseError::io(path, e))?;
@@ -523,6 +645,9 @@ pub(crate) fn histogram_of_run(path: &Path) -> Result<crate::range::TimeHistogra
         t.flags.clear();
         t.time.extend_from_slice(col::<TimestampMicrosecondArray>(&batch, path, "time")?.values());
         t.source.extend_from_slice(col::<UInt32Array>(&batch, path, "source")?.values());
+        if let Some(r) = remap {
+            r.apply_sources(&mut t.source).map_err(|e| CaseError::corrupt(path, e))?;
+        }
         t.position.extend_from_slice(col::<UInt64Array>(&batch, path, "position")?.values());
         t.flags.extend_from_slice(col::<UInt16Array>(&batch, path, "flags")?.values());
         if t.source.len() != t.time.len()

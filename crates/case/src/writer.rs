@@ -1,15 +1,20 @@
 //! Writing a case: runs of time-sorted events, then dictionaries, then the manifest.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hopscope_model::{Catalog, EventTable, Inventory};
 use parquet::arrow::ArrowWriter;
 
 use crate::lock::WriterLock;
-use crate::manifest::{Manifest, ProblemExample, RunEntry, TimeRange, MANIFEST, VERSION};
+use crate::manifest::{
+    Manifest, ProblemExample, RemapEntry, RunEntry, TimeRange, MANIFEST, VERSION, VERSION_REMAPPED,
+};
 use crate::range::{TimeHistogram, OUT_OF_RANGE};
-use crate::reader::{histogram_of_run, read_manifest, run_path, Label};
+use crate::reader::{histogram_of_run, read_manifest, read_remaps, run_path, Label};
+use crate::remap::Remap;
 use crate::schema::{events_schema, into_batch};
 use crate::tables::{events_writer_props, read_catalog, read_labels, write_catalog, write_labels};
 use crate::CaseError;
@@ -40,6 +45,13 @@ pub struct CaseWriter {
     hist: TimeHistogram,
     /// Runs of earlier generations (counted at commit, read from their files).
     earlier_runs: usize,
+    /// Remap tables by file name: the case's (read at open) and this writer's.
+    remaps: BTreeMap<String, Arc<Remap>>,
+    remap_entries: Vec<RemapEntry>,
+    new_remaps: u32,
+    /// Runs linked in from shards ([`CaseWriter::adopt_run`]), indexes into `runs`: counted
+    /// at commit like earlier runs.
+    adopted: Vec<usize>,
 }
 
 /// A run to write: its path, its name in the manifest, its events (in pieces).
@@ -110,6 +122,7 @@ fn write_run(
         min_time: pieces.first().and_then(|p| p.time.first()).copied().unwrap_or_default(),
         max_time: pieces.last().and_then(|p| p.time.last()).copied().unwrap_or_default(),
         sha256: None,
+        remap: None,
     };
     let mut hist = TimeHistogram::default();
     for p in &pieces {
@@ -168,8 +181,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// before its commit). Anything else in `events/` was not written by this generation and
 /// stays where it is.
 fn own_leftover(name: &str, generation: u32) -> bool {
-    let prefix = format!("run-{generation:05}-");
-    let Some(rest) = name.strip_prefix(&prefix) else { return false };
+    let run = format!("run-{generation:05}-");
+    let remap = format!("remap-{generation:05}-");
+    let Some(rest) = name.strip_prefix(&run).or_else(|| name.strip_prefix(&remap)) else {
+        return false;
+    };
     let Some(n) = rest.strip_suffix(".parquet").or_else(|| rest.strip_suffix(".parquet.tmp"))
     else {
         return false;
@@ -186,6 +202,8 @@ fn is_case_file(name: &str) -> bool {
         ["hosts", "accounts", "addresses", "auths", "sources", "sites", "data", "labels"];
     let stem = name.strip_suffix(".parquet").or_else(|| name.strip_suffix(".parquet.tmp"));
     name == "events"
+        || name == "remaps"
+        || name == "results"
         || name == "manifest.json.tmp"
         || name.starts_with('.')
         || stem.is_some_and(|s| TABLES.contains(&s))
@@ -194,6 +212,9 @@ fn is_case_file(name: &str) -> bool {
 /// The note naming the files in `events/` that no manifest names and this writer leaves alone.
 const STRAY_NOTE: &str =
     "events/ holds files the manifest does not name (left in place, never read):";
+/// The same for `remaps/`.
+const STRAY_REMAP_NOTE: &str =
+    "remaps/ holds files the manifest does not name (left in place, never read):";
 
 impl CaseWriter {
     /// Open `dir` for writing. Returns the writer, the existing manifest (when appending) and
@@ -228,12 +249,13 @@ impl CaseWriter {
         let lock = WriterLock::for_case(dir)?;
         let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
         std::fs::create_dir_all(dir.join("events")).map_err(|e| CaseError::io(dir, e))?;
-        let (catalog, inventory, labels) = match &existing {
-            Some(_) => {
+        let (catalog, inventory, labels, remaps) = match &existing {
+            Some(m) => {
                 let (c, i) = read_catalog(dir)?;
-                (c, i, read_labels(&dir.join("labels.parquet"))?)
+                let remaps = read_remaps(dir, m, &c)?;
+                (c, i, read_labels(&dir.join("labels.parquet"))?, remaps)
             }
-            None => (Catalog::default(), Inventory::default(), Vec::new()),
+            None => (Catalog::default(), Inventory::default(), Vec::new(), BTreeMap::new()),
         };
         let w = CaseWriter {
             dir: dir.to_path_buf(),
@@ -248,6 +270,10 @@ impl CaseWriter {
             _lock: lock,
             hist: TimeHistogram::default(),
             earlier_runs: existing.as_ref().map_or(0, |m| m.runs.len()),
+            remaps,
+            remap_entries: existing.as_ref().map(|m| m.remaps.clone()).unwrap_or_default(),
+            new_remaps: 0,
+            adopted: Vec::new(),
         };
         Ok((w, existing, catalog, inventory))
     }
@@ -289,6 +315,48 @@ impl CaseWriter {
 
     pub fn push_labels(&mut self, labels: impl IntoIterator<Item = Label>) {
         self.labels.extend(labels);
+    }
+
+    /// The generation this writer commits.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Write a remap table (`remaps/remap-G-N.parquet`) for runs merged from `shard`; returns
+    /// its name in the manifest, for [`CaseWriter::adopt_run`].
+    pub(crate) fn add_remap(&mut self, r: Remap, shard: &str) -> Result<String, CaseError> {
+        std::fs::create_dir_all(self.dir.join("remaps"))
+            .map_err(|e| CaseError::io(&self.dir, e))?;
+        self.new_remaps += 1;
+        let file = format!("remaps/remap-{:05}-{:05}.parquet", self.generation, self.new_remaps);
+        let sha256 = r.write(&self.dir.join(&file))?;
+        self.remap_entries.push(RemapEntry { file: file.clone(), sha256, shard: shard.into() });
+        self.remaps.insert(file.clone(), Arc::new(r));
+        Ok(file)
+    }
+
+    /// Take a committed run of another case (a shard) into this one unchanged: hard-linked
+    /// under a new name of this generation when both lie on one file system, copied
+    /// otherwise. `remap` names the table its ids are read through.
+    pub(crate) fn adopt_run(
+        &mut self,
+        src: &Path,
+        run: &RunEntry,
+        remap: Option<String>,
+    ) -> Result<(), CaseError> {
+        self.new_runs += 1;
+        let name = format!("events/run-{:05}-{:05}.parquet", self.generation, self.new_runs);
+        let path = self.dir.join(&name);
+        let tmp = path.with_extension("parquet.tmp");
+        // a temporary of this generation is ours: left by a merge that died before its commit
+        let _ = std::fs::remove_file(&tmp);
+        if std::fs::hard_link(src, &tmp).is_err() {
+            std::fs::copy(src, &tmp).map_err(|e| CaseError::io(&tmp, e))?;
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))?;
+        self.adopted.push(self.runs.len());
+        self.runs.push(RunEntry { file: name, remap, ..run.clone() });
+        Ok(())
     }
 
     fn flush(&mut self) -> Result<(), CaseError> {
@@ -349,7 +417,9 @@ impl CaseWriter {
         self.labels.sort_by_key(|l| (l.time, l.source, l.line));
         write_labels(&self.dir.join("labels.parquet"), &self.labels)?;
 
-        manifest.hopscope_case = VERSION;
+        let remapped = self.runs.iter().any(|r| r.remap.is_some());
+        manifest.hopscope_case = if remapped { VERSION_REMAPPED } else { VERSION };
+        manifest.remaps = self.remap_entries.clone();
         manifest.generation = self.generation;
         manifest.runs = self.runs.clone();
         manifest.events = self.runs.iter().map(|r| r.rows).sum();
@@ -357,49 +427,62 @@ impl CaseWriter {
         manifest.hosts = catalog.hosts.len() as u64;
         manifest.accounts = catalog.accounts.len() as u64;
         manifest.addresses = catalog.addresses.len() as u64;
-        for r in &self.runs[..self.earlier_runs] {
-            let h = histogram_of_run(&run_path(&self.dir, &r.file)?)?;
+        let counted_apart = (0..self.earlier_runs).chain(self.adopted.iter().copied());
+        for i in counted_apart {
+            let r = &self.runs[i];
+            let remap = r.remap.as_ref().and_then(|f| self.remaps.get(f));
+            let h = histogram_of_run(&run_path(&self.dir, &r.file)?, remap.map(|r| &**r))?;
             self.hist.merge(&h);
         }
         set_time_range(&mut manifest, &self.hist, catalog);
 
         // Remove this generation's runs no manifest names (left by a writer of this generation
         // killed before its commit); name every other file nobody names, and leave it.
-        let mut strays = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(self.dir.join("events")) {
-            for e in rd.flatten() {
-                let file = e.file_name().to_string_lossy().to_string();
-                let name = format!("events/{file}");
-                if self.runs.iter().any(|r| r.file == name) {
-                    continue;
-                }
-                if own_leftover(&file, self.generation) {
-                    let _ = std::fs::remove_file(e.path());
-                } else {
-                    strays.push(file.escape_debug().to_string());
+        for (folder, note) in [("events", STRAY_NOTE), ("remaps", STRAY_REMAP_NOTE)] {
+            let named = |name: &str| match folder {
+                "events" => self.runs.iter().any(|r| r.file == name),
+                _ => self.remap_entries.iter().any(|r| r.file == name),
+            };
+            let mut strays = Vec::new();
+            if let Ok(rd) = std::fs::read_dir(self.dir.join(folder)) {
+                for e in rd.flatten() {
+                    let file = e.file_name().to_string_lossy().to_string();
+                    if named(&format!("{folder}/{file}")) {
+                        continue;
+                    }
+                    if own_leftover(&file, self.generation) {
+                        let _ = std::fs::remove_file(e.path());
+                    } else {
+                        strays.push(file.escape_debug().to_string());
+                    }
                 }
             }
-        }
-        strays.sort();
-        manifest.notes.retain(|n| !n.starts_with(STRAY_NOTE));
-        if !strays.is_empty() {
-            let more = strays.len().saturating_sub(5);
-            strays.truncate(5);
-            let mut n = format!("{STRAY_NOTE} {}", strays.join(", "));
-            if more > 0 {
-                n.push_str(&format!(" and {more} more"));
+            strays.sort();
+            manifest.notes.retain(|n| !n.starts_with(note));
+            if !strays.is_empty() {
+                let more = strays.len().saturating_sub(5);
+                strays.truncate(5);
+                let mut n = format!("{note} {}", strays.join(", "));
+                if more > 0 {
+                    n.push_str(&format!(" and {more} more"));
+                }
+                manifest.notes.push(n);
             }
-            manifest.notes.push(n);
         }
 
-        let path = self.dir.join(MANIFEST);
-        let tmp = self.dir.join("manifest.json.tmp");
-        let json = serde_json::to_vec_pretty(&manifest).map_err(|e| CaseError::io(&tmp, e))?;
-        std::fs::write(&tmp, json).map_err(|e| CaseError::io(&tmp, e))?;
-        File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| CaseError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))?;
+        write_manifest(&self.dir, &manifest)?;
         Ok(manifest)
     }
+}
+
+/// Write `manifest.json` through a temporary file, synced, then renamed: the commit point.
+pub(crate) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), CaseError> {
+    let path = dir.join(MANIFEST);
+    let tmp = dir.join("manifest.json.tmp");
+    let json = serde_json::to_vec_pretty(manifest).map_err(|e| CaseError::io(&tmp, e))?;
+    std::fs::write(&tmp, json).map_err(|e| CaseError::io(&tmp, e))?;
+    File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| CaseError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))
 }
 
 /// The note that tells of events outside the time range.

@@ -1,4 +1,4 @@
-//! `hopscope case info` and `hopscope case coverage`.
+//! `hopscope case info`, `hopscope case coverage` and `hopscope case merge`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,13 +40,71 @@ pub enum CaseCommand {
         #[arg(long)]
         redact: bool,
     },
+    /// Merge shards (cases ingested apart, one per site or collector) into one case whose
+    /// ids are consistent: the shards' events are linked in unchanged and read through remap
+    /// tables; detection over the merged case equals detection over one ingest of every
+    /// shard's logs (docs/shards.md).
+    #[command(after_long_help = "\
+Examples:
+  # at each site, against the same inventory
+  hopscope ingest /logs/sg --inventory cmdb/ --case shard-sg
+  hopscope ingest /logs/th --inventory cmdb/ --case shard-th
+  # where the shards are gathered
+  hopscope case merge shard-sg shard-th --case fleet
+  hopscope case merge shard-us --case fleet      # later shards into the same case
+
+Shards are merged in the order given. Refused, with nothing written: shards whose inventories
+differ, a shard given twice, an input file two shards hold (same SHA-256), a damaged shard.")]
+    Merge {
+        /// Shard case directories, in merge order.
+        #[arg(required = true, value_name = "SHARD")]
+        shards: Vec<PathBuf>,
+        /// The case to create or merge into.
+        #[arg(long, value_name = "DIR")]
+        case: PathBuf,
+        /// Print the case manifest as JSON on stdout instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(c: CaseCommand) -> Result<()> {
     match c {
         CaseCommand::Info { case, json, redact } => info(case, json, redact),
         CaseCommand::Coverage { case, json, redact } => coverage(case, json, redact),
+        CaseCommand::Merge { shards, case, json } => merge(shards, case, json),
     }
+}
+
+fn merge(shards: Vec<PathBuf>, dir: PathBuf, json: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let m = hopscope_case::merge(&dir, &shards)?;
+    if json {
+        let mut w = crate::out::json_stdout();
+        serde_json::to_writer_pretty(&mut w, &m)?;
+        writeln!(w)?;
+        w.flush()?;
+        return Ok(());
+    }
+    let merged: Vec<_> = m.shards.iter().filter(|s| s.merged_into == m.generation).collect();
+    errln!(
+        "merged {} shard(s): {} events from {} sources in {:.2}s into {} (generation {})",
+        num(merged.len() as u64),
+        num(merged.iter().map(|s| s.events).sum()),
+        num(merged.iter().map(|s| s.sources).sum()),
+        started.elapsed().as_secs_f64(),
+        dir.display(),
+        m.generation
+    );
+    errln!(
+        "case now holds {} events from {} sources; {} hosts, {} accounts, {} addresses",
+        num(m.events),
+        num(m.sources.len() as u64),
+        num(m.hosts),
+        num(m.accounts),
+        num(m.addresses)
+    );
+    Ok(())
 }
 
 fn coverage(dir: PathBuf, json: bool, redact: bool) -> Result<()> {
@@ -173,6 +231,20 @@ fn info(dir: PathBuf, json: bool, redact: bool) -> Result<()> {
         num(kinds[HostKind::Internet as usize])
     );
     outln!("accounts    {}", num(m.accounts));
+    if !m.shards.is_empty() {
+        outln!("shards      {} merged", num(m.shards.len() as u64));
+        for s in &m.shards {
+            let line = format!(
+                "  {}  {} events, {} sources (its generation {}, merged by generation {})",
+                s.path,
+                num(s.events),
+                num(s.sources),
+                s.generation,
+                s.merged_into
+            );
+            outln!("{}", fit(&line, WIDTH));
+        }
+    }
     outln!("addresses   {}", num(m.addresses));
     if m.labels > 0 {
         outln!("labels      {}", num(m.labels));

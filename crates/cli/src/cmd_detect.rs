@@ -30,7 +30,8 @@ Examples:
   hopscope detect --case c1 --json | jq '.alerts[0].reasons'
   hopscope detect --case c2 --baseline c1          # c1's history is normal; no warmup
   hopscope detect --case c1 --rule unseen-edge --jsonl
-  hopscope detect --case c1 --redact      # no client name in any output (docs/report.md)")]
+  hopscope detect --case c1 --redact      # no client name in any output (docs/report.md)
+  hopscope detect --case c1 --save        # then: hopscope sql --case c1 \"SELECT * FROM alerts\"")]
 pub struct Args {
     #[arg(long, value_name = "DIR")]
     case: PathBuf,
@@ -59,6 +60,10 @@ pub struct Args {
     /// evidence paths); restricted clients never named. The same pass as `scope --redact`.
     #[arg(long)]
     redact: bool,
+    /// Save the alerts into the case (tables `alerts` and `alert_hops`, committed through its
+    /// manifest) for `hopscope sql`; a later save replaces them.
+    #[arg(long)]
+    save: bool,
 }
 
 /// The detection settings `detect`, `watch` and `eval` share.
@@ -145,6 +150,18 @@ pub fn run(a: Args) -> Result<()> {
         d.finish(&case.catalog)
     };
     let fleet = Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
+    if a.save {
+        let view = DetectionView::new(
+            &detection,
+            &case.catalog,
+            &fleet,
+            &a.rule,
+            &config,
+            a.baseline.as_ref().map(|p| p.display().to_string()),
+        );
+        let (alerts, hops) = crate::saved_alerts::save(&a.case, case.manifest.generation, &view)?;
+        errln!("saved {alerts} alerts ({hops} hops) into {}", a.case.display());
+    }
     if a.json || a.jsonl {
         let mut report = DetectionView::new(
             &detection,

@@ -128,12 +128,17 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         Some(dir) => {
             let l = hopscope_ingest::inventory_csv::load(dir)?;
             inv_problems = l.problems;
+            let mut reasons = std::collections::BTreeMap::new();
+            for p in &inv_problems {
+                *reasons.entry(p.kind.as_str().to_string()).or_default() += 1;
+            }
             let entry = InventoryEntry {
                 dir: Some(dir.display().to_string()),
                 hosts: l.inventory.hosts.len() as u64,
                 sites: l.inventory.sites.len() as u64,
                 data: l.inventory.data.len() as u64,
                 problems: inv_problems.len() as u64,
+                reasons,
             };
             (l.inventory, entry)
         }
@@ -223,6 +228,7 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         tally.add(p);
     }
     tally.merge(&summary.problems);
+    let first_new = manifest.sources.len();
     for r in &summary.sources {
         manifest.sources.push(SourceEntry {
             id: r.source_id,
@@ -242,18 +248,7 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
         });
     }
     // the same note for many files is said once, with the count
-    let mut grouped: std::collections::BTreeMap<&str, Vec<&str>> =
-        std::collections::BTreeMap::new();
-    for r in &summary.sources {
-        for n in &r.notes {
-            grouped.entry(n.as_str()).or_default().push(r.path.as_str());
-        }
-    }
-    for (note, paths) in grouped {
-        let n = match paths.as_slice() {
-            [one] => format!("{one}: {note}"),
-            many => format!("{note} ({} sources)", many.len()),
-        };
+    for n in hopscope_case::source_notes(&manifest.sources[first_new..]) {
         if !manifest.notes.contains(&n) {
             manifest.notes.push(n);
         }

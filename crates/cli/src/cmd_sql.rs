@@ -151,7 +151,15 @@ pub fn run(a: Args) -> Result<()> {
     let ctx = SessionContext::new_with_config(config);
     rt.block_on(crate::sql_views::register(&ctx, &case))?;
     match text {
-        Some(text) => rt.block_on(run_text(&ctx, &text, &output)),
+        Some(text) => rt.block_on(run_text(&ctx, &text, &output)).map_err(|e| {
+            let hint = e
+                .downcast_ref::<QueryFailed>()
+                .and_then(|q| crate::sql_views::hint(&case, &q.0).map(|h| format!("{}\n{h}", q.0)));
+            match hint {
+                Some(h) => failed(h),
+                None => e,
+            }
+        }),
         None => interactive(&rt, &ctx),
     }
 }

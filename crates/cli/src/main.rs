@@ -24,6 +24,7 @@ mod cmd_sql;
 mod cmd_trace;
 mod cmd_watch;
 mod overwrite;
+mod saved_alerts;
 #[cfg(feature = "sql")]
 mod sql_views;
 mod watch_state;

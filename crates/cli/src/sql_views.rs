@@ -1,11 +1,15 @@
 //! The tables and views `hopscope sql` sees: the case's Parquet files registered as they are,
 //! and views that resolve their ids to names with joins.
 //!
-//! - `events`: the event runs the manifest lists (ids as stored, 0 = none), read in place;
+//! - `events`: the event runs the manifest lists (the case's ids, 0 = none), read in place;
+//!   in a merged case, the runs of each shard are read through its remap table
+//!   (`store.runs_N` with the `hopscope_remap_N_*` functions, joined by `UNION ALL`);
 //! - `store.hosts`, `store.accounts`, `store.addresses`, `store.auths`, `store.sources`,
 //!   `store.sites`, `store.data`, `store.labels`: the case's dictionaries and context tables;
 //! - `sources`, `problems`, `problem_examples`: the manifest's tables, small, in memory;
-//! - views `logins`, `hosts`, `accounts`, `sites`, `data` over those.
+//! - views `logins`, `hosts`, `accounts`, `sites`, `data` over those;
+//! - once `detect --save` has saved them, `store.alerts` and `store.alert_hops` and the
+//!   views `alerts` and `alert_hops` over them (names as `detect --json` prints them).
 //!
 //! Nothing of the events is copied: a query over `logins` streams the runs through the joins.
 //! The code-to-name mappings of the small enums (logon type, outcome, …) are generated from
@@ -25,7 +29,11 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::datasource::MemTable;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use datafusion::prelude::SessionContext;
+use hopscope_case::remap::Remap;
 use hopscope_case::{Case, Manifest};
 use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, SourceFormat};
 
@@ -276,6 +284,101 @@ const DATA: &str = "CREATE VIEW data AS \
       SELECT name, site, country, lifecycle FROM store.hosts WHERE inventory_row IS NOT NULL \
     ) h ON lower(h.name) = lower(d.host)";
 
+/// Maps a shard's ids to the case's through one dictionary of its remap table.
+#[derive(Debug)]
+struct RemapIds {
+    name: String,
+    table: Arc<Vec<u32>>,
+    signature: Signature,
+}
+
+// compared and hashed by name: one function per (group, dictionary) in a session
+impl PartialEq for RemapIds {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+impl Eq for RemapIds {}
+impl std::hash::Hash for RemapIds {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state)
+    }
+}
+
+impl ScalarUDFImpl for RemapIds {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::UInt32)
+    }
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let [ids] = ColumnarValue::values_to_arrays(&args.args)?.try_into().map_err(|_| {
+            datafusion::error::DataFusionError::Execution(format!(
+                "{} takes one argument",
+                self.name
+            ))
+        })?;
+        let ids = ids.as_any().downcast_ref::<UInt32Array>().ok_or_else(|| {
+            datafusion::error::DataFusionError::Execution(format!(
+                "{}: ids must be UInt32",
+                self.name
+            ))
+        })?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids.values() {
+            out.push(*self.table.get(*id as usize).ok_or_else(|| {
+                datafusion::error::DataFusionError::Execution(format!(
+                    "{}: id {id} is not in the shard's remap table (a damaged run)",
+                    self.name
+                ))
+            })?);
+        }
+        Ok(ColumnarValue::Array(Arc::new(UInt32Array::new(
+            out.into(),
+            datafusion::arrow::array::Array::nulls(ids).cloned(),
+        ))))
+    }
+}
+
+/// `SELECT` of group `n`'s runs with every id through its remap table, registering the
+/// functions that do it; the columns of `hopscope_case::events_schema`, in its order.
+fn remapped_select(ctx: &SessionContext, n: usize, remap: &Remap) -> String {
+    let mut cols = Vec::new();
+    for f in hopscope_case::events_schema().fields() {
+        let col = f.name().as_str();
+        let dict = match col {
+            "src_host" | "dst_host" => Some("hosts"),
+            "src_ip" | "dst_ip" => Some("addresses"),
+            "user" | "src_user" => Some("accounts"),
+            "auth" => Some("auths"),
+            "source" => Some("sources"),
+            _ => None,
+        };
+        match dict {
+            None => cols.push(format!("\"{col}\"")),
+            Some(d) => {
+                let name = format!("hopscope_remap_{n}_{d}");
+                let table = Arc::new(remap.table(d).unwrap_or_default().to_vec());
+                let udf = RemapIds {
+                    name: name.clone(),
+                    table,
+                    signature: Signature::exact(vec![DataType::UInt32], Volatility::Immutable),
+                };
+                ctx.register_udf(ScalarUDF::from(udf));
+                cols.push(format!("{name}(\"{col}\") AS \"{col}\""));
+            }
+        }
+    }
+    format!("SELECT {} FROM store.runs_{n}", cols.join(", "))
+}
+
 /// Register the case's files and the views over them in `ctx`.
 pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
     let store = Arc::new(MemorySchemaProvider::new());
@@ -283,15 +386,32 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
         .context("DataFusion's default catalog is missing")?
         .register_schema("store", store)?;
 
-    let runs = case.run_files()?;
-    let events: Arc<dyn TableProvider> = if runs.is_empty() {
-        let schema = hopscope_case::events_schema();
-        Arc::new(MemTable::try_new(schema, vec![vec![]])?)
+    let groups = case.run_groups()?;
+    if groups.iter().all(|(remap, _)| remap.is_none()) {
+        let runs: Vec<&Path> =
+            groups.iter().flat_map(|(_, r)| r.iter().map(|p| p.as_path())).collect();
+        let events: Arc<dyn TableProvider> = if runs.is_empty() {
+            let schema = hopscope_case::events_schema();
+            Arc::new(MemTable::try_new(schema, vec![vec![]])?)
+        } else {
+            parquet_table(ctx, &runs).await?
+        };
+        ctx.register_table("events", events)?;
     } else {
-        let refs: Vec<&Path> = runs.iter().map(|p| p.as_path()).collect();
-        parquet_table(ctx, &refs).await?
-    };
-    ctx.register_table("events", events)?;
+        // a merged case: each group of runs through its own remap table, as one view
+        let mut parts = Vec::new();
+        for (n, (remap, runs)) in groups.iter().enumerate() {
+            let refs: Vec<&Path> = runs.iter().map(|p| p.as_path()).collect();
+            ctx.register_table(format!("store.runs_{n}"), parquet_table(ctx, &refs).await?)?;
+            parts.push(match remap {
+                None => format!("SELECT * FROM store.runs_{n}"),
+                Some(r) => remapped_select(ctx, n, r),
+            });
+        }
+        ctx.sql(&format!("CREATE VIEW events AS {}", parts.join(" UNION ALL ")))
+            .await
+            .context("creating the events view")?;
+    }
 
     for name in ["hosts", "accounts", "addresses", "auths", "sources", "sites", "data", "labels"] {
         let file = case.dir.join(format!("{name}.parquet"));
@@ -310,5 +430,37 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
     {
         ctx.sql(&view).await.with_context(|| format!("creating a view: {view}"))?;
     }
+
+    for t in &case.manifest.saved {
+        let file = hopscope_case::saved_table_path(&case.dir, t)?;
+        ctx.register_table(format!("store.{}", t.name), parquet_table(ctx, &[&file]).await?)?;
+        let view = format!("CREATE VIEW {} AS SELECT * FROM store.{}", t.name, t.name);
+        ctx.sql(&view).await.with_context(|| format!("creating a view: {view}"))?;
+        if t.generation != case.manifest.generation {
+            errln!(
+                "note: {} were saved over generation {} of the case; it is at generation {} now \
+                 (`hopscope detect --case {} --save` saves them again)",
+                t.name,
+                t.generation,
+                case.manifest.generation,
+                case.dir.display()
+            );
+        }
+    }
     Ok(())
+}
+
+/// What to add to DataFusion's message when a query names saved results the case does not
+/// hold yet.
+pub fn hint(case: &Case, message: &str) -> Option<String> {
+    let missing = ["alerts", "alert_hops"].into_iter().find(|t| {
+        message.contains(&format!("table '{t}' not found"))
+            || message.contains(&format!("table 'datafusion.public.{t}' not found"))
+    })?;
+    (!case.manifest.saved.iter().any(|s| s.name == missing)).then(|| {
+        format!(
+            "the case holds no saved alerts: `hopscope detect --case {} --save` saves them",
+            case.dir.display()
+        )
+    })
 }

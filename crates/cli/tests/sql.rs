@@ -302,6 +302,7 @@ fn fleet() -> &'static Fleet {
         let p = d.path();
         ok(&["simulate", "--scenario", "ntt-2019", "--scale", "0.3", "--out", "fleet"], p);
         ok(&["ingest", "fleet/logs", "--inventory", "fleet", "--case", "c"], p);
+        ok(&["detect", "--case", "c", "--save"], p);
         Fleet { path: p.to_path_buf(), _dir: d }
     })
 }
@@ -347,9 +348,9 @@ fn truth() -> serde_json::Value {
 }
 
 #[test]
-fn docs_list_ten_hunts() {
+fn docs_list_twelve_hunts() {
     let h = hunts();
-    assert_eq!(h.len(), 10, "{:?}", h.iter().map(|x| &x.0).collect::<Vec<_>>());
+    assert_eq!(h.len(), 12, "{:?}", h.iter().map(|x| &x.0).collect::<Vec<_>>());
 }
 
 /// The intruder's logins of `truth.json` over one edge (successes), by time.
@@ -522,4 +523,243 @@ fn hunt_10_unpatched_hosts_reached_from_the_internet() {
     assert_eq!(rows[1][1], "decommissioning");
     assert_eq!(rows[1][3], truth_logins("internet", "sg-ops-03").len().to_string());
     assert_eq!(rows[1][4], "3");
+}
+
+/// The alerts `detect --json` prints, for the hunts over the saved alerts.
+fn detected() -> serde_json::Value {
+    static D: OnceLock<serde_json::Value> = OnceLock::new();
+    D.get_or_init(|| {
+        serde_json::from_str(&ok(&["detect", "--case", "c", "--json"], &fleet().path)).unwrap()
+    })
+    .clone()
+}
+
+#[test]
+fn hunt_11_every_hop_of_the_alerts_with_its_evidence() {
+    let rows = hunt(11);
+    assert_eq!(
+        rows[0],
+        [
+            "alert",
+            "score",
+            "hop",
+            "time",
+            "src_host",
+            "dst_host",
+            "account",
+            "dst_country",
+            "evidence_file",
+            "line"
+        ]
+    );
+    let d = detected();
+    let mut want: Vec<Vec<String>> = Vec::new();
+    let mut alerts: Vec<&serde_json::Value> = d["alerts"].as_array().unwrap().iter().collect();
+    alerts.sort_by(|a, b| {
+        b["score"]
+            .as_f64()
+            .partial_cmp(&a["score"].as_f64())
+            .unwrap()
+            .then(a["id"].as_str().cmp(&b["id"].as_str()))
+    });
+    for a in alerts {
+        for (i, h) in a["hops"].as_array().unwrap().iter().enumerate() {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            want.push(vec![
+                s(&a["id"]),
+                s(&h["src_host"]),
+                s(&h["dst_host"]),
+                (i + 1).to_string(),
+                s(&h["evidence"][0]["file"]),
+                h["evidence"][0]["line"].to_string(),
+            ]);
+        }
+    }
+    let got: Vec<Vec<String>> = rows[1..]
+        .iter()
+        .map(|r| {
+            vec![r[0].clone(), r[4].clone(), r[5].clone(), r[2].clone(), r[8].clone(), r[9].clone()]
+        })
+        .collect();
+    assert_eq!(got, want);
+    // the intruder's path is among them: Singapore → Thailand → United States → Japan
+    let i = &truth()["intrusions"][0];
+    let first = i["hosts"][0]["host"].as_str().unwrap();
+    assert!(rows.iter().any(|r| r[4] == first), "{first}: {rows:?}");
+    assert!(rows.iter().any(|r| r[5] == "jp-crm-01"), "{rows:?}");
+}
+
+#[test]
+fn hunt_12_client_organisations_on_hosts_the_alerts_reached() {
+    let rows = hunt(12);
+    let i = &truth()["intrusions"][0];
+    let crm = rows.iter().find(|r| r[0] == "jp-crm-01").expect("jp-crm-01");
+    assert_eq!(crm[1], i["clients_exposed"].to_string());
+    assert_eq!(crm[2], i["restricted_clients_exposed"].to_string());
+    // every row is a host some alert's hop reached
+    let d = detected();
+    let reached: Vec<&str> = d["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["hops"].as_array().unwrap().iter().map(|h| h["dst_host"].as_str().unwrap()))
+        .collect();
+    assert!(rows[1..].iter().all(|r| reached.contains(&r[0].as_str())), "{rows:?}");
+}
+
+/// `detect --save` commits the alerts through the manifest; `alerts` and `alert_hops` hold
+/// what `detect --json` prints; a later save replaces them; before any save, and after an
+/// ingest, the views say so.
+#[test]
+fn saved_alerts_are_committed_replaced_and_dated() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(&["simulate", "--scenario", "ntt-2019", "--scale", "0.1", "--out", "fleet"], p);
+    ok(&["ingest", "fleet/logs", "--inventory", "fleet", "--case", "c"], p);
+    let o = hopscope(&["sql", "--case", "c", "SELECT count(*) FROM alerts"], p);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("detect --case c --save"), "a hint");
+
+    let o = hopscope(&["detect", "--case", "c", "--save", "--json"], p);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = printed["alerts"].as_array().unwrap().len();
+    let hops: usize = printed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["hops"].as_array().unwrap().len())
+        .sum();
+    assert!(n > 0);
+    let counts =
+        "SELECT (SELECT count(*) FROM alerts) AS alerts, (SELECT count(*) FROM alert_hops) AS hops";
+    assert_eq!(
+        ok(&["sql", "--case", "c", "--csv", counts], p),
+        format!("alerts,hops\n{n},{hops}\n")
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
+    let saved = m["saved"].as_array().unwrap();
+    assert_eq!(
+        saved.iter().map(|s| s["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["alert_hops", "alerts"]
+    );
+    assert_eq!(saved[1]["rows"], n as u64);
+    assert_eq!(m["generation"], 1, "a save adds no generation");
+    let first_files: Vec<String> =
+        saved.iter().map(|s| s["file"].as_str().unwrap().to_string()).collect();
+
+    // a save with another budget replaces them; the files it replaced stay until the next
+    ok(&["detect", "--case", "c", "--save", "--budget", "1"], p);
+    let one = ok(&["sql", "--case", "c", "--csv", "SELECT count(*) AS n FROM alerts"], p);
+    let per_day = ok(
+        &[
+            "sql",
+            "--case",
+            "c",
+            "--csv",
+            "SELECT count(DISTINCT date_trunc('day', raised_at)) AS n FROM alerts",
+        ],
+        p,
+    );
+    assert_eq!(one, per_day, "one alert a day");
+    assert!(first_files.iter().all(|f| p.join("c").join(f).exists()));
+    ok(&["detect", "--case", "c", "--save"], p);
+    assert!(first_files.iter().all(|f| !p.join("c").join(f).exists()), "removed by the next save");
+    assert_eq!(std::fs::read_dir(p.join("c/results")).unwrap().count(), 4);
+
+    // an ingest makes a newer generation: the saved alerts are dated, not dropped
+    std::fs::write(p.join("more.txt"), "1,U1@DOM1,U1@DOM1,C1,C2,Kerberos,Network,LogOn,Success\n")
+        .unwrap();
+    ok(&["ingest", "more.txt", "--case", "c", "--lanl-start", "2019-10-01T00:00:00Z"], p);
+    let o = hopscope(&["sql", "--case", "c", "--csv", "SELECT count(*) AS n FROM alerts"], p);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("n\n{n}\n"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("saved over generation 1"));
+
+    // a changed saved table is refused like a changed run
+    let m: serde_json::Value =
+        serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
+    let file = p.join("c").join(m["saved"][0]["file"].as_str().unwrap());
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let o = hopscope(&["sql", "--case", "c", "SELECT 1"], p);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("damaged or changed"));
+}
+
+/// `--out` cannot destroy what it must not: a case's files (whatever path leads there), the
+/// evidence the case was read from (by path or by content), an existing file without
+/// --force; with --force it replaces a link, never what the link points to.
+#[test]
+fn sql_out_never_writes_over_the_case_the_evidence_or_without_force() {
+    let d = small_case();
+    let p = d.path();
+    let snapshot = |p: &Path| {
+        let mut v: Vec<(String, Vec<u8>)> = walkdir(p.join("c"))
+            .into_iter()
+            .map(|l| {
+                let path = l.rsplit_once(' ').unwrap().0.to_string();
+                let bytes = std::fs::read(&path).unwrap();
+                (path, bytes)
+            })
+            .collect();
+        v.push(("auth.txt".into(), std::fs::read(p.join("auth.txt")).unwrap()));
+        v.sort();
+        v
+    };
+    let run = std::fs::read_dir(p.join("c/events")).unwrap().next().unwrap().unwrap().path();
+    std::os::unix::fs::symlink(&run, p.join("link.parquet")).unwrap();
+    std::os::unix::fs::symlink(p.join("c"), p.join("alias")).unwrap();
+    std::os::unix::fs::symlink(p.join("c/new.parquet"), p.join("dangling.parquet")).unwrap();
+    std::fs::hard_link(&run, p.join("hard.parquet")).unwrap();
+    std::fs::create_dir(p.join("elsewhere")).unwrap();
+    std::fs::copy(p.join("auth.txt"), p.join("elsewhere/copy.txt")).unwrap();
+    std::fs::write(p.join("mine.parquet"), b"the user's").unwrap();
+    ok(&["ingest", "auth.txt", "--case", "other"], p);
+    let before = snapshot(p);
+
+    let q = "SELECT 1 AS x";
+    for (out, force, says) in [
+        ("c/manifest.json", true, "inside the case directory"),
+        ("c", true, "inside the case directory"),
+        ("c/hosts.parquet", true, "inside the case directory"),
+        ("c/new.parquet", false, "inside the case directory"),
+        ("link.parquet", true, "inside the case directory"),
+        ("alias/new.parquet", true, "inside the case directory"),
+        ("other/x.parquet", true, "inside the case directory"),
+        ("auth.txt", true, "is evidence"),
+        ("elsewhere/copy.txt", true, "is evidence"),
+        ("mine.parquet", false, "--force"),
+        ("dangling.parquet", false, "--force"),
+        ("hard.parquet", false, "--force"),
+    ] {
+        let mut args = vec!["sql", "--case", "c", "--out", out];
+        if force {
+            args.push("--force");
+        }
+        args.push(q);
+        let o = hopscope(&args, p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{out}: {err}");
+        assert!(err.contains(says), "{out}: wanted {says:?} in {err}");
+    }
+    assert_eq!(snapshot(p), before, "nothing of the case or the evidence changed");
+    assert_eq!(std::fs::read(p.join("mine.parquet")).unwrap(), b"the user's");
+
+    // with --force a link is replaced, not written through
+    for out in ["dangling.parquet", "hard.parquet", "mine.parquet"] {
+        ok(&["sql", "--case", "c", "--out", out, "--force", q], p);
+        let m = std::fs::symlink_metadata(p.join(out)).unwrap();
+        assert!(m.file_type().is_file(), "{out}");
+    }
+    assert!(!p.join("c/new.parquet").exists());
+    assert_eq!(snapshot(p), before);
+    // the case still reads, every run checked against its SHA-256
+    assert_eq!(
+        ok(&["sql", "--case", "c", "--csv", "SELECT count(*) AS n FROM events"], p),
+        "n\n6\n"
+    );
 }

@@ -127,6 +127,13 @@ impl HostDirectory {
         })
     }
 
+    /// The id of the host `r` stands for, adding `r` when no host of this directory has its
+    /// key: what merging another case's hosts into this one does. A host both hold keeps this
+    /// directory's record (its first spelling), as resolving it again would.
+    pub fn adopt(&mut self, r: &HostRecord) -> u32 {
+        self.insert(HostDirectory::key_of(r), || r.clone())
+    }
+
     /// Register every inventory host, so that hosts that never log still appear.
     pub fn add_inventory(&mut self, inv: &Inventory) {
         for i in 0..inv.hosts.len() {
