@@ -35,8 +35,9 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// and destination, each account's recent rare reaches and its habit of spreading; 14: pooled
 /// addresses judged together; 15: the credential switches logged on each host, the feature
 /// naming one on an alert's hop, and the hops seen from their source alone held for their
-/// destination's record): an older checkpoint is refused.
-pub const VERSION: u32 = 15;
+/// destination's record; 16: the ages of the sessions hops continue, and the stale-session
+/// feature): an older checkpoint is refused.
+pub const VERSION: u32 = 16;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

@@ -565,3 +565,65 @@ fn an_intruder_back_on_an_account_weeks_later_still_spreads_beyond_its_habit() {
     let c = lab.score("2019-08-22T01:00:00Z", "ws", "f2", "alice", "Kerberos");
     assert!(bits(&c, "spread").is_some(), "{c:?}");
 }
+
+/// Score `src → dst` by `user` at `at`, its own account's login into `src` `age` before.
+fn score_after_session(
+    lab: &mut Lab,
+    at: &str,
+    src: &str,
+    dst: &str,
+    user: &str,
+    age: i64,
+) -> Vec<Contribution> {
+    let h = hop_of(&lab.w.event(t(at), src, dst, user, "password"));
+    hopscope_engine::score::score_hop_in(&h, &root(&h), &lab.history, &lab.fleet, false, Some(age))
+}
+
+const MIN: i64 = 60_000_000;
+
+#[test]
+fn a_credential_used_long_after_its_owners_login_from_a_host_it_never_left_is_a_stale_session() {
+    let mut lab = plain();
+    // the fleet's sessions are moved on from within minutes: 200 of 1 to 8 minutes
+    for i in 0..200 {
+        lab.history.observe_session_age((1 + i % 8) * MIN);
+    }
+    let stale =
+        score_after_session(&mut lab, "2024-01-10T10:00:00Z", "a", "b", "admin", 16 * 60 * MIN);
+    let b = bits(&stale, "stale-session").expect("a 16-hour-old session, first time out of a");
+    assert!(b >= 7.0 && b <= 8.0, "rarer than any session seen: near the cap, got {b}");
+    assert!(matches!(
+        stale.iter().find(|c| c.feature.name() == "stale-session").unwrap().feature,
+        Feature::StaleSession { minutes: 960 }
+    ));
+    // as young as the fleet's sessions: nothing
+    let fresh = score_after_session(&mut lab, "2024-01-10T10:00:00Z", "a", "b", "admin", 5 * MIN);
+    assert_eq!(bits(&fresh, "stale-session"), None);
+    // an account that has left this host before is at home there: nothing, however old
+    lab.learn(1, "2024-01-01T00:00:00Z", "a", "c", "admin", "password");
+    let home =
+        score_after_session(&mut lab, "2024-01-10T10:00:00Z", "a", "b", "admin", 16 * 60 * MIN);
+    assert_eq!(bits(&home, "stale-session"), None);
+    // context, not novelty: it never makes a hop suspicious alone
+    assert!(!Feature::StaleSession { minutes: 960 }.is_novelty());
+}
+
+#[test]
+fn where_people_keep_sessions_open_for_hours_an_old_session_is_not_stale() {
+    let mut lab = plain();
+    // a jump host worked from all day: a third of the sessions are moved on from hours later
+    for i in 0..300 {
+        let age = if i % 3 == 0 { (4 + i % 12) * 60 * MIN } else { 3 * MIN };
+        lab.history.observe_session_age(age);
+    }
+    let c = score_after_session(&mut lab, "2024-01-10T10:00:00Z", "a", "b", "admin", 6 * 60 * MIN);
+    assert_eq!(bits(&c, "stale-session"), None, "a routine age here: {c:?}");
+    // and until the fleet has shown enough sessions, nothing is called stale
+    let mut young = plain();
+    for _ in 0..50 {
+        young.history.observe_session_age(MIN);
+    }
+    let c =
+        score_after_session(&mut young, "2024-01-10T10:00:00Z", "a", "b", "admin", 16 * 60 * MIN);
+    assert_eq!(bits(&c, "stale-session"), None);
+}

@@ -93,14 +93,30 @@ impl Chains {
         &self,
         hop: &Hop,
         foothold: impl Fn(u32) -> Foothold,
+        alert_root: impl FnMut(u32) -> u32,
+    ) -> Trail {
+        self.trail_from(hop, true, foothold, alert_root)
+    }
+
+    /// [`Chains::trail_for`], where `own_session` says whether a login into the source with
+    /// the hop's own account may be the session the hop continues. The detector says no when
+    /// that login is stale ([`crate::detect::score::Feature::StaleSession`]): a credential
+    /// used long after its owner's login, from a host the owner never left with it, is not
+    /// the owner moving on, and every login into the host within the window is a parent.
+    pub fn trail_from(
+        &self,
+        hop: &Hop,
+        own_session: bool,
+        foothold: impl Fn(u32) -> Foothold,
         mut alert_root: impl FnMut(u32) -> u32,
     ) -> Trail {
         let source = foothold(hop.src);
         // When some login into the host used the hop's own account, the same credential
         // moving on is the likeliest cause: only those logins are parents. Otherwise every
         // login into the host within the window is.
-        let same_account =
-            hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
+        let same_account = own_session
+            && hop.user != 0
+            && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
         let mut trail: Option<Trail> = None;
         // the origin is taken from the most recent parent, not the oldest chain: in a busy
         // fleet benign chains relink daily and their starts are ancient
@@ -180,9 +196,11 @@ impl Chains {
     }
 
     /// Every distinct alert among `hop`'s parents (unresolved indexes), for merging.
-    pub fn parent_alerts(&self, hop: &Hop, out: &mut Vec<u32>) {
-        let same_account =
-            hop.user != 0 && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
+    /// `own_session` as for [`Chains::trail_from`].
+    pub fn parent_alerts(&self, hop: &Hop, own_session: bool, out: &mut Vec<u32>) {
+        let same_account = own_session
+            && hop.user != 0
+            && self.parents(hop.src, hop.time).any(|p| p.user == hop.user);
         out.extend(
             self.parents(hop.src, hop.time)
                 .filter(|p| !same_account || p.user == hop.user)
@@ -192,23 +210,42 @@ impl Chains {
     }
 
     /// Whether a person's own session explains `hop` better than an intruder on its source:
-    /// a login into the source within the window, by the hop's account, that no live alert
-    /// carried, from a person's seat (`seat`: a workstation, learned or inventoried, or an
-    /// address pool people sit behind) or along a chain that began at
-    /// one. A login from the internet or from another server explains nothing: that is where
-    /// an intruder comes from too. `alert_root` resolves an alert id (0 when gone).
+    /// the latest login into the source within the window by the hop's account (the session
+    /// the hop continues) came from a person's seat (`seat`: a workstation, learned or
+    /// inventoried, or an address pool people sit behind) or along a chain that began at one,
+    /// and no live alert carried it. A login from the internet or from another server
+    /// explains nothing: that is where an intruder comes from too; and an administrator's
+    /// session of the day before does not explain a login out of the host minutes after the
+    /// same account came in from the internet. `alert_root` resolves an alert id (0 when
+    /// gone).
     pub fn explained_by_session(
         &self,
         hop: &Hop,
         seat: impl Fn(u32) -> bool,
         mut alert_root: impl FnMut(u32) -> u32,
     ) -> bool {
-        hop.user != 0
-            && self.parents(hop.src, hop.time).any(|p| {
-                p.user == hop.user
-                    && (seat(p.src) || seat(p.trail.origin))
-                    && (p.trail.alert == 0 || alert_root(p.trail.alert) == 0)
-            })
+        if hop.user == 0 {
+            return false;
+        }
+        let own = || self.parents(hop.src, hop.time).filter(|p| p.user == hop.user);
+        let Some(latest) = own().map(|p| p.time).max() else { return false };
+        own().filter(|p| p.time == latest).any(|p| {
+            (seat(p.src) || seat(p.trail.origin))
+                && (p.trail.alert == 0 || alert_root(p.trail.alert) == 0)
+        })
+    }
+
+    /// How long before `hop` its own account last logged in to its source within the window
+    /// (`None` when it did not): the age of the session the hop would continue.
+    pub fn own_session_age(&self, hop: &Hop) -> Option<i64> {
+        if hop.user == 0 {
+            return None;
+        }
+        self.parents(hop.src, hop.time)
+            .filter(|p| p.user == hop.user)
+            .map(|p| p.time.0)
+            .max()
+            .map(|t| hop.time.0.saturating_sub(t).max(0))
     }
 
     /// The oldest alert among `hop`'s parents that used `hop`'s own account (0 = none): the
@@ -350,6 +387,40 @@ mod tests {
     }
 
     #[test]
+    fn the_latest_session_of_the_account_is_the_one_that_explains_a_hop() {
+        // 1 is a workstation (a seat), 9 the internet; 2 the server
+        let seat = |h: u32| h == 1;
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        // the administrator (10) from their workstation into the server in the morning
+        step(&mut c, hop(0, 1, 2, 10));
+        let out = hop(2 * H, 2, 3, 10);
+        assert!(c.explained_by_session(&out, seat, |a| a), "their own session explains it");
+        // twenty hours later the same account comes in from the internet; minutes after, a
+        // login out of the server with it: the morning's session does not explain that
+        step(&mut c, hop(20 * H, 9, 2, 10));
+        let out = hop(20 * H + 25 * 60 * S, 2, 3, 10);
+        assert!(!c.explained_by_session(&out, seat, |a| a));
+        assert_eq!(c.own_session_age(&out), Some(25 * 60 * S));
+        // back from the workstation: explained again
+        step(&mut c, hop(21 * H, 1, 2, 10));
+        assert!(c.explained_by_session(&hop(21 * H + 60 * S, 2, 3, 10), seat, |a| a));
+        assert_eq!(c.own_session_age(&hop(21 * H, 2, 3, 11)), None, "another account's");
+    }
+
+    #[test]
+    fn without_its_own_session_a_hop_continues_every_login_into_its_source() {
+        let mut c = Chains::new(24 * H, 5 * S, 8);
+        // the administrator (10) from 1 into the server 3 long ago; a user (11) from 2 just now
+        step(&mut c, hop(0, 1, 3, 10));
+        step(&mut c, hop(16 * H, 2, 3, 11));
+        let out = hop(16 * H + 30 * 60 * S, 3, 4, 10);
+        let own = c.trail_from(&out, true, |_| Foothold::Unknown, |a| a);
+        assert_eq!((own.origin, own.causal), (1, Causal::Clear(10)), "the same credential");
+        let any = c.trail_from(&out, false, |_| Foothold::Unknown, |a| a);
+        assert_eq!((any.origin, any.causal), (2, Causal::Unclear), "the latest login's origin");
+    }
+
+    #[test]
     fn links_within_the_window_not_after() {
         let mut c = Chains::new(24 * H, 5 * S, 8);
         step(&mut c, hop(0, 1, 2, 10));
@@ -444,7 +515,7 @@ mod tests {
         after.sort_unstable();
         assert_eq!(after, vec![(1, 0), (1, 2), (3, 3)]);
         let mut out = Vec::new();
-        c.parent_alerts(&hop(3 * S, 2, 5, 12), &mut out);
+        c.parent_alerts(&hop(3 * S, 2, 5, 12), true, &mut out);
         out.sort_unstable();
         assert_eq!(out, vec![2, 3]);
     }

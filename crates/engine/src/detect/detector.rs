@@ -14,7 +14,9 @@ use crate::detect::history::{pair, History};
 use crate::detect::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::detect::outgoing::{Outgoing, JOIN};
 use crate::detect::probe::Probe;
-use crate::detect::score::{is_suspicious, score_hop_into, total, Contribution, Feature};
+use crate::detect::score::{
+    is_suspicious, score_hop_into, stale_session_bits, total, Contribution, Feature,
+};
 use crate::detect::stream::{AlertEvent, AlertEventKind};
 use crate::detect::switch::Switches;
 use crate::fleet::{Fleet, Foothold};
@@ -502,9 +504,21 @@ impl Detector {
         // the account before it, and is linked, explained and claimed as made with it
         let via = self.switches.link(&hop, &self.chains, self.config.window, self.config.skew);
         let linked = via.map_or(hop, |s| Hop { user: s.from, ..hop });
+        // history knows a pooled address as its range's pooled addresses
+        let seen = Hop { src: self.fleet.history_source(hop.src), ..hop };
+        // the hop's own account's login into the source, and whether it is too old to be the
+        // session the hop continues (a credential found there; `Feature::StaleSession`)
+        let session_age = self.chains.own_session_age(&linked);
+        let stale = session_age.is_some_and(|age| {
+            hop.user != 0
+                && self.history.logins_from(hop.user, seen.src) == 0
+                && !self.fleet.host(hop.src).is_internet
+                && stale_session_bits(&self.history, age).is_some()
+        });
         let fleet = &self.fleet;
         let book = &mut self.book;
-        let mut trail = self.chains.trail_for(&linked, |h| fleet.foothold(h), |a| book.root(a));
+        let mut trail =
+            self.chains.trail_from(&linked, !stale, |h| fleet.foothold(h), |a| book.root(a));
         let scoring = !self.learning && self.warmup_end.is_some_and(|w| hop.time >= w);
         // An unremarkable hop passes an alert on only when it is the same account moving on
         // from a raised alert; otherwise alerts would spread through every benign chain of a
@@ -517,7 +531,7 @@ impl Detector {
         let (window, skew) = (self.config.arrival_window, self.config.skew);
         // the intruder of a raised alert on the source, moving on with an account the alert
         // brought there, when no person's own session explains the hop
-        let explained = {
+        let explained = !stale && {
             let (fleet, book) = (&self.fleet, &mut self.book);
             self.chains.explained_by_session(
                 &linked,
@@ -532,13 +546,19 @@ impl Detector {
         if trail.alert == 0 && present != 0 {
             trail.alert = present;
         }
-        // history knows a pooled address as its range's pooled addresses
-        let seen = Hop { src: self.fleet.history_source(hop.src), ..hop };
         let mut score = 0.0;
         let mut novel = false;
         if scoring {
             let reached = present != 0;
-            score_hop_into(&seen, &trail, &self.history, &self.fleet, reached, &mut self.scored);
+            score_hop_into(
+                &seen,
+                &trail,
+                &self.history,
+                &self.fleet,
+                reached,
+                session_age,
+                &mut self.scored,
+            );
             let contributions = &self.scored;
             score = total(contributions);
             novel = contributions.iter().any(|c| c.feature.is_novelty());
@@ -585,7 +605,7 @@ impl Detector {
                     other_sessions,
                 };
                 self.scratch.clear();
-                self.chains.parent_alerts(&linked, &mut self.scratch);
+                self.chains.parent_alerts(&linked, !stale, &mut self.scratch);
                 if present != 0 {
                     self.scratch.push(present);
                 } else if score >= self.config.min_score {
@@ -636,6 +656,9 @@ impl Detector {
         // a raised alert's hops are the intruder's: they teach no habit of spreading
         let alerted = trail.alert != 0 && self.book.is_raised(trail.alert);
         self.history.observe(&seen, &self.fleet, trail.causal.account(), alerted);
+        if let Some(age) = session_age.filter(|_| !alerted) {
+            self.history.observe_session_age(age);
+        }
         self.chains.record(&hop, trail);
     }
 

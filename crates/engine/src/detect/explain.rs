@@ -42,6 +42,15 @@ fn times(n: u32) -> String {
     }
 }
 
+/// `42 min`, `3.5 h`, `2 days`.
+fn age_words(minutes: u32) -> String {
+    match minutes {
+        0..=89 => format!("{minutes} min"),
+        90..=2879 => format!("{:.1} h", minutes as f64 / 60.0),
+        m => format!("{} days", m / 1440),
+    }
+}
+
 /// How a switch was made, as the rest of "opsadmin became root on sg-ops-03 ...": `with sudo`,
 /// `with explicit credentials (4648)`, `by a new-credentials logon (4624 type 9)`.
 pub fn switch_method(kind: hopscope_model::SwitchKind, label: Option<&str>) -> String {
@@ -84,6 +93,10 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
             Feature::RoamingAccount { sources, rate } => clauses.push(format!(
                 "{user} logs in from a source it never used before in {:.1} % of its logins ({sources} sources so far)",
                 rate as f64 / 10.0
+            )),
+            Feature::StaleSession { minutes } => clauses.push(format!(
+                "{user}'s own login into {src} was {} before, later than the fleet's sessions are usually moved on from",
+                age_words(minutes)
             )),
             Feature::CredentialSwitch { from } => {
                 let from = names.account(from);

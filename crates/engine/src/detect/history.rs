@@ -206,6 +206,49 @@ pub struct History {
     /// [`RECENT_SPREADERS`]: several at once make a change window.
     #[serde(default)]
     spreaders: Vec<(u32, Time)>,
+    /// How long after its own login into a host an account moves on from it: the ages of the
+    /// sessions hops continue ([`SessionAges`]).
+    #[serde(default)]
+    session_ages: SessionAges,
+}
+
+/// The ages of the sessions the fleet's hops continue: for a hop whose account logged in to
+/// its source within the chain window, the time since the latest such login, counted in
+/// buckets of powers of two seconds (bucket `b` holds ages of `2^(b-1)` to `2^b - 1` s).
+/// Learned from the fleet itself: where people keep sessions open for hours (a jump host
+/// worked from all day), long ages are routine and weigh little; where they move on within
+/// minutes, a credential used hours after its owner's login is what an intruder who found it
+/// there does (Hopper's attacker uses the credentials of anyone logged in within a day).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct SessionAges {
+    buckets: [u32; SESSION_AGE_BUCKETS],
+    n: u64,
+}
+
+const SESSION_AGE_BUCKETS: usize = 24;
+/// Sessions seen before their ages say anything: below, no hop's session is called stale.
+pub const MIN_SESSION_AGES: u64 = 100;
+
+impl SessionAges {
+    fn bucket(age: i64) -> usize {
+        let secs = (age.max(0) / 1_000_000) as u64;
+        ((64 - secs.leading_zeros()) as usize).min(SESSION_AGE_BUCKETS - 1)
+    }
+
+    pub fn observe(&mut self, age: i64) {
+        self.buckets[Self::bucket(age)] = self.buckets[Self::bucket(age)].saturating_add(1);
+        self.n += 1;
+    }
+
+    /// The share of sessions seen that were moved on from at `age` or later (its power of two
+    /// seconds), smoothed; `None` until [`MIN_SESSION_AGES`] were seen.
+    pub fn share_at_least(&self, age: i64) -> Option<f64> {
+        if self.n < MIN_SESSION_AGES {
+            return None;
+        }
+        let older: u64 = self.buckets[Self::bucket(age)..].iter().map(|&c| c as u64).sum();
+        Some((older as f64 + 0.5) / (self.n as f64 + 1.0))
+    }
 }
 
 /// Spreading accounts remembered fleet-wide.
@@ -237,6 +280,14 @@ impl History {
     /// Logins of `user` into `dst` from the internet so far.
     pub fn remote_logins(&self, user: u32, dst: u32) -> u32 {
         self.remote_account_on_host.get(pair(user, dst)).unwrap_or(0)
+    }
+    /// The ages of the sessions hops continued so far.
+    pub fn session_ages(&self) -> &SessionAges {
+        &self.session_ages
+    }
+    /// Learn that a hop continued its own account's login into its source `age` after it.
+    pub fn observe_session_age(&mut self, age: i64) {
+        self.session_ages.observe(age);
     }
     pub fn switch_seen(&self, causal: u32, user: u32) -> bool {
         self.switches.contains(&pair(causal, user))

@@ -40,6 +40,10 @@ pub const INTERNET_LOGIN_NOVELTY: f64 = 3.0;
 pub const ROUTINE_REMOTE_LOGINS: u32 = 2;
 /// Fixed weights (no probability exists).
 pub const W_CREDENTIAL_SWITCH: f64 = 6.0;
+/// A session is stale when fewer than one in 16 of the sessions the fleet's hops continued
+/// were moved on from as late (4 bits): the same rarity as a rare destination.
+pub const STALE_SESSION_SHARE: f64 = 1.0 / 16.0;
+pub const CAP_STALE_SESSION: f64 = 8.0;
 pub const W_PASS_THE_HASH_FLAG: f64 = 6.0;
 pub const W_NEW_CREDENTIALS: f64 = 3.0;
 pub const W_DECOMMISSIONING: f64 = 4.0;
@@ -86,6 +90,11 @@ pub enum Feature {
     /// The hop uses an account the chain's causal account (`from`) never used, and that
     /// never logged in out of this source before.
     CredentialSwitch { from: u32 },
+    /// The account never logged in out of the source before, and its own login into the
+    /// source was `minutes` before the hop: later than the fleet's sessions are usually moved
+    /// on from (fewer than one in [`STALE_SESSION_SHARE`]). A credential used long after its
+    /// owner's login, from a host the owner never left with it, is one found there.
+    StaleSession { minutes: u32 },
     /// An auth label the account never used; `usual` is the one it uses most.
     UnusualAuth { usual: u32 },
     /// A logon type the account never used; `usual` is its most common code.
@@ -198,6 +207,7 @@ impl Feature {
             Feature::RoamingAccount { .. } => "roaming-account",
             Feature::Spread { .. } => "spread",
             Feature::SwitchedOnSource { .. } => "switched-on-source",
+            Feature::StaleSession { .. } => "stale-session",
         }
     }
 }
@@ -216,21 +226,30 @@ fn surprise(p: f64, cap: f64) -> f64 {
 
 /// A hop's contributions, in a fixed order (novelty first). Empty when nothing is odd.
 pub fn score_hop(hop: &Hop, trail: &Trail, history: &History, fleet: &Fleet) -> Vec<Contribution> {
-    score_hop_in(hop, trail, history, fleet, false)
+    score_hop_in(hop, trail, history, fleet, false, None)
 }
 
 /// [`score_hop`], knowing whether a raised alert already reached the source (`reached`):
-/// then nothing out of it is routine.
+/// then nothing out of it is routine; and how long before the hop its own account last
+/// logged in to its source within the chain window (`session_age`, [`Feature::StaleSession`]).
 pub fn score_hop_in(
     hop: &Hop,
     trail: &Trail,
     history: &History,
     fleet: &Fleet,
     reached: bool,
+    session_age: Option<i64>,
 ) -> Vec<Contribution> {
     let mut out = Vec::new();
-    score_hop_into(hop, trail, history, fleet, reached, &mut out);
+    score_hop_into(hop, trail, history, fleet, reached, session_age, &mut out);
     out
+}
+
+/// The bits of a session `age` old, when it is stale ([`Feature::StaleSession`]): `None`
+/// while the fleet's sessions say nothing yet, or when as late a move is not rare.
+pub fn stale_session_bits(history: &History, age: i64) -> Option<f64> {
+    let share = history.session_ages().share_at_least(age)?;
+    (share < STALE_SESSION_SHARE).then(|| surprise(share, CAP_STALE_SESSION))
 }
 
 /// [`score_hop_in`] into `out` (cleared first). The detector scores every hop but keeps the
@@ -242,6 +261,7 @@ pub fn score_hop_into(
     history: &History,
     fleet: &Fleet,
     reached: bool,
+    session_age: Option<i64>,
     out: &mut Vec<Contribution>,
 ) {
     out.clear();
@@ -300,6 +320,18 @@ pub fn score_hop_into(
             && !history.account_seen_from(hop.user, hop.src)
         {
             add(Feature::CredentialSwitch { from: causal }, W_CREDENTIAL_SWITCH);
+        }
+    }
+    // the account never left the source, and its own login into it is older than the fleet's
+    // sessions are usually moved on from
+    if let Some(age) = session_age.filter(|_| {
+        hop.user != 0
+            && history.logins_from(hop.user, hop.src) == 0
+            && !fleet.host(hop.src).is_internet
+    }) {
+        if let Some(bits) = stale_session_bits(history, age) {
+            let minutes = (age / 60_000_000).clamp(0, u32::MAX as i64) as u32;
+            add(Feature::StaleSession { minutes }, bits);
         }
     }
     let account = history.account(hop.user).filter(|_| hop.user != 0);
