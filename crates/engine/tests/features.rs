@@ -627,3 +627,33 @@ fn where_people_keep_sessions_open_for_hours_an_old_session_is_not_stale() {
         score_after_session(&mut young, "2024-01-10T10:00:00Z", "a", "b", "admin", 16 * 60 * MIN);
     assert_eq!(bits(&c, "stale-session"), None);
 }
+
+#[test]
+fn an_account_that_reaches_a_partners_door_only_from_inside_is_novel_from_outside() {
+    let mut w = World::new(
+        vec![host("sftp", "bangkok", "Thailand"), host("jump", "bangkok", "Thailand")],
+        vec![],
+    );
+    w.host_id("internet");
+    let mut lab = Lab::new(w);
+    // partners fetch files from outside every hour; root comes in from the jump host
+    lab.learn(300, "2019-08-01T00:00:00Z", "internet", "sftp", "xfer-acme", "publickey");
+    lab.learn(30, "2019-08-01T00:30:00Z", "jump", "sftp", "root", "publickey");
+    let c = lab.score("2019-09-01T00:00:00Z", "internet", "sftp", "root", "publickey");
+    assert_eq!(bits(&c, "internet-login"), None, "the door is routine for the fleet: {c:?}");
+    let b = bits(&c, "account-from-outside").expect("root never came from outside");
+    assert!((b - (31.0f64 / 0.5).log2()).abs() < 1e-9, "{b}");
+    assert!(c.iter().any(|c| c.feature == Feature::AccountFromOutside { visits: 30 }));
+    assert!(is_suspicious(&c));
+    // the partner's own login from outside: nothing
+    let c = lab.score("2019-09-01T00:00:00Z", "internet", "sftp", "xfer-acme", "publickey");
+    assert_eq!(bits(&c, "account-from-outside"), None);
+    // an account with too few logins to have a habit: nothing
+    lab.learn(3, "2019-08-02T00:30:00Z", "jump", "sftp", "backup", "publickey");
+    let c = lab.score("2019-09-01T00:00:00Z", "internet", "sftp", "backup", "publickey");
+    assert_eq!(bits(&c, "account-from-outside"), None);
+    // once root has come from outside, the next time is not new
+    lab.learn(1, "2019-08-20T00:00:00Z", "internet", "sftp", "root", "publickey");
+    let c = lab.score("2019-09-01T00:00:00Z", "internet", "sftp", "root", "publickey");
+    assert_eq!(bits(&c, "account-from-outside"), None);
+}

@@ -114,6 +114,10 @@ pub fn reason(h: &AlertHop, names: &Names) -> String {
                 0 => format!("a login from the internet into {dst}, which had accepted none before ({logins} logins from inside)"),
                 n => format!("a login from the internet into {dst}, which had accepted one from outside only {} in {logins} logins", times(n)),
             }),
+            Feature::AccountFromOutside { visits } => clauses.push(format!(
+                "{user} logged on to {dst} {} before, never from the internet",
+                times(visits)
+            )),
             Feature::PassTheHash { flagged: true } => clauses.push("pass-the-hash (logon type 9 via seclogo)".into()),
             Feature::PassTheHash { flagged: false } => {
                 clauses.push("a new-credentials logon (type 9), as pass-the-hash tools make".into())

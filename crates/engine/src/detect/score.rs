@@ -102,6 +102,10 @@ pub enum Feature {
     /// A login from the `internet` pseudo-host into a host that rarely accepts one: `seen`
     /// such logins before among the destination's `logins`.
     InternetLogin { seen: u32, logins: u32 },
+    /// A login from the `internet` pseudo-host with an account that logged on to the
+    /// destination `visits` times before, never from outside: a door partners use every day
+    /// is not one this account uses.
+    AccountFromOutside { visits: u32 },
     /// The pass-the-hash flag (`flagged`), or a new-credentials logon (type 9) without it.
     PassTheHash { flagged: bool },
     /// `failures` failed logons from the same source before this success.
@@ -174,6 +178,7 @@ impl Feature {
                 | Feature::PassTheHash { .. }
                 | Feature::BruteForce { .. }
                 | Feature::InternetLogin { .. }
+                | Feature::AccountFromOutside { .. }
                 | Feature::Spread { .. }
         )
     }
@@ -187,6 +192,7 @@ impl Feature {
             Feature::UnusualAuth { .. } => "unusual-auth",
             Feature::UnusualLogonType { .. } => "unusual-logon-type",
             Feature::InternetLogin { .. } => "internet-login",
+            Feature::AccountFromOutside { .. } => "account-from-outside",
             Feature::PassTheHash { .. } => "pass-the-hash",
             Feature::BruteForce { .. } => "brute-force",
             Feature::CrossCountry { .. } => "cross-country",
@@ -362,6 +368,20 @@ pub fn score_hop_into(
         let bits = surprise(p, CAP_INTERNET_LOGIN);
         if bits >= INTERNET_LOGIN_NOVELTY {
             add(Feature::InternetLogin { seen: hd.internet_in, logins: hd.in_logins }, bits);
+        }
+    }
+    // an account that reaches the destination from inside by habit, never from outside: the
+    // door is routine for the partners who use it, not for this account
+    if fleet.host(hop.src).is_internet
+        && hop.user != 0
+        && history.remote_logins(hop.user, hop.dst) == 0
+    {
+        let visits = history.visits(hop.user, hop.dst);
+        if visits >= MIN_HABIT_LOGINS {
+            let bits = surprise(0.5 / (visits as f64 + 1.0), CAP_INTERNET_LOGIN);
+            if bits >= INTERNET_LOGIN_NOVELTY {
+                add(Feature::AccountFromOutside { visits }, bits);
+            }
         }
     }
     if hop.flags.contains(EventFlags::PASS_THE_HASH) {
