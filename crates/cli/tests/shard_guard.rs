@@ -106,6 +106,17 @@ fn a_merge_never_writes_into_a_shard_evidence_or_a_user_s_folder() {
         assert!(!p.join("c").exists(), "{again}: a refused merge made the case's directory");
     }
 
+    // a damaged run in the last shard: refused before the first shard is linked in
+    let run = std::fs::read_dir(p.join("site-b/shard/events")).unwrap().next().unwrap().unwrap();
+    let good = std::fs::read(run.path()).unwrap();
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x55;
+    std::fs::write(run.path(), &bad).unwrap();
+    merge_refused(p, &["site-a/shard", "site-b/shard"], "c", "damaged or changed");
+    assert!(!p.join("c").exists(), "a refused merge made the case's directory");
+    std::fs::write(run.path(), &good).unwrap();
+
     // into an existing case
     ok(&["case", "merge", "site-a/shard", "--case", "c"], p);
     symlink("c", p.join("case-link")).unwrap();
@@ -204,4 +215,23 @@ fn detect_save_writes_only_into_the_case_s_own_results() {
     for f in ["alerts-00001-00001.parquet", "x.parquet.tmp", "notes.txt"] {
         assert_eq!(std::fs::read_to_string(p.join("theirs").join(f)).unwrap(), f);
     }
+}
+
+/// `detect --save` is a writer of the case: refused while another writer holds the case's
+/// lock (an ingest, a merge), the case as it was; saved once the lock is free.
+#[test]
+fn detect_save_is_refused_while_another_writer_holds_the_case() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    two_shards(p);
+    ok(&["case", "merge", "site-a/shard", "--case", "c"], p);
+    let held = hopscope_case::WriterLock::for_case(&p.join("c")).unwrap();
+    refused(p, &["detect", "--case", "c", "--save"], "one writer at a time");
+    // the second writer of each kind, beside it: refused alike
+    refused(p, &["case", "merge", "site-b/shard", "--case", "c"], "one writer at a time");
+    drop(held);
+    ok(&["detect", "--case", "c", "--save"], p);
+    let m: serde_json::Value =
+        serde_json::from_str(&ok(&["case", "info", "--case", "c", "--json"], p)).unwrap();
+    assert_eq!(m["saved"].as_array().map(Vec::len), Some(2));
 }
