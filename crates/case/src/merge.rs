@@ -43,8 +43,48 @@ fn refuse(path: &Path, message: String) -> CaseError {
 /// input file whose content (SHA-256) the case or an earlier shard already holds (its events
 /// would count twice); a shard whose runs fail their checksums.
 pub fn merge(dir: &Path, shards: &[PathBuf]) -> Result<Manifest, CaseError> {
+    // every shard is opened and checked before the case is opened for writing: a refusal
+    // writes nothing, not even a new case's directory
+    let root = crate::writer::resolved(dir);
+    let mut opened: Vec<(&PathBuf, Case)> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for path in shards {
+        let real = std::fs::canonicalize(path).map_err(|e| CaseError::io(path, e))?;
+        if real == root {
+            return Err(refuse(
+                path,
+                "is the case being merged into; a shard cannot be merged into itself".into(),
+            ));
+        }
+        if root.starts_with(&real) {
+            return Err(refuse(
+                path,
+                format!(
+                    "holds the case {} in its directory; the case must lie outside every shard",
+                    dir.display()
+                ),
+            ));
+        }
+        if real.starts_with(&root) {
+            return Err(refuse(
+                path,
+                format!(
+                    "lies inside the case {}; a shard must lie outside the case",
+                    dir.display()
+                ),
+            ));
+        }
+        if seen.contains(&real) {
+            return Err(refuse(path, "is given twice; its events would count twice".into()));
+        }
+        seen.push(real);
+        let shard = Case::open(path)?;
+        // a damaged shard is refused here rather than linked in
+        shard.check_runs()?;
+        opened.push((path, shard));
+    }
+
     let (mut writer, existing, mut catalog, case_inventory) = CaseWriter::open(dir)?;
-    let root = std::fs::canonicalize(dir).map_err(|e| CaseError::io(dir, e))?;
     let generation = writer.generation();
 
     let mut manifest = existing.clone().unwrap_or_default();
@@ -57,33 +97,11 @@ pub fn merge(dir: &Path, shards: &[PathBuf]) -> Result<Manifest, CaseError> {
             contents.entry(h.clone()).or_insert_with(|| s.path.clone());
         }
     }
-    let mut notes: Vec<String> = other_notes(&manifest);
-    let mut examples: Vec<ProblemExample> = std::mem::take(&mut manifest.problem_examples);
-    let mut seen: Vec<PathBuf> = Vec::new();
-
-    for path in shards {
-        let real = std::fs::canonicalize(path).map_err(|e| CaseError::io(path, e))?;
-        if real == root {
-            return Err(refuse(
-                path,
-                "is the case being merged into; a shard cannot be merged into itself".into(),
-            ));
-        }
-        if seen.contains(&real) {
-            return Err(refuse(path, "is given twice; its events would count twice".into()));
-        }
-        seen.push(real);
-        let shard = Case::open(path)?;
+    // the checks against the case and the shards before: all of them before any run is linked
+    for (path, shard) in &opened {
         let name = path.display().to_string();
-
         match &inventory {
-            None => {
-                inventory = Some((shard.inventory.clone(), name.clone()));
-                manifest.inventory = shard.manifest.inventory.clone();
-                for (k, n) in &shard.manifest.inventory.reasons {
-                    *manifest.problems.entry(k.clone()).or_default() += n;
-                }
-            }
+            None => inventory = Some((shard.inventory.clone(), name.clone())),
             Some((inv, whose)) => {
                 if let Some(d) = inventory_difference(inv, &shard.inventory) {
                     return Err(refuse(
@@ -112,9 +130,20 @@ pub fn merge(dir: &Path, shards: &[PathBuf]) -> Result<Manifest, CaseError> {
             }
             contents.insert(h.clone(), format!("{} (shard {name})", s.path));
         }
-        // a damaged shard is refused here rather than linked in
-        shard.check_runs()?;
+    }
 
+    let mut notes: Vec<String> = other_notes(&manifest);
+    let mut examples: Vec<ProblemExample> = std::mem::take(&mut manifest.problem_examples);
+    for (i, (path, shard)) in opened.iter().enumerate() {
+        let path: &Path = path;
+        let name = path.display().to_string();
+        if existing.is_none() && i == 0 {
+            // a new case takes the first shard's inventory, and its problems once
+            manifest.inventory = shard.manifest.inventory.clone();
+            for (k, n) in &shard.manifest.inventory.reasons {
+                *manifest.problems.entry(k.clone()).or_default() += n;
+            }
+        }
         let label = shard_label(path);
         let (outer, renamed) = fold(&mut catalog, &shard.catalog, &label)?;
         outer.check(&catalog).map_err(|why| refuse(path, why))?;

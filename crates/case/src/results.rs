@@ -63,8 +63,8 @@ pub fn save_tables(
             ),
         });
     }
-    let folder = dir.join(RESULTS);
-    std::fs::create_dir_all(&folder).map_err(|e| CaseError::io(&folder, e))?;
+    // a link to a folder of the user's would have its files removed as earlier saves'
+    let folder = crate::writer::own_folder(dir, RESULTS)?;
     // what no manifest names: tables an earlier save replaced, and saves that died
     let named = |f: &str| m.saved.iter().any(|s| s.file == format!("{RESULTS}/{f}"));
     let mut taken = 0u32;

@@ -216,6 +216,70 @@ const STRAY_NOTE: &str =
 const STRAY_REMAP_NOTE: &str =
     "remaps/ holds files the manifest does not name (left in place, never read):";
 
+/// `path` made absolute with symbolic links resolved as far as it exists (the rest, not
+/// created yet, appended as given).
+pub(crate) fn resolved(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut rest = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(mut out) = std::fs::canonicalize(cur) {
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (cur.file_name(), cur.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return abs,
+        }
+    }
+}
+
+/// Whether `dir` is a case directory: it holds `manifest.json` and `events/`.
+pub(crate) fn is_case(dir: &Path) -> bool {
+    dir.join(MANIFEST).is_file() && dir.join("events").is_dir()
+}
+
+/// The case `dir` lies inside (a case directory among its parents, links resolved), if any.
+pub fn enclosing_case(dir: &Path) -> Option<PathBuf> {
+    resolved(dir).ancestors().skip(1).find(|a| is_case(a)).map(Path::to_path_buf)
+}
+
+/// A folder of the case (`events`, `remaps`, `results`), made when missing. Refused when it
+/// is a symbolic link or not a directory: writers put files there and remove their own
+/// leftovers, which must never happen in a folder of the user's that a link leads to.
+pub(crate) fn own_folder(dir: &Path, name: &str) -> Result<PathBuf, CaseError> {
+    let p = dir.join(name);
+    let refuse = |what: &str| {
+        CaseError::Io {
+        path: p.display().to_string(),
+        message: format!(
+            "is {what}, not the case's own folder; hopscope writes and removes files there, so it refuses (make it a plain directory)"
+        ),
+    }
+    };
+    match std::fs::symlink_metadata(&p) {
+        Ok(m) if m.file_type().is_symlink() => return Err(refuse("a symbolic link")),
+        Ok(m) if !m.is_dir() => return Err(refuse("not a directory")),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return own_folder(dir, name)
+            }
+            Err(e) => return Err(CaseError::io(&p, e)),
+        },
+        Err(e) => return Err(CaseError::io(&p, e)),
+    }
+    Ok(p)
+}
+
 impl CaseWriter {
     /// Open `dir` for writing. Returns the writer, the existing manifest (when appending) and
     /// the existing catalog and inventory (empty for a new case).
@@ -225,6 +289,17 @@ impl CaseWriter {
     pub fn open(
         dir: &Path,
     ) -> Result<(CaseWriter, Option<Manifest>, Catalog, Inventory), CaseError> {
+        // a case inside another (a shard's folder, a case's events/) would scatter files
+        // that case's writers name as strays, and merge a shard into itself
+        if let Some(outer) = enclosing_case(dir) {
+            return Err(CaseError::Io {
+                path: dir.display().to_string(),
+                message: format!(
+                    "is inside the case directory {}; a case cannot be made inside another (choose a path outside it)",
+                    outer.display()
+                ),
+            });
+        }
         let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
         if existing.is_none() && dir.exists() {
             let foreign = std::fs::read_dir(dir)
@@ -248,7 +323,10 @@ impl CaseWriter {
         // may have committed since the check above)
         let lock = WriterLock::for_case(dir)?;
         let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
-        std::fs::create_dir_all(dir.join("events")).map_err(|e| CaseError::io(dir, e))?;
+        own_folder(dir, "events")?;
+        if std::fs::symlink_metadata(dir.join("remaps")).is_ok() {
+            own_folder(dir, "remaps")?; // its strays are removed at commit: it must be ours
+        }
         let (catalog, inventory, labels, remaps) = match &existing {
             Some(m) => {
                 let (c, i) = read_catalog(dir)?;
@@ -325,8 +403,7 @@ impl CaseWriter {
     /// Write a remap table (`remaps/remap-G-N.parquet`) for runs merged from `shard`; returns
     /// its name in the manifest, for [`CaseWriter::adopt_run`].
     pub(crate) fn add_remap(&mut self, r: Remap, shard: &str) -> Result<String, CaseError> {
-        std::fs::create_dir_all(self.dir.join("remaps"))
-            .map_err(|e| CaseError::io(&self.dir, e))?;
+        own_folder(&self.dir, "remaps")?;
         self.new_remaps += 1;
         let file = format!("remaps/remap-{:05}-{:05}.parquet", self.generation, self.new_remaps);
         let sha256 = r.write(&self.dir.join(&file))?;

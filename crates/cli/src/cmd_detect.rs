@@ -150,27 +150,22 @@ pub fn run(a: Args) -> Result<()> {
         d.finish(&case.catalog)
     };
     let fleet = Fleet::new(&case.catalog, &case.inventory).with_learned(detection.learned.clone());
-    if a.save {
-        let view = DetectionView::new(
+    // the rows `--json` prints and `--save` keeps: built once for both
+    let view = (a.save || a.json || a.jsonl).then(|| {
+        DetectionView::new(
             &detection,
             &case.catalog,
             &fleet,
             &a.rule,
             &config,
             a.baseline.as_ref().map(|p| p.display().to_string()),
-        );
-        let (alerts, hops) = crate::saved_alerts::save(&a.case, case.manifest.generation, &view)?;
+        )
+    });
+    if let (true, Some(view)) = (a.save, &view) {
+        let (alerts, hops) = crate::saved_alerts::save(&a.case, case.manifest.generation, view)?;
         errln!("saved {alerts} alerts ({hops} hops) into {}", a.case.display());
     }
-    if a.json || a.jsonl {
-        let mut report = DetectionView::new(
-            &detection,
-            &case.catalog,
-            &fleet,
-            &a.rule,
-            &config,
-            a.baseline.as_ref().map(|p| p.display().to_string()),
-        );
+    if let (true, Some(mut report)) = (a.json || a.jsonl, view) {
         if let Some(c) = coverage.take() {
             hopscope_report::view::note_tampering(&mut report.alerts, &c.finish(), &case.catalog);
         }

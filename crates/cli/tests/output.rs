@@ -134,6 +134,11 @@ fn printing_commands() -> Vec<Vec<&'static str>> {
         vec!["export", "--case", "c", "--format", "csv"],
         vec!["report", "--case", "c", "--out", "r", "--formats", "json"],
         vec!["ingest", "events.jsonl", "--case", "c2", "--json"],
+        vec!["case", "coverage", "--case", "c"],
+        vec!["case", "coverage", "--case", "c", "--json"],
+        vec!["detect", "--case", "c", "--warmup", "2d", "--jsonl"],
+        vec!["detect", "--case", "c", "--warmup", "2d", "--save", "--json"],
+        vec!["case", "merge", "c", "--case", "m", "--json"],
     ]
 }
 
@@ -158,6 +163,7 @@ fn every_command_ends_quietly_when_its_reader_goes_away() {
         assert_eq!(o.status.code(), Some(0), "hopscope {args:?}: {err}");
         assert!(!err.contains("error"), "hopscope {args:?}: a closed pipe is no error: {err}");
         let _ = std::fs::remove_dir_all(p.join("c2"));
+        let _ = std::fs::remove_dir_all(p.join("m"));
     }
 }
 
@@ -182,6 +188,7 @@ fn every_command_says_so_when_its_output_is_full() {
         assert_eq!(o.status.code(), Some(1), "hopscope {args:?}: {err}");
         assert!(err.contains("No space left on device"), "hopscope {args:?}: {err}");
         let _ = std::fs::remove_dir_all(p.join("c2"));
+        let _ = std::fs::remove_dir_all(p.join("m"));
     }
 }
 

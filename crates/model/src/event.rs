@@ -353,6 +353,19 @@ pub struct Evidence {
     pub position: Position,
 }
 
+impl Evidence {
+    /// The evidence of row `i` of `t`: its source and its position, a record when the row's
+    /// flags say so, else a line (panics when out of range, like slice indexing).
+    pub fn of_row(t: &EventTable, i: usize) -> Evidence {
+        let position = if EventFlags(t.flags[i]).contains(EventFlags::RECORD) {
+            Position::Record(t.position[i])
+        } else {
+            Position::Line(t.position[i])
+        };
+        Evidence { source: t.source[i], position }
+    }
+}
+
 /// One event, as a row. Ids refer to the case's host, address, account and label tables;
 /// [`NONE`] means not given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -511,11 +524,7 @@ impl EventTable {
     /// The event at row `i` (panics when out of range, like slice indexing).
     pub fn get(&self, i: usize) -> Event {
         let flags = EventFlags(self.flags[i]);
-        let position = if flags.contains(EventFlags::RECORD) {
-            Position::Record(self.position[i])
-        } else {
-            Position::Line(self.position[i])
-        };
+        let evidence = Evidence::of_row(self, i);
         Event {
             time: Time(self.time[i]),
             src_host: self.src_host[i],
@@ -531,7 +540,7 @@ impl EventTable {
             format: SourceFormat::from_code(self.format[i]).unwrap_or_default(),
             event_id: self.event_id[i],
             flags: EventFlags(flags.0 & !EventFlags::RECORD.0),
-            evidence: Evidence { source: self.source[i], position },
+            evidence,
         }
     }
 

@@ -9,9 +9,7 @@
 //! keep their logon orientation and are read as switches here too (docs/formats-sshd.md,
 //! docs/formats-windows.md).
 
-use crate::{
-    EventFlags, EventTable, Evidence, LogonType, Orientation, Outcome, Position, SourceFormat, Time,
-};
+use crate::{EventTable, Evidence, LogonType, Orientation, Outcome, SourceFormat, Time};
 
 /// Which kind of record a switch was read from.
 #[derive(
@@ -88,7 +86,6 @@ impl CredentialSwitch {
         if host == 0 || to == 0 || from == to {
             return None;
         }
-        let record = EventFlags(t.flags[i]).contains(EventFlags::RECORD);
         Some(CredentialSwitch {
             time: Time(t.time[i]),
             host,
@@ -98,14 +95,7 @@ impl CredentialSwitch {
             kind,
             method: t.auth[i],
             format: SourceFormat::from_code(t.format[i]).unwrap_or_default(),
-            evidence: Evidence {
-                source: t.source[i],
-                position: if record {
-                    Position::Record(t.position[i])
-                } else {
-                    Position::Line(t.position[i])
-                },
-            },
+            evidence: Evidence::of_row(t, i),
         })
     }
 }
@@ -113,7 +103,7 @@ impl CredentialSwitch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Event;
+    use crate::{Event, EventFlags, Position};
 
     fn row(orientation: Orientation, event_id: u16, logon_type: LogonType) -> Event {
         Event {

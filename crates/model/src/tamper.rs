@@ -5,7 +5,7 @@
 //! host's log stream (it falls silent for longer than its usual rhythm, or its clock jumps
 //! back) and are derived when a case is analysed, never stored (docs/coverage.md).
 
-use crate::{EventTable, Evidence, Orientation, Position, SourceFormat, Time};
+use crate::{EventTable, Evidence, Orientation, SourceFormat, Time};
 
 /// What happened to a host's logs.
 #[derive(
@@ -107,21 +107,13 @@ impl Tampering {
             return None;
         }
         let kind = TamperKind::from_event_id(t.event_id[i])?;
-        let record = crate::EventFlags(t.flags[i]).contains(crate::EventFlags::RECORD);
         Some(Tampering {
             time: Time(t.time[i]),
             host: t.dst_host[i],
             kind,
             user: t.user[i],
             format: SourceFormat::from_code(t.format[i]).unwrap_or_default(),
-            evidence: Evidence {
-                source: t.source[i],
-                position: if record {
-                    Position::Record(t.position[i])
-                } else {
-                    Position::Line(t.position[i])
-                },
-            },
+            evidence: Evidence::of_row(t, i),
             until: None,
         })
     }
@@ -130,7 +122,7 @@ impl Tampering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Event, EventFlags, LogonType, Outcome};
+    use crate::{Event, EventFlags, LogonType, Outcome, Position};
 
     #[test]
     fn event_ids_name_their_kinds_and_nothing_else() {

@@ -277,12 +277,36 @@ struct Lines<R> {
     inner: R,
     newlines: u64,
     last: Option<u8>,
+    /// Bytes the record being parsed may still take ([`next_value`]); `None` between records.
+    budget: Option<usize>,
+    /// The record being parsed went past [`MAX_RECORD`] (the read error is this, not the input's).
+    over: bool,
+}
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Lines<R> {
+        Lines { inner, newlines: 0, last: None, budget: None, over: false }
+    }
 }
 
 impl<R: BufRead> Read for Lines<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let len = buf.len();
+        let buf = match self.budget {
+            Some(0) if !buf.is_empty() => {
+                self.over = true;
+                return Err(std::io::Error::other(format!(
+                    "record longer than {MAX_RECORD} bytes"
+                )));
+            }
+            Some(b) => &mut buf[..b.min(len)],
+            None => buf,
+        };
         let n = self.inner.read(buf)?;
         self.count(&buf[..n]);
+        if let Some(b) = &mut self.budget {
+            *b -= n;
+        }
         Ok(n)
     }
 }
@@ -332,11 +356,40 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
-/// One JSON value from the reader, kept as its text (`None` at the end of the input).
+/// The most bytes one record of a JSON document may take, as a line of JSON lines: a longer
+/// one is an `overlong-line` problem and skipped, so no record holds more memory than this.
+pub const MAX_RECORD: usize = MAX_LINE;
+
+/// One JSON value from the reader, kept as its text; at most [`MAX_RECORD`] bytes (beyond,
+/// an error with `r.over` set).
 fn next_value<R: BufRead>(r: &mut Lines<R>) -> Result<Box<RawValue>, serde_json::Error> {
     use serde::Deserialize;
-    let mut de = serde_json::Deserializer::from_reader(r);
-    Box::<RawValue>::deserialize(&mut de)
+    r.budget = Some(MAX_RECORD);
+    let mut de = serde_json::Deserializer::from_reader(&mut *r);
+    let v = Box::<RawValue>::deserialize(&mut de);
+    r.budget = None;
+    v
+}
+
+/// A record that went past [`MAX_RECORD`]: one `overlong-line` problem at its first line;
+/// the reader skips to the next line that opens a record.
+fn overlong<R: BufRead>(
+    r: &mut Lines<R>,
+    line: u64,
+    cur: &Cursor,
+    out: &mut FileOutput,
+) -> std::io::Result<()> {
+    r.over = false;
+    let order = cur.base + line;
+    out.problem(
+        order,
+        Position::Line(order),
+        LineError::new(
+            ProblemKind::OverlongLine,
+            format!("{}record longer than {MAX_RECORD} bytes; skipped", where_(cur, line)),
+        ),
+    );
+    r.resync()
 }
 
 /// A whole JSON document starting at line `first + 1` of the stream: a sequence of objects
@@ -344,7 +397,7 @@ fn next_value<R: BufRead>(r: &mut Lines<R>) -> Result<Box<RawValue>, serde_json:
 /// record at a time (serde_json over the reader, each element taken as its raw text), so a
 /// document of any size takes the memory of its largest record.
 fn read_document<R: BufRead>(r: R, first: u64, cur: &Cursor, out: &mut FileOutput) {
-    let mut r = Lines { inner: r, newlines: 0, last: None };
+    let mut r = Lines::new(r);
     let result = document(&mut r, first, cur, out);
     let total = first + r.newlines + u64::from(r.last.is_some_and(|b| b != b'\n'));
     if let Err(e) = result {
@@ -379,6 +432,7 @@ fn document<R: BufRead>(
             b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' => r.consume(1),
             b'{' => match next_value(r) {
                 Ok(v) => record(v.get(), line, cur.base + line, cur, out),
+                Err(_) if r.over => overlong(r, line, cur, out)?,
                 Err(e) => {
                     problem(out, line, ProblemKind::BadJson, format!("{}{e}", where_(cur, line)));
                     if e.is_io() || e.is_eof() {
@@ -441,6 +495,10 @@ fn array<R: BufRead>(
             }
             Some(_) => match next_value(r) {
                 Ok(v) => record(v.get(), line, cur.base + line, cur, out),
+                Err(_) if r.over => {
+                    overlong(r, line, cur, out)?;
+                    return Ok(true);
+                }
                 Err(e) => {
                     let order = cur.base + line;
                     let msg = format!("{}array: {e}", where_(cur, line));
@@ -565,6 +623,40 @@ mod tests {
         assert_eq!(out.lines, 20_002);
         assert_eq!(out.ignored, 10_000);
         assert_eq!(out.problems.len(), 1, "the empty object: no event id");
+    }
+
+    #[test]
+    fn a_record_past_the_bound_is_a_located_problem_and_the_rest_read() {
+        // an array element, a `Record N` object and a nested array, each past MAX_RECORD (on
+        // one line, or over many), between logons: each one problem at its first line, every
+        // logon read at its line, the counts whole
+        let big = "x".repeat(MAX_RECORD);
+        let pretty: String = (0..MAX_RECORD / 1000 + 2)
+            .map(|i| format!("  \"f{i}\": \"{}\",\n", "y".repeat(1000)))
+            .collect();
+        let strings: String =
+            (0..MAX_RECORD / 1000 + 2).map(|_| format!("  \"{}\",\n", "y".repeat(1000))).collect();
+        for (doc, logons, at) in [
+            (
+                format!("[\n{LOGON},\n{{\"EventID\":4624,\"a\":\"{big}\"}},\n{LOGON}\n]\n"),
+                [2, 4],
+                3,
+            ),
+            (
+                format!("Record 1\n{LOGON}\nRecord 2\n{{\n{pretty}  \"z\": 1\n}}\n{LOGON}\n"),
+                [2, 1_057],
+                4,
+            ),
+            (format!("[\n{LOGON},\n[\n{strings}0],\n{LOGON}\n]\n"), [2, 1_055], 3),
+        ] {
+            let out = read_text(&doc);
+            let lines: Vec<Position> = logons.iter().map(|l| Position::Line(*l)).collect();
+            assert_eq!(lines_of(&out), lines, "{}", &doc[..60]);
+            let problems: Vec<(u64, ProblemKind)> =
+                out.problems.iter().map(|(o, _, e)| (*o, e.kind)).collect();
+            assert_eq!(problems, vec![(at, ProblemKind::OverlongLine)], "{}", &doc[..60]);
+            assert_eq!(out.lines, doc.lines().count() as u64);
+        }
     }
 
     #[test]
