@@ -221,6 +221,32 @@ fn from_the_alert_list_down_to_the_log_line() {
     assert!(text.contains("th-app-02") && text.contains("sg-ops-03"), "{text}");
     assert!(e.body.contains("class=\"cited\""));
 
+    // trace back and scope forward in place: the commands' JSON, linked from the alert
+    let last = det["alerts"][0]["hops"].as_array().unwrap().last().unwrap().clone();
+    let (dst, at) = (last["dst_host"].as_str().unwrap(), last["time"].as_str().unwrap());
+    let trace_href = format!("/trace?host={dst}&at={}", at.replace(':', "%3A"));
+    assert!(page.body.contains(&trace_href.replace('&', "&amp;")), "{trace_href} not linked");
+    let cli_trace: serde_json::Value = serde_json::from_str(&ok(
+        &["trace", "--case", "c", "--host", dst, "--at", at, "--warmup", "2d", "--json"],
+        p,
+    ))
+    .unwrap();
+    assert_eq!(s.get(&format!("/api{trace_href}")).json()["trace"], cli_trace);
+    assert!(s.get(&trace_href).body.contains("Entry point <b><a href=\"/host?name=sg-ops-03\""));
+    let cli_scope: serde_json::Value = serde_json::from_str(&ok(
+        &["scope", "--case", "c", "--alert", id, "--warmup", "2d", "--json"],
+        p,
+    ))
+    .unwrap();
+    assert_eq!(s.get(&format!("/api/scope?alert={id}")).json()["scope"], cli_scope);
+    let scoped = s.get(&format!("/scope?alert={id}"));
+    assert!(scoped.body.contains("Defence Communications Agency"), "{}", scoped.body);
+    let red = s.get(&format!("/scope?alert={id}&redact=1"));
+    assert!(
+        !red.body.contains("Defence Communications") && red.body.contains("restricted client #1")
+    );
+    assert!(page.body.contains(&format!("/scope?alert={id}&amp;redact=1")));
+
     // a host: inventory facts, data, logins, edges, alerts, audit
     let h = s.get("/api/host?name=sg-ops-03").json();
     assert_eq!(h["inventory"]["lifecycle"], "decommissioning");

@@ -428,19 +428,26 @@ pub fn alert(ctx: &Ctx, p: &AlertPage, api: &str) -> String {
         let ids: Vec<String> = p.begun_on_the_entry_of.iter().map(|i| ctx.alert(i)).collect();
         let _ = write!(o, "<p>begun on the entry of {}</p>", ids.join(", "));
     }
-    if let (Some(last), Some(first)) = (a.hops.last(), a.hops.first()) {
+    if let Some(last) = a.hops.last() {
         let dst = last.dst_host.as_deref().unwrap_or("?");
+        let redacted = Ctx { switch_on: true, always: ctx.always, available: ctx.available };
         let _ = write!(
             o,
-            "<h2>Investigate</h2><p>Trace back from {dst} at {at}: \
-             <code>hopscope trace --case CASE --host {dst} --at {at}</code><br>\
-             Scope forward: <code>hopscope scope --case CASE --alert {id} --redact</code><br>\
-             First hop's source: {src}</p>",
-            dst = t(dst),
-            at = t(&last.time),
-            id = t(&a.id),
-            src = ctx.opt_host(&first.src_host),
+            "<h2>Investigate</h2><ul class=\"investigate\"><li><a href=\"{}\">Trace back</a> \
+             from {} at {}</li><li><a href=\"{}\">Scope forward</a> to the end of the data",
+            ctx.href("/trace", &[("host", dst), ("at", &last.time)]),
+            t(dst),
+            when(&last.time),
+            ctx.href("/scope", &[("alert", &a.id)]),
         );
+        if ctx.available && !ctx.always && !ctx.switch_on {
+            let _ = write!(
+                o,
+                " (<a href=\"{}\">redacted</a>)",
+                redacted.href("/scope", &[("alert", &a.id)])
+            );
+        }
+        o.push_str("</li></ul>");
     }
     page(ctx, &p.case, &format!("Alert {}", a.id), api, &o)
 }
@@ -724,4 +731,164 @@ pub fn evidence(ctx: &Ctx, p: &EvidencePage, api: &str) -> String {
     }
     let _ = ctx;
     page(ctx, &p.case, &format!("Evidence {}", p.evidence), api, &o)
+}
+
+fn trace_hop_rows(ctx: &Ctx, o: &mut String, hops: &[hopscope_report::view::TraceHopView]) {
+    o.push_str(
+        "<table class=\"trace\"><thead><tr><th>time</th><th>from</th><th>to</th><th>account</th>\
+         <th>bits</th><th>reasons</th><th>evidence</th></tr></thead><tbody>",
+    );
+    for h in hops {
+        if let Some(s) = &h.after_switch {
+            let _ = write!(
+                o,
+                "<tr class=\"switch\"><td colspan=\"6\">then {}</td><td>{}</td></tr>",
+                t(&s.text),
+                ctx.evidence(&s.evidence)
+            );
+        }
+        let l = &h.hop;
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.1}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            when(&l.time),
+            ctx.host(&l.src_host),
+            ctx.host(&l.dst_host),
+            ctx.opt_account(&l.user),
+            h.score,
+            t(&h.reasons.join(", ")),
+            ctx.evidence(&l.evidence)
+        );
+    }
+    o.push_str("</tbody></table>");
+}
+
+pub fn trace(ctx: &Ctx, p: &crate::views::TracePage, api: &str) -> String {
+    let tr = &p.trace;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<h1>Trace back from {} at {}</h1><p class=\"lead\">over {} logins up to then</p>",
+        ctx.host(&tr.host),
+        when(&tr.at),
+        tr.logins
+    );
+    match &tr.entry_point {
+        None => o.push_str("<p>No suspicious login reached this host before then.</p>"),
+        Some(e) => {
+            let _ =
+                write!(o, "<p>Entry point <b>{}</b>: {}", ctx.host(&e.host), t(&e.why.join("; ")));
+            if !e.other_entries.is_empty() {
+                let others: Vec<String> = e.other_entries.iter().map(|h| ctx.host(h)).collect();
+                let _ = write!(o, " · other candidates: {}", others.join(", "));
+            }
+            o.push_str("</p>");
+            if let Some(id) = &tr.alert {
+                let _ = write!(o, "<p>along alert {}</p>", ctx.alert(id));
+            }
+            if let Some(f) = &tr.first_malicious_time {
+                let _ = write!(o, "<p>first malicious hop {}</p>", when(f));
+            }
+            trace_hop_rows(ctx, &mut o, &tr.path);
+        }
+    }
+    if !tr.alternatives.is_empty() {
+        o.push_str("<h2>Alternatives</h2>");
+        for alt in &tr.alternatives {
+            let _ = write!(
+                o,
+                "<p>entry {} (score {:.1}{})</p>",
+                ctx.host(&alt.entry_point.host),
+                alt.score,
+                alt.alert
+                    .as_deref()
+                    .map(|a| format!(", alert {}", ctx.alert(a)))
+                    .unwrap_or_default()
+            );
+            trace_hop_rows(ctx, &mut o, &alt.path);
+        }
+    }
+    if !tr.log_notes.is_empty() {
+        o.push_str("<h2>What the logs cannot show</h2><ul>");
+        for n in &tr.log_notes {
+            let _ = write!(o, "<li>{}</li>", t(n));
+        }
+        o.push_str("</ul>");
+    }
+    page(ctx, &p.case, &format!("Trace {}", tr.host), api, &o)
+}
+
+pub fn scope(ctx: &Ctx, p: &crate::views::ScopePage, api: &str) -> String {
+    let s = &p.scope;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<h1>Scope of {}</h1><p class=\"lead\">{} · contained at {} · accounts exposed for {} \
+         days after last use{}</p><p>{} hosts ({} observed), {} accounts, {} client \
+         organisations ({} restricted), {} records.</p>",
+        ctx.alert(&p.alert),
+        t(&s.seed),
+        when(&s.contained_at),
+        s.exposure_window_days,
+        if s.redacted { " · clients as pseudonyms" } else { "" },
+        s.host_count,
+        s.observed_host_count,
+        s.account_count,
+        s.client_count,
+        s.restricted_client_count,
+        s.records
+    );
+    o.push_str("<h2>Hosts</h2><table class=\"filterable\"><thead><tr><th>host</th><th>tier</th>\
+                <th>compromised</th><th>exposed until</th><th>country</th><th>via</th></tr></thead><tbody>");
+    for h in &s.hosts {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ctx.host(&h.host),
+            t(&h.tier),
+            when(&h.compromised_at),
+            when(&h.exposed_until),
+            t(h.country.as_deref().unwrap_or("")),
+            h.via.as_ref().map(|v| ctx.evidence(&v.evidence)).unwrap_or_else(|| t(&h.via_reason))
+        );
+    }
+    o.push_str(
+        "</tbody></table><h2>Accounts</h2><table class=\"filterable\"><thead><tr>\
+                <th>account</th><th>on</th><th>exposed</th><th>until</th><th>evidence</th></tr>\
+                </thead><tbody>",
+    );
+    for a in &s.accounts {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ctx.account(&a.account),
+            ctx.host(&a.exposed_on),
+            when(&a.exposed_at),
+            when(&a.exposed_until),
+            ctx.evidence(&a.evidence)
+        );
+    }
+    o.push_str(
+        "</tbody></table><h2>Client organisations</h2><table class=\"filterable\"><thead>\
+                <tr><th>client</th><th>restricted</th><th>tier</th><th>hosts</th><th>data</th>\
+                <th>records</th><th>earliest exposure</th></tr></thead><tbody>",
+    );
+    for c in &s.clients {
+        let hosts: Vec<String> = c.hosts.iter().map(|h| ctx.host(h)).collect();
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td>{}</td></tr>",
+            t(&c.client),
+            if c.restricted { "restricted" } else { "" },
+            t(&c.tier),
+            hosts.join(", "),
+            t(&c.data_classes.join(", ")),
+            c.records,
+            when(&c.earliest_exposure)
+        );
+    }
+    o.push_str("</tbody></table>");
+    page(ctx, &p.case, &format!("Scope {}", p.alert), api, &o)
 }

@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use hopscope_case::{Case, Manifest};
-use hopscope_engine::coverage::CoverageBuilder;
-use hopscope_engine::{audit, collect_logins, AuditConfig, DetectConfig, Detector, Fleet, Hop};
+use hopscope_engine::coverage::{Coverage, CoverageBuilder};
+use hopscope_engine::{
+    audit, collect_logins, Alert, AuditConfig, DetectConfig, Detector, Fleet, Hop,
+};
 use hopscope_model::{Catalog, Inventory, Time};
 use hopscope_report::redact::{RedactionKey, Redactor};
 use hopscope_report::view::{note_tampering, AuditView, DetectionView};
@@ -38,6 +40,16 @@ pub struct Explorer {
     /// `detect`'s JSON view of the case, with its defaults or the flags `serve` was given.
     pub detection: DetectionView,
     pub audit: AuditView,
+    /// The alerts of `detection`, as the engine gives them (what trace and scope start from).
+    pub alerts: Vec<Alert>,
+    /// The hosts as the detector saw them by the end (doors and address pools learned).
+    pub fleet: Fleet,
+    /// What the case's logs cover (the notes on what they cannot show).
+    pub coverage: Coverage,
+    /// The detection settings (the trace's warmup).
+    pub config: DetectConfig,
+    /// Just after the last event.
+    pub end: Time,
     /// Every successful login, in time order (what trace, scope and audit read).
     pub logins: Vec<Hop>,
     /// By host id: indices into `logins` of the logins into or out of it, in time order.
@@ -55,6 +67,8 @@ pub struct Explorer {
     /// The redaction of the case's key (`--redact`, and the pages' redaction switch); `None`
     /// when the key could not be read or made.
     pub redactor: Option<Redactor>,
+    /// The case's redaction key (scope names clients by its pseudonyms).
+    pub key: Option<RedactionKey>,
     /// Why there is no redactor, when there is none.
     pub redactor_error: Option<String>,
     /// Time spent loading, in milliseconds.
@@ -66,11 +80,12 @@ impl Explorer {
     pub fn load(dir: &Path, config: DetectConfig, need_redaction: bool) -> Result<Explorer> {
         let started = std::time::Instant::now();
         let case = Case::open(dir).with_context(|| format!("case {}", dir.display()))?;
-        let (redactor, redactor_error) = match RedactionKey::of_case(dir) {
-            Ok(key) => (Some(Redactor::new(&case.inventory, &key)), None),
+        let (key, redactor_error) = match RedactionKey::of_case(dir) {
+            Ok(key) => (Some(key), None),
             Err(e) if need_redaction => return Err(e).context("the case's redaction key"),
             Err(e) => (None, Some(e.to_string())),
         };
+        let redactor = key.as_ref().map(|k| Redactor::new(&case.inventory, k));
         let c = &case.catalog;
         let mut detector = Detector::new(c, &case.inventory, config.clone());
         let mut coverage = CoverageBuilder::new();
@@ -88,7 +103,8 @@ impl Explorer {
         let detection = detector.finish(c);
         let fleet = Fleet::new(c, &case.inventory).with_learned(detection.learned.clone());
         let mut view = DetectionView::new(&detection, c, &fleet, "hopper", &config, None);
-        note_tampering(&mut view.alerts, &coverage.finish(), c);
+        let coverage = coverage.finish();
+        note_tampering(&mut view.alerts, &coverage, c);
         let audit_config = AuditConfig { as_of: end, ..AuditConfig::default() };
         let patch_age = (audit_config.patch_age / hopscope_engine::DAY) as u32;
         let audit_view =
@@ -168,6 +184,11 @@ impl Explorer {
             inventory: case.inventory,
             detection: view,
             audit: audit_view,
+            alerts: detection.alerts,
+            fleet,
+            coverage,
+            config,
+            end,
             logins,
             by_host,
             by_account,
@@ -177,6 +198,7 @@ impl Explorer {
             hosts_by_name,
             accounts_by_name,
             redactor,
+            key,
             redactor_error,
             load_ms: 0,
         };

@@ -131,6 +131,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/host", get(host_page))
         .route("/account", get(account_page))
         .route("/evidence", get(evidence_page))
+        .route("/trace", get(trace_page))
+        .route("/scope", get(scope_page))
+        .route("/api/trace", get(trace_api))
+        .route("/api/scope", get(scope_api))
         .route("/api/case", get(api_case))
         .route("/api/alerts", get(alerts_api))
         .route("/api/alert", get(alert_api))
@@ -411,6 +415,63 @@ fn make_evidence(app: &App, q: &HashMap<String, String>) -> Made<views::Evidence
     };
     evidence::read(&app.explorer, &app.hashes, file, pos)
         .ok_or_else(|| format!("{file:?} is not a file of this case's manifest"))
+}
+
+fn make_trace(app: &App, q: &HashMap<String, String>) -> Made<views::TracePage> {
+    let name = q.get("host").map_or("", |s| s.as_str());
+    let Some(host) = app.explorer.host(name) else {
+        return Err(format!("no host {name:?} in this case"));
+    };
+    let at = q.get("at").map_or("", |s| s.as_str());
+    let Some(at) = views::parse_when(at) else {
+        return Err(format!("a trace needs a time: at={at:?} is not one (2019-09-05T12:00:00Z)"));
+    };
+    Ok(views::TracePage::new(&app.explorer, host, at))
+}
+
+fn make_scope(app: &App, q: &HashMap<String, String>) -> Made<views::ScopePage> {
+    let id = q.get("alert").map_or("", |s| s.as_str());
+    let Some(i) = app.explorer.alert(id) else {
+        return Err(format!("no alert {id:?} in this case"));
+    };
+    let contained = match q.get("contained_at").filter(|v| !v.trim().is_empty()) {
+        Some(v) => match views::parse_when(v) {
+            Some(t) => Some(t),
+            None => return Err(format!("contained_at={v:?} is not a time")),
+        },
+        None => None,
+    };
+    let redact = app.options.redact || q.get("redact").is_some_and(|v| v == "1");
+    views::ScopePage::new(&app.explorer, i, contained, redact)
+}
+
+async fn trace_page(
+    State(app): State<Arc<App>>,
+    Query(q): Params,
+    uri: axum::http::Uri,
+) -> Response {
+    answer(app, q, uri, false, make_trace, html::trace).await
+}
+async fn trace_api(
+    State(app): State<Arc<App>>,
+    Query(q): Params,
+    uri: axum::http::Uri,
+) -> Response {
+    answer(app, q, uri, true, make_trace, html::trace).await
+}
+async fn scope_page(
+    State(app): State<Arc<App>>,
+    Query(q): Params,
+    uri: axum::http::Uri,
+) -> Response {
+    answer(app, q, uri, false, make_scope, html::scope).await
+}
+async fn scope_api(
+    State(app): State<Arc<App>>,
+    Query(q): Params,
+    uri: axum::http::Uri,
+) -> Response {
+    answer(app, q, uri, true, make_scope, html::scope).await
 }
 
 async fn alerts_page(

@@ -3,11 +3,13 @@
 //! (`AlertView`, `LoginView`, `FindingView`, ...) unchanged, so a field means what it means in
 //! `detect --json`, `trace --json` and `audit --json`.
 
-use hopscope_engine::Hop;
+use hopscope_engine::{
+    same_entry_alerts, scope, trace_with_alerts, Alert, Hop, ScopeConfig, Seed, TraceConfig, DAY,
+};
 use hopscope_model::{criticality_name, Time};
 use hopscope_report::view::{
-    account_name, host_name, AlertView, DetectSettings, DetectStatsView, EvidenceRef, FindingView,
-    LoginView,
+    account_name, check_containment, host_name, AlertView, DetectSettings, DetectStatsView,
+    EvidenceRef, FindingView, LoginView, ScopeView, TraceView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -504,4 +506,67 @@ pub struct EvidencePage {
     /// Where the file was looked for.
     pub path: String,
     pub lines: Vec<EvidenceLine>,
+}
+
+/// `/trace?host=&at=`: the walk back from a host at a time, as `trace --json` writes it.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct TracePage {
+    pub case: CaseView,
+    pub trace: TraceView,
+}
+
+impl TracePage {
+    /// Over the logins up to `at` and the alerts raised by then (the loaded detection's: an
+    /// alert that grew after `at` keeps its later hops, where `hopscope trace` re-runs
+    /// detection up to `at`).
+    pub fn new(x: &Explorer, host: u32, at: Time) -> TracePage {
+        let c = &x.catalog;
+        let upto = x.logins.partition_point(|h| h.time <= at);
+        let hops = &x.logins[..upto];
+        let alerts: Vec<Alert> = x.alerts.iter().filter(|a| a.raised_at <= at).cloned().collect();
+        let config = TraceConfig { host, at, warmup: x.config.warmup, ..TraceConfig::default() };
+        let t = trace_with_alerts(hops, &alerts, c, &x.fleet, &config);
+        let trace =
+            TraceView::new(&t, c, host, at).with_log_notes(&t, &x.coverage, c, &x.inventory, at);
+        TracePage { case: CaseView::new(x), trace }
+    }
+}
+
+/// `/scope?alert=`: the exposure from an alert forward to containment, as `scope --json`
+/// writes it.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct ScopePage {
+    pub case: CaseView,
+    pub alert: String,
+    pub scope: ScopeView,
+}
+
+impl ScopePage {
+    /// From alert `i` (with the alerts begun on its entry host, among those listed) to
+    /// `contained` (default: the end of the data); clients as pseudonyms when `redact`.
+    pub fn new(
+        x: &Explorer,
+        i: usize,
+        contained: Option<Time>,
+        redact: bool,
+    ) -> Result<ScopePage, String> {
+        let c = &x.catalog;
+        let alert = &x.alerts[i];
+        let contained = contained.unwrap_or(x.end);
+        let joined = same_entry_alerts(alert, &x.alerts, |h| x.fleet.foothold(h), contained);
+        let seeds = Seed::from_alerts(alert, &joined);
+        check_containment(&seeds, c, contained)?;
+        let config = ScopeConfig { contained_at: contained, exposure_window: 7 * DAY };
+        let s = scope(&x.logins, &seeds, c, &x.inventory, &config);
+        let joined_alerts: Vec<String> = joined.iter().map(|a| a.id.clone()).collect();
+        let seed = if joined_alerts.is_empty() {
+            format!("alert {}", alert.id)
+        } else {
+            format!("alert {} with {}", alert.id, joined_alerts.join(", "))
+        };
+        let key = if redact { x.key.as_ref() } else { None };
+        let scope = ScopeView { joined_alerts, ..ScopeView::new(&s, c, seed, contained, 7, key) }
+            .with_blind_spots(&s, &x.coverage, c, &x.inventory);
+        Ok(ScopePage { case: CaseView::new(x), alert: alert.id.clone(), scope })
+    }
 }
