@@ -67,7 +67,8 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(e) = &explorer.redactor_error {
         errln!("no redaction switch: the case's redaction key: {e}");
     }
-    let options = hopscope_serve::Options { listen: a.listen, token, redact: a.redact };
+    let options =
+        hopscope_serve::Options { listen: a.listen, token, redact: a.redact, start: None };
     hopscope_serve::serve(explorer, options, |url| {
         outln!("{url}");
         errln!("serving: open the URL above; Ctrl-C stops");

@@ -25,19 +25,27 @@ struct Server {
 
 impl Server {
     fn start(cwd: &Path, extra: &[&str]) -> Server {
+        Server::spawn(cwd, &[&["serve", "--case", "c", "--warmup", "2d"][..], extra].concat())
+    }
+
+    /// Run `hopscope ARGS` and wait for the URL it prints on a line of its own.
+    fn spawn(cwd: &Path, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hopscope"))
-            .args(["serve", "--case", "c", "--warmup", "2d"])
-            .args(extra)
+            .args(args)
             .current_dir(cwd)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().to_string();
-        assert!(url.starts_with("http://"), "serve printed {url:?}");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let url = loop {
+            let mut line = String::new();
+            assert!(out.read_line(&mut line).unwrap() > 0, "{args:?} printed no URL");
+            if line.starts_with("http://") {
+                break line.trim().to_string();
+            }
+        };
         let rest = &url["http://".len()..];
         let hostport = rest.split('/').next().unwrap();
         let port = hostport.rsplit(':').next().unwrap().parse().unwrap();
@@ -639,4 +647,34 @@ fn evidence_changed_gone_or_not_in_the_manifest() {
     // restored as it was: verified again
     std::fs::write(p.join("events.jsonl"), &original).unwrap();
     assert_eq!(s.get("/api/evidence?file=events.jsonl&line=3").json()["status"], "verified");
+}
+
+#[test]
+fn the_demo_serves_its_case_from_the_alert_to_the_thai_log_line() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let s = Server::spawn(p, &["demo", "--out", "demo", "--serve", "--listen", "127.0.0.1:0"]);
+    // the URL printed is the story's alert, which the alert list holds
+    let path = &s.url[s.url.find("/alert?").unwrap()..];
+    let id = path.split("id=").nth(1).unwrap();
+    assert!(s.get("/alerts").body.contains(&format!("/alert?id={id}")));
+    let alert = s.get(&format!("/api{path}")).json();
+    let thai = alert["alert"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["dst_host"] == "th-app-02")
+        .expect("the hop into Thailand");
+    let ev = &thai["evidence"][0];
+    let href = format!(
+        "/api/evidence?file={}&line={}",
+        ev["file"].as_str().unwrap().replace('/', "%2F"),
+        ev["line"]
+    );
+    let e = s.get(&href).json();
+    assert_eq!(e["status"], "verified", "{e}");
+    let cited = e["lines"].as_array().unwrap().iter().find(|l| l["cited"] == true).unwrap();
+    assert!(cited["text"].as_str().unwrap().contains("th-app-02"), "{cited}");
+    let page = s.get(path);
+    assert!(page.body.contains("Thailand") && page.body.contains("Japan"));
 }

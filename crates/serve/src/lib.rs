@@ -53,6 +53,8 @@ pub struct Options {
     pub token: Option<String>,
     /// Every page and answer redacted.
     pub redact: bool,
+    /// The page whose URL is printed (default: the best alert's).
+    pub start: Option<String>,
 }
 
 /// The application's shared state.
@@ -96,7 +98,7 @@ pub fn serve(explorer: Explorer, options: Options, ready: impl FnOnce(&str)) -> 
             std::net::IpAddr::V6(ip) => format!("[{ip}]"),
             ip => ip.to_string(),
         };
-        let first = first_alert(&explorer);
+        let first = options.start.clone().unwrap_or_else(|| first_alert(&explorer));
         let mut url = format!("http://{host}:{}{first}", local.port());
         if let Some(t) = &options.token {
             url.push_str(if first.contains('?') { "&" } else { "?" });
