@@ -892,3 +892,27 @@ pub fn scope(ctx: &Ctx, p: &crate::views::ScopePage, api: &str) -> String {
     o.push_str("</tbody></table>");
     page(ctx, &p.case, &format!("Scope {}", p.alert), api, &o)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_visibly_then_for_html() {
+        assert_eq!(t("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+        assert_eq!(t("\u{202e}admin\x1b[2J"), "\\u202eadmin\\x1b[2J");
+        assert_eq!(t("東京 CORP\\alice"), "東京 CORP\\alice");
+    }
+
+    #[test]
+    fn links_are_percent_encoded_and_keep_the_switch() {
+        let off = Ctx { switch_on: false, always: false, available: true };
+        let on = Ctx { switch_on: true, ..off };
+        assert_eq!(off.href("/host", &[("name", "a b/\"<&")]), "/host?name=a%20b%2F%22%3C%26");
+        assert_eq!(on.href("/alerts", &[]), "/alerts?redact=1");
+        assert_eq!(on.href("/host", &[("name", "x")]), "/host?name=x&amp;redact=1");
+        assert_eq!(enc("\u{202e}"), "%E2%80%AE");
+        assert_eq!(strip_redact("/host?name=x&redact=1"), "/host?name=x");
+        assert_eq!(with_redact("/alerts"), "/alerts?redact=1");
+    }
+}

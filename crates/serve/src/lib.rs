@@ -553,3 +553,47 @@ async fn api_case(State(app): State<Arc<App>>, Query(q): Params, uri: axum::http
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_with_the_port_only() {
+        for ok in
+            ["127.0.0.1:8023", "localhost:8023", "LocalHost:8023", "[::1]:8023", "127.9.9.9:8023"]
+        {
+            assert!(loopback_host(ok, 8023), "{ok}");
+        }
+        for bad in [
+            "evil.example:8023",
+            "127.0.0.1:8024",
+            "127.0.0.1",
+            "localhost.evil.example:8023",
+            "10.0.0.1:8023",
+            "[::2]:8023",
+            "",
+            ":8023",
+            "127.0.0.1:8023:8023",
+        ] {
+            assert!(!loopback_host(bad, 8023), "{bad}");
+        }
+        assert!(loopback_host("localhost", 80));
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same("0123456789abcdef", "0123456789abcdef"));
+        assert!(!same("0123456789abcdef", "0123456789abcdeF"));
+        assert!(!same("0123456789abcdef", "0123456789abcde"));
+        assert_eq!(generate_token().len(), 32);
+        assert_ne!(generate_token(), generate_token());
+    }
+
+    #[test]
+    fn the_json_link_never_carries_the_token() {
+        assert_eq!(strip_token("/alerts?token=abc&q=x"), "/alerts?q=x");
+        assert_eq!(strip_token("/alerts?token=abc"), "/alerts");
+        assert_eq!(strip_token("/host?name=a&token=b&redact=1"), "/host?name=a&redact=1");
+    }
+}
