@@ -549,6 +549,15 @@ fn redacted_pages_and_answers_name_no_restricted_client() {
         assert!(leaks(&a.body).is_empty(), "{path} names {:?}:\n{}", leaks(&a.body), a.body);
         assert!(leaks(path).is_empty(), "{path}");
     }
+    // a page not found does not echo a restricted name asked for
+    for path in [
+        "/host?name=Secret%20Ministry%20of%20Defence",
+        "/api/account?name=Ab%20Secret%20Ministry%20of%20Defence",
+    ] {
+        let a = s.get(path);
+        assert_eq!(a.status, 404);
+        assert!(leaks(&a.body).is_empty(), "{path}: {}", a.body);
+    }
     // a pseudonymised name finds its page, and a restricted client is said to be one
     let jp = s.get("/api/host?name=jp-crm-01").json();
     assert!(jp["data"].as_array().unwrap().iter().any(|d| d["client"] == "a restricted client"));

@@ -297,7 +297,14 @@ where
         let redact = app.options.redact || switch_on;
         let obj = match make(&app, &q) {
             Ok(o) => o,
-            Err(m) => return not_here(api, &m),
+            // the message echoes the name asked for: redacted like the page would be
+            Err(m) => {
+                let m = match (&app.explorer.redactor, redact) {
+                    (Some(r), true) => r.text(&m).unwrap_or(m),
+                    _ => m,
+                };
+                return not_here(api, &m);
+            }
         };
         let obj = if redact {
             let Some(r) = &app.explorer.redactor else {
