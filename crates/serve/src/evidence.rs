@@ -83,7 +83,7 @@ fn read_facts(path: &PathBuf) -> Result<FileFacts, String> {
         if !compressed {
             for i in memchr::memchr_iter(b'\n', &buf[..n]) {
                 newlines += 1;
-                if newlines % EVERY == 0 {
+                if newlines.is_multiple_of(EVERY) {
                     starts.push(offset + i as u64 + 1);
                 }
             }
