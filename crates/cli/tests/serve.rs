@@ -286,6 +286,11 @@ fn from_the_alert_list_down_to_the_log_line() {
         .all(|l| l["time"].as_str().unwrap().starts_with("2019-09-05")));
     let hp = s.get("/host?name=th-app-02");
     assert!(hp.body.contains("Siam Foods Co.") && hp.body.contains("application"));
+    // trace back from the host's last login in, linked from its page
+    let last_in = th["last_login_in"].as_str().unwrap();
+    let from_host = format!("/trace?host=th-app-02&at={}", last_in.replace(':', "%3A"));
+    assert!(hp.body.contains(&from_host.replace('&', "&amp;")), "{from_host} not linked");
+    assert_eq!(s.get(&from_host).status, 200);
 
     // an account: where it logged in and from where
     let a = s.get("/api/account?name=opsadmin").json();

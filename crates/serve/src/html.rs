@@ -582,6 +582,14 @@ pub fn host(ctx: &Ctx, p: &HostPage, api: &str) -> String {
         p.logins_in,
         p.logins_out
     );
+    if let Some(at) = &p.last_login_in {
+        let _ = write!(
+            o,
+            "<p><a href=\"{}\">Trace back</a> from here at its last login in ({})</p>",
+            ctx.href("/trace", &[("host", &p.host), ("at", at)]),
+            when(at)
+        );
+    }
     o.push_str("<h2>Inventory</h2>");
     match &p.inventory {
         Some(i) => {
@@ -819,6 +827,19 @@ pub fn trace(ctx: &Ctx, p: &crate::views::TracePage, api: &str) -> String {
     page(ctx, &p.case, &format!("Trace {}", tr.host), api, &o)
 }
 
+/// Rows of the scope page's host and account tables; the JSON holds them all.
+const SCOPE_ROWS: usize = 500;
+
+fn more_rows(o: &mut String, n: usize) {
+    if n > SCOPE_ROWS {
+        let _ = write!(
+            o,
+            "<p class=\"more\">{} more, in this page's JSON (below).</p>",
+            n - SCOPE_ROWS
+        );
+    }
+}
+
 pub fn scope(ctx: &Ctx, p: &crate::views::ScopePage, api: &str) -> String {
     let s = &p.scope;
     let mut o = String::new();
@@ -841,7 +862,7 @@ pub fn scope(ctx: &Ctx, p: &crate::views::ScopePage, api: &str) -> String {
     );
     o.push_str("<h2>Hosts</h2><table class=\"filterable\"><thead><tr><th>host</th><th>tier</th>\
                 <th>compromised</th><th>exposed until</th><th>country</th><th>via</th></tr></thead><tbody>");
-    for h in &s.hosts {
+    for h in s.hosts.iter().take(SCOPE_ROWS) {
         let _ = write!(
             o,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -853,12 +874,14 @@ pub fn scope(ctx: &Ctx, p: &crate::views::ScopePage, api: &str) -> String {
             h.via.as_ref().map(|v| ctx.evidence(&v.evidence)).unwrap_or_else(|| t(&h.via_reason))
         );
     }
+    o.push_str("</tbody></table>");
+    more_rows(&mut o, s.hosts.len());
     o.push_str(
-        "</tbody></table><h2>Accounts</h2><table class=\"filterable\"><thead><tr>\
+        "<h2>Accounts</h2><table class=\"filterable\"><thead><tr>\
                 <th>account</th><th>on</th><th>exposed</th><th>until</th><th>evidence</th></tr>\
                 </thead><tbody>",
     );
-    for a in &s.accounts {
+    for a in s.accounts.iter().take(SCOPE_ROWS) {
         let _ = write!(
             o,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -869,8 +892,10 @@ pub fn scope(ctx: &Ctx, p: &crate::views::ScopePage, api: &str) -> String {
             ctx.evidence(&a.evidence)
         );
     }
+    o.push_str("</tbody></table>");
+    more_rows(&mut o, s.accounts.len());
     o.push_str(
-        "</tbody></table><h2>Client organisations</h2><table class=\"filterable\"><thead>\
+        "<h2>Client organisations</h2><table class=\"filterable\"><thead>\
                 <tr><th>client</th><th>restricted</th><th>tier</th><th>hosts</th><th>data</th>\
                 <th>records</th><th>earliest exposure</th></tr></thead><tbody>",
     );

@@ -265,6 +265,8 @@ pub struct HostPage {
     pub data: Vec<DataView>,
     pub logins_in: u64,
     pub logins_out: u64,
+    /// The time of the last login into it (where the page's trace starts).
+    pub last_login_in: Option<String>,
     /// Logins in and out per UTC day, over the whole case.
     pub days: Vec<DayCount>,
     pub window: Window,
@@ -371,6 +373,12 @@ impl HostPage {
             data,
             logins_in,
             logins_out: rows.len() as u64 - logins_in,
+            last_login_in: rows
+                .iter()
+                .rev()
+                .map(|&i| &x.logins[i as usize])
+                .find(|h| h.dst == host)
+                .map(|h| h.time.to_rfc3339()),
             days: days(x, rows, |h| h.dst == host),
             window,
             matching,
