@@ -231,15 +231,20 @@ fn from_the_alert_list_down_to_the_log_line() {
 
     // trace back and scope forward in place: the commands' JSON, linked from the alert
     let last = det["alerts"][0]["hops"].as_array().unwrap().last().unwrap().clone();
-    let (dst, at) = (last["dst_host"].as_str().unwrap(), last["time"].as_str().unwrap());
+    let dst = last["dst_host"].as_str().unwrap();
+    let start = format!("/trace?host={dst}&amp;at=");
+    let link = &page.body[page.body.find(&start).expect("a trace link")..];
+    let at = link[start.len()..link.find('"').unwrap()].replace("%3A", ":");
+    assert!(at.as_str() > last["time"].as_str().unwrap(), "{at}: the trace takes the last hop");
     let trace_href = format!("/trace?host={dst}&at={}", at.replace(':', "%3A"));
-    assert!(page.body.contains(&trace_href.replace('&', "&amp;")), "{trace_href} not linked");
     let cli_trace: serde_json::Value = serde_json::from_str(&ok(
-        &["trace", "--case", "c", "--host", dst, "--at", at, "--warmup", "2d", "--json"],
+        &["trace", "--case", "c", "--host", dst, "--at", &at, "--warmup", "2d", "--json"],
         p,
     ))
     .unwrap();
     assert_eq!(s.get(&format!("/api{trace_href}")).json()["trace"], cli_trace);
+    assert_eq!(cli_trace["entry_point"]["host"], "sg-ops-03");
+    assert_eq!(cli_trace["alert"], id);
     assert!(s.get(&trace_href).body.contains("Entry point <b><a href=\"/host?name=sg-ops-03\""));
     let cli_scope: serde_json::Value = serde_json::from_str(&ok(
         &["scope", "--case", "c", "--alert", id, "--warmup", "2d", "--json"],
@@ -691,4 +696,11 @@ fn the_demo_serves_its_case_from_the_alert_to_the_thai_log_line() {
     assert!(cited["text"].as_str().unwrap().contains("th-app-02"), "{cited}");
     let page = s.get(path);
     assert!(page.body.contains("Thailand") && page.body.contains("Japan"));
+    // its trace back, one click away, finds the Singapore entry along the alert
+    let start = page.body.find("/trace?host=").expect("a trace link");
+    let link =
+        page.body[start..start + page.body[start..].find('"').unwrap()].replace("&amp;", "&");
+    let tr = s.get(&format!("/api{link}")).json();
+    assert_eq!(tr["trace"]["entry_point"]["host"], "sg-ops-03", "{link}");
+    assert_eq!(tr["trace"]["alert"], id);
 }

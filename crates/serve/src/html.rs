@@ -430,14 +430,21 @@ pub fn alert(ctx: &Ctx, p: &AlertPage, api: &str) -> String {
     }
     if let Some(last) = a.hops.last() {
         let dst = last.dst_host.as_deref().unwrap_or("?");
+        // a minute after the last hop: the hop itself and the alert as raised by it count
+        // (a hop waits out the clock skew before detection takes it)
+        let at = crate::views::parse_when(&last.time)
+            .map(|t| {
+                hopscope_model::Time(t.0.saturating_add(60 * hopscope_engine::SECOND)).to_rfc3339()
+            })
+            .unwrap_or_else(|| last.time.clone());
         let redacted = Ctx { switch_on: true, always: ctx.always, available: ctx.available };
         let _ = write!(
             o,
             "<h2>Investigate</h2><ul class=\"investigate\"><li><a href=\"{}\">Trace back</a> \
              from {} at {}</li><li><a href=\"{}\">Scope forward</a> to the end of the data",
-            ctx.href("/trace", &[("host", dst), ("at", &last.time)]),
+            ctx.href("/trace", &[("host", dst), ("at", &at)]),
             t(dst),
-            when(&last.time),
+            when(&at),
             ctx.href("/scope", &[("alert", &a.id)]),
         );
         if ctx.available && !ctx.always && !ctx.switch_on {
