@@ -24,6 +24,13 @@ pub struct Args {
     /// Simulator seed (the same seed tells the same story).
     #[arg(long, default_value_t = 2019)]
     seed: u64,
+    /// Then serve the demo case in the browser (`hopscope serve`) and print the URL of its
+    /// alert; Ctrl-C stops.
+    #[arg(long)]
+    serve: bool,
+    /// With --serve: where to listen (a loopback address; see `hopscope serve`).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8023", requires = "serve")]
+    listen: std::net::SocketAddr,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -199,13 +206,31 @@ pub fn run(a: Args) -> Result<()> {
     };
     investigation_step(&case, &events, &alert_hops, &alerts, &told)?;
 
-    report_step(&case, &a.out.join("report"), alert_id, when(intr.contained.as_deref()))?;
+    report_step(&case, &a.out.join("report"), alert_id.clone(), when(intr.contained.as_deref()))?;
     outln!("\n7. live: `hopscope watch LOGS --inventory DIR --alerts FILE` runs the same detection as logs grow.");
     outln!(
         "\nexplore: hopscope detect --case {0}   |   hopscope scope --case {0} --alert ID --redact\n         hopscope eval --case {0} --truth {1}",
         case_dir.display(),
         fleet.join("truth.json").display()
     );
+    if a.serve {
+        let explorer = hopscope_serve::Explorer::load(
+            &case_dir,
+            hopscope_engine::DetectConfig::default(),
+            false,
+        )?;
+        let options = hopscope_serve::Options {
+            listen: a.listen,
+            token: None,
+            redact: false,
+            start: alert_id.map(|id| format!("/alert?id={}", hopscope_serve::html::enc(&id))),
+        };
+        outln!("\n8. the case in the browser, from its alert down to the log lines:");
+        hopscope_serve::serve(explorer, options, |url| {
+            outln!("{url}");
+            errln!("serving: open the URL above; Ctrl-C stops");
+        })?;
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod cmd_export;
 mod cmd_ingest;
 mod cmd_report;
 mod cmd_scope;
+mod cmd_serve;
 mod cmd_simulate;
 #[cfg(feature = "sql")]
 mod cmd_sql;
@@ -49,6 +50,7 @@ A typical investigation:
   hopscope report --case case1 --out report --redact   # JSON, Markdown, STIX, HTML
   hopscope export --case case1 --format csv --out events.csv
   hopscope sql --case case1 \"SELECT account, count(*) FROM logins GROUP BY account\"
+  hopscope serve --case case1             # explore it in the browser (docs/serve.md)
   hopscope watch /var/log/auth.log --inventory cmdb/ --alerts alerts.jsonl   # live
 
 Start with `hopscope demo`: it simulates the 2019 Singapore → Thailand → United States →
@@ -77,6 +79,8 @@ enum Command {
     Trace(cmd_trace::Args),
     /// Write the case's story: JSON, Markdown, STIX 2.1 (and HTML), optionally redacted.
     Report(cmd_report::Args),
+    /// Explore a case in the browser: alerts, hosts, accounts, down to the log line.
+    Serve(cmd_serve::Args),
     /// Follow logs as they grow and alert on a suspicious hop while it happens.
     Watch(cmd_watch::Args),
     /// Score detection against a simulator's ground truth (recall, precision, alerts/day).
@@ -103,6 +107,7 @@ fn main() {
         Command::Scope(a) => cmd_scope::run(a),
         Command::Trace(a) => cmd_trace::run(a),
         Command::Report(a) => cmd_report::run(a),
+        Command::Serve(a) => cmd_serve::run(a),
         Command::Watch(a) => cmd_watch::run(a),
         Command::Eval(a) => cmd_eval::run(a),
         #[cfg(feature = "sql")]
