@@ -591,7 +591,7 @@ fn a_credential_used_long_after_its_owners_login_from_a_host_it_never_left_is_a_
     let stale =
         score_after_session(&mut lab, "2024-01-10T10:00:00Z", "a", "b", "admin", 16 * 60 * MIN);
     let b = bits(&stale, "stale-session").expect("a 16-hour-old session, first time out of a");
-    assert!(b >= 7.0 && b <= 8.0, "rarer than any session seen: near the cap, got {b}");
+    assert!((7.0..=8.0).contains(&b), "rarer than any session seen: near the cap, got {b}");
     assert!(matches!(
         stale.iter().find(|c| c.feature.name() == "stale-session").unwrap().feature,
         Feature::StaleSession { minutes: 960 }
