@@ -54,40 +54,9 @@ fn hostile_case(p: &Path) {
     ok(&["ingest", "SECRET_MINISTRY_OF_DEFENCE", "--inventory", "cmdb", "--case", "c"], p);
 }
 
-/// Text as a reader sees it, folded: HTML entities and Markdown/JSON backslashes undone,
-/// NFKC, lower case, `_` and `-` as spaces.
-fn fold(text: &str) -> String {
-    let t = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
-        .replace("\\\"", "\"")
-        .replace('\\', "");
-    t.nfkc()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c == '_' || c == '-' { ' ' } else { c })
-        .collect()
-}
-
 /// The restricted names `text` shows as a name (not inside a longer word).
 fn leaks(text: &str) -> Vec<&'static str> {
-    let t: Vec<char> = fold(text).chars().collect();
-    RESTRICTED
-        .iter()
-        .filter(|name| {
-            let n: Vec<char> = fold(name).chars().collect();
-            (0..t.len().saturating_sub(n.len() - 1)).any(|i| {
-                t[i..].starts_with(&n)
-                    && !(n[0].is_alphanumeric() && i > 0 && t[i - 1].is_alphanumeric())
-                    && !(n[n.len() - 1].is_alphanumeric()
-                        && t.get(i + n.len()).is_some_and(|c| c.is_alphanumeric()))
-            })
-        })
-        .copied()
-        .collect()
+    support::leaks::leaks(text, &RESTRICTED)
 }
 
 #[test]

@@ -424,56 +424,9 @@ fn hostile_names_are_shown_escaped_on_every_page() {
 const RESTRICTED: [&str; 3] =
     ["Secret Ministry of Defence", "École Supérieure de Guerre", "A*B (UK) [x]|$^.+? <b>&"];
 
-fn fold(text: &str) -> String {
-    let t = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .replace("\\\"", "\"")
-        .replace('\\', "");
-    // percent-encoded names in links are names too
-    let t = percent_decode(&t);
-    t.nfkc()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c == '_' || c == '-' || c == '+' { ' ' } else { c })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(x);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
+/// The restricted names `text` shows as a name (not inside a longer word).
 fn leaks(text: &str) -> Vec<&'static str> {
-    let t: Vec<char> = fold(text).chars().collect();
-    RESTRICTED
-        .iter()
-        .filter(|name| {
-            let n: Vec<char> = fold(name).chars().collect();
-            (0..t.len().saturating_sub(n.len() - 1)).any(|i| {
-                t[i..].starts_with(&n)
-                    && !(n[0].is_alphanumeric() && i > 0 && t[i - 1].is_alphanumeric())
-                    && !(n[n.len() - 1].is_alphanumeric()
-                        && t.get(i + n.len()).is_some_and(|c| c.is_alphanumeric()))
-            })
-        })
-        .copied()
-        .collect()
+    support::leaks::leaks(text, &RESTRICTED)
 }
 
 fn restricted_case(p: &Path) {

@@ -1,6 +1,7 @@
 //! Running the `hopscope` binary in a directory, for the end-to-end tests.
 #![allow(dead_code)]
 
+pub mod leaks;
 pub mod story;
 
 use std::path::Path;
