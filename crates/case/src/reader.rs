@@ -6,7 +6,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use hopscope_model::{Catalog, EventTable, Inventory, Time};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 
 use crate::manifest::{Manifest, MANIFEST, VERSION, VERSION_REMAPPED};
 use crate::remap::Remap;
@@ -388,8 +390,7 @@ fn open_run(
         check_sha256(&path, want)?;
     }
     let f = File::open(&path).map_err(|e| CaseError::io(&path, e))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| CaseError::corrupt(&path, e))?;
+    let builder = parquet_builder(f, &path)?;
     let have = builder.metadata().file_metadata().num_rows();
     if u64::try_from(have).ok() != Some(expect_rows) {
         return Err(CaseError::corrupt(
@@ -611,6 +612,20 @@ impl Iterator for EventStream {
     }
 }
 
+/// A reader of one of the case's Parquet files. The Arrow schema a writer embeds in the file's
+/// metadata (`ARROW:schema`) is not read: the case's own column types are plain Parquet ones
+/// (integers, strings, a UTC timestamp), and a damaged embedded schema made the Arrow IPC
+/// decoder panic (found by fuzzing: unknown type ids, lists without children) where every
+/// other damage is an error naming the file.
+pub(crate) fn parquet_builder(
+    f: File,
+    path: &Path,
+) -> Result<ParquetRecordBatchReaderBuilder<File>, CaseError> {
+    let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+    ParquetRecordBatchReaderBuilder::try_new_with_options(f, options)
+        .map_err(|e| CaseError::corrupt(path, e))
+}
+
 /// Events per day of one run, from its time and evidence columns only.
 pub(crate) fn histogram_of_run(
     path: &Path,
@@ -619,7 +634,7 @@ pub(crate) fn histogram_of_run(
     use arrow_array::{Array, TimestampMicrosecondArray, UInt16Array, UInt32Array, UInt64Array};
     use parquet::arrow::ProjectionMask;
     let f = File::open(path).map_err(|e| CaseError::io(path, e))?;
-    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| CaseError::corrupt(path, e))?;
+    let b = parquet_builder(f, path)?;
     let mask = ProjectionMask::columns(b.parquet_schema(), ["time", "source", "position", "flags"]);
     let reader = b
         .with_projection(mask)

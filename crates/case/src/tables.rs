@@ -13,7 +13,6 @@ use hopscope_model::{
     AccountTable, Catalog, DataHolding, HostDirectory, HostKind, HostRecord, Interner, Inventory,
     InventoryHost, Lifecycle, Site,
 };
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -88,8 +87,7 @@ pub(crate) fn read_all(path: &Path) -> Result<Vec<RecordBatch>, CaseError> {
         crate::reader::inside(dir, path)?;
     }
     let f = File::open(path).map_err(|e| CaseError::io(path, e))?;
-    let r = ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(|e| CaseError::corrupt(path, e))?
+    let r = crate::reader::parquet_builder(f, path)?
         .with_batch_size(1 << 16)
         .build()
         .map_err(|e| CaseError::corrupt(path, e))?;
