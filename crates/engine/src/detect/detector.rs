@@ -15,7 +15,7 @@ use crate::detect::lead::{is_lead_in, LeadIn, LeadIns};
 use crate::detect::outgoing::{Outgoing, JOIN};
 use crate::detect::probe::Probe;
 use crate::detect::score::{
-    is_suspicious, score_hop_into, stale_session_bits, total, Contribution, Feature,
+    is_suspicious, score_hop_into, stale_session, total, Contribution, Feature,
 };
 use crate::detect::stream::{AlertEvent, AlertEventKind};
 use crate::detect::switch::Switches;
@@ -509,12 +509,7 @@ impl Detector {
         // the hop's own account's login into the source, and whether it is too old to be the
         // session the hop continues (a credential found there; `Feature::StaleSession`)
         let session_age = self.chains.own_session_age(&linked);
-        let stale = session_age.is_some_and(|age| {
-            hop.user != 0
-                && self.history.logins_from(hop.user, seen.src) == 0
-                && !self.fleet.host(hop.src).is_internet
-                && stale_session_bits(&self.history, age).is_some()
-        });
+        let stale = stale_session(&seen, &self.history, &self.fleet, session_age).is_some();
         let fleet = &self.fleet;
         let book = &mut self.book;
         let mut trail =

@@ -251,9 +251,19 @@ pub fn score_hop_in(
     out
 }
 
-/// The bits of a session `age` old, when it is stale ([`Feature::StaleSession`]): `None`
-/// while the fleet's sessions say nothing yet, or when as late a move is not rare.
-pub fn stale_session_bits(history: &History, age: i64) -> Option<f64> {
+/// The bits of `hop`'s own session into its source, `age` old, when it is stale
+/// ([`Feature::StaleSession`]): the account never left the source before and as late a move
+/// is rare among the fleet's sessions. `None` otherwise, and while the fleet's sessions say
+/// nothing yet. The detector asks it before linking the hop (a stale session is no parent),
+/// the scorer to add the feature: one definition for both.
+pub fn stale_session(hop: &Hop, history: &History, fleet: &Fleet, age: Option<i64>) -> Option<f64> {
+    let age = age?;
+    if hop.user == 0
+        || history.logins_from(hop.user, hop.src) != 0
+        || fleet.host(hop.src).is_internet
+    {
+        return None;
+    }
     let share = history.session_ages().share_at_least(age)?;
     (share < STALE_SESSION_SHARE).then(|| surprise(share, CAP_STALE_SESSION))
 }
@@ -330,15 +340,10 @@ pub fn score_hop_into(
     }
     // the account never left the source, and its own login into it is older than the fleet's
     // sessions are usually moved on from
-    if let Some(age) = session_age.filter(|_| {
-        hop.user != 0
-            && history.logins_from(hop.user, hop.src) == 0
-            && !fleet.host(hop.src).is_internet
-    }) {
-        if let Some(bits) = stale_session_bits(history, age) {
-            let minutes = (age / 60_000_000).clamp(0, u32::MAX as i64) as u32;
-            add(Feature::StaleSession { minutes }, bits);
-        }
+    if let (Some(bits), Some(age)) = (stale_session(hop, history, fleet, session_age), session_age)
+    {
+        let minutes = (age / 60_000_000).clamp(0, u32::MAX as i64) as u32;
+        add(Feature::StaleSession { minutes }, bits);
     }
     let account = history.account(hop.user).filter(|_| hop.user != 0);
     if let Some(a) = account.filter(|a| a.logins >= MIN_HABIT_LOGINS) {
