@@ -36,8 +36,9 @@ const MAGIC: &[u8] = b"hopscope-watch-state\n";
 /// addresses judged together; 15: the credential switches logged on each host, the feature
 /// naming one on an alert's hop, and the hops seen from their source alone held for their
 /// destination's record; 16: the ages of the sessions hops continue, and the stale-session
-/// feature): an older checkpoint is refused.
-pub const VERSION: u32 = 16;
+/// feature; 17: the alert each account's suspicious hops out of a seat joined): an older
+/// checkpoint is refused.
+pub const VERSION: u32 = 17;
 pub const FILE: &str = "state.bin";
 const TMP: &str = "state.tmp";
 

@@ -1097,3 +1097,31 @@ fn the_addresses_of_a_pool_are_judged_together_a_fixed_unnamed_machine_by_itself
     assert!(suspicious("10.20.99.1", 15), "a new account out of the pool: {:#?}", d.alerts);
     assert!(suspicious("10.30.0.9", 16), "another account on carol's desk: {:#?}", d.alerts);
 }
+
+/// A workstation is one person's seat: the same account's suspicious hops out of it in one
+/// evening are one alert, even when the helpdesk's routine logins into the workstation by
+/// two accounts leave its chains no clear causal account and nothing else ties them.
+#[test]
+fn suspicious_hops_of_one_account_out_of_one_seat_are_one_alert() {
+    let mut w = office(true);
+    let helpdesk = [("ws-alice", "ws-bob", "hd1"), ("ws-alice", "ws-bob", "hd2")];
+    background(&mut w, &helpdesk, t("2021-03-01T00:00:00Z"), 40, 1);
+    w.login(t("2021-04-02T19:00:00Z"), "ws-bob", "db-01", "carol", "NTLM");
+    w.login(t("2021-04-02T20:30:00Z"), "ws-bob", "crm-01", "carol", "NTLM");
+    let d = run(&mut w, DetectConfig::default());
+    let name = |h: u32| w.catalog.hosts.name(h).unwrap().to_string();
+    let holding = |dst: &str| {
+        d.alerts.iter().position(|a| {
+            a.hops.iter().any(|h| name(h.hop.src) == "ws-bob" && name(h.hop.dst) == dst)
+        })
+    };
+    let (db, crm) = (holding("db-01"), holding("crm-01"));
+    assert!(db.is_some() && crm.is_some(), "both hops are alerted: {:#?}", d.alerts);
+    assert_eq!(db, crm, "one seat, one account, one evening: one alert");
+    let a = &d.alerts[db.unwrap()];
+    assert_eq!(a.hops.len(), 2, "only the two hops: {:#?}", a.hops);
+    assert!(
+        a.hops.iter().all(|h| h.trail.causal == Causal::Unclear),
+        "the chains name no causal account: the seat alone ties them"
+    );
+}

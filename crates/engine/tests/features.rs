@@ -209,6 +209,39 @@ fn weak_source() {
     assert!(bits(&c, "source-decommissioning").is_some() && !is_suspicious(&c));
 }
 
+/// The source's exposure to the internet counts for a chain that begins there (entered from
+/// outside, or by no login at all), not for one that came from a workstation inside the fleet
+/// and passes through: every administrator's way through a bastion is not the intruder's door.
+#[test]
+fn exposure_counts_for_chains_that_begin_on_the_exposed_source() {
+    let hosts = vec![
+        weak(host("bastion", "singapore", "Singapore"), "2018-03-14"),
+        host("ws", "singapore", "Singapore"),
+        host("db", "singapore", "Singapore"),
+    ];
+    let mut w = World::new(hosts, vec![]);
+    w.host_id("internet");
+    let mut lab = Lab::new(w);
+    let h =
+        hop_of(&lab.w.event(t("2019-09-01T00:00:00Z"), "internet", "bastion", "bob", "password"));
+    lab.history.observe(&h, &lab.fleet, None, false);
+    let e = lab.w.event(t("2019-09-12T03:00:00Z"), "bastion", "db", "alice", "Kerberos");
+    let hop = hop_of(&e);
+    let exposure = |trail: &Trail| {
+        let c = score_hop(&hop, trail, &lab.history, &lab.fleet);
+        (bits(&c, "source-internet-facing"), bits(&c, "source-internet-logins"))
+    };
+    // no login into the bastion before the hop: the chain begins on it
+    assert_eq!(exposure(&root(&hop)), (Some(2.0), Some(3.0)));
+    // alice came in from the internet: the bastion entered is the chain's origin
+    let from_outside = Trail { depth: 2, ..root(&hop) };
+    assert_eq!(exposure(&from_outside), (Some(2.0), Some(3.0)));
+    // alice came from her workstation and passes through
+    let ws = lab.w.catalog.hosts.find("ws").unwrap();
+    let passing = Trail { origin: ws, depth: 2, ..root(&hop) };
+    assert_eq!(exposure(&passing), (None, None));
+}
+
 #[test]
 fn crown_jewel_destination() {
     let hosts = vec![

@@ -732,6 +732,11 @@ pub(crate) struct AlertBook {
     by_internet: AHashMap<u64, (u32, Time)>,
     /// (causal account, chain origin) → (alert, last time): the same actor
     by_causal: AHashMap<(u32, u32), (u32, Time)>,
+    /// (account, seat) → (alert, last time): the alert a suspicious hop of this account out of
+    /// this seat (a workstation, a pooled address: where one person sits) joined
+    /// ([`AlertBook::same_seat`]).
+    #[serde(default)]
+    by_seat: AHashMap<(u32, u32), (u32, Time)>,
     min_score: f64,
     campaign: i64,
     window: i64,
@@ -772,6 +777,7 @@ impl AlertBook {
             presence: AHashMap::new(),
             by_internet: AHashMap::new(),
             by_causal: AHashMap::new(),
+            by_seat: AHashMap::new(),
             min_score,
             campaign,
             window,
@@ -800,6 +806,27 @@ impl AlertBook {
         }
     }
 
+    /// The alert a suspicious hop of `hop`'s account out of the same seat joined within the
+    /// chain window (0 for none). On a workstation or a pooled address one person sits with
+    /// one account: the same credential leaving the same seat again is that person's (or
+    /// their intruder's) next step, whatever chain each hop was linked to (a workstation a
+    /// helpdesk logs in to gives its hops no clear causal account). The detector asks it only
+    /// when nothing causal (a chain, a presence, a door, the causal account) names an alert,
+    /// and never for a server, where many people share an account such as root.
+    pub fn same_seat(&mut self, hop: &Hop) -> u32 {
+        match self.by_seat.get(&(hop.user, hop.src)) {
+            Some(&(a, t)) if hop.user != 0 && hop.time.0 - t.0 <= self.window => self.root(a),
+            _ => 0,
+        }
+    }
+
+    /// Record that `hop`, out of a seat ([`AlertBook::same_seat`]), joined alert `a`.
+    pub fn sat(&mut self, hop: &Hop, a: u32) {
+        if hop.user != 0 && a != 0 {
+            self.by_seat.insert((hop.user, hop.src), (a, hop.time));
+        }
+    }
+
     /// Whether alert `a` (resolved) has been raised.
     pub fn is_raised(&mut self, a: u32) -> bool {
         let r = self.root(a);
@@ -811,7 +838,7 @@ impl AlertBook {
     /// the dwell window (`campaign`) before `hop`, and `hop` uses an account that alert brought
     /// there (its own account or the source-side one), and no routine session explains it
     /// (`explained`: the account's own login into the source from a person's seat within the
-    /// chain window, [`crate::detect::chain::Chains::explained_by_session`]). A hub every
+    /// chain window, [`crate::detect::chain::Chains::explained_by_seat`]). A hub every
     /// administrator passes through is therefore never claimed whole: only the intruder's own
     /// credentials moving on from it are. When several could claim the hop, the one with the
     /// strongest evidence does ([`PRESENCES`] says why).
@@ -1112,6 +1139,7 @@ impl AlertBook {
         });
         self.by_internet.retain(|_, (_, t)| now.0 - t.0 <= campaign);
         self.by_causal.retain(|_, (_, t)| now.0 - t.0 <= window);
+        self.by_seat.retain(|_, (_, t)| now.0 - t.0 <= window);
         let today = now.0.div_euclid(DAY);
         // An alert below the threshold grows only through chains and causal accounts (within
         // the chain window) or through a door it holds from the internet (campaign window):
@@ -1209,6 +1237,7 @@ impl AlertBook {
             .iter()
             .chain(self.by_internet.values())
             .chain(self.by_causal.values())
+            .chain(self.by_seat.values())
             .map(|&(a, _)| a)
             .collect();
         let live = std::mem::take(&mut self.live);
@@ -1275,7 +1304,7 @@ impl AlertBook {
         for (_, (a, _)) in self.by_internet.iter_mut() {
             *a = remap.id(*a);
         }
-        for (_, (a, _)) in self.by_causal.iter_mut() {
+        for (_, (a, _)) in self.by_causal.iter_mut().chain(self.by_seat.iter_mut()) {
             *a = remap.id(*a);
         }
         let open = &self.open;

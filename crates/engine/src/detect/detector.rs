@@ -618,7 +618,19 @@ impl Detector {
                     self.config.lead_in_window,
                     &self.fleet,
                 );
+                // a seat (a workstation, a pooled address) is one person's: with nothing causal
+                // naming an alert, the same account's earlier suspicious hop out of it does
+                let seat = self.fleet.is_workstation(hop.src) || self.fleet.is_pool(hop.src);
+                if seat && self.scratch.iter().all(|&a| self.book.root(a) == 0) {
+                    let same = self.book.same_seat(&hop);
+                    if same != 0 {
+                        self.scratch.push(same);
+                    }
+                }
                 trail.alert = self.book.attach(ah, leads, &mut self.scratch, from_internet);
+                if seat {
+                    self.book.sat(&hop, trail.alert);
+                }
             } else {
                 if let Some(p) = self.probe.as_mut() {
                     p.offer(&hop, &trail, contributions, false);

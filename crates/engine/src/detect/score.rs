@@ -120,9 +120,11 @@ pub enum Feature {
     Retired,
     /// The source host's last patch is older than a year at the hop (`days` old).
     StalePatch { days: u32 },
-    /// The source host is internet-facing.
+    /// The source host is internet-facing (or the destination, entered from the internet),
+    /// and the hop's chain begins there: not a chain from a door inside the fleet passing
+    /// through.
     InternetFacing,
-    /// The source host has accepted logins from the internet.
+    /// The source host has accepted logins from the internet, and the hop's chain begins there.
     InternetLogins,
     /// The destination's criticality is high (3) or critical (4).
     CrownJewel { criticality: u8 },
@@ -437,10 +439,15 @@ pub fn score_hop_into(
             );
         }
     }
-    if fs.internet_facing {
+    // the source's exposure to the internet is how an intruder may have reached it: it counts
+    // for a hop entered from the internet, or one whose chain begins on the source (came in
+    // from outside, or by no login at all); not for a chain that came from a door inside the
+    // fleet and only passed through (every admin's way through a bastion)
+    let exposed = from_internet || trail.depth <= 1 || trail.origin == hop.src;
+    if fs.internet_facing && exposed {
         add(Feature::InternetFacing, W_INTERNET_FACING);
     }
-    if hs.internet_logins && !from_internet {
+    if hs.internet_logins && !from_internet && exposed {
         add(Feature::InternetLogins, W_INTERNET_LOGINS);
     }
     match fd.criticality {
