@@ -46,7 +46,7 @@ impl LoadedInventory {
                     cut -= 1;
                 }
                 p.message.truncate(cut);
-                p.message.push_str("…");
+                p.message.push('…');
             }
             self.problems.push(p);
         }
