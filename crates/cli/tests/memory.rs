@@ -397,3 +397,41 @@ fn the_memory_of_an_ingest_does_not_grow_with_its_input_in_any_format() {
     }
     assert!(failed.is_empty(), "memory grew with the input: {failed:?}");
 }
+
+/// `watch` reads a compressed log that appears in a watched directory (it cannot be
+/// followed) a step at a time: a gzip of 64 MB more syslog (a gzip bomb's shape: 66 MB from
+/// a few hundred KB) adds less than [`GROWTH`] to its peak. It was decompressed whole.
+#[test]
+fn watch_reads_a_compressed_log_in_bounded_memory() {
+    let d = tempfile::tempdir().unwrap();
+    let log = Input::new(
+        "auth.log.gz",
+        "Jun  1 10:00:00 sg-ops-03 sshd[101]: Accepted password for alice from 10.0.0.1 port 50000 ssh2\n",
+        "Jun  1 10:00:01 sg-ops-03 kernel: [ 1.000000] usb 1-1: new high-speed USB device number 2 using ehci-pci\n",
+    )
+    .tail("Jun  1 10:00:02 sg-ops-03 sshd[102]: Accepted publickey for bob from 10.0.0.1 port 50001 ssh2\n")
+    .stored(Container::Gzip);
+    let watch = |bytes: u64| -> (u64, u64, String) {
+        let dir = d.path().join(format!("logs-{bytes}"));
+        std::fs::create_dir(&dir).unwrap();
+        let size = log.write(&dir.join(log.name), bytes);
+        let args = ["watch", dir.to_str().unwrap(), "--once", "--format", "sshd", "--year", "2019"];
+        let (code, _, stderr, peak) = run_measured(&args, d.path());
+        assert_eq!(code, 0, "{stderr}");
+        std::fs::remove_dir_all(dir).unwrap();
+        (size, peak, stderr)
+    };
+    let (small_size, small_peak, _) = watch(2 << 20);
+    let (big_size, big_peak, stderr) = watch(small_size + MORE);
+    let mb = |b: u64| b as f64 / (1 << 20) as f64;
+    eprintln!(
+        "watch auth.log.gz {:7.1} MB: peak {:6.1} MB | {:7.1} MB: peak {:6.1} MB (at most {:6.1} MB)",
+        mb(small_size),
+        mb(small_peak),
+        mb(big_size),
+        mb(big_peak),
+        mb(small_peak + GROWTH)
+    );
+    assert!(stderr.contains("read whole"), "{stderr}");
+    assert!(big_peak <= small_peak + GROWTH, "memory grew with the input");
+}
