@@ -45,14 +45,14 @@ fn limited(args: &[&str], cwd: &Path, limit: u64) -> Output {
     c.output().unwrap()
 }
 
-/// Every entry under `root` but the lock file (rewritten with each writer's pid): its kind
-/// and bytes.
+/// Every entry under `root` but the lock files (`.lock`, a watch state's `lock`: rewritten
+/// with each writer's pid): its kind and bytes.
 fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let path = e.path();
             let rel = path.strip_prefix(root).unwrap().display().to_string();
-            if rel.ends_with(".lock") {
+            if rel.ends_with(".lock") || e.file_name() == "lock" {
                 continue;
             }
             if e.file_type().unwrap().is_dir() {
@@ -241,4 +241,33 @@ fn a_writer_failing_at_each_staged_file_leaves_the_case_as_it_was() {
         }
         ok(args, p);
     }
+}
+
+/// `watch --state`: a checkpoint that cannot be written whole (a full disk) fails the watch
+/// and leaves the previous checkpoint byte for byte, and no temporary file; the next watch
+/// continues from it.
+#[test]
+fn a_watch_checkpoint_that_fails_leaves_the_previous_one() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir(p.join("logs")).unwrap();
+    let line = |s: u32, user: &str| {
+        format!(
+            "Jun  1 10:00:{s:02} sg-ops-03 sshd[{s}]: Accepted password for {user} from 10.0.0.1 port 5{s:04} ssh2\n"
+        )
+    };
+    std::fs::write(p.join("logs/auth.log"), line(1, "alice") + &line(2, "bob")).unwrap();
+    let args = ["watch", "logs", "--once", "--state", "st", "--format", "sshd", "--year", "2019"];
+    ok(&args, p);
+    let mut more = std::fs::OpenOptions::new().append(true).open(p.join("logs/auth.log")).unwrap();
+    std::io::Write::write_all(&mut more, line(3, "carol").as_bytes()).unwrap();
+    let before = tree(&p.join("st"));
+    assert!(before.contains_key("state.bin"), "{:?}", before.keys());
+    let o = limited(&args, p, 256);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("checkpoint"), "{err}");
+    assert_eq!(tree(&p.join("st")), before, "{err}");
+    let out = ok(&args, p);
+    assert!(!out.contains("alice"), "continued from the checkpoint: {out}");
 }
