@@ -153,9 +153,8 @@ pub fn save(dir: &Path, cp: &CheckpointRef) -> Result<u64> {
     // a checkpoint that cannot be written whole (a full disk) leaves the previous one and
     // no temporary file
     write()
-        .map_err(|e| {
+        .inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
-            e
         })
         .with_context(|| format!("writing the watch checkpoint {}", dir.join(FILE).display()))?;
     Ok(bytes.len() as u64)
