@@ -12,8 +12,9 @@
 //!
 //! The merge is one writer of the case (it holds the case's lock) and commits like an
 //! ingest: the manifest's rename is the commit point, so a merge that fails or is killed
-//! midway leaves the case as it was (or no case), and its leftovers are removed by the next
-//! writer of the same generation.
+//! midway leaves the case as it was (or no case). A merge that fails removes what it wrote
+//! before it exits; the leftovers of one that is killed are removed by the next writer of
+//! the same generation.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

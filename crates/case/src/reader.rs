@@ -28,15 +28,37 @@ pub struct Label {
     pub line: u64,
 }
 
+/// The largest manifest read: one entry a source (about 600 bytes) and a run, so a case of
+/// a million input files. A larger one is refused rather than read into memory.
+pub const MAX_MANIFEST: u64 = 1 << 30;
+
 pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, CaseError> {
     let path = dir.join(MANIFEST);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
+    // a manifest that is a device or a pipe (`/dev/zero`, a FIFO: read forever or never) or
+    // absurdly large is refused, never opened or read into memory
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(CaseError::NotACase(dir.display().to_string()))
         }
         Err(e) => return Err(CaseError::io(&path, e)),
     };
+    if !meta.is_file() {
+        return Err(CaseError::corrupt(&path, "is not a regular file; refused"));
+    }
+    if meta.len() > MAX_MANIFEST {
+        return Err(CaseError::corrupt(
+            &path,
+            format!(
+                "is {} bytes, more than a manifest may be ({MAX_MANIFEST}); refused",
+                meta.len()
+            ),
+        ));
+    }
+    let file = File::open(&path).map_err(|e| CaseError::io(&path, e))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_MANIFEST), &mut bytes)
+        .map_err(|e| CaseError::io(&path, e))?;
     let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| CaseError::corrupt(&path, e))?;
     if m.hopscope_case != VERSION && m.hopscope_case != VERSION_REMAPPED {
         return Err(CaseError::corrupt(
@@ -674,4 +696,38 @@ pub(crate) fn histogram_of_run(
         h.add(&t);
     }
     Ok(h)
+}
+
+#[cfg(test)]
+mod manifest_tests {
+    use super::*;
+
+    /// A manifest that is a link to `/dev/zero`, a FIFO or a directory is refused at once,
+    /// naming it: never read forever (all memory) or waited on.
+    #[test]
+    fn a_manifest_that_is_not_a_regular_file_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (w, ..) = crate::CaseWriter::open(d).unwrap();
+        w.commit(&Default::default(), &Default::default(), Manifest::default()).unwrap();
+        assert!(Case::open(d).is_ok());
+        let m = d.join(MANIFEST);
+        for make in ["/dev/zero", "fifo", "dir"] {
+            std::fs::remove_file(&m).ok();
+            std::fs::remove_dir(&m).ok();
+            match make {
+                "fifo" => {
+                    let made = std::process::Command::new("mkfifo").arg(&m).status().unwrap();
+                    assert!(made.success());
+                }
+                "dir" => std::fs::create_dir(&m).unwrap(),
+                dev => std::os::unix::fs::symlink(dev, &m).unwrap(),
+            }
+            let e = match Case::open(d) {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{make}: opened"),
+            };
+            assert!(e.contains("manifest.json"), "{make}: {e}");
+        }
+    }
 }

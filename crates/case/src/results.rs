@@ -53,7 +53,7 @@ pub fn save_tables(
     tables: Vec<(String, RecordBatch)>,
 ) -> Result<Manifest, CaseError> {
     let _lock = WriterLock::for_case(dir)?;
-    let mut m = read_manifest(dir)?;
+    let m = read_manifest(dir)?;
     if m.generation != generation {
         return Err(CaseError::Io {
             path: dir.display().to_string(),
@@ -76,25 +76,38 @@ pub fn save_tables(
             let _ = std::fs::remove_file(e.path());
         }
     }
-    let mut saved = Vec::new();
-    for (i, (name, batch)) in tables.into_iter().enumerate() {
-        let file = format!("{RESULTS}/{name}-{generation:05}-{:05}.parquet", taken + 1 + i as u32);
-        let path = result_path(dir, &file)?;
-        write_atomic(&path, &batch)?;
-        saved.push(SavedTable {
-            name,
-            file,
-            sha256: sha256_of(&path)?,
-            rows: batch.num_rows() as u64,
-            generation,
-            settings: settings.to_string(),
-        });
+    let mut saved: Vec<SavedTable> = Vec::new();
+    let written = (|| {
+        for (i, (name, batch)) in tables.into_iter().enumerate() {
+            let file =
+                format!("{RESULTS}/{name}-{generation:05}-{:05}.parquet", taken + 1 + i as u32);
+            let path = result_path(dir, &file)?;
+            write_atomic(&path, &batch)?;
+            saved.push(SavedTable {
+                name,
+                file,
+                sha256: String::new(),
+                rows: batch.num_rows() as u64,
+                generation,
+                settings: settings.to_string(),
+            });
+            let t = saved.last_mut().expect("just pushed");
+            t.sha256 = sha256_of(&path)?;
+        }
+        let mut m = m.clone();
+        m.saved.retain(|s| !saved.iter().any(|n| n.name == s.name));
+        m.saved.extend(saved.iter().cloned());
+        m.saved.sort_by(|a, b| a.name.cmp(&b.name));
+        write_manifest(dir, &m)?;
+        Ok(m)
+    })();
+    if written.is_err() {
+        // a save that fails (a full disk) leaves none of its files: the case as it was
+        for t in &saved {
+            let _ = std::fs::remove_file(dir.join(&t.file));
+        }
     }
-    m.saved.retain(|s| !saved.iter().any(|n| n.name == s.name));
-    m.saved.extend(saved);
-    m.saved.sort_by(|a, b| a.name.cmp(&b.name));
-    write_manifest(dir, &m)?;
-    Ok(m)
+    written
 }
 
 /// The sequence number of a saved table's file name (`NAME-G-N.parquet`).

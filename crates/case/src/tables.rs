@@ -1,7 +1,7 @@
 //! The case's dictionaries and context tables, as small Parquet files.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{
@@ -70,15 +70,34 @@ pub(crate) fn events_writer_props(constant: &[&str]) -> WriterProperties {
     props.build()
 }
 
-/// Write one batch to `path` through a temporary file and a rename.
-pub(crate) fn write_atomic(path: &Path, batch: &RecordBatch) -> Result<(), CaseError> {
+/// Write one batch to `path`'s temporary name (`NAME.parquet.tmp`) only, and return that
+/// name: the caller renames it into place or removes it. Removed here when the write fails
+/// (a full disk leaves no half-written file).
+pub(crate) fn write_staged(path: &Path, batch: &RecordBatch) -> Result<PathBuf, CaseError> {
     let tmp = path.with_extension("parquet.tmp");
-    let f = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e))?;
-    let mut w = ArrowWriter::try_new(f, batch.schema(), Some(writer_props()))
-        .map_err(|e| CaseError::io(&tmp, e))?;
-    w.write(batch).map_err(|e| CaseError::io(&tmp, e))?;
-    w.close().map_err(|e| CaseError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| CaseError::io(path, e))
+    let written = File::create(&tmp).map_err(|e| CaseError::io(&tmp, e)).and_then(|f| {
+        let mut w = ArrowWriter::try_new(f, batch.schema(), Some(writer_props()))
+            .map_err(|e| CaseError::io(&tmp, e))?;
+        w.write(batch).map_err(|e| CaseError::io(&tmp, e))?;
+        w.close().map_err(|e| CaseError::io(&tmp, e))
+    });
+    match written {
+        Ok(_) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Write one batch to `path` through a temporary file and a rename; nothing is left of a
+/// write that fails.
+pub(crate) fn write_atomic(path: &Path, batch: &RecordBatch) -> Result<(), CaseError> {
+    let tmp = write_staged(path, batch)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        CaseError::io(path, e)
+    })
 }
 
 /// Every batch of a Parquet file, concatenated logically.
@@ -124,13 +143,14 @@ fn opt(a: &StringArray, i: usize) -> Option<String> {
 fn write_interner(path: &Path, value: &str, t: &Interner) -> Result<(), CaseError> {
     let ids: Vec<u32> = t.iter().map(|(id, _)| id).collect();
     let names: Vec<&str> = t.iter().map(|(_, s)| s).collect();
-    write_atomic(
+    write_staged(
         path,
         &batch(
             vec![f("id", DataType::UInt32, false), f(value, DataType::Utf8, false)],
             vec![Arc::new(UInt32Array::from(ids)), Arc::new(StringArray::from(names))],
         ),
     )
+    .map(drop)
 }
 
 fn read_interner(path: &Path, value: &str) -> Result<Interner, CaseError> {
@@ -147,14 +167,19 @@ fn read_interner(path: &Path, value: &str) -> Result<Interner, CaseError> {
     Ok(t)
 }
 
-/// Write every dictionary and context table of the case.
-pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Result<(), CaseError> {
+/// The dictionaries and context tables of a case, written at its commit (with `labels`).
+pub(crate) const STAGED_TABLES: [&str; 8] =
+    ["addresses", "auths", "sources", "accounts", "hosts", "sites", "data", "labels"];
+
+/// Write every dictionary and context table of the case to its temporary name
+/// ([`write_staged`]): the commit renames them into place once everything is written.
+pub(crate) fn stage_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Result<(), CaseError> {
     write_interner(&dir.join("addresses.parquet"), "ip", &cat.addresses)?;
     write_interner(&dir.join("auths.parquet"), "auth", &cat.auths)?;
     write_interner(&dir.join("sources.parquet"), "path", &cat.sources)?;
 
     let accounts: Vec<_> = cat.accounts.iter().collect();
-    write_atomic(
+    write_staged(
         &dir.join("accounts.parquet"),
         &batch(
             vec![
@@ -179,7 +204,7 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
     let col_s = |g: &dyn Fn(&HostRecord) -> Option<String>| -> ArrayRef {
         Arc::new(StringArray::from(hosts.iter().map(|(_, r)| g(r)).collect::<Vec<_>>()))
     };
-    write_atomic(
+    write_staged(
         &dir.join("hosts.parquet"),
         &batch(
             vec![
@@ -231,7 +256,7 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
         ),
     )?;
 
-    write_atomic(
+    write_staged(
         &dir.join("sites.parquet"),
         &batch(
             vec![
@@ -252,7 +277,7 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
             ],
         ),
     )?;
-    write_atomic(
+    write_staged(
         &dir.join("data.parquet"),
         &batch(
             vec![
@@ -279,6 +304,7 @@ pub(crate) fn write_catalog(dir: &Path, cat: &Catalog, inv: &Inventory) -> Resul
             ],
         ),
     )
+    .map(drop)
 }
 
 /// Read the dictionaries and rebuild the inventory.
@@ -410,8 +436,8 @@ pub(crate) fn labels_schema() -> Vec<Field> {
     ]
 }
 
-pub(crate) fn write_labels(path: &Path, labels: &[Label]) -> Result<(), CaseError> {
-    write_atomic(
+pub(crate) fn stage_labels(path: &Path, labels: &[Label]) -> Result<(), CaseError> {
+    write_staged(
         path,
         &batch(
             labels_schema(),
@@ -433,6 +459,7 @@ pub(crate) fn write_labels(path: &Path, labels: &[Label]) -> Result<(), CaseErro
             ],
         ),
     )
+    .map(drop)
 }
 
 pub(crate) fn read_labels(path: &Path) -> Result<Vec<Label>, CaseError> {

@@ -16,7 +16,9 @@ use crate::range::{TimeHistogram, OUT_OF_RANGE};
 use crate::reader::{histogram_of_run, read_manifest, read_remaps, run_path, Label};
 use crate::remap::Remap;
 use crate::schema::{events_schema, into_batch};
-use crate::tables::{events_writer_props, read_catalog, read_labels, write_catalog, write_labels};
+use crate::tables::{
+    events_writer_props, read_catalog, read_labels, stage_catalog, stage_labels, STAGED_TABLES,
+};
 use crate::CaseError;
 
 /// Events buffered before a run is sorted and written (about 64 bytes each in memory).
@@ -52,6 +54,88 @@ pub struct CaseWriter {
     /// Runs linked in from shards ([`CaseWriter::adopt_run`]), indexes into `runs`: counted
     /// at commit like earlier runs.
     adopted: Vec<usize>,
+    /// What this writer made that was not there before: removed when it ends without a
+    /// commit ([`Drop`]).
+    made: Made,
+    /// Set once the manifest is renamed into place.
+    committed: bool,
+}
+
+/// The directories a writer made, to remove when it fails.
+#[derive(Debug, Default)]
+struct Made {
+    /// The case directory itself (a first ingest or merge): removed with the lock file.
+    dir: bool,
+    events: bool,
+    remaps: bool,
+}
+
+/// Remove what a writer of `generation` wrote into `dir` and did not commit: its runs and
+/// remap tables (and their temporary files), its staged tables and manifest, and the
+/// directories it made (the case directory of a first ingest or merge with its lock file).
+/// The committed case is never touched: nothing a manifest names is of this generation,
+/// and the committed tables are replaced only at the commit.
+fn undo(dir: &Path, made: &Made, generation: u32) {
+    for t in STAGED_TABLES {
+        let _ = std::fs::remove_file(dir.join(format!("{t}.parquet.tmp")));
+    }
+    let _ = std::fs::remove_file(dir.join("manifest.json.tmp"));
+    for folder in ["events", "remaps"] {
+        let p = dir.join(folder);
+        // only the case's own folder (a link to a user's folder was refused, never read)
+        if !std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        if let Ok(rd) = std::fs::read_dir(&p) {
+            for e in rd.flatten() {
+                if own_leftover(&e.file_name().to_string_lossy(), generation) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+    if made.remaps {
+        let _ = std::fs::remove_dir(dir.join("remaps"));
+    }
+    if made.events {
+        let _ = std::fs::remove_dir(dir.join("events"));
+    }
+    if made.dir {
+        // the lock goes with the directory this writer made (held until the writer is gone)
+        let _ = std::fs::remove_file(dir.join(crate::lock::CASE_LOCK));
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
+/// Undoes a writer's [`CaseWriter::open`] that fails after taking the lock.
+struct Undo<'a> {
+    dir: &'a Path,
+    made: &'a mut Made,
+    generation: u32,
+    armed: bool,
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            undo(self.dir, self.made, self.generation);
+        }
+    }
+}
+
+impl Drop for CaseWriter {
+    /// A writer dropped without its commit (an error, a refusal, a panic) leaves the case as
+    /// it was: what it wrote is removed while it still holds the lock.
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        if let Some((tx, handle)) = self.encoder.take() {
+            drop(tx);
+            let _ = handle.join(); // the run being written is finished (or failed) first
+        }
+        undo(&self.dir, &self.made, self.generation);
+    }
 }
 
 /// A run to write: its path, its name in the manifest, its events (in pieces).
@@ -318,11 +402,24 @@ impl CaseWriter {
                 });
             }
         }
+        let mut made = Made { dir: !dir.exists(), ..Made::default() };
         std::fs::create_dir_all(dir).map_err(|e| CaseError::io(dir, e))?;
         // one writer at a time; the manifest is read again under the lock (another writer
         // may have committed since the check above)
-        let lock = WriterLock::for_case(dir)?;
+        let lock = match WriterLock::for_case(dir) {
+            Ok(l) => l,
+            Err(e) => {
+                if made.dir {
+                    let _ = std::fs::remove_dir(dir);
+                }
+                return Err(e);
+            }
+        };
+        // from here a failure is undone by the writer's drop: a guard until it exists
+        let mut guard = Undo { dir, made: &mut made, generation: 0, armed: true };
         let existing = if dir.join(MANIFEST).exists() { Some(read_manifest(dir)?) } else { None };
+        guard.generation = existing.as_ref().map_or(1, |m| m.generation + 1);
+        guard.made.events = std::fs::symlink_metadata(dir.join("events")).is_err();
         own_folder(dir, "events")?;
         if std::fs::symlink_metadata(dir.join("remaps")).is_ok() {
             own_folder(dir, "remaps")?; // its strays are removed at commit: it must be ours
@@ -335,6 +432,8 @@ impl CaseWriter {
             }
             None => (Catalog::default(), Inventory::default(), Vec::new(), BTreeMap::new()),
         };
+        guard.armed = false;
+        drop(guard);
         let w = CaseWriter {
             dir: dir.to_path_buf(),
             generation: existing.as_ref().map_or(1, |m| m.generation + 1),
@@ -352,6 +451,8 @@ impl CaseWriter {
             remap_entries: existing.as_ref().map(|m| m.remaps.clone()).unwrap_or_default(),
             new_remaps: 0,
             adopted: Vec::new(),
+            made,
+            committed: false,
         };
         Ok((w, existing, catalog, inventory))
     }
@@ -403,6 +504,10 @@ impl CaseWriter {
     /// Write a remap table (`remaps/remap-G-N.parquet`) for runs merged from `shard`; returns
     /// its name in the manifest, for [`CaseWriter::adopt_run`].
     pub(crate) fn add_remap(&mut self, r: Remap, shard: &str) -> Result<String, CaseError> {
+        if std::fs::symlink_metadata(self.dir.join("remaps")).is_err() {
+            own_folder(&self.dir, "remaps")?;
+            self.made.remaps = true;
+        }
         own_folder(&self.dir, "remaps")?;
         self.new_remaps += 1;
         let file = format!("remaps/remap-{:05}-{:05}.parquet", self.generation, self.new_remaps);
@@ -490,9 +595,7 @@ impl CaseWriter {
     ) -> Result<Manifest, CaseError> {
         self.flush()?;
         self.join_encoder()?;
-        write_catalog(&self.dir, catalog, inventory)?;
         self.labels.sort_by_key(|l| (l.time, l.source, l.line));
-        write_labels(&self.dir.join("labels.parquet"), &self.labels)?;
 
         let remapped = self.runs.iter().any(|r| r.remap.is_some());
         manifest.hopscope_case = if remapped { VERSION_REMAPPED } else { VERSION };
@@ -547,19 +650,52 @@ impl CaseWriter {
             }
         }
 
-        write_manifest(&self.dir, &manifest)?;
+        // Everything is written under temporary names first: a failure up to here (a full
+        // disk, a damaged shard) leaves the committed case's files untouched, and the drop
+        // removes what this writer wrote. Then the tables are renamed into place and the
+        // manifest's rename commits.
+        stage_catalog(&self.dir, catalog, inventory)?;
+        stage_labels(&self.dir.join("labels.parquet"), &self.labels)?;
+        let staged = stage_manifest(&self.dir, &manifest)?;
+        for t in STAGED_TABLES {
+            let path = self.dir.join(format!("{t}.parquet"));
+            let tmp = path.with_extension("parquet.tmp");
+            std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))?;
+        }
+        let path = self.dir.join(MANIFEST);
+        std::fs::rename(&staged, &path).map_err(|e| CaseError::io(&path, e))?;
+        self.committed = true;
         Ok(manifest)
     }
 }
 
 /// Write `manifest.json` through a temporary file, synced, then renamed: the commit point.
+/// Nothing is left of a write that fails.
 pub(crate) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), CaseError> {
     let path = dir.join(MANIFEST);
+    let tmp = stage_manifest(dir, manifest)?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        CaseError::io(&path, e)
+    })
+}
+
+/// Write `manifest.json.tmp`, synced; removed when the write fails.
+fn stage_manifest(dir: &Path, manifest: &Manifest) -> Result<PathBuf, CaseError> {
     let tmp = dir.join("manifest.json.tmp");
-    let json = serde_json::to_vec_pretty(manifest).map_err(|e| CaseError::io(&tmp, e))?;
-    std::fs::write(&tmp, json).map_err(|e| CaseError::io(&tmp, e))?;
-    File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| CaseError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| CaseError::io(&path, e))
+    let written = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| CaseError::io(&tmp, e))
+        .and_then(|json| std::fs::write(&tmp, json).map_err(|e| CaseError::io(&tmp, e)))
+        .and_then(|()| {
+            File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| CaseError::io(&tmp, e))
+        });
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// The note that tells of events outside the time range.

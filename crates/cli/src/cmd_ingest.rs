@@ -123,21 +123,19 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     }
 
     let (mut writer, existing, mut catalog, case_inventory) = CaseWriter::open(&a.case)?;
-    let mut inv_problems = Vec::new();
+    let mut tally = ProblemTally::default();
     let (inventory, inv_entry) = match &a.inventory {
         Some(dir) => {
             let l = hopscope_ingest::inventory_csv::load(dir)?;
-            inv_problems = l.problems;
-            let mut reasons = std::collections::BTreeMap::new();
-            for p in &inv_problems {
-                *reasons.entry(p.kind.as_str().to_string()).or_default() += 1;
-            }
+            // every problem counted, a few of each reason kept as examples
+            tally = l.tally();
+            let reasons = l.counts.iter().map(|(k, n)| (k.as_str().to_string(), *n)).collect();
             let entry = InventoryEntry {
                 dir: Some(dir.display().to_string()),
                 hosts: l.inventory.hosts.len() as u64,
                 sites: l.inventory.sites.len() as u64,
                 data: l.inventory.data.len() as u64,
-                problems: inv_problems.len() as u64,
+                problems: l.problem_count(),
                 reasons,
             };
             (l.inventory, entry)
@@ -223,8 +221,7 @@ pub fn ingest(a: &Args, quiet: bool) -> Result<hopscope_case::Manifest> {
     for d in &duplicates {
         manifest.notes.push(format!("{d}: ingested again as --allow-duplicates asks"));
     }
-    let mut tally = ProblemTally::default();
-    for p in inv_problems.into_iter().chain(walk_problems) {
+    for p in walk_problems {
         tally.add(p);
     }
     tally.merge(&summary.problems);

@@ -385,26 +385,81 @@ impl Reader {
                 &self.inventory,
             )
         } else {
-            // compressed: decompress and parse like a closed file
-            let mut bytes = Vec::new();
-            let read =
-                hopscope_ingest::open(&path).and_then(|(mut r, _)| r.read_to_end(&mut bytes));
-            if let Err(e) = read {
-                errln!("hopscope watch: {}: {e}", inp.display);
-            }
-            let head = &bytes[..bytes.len().min(HEAD as usize)];
-            inp.head = bytes[..bytes.len().min(FP_HEAD)].to_vec();
-            self.start(inp, head, true);
-            let Some(src) = inp.source.as_mut() else { return };
-            let mut p = src.parse(&bytes, &mut self.catalog, &self.inventory);
-            let rest = src.release_all(&mut self.catalog, &self.inventory);
-            merge_parsed(&mut p, rest);
-            p
+            let Some(rest) = self.read_compressed(inp, &path) else { return };
+            rest
         };
         errln!("hopscope watch: {}: read whole (not followed: EVTX and compressed files are read when they appear)", inp.display);
         self.take(inp, parsed);
         inp.stage = Stage::Read;
         inp.source = None;
+    }
+
+    /// Read a compressed file like a closed one: decompressed a step at a time, each step's
+    /// complete lines parsed and taken, so that memory holds one step whatever the file
+    /// decompresses to (a gzip bomb appearing in a watched directory is read, never held).
+    /// Returns what the parser held at the end; `None` when no parser takes the file.
+    fn read_compressed(&mut self, inp: &mut Input, path: &Path) -> Option<Parsed> {
+        let mut r: Box<dyn Read> = match hopscope_ingest::open(path) {
+            Ok((r, _)) => r,
+            Err(e) => {
+                errln!("hopscope watch: {}: {e}", inp.display);
+                Box::new(std::io::empty())
+            }
+        };
+        // a step of 1 MiB, the longest line a parser takes (a longer one is overlong anyway)
+        const STEP: usize = 1 << 20;
+        let mut buf = vec![0u8; STEP];
+        let mut carry: Vec<u8> = Vec::new();
+        let mut started = false;
+        loop {
+            // a step (a decompressor hands over less at each read)
+            let (mut n, mut end) = (0, false);
+            while n < buf.len() {
+                match r.read(&mut buf[n..]) {
+                    Ok(0) => {
+                        end = true;
+                        break;
+                    }
+                    Ok(k) => n += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        // a damaged stream: what came before the damage is read
+                        errln!("hopscope watch: {}: {e}", inp.display);
+                        end = true;
+                        break;
+                    }
+                }
+            }
+            carry.extend_from_slice(&buf[..n]);
+            if !started {
+                started = true;
+                inp.head = carry[..carry.len().min(FP_HEAD)].to_vec();
+                self.start(inp, &carry[..carry.len().min(HEAD as usize)], true);
+                inp.source.as_ref()?;
+            }
+            // complete lines: up to the last `\n`, else a lone `\r` (CR-only lines); a step
+            // without either is taken whole (the parser reports the line as overlong)
+            let cut = if end {
+                carry.len()
+            } else if let Some(i) = carry.iter().rposition(|&b| b == b'\n') {
+                i + 1
+            } else if let Some(i) =
+                carry.iter().rposition(|&b| b == b'\r').filter(|&i| i + 1 < carry.len())
+            {
+                i + 1
+            } else if carry.len() >= STEP {
+                carry.len()
+            } else {
+                0
+            };
+            self.parse(inp, &carry[..cut]);
+            carry.drain(..cut);
+            if end {
+                break;
+            }
+        }
+        let src = inp.source.as_mut()?;
+        Some(src.release_all(&mut self.catalog, &self.inventory))
     }
 
     /// Parse complete lines and take their events.
@@ -926,13 +981,6 @@ fn announce(inp: &mut Input) {
         let lines = inp.source.as_ref().map_or(0, |s| s.lines());
         errln!("hopscope watch: {}: following ({format}; {lines} lines read)", inp.display);
     }
-}
-
-fn merge_parsed(into: &mut Parsed, more: Parsed) {
-    into.events.extend_from(&more.events);
-    into.problems.extend(more.problems);
-    into.ignored += more.ignored;
-    into.notes.extend(more.notes);
 }
 
 /// Windows JSON lines can be followed; documents (`[`, pretty-printed records) cannot.

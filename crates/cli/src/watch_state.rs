@@ -151,7 +151,12 @@ pub fn save(dir: &Path, cp: &CheckpointRef) -> Result<u64> {
         std::fs::rename(&tmp, dir.join(FILE))?;
         File::open(dir)?.sync_all()
     };
+    // a checkpoint that cannot be written whole (a full disk) leaves the previous one and
+    // no temporary file
     write()
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
         .with_context(|| format!("writing the watch checkpoint {}", dir.join(FILE).display()))?;
     Ok(bytes.len() as u64)
 }

@@ -1,6 +1,10 @@
 //! Reading the fleet context: `hosts.csv`, `sites.csv` and `data.csv` from a directory.
 //! Columns are found by header name (any order, extra columns ignored). A bad row is a
 //! located problem and is skipped; the rest still loads.
+//!
+//! Each file is read as a stream, one line at a time: no inventory value holds a line break,
+//! so a row is one line, and memory holds one line of at most [`crate::input::MAX_LINE`]
+//! bytes besides the rows kept. A longer line is an `overlong-line` problem at its line.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -9,15 +13,62 @@ use hopscope_model::{
     parse_bool, parse_criticality, DataHolding, Inventory, InventoryHost, Lifecycle, Position, Site,
 };
 
-use crate::problems::{Problem, ProblemKind};
+use crate::problems::{Problem, ProblemKind, ProblemTally};
+
+/// Problems kept of each reason (all are counted): an inventory of a million bad rows holds
+/// this many, not a million.
+pub const KEPT_PER_KIND: usize = 100;
+
+/// How much of a value a problem's message quotes.
+const QUOTED: usize = 200;
 
 /// The inventory and what was wrong with it.
 #[derive(Debug, Default)]
 pub struct LoadedInventory {
     pub inventory: Inventory,
+    /// The first [`KEPT_PER_KIND`] problems of each reason, in the order they were found.
     pub problems: Vec<Problem>,
+    /// Every problem, counted by reason.
+    pub counts: std::collections::BTreeMap<ProblemKind, u64>,
     /// Files read, with their row counts.
     pub files: Vec<(String, usize)>,
+}
+
+impl LoadedInventory {
+    /// Count `p`, and keep it when fewer than [`KEPT_PER_KIND`] of its reason are kept.
+    fn problem(&mut self, mut p: Problem) {
+        let n = self.counts.entry(p.kind).or_default();
+        *n += 1;
+        if *n <= KEPT_PER_KIND as u64 {
+            if p.message.len() > QUOTED * 2 {
+                let mut cut = QUOTED * 2;
+                while !p.message.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                p.message.truncate(cut);
+                p.message.push('…');
+            }
+            self.problems.push(p);
+        }
+    }
+
+    /// Every problem counted, at most [`crate::problems::EXAMPLES_PER_KIND`] of each reason
+    /// as examples.
+    pub fn tally(&self) -> ProblemTally {
+        let mut t = ProblemTally::default();
+        for p in &self.problems {
+            t.add(p.clone());
+        }
+        for (k, n) in &self.counts {
+            t.counts.insert(*k, *n);
+        }
+        t
+    }
+
+    /// How many problems there were, kept or not.
+    pub fn problem_count(&self) -> u64 {
+        self.counts.values().sum()
+    }
 }
 
 /// Read whichever of the three files exist in `dir`. The directory itself must exist.
@@ -34,7 +85,7 @@ pub fn load(dir: &Path) -> Result<LoadedInventory, crate::InputError> {
     let data = read_rows(&dir.join("data.csv"), &["host", "client"], &mut out, data_row);
     let (inventory, conflicts) = Inventory::new(hosts, sites, data);
     for c in conflicts {
-        out.problems.push(Problem {
+        out.problem(Problem {
             file: dir.join("hosts.csv").display().to_string(),
             position: Position::Line(1),
             kind: ProblemKind::BadValue,
@@ -64,95 +115,151 @@ fn read_rows<T>(
         kind,
         message,
     };
-    // inventory files are small: read whole, so that the rows after a broken one can be
-    // read again on their own
-    let text = match std::fs::read(path) {
-        Ok(t) => t,
+    // read as a stream, one line at a time: no inventory value holds a line break, so a
+    // record is one line, held at most MAX_LINE bytes (a longer one is a located problem)
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => {
-            out.problems.push(problem(1, ProblemKind::Unreadable, crate::input::io_message(&e)));
+            out.problem(problem(1, ProblemKind::Unreadable, crate::input::io_message(&e)));
             return rows;
         }
     };
-    let text = text.strip_prefix(crate::input::BOM).unwrap_or(&text);
-    let reader = |bytes, headers| {
-        csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .has_headers(headers)
-            .from_reader(bytes)
-    };
-    let mut rdr = reader(text, true);
-    let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-        Err(e) => {
-            out.problems.push(problem(1, ProblemKind::Unreadable, e.to_string()));
-            return rows;
-        }
-    };
-    let missing: Vec<&str> =
-        required.iter().copied().filter(|r| !headers.iter().any(|h| h == r)).collect();
-    if !missing.is_empty() {
-        out.problems.push(problem(
-            1,
-            ProblemKind::Truncated,
-            format!("header lacks column(s) {}", missing.join(", ")),
-        ));
-        return rows;
-    }
-    // the file line of the reader's line 1 is `base + 1`, its byte 0 the file's `base_byte`
-    let (mut base, mut base_byte) = (0u64, 0usize);
+    let mut lines = crate::input::LineReader::new(std::io::BufReader::with_capacity(
+        1 << 16,
+        crate::input::StripBom::new(f),
+    ));
+    let mut line = Vec::new();
+    let mut n = 0u64;
+    let mut headers: Option<Vec<String>> = None;
+    let before = out.problem_count();
     loop {
-        let mut restart = None;
-        for rec in rdr.records() {
-            let rec = match rec {
-                Ok(r) => r,
-                Err(e) => {
-                    let line = e.position().map(|p| base + p.line()).unwrap_or(0);
-                    let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                        ProblemKind::InvalidUtf8
-                    } else {
-                        ProblemKind::Truncated
-                    };
-                    out.problems.push(problem(line, kind, e.to_string()));
-                    continue;
-                }
-            };
-            let (line, byte) =
-                rec.position().map_or((0, 0), |p| (base + p.line(), base_byte + p.byte() as usize));
-            // a field over several lines is a quote left open (no inventory value holds a
-            // line break): it swallowed the rows after it. Said, and those rows read again.
-            if let Some(f) = rec.iter().find(|f| f.contains(['\n', '\r'])) {
-                let lines = f.split(['\n', '\r']).count();
-                out.problems.push(problem(
-                    line,
-                    ProblemKind::Truncated,
-                    format!(
-                        "a quote opened on this line is not closed on it (the field runs over {lines} lines): the row is skipped, the lines after it are read on their own"
-                    ),
-                ));
-                let next =
-                    memchr::memchr(b'\n', &text[byte..]).map_or(text.len(), |i| byte + i + 1);
-                restart = Some((line, next));
+        let overlong = match lines.next_line(&mut line) {
+            Ok(Some(o)) => o,
+            Ok(None) => break,
+            Err(e) => {
+                out.problem(problem(n + 1, ProblemKind::Unreadable, crate::input::io_message(&e)));
                 break;
             }
-            let get = |name: &str| -> &str {
-                headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("")
-            };
-            match parse(&get) {
-                Ok(r) => rows.push(r),
-                Err(msg) => out.problems.push(problem(line, ProblemKind::BadValue, msg)),
+        };
+        n += 1;
+        if overlong {
+            out.problem(problem(
+                n,
+                ProblemKind::OverlongLine,
+                format!(
+                    "line longer than {} bytes (a row of an inventory is one line): the row is skipped",
+                    crate::input::MAX_LINE
+                ),
+            ));
+            if headers.is_none() {
+                break; // no header, no columns: nothing after it can be read
             }
+            continue;
         }
-        match restart {
-            Some((line, next)) if next < text.len() => {
-                (base, base_byte) = (line, next);
-                rdr = reader(&text[next..], false);
+        if line.is_empty() {
+            continue; // as the csv crate does: an empty line is no row
+        }
+        // a field over several lines is a quote left open (no inventory value holds a line
+        // break): said, and the lines after it read on their own
+        if quote_left_open(&line) {
+            out.problem(problem(
+                n,
+                ProblemKind::Truncated,
+                "a quote opened on this line is not closed on it: the row is skipped, the lines after it are read on their own".into(),
+            ));
+            if headers.is_none() {
+                break;
             }
-            _ => break,
+            continue;
         }
+        let rec = match one_record(&line) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(e) => {
+                let kind = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    ProblemKind::InvalidUtf8
+                } else {
+                    ProblemKind::Truncated
+                };
+                out.problem(problem(n, kind, e.to_string()));
+                if headers.is_none() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let Some(headers) = &headers else {
+            let h: Vec<String> = rec.iter().map(|s| s.trim().to_ascii_lowercase()).collect();
+            let missing: Vec<&str> =
+                required.iter().copied().filter(|r| !h.iter().any(|x| x == r)).collect();
+            if !missing.is_empty() {
+                out.problem(problem(
+                    n,
+                    ProblemKind::Truncated,
+                    format!("header lacks column(s) {}", missing.join(", ")),
+                ));
+                return rows;
+            }
+            headers = Some(h);
+            continue;
+        };
+        let get = |name: &str| -> &str {
+            headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("")
+        };
+        match parse(&get) {
+            Ok(r) => rows.push(r),
+            Err(msg) => out.problem(problem(n, ProblemKind::BadValue, msg)),
+        }
+    }
+    if headers.is_none() {
+        let said = out.problem_count() > before;
+        if !said {
+            out.problem(problem(
+                1,
+                ProblemKind::Truncated,
+                format!("header lacks column(s) {}", required.join(", ")),
+            ));
+        }
+        return rows;
     }
     out.files.push((file, rows.len()));
     rows
+}
+
+/// Whether a quote opened in `line` is still open at its end, as the csv crate reads quotes:
+/// a `"` opens a quoted field only at the start of a field, `""` inside one is a quote.
+fn quote_left_open(line: &[u8]) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum S {
+        Start,
+        Field,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut s = S::Start;
+    for &b in line {
+        s = match (s, b) {
+            (S::Start, b'"') => S::Quoted,
+            (S::Quoted, b'"') => S::QuoteInQuoted,
+            (S::Quoted, _) => S::Quoted,
+            (S::QuoteInQuoted, b'"') => S::Quoted,
+            (_, b',') => S::Start,
+            _ => S::Field,
+        };
+    }
+    s == S::Quoted
+}
+
+/// The one record a line holds (`None` for none), trimmed.
+fn one_record(line: &[u8]) -> Result<Option<csv::StringRecord>, csv::Error> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .has_headers(false)
+        .buffer_capacity(line.len().clamp(64, 1 << 16))
+        .from_reader(line);
+    let mut rec = csv::StringRecord::new();
+    Ok(rdr.read_record(&mut rec)?.then_some(rec))
 }
 
 fn host_row(get: Row<'_>) -> Result<InventoryHost, String> {
@@ -304,5 +411,63 @@ mod tests {
             .iter()
             .all(|p| p.file.ends_with("hosts.csv")
                 && p.message.contains("quote opened on this line")));
+    }
+
+    /// A row longer than a line may be (a 64 MB field, an endless line) is a located
+    /// problem, never held whole: the rows before and after it read at their lines, in every
+    /// file; an overlong header is the file's one problem.
+    #[test]
+    fn an_overlong_row_is_located_and_the_rest_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = "x".repeat(crate::input::MAX_LINE + 10);
+        std::fs::write(
+            dir.path().join("hosts.csv"),
+            format!("host,site\na-01,x\n{huge},y\nb-02,\"{huge}\"\nc-03,z\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("sites.csv"),
+            format!("cidr,site,country\r10.0.0.0/8,s,c\r10.1.0.0/16,{huge}\r10.2.0.0/16,t,d\r"),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("data.csv"), format!("host,client{huge}\na,b\n")).unwrap();
+        let l = load(dir.path()).unwrap();
+        let names: Vec<&str> = l.inventory.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["a-01", "c-03"]);
+        let sites: Vec<&str> = l.inventory.sites.iter().map(|s| s.site.as_str()).collect();
+        assert_eq!(sites, ["s", "t"]);
+        assert!(l.inventory.data.is_empty());
+        let at: Vec<(&str, Position, ProblemKind)> = l
+            .problems
+            .iter()
+            .map(|p| (&p.file[p.file.rfind('/').unwrap() + 1..], p.position, p.kind))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("hosts.csv", Position::Line(3), ProblemKind::OverlongLine),
+                ("hosts.csv", Position::Line(4), ProblemKind::OverlongLine),
+                ("sites.csv", Position::Line(3), ProblemKind::OverlongLine),
+                ("data.csv", Position::Line(1), ProblemKind::OverlongLine),
+            ]
+        );
+        assert!(l.problems.iter().all(|p| p.message.contains("longer than 1048576 bytes")));
+    }
+
+    proptest::proptest! {
+        /// A quote is left open on a line exactly when the csv crate, reading that line and
+        /// the next, runs a field over the line break.
+        #[test]
+        fn a_quote_is_left_open_as_the_csv_crate_reads_it(line in "[a\",  ]{0,12}") {
+            let text = format!("{line}\nnext,row\n");
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(false)
+                .from_reader(text.as_bytes());
+            let mut rec = csv::ByteRecord::new();
+            rdr.read_byte_record(&mut rec).unwrap();
+            let runs_over = rec.iter().any(|f| f.contains(&b'\n'));
+            proptest::prop_assert_eq!(quote_left_open(line.as_bytes()), runs_over);
+        }
     }
 }
