@@ -42,6 +42,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::object_store::{ObjectMeta, ObjectStore};
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use datafusion::parquet::file::metadata::{FileMetaData, KeyValue, ParquetMetaData};
 use datafusion::physical_expr::LexOrdering;
 use datafusion::physical_plan::ExecutionPlan;
@@ -114,6 +115,15 @@ impl FileFormat for CaseParquet {
             .with_file_metadata_cache(Some(cache))
             .fetch_metadata()
             .await?;
+        // a file whose columns do not fit the case's schema is refused here, naming it (the
+        // reader would refuse it later without its name)
+        let options = ArrowReaderOptions::new().with_schema(table_schema.clone());
+        ArrowReaderMetadata::try_new(metadata.clone(), options).map_err(|e| {
+            datafusion::error::DataFusionError::Execution(format!(
+                "{}: does not hold the columns of a run of the case: {e}",
+                object.location
+            ))
+        })?;
         DFParquetMetadata::statistics_from_parquet_metadata(
             &without_arrow_schema(&metadata),
             &table_schema,

@@ -307,6 +307,24 @@ fn a_changed_run_is_refused() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("SHA-256"));
 }
 
+/// A run replaced by a Parquet file of other columns (read with `--skip-checksums`, so the
+/// reader meets it): an error naming the file, status 2, never a panic.
+#[test]
+fn a_run_of_other_columns_is_an_error_naming_it() {
+    let d = small_case();
+    let p = d.path();
+    let run = std::fs::read_dir(p.join("c/events")).unwrap().next().unwrap().unwrap().path();
+    std::fs::copy(p.join("c/hosts.parquet"), &run).unwrap();
+    for q in ["SELECT count(*) FROM events", "SELECT * FROM logins", "SELECT * FROM hosts"] {
+        let o = hopscope(&["sql", "--case", "c", "--skip-checksums", q], p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{q}: {err}");
+        let name = run.file_name().unwrap().to_string_lossy();
+        assert!(err.contains(name.as_ref()) && err.contains("columns"), "{q}: {err}");
+        assert!(!err.contains("panicked"), "{q}: {err}");
+    }
+}
+
 /// Set byte `i` of the Arrow IPC message that `file` embeds as its Arrow schema
 /// (`ARROW:schema`, in base64) to `v`, in place; false when it is `v` already or past the end.
 fn damage_embedded_schema(file: &Path, i: usize, v: u8) -> bool {
