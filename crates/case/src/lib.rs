@@ -36,6 +36,7 @@ pub use range::OUT_OF_RANGE;
 pub use reader::{Case, EventStream, Label, RunGroup};
 pub use results::{save_tables, saved_table_path, RESULTS};
 pub use schema::events_schema;
+pub use tables::read_table;
 pub use writer::CaseWriter;
 
 /// Why a case could not be read or written.

@@ -8,7 +8,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray,
     UInt32Array, UInt64Array, UInt8Array,
 };
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use hopscope_model::{
     AccountTable, Catalog, DataHolding, HostDirectory, HostKind, HostRecord, Interner, Inventory,
     InventoryHost, Lifecycle, Site,
@@ -102,15 +102,25 @@ pub(crate) fn write_atomic(path: &Path, batch: &RecordBatch) -> Result<(), CaseE
 
 /// Every batch of a Parquet file, concatenated logically.
 pub(crate) fn read_all(path: &Path) -> Result<Vec<RecordBatch>, CaseError> {
+    read_table(path).map(|(_, batches)| batches)
+}
+
+/// One of the case's Parquet files read whole: its schema and its batches. As everywhere in
+/// the case store, the Arrow schema the file embeds is not read (a damaged one is neither a
+/// panic nor believed); the column types are the file's own Parquet ones. For readers outside
+/// the store: `hopscope sql` registers the dictionaries, context tables and saved results
+/// from this.
+pub fn read_table(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), CaseError> {
     if let Some(dir) = path.parent() {
         crate::reader::inside(dir, path)?;
     }
     let f = File::open(path).map_err(|e| CaseError::io(path, e))?;
-    let r = crate::reader::parquet_builder(f, path)?
-        .with_batch_size(1 << 16)
-        .build()
-        .map_err(|e| CaseError::corrupt(path, e))?;
-    r.map(|b| b.map_err(|e| CaseError::corrupt(path, e))).collect()
+    let b = crate::reader::parquet_builder(f, path)?.with_batch_size(1 << 16);
+    let schema = b.schema().clone();
+    let r = b.build().map_err(|e| CaseError::corrupt(path, e))?;
+    let batches =
+        r.map(|b| b.map_err(|e| CaseError::corrupt(path, e))).collect::<Result<_, _>>()?;
+    Ok((schema, batches))
 }
 
 fn batch(fields: Vec<Field>, cols: Vec<ArrayRef>) -> RecordBatch {

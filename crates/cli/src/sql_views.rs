@@ -1,11 +1,14 @@
-//! The tables and views `hopscope sql` sees: the case's Parquet files registered as they are,
-//! and views that resolve their ids to names with joins.
+//! The tables and views `hopscope sql` sees: the case's Parquet files, and views that resolve
+//! their ids to names with joins. No Parquet file is read through the Arrow schema it embeds
+//! (`ARROW:schema`): the runs are read against the case's own schema ([`CaseParquet`]), the
+//! small tables by the case store.
 //!
 //! - `events`: the event runs the manifest lists (the case's ids, 0 = none), read in place;
 //!   in a merged case, the runs of each shard are read through its remap table
 //!   (`store.runs_N` with the `hopscope_remap_N_*` functions, joined by `UNION ALL`);
 //! - `store.hosts`, `store.accounts`, `store.addresses`, `store.auths`, `store.sources`,
-//!   `store.sites`, `store.data`, `store.labels`: the case's dictionaries and context tables;
+//!   `store.sites`, `store.data`, `store.labels`: the case's dictionaries and context tables,
+//!   in memory;
 //! - `sources`, `problems`, `problem_examples`: the manifest's tables, small, in memory;
 //! - views `logins`, `hosts`, `accounts`, `sites`, `data` over those;
 //! - once `detect --save` has saved them, `store.alerts` and `store.alert_hops` and the
@@ -23,22 +26,148 @@ use datafusion::arrow::array::{
     ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use datafusion::catalog::{MemorySchemaProvider, TableProvider};
+use datafusion::catalog::{MemorySchemaProvider, Session, TableProvider};
+use datafusion::common::Statistics;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig, FileSource};
+use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
+use datafusion::object_store::{ObjectMeta, ObjectStore};
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use datafusion::parquet::file::metadata::{FileMetaData, KeyValue, ParquetMetaData};
+use datafusion::physical_expr::LexOrdering;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use hopscope_case::remap::Remap;
 use hopscope_case::{Case, Manifest};
 use hopscope_model::{EventFlags, LogonType, Orientation, Outcome, SourceFormat};
 
-/// A table over Parquet files, read in place.
-async fn parquet_table(ctx: &SessionContext, files: &[&Path]) -> Result<Arc<dyn TableProvider>> {
+/// Parquet as DataFusion reads it, except that the Arrow schema a file embeds in its metadata
+/// (`ARROW:schema`, base64 of an Arrow IPC message) is never decoded: a damaged one made the
+/// Arrow IPC decoder panic (the case store reads its files the same way,
+/// `hopscope_case::read_table`). The table's schema is the case's own; each file is read
+/// against it (a file whose columns do not fit it is an error naming the file), and the
+/// statistics of a file are computed from its metadata with that key left out. Nothing is
+/// written through it.
+#[derive(Debug, Default)]
+struct CaseParquet(ParquetFormat);
+
+/// `metadata` without its embedded Arrow schema.
+fn without_arrow_schema(metadata: &ParquetMetaData) -> ParquetMetaData {
+    let f = metadata.file_metadata();
+    let kv: Option<Vec<KeyValue>> = f
+        .key_value_metadata()
+        .map(|kv| kv.iter().filter(|k| k.key != "ARROW:schema").cloned().collect());
+    let file = FileMetaData::new(
+        f.version(),
+        f.num_rows(),
+        f.created_by().map(str::to_string),
+        kv,
+        f.schema_descr_ptr(),
+        f.column_orders().cloned(),
+    );
+    ParquetMetaData::new(file, metadata.row_groups().to_vec())
+}
+
+#[async_trait::async_trait]
+impl FileFormat for CaseParquet {
+    fn get_ext(&self) -> String {
+        self.0.get_ext()
+    }
+    fn get_ext_with_compression(
+        &self,
+        c: &FileCompressionType,
+    ) -> datafusion::error::Result<String> {
+        self.0.get_ext_with_compression(c)
+    }
+    fn compression_type(&self) -> Option<FileCompressionType> {
+        self.0.compression_type()
+    }
+    async fn infer_schema(
+        &self,
+        _: &dyn Session,
+        _: &Arc<dyn ObjectStore>,
+        _: &[ObjectMeta],
+    ) -> datafusion::error::Result<SchemaRef> {
+        // the schema is the case's, given with the table; never read from the files
+        Err(datafusion::error::DataFusionError::Internal(
+            "the schema of a case's runs is given, not inferred".into(),
+        ))
+    }
+    async fn infer_stats(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        object: &ObjectMeta,
+    ) -> datafusion::error::Result<Statistics> {
+        let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
+        let metadata = DFParquetMetadata::new(store.as_ref(), object)
+            .with_file_metadata_cache(Some(cache))
+            .fetch_metadata()
+            .await?;
+        // a file whose columns do not fit the case's schema is refused here, naming it (the
+        // reader would refuse it later without its name)
+        let options = ArrowReaderOptions::new().with_schema(table_schema.clone());
+        ArrowReaderMetadata::try_new(metadata.clone(), options).map_err(|e| {
+            datafusion::error::DataFusionError::Execution(format!(
+                "{}: does not hold the columns of a run of the case: {e}",
+                object.location
+            ))
+        })?;
+        DFParquetMetadata::statistics_from_parquet_metadata(
+            &without_arrow_schema(&metadata),
+            &table_schema,
+        )
+    }
+    async fn infer_ordering(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        object: &ObjectMeta,
+    ) -> datafusion::error::Result<Option<LexOrdering>> {
+        // from the row groups' sorting columns, by the Parquet schema
+        self.0.infer_ordering(state, store, table_schema, object).await
+    }
+    async fn create_physical_plan(
+        &self,
+        state: &dyn Session,
+        mut conf: FileScanConfig,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        // a file given its Arrow schema is read against it, its embedded one not decoded
+        let schema = conf.file_schema().clone();
+        conf.file_groups = std::mem::take(&mut conf.file_groups)
+            .into_iter()
+            .map(|g| {
+                let stats = g.file_statistics(None).cloned();
+                let files = g.into_inner().into_iter().map(|f| f.with_arrow_schema(schema.clone()));
+                let g = FileGroup::new(files.collect());
+                match stats {
+                    Some(s) => g.with_statistics(Arc::new(s)),
+                    None => g,
+                }
+            })
+            .collect();
+        self.0.create_physical_plan(state, conf).await
+    }
+    fn file_source(&self, table_schema: TableSchema) -> Arc<dyn FileSource> {
+        self.0.file_source(table_schema)
+    }
+}
+
+/// The case's event runs (each group of a merged case apart), read in place with the case's
+/// own schema.
+async fn runs_table(files: &[&Path]) -> Result<Arc<dyn TableProvider>> {
     let mut urls = Vec::with_capacity(files.len());
     for f in files {
         // a URL, not a path string: a case directory named with `*` or `?` is not a glob
@@ -48,12 +177,18 @@ async fn parquet_table(ctx: &SessionContext, files: &[&Path]) -> Result<Arc<dyn 
         urls.push(ListingTableUrl::try_new(url, None)?);
     }
     let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        ListingOptions::new(Arc::new(CaseParquet::default())).with_file_extension(".parquet");
     let config = ListingTableConfig::new_with_multi_paths(urls)
         .with_listing_options(options)
-        .infer_schema(&ctx.state())
-        .await?;
+        .with_schema(hopscope_case::events_schema());
     Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// One of the case's small tables (a dictionary, a context table, saved results), read whole
+/// into memory by the case store.
+fn case_table(path: &Path) -> Result<Arc<dyn TableProvider>> {
+    let (schema, batches) = hopscope_case::read_table(path)?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![batches])?))
 }
 
 fn mem_table(schema: SchemaRef, cols: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
@@ -394,7 +529,7 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
             let schema = hopscope_case::events_schema();
             Arc::new(MemTable::try_new(schema, vec![vec![]])?)
         } else {
-            parquet_table(ctx, &runs).await?
+            runs_table(&runs).await?
         };
         ctx.register_table("events", events)?;
     } else {
@@ -402,7 +537,7 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
         let mut parts = Vec::new();
         for (n, (remap, runs)) in groups.iter().enumerate() {
             let refs: Vec<&Path> = runs.iter().map(|p| p.as_path()).collect();
-            ctx.register_table(format!("store.runs_{n}"), parquet_table(ctx, &refs).await?)?;
+            ctx.register_table(format!("store.runs_{n}"), runs_table(&refs).await?)?;
             parts.push(match remap {
                 None => format!("SELECT * FROM store.runs_{n}"),
                 Some(r) => remapped_select(ctx, n, r),
@@ -418,8 +553,7 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
         if name == "labels" && !file.exists() {
             continue;
         }
-        let t = parquet_table(ctx, &[&file]).await?;
-        ctx.register_table(format!("store.{name}"), t)?;
+        ctx.register_table(format!("store.{name}"), case_table(&file)?)?;
     }
     ctx.register_table("sources", sources_table(&case.manifest)?)?;
     ctx.register_table("problems", problems_table(&case.manifest)?)?;
@@ -433,7 +567,7 @@ pub async fn register(ctx: &SessionContext, case: &Case) -> Result<()> {
 
     for t in &case.manifest.saved {
         let file = hopscope_case::saved_table_path(&case.dir, t)?;
-        ctx.register_table(format!("store.{}", t.name), parquet_table(ctx, &[&file]).await?)?;
+        ctx.register_table(format!("store.{}", t.name), case_table(&file)?)?;
         let view = format!("CREATE VIEW {} AS SELECT * FROM store.{}", t.name, t.name);
         ctx.sql(&view).await.with_context(|| format!("creating a view: {view}"))?;
         if t.generation != case.manifest.generation {
@@ -463,4 +597,157 @@ pub fn hint(case: &Case, message: &str) -> Option<String> {
             case.dir.display()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use datafusion::arrow::array::Int64Array;
+    use hopscope_case::CaseWriter;
+    use hopscope_model::*;
+    use std::path::PathBuf;
+
+    /// A committed case of 300 events in three runs.
+    fn make(dir: &Path) {
+        let (mut w, _, mut cat, _) = CaseWriter::open(dir).unwrap();
+        w.set_run_events(100);
+        let src = cat.sources.intern("a.log");
+        for run in 0..3 {
+            let mut t = EventTable::default();
+            for i in run * 100..(run + 1) * 100 {
+                let user = cat.accounts.intern(&format!("user{}", i % 13), Some("CORP"));
+                let dst =
+                    cat.hosts.resolve(&Inventory::default(), Some(&format!("srv{}", i % 7)), None);
+                let auth = cat.auths.intern(["Kerberos", "NTLM"][i % 2]);
+                t.push(&Event {
+                    time: Time((1_560_000_000 + i as i64 * 37) * 1_000_000),
+                    src_host: 0,
+                    src_ip: 0,
+                    dst_host: dst,
+                    dst_ip: 0,
+                    user,
+                    src_user: 0,
+                    auth,
+                    logon_type: LogonType::Network,
+                    outcome: if i % 5 == 0 { Outcome::Failure } else { Outcome::Success },
+                    orientation: Orientation::LogOn,
+                    format: SourceFormat::Lanl,
+                    event_id: 4624,
+                    flags: EventFlags::default(),
+                    evidence: Evidence { source: src, position: Position::Line(i as u64 + 1) },
+                });
+            }
+            w.push(&t).unwrap();
+        }
+        w.commit(&cat, &Inventory::default(), hopscope_case::Manifest::default()).unwrap();
+    }
+
+    /// What `sql` answers over the case at `dir` (the runs' checksums not checked, as with
+    /// `--skip-checksums`: the files are read).
+    fn answer(rt: &tokio::runtime::Runtime, dir: &Path) -> Result<Vec<RecordBatch>> {
+        let case = Case::open(dir)?;
+        let ctx = SessionContext::new();
+        rt.block_on(async {
+            register(&ctx, &case).await?;
+            let df = ctx
+                .sql(
+                    "SELECT count(*) AS n, count(DISTINCT account) AS accounts, \
+                     count(DISTINCT dst_host) AS hosts, count(DISTINCT auth) AS auths, \
+                     sum(line) AS lines, min(time) AS first FROM logins",
+                )
+                .await?;
+            Ok(df.collect().await?)
+        })
+    }
+
+    /// What a query over the case's runs alone answers (the `events` table `sql` registers).
+    fn answer_runs(rt: &tokio::runtime::Runtime, runs: &[PathBuf]) -> Result<Vec<RecordBatch>> {
+        let ctx = SessionContext::new();
+        let refs: Vec<&Path> = runs.iter().map(|p| p.as_path()).collect();
+        rt.block_on(async {
+            ctx.register_table("events", runs_table(&refs).await?)?;
+            let df = ctx
+                .sql(
+                    "SELECT count(*) AS n, sum(\"user\") AS u, sum(dst_host) AS d, \
+                     sum(auth) AS a, sum(position) AS p, min(time) AS t FROM events",
+                )
+                .await?;
+            Ok(df.collect().await?)
+        })
+    }
+
+    /// Where the base64 text of a Parquet file's embedded Arrow schema sits in `bytes`, and the
+    /// message it decodes to.
+    fn embedded_schema(path: &Path, bytes: &[u8]) -> (usize, Vec<u8>) {
+        use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+        let r = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+        let kv = r.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
+        let text = kv.iter().find(|k| k.key == "ARROW:schema").and_then(|k| k.value.clone());
+        let text = text.expect("an embedded Arrow schema");
+        let at = bytes.windows(text.len()).rposition(|w| w == text.as_bytes()).unwrap();
+        (at, base64::engine::general_purpose::STANDARD.decode(text).unwrap())
+    }
+
+    /// Each damaged version of `file`'s embedded Arrow schema: byte `i` (every `step`-th after
+    /// the message's 8-byte prefix) set to 0 and to 0xff, written in place; `check` is called
+    /// on each, then the file is restored. Returns how many were tried.
+    fn each_damaged_schema(file: &Path, step: usize, mut check: impl FnMut(usize, u8)) -> usize {
+        let original = std::fs::read(file).unwrap();
+        let (at, schema) = embedded_schema(file, &original);
+        let mut tried = 0;
+        for i in (8..schema.len()).step_by(step) {
+            for v in [0u8, 0xff] {
+                if v == schema[i] {
+                    continue;
+                }
+                let mut bad = schema.clone();
+                bad[i] = v;
+                let text = base64::engine::general_purpose::STANDARD.encode(&bad);
+                let mut bytes = original.clone();
+                bytes[at..at + text.len()].copy_from_slice(text.as_bytes());
+                std::fs::write(file, &bytes).unwrap();
+                check(i, v);
+                tried += 1;
+            }
+        }
+        std::fs::write(file, original).unwrap();
+        tried
+    }
+
+    /// Found by fuzzing the case store, and reached through DataFusion by `sql`: a Parquet
+    /// file whose embedded Arrow schema is damaged (an unknown type id, a list without its
+    /// child, …) made the Arrow IPC decoder panic. `sql` reads no file through it: every byte
+    /// of a run's schema set to 0 and to 0xff (the runs are what DataFusion reads), and every
+    /// ninth byte of two dictionaries' (read by the case store, whose own test sets every
+    /// byte) and of another run's under the whole `logins` view; each time the answer is the
+    /// one over the case as written.
+    #[test]
+    fn a_damaged_embedded_arrow_schema_is_never_a_panic_and_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        make(d);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runs = Case::open(d).unwrap().run_files().unwrap();
+        let expect_runs = answer_runs(&rt, &runs).unwrap();
+        let n = expect_runs[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0);
+        assert_eq!(n, 300);
+        let tried = each_damaged_schema(&runs[1], 1, |i, v| {
+            let got = answer_runs(&rt, &runs).unwrap_or_else(|e| panic!("byte {i} = {v}: {e:#}"));
+            assert_eq!(got, expect_runs, "byte {i} = {v}");
+        });
+        assert!(tried > 300, "{tried} damaged schemas of a run tried");
+
+        let expect = answer(&rt, d).unwrap();
+        let n = expect[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0);
+        assert_eq!(n, 300);
+        for file in [d.join("hosts.parquet"), d.join("auths.parquet"), runs[2].clone()] {
+            let tried = each_damaged_schema(&file, 9, |i, v| {
+                let got = answer(&rt, d)
+                    .unwrap_or_else(|e| panic!("{} byte {i} = {v}: {e:#}", file.display()));
+                assert_eq!(got, expect, "{} byte {i} = {v}", file.display());
+            });
+            assert!(tried > 20, "{tried} damaged schemas of {} tried", file.display());
+        }
+    }
 }

@@ -217,6 +217,26 @@ fn sql_cannot_write_into_the_case() {
         assert_eq!(o.status.code(), Some(2), "{q}: {err}");
         assert!(err.contains("not supported"), "{q}: {err}");
     }
+    // by absolute path, into the runs' folder, into the tables under the views, and the
+    // statements DataFusion may refuse before it plans them: refused all the same
+    let abs = p.join("c").canonicalize().unwrap().display().to_string();
+    for q in [
+        format!("COPY logins TO '{abs}/events/' STORED AS PARQUET"),
+        format!("COPY (SELECT * FROM events) TO '{abs}/hosts.parquet'"),
+        format!("CREATE EXTERNAL TABLE y STORED AS PARQUET LOCATION '{abs}/events/'"),
+        format!("CREATE EXTERNAL TABLE z (a INT) STORED AS CSV LOCATION '{abs}/new.csv'"),
+        "INSERT INTO store.hosts SELECT * FROM store.hosts".into(),
+        "INSERT INTO logins SELECT * FROM logins".into(),
+        "CREATE TABLE store.t AS SELECT 1".into(),
+        "DELETE FROM events".into(),
+        "UPDATE events SET user = 0".into(),
+        "TRUNCATE events".into(),
+    ] {
+        let o = hopscope(&["sql", "--case", "c", &q], p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{q}: {err}");
+        assert!(!err.contains("panicked"), "{q}: {err}");
+    }
     assert_eq!(listing(p), before);
     // and the views are still there
     assert_eq!(
@@ -285,6 +305,89 @@ fn a_changed_run_is_refused() {
     let o = hopscope(&["sql", "--case", "c", "SELECT count(*) FROM events"], p);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("SHA-256"));
+}
+
+/// A run replaced by a Parquet file of other columns (read with `--skip-checksums`, so the
+/// reader meets it): an error naming the file, status 2, never a panic.
+#[test]
+fn a_run_of_other_columns_is_an_error_naming_it() {
+    let d = small_case();
+    let p = d.path();
+    let run = std::fs::read_dir(p.join("c/events")).unwrap().next().unwrap().unwrap().path();
+    std::fs::copy(p.join("c/hosts.parquet"), &run).unwrap();
+    for q in ["SELECT count(*) FROM events", "SELECT * FROM logins", "SELECT * FROM hosts"] {
+        let o = hopscope(&["sql", "--case", "c", "--skip-checksums", q], p);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{q}: {err}");
+        let name = run.file_name().unwrap().to_string_lossy();
+        assert!(err.contains(name.as_ref()) && err.contains("columns"), "{q}: {err}");
+        assert!(!err.contains("panicked"), "{q}: {err}");
+    }
+}
+
+/// Set byte `i` of the Arrow IPC message that `file` embeds as its Arrow schema
+/// (`ARROW:schema`, in base64) to `v`, in place; false when it is `v` already or past the end.
+fn damage_embedded_schema(file: &Path, i: usize, v: u8) -> bool {
+    use base64::Engine;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let r = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+    let kv = r.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
+    let text = kv.iter().find(|k| k.key == "ARROW:schema").and_then(|k| k.value.clone()).unwrap();
+    let mut message = b64.decode(&text).unwrap();
+    if message.get(i).is_none_or(|&b| b == v) {
+        return false;
+    }
+    message[i] = v;
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.windows(text.len()).rposition(|w| w == text.as_bytes()).unwrap();
+    bytes[at..at + text.len()].copy_from_slice(b64.encode(&message).as_bytes());
+    std::fs::write(file, bytes).unwrap();
+    true
+}
+
+/// A Parquet file of the case whose embedded Arrow schema is damaged (it made DataFusion's
+/// Arrow IPC decoder panic): a dictionary reads as written, since the schema is not read; a
+/// run is refused by its checksum, naming the file, and with `--skip-checksums` reads as
+/// written too. Never a panic. (Every byte, in-process: `sql_views::tests`.)
+#[test]
+fn a_damaged_embedded_arrow_schema_is_never_a_panic() {
+    let d = small_case();
+    let p = d.path();
+    let q = "SELECT count(*) AS n, count(DISTINCT account) AS a, count(DISTINCT auth) AS au, \
+             count(DISTINCT dst_host) AS h, max(time) AS t FROM logins";
+    let expect = ok(&["sql", "--case", "c", "--csv", q], p);
+    assert!(expect.starts_with("n,a,au,h,t\n6,"), "{expect}");
+    let run = std::fs::read_dir(p.join("c/events")).unwrap().next().unwrap().unwrap().path();
+    let run_name = run.file_name().unwrap().to_string_lossy().to_string();
+    let (auths, hosts) = (p.join("c/auths.parquet"), p.join("c/hosts.parquet"));
+    let files = [&auths, &hosts, &run];
+    let originals: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let mut tried = 0;
+    for i in (8..400).step_by(29) {
+        for v in [0u8, 0xff] {
+            for (k, f) in files.into_iter().enumerate() {
+                if !damage_embedded_schema(f, i, v) {
+                    continue;
+                }
+                tried += 1;
+                let mut args = vec!["sql", "--case", "c", "--csv", q];
+                if k == 2 {
+                    let o = hopscope(&args, p);
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    assert_eq!(o.status.code(), Some(1), "byte {i} = {v}: {err}");
+                    assert!(err.contains(&run_name) && err.contains("SHA-256"), "{err}");
+                    args.push("--skip-checksums");
+                }
+                let o = hopscope(&args, p);
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(!err.contains("panicked"), "{} byte {i} = {v}: {err}", f.display());
+                assert_eq!(String::from_utf8_lossy(&o.stdout), expect, "{err}");
+                std::fs::write(f, &originals[k]).unwrap();
+            }
+        }
+    }
+    assert!(tried > 30, "{tried}");
 }
 
 // ---- the hunts of docs/sql.md against the simulated 2019 case ----
