@@ -322,7 +322,8 @@ fn inventory(data: &[u8], scratch: &Path) {
         match parts.next() {
             Some(p) => {
                 std::fs::write(&path, p).expect("write");
-                lines[i] = line_count(p);
+                // read as a stream of lines like every text format: `\n`, `\r\n` or a lone `\r`
+                lines[i] = text_line_count(p);
             }
             None => {
                 let _ = std::fs::remove_file(&path);
