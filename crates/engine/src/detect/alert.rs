@@ -838,7 +838,7 @@ impl AlertBook {
     /// the dwell window (`campaign`) before `hop`, and `hop` uses an account that alert brought
     /// there (its own account or the source-side one), and no routine session explains it
     /// (`explained`: the account's own login into the source from a person's seat within the
-    /// chain window, [`crate::detect::chain::Chains::explained_by_seat`]). A hub every
+    /// chain window, [`crate::detect::chain::Chains::explained_by_session`]). A hub every
     /// administrator passes through is therefore never claimed whole: only the intruder's own
     /// credentials moving on from it are. When several could claim the hop, the one with the
     /// strongest evidence does ([`PRESENCES`] says why).
